@@ -1,0 +1,730 @@
+//! The typed syntax tree of a `.flow` file.
+//!
+//! Every node carries the [`Span`] of the source it came from. Comments are not in the tree:
+//! they live in [`Module::comments`] as a side table (ruff's design), which the formatter
+//! re-attaches by position and the analysis reads for doc comments. Operator chains are flat
+//! lists, and bracket nesting is bounded by the scanner, so every walk over this tree is shallow.
+
+use crate::span::Span;
+
+/// A parsed file: its declarations in source order, and its comments.
+#[derive(Clone, Debug, Default)]
+pub struct Module {
+    /// Top-level declarations, including [`Item::Error`] placeholders for broken ones.
+    pub items: Vec<Item>,
+    /// Every comment of the file in source order.
+    pub comments: Vec<Comment>,
+}
+
+/// A comment in the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    /// Where the comment is, including its `//` or `/* */` markers.
+    pub span: Span,
+    /// The comment's text, markers included, trailing spaces removed.
+    pub text: String,
+    /// What kind of comment it is.
+    pub kind: CommentKind,
+}
+
+/// The kinds of comments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentKind {
+    /// `// ...`
+    Line,
+    /// `/// ...`: documents the declaration that follows.
+    Doc,
+    /// `//! ...`: documents the module.
+    ModuleDoc,
+    /// `/* ... */`
+    Block,
+}
+
+/// A name with its location.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A top-level declaration.
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// `import std.survey (rake)` or `import "./common.flow" (hdfs)`.
+    Import(Import),
+    /// `schema Panelist { ... }`.
+    Schema(Schema),
+    /// `secret keytab = k8s("name", key: "k")`.
+    Secret(Secret),
+    /// `profile hdfs { ... }`.
+    Profile(Profile),
+    /// `step name(...) -> (...) { ... }` or `builtin step ...`.
+    Step(Step),
+    /// `pipeline name(...) { ... }`.
+    Pipeline(Pipeline),
+    /// A declaration that did not parse; its diagnostics are in the parse errors.
+    Error(Span),
+}
+
+impl Item {
+    /// The span of the whole declaration.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Import(i) => i.span,
+            Item::Schema(i) => i.span,
+            Item::Secret(i) => i.span,
+            Item::Profile(i) => i.span,
+            Item::Step(i) => i.span,
+            Item::Pipeline(i) => i.span,
+            Item::Error(s) => *s,
+        }
+    }
+
+    /// The declared name, for declarations that have one.
+    pub fn name(&self) -> Option<&Ident> {
+        match self {
+            Item::Schema(i) => Some(&i.name),
+            Item::Secret(i) => Some(&i.name),
+            Item::Profile(i) => Some(&i.name),
+            Item::Step(i) => Some(&i.name),
+            Item::Pipeline(i) => Some(&i.name),
+            Item::Import(_) | Item::Error(_) => None,
+        }
+    }
+}
+
+/// An import declaration.
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// The whole declaration.
+    pub span: Span,
+    /// Where the names come from.
+    pub source: ImportSource,
+    /// The imported names.
+    pub names: Vec<ImportName>,
+}
+
+/// The module an import reads.
+#[derive(Clone, Debug)]
+pub enum ImportSource {
+    /// A standard-library module such as `std.survey`.
+    Module {
+        /// The dotted path as written.
+        path: String,
+        /// Where it is written.
+        span: Span,
+    },
+    /// A file path relative to the importing file.
+    File(StrLit),
+}
+
+impl ImportSource {
+    /// The span of the source path.
+    pub fn span(&self) -> Span {
+        match self {
+            ImportSource::Module { span, .. } => *span,
+            ImportSource::File(s) => s.span,
+        }
+    }
+}
+
+/// One imported name, possibly renamed with `as`.
+#[derive(Clone, Debug)]
+pub struct ImportName {
+    /// The name in the imported module.
+    pub name: Ident,
+    /// The local name, when renamed.
+    pub alias: Option<Ident>,
+}
+
+impl ImportName {
+    /// The name this import binds in the importing module.
+    pub fn local(&self) -> &Ident {
+        self.alias.as_ref().unwrap_or(&self.name)
+    }
+}
+
+/// A table schema.
+#[derive(Clone, Debug)]
+pub struct Schema {
+    /// The whole declaration.
+    pub span: Span,
+    /// The schema's name.
+    pub name: Ident,
+    /// Schemas whose columns this one includes.
+    pub extends: Vec<Ident>,
+    /// The columns declared here.
+    pub columns: Vec<Column>,
+}
+
+/// A column of a schema: `name: Type`.
+#[derive(Clone, Debug)]
+pub struct Column {
+    /// The whole column.
+    pub span: Span,
+    /// The column name.
+    pub name: Ident,
+    /// The column type (a scalar, possibly optional).
+    pub ty: TypeExpr,
+}
+
+/// A Kubernetes secret reference.
+#[derive(Clone, Debug)]
+pub struct Secret {
+    /// The whole declaration.
+    pub span: Span,
+    /// The name used in the source.
+    pub name: Ident,
+    /// The Kubernetes Secret's name.
+    pub k8s_name: StrLit,
+    /// The key inside the Secret.
+    pub key: StrLit,
+}
+
+/// A named bundle of properties.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    /// The whole declaration.
+    pub span: Span,
+    /// The profile's name.
+    pub name: Ident,
+    /// Its properties.
+    pub props: Vec<Prop>,
+}
+
+/// A container step or a built-in step declaration.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// The whole declaration.
+    pub span: Span,
+    /// Whether it is `builtin step` (implemented natively by flowc).
+    pub builtin: bool,
+    /// The step's name.
+    pub name: Ident,
+    /// Schema variables of a built-in step, such as `T: { sex: Str }`.
+    pub generics: Vec<Generic>,
+    /// Inputs: parameters and artifacts.
+    pub params: Vec<Param>,
+    /// Outputs.
+    pub outputs: Vec<OutputParam>,
+    /// Properties from the body.
+    pub props: Vec<Prop>,
+    /// The span of the `{ ... }` body, if there is one.
+    pub body: Option<Span>,
+}
+
+/// A schema variable of a built-in step, with the columns it must have.
+#[derive(Clone, Debug)]
+pub struct Generic {
+    /// The whole generic.
+    pub span: Span,
+    /// Its name.
+    pub name: Ident,
+    /// Columns every schema bound to it must have.
+    pub bound: Vec<Column>,
+}
+
+/// An input of a step or pipeline.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// The whole parameter.
+    pub span: Span,
+    /// Its name.
+    pub name: Ident,
+    /// Its type.
+    pub ty: TypeExpr,
+    /// Its default value.
+    pub default: Option<Expr>,
+}
+
+/// An output of a step.
+#[derive(Clone, Debug)]
+pub struct OutputParam {
+    /// The whole output.
+    pub span: Span,
+    /// Its name.
+    pub name: Ident,
+    /// Its type.
+    pub ty: TypeExpr,
+}
+
+/// A type as written.
+#[derive(Clone, Debug)]
+pub struct TypeExpr {
+    /// The whole type.
+    pub span: Span,
+    /// What type it is.
+    pub kind: TypeKind,
+    /// Whether it ends with `?`.
+    pub optional: bool,
+}
+
+/// The kinds of written types.
+#[derive(Clone, Debug)]
+pub enum TypeKind {
+    /// `Str`, `Int`, `File`, a schema variable, ...
+    Named(Ident),
+    /// `List<T>`.
+    List(Box<TypeExpr>),
+    /// `Table<Schema>`.
+    Table(SchemaExpr),
+    /// `Metrics` or `Metrics<{ key: Float }>`.
+    Metrics(Option<SchemaExpr>),
+    /// `Columns<t>`: a list of column names of the table input or schema variable `t`.
+    Columns(Ident),
+    /// `Column<t>`: one column name of `t`.
+    Column(Ident),
+}
+
+/// A schema as written inside `Table<...>`: terms joined by `+`.
+#[derive(Clone, Debug)]
+pub struct SchemaExpr {
+    /// The whole expression.
+    pub span: Span,
+    /// The terms, in order; later terms' columns override earlier ones.
+    pub terms: Vec<SchemaTerm>,
+}
+
+/// One term of a schema expression.
+#[derive(Clone, Debug)]
+pub struct SchemaTerm {
+    /// The whole term.
+    pub span: Span,
+    /// A named schema or variable, or inline columns.
+    pub kind: SchemaTermKind,
+    /// `T[cols]`: keep only the columns named by the parameter `cols`.
+    pub projection: Option<Ident>,
+}
+
+/// The kinds of schema terms.
+#[derive(Clone, Debug)]
+pub enum SchemaTermKind {
+    /// A schema name or schema variable.
+    Name(Ident),
+    /// `{ col: Type, ... }`.
+    Inline(Vec<Column>),
+}
+
+/// A property of a step, profile or `defaults` block.
+#[derive(Clone, Debug)]
+pub struct Prop {
+    /// The whole property.
+    pub span: Span,
+    /// Which property.
+    pub kind: PropKind,
+}
+
+/// The properties.
+#[derive(Clone, Debug)]
+pub enum PropKind {
+    /// `image "registry/name:tag"`.
+    Image(StrLit),
+    /// `run ["cmd", "--flag", input]`.
+    Run(Expr),
+    /// `use profile_a, profile_b`.
+    Use(Vec<Ident>),
+    /// `cache on|off|ttl 1d`.
+    Cache(CacheSetting),
+    /// `resources { ... }` or `resources auto(min: {...}, max: {...})`.
+    Resources(Resources),
+    /// `retries 3 backoff 10s factor 2 max 5m`.
+    Retries {
+        /// Number of retries after the first attempt.
+        count: IntLit,
+        /// Backoff between attempts.
+        backoff: Option<Backoff>,
+    },
+    /// `timeout 20m`.
+    Timeout(Quantity),
+    /// `env NAME = value` (a string, a parameter or a secret).
+    Env {
+        /// The variable name.
+        name: Ident,
+        /// Its value.
+        value: Expr,
+    },
+    /// `mount secret_name at "/path"`.
+    Mount {
+        /// The secret to mount.
+        secret: Ident,
+        /// The file path it appears at.
+        path: StrLit,
+    },
+    /// `node_selector { "label": "value" }`.
+    NodeSelector(Record),
+    /// `toleration { key: "...", operator: "...", effect: "..." }`.
+    Toleration(Record),
+}
+
+impl PropKind {
+    /// The keyword that starts the property.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            PropKind::Image(_) => "image",
+            PropKind::Run(_) => "run",
+            PropKind::Use(_) => "use",
+            PropKind::Cache(_) => "cache",
+            PropKind::Resources(_) => "resources",
+            PropKind::Retries { .. } => "retries",
+            PropKind::Timeout(_) => "timeout",
+            PropKind::Env { .. } => "env",
+            PropKind::Mount { .. } => "mount",
+            PropKind::NodeSelector(_) => "node_selector",
+            PropKind::Toleration(_) => "toleration",
+        }
+    }
+}
+
+/// A cache setting.
+#[derive(Clone, Debug)]
+pub enum CacheSetting {
+    /// `cache off`.
+    Off,
+    /// `cache on` (no expiry).
+    On,
+    /// `cache ttl 1d`.
+    Ttl(Quantity),
+}
+
+/// Resource settings.
+#[derive(Clone, Debug)]
+pub enum Resources {
+    /// Fixed values: `{ cpu: 2, memory: 4Gi, gpu: 1 }`.
+    Fixed(Record),
+    /// Tuned by `flowc autotune` within bounds: `auto(min: {...}, max: {...})`.
+    Auto {
+        /// The span of `auto(...)`.
+        span: Span,
+        /// Named bounds, normally `min` and `max`.
+        bounds: Vec<(Ident, Record)>,
+    },
+}
+
+/// Backoff between retries.
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    /// Delay before the first retry.
+    pub delay: Quantity,
+    /// Growth factor of the delay.
+    pub factor: Option<(f64, Span)>,
+    /// Longest delay.
+    pub max: Option<Quantity>,
+}
+
+/// An integer literal.
+#[derive(Clone, Debug)]
+pub struct IntLit {
+    /// Its value.
+    pub value: i64,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A number with a unit, such as `512Mi`, `500m` or `20m`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantity {
+    /// The number as written (`"0.5"`).
+    pub number: String,
+    /// The number's value.
+    pub value: f64,
+    /// The unit as written (`"Mi"`).
+    pub unit: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// A string literal, with its `${name}` interpolations split out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StrLit {
+    /// The unescaped value, interpolations left as written (`${name}`).
+    pub value: String,
+    /// The literal's parts.
+    pub parts: Vec<StrPart>,
+    /// Where the literal is written, quotes included.
+    pub span: Span,
+}
+
+impl StrLit {
+    /// The names interpolated in the string.
+    pub fn vars(&self) -> impl Iterator<Item = &Ident> {
+        self.parts.iter().filter_map(|p| match p {
+            StrPart::Var(v) => Some(v),
+            StrPart::Text(_) => None,
+        })
+    }
+}
+
+/// A part of a string literal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrPart {
+    /// Literal text.
+    Text(String),
+    /// `${name}`: the value of a parameter, input or output path.
+    Var(Ident),
+}
+
+/// A record: `{ key: value, "quoted.key": value }`.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// The whole record.
+    pub span: Span,
+    /// Its fields in order.
+    pub fields: Vec<Field>,
+}
+
+impl Record {
+    /// The first field named `key`.
+    pub fn get(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.key.name == key)
+    }
+}
+
+/// A field of a record.
+#[derive(Clone, Debug)]
+pub struct Field {
+    /// The whole field.
+    pub span: Span,
+    /// The key; `quoted` tells whether it was written as a string.
+    pub key: Ident,
+    /// Whether the key was a string literal.
+    pub quoted: bool,
+    /// The value.
+    pub value: Expr,
+}
+
+/// A pipeline declaration.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    /// The whole declaration.
+    pub span: Span,
+    /// Its name.
+    pub name: Ident,
+    /// Its parameters.
+    pub params: Vec<Param>,
+    /// Its body.
+    pub body: Block,
+}
+
+/// `{ statements }`.
+#[derive(Clone, Debug)]
+pub struct Block {
+    /// The braces and what is between them.
+    pub span: Span,
+    /// The statements.
+    pub stmts: Vec<Stmt>,
+}
+
+/// A pipeline statement.
+#[derive(Clone, Debug)]
+pub struct Stmt {
+    /// The whole statement.
+    pub span: Span,
+    /// Which statement.
+    pub kind: StmtKind,
+}
+
+/// The pipeline statements.
+#[derive(Clone, Debug)]
+pub enum StmtKind {
+    /// `defaults { props }`: properties for every step of the pipeline.
+    Defaults(Vec<Prop>),
+    /// `schedule "0 6 * * *" timezone "Europe/Paris"`.
+    Schedule {
+        /// The cron expression.
+        cron: StrLit,
+        /// The IANA time zone.
+        timezone: Option<StrLit>,
+    },
+    /// `if cond { ... } else { ... }`.
+    If {
+        /// The condition.
+        cond: Expr,
+        /// The branch taken when it holds.
+        then: Block,
+        /// The other branch.
+        otherwise: Option<Else>,
+    },
+    /// `for x in list parallel 4 { ... }`: fan-out; names bound inside are lists after it.
+    For {
+        /// The loop variable.
+        var: Ident,
+        /// The list iterated over.
+        iter: Expr,
+        /// At most this many iterations at once.
+        parallel: Option<IntLit>,
+        /// The body.
+        body: Block,
+    },
+    /// `check quality.max_abs_error < 0.001`: fails the run when false.
+    Check(Expr),
+    /// `output name` or `output name = expr`.
+    Output {
+        /// The output's name.
+        name: Ident,
+        /// Its value; `output x` means `output x = x`.
+        value: Option<Expr>,
+    },
+    /// `finally notify(...)`: an exit handler that runs whatever happened.
+    Finally(Call),
+    /// `name = step(args)`.
+    Bind {
+        /// The name bound to the call's outputs.
+        name: Ident,
+        /// The call.
+        call: Call,
+    },
+    /// `step(args)` with no name.
+    Call(Call),
+}
+
+/// The `else` part of an `if`.
+#[derive(Clone, Debug)]
+pub enum Else {
+    /// `else { ... }`.
+    Block(Block),
+    /// `else if ...`.
+    If(Box<Stmt>),
+}
+
+/// A call of a step or pipeline.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The whole call.
+    pub span: Span,
+    /// The step or pipeline called.
+    pub callee: Ident,
+    /// Named arguments in order.
+    pub args: Vec<Arg>,
+    /// `as Table<Schema>`: the type of the single output.
+    pub cast: Option<TypeExpr>,
+    /// `after a, b`: explicit ordering.
+    pub after: Vec<Ident>,
+}
+
+/// A named argument.
+#[derive(Clone, Debug)]
+pub struct Arg {
+    /// The whole argument.
+    pub span: Span,
+    /// The parameter it sets.
+    pub name: Ident,
+    /// Its value.
+    pub value: Expr,
+}
+
+/// An expression.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    /// The whole expression.
+    pub span: Span,
+    /// Which expression.
+    pub kind: ExprKind,
+}
+
+/// The expressions.
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    /// `42`.
+    Int(i64),
+    /// `0.5`.
+    Float(f64),
+    /// `512Mi`, `20m`.
+    Quantity(Quantity),
+    /// `"text ${name}"`.
+    Str(StrLit),
+    /// `true`, `false`.
+    Bool(bool),
+    /// `none`.
+    None,
+    /// `[a, b]`.
+    List(Vec<Expr>),
+    /// `{ k: v }`.
+    Record(Record),
+    /// `name` or `name.field`.
+    Path(Vec<Ident>),
+    /// `(expr)`.
+    Paren(Box<Expr>),
+    /// `a or b or c`, `a and b`, `a + b - c`: a flat chain.
+    Chain {
+        /// The first operand.
+        first: Box<Expr>,
+        /// Each operator with its span, and the operand after it.
+        rest: Vec<(BinOp, Span, Expr)>,
+    },
+    /// `not not x`.
+    Not {
+        /// How many `not`s.
+        count: usize,
+        /// The operand.
+        expr: Box<Expr>,
+    },
+    /// `a < b`.
+    Compare {
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// The operator.
+        op: CmpOp,
+        /// The operator's span.
+        op_span: Span,
+        /// Right operand.
+        rhs: Box<Expr>,
+    },
+}
+
+/// Chain operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `or`
+    Or,
+    /// `and`
+    And,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+        }
+    }
+}
+
+/// Comparison operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}

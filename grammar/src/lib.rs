@@ -1,0 +1,60 @@
+//! The `.flow` language's syntax: grammar, parser, syntax tree and spans.
+//!
+//! [`parse`] turns text into a [`Parse`]: a [`ast::Module`] that always exists, and the
+//! [`SyntaxError`]s found. It never panics and never fails, whatever the input; a broken
+//! declaration becomes an [`ast::Item::Error`] and does not hide the others. This crate knows
+//! nothing of types, targets or editors.
+
+pub mod ast;
+mod expect;
+mod parse;
+pub mod span;
+pub mod split;
+
+pub use parse::{parse, Parse, SyntaxError, SyntaxErrorKind};
+pub use span::{LineCol, LineIndex, Span};
+
+/// Words with a meaning in the language, for editors' syntax highlighting and completion.
+///
+/// `RESERVED` can never be names; `CONTEXTUAL` are keywords only where a property or statement
+/// starts, and `TYPES` name the built-in types.
+pub mod keywords {
+    /// Keywords that can never be used as names.
+    pub const RESERVED: &[&str] = &[
+        "import", "schema", "extends", "secret", "profile", "step", "builtin", "pipeline", "if",
+        "else", "for", "in", "after", "check", "output", "finally", "defaults", "true", "false",
+        "none", "and", "or", "not", "as",
+    ];
+    /// Keywords that start a property or statement, and words inside them.
+    pub const CONTEXTUAL: &[&str] = &[
+        "image",
+        "run",
+        "use",
+        "cache",
+        "on",
+        "off",
+        "ttl",
+        "resources",
+        "auto",
+        "retries",
+        "backoff",
+        "factor",
+        "max",
+        "timeout",
+        "env",
+        "mount",
+        "at",
+        "node_selector",
+        "toleration",
+        "schedule",
+        "timezone",
+        "parallel",
+        "k8s",
+        "key",
+    ];
+    /// Built-in type names.
+    pub const TYPES: &[&str] = &[
+        "Str", "Int", "Float", "Bool", "Date", "File", "Dir", "Model", "Json", "Metrics", "Table",
+        "List", "Columns", "Column",
+    ];
+}

@@ -1,0 +1,968 @@
+//! `parse(&str) -> Parse`: the entry point that never fails.
+//!
+//! The file is cut into declarations by [`crate::split`], each declaration is parsed with pest's
+//! `item_eoi` rule, and the pest tree is lowered into [`crate::ast`] nodes. A declaration that
+//! does not parse becomes [`Item::Error`] plus one [`SyntaxError`]; the others are unaffected.
+
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+use crate::ast::*;
+use crate::expect::describe_failure;
+use crate::span::Span;
+use crate::split::{split, Problem, MAX_DEPTH};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "flow.pest"]
+pub(crate) struct FlowParser;
+
+/// The result of parsing: a tree (always) and the syntax errors (possibly none).
+#[derive(Clone, Debug, Default)]
+pub struct Parse {
+    /// The syntax tree; broken declarations are [`Item::Error`].
+    pub module: Module,
+    /// Syntax errors in source order.
+    pub errors: Vec<SyntaxError>,
+}
+
+/// What went wrong, for choosing a diagnostic code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyntaxErrorKind {
+    /// A token that does not fit where it is.
+    Unexpected,
+    /// An opening delimiter never closed.
+    Unclosed,
+    /// A closing delimiter without its opening one.
+    Unmatched,
+    /// A string or block comment with no end.
+    Unterminated,
+    /// Nesting deeper than the parser accepts.
+    TooDeep,
+    /// A number that does not fit.
+    NumberOutOfRange,
+}
+
+/// A syntax error: a location, a message in words, and what was expected there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// The kind, which selects the diagnostic code.
+    pub kind: SyntaxErrorKind,
+    /// Where the error is.
+    pub span: Span,
+    /// The message, in words (never pest's rule names).
+    pub message: String,
+    /// A label for the location.
+    pub label: String,
+    /// A secondary location and its label (e.g. the opening brace of an unclosed block).
+    pub related: Option<(Span, String)>,
+}
+
+/// Parses a whole `.flow` file. Never panics and never fails.
+pub fn parse(text: &str) -> Parse {
+    pest::set_error_detail(true);
+    let split = split(text);
+    let mut out = Parse {
+        module: Module {
+            items: Vec::new(),
+            comments: split.comments,
+        },
+        errors: Vec::new(),
+    };
+    for chunk in split.chunks {
+        if let Some(problem) = chunk.problem {
+            out.errors.push(problem_error(problem));
+            out.module.items.push(Item::Error(trimmed(text, chunk.span)));
+            continue;
+        }
+        let src = &text[chunk.span.range()];
+        match FlowParser::parse(Rule::item_eoi, src) {
+            Ok(mut pairs) => {
+                let mut lower = Lower {
+                    base: chunk.span.start as usize,
+                    errors: &mut out.errors,
+                };
+                let Some(top) = pairs.next() else { continue };
+                for pair in top.into_inner() {
+                    if pair.as_rule() == Rule::EOI {
+                        continue;
+                    }
+                    let item = lower.item(pair);
+                    out.module.items.push(item);
+                }
+            }
+            Err(err) => {
+                let (offset, message, label) = describe_failure(src, &err);
+                let at = chunk.span.start as usize + offset;
+                let end = next_token_end(text, at);
+                out.errors.push(SyntaxError {
+                    kind: SyntaxErrorKind::Unexpected,
+                    span: Span::new(at, end),
+                    message,
+                    label,
+                    related: None,
+                });
+                out.module.items.push(Item::Error(trimmed(text, chunk.span)));
+            }
+        }
+    }
+    out
+}
+
+/// Shrinks a chunk span to exclude trailing whitespace.
+fn trimmed(text: &str, span: Span) -> Span {
+    let s = &text[span.range()];
+    let lead = s.len() - s.trim_start().len();
+    Span::new(
+        span.start as usize + lead,
+        span.start as usize + s.trim_end().len().max(lead),
+    )
+}
+
+/// The end of the token starting at `at`, for underlining it.
+fn next_token_end(text: &str, at: usize) -> usize {
+    let rest = &text[at.min(text.len())..];
+    let mut chars = rest.char_indices();
+    match chars.next() {
+        None => at,
+        Some((_, c)) if c.is_alphanumeric() || c == '_' => {
+            at + rest
+                .char_indices()
+                .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+                .map_or(rest.len(), |(i, _)| i)
+        }
+        Some((_, c)) => at + c.len_utf8(),
+    }
+}
+
+fn problem_error(p: Problem) -> SyntaxError {
+    match p {
+        Problem::UnterminatedString(span) => SyntaxError {
+            kind: SyntaxErrorKind::Unterminated,
+            span,
+            message: "unterminated string".into(),
+            label: "this string has no closing `\"` on its line".into(),
+            related: None,
+        },
+        Problem::UnterminatedComment(span) => SyntaxError {
+            kind: SyntaxErrorKind::Unterminated,
+            span,
+            message: "unterminated block comment".into(),
+            label: "this `/*` has no closing `*/`".into(),
+            related: None,
+        },
+        Problem::Unclosed { open, delim } => SyntaxError {
+            kind: SyntaxErrorKind::Unclosed,
+            span: open,
+            message: format!("this `{delim}` is never closed"),
+            label: format!("unclosed `{delim}`"),
+            related: None,
+        },
+        Problem::Unmatched {
+            close,
+            delim,
+            expected,
+        } => SyntaxError {
+            kind: SyntaxErrorKind::Unmatched,
+            span: close,
+            message: match expected {
+                Some(e) => format!("mismatched closing delimiter: expected `{e}`, found `{delim}`"),
+                None => format!("unexpected closing delimiter `{delim}`"),
+            },
+            label: match expected {
+                Some(e) => format!("expected `{e}` here"),
+                None => "nothing is open here".into(),
+            },
+            related: None,
+        },
+        Problem::TooDeep(span) => SyntaxError {
+            kind: SyntaxErrorKind::TooDeep,
+            span,
+            message: format!("brackets are nested more than {MAX_DEPTH} levels deep"),
+            label: "nesting limit reached here".into(),
+            related: None,
+        },
+    }
+}
+
+/// Lowers pest pairs of one chunk into AST nodes.
+struct Lower<'e> {
+    base: usize,
+    errors: &'e mut Vec<SyntaxError>,
+}
+
+impl Lower<'_> {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.base + s.start(), self.base + s.end())
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn item(&mut self, pair: Pair<'_, Rule>) -> Item {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::import_decl => Item::Import(self.import(pair)),
+            Rule::schema_decl => Item::Schema(self.schema(pair)),
+            Rule::secret_decl => Item::Secret(self.secret(pair)),
+            Rule::profile_decl => {
+                let mut inner = pair.into_inner();
+                let name = inner.next().map(|p| self.ident(p));
+                let props = inner.next().map(|p| self.props(p)).unwrap_or_default();
+                match name {
+                    Some(name) => Item::Profile(Profile { span, name, props }),
+                    None => Item::Error(span),
+                }
+            }
+            Rule::step_decl | Rule::builtin_decl => Item::Step(self.step(pair)),
+            Rule::pipeline_decl => Item::Pipeline(self.pipeline(pair)),
+            _ => Item::Error(span),
+        }
+    }
+
+    fn import(&mut self, pair: Pair<'_, Rule>) -> Import {
+        let span = self.span(&pair);
+        let mut source = None;
+        let mut names = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::module_path => {
+                    source = Some(ImportSource::Module {
+                        path: p.as_str().to_string(),
+                        span: self.span(&p),
+                    })
+                }
+                Rule::string => source = Some(ImportSource::File(self.string(p))),
+                Rule::import_name => {
+                    let mut i = p.into_inner();
+                    if let Some(name) = i.next().map(|p| self.ident(p)) {
+                        let alias = i.next().map(|p| self.ident(p));
+                        names.push(ImportName { name, alias });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Import {
+            span,
+            source: source.unwrap_or(ImportSource::Module {
+                path: String::new(),
+                span,
+            }),
+            names,
+        }
+    }
+
+    fn schema(&mut self, pair: Pair<'_, Rule>) -> Schema {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut extends = Vec::new();
+        let mut columns = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => name = Some(self.ident(p)),
+                Rule::extends => extends = p.into_inner().map(|p| self.ident(p)).collect(),
+                Rule::schema_body => columns = self.columns(p),
+                _ => {}
+            }
+        }
+        Schema {
+            span,
+            name: name.unwrap_or(Ident {
+                name: String::new(),
+                span,
+            }),
+            extends,
+            columns,
+        }
+    }
+
+    fn columns(&mut self, body: Pair<'_, Rule>) -> Vec<Column> {
+        body.into_inner()
+            .filter(|p| p.as_rule() == Rule::column)
+            .filter_map(|p| {
+                let span = self.span(&p);
+                let mut i = p.into_inner();
+                let name = self.ident(i.next()?);
+                let ty = self.type_expr(i.next()?);
+                Some(Column { span, name, ty })
+            })
+            .collect()
+    }
+
+    fn secret(&mut self, pair: Pair<'_, Rule>) -> Secret {
+        let span = self.span(&pair);
+        let mut i = pair.into_inner();
+        let name = i.next().map(|p| self.ident(p));
+        let k8s_name = i.next().map(|p| self.string(p));
+        let key = i.next().map(|p| self.string(p));
+        let empty = StrLit {
+            value: String::new(),
+            parts: Vec::new(),
+            span,
+        };
+        Secret {
+            span,
+            name: name.unwrap_or(Ident {
+                name: String::new(),
+                span,
+            }),
+            k8s_name: k8s_name.unwrap_or_else(|| empty.clone()),
+            key: key.unwrap_or(empty),
+        }
+    }
+
+    fn step(&mut self, pair: Pair<'_, Rule>) -> Step {
+        let span = self.span(&pair);
+        let builtin = pair.as_rule() == Rule::builtin_decl;
+        let mut step = Step {
+            span,
+            builtin,
+            name: Ident {
+                name: String::new(),
+                span,
+            },
+            generics: Vec::new(),
+            params: Vec::new(),
+            outputs: Vec::new(),
+            props: Vec::new(),
+            body: None,
+        };
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => step.name = self.ident(p),
+                Rule::generics => {
+                    for g in p.into_inner() {
+                        let gspan = self.span(&g);
+                        let mut i = g.into_inner();
+                        let Some(name) = i.next().map(|p| self.ident(p)) else {
+                            continue;
+                        };
+                        let bound = i.next().map(|b| self.columns(b)).unwrap_or_default();
+                        step.generics.push(Generic {
+                            span: gspan,
+                            name,
+                            bound,
+                        });
+                    }
+                }
+                Rule::params => step.params = self.params(p),
+                Rule::outputs => {
+                    step.outputs = p
+                        .into_inner()
+                        .filter_map(|o| {
+                            let span = self.span(&o);
+                            let mut i = o.into_inner();
+                            let name = self.ident(i.next()?);
+                            let ty = self.type_expr(i.next()?);
+                            Some(OutputParam { span, name, ty })
+                        })
+                        .collect()
+                }
+                Rule::prop_block => {
+                    step.body = Some(self.span(&p));
+                    step.props = self.props(p);
+                }
+                _ => {}
+            }
+        }
+        step
+    }
+
+    fn params(&mut self, pair: Pair<'_, Rule>) -> Vec<Param> {
+        pair.into_inner()
+            .filter_map(|p| {
+                let span = self.span(&p);
+                let mut i = p.into_inner();
+                let name = self.ident(i.next()?);
+                let ty = self.type_expr(i.next()?);
+                let default = i.next().map(|e| self.expr(e));
+                Some(Param {
+                    span,
+                    name,
+                    ty,
+                    default,
+                })
+            })
+            .collect()
+    }
+
+    fn type_expr(&mut self, pair: Pair<'_, Rule>) -> TypeExpr {
+        let span = self.span(&pair);
+        let mut optional = false;
+        let mut kind = TypeKind::Named(Ident {
+            name: String::new(),
+            span,
+        });
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::optional_mark => optional = true,
+                Rule::named_type => {
+                    if let Some(i) = p.into_inner().next() {
+                        kind = TypeKind::Named(self.ident(i));
+                    }
+                }
+                Rule::list_type => {
+                    if let Some(t) = p.into_inner().next() {
+                        kind = TypeKind::List(Box::new(self.type_expr(t)));
+                    }
+                }
+                Rule::table_type => {
+                    if let Some(s) = p.into_inner().next() {
+                        kind = TypeKind::Table(self.schema_expr(s));
+                    }
+                }
+                Rule::metrics_type => {
+                    kind = TypeKind::Metrics(p.into_inner().next().map(|s| self.schema_expr(s)));
+                }
+                Rule::columns_type => {
+                    if let Some(i) = p.into_inner().next() {
+                        kind = TypeKind::Columns(self.ident(i));
+                    }
+                }
+                Rule::column_type => {
+                    if let Some(i) = p.into_inner().next() {
+                        kind = TypeKind::Column(self.ident(i));
+                    }
+                }
+                _ => {}
+            }
+        }
+        TypeExpr {
+            span,
+            kind,
+            optional,
+        }
+    }
+
+    fn schema_expr(&mut self, pair: Pair<'_, Rule>) -> SchemaExpr {
+        let span = self.span(&pair);
+        let terms = pair
+            .into_inner()
+            .filter_map(|t| {
+                let tspan = self.span(&t);
+                let mut kind = None;
+                let mut projection = None;
+                for p in t.into_inner() {
+                    match p.as_rule() {
+                        Rule::ident => kind = Some(SchemaTermKind::Name(self.ident(p))),
+                        Rule::schema_body => kind = Some(SchemaTermKind::Inline(self.columns(p))),
+                        Rule::projection => projection = p.into_inner().next().map(|i| self.ident(i)),
+                        _ => {}
+                    }
+                }
+                Some(SchemaTerm {
+                    span: tspan,
+                    kind: kind?,
+                    projection,
+                })
+            })
+            .collect();
+        SchemaExpr { span, terms }
+    }
+
+    fn props(&mut self, block: Pair<'_, Rule>) -> Vec<Prop> {
+        block.into_inner().filter_map(|p| self.prop(p)).collect()
+    }
+
+    fn prop(&mut self, pair: Pair<'_, Rule>) -> Option<Prop> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut i = pair.into_inner();
+        let kind = match rule {
+            Rule::image_prop => PropKind::Image(self.string(i.next()?)),
+            Rule::run_prop => PropKind::Run(self.expr_primary(i.next()?)),
+            Rule::use_prop => PropKind::Use(i.map(|p| self.ident(p)).collect()),
+            Rule::cache_prop => {
+                let c = i.next()?;
+                PropKind::Cache(match c.as_rule() {
+                    Rule::cache_off => CacheSetting::Off,
+                    Rule::cache_on => CacheSetting::On,
+                    _ => CacheSetting::Ttl(self.quantity(c.into_inner().next()?)),
+                })
+            }
+            Rule::resources_prop => {
+                let r = i.next()?;
+                PropKind::Resources(match r.as_rule() {
+                    Rule::record => Resources::Fixed(self.record(r)),
+                    _ => {
+                        let aspan = self.span(&r);
+                        let bounds = r
+                            .into_inner()
+                            .filter_map(|b| {
+                                let mut bi = b.into_inner();
+                                let name = self.ident(bi.next()?);
+                                let rec = self.record(bi.next()?);
+                                Some((name, rec))
+                            })
+                            .collect();
+                        Resources::Auto {
+                            span: aspan,
+                            bounds,
+                        }
+                    }
+                })
+            }
+            Rule::retries_prop => {
+                let count = self.int_lit(i.next()?);
+                let backoff = i.next().and_then(|b| {
+                    let mut delay = None;
+                    let mut factor = None;
+                    let mut max = None;
+                    for p in b.into_inner() {
+                        match p.as_rule() {
+                            Rule::quantity if delay.is_none() => delay = Some(self.quantity(p)),
+                            Rule::quantity => max = Some(self.quantity(p)),
+                            Rule::int | Rule::float => {
+                                let s = self.span(&p);
+                                factor = Some((p.as_str().parse::<f64>().unwrap_or(f64::NAN), s));
+                            }
+                            _ => {}
+                        }
+                    }
+                    Some(Backoff {
+                        delay: delay?,
+                        factor,
+                        max,
+                    })
+                });
+                PropKind::Retries { count, backoff }
+            }
+            Rule::timeout_prop => PropKind::Timeout(self.quantity(i.next()?)),
+            Rule::env_prop => {
+                let name = self.ident(i.next()?);
+                let value = self.expr(i.next()?);
+                PropKind::Env { name, value }
+            }
+            Rule::mount_prop => {
+                let secret = self.ident(i.next()?);
+                let path = self.string(i.next()?);
+                PropKind::Mount { secret, path }
+            }
+            Rule::node_selector_prop => PropKind::NodeSelector(self.record(i.next()?)),
+            Rule::toleration_prop => PropKind::Toleration(self.record(i.next()?)),
+            _ => return None,
+        };
+        Some(Prop { span, kind })
+    }
+
+    fn pipeline(&mut self, pair: Pair<'_, Rule>) -> Pipeline {
+        let span = self.span(&pair);
+        let mut name = Ident {
+            name: String::new(),
+            span,
+        };
+        let mut params = Vec::new();
+        let mut body = Block {
+            span,
+            stmts: Vec::new(),
+        };
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => name = self.ident(p),
+                Rule::params => params = self.params(p),
+                Rule::block => body = self.block(p),
+                _ => {}
+            }
+        }
+        Pipeline {
+            span,
+            name,
+            params,
+            body,
+        }
+    }
+
+    fn block(&mut self, pair: Pair<'_, Rule>) -> Block {
+        let span = self.span(&pair);
+        let stmts = pair.into_inner().filter_map(|s| self.stmt(s)).collect();
+        Block { span, stmts }
+    }
+
+    fn stmt(&mut self, pair: Pair<'_, Rule>) -> Option<Stmt> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut i = pair.into_inner();
+        let kind = match rule {
+            Rule::defaults_stmt => StmtKind::Defaults(self.props(i.next()?)),
+            Rule::schedule_stmt => {
+                let cron = self.string(i.next()?);
+                let timezone = i.next().map(|p| self.string(p));
+                StmtKind::Schedule { cron, timezone }
+            }
+            Rule::if_stmt => {
+                let cond = self.expr(i.next()?);
+                let then = self.block(i.next()?);
+                let otherwise = i.next().and_then(|e| match e.as_rule() {
+                    Rule::block => Some(Else::Block(self.block(e))),
+                    _ => self.stmt(e).map(|s| Else::If(Box::new(s))),
+                });
+                StmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                }
+            }
+            Rule::for_stmt => {
+                let var = self.ident(i.next()?);
+                let iter = self.expr(i.next()?);
+                let mut parallel = None;
+                let mut body = None;
+                for p in i {
+                    match p.as_rule() {
+                        Rule::int => parallel = Some(self.int_lit(p)),
+                        Rule::block => body = Some(self.block(p)),
+                        _ => {}
+                    }
+                }
+                StmtKind::For {
+                    var,
+                    iter,
+                    parallel,
+                    body: body?,
+                }
+            }
+            Rule::check_stmt => StmtKind::Check(self.expr(i.next()?)),
+            Rule::output_stmt => {
+                let name = self.ident(i.next()?);
+                let value = i.next().map(|e| self.expr(e));
+                StmtKind::Output { name, value }
+            }
+            Rule::finally_stmt => StmtKind::Finally(self.call(i.next()?)),
+            Rule::bind_stmt => {
+                let name = self.ident(i.next()?);
+                let call = self.call(i.next()?);
+                StmtKind::Bind { name, call }
+            }
+            Rule::call_stmt => StmtKind::Call(self.call(i.next()?)),
+            _ => return None,
+        };
+        Some(Stmt { span, kind })
+    }
+
+    fn call(&mut self, pair: Pair<'_, Rule>) -> Call {
+        let span = self.span(&pair);
+        let mut call = Call {
+            span,
+            callee: Ident {
+                name: String::new(),
+                span,
+            },
+            args: Vec::new(),
+            cast: None,
+            after: Vec::new(),
+        };
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => call.callee = self.ident(p),
+                Rule::arg => {
+                    let aspan = self.span(&p);
+                    let mut i = p.into_inner();
+                    if let (Some(n), Some(v)) = (i.next(), i.next()) {
+                        let name = self.ident(n);
+                        let value = self.expr(v);
+                        call.args.push(Arg {
+                            span: aspan,
+                            name,
+                            value,
+                        });
+                    }
+                }
+                Rule::cast => {
+                    if let Some(t) = p.into_inner().next() {
+                        call.cast = Some(self.type_expr(t));
+                    }
+                }
+                Rule::after => call.after = p.into_inner().map(|i| self.ident(i)).collect(),
+                _ => {}
+            }
+        }
+        call
+    }
+
+    fn int_lit(&mut self, pair: Pair<'_, Rule>) -> IntLit {
+        let span = self.span(&pair);
+        let value = match pair.as_str().parse::<i64>() {
+            Ok(v) => v,
+            Err(_) => {
+                self.number_error(span);
+                0
+            }
+        };
+        IntLit { value, span }
+    }
+
+    fn number_error(&mut self, span: Span) {
+        self.errors.push(SyntaxError {
+            kind: SyntaxErrorKind::NumberOutOfRange,
+            span,
+            message: "number out of range".into(),
+            label: "this does not fit in a 64-bit integer".into(),
+            related: None,
+        });
+    }
+
+    fn quantity(&mut self, pair: Pair<'_, Rule>) -> Quantity {
+        let span = self.span(&pair);
+        let mut i = pair.into_inner();
+        let number = i.next().map(|p| p.as_str().to_string()).unwrap_or_default();
+        let unit = i.next().map(|p| p.as_str().to_string()).unwrap_or_default();
+        let value = number.parse::<f64>().unwrap_or(0.0);
+        if !value.is_finite() {
+            self.number_error(span);
+        }
+        Quantity {
+            number,
+            value,
+            unit,
+            span,
+        }
+    }
+
+    fn string(&mut self, pair: Pair<'_, Rule>) -> StrLit {
+        let span = self.span(&pair);
+        let raw = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
+        let inner_start = span.start as usize + 1;
+        let (value, parts) = unescape(raw, inner_start);
+        StrLit { value, parts, span }
+    }
+
+    fn record(&mut self, pair: Pair<'_, Rule>) -> Record {
+        let span = self.span(&pair);
+        let fields = pair
+            .into_inner()
+            .filter_map(|f| {
+                let fspan = self.span(&f);
+                let mut i = f.into_inner();
+                let k = i.next()?;
+                let (key, quoted) = if k.as_rule() == Rule::string {
+                    let s = self.string(k);
+                    (
+                        Ident {
+                            name: s.value,
+                            span: s.span,
+                        },
+                        true,
+                    )
+                } else {
+                    (self.ident(k), false)
+                };
+                let value = self.expr(i.next()?);
+                Some(Field {
+                    span: fspan,
+                    key,
+                    quoted,
+                    value,
+                })
+            })
+            .collect();
+        Record { span, fields }
+    }
+
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::expr => match pair.into_inner().next() {
+                Some(p) => self.expr(p),
+                None => Expr {
+                    span,
+                    kind: ExprKind::None,
+                },
+            },
+            Rule::or_expr | Rule::and_expr | Rule::add_expr => {
+                let mut inner = pair.into_inner();
+                let Some(first) = inner.next() else {
+                    return Expr {
+                        span,
+                        kind: ExprKind::None,
+                    };
+                };
+                let first = self.expr(first);
+                let mut rest = Vec::new();
+                while let (Some(op), Some(rhs)) = (inner.next(), inner.next()) {
+                    let op_span = self.span(&op);
+                    let op = match op.as_str() {
+                        "+" => BinOp::Add,
+                        "-" => BinOp::Sub,
+                        "and" => BinOp::And,
+                        _ => BinOp::Or,
+                    };
+                    rest.push((op, op_span, self.expr(rhs)));
+                }
+                if rest.is_empty() {
+                    first
+                } else {
+                    Expr {
+                        span,
+                        kind: ExprKind::Chain {
+                            first: Box::new(first),
+                            rest,
+                        },
+                    }
+                }
+            }
+            Rule::not_expr => {
+                let mut count = 0;
+                let mut operand = None;
+                for p in pair.into_inner() {
+                    if p.as_rule() == Rule::not_op {
+                        count += 1;
+                    } else {
+                        operand = Some(self.expr(p));
+                    }
+                }
+                let operand = operand.unwrap_or(Expr {
+                    span,
+                    kind: ExprKind::None,
+                });
+                if count == 0 {
+                    operand
+                } else {
+                    Expr {
+                        span,
+                        kind: ExprKind::Not {
+                            count,
+                            expr: Box::new(operand),
+                        },
+                    }
+                }
+            }
+            Rule::cmp_expr => {
+                let mut inner = pair.into_inner();
+                let Some(lhs) = inner.next() else {
+                    return Expr {
+                        span,
+                        kind: ExprKind::None,
+                    };
+                };
+                let lhs = self.expr(lhs);
+                match (inner.next(), inner.next()) {
+                    (Some(op), Some(rhs)) => {
+                        let op_span = self.span(&op);
+                        let op = match op.as_str() {
+                            "==" => CmpOp::Eq,
+                            "!=" => CmpOp::Ne,
+                            "<=" => CmpOp::Le,
+                            ">=" => CmpOp::Ge,
+                            "<" => CmpOp::Lt,
+                            _ => CmpOp::Gt,
+                        };
+                        Expr {
+                            span,
+                            kind: ExprKind::Compare {
+                                lhs: Box::new(lhs),
+                                op,
+                                op_span,
+                                rhs: Box::new(self.expr(rhs)),
+                            },
+                        }
+                    }
+                    _ => lhs,
+                }
+            }
+            _ => self.expr_primary(pair),
+        }
+    }
+
+    fn expr_primary(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::quantity => ExprKind::Quantity(self.quantity(pair)),
+            Rule::int => ExprKind::Int(self.int_lit(pair).value),
+            Rule::float => {
+                let v = pair.as_str().parse::<f64>().unwrap_or(f64::NAN);
+                if !v.is_finite() {
+                    self.number_error(span);
+                }
+                ExprKind::Float(v)
+            }
+            Rule::string => ExprKind::Str(self.string(pair)),
+            Rule::bool_lit => ExprKind::Bool(pair.as_str() == "true"),
+            Rule::none_lit => ExprKind::None,
+            Rule::list_expr => ExprKind::List(pair.into_inner().map(|e| self.expr(e)).collect()),
+            Rule::record => ExprKind::Record(self.record(pair)),
+            Rule::paren => match pair.into_inner().next() {
+                Some(e) => ExprKind::Paren(Box::new(self.expr(e))),
+                None => ExprKind::None,
+            },
+            Rule::path => ExprKind::Path(pair.into_inner().map(|i| self.ident(i)).collect()),
+            _ => return self.expr(pair),
+        };
+        Expr { span, kind }
+    }
+}
+
+/// Unescapes a string literal's inside and splits out `${name}` interpolations.
+/// `start` is the byte offset of `raw` in the file, for the spans of interpolated names.
+fn unescape(raw: &str, start: usize) -> (String, Vec<StrPart>) {
+    let mut value = String::new();
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                let Some((_, e)) = chars.next() else { break };
+                let ch = match e {
+                    'n' => '\n',
+                    't' => '\t',
+                    'r' => '\r',
+                    'u' => {
+                        let mut hex = String::new();
+                        for (_, h) in chars.by_ref() {
+                            if h == '}' {
+                                break;
+                            }
+                            if h != '{' {
+                                hex.push(h);
+                            }
+                        }
+                        u32::from_str_radix(&hex, 16)
+                            .ok()
+                            .and_then(char::from_u32)
+                            .unwrap_or('\u{FFFD}')
+                    }
+                    other => other,
+                };
+                value.push(ch);
+                text.push(ch);
+            }
+            '$' if chars.peek().map(|(_, c)| *c) == Some('{') => {
+                let rest = &raw[i + 2..];
+                let len = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                if len > 0 && rest[len..].starts_with('}') {
+                    let name = &rest[..len];
+                    if !text.is_empty() {
+                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                    }
+                    parts.push(StrPart::Var(Ident {
+                        name: name.to_string(),
+                        span: Span::new(start + i + 2, start + i + 2 + len),
+                    }));
+                    value.push_str(&raw[i..i + 3 + len]);
+                    // Skip `{name}`.
+                    for _ in 0..len + 2 {
+                        chars.next();
+                    }
+                } else {
+                    value.push('$');
+                    text.push('$');
+                }
+            }
+            c => {
+                value.push(c);
+                text.push(c);
+            }
+        }
+    }
+    if !text.is_empty() {
+        parts.push(StrPart::Text(text));
+    }
+    (value, parts)
+}
