@@ -61,6 +61,12 @@ pub struct SyntaxError {
 pub fn parse(text: &str) -> Parse {
     pest::set_error_detail(true);
     let split = split(text);
+    // Comment start by comment end, to trim trailing trivia off node spans.
+    let comment_starts: std::collections::HashMap<u32, u32> = split
+        .comments
+        .iter()
+        .map(|c| (c.span.end, c.span.start))
+        .collect();
     let mut out = Parse {
         module: Module {
             items: Vec::new(),
@@ -71,7 +77,9 @@ pub fn parse(text: &str) -> Parse {
     for chunk in split.chunks {
         if let Some(problem) = chunk.problem {
             out.errors.push(problem_error(problem));
-            out.module.items.push(Item::Error(trimmed(text, chunk.span)));
+            out.module
+                .items
+                .push(Item::Error(trimmed(text, chunk.span)));
             continue;
         }
         let src = &text[chunk.span.range()];
@@ -80,6 +88,8 @@ pub fn parse(text: &str) -> Parse {
                 let mut lower = Lower {
                     base: chunk.span.start as usize,
                     errors: &mut out.errors,
+                    text,
+                    comment_starts: &comment_starts,
                 };
                 let Some(top) = pairs.next() else { continue };
                 for pair in top.into_inner() {
@@ -101,7 +111,9 @@ pub fn parse(text: &str) -> Parse {
                     label,
                     related: None,
                 });
-                out.module.items.push(Item::Error(trimmed(text, chunk.span)));
+                out.module
+                    .items
+                    .push(Item::Error(trimmed(text, chunk.span)));
             }
         }
     }
@@ -188,12 +200,28 @@ fn problem_error(p: Problem) -> SyntaxError {
 struct Lower<'e> {
     base: usize,
     errors: &'e mut Vec<SyntaxError>,
+    text: &'e str,
+    comment_starts: &'e std::collections::HashMap<u32, u32>,
 }
 
 impl Lower<'_> {
+    /// The span of a pair without the whitespace and comments pest may include at its end
+    /// (a rule ending in an optional part swallows the trivia before it).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.base + s.start(), self.base + s.end())
+        let start = self.base + s.start();
+        let mut end = self.base + s.end();
+        let bytes = self.text.as_bytes();
+        loop {
+            while end > start && bytes[end - 1].is_ascii_whitespace() {
+                end -= 1;
+            }
+            match self.comment_starts.get(&(end as u32)) {
+                Some(&cs) if cs as usize >= start && (cs as usize) < end => end = cs as usize,
+                _ => break,
+            }
+        }
+        Span::new(start, end)
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
@@ -451,7 +479,9 @@ impl Lower<'_> {
                     match p.as_rule() {
                         Rule::ident => kind = Some(SchemaTermKind::Name(self.ident(p))),
                         Rule::schema_body => kind = Some(SchemaTermKind::Inline(self.columns(p))),
-                        Rule::projection => projection = p.into_inner().next().map(|i| self.ident(i)),
+                        Rule::projection => {
+                            projection = p.into_inner().next().map(|i| self.ident(i))
+                        }
                         _ => {}
                     }
                 }

@@ -39,7 +39,11 @@ pub enum Problem {
     /// An opening delimiter that is never closed in its declaration.
     Unclosed { open: Span, delim: char },
     /// A closing delimiter with no opening one, or of the wrong kind.
-    Unmatched { close: Span, delim: char, expected: Option<char> },
+    Unmatched {
+        close: Span,
+        delim: char,
+        expected: Option<char>,
+    },
     /// Brackets nested deeper than [`MAX_DEPTH`].
     TooDeep(Span),
     /// An unterminated block comment.
@@ -73,7 +77,11 @@ pub fn split(text: &str) -> Split {
     let mut at_line_start = true;
     let mut i = 0usize;
 
-    let finish = |out: &mut Split, start: usize, end: usize, stack: &mut Vec<(u8, usize)>, problem: &mut Option<Problem>| {
+    let finish = |out: &mut Split,
+                  start: usize,
+                  end: usize,
+                  stack: &mut Vec<(u8, usize)>,
+                  problem: &mut Option<Problem>| {
         let mut p = problem.take();
         if p.is_none() {
             if let Some(&(open, at)) = stack.first() {
@@ -178,7 +186,10 @@ pub fn split(text: &str) -> Split {
                     }
                 }
                 if !closed && problem.is_none() {
-                    problem = Some(Problem::UnterminatedString(Span::new(i, j.min(bytes.len()))));
+                    problem = Some(Problem::UnterminatedString(Span::new(
+                        i,
+                        j.min(bytes.len()),
+                    )));
                 }
                 i = j.min(bytes.len());
                 continue;
@@ -274,7 +285,11 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_a_problem() {
-        let text = format!("pipeline p() {{ x = f(a: {}{}) }}", "[".repeat(100), "]".repeat(100));
+        let text = format!(
+            "pipeline p() {{ x = f(a: {}{}) }}",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
         let c = chunks(&text);
         assert!(matches!(c[0].1, Some(Problem::TooDeep(_))));
     }

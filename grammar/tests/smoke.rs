@@ -77,10 +77,23 @@ fn three_broken_declarations_give_three_errors() {
 
 #[test]
 fn garbage_never_panics() {
-    for text in ["\u{0}\u{1}\u{ff}", "}}}}", "((((", "\"", "/*", "step", "pipeline p( {", "x = = ="] {
+    for text in [
+        "\u{0}\u{1}\u{ff}",
+        "}}}}",
+        "((((",
+        "\"",
+        "/*",
+        "step",
+        "pipeline p( {",
+        "x = = =",
+    ] {
         let _ = parse(text);
     }
-    let deep = format!("pipeline p() {{ x = f(a: {}1{}) }}", "(".repeat(10_000), ")".repeat(10_000));
+    let deep = format!(
+        "pipeline p() {{ x = f(a: {}1{}) }}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
     assert_eq!(parse(&deep).errors.len(), 1);
     let nots = format!("pipeline p() {{ check {} true }}", "not ".repeat(10_000));
     assert!(parse(&nots).errors.is_empty());

@@ -1,0 +1,117 @@
+//! Command-line arguments (clap).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// flowc: typed data and ML pipelines, checked before they run, built for Argo and Kubeflow,
+/// or run on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "flowc", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and type-check files and report every diagnostic.
+    Check(CheckArgs),
+    /// Print the explanation of a diagnostic code, such as E203.
+    Explain(ExplainArgs),
+    /// Format files in the canonical style.
+    Fmt(FmtArgs),
+    /// Print a pipeline's step graph as DOT or Mermaid.
+    Graph(GraphArgs),
+}
+
+/// How diagnostics are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Source snippets with labels and help, for people.
+    Human,
+    /// One line per diagnostic: `file:line:col: severity[code]: message`.
+    Short,
+    /// A JSON document (see docs/diagnostics.md).
+    Json,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+    /// A GitLab Code Quality report.
+    Gitlab,
+}
+
+/// `flowc check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The `.flow` files to check (their imports are checked too).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+/// When to use colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// When writing to a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `flowc explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A diagnostic code such as E203, or `all` to list every code.
+    pub code: String,
+}
+
+/// `flowc fmt`.
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// Files to format in place (folders are searched for `.flow` files).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Change nothing; exit 1 if a file is not formatted.
+    #[arg(long)]
+    pub check: bool,
+    /// Print the formatted text instead of writing files.
+    #[arg(long, conflicts_with = "check")]
+    pub stdout: bool,
+}
+
+/// Graph output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
+}
+
+/// `flowc graph`.
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// The `.flow` file.
+    pub file: PathBuf,
+    /// The pipeline to draw (default: the only, or the last, pipeline of the file).
+    #[arg(long, short = 'p')]
+    pub pipeline: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}

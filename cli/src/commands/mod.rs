@@ -1,0 +1,24 @@
+//! One module per subcommand; [`run`] dispatches and returns the exit code.
+
+pub mod check;
+pub mod explain;
+pub mod fmt;
+pub mod graph;
+
+use crate::args::{Cli, Command};
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Check(a) => check::run(&a),
+        Command::Explain(a) => explain::run(&a),
+        Command::Fmt(a) => fmt::run(&a),
+        Command::Graph(a) => graph::run(&a),
+    }
+}
+
+/// Prints an I/O or usage failure the same way for every command.
+pub(crate) fn fail(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    crate::EXIT_FAILURE
+}

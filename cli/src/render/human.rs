@@ -1,0 +1,172 @@
+//! Human output: source snippets with labels, help and notes, drawn by miette.
+//!
+//! Labels in other files than the primary one are drawn as related reports of their own, so a
+//! schema mismatch shows both the consumer and the producer's declaration.
+
+use std::fmt;
+
+use miette::{
+    Diagnostic as MietteDiagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan,
+    NamedSource, SourceSpan,
+};
+
+use flowc_compiler::{Diagnostic, FileId, Label, Severity, Sources};
+
+struct Report {
+    message: String,
+    code: Option<String>,
+    severity: miette::Severity,
+    help: Option<String>,
+    url: Option<String>,
+    source: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report>,
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl MietteDiagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.url
+            .as_ref()
+            .map(|u| Box::new(u) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn MietteDiagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn MietteDiagnostic),
+        ))
+    }
+}
+
+fn labeled(l: &Label) -> LabeledSpan {
+    let span = SourceSpan::new((l.span.start as usize).into(), l.span.len());
+    let text = (!l.message.is_empty()).then(|| l.message.clone());
+    if l.primary {
+        LabeledSpan::new_primary_with_span(text, span)
+    } else {
+        LabeledSpan::new_with_span(text, span)
+    }
+}
+
+fn source(sources: &Sources, file: FileId) -> NamedSource<String> {
+    let f = sources.get(file);
+    NamedSource::new(f.name(), f.text.to_string())
+}
+
+fn report(sources: &Sources, d: &Diagnostic) -> Report {
+    let primary_file = d.primary().map(|l| l.file).unwrap_or(FileId(0));
+    let mut labels = Vec::new();
+    let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
+    for l in &d.labels {
+        if l.file == primary_file {
+            labels.push(labeled(l));
+        } else {
+            match others.iter_mut().find(|(f, _)| *f == l.file) {
+                Some((_, v)) => v.push(labeled(&Label {
+                    primary: true,
+                    ..l.clone()
+                })),
+                None => others.push((
+                    l.file,
+                    vec![labeled(&Label {
+                        primary: true,
+                        ..l.clone()
+                    })],
+                )),
+            }
+        }
+    }
+    // miette has one footer, `help:`; notes follow the help on their own lines.
+    let mut help = d.help.clone();
+    if !d.notes.is_empty() {
+        help = Some(match help {
+            Some(h) => {
+                let notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
+                format!("{h}\n{}", notes.join("\n"))
+            }
+            None => d.notes.join("\n"),
+        });
+    }
+    Report {
+        message: format!("[{}] {}", d.code.as_str(), d.message),
+        code: None,
+        severity: match d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        },
+        help,
+        url: None,
+        source: source(sources, primary_file),
+        labels,
+        related: others
+            .into_iter()
+            .map(|(file, labels)| Report {
+                message: format!("related location in {}", sources.get(file).name()),
+                code: None,
+                severity: miette::Severity::Advice,
+                help: None,
+                url: None,
+                source: source(sources, file),
+                labels,
+                related: Vec::new(),
+            })
+            .collect(),
+    }
+}
+
+/// Renders diagnostics for a terminal (`color`) or for plain text, `width` columns wide.
+pub fn render(sources: &Sources, diags: &[Diagnostic], color: bool, width: usize) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false)
+        .with_context_lines(1);
+    let mut out = String::new();
+    for d in diags {
+        let r = report(sources, d);
+        if handler.render_report(&mut out, &r).is_err() {
+            // miette failed to draw the snippet (it never should): fall back to one line.
+            out.push_str(&super::short(sources, std::slice::from_ref(d)));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,554 @@
+//! Checking one call of a step or pipeline: arguments, schema variables and output types.
+//!
+//! Table arguments are checked first, because they bind the callee's schema variables; then
+//! `Columns<T>` arguments are checked against the bound schemas (bare names there are column
+//! names, not variables); then every other argument. Output types are the callee's output types
+//! with the variables substituted, or the caller's `as Table<...>` for a variable no input binds.
+
+use indexmap::IndexMap;
+
+use super::assign::{assign, table, Mismatch};
+use super::lower::{ParamSig, StepSig};
+use super::pipeline::PipelineCheck;
+use super::Ctx;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::resolve::DeclKind;
+use crate::suggest::did_you_mean;
+use crate::types::{Schema, SchemaTpl, TplTerm, Ty};
+use flowc_grammar::ast::{Arg, Expr, ExprKind};
+use flowc_grammar::Span;
+
+/// Substitutes bound schema variables in `t`; `None` when a variable is unbound.
+pub(crate) fn subst(
+    t: &Ty,
+    bindings: &IndexMap<String, Schema>,
+    columns: &IndexMap<String, Vec<String>>,
+) -> Option<Ty> {
+    Some(match t {
+        Ty::Table(tpl) => Ty::table(eval_tpl(tpl, bindings, columns)?),
+        Ty::List(i) => Ty::List(Box::new(subst(i, bindings, columns)?)),
+        Ty::Optional(i) => Ty::Optional(Box::new(subst(i, bindings, columns)?)),
+        other => other.clone(),
+    })
+}
+
+/// Evaluates a schema template with bound variables.
+pub(crate) fn eval_tpl(
+    tpl: &SchemaTpl,
+    bindings: &IndexMap<String, Schema>,
+    columns: &IndexMap<String, Vec<String>>,
+) -> Option<Schema> {
+    if let Some(s) = tpl.as_fixed() {
+        return Some(s.clone());
+    }
+    let mut out = Schema::default();
+    for term in &tpl.terms {
+        match term {
+            TplTerm::Fixed(s) => {
+                for (k, v) in &s.columns {
+                    out.columns.insert(k.clone(), v.clone());
+                }
+            }
+            TplTerm::Var { name, projection } => {
+                let s = bindings.get(name)?;
+                match projection {
+                    Some(p) => {
+                        for c in columns.get(p)? {
+                            if let Some(v) = s.columns.get(c) {
+                                out.columns.insert(c.clone(), v.clone());
+                            }
+                        }
+                    }
+                    None => {
+                        for (k, v) in &s.columns {
+                            out.columns.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                if tpl.terms.len() == 1 && projection.is_none() {
+                    out.name = s.name.clone();
+                    out.origin = s.origin;
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The schema variable a parameter type binds directly (`Table<T>`, `List<Table<T>>`, `Table<T>?`).
+fn bound_var(t: &Ty) -> Option<&str> {
+    match t {
+        Ty::Table(tpl) => match tpl.terms.as_slice() {
+            [TplTerm::Var {
+                name,
+                projection: None,
+            }] => Some(name),
+            _ => None,
+        },
+        Ty::List(i) | Ty::Optional(i) => bound_var(i),
+        _ => None,
+    }
+}
+
+/// The table schema inside a type, looking through lists and optionals.
+fn table_schema(t: &Ty) -> Option<&Schema> {
+    match t {
+        Ty::Table(tpl) => tpl.as_fixed(),
+        Ty::List(i) | Ty::Optional(i) => table_schema(i),
+        _ => None,
+    }
+}
+
+impl Ctx<'_> {
+    pub(crate) fn check_call(&mut self, pc: &mut PipelineCheck, i: usize) {
+        let m = pc.m;
+        let file = self.file(m);
+        let call = pc.info.nodes[i].call.clone();
+        let frames = pc.info.nodes[i].frames.clone();
+        let Some(entry) = self.lookup_kind(
+            m,
+            &call.callee.name,
+            call.callee.span,
+            &[DeclKind::Step, DeclKind::Pipeline],
+            Code::UnknownStep,
+            "a step",
+        ) else {
+            // Still type the arguments, to report errors inside them.
+            for a in &call.args {
+                self.value(pc, &a.value, &frames, None);
+            }
+            return;
+        };
+        let sig = match entry.kind {
+            DeclKind::Pipeline => {
+                pc.info.nodes[i].callee_is_pipeline = true;
+                match self.pipeline(entry.decl) {
+                    Some(s) => s,
+                    None => {
+                        self.push(
+                            Diagnostic::new(
+                                Code::RecursivePipeline,
+                                format!("pipeline `{}` calls itself", call.callee.name),
+                                file,
+                                call.callee.span,
+                                "recursive call",
+                            )
+                            .with_help("pipelines cannot recurse; use `for` to repeat steps"),
+                        );
+                        return;
+                    }
+                }
+            }
+            _ => match self.step_sig(entry.decl) {
+                Some(s) => s,
+                None => return,
+            },
+        };
+        pc.info.nodes[i].callee = Some(entry.decl);
+        let def = self.decl_name_span(entry.decl);
+
+        // Argument names.
+        let mut args: IndexMap<String, &Arg> = IndexMap::new();
+        for a in &call.args {
+            if let Some(prev) = args.get(&a.name.name) {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateArgument,
+                        format!("argument `{}` is given twice", a.name.name),
+                        file,
+                        a.name.span,
+                        "given again here",
+                    )
+                    .with_label(file, prev.name.span, "first given here")
+                    .with_help("remove one of them"),
+                );
+                continue;
+            }
+            if !sig.params.iter().any(|p| p.name == a.name.name) {
+                let names: Vec<&str> = sig.params.iter().map(|p| p.name.as_str()).collect();
+                let mut d = Diagnostic::new(
+                    Code::UnknownArgument,
+                    format!("`{}` takes no argument `{}`", sig.name, a.name.name),
+                    file,
+                    a.name.span,
+                    "unknown argument",
+                )
+                .with_label(def.0, def.1, format!("`{}` is declared here", sig.name))
+                .with_help_opt(did_you_mean(&a.name.name, names.iter().copied()));
+                d = d.with_note(if names.is_empty() {
+                    format!("`{}` takes no arguments", sig.name)
+                } else {
+                    format!("its parameters are: {}", names.join(", "))
+                });
+                self.push(d);
+                // Type it anyway for errors inside.
+                self.value(pc, &a.value, &frames, None);
+                continue;
+            }
+            args.insert(a.name.name.clone(), a);
+        }
+        let missing: Vec<&ParamSig> = sig
+            .params
+            .iter()
+            .filter(|p| p.is_required() && !args.contains_key(&p.name))
+            .collect();
+        if !missing.is_empty() {
+            let list: Vec<String> = missing
+                .iter()
+                .map(|p| format!("`{}: {}`", p.name, p.ty))
+                .collect();
+            let mut d = Diagnostic::new(
+                Code::MissingArgument,
+                format!(
+                    "`{}` is missing {} {}",
+                    sig.name,
+                    if missing.len() == 1 {
+                        "argument"
+                    } else {
+                        "arguments"
+                    },
+                    list.join(", ")
+                ),
+                file,
+                call.callee.span,
+                "missing arguments",
+            );
+            for p in &missing {
+                d = d.with_label(def.0, p.span, "required parameter declared here");
+            }
+            let example: Vec<String> = missing.iter().map(|p| format!("{}: ...", p.name)).collect();
+            self.push(d.with_help(format!("add {}", example.join(", "))));
+        }
+
+        // Pass 1: table arguments bind schema variables.
+        let mut bindings: IndexMap<String, Schema> = IndexMap::new();
+        let mut arg_types: IndexMap<String, Ty> = IndexMap::new();
+        let generics: IndexMap<String, Schema> = sig.generics.iter().cloned().collect();
+        for p in &sig.params {
+            let Some(var) = bound_var(&p.ty) else {
+                continue;
+            };
+            let Some(a) = args.get(&p.name) else { continue };
+            let actual = self.value(pc, &a.value, &frames, Some(&p.ty));
+            arg_types.insert(p.name.clone(), actual.clone());
+            let what = format!("argument `{}` of `{}`", p.name, sig.name);
+            let producer = self.producer_of(pc, &a.value);
+            if let Some(bound) = bindings.get(var).cloned() {
+                let expected = subst(&p.ty, &bindings, &IndexMap::new()).unwrap_or(Ty::Error);
+                let mm = assign(&expected, &actual);
+                self.report_mismatches(
+                    m,
+                    &what,
+                    a.value.span,
+                    Some((def.0, p.span)),
+                    producer.as_ref(),
+                    &expected,
+                    &actual,
+                    mm,
+                );
+                let _ = bound;
+                continue;
+            }
+            // Shape first: the argument must be a table (in the same list/optional shape).
+            let shape = subst(
+                &p.ty,
+                &[(var.to_string(), Schema::default())].into_iter().collect(),
+                &IndexMap::new(),
+            )
+            .unwrap_or(Ty::Error);
+            let shape_mm: Vec<Mismatch> = assign(&shape, &actual)
+                .into_iter()
+                .filter(|x| {
+                    !matches!(
+                        x,
+                        Mismatch::MissingColumn { .. }
+                            | Mismatch::ColumnType { .. }
+                            | Mismatch::Nullable { .. }
+                    )
+                })
+                .collect();
+            if !shape_mm.is_empty() {
+                self.report_mismatches(
+                    m,
+                    &what,
+                    a.value.span,
+                    Some((def.0, p.span)),
+                    producer.as_ref(),
+                    &p.ty,
+                    &actual,
+                    shape_mm,
+                );
+                continue;
+            }
+            let Some(schema) = table_schema(&actual).cloned() else {
+                continue;
+            };
+            if let Some(bound) = generics.get(var) {
+                let mm = table(bound, &schema);
+                self.report_mismatches(
+                    m,
+                    &what,
+                    a.value.span,
+                    Some((def.0, p.span)),
+                    producer.as_ref(),
+                    &Ty::table(bound.clone()),
+                    &actual,
+                    mm,
+                );
+            }
+            bindings.insert(var.to_string(), schema);
+        }
+        // Tables given by table parameters, for `Columns<param>`.
+        let mut table_of: IndexMap<String, Schema> = bindings.clone();
+        for p in &sig.params {
+            if let Some(t) = arg_types.get(&p.name) {
+                if let Some(s) = table_schema(t) {
+                    table_of.insert(p.name.clone(), s.clone());
+                }
+            }
+        }
+
+        // Pass 2: column-name arguments; pass 3: everything else.
+        let mut column_values: IndexMap<String, Vec<String>> = IndexMap::new();
+        for p in &sig.params {
+            if arg_types.contains_key(&p.name) {
+                continue;
+            }
+            let Some(a) = args.get(&p.name) else { continue };
+            match p.ty.strip_optional() {
+                Ty::Columns(target) | Ty::Column(target) => {
+                    let single = matches!(p.ty.strip_optional(), Ty::Column(_));
+                    let names =
+                        self.column_names(pc, a, &frames, table_of.get(target), single, &sig);
+                    if let Some(names) = names {
+                        column_values.insert(p.name.clone(), names);
+                    }
+                    arg_types.insert(p.name.clone(), p.ty.clone());
+                }
+                _ => {
+                    let expected = subst(&p.ty, &bindings, &column_values).unwrap_or(Ty::Error);
+                    let actual = self.value(pc, &a.value, &frames, Some(&expected));
+                    let producer = self.producer_of(pc, &a.value);
+                    let mm = assign(&expected, &actual);
+                    let what = format!("argument `{}` of `{}`", p.name, sig.name);
+                    self.report_mismatches(
+                        m,
+                        &what,
+                        a.value.span,
+                        Some((def.0, p.span)),
+                        producer.as_ref(),
+                        &expected,
+                        &actual,
+                        mm,
+                    );
+                    arg_types.insert(p.name.clone(), actual);
+                }
+            }
+        }
+
+        // Outputs.
+        let mut outputs = Vec::new();
+        let cast = call.cast.as_ref().map(|c| (c.span, self.ty(m, c, &[])));
+        if cast.is_some() && sig.outputs.is_empty() {
+            let (span, _) = cast.clone().unwrap_or((call.span, Ty::Error));
+            self.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    format!("`{}` has no output to give a type with `as`", sig.name),
+                    file,
+                    span,
+                    "nothing to cast",
+                )
+                .with_help("remove the `as ...` clause"),
+            );
+        }
+        for (k, o) in sig.outputs.iter().enumerate() {
+            let mut ty = subst(&o.ty, &bindings, &column_values);
+            if k == 0 {
+                if let Some((cspan, cty)) = &cast {
+                    match (&ty, &o.ty) {
+                        (None, _) => {
+                            // The cast binds the unbound variable.
+                            if let (Some(var), Some(s)) = (bound_var(&o.ty), table_schema(cty)) {
+                                bindings.insert(var.to_string(), s.clone());
+                            }
+                            ty = subst(&o.ty, &bindings, &column_values).or(Some(cty.clone()));
+                            if !matches!(cty, Ty::Table(_)) {
+                                self.push(
+                                    Diagnostic::new(
+                                        Code::TypeMismatch,
+                                        format!(
+                                            "`{}` produces a table; `as` must give `Table<...>`",
+                                            sig.name
+                                        ),
+                                        file,
+                                        *cspan,
+                                        format!("`{cty}` is not a table"),
+                                    )
+                                    .with_help("write `as Table<SchemaName>`"),
+                                );
+                            }
+                        }
+                        (Some(actual), _) => {
+                            let mm = assign(cty, actual);
+                            if !mm.is_empty() {
+                                let what = format!("`as {cty}`");
+                                self.report_mismatches(
+                                    m, &what, *cspan, None, None, cty, actual, mm,
+                                );
+                            } else {
+                                ty = Some(cty.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            let ty = match ty {
+                Some(t) => t,
+                None => {
+                    let vars: Vec<String> = match &o.ty {
+                        Ty::Table(t) => t.vars().map(str::to_string).collect(),
+                        _ => Vec::new(),
+                    };
+                    let var = vars.first().cloned().unwrap_or_default();
+                    if k == 0 || !vars.iter().all(|v| bindings.contains_key(v)) {
+                        self.push(
+                            Diagnostic::new(
+                                Code::CannotInferSchema,
+                                format!(
+                                    "cannot infer the schema `{var}` of output `{}` of `{}`",
+                                    o.name, sig.name
+                                ),
+                                file,
+                                call.span,
+                                "no input determines it",
+                            )
+                            .with_label(def.0, o.span, "the output is declared here")
+                            .with_help(if k == 0 {
+                                "give the schema after the call: `... as Table<SchemaName>`"
+                                    .to_string()
+                            } else {
+                                format!("pass a table for `{var}`")
+                            }),
+                        );
+                    }
+                    Ty::Error
+                }
+            };
+            outputs.push((o.name.clone(), ty));
+        }
+        let node = &mut pc.info.nodes[i];
+        node.outputs = outputs;
+        node.arg_types = arg_types;
+        node.bindings = bindings;
+    }
+
+    /// Checks the column names given to a `Columns<...>` or `Column<...>` parameter.
+    fn column_names(
+        &mut self,
+        pc: &mut PipelineCheck,
+        a: &Arg,
+        frames: &[super::pipeline::Frame],
+        schema: Option<&Schema>,
+        single: bool,
+        sig: &StepSig,
+    ) -> Option<Vec<String>> {
+        let file = self.file(pc.m);
+        let items: Vec<&Expr> = match (&a.value.kind, single) {
+            (ExprKind::List(items), false) => items.iter().collect(),
+            (ExprKind::Path(p), true) if p.len() == 1 => vec![&a.value],
+            (ExprKind::Str(_), true) => vec![&a.value],
+            _ => {
+                // A parameter holding names: checked at run time.
+                let want = if single {
+                    Ty::Scalar(crate::types::Scalar::Str)
+                } else {
+                    Ty::List(Box::new(Ty::Scalar(crate::types::Scalar::Str)))
+                };
+                let actual = self.value(pc, &a.value, frames, Some(&want));
+                let mm = assign(&want, &actual);
+                if !mm.is_empty() {
+                    self.push(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            format!(
+                                "argument `{}` of `{}` takes {}",
+                                a.name.name,
+                                sig.name,
+                                if single {
+                                    "a column name"
+                                } else {
+                                    "a list of column names"
+                                }
+                            ),
+                            file,
+                            a.value.span,
+                            format!("this is `{actual}`"),
+                        )
+                        .with_help(if single {
+                            "write the column name, as in `weight`"
+                        } else {
+                            "write the columns as a list, as in `[sex, age_group]`"
+                        }),
+                    );
+                }
+                return None;
+            }
+        };
+        let mut names = Vec::new();
+        for item in items {
+            let (name, span) = match &item.kind {
+                ExprKind::Path(p) if p.len() == 1 => (p[0].name.clone(), p[0].span),
+                ExprKind::Str(s) if s.vars().next().is_none() => (s.value.clone(), s.span),
+                _ => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            "a column name is a bare name or a string",
+                            file,
+                            item.span,
+                            "not a column name",
+                        )
+                        .with_help("write the column's name, as in `sex` or `\"sex\"`"),
+                    );
+                    continue;
+                }
+            };
+            if let Some(s) = schema {
+                if !s.columns.contains_key(&name) {
+                    let cands: Vec<&str> = s.columns.keys().map(String::as_str).collect();
+                    let mut d = Diagnostic::new(
+                        Code::UnknownColumn,
+                        format!("the table has no column `{name}`"),
+                        file,
+                        span,
+                        "unknown column",
+                    )
+                    .with_help_opt(did_you_mean(&name, cands.iter().copied()))
+                    .with_note(format!("its columns are: {}", cands.join(", ")));
+                    if let Some((f, sp)) = s.origin {
+                        d = d.with_label(f, sp, "the table's schema");
+                    }
+                    self.push(d);
+                    continue;
+                }
+            }
+            if names.contains(&name) {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateArgument,
+                        format!("column `{name}` is listed twice"),
+                        file,
+                        span,
+                        "listed again",
+                    )
+                    .with_help("list each column once"),
+                );
+                continue;
+            }
+            names.push(name);
+        }
+        let _: Option<Span> = None;
+        Some(names)
+    }
+}

@@ -1,0 +1,63 @@
+//! Warnings about things declared and never used: imports, steps, profiles, secrets, schemas.
+//!
+//! Standard-library modules are never linted, and declarations are only reported in files that
+//! declare a pipeline: a file of shared steps and profiles is a library, and its users decide.
+
+use super::Ctx;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::resolve::{DeclId, ModuleId};
+use flowc_grammar::ast::Item;
+
+pub(crate) fn run(ctx: &mut Ctx<'_>) {
+    let program = ctx.program;
+    for (mi, module) in program.modules.iter().enumerate() {
+        if module.is_std {
+            continue;
+        }
+        let m = ModuleId(mi as u32);
+        let file = module.file;
+        for (name, entry) in &module.scope {
+            if entry.import.is_some() && !ctx.used_names.contains(&(m, name.clone())) {
+                ctx.push(
+                    Diagnostic::new(
+                        Code::UnusedImport,
+                        format!("`{name}` is imported but never used"),
+                        file,
+                        entry.span,
+                        "unused import",
+                    )
+                    .with_help(format!("remove `{name}` from the import")),
+                );
+            }
+        }
+        let has_pipeline = module
+            .ast
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Pipeline(_)));
+        if !has_pipeline {
+            continue;
+        }
+        for (ii, item) in module.ast.items.iter().enumerate() {
+            let decl = DeclId {
+                module: m,
+                item: ii as u32,
+            };
+            let what = match item {
+                Item::Step(_) => "step",
+                Item::Profile(_) => "profile",
+                Item::Secret(_) => "secret",
+                Item::Schema(_) => "schema",
+                _ => continue,
+            };
+            let Some(name) = item.name() else { continue };
+            if name.name.is_empty() || ctx.used_decls.contains(&decl) {
+                continue;
+            }
+            ctx.push(
+                Diagnostic::new(Code::UnusedDeclaration, format!("{what} `{}` is never used", name.name), file, name.span, format!("unused {what}"))
+                    .with_help(format!("use it, or remove it; shared {what}s belong in a file without pipelines, which is not checked for this")),
+            );
+        }
+    }
+}

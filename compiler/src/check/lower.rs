@@ -1,0 +1,499 @@
+//! Lowering declarations to types: schemas, written types and step signatures.
+
+use indexmap::IndexMap;
+
+use super::Ctx;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::resolve::{DeclId, DeclKind, ModuleId};
+use crate::suggest::did_you_mean;
+use crate::types::{ColumnTy, Scalar, Schema, SchemaTpl, TplTerm, Ty};
+use flowc_grammar::ast::{self, Column, Expr, Item, SchemaTermKind, TypeExpr, TypeKind};
+use flowc_grammar::Span;
+
+/// A parameter of a step or pipeline signature.
+#[derive(Clone, Debug)]
+pub struct ParamSig {
+    /// Its name.
+    pub name: String,
+    /// Its type (with schema variables for built-ins).
+    pub ty: Ty,
+    /// Its default value, if any.
+    pub default: Option<Expr>,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+impl ParamSig {
+    /// Whether a call may omit it.
+    pub fn is_required(&self) -> bool {
+        self.default.is_none() && !matches!(self.ty, Ty::Optional(_))
+    }
+}
+
+/// The signature of a step (container or built-in) or of a pipeline used as a step.
+#[derive(Clone, Debug)]
+pub struct StepSig {
+    /// The step's name.
+    pub name: String,
+    /// Where it is declared.
+    pub decl: DeclId,
+    /// Whether it is a built-in.
+    pub builtin: bool,
+    /// Schema variables with their required columns.
+    pub generics: Vec<(String, Schema)>,
+    /// Inputs.
+    pub params: Vec<ParamSig>,
+    /// Outputs; the first is the call's primary result.
+    pub outputs: Vec<ParamSig>,
+}
+
+const TYPE_NAMES: &[&str] = &[
+    "Str", "Int", "Float", "Bool", "Date", "File", "Dir", "Model", "Json", "Metrics", "Table",
+    "List",
+];
+
+impl Ctx<'_> {
+    /// The schema declared by `decl`, lowered once.
+    pub fn schema(&mut self, decl: DeclId) -> Schema {
+        if let Some(s) = self.out.schemas.get(&decl) {
+            return s.clone();
+        }
+        let Item::Schema(ast) = self.item(decl) else {
+            return Schema::default();
+        };
+        let m = decl.module;
+        let file = self.file(m);
+        if !self.in_progress.insert(decl) {
+            self.push(
+                Diagnostic::new(
+                    Code::SchemaConflict,
+                    format!("schema `{}` extends itself", ast.name.name),
+                    file,
+                    ast.name.span,
+                    "this schema is part of an `extends` cycle",
+                )
+                .with_help("remove one of the `extends` clauses of the cycle"),
+            );
+            return Schema::default();
+        }
+        let mut columns: IndexMap<String, ColumnTy> = IndexMap::new();
+        let mut inherited_from: IndexMap<String, String> = IndexMap::new();
+        for parent in &ast.extends {
+            let Some(entry) = self.lookup_kind(
+                m,
+                &parent.name,
+                parent.span,
+                &[DeclKind::Schema],
+                Code::UnknownType,
+                "a schema",
+            ) else {
+                continue;
+            };
+            let ps = self.schema(entry.decl);
+            for (name, col) in ps.columns {
+                if let Some(prev) = columns.get(&name) {
+                    if prev.ty != col.ty {
+                        self.push(
+                            Diagnostic::new(
+                                Code::SchemaConflict,
+                                format!(
+                                    "column `{name}` is `{}` in `{}` but `{}` in `{}`",
+                                    prev.ty.as_str(),
+                                    inherited_from.get(&name).map_or("", String::as_str),
+                                    col.ty.as_str(),
+                                    parent.name
+                                ),
+                                file,
+                                parent.span,
+                                "conflicting parent",
+                            )
+                            .with_help(
+                                "give the column the same type in both schemas, or rename it",
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                inherited_from.insert(name.clone(), parent.name.clone());
+                columns.insert(name, col);
+            }
+        }
+        let own = self.columns(m, &ast.columns, &[]);
+        for (name, col) in own {
+            if let Some(prev) = columns.get(&name) {
+                if prev.ty != col.ty {
+                    let (f, s) = col.origin.unwrap_or((file, ast.name.span));
+                    let mut d = Diagnostic::new(
+                        Code::SchemaConflict,
+                        format!(
+                            "column `{name}` is redefined as `{}` but `{}` declares it `{}`",
+                            col.ty.as_str(),
+                            inherited_from.get(&name).map_or("", String::as_str),
+                            prev.ty.as_str()
+                        ),
+                        f,
+                        s,
+                        "redefined here",
+                    );
+                    if let Some((pf, ps)) = prev.origin {
+                        d = d.with_label(pf, ps, "inherited column declared here");
+                    }
+                    self.push(d.with_help("keep the inherited type, or rename the column"));
+                    continue;
+                }
+            }
+            columns.insert(name, col);
+        }
+        let schema = Schema {
+            name: Some(ast.name.name.clone()),
+            columns,
+            origin: Some((file, ast.name.span)),
+        };
+        self.in_progress.remove(&decl);
+        self.out.schemas.insert(decl, schema.clone());
+        schema
+    }
+
+    /// Lowers written columns; duplicates are reported.
+    pub fn columns(
+        &mut self,
+        m: ModuleId,
+        cols: &[Column],
+        generics: &[String],
+    ) -> IndexMap<String, ColumnTy> {
+        let file = self.file(m);
+        let mut out: IndexMap<String, ColumnTy> = IndexMap::new();
+        let mut spans: IndexMap<String, Span> = IndexMap::new();
+        for c in cols {
+            let ty = self.ty(m, &c.ty, generics);
+            let (scalar, nullable) = match &ty {
+                Ty::Scalar(s) => (*s, false),
+                Ty::Optional(inner) => match **inner {
+                    Ty::Scalar(s) => (s, true),
+                    _ => {
+                        self.bad_column_type(m, c, &ty);
+                        continue;
+                    }
+                },
+                Ty::Error => continue,
+                _ => {
+                    self.bad_column_type(m, c, &ty);
+                    continue;
+                }
+            };
+            if let Some(prev) = spans.get(&c.name.name) {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateDeclaration,
+                        format!("column `{}` is declared twice", c.name.name),
+                        file,
+                        c.name.span,
+                        "declared again here",
+                    )
+                    .with_label(file, *prev, "first declared here"),
+                );
+                continue;
+            }
+            spans.insert(c.name.name.clone(), c.name.span);
+            out.insert(
+                c.name.name.clone(),
+                ColumnTy {
+                    ty: scalar,
+                    nullable,
+                    origin: Some((file, c.span)),
+                },
+            );
+        }
+        out
+    }
+
+    fn bad_column_type(&mut self, m: ModuleId, c: &Column, ty: &Ty) {
+        let file = self.file(m);
+        self.push(
+            Diagnostic::new(
+                Code::InvalidColumnType,
+                format!(
+                    "column `{}` has type `{ty}`, which is not a scalar",
+                    c.name.name
+                ),
+                file,
+                c.ty.span,
+                "not a column type",
+            )
+            .with_help("columns are `Str`, `Int`, `Float`, `Bool` or `Date`, optionally with `?`"),
+        );
+    }
+
+    /// Lowers a written type. `generics` are the schema variables in scope.
+    pub fn ty(&mut self, m: ModuleId, t: &TypeExpr, generics: &[String]) -> Ty {
+        let file = self.file(m);
+        let base = match &t.kind {
+            TypeKind::Named(id) => {
+                if let Some(s) = Scalar::from_name(&id.name) {
+                    Ty::Scalar(s)
+                } else {
+                    match id.name.as_str() {
+                        "File" => Ty::File,
+                        "Dir" => Ty::Dir,
+                        "Model" => Ty::Model,
+                        "Json" => Ty::Json,
+                        "Metrics" => Ty::Metrics(None),
+                        name => {
+                            let entry = self.program.module(m).scope.get(name).cloned();
+                            let help = if generics.iter().any(|g| g == name)
+                                || entry.as_ref().is_some_and(|e| e.kind == DeclKind::Schema)
+                            {
+                                if entry.is_some() {
+                                    self.lookup(m, name);
+                                }
+                                Some(format!(
+                                    "a schema is the type of a table's rows: write `Table<{name}>`"
+                                ))
+                            } else {
+                                let mut cands: Vec<String> =
+                                    TYPE_NAMES.iter().map(|s| s.to_string()).collect();
+                                cands.extend(self.names_of_kind(m, &[DeclKind::Schema]));
+                                did_you_mean(name, cands.iter().map(String::as_str))
+                            };
+                            self.push(
+                                Diagnostic::new(
+                                    Code::UnknownType,
+                                    format!("unknown type `{name}`"),
+                                    file,
+                                    id.span,
+                                    "not a type",
+                                )
+                                .with_help_opt(help),
+                            );
+                            Ty::Error
+                        }
+                    }
+                }
+            }
+            TypeKind::List(inner) => Ty::List(Box::new(self.ty(m, inner, generics))),
+            TypeKind::Table(se) => match self.schema_tpl(m, se, generics) {
+                Some(tpl) => Ty::Table(tpl),
+                None => Ty::Error,
+            },
+            TypeKind::Metrics(None) => Ty::Metrics(None),
+            TypeKind::Metrics(Some(se)) => match self.schema_tpl(m, se, &[]) {
+                Some(tpl) => match tpl.as_fixed() {
+                    Some(s) => Ty::Metrics(Some(s.clone())),
+                    None => Ty::Metrics(None),
+                },
+                None => Ty::Error,
+            },
+            TypeKind::Columns(id) => Ty::Columns(id.name.clone()),
+            TypeKind::Column(id) => Ty::Column(id.name.clone()),
+        };
+        if t.optional && !base.is_error() {
+            Ty::Optional(Box::new(base))
+        } else {
+            base
+        }
+    }
+
+    /// Lowers a schema expression; `None` when a term is unknown (already reported).
+    pub fn schema_tpl(
+        &mut self,
+        m: ModuleId,
+        se: &ast::SchemaExpr,
+        generics: &[String],
+    ) -> Option<SchemaTpl> {
+        let file = self.file(m);
+        let mut terms = Vec::new();
+        let mut ok = true;
+        for term in &se.terms {
+            match &term.kind {
+                SchemaTermKind::Name(id) if generics.contains(&id.name) => {
+                    terms.push(TplTerm::Var {
+                        name: id.name.clone(),
+                        projection: term.projection.as_ref().map(|p| p.name.clone()),
+                    })
+                }
+                SchemaTermKind::Name(id) => {
+                    match self.lookup_kind(
+                        m,
+                        &id.name,
+                        id.span,
+                        &[DeclKind::Schema],
+                        Code::UnknownType,
+                        "a schema",
+                    ) {
+                        Some(e) => {
+                            let s = self.schema(e.decl);
+                            if let Some(p) = &term.projection {
+                                self.push(
+                                    Diagnostic::new(
+                                        Code::UnknownType,
+                                        "a column projection needs a schema variable",
+                                        file,
+                                        p.span,
+                                        "projection of a named schema",
+                                    )
+                                    .with_help(format!(
+                                        "write the columns you keep as a schema, or use `{}` whole",
+                                        id.name
+                                    )),
+                                );
+                            }
+                            terms.push(TplTerm::Fixed(s));
+                        }
+                        None => ok = false,
+                    }
+                }
+                SchemaTermKind::Inline(cols) => {
+                    let columns = self.columns(m, cols, generics);
+                    terms.push(TplTerm::Fixed(Schema {
+                        name: None,
+                        columns,
+                        origin: Some((file, term.span)),
+                    }));
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        // Merge adjacent fixed terms, so a concrete schema is a single term.
+        let mut merged: Vec<TplTerm> = Vec::new();
+        for t in terms {
+            match (merged.last_mut(), t) {
+                (Some(TplTerm::Fixed(a)), TplTerm::Fixed(b)) => {
+                    a.name = None;
+                    for (k, v) in b.columns {
+                        a.columns.insert(k, v);
+                    }
+                }
+                (_, t) => merged.push(t),
+            }
+        }
+        Some(SchemaTpl { terms: merged })
+    }
+
+    /// The signature of a step declaration, lowered once.
+    pub fn step_sig(&mut self, decl: DeclId) -> Option<StepSig> {
+        if let Some(s) = self.out.steps.get(&decl) {
+            return Some(s.clone());
+        }
+        let Item::Step(step) = self.item(decl) else {
+            return None;
+        };
+        let m = decl.module;
+        let file = self.file(m);
+        let is_std = self.program.module(m).is_std;
+        if step.builtin && !is_std {
+            self.push(
+                Diagnostic::new(
+                    Code::BuiltinOutsideStd,
+                    format!("`builtin step {}` is declared outside the standard library", step.name.name),
+                    file,
+                    step.name.span,
+                    "built-in steps are implemented inside flowc",
+                )
+                .with_help("declare a container step with `step`, `image` and `run`, or import the built-in from `std.*`"),
+            );
+        }
+        let generic_names: Vec<String> =
+            step.generics.iter().map(|g| g.name.name.clone()).collect();
+        let mut generics = Vec::new();
+        for g in &step.generics {
+            let columns = self.columns(m, &g.bound, &[]);
+            generics.push((
+                g.name.name.clone(),
+                Schema {
+                    name: None,
+                    columns,
+                    origin: Some((file, g.span)),
+                },
+            ));
+        }
+        let mut seen: IndexMap<String, Span> = IndexMap::new();
+        let mut params = Vec::new();
+        for p in &step.params {
+            if let Some(prev) = seen.get(&p.name.name) {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateDeclaration,
+                        format!("parameter `{}` is declared twice", p.name.name),
+                        file,
+                        p.name.span,
+                        "declared again here",
+                    )
+                    .with_label(file, *prev, "first declared here"),
+                );
+                continue;
+            }
+            seen.insert(p.name.name.clone(), p.name.span);
+            let ty = self.ty(m, &p.ty, &generic_names);
+            if let Some(d) = &p.default {
+                self.check_default(m, &ty, d);
+            }
+            params.push(ParamSig {
+                name: p.name.name.clone(),
+                ty,
+                default: p.default.clone(),
+                span: p.span,
+            });
+        }
+        // `Columns<x>` must name a schema variable or a table parameter.
+        for p in &step.params {
+            if let TypeKind::Columns(target) | TypeKind::Column(target) = &p.ty.kind {
+                let known = generic_names.contains(&target.name)
+                    || params.iter().any(|q| {
+                        q.name == target.name && matches!(q.ty.strip_optional(), Ty::Table(_))
+                    });
+                if !known {
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnknownType,
+                            format!("`{}` is neither a schema variable nor a table parameter of this step", target.name),
+                            file,
+                            target.span,
+                            "columns of what?",
+                        )
+                        .with_help("name a `Table<...>` parameter of the step, or a schema variable declared in `<...>`"),
+                    );
+                }
+            }
+        }
+        let mut outputs = Vec::new();
+        for o in &step.outputs {
+            if let Some(prev) = seen.get(&o.name.name) {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateDeclaration,
+                        format!(
+                            "`{}` is declared twice in the step's signature",
+                            o.name.name
+                        ),
+                        file,
+                        o.name.span,
+                        "declared again here",
+                    )
+                    .with_label(file, *prev, "first declared here"),
+                );
+                continue;
+            }
+            seen.insert(o.name.name.clone(), o.name.span);
+            let ty = self.ty(m, &o.ty, &generic_names);
+            outputs.push(ParamSig {
+                name: o.name.name.clone(),
+                ty,
+                default: None,
+                span: o.span,
+            });
+        }
+        let sig = StepSig {
+            name: step.name.name.clone(),
+            decl,
+            builtin: step.builtin,
+            generics,
+            params,
+            outputs,
+        };
+        self.out.steps.insert(decl, sig.clone());
+        self.check_step_props(decl, step, &sig);
+        Some(sig)
+    }
+}

@@ -1,0 +1,186 @@
+//! Semantic checking: declarations, properties and pipelines.
+//!
+//! [`check_program`] walks every module of a [`Program`] and returns a [`Checked`] model:
+//! schemas, step signatures and the checked pipelines (their bindings and graph), plus
+//! diagnostics. Declarations are lowered lazily and memoised, so the order of declarations in a
+//! file never matters; pipelines are checked callee-first so that a pipeline used as a step has
+//! its output types ready.
+
+mod assign;
+mod call;
+mod expr;
+mod lints;
+mod lower;
+mod pipeline;
+mod props;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::resolve::{DeclId, DeclKind, ModuleId, Program, ScopeEntry};
+use crate::source::FileId;
+use crate::suggest::did_you_mean;
+use crate::types::Schema;
+use flowc_grammar::ast::Item;
+use flowc_grammar::Span;
+
+pub use lower::{ParamSig, StepSig};
+pub use pipeline::{Binding, CallNode, Frame, PipelineInfo, PipelineOutput};
+pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec};
+
+/// The checked model of a program.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Schemas by declaration.
+    pub schemas: HashMap<DeclId, Schema>,
+    /// Step signatures by declaration.
+    pub steps: HashMap<DeclId, StepSig>,
+    /// Checked pipelines by declaration.
+    pub pipelines: HashMap<DeclId, PipelineInfo>,
+}
+
+/// The state of one checking pass.
+pub(crate) struct Ctx<'p> {
+    pub program: &'p Program,
+    pub diags: Vec<Diagnostic>,
+    pub out: Checked,
+    /// Declarations being lowered, to detect cycles.
+    pub in_progress: HashSet<DeclId>,
+    /// Names looked up, per module, for the unused-import lint.
+    pub used_names: HashSet<(ModuleId, String)>,
+    /// Declarations referenced from anywhere.
+    pub used_decls: HashSet<DeclId>,
+}
+
+impl<'p> Ctx<'p> {
+    pub fn file(&self, m: ModuleId) -> FileId {
+        self.program.file(m)
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Looks `name` up in module `m`'s scope and marks it used.
+    pub fn lookup(&mut self, m: ModuleId, name: &str) -> Option<ScopeEntry> {
+        let entry = self.program.module(m).scope.get(name).cloned()?;
+        self.used_names.insert((m, name.to_string()));
+        self.used_decls.insert(entry.decl);
+        Some(entry)
+    }
+
+    /// Names of `kind` in scope in module `m`, for suggestions.
+    pub fn names_of_kind(&self, m: ModuleId, kinds: &[DeclKind]) -> Vec<String> {
+        self.program
+            .module(m)
+            .scope
+            .iter()
+            .filter(|(_, e)| kinds.contains(&e.kind))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Looks up a name that must be of one of `kinds`, reporting unknown names with
+    /// `unknown_code` and names of another kind with E111.
+    pub fn lookup_kind(
+        &mut self,
+        m: ModuleId,
+        name: &str,
+        span: Span,
+        kinds: &[DeclKind],
+        unknown_code: Code,
+        what: &str,
+    ) -> Option<ScopeEntry> {
+        let file = self.file(m);
+        match self.lookup(m, name) {
+            Some(e) if kinds.contains(&e.kind) => Some(e),
+            Some(e) => {
+                let def = self.decl_name_span(e.decl);
+                self.push(
+                    Diagnostic::new(
+                        Code::WrongKind,
+                        format!("`{name}` is {}, not {what}", e.kind.a()),
+                        file,
+                        span,
+                        format!("expected {what}"),
+                    )
+                    .with_label(
+                        def.0,
+                        def.1,
+                        format!("`{name}` is declared here"),
+                    ),
+                );
+                None
+            }
+            None => {
+                let names = self.names_of_kind(m, kinds);
+                let mut d = Diagnostic::new(
+                    unknown_code,
+                    format!(
+                        "there is no {} named `{name}`",
+                        what.trim_start_matches("a ").trim_start_matches("an ")
+                    ),
+                    file,
+                    span,
+                    "not found in this module",
+                )
+                .with_help_opt(did_you_mean(name, names.iter().map(String::as_str)));
+                if d.help.is_none() {
+                    d = d.with_help(format!(
+                        "declare {what} named `{name}`, or import it from the module that declares it"
+                    ));
+                }
+                self.push(d);
+                None
+            }
+        }
+    }
+
+    /// The file and span of a declaration's name.
+    pub fn decl_name_span(&self, decl: DeclId) -> (FileId, Span) {
+        let item = self.program.item(decl);
+        let span = item.name().map_or(item.span(), |n| n.span);
+        (self.program.file(decl.module), span)
+    }
+
+    pub fn item(&self, decl: DeclId) -> &'p Item {
+        self.program.item(decl)
+    }
+}
+
+/// Checks every module of `program`.
+pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
+    let mut ctx = Ctx {
+        program,
+        diags: Vec::new(),
+        out: Checked::default(),
+        in_progress: HashSet::new(),
+        used_names: HashSet::new(),
+        used_decls: HashSet::new(),
+    };
+    for (mi, module) in program.modules.iter().enumerate() {
+        let m = ModuleId(mi as u32);
+        for (ii, item) in module.ast.items.iter().enumerate() {
+            let decl = DeclId {
+                module: m,
+                item: ii as u32,
+            };
+            match item {
+                Item::Schema(_) => {
+                    ctx.schema(decl);
+                }
+                Item::Step(_) => {
+                    ctx.step_sig(decl);
+                }
+                Item::Profile(p) => ctx.check_profile(m, p),
+                Item::Secret(s) => ctx.check_secret(m, s),
+                Item::Pipeline(_) => {
+                    ctx.pipeline(decl);
+                }
+                Item::Import(_) | Item::Error(_) => {}
+            }
+        }
+    }
+    lints::run(&mut ctx);
+    (ctx.out, ctx.diags)
+}

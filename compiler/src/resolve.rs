@@ -1,0 +1,462 @@
+//! Loading the import closure and building each module's scope.
+//!
+//! Starting from the root files, every `import` is followed: `std.*` modules come from
+//! `flowc-stdlib`, file imports are resolved relative to the importing file and read through the
+//! [`FileLoader`]. Each file is parsed once. Then every module gets a scope mapping local names
+//! to declarations (its own, and the names it imports); duplicates, unknown imported names and
+//! import cycles are reported here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use petgraph::graph::DiGraph;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::{resolve_relative, FileId, FileLoader, Origin, Sources};
+use crate::suggest::did_you_mean;
+use flowc_grammar::ast::{ImportSource, Item, Module};
+use flowc_grammar::{parse, Span, SyntaxErrorKind};
+
+/// Index of a module in [`Program::modules`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModuleId(pub u32);
+
+/// A declaration: a module and the index of the item in its AST.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeclId {
+    /// The module declaring it.
+    pub module: ModuleId,
+    /// The index in that module's `items`.
+    pub item: u32,
+}
+
+/// What kind of declaration a name refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeclKind {
+    /// `schema`.
+    Schema,
+    /// `secret`.
+    Secret,
+    /// `profile`.
+    Profile,
+    /// `step` or `builtin step`.
+    Step,
+    /// `pipeline`.
+    Pipeline,
+}
+
+impl DeclKind {
+    /// The kind with an article, for messages.
+    pub fn a(self) -> &'static str {
+        match self {
+            DeclKind::Schema => "a schema",
+            DeclKind::Secret => "a secret",
+            DeclKind::Profile => "a profile",
+            DeclKind::Step => "a step",
+            DeclKind::Pipeline => "a pipeline",
+        }
+    }
+
+    fn of(item: &Item) -> Option<DeclKind> {
+        Some(match item {
+            Item::Schema(_) => DeclKind::Schema,
+            Item::Secret(_) => DeclKind::Secret,
+            Item::Profile(_) => DeclKind::Profile,
+            Item::Step(_) => DeclKind::Step,
+            Item::Pipeline(_) => DeclKind::Pipeline,
+            Item::Import(_) | Item::Error(_) => return None,
+        })
+    }
+}
+
+/// A name visible in a module.
+#[derive(Clone, Debug)]
+pub struct ScopeEntry {
+    /// The declaration it refers to.
+    pub decl: DeclId,
+    /// Its kind.
+    pub kind: DeclKind,
+    /// Where the name is introduced in this module (the declaration or the import).
+    pub span: Span,
+    /// For imported names: the index of the import item and of the name in it.
+    pub import: Option<(u32, u32)>,
+}
+
+/// One parsed module.
+#[derive(Clone, Debug)]
+pub struct ModuleData {
+    /// Its source file.
+    pub file: FileId,
+    /// Its syntax tree.
+    pub ast: Module,
+    /// Whether it is a standard-library module.
+    pub is_std: bool,
+    /// Names in scope, in declaration order.
+    pub scope: IndexMap<String, ScopeEntry>,
+    /// For each import item index, the module it reads (None when it could not be loaded).
+    pub imports: BTreeMap<u32, Option<ModuleId>>,
+}
+
+/// The import closure of the root files, parsed and scoped.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    /// All source files.
+    pub sources: Sources,
+    /// All modules; module `i` is file `modules[i].file`.
+    pub modules: Vec<ModuleData>,
+    /// The modules of the root files, in the order given.
+    pub roots: Vec<ModuleId>,
+}
+
+impl Program {
+    /// The module with id `id`.
+    pub fn module(&self, id: ModuleId) -> &ModuleData {
+        &self.modules[id.0 as usize]
+    }
+
+    /// The item a declaration id points at.
+    pub fn item(&self, decl: DeclId) -> &Item {
+        &self.module(decl.module).ast.items[decl.item as usize]
+    }
+
+    /// The file of a module.
+    pub fn file(&self, id: ModuleId) -> FileId {
+        self.module(id).file
+    }
+
+    /// The module of a file.
+    pub fn module_of_file(&self, file: FileId) -> Option<ModuleId> {
+        self.modules
+            .iter()
+            .position(|m| m.file == file)
+            .map(|i| ModuleId(i as u32))
+    }
+}
+
+/// Loads, parses and scopes the import closure of `roots`.
+pub fn load(loader: &dyn FileLoader, roots: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Program {
+    let mut program = Program::default();
+    for root in roots {
+        let id = load_origin(
+            &mut program,
+            loader,
+            Origin::File(root.clone()),
+            None,
+            diags,
+        );
+        if let Some(id) = id {
+            if !program.roots.contains(&id) {
+                program.roots.push(id);
+            }
+        }
+    }
+    report_import_cycles(&program, diags);
+    for i in 0..program.modules.len() {
+        build_scope(&mut program, ModuleId(i as u32), diags);
+    }
+    program
+}
+
+/// Loads one origin (and, recursively, its imports) unless already loaded.
+/// `from` is the import that asked for it, for reporting a failure.
+fn load_origin(
+    program: &mut Program,
+    loader: &dyn FileLoader,
+    origin: Origin,
+    from: Option<(FileId, Span)>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ModuleId> {
+    if let Some(file) = program.sources.find(&origin) {
+        return program.module_of_file(file);
+    }
+    let (text, is_std) = match &origin {
+        Origin::Std(name) => (flowc_stdlib::source(name)?.to_string(), true),
+        Origin::File(path) => match loader.load(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => (text, false),
+                Err(e) => {
+                    let valid = e.utf8_error().valid_up_to();
+                    let bytes = e.into_bytes();
+                    let lossy = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+                    let file = program.sources.add(origin.clone(), lossy);
+                    diags.push(
+                        Diagnostic::new(
+                            Code::InvalidUtf8,
+                            "file is not valid UTF-8 text",
+                            file,
+                            Span::empty(valid),
+                            format!("invalid byte 0x{:02X} here", bytes[valid]),
+                        )
+                        .with_help("save the file as UTF-8; `.flow` files are text"),
+                    );
+                    program.modules.push(ModuleData {
+                        file,
+                        ast: Module::default(),
+                        is_std: false,
+                        scope: IndexMap::new(),
+                        imports: BTreeMap::new(),
+                    });
+                    return Some(ModuleId(program.modules.len() as u32 - 1));
+                }
+            },
+            Err(why) => {
+                if let Some((file, span)) = from {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::ImportNotFound,
+                            format!("cannot read imported file `{}`: {why}", display(path)),
+                            file,
+                            span,
+                            "imported here",
+                        )
+                        .with_help("import paths are relative to the importing file"),
+                    );
+                }
+                return None;
+            }
+        },
+    };
+    let file = program.sources.add(origin.clone(), text);
+    let text = program.sources.get(file).text.clone();
+    let parsed = parse(&text);
+    for e in &parsed.errors {
+        diags.push(syntax_diagnostic(file, e));
+    }
+    let id = ModuleId(program.modules.len() as u32);
+    program.modules.push(ModuleData {
+        file,
+        ast: parsed.module,
+        is_std,
+        scope: IndexMap::new(),
+        imports: BTreeMap::new(),
+    });
+
+    // Follow the imports.
+    let imports: Vec<(u32, ImportSource)> = program.modules[id.0 as usize]
+        .ast
+        .items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| match item {
+            Item::Import(imp) => Some((i as u32, imp.source.clone())),
+            _ => None,
+        })
+        .collect();
+    for (index, source) in imports {
+        let target = match &source {
+            ImportSource::Module { path, span } => {
+                if flowc_stdlib::source(path).is_none() {
+                    let known: Vec<&str> = flowc_stdlib::files().iter().map(|(m, _)| *m).collect();
+                    diags.push(
+                        Diagnostic::new(
+                            Code::UnknownStdModule,
+                            format!("there is no standard-library module `{path}`"),
+                            file,
+                            *span,
+                            "unknown module",
+                        )
+                        .with_help_opt(did_you_mean(path, known.iter().copied()))
+                        .with_note(format!("the standard library has: {}", known.join(", "))),
+                    );
+                    None
+                } else {
+                    load_origin(program, loader, Origin::Std(path.clone()), None, diags)
+                }
+            }
+            ImportSource::File(lit) => {
+                let importer = match &origin {
+                    Origin::File(p) => p.clone(),
+                    Origin::Std(_) => PathBuf::from("std"),
+                };
+                let path = resolve_relative(&importer, &lit.value);
+                load_origin(
+                    program,
+                    loader,
+                    Origin::File(path),
+                    Some((file, lit.span)),
+                    diags,
+                )
+            }
+        };
+        program.modules[id.0 as usize].imports.insert(index, target);
+    }
+    Some(id)
+}
+
+fn display(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+/// Turns a parser error into a diagnostic.
+pub fn syntax_diagnostic(file: FileId, e: &flowc_grammar::SyntaxError) -> Diagnostic {
+    let code = match e.kind {
+        SyntaxErrorKind::Unexpected => Code::UnexpectedToken,
+        SyntaxErrorKind::Unclosed => Code::UnclosedDelimiter,
+        SyntaxErrorKind::Unmatched => Code::UnmatchedDelimiter,
+        SyntaxErrorKind::Unterminated => Code::Unterminated,
+        SyntaxErrorKind::TooDeep => Code::NestingTooDeep,
+        SyntaxErrorKind::NumberOutOfRange => Code::NumberOutOfRange,
+    };
+    let mut d = Diagnostic::new(code, e.message.clone(), file, e.span, e.label.clone());
+    if let Some((span, label)) = &e.related {
+        d = d.with_label(file, *span, label.clone());
+    }
+    match e.kind {
+        SyntaxErrorKind::Unclosed => {
+            d.with_help("add the closing delimiter at the end of the declaration")
+        }
+        SyntaxErrorKind::TooDeep => d.with_help("flatten the expression or move data into a file"),
+        _ => d,
+    }
+}
+
+fn report_import_cycles(program: &Program, diags: &mut Vec<Diagnostic>) {
+    let mut graph = DiGraph::<u32, u32>::new();
+    let nodes: Vec<_> = (0..program.modules.len())
+        .map(|i| graph.add_node(i as u32))
+        .collect();
+    for (i, m) in program.modules.iter().enumerate() {
+        for (item, target) in &m.imports {
+            if let Some(t) = target {
+                graph.add_edge(nodes[i], nodes[t.0 as usize], *item);
+            }
+        }
+    }
+    for scc in petgraph::algo::tarjan_scc(&graph) {
+        let self_loop = scc.len() == 1 && graph.contains_edge(scc[0], scc[0]);
+        if scc.len() < 2 && !self_loop {
+            continue;
+        }
+        let mut members: Vec<u32> = scc.iter().map(|n| graph[*n]).collect();
+        members.sort_unstable();
+        let names: Vec<String> = members
+            .iter()
+            .map(|m| {
+                program
+                    .sources
+                    .get(program.modules[*m as usize].file)
+                    .name()
+            })
+            .collect();
+        // Report at every import that stays inside the cycle, so each file shows it.
+        for &m in &members {
+            let module = &program.modules[m as usize];
+            for (item, target) in &module.imports {
+                if target.is_some_and(|t| members.contains(&t.0)) {
+                    let Item::Import(imp) = &module.ast.items[*item as usize] else {
+                        continue;
+                    };
+                    diags.push(
+                        Diagnostic::new(
+                            Code::ImportCycle,
+                            "this import is part of an import cycle",
+                            module.file,
+                            imp.source.span(),
+                            "imports a file that imports this one back",
+                        )
+                        .with_note(format!("the cycle: {}", names.join(" → ")))
+                        .with_help(
+                            "move the shared declarations into a third file that both import",
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn build_scope(program: &mut Program, id: ModuleId, diags: &mut Vec<Diagnostic>) {
+    let module = &program.modules[id.0 as usize];
+    let file = module.file;
+    let mut scope: IndexMap<String, ScopeEntry> = IndexMap::new();
+    let mut add = |name: &str, entry: ScopeEntry, diags: &mut Vec<Diagnostic>| {
+        if let Some(prev) = scope.get(name) {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateDeclaration,
+                    format!("`{name}` is declared more than once"),
+                    file,
+                    entry.span,
+                    "declared again here",
+                )
+                .with_label(file, prev.span, "first declared here")
+                .with_help("rename one of them, or import with `as` to give it another name"),
+            );
+        } else {
+            scope.insert(name.to_string(), entry);
+        }
+    };
+    for (i, item) in module.ast.items.iter().enumerate() {
+        if let (Some(kind), Some(name)) = (DeclKind::of(item), item.name()) {
+            if name.name.is_empty() {
+                continue;
+            }
+            add(
+                &name.name,
+                ScopeEntry {
+                    decl: DeclId {
+                        module: id,
+                        item: i as u32,
+                    },
+                    kind,
+                    span: name.span,
+                    import: None,
+                },
+                diags,
+            );
+        }
+    }
+    for (i, item) in module.ast.items.iter().enumerate() {
+        let Item::Import(imp) = item else { continue };
+        let Some(Some(target)) = module.imports.get(&(i as u32)) else {
+            continue;
+        };
+        let target_module = &program.modules[target.0 as usize];
+        for (n, name) in imp.names.iter().enumerate() {
+            let found = target_module
+                .ast
+                .items
+                .iter()
+                .enumerate()
+                .find(|(_, it)| it.name().is_some_and(|x| x.name == name.name.name));
+            match found.and_then(|(j, it)| DeclKind::of(it).map(|k| (j, k))) {
+                Some((j, kind)) => add(
+                    &name.local().name,
+                    ScopeEntry {
+                        decl: DeclId {
+                            module: *target,
+                            item: j as u32,
+                        },
+                        kind,
+                        span: name.local().span,
+                        import: Some((i as u32, n as u32)),
+                    },
+                    diags,
+                ),
+                None => {
+                    let candidates = target_module
+                        .ast
+                        .items
+                        .iter()
+                        .filter_map(|it| it.name().map(|n| n.name.as_str()));
+                    let source_name = match &imp.source {
+                        ImportSource::Module { path, .. } => path.clone(),
+                        ImportSource::File(s) => s.value.clone(),
+                    };
+                    diags.push(
+                        Diagnostic::new(
+                            Code::ImportedNameNotFound,
+                            format!("`{}` is not declared in `{source_name}`", name.name.name),
+                            file,
+                            name.name.span,
+                            "not found in the imported module",
+                        )
+                        .with_help_opt(did_you_mean(&name.name.name, candidates)),
+                    );
+                }
+            }
+        }
+    }
+    program.modules[id.0 as usize].scope = scope;
+}
