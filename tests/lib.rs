@@ -1,1 +1,112 @@
-//! Shared helpers for the integration tests.
+//! Shared helpers for the integration tests: a loader rooted at the tests folder, and
+//! rendering of diagnostics exactly as `flowc check` prints them without colour.
+
+use std::path::{Path, PathBuf};
+
+use flowc_compiler::{analyze, Analysis, FileLoader};
+
+/// The folder of this crate.
+pub fn tests_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    tests_dir()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Loads files relative to a root folder, so diagnostics show short, machine-independent paths.
+pub struct RootedLoader {
+    /// The folder paths are relative to.
+    pub root: PathBuf,
+}
+
+impl FileLoader for RootedLoader {
+    fn load(&self, path: &Path) -> Result<Vec<u8>, String> {
+        std::fs::read(self.root.join(path)).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        })
+    }
+}
+
+/// Analyses `relative` (a path under `root`).
+pub fn analyze_at(root: &Path, relative: &Path) -> Analysis {
+    let loader = RootedLoader {
+        root: root.to_path_buf(),
+    };
+    analyze(&loader, &[relative.to_path_buf()])
+}
+
+/// Renders an analysis' diagnostics as `flowc check` does, without colour, 100 columns wide.
+pub fn render_human(a: &Analysis) -> String {
+    let (errors, warnings) = flowc::render::counts(&a.diagnostics);
+    let mut s = flowc::render::human::render(a.sources(), &a.diagnostics, false, 100);
+    s.push_str(&flowc::commands::check::summary(
+        errors,
+        warnings,
+        a.program.roots.len(),
+    ));
+    s
+}
+
+/// Every `.flow` file under `dir`, sorted, as paths relative to `root`.
+pub fn flow_files(root: &Path, dir: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.join(dir)];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "flow") {
+                if let Ok(rel) = p.strip_prefix(root) {
+                    out.push(rel.to_path_buf());
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Generators of large, valid `.flow` sources for benchmarks and scale tests.
+pub mod generate {
+    /// A pipeline of `steps` calls over table artifacts: a layered graph where each call reads
+    /// one or two earlier results, with schemas that exercise width subtyping.
+    pub fn pipeline(steps: usize) -> String {
+        let mut s = String::from(
+            "schema Base { id: Int, day: Date, value: Float }\n\
+             schema Wide extends Base { extra: Str, score: Float? }\n\n\
+             step source(day: Date, part: Int) -> (out: Table<Wide>) {\n  image \"registry.example.com/gen:1.0\"\n  run [\"gen\", \"--day\", day, \"--part\", part, \"--out\", out]\n  resources { cpu: 500m, memory: 1Gi }\n}\n\n\
+             step transform(input: Table<Base>, factor: Float) -> (out: Table<Wide>) {\n  image \"registry.example.com/gen:1.0\"\n  run [\"transform\", input, factor, out]\n  cache ttl 1d\n  retries 2 backoff 10s factor 2 max 5m\n}\n\n\
+             step merge(left: Table<Base>, right: Table<Base>) -> (out: Table<Wide>, stats: Metrics<{ rows: Int, drift: Float }>) {\n  image \"registry.example.com/gen:1.0\"\n  run [\"merge\", left, right, out, stats]\n  timeout 20m\n}\n\n",
+        );
+        s.push_str("pipeline big(day: Date = \"2024-01-01\", factor: Float = 1.5) {\n");
+        for i in 0..steps {
+            if i < 10 {
+                s.push_str(&format!("  s{i} = source(day: day, part: {i})\n"));
+            } else if i % 3 == 0 {
+                s.push_str(&format!(
+                    "  s{i} = merge(left: s{}, right: s{})\n",
+                    i - 1,
+                    i - 7
+                ));
+            } else {
+                s.push_str(&format!(
+                    "  s{i} = transform(input: s{}, factor: factor)\n",
+                    i - 1 - (i % 5)
+                ));
+            }
+        }
+        s.push_str(&format!("  output last = s{}\n", steps - 1));
+        s.push_str("}\n");
+        s
+    }
+}

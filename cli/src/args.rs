@@ -25,6 +25,37 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Print a pipeline's step graph as DOT or Mermaid.
     Graph(GraphArgs),
+    /// Compile a pipeline for a target: the native plan (JSON).
+    Build(BuildArgs),
+}
+
+/// Build targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// The native plan that `flowc run` executes (JSON, documented in docs/plan.md).
+    Plan,
+}
+
+/// `flowc build`.
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The `.flow` file.
+    pub file: PathBuf,
+    /// What to produce.
+    #[arg(long, short = 't', value_enum, default_value_t = Target::Plan)]
+    pub target: Target,
+    /// Where to write it; `-` for standard output.
+    #[arg(long, short = 'o', default_value = "-")]
+    pub output: PathBuf,
+    /// The pipeline to build (default: the last pipeline of the file).
+    #[arg(long, short = 'p')]
+    pub pipeline: Option<String>,
+    /// The version stamped on the pipeline.
+    #[arg(long = "version", value_name = "VERSION")]
+    pub pipeline_version: Option<String>,
+    /// Write nothing; fail (exit 1) if this file differs from what the build would write.
+    #[arg(long, value_name = "FILE", conflicts_with = "output")]
+    pub check: Option<PathBuf>,
 }
 
 /// How diagnostics are printed.

@@ -432,15 +432,12 @@ impl Printer<'_> {
                 self.leading_comments(s.span.start);
                 self.out.push_str(&self.pad());
                 let mut current = s;
-                loop {
-                    let StmtKind::If {
-                        cond,
-                        then,
-                        otherwise,
-                    } = &current.kind
-                    else {
-                        break;
-                    };
+                while let StmtKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                } = &current.kind
+                {
                     self.out
                         .push_str(&format!("if {} {{", self.expr(cond, ind)));
                     self.trailing_comment(

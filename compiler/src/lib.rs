@@ -10,6 +10,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod fmt;
 pub mod graph;
+pub mod plan;
 pub mod resolve;
 pub mod source;
 pub mod suggest;

@@ -88,7 +88,7 @@ pub fn cpu_millis(e: &Expr) -> Result<u64, UnitError> {
             ))
         }
     };
-    if millis < 1.0 || millis > 1e9 {
+    if !(1.0..=1e9).contains(&millis) {
         return Err(err(
             "a CPU amount must be at least 1m",
             "write cores (`2`, `0.5`) or millicores (`500m`)",

@@ -59,7 +59,6 @@ pub struct SyntaxError {
 
 /// Parses a whole `.flow` file. Never panics and never fails.
 pub fn parse(text: &str) -> Parse {
-    pest::set_error_detail(true);
     let split = split(text);
     // Comment start by comment end, to trim trailing trivia off node spans.
     let comment_starts: std::collections::HashMap<u32, u32> = split
@@ -83,7 +82,7 @@ pub fn parse(text: &str) -> Parse {
             continue;
         }
         let src = &text[chunk.span.range()];
-        match FlowParser::parse(Rule::item_eoi, src) {
+        match FlowParser::parse(Rule::item_eoi, src).or_else(|_| parse_with_detail(src)) {
             Ok(mut pairs) => {
                 let mut lower = Lower {
                     base: chunk.span.start as usize,
@@ -118,6 +117,23 @@ pub fn parse(text: &str) -> Parse {
         }
     }
     out
+}
+
+/// Parses again with pest's error detail on, to word the error well. Tracking the detail slows
+/// every parse down, so it is only switched on for declarations that failed. The switch is
+/// process-wide: a lock keeps two detailed parses from switching it off under each other (a
+/// plain parse that sees it on is only slower).
+fn parse_with_detail(
+    src: &str,
+) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = DETAIL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pest::set_error_detail(true);
+    let result = FlowParser::parse(Rule::item_eoi, src);
+    pest::set_error_detail(false);
+    result
 }
 
 /// Shrinks a chunk span to exclude trailing whitespace.

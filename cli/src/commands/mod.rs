@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches and returns the exit code.
 
+pub mod build;
 pub mod check;
 pub mod explain;
 pub mod fmt;
@@ -14,6 +15,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Explain(a) => explain::run(&a),
         Command::Fmt(a) => fmt::run(&a),
         Command::Graph(a) => graph::run(&a),
+        Command::Build(a) => build::run(&a),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Checked {
     pub steps: HashMap<DeclId, StepSig>,
     /// Checked pipelines by declaration.
     pub pipelines: HashMap<DeclId, PipelineInfo>,
+    /// The properties written in each step and profile declaration.
+    pub props: HashMap<DeclId, ResolvedProps>,
 }
 
 /// The state of one checking pass.

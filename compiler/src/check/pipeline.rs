@@ -534,6 +534,38 @@ impl Ctx<'_> {
             pc.typed[i] = true;
         }
 
+        // A name bound in several branches must have one type.
+        for (name, sites) in &pc.info.bindings {
+            let Some(first) = sites.first() else { continue };
+            let t0 = pc.info.nodes[first.node]
+                .outputs
+                .first()
+                .map(|(_, t)| t.clone());
+            for site in &sites[1..] {
+                let t = pc.info.nodes[site.node]
+                    .outputs
+                    .first()
+                    .map(|(_, t)| t.clone());
+                if let (Some(a), Some(b)) = (&t0, &t) {
+                    if !(super::assign::assign(a, b).is_empty()
+                        && super::assign::assign(b, a).is_empty())
+                    {
+                        self.push(
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                format!("`{name}` is `{b}` in this branch but `{a}` in another"),
+                                file,
+                                site.span,
+                                format!("this is `{b}`"),
+                            )
+                            .with_label(file, first.span, format!("this is `{a}`"))
+                            .with_help("bind values of one type to the name in every branch"),
+                        );
+                    }
+                }
+            }
+        }
+
         // Conditions, loops, checks, outputs.
         for chain in 0..pc.info.ifs.len() {
             let conds = pc.info.ifs[chain].conditions.clone();
@@ -609,10 +641,29 @@ impl Ctx<'_> {
     fn dependencies(&mut self, pc: &mut PipelineCheck) {
         let file = self.file(pc.m);
         for i in 0..pc.info.nodes.len() {
+            // Arguments that take column names hold no references to bindings.
+            let callee = pc.info.nodes[i].call.callee.name.clone();
+            let column_params: Vec<String> = match self.program.module(pc.m).scope.get(&callee) {
+                Some(e) if e.kind == crate::resolve::DeclKind::Step => self
+                    .step_sig(e.decl)
+                    .map(|sig| {
+                        sig.params
+                            .iter()
+                            .filter(|p| {
+                                matches!(p.ty.strip_optional(), Ty::Columns(_) | Ty::Column(_))
+                            })
+                            .map(|p| p.name.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
             let node = &pc.info.nodes[i];
             let mut names = Vec::new();
             for a in &node.call.args {
-                expr_names(&a.value, &mut names);
+                if !column_params.contains(&a.name.name) {
+                    expr_names(&a.value, &mut names);
+                }
             }
             let mut data = BTreeSet::new();
             for n in &names {
@@ -900,6 +951,16 @@ impl Ctx<'_> {
                 &path[if consumed_member { 1 } else { 0 }..],
                 Some(&names),
             );
+        }
+        if let Some(e) = self.program.module(pc.m).scope.get(&first.name).cloned() {
+            if e.kind == crate::resolve::DeclKind::Secret {
+                self.lookup(pc.m, &first.name);
+                self.push(
+                    Diagnostic::new(Code::SecretLeak, format!("secret `{}` cannot be used as a value", first.name), file, first.span, "its value would be passed in the clear")
+                        .with_help(format!("pipeline values end up in the emitted YAML and in logs; give the step `mount {} at \"/path\"` or `env VAR = {}` instead", first.name, first.name)),
+                );
+                return Ty::Error;
+            }
         }
         let mut cands: Vec<String> = pc.info.sig.params.iter().map(|p| p.name.clone()).collect();
         cands.extend(pc.info.bindings.keys().cloned());

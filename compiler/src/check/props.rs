@@ -170,8 +170,9 @@ impl Ctx<'_> {
             .scope
             .get(&p.name.name)
             .map(|e| e.decl);
-        self.props(m, &p.props, Place::Profile);
+        let resolved = self.props(m, &p.props, Place::Profile);
         if let Some(decl) = decl {
+            self.out.props.insert(decl, resolved);
             let mut path = vec![decl];
             self.profile_cycle(decl, &mut path);
         }
@@ -231,6 +232,7 @@ impl Ctx<'_> {
         let m = decl.module;
         let file = self.file(m);
         let resolved = self.props(m, &step.props, Place::Step(sig));
+        self.out.props.insert(decl, resolved.clone());
         if step.builtin {
             return;
         }
@@ -620,6 +622,20 @@ impl Ctx<'_> {
     fn step_name(&mut self, m: ModuleId, name: &str, span: Span, names: &[&str]) {
         if !names.contains(&name) {
             let file = self.file(m);
+            if self
+                .program
+                .module(m)
+                .scope
+                .get(name)
+                .is_some_and(|e| e.kind == DeclKind::Secret)
+            {
+                self.lookup(m, name);
+                self.push(
+                    Diagnostic::new(Code::SecretLeak, format!("secret `{name}` would appear in the step's command line"), file, span, "secret value in a command")
+                        .with_help(format!("command lines are logged and visible in the cluster; use `mount {name} at \"/path\"` or `env VAR = {name}` and read it inside the step")),
+                );
+                return;
+            }
             self.push(
                 Diagnostic::new(
                     Code::UnknownName,
@@ -694,7 +710,7 @@ impl Ctx<'_> {
                                 "artifact",
                             )
                             .with_help(format!(
-                                "pass its path instead: `env X = \"${{{}}}\"`",
+                                "pass its path to the command instead: `run [..., \"${{{}}}\"]`",
                                 name.name
                             )),
                         );

@@ -1,0 +1,264 @@
+//! The `flowc` binary driven as a user and a CI job drive it: exit codes, output formats,
+//! `explain`, `fmt --check` and `graph`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn flowc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("flowc runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write fixture");
+    p
+}
+
+const GOOD: &str = "step hello(name: Str) -> (greeting: File) {\n  image \"busybox:1.36\"\n  run [\"sh\", \"-c\", \"echo hello $0 > $1\", name, greeting]\n}\n\npipeline greet(name: Str = \"world\") {\n  g = hello(name: name)\n  output g\n}\n";
+const BAD: &str = "schema A { x: Int }\n\nstep s(t: Table<A>) -> (o: File) {\n  image \"busybox:1.36\"\n  run [\"cat\", t, o]\n  resources { memory: 512m }\n}\n\npipeline p() {\n  o = s(t: 3)\n  output o\n}\n";
+const WARN: &str = "step s(x: Int) -> (o: File) {\n  image \"busybox\"\n  run [\"echo\", x, o]\n}\n\npipeline p(x: Int = 1) {\n  o = s(x: x)\n  output o\n}\n";
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "good.flow", GOOD);
+    write(dir.path(), "bad.flow", BAD);
+    write(dir.path(), "warn.flow", WARN);
+    assert_eq!(
+        flowc(&["check", "good.flow"], dir.path()).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        flowc(&["check", "bad.flow"], dir.path()).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        flowc(&["check", "warn.flow"], dir.path()).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        flowc(&["check", "--deny-warnings", "warn.flow"], dir.path())
+            .status
+            .code(),
+        Some(1)
+    );
+    let missing = flowc(&["check", "missing.flow"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr)
+        .contains("cannot read `missing.flow`: no such file"));
+    assert_eq!(
+        flowc(&["check", "--format", "nope", "good.flow"], dir.path())
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(flowc(&["check"], dir.path()).status.code(), Some(2));
+    // Several files at once: both are reported.
+    let both = flowc(
+        &[
+            "check",
+            "--format",
+            "short",
+            "good.flow",
+            "bad.flow",
+            "warn.flow",
+        ],
+        dir.path(),
+    );
+    assert_eq!(both.status.code(), Some(1));
+    let out = stdout(&both);
+    assert!(
+        out.contains("bad.flow:") && out.contains("warn.flow:"),
+        "{out}"
+    );
+}
+
+#[test]
+fn human_output_has_snippets_codes_and_help() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bad.flow", BAD);
+    let out = stdout(&flowc(&["check", "bad.flow"], dir.path()));
+    assert!(out.contains("[E401]"), "{out}");
+    assert!(out.contains("[E202]"), "{out}");
+    assert!(out.contains("help: write `512Mi`"), "{out}");
+    assert!(out.contains("bad.flow:6:23"), "{out}");
+    assert!(out.contains("checked 1 file: 2 errors"), "{out}");
+}
+
+#[test]
+fn json_report_has_the_documented_fields() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bad.flow", BAD);
+    let out = flowc(&["check", "--format", "json", "bad.flow"], dir.path());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["version"], 1);
+    let diags = v["diagnostics"].as_array().expect("diagnostics array");
+    assert_eq!(diags.len(), 2);
+    for d in diags {
+        for key in [
+            "code", "name", "severity", "message", "file", "labels", "help", "url",
+        ] {
+            assert!(d.get(key).is_some(), "missing {key} in {d}");
+        }
+        let l = &d["labels"][0];
+        assert!(l["start"]["line"].as_u64().is_some_and(|x| x >= 1));
+        assert!(l["start"]["column"].as_u64().is_some_and(|x| x >= 1));
+    }
+    assert_eq!(v["summary"]["errors"], 2);
+}
+
+#[test]
+fn sarif_report_has_the_required_fields() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bad.flow", BAD);
+    let out = flowc(&["check", "--format", "sarif", "bad.flow"], dir.path());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    // SARIF 2.1.0 §3.13: version and runs are required; each run needs tool.driver.name.
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["$schema"]
+        .as_str()
+        .is_some_and(|s| s.contains("sarif-2.1.0")));
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "flowc");
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    for r in results {
+        // §3.27: message is required; ruleId and ruleIndex must agree with the rules array.
+        assert!(r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+        let idx = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert!(matches!(
+            r["level"].as_str(),
+            Some("error" | "warning" | "note" | "none")
+        ));
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "bad.flow");
+        assert!(loc["region"]["startLine"].as_u64().is_some_and(|x| x >= 1));
+    }
+}
+
+#[test]
+fn gitlab_report_has_the_required_fields() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bad.flow", BAD);
+    write(dir.path(), "warn.flow", WARN);
+    let out = flowc(
+        &["check", "--format", "gitlab", "bad.flow", "warn.flow"],
+        dir.path(),
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let issues = v.as_array().expect("an array of issues");
+    assert_eq!(issues.len(), 3);
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for i in issues {
+        // GitLab Code Quality: description, check_name, fingerprint, severity, location.path,
+        // location.lines.begin are required.
+        assert!(i["description"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(i["check_name"].as_str().is_some());
+        assert!(matches!(
+            i["severity"].as_str(),
+            Some("info" | "minor" | "major" | "critical" | "blocker")
+        ));
+        assert!(i["location"]["path"].as_str().is_some());
+        assert!(i["location"]["lines"]["begin"]
+            .as_u64()
+            .is_some_and(|x| x >= 1));
+        assert!(fingerprints.insert(i["fingerprint"].as_str().expect("fingerprint").to_string()));
+    }
+    // The same input gives the same fingerprints.
+    let again = flowc(
+        &["check", "--format", "gitlab", "bad.flow", "warn.flow"],
+        dir.path(),
+    );
+    assert_eq!(out.stdout, again.stdout);
+}
+
+#[test]
+fn explain_prints_every_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for code in flowc_compiler::Code::ALL {
+        let out = flowc(&["explain", code.as_str()], dir.path());
+        assert_eq!(out.status.code(), Some(0));
+        assert!(stdout(&out).starts_with(&format!("# {}", code.as_str())));
+    }
+    let lower = flowc(&["explain", "e203"], dir.path());
+    assert_eq!(lower.status.code(), Some(0));
+    let unknown = flowc(&["explain", "E999"], dir.path());
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn fmt_check_and_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let messy = "pipeline  greet( name:Str=\"world\" ){\n g=hello( name:name )   // hi\n output g }\nstep hello(name: Str) -> (greeting: File) {\n  image \"busybox:1.36\"\n  run [\"sh\", \"-c\", \"echo hello $0 > $1\", name, greeting]\n}\n";
+    let path = write(dir.path(), "messy.flow", messy);
+    assert_eq!(
+        flowc(&["fmt", "--check", "messy.flow"], dir.path())
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        messy,
+        "--check changes nothing"
+    );
+    assert_eq!(
+        flowc(&["fmt", "messy.flow"], dir.path()).status.code(),
+        Some(0)
+    );
+    let formatted = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        formatted.contains("  g = hello(name: name)  // hi\n"),
+        "{formatted}"
+    );
+    assert_eq!(
+        flowc(&["fmt", "--check", "messy.flow"], dir.path())
+            .status
+            .code(),
+        Some(0)
+    );
+    write(dir.path(), "broken.flow", "schema {");
+    assert_eq!(
+        flowc(&["fmt", "broken.flow"], dir.path()).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("broken.flow")).expect("read"),
+        "schema {"
+    );
+}
+
+#[test]
+fn graph_as_dot_and_mermaid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "good.flow", GOOD);
+    let dot = flowc(&["graph", "good.flow"], dir.path());
+    assert_eq!(dot.status.code(), Some(0));
+    let dot = stdout(&dot);
+    assert!(dot.starts_with("digraph \"greet\" {"), "{dot}");
+    assert!(dot.contains("n0 [label=\"g = hello\"]"), "{dot}");
+    let mermaid = stdout(&flowc(
+        &["graph", "--format", "mermaid", "good.flow"],
+        dir.path(),
+    ));
+    assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
+    assert!(mermaid.contains("n0 --> out_g"), "{mermaid}");
+    write(dir.path(), "bad.flow", BAD);
+    assert_eq!(
+        flowc(&["graph", "bad.flow"], dir.path()).status.code(),
+        Some(1)
+    );
+}

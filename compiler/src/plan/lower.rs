@@ -1,0 +1,924 @@
+//! Lowering a checked program to a [`Plan`].
+//!
+//! Properties are merged here (the step's own over its profiles, in `use` order with later
+//! profiles winning, over the pipeline's `defaults`; `env`, mounts, node selectors and resources
+//! merge key by key, tolerations add up), command templates are resolved to parameter values and
+//! artifact paths, conditions of `if` branches become explicit conjunctions, and every task gets
+//! the hash of its definition for cache keys.
+
+use std::collections::{BTreeSet, HashMap};
+
+use indexmap::IndexMap;
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::check::{
+    CacheMode, EnvValue, Frame, PipelineInfo, ResolvedProps, ResourceSpec, StepSig,
+};
+use crate::resolve::DeclId;
+use crate::types::{Schema, Ty};
+use crate::Analysis;
+use flowc_grammar::ast::{BinOp, Expr, ExprKind, Item, StrPart};
+
+/// Why no plan could be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanError {
+    /// The program has errors; build a plan only from a clean check.
+    HasErrors,
+    /// The root file declares no pipeline.
+    NoPipeline,
+    /// No pipeline has the requested name; the names that exist.
+    UnknownPipeline(String, Vec<String>),
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::HasErrors => f.write_str("the program has errors"),
+            PlanError::NoPipeline => f.write_str("the file declares no pipeline"),
+            PlanError::UnknownPipeline(p, names) => {
+                write!(f, "no pipeline `{p}`; the file has: {}", names.join(", "))
+            }
+        }
+    }
+}
+
+/// Builds the plan of `pipeline` (or the last pipeline of the first root file).
+pub fn build_plan(
+    a: &Analysis,
+    pipeline: Option<&str>,
+    version: Option<&str>,
+) -> Result<Plan, PlanError> {
+    if a.has_errors() {
+        return Err(PlanError::HasErrors);
+    }
+    let root = *a.program.roots.first().ok_or(PlanError::NoPipeline)?;
+    let module = a.program.module(root);
+    let pipelines: Vec<(u32, String)> = module
+        .ast
+        .items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, it)| match it {
+            Item::Pipeline(p) => Some((i as u32, p.name.name.clone())),
+            _ => None,
+        })
+        .collect();
+    let (item, _) = match pipeline {
+        Some(name) => pipelines.iter().find(|(_, n)| n == name).ok_or_else(|| {
+            PlanError::UnknownPipeline(
+                name.to_string(),
+                pipelines.iter().map(|(_, n)| n.clone()).collect(),
+            )
+        })?,
+        None => pipelines.last().ok_or(PlanError::NoPipeline)?,
+    };
+    let entry = DeclId {
+        module: root,
+        item: *item,
+    };
+    let mut b = Builder {
+        a,
+        names: HashMap::new(),
+        plans: IndexMap::new(),
+        secrets: IndexMap::new(),
+    };
+    let entry_name = b.pipeline(entry);
+    let mut h = Sha256::new();
+    for (_, f) in a.program.sources.iter() {
+        h.update(f.name().as_bytes());
+        h.update([0]);
+        h.update(f.text.as_bytes());
+        h.update([0]);
+    }
+    let mut secrets = b.secrets;
+    secrets.sort_keys();
+    Ok(Plan {
+        format: FORMAT.to_string(),
+        version: VERSION,
+        flowc_version: env!("CARGO_PKG_VERSION").to_string(),
+        entry: entry_name,
+        pipeline_version: version.map(str::to_string),
+        source_sha256: format!("{:x}", h.finalize()),
+        pipelines: b.plans,
+        secrets,
+    })
+}
+
+struct Builder<'a> {
+    a: &'a Analysis,
+    /// Plan names given to pipeline declarations.
+    names: HashMap<DeclId, String>,
+    plans: IndexMap<String, PipelinePlan>,
+    secrets: IndexMap<String, SecretRef>,
+}
+
+/// Converts a checked type to its plan form.
+pub(crate) fn type_repr(t: &Ty) -> TypeRepr {
+    let cols = |s: &Schema| {
+        s.columns
+            .iter()
+            .map(|(n, c)| ColumnRepr {
+                name: n.clone(),
+                ty: c.ty.as_str().to_string(),
+                nullable: c.nullable,
+            })
+            .collect()
+    };
+    match t {
+        Ty::Scalar(s) => TypeRepr::Scalar {
+            name: s.as_str().to_string(),
+        },
+        Ty::List(i) => TypeRepr::List {
+            item: Box::new(type_repr(i)),
+        },
+        Ty::Optional(i) => TypeRepr::Optional {
+            inner: Box::new(type_repr(i)),
+        },
+        Ty::File => TypeRepr::Artifact {
+            name: "File".into(),
+        },
+        Ty::Dir => TypeRepr::Artifact { name: "Dir".into() },
+        Ty::Model => TypeRepr::Artifact {
+            name: "Model".into(),
+        },
+        Ty::Json => TypeRepr::Artifact {
+            name: "Json".into(),
+        },
+        Ty::Metrics(keys) => TypeRepr::Metrics {
+            keys: keys.as_ref().map(cols).unwrap_or_default(),
+        },
+        Ty::Table(tpl) => match tpl.as_fixed() {
+            Some(s) => TypeRepr::Table {
+                schema: s.name.clone(),
+                columns: cols(s),
+            },
+            None => TypeRepr::Unknown,
+        },
+        Ty::Columns(_) | Ty::Column(_) => TypeRepr::Columns,
+        Ty::None | Ty::Error => TypeRepr::Unknown,
+    }
+}
+
+fn literal(e: &Expr) -> Option<serde_json::Value> {
+    Some(match &e.kind {
+        ExprKind::Int(n) => serde_json::json!(n),
+        ExprKind::Float(f) => serde_json::json!(f),
+        ExprKind::Bool(b) => serde_json::json!(b),
+        ExprKind::None => serde_json::Value::Null,
+        ExprKind::Str(s) if s.vars().next().is_none() => serde_json::json!(s.value),
+        ExprKind::List(items) => {
+            serde_json::Value::Array(items.iter().map(literal).collect::<Option<Vec<_>>>()?)
+        }
+        ExprKind::Paren(i) => literal(i)?,
+        _ => return None,
+    })
+}
+
+fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
+    if over.image.is_some() {
+        base.image.clone_from(&over.image);
+    }
+    if over.run.is_some() {
+        base.run.clone_from(&over.run);
+    }
+    if over.cache.is_some() {
+        base.cache = over.cache;
+    }
+    if let Some(r) = &over.resources {
+        base.resources = Some(match base.resources.take() {
+            Some(b) => merge_resources(b, r),
+            None => r.clone(),
+        });
+    }
+    if over.retries.is_some() {
+        base.retries.clone_from(&over.retries);
+    }
+    if over.timeout_ms.is_some() {
+        base.timeout_ms = over.timeout_ms;
+    }
+    for (k, v) in &over.env {
+        base.env.insert(k.clone(), v.clone());
+    }
+    for (secret, path) in &over.mounts {
+        base.mounts.retain(|(_, p)| p != path);
+        base.mounts.push((*secret, path.clone()));
+    }
+    for (k, v) in &over.node_selector {
+        base.node_selector.insert(k.clone(), v.clone());
+    }
+    base.tolerations.extend(over.tolerations.iter().cloned());
+}
+
+fn merge_resources(base: ResourceSpec, over: &ResourceSpec) -> ResourceSpec {
+    if over.auto {
+        return over.clone();
+    }
+    ResourceSpec {
+        auto: false,
+        cpu_millis: over.cpu_millis.or(base.cpu_millis),
+        cpu_limit_millis: over.cpu_limit_millis.or(base.cpu_limit_millis),
+        memory_bytes: over.memory_bytes.or(base.memory_bytes),
+        memory_limit_bytes: over.memory_limit_bytes.or(base.memory_limit_bytes),
+        gpu: over.gpu.or(base.gpu),
+        gpu_type: over.gpu_type.clone().or(base.gpu_type),
+        min: None,
+        max: None,
+    }
+}
+
+fn resources_plan(r: &ResourceSpec) -> ResourcesPlan {
+    ResourcesPlan {
+        auto: r.auto,
+        cpu_millis: r.cpu_millis,
+        cpu_limit_millis: r.cpu_limit_millis,
+        memory_bytes: r.memory_bytes,
+        memory_limit_bytes: r.memory_limit_bytes,
+        gpu: r.gpu,
+        gpu_type: r.gpu_type.clone(),
+        min: r.min.as_deref().map(|m| Box::new(resources_plan(m))),
+        max: r.max.as_deref().map(|m| Box::new(resources_plan(m))),
+    }
+}
+
+impl Builder<'_> {
+    fn decl_name(&self, d: DeclId) -> String {
+        self.a
+            .program
+            .item(d)
+            .name()
+            .map(|n| n.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// The properties of a profile with the profiles it uses applied first.
+    fn profile_props(&self, d: DeclId, depth: usize) -> ResolvedProps {
+        let mut out = ResolvedProps::default();
+        let Some(own) = self.a.checked.props.get(&d) else {
+            return out;
+        };
+        if depth < 32 {
+            for u in &own.uses {
+                let p = self.profile_props(*u, depth + 1);
+                merge(&mut out, &p);
+            }
+        }
+        merge(&mut out, own);
+        out
+    }
+
+    fn settings(
+        &mut self,
+        defaults: &ResolvedProps,
+        step: Option<DeclId>,
+    ) -> (ResolvedProps, Settings) {
+        let mut props = ResolvedProps::default();
+        merge(&mut props, defaults);
+        for u in &defaults.uses {
+            let p = self.profile_props(*u, 0);
+            merge(&mut props, &p);
+        }
+        if let Some(own) = step.and_then(|d| self.a.checked.props.get(&d)) {
+            for u in &own.uses {
+                let p = self.profile_props(*u, 0);
+                merge(&mut props, &p);
+            }
+            merge(&mut props, own);
+        }
+        let mut s = Settings {
+            cache: match props.cache {
+                Some(CacheMode::On) => CachePlan::On,
+                Some(CacheMode::Ttl(ms)) => CachePlan::Ttl { ttl_ms: ms },
+                Some(CacheMode::Off) | None => CachePlan::Off,
+            },
+            resources: props
+                .resources
+                .as_ref()
+                .map(resources_plan)
+                .unwrap_or_default(),
+            retries: props.retries.as_ref().map_or(0, |r| r.count),
+            backoff_ms: props.retries.as_ref().and_then(|r| r.backoff_ms),
+            backoff_factor: props.retries.as_ref().and_then(|r| r.factor),
+            backoff_max_ms: props.retries.as_ref().and_then(|r| r.max_backoff_ms),
+            timeout_ms: props.timeout_ms,
+            node_selector: props
+                .node_selector
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            tolerations: props
+                .tolerations
+                .iter()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .collect(),
+            ..Settings::default()
+        };
+        for (var, v) in &props.env {
+            if let EnvValue::Secret(d) = v {
+                let name = self.secret(*d);
+                s.secret_env.push((var.clone(), name));
+            }
+        }
+        for (d, path) in &props.mounts {
+            let name = self.secret(*d);
+            s.secret_mounts.push((path.clone(), name));
+        }
+        (props, s)
+    }
+
+    fn secret(&mut self, d: DeclId) -> String {
+        let Item::Secret(s) = self.a.program.item(d) else {
+            return String::new();
+        };
+        let name = s.name.name.clone();
+        self.secrets.entry(name.clone()).or_insert(SecretRef {
+            k8s_name: s.k8s_name.value.clone(),
+            key: s.key.value.clone(),
+        });
+        name
+    }
+
+    /// Lowers a pipeline (and, first, the pipelines it calls); returns its plan name.
+    fn pipeline(&mut self, decl: DeclId) -> String {
+        if let Some(n) = self.names.get(&decl) {
+            return n.clone();
+        }
+        let base = self.decl_name(decl);
+        let mut name = base.clone();
+        let mut k = 2;
+        while self.plans.contains_key(&name) || self.names.values().any(|v| *v == name) {
+            name = format!("{base}-{k}");
+            k += 1;
+        }
+        self.names.insert(decl, name.clone());
+        // Reserve the slot so the entry comes first.
+        let Some(info) = self.a.checked.pipelines.get(&decl) else {
+            return name;
+        };
+        let placeholder = PipelinePlan {
+            name: name.clone(),
+            description: None,
+            params: Vec::new(),
+            tasks: Vec::new(),
+            loops: Vec::new(),
+            outputs: Vec::new(),
+            checks: Vec::new(),
+            schedule: None,
+        };
+        self.plans.insert(name.clone(), placeholder);
+        let plan = self.lower_pipeline(decl, info, &name);
+        self.plans.insert(name.clone(), plan);
+        name
+    }
+
+    fn lower_pipeline(&mut self, decl: DeclId, info: &PipelineInfo, name: &str) -> PipelinePlan {
+        let file = self.a.program.file(decl.module);
+        let src = self.a.program.sources.get(file).text.clone();
+        let start = self.a.program.item(decl).span().start;
+        let description = doc_comment(
+            &self.a.program.module(decl.module).ast.comments,
+            &src,
+            start,
+        );
+
+        // Task ids.
+        let mut ids: Vec<String> = Vec::new();
+        for n in &info.nodes {
+            let base = n
+                .name
+                .as_ref()
+                .map_or(n.call.callee.name.clone(), |x| x.name.clone());
+            let mut id = base.clone();
+            let mut k = 2;
+            while ids.contains(&id) {
+                id = format!("{base}-{k}");
+                k += 1;
+            }
+            ids.push(id);
+        }
+        let order = topo_order(info);
+        let scope = Scope { info, ids: &ids };
+        let mut tasks = Vec::new();
+        for i in order {
+            let node = &info.nodes[i];
+            let Some(callee) = node.callee else { continue };
+            let frames = &node.frames;
+            let (sig, kind_seed): (StepSig, Option<DeclId>) = if node.callee_is_pipeline {
+                match self.a.checked.pipelines.get(&callee) {
+                    Some(p) => (p.sig.clone(), None),
+                    None => continue,
+                }
+            } else {
+                match self.a.checked.steps.get(&callee) {
+                    Some(s) => (s.clone(), Some(callee)),
+                    None => continue,
+                }
+            };
+            let (props, settings) = self.settings(&info.defaults, kind_seed);
+            let kind = if node.callee_is_pipeline {
+                TaskKind::Pipeline {
+                    pipeline: self.pipeline(callee),
+                }
+            } else if sig.builtin {
+                let module = match &self
+                    .a
+                    .program
+                    .sources
+                    .get(self.a.program.file(callee.module))
+                    .origin
+                {
+                    crate::source::Origin::Std(m) => m.clone(),
+                    crate::source::Origin::File(p) => p.to_string_lossy().into_owned(),
+                };
+                TaskKind::Builtin {
+                    module,
+                    name: sig.name.clone(),
+                }
+            } else {
+                let command = props
+                    .run
+                    .as_deref()
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|e| command_parts(e, &sig))
+                    .collect();
+                let env = props
+                    .env
+                    .iter()
+                    .filter_map(|(k, v)| match v {
+                        EnvValue::Text(t) => Some((k.clone(), text_parts(t, &sig))),
+                        EnvValue::Param(p) => {
+                            Some((k.clone(), vec![Part::Param { name: p.clone() }]))
+                        }
+                        EnvValue::Secret(_) => None,
+                    })
+                    .collect();
+                TaskKind::Container {
+                    image: props.image.clone().unwrap_or_default(),
+                    command,
+                    env,
+                }
+            };
+            let mut inputs = Vec::new();
+            for p in &sig.params {
+                let arg = node.call.args.iter().find(|a| a.name.name == p.name);
+                let ty = node
+                    .arg_types
+                    .get(&p.name)
+                    .filter(|t| !t.is_error())
+                    .unwrap_or(&p.ty);
+                let columns = matches!(p.ty.strip_optional(), Ty::Columns(_) | Ty::Column(_));
+                let value = match arg {
+                    None if p.default.is_some() => Value::Default,
+                    None => Value::Literal {
+                        value: serde_json::Value::Null,
+                    },
+                    Some(a) if columns => column_value(&a.value),
+                    Some(a) => scope.value(&a.value, frames),
+                };
+                inputs.push(TaskInput {
+                    name: p.name.clone(),
+                    ty: type_repr(if columns { &p.ty } else { ty }),
+                    value,
+                });
+            }
+            let outputs = node
+                .outputs
+                .iter()
+                .map(|(n, t)| TaskOutput {
+                    name: n.clone(),
+                    ty: type_repr(t),
+                })
+                .collect();
+            let when = conditions(&scope, frames);
+            let loops = frames
+                .iter()
+                .filter_map(|f| match f {
+                    Frame::For { id } => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            let mut task = Task {
+                id: ids[i].clone(),
+                step: sig.name.clone(),
+                kind,
+                inputs,
+                outputs,
+                data_deps: node.data_deps.iter().map(|d| ids[*d].clone()).collect(),
+                after: node.after_deps.iter().map(|d| ids[*d].clone()).collect(),
+                loops,
+                when,
+                is_finally: node.is_finally,
+                settings,
+                definition_sha256: String::new(),
+            };
+            task.definition_sha256 = definition_hash(&task);
+            tasks.push(task);
+        }
+        let params = info
+            .sig
+            .params
+            .iter()
+            .map(|p| PlanParam {
+                name: p.name.clone(),
+                ty: type_repr(&p.ty),
+                default: p.default.as_ref().and_then(literal),
+            })
+            .collect();
+        let loops = info
+            .loops
+            .iter()
+            .map(|l| LoopPlan {
+                var: l.var.name.clone(),
+                items: scope.value(&l.iter, &l.frames),
+                parallel: l.parallel.and_then(|p| u32::try_from(p).ok()),
+                parents: l
+                    .frames
+                    .iter()
+                    .filter_map(|f| match f {
+                        Frame::For { id } => Some(*id),
+                        _ => None,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let outputs = info
+            .outputs
+            .iter()
+            .map(|o| PlanOutput {
+                name: o.name.name.clone(),
+                ty: type_repr(&o.ty),
+                value: scope.value(&o.value, &[]),
+            })
+            .collect();
+        let checks = info
+            .checks
+            .iter()
+            .map(|(e, frames)| PlanCheck {
+                condition: scope.value(e, frames),
+                source: src[e.span.range()].to_string(),
+                loops: frames
+                    .iter()
+                    .filter_map(|f| match f {
+                        Frame::For { id } => Some(*id),
+                        _ => None,
+                    })
+                    .collect(),
+            })
+            .collect();
+        PipelinePlan {
+            name: name.to_string(),
+            description,
+            params,
+            tasks,
+            loops,
+            outputs,
+            checks,
+            schedule: info.schedule.as_ref().map(|(cron, tz)| Schedule {
+                cron: cron.clone(),
+                timezone: tz.clone(),
+            }),
+        }
+    }
+}
+
+/// The `///` comment right above `start`, if any.
+fn doc_comment(comments: &[flowc_grammar::ast::Comment], src: &str, start: u32) -> Option<String> {
+    let mut lines: Vec<&str> = Vec::new();
+    let mut pos = start as usize;
+    for c in comments
+        .iter()
+        .rev()
+        .filter(|c| (c.span.end as usize) <= start as usize)
+    {
+        if c.kind != flowc_grammar::ast::CommentKind::Doc {
+            break;
+        }
+        if !src[c.span.end as usize..pos].trim().is_empty() {
+            break;
+        }
+        lines.push(c.text.trim_start_matches("///").trim());
+        pos = c.span.start as usize;
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.reverse();
+    Some(lines.join(" ").trim().to_string())
+}
+
+/// Kahn's algorithm with source order as the tie-break, exit handlers last.
+fn topo_order(info: &PipelineInfo) -> Vec<usize> {
+    let n = info.nodes.len();
+    let deps: Vec<BTreeSet<usize>> = info
+        .nodes
+        .iter()
+        .map(|x| {
+            x.data_deps
+                .iter()
+                .chain(&x.after_deps)
+                .chain(&x.frame_deps)
+                .copied()
+                .collect()
+        })
+        .collect();
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    for finally in [false, true] {
+        loop {
+            let next = (0..n).find(|&i| {
+                !done[i]
+                    && info.nodes[i].is_finally == finally
+                    && deps[i].iter().all(|d| done[*d] || *d == i)
+            });
+            match next {
+                Some(i) => {
+                    done[i] = true;
+                    order.push(i);
+                }
+                None => break,
+            }
+        }
+    }
+    order
+}
+
+struct Scope<'a> {
+    info: &'a PipelineInfo,
+    ids: &'a [String],
+}
+
+impl Scope<'_> {
+    fn value(&self, e: &Expr, frames: &[Frame]) -> Value {
+        if let Some(v) = literal(e) {
+            return Value::Literal { value: v };
+        }
+        match &e.kind {
+            ExprKind::Str(s) => Value::Template {
+                parts: s
+                    .parts
+                    .iter()
+                    .map(|p| match p {
+                        StrPart::Text(t) => Part::Text { text: t.clone() },
+                        StrPart::Var(v) => Part::Value {
+                            value: Box::new(self.path(std::slice::from_ref(v), frames)),
+                        },
+                    })
+                    .collect(),
+            },
+            ExprKind::List(items) => Value::List {
+                items: items.iter().map(|i| self.value(i, frames)).collect(),
+            },
+            ExprKind::Path(p) => self.path(p, frames),
+            ExprKind::Paren(i) => self.value(i, frames),
+            ExprKind::Not { count, expr } => {
+                let mut v = self.value(expr, frames);
+                for _ in 0..(*count % 2) {
+                    v = Value::Op {
+                        op: "not".into(),
+                        args: vec![v],
+                    };
+                }
+                v
+            }
+            ExprKind::Chain { first, rest } => {
+                let mut v = self.value(first, frames);
+                for (op, _, e) in rest {
+                    let op = match op {
+                        BinOp::Or => "or",
+                        BinOp::And => "and",
+                        BinOp::Add => "+",
+                        BinOp::Sub => "-",
+                    };
+                    v = Value::Op {
+                        op: op.into(),
+                        args: vec![v, self.value(e, frames)],
+                    };
+                }
+                v
+            }
+            ExprKind::Compare { lhs, op, rhs, .. } => Value::Op {
+                op: op.as_str().into(),
+                args: vec![self.value(lhs, frames), self.value(rhs, frames)],
+            },
+            _ => Value::Literal {
+                value: serde_json::Value::Null,
+            },
+        }
+    }
+
+    fn path(&self, path: &[flowc_grammar::ast::Ident], frames: &[Frame]) -> Value {
+        let Some(first) = path.first() else {
+            return Value::Literal {
+                value: serde_json::Value::Null,
+            };
+        };
+        for f in frames.iter().rev() {
+            if let Frame::For { id } = f {
+                if self.info.loops[*id].var.name == first.name {
+                    return Value::LoopItem { r#loop: *id };
+                }
+            }
+        }
+        if self.info.sig.params.iter().any(|p| p.name == first.name) {
+            return Value::Param {
+                name: first.name.clone(),
+            };
+        }
+        let Some(sites) = self.info.bindings.get(&first.name) else {
+            return Value::Literal {
+                value: serde_json::Value::Null,
+            };
+        };
+        let node_i = sites[0].node;
+        let node = &self.info.nodes[node_i];
+        let k = node
+            .frames
+            .iter()
+            .zip(frames)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let collected = node.frames[k..]
+            .iter()
+            .any(|f| matches!(f, Frame::For { .. }));
+        let task = self.ids[node_i].clone();
+        let primary = node
+            .outputs
+            .first()
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default();
+        match path.get(1) {
+            None => Value::Output {
+                task,
+                output: primary,
+                collected,
+            },
+            Some(m) if node.outputs.iter().any(|(n, _)| *n == m.name) => match path.get(2) {
+                Some(key) => Value::Metric {
+                    task,
+                    output: m.name.clone(),
+                    key: key.name.clone(),
+                },
+                None => Value::Output {
+                    task,
+                    output: m.name.clone(),
+                    collected,
+                },
+            },
+            Some(key) => Value::Metric {
+                task,
+                output: primary,
+                key: key.name.clone(),
+            },
+        }
+    }
+}
+
+/// The conjunction of conditions under which a task in `frames` runs.
+fn conditions(scope: &Scope<'_>, frames: &[Frame]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for f in frames {
+        let Frame::If { chain, branch } = f else {
+            continue;
+        };
+        let info = &scope.info.ifs[*chain];
+        let outer = &info.frames;
+        for (b, c) in info.conditions.iter().enumerate().take(*branch + 1) {
+            let Some(c) = c else { continue };
+            let v = scope.value(c, outer);
+            if b == *branch {
+                out.push(v);
+            } else {
+                out.push(Value::Op {
+                    op: "not".into(),
+                    args: vec![v],
+                });
+            }
+        }
+    }
+    out
+}
+
+fn column_value(e: &Expr) -> Value {
+    let name = |e: &Expr| match &e.kind {
+        ExprKind::Path(p) if p.len() == 1 => Some(serde_json::json!(p[0].name)),
+        ExprKind::Str(s) => Some(serde_json::json!(s.value)),
+        _ => None,
+    };
+    match &e.kind {
+        ExprKind::List(items) => Value::Literal {
+            value: serde_json::Value::Array(items.iter().filter_map(name).collect()),
+        },
+        _ => match name(e) {
+            Some(v) => Value::Literal { value: v },
+            None => Value::Literal {
+                value: serde_json::Value::Null,
+            },
+        },
+    }
+}
+
+/// A part referring to step parameter or output `name`.
+fn name_part(name: &str, sig: &StepSig) -> Part {
+    if let Some(p) = sig.params.iter().find(|p| p.name == name) {
+        if p.ty.is_artifact() {
+            return Part::InputPath {
+                name: name.to_string(),
+            };
+        }
+        return Part::Param {
+            name: name.to_string(),
+        };
+    }
+    Part::OutputPath {
+        name: name.to_string(),
+    }
+}
+
+fn text_parts(t: &str, sig: &StepSig) -> Vec<Part> {
+    // Re-split `${name}` interpolations kept in the text.
+    let mut parts = Vec::new();
+    let mut rest = t;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        match after.find('}') {
+            Some(j)
+                if after[..j]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && j > 0 =>
+            {
+                if i > 0 {
+                    parts.push(Part::Text {
+                        text: rest[..i].to_string(),
+                    });
+                }
+                parts.push(name_part(&after[..j], sig));
+                rest = &after[j + 1..];
+            }
+            _ => {
+                parts.push(Part::Text {
+                    text: rest[..i + 2].to_string(),
+                });
+                rest = after;
+            }
+        }
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Text {
+            text: rest.to_string(),
+        });
+    }
+    parts
+}
+
+fn command_parts(e: &Expr, sig: &StepSig) -> Vec<Part> {
+    match &e.kind {
+        ExprKind::Str(s) => s
+            .parts
+            .iter()
+            .map(|p| match p {
+                StrPart::Text(t) => Part::Text { text: t.clone() },
+                StrPart::Var(v) => name_part(&v.name, sig),
+            })
+            .collect(),
+        ExprKind::Path(p) if p.len() == 1 => vec![name_part(&p[0].name, sig)],
+        ExprKind::Int(n) => vec![Part::Text {
+            text: n.to_string(),
+        }],
+        ExprKind::Float(_) => vec![Part::Text {
+            text: literal(e).map(|v| v.to_string()).unwrap_or_default(),
+        }],
+        ExprKind::Bool(b) => vec![Part::Text {
+            text: b.to_string(),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// The hash of what determines a task's results: what runs, how its inputs and outputs are
+/// typed, and the flowc version for built-ins. Resources, retries and timeouts do not change
+/// results and stay out, so tuning them never invalidates the cache.
+fn definition_hash(t: &Task) -> String {
+    let mut h = Sha256::new();
+    let kind = serde_json::to_string(&t.kind).unwrap_or_default();
+    h.update(kind.as_bytes());
+    if matches!(t.kind, TaskKind::Builtin { .. }) {
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    }
+    for i in &t.inputs {
+        h.update(i.name.as_bytes());
+        h.update(serde_json::to_string(&i.ty).unwrap_or_default().as_bytes());
+    }
+    for o in &t.outputs {
+        h.update(o.name.as_bytes());
+        h.update(serde_json::to_string(&o.ty).unwrap_or_default().as_bytes());
+    }
+    for (var, secret) in &t.settings.secret_env {
+        h.update(format!("env:{var}={secret}").as_bytes());
+    }
+    for (path, secret) in &t.settings.secret_mounts {
+        h.update(format!("mount:{path}={secret}").as_bytes());
+    }
+    format!("{:x}", h.finalize())
+}

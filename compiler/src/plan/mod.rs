@@ -1,0 +1,353 @@
+//! The plan: the checked program lowered to what every backend needs, and nothing else.
+//!
+//! A [`Plan`] is plain serialisable data (the JSON of `flowc build --target plan`): the entry
+//! pipeline and the pipelines it calls, each a list of tasks in a topological order, with
+//! resolved commands, bindings, resources, caching, retries, secrets by reference, conditions
+//! and fan-outs. The Argo and Kubeflow emitters and the local runner consume only this type,
+//! never the syntax tree. Maps are ordered, so the same source gives the same bytes.
+
+mod lower;
+mod value;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+pub use lower::{build_plan, PlanError};
+pub use value::{Part, Value};
+
+/// The plan format's name, written in every plan.
+pub const FORMAT: &str = "flowc.plan";
+/// The plan format's version: incremented when a field changes meaning or disappears.
+pub const VERSION: u32 = 1;
+
+/// A whole program, ready to run or emit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`] for plans this flowc writes.
+    pub version: u32,
+    /// The version of flowc that wrote it.
+    pub flowc_version: String,
+    /// The pipeline to run.
+    pub entry: String,
+    /// The version stamped on the pipeline (`flowc build --version`), if any.
+    pub pipeline_version: Option<String>,
+    /// SHA-256 of the sources the plan was built from (the import closure, in load order).
+    pub source_sha256: String,
+    /// Every pipeline of the program reachable from the entry, entry first.
+    pub pipelines: IndexMap<String, PipelinePlan>,
+    /// Secrets used by any task, by their name in the source.
+    pub secrets: IndexMap<String, SecretRef>,
+}
+
+/// One pipeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelinePlan {
+    /// Its name.
+    pub name: String,
+    /// Its doc comment.
+    pub description: Option<String>,
+    /// Parameters in declaration order.
+    pub params: Vec<PlanParam>,
+    /// Tasks in a topological order of their dependencies.
+    pub tasks: Vec<Task>,
+    /// `for` loops, referenced by tasks.
+    pub loops: Vec<LoopPlan>,
+    /// Outputs.
+    pub outputs: Vec<PlanOutput>,
+    /// Checks that fail the run when false.
+    pub checks: Vec<PlanCheck>,
+    /// `schedule`, if any.
+    pub schedule: Option<Schedule>,
+}
+
+/// A pipeline parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanParam {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub ty: TypeRepr,
+    /// Its default, if any.
+    pub default: Option<serde_json::Value>,
+}
+
+/// A type in the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TypeRepr {
+    /// `Str`, `Int`, `Float`, `Bool` or `Date`.
+    Scalar {
+        /// The scalar's name.
+        name: String,
+    },
+    /// `List<T>`.
+    List {
+        /// The item type.
+        item: Box<TypeRepr>,
+    },
+    /// `T?`.
+    Optional {
+        /// The inner type.
+        inner: Box<TypeRepr>,
+    },
+    /// `File`, `Dir`, `Model` or `Json`.
+    Artifact {
+        /// The artifact kind.
+        name: String,
+    },
+    /// `Metrics`, with its declared keys.
+    Metrics {
+        /// Declared keys and their types.
+        keys: Vec<ColumnRepr>,
+    },
+    /// `Table<...>` with its concrete columns.
+    Table {
+        /// The schema's name, if named.
+        schema: Option<String>,
+        /// Columns in order.
+        columns: Vec<ColumnRepr>,
+    },
+    /// A list of column names.
+    Columns,
+    /// A type flowc could not determine.
+    Unknown,
+}
+
+impl TypeRepr {
+    /// Whether values of this type are artifacts (files) rather than parameters.
+    pub fn is_artifact(&self) -> bool {
+        match self {
+            TypeRepr::Artifact { .. } | TypeRepr::Metrics { .. } | TypeRepr::Table { .. } => true,
+            TypeRepr::List { item } => item.is_artifact(),
+            TypeRepr::Optional { inner } => inner.is_artifact(),
+            _ => false,
+        }
+    }
+}
+
+/// A column (or metric key) with its type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnRepr {
+    /// Its name.
+    pub name: String,
+    /// `Str`, `Int`, `Float`, `Bool` or `Date`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Whether it may be null.
+    pub nullable: bool,
+}
+
+/// A task: one call of a step or pipeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Unique within its pipeline: the bound name, or the step's name (with `-2`, `-3` …).
+    pub id: String,
+    /// The name of the step or pipeline called.
+    pub step: String,
+    /// What runs.
+    pub kind: TaskKind,
+    /// Inputs by parameter name, in the callee's declaration order.
+    pub inputs: Vec<TaskInput>,
+    /// Outputs in the callee's declaration order.
+    pub outputs: Vec<TaskOutput>,
+    /// Tasks whose data this task reads.
+    pub data_deps: Vec<String>,
+    /// Tasks named in `after`.
+    pub after: Vec<String>,
+    /// Enclosing `for` loop (index into [`PipelinePlan::loops`]), innermost last.
+    pub loops: Vec<usize>,
+    /// Conditions that must all hold for the task to run (from enclosing `if` branches).
+    pub when: Vec<Value>,
+    /// Whether it is a `finally` exit handler.
+    pub is_finally: bool,
+    /// Operational settings after merging step, profiles and pipeline defaults.
+    pub settings: Settings,
+    /// SHA-256 of the task's definition: the cache key's fixed part.
+    pub definition_sha256: String,
+}
+
+/// What a task runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TaskKind {
+    /// A container step: an image and a command.
+    Container {
+        /// The image (recorded, not pulled, by the local runner).
+        image: String,
+        /// The command; each argument is a template.
+        command: Vec<Vec<Part>>,
+        /// Environment variables (secrets are in `settings.secret_env`).
+        env: Vec<(String, Vec<Part>)>,
+    },
+    /// A built-in step of the standard library.
+    Builtin {
+        /// Its module, such as `std.survey`.
+        module: String,
+        /// Its name, such as `rake`.
+        name: String,
+    },
+    /// A pipeline called as a step.
+    Pipeline {
+        /// The pipeline's name in [`Plan::pipelines`].
+        pipeline: String,
+    },
+}
+
+/// An input of a task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskInput {
+    /// The parameter name.
+    pub name: String,
+    /// The parameter's type at this call (schema variables substituted).
+    #[serde(rename = "type")]
+    pub ty: TypeRepr,
+    /// Where the value comes from; `None` uses the parameter's default.
+    pub value: Value,
+}
+
+/// An output of a task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskOutput {
+    /// The output name.
+    pub name: String,
+    /// Its type at this call.
+    #[serde(rename = "type")]
+    pub ty: TypeRepr,
+}
+
+/// Operational settings of a task.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Caching: `"off"`, `"on"` or a TTL.
+    pub cache: CachePlan,
+    /// Resources.
+    pub resources: ResourcesPlan,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// Delay before the first retry, in milliseconds.
+    pub backoff_ms: Option<u64>,
+    /// Growth factor of the delay.
+    pub backoff_factor: Option<f64>,
+    /// Longest delay, in milliseconds.
+    pub backoff_max_ms: Option<u64>,
+    /// Timeout of one attempt, in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Secrets as environment variables: variable name → secret name.
+    pub secret_env: Vec<(String, String)>,
+    /// Secrets as files: mount path → secret name.
+    pub secret_mounts: Vec<(String, String)>,
+    /// Node selector labels.
+    pub node_selector: Vec<(String, String)>,
+    /// Tolerations, each as ordered fields.
+    pub tolerations: Vec<Vec<(String, String)>>,
+}
+
+/// Caching of a task.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum CachePlan {
+    /// Never reuse results.
+    #[default]
+    Off,
+    /// Reuse results forever.
+    On,
+    /// Reuse results younger than `ttl_ms`.
+    Ttl {
+        /// Time to live in milliseconds.
+        ttl_ms: u64,
+    },
+}
+
+/// Resources of a task.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourcesPlan {
+    /// Whether `flowc autotune` may set them.
+    pub auto: bool,
+    /// CPU request, millicores.
+    pub cpu_millis: Option<u64>,
+    /// CPU limit, millicores.
+    pub cpu_limit_millis: Option<u64>,
+    /// Memory request, bytes.
+    pub memory_bytes: Option<u64>,
+    /// Memory limit, bytes.
+    pub memory_limit_bytes: Option<u64>,
+    /// GPUs.
+    pub gpu: Option<u64>,
+    /// GPU type.
+    pub gpu_type: Option<String>,
+    /// Lower bounds for `auto`.
+    pub min: Option<Box<ResourcesPlan>>,
+    /// Upper bounds for `auto`.
+    pub max: Option<Box<ResourcesPlan>>,
+}
+
+/// A `for` loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoopPlan {
+    /// The loop variable.
+    pub var: String,
+    /// The list iterated over.
+    pub items: Value,
+    /// The most iterations at once.
+    pub parallel: Option<u32>,
+    /// Enclosing loops.
+    pub parents: Vec<usize>,
+}
+
+/// A pipeline output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanOutput {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub ty: TypeRepr,
+    /// Its value.
+    pub value: Value,
+}
+
+/// A `check`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanCheck {
+    /// The condition.
+    pub condition: Value,
+    /// The condition as written, for messages.
+    pub source: String,
+    /// Enclosing loops.
+    pub loops: Vec<usize>,
+}
+
+/// A cron schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// Five-field cron expression.
+    pub cron: String,
+    /// IANA time zone; UTC when absent.
+    pub timezone: Option<String>,
+}
+
+/// A Kubernetes Secret reference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRef {
+    /// The Kubernetes Secret's name.
+    pub k8s_name: String,
+    /// The key in it.
+    pub key: String,
+}
+
+impl Plan {
+    /// The entry pipeline.
+    pub fn entry(&self) -> Option<&PipelinePlan> {
+        self.pipelines.get(&self.entry)
+    }
+
+    /// The plan as pretty JSON, with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
