@@ -1,0 +1,104 @@
+//! Kubernetes names derived from flowc identifiers: valid, short enough, unique and stable.
+//!
+//! Names are lower-cased, `_`, `.` and spaces become `-`, other characters are dropped, runs of
+//! `-` collapse, and the ends are trimmed to alphanumerics. A name longer than its limit is cut
+//! and gets `-` plus 8 hex digits of the SHA-256 of the original, so it stays unique and the
+//! same source always gives the same name.
+
+use std::collections::BTreeSet;
+
+use sha2::{Digest, Sha256};
+
+/// Longest DNS-1123 label (namespaces, volume names, most Argo object names).
+pub const DNS_LABEL_MAX: usize = 63;
+
+/// A DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`) of at most `max` characters.
+pub fn dns_label(raw: &str, max: usize) -> String {
+    let mut s = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            s.push(c);
+        } else if matches!(c, '-' | '_' | '.' | ' ' | '/' | ':') && !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    let s = s.trim_matches('-').to_string();
+    let s = if s.is_empty() { "x".to_string() } else { s };
+    if s.len() <= max {
+        return s;
+    }
+    let hash = short_hash(raw);
+    let keep = max.saturating_sub(hash.len() + 1);
+    let head = s[..keep].trim_end_matches('-');
+    format!("{head}-{hash}")
+}
+
+/// Eight hex digits of the SHA-256 of `text`.
+pub fn short_hash(text: &str) -> String {
+    let d = Sha256::digest(text.as_bytes());
+    d.iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hands out unique names within one scope (a DAG, a namespace).
+#[derive(Clone, Debug, Default)]
+pub struct Namer {
+    used: BTreeSet<String>,
+}
+
+impl Namer {
+    /// A namer with no name taken.
+    pub fn new() -> Namer {
+        Namer::default()
+    }
+
+    /// A unique label for `raw`: on a collision, `-2`, `-3` … within the length limit.
+    pub fn name(&mut self, raw: &str, max: usize) -> String {
+        let base = dns_label(raw, max);
+        if self.used.insert(base.clone()) {
+            return base;
+        }
+        for k in 2.. {
+            let suffix = format!("-{k}");
+            let head = if base.len() + suffix.len() > max {
+                base[..max - suffix.len()].trim_end_matches('-').to_string()
+            } else {
+                base.clone()
+            };
+            let candidate = format!("{head}{suffix}");
+            if self.used.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+        unreachable_name()
+    }
+}
+
+fn unreachable_name() -> String {
+    // `2..` never ends; this keeps the function total without a panic.
+    String::from("x")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(dns_label("Daily_Weights.v2", 63), "daily-weights-v2");
+        assert_eq!(dns_label("__x__", 63), "x");
+        let long = "a".repeat(100);
+        let n = dns_label(&long, 63);
+        assert_eq!(n.len(), 63);
+        assert_eq!(n, dns_label(&long, 63), "stable");
+        assert_ne!(dns_label(&format!("{long}b"), 63), n, "unique");
+    }
+
+    #[test]
+    fn namer_dedupes() {
+        let mut n = Namer::new();
+        assert_eq!(n.name("load_panel", 63), "load-panel");
+        assert_eq!(n.name("load-panel", 63), "load-panel-2");
+        assert_eq!(n.name("Load.Panel", 63), "load-panel-3");
+    }
+}

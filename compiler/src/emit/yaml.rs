@@ -1,0 +1,155 @@
+//! The one way flowc writes YAML.
+//!
+//! Kubernetes, kubectl and the Argo controller read YAML 1.1 (go-yaml v2 through
+//! `sigs.k8s.io/yaml`), where plain `on`, `no`, `y`, `1_000`, `12:30` or `2024-01-01` are not
+//! strings. serde_yaml (deprecated) writes such strings unquoted; serde-saphyr with `quote_all`
+//! quotes every string, so every reader sees the same document. Documents are built as
+//! `serde_json::Value` trees with ordered maps, so the key order is the emitter's, and the
+//! output is byte-for-byte deterministic. Numbers must already be plain decimals; see
+//! [`plain_number`].
+
+use serde_json::Value;
+
+/// Writes one or more YAML documents, separated by `---`, ending with a newline.
+pub fn to_yaml(docs: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let mut options = serde_saphyr::SerializerOptions::default();
+        options.indent_step = 2;
+        options.quote_all = true;
+        options.prefer_block_scalars = false;
+        match serde_saphyr::to_string_with_options(doc, options) {
+            Ok(s) => out.push_str(&s),
+            // Serialising a JSON value cannot fail; keep the output well-formed if it ever does.
+            Err(e) => out.push_str(&format!("# flowc could not write this document: {e}\n")),
+        }
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    double_quotes(&plain_exponents(&out))
+}
+
+/// Rewrites single-quoted scalars as double-quoted ones, the JSON-like style that every
+/// Kubernetes tool and reviewer reads the same way. serde-saphyr uses single quotes only for
+/// strings without backslashes, single quotes or control characters, so the content only
+/// needs `"` escaped.
+fn double_quotes(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len() + yaml.len() / 16);
+    for line in yaml.split_inclusive('\n') {
+        let mut chars = line.char_indices().peekable();
+        let mut in_double = false;
+        let mut prev: Option<char> = None;
+        while let Some((_, c)) = chars.next() {
+            if in_double {
+                out.push(c);
+                if c == '\\' {
+                    if let Some((_, n)) = chars.next() {
+                        out.push(n);
+                    }
+                } else if c == '"' {
+                    in_double = false;
+                }
+            } else if c == '"' {
+                in_double = true;
+                out.push(c);
+            } else if c == '\'' && matches!(prev, None | Some(' ' | '[' | '{' | ',')) {
+                out.push('"');
+                for (_, n) in chars.by_ref() {
+                    if n == '\'' {
+                        break;
+                    }
+                    if n == '"' {
+                        out.push('\\');
+                    }
+                    out.push(n);
+                }
+                out.push('"');
+                prev = Some('"');
+                continue;
+            } else {
+                out.push(c);
+            }
+            prev = Some(c);
+        }
+    }
+    out
+}
+
+/// Rewrites numbers written with an exponent (`1.0e-6`) as plain decimals (`0.000001`).
+/// Every string is quoted, so an unquoted scalar in exponent form can only be a number.
+fn plain_exponents(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len());
+    for line in yaml.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let split = body.rfind(": ").map(|i| i + 2).or_else(|| {
+            let t = body.trim_start();
+            t.starts_with("- ").then(|| body.len() - t.len() + 2)
+        });
+        if let Some(at) = split {
+            let token = &body[at..];
+            if token.contains(['e', 'E']) && !token.starts_with(['"', '\'']) {
+                if let Ok(f) = token.parse::<f64>() {
+                    out.push_str(&body[..at]);
+                    out.push_str(&format!("{f}"));
+                    out.push_str(&line[body.len()..]);
+                    continue;
+                }
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// A float as a YAML number: whole values as integers (`2`, not `2.0`), others as floats;
+/// [`to_yaml`] writes them without exponents (KFP once broke on scientific notation).
+pub fn plain_number(f: f64) -> Value {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
+        return Value::from(f as i64);
+    }
+    Value::from(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn yaml_11_traps_are_quoted() {
+        let doc = json!({
+            "a": "on", "b": "no", "c": "y", "d": "1_000", "e": "12:30", "f": "2024-01-01",
+            "g": "0o12", "h": "~", "i": "plain", "j": true, "k": 3, "l": 0.5, "m": "",
+            "n": "multi\nline", "o": "null", "p": "0755", "q": "1e3",
+        });
+        let y = to_yaml(&[doc, json!({"q\"x": "it's", "on": "say \"hi\""})]);
+        assert!(y.contains("q\"x: \"it's\"\n"), "{y}");
+        assert!(y.contains("\"n\": \"multi\\nline\"\n"), "keys that YAML 1.1 reads as booleans are quoted: {y}");
+        assert!(y.contains("\"on\": \"say \\\"hi\\\"\"\n"), "{y}");
+        for key in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "m", "o", "p", "q"] {
+            let line = y.lines().find(|l| l.starts_with(&format!("{key}:"))).unwrap_or_default();
+            let value = line.split_once(": ").map(|(_, v)| v).unwrap_or_default();
+            assert!(value.starts_with('"'), "{key} is not double-quoted: {line}");
+        }
+        assert!(y.contains("j: true\n"));
+        assert!(y.contains("k: 3\n"));
+        assert!(y.contains("l: 0.5\n"));
+        assert!(!y.contains('\t'));
+    }
+
+    #[test]
+    fn numbers_are_plain() {
+        let y = to_yaml(&[json!({"a": plain_number(0.000001), "b": plain_number(2.0), "c": [1.0e20, 17.179869184], "d": "1.0e-6"})]);
+        assert_eq!(y, "a: 0.000001\nb: 2\nc:\n- 100000000000000000000\n- 17.179869184\nd: \"1.0e-6\"\n");
+    }
+
+    #[test]
+    fn documents_are_separated() {
+        let y = to_yaml(&[json!({"a": 1}), json!({"b": 2})]);
+        assert_eq!(y, "a: 1\n---\nb: 2\n");
+    }
+}
