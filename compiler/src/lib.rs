@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod emit;
 pub mod fmt;
 pub mod graph;
 pub mod plan;

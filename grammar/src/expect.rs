@@ -104,7 +104,7 @@ fn token_phrase(token: &str) -> Option<Phrase> {
         // Pieces of atomic rules reported through their rule.
         "Ki" | "Mi" | "Gi" | "Ti" | "ms" | "K" | "k" | "M" | "G" | "T" | "m" | "s" | "h" | "d"
         | "true" | "false" | "none" | "\"" | "\\" | "u{" | "." | "not" => None,
-        "-" | " " | "\t" | "\n" | "\r" | "//" | "/*" | "*/" => None,
+        "-" | "_" | " " | "\t" | "\n" | "\r" | "//" | "/*" | "*/" => None,
         "and" | "or" | "+" => rule_phrase(Rule::add_op),
         "==" | "!=" | "<=" | ">=" | "<" | ">" => rule_phrase(Rule::cmp_op),
         "on" | "off" | "ttl" => rule_phrase(Rule::cache_on),
@@ -148,6 +148,22 @@ pub(crate) fn describe_failure(src: &str, err: &Error<Rule>) -> (usize, String, 
         }
     }
     let offset = offset.min(src.len());
+    // `step s(in: Int)`: pest matched the keyword inside `ident`'s negative lookahead, so it
+    // stops after it. Name the keyword instead.
+    if phrases.iter().any(|p| p.1 == "a name") {
+        let before = src[..offset].trim_end();
+        let word_start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let word = &before[word_start..];
+        if crate::keywords::RESERVED.contains(&word) {
+            return (
+                word_start,
+                format!("`{word}` is a reserved word and cannot be used as a name"),
+                "reserved word".to_string(),
+            );
+        }
+    }
     let found = found_at(src, offset);
     let expected: Vec<String> = phrases.into_iter().map(|p| p.1).take(6).collect();
     let message = if expected.is_empty() {

@@ -101,7 +101,20 @@ pub fn parse(text: &str) -> Parse {
             }
             Err(err) => {
                 let (offset, message, label) = describe_failure(src, &err);
-                let at = chunk.span.start as usize + offset;
+                let mut at = chunk.span.start as usize + offset;
+                // At the end of a declaration, point at its last character (an empty span at
+                // the end of a file cannot be drawn).
+                let chunk_end = chunk.span.end as usize;
+                if text[at.min(chunk_end)..chunk_end].trim().is_empty() {
+                    if let Some((i, c)) = text[..at.min(text.len())]
+                        .char_indices()
+                        .rev()
+                        .find(|(_, c)| !c.is_whitespace())
+                    {
+                        at = i;
+                        let _ = c;
+                    }
+                }
                 let end = next_token_end(text, at);
                 out.errors.push(SyntaxError {
                     kind: SyntaxErrorKind::Unexpected,
@@ -189,6 +202,7 @@ fn problem_error(p: Problem) -> SyntaxError {
             close,
             delim,
             expected,
+            open,
         } => SyntaxError {
             kind: SyntaxErrorKind::Unmatched,
             span: close,
@@ -200,7 +214,7 @@ fn problem_error(p: Problem) -> SyntaxError {
                 Some(e) => format!("expected `{e}` here"),
                 None => "nothing is open here".into(),
             },
-            related: None,
+            related: open.map(|(span, d)| (span, format!("this `{d}` is still open"))),
         },
         Problem::TooDeep(span) => SyntaxError {
             kind: SyntaxErrorKind::TooDeep,

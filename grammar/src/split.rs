@@ -37,12 +37,22 @@ pub enum Problem {
     /// A string literal runs to the end of its line.
     UnterminatedString(Span),
     /// An opening delimiter that is never closed in its declaration.
-    Unclosed { open: Span, delim: char },
+    Unclosed {
+        /// The opening delimiter.
+        open: Span,
+        /// Which delimiter it is.
+        delim: char,
+    },
     /// A closing delimiter with no opening one, or of the wrong kind.
     Unmatched {
+        /// The closing delimiter.
         close: Span,
+        /// Which delimiter it is.
         delim: char,
+        /// The delimiter that would close the innermost open one.
         expected: Option<char>,
+        /// The innermost open delimiter, if any.
+        open: Option<(Span, char)>,
     },
     /// Brackets nested deeper than [`MAX_DEPTH`].
     TooDeep(Span),
@@ -85,8 +95,8 @@ pub fn split(text: &str) -> Split {
         let mut p = problem.take();
         if p.is_none() {
             if let Some(&(open, at)) = stack.first() {
-                // Report the outermost unclosed delimiter: it is the one the user forgot
-                // most often (the innermost may be closed by the `}` they meant for it).
+                // Report the innermost unclosed delimiter: the one closest to where the
+                // declaration ended.
                 let innermost = stack.last().copied().unwrap_or((open, at));
                 p = Some(Problem::Unclosed {
                     open: Span::new(innermost.1, innermost.1 + 1),
@@ -202,12 +212,13 @@ pub fn split(text: &str) -> Split {
             }
             b')' | b']' | b'}' => match stack.pop() {
                 Some((open, _)) if closing(open) == b as char => {}
-                Some((open, _)) => {
+                Some((open, at)) => {
                     if problem.is_none() {
                         problem = Some(Problem::Unmatched {
                             close: Span::new(i, i + 1),
                             delim: b as char,
                             expected: Some(closing(open)),
+                            open: Some((Span::new(at, at + 1), open as char)),
                         });
                     }
                 }
@@ -217,6 +228,7 @@ pub fn split(text: &str) -> Split {
                             close: Span::new(i, i + 1),
                             delim: b as char,
                             expected: None,
+                            open: None,
                         });
                     }
                 }

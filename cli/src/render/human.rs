@@ -88,25 +88,25 @@ fn source(sources: &Sources, file: FileId) -> NamedSource<String> {
 }
 
 fn report(sources: &Sources, d: &Diagnostic) -> Report {
-    let primary_file = d.primary().map(|l| l.file).unwrap_or(FileId(0));
+    let primary = d.primary();
+    let primary_file = primary.map(|l| l.file).unwrap_or(FileId(0));
+    let line_of = |l: &Label| sources.get(l.file).lines.line_col(l.span.start).line;
+    let primary_line = primary.map(line_of).unwrap_or(0);
     let mut labels = Vec::new();
+    // Labels in other files, or far from the primary one in the same file, are drawn as
+    // related snippets after the main one, so the report opens at the problem itself.
     let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
     for l in &d.labels {
-        if l.file == primary_file {
+        if l.file == primary_file && (l.primary || line_of(l).abs_diff(primary_line) <= 3) {
             labels.push(labeled(l));
         } else {
+            let span = labeled(&Label {
+                primary: true,
+                ..l.clone()
+            });
             match others.iter_mut().find(|(f, _)| *f == l.file) {
-                Some((_, v)) => v.push(labeled(&Label {
-                    primary: true,
-                    ..l.clone()
-                })),
-                None => others.push((
-                    l.file,
-                    vec![labeled(&Label {
-                        primary: true,
-                        ..l.clone()
-                    })],
-                )),
+                Some((_, v)) => v.push(span),
+                None => others.push((l.file, vec![span])),
             }
         }
     }
@@ -135,7 +135,11 @@ fn report(sources: &Sources, d: &Diagnostic) -> Report {
         related: others
             .into_iter()
             .map(|(file, labels)| Report {
-                message: format!("related location in {}", sources.get(file).name()),
+                message: if file == primary_file {
+                    "related location".to_string()
+                } else {
+                    format!("related location in {}", sources.get(file).name())
+                },
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,

@@ -100,6 +100,18 @@ fn table_schema(t: &Ty) -> Option<&Schema> {
 }
 
 impl Ctx<'_> {
+    /// Marks the names in a call's arguments as used without typing them, for a call whose
+    /// callee did not resolve (its parameters, and so which names are columns, are unknown).
+    fn mark_args_used(&mut self, pc: &mut PipelineCheck, call: &flowc_grammar::ast::Call) {
+        let mut names = Vec::new();
+        for a in &call.args {
+            super::pipeline::expr_names(&a.value, &mut names);
+        }
+        for n in names {
+            pc.used.insert(n.name);
+        }
+    }
+
     pub(crate) fn check_call(&mut self, pc: &mut PipelineCheck, i: usize) {
         let m = pc.m;
         let file = self.file(m);
@@ -113,10 +125,7 @@ impl Ctx<'_> {
             Code::UnknownStep,
             "a step",
         ) else {
-            // Still type the arguments, to report errors inside them.
-            for a in &call.args {
-                self.value(pc, &a.value, &frames, None);
-            }
+            self.mark_args_used(pc, &call);
             return;
         };
         let sig = match entry.kind {
@@ -125,6 +134,7 @@ impl Ctx<'_> {
                 match self.pipeline(entry.decl) {
                     Some(s) => s,
                     None => {
+                        self.mark_args_used(pc, &call);
                         self.push(
                             Diagnostic::new(
                                 Code::RecursivePipeline,

@@ -14,6 +14,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) {
         if module.is_std {
             continue;
         }
+        // A file with syntax errors has lost some uses of its names: do not guess.
+        if module.ast.items.iter().any(|i| matches!(i, Item::Error(_))) {
+            continue;
+        }
         let m = ModuleId(mi as u32);
         let file = module.file;
         for (name, entry) in &module.scope {

@@ -238,6 +238,7 @@ impl Ctx<'_> {
                         "Model" => Ty::Model,
                         "Json" => Ty::Json,
                         "Metrics" => Ty::Metrics(None),
+                        name if self.is_broken(m, name) => Ty::Error,
                         name => {
                             let entry = self.program.module(m).scope.get(name).cloned();
                             let help = if generics.iter().any(|g| g == name)

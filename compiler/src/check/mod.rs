@@ -114,6 +114,7 @@ impl<'p> Ctx<'p> {
                 );
                 None
             }
+            None if self.is_broken(m, name) => None,
             None => {
                 let names = self.names_of_kind(m, kinds);
                 let mut d = Diagnostic::new(
@@ -136,6 +137,12 @@ impl<'p> Ctx<'p> {
                 None
             }
         }
+    }
+
+    /// Whether `name` belongs to a declaration or import of module `m` that is already
+    /// reported as broken, so that its uses are not reported again.
+    pub fn is_broken(&self, m: ModuleId, name: &str) -> bool {
+        self.program.module(m).broken.iter().any(|b| b == name)
     }
 
     /// The file and span of a declaration's name.

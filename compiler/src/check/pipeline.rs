@@ -665,8 +665,18 @@ impl Ctx<'_> {
                     expr_names(&a.value, &mut names);
                 }
             }
+            // Names resolve as in `resolve_path`: loop variables, then parameters, then bindings.
+            let shadowed = |name: &str, frames: &[Frame]| {
+                pc.info.sig.params.iter().any(|p| p.name == name)
+                    || frames.iter().any(
+                        |f| matches!(f, Frame::For { id } if pc.info.loops[*id].var.name == name),
+                    )
+            };
             let mut data = BTreeSet::new();
             for n in &names {
+                if shadowed(&n.name, &node.frames) {
+                    continue;
+                }
                 if let Some(sites) = pc.info.bindings.get(&n.name) {
                     data.extend(sites.iter().map(|s| s.node));
                 }
@@ -684,6 +694,9 @@ impl Ctx<'_> {
             }
             let mut frame_deps = BTreeSet::new();
             for n in &frame_names {
+                if shadowed(&n.name, &node.frames) {
+                    continue;
+                }
                 if let Some(sites) = pc.info.bindings.get(&n.name) {
                     frame_deps.extend(sites.iter().map(|s| s.node));
                 }
@@ -891,6 +904,8 @@ impl Ctx<'_> {
                 },
                 None => match outputs.first() {
                     Some((_, t)) => (t.clone(), false),
+                    // The call did not resolve: its error is already reported.
+                    None if pc.info.nodes[node].callee.is_none() => return Ty::Error,
                     None => {
                         self.push(
                             Diagnostic::new(

@@ -194,7 +194,8 @@ impl Ctx<'_> {
                 if e.kind != DeclKind::Profile {
                     continue;
                 }
-                if e.decl == path[0] {
+                // Report a cycle once, from its smallest declaration.
+                if e.decl == path[0] && path.iter().all(|d| *d >= path[0]) {
                     let names: Vec<String> = path
                         .iter()
                         .map(|d| {
@@ -235,6 +236,66 @@ impl Ctx<'_> {
         self.out.props.insert(decl, resolved.clone());
         if step.builtin {
             return;
+        }
+        if let Some(run) = &resolved.run {
+            let mut used: Vec<String> = Vec::new();
+            for e in run {
+                let mut names = Vec::new();
+                super::pipeline::expr_names(e, &mut names);
+                used.extend(names.into_iter().map(|n| n.name));
+            }
+            for v in resolved.env.values() {
+                match v {
+                    EnvValue::Param(p) => used.push(p.clone()),
+                    EnvValue::Text(t) => used.extend(
+                        t.split("${")
+                            .skip(1)
+                            .filter_map(|r| r.split_once('}'))
+                            .map(|(n, _)| n.to_string()),
+                    ),
+                    EnvValue::Secret(_) => {}
+                }
+            }
+            for p in &step.params {
+                if !used.contains(&p.name.name) {
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnusedParameter,
+                            format!(
+                                "parameter `{}` of step `{}` is never used",
+                                p.name.name, step.name.name
+                            ),
+                            file,
+                            p.name.span,
+                            "not passed to the command or the environment",
+                        )
+                        .with_help(format!(
+                            "pass it in `run`, as `{}` or `\"${{{}}}\"`, or remove it",
+                            p.name.name, p.name.name
+                        )),
+                    );
+                }
+            }
+            for o in &step.outputs {
+                if !used.contains(&o.name.name) {
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnusedParameter,
+                            format!(
+                                "output `{}` of step `{}` is never passed to the command",
+                                o.name.name, step.name.name
+                            ),
+                            file,
+                            o.name.span,
+                            "the command cannot know where to write it",
+                        )
+                        .with_help(format!(
+                            "pass its path in `run`, as `{}` or `\"--out=${{{}}}\"`",
+                            o.name.name, o.name.name
+                        )),
+                    );
+                }
+            }
         }
         let missing: Vec<&str> = [
             ("image", resolved.image.is_none()),
@@ -480,21 +541,22 @@ impl Ctx<'_> {
                     Err(e) => self.unit_error(m, Code::InvalidDuration, q.span, e),
                 },
                 PropKind::Env { name, value } => {
-                    let valid = name
-                        .name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
-                        && !name.name.starts_with(|c: char| c.is_ascii_digit());
-                    if !valid {
+                    // The grammar only admits identifiers; what remains to refuse are the
+                    // names the runtimes set themselves.
+                    let reserved = name.name.starts_with("FLOWC_")
+                        || name.name.starts_with("ARGO_")
+                        || name.name.starts_with("KFP_")
+                        || matches!(name.name.as_str(), "PATH" | "HOME" | "HOSTNAME");
+                    if reserved {
                         self.push(
                             Diagnostic::new(
                                 Code::InvalidEnvName,
-                                format!("`{}` is not a valid environment variable name", name.name),
+                                format!("environment variable `{}` is reserved", name.name),
                                 file,
                                 name.span,
-                                "invalid name",
+                                "set by flowc or the cluster",
                             )
-                            .with_help("use letters, digits and `_`, not starting with a digit"),
+                            .with_help("`FLOWC_*`, `ARGO_*`, `KFP_*`, `PATH`, `HOME` and `HOSTNAME` are set by the runners; choose another name"),
                         );
                     }
                     if out.env.contains_key(&name.name) {
@@ -860,7 +922,7 @@ impl Ctx<'_> {
                         ExprKind::Quantity(q) => units::memory_bytes(q),
                         ExprKind::Int(n) => Err(units::UnitError {
                             message: format!("memory `{n}` has no unit"),
-                            help: format!("write `{n}Mi` or `{n}Gi`"),
+                            help: format!("write `{n}Mi` for {n} mebibytes; a bare number is not accepted because it would mean bytes"),
                         }),
                         _ => Err(units::UnitError {
                             message: "memory must be a quantity such as `512Mi`".into(),

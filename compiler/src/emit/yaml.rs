@@ -128,10 +128,18 @@ mod tests {
         });
         let y = to_yaml(&[doc, json!({"q\"x": "it's", "on": "say \"hi\""})]);
         assert!(y.contains("q\"x: \"it's\"\n"), "{y}");
-        assert!(y.contains("\"n\": \"multi\\nline\"\n"), "keys that YAML 1.1 reads as booleans are quoted: {y}");
+        assert!(
+            y.contains("\"n\": \"multi\\nline\"\n"),
+            "keys that YAML 1.1 reads as booleans are quoted: {y}"
+        );
         assert!(y.contains("\"on\": \"say \\\"hi\\\"\"\n"), "{y}");
-        for key in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "m", "o", "p", "q"] {
-            let line = y.lines().find(|l| l.starts_with(&format!("{key}:"))).unwrap_or_default();
+        for key in [
+            "a", "b", "c", "d", "e", "f", "g", "h", "i", "m", "o", "p", "q",
+        ] {
+            let line = y
+                .lines()
+                .find(|l| l.starts_with(&format!("{key}:")))
+                .unwrap_or_default();
             let value = line.split_once(": ").map(|(_, v)| v).unwrap_or_default();
             assert!(value.starts_with('"'), "{key} is not double-quoted: {line}");
         }
@@ -143,8 +151,13 @@ mod tests {
 
     #[test]
     fn numbers_are_plain() {
-        let y = to_yaml(&[json!({"a": plain_number(0.000001), "b": plain_number(2.0), "c": [1.0e20, 17.179869184], "d": "1.0e-6"})]);
-        assert_eq!(y, "a: 0.000001\nb: 2\nc:\n- 100000000000000000000\n- 17.179869184\nd: \"1.0e-6\"\n");
+        let y = to_yaml(&[
+            json!({"a": plain_number(0.000001), "b": plain_number(2.0), "c": [1.0e20, 17.179869184], "d": "1.0e-6"}),
+        ]);
+        assert_eq!(
+            y,
+            "a: 0.000001\nb: 2\nc:\n- 100000000000000000000\n- 17.179869184\nd: \"1.0e-6\"\n"
+        );
     }
 
     #[test]

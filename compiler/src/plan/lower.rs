@@ -469,9 +469,12 @@ impl Builder<'_> {
                     .unwrap_or(&p.ty);
                 let columns = matches!(p.ty.strip_optional(), Ty::Columns(_) | Ty::Column(_));
                 let value = match arg {
-                    None if p.default.is_some() => Value::Default,
                     None => Value::Literal {
-                        value: serde_json::Value::Null,
+                        value: p
+                            .default
+                            .as_ref()
+                            .and_then(literal)
+                            .unwrap_or(serde_json::Value::Null),
                     },
                     Some(a) if columns => column_value(&a.value),
                     Some(a) => scope.value(&a.value, frames),

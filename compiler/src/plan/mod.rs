@@ -204,7 +204,7 @@ pub struct TaskInput {
     /// The parameter's type at this call (schema variables substituted).
     #[serde(rename = "type")]
     pub ty: TypeRepr,
-    /// Where the value comes from; `None` uses the parameter's default.
+    /// Where the value comes from (an omitted argument is its default, or `null`).
     pub value: Value,
 }
 

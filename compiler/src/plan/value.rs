@@ -6,8 +6,6 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Value {
-    /// The parameter's default applies (the argument was not given).
-    Default,
     /// A literal JSON value (`none` is `null`).
     Literal {
         /// The value.
