@@ -27,6 +27,61 @@ pub enum Command {
     Graph(GraphArgs),
     /// Compile a pipeline for a target: the native plan (JSON).
     Build(BuildArgs),
+    /// Run a pipeline on this machine.
+    Run(RunArgs),
+    /// List past runs, or show one.
+    Runs(RunsArgs),
+}
+
+/// `flowc run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The `.flow` file.
+    pub file: PathBuf,
+    /// The pipeline to run (default: the last pipeline of the file).
+    #[arg(long, short = 'p')]
+    pub pipeline: Option<String>,
+    /// A pipeline parameter, `name=value` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub params: Vec<(String, String)>,
+    /// The artifact store (default: `.flow` beside the file).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// Most steps at once (default: the number of CPUs).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// CPU budget, in cores (default: the machine's).
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// Memory budget, such as `8Gi` (default: the machine's available memory).
+    #[arg(long)]
+    pub memory: Option<String>,
+    /// A secret's value from a file, `name=path` (repeatable); the value never reaches a log.
+    #[arg(long = "secret", value_name = "NAME=PATH", value_parser = parse_pair)]
+    pub secrets: Vec<(String, String)>,
+    /// Stop every step at the first failure (default: independent branches finish).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Say why each step that ran missed the cache.
+    #[arg(long)]
+    pub explain_cache: bool,
+}
+
+/// `flowc runs`.
+#[derive(Debug, clap::Args)]
+pub struct RunsArgs {
+    /// A run id to show (default: list every run).
+    pub run: Option<String>,
+    /// The artifact store.
+    #[arg(long, default_value = ".flow")]
+    pub store: PathBuf,
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, found `{s}`")),
+    }
 }
 
 /// Build targets.

@@ -25,6 +25,11 @@ pub use diagnostics::{Code, Diagnostic, Label, Severity};
 pub use resolve::Program;
 pub use source::{FileId, FileLoader, MemoryLoader, Sources};
 
+/// Checks a `YYYY-MM-DD` date, as the checker does for `Date` literals.
+pub fn check_date(s: &str) -> Result<(), &'static str> {
+    check::parse_date(s).map(|_| ())
+}
+
 /// The result of analysing some root files and everything they import.
 #[derive(Debug)]
 pub struct Analysis {

@@ -5,6 +5,8 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod run;
+pub mod runs;
 
 use crate::args::{Cli, Command};
 
@@ -16,6 +18,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Fmt(a) => fmt::run(&a),
         Command::Graph(a) => graph::run(&a),
         Command::Build(a) => build::run(&a),
+        Command::Run(a) => run::run(&a),
+        Command::Runs(a) => runs::run(&a),
     }
 }
 

@@ -24,6 +24,7 @@ use crate::types::Schema;
 use flowc_grammar::ast::Item;
 use flowc_grammar::Span;
 
+pub use expr::parse_date;
 pub use lower::{ParamSig, StepSig};
 pub use pipeline::{Binding, CallNode, Frame, PipelineInfo, PipelineOutput};
 pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec};

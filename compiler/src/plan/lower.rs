@@ -289,7 +289,9 @@ impl Builder<'_> {
             cache: match props.cache {
                 Some(CacheMode::On) => CachePlan::On,
                 Some(CacheMode::Ttl(ms)) => CachePlan::Ttl { ttl_ms: ms },
-                Some(CacheMode::Off) | None => CachePlan::Off,
+                Some(CacheMode::Off) => CachePlan::Off,
+                // Caching is on by default, as in Kubeflow Pipelines.
+                None => CachePlan::On,
             },
             resources: props
                 .resources

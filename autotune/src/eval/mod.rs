@@ -1,0 +1,268 @@
+//! The evaluation: replay traces in time order and score flowc's tuner against the VPA-like and
+//! KRR-like baselines in the same run.
+//!
+//! Rules (see [`replay`]): executions of one workflow are replayed in start order; for each, a
+//! policy sees only the observations of the same step that finished before it started and sets
+//! the limit. An execution whose peak exceeds its limit fails, is charged its full runtime at
+//! that limit, and is retried at the policy's next limit (which has seen the kill). The first
+//! executions of a step, with nothing finished yet, get the memory the trace requested, or
+//! [`EvalConfig::default_memory_bytes`] (2 GiB) when the trace has none: the same for all three
+//! policies. Executions without a measured peak cannot be scored and are skipped (counted).
+
+pub mod replay;
+pub mod table;
+
+use crate::baselines::{KrrLike, VpaLike};
+use crate::history::{History, StepKey};
+use crate::model::{MemoryFit, Observation, TunerConfig};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A memory policy the replay can drive.
+pub trait Policy {
+    /// Display name.
+    fn name(&self) -> &'static str;
+    /// Limit for a run about to start, from the step's finished observations (never empty).
+    fn limit(
+        &mut self,
+        step: &StepKey,
+        obs: &[Observation],
+        input: Option<u64>,
+        now_ms: i64,
+        initial: u64,
+    ) -> u64;
+    /// Limit for the retry of a run just killed at `killed` (its kill is the last observation).
+    fn retry(
+        &mut self,
+        step: &StepKey,
+        obs: &[Observation],
+        input: Option<u64>,
+        now_ms: i64,
+        initial: u64,
+        killed: u64,
+    ) -> u64;
+}
+
+/// Settings of an evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalConfig {
+    /// flowc's tuner settings.
+    pub tuner: TunerConfig,
+    /// Limit of a step's first runs when the trace requested none (all policies).
+    pub default_memory_bytes: u64,
+    /// Attempts after which a run is given its peak (guards against a policy that never
+    /// raises); every attempt before counts as a failure.
+    pub max_attempts: u32,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            tuner: TunerConfig::default(),
+            default_memory_bytes: crate::units::GIB * 2,
+            max_attempts: 20,
+        }
+    }
+}
+
+/// One policy's score on a workflow (or in total).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PolicyMetrics {
+    /// Policy name.
+    pub policy: String,
+    /// Executions replayed.
+    pub executions: usize,
+    /// Memory reserved (limit × runtime, failed attempts included), GB·h.
+    pub reserved_gb_h: f64,
+    /// Memory the oracle reserves (peak × runtime), GB·h.
+    pub oracle_gb_h: f64,
+    /// Memory wasted: (limit − peak) × runtime for successful attempts plus limit × runtime for
+    /// failed ones, GB·h.
+    pub wasted_gb_h: f64,
+    /// Failed (OOM-killed) attempts.
+    pub oom_failures: usize,
+    /// The same metrics per step (for diagnostics; not serialized).
+    #[serde(skip)]
+    pub by_step: BTreeMap<String, PolicyMetrics>,
+}
+
+impl PolicyMetrics {
+    /// Reserved memory over the oracle's.
+    pub fn ratio(&self) -> f64 {
+        if self.oracle_gb_h > 0.0 {
+            self.reserved_gb_h / self.oracle_gb_h
+        } else {
+            1.0
+        }
+    }
+
+    /// OOM failures per execution.
+    pub fn oom_rate(&self) -> f64 {
+        if self.executions > 0 {
+            self.oom_failures as f64 / self.executions as f64
+        } else {
+            0.0
+        }
+    }
+
+    fn add(&mut self, o: &PolicyMetrics) {
+        self.executions += o.executions;
+        self.reserved_gb_h += o.reserved_gb_h;
+        self.oracle_gb_h += o.oracle_gb_h;
+        self.wasted_gb_h += o.wasted_gb_h;
+        self.oom_failures += o.oom_failures;
+    }
+}
+
+/// Scores of all policies on one workflow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkflowEval {
+    /// Workflow (pipeline) name.
+    pub workflow: String,
+    /// Executions replayed.
+    pub executions: usize,
+    /// Steps.
+    pub steps: usize,
+    /// flowc, VPA-like, KRR-like, in that order.
+    pub policies: Vec<PolicyMetrics>,
+}
+
+/// The result of an evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalReport {
+    /// Per workflow, by name.
+    pub workflows: Vec<WorkflowEval>,
+    /// Totals, same policy order.
+    pub total: Vec<PolicyMetrics>,
+    /// Executions skipped for lack of a measured peak.
+    pub skipped: usize,
+    /// Reader warnings (malformed records skipped in lenient mode, unmatched series).
+    pub warnings: usize,
+    /// The settings used.
+    pub config: EvalConfig,
+}
+
+impl EvalReport {
+    /// Deterministic Markdown tables (see [`table`]).
+    pub fn to_markdown(&self) -> String {
+        table::markdown(self)
+    }
+}
+
+/// flowc's tuner as a replay policy: remembers each step's current limit (for hysteresis and
+/// the short-history rule) and caches the fitted model per observation count.
+#[derive(Debug, Default)]
+pub struct FlowcPolicy {
+    /// Settings.
+    pub config: TunerConfig,
+    current: BTreeMap<StepKey, u64>,
+    cache: BTreeMap<StepKey, (usize, Option<MemoryFit>)>,
+}
+
+impl FlowcPolicy {
+    /// A policy with the given settings.
+    pub fn new(config: TunerConfig) -> Self {
+        FlowcPolicy {
+            config,
+            current: BTreeMap::new(),
+            cache: BTreeMap::new(),
+        }
+    }
+}
+
+impl Policy for FlowcPolicy {
+    fn name(&self) -> &'static str {
+        "flowc"
+    }
+
+    fn limit(
+        &mut self,
+        step: &StepKey,
+        obs: &[Observation],
+        input: Option<u64>,
+        _now_ms: i64,
+        initial: u64,
+    ) -> u64 {
+        // While history is short, the reference is the limit the trace requested (cuts do not
+        // compound from run to run); afterwards it is the tuner's own last value.
+        let measured = obs.iter().filter(|o| o.peak.is_some()).count();
+        let current = if measured < self.config.min_history {
+            initial
+        } else {
+            *self.current.get(step).unwrap_or(&initial)
+        };
+        let stale = self.cache.get(step).is_none_or(|(n, _)| *n != obs.len());
+        if stale {
+            self.cache
+                .insert(step.clone(), (obs.len(), MemoryFit::fit(obs, &self.config)));
+        }
+        let fit = self.cache.get(step).and_then(|(_, f)| f.as_ref());
+        let d = crate::model::decide_memory(obs, current, input, &self.config, fit);
+        self.current.insert(step.clone(), d.limit);
+        d.limit
+    }
+
+    fn retry(
+        &mut self,
+        step: &StepKey,
+        obs: &[Observation],
+        input: Option<u64>,
+        _now_ms: i64,
+        initial: u64,
+        killed: u64,
+    ) -> u64 {
+        let measured = obs.iter().filter(|o| o.peak.is_some()).count();
+        let current = if measured < self.config.min_history {
+            initial
+        } else {
+            *self.current.get(step).unwrap_or(&initial)
+        };
+        crate::model::retry_limit(obs, current, input, killed, &self.config)
+    }
+}
+
+/// Replays every workflow of the history with the three policies.
+pub fn evaluate_history(history: &History, config: &EvalConfig) -> EvalReport {
+    let mut by_workflow: BTreeMap<&str, Vec<&crate::history::Execution>> = BTreeMap::new();
+    for e in history.executions() {
+        by_workflow.entry(e.pipeline.as_str()).or_default().push(e);
+    }
+    let mut workflows = Vec::new();
+    let mut skipped = 0;
+    let mut total: Vec<PolicyMetrics> = Vec::new();
+    for (name, runs) in by_workflow {
+        let mut policies: Vec<Box<dyn Policy>> = vec![
+            Box::new(FlowcPolicy::new(config.tuner.clone())),
+            Box::new(VpaLike::default()),
+            Box::new(KrrLike::default()),
+        ];
+        let (metrics, skip, steps) = replay::replay_workflow(&runs, &mut policies, config);
+        skipped += skip;
+        if total.is_empty() {
+            total = metrics
+                .iter()
+                .map(|m| PolicyMetrics {
+                    policy: m.policy.clone(),
+                    ..Default::default()
+                })
+                .collect();
+        }
+        for (t, m) in total.iter_mut().zip(&metrics) {
+            t.add(m);
+        }
+        let executions = metrics.first().map_or(0, |m| m.executions);
+        workflows.push(WorkflowEval {
+            workflow: name.to_string(),
+            executions,
+            steps,
+            policies: metrics,
+        });
+    }
+    EvalReport {
+        workflows,
+        total,
+        skipped,
+        warnings: history.warnings.len(),
+        config: config.clone(),
+    }
+}

@@ -1,0 +1,441 @@
+//! flowc's tuner.
+//!
+//! [`decide_memory`] is the single memory rule, used both by [`recommend`] (the nightly CLI
+//! path) and by the replay in [`crate::eval`], so the evaluation measures exactly what users
+//! get. In order (`docs/autotune.md` has the full description and the measurements):
+//!
+//! 1. **History.** Measured peaks of the step, newest `window`, weighted by recency
+//!    (`half_life_hours`, but only as far as `half_life_runs` newer runs replaced them). OOM
+//!    kills are censored observations: "needed more than this limit".
+//! 2. **Minimum history.** With no measured run the current limit stays. With fewer than
+//!    `min_history`, the tuner only trims a clearly oversized limit, keeping `early_headroom`
+//!    (2×) over the largest peak and cutting by at most `early_max_cut` (to a quarter), and only
+//!    when the few peaks agree (largest/smallest ≤ `early_max_spread`) and the input is not
+//!    larger than any seen.
+//! 3. **Model.** See [`memory::MemoryFit`]: the limit is the smoothed distribution's upper
+//!    `1 − risk` quantile, scaled by input size only when the history shows a strong relation;
+//!    while the sample is small, also a Student's t prediction bound.
+//! 4. **Hysteresis.** A cut smaller than `hysteresis` (10 %) keeps the old value.
+//! 5. **OOM.** Never at or below a limit that was OOM-killed for a comparable input (input at
+//!    least 90 % of the killed run's, or unknown); a retry after a kill gets at least
+//!    max(`oom_bump` × limit, limit + `oom_bump_min_bytes`), escalating on repeated kills.
+//! 6. **Bounds.** `auto(min…, max…)` from the source clamp the result (in [`recommend`]).
+
+pub mod cpu;
+pub mod gpu;
+pub mod memory;
+pub mod recommend;
+
+pub use memory::{Estimate, InputScaling, MemoryFit, ModelKind};
+pub use recommend::{recommend, Confidence, ConfidenceLevel, Recommendation};
+
+use crate::history::{Execution, Outcome};
+use crate::units::{GIB, MIB};
+use serde::Serialize;
+
+/// Every knob of the tuner, with the defaults the evaluation in `docs/autotune.md` uses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TunerConfig {
+    /// Measured runs needed before the model sets the limit.
+    pub min_history: usize,
+    /// Half-life of an observation's weight, hours (see `half_life_runs`).
+    pub half_life_hours: f64,
+    /// Newer observations that halve an observation's weight; an observation ages only when it
+    /// is old in hours *and* in newer runs.
+    pub half_life_runs: f64,
+    /// Target probability that a run exceeds its limit.
+    pub risk: f64,
+    /// Largest risk accepted when that lowers the expected cost (a rare, far outlier is cheaper
+    /// to retry than to reserve for on every run). Equal to `risk` disables the trade.
+    pub max_risk: f64,
+    /// The cost trade is considered only when the limit at `max_risk` is at least this much
+    /// (relative) below the limit at `risk`: a distinct upper cluster, not a continuous tail.
+    pub trade_min_gap: f64,
+    /// Cost of an OOM failure beyond its wasted attempt, in units of the run's peak.
+    pub oom_penalty: f64,
+    /// Smallest kernel bandwidth, in log-bytes (0.003 ≈ 0.3 %).
+    pub min_bandwidth: f64,
+    /// Most recent measured runs used.
+    pub window: usize,
+    /// Below this effective sample size the limit also respects a Student's t prediction bound
+    /// (capped at the current limit and at `small_sample_headroom` × the largest peak).
+    pub small_sample_n: f64,
+    /// Cap of the small-sample bound, as a multiple of the largest peak.
+    pub small_sample_headroom: f64,
+    /// Points needed before an input relation is tested.
+    pub regression_min_points: usize,
+    /// Correlation an input relation needs.
+    pub regression_min_r: f64,
+    /// Correlation above which an input model is followed beyond the input range seen…
+    pub extrapolate_min_r: f64,
+    /// …up to this multiple of the largest input seen.
+    pub extrapolate_factor: f64,
+    /// Largest p-value of the slope for an input relation.
+    pub regression_max_p: f64,
+    /// Largest/smallest input needed before an input relation is tested.
+    pub min_input_spread: f64,
+    /// An input model must reserve at most this fraction of what the constant model reserves.
+    pub input_model_gain: f64,
+    /// Relative cut below which the old value is kept.
+    pub hysteresis: f64,
+    /// Multiplier for the retry after an OOM kill.
+    pub oom_bump: f64,
+    /// Smallest absolute bump after an OOM kill.
+    pub oom_bump_min_bytes: u64,
+    /// Headroom over the largest peak while history is short (0 disables trimming).
+    pub early_headroom: f64,
+    /// While history is short, the limit is cut to no less than this fraction of the current.
+    pub early_max_cut: f64,
+    /// While history is short, trimming needs the peaks to agree: largest/smallest at most this.
+    pub early_max_spread: f64,
+    /// An input this many times the largest seen counts as "beyond the range seen".
+    pub input_guard: f64,
+    /// Quantile of CPU use (cores) for the CPU request.
+    pub cpu_quantile: f64,
+    /// Also recommend a CPU limit.
+    pub cpu_limit: bool,
+    /// GPU utilisation at or below which a GPU counts as idle.
+    pub gpu_idle_util: f64,
+    /// Memory assumed when neither history nor the source gives one.
+    pub default_memory_bytes: u64,
+}
+
+impl Default for TunerConfig {
+    fn default() -> Self {
+        TunerConfig {
+            min_history: 5,
+            half_life_hours: 24.0,
+            half_life_runs: 30.0,
+            risk: 0.005,
+            max_risk: 0.01,
+            oom_penalty: 1.0,
+            trade_min_gap: 0.0,
+            min_bandwidth: 0.003,
+            window: 150,
+            small_sample_n: 20.0,
+            small_sample_headroom: 1.5,
+            regression_min_points: 8,
+            regression_min_r: 0.8,
+            regression_max_p: 0.01,
+            extrapolate_min_r: 0.9,
+            extrapolate_factor: 1.5,
+            min_input_spread: 1.5,
+            input_model_gain: 0.9,
+            hysteresis: 0.1,
+            oom_bump: 1.4,
+            oom_bump_min_bytes: 100 * MIB,
+            early_headroom: 2.0,
+            early_max_cut: 0.25,
+            early_max_spread: 1.5,
+            input_guard: 1.0,
+            cpu_quantile: 0.9,
+            cpu_limit: false,
+            gpu_idle_util: 0.05,
+            default_memory_bytes: 2 * GIB,
+        }
+    }
+}
+
+/// What the memory rule needs to know about one past run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Observation {
+    /// When it ended (epoch ms); recency weights count from here.
+    pub end_ms: i64,
+    /// Peak memory, for runs that measured one (not for OOM kills).
+    pub peak: Option<u64>,
+    /// The limit it ran under.
+    pub limit: Option<u64>,
+    /// Killed for memory.
+    pub oom: bool,
+    /// Input bytes.
+    pub input: Option<u64>,
+    /// Runtime, seconds.
+    pub wall_seconds: f64,
+}
+
+impl Observation {
+    /// The observation an execution gives, if any (cached and cancelled runs give none).
+    pub fn from_execution(e: &Execution) -> Option<Observation> {
+        let oom = e.outcome == Outcome::Oom;
+        if !(oom || e.outcome.measured()) {
+            return None;
+        }
+        let peak = if oom { None } else { e.peak_memory_bytes };
+        if !oom && peak.is_none() {
+            return None;
+        }
+        Some(Observation {
+            end_ms: e.end_ms,
+            peak,
+            limit: e.memory_in_force(),
+            oom,
+            input: e.input_bytes,
+            wall_seconds: e.wall_seconds,
+        })
+    }
+}
+
+/// The phase the rule was in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// No measured run: current value kept.
+    NoHistory,
+    /// Fewer than `min_history` measured runs: trimmed at most.
+    ShortHistory,
+    /// Model fitted.
+    Fitted,
+}
+
+/// The memory rule's answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemoryDecision {
+    /// Limit, bytes (rounded up to a MiB).
+    pub limit: u64,
+    /// Phase.
+    pub phase: Phase,
+    /// Model that set the value.
+    pub kind: ModelKind,
+    /// Estimated probability that a run exceeds the limit (None without a model).
+    pub risk: Option<f64>,
+    /// The value was kept because the change was small.
+    pub held_by_hysteresis: bool,
+    /// An earlier OOM kill set a floor that lifted the value.
+    pub oom_floor: Option<u64>,
+    /// The model, when fitted (for confidence and reports).
+    #[serde(skip)]
+    pub fit: Option<MemoryFit>,
+}
+
+/// The memory limit for a run with `input` bytes, given the step's history, the current limit,
+/// and optionally an already fitted model for exactly these observations.
+pub fn decide_memory(
+    obs: &[Observation],
+    current: u64,
+    input: Option<u64>,
+    cfg: &TunerConfig,
+    fit: Option<&MemoryFit>,
+) -> MemoryDecision {
+    let measured: Vec<&Observation> = obs.iter().filter(|o| o.peak.is_some()).collect();
+    let owned;
+    let fit = match fit {
+        Some(f) => Some(f),
+        None => {
+            owned = MemoryFit::fit(obs, cfg);
+            owned.as_ref()
+        }
+    };
+    let mut d = MemoryDecision {
+        limit: current,
+        phase: Phase::NoHistory,
+        kind: ModelKind::Insufficient,
+        risk: None,
+        held_by_hysteresis: false,
+        oom_floor: None,
+        fit: None,
+    };
+    let mut bytes = current as f64;
+    if let Some(fit) = fit {
+        d.phase = Phase::Fitted;
+        let est = fit.limit_for(input);
+        bytes = fit.guard_for_input(input, cfg, est.bytes);
+        if let Some(bound) = fit.small_sample_bound {
+            let headroom = fit.max_peak as f64 * cfg.small_sample_headroom;
+            bytes = bytes.max(bound.min(current as f64).min(headroom));
+        }
+        d.kind = est.kind;
+        d.risk = Some(est.risk);
+        // Hysteresis applies to the step-wide value; input-scaled limits differ run to run.
+        if est.kind == ModelKind::Constant
+            && bytes < current as f64
+            && bytes > current as f64 * (1.0 - cfg.hysteresis)
+        {
+            bytes = current as f64;
+            d.held_by_hysteresis = true;
+        }
+        d.fit = Some(fit.clone());
+    } else if !measured.is_empty() {
+        d.phase = Phase::ShortHistory;
+        let max_peak = measured.iter().filter_map(|o| o.peak).max().unwrap_or(0) as f64;
+        let min_peak = measured
+            .iter()
+            .filter_map(|o| o.peak)
+            .min()
+            .unwrap_or(0)
+            .max(1) as f64;
+        let consistent = max_peak / min_peak <= cfg.early_max_spread;
+        let max_input = measured
+            .iter()
+            .map(|o| o.input)
+            .collect::<Option<Vec<u64>>>()
+            .and_then(|v| v.into_iter().max());
+        let beyond = matches!((input, max_input), (Some(x), Some(m)) if x as f64 > cfg.input_guard * m as f64);
+        if cfg.early_headroom > 0.0 && !beyond && consistent {
+            let trimmed = (max_peak * cfg.early_headroom).max(current as f64 * cfg.early_max_cut);
+            bytes = bytes.min(trimmed);
+        }
+    }
+    // Never below a limit that was OOM-killed for a comparable input.
+    for o in obs.iter().filter(|o| o.oom) {
+        let Some(killed) = o.limit else { continue };
+        let comparable = match (input, o.input) {
+            (Some(x), Some(k)) => x as f64 >= 0.9 * k as f64,
+            _ => true,
+        };
+        if comparable && (killed as f64) >= bytes {
+            bytes = killed as f64 + MIB as f64;
+            d.oom_floor = Some(killed);
+        }
+    }
+    d.limit = round_up_mib(bytes);
+    d
+}
+
+/// The limit for the retry of a run that was just OOM-killed at `killed` (its kill is already in
+/// `obs`).
+///
+/// Consecutive kills of the same run (the trailing kills in `obs`) escalate the bump: the k-th
+/// retry gets `oom_bump`^k, so a badly underestimated run converges in a few attempts.
+pub fn retry_limit(
+    obs: &[Observation],
+    current: u64,
+    input: Option<u64>,
+    killed: u64,
+    cfg: &TunerConfig,
+) -> u64 {
+    let d = decide_memory(obs, current, input, cfg, None);
+    let kills = obs.iter().rev().take_while(|o| o.oom).count().max(1);
+    let factor = cfg
+        .oom_bump
+        .powi(i32::try_from(kills).unwrap_or(i32::MAX).min(8));
+    let bump = (killed as f64 * factor).max(killed.saturating_add(cfg.oom_bump_min_bytes) as f64);
+    // A kill means this run is unlike what the model expected for it: fall back to the
+    // input-independent limit (or, with short history, to a quarter of the requested limit).
+    let fallback = match &d.fit {
+        Some(fit) => fit.constant_limit,
+        None => current as f64 * cfg.early_max_cut,
+    };
+    d.limit.max(round_up_mib(bump.max(fallback)))
+}
+
+/// Rounds bytes up to a whole MiB (at least 1 MiB).
+pub fn round_up_mib(bytes: f64) -> u64 {
+    if !bytes.is_finite() || bytes <= 0.0 {
+        return MIB;
+    }
+    let mib = (bytes / MIB as f64).ceil().clamp(1.0, 1.7e13);
+    mib as u64 * MIB
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(end_ms: i64, peak: u64, input: Option<u64>) -> Observation {
+        Observation {
+            end_ms,
+            peak: Some(peak),
+            limit: Some(8 * GIB),
+            oom: false,
+            input,
+            wall_seconds: 60.0,
+        }
+    }
+
+    #[test]
+    fn keeps_current_without_history() {
+        let d = decide_memory(&[], 4 * GIB, None, &TunerConfig::default(), None);
+        assert_eq!((d.limit, d.phase), (4 * GIB, Phase::NoHistory));
+    }
+
+    #[test]
+    fn short_history_only_trims_with_headroom() {
+        let obs = [ok(0, GIB, None)];
+        let d = decide_memory(&obs, 16 * GIB, None, &TunerConfig::default(), None);
+        assert_eq!(d.phase, Phase::ShortHistory);
+        assert_eq!(d.limit, 4 * GIB); // at most a 4x cut
+        let d = decide_memory(&obs, 3 * GIB, None, &TunerConfig::default(), None);
+        assert_eq!(d.limit, 2 * GIB);
+    }
+
+    #[test]
+    fn stable_peaks_get_a_tight_limit() {
+        let obs: Vec<Observation> = (0..30)
+            .map(|i| ok(i * 1000, 10 * GIB + (i as u64 % 3) * MIB, None))
+            .collect();
+        let d = decide_memory(&obs, 20 * GIB, None, &TunerConfig::default(), None);
+        assert_eq!(d.phase, Phase::Fitted);
+        assert!(
+            d.limit > 10 * GIB + 2 * MIB && d.limit < 11 * GIB,
+            "{}",
+            d.limit
+        );
+    }
+
+    #[test]
+    fn never_below_an_oom_killed_limit() {
+        let mut obs: Vec<Observation> = (0..10).map(|i| ok(i, GIB, Some(100))).collect();
+        obs.push(Observation {
+            end_ms: 20,
+            peak: None,
+            limit: Some(3 * GIB),
+            oom: true,
+            input: Some(100),
+            wall_seconds: 1.0,
+        });
+        let d = decide_memory(&obs, 4 * GIB, Some(100), &TunerConfig::default(), None);
+        assert!(d.limit > 3 * GIB);
+        assert_eq!(d.oom_floor, Some(3 * GIB));
+        // A much smaller input is not comparable.
+        let d = decide_memory(&obs, 4 * GIB, Some(10), &TunerConfig::default(), None);
+        assert!(d.limit < 3 * GIB);
+        let r = retry_limit(&obs, 4 * GIB, Some(100), 3 * GIB, &TunerConfig::default());
+        assert!(r as f64 >= 3.6 * GIB as f64);
+    }
+
+    #[test]
+    fn uses_input_only_when_related() {
+        // Peak = 100 MiB + input, strongly related.
+        let obs: Vec<Observation> = (1..=40u64)
+            .map(|i| ok(i as i64, 100 * MIB + i * 50 * MIB, Some(i * 50 * MIB)))
+            .collect();
+        let small = decide_memory(
+            &obs,
+            8 * GIB,
+            Some(5 * 50 * MIB),
+            &TunerConfig::default(),
+            None,
+        );
+        let large = decide_memory(
+            &obs,
+            8 * GIB,
+            Some(38 * 50 * MIB),
+            &TunerConfig::default(),
+            None,
+        );
+        assert!(
+            matches!(small.kind, ModelKind::Linear | ModelKind::PowerLaw),
+            "{:?}",
+            small.kind
+        );
+        assert!(
+            small.limit < large.limit / 3,
+            "{} {}",
+            small.limit,
+            large.limit
+        );
+        assert!(large.limit >= 100 * MIB + 38 * 50 * MIB);
+        // Unrelated input: constant model.
+        let flat: Vec<Observation> = (1..=40u64)
+            .map(|i| ok(i as i64, GIB + (i * 7919 % 13) * MIB, Some(i * 50 * MIB)))
+            .collect();
+        let d = decide_memory(
+            &flat,
+            8 * GIB,
+            Some(10 * MIB),
+            &TunerConfig::default(),
+            None,
+        );
+        assert_eq!(d.kind, ModelKind::Constant);
+    }
+}

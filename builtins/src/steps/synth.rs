@@ -1,0 +1,274 @@
+//! std.synth: deterministic synthetic panels and population targets.
+//!
+//! - `panel`: the socio-demographics (`panelist_id`, `sex`, `age_group`, `region`,
+//!   `education`) are flowc-survey's `synth_panel(seed, n)`; the day's viewing (`active`,
+//!   `minutes`) is drawn here, per panelist and day, with the same model (activity by age;
+//!   log-normal minutes around a median set by age, sex, education and region) plus a stable
+//!   personal habit (a heavy viewer stays heavy from one day to the next) and a weekend effect.
+//! - `targets`: flowc-survey's `synth_targets()`, the population the panels come from.
+//! - `web_panel`: an internet panel of the same population, recruited with other biases
+//!   (younger, more educated), with the declared TV viewing and the day's internet use.
+//!
+//! Every row is drawn from its own ChaCha8 streams, keyed by the seed, the row's id and (for
+//! the day's values) the day, so the output is a pure function of the arguments and the first
+//! `m` rows of a panel of `n > m` rows are the panel of `m` rows.
+
+use flowc_runtime::builtin::BuiltinError;
+use flowc_survey::synth::{
+    synth_panel, synth_targets, AGE_LABELS, EDUCATION_LABELS, REGION_LABELS, SEX_LABELS,
+    VARIABLES,
+};
+use polars::prelude::*;
+
+use super::emit_table;
+use crate::call::Call;
+use crate::dates;
+use crate::error::{err, INVALID_VALUE};
+use crate::rng::{mix, Rng};
+
+/// P(watching television on a weekday | age group), as in flowc-survey's model.
+const ACTIVE_BY_AGE: [f64; 6] = [0.55, 0.62, 0.68, 0.74, 0.80, 0.86];
+/// Multipliers of the median viewing time, as in flowc-survey's model.
+const MINUTES_BY_EDUCATION: [f64; 4] = [1.20, 1.05, 1.00, 0.80];
+const MINUTES_BY_REGION: [f64; 8] = [1.00, 1.05, 0.90, 1.00, 1.02, 1.00, 0.98, 0.97];
+/// Weekend effects on activity (added) and viewing time (multiplied).
+const WEEKEND_ACTIVE: f64 = 0.04;
+const WEEKEND_MINUTES: f64 = 1.12;
+
+/// The internet panel's recruitment: age groups, P(female | age), P(education | age).
+const WEB_AGE: [f64; 6] = [0.17, 0.21, 0.19, 0.17, 0.14, 0.12];
+const WEB_FEMALE_BY_AGE: [f64; 6] = [0.47, 0.49, 0.50, 0.51, 0.52, 0.53];
+const WEB_EDUCATION_BY_AGE: [[f64; 4]; 6] = [
+    [0.06, 0.40, 0.14, 0.40],
+    [0.04, 0.26, 0.18, 0.52],
+    [0.05, 0.28, 0.19, 0.48],
+    [0.08, 0.32, 0.20, 0.40],
+    [0.12, 0.36, 0.20, 0.32],
+    [0.20, 0.38, 0.16, 0.26],
+];
+/// P(using the internet on the day | age group).
+const ONLINE_BY_AGE: [f64; 6] = [0.97, 0.96, 0.94, 0.90, 0.84, 0.75];
+/// Multipliers of the median internet time by education.
+const WEB_MINUTES_BY_EDUCATION: [f64; 4] = [0.80, 0.95, 1.00, 1.15];
+
+/// Stream tags of the draws (ASCII).
+const TV_HABIT: u64 = 0x5456_4841_4249_54; // "TVHABIT"
+const TV_DAY: u64 = 0x5456_4441_59; // "TVDAY"
+const WEB_PERSON: u64 = 0x5745_4250_4552; // "WEBPER"
+const WEB_DAY: u64 = 0x5745_4244_4159; // "WEBDAY"
+
+/// The median daily viewing time of a viewer.
+fn median_minutes(age: usize, female: bool, education: usize, region: usize) -> f64 {
+    (80.0 + 28.0 * age as f64)
+        * if female { 1.08 } else { 1.0 }
+        * MINUTES_BY_EDUCATION[education]
+        * MINUTES_BY_REGION[region]
+}
+
+fn is_weekend(day: i32) -> bool {
+    dates::weekday(day) >= 5
+}
+
+fn count(call: &Call<'_>) -> Result<usize, BuiltinError> {
+    let n = call.int("n")?;
+    usize::try_from(n).map_err(|_| {
+        err(
+            INVALID_VALUE,
+            format!("{}: `n` must be 0 or more, got {n}", call.step),
+        )
+    })
+}
+
+fn str_column(name: &str, labels: &[&str], codes: impl Iterator<Item = usize>) -> Column {
+    let v: Vec<&str> = codes.map(|c| labels[c]).collect();
+    Column::new(name.into(), v)
+}
+
+fn frame(call: &Call<'_>, n: usize, columns: Vec<Column>) -> Result<DataFrame, BuiltinError> {
+    DataFrame::new(n, columns).map_err(|e| err(INVALID_VALUE, format!("{}: {e}", call.step)))
+}
+
+/// `panel(n: Int, seed: Int, day: Date) -> (panel: Table<SynthPanelist>)`
+pub fn panel(call: &Call<'_>) -> Result<(), BuiltinError> {
+    let n = count(call)?;
+    let seed = call.int("seed")? as u64;
+    let day = call.date("day")?;
+    let base = synth_panel(seed, n);
+    let weekend = is_weekend(day);
+    let habit_seed = mix(&[seed, TV_HABIT]);
+    let day_seed = mix(&[seed, TV_DAY, i64::from(day) as u64]);
+    let mut active = Vec::with_capacity(n);
+    let mut minutes = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = base.panelist_id[i];
+        let (a, e, r) = (
+            base.age_group[i] as usize,
+            base.education[i] as usize,
+            base.region[i] as usize,
+        );
+        let mut habit = Rng::new(habit_seed, id);
+        let propensity = habit.normal().clamp(-2.5, 2.5);
+        let heavy = habit.normal();
+        let mut today = Rng::new(day_seed, id);
+        let p = (ACTIVE_BY_AGE[a] + 0.12 * propensity + if weekend { WEEKEND_ACTIVE } else { 0.0 })
+            .clamp(0.02, 0.98);
+        let on = today.uniform() < p;
+        let z = 0.75 * heavy + 0.66 * today.normal();
+        let m = if on {
+            let median = median_minutes(a, base.sex[i] == 1, e, r)
+                * if weekend { WEEKEND_MINUTES } else { 1.0 };
+            (median * (0.55 * z).exp()).min(1440.0)
+        } else {
+            0.0
+        };
+        active.push(on);
+        minutes.push(m);
+    }
+    let ids: Vec<i64> = base.panelist_id.iter().map(|&i| i as i64).collect();
+    let df = frame(
+        call,
+        n,
+        vec![
+            Column::new("panelist_id".into(), ids),
+            str_column("sex", &SEX_LABELS, base.sex.iter().map(|&c| c as usize)),
+            str_column("age_group", &AGE_LABELS, base.age_group.iter().map(|&c| c as usize)),
+            str_column("region", &REGION_LABELS, base.region.iter().map(|&c| c as usize)),
+            str_column(
+                "education",
+                &EDUCATION_LABELS,
+                base.education.iter().map(|&c| c as usize),
+            ),
+            Column::new("active".into(), active),
+            Column::new("minutes".into(), minutes),
+        ],
+    )?;
+    emit_table(call, "panel", df, &[])
+}
+
+/// `targets(seed: Int) -> (targets: Table<Target>)`: the same population for every seed.
+pub fn targets(call: &Call<'_>) -> Result<(), BuiltinError> {
+    call.int("seed")?;
+    let t = synth_targets();
+    let groups: [(&str, &[&str], &[f64]); 4] = [
+        (VARIABLES[0], &SEX_LABELS, &t.sex),
+        (VARIABLES[1], &AGE_LABELS, &t.age_group),
+        (VARIABLES[2], &REGION_LABELS, &t.region),
+        (VARIABLES[3], &EDUCATION_LABELS, &t.education),
+    ];
+    let (mut variable, mut level, mut share) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, labels, shares) in groups {
+        for (l, s) in labels.iter().zip(shares) {
+            variable.push(name);
+            level.push(*l);
+            share.push(*s);
+        }
+    }
+    let n = share.len();
+    let df = frame(
+        call,
+        n,
+        vec![
+            Column::new("variable".into(), variable),
+            Column::new("level".into(), level),
+            Column::new("share".into(), share),
+        ],
+    )?;
+    emit_table(call, "targets", df, &[])
+}
+
+/// `web_panel(n: Int, seed: Int, day: Date) -> (panel: Table<SynthWebPanelist>)`
+pub fn web_panel(call: &Call<'_>) -> Result<(), BuiltinError> {
+    let n = count(call)?;
+    let seed = call.int("seed")? as u64;
+    let day = call.date("day")?;
+    let weekend = is_weekend(day);
+    let regions = synth_targets().region;
+    let person_seed = mix(&[seed, WEB_PERSON]);
+    let day_seed = mix(&[seed, WEB_DAY, i64::from(day) as u64]);
+    let mut cols = WebColumns::with_capacity(n);
+    for i in 0..n {
+        let id = i as u64 + 1;
+        let mut person = Rng::new(person_seed, id);
+        let a = person.categorical(&WEB_AGE);
+        let female = person.uniform() < WEB_FEMALE_BY_AGE[a];
+        let r = person.categorical(&regions);
+        let e = person.categorical(&WEB_EDUCATION_BY_AGE[a]);
+        // Declared (habitual) TV viewing, as the TV panel's model.
+        let viewer = person.uniform() < ACTIVE_BY_AGE[a];
+        let tv_habit = person.normal();
+        let tv = if viewer {
+            (median_minutes(a, female, e, r) * (0.55 * tv_habit).exp()).min(1440.0)
+        } else {
+            0.0
+        };
+        let web_habit = person.normal();
+        let web_propensity = person.normal().clamp(-2.5, 2.5);
+        // The day's internet use: heavy TV viewers use the internet a little less.
+        let mut today = Rng::new(day_seed, id);
+        let p = (ONLINE_BY_AGE[a] + 0.05 * web_propensity).clamp(0.02, 0.995);
+        let online = today.uniform() < p;
+        let z = 0.7 * web_habit + 0.7 * today.normal();
+        let (web, sessions) = if online {
+            let median = (150.0 - 18.0 * a as f64)
+                * WEB_MINUTES_BY_EDUCATION[e]
+                * if female { 0.95 } else { 1.05 }
+                * if weekend { 1.10 } else { 1.0 }
+                * (-0.15 * if viewer { tv_habit } else { -1.0 }).exp();
+            let m = (median * (0.6 * z).exp()).min(1440.0);
+            let s = (m / 14.0 * (0.25 * today.normal()).exp()).round().max(1.0);
+            (m, s as i64)
+        } else {
+            (0.0, 0)
+        };
+        cols.web_id.push(id as i64);
+        cols.sex.push(SEX_LABELS[usize::from(female)]);
+        cols.age_group.push(AGE_LABELS[a]);
+        cols.region.push(REGION_LABELS[r]);
+        cols.education.push(EDUCATION_LABELS[e]);
+        cols.minutes.push(tv);
+        cols.web_minutes.push(web);
+        cols.sessions.push(sessions);
+    }
+    let df = frame(
+        call,
+        n,
+        vec![
+            Column::new("web_id".into(), cols.web_id),
+            Column::new("sex".into(), cols.sex),
+            Column::new("age_group".into(), cols.age_group),
+            Column::new("region".into(), cols.region),
+            Column::new("education".into(), cols.education),
+            Column::new("minutes".into(), cols.minutes),
+            Column::new("web_minutes".into(), cols.web_minutes),
+            Column::new("sessions".into(), cols.sessions),
+        ],
+    )?;
+    emit_table(call, "panel", df, &[])
+}
+
+/// The columns of a web panel being drawn.
+struct WebColumns {
+    web_id: Vec<i64>,
+    sex: Vec<&'static str>,
+    age_group: Vec<&'static str>,
+    region: Vec<&'static str>,
+    education: Vec<&'static str>,
+    minutes: Vec<f64>,
+    web_minutes: Vec<f64>,
+    sessions: Vec<i64>,
+}
+
+impl WebColumns {
+    fn with_capacity(n: usize) -> Self {
+        WebColumns {
+            web_id: Vec::with_capacity(n),
+            sex: Vec::with_capacity(n),
+            age_group: Vec::with_capacity(n),
+            region: Vec::with_capacity(n),
+            education: Vec::with_capacity(n),
+            minutes: Vec::with_capacity(n),
+            web_minutes: Vec::with_capacity(n),
+            sessions: Vec::with_capacity(n),
+        }
+    }
+}

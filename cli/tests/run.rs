@@ -1,0 +1,494 @@
+//! `flowc run` driven as a user drives it: caching, parameters, failures and their reasons,
+//! a run killed with SIGKILL and resumed, concurrent runs on one store, secrets, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn flowc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("flowc runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The records of the newest run in `store`.
+fn last_records(store: &Path) -> Vec<Value> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(store.join("runs"))
+        .expect("runs")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    runs.sort();
+    let text = std::fs::read_to_string(runs.last().expect("a run").join("records.jsonl"))
+        .unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON record"))
+        .collect()
+}
+
+fn reasons(records: &[Value]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["task"].as_str().unwrap_or("").to_string(),
+                r["reason"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+const CHAIN: &str = r#"
+step make(n: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "seq 1 $0 > $1", n, out]
+}
+
+step total(data: File) -> (sum: Int) {
+  image "busybox:1.36"
+  run ["sh", "-c", "awk '{s+=$1} END {print s}' $0 > $1", data, sum]
+}
+
+step label(text: Str) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "echo $0 > $1", text, out]
+}
+
+pipeline chain(n: Int = 10, name: Str = "x") {
+  a = make(n: n)
+  t = total(data: a)
+  l = label(text: name)
+  check t > 5
+  output t
+  output l
+}
+"#;
+
+#[test]
+fn second_run_is_all_cache_hits_and_a_parameter_reruns_only_downstream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "chain.flow", CHAIN);
+    let store = dir.path().join(".flow");
+    let first = flowc(&["run", "chain.flow"], dir.path());
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(text(&first).contains("t = 55"), "{}", text(&first));
+    assert_eq!(
+        reasons(&last_records(&store)),
+        vec![
+            ("a".into(), "ok".into()),
+            ("l".into(), "ok".into()),
+            ("t".into(), "ok".into())
+        ]
+    );
+
+    let second = flowc(&["run", "chain.flow"], dir.path());
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert_eq!(
+        reasons(&last_records(&store)),
+        vec![
+            ("a".into(), "cached".into()),
+            ("l".into(), "cached".into()),
+            ("t".into(), "cached".into())
+        ]
+    );
+
+    let third = flowc(
+        &["run", "chain.flow", "--param", "n=20", "--explain-cache"],
+        dir.path(),
+    );
+    assert_eq!(third.status.code(), Some(0), "{}", text(&third));
+    assert_eq!(
+        reasons(&last_records(&store)),
+        vec![
+            ("a".into(), "ok".into()),
+            ("l".into(), "cached".into()),
+            ("t".into(), "ok".into())
+        ]
+    );
+    assert!(
+        text(&third).contains("parameter `n` changed from 10 to 20"),
+        "{}",
+        text(&third)
+    );
+    assert!(text(&third).contains("t = 210"));
+}
+
+#[test]
+fn failures_timeouts_retries_and_out_of_memory_are_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("flaky-marker");
+    let src = format!(
+        r#"
+step broken(x: Int) -> (out: File) {{
+  image "busybox:1.36"
+  run ["sh", "-c", "exit 3", x, out]
+  cache off
+}}
+
+step flaky(x: Int) -> (out: File) {{
+  image "busybox:1.36"
+  run ["sh", "-c", "if [ -f {marker} ]; then echo ok > $1; else touch {marker}; exit 1; fi", x, out]
+  retries 2 backoff 50ms
+  cache off
+}}
+
+step slow(x: Int) -> (out: File) {{
+  image "busybox:1.36"
+  run ["sh", "-c", "sleep 30; echo $0 > $1", x, out]
+  timeout 1s
+  cache off
+}}
+
+step hog(mb: Int) -> (out: File) {{
+  image "python:3.12-slim"
+  run ["python3", "-c", "import sys, time; b = bytearray(int(sys.argv[1]) << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1); open(sys.argv[2], 'w').write('ok')", mb, out]
+  resources {{ memory: 100Mi }}
+  cache off
+}}
+
+step after_broken(f: File) -> (out: File) {{
+  image "busybox:1.36"
+  run ["cp", f, out]
+}}
+
+pipeline p() {{
+  b = broken(x: 1)
+  f = flaky(x: 1)
+  s = slow(x: 1)
+  h = hog(mb: 400)
+  d = after_broken(f: b)
+  output f
+  output s
+  output h
+  output d
+}}
+"#,
+        marker = marker.display()
+    );
+    write(dir.path(), "p.flow", &src);
+    let started = Instant::now();
+    let out = flowc(&["run", "p.flow"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the timeout stopped the sleeping step"
+    );
+    let records = last_records(&dir.path().join(".flow"));
+    let got = reasons(&records);
+    assert!(got.contains(&("b".into(), "failed".into())), "{got:?}");
+    assert!(
+        got.contains(&("f".into(), "failed".into())) && got.contains(&("f".into(), "ok".into())),
+        "a retry that succeeds: {got:?}"
+    );
+    assert!(got.contains(&("s".into(), "timeout".into())), "{got:?}");
+    assert!(got.contains(&("h".into(), "oom".into())), "{got:?}");
+    assert!(
+        !got.iter().any(|(t, _)| t == "d"),
+        "a dependent of a failed step does not run: {got:?}"
+    );
+    let broken = records
+        .iter()
+        .find(|r| r["task"] == "b")
+        .expect("b's record");
+    assert_eq!(broken["exit_code"], 3);
+    let hog = records
+        .iter()
+        .find(|r| r["task"] == "h")
+        .expect("h's record");
+    assert!(
+        hog["peak_rss_bytes"].as_u64().unwrap_or(0) > 100 << 20,
+        "{hog}"
+    );
+    assert_eq!(hog["limits"]["memory_bytes"], 100 << 20);
+    let t = text(&out);
+    assert!(
+        t.contains("skipped") && t.contains("`b` did not succeed"),
+        "{t}"
+    );
+}
+
+/// Every object's name is the hash of its content: nothing partial or corrupted.
+fn assert_store_consistent(store: &Path) {
+    for prefix in std::fs::read_dir(store.join("objects"))
+        .expect("objects")
+        .flatten()
+    {
+        for obj in std::fs::read_dir(prefix.path()).expect("prefix").flatten() {
+            let p = obj.path();
+            if p.is_file() {
+                let hash = flowc_runtime::store::hash_file(&p).expect("hash");
+                assert_eq!(
+                    p.file_name().and_then(|n| n.to_str()),
+                    Some(hash.as_str()),
+                    "corrupted object {}",
+                    p.display()
+                );
+            }
+        }
+    }
+    for e in std::fs::read_dir(store.join("cache"))
+        .expect("cache")
+        .flatten()
+    {
+        if e.path().extension().is_some_and(|x| x == "json") {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(e.path()).expect("read"))
+                .expect("a complete cache entry");
+            assert!(v["outputs"].is_object());
+        }
+    }
+}
+
+#[test]
+fn a_run_killed_with_sigkill_resumes_from_the_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "k.flow",
+        r#"
+step quick(n: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "seq 1 $0 > $1", n, out]
+}
+
+step long(data: File) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "sleep 2; cp $0 $1", data, out]
+}
+
+pipeline k(n: Int = 1000) {
+  a = quick(n: n)
+  b = long(data: a)
+  output b
+}
+"#,
+    );
+    let store = dir.path().join(".flow");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(["run", "k.flow"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until `a` is recorded, then kill the runner mid-way through `b`.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let done = std::fs::read_dir(store.join("runs"))
+            .ok()
+            .and_then(|mut r| r.next())
+            .and_then(|e| e.ok())
+            .map(|e| std::fs::read_to_string(e.path().join("records.jsonl")).unwrap_or_default())
+            .is_some_and(|t| t.contains("\"task\":\"a\""));
+        if done || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert_store_consistent(&store);
+    let listed = flowc(&["runs", "--store", ".flow"], dir.path());
+    assert!(text(&listed).contains("interrupted"), "{}", text(&listed));
+    let again = flowc(&["run", "k.flow"], dir.path());
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(
+        reasons(&last_records(&store)),
+        vec![("a".into(), "cached".into()), ("b".into(), "ok".into())]
+    );
+    assert_store_consistent(&store);
+}
+
+#[test]
+fn two_concurrent_runs_on_one_store_both_succeed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "chain.flow", CHAIN);
+    let spawn = |name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_flowc"))
+            .args(["run", "chain.flow", "--param", &format!("name={name}")])
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (one, two) = (spawn("one"), spawn("two"));
+    let (one, two) = (
+        one.wait_with_output().expect("wait"),
+        two.wait_with_output().expect("wait"),
+    );
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one));
+    assert_eq!(two.status.code(), Some(0), "{}", text(&two));
+    assert!(text(&one).contains("t = 55") && text(&two).contains("t = 55"));
+    assert_store_consistent(&dir.path().join(".flow"));
+}
+
+#[test]
+fn secret_values_never_reach_the_store_or_the_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "token.txt", "s3cr3t-value-42\n");
+    write(
+        dir.path(),
+        "s.flow",
+        r#"
+secret api = k8s("api-token", key: "token")
+
+step call(n: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "echo token=$API_TOKEN; echo token=$API_TOKEN >&2; echo $0 | sha256sum > $1", n, out]
+  env API_TOKEN = api
+}
+
+pipeline s(n: Int = 1) {
+  c = call(n: n)
+  output c
+}
+"#,
+    );
+    let out = flowc(&["run", "s.flow", "--secret", "api=token.txt"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("s3cr3t-value-42"));
+    let mut stack = vec![dir.path().join(".flow")];
+    let mut files = 0;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files += 1;
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains("s3cr3t-value-42"),
+                    "secret found in {}",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert!(files > 3);
+    let logs = std::fs::read_dir(dir.path().join(".flow/runs"))
+        .expect("runs")
+        .flatten()
+        .next()
+        .expect("run")
+        .path()
+        .join("logs");
+    let log = std::fs::read_to_string(logs.join("s.c.log")).unwrap_or_default();
+    assert!(log.contains("token=***"), "{log}");
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "b.flow",
+        r#"
+step count(data: File) -> (n: Int) {
+  image "busybox:1.36"
+  run ["sh", "-c", "wc -l < $0 > $1", data, n]
+}
+
+step missing_tool(x: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["no-such-tool-flowc", x, out]
+}
+
+pipeline b(data: File, x: Int = 1) {
+  c = count(data: data)
+  m = missing_tool(x: x)
+  output c
+  output m
+}
+"#,
+    );
+    let missing = flowc(&["run", "b.flow", "--param", "data=nope.csv"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing).contains("[R004]") && text(&missing).contains("nope.csv"),
+        "{}",
+        text(&missing)
+    );
+    let unknown = flowc(&["run", "b.flow", "--param", "dta=x.csv"], dir.path());
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown).contains("[R001]") && text(&unknown).contains("its parameters are: data, x"),
+        "{}",
+        text(&unknown)
+    );
+    write(dir.path(), "in.csv", "a\nb\n");
+    let wrong = flowc(
+        &[
+            "run",
+            "b.flow",
+            "--param",
+            "data=in.csv",
+            "--param",
+            "x=many",
+        ],
+        dir.path(),
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        text(&wrong).contains("[R002]") && text(&wrong).contains("not an integer"),
+        "{}",
+        text(&wrong)
+    );
+    let no_param = flowc(&["run", "b.flow"], dir.path());
+    assert!(text(&no_param).contains("[R003]"), "{}", text(&no_param));
+    let unwritable = flowc(
+        &[
+            "run",
+            "b.flow",
+            "--param",
+            "data=in.csv",
+            "--store",
+            "/proc/flowc-store",
+        ],
+        dir.path(),
+    );
+    assert_eq!(unwritable.status.code(), Some(2));
+    assert!(
+        text(&unwritable).contains("[R005]"),
+        "{}",
+        text(&unwritable)
+    );
+    let run = flowc(&["run", "b.flow", "--param", "data=in.csv"], dir.path());
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert!(
+        text(&run).contains("command `no-such-tool-flowc` not found"),
+        "{}",
+        text(&run)
+    );
+    assert!(
+        text(&run).contains("ok       b.c"),
+        "the independent step finished: {}",
+        text(&run)
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("in.csv")).unwrap_or_default() == "a\nb\n",
+        "inputs are never modified"
+    );
+}

@@ -1,0 +1,84 @@
+//! Run errors: a stable code, a message naming what is wrong, and a hint.
+//!
+//! Codes are `R0xx` and never change meaning. Every failure of a run that is not a step's own
+//! failure (bad parameters, an unusable store, a missing input file) is a [`RunError`]; a step
+//! that fails is recorded with its reason instead and does not abort the whole run.
+
+use std::fmt;
+
+/// The codes of run errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunCode {
+    /// `--param` names no parameter of the pipeline.
+    UnknownParam,
+    /// A `--param` value does not have the parameter's type.
+    BadParamValue,
+    /// A parameter without default was not given.
+    MissingParam,
+    /// An input file given as a parameter does not exist or cannot be read.
+    MissingInput,
+    /// The store folder cannot be created or written.
+    StoreUnavailable,
+    /// A `--secret` value is malformed or its file cannot be read.
+    BadSecret,
+    /// The plan cannot be run locally (e.g. a built-in step this build lacks).
+    Unrunnable,
+    /// A run folder or record could not be read (`flowc runs`).
+    BadRunFolder,
+}
+
+impl RunCode {
+    /// The code as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunCode::UnknownParam => "R001",
+            RunCode::BadParamValue => "R002",
+            RunCode::MissingParam => "R003",
+            RunCode::MissingInput => "R004",
+            RunCode::StoreUnavailable => "R005",
+            RunCode::BadSecret => "R006",
+            RunCode::Unrunnable => "R007",
+            RunCode::BadRunFolder => "R008",
+        }
+    }
+}
+
+/// A failure that prevents a run from starting or continuing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunError {
+    /// The stable code.
+    pub code: RunCode,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl RunError {
+    /// A new error.
+    pub fn new(code: RunCode, message: impl Into<String>) -> RunError {
+        RunError {
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> RunError {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.code.as_str(), self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RunError {}
