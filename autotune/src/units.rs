@@ -68,7 +68,7 @@ pub fn parse_cpu_millis(text: &str) -> Option<u64> {
 /// Formats bytes as a Kubernetes quantity, rounded up to a whole `Mi` (or `Gi` when exact).
 pub fn format_memory_quantity(bytes: u64) -> String {
     let mib = bytes.div_ceil(MIB);
-    if mib > 0 && mib % 1024 == 0 {
+    if mib > 0 && mib.is_multiple_of(1024) {
         format!("{}Gi", mib / 1024)
     } else {
         format!("{mib}Mi")
@@ -88,7 +88,7 @@ pub fn format_bytes(bytes: u64) -> String {
 
 /// Formats millicores as a Kubernetes quantity: `250m`, `2`.
 pub fn format_cpu(millis: u64) -> String {
-    if millis % 1000 == 0 && millis > 0 {
+    if millis.is_multiple_of(1000) && millis > 0 {
         format!("{}", millis / 1000)
     } else {
         format!("{millis}m")

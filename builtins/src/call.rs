@@ -34,14 +34,20 @@ impl<'a> Call<'a> {
     fn missing(&self, name: &str) -> BuiltinError {
         err(
             BAD_PARAM,
-            format!("{}: parameter `{name}` is required but was not given", self.step),
+            format!(
+                "{}: parameter `{name}` is required but was not given",
+                self.step
+            ),
         )
     }
 
     fn wrong(&self, name: &str, expected: &str, v: &Value) -> BuiltinError {
         err(
             BAD_PARAM,
-            format!("{}: parameter `{name}` must be {expected}, got {v}", self.step),
+            format!(
+                "{}: parameter `{name}` must be {expected}, got {v}",
+                self.step
+            ),
         )
     }
 
@@ -160,7 +166,10 @@ impl<'a> Call<'a> {
             Some(x) => Ok(x),
             None => Err(err(
                 BAD_ARTIFACT,
-                format!("{}: input `{name}` is required but was not given", self.step),
+                format!(
+                    "{}: input `{name}` is required but was not given",
+                    self.step
+                ),
             )),
         }
     }
@@ -174,7 +183,10 @@ impl<'a> Call<'a> {
                 ArtifactArg::One(p) => Ok(Some((p.as_path(), item_type(&a.ty)))),
                 ArtifactArg::Many(_) => Err(err(
                     BAD_ARTIFACT,
-                    format!("{}: input `{name}` must be one artifact, got a list", self.step),
+                    format!(
+                        "{}: input `{name}` must be one artifact, got a list",
+                        self.step
+                    ),
                 )),
             },
         }
@@ -185,7 +197,10 @@ impl<'a> Call<'a> {
         match self.call.inputs.get(name) {
             None => Err(err(
                 BAD_ARTIFACT,
-                format!("{}: input `{name}` is required but was not given", self.step),
+                format!(
+                    "{}: input `{name}` is required but was not given",
+                    self.step
+                ),
             )),
             Some(a) => {
                 let ty = match &a.ty {

@@ -78,12 +78,22 @@ mod tests {
         assert_eq!(parse("1970-01-01"), Some(0));
         assert_eq!(parse("2024-06-03"), Some(19_877));
         assert_eq!(format(19_877), "2024-06-03");
-        assert_eq!(parse("2024-02-29").map(format).as_deref(), Some("2024-02-29"));
+        assert_eq!(
+            parse("2024-02-29").map(format).as_deref(),
+            Some("2024-02-29")
+        );
         assert_eq!(parse("1969-12-31"), Some(-1));
-        for bad in ["2023-02-29", "2024-13-01", "2024-6-3", "24-06-03", "2024-06-3x", ""] {
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-6-3",
+            "24-06-03",
+            "2024-06-3x",
+            "",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
-        for d in -800_000..800_000 {
+        for d in -719_000..2_900_000 {
             if d % 997 == 0 {
                 assert_eq!(parse(&format(d)), Some(d));
             }

@@ -30,10 +30,16 @@ const DATA_PAGE_SIZE: usize = 1 << 20;
 /// Reads a Parquet file as it is.
 pub fn read_parquet(path: &Path) -> Result<DataFrame, BuiltinError> {
     let file = File::open(path).map_err(|e| {
-        err(READ_FAILED, format!("cannot open Parquet file `{}`: {e}", path.display()))
+        err(
+            READ_FAILED,
+            format!("cannot open Parquet file `{}`: {e}", path.display()),
+        )
     })?;
     ParquetReader::new(file).finish().map_err(|e| {
-        err(READ_FAILED, format!("cannot read Parquet file `{}`: {e}", path.display()))
+        err(
+            READ_FAILED,
+            format!("cannot read Parquet file `{}`: {e}", path.display()),
+        )
     })
 }
 
@@ -69,7 +75,10 @@ pub fn delimiter_byte(step: &str, delimiter: &str) -> Result<u8, BuiltinError> {
 pub fn read_csv(path: &Path, delimiter: u8, decl: &Declared) -> Result<DataFrame, BuiltinError> {
     let what = format!("CSV file `{}`", path.display());
     if !path.is_file() {
-        return Err(err(READ_FAILED, format!("cannot open {what}: no such file")));
+        return Err(err(
+            READ_FAILED,
+            format!("cannot open {what}: no such file"),
+        ));
     }
     let raw = CsvReadOptions::default()
         .with_has_header(true)
@@ -81,7 +90,9 @@ pub fn read_csv(path: &Path, delimiter: u8, decl: &Declared) -> Result<DataFrame
     let mut cols = Vec::with_capacity(decl.columns.len());
     for c in &decl.columns {
         // A missing column is reported by `conform` below, with the file's columns.
-        let Ok(col) = raw.column(&c.name) else { continue };
+        let Ok(col) = raw.column(&c.name) else {
+            continue;
+        };
         let text = col
             .str()
             .map_err(|e| err(READ_FAILED, format!("cannot read {what}: {e}")))?;
@@ -168,15 +179,21 @@ fn parse_text(
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, BuiltinError> {
-    File::create(path)
-        .map(BufWriter::new)
-        .map_err(|e| err(WRITE_FAILED, format!("cannot create `{}`: {e}", path.display())))
+    File::create(path).map(BufWriter::new).map_err(|e| {
+        err(
+            WRITE_FAILED,
+            format!("cannot create `{}`: {e}", path.display()),
+        )
+    })
 }
 
 fn finish_file(mut w: BufWriter<File>, path: &Path) -> Result<(), BuiltinError> {
-    w.flush()
-        .and_then(|_| w.get_ref().sync_all())
-        .map_err(|e| err(WRITE_FAILED, format!("cannot write `{}`: {e}", path.display())))
+    w.flush().and_then(|_| w.get_ref().sync_all()).map_err(|e| {
+        err(
+            WRITE_FAILED,
+            format!("cannot write `{}`: {e}", path.display()),
+        )
+    })
 }
 
 /// Writes a table as a Parquet file, deterministically (see the module documentation).
@@ -191,7 +208,12 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), BuiltinError> {
         .with_data_page_size(Some(DATA_PAGE_SIZE))
         .with_key_value_metadata(None)
         .finish(&mut df)
-        .map_err(|e| err(WRITE_FAILED, format!("cannot write `{}`: {e}", path.display())))?;
+        .map_err(|e| {
+            err(
+                WRITE_FAILED,
+                format!("cannot write `{}`: {e}", path.display()),
+            )
+        })?;
     finish_file(w, path)
 }
 
@@ -204,7 +226,12 @@ pub fn write_csv(df: &DataFrame, path: &Path, delimiter: u8) -> Result<(), Built
         .include_header(true)
         .with_separator(delimiter)
         .finish(&mut df)
-        .map_err(|e| err(WRITE_FAILED, format!("cannot write `{}`: {e}", path.display())))?;
+        .map_err(|e| {
+            err(
+                WRITE_FAILED,
+                format!("cannot write `{}`: {e}", path.display()),
+            )
+        })?;
     finish_file(w, path)
 }
 
@@ -212,10 +239,16 @@ pub fn write_csv(df: &DataFrame, path: &Path, delimiter: u8) -> Result<(), Built
 pub fn copy_to(from: &Path, to: &Path) -> Result<(), BuiltinError> {
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            err(WRITE_FAILED, format!("cannot create the folder `{}`: {e}", dir.display()))
+            err(
+                WRITE_FAILED,
+                format!("cannot create the folder `{}`: {e}", dir.display()),
+            )
         })?;
     }
-    std::fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| err(WRITE_FAILED, format!("cannot write `{}`: {e}", to.display())))
+    std::fs::copy(from, to).map(|_| ()).map_err(|e| {
+        err(
+            WRITE_FAILED,
+            format!("cannot write `{}`: {e}", to.display()),
+        )
+    })
 }

@@ -70,7 +70,11 @@ const STEPS: &[(&str, &str, StepFn)] = &[
     ("std.table", "sql", steps::table::sql),
     ("std.survey", "select_active", steps::survey::select_active),
     ("std.survey", "rake", steps::survey::rake),
-    ("std.survey", "weighting_quality", steps::survey::weighting_quality),
+    (
+        "std.survey",
+        "weighting_quality",
+        steps::survey::weighting_quality,
+    ),
     ("std.survey", "fuse", steps::survey::fuse),
     ("std.synth", "panel", steps::synth::panel),
     ("std.synth", "targets", steps::synth::targets),

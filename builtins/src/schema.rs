@@ -151,7 +151,10 @@ fn decl_col(c: &ColumnRepr) -> Result<DeclCol, BuiltinError> {
     let ty = ColType::parse(&c.ty).ok_or_else(|| {
         err(
             COLUMN_TYPE,
-            format!("column `{}` has type `{}`, which is not a column type", c.name, c.ty),
+            format!(
+                "column `{}` has type `{}`, which is not a column type",
+                c.name, c.ty
+            ),
         )
     })?;
     Ok(DeclCol {
@@ -256,7 +259,11 @@ pub fn conform(
                     "{what} has no column `{}`{}; its columns are: {}",
                     c.name,
                     decl.in_schema(),
-                    if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                    if have.is_empty() {
+                        "none".to_string()
+                    } else {
+                        have.join(", ")
+                    }
                 ),
             ));
         };

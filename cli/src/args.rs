@@ -25,12 +25,50 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Print a pipeline's step graph as DOT or Mermaid.
     Graph(GraphArgs),
-    /// Compile a pipeline for a target: the native plan (JSON).
+    /// Compile a pipeline for Argo Workflows, Kubeflow Pipelines, or the native plan.
     Build(BuildArgs),
     /// Run a pipeline on this machine.
     Run(RunArgs),
     /// List past runs, or show one.
     Runs(RunsArgs),
+    /// Set steps' resources from past runs, or evaluate the tuner on traces (`autotune eval`).
+    Autotune(AutotuneArgs),
+    /// Serve the Language Server Protocol over standard input and output, for editors.
+    Lsp,
+}
+
+/// `flowc autotune`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AutotuneArgs {
+    /// `eval`: replay traces and compare the tuner with the rules of thumb.
+    #[command(subcommand)]
+    pub command: Option<AutotuneCommand>,
+    /// The `.flow` file whose steps to tune.
+    pub file: Option<PathBuf>,
+    /// Past runs: flowc run folders or stores, Argo workflow JSON, Prometheus exports, traces.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub history: Vec<PathBuf>,
+    /// Write the tuned values to the lock file beside the source (`FILE.lock`).
+    #[arg(long)]
+    pub write: bool,
+    /// Write the report to this file: Markdown (`.md`) or a self-contained HTML page (`.html`).
+    #[arg(long, value_name = "OUT")]
+    pub report: Option<PathBuf>,
+    /// Skip malformed records (counted) instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+/// Subcommands of `flowc autotune`.
+#[derive(Debug, Subcommand)]
+pub enum AutotuneCommand {
+    /// Replay traces in time order and score flowc's tuner against VPA-like and KRR-like rules.
+    Eval {
+        /// Trace files or folders.
+        #[arg(required = true)]
+        traces: Vec<PathBuf>,
+    },
 }
 
 /// `flowc run`.
@@ -87,6 +125,10 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 /// Build targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Target {
+    /// An Argo Workflows `WorkflowTemplate` (and a `CronWorkflow` for a schedule).
+    Argo,
+    /// A Kubeflow Pipelines v2 PipelineSpec and its Kubernetes platform spec.
+    Kfp,
     /// The native plan that `flowc run` executes (JSON, documented in docs/plan.md).
     Plan,
 }

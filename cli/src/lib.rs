@@ -7,6 +7,7 @@
 pub mod args;
 pub mod commands;
 pub mod loader;
+pub mod lockfile;
 pub mod render;
 
 use std::process::ExitCode;

@@ -492,3 +492,61 @@ pipeline b(data: File, x: Int = 1) {
         "inputs are never modified"
     );
 }
+
+/// Copies `src` into `dest` recursively.
+fn copy_tree(src: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).expect("mkdir");
+    for e in std::fs::read_dir(src).expect("read").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_tree(&p, &dest.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, dest.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    copy_tree(&examples, &dir.path().join("examples"));
+    let mut ran = 0;
+    let mut stack = vec![dir.path().join("examples")];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read").flatten() {
+            let p = e.path();
+            if p.is_dir() && p.file_name().is_some_and(|n| n != ".flow" && n != "ci") {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "flow") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for f in files {
+        let source = std::fs::read_to_string(&f).unwrap_or_default();
+        if !source.contains("\npipeline ") {
+            continue; // a library of shared declarations
+        }
+        let rel = f
+            .strip_prefix(dir.path())
+            .expect("inside")
+            .to_string_lossy()
+            .into_owned();
+        let out = flowc(&["run", &rel], dir.path());
+        assert_eq!(out.status.code(), Some(0), "{rel}:\n{}", text(&out));
+        ran += 1;
+    }
+    assert!(ran >= 12, "ran {ran} examples");
+    let again = flowc(&["run", "examples/daily_weighting.flow"], dir.path());
+    assert_eq!(again.status.code(), Some(0));
+    let store = dir.path().join("examples/.flow");
+    let records = last_records(&store);
+    for r in &records {
+        let cached = r["reason"] == "cached";
+        let side_effect = r["step"] == "publish_weights"; // `cache off`: publishing always runs
+        assert!(cached || side_effect, "not a cache hit: {r}");
+    }
+}

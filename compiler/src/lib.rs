@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod fmt;
 pub mod graph;
+pub mod ide;
 pub mod plan;
 pub mod resolve;
 pub mod source;

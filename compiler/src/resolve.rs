@@ -96,6 +96,9 @@ pub struct ModuleData {
     pub scope: IndexMap<String, ScopeEntry>,
     /// For each import item index, the module it reads (None when it could not be loaded).
     pub imports: BTreeMap<u32, Option<ModuleId>>,
+    /// Names whose declaration or import is broken (already reported): uses of them are not
+    /// reported again as unknown.
+    pub broken: Vec<String>,
 }
 
 /// The import closure of the root files, parsed and scoped.
@@ -178,14 +181,15 @@ fn load_origin(
                 Err(e) => {
                     let valid = e.utf8_error().valid_up_to();
                     let bytes = e.into_bytes();
-                    let lossy = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+                    // Show the text with U+FFFD for bad bytes, and point at the first one.
+                    let lossy = String::from_utf8_lossy(&bytes).into_owned();
                     let file = program.sources.add(origin.clone(), lossy);
                     diags.push(
                         Diagnostic::new(
                             Code::InvalidUtf8,
                             "file is not valid UTF-8 text",
                             file,
-                            Span::empty(valid),
+                            Span::new(valid, valid + char::REPLACEMENT_CHARACTER.len_utf8()),
                             format!("invalid byte 0x{:02X} here", bytes[valid]),
                         )
                         .with_help("save the file as UTF-8; `.flow` files are text"),
@@ -196,6 +200,7 @@ fn load_origin(
                         is_std: false,
                         scope: IndexMap::new(),
                         imports: BTreeMap::new(),
+                        broken: Vec::new(),
                     });
                     return Some(ModuleId(program.modules.len() as u32 - 1));
                 }
@@ -220,6 +225,15 @@ fn load_origin(
     let file = program.sources.add(origin.clone(), text);
     let text = program.sources.get(file).text.clone();
     let parsed = parse(&text);
+    let parsed_items_errors: Vec<Span> = parsed
+        .module
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Error(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
     for e in &parsed.errors {
         diags.push(syntax_diagnostic(file, e));
     }
@@ -230,6 +244,7 @@ fn load_origin(
         is_std,
         scope: IndexMap::new(),
         imports: BTreeMap::new(),
+        broken: broken_names(&text, &parsed_items_errors),
     });
 
     // Follow the imports.
@@ -282,6 +297,28 @@ fn load_origin(
         program.modules[id.0 as usize].imports.insert(index, target);
     }
     Some(id)
+}
+
+/// The names declared by declarations that did not parse (`step name(...` → `name`).
+fn broken_names(text: &str, errors: &[Span]) -> Vec<String> {
+    let mut out = Vec::new();
+    for span in errors {
+        let chunk = &text[span.range()];
+        let mut words = chunk
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty());
+        match words.next() {
+            Some("builtin") => {
+                words.next();
+            }
+            Some("schema" | "secret" | "profile" | "step" | "pipeline") => {}
+            _ => continue,
+        }
+        if let Some(name) = words.next() {
+            out.push(name.to_string());
+        }
+    }
+    out
 }
 
 fn display(p: &Path) -> String {
@@ -407,11 +444,17 @@ fn build_scope(program: &mut Program, id: ModuleId, diags: &mut Vec<Diagnostic>)
             );
         }
     }
+    let mut broken = module.broken.clone();
     for (i, item) in module.ast.items.iter().enumerate() {
         let Item::Import(imp) = item else { continue };
         let Some(Some(target)) = module.imports.get(&(i as u32)) else {
+            broken.extend(imp.names.iter().map(|n| n.local().name.clone()));
             continue;
         };
+        if *target == id {
+            // A file importing itself: the import cycle is reported; its names are its own.
+            continue;
+        }
         let target_module = &program.modules[target.0 as usize];
         for (n, name) in imp.names.iter().enumerate() {
             let found = target_module
@@ -435,6 +478,7 @@ fn build_scope(program: &mut Program, id: ModuleId, diags: &mut Vec<Diagnostic>)
                     diags,
                 ),
                 None => {
+                    broken.push(name.local().name.clone());
                     let candidates = target_module
                         .ast
                         .items
@@ -459,4 +503,5 @@ fn build_scope(program: &mut Program, id: ModuleId, diags: &mut Vec<Diagnostic>)
         }
     }
     program.modules[id.0 as usize].scope = scope;
+    program.modules[id.0 as usize].broken = broken;
 }

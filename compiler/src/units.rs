@@ -145,7 +145,7 @@ pub fn format_memory(bytes: u64) -> String {
     // The unit giving the smallest whole number; binary units win ties.
     UNITS
         .iter()
-        .filter(|(size, _)| bytes >= *size && bytes % size == 0)
+        .filter(|(size, _)| bytes >= *size && bytes.is_multiple_of(*size))
         .min_by_key(|(size, _)| bytes / size)
         .map_or_else(
             || bytes.to_string(),
@@ -155,7 +155,7 @@ pub fn format_memory(bytes: u64) -> String {
 
 /// Canonical Kubernetes form of millicores: whole cores as an integer, otherwise `NNNm`.
 pub fn format_cpu(millis: u64) -> String {
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         (millis / 1000).to_string()
     } else {
         format!("{millis}m")
@@ -170,7 +170,7 @@ pub fn format_duration(ms: u64) -> String {
         (60_000, "m"),
         (1000, "s"),
     ] {
-        if ms >= size && ms % size == 0 {
+        if ms >= size && ms.is_multiple_of(size) {
             return format!("{}{unit}", ms / size);
         }
     }

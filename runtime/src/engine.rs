@@ -782,11 +782,15 @@ pub fn run_pipeline(
                     continue;
                 }
                 let (cpu, mem) = requests(t);
-                let taken = sh
-                    .budget
-                    .lock()
-                    .map(|mut b| b.try_take(cpu, mem))
-                    .unwrap_or(false);
+                // A called pipeline holds no resources itself (its steps do); it must not take a
+                // slot, or nested pipelines could wait for each other forever.
+                let composite = matches!(t.kind, flowc_compiler::plan::TaskKind::Pipeline { .. });
+                let taken = composite
+                    || sh
+                        .budget
+                        .lock()
+                        .map(|mut b| b.try_take(cpu, mem))
+                        .unwrap_or(false);
                 if !taken {
                     deferred.push_back(job);
                     continue;
@@ -849,10 +853,12 @@ pub fn run_pipeline(
             }
             match rx.recv_timeout(Duration::from_millis(25)) {
                 Ok((ti, indices, r, (cpu, mem))) => {
-                    if let Ok(mut b) = sh.budget.lock() {
-                        b.give(cpu, mem);
-                    }
                     let t = &p.tasks[ti];
+                    if !matches!(t.kind, flowc_compiler::plan::TaskKind::Pipeline { .. }) {
+                        if let Ok(mut b) = sh.budget.lock() {
+                            b.give(cpu, mem);
+                        }
+                    }
                     let inst = instance_name(t, &indices);
                     if let Some(o) = &r.outputs {
                         outputs

@@ -1,9 +1,10 @@
 //! Running one container step as a local process.
 //!
 //! The command runs in its own process group, so a timeout, a memory overrun or Ctrl-C stops
-//! the whole tree it started. Memory is watched by sampling the resident set of every process
-//! in the group (`/proc`); exceeding the limit kills the group and the attempt is recorded as
-//! out-of-memory. CPU time and peak memory come from `wait4`'s resource usage, combined with the
+//! the whole tree it started. Memory is watched by sampling the resident set of the process and
+//! its descendants (`/proc`); exceeding the limit kills the group and the attempt is recorded as
+//! out-of-memory. (cgroup v2 would account memory exactly; this resident-set watchdog works
+//! everywhere, including machines with cgroup v1 only.) CPU time and peak memory come from `wait4`'s resource usage, combined with the
 //! samples. Output goes to the step's log with secret values replaced by `***`.
 
 use std::fs::File;
@@ -108,7 +109,50 @@ fn self_peak_rss() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// Resident bytes of all processes in process group `pgid`.
+/// Resident bytes of the step's processes: its process tree when the kernel lists children
+/// (`/proc/<pid>/task/*/children`), otherwise every process of its process group.
+fn tree_rss(root: i32, page: u64) -> u64 {
+    static HAS_CHILDREN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let has = *HAS_CHILDREN.get_or_init(|| {
+        let me = std::process::id();
+        std::path::Path::new(&format!("/proc/{me}/task/{me}/children")).exists()
+    });
+    if !has {
+        return group_rss(root, page);
+    }
+    let mut total = 0;
+    let mut stack = vec![root];
+    let mut seen = 0;
+    while let Some(pid) = stack.pop() {
+        seen += 1;
+        if seen > 10_000 {
+            break;
+        }
+        if let Ok(statm) = std::fs::read_to_string(format!("/proc/{pid}/statm")) {
+            total += statm
+                .split_whitespace()
+                .nth(1)
+                .and_then(|r| r.parse::<u64>().ok())
+                .unwrap_or(0)
+                * page;
+        }
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            if let Ok(children) = std::fs::read_to_string(t.path().join("children")) {
+                stack.extend(
+                    children
+                        .split_whitespace()
+                        .filter_map(|c| c.parse::<i32>().ok()),
+                );
+            }
+        }
+    }
+    total
+}
+
+/// Resident bytes of all processes in process group `pgid` (a scan of `/proc`).
 fn group_rss(pgid: i32, page: u64) -> u64 {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return 0;
@@ -150,13 +194,17 @@ fn kill_group(pgid: i32, signal: i32) {
 }
 
 #[allow(unsafe_code)]
-fn wait4_nohang(pid: i32) -> Option<(i32, libc::rusage)> {
+fn wait4_blocking(pid: i32) -> (i32, libc::rusage) {
     let mut status = 0;
     // SAFETY: rusage is plain data, zero is a valid bit pattern, and wait4 writes into the
     // two out-parameters we own.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-    (r == pid).then_some((status, usage))
+    loop {
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return (status, usage);
+        }
+    }
 }
 
 fn tv(t: libc::timeval) -> f64 {
@@ -220,11 +268,19 @@ pub fn run_process(spec: &ProcessSpec, cancel: &AtomicBool) -> ProcessResult {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(&spec.cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    // Changing directory forces a fork instead of a cheap spawn on some platforms: only do it
+    // when the step's folder is not already ours.
+    let here = std::env::current_dir().ok();
+    if here.as_deref() != Some(spec.cwd.as_path())
+        && spec.cwd.as_os_str() != "."
+        && !spec.cwd.as_os_str().is_empty()
+    {
+        cmd.current_dir(&spec.cwd);
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -258,43 +314,53 @@ pub fn run_process(spec: &ProcessSpec, cancel: &AtomicBool) -> ProcessResult {
     .into_iter()
     .flatten()
     .collect();
+    // The watchdog samples memory and enforces the timeout and cancellation while this thread
+    // blocks in `wait4`, so a step's end is seen at once, not at the next poll.
     let page = page_size();
-    let mut killed: Option<Reason> = None;
-    let mut last_sample = Instant::now() - Duration::from_secs(1);
-    let (status, usage) = loop {
-        if let Some(done) = wait4_nohang(pid) {
-            break done;
-        }
-        if killed.is_none() {
-            if cancel.load(Ordering::Relaxed) {
-                killed = Some(Reason::Cancelled);
-            } else if spec.timeout.is_some_and(|t| start.elapsed() > t) {
-                killed = Some(Reason::Timeout);
-            } else if last_sample.elapsed()
-                >= Duration::from_millis(if start.elapsed() < Duration::from_millis(200) {
-                    0
+    let done = AtomicBool::new(false);
+    let (killed, peak, (status, usage)) = std::thread::scope(|scope| {
+        let watchdog = scope.spawn(|| {
+            let mut killed: Option<Reason> = None;
+            let mut peak = 0u64;
+            // A step that ends within a few milliseconds is never sampled: it used next to nothing.
+            std::thread::park_timeout(Duration::from_millis(3));
+            while !done.load(Ordering::Acquire) {
+                if killed.is_none() {
+                    let rss = tree_rss(pid, page);
+                    peak = peak.max(rss);
+                    if cancel.load(Ordering::Relaxed) {
+                        killed = Some(Reason::Cancelled);
+                    } else if spec.timeout.is_some_and(|t| start.elapsed() > t) {
+                        killed = Some(Reason::Timeout);
+                    } else if spec.memory_limit.is_some_and(|l| rss > l) {
+                        killed = Some(Reason::Oom);
+                    }
+                    if let Some(r) = killed {
+                        if r == Reason::Cancelled {
+                            // Let the program clean up, then make sure.
+                            kill_group(pid, libc::SIGTERM);
+                            std::thread::park_timeout(Duration::from_millis(200));
+                        }
+                        kill_group(pid, libc::SIGKILL);
+                    }
+                }
+                // Sample often at first (short steps), then every 50 ms.
+                let pause = if start.elapsed() < Duration::from_millis(200) {
+                    5
                 } else {
                     50
-                })
-            {
-                last_sample = Instant::now();
-                let rss = group_rss(pid, page);
-                result.peak_rss_bytes = result.peak_rss_bytes.max(rss);
-                if spec.memory_limit.is_some_and(|l| rss > l) {
-                    killed = Some(Reason::Oom);
-                }
+                };
+                std::thread::park_timeout(Duration::from_millis(pause));
             }
-            if let Some(r) = killed {
-                if r == Reason::Cancelled {
-                    // Let the program clean up, then make sure.
-                    kill_group(pid, libc::SIGTERM);
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                kill_group(pid, libc::SIGKILL);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+            (killed, peak)
+        });
+        let waited = wait4_blocking(pid);
+        done.store(true, Ordering::Release);
+        watchdog.thread().unpark();
+        let (killed, peak) = watchdog.join().unwrap_or((None, 0));
+        (killed, peak, waited)
+    });
+    result.peak_rss_bytes = peak;
     // Anything the step left running in its group goes too.
     kill_group(pid, libc::SIGKILL);
     for r in readers {

@@ -236,11 +236,10 @@ impl Store {
             .root
             .join("tmp")
             .join(format!(".w-{}", crate::util::unique()));
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-        }
+        // No fsync: the rename is atomic for any reader, and a killed process loses nothing
+        // the kernel already has. (A power cut may lose the newest cache entries; the cache is
+        // only an optimisation, and objects are verified by their hash on the next run.)
+        File::create(&tmp)?.write_all(bytes)?;
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }

@@ -187,7 +187,7 @@ fn fusion_with_yesterdays_matches_changes_only_what_must() {
     }
     let mut don2 = Side::from_panel(&synth_panel(400, 2000), 1_000_000);
     don2.remove(|id| id % 50 != 0); // 40 gone
-    let gone_donor = |d: u64| d % 50 == 0;
+    let gone_donor = |d: u64| d.is_multiple_of(50);
 
     let day2 = run(&rec2, &don2, Some(&previous), &FuseOptions::default());
     assert_eq!(day2.report.previous_dropped, 100);

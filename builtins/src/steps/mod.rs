@@ -19,7 +19,11 @@ use crate::schema::{conform_opt, describe, first_null, Declared, Side};
 pub fn input_table(call: &Call<'_>, name: &str) -> Result<DataFrame, BuiltinError> {
     let (path, ty) = call.input(name)?;
     let decl = Declared::of(ty)?;
-    files::read_table(path, decl.as_ref(), &format!("{}: input `{name}`", call.step))
+    files::read_table(
+        path,
+        decl.as_ref(),
+        &format!("{}: input `{name}`", call.step),
+    )
 }
 
 /// Reads the optional table input `name`.
@@ -28,8 +32,12 @@ pub fn opt_input_table(call: &Call<'_>, name: &str) -> Result<Option<DataFrame>,
         None => Ok(None),
         Some((path, ty)) => {
             let decl = Declared::of(ty)?;
-            files::read_table(path, decl.as_ref(), &format!("{}: input `{name}`", call.step))
-                .map(Some)
+            files::read_table(
+                path,
+                decl.as_ref(),
+                &format!("{}: input `{name}`", call.step),
+            )
+            .map(Some)
         }
     }
 }
@@ -84,7 +92,10 @@ pub fn emit_metrics(
 ) -> Result<(), BuiltinError> {
     let out = call.output(name)?;
     let keys: Vec<(String, String)> = match &out.ty {
-        TypeRepr::Metrics { keys } => keys.iter().map(|k| (k.name.clone(), k.ty.clone())).collect(),
+        TypeRepr::Metrics { keys } => keys
+            .iter()
+            .map(|k| (k.name.clone(), k.ty.clone()))
+            .collect(),
         // Undeclared keys: write them all.
         _ => values
             .iter()
@@ -196,7 +207,12 @@ pub fn float_values(
 }
 
 /// Fails with `B051` when `col` holds a null.
-pub fn no_nulls(call: &Call<'_>, col: &Column, role: &str, table: &str) -> Result<(), BuiltinError> {
+pub fn no_nulls(
+    call: &Call<'_>,
+    col: &Column,
+    role: &str,
+    table: &str,
+) -> Result<(), BuiltinError> {
     match first_null(col) {
         None => Ok(()),
         Some(row) => Err(err(
@@ -218,7 +234,7 @@ pub fn labels(
     col: &Column,
     role: &str,
     table: &str,
-) -> Result<Vec<String>, BuiltinError> {
+) -> Result<StringChunked, BuiltinError> {
     let dt = col.dtype();
     if !(matches!(dt, DataType::String | DataType::Boolean) || dt.is_integer()) {
         return Err(err(
@@ -236,8 +252,7 @@ pub fn labels(
     let text = col
         .cast(&DataType::String)
         .map_err(|e| err(COLUMN_ROLE, format!("{}: {e}", call.step)))?;
-    let ca = text
-        .str()
-        .map_err(|e| err(COLUMN_ROLE, format!("{}: {e}", call.step)))?;
-    Ok(ca.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+    text.str()
+        .cloned()
+        .map_err(|e| err(COLUMN_ROLE, format!("{}: {e}", call.step)))
 }

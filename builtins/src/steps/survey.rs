@@ -7,10 +7,12 @@
 //! reports as `S009`); for selection and fusion they are the distinct values in sorted order
 //! (shared by both sides of a fusion), so the codes do not depend on the row order.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use flowc_runtime::builtin::BuiltinError;
-use flowc_survey::{CatVar, FuseOptions, FuseSide, RakeOptions, SelectOptions, SurveyError, Target};
+use flowc_survey::{
+    CatVar, FuseOptions, FuseSide, RakeOptions, SelectOptions, SurveyError, Target,
+};
 use polars::prelude::*;
 
 use super::{
@@ -30,9 +32,9 @@ struct Coded {
 }
 
 impl Coded {
-    /// Codes `values` with the dictionary `labels` (extended with unknown values, in order of
-    /// appearance).
-    fn with_levels(name: &str, values: &[String], mut labels: Vec<String>) -> Coded {
+    /// Codes `values` (without nulls) with the dictionary `labels`, extended with unknown
+    /// values in order of appearance.
+    fn with_levels(name: &str, values: &StringChunked, mut labels: Vec<String>) -> Coded {
         let mut index: HashMap<String, u32> = labels
             .iter()
             .enumerate()
@@ -40,13 +42,16 @@ impl Coded {
             .collect();
         let codes = values
             .iter()
-            .map(|v| match index.get(v) {
-                Some(&c) => c,
-                None => {
-                    let c = labels.len() as u32;
-                    labels.push(v.clone());
-                    index.insert(v.clone(), c);
-                    c
+            .map(|v| {
+                let v = v.unwrap_or_default();
+                match index.get(v) {
+                    Some(&c) => c,
+                    None => {
+                        let c = labels.len() as u32;
+                        labels.push(v.to_string());
+                        index.insert(v.to_string(), c);
+                        c
+                    }
                 }
             })
             .collect();
@@ -73,32 +78,44 @@ fn cat_vars<'a>(coded: &'a [Coded], labels: &'a [Vec<&'a str>]) -> Vec<CatVar<'a
         .collect()
 }
 
-/// The sorted distinct values of several label vectors.
-fn dictionary(sides: &[&[String]]) -> Vec<String> {
-    let set: BTreeSet<&String> = sides.iter().flat_map(|s| s.iter()).collect();
-    set.into_iter().cloned().collect()
+/// The sorted distinct values of several label columns.
+fn dictionary(sides: &[&StringChunked]) -> Vec<String> {
+    let set: HashSet<&str> = sides.iter().flat_map(|s| s.iter().flatten()).collect();
+    let mut v: Vec<String> = set.into_iter().map(str::to_string).collect();
+    v.sort_unstable();
+    v
 }
 
-/// A label vector of a column named by a parameter.
+/// The labels of a column named by a parameter.
 fn column_labels(
     call: &Call<'_>,
     df: &DataFrame,
     name: &str,
     param: &str,
     table: &str,
-) -> Result<Vec<String>, BuiltinError> {
+) -> Result<StringChunked, BuiltinError> {
     let col = named_column(call, df, name, param, table)?;
     labels(call, col, &format!("`{param}` column"), table)
 }
 
-/// The targets of each variable of `by`: level labels and shares, in the targets' row order.
+/// The level labels of one variable's targets and their shares, in the targets' row order.
+type LevelShares = (Vec<String>, Vec<f64>);
+
+/// The targets of each variable of `by`.
 fn targets_of(
     call: &Call<'_>,
     targets: &DataFrame,
     by: &[String],
-) -> Result<Vec<(Vec<String>, Vec<f64>)>, BuiltinError> {
-    let variable = column_labels(call, targets, "variable", "targets", "targets")?;
-    let level = column_labels(call, targets, "level", "targets", "targets")?;
+) -> Result<Vec<LevelShares>, BuiltinError> {
+    let owned = |c: StringChunked| -> Vec<String> {
+        c.iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect()
+    };
+    let variable = owned(column_labels(
+        call, targets, "variable", "targets", "targets",
+    )?);
+    let level = owned(column_labels(call, targets, "level", "targets", "targets")?);
     let share_col = named_column(call, targets, "share", "targets", "targets")?;
     let share = float_values(call, share_col, "column", "targets")?;
     let mut out = Vec::with_capacity(by.len());
@@ -147,7 +164,7 @@ fn coded_with_targets(
     panel: &DataFrame,
     table: &str,
     by: &[String],
-    targets: Vec<(Vec<String>, Vec<f64>)>,
+    targets: Vec<LevelShares>,
 ) -> Result<(Vec<Coded>, Vec<Vec<f64>>), BuiltinError> {
     let mut coded = Vec::with_capacity(by.len());
     let mut shares = Vec::with_capacity(by.len());
@@ -357,34 +374,18 @@ fn ids(call: &Call<'_>, col: &Column, role: &str, table: &str) -> Result<Vec<i64
 
 /// A survey error of `fuse`, with ids shown as the table holds them.
 fn fuse_error(call: &Call<'_>, e: SurveyError) -> BuiltinError {
-    let e = match e {
+    let message = match &e {
         SurveyError::DuplicateId { what, id } => {
-            return err(
-                e_code(&SurveyError::DuplicateId {
-                    what: String::new(),
-                    id: 0,
-                }),
-                format!("{}: {what}: identifier {} occurs more than once", call.step, id_of(id)),
-            )
+            format!("{what}: identifier {} occurs more than once", id_of(*id))
         }
-        SurveyError::NoDonor { recipient, stratum } => {
-            return err(
-                "S014",
-                format!(
-                    "{}: recipient {} is in stratum {stratum}, which has no donor; collapse \
-                     strata or add donors",
-                    call.step,
-                    id_of(recipient)
-                ),
-            )
-        }
-        other => other,
+        SurveyError::NoDonor { recipient, stratum } => format!(
+            "recipient {} is in stratum {stratum}, which has no donor; collapse strata or add \
+             donors",
+            id_of(*recipient)
+        ),
+        other => other.message(),
     };
-    survey(&call.step, &e)
-}
-
-fn e_code(e: &SurveyError) -> &'static str {
-    e.code()
+    err(e.code(), format!("{}: {message}", call.step))
 }
 
 /// `fuse<R, D>(recipients, donors, recipient_id, donor_id, strata, match_on, previous?,
@@ -498,7 +499,11 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
         let Some(d) = m.donor else {
             return Err(err(
                 COLUMN_ROLE,
-                format!("{}: recipient {} has no donor", call.step, id_of(m.recipient_id)),
+                format!(
+                    "{}: recipient {} has no donor",
+                    call.step,
+                    id_of(m.recipient_id)
+                ),
             ));
         };
         donor_rows.push(d as IdxSize);

@@ -3,20 +3,24 @@
 //! - `panel`: the socio-demographics (`panelist_id`, `sex`, `age_group`, `region`,
 //!   `education`) are flowc-survey's `synth_panel(seed, n)`; the day's viewing (`active`,
 //!   `minutes`) is drawn here, per panelist and day, with the same model (activity by age;
-//!   log-normal minutes around a median set by age, sex, education and region) plus a stable
-//!   personal habit (a heavy viewer stays heavy from one day to the next) and a weekend effect.
+//!   log-normal minutes around a median set by age, sex, education and region) made habitual:
+//!   each panelist has a personal propensity to watch and a personal level of viewing, and
+//!   keeps the same viewing state (watching or not, and how much) from one day to the next
+//!   except on the days it changes (probability [`STATE_CHANGE`] per day, drawn again from the
+//!   personal habits), with a small daily variation of the minutes and a weekend effect. So
+//!   the panel of one day resembles the previous day's, as a real panel's does, and daily
+//!   fusions can keep their matches.
 //! - `targets`: flowc-survey's `synth_targets()`, the population the panels come from.
 //! - `web_panel`: an internet panel of the same population, recruited with other biases
 //!   (younger, more educated), with the declared TV viewing and the day's internet use.
 //!
-//! Every row is drawn from its own ChaCha8 streams, keyed by the seed, the row's id and (for
-//! the day's values) the day, so the output is a pure function of the arguments and the first
+//! Every row is drawn from its own random streams (SplitMix64), keyed by the seed, the row's
+//! id and (for the day's values) the day, so the output is a pure function of the arguments and the first
 //! `m` rows of a panel of `n > m` rows are the panel of `m` rows.
 
 use flowc_runtime::builtin::BuiltinError;
 use flowc_survey::synth::{
-    synth_panel, synth_targets, AGE_LABELS, EDUCATION_LABELS, REGION_LABELS, SEX_LABELS,
-    VARIABLES,
+    synth_panel, synth_targets, AGE_LABELS, EDUCATION_LABELS, REGION_LABELS, SEX_LABELS, VARIABLES,
 };
 use polars::prelude::*;
 
@@ -24,27 +28,40 @@ use super::emit_table;
 use crate::call::Call;
 use crate::dates;
 use crate::error::{err, INVALID_VALUE};
-use crate::rng::{mix, Rng};
+use crate::rng::{mix, Draw, RowRng};
 
 /// P(watching television on a weekday | age group), as in flowc-survey's model.
 const ACTIVE_BY_AGE: [f64; 6] = [0.55, 0.62, 0.68, 0.74, 0.80, 0.86];
 /// Multipliers of the median viewing time, as in flowc-survey's model.
 const MINUTES_BY_EDUCATION: [f64; 4] = [1.20, 1.05, 1.00, 0.80];
 const MINUTES_BY_REGION: [f64; 8] = [1.00, 1.05, 0.90, 1.00, 1.02, 1.00, 0.98, 0.97];
-/// Weekend effects on activity (added) and viewing time (multiplied).
-const WEEKEND_ACTIVE: f64 = 0.04;
+/// Weekend effects: the share of non-viewers of the state who watch, and the viewing time's
+/// factor.
+const WEEKEND_ACTIVE: f64 = 0.15;
 const WEEKEND_MINUTES: f64 = 1.12;
+/// The probability that a panelist's viewing state is drawn again on a given day.
+const STATE_CHANGE: f64 = 0.2;
+/// How far back the day of the last change is looked for; the state of that day is used
+/// beyond (probability `0.8^60`, about 1.5e-6).
+const STATE_LOOKBACK: i64 = 60;
+/// Spread of the personal propensity to watch (on the logit scale), and the shares of the
+/// personal level and of the state's draw in the log-normal spread of the minutes.
+const PROPENSITY_SPREAD: f64 = 1.5;
+const HABIT_SHARE: f64 = 0.9;
+const STATE_SHARE: f64 = 0.435_889_894_354_067_4; // sqrt(1 - 0.9²)
+/// Log-normal spread of the daily variation of the minutes.
+const DAILY_SPREAD: f64 = 0.12;
 
 /// The internet panel's recruitment: age groups, P(female | age), P(education | age).
-const WEB_AGE: [f64; 6] = [0.17, 0.21, 0.19, 0.17, 0.14, 0.12];
+const WEB_AGE: [f64; 6] = [0.15, 0.19, 0.18, 0.17, 0.15, 0.16];
 const WEB_FEMALE_BY_AGE: [f64; 6] = [0.47, 0.49, 0.50, 0.51, 0.52, 0.53];
 const WEB_EDUCATION_BY_AGE: [[f64; 4]; 6] = [
-    [0.06, 0.40, 0.14, 0.40],
-    [0.04, 0.26, 0.18, 0.52],
-    [0.05, 0.28, 0.19, 0.48],
-    [0.08, 0.32, 0.20, 0.40],
-    [0.12, 0.36, 0.20, 0.32],
-    [0.20, 0.38, 0.16, 0.26],
+    [0.09, 0.44, 0.15, 0.32],
+    [0.05, 0.29, 0.19, 0.47],
+    [0.07, 0.31, 0.20, 0.42],
+    [0.11, 0.35, 0.20, 0.34],
+    [0.16, 0.38, 0.18, 0.28],
+    [0.27, 0.38, 0.15, 0.20],
 ];
 /// P(using the internet on the day | age group).
 const ONLINE_BY_AGE: [f64; 6] = [0.97, 0.96, 0.94, 0.90, 0.84, 0.75];
@@ -52,8 +69,9 @@ const ONLINE_BY_AGE: [f64; 6] = [0.97, 0.96, 0.94, 0.90, 0.84, 0.75];
 const WEB_MINUTES_BY_EDUCATION: [f64; 4] = [0.80, 0.95, 1.00, 1.15];
 
 /// Stream tags of the draws (ASCII).
-const TV_HABIT: u64 = 0x5456_4841_4249_54; // "TVHABIT"
-const TV_DAY: u64 = 0x5456_4441_59; // "TVDAY"
+const TV_HABIT: u64 = 0x0054_5648_4142_4954; // "TVHABIT"
+const TV_DAY: u64 = 0x0054_5644_4159; // "TVDAY"
+const TV_STATE: u64 = 0x0054_5653_5441_5445; // "TVSTATE"
 const WEB_PERSON: u64 = 0x5745_4250_4552; // "WEBPER"
 const WEB_DAY: u64 = 0x5745_4244_4159; // "WEBDAY"
 
@@ -63,6 +81,13 @@ fn median_minutes(age: usize, female: bool, education: usize, region: usize) -> 
         * if female { 1.08 } else { 1.0 }
         * MINUTES_BY_EDUCATION[education]
         * MINUTES_BY_REGION[region]
+}
+
+/// A personal propensity to watch television on a day, for age group `age` and a standard
+/// normal draw `z`.
+fn propensity(age: usize, z: f64) -> f64 {
+    let logit = (ACTIVE_BY_AGE[age] / (1.0 - ACTIVE_BY_AGE[age])).ln();
+    1.0 / (1.0 + (-(logit + PROPENSITY_SPREAD * z)).exp())
 }
 
 fn is_weekend(day: i32) -> bool {
@@ -97,6 +122,9 @@ pub fn panel(call: &Call<'_>) -> Result<(), BuiltinError> {
     let weekend = is_weekend(day);
     let habit_seed = mix(&[seed, TV_HABIT]);
     let day_seed = mix(&[seed, TV_DAY, i64::from(day) as u64]);
+    let state_seeds: Vec<u64> = (0..STATE_LOOKBACK)
+        .map(|k| mix(&[seed, TV_STATE, (i64::from(day) - k) as u64]))
+        .collect();
     let mut active = Vec::with_capacity(n);
     let mut minutes = Vec::with_capacity(n);
     for i in 0..n {
@@ -106,18 +134,29 @@ pub fn panel(call: &Call<'_>) -> Result<(), BuiltinError> {
             base.education[i] as usize,
             base.region[i] as usize,
         );
-        let mut habit = Rng::new(habit_seed, id);
-        let propensity = habit.normal().clamp(-2.5, 2.5);
-        let heavy = habit.normal();
-        let mut today = Rng::new(day_seed, id);
-        let p = (ACTIVE_BY_AGE[a] + 0.12 * propensity + if weekend { WEEKEND_ACTIVE } else { 0.0 })
-            .clamp(0.02, 0.98);
-        let on = today.uniform() < p;
-        let z = 0.75 * heavy + 0.66 * today.normal();
+        // Personal habits: the propensity to watch and the level of viewing.
+        let mut habit = RowRng::new(habit_seed, id);
+        let p = propensity(a, habit.normal());
+        let level = habit.normal();
+        // The viewing state: drawn on the last day it changed.
+        let mut state = None;
+        for (k, &s) in state_seeds.iter().enumerate() {
+            // Whether the state changed on that day, then the state drawn that day.
+            let mut draw = RowRng::new(s, id);
+            if draw.uniform() < STATE_CHANGE || k + 1 == state_seeds.len() {
+                state = Some((draw.uniform() < p, draw.normal()));
+                break;
+            }
+        }
+        let (watching, z_state) = state.unwrap_or((false, 0.0));
+        let mut today = RowRng::new(day_seed, id);
+        let weekend_viewer = weekend && today.uniform() < WEEKEND_ACTIVE;
+        let on = watching || weekend_viewer;
+        let z = HABIT_SHARE * level + STATE_SHARE * z_state;
         let m = if on {
             let median = median_minutes(a, base.sex[i] == 1, e, r)
                 * if weekend { WEEKEND_MINUTES } else { 1.0 };
-            (median * (0.55 * z).exp()).min(1440.0)
+            (median * (0.55 * z + DAILY_SPREAD * today.normal()).exp()).min(1440.0)
         } else {
             0.0
         };
@@ -131,8 +170,16 @@ pub fn panel(call: &Call<'_>) -> Result<(), BuiltinError> {
         vec![
             Column::new("panelist_id".into(), ids),
             str_column("sex", &SEX_LABELS, base.sex.iter().map(|&c| c as usize)),
-            str_column("age_group", &AGE_LABELS, base.age_group.iter().map(|&c| c as usize)),
-            str_column("region", &REGION_LABELS, base.region.iter().map(|&c| c as usize)),
+            str_column(
+                "age_group",
+                &AGE_LABELS,
+                base.age_group.iter().map(|&c| c as usize),
+            ),
+            str_column(
+                "region",
+                &REGION_LABELS,
+                base.region.iter().map(|&c| c as usize),
+            ),
             str_column(
                 "education",
                 &EDUCATION_LABELS,
@@ -188,13 +235,13 @@ pub fn web_panel(call: &Call<'_>) -> Result<(), BuiltinError> {
     let mut cols = WebColumns::with_capacity(n);
     for i in 0..n {
         let id = i as u64 + 1;
-        let mut person = Rng::new(person_seed, id);
+        let mut person = RowRng::new(person_seed, id);
         let a = person.categorical(&WEB_AGE);
         let female = person.uniform() < WEB_FEMALE_BY_AGE[a];
         let r = person.categorical(&regions);
         let e = person.categorical(&WEB_EDUCATION_BY_AGE[a]);
         // Declared (habitual) TV viewing, as the TV panel's model.
-        let viewer = person.uniform() < ACTIVE_BY_AGE[a];
+        let viewer = person.uniform() < propensity(a, person.normal());
         let tv_habit = person.normal();
         let tv = if viewer {
             (median_minutes(a, female, e, r) * (0.55 * tv_habit).exp()).min(1440.0)
@@ -204,7 +251,7 @@ pub fn web_panel(call: &Call<'_>) -> Result<(), BuiltinError> {
         let web_habit = person.normal();
         let web_propensity = person.normal().clamp(-2.5, 2.5);
         // The day's internet use: heavy TV viewers use the internet a little less.
-        let mut today = Rng::new(day_seed, id);
+        let mut today = RowRng::new(day_seed, id);
         let p = (ONLINE_BY_AGE[a] + 0.05 * web_propensity).clamp(0.02, 0.995);
         let online = today.uniform() < p;
         let z = 0.7 * web_habit + 0.7 * today.normal();

@@ -17,9 +17,7 @@ use sqlparser::parser::Parser;
 
 use super::{emit_table, input_table, opt_input_table};
 use crate::call::Call;
-use crate::error::{
-    err, COLUMN_ROLE, COMMON_COLUMN_TYPE, EXPRESSION, INVALID_VALUE, NOT_A_QUERY,
-};
+use crate::error::{err, COLUMN_ROLE, COMMON_COLUMN_TYPE, EXPRESSION, INVALID_VALUE, NOT_A_QUERY};
 use crate::files::read_table;
 use crate::rng::{choose, mix, Rng};
 use crate::schema::{describe, Declared};
@@ -48,9 +46,7 @@ fn split_named(call: &Call<'_>, param: &str, s: &str) -> Result<(String, String)
         let end = t.find('=').ok_or_else(bad)?;
         let name = t[..end].trim();
         let ident = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit());
         if !ident {
             return Err(bad());
@@ -70,7 +66,10 @@ fn expr(call: &Call<'_>, param: &str, s: &str) -> Result<Expr, BuiltinError> {
     sql_expr(s).map_err(|e| {
         err(
             EXPRESSION,
-            format!("{}: `{param}` expression {s:?} is not valid SQL: {e}", call.step),
+            format!(
+                "{}: `{param}` expression {s:?} is not valid SQL: {e}",
+                call.step
+            ),
         )
     })
 }
@@ -144,7 +143,10 @@ pub fn join(call: &Call<'_>) -> Result<(), BuiltinError> {
         other => {
             return Err(err(
                 INVALID_VALUE,
-                format!("{}: `how` must be \"inner\" or \"left\", got {other:?}", call.step),
+                format!(
+                    "{}: `how` must be \"inner\" or \"left\", got {other:?}",
+                    call.step
+                ),
             ))
         }
     };
@@ -194,7 +196,11 @@ pub fn join(call: &Call<'_>) -> Result<(), BuiltinError> {
         left.lazy().join(right.lazy(), &keys, &keys, args),
         "the join",
     )?;
-    let allow_nulls = if how == "left" { right_only } else { Vec::new() };
+    let allow_nulls = if how == "left" {
+        right_only
+    } else {
+        Vec::new()
+    };
     emit_table(call, "joined", joined, &allow_nulls)
 }
 
@@ -241,9 +247,12 @@ pub fn group_by(call: &Call<'_>) -> Result<(), BuiltinError> {
     let mut ctx = SQLContext::new();
     ctx.register("__flowc_table", df.lazy());
     let what = format!("the aggregations {aggregations:?}");
-    let lf = ctx
-        .execute(&query)
-        .map_err(|e| err(EXPRESSION, format!("{}: {what} are not valid SQL: {e}", call.step)))?;
+    let lf = ctx.execute(&query).map_err(|e| {
+        err(
+            EXPRESSION,
+            format!("{}: {what} are not valid SQL: {e}", call.step),
+        )
+    })?;
     let grouped = collect(call, lf, &what)?;
     let grouped = sort_by(call, &grouped, &by, false)?;
     emit_table(call, "grouped", grouped, &[])
@@ -261,7 +270,10 @@ pub fn union(call: &Call<'_>) -> Result<(), BuiltinError> {
             None => df,
             Some(mut acc) => {
                 acc.vstack_mut(&df).map_err(|e| {
-                    err(crate::error::COLUMN_TYPE, format!("{what} does not fit the first: {e}"))
+                    err(
+                        crate::error::COLUMN_TYPE,
+                        format!("{what} does not fit the first: {e}"),
+                    )
                 })?;
                 acc
             }
@@ -298,7 +310,10 @@ pub fn sample(call: &Call<'_>) -> Result<(), BuiltinError> {
     let rows = df.height();
     let k = match (call.opt_int("n")?, call.opt_float("fraction")?) {
         (Some(n), None) => usize::try_from(n).map_err(|_| {
-            err(INVALID_VALUE, format!("{}: `n` must be 0 or more, got {n}", call.step))
+            err(
+                INVALID_VALUE,
+                format!("{}: `n` must be 0 or more, got {n}", call.step),
+            )
         })?,
         (None, Some(f)) => {
             if !(0.0..=1.0).contains(&f) {
@@ -319,10 +334,7 @@ pub fn sample(call: &Call<'_>) -> Result<(), BuiltinError> {
     let seed = call.int("seed")? as u64;
     let mut rng = Rng::new(mix(&[seed]), SAMPLE_STREAM);
     let picked = choose(&mut rng, rows, k);
-    let idx = IdxCa::from_vec(
-        "idx".into(),
-        picked.iter().map(|&i| i as IdxSize).collect(),
-    );
+    let idx = IdxCa::from_vec("idx".into(), picked.iter().map(|&i| i as IdxSize).collect());
     let sampled = df
         .take(&idx)
         .map_err(|e| err(EXPRESSION, format!("{}: {e}", call.step)))?;
@@ -374,9 +386,12 @@ pub fn sql(call: &Call<'_>) -> Result<(), BuiltinError> {
             ctx.register(name, df.lazy());
         }
     }
-    let lf = ctx
-        .execute(query)
-        .map_err(|e| err(EXPRESSION, format!("{}: `query` cannot run: {e}", call.step)))?;
+    let lf = ctx.execute(query).map_err(|e| {
+        err(
+            EXPRESSION,
+            format!("{}: `query` cannot run: {e}", call.step),
+        )
+    })?;
     let result = collect(call, lf, "the query")?;
     let result = if ordered {
         result
@@ -412,7 +427,15 @@ mod tests {
         assert_eq!(ok(" x=y=z"), ("x".into(), "y=z".into()));
         assert_eq!(ok("\"my col\" = 1"), ("my col".into(), "1".into()));
         assert_eq!(ok("n = count(*)"), ("n".into(), "count(*)".into()));
-        for bad in ["a == b", "a >= b", "= 1", "a =", "2a = 1", "a b = 1", "no equals"] {
+        for bad in [
+            "a == b",
+            "a >= b",
+            "= 1",
+            "a =",
+            "2a = 1",
+            "a b = 1",
+            "no equals",
+        ] {
             assert!(split_named(&call, "exprs", bad).is_err(), "{bad}");
         }
     }

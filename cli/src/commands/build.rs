@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use flowc_compiler::plan::build_plan;
+use flowc_compiler::emit::EmitOptions;
+use flowc_compiler::plan::build_plan_tuned;
 use flowc_compiler::{analyze, FileLoader};
 
 use crate::args::{BuildArgs, Target};
@@ -27,17 +28,49 @@ pub fn run(args: &BuildArgs) -> u8 {
         );
         return EXIT_ERRORS;
     }
-    let plan = match build_plan(
+    let tuned = match crate::lockfile::read(&args.file) {
+        Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
+        Err(e) => return super::fail(e),
+    };
+    let plan = match build_plan_tuned(
         &analysis,
         args.pipeline.as_deref(),
         args.pipeline_version.as_deref(),
+        &tuned,
     ) {
         Ok(p) => p,
         Err(e) => return super::fail(e),
     };
-    let text = match args.target {
-        Target::Plan => plan.to_json(),
+    report_tuned(&plan, &args.file);
+    let opts = EmitOptions {
+        version: args.pipeline_version.clone(),
     };
+    let emitted = match args.target {
+        Target::Plan => flowc_compiler::emit::Emitted {
+            text: plan.to_json(),
+            issues: Vec::new(),
+        },
+        Target::Argo => flowc_compiler::emit::argo::emit(&plan, &opts),
+        Target::Kfp => flowc_compiler::emit::kfp::emit(&plan, &opts),
+    };
+    if !emitted.issues.is_empty() {
+        for i in &emitted.issues {
+            let at = i
+                .task
+                .as_ref()
+                .map(|(p, t)| format!(" (pipeline `{p}`, task `{t}`)"))
+                .unwrap_or_default();
+            eprintln!(
+                "error[{}]: {}{at}\n  help: {}",
+                i.code.as_str(),
+                i.message,
+                i.help
+            );
+        }
+        eprintln!("error: the target cannot express the pipeline as written; nothing was written");
+        return EXIT_ERRORS;
+    }
+    let text = emitted.text;
     if let Some(committed) = &args.check {
         return match std::fs::read_to_string(committed) {
             Ok(existing) if existing == text => EXIT_OK,
@@ -49,6 +82,26 @@ pub fn run(args: &BuildArgs) -> u8 {
         };
     }
     write_output(&args.output, &text)
+}
+
+/// Says which resources came from the lock file written by `flowc autotune`.
+fn report_tuned(plan: &flowc_compiler::plan::Plan, file: &Path) {
+    for (p, pipeline) in &plan.pipelines {
+        for t in &pipeline.tasks {
+            let r = &t.settings.resources;
+            if r.tuned {
+                let show = |v: Option<u64>, f: fn(u64) -> String| v.map_or("-".to_string(), f);
+                eprintln!(
+                    "note: `{p}.{}` ({}) uses tuned resources from `{}`: memory {}, cpu {}",
+                    t.id,
+                    t.step,
+                    crate::lockfile::path_for(file).display(),
+                    show(r.memory_bytes, flowc_compiler::units::format_memory),
+                    show(r.cpu_millis, flowc_compiler::units::format_cpu),
+                );
+            }
+        }
+    }
 }
 
 /// Writes `text` to `path` atomically, or to standard output for `-`.

@@ -1,10 +1,12 @@
 //! One module per subcommand; [`run`] dispatches and returns the exit code.
 
+pub mod autotune;
 pub mod build;
 pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod lsp;
 pub mod run;
 pub mod runs;
 
@@ -20,6 +22,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Build(a) => build::run(&a),
         Command::Run(a) => run::run(&a),
         Command::Runs(a) => runs::run(&a),
+        Command::Autotune(a) => autotune::run(&a),
+        Command::Lsp => lsp::run(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use flowc_compiler::plan::build_plan;
+use flowc_compiler::plan::build_plan_tuned;
 use flowc_compiler::{analyze, FileLoader};
 use flowc_runtime::{Event, Observer, RunOptions, TaskStatus};
 
@@ -18,24 +18,69 @@ use crate::{EXIT_ERRORS, EXIT_OK};
 /// Exit code of a run stopped by Ctrl-C.
 pub const EXIT_CANCELLED: u8 = 130;
 
-/// Prints progress as plain lines (or compact status lines on a terminal).
-struct Lines {
+/// Shows progress: a bar and the running steps on a terminal (indicatif), plain lines
+/// otherwise (CI logs, pipes).
+struct Progress {
     start: Instant,
     explain: bool,
-    tty: bool,
-    out: Mutex<()>,
+    bar: Option<indicatif::ProgressBar>,
+    running: Mutex<Vec<String>>,
 }
 
-impl Observer for Lines {
+impl Progress {
+    fn new(explain: bool, total: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            start: Instant::now(),
+            explain,
+            bar,
+            running: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => println!("{text}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
     fn event(&self, e: &Event) {
-        let _guard = self.out.lock();
         let t = self.start.elapsed().as_secs_f64();
-        let line = match e {
-            Event::Started { task, attempt } if *attempt == 1 => {
-                format!("[{t:7.2}s] start    {task}")
-            }
+        let plain = self.bar.is_none();
+        match e {
             Event::Started { task, attempt } => {
-                format!("[{t:7.2}s] start    {task} (attempt {attempt})")
+                if let Ok(mut r) = self.running.lock() {
+                    r.push(task.clone());
+                    if let Some(b) = &self.bar {
+                        b.set_message(r.join(", "));
+                    }
+                }
+                if plain {
+                    let again = if *attempt > 1 {
+                        format!(" (attempt {attempt})")
+                    } else {
+                        String::new()
+                    };
+                    self.line(&format!("[{t:7.2}s] start    {task}{again}"));
+                }
             }
             Event::Finished {
                 task,
@@ -43,6 +88,13 @@ impl Observer for Lines {
                 wall_seconds,
                 cache_note,
             } => {
+                if let Ok(mut r) = self.running.lock() {
+                    r.retain(|x| x != task);
+                    if let Some(b) = &self.bar {
+                        b.inc(1);
+                        b.set_message(r.join(", "));
+                    }
+                }
                 let mut s = match status {
                     TaskStatus::Succeeded => {
                         format!("[{t:7.2}s] ok       {task} ({wall_seconds:.2}s)")
@@ -57,24 +109,23 @@ impl Observer for Lines {
                         s.push_str(&format!("\n           cache miss: {n}"));
                     }
                 }
-                s
+                if plain || matches!(status, TaskStatus::Failed(_)) || self.explain {
+                    self.line(&s);
+                }
             }
             Event::Retrying {
                 task,
                 attempt,
                 delay_ms,
                 why,
-            } => format!(
+            } => self.line(&format!(
                 "[{t:7.2}s] retry    {task} (attempt {attempt} in {:.1}s): {why}",
                 *delay_ms as f64 / 1000.0
-            ),
-            Event::CheckFailed { source } => format!("[{t:7.2}s] CHECK FAILED: {source}"),
-            Event::Note(n) => format!("note: {n}"),
-        };
-        if self.tty {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
+            )),
+            Event::CheckFailed { source } => {
+                self.line(&format!("[{t:7.2}s] CHECK FAILED: {source}"))
+            }
+            Event::Note(n) => self.line(&format!("note: {n}")),
         }
     }
 }
@@ -114,15 +165,21 @@ pub fn run(args: &RunArgs) -> u8 {
         );
         return EXIT_ERRORS;
     }
-    let plan = match build_plan(&analysis, args.pipeline.as_deref(), None) {
+    let tuned = match crate::lockfile::read(&args.file) {
+        Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
+        Err(e) => return super::fail(e),
+    };
+    let plan = match build_plan_tuned(&analysis, args.pipeline.as_deref(), None, &tuned) {
         Ok(p) => p,
         Err(e) => return super::fail(e),
     };
-    let project: PathBuf = args
+    // Absolute paths: steps run in the project folder, and must find the store from there.
+    let parent = args
         .file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let project: PathBuf = std::fs::canonicalize(&parent).unwrap_or(parent);
     let memory = match &args.memory {
         Some(m) => match parse_memory(m) {
             Some(v) => Some(v),
@@ -135,7 +192,13 @@ pub fn run(args: &RunArgs) -> u8 {
         None => None,
     };
     let opts = RunOptions {
-        store: args.store.clone().unwrap_or_else(|| project.join(".flow")),
+        store: match &args.store {
+            Some(s) if s.is_relative() => std::env::current_dir()
+                .map(|d| d.join(s))
+                .unwrap_or_else(|_| s.clone()),
+            Some(s) => s.clone(),
+            None => project.join(".flow"),
+        },
         workdir: project,
         params: args.params.clone(),
         secrets: args
@@ -156,14 +219,15 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         eprintln!("\ncancelling: stopping running steps (Ctrl-C again to leave at once)");
     });
-    let obs = Lines {
-        start: Instant::now(),
-        explain: args.explain_cache,
-        tty: std::io::stdout().is_terminal(),
-        out: Mutex::new(()),
-    };
+    let total = plan.pipelines.values().map(|p| p.tasks.len()).sum();
+    let obs = Progress::new(args.explain_cache, total);
+    #[cfg(feature = "builtins")]
     let builtins = flowc_builtins::Builtins;
-    let summary = match flowc_runtime::run(&plan, &opts, &builtins, &obs, &CANCEL) {
+    #[cfg(not(feature = "builtins"))]
+    let builtins = flowc_runtime::builtin::NoBuiltins;
+    let result = flowc_runtime::run(&plan, &opts, &builtins, &obs, &CANCEL);
+    obs.finish();
+    let summary = match result {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

@@ -4,6 +4,8 @@
 //! features the target cannot express (never silently dropped); none reads the syntax tree.
 //! YAML goes through the one function in [`yaml`]; Kubernetes names through [`names`].
 
+pub mod argo;
+pub mod kfp;
 pub mod names;
 pub mod yaml;
 

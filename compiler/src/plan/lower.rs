@@ -43,11 +43,36 @@ impl std::fmt::Display for PlanError {
     }
 }
 
+/// Resources set by `flowc autotune` for one step (read from the lock file by the caller).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TunedResources {
+    /// CPU request, millicores.
+    pub cpu_millis: Option<u64>,
+    /// Memory request and limit, bytes.
+    pub memory_bytes: Option<u64>,
+    /// GPUs.
+    pub gpu: Option<u64>,
+}
+
+/// Tuned resources by (pipeline, step).
+pub type Tuned = std::collections::BTreeMap<(String, String), TunedResources>;
+
 /// Builds the plan of `pipeline` (or the last pipeline of the first root file).
 pub fn build_plan(
     a: &Analysis,
     pipeline: Option<&str>,
     version: Option<&str>,
+) -> Result<Plan, PlanError> {
+    build_plan_tuned(a, pipeline, version, &Tuned::new())
+}
+
+/// Builds a plan in which steps marked `resources auto(...)` take the values in `tuned`,
+/// within their bounds; values written in the source always win.
+pub fn build_plan_tuned(
+    a: &Analysis,
+    pipeline: Option<&str>,
+    version: Option<&str>,
+    tuned: &Tuned,
 ) -> Result<Plan, PlanError> {
     if a.has_errors() {
         return Err(PlanError::HasErrors);
@@ -82,6 +107,7 @@ pub fn build_plan(
         names: HashMap::new(),
         plans: IndexMap::new(),
         secrets: IndexMap::new(),
+        tuned,
     };
     let entry_name = b.pipeline(entry);
     let mut h = Sha256::new();
@@ -111,6 +137,7 @@ struct Builder<'a> {
     names: HashMap<DeclId, String>,
     plans: IndexMap<String, PipelinePlan>,
     secrets: IndexMap<String, SecretRef>,
+    tuned: &'a Tuned,
 }
 
 /// Converts a checked type to its plan form.
@@ -238,7 +265,31 @@ fn resources_plan(r: &ResourceSpec) -> ResourcesPlan {
         gpu_type: r.gpu_type.clone(),
         min: r.min.as_deref().map(|m| Box::new(resources_plan(m))),
         max: r.max.as_deref().map(|m| Box::new(resources_plan(m))),
+        tuned: false,
     }
+}
+
+/// Applies tuned values to `auto` resources, clamped to their bounds.
+fn apply_tuned(r: &mut ResourcesPlan, t: &TunedResources) {
+    let clamp = |v: u64, lo: Option<u64>, hi: Option<u64>| {
+        v.max(lo.unwrap_or(0)).min(hi.unwrap_or(u64::MAX))
+    };
+    let (min, max) = (
+        r.min.as_deref().cloned().unwrap_or_default(),
+        r.max.as_deref().cloned().unwrap_or_default(),
+    );
+    if let Some(m) = t.memory_bytes {
+        let m = clamp(m, min.memory_bytes, max.memory_bytes);
+        r.memory_bytes = Some(m);
+        r.memory_limit_bytes = Some(m);
+    }
+    if let Some(c) = t.cpu_millis {
+        r.cpu_millis = Some(clamp(c, min.cpu_millis, max.cpu_millis));
+    }
+    if let Some(g) = t.gpu {
+        r.gpu = Some(clamp(g, min.gpu, max.gpu));
+    }
+    r.tuned = true;
 }
 
 impl Builder<'_> {
@@ -416,7 +467,12 @@ impl Builder<'_> {
                     None => continue,
                 }
             };
-            let (props, settings) = self.settings(&info.defaults, kind_seed);
+            let (props, mut settings) = self.settings(&info.defaults, kind_seed);
+            if settings.resources.auto {
+                if let Some(t) = self.tuned.get(&(name.to_string(), sig.name.clone())) {
+                    apply_tuned(&mut settings.resources, t);
+                }
+            }
             let kind = if node.callee_is_pipeline {
                 TaskKind::Pipeline {
                     pipeline: self.pipeline(callee),

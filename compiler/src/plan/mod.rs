@@ -12,7 +12,7 @@ mod value;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-pub use lower::{build_plan, PlanError};
+pub use lower::{build_plan, build_plan_tuned, PlanError, Tuned, TunedResources};
 pub use value::{Part, Value};
 
 /// The plan format's name, written in every plan.
@@ -282,6 +282,9 @@ pub struct ResourcesPlan {
     pub min: Option<Box<ResourcesPlan>>,
     /// Upper bounds for `auto`.
     pub max: Option<Box<ResourcesPlan>>,
+    /// Whether the values come from the lock file written by `flowc autotune`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tuned: bool,
 }
 
 /// A `for` loop.

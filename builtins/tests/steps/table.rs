@@ -1,8 +1,6 @@
 //! std.table: relational steps on small hand-made tables.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use flowc_compiler::plan::TypeRepr;
 use polars::prelude::*;
 use serde_json::json;
@@ -49,12 +47,18 @@ fn select_keeps_columns_in_the_order_given() {
     let out = call(&d, "std.table", "select")
         .table("table", &viewers(), viewers_type())
         .param("columns", json!(["weight", "id"]))
-        .output("selected", table(&[("weight", "Float", false), ("id", "Int", false)]))
+        .output(
+            "selected",
+            table(&[("weight", "Float", false), ("id", "Int", false)]),
+        )
         .run()
         .unwrap();
     let df = out.table("selected");
     assert_eq!(names(&df), ["weight", "id"]);
-    assert_eq!(ints(&df, "id"), [Some(1), Some(2), Some(3), Some(4), Some(5)]);
+    assert_eq!(
+        ints(&df, "id"),
+        [Some(1), Some(2), Some(3), Some(4), Some(5)]
+    );
     let msg = call(&d, "std.table", "select")
         .table("table", &viewers(), viewers_type())
         .param("columns", json!(["nope"]))
@@ -90,7 +94,11 @@ fn derive_adds_and_replaces_columns_in_order() {
     let d = Dir::new();
     let out_ty = extend(
         &viewers_type(),
-        &[("weighted", "Float", true), ("hours", "Float", true), ("weight", "Float", false)],
+        &[
+            ("weighted", "Float", true),
+            ("hours", "Float", true),
+            ("weight", "Float", false),
+        ],
     );
     let df = call(&d, "std.table", "derive")
         .table("table", &viewers(), viewers_type())
@@ -110,23 +118,41 @@ fn derive_adds_and_replaces_columns_in_order() {
         names(&df),
         ["id", "region", "active", "minutes", "weighted", "hours", "weight"]
     );
-    assert_eq!(floats(&df, "weighted"), [Some(120.0), Some(0.0), None, Some(15.0), Some(0.0)]);
+    assert_eq!(
+        floats(&df, "weighted"),
+        [Some(120.0), Some(0.0), None, Some(15.0), Some(0.0)]
+    );
     assert_eq!(floats(&df, "hours")[0], Some(2.0));
-    assert_eq!(floats(&df, "weight"), [Some(2.0), Some(4.0), Some(3.0), Some(1.0), Some(2.0)]);
+    assert_eq!(
+        floats(&df, "weight"),
+        [Some(2.0), Some(4.0), Some(3.0), Some(1.0), Some(2.0)]
+    );
 
     // The declared output schema does not match what the expressions compute.
     let msg = call(&d, "std.table", "derive")
         .table("table", &viewers(), viewers_type())
         .param("exprs", json!(["score = weight * 2"]))
-        .output("derived", extend(&viewers_type(), &[("score", "Int", false)]))
+        .output(
+            "derived",
+            extend(&viewers_type(), &[("score", "Int", false)]),
+        )
         .fails("B031");
-    assert!(msg.contains("`score`") && msg.contains("Float") && msg.contains("Int"), "{msg}");
+    assert!(
+        msg.contains("`score`") && msg.contains("Float") && msg.contains("Int"),
+        "{msg}"
+    );
     let msg = call(&d, "std.table", "derive")
         .table("table", &viewers(), viewers_type())
         .param("exprs", json!(["score = weight * 2"]))
-        .output("derived", extend(&viewers_type(), &[("scor", "Float", false)]))
+        .output(
+            "derived",
+            extend(&viewers_type(), &[("scor", "Float", false)]),
+        )
         .fails("B030");
-    assert!(msg.contains("`scor`") && msg.contains("output `derived`"), "{msg}");
+    assert!(
+        msg.contains("`scor`") && msg.contains("output `derived`"),
+        "{msg}"
+    );
     let msg = call(&d, "std.table", "derive")
         .table("table", &viewers(), viewers_type())
         .param("exprs", json!(["x = minutes * 2"]))
@@ -161,11 +187,25 @@ fn join_inner_and_left() {
             .output("joined", joined_ty.clone())
     };
     let df = run("inner").run().unwrap().table("joined");
-    assert_eq!(ints(&df, "id"), [Some(1), Some(2), Some(3), Some(5)], "left order kept");
-    assert_eq!(ints(&df, "population"), [Some(1000), Some(2000), Some(1000), Some(2000)]);
+    assert_eq!(
+        ints(&df, "id"),
+        [Some(1), Some(2), Some(3), Some(5)],
+        "left order kept"
+    );
+    assert_eq!(
+        ints(&df, "population"),
+        [Some(1000), Some(2000), Some(1000), Some(2000)]
+    );
     let df = run("left").run().unwrap().table("joined");
-    assert_eq!(ints(&df, "id"), [Some(1), Some(2), Some(3), Some(4), Some(5)]);
-    assert_eq!(ints(&df, "population")[3], None, "unmatched rows hold nulls");
+    assert_eq!(
+        ints(&df, "id"),
+        [Some(1), Some(2), Some(3), Some(4), Some(5)]
+    );
+    assert_eq!(
+        ints(&df, "population")[3],
+        None,
+        "unmatched rows hold nulls"
+    );
     run("outer").fails("B004");
     let msg = call(&d, "std.table", "join")
         .table("left", &viewers(), viewers_type())
@@ -178,7 +218,11 @@ fn join_inner_and_left() {
     let other = df!["region" => [1i64, 2], "population" => [1i64, 2]].unwrap();
     let msg = call(&d, "std.table", "join")
         .table("left", &viewers(), viewers_type())
-        .table("right", &other, table(&[("region", "Int", false), ("population", "Int", false)]))
+        .table(
+            "right",
+            &other,
+            table(&[("region", "Int", false), ("population", "Int", false)]),
+        )
         .param("on", json!(["region"]))
         .output("joined", joined_ty)
         .fails("B053");
@@ -213,10 +257,17 @@ fn group_by_with_sql_aggregates_sorted_by_key() {
     };
     let out = run().run().unwrap();
     let df = out.table("grouped");
-    assert_eq!(names(&df), ["region", "viewers", "mean_minutes", "panelists"]);
+    assert_eq!(
+        names(&df),
+        ["region", "viewers", "mean_minutes", "panelists"]
+    );
     assert_eq!(
         strs(&df, "region"),
-        [Some("east".into()), Some("north".into()), Some("south".into())]
+        [
+            Some("east".into()),
+            Some("north".into()),
+            Some("south".into())
+        ]
     );
     assert_eq!(floats(&df, "viewers"), [Some(0.5), Some(2.5), Some(0.0)]);
     assert_eq!(ints(&df, "panelists"), [Some(1), Some(2), Some(2)]);
@@ -229,7 +280,10 @@ fn group_by_with_sql_aggregates_sorted_by_key() {
         .table("table", &viewers(), viewers_type())
         .param("by", json!(["region"]))
         .param("aggregations", json!(["n = cnt(*)"]))
-        .output("grouped", table(&[("region", "Str", false), ("n", "Int", false)]))
+        .output(
+            "grouped",
+            table(&[("region", "Str", false), ("n", "Int", false)]),
+        )
         .fails("B040");
     assert!(msg.contains("cnt"), "{msg}");
 }
@@ -277,11 +331,20 @@ fn sort_is_stable_with_nulls_last() {
             .table("sorted")
     };
     let df = run(json!(["minutes"]), false);
-    assert_eq!(ints(&df, "id"), [Some(2), Some(5), Some(4), Some(1), Some(3)]);
+    assert_eq!(
+        ints(&df, "id"),
+        [Some(2), Some(5), Some(4), Some(1), Some(3)]
+    );
     let df = run(json!(["minutes"]), true);
-    assert_eq!(ints(&df, "id"), [Some(1), Some(4), Some(2), Some(5), Some(3)]);
+    assert_eq!(
+        ints(&df, "id"),
+        [Some(1), Some(4), Some(2), Some(5), Some(3)]
+    );
     let df = run(json!(["region", "weight"]), false);
-    assert_eq!(ints(&df, "id"), [Some(4), Some(1), Some(3), Some(5), Some(2)]);
+    assert_eq!(
+        ints(&df, "id"),
+        [Some(4), Some(1), Some(3), Some(5), Some(2)]
+    );
 }
 
 #[test]
@@ -300,16 +363,39 @@ fn sample_is_seeded_and_keeps_row_order() {
     let a = run(Some(100), None, 7).run().unwrap();
     let b = run(Some(100), None, 7).run().unwrap();
     assert_eq!(a.bytes("sampled"), b.bytes("sampled"));
-    let ids_a: Vec<i64> = ints(&a.table("sampled"), "id").into_iter().flatten().collect();
-    assert_eq!(ids_a.len(), 100);
-    assert!(ids_a.windows(2).all(|w| w[0] < w[1]), "input order kept, no repeats");
-    let ids_c: Vec<i64> = ints(&run(Some(100), None, 8).run().unwrap().table("sampled"), "id")
+    let ids_a: Vec<i64> = ints(&a.table("sampled"), "id")
         .into_iter()
         .flatten()
         .collect();
+    assert_eq!(ids_a.len(), 100);
+    assert!(
+        ids_a.windows(2).all(|w| w[0] < w[1]),
+        "input order kept, no repeats"
+    );
+    let ids_c: Vec<i64> = ints(
+        &run(Some(100), None, 8).run().unwrap().table("sampled"),
+        "id",
+    )
+    .into_iter()
+    .flatten()
+    .collect();
     assert_ne!(ids_a, ids_c, "another seed, another sample");
-    assert_eq!(run(None, Some(0.25), 1).run().unwrap().table("sampled").height(), 250);
-    assert_eq!(run(Some(5000), None, 1).run().unwrap().table("sampled").height(), 1000);
+    assert_eq!(
+        run(None, Some(0.25), 1)
+            .run()
+            .unwrap()
+            .table("sampled")
+            .height(),
+        250
+    );
+    assert_eq!(
+        run(Some(5000), None, 1)
+            .run()
+            .unwrap()
+            .table("sampled")
+            .height(),
+        1000
+    );
     run(Some(10), Some(0.1), 1).fails("B004");
     run(None, None, 1).fails("B004");
     run(None, Some(1.5), 1).fails("B004");
@@ -318,7 +404,11 @@ fn sample_is_seeded_and_keeps_row_order() {
 #[test]
 fn sql_over_a_b_and_c() {
     let d = Dir::new();
-    let result_ty = table(&[("region", "Str", false), ("total", "Float", false), ("population", "Int", true)]);
+    let result_ty = table(&[
+        ("region", "Str", false),
+        ("total", "Float", false),
+        ("population", "Int", true),
+    ]);
     let run = |q: &str| {
         call(&d, "std.table", "sql")
             .param("query", q.into())
@@ -334,13 +424,20 @@ fn sql_over_a_b_and_c() {
     // Without ORDER BY the rows are sorted by all columns: same result on every run.
     assert_eq!(
         strs(&df, "region"),
-        [Some("east".into()), Some("north".into()), Some("south".into())]
+        [
+            Some("east".into()),
+            Some("north".into()),
+            Some("south".into())
+        ]
     );
     assert_eq!(floats(&df, "total"), [Some(0.5), Some(2.5), Some(3.0)]);
     assert_eq!(ints(&df, "population"), [None, Some(1000), Some(2000)]);
     assert_eq!(out.bytes("result"), run(q).run().unwrap().bytes("result"));
     // With ORDER BY, the query's order.
-    let df = run(&format!("{q} ORDER BY total DESC")).run().unwrap().table("result");
+    let df = run(&format!("{q} ORDER BY total DESC"))
+        .run()
+        .unwrap()
+        .table("result");
     assert_eq!(floats(&df, "total"), [Some(3.0), Some(2.5), Some(0.5)]);
     // Not a query; not valid; unknown table (c is absent).
     run("DROP TABLE a").fails("B041");

@@ -1,8 +1,6 @@
 //! std.io: CSV and Parquet in and out, with the declared schema checked against the files.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use polars::prelude::*;
 use serde_json::json;
 
@@ -91,10 +89,16 @@ fn read_csv_schema_errors_name_the_file_and_column() {
     assert!(msg.contains(&file) && msg.contains("`age`"), "{msg}");
     // A value of another type: the line is named.
     let msg = run(table(&[("name", "Int", false)])).fails("B023");
-    assert!(msg.contains(&file) && msg.contains("`name`") && msg.contains("line 2"), "{msg}");
+    assert!(
+        msg.contains(&file) && msg.contains("`name`") && msg.contains("line 2"),
+        "{msg}"
+    );
     // A null in a column declared without `?`.
     let msg = run(table(&[("score", "Float", false)])).fails("B022");
-    assert!(msg.contains(&file) && msg.contains("`score`") && msg.contains("row 2"), "{msg}");
+    assert!(
+        msg.contains(&file) && msg.contains("`score`") && msg.contains("row 2"),
+        "{msg}"
+    );
     // A missing file.
     let msg = call(&d, "std.io", "read_csv")
         .param("path", "no/such/file.csv".into())
@@ -124,22 +128,35 @@ fn read_parquet_checks_and_widens() {
             .output("table", ty)
     };
     // Int32 is an Int; an Int column is accepted as Float (width subtyping).
-    let out = run(table(&[("w", "Float", false), ("id", "Float", false), ("name", "Str", false)]))
-        .run()
-        .unwrap();
+    let out = run(table(&[
+        ("w", "Float", false),
+        ("id", "Float", false),
+        ("name", "Str", false),
+    ]))
+    .run()
+    .unwrap();
     let df = out.table("table");
     assert_eq!(names(&df), ["w", "id", "name"]);
     assert_eq!(floats(&df, "id"), [Some(1.0), Some(2.0), Some(3.0)]);
-    let df = run(table(&[("id", "Int", false)])).run().unwrap().table("table");
+    let df = run(table(&[("id", "Int", false)]))
+        .run()
+        .unwrap()
+        .table("table");
     assert_eq!(df.column("id").unwrap().dtype(), &DataType::Int64);
     // Wrong type.
     let msg = run(table(&[("name", "Float", false)])).fails("B021");
-    assert!(msg.contains(&file) && msg.contains("`name`") && msg.contains("Str"), "{msg}");
+    assert!(
+        msg.contains(&file) && msg.contains("`name`") && msg.contains("Str"),
+        "{msg}"
+    );
     let msg = run(table(&[("w", "Int", false)])).fails("B021");
     assert!(msg.contains("`w`") && msg.contains("Float"), "{msg}");
     // Missing column.
     let msg = run(table(&[("nope", "Bool", true)])).fails("B020");
-    assert!(msg.contains("`nope`") && msg.contains("id, name, w, flag"), "{msg}");
+    assert!(
+        msg.contains("`nope`") && msg.contains("id, name, w, flag"),
+        "{msg}"
+    );
     // Nulls.
     let with_null = df!["x" => [Some(1i64), None]].unwrap();
     let p = d.parquet(&with_null);
@@ -184,7 +201,10 @@ fn write_csv_and_parquet_write_the_output_and_the_path() {
         .run()
         .unwrap();
     let text = std::fs::read_to_string(out.path("file")).unwrap();
-    assert_eq!(text, "id;name;day;w\n1;a;2024-06-03;0.25\n2;;1970-01-01;3.0\n");
+    assert_eq!(
+        text,
+        "id;name;day;w\n1;a;2024-06-03;0.25\n2;;1970-01-01;3.0\n"
+    );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), text);
 
     let target = d.dir.path().join("out/weights.parquet");
@@ -223,7 +243,11 @@ fn file_from_table_and_back() {
             .unwrap()
             .table("table");
         assert_eq!(ints(&back, "id"), [Some(1), Some(2), Some(3)], "{format}");
-        assert_eq!(floats(&back, "w"), [Some(0.5), Some(1.5), Some(2.5)], "{format}");
+        assert_eq!(
+            floats(&back, "w"),
+            [Some(0.5), Some(1.5), Some(2.5)],
+            "{format}"
+        );
         assert_eq!(bools(&back, "flag"), [Some(true), Some(false), Some(true)]);
     }
     let msg = call(&d, "std.io", "file_from_table")
@@ -238,9 +262,19 @@ fn file_from_table_and_back() {
 fn an_input_table_is_checked_against_its_declared_type() {
     let d = Dir::new();
     let msg = call(&d, "std.io", "write_parquet")
-        .table("table", &mixed(), table(&[("id", "Int", false), ("age", "Int", false)]))
-        .param("path", d.dir.path().join("x.parquet").to_str().unwrap().into())
+        .table(
+            "table",
+            &mixed(),
+            table(&[("id", "Int", false), ("age", "Int", false)]),
+        )
+        .param(
+            "path",
+            d.dir.path().join("x.parquet").to_str().unwrap().into(),
+        )
         .output("file", file())
         .fails("B020");
-    assert!(msg.contains("input `table`") && msg.contains("`age`"), "{msg}");
+    assert!(
+        msg.contains("input `table`") && msg.contains("`age`"),
+        "{msg}"
+    );
 }

@@ -1,5 +1,4 @@
 //! Helpers of the integration tests: building calls, writing and reading small tables.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +41,11 @@ pub fn named(schema: &str, cols: &[(&str, &str, bool)]) -> TypeRepr {
 pub fn target_type() -> TypeRepr {
     named(
         "Target",
-        &[("variable", "Str", false), ("level", "Str", false), ("share", "Float", false)],
+        &[
+            ("variable", "Str", false),
+            ("level", "Str", false),
+            ("share", "Float", false),
+        ],
     )
 }
 
@@ -164,7 +167,9 @@ impl CallBuilder<'_> {
             name.to_string(),
             InputArtifact {
                 arg: ArtifactArg::Absent,
-                ty: TypeRepr::Optional { inner: Box::new(ty) },
+                ty: TypeRepr::Optional {
+                    inner: Box::new(ty),
+                },
             },
         );
         self
@@ -258,7 +263,10 @@ pub fn bools(df: &DataFrame, name: &str) -> Vec<Option<bool>> {
 
 /// The column names of a table.
 pub fn names(df: &DataFrame) -> Vec<String> {
-    df.get_column_names().iter().map(|n| n.to_string()).collect()
+    df.get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect()
 }
 
 /// The schema of the synthetic TV panel.

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Compares `flowc build --target kfp|argo` with the kfp SDK compiler and Hera on the same
+# generated pipelines of 100, 1,000 and 10,000 container steps (the layered graph of
+# `generate::pipeline` in tests/lib.rs: sources, transforms and merges over table artifacts),
+# timing each tool as a whole process, as a user runs it. Prints a Markdown table.
+#
+#   bash bench/compare_build.sh            # sizes 100 1000 10000
+#   SIZES="100 1000" RUNS=5 bash bench/compare_build.sh
+#
+# Needs python3 (with venv) and network access to PyPI the first time: kfp and hera are
+# installed into a virtualenv outside the repository, in ${XDG_CACHE_HOME:-$HOME/.cache}/flowc-bench.
+# When the CLI does not offer `--target kfp` yet, the kfp side of flowc is timed with the
+# `kfp_build` example of flowc-tests, which calls the same emitter.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/flowc-bench"
+VENV="$CACHE/venv"
+WORK="$CACHE/work"
+SIZES="${SIZES:-100 1000 10000}"
+RUNS="${RUNS:-3}"
+mkdir -p "$CACHE" "$WORK"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c "import kfp, hera" 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check kfp hera
+fi
+PY="$VENV/bin/python"
+KFP_VERSION="$("$PY" -c 'import kfp; print(kfp.__version__)')"
+HERA_VERSION="$("$PY" -c 'import importlib.metadata as m; print(m.version("hera"))')"
+
+(cd "$ROOT" && cargo build --release -j 1 -p flowc -p flowc-tests --examples --bins >&2)
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+FLOWC="$TARGET/release/flowc"
+KFP_BUILD="$TARGET/release/examples/kfp_build"
+GEN="$TARGET/release/examples/gen_pipeline"
+
+cat >"$WORK/kfp_gen.py" <<'PY'
+"""The benchmark pipeline with the kfp SDK: python kfp_gen.py N OUT.yaml"""
+import sys
+from kfp import compiler, dsl
+from kfp.dsl import Dataset, Input, Metrics, Output
+
+IMAGE = 'registry.example.com/gen:1.0'
+
+
+@dsl.container_component
+def source(day: str, part: int, out: Output[Dataset]):
+    return dsl.ContainerSpec(image=IMAGE, command=['gen'], args=['--day', day, '--part', part, '--out', out.path])
+
+
+@dsl.container_component
+def transform(input: Input[Dataset], factor: float, out: Output[Dataset]):
+    return dsl.ContainerSpec(image=IMAGE, command=['transform'], args=[input.path, factor, out.path])
+
+
+@dsl.container_component
+def merge(left: Input[Dataset], right: Input[Dataset], out: Output[Dataset], stats: Output[Metrics]):
+    return dsl.ContainerSpec(image=IMAGE, command=['merge'], args=[left.path, right.path, out.path, stats.path])
+
+
+N = int(sys.argv[1])
+
+
+@dsl.pipeline(name='big')
+def big(day: str = '2024-01-01', factor: float = 1.5):
+    s = []
+    for i in range(N):
+        if i < 10:
+            t = source(day=day, part=i)
+            t.set_cpu_request('500m')
+            t.set_memory_request('1Gi')
+        elif i % 3 == 0:
+            t = merge(left=s[i - 1].outputs['out'], right=s[i - 7].outputs['out'])
+        else:
+            t = transform(input=s[i - 1 - i % 5].outputs['out'], factor=factor)
+            t.set_retry(num_retries=2, backoff_duration='10s', backoff_factor=2.0, backoff_max_duration='300s')
+        s.append(t)
+
+
+compiler.Compiler().compile(big, sys.argv[2])
+PY
+
+cat >"$WORK/hera_gen.py" <<'PY'
+"""The benchmark pipeline with Hera (Argo Workflows): python hera_gen.py N OUT.yaml"""
+import sys
+from hera.workflows import DAG, Artifact, Container, Parameter, Resources, RetryStrategy, WorkflowTemplate
+
+IMAGE = 'registry.example.com/gen:1.0'
+N = int(sys.argv[1])
+
+with WorkflowTemplate(name='big', entrypoint='main',
+                      arguments=[Parameter(name='day', value='2024-01-01'), Parameter(name='factor', value='1.5')]) as w:
+    source = Container(name='source', image=IMAGE, command=['gen'],
+                       args=['--day', '{{inputs.parameters.day}}', '--part', '{{inputs.parameters.part}}', '--out', '/tmp/out'],
+                       inputs=[Parameter(name='day'), Parameter(name='part')],
+                       outputs=[Artifact(name='out', path='/tmp/out')],
+                       resources=Resources(cpu_request='500m', memory_request='1Gi'))
+    transform = Container(name='transform', image=IMAGE, command=['transform'],
+                          args=['/tmp/in', '{{inputs.parameters.factor}}', '/tmp/out'],
+                          inputs=[Artifact(name='input', path='/tmp/in'), Parameter(name='factor')],
+                          outputs=[Artifact(name='out', path='/tmp/out')],
+                          retry_strategy=RetryStrategy(limit='2'))
+    merge = Container(name='merge', image=IMAGE, command=['merge'],
+                      args=['/tmp/left', '/tmp/right', '/tmp/out', '/tmp/stats'],
+                      inputs=[Artifact(name='left', path='/tmp/left'), Artifact(name='right', path='/tmp/right')],
+                      outputs=[Artifact(name='out', path='/tmp/out'), Artifact(name='stats', path='/tmp/stats')],
+                      timeout='20m')
+    with DAG(name='main'):
+        s = []
+        for i in range(N):
+            if i < 10:
+                t = source(name=f's{i}', arguments={'day': '{{workflow.parameters.day}}', 'part': str(i)})
+            elif i % 3 == 0:
+                a, b = s[i - 1], s[i - 7]
+                t = merge(name=f's{i}', arguments=[a.get_artifact('out').with_name('left'),
+                                                   b.get_artifact('out').with_name('right')])
+                [a, b] >> t
+            else:
+                a = s[i - 1 - i % 5]
+                t = transform(name=f's{i}', arguments=[a.get_artifact('out').with_name('input'),
+                                                       Parameter(name='factor', value='{{workflow.parameters.factor}}')])
+                a >> t
+            s.append(t)
+
+with open(sys.argv[2], 'w') as f:
+    f.write(w.to_yaml())
+PY
+
+# Median wall time of RUNS runs of a command, in seconds.
+time_it() {
+  local runs="$1"
+  shift
+  local times=()
+  for _ in $(seq "$runs"); do
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }
+    t1=$(date +%s.%N)
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+fmt() { awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 1000; else printf "%.2f s", s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f×", a / b }'; }
+
+if "$FLOWC" build --help 2>/dev/null | grep -q -- "- kfp"; then
+  FLOWC_KFP=("$FLOWC" build --target kfp)
+  KFP_VIA="flowc build --target kfp"
+else
+  FLOWC_KFP=(kfp_build_cli)
+  KFP_VIA="the kfp_build example (the CLI has no --target kfp yet)"
+fi
+kfp_build_cli() { "$KFP_BUILD" "$1" "$3"; }
+HAS_ARGO=0
+if "$FLOWC" build --help 2>/dev/null | grep -q -- "- argo"; then HAS_ARGO=1; fi
+
+echo "kfp $KFP_VERSION, hera $HERA_VERSION, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), median of $RUNS runs ($KFP_VIA)" >&2
+echo
+echo "| steps | kfp SDK | flowc --target kfp | ratio | Hera | flowc --target argo | ratio |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
+for n in $SIZES; do
+  # KFP cannot expire cache entries, so `cache ttl 1d` is E501 and the CLI writes nothing:
+  # benchmark `cache on` (what the kfp and Hera versions do) on both targets.
+  "$GEN" "$n" | sed 's/cache ttl 1d/cache on/' >"$WORK/big_$n.flow"
+  py_runs="$RUNS"
+  if [ "$n" -ge 10000 ]; then py_runs=1; fi
+  t_kfp=$(time_it "$py_runs" "$PY" "$WORK/kfp_gen.py" "$n" "$WORK/kfp_$n.yaml")
+  t_hera=$(time_it "$py_runs" "$PY" "$WORK/hera_gen.py" "$n" "$WORK/hera_$n.yaml")
+  t_fk=$(time_it 5 "${FLOWC_KFP[@]}" "$WORK/big_$n.flow" -o "$WORK/flowc_kfp_$n.yaml")
+  if [ "$HAS_ARGO" = 1 ]; then
+    t_fa=$(time_it 5 "$FLOWC" build --target argo "$WORK/big_$n.flow" -o "$WORK/flowc_argo_$n.yaml")
+    argo_cells="$(fmt "$t_fa") | $(ratio "$t_hera" "$t_fa")"
+  else
+    argo_cells="n/a | n/a"
+  fi
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$(printf "%'d" "$n")" "$(fmt "$t_kfp")" "$(fmt "$t_fk")" \
+    "$(ratio "$t_kfp" "$t_fk")" "$(fmt "$t_hera")" "$argo_cells"
+done

@@ -1,0 +1,154 @@
+//! `flowc autotune`: resources from past runs (written to the lock file), and `autotune eval`.
+
+use std::collections::BTreeMap;
+
+use flowc_autotune::{
+    load_history, recommend, EvalConfig, Resources, StepBounds, StepKey, TunerConfig,
+};
+use flowc_compiler::plan::build_plan;
+use flowc_compiler::{analyze, FileLoader};
+
+use crate::args::{AutotuneArgs, AutotuneCommand};
+use crate::loader::DiskLoader;
+use crate::lockfile::{self, LockFile};
+use crate::{EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
+
+fn print_errors(errors: &[flowc_autotune::AutotuneError]) -> u8 {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    eprintln!(
+        "{} malformed record(s); fix them or pass `--lenient` to skip them",
+        errors.len()
+    );
+    EXIT_ERRORS
+}
+
+/// Runs `flowc autotune`.
+pub fn run(args: &AutotuneArgs) -> u8 {
+    if let Some(AutotuneCommand::Eval { traces }) = &args.command {
+        return match flowc_autotune::evaluate(traces, &EvalConfig::default()) {
+            Ok(report) => {
+                let md = report.to_markdown();
+                print!("{md}");
+                if let Some(out) = &args.report {
+                    return super::build::write_output(out, &md);
+                }
+                EXIT_OK
+            }
+            Err(errors) => print_errors(&errors),
+        };
+    }
+    let Some(file) = &args.file else {
+        return super::fail("give the `.flow` file to tune, or `flowc autotune eval TRACES...`");
+    };
+    if args.history.is_empty() {
+        return super::fail("give the past runs with `--history PATH...` (a store such as `.flow/runs`, Argo JSON, Prometheus exports)");
+    }
+    let loader = DiskLoader;
+    if let Err(why) = loader.load(file) {
+        return super::fail(format!("cannot read `{}`: {why}", file.display()));
+    }
+    let analysis = analyze(&loader, std::slice::from_ref(file));
+    if analysis.has_errors() {
+        eprint!(
+            "{}",
+            crate::render::human::render(analysis.sources(), &analysis.diagnostics, false, 100)
+        );
+        return EXIT_ERRORS;
+    }
+    let plan = match build_plan(&analysis, None, None) {
+        Ok(p) => p,
+        Err(e) => return super::fail(e),
+    };
+    // Bounds of every step marked `auto`, keyed as the run records key them.
+    let mut bounds: BTreeMap<StepKey, StepBounds> = BTreeMap::new();
+    for (pname, p) in &plan.pipelines {
+        for t in &p.tasks {
+            let r = &t.settings.resources;
+            if !r.auto {
+                continue;
+            }
+            let res = |x: Option<&flowc_compiler::plan::ResourcesPlan>| Resources {
+                memory_bytes: x.and_then(|x| x.memory_bytes),
+                cpu_millis: x.and_then(|x| x.cpu_millis),
+                gpu: x.and_then(|x| x.gpu).map(|g| g as u32),
+            };
+            bounds.insert(
+                StepKey::new(pname.clone(), t.step.clone()),
+                StepBounds {
+                    min: res(r.min.as_deref()),
+                    max: res(r.max.as_deref()),
+                    current: res(Some(r)),
+                },
+            );
+        }
+    }
+    if bounds.is_empty() {
+        eprintln!(
+            "note: no step of `{}` has `resources auto(...)`; nothing to tune",
+            file.display()
+        );
+    }
+    let history = match load_history(&args.history, args.lenient) {
+        Ok(h) => h,
+        Err(errors) => return print_errors(&errors),
+    };
+    let recs: Vec<_> = recommend(&history, &bounds, &TunerConfig::default())
+        .into_iter()
+        .filter(|r| bounds.contains_key(&r.key))
+        .collect();
+    let md = flowc_autotune::report::markdown(&recs, &history);
+    print!("{md}");
+    if let Some(out) = &args.report {
+        let text = if out.extension().is_some_and(|e| e == "html") {
+            flowc_autotune::report::html(&recs, &history)
+        } else {
+            md.clone()
+        };
+        let code = super::build::write_output(out, &text);
+        if code != EXIT_OK {
+            return code;
+        }
+    }
+    if args.write {
+        let mut lock = match lockfile::read(file) {
+            Ok(Some(l)) => l,
+            Ok(None) => LockFile {
+                format: lockfile::FORMAT.into(),
+                version: 1,
+                steps: BTreeMap::new(),
+            },
+            Err(e) => return super::fail(e),
+        };
+        for r in &recs {
+            let confidence = format!("{:?}", r.confidence.level).to_lowercase();
+            lock.steps.insert(
+                format!("{}/{}", r.key.pipeline, r.key.step),
+                lockfile::locked(
+                    Some(r.memory.new_limit),
+                    r.cpu.request_millis.or(r.old_cpu_request),
+                    Some(u64::from(r.gpu.recommended)),
+                    &confidence,
+                    r.executions,
+                ),
+            );
+        }
+        let path = lockfile::path_for(file);
+        let code = super::build::write_output(&path, &lock.to_text());
+        if code != EXIT_OK {
+            return code;
+        }
+        eprintln!(
+            "wrote {} ({} step{})",
+            path.display(),
+            recs.len(),
+            if recs.len() == 1 { "" } else { "s" }
+        );
+    }
+    if history.executions().next().is_none() {
+        eprintln!("note: the history holds no execution");
+        return EXIT_FAILURE;
+    }
+    EXIT_OK
+}

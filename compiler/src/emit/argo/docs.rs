@@ -1,0 +1,307 @@
+//! The documents: the `WorkflowTemplate` (and a `CronWorkflow` for scheduled pipelines).
+//!
+//! The template's name carries the major and minor version (`daily-weighting-v1-2` for
+//! `1.2.0`) so that versions coexist in a namespace; the full version, the pipeline and a hash
+//! of the sources are labels and annotations. Templates are ordered by a depth-first walk from
+//! the entrypoint, so each DAG is followed by what it calls. Argo's limits (templates per spec)
+//! are checked here.
+
+use indexmap::IndexMap;
+use serde_json::{json, Map, Value as Json};
+
+use super::resolve::Ref;
+use super::text::text_form;
+use super::{Ctx, MAX_TEMPLATES};
+use crate::diagnostics::Code;
+use crate::emit::names::dns_label;
+use crate::emit::TargetIssue;
+use crate::plan::TypeRepr;
+
+/// The longest CronWorkflow name (Argo appends a suffix to it).
+const CRON_NAME_MAX: usize = 52;
+
+/// The name suffix of a version: `-v1-2` for `1.2.0`, `-v3` for `3`.
+pub(crate) fn version_suffix(v: &str) -> Result<String, String> {
+    let label_ok = !v.is_empty()
+        && v.len() <= 63
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && v.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !label_ok {
+        return Err(format!(
+            "version `{v}` cannot be a Kubernetes label value (at most 63 letters, digits, `.`, \
+             `_` or `-`, starting and ending with a letter or digit)"
+        ));
+    }
+    let core = v.strip_prefix('v').unwrap_or(v);
+    let core = core.split('-').next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+    if parts.len() > 3 || !parts.iter().all(numeric) {
+        return Err(format!(
+            "version `{v}` is not of the form MAJOR.MINOR.PATCH (with an optional `-suffix`)"
+        ));
+    }
+    let num = |p: &str| {
+        p.parse::<u64>()
+            .map_or_else(|_| p.to_string(), |n| n.to_string())
+    };
+    let mut s = format!("-v{}", num(parts[0]));
+    if let Some(minor) = parts.get(1) {
+        s.push('-');
+        s.push_str(&num(minor));
+    }
+    Ok(s)
+}
+
+/// Templates in depth-first order from the entrypoint (then the exit handler).
+fn ordered(all: IndexMap<String, Json>, starts: &[String]) -> Vec<Json> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<String> = starts.iter().rev().cloned().collect();
+    while let Some(name) = stack.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some(t) = all.get(&name) else { continue };
+        let mut called = Vec::new();
+        if let Some(tasks) = t.pointer("/dag/tasks").and_then(Json::as_array) {
+            for task in tasks {
+                if let Some(n) = task.get("template").and_then(Json::as_str) {
+                    called.push(n.to_string());
+                }
+                if let Some(n) = task.pointer("/hooks/exit/template").and_then(Json::as_str) {
+                    called.push(n.to_string());
+                }
+            }
+        }
+        for c in called.into_iter().rev() {
+            if !seen.contains(&c) {
+                stack.push(c);
+            }
+        }
+        out.push(t.clone());
+    }
+    for (name, t) in &all {
+        if !seen.contains(name) {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
+/// The documents of the plan.
+pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
+    let entry = ctx.entry;
+    let p = ctx.pipes[entry];
+    let pipeline_label = dns_label(&p.name, 63);
+
+    let suffix = match version {
+        None => None,
+        Some(v) => match version_suffix(v) {
+            Ok(s) => Some((s, v.to_string())),
+            Err(message) => {
+                ctx.issues.push(TargetIssue {
+                    code: Code::InvalidTargetName,
+                    message,
+                    help: "use a version such as `1.2.0` or `2.0.0-rc.1`".into(),
+                    task: None,
+                });
+                None
+            }
+        },
+    };
+    let name = match &suffix {
+        Some((s, _)) => format!("{}{s}", dns_label(&p.name, 63 - s.len())),
+        None => pipeline_label.clone(),
+    };
+
+    let mut labels = Map::new();
+    labels.insert("app.kubernetes.io/name".into(), json!(pipeline_label));
+    if let Some((_, v)) = &suffix {
+        labels.insert("app.kubernetes.io/version".into(), json!(v));
+    }
+    labels.insert("app.kubernetes.io/managed-by".into(), json!("flowc"));
+    labels.insert("flowc.dev/pipeline".into(), json!(pipeline_label));
+    let title = match &suffix {
+        Some((_, v)) => format!("{} {v}", p.name),
+        None => p.name.clone(),
+    };
+    let description = p
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("The flowc pipeline `{}`.", p.name));
+    let annotations = json!({
+        "flowc.dev/source-sha256": ctx.plan.source_sha256,
+        "workflows.argoproj.io/title": title,
+        "workflows.argoproj.io/description": description,
+    });
+    let mut run_labels = Map::new();
+    run_labels.insert("flowc.dev/pipeline".into(), json!(pipeline_label));
+    if let Some((_, v)) = &suffix {
+        run_labels.insert("app.kubernetes.io/version".into(), json!(v));
+    }
+
+    // Workflow arguments: the entry pipeline's parameters, as strings.
+    let root = ctx.g.pipes[entry].root;
+    let mut params = Vec::new();
+    let mut arts = Vec::new();
+    for param in &p.params {
+        if param.ty.is_artifact() {
+            let mut a = Map::new();
+            a.insert("name".into(), json!(param.name));
+            a.insert(
+                "s3".into(),
+                json!({"key": format!("flowc-inputs/{pipeline_label}/{}", param.name)}),
+            );
+            if matches!(param.ty, TypeRepr::Optional { .. }) {
+                a.insert("optional".into(), json!(true));
+            }
+            arts.push(Json::Object(a));
+            continue;
+        }
+        let mut x = Map::new();
+        x.insert("name".into(), json!(param.name));
+        match &param.default {
+            Some(d) => {
+                x.insert("value".into(), json!(text_form(d)));
+            }
+            None if matches!(param.ty, TypeRepr::Optional { .. }) => {
+                x.insert("value".into(), json!(""));
+            }
+            None => {}
+        }
+        params.push(Json::Object(x));
+    }
+    let mut arguments = Map::new();
+    if !params.is_empty() {
+        arguments.insert("parameters".into(), Json::Array(params));
+    }
+    if !arts.is_empty() {
+        arguments.insert("artifacts".into(), Json::Array(arts));
+    }
+    let unexpected: Vec<String> = ctx.ports[root]
+        .imports
+        .keys()
+        .filter(|r| !matches!(r, Ref::Param(n) if ctx.param_is_artifact(entry, n)))
+        .map(|r| format!("{r:?}"))
+        .collect();
+    for r in unexpected {
+        ctx.issue_unsupported(
+            entry,
+            None,
+            format!("internal: the entry DAG needs {r}, which nothing passes"),
+            "report this to the flowc maintainers".into(),
+        );
+    }
+    if let Some(exit) = ctx.g.pipes[entry].exit {
+        if !ctx.ports[exit].imports.is_empty() {
+            ctx.issue_unsupported(
+                entry,
+                None,
+                "the exit handler reads artifact parameters, which Argo cannot pass to it".into(),
+                "give `finally` calls value parameters and literals only".into(),
+            );
+        }
+    }
+
+    // Templates.
+    let mut all: IndexMap<String, Json> = IndexMap::new();
+    for f in 0..ctx.g.frames.len() {
+        let t = ctx.frame_template(f);
+        all.insert(ctx.g.frames[f].name.clone(), t);
+    }
+    for (n, t) in &ctx.leaves {
+        all.insert(n.clone(), t.clone());
+    }
+    let main = ctx.g.frames[root].name.clone();
+    let mut starts = vec![main.clone()];
+    let exit = ctx.g.pipes[entry]
+        .exit
+        .map(|e| ctx.g.frames[e].name.clone());
+    if let Some(e) = &exit {
+        starts.push(e.clone());
+    }
+    let templates = ordered(all, &starts);
+    if templates.len() > MAX_TEMPLATES {
+        ctx.issues.push(TargetIssue {
+            code: Code::TargetLimit,
+            message: format!(
+                "the workflow needs {} templates, more than the {MAX_TEMPLATES} Argo accepts",
+                templates.len()
+            ),
+            help: "use fewer distinct steps and settings (calls of one step with the same \
+                   settings share a template), or split the pipeline"
+                .into(),
+            task: None,
+        });
+    }
+
+    let mut spec = Map::new();
+    spec.insert("entrypoint".into(), json!(main));
+    if let Some(e) = exit {
+        spec.insert("onExit".into(), json!(e));
+    }
+    if !arguments.is_empty() {
+        spec.insert("arguments".into(), Json::Object(arguments));
+    }
+    spec.insert(
+        "workflowMetadata".into(),
+        json!({"labels": Json::Object(run_labels.clone())}),
+    );
+    if !ctx.volumes.is_empty() {
+        let vols: Vec<Json> = ctx
+            .volumes
+            .iter()
+            .map(|(secret, vol)| json!({"name": vol, "secret": {"secretName": secret}}))
+            .collect();
+        spec.insert("volumes".into(), Json::Array(vols));
+    }
+    spec.insert("templates".into(), Json::Array(templates));
+
+    let mut docs = vec![json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {
+            "name": name,
+            "labels": Json::Object(labels.clone()),
+            "annotations": annotations,
+        },
+        "spec": Json::Object(spec),
+    })];
+
+    if let Some(s) = &p.schedule {
+        docs.push(json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "CronWorkflow",
+            "metadata": {
+                "name": dns_label(&name, CRON_NAME_MAX),
+                "labels": Json::Object(labels),
+            },
+            "spec": {
+                "schedules": [s.cron],
+                "timezone": s.timezone.clone().unwrap_or_else(|| "UTC".into()),
+                "workflowMetadata": {"labels": Json::Object(run_labels)},
+                "workflowSpec": {"workflowTemplateRef": {"name": name}},
+            },
+        }));
+    }
+    docs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(version_suffix("1.2.0"), Ok("-v1-2".into()));
+        assert_eq!(version_suffix("3"), Ok("-v3".into()));
+        assert_eq!(version_suffix("v2.10.1-rc.1"), Ok("-v2-10".into()));
+        assert!(version_suffix("1.2.0+build.5").is_err());
+        assert!(version_suffix("latest").is_err());
+        assert!(version_suffix("").is_err());
+        assert!(version_suffix("1.2.3.4").is_err());
+    }
+}

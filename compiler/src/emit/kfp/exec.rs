@@ -1,0 +1,507 @@
+//! Executors (`deploymentSpec.executors`) and their Kubernetes settings (the PlatformSpec).
+//!
+//! A container step runs its image with its `run` list: the program as `command`, the rest as
+//! `args`, with `{{$.inputs.parameters['p']}}`, `{{$.inputs.artifacts['a'].path}}` and
+//! `{{$.outputs.artifacts['o'].path}}` placeholders. Built-in steps and helper tasks run
+//! `flowc exec --step <module>.<name> --input name=<value or path> … --output name=<path> …` in
+//! the flowc runtime image of the same version. Resources are written twice, as kfp 2.17 does:
+//! the current string fields and their deprecated numeric twins, which older backends read.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value as Json};
+
+use super::tree::{Leaf, LeafKind};
+use super::types::{artifact_type, KType};
+use super::{Emitter, RUNTIME_IMAGE};
+use crate::emit::yaml::plain_number;
+use crate::plan::{Part, ResourcesPlan, Settings, Task, TaskKind, TypeRepr};
+use crate::units::{format_cpu, format_memory};
+
+/// The label that carries the pipeline version on every pod.
+pub const VERSION_LABEL: &str = "flowc.dev/pipeline-version";
+
+/// The node label GKE gives nodes with a GPU of a given type.
+pub const GPU_TYPE_LABEL: &str = "cloud.google.com/gke-accelerator";
+
+fn param(name: &str) -> String {
+    format!("{{{{$.inputs.parameters['{name}']}}}}")
+}
+
+fn input_path(name: &str) -> String {
+    format!("{{{{$.inputs.artifacts['{name}'].path}}}}")
+}
+
+fn output_path(name: &str) -> String {
+    format!("{{{{$.outputs.artifacts['{name}'].path}}}}")
+}
+
+/// The Kubernetes resource name of a GPU type: a resource name as given (`amd.com/gpu`),
+/// otherwise NVIDIA's, the type then selecting nodes by label.
+fn gpu_resource(gpu_type: Option<&str>) -> &str {
+    match gpu_type {
+        Some(t) if t.contains('/') => t,
+        Some(t) if t.to_ascii_lowercase().starts_with("amd") => "amd.com/gpu",
+        _ => "nvidia.com/gpu",
+    }
+}
+
+/// `container.resources`, with the deprecated twins.
+pub(super) fn resources(r: &ResourcesPlan) -> Option<Json> {
+    let (cpu, cpu_limit, mem, mem_limit) = if r.auto {
+        let min = r.min.as_deref();
+        let max = r.max.as_deref();
+        (
+            min.and_then(|m| m.cpu_millis),
+            max.and_then(|m| m.cpu_limit_millis.or(m.cpu_millis)),
+            min.and_then(|m| m.memory_bytes),
+            max.and_then(|m| m.memory_limit_bytes.or(m.memory_bytes)),
+        )
+    } else {
+        (
+            r.cpu_millis,
+            r.cpu_limit_millis,
+            r.memory_bytes,
+            r.memory_limit_bytes,
+        )
+    };
+    let mut m = Map::new();
+    let cores = |millis: u64| plain_number(millis as f64 / 1000.0);
+    let gb = |bytes: u64| plain_number(bytes as f64 / 1e9);
+    if let Some(c) = cpu {
+        m.insert("resourceCpuRequest".into(), json!(format_cpu(c)));
+        m.insert("cpuRequest".into(), cores(c));
+    }
+    if let Some(c) = cpu_limit {
+        m.insert("resourceCpuLimit".into(), json!(format_cpu(c)));
+        m.insert("cpuLimit".into(), cores(c));
+    }
+    if let Some(b) = mem {
+        m.insert("resourceMemoryRequest".into(), json!(format_memory(b)));
+        m.insert("memoryRequest".into(), gb(b));
+    }
+    if let Some(b) = mem_limit {
+        m.insert("resourceMemoryLimit".into(), json!(format_memory(b)));
+        m.insert("memoryLimit".into(), gb(b));
+    }
+    if let Some(n) = r.gpu.filter(|n| *n > 0) {
+        let ty = gpu_resource(r.gpu_type.as_deref());
+        m.insert(
+            "accelerator".into(),
+            json!({"resourceType": ty, "resourceCount": n.to_string(), "type": ty, "count": n.to_string()}),
+        );
+    }
+    (!m.is_empty()).then_some(Json::Object(m))
+}
+
+/// `retryPolicy`: kfp's defaults for a bare count (no wait, factor 2, at most an hour); with a
+/// `backoff` and no `factor`, the wait stays the same, as in flowc.
+pub(super) fn retry_policy(s: &Settings) -> Option<Json> {
+    if s.retries == 0 {
+        return None;
+    }
+    let backoff = s.backoff_ms.unwrap_or(0);
+    let factor = s
+        .backoff_factor
+        .unwrap_or(if s.backoff_ms.is_some() { 1.0 } else { 2.0 });
+    let max = s
+        .backoff_max_ms
+        .unwrap_or(if s.backoff_ms.is_some() && s.backoff_factor.is_none() {
+            backoff
+        } else {
+            3_600_000
+        });
+    Some(json!({
+        "backoffDuration": duration(backoff),
+        "backoffFactor": plain_number(factor),
+        "backoffMaxDuration": duration(max),
+        "maxRetryCount": s.retries,
+    }))
+}
+
+/// A protobuf JSON Duration: whole seconds as `30s`, otherwise with three decimals.
+pub(super) fn duration(ms: u64) -> String {
+    let (secs, millis) = (ms / 1000, ms % 1000);
+    if millis == 0 {
+        format!("{secs}s")
+    } else {
+        format!("{secs}.{millis:03}s")
+    }
+}
+
+impl Emitter<'_> {
+    fn runtime_image(&self) -> String {
+        format!("{RUNTIME_IMAGE}:{}", self.plan.flowc_version)
+    }
+
+    /// One item of a container step's command or environment.
+    fn render_parts(&mut self, g: usize, leaf: &Leaf, parts: &[Part], task: &str) -> String {
+        let mut s = String::new();
+        for p in parts {
+            match p {
+                Part::Text { text } => s.push_str(text),
+                Part::Param { name } => {
+                    if !leaf.skipped.contains_key(name) {
+                        s.push_str(&param(name));
+                    }
+                }
+                Part::InputPath { name } => {
+                    if leaf.skipped.contains_key(name) {
+                        continue;
+                    }
+                    if matches!(leaf.defs.get(name), Some(d) if matches!(d.ty, KType::Art { list: true, .. }))
+                    {
+                        self.unsupported(
+                            Some(g),
+                            task,
+                            format!("`{name}` is a list of artifacts, which KFP cannot pass to a container as paths"),
+                            "pass the list to a built-in step such as `union` first, or fan out over it with `for`",
+                        );
+                    }
+                    s.push_str(&input_path(name));
+                }
+                Part::OutputPath { name } => s.push_str(&output_path(name)),
+                Part::Value { .. } => self.unsupported(
+                    Some(g),
+                    task,
+                    "a pipeline value inside a step's command".into(),
+                    "pass it as an argument of the step",
+                ),
+            }
+        }
+        s
+    }
+
+    /// The executor of leaf `l`, if it has one, and its PlatformSpec entry.
+    pub(super) fn executor(&mut self, g: usize, l: usize) -> Option<(Json, Option<Json>)> {
+        let leaf = self.graphs[g].leaves[l].clone();
+        match &leaf.kind {
+            LeafKind::Task(i) => {
+                let task = self.pipeline_plan(g).tasks.get(*i)?.clone();
+                let (argv, image, env) = match &task.kind {
+                    TaskKind::Container {
+                        image,
+                        command,
+                        env,
+                    } => {
+                        let argv: Vec<String> = command
+                            .iter()
+                            .map(|parts| self.render_parts(g, &leaf, parts, &task.id))
+                            .collect();
+                        let env: Vec<Json> = env
+                            .iter()
+                            .map(|(k, parts)| {
+                                json!({"name": k, "value": self.render_parts(g, &leaf, parts, &task.id)})
+                            })
+                            .collect();
+                        (argv, image.clone(), env)
+                    }
+                    TaskKind::Builtin { module, name } => (
+                        self.builtin_argv(&leaf, &task, module, name),
+                        self.runtime_image(),
+                        Vec::new(),
+                    ),
+                    TaskKind::Pipeline { .. } => return None,
+                };
+                let mut c = Map::new();
+                c.insert("image".into(), json!(image));
+                if let Some((first, rest)) = argv.split_first() {
+                    c.insert("command".into(), json!([first]));
+                    if !rest.is_empty() {
+                        c.insert("args".into(), json!(rest));
+                    }
+                }
+                if !env.is_empty() {
+                    c.insert("env".into(), Json::Array(env));
+                }
+                if let Some(r) = resources(&task.settings.resources) {
+                    c.insert("resources".into(), r);
+                }
+                let platform = self.platform(g, &task);
+                Some((json!({"container": c}), platform))
+            }
+            LeafKind::Importer { ty, .. } => {
+                let title = match ty {
+                    KType::Art { title, .. } => title,
+                    KType::Param(_) => "system.Artifact",
+                };
+                Some((
+                    json!({"importer": {
+                        "artifactUri": {"runtimeParameter": "uri"},
+                        "typeSchema": artifact_type(title),
+                    }}),
+                    None,
+                ))
+            }
+            LeafKind::Eval { value, check } => {
+                let expr = serde_json::to_string(value).unwrap_or_default();
+                let mut argv = vec!["flowc".to_string(), "exec".into()];
+                match check {
+                    Some(src) => {
+                        argv.extend(["--check".into(), expr, "--message".into(), src.clone()])
+                    }
+                    None => argv.extend(["--eval".into(), expr]),
+                }
+                // The signature: the types of the parameters and loop items read.
+                let mut params = Map::new();
+                let mut items = Map::new();
+                for (flag, name, _) in &leaf.refs {
+                    if flag == "--param" {
+                        let ty = self
+                            .pipeline_plan(g)
+                            .params
+                            .iter()
+                            .find(|p| p.name == *name)
+                            .map(|p| p.ty.clone())
+                            .unwrap_or(TypeRepr::Unknown);
+                        params.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
+                    } else if flag == "--item" {
+                        let ty = name
+                            .parse::<usize>()
+                            .map_or(TypeRepr::Unknown, |l| self.item_repr(g, l));
+                        items.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
+                    }
+                }
+                argv.push("--signature".into());
+                argv.push(json!({"params": params, "items": items}).to_string());
+                let mut whole = false;
+                for (flag, name, key) in &leaf.refs {
+                    argv.push(flag.clone());
+                    let list = matches!(leaf.defs.get(key), Some(d) if matches!(d.ty, KType::Art { list: true, .. }));
+                    argv.push(if list {
+                        whole = true;
+                        format!("{name}=@executor-input:{key}")
+                    } else if flag == "--metrics" {
+                        format!("{name}={}", input_path(key))
+                    } else {
+                        format!("{name}={}", param(key))
+                    });
+                }
+                if check.is_none() {
+                    argv.push("--output".into());
+                    argv.push("value={{$.outputs.parameters['value'].output_file}}".into());
+                }
+                if whole {
+                    argv.push("--executor-input".into());
+                    argv.push("{{$}}".into());
+                }
+                let container = json!({
+                    "image": self.runtime_image(),
+                    "command": [argv[0]],
+                    "args": argv[1..],
+                });
+                let platform = self
+                    .version
+                    .as_ref()
+                    .map(|v| json!({"podMetadata": {"labels": {VERSION_LABEL: v}}}));
+                Some((json!({"container": container}), platform))
+            }
+        }
+    }
+
+    /// `flowc exec --step <module>.<name> --signature JSON --param NAME=TEXT… --input NAME=PATH…
+    /// --output NAME=PATH…`; an input that is a list of artifacts is read from the executor
+    /// input (`--input NAME=@executor-input:NAME --executor-input {{$}}`), as KFP cannot give
+    /// a list of artifacts as one path.
+    fn builtin_argv(&self, leaf: &Leaf, task: &Task, module: &str, name: &str) -> Vec<String> {
+        let used: Vec<&crate::plan::TaskInput> = task
+            .inputs
+            .iter()
+            .filter(|i| !leaf.skipped.contains_key(&i.name) && leaf.defs.contains_key(&i.name))
+            .collect();
+        let ty = |t: &TypeRepr| serde_json::to_value(t).unwrap_or_default();
+        let mut params = Map::new();
+        let mut inputs = Map::new();
+        for i in &used {
+            if i.ty.is_artifact() {
+                inputs.insert(i.name.clone(), ty(&i.ty));
+            } else {
+                params.insert(i.name.clone(), ty(&i.ty));
+            }
+        }
+        let outputs: Map<String, Json> = task
+            .outputs
+            .iter()
+            .map(|o| (o.name.clone(), ty(&o.ty)))
+            .collect();
+        let mut argv = vec![
+            "flowc".to_string(),
+            "exec".into(),
+            "--step".into(),
+            format!("{module}.{name}"),
+            "--signature".into(),
+            json!({"params": params, "inputs": inputs, "outputs": outputs}).to_string(),
+        ];
+        let mut whole = false;
+        for i in used.iter().filter(|i| !i.ty.is_artifact()) {
+            argv.push("--param".into());
+            argv.push(format!("{}={}", i.name, param(&i.name)));
+        }
+        for i in used.iter().filter(|i| i.ty.is_artifact()) {
+            argv.push("--input".into());
+            let list = matches!(leaf.defs.get(&i.name), Some(d) if matches!(d.ty, KType::Art { list: true, .. }));
+            argv.push(if list {
+                whole = true;
+                format!("{}=@executor-input:{}", i.name, i.name)
+            } else {
+                format!("{}={}", i.name, input_path(&i.name))
+            });
+        }
+        for o in &task.outputs {
+            argv.push("--output".into());
+            argv.push(format!("{}={}", o.name, output_path(&o.name)));
+        }
+        if whole {
+            argv.push("--executor-input".into());
+            argv.push("{{$}}".into());
+        }
+        argv
+    }
+
+    /// The PlatformSpec entry of a task: secrets, node selector, tolerations, timeout and the
+    /// version label. Fields at their defaults are left out, so that older backends, which
+    /// reject unknown fields, accept the file (kubeflow/pipelines#12495).
+    fn platform(&mut self, g: usize, task: &Task) -> Option<Json> {
+        let s = &task.settings;
+        let mut m = Map::new();
+        if let Some(ms) = s.timeout_ms {
+            m.insert(
+                "activeDeadlineSeconds".into(),
+                json!(ms.div_ceil(1000).to_string()),
+            );
+        }
+        let mut labels: BTreeMap<String, String> = s.node_selector.iter().cloned().collect();
+        if let (Some(t), Some(n)) = (&s.resources.gpu_type, s.resources.gpu) {
+            if n > 0 && !t.contains('/') {
+                labels
+                    .entry(GPU_TYPE_LABEL.to_string())
+                    .or_insert_with(|| t.clone());
+            }
+        }
+        if !labels.is_empty() {
+            m.insert("nodeSelector".into(), json!({"labels": labels}));
+        }
+        if let Some(v) = &self.version {
+            m.insert("podMetadata".into(), json!({"labels": {VERSION_LABEL: v}}));
+        }
+        // Secrets as environment variables, one entry per Kubernetes Secret.
+        let mut env: Vec<(String, Vec<Json>)> = Vec::new();
+        for (var, secret) in &s.secret_env {
+            let Some(r) = self.plan.secrets.get(secret) else {
+                continue;
+            };
+            let entry = json!({"secretKey": r.key, "envVar": var});
+            match env.iter_mut().find(|(n, _)| *n == r.k8s_name) {
+                Some((_, keys)) => keys.push(entry),
+                None => env.push((r.k8s_name.clone(), vec![entry])),
+            }
+        }
+        if !env.is_empty() {
+            let list: Vec<Json> = env
+                .into_iter()
+                .map(|(name, keys)| {
+                    json!({
+                        "secretName": name,
+                        "secretNameParameter": {"runtimeValue": {"constant": name}},
+                        "keyToEnv": keys,
+                    })
+                })
+                .collect();
+            m.insert("secretAsEnv".into(), Json::Array(list));
+        }
+        // Secrets as files: KFP mounts the whole Secret as a directory, so the file appears
+        // at the requested path when its name is the key, in the directory of the path.
+        let mut vols: Vec<(String, String)> = Vec::new();
+        for (path, secret) in &s.secret_mounts {
+            let Some(r) = self.plan.secrets.get(secret).cloned() else {
+                continue;
+            };
+            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+            let problem = if file != r.key {
+                Some(format!("`mount {secret} at \"{path}\"`: KFP mounts a Secret as a directory whose files are its keys, so the file would be `{dir}/{}`, not `{path}`", r.key))
+            } else if dir.is_empty() {
+                Some(format!("`mount {secret} at \"{path}\"`: the Secret would be mounted over the root directory"))
+            } else if r.k8s_name.contains('.') {
+                Some(format!("`mount {secret}`: KFP names the pod volume after the Secret `{}`, and a volume name cannot contain dots", r.k8s_name))
+            } else if vols.iter().any(|(n, d)| (*n == r.k8s_name) != (d == dir)) {
+                Some(format!("`mount {secret} at \"{path}\"`: KFP mounts each Secret once, as one directory, and one directory holds one Secret"))
+            } else {
+                None
+            };
+            if let Some(msg) = problem {
+                self.unsupported(
+                    Some(g),
+                    &task.id,
+                    msg,
+                    "mount the secret at a path whose file name is the secret's key, in a directory of its own",
+                );
+                continue;
+            }
+            if !vols.iter().any(|(n, _)| *n == r.k8s_name) {
+                vols.push((r.k8s_name, dir.to_string()));
+            }
+        }
+        if !vols.is_empty() {
+            let list: Vec<Json> = vols
+                .into_iter()
+                .map(|(name, dir)| {
+                    json!({
+                        "secretName": name,
+                        "secretNameParameter": {"runtimeValue": {"constant": name}},
+                        "mountPath": dir,
+                    })
+                })
+                .collect();
+            m.insert("secretAsVolume".into(), Json::Array(list));
+        }
+        if !s.tolerations.is_empty() {
+            let list: Vec<Json> = s
+                .tolerations
+                .iter()
+                .map(|t| {
+                    let mut o = Map::new();
+                    for (k, v) in t {
+                        let key = if k == "toleration_seconds" {
+                            "tolerationSeconds"
+                        } else {
+                            k.as_str()
+                        };
+                        o.insert(key.to_string(), json!(v));
+                    }
+                    Json::Object(o)
+                })
+                .collect();
+            m.insert("tolerations".into(), Json::Array(list));
+        }
+        (!m.is_empty()).then_some(Json::Object(m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration(30_000), "30s");
+        assert_eq!(duration(500), "0.500s");
+        assert_eq!(duration(0), "0s");
+    }
+
+    #[test]
+    fn resources_have_twins() {
+        let r = ResourcesPlan {
+            cpu_millis: Some(2000),
+            memory_limit_bytes: Some(16 << 30),
+            gpu: Some(1),
+            ..ResourcesPlan::default()
+        };
+        let j = resources(&r).unwrap_or_default();
+        assert_eq!(j["resourceCpuRequest"], "2");
+        assert_eq!(j["cpuRequest"], 2);
+        assert_eq!(j["resourceMemoryLimit"], "16Gi");
+        assert_eq!(j["memoryLimit"], 17.179869184);
+        assert_eq!(j["accelerator"]["count"], "1");
+        assert_eq!(j["accelerator"]["resourceType"], "nvidia.com/gpu");
+    }
+}

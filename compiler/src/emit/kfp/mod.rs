@@ -1,0 +1,234 @@
+//! The Kubeflow Pipelines v2 emitter: a [`Plan`] as the PipelineSpec IR that the kfp SDK
+//! compiler writes (document 1), plus the Kubernetes PlatformSpec of kfp-kubernetes
+//! (document 2) when any step uses secrets, node selectors, tolerations, timeouts or a version
+//! label.
+//!
+//! Each step call is a task with its own component `comp-<task>` and container executor
+//! `exec-<task>` with explicit path placeholders; `for` loops, `if` branches and `finally`
+//! become `comp-for-loop-N`, `comp-condition-N` / `comp-condition-branches-N` and
+//! `comp-exit-handler-N` sub-DAGs, values crossing them are threaded in as `pipelinechannel--…`
+//! inputs and surfaced as DAG outputs, and a pipeline called as a step is a DAG component.
+//! Built-in steps, and the values KFP cannot compute itself (metric values, arithmetic,
+//! checks), run `flowc exec` in the flowc runtime image. What KFP cannot express is reported as
+//! a [`TargetIssue`], never dropped. See `docs/targets.md` for every mapping and difference.
+
+mod cel;
+mod exec;
+mod render;
+mod tree;
+mod types;
+mod wire;
+
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use super::names::{dns_label, Namer};
+use super::{EmitOptions, Emitted, TargetIssue};
+use crate::diagnostics::Code;
+use crate::plan::Plan;
+use tree::Graph;
+
+/// The runtime image of built-in steps and helper tasks, without its tag.
+pub const RUNTIME_IMAGE: &str = "ghcr.io/flowc-dev/flowc-runtime";
+
+/// The longest pipeline name KFP accepts (`^[a-z0-9][a-z0-9-]{0,127}$`).
+pub const PIPELINE_NAME_MAX: usize = 128;
+
+/// The longest pipeline name flowc writes: the backend derives pod names from it, and longer
+/// names overflow the 63-character limit (kubeflow/pipelines#11235).
+pub const PIPELINE_NAME_ADVISED: usize = 40;
+
+/// Task and component names, which pod names are also built from.
+const TASK_NAME_MAX: usize = 63;
+
+/// Above this size the Argo Workflow that the KFP backend creates from the spec no longer
+/// fits in etcd ("request is too large"; kubeflow/pipelines#4175).
+pub const SPEC_SIZE_LIMIT: usize = 1_500_000;
+
+/// Writes `plan` as a KFP v2 PipelineSpec (and PlatformSpec) YAML file.
+pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
+    let mut e = Emitter::new(plan, opts);
+    let docs = e.run();
+    let mut text = e.header();
+    text.push_str(&super::yaml::to_yaml(&docs));
+    if text.len() > SPEC_SIZE_LIMIT {
+        e.issues.push(TargetIssue {
+            code: Code::TargetLimit,
+            message: format!(
+                "the KFP pipeline spec is {} bytes; the Workflow the KFP backend makes of it would exceed the 1.5 MB object limit of etcd",
+                text.len()
+            ),
+            help: "split the pipeline into pipelines run separately, or move large constants into files".into(),
+            task: None,
+        });
+    }
+    Emitted {
+        text,
+        issues: e.issues,
+    }
+}
+
+/// The state of one emission.
+pub(super) struct Emitter<'p> {
+    plan: &'p Plan,
+    namer: Namer,
+    /// Group numbers (`for-loop-N`), shared by all DAGs as in kfp.
+    counter: usize,
+    graphs: Vec<Graph>,
+    issues: Vec<TargetIssue>,
+    /// The pipeline version for pod labels.
+    version: Option<String>,
+    /// The pipeline name written in `pipelineInfo`.
+    name: String,
+    /// Helpers already made: (graph, node, value) → leaf.
+    helpers: HashMap<(usize, usize, String), usize>,
+    /// Importers of the entry pipeline's artifact parameters: parameter → leaf.
+    importers: HashMap<String, usize>,
+    /// One-of outputs already made: (graph, branches node, task, output) → key.
+    oneofs: HashMap<(usize, usize, String, String), String>,
+}
+
+impl<'p> Emitter<'p> {
+    fn new(plan: &'p Plan, opts: &EmitOptions) -> Emitter<'p> {
+        Emitter {
+            plan,
+            namer: Namer::new(),
+            counter: 0,
+            graphs: Vec::new(),
+            issues: Vec::new(),
+            version: opts
+                .version
+                .clone()
+                .or_else(|| plan.pipeline_version.clone()),
+            name: String::new(),
+            helpers: HashMap::new(),
+            importers: HashMap::new(),
+            oneofs: HashMap::new(),
+        }
+    }
+
+    /// Reports a feature KFP cannot express.
+    fn unsupported(&mut self, g: Option<usize>, task: &str, message: String, help: &str) {
+        let pipeline = g.map_or_else(
+            || self.plan.entry.clone(),
+            |g| self.graphs[g].pipeline.clone(),
+        );
+        let issue = TargetIssue {
+            code: Code::UnsupportedByTarget,
+            message,
+            help: help.to_string(),
+            task: (!task.is_empty()).then(|| (pipeline, task.to_string())),
+        };
+        if !self.issues.contains(&issue) {
+            self.issues.push(issue);
+        }
+    }
+
+    fn run(&mut self) -> Vec<Json> {
+        self.name = self.pipeline_name();
+        if let Some(v) = self.version.clone() {
+            if !valid_label_value(&v) {
+                self.issues.push(TargetIssue {
+                    code: Code::InvalidTargetName,
+                    message: format!("the version `{v}` is not a valid Kubernetes label value, so it cannot label the pods"),
+                    help: "use at most 63 letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit, such as `1.2.0`".into(),
+                    task: None,
+                });
+                self.version = None;
+            }
+        }
+        if let Some(s) = self.plan.entry().and_then(|p| p.schedule.clone()) {
+            let tz = s.timezone.as_deref().unwrap_or("UTC");
+            self.issues.push(TargetIssue {
+                code: Code::UnsupportedByTarget,
+                message: format!(
+                    "`schedule \"{}\"` ({tz}): a KFP pipeline spec has no schedule; a recurring run is created separately",
+                    s.cron
+                ),
+                help: format!(
+                    "after uploading, create a recurring run with the six-field cron `0 {}` (seconds first), converted to the time zone of the KFP backend (UTC by default)",
+                    s.cron
+                ),
+                task: None,
+            });
+        }
+        for (i, (name, p)) in self.plan.pipelines.iter().enumerate() {
+            let entry = *name == self.plan.entry;
+            let mut g = Graph::build(p, entry);
+            if !entry {
+                g.component = self.namer.name(name, TASK_NAME_MAX);
+            }
+            self.graphs.push(g);
+            self.name_graph(i);
+        }
+        for g in 0..self.graphs.len() {
+            self.wire_graph(g);
+        }
+        self.render()
+    }
+
+    /// Gives every group and task of graph `g` its key, in depth-first order.
+    fn name_graph(&mut self, g: usize) {
+        let (mut nodes, mut leaves) = (Vec::new(), Vec::new());
+        self.graphs[g].walk(0, &mut nodes, &mut leaves);
+        for n in nodes.into_iter().filter(|n| *n != 0) {
+            self.counter += 1;
+            let number = self.counter;
+            let base = match self.graphs[g].nodes[n].kind {
+                tree::NodeKind::Loop(_) => format!("for-loop-{number}"),
+                tree::NodeKind::Cond(_) => format!("condition-{number}"),
+                tree::NodeKind::Branches { .. } => format!("condition-branches-{number}"),
+                tree::NodeKind::ExitHandler => format!("exit-handler-{number}"),
+                tree::NodeKind::Root => String::new(),
+            };
+            let key = self.namer.name(&base, TASK_NAME_MAX);
+            let node = &mut self.graphs[g].nodes[n];
+            node.number = number;
+            node.key = key;
+        }
+        for l in leaves {
+            let display = self.graphs[g].leaves[l].display.clone();
+            self.graphs[g].leaves[l].key = self.namer.name(&display, TASK_NAME_MAX);
+        }
+    }
+
+    /// `pipelineInfo.name`: the entry pipeline's name as a DNS label of at most 40 characters.
+    fn pipeline_name(&mut self) -> String {
+        let raw = self.plan.entry.clone();
+        let has_alnum = raw.chars().any(|c| c.is_ascii_alphanumeric());
+        if !has_alnum {
+            self.issues.push(TargetIssue {
+                code: Code::InvalidTargetName,
+                message: format!("the pipeline name `{raw}` has no letter or digit, so it cannot be made a valid KFP pipeline name"),
+                help: "rename the pipeline: KFP names match `^[a-z0-9][a-z0-9-]{0,127}$`".into(),
+                task: None,
+            });
+        }
+        dns_label(&raw, PIPELINE_NAME_ADVISED)
+    }
+
+    /// The comment block kfp writes at the top of the file.
+    fn header(&self) -> String {
+        let mut s = String::from("# PIPELINE DEFINITION\n");
+        s.push_str(&format!("# Name: {}\n", self.name));
+        if let Some(v) = &self.version {
+            s.push_str(&format!("# Version: {v}\n"));
+        }
+        s.push_str(&format!(
+            "# Compiled by flowc {} from sources with SHA-256 {}\n",
+            self.plan.flowc_version, self.plan.source_sha256
+        ));
+        s
+    }
+}
+
+/// A Kubernetes label value: at most 63 characters of `[A-Za-z0-9._-]`, alphanumeric at both
+/// ends.
+fn valid_label_value(v: &str) -> bool {
+    v.len() <= 63
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && v.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
+        && v.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
+}

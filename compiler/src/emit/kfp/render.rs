@@ -1,0 +1,371 @@
+//! The two YAML documents as JSON trees: components, executors and DAGs of document 1, the
+//! PlatformSpec of document 2. Keys are sorted alphabetically at the end, as kfp writes them.
+
+use serde_json::{json, Map, Value as Json};
+
+use super::exec::retry_policy;
+use super::tree::{Child, DagOutputs, Items, LeafKind, NodeKind, Src};
+use super::types::{constant, definitions, ktype, Def, KType};
+use super::Emitter;
+use crate::plan::{CachePlan, TaskKind, TypeRepr};
+
+/// Sorts the keys of every map, recursively.
+fn sort_keys(v: &mut Json) {
+    match v {
+        Json::Object(m) => {
+            m.sort_keys();
+            for (_, x) in m.iter_mut() {
+                sort_keys(x);
+            }
+        }
+        Json::Array(a) => a.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}
+
+/// `inputs` of a DAG task.
+fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> Option<Json> {
+    let mut params = Map::new();
+    let mut arts = Map::new();
+    for (name, src) in inputs {
+        match src {
+            Src::Comp {
+                name: n,
+                artifact: true,
+            } => {
+                arts.insert(name.clone(), json!({"componentInputArtifact": n}));
+            }
+            Src::Comp {
+                name: n,
+                artifact: false,
+            } => {
+                params.insert(name.clone(), json!({"componentInputParameter": n}));
+            }
+            Src::Task {
+                task,
+                key,
+                artifact: true,
+            } => {
+                arts.insert(
+                    name.clone(),
+                    json!({"taskOutputArtifact": {"producerTask": task, "outputArtifactKey": key}}),
+                );
+            }
+            Src::Task {
+                task,
+                key,
+                artifact: false,
+            } => {
+                params.insert(
+                    name.clone(),
+                    json!({"taskOutputParameter": {"producerTask": task, "outputParameterKey": key}}),
+                );
+            }
+            Src::Const(c) => {
+                params.insert(name.clone(), json!({"runtimeValue": {"constant": c}}));
+            }
+        }
+    }
+    let mut out = Map::new();
+    if !arts.is_empty() {
+        out.insert("artifacts".into(), Json::Object(arts));
+    }
+    if !params.is_empty() {
+        out.insert("parameters".into(), Json::Object(params));
+    }
+    (!out.is_empty()).then_some(Json::Object(out))
+}
+
+impl Emitter<'_> {
+    /// Document 1 and, when any executor has Kubernetes settings, document 2.
+    pub(super) fn render(&mut self) -> Vec<Json> {
+        let mut components = Map::new();
+        let mut executors = Map::new();
+        let mut platform = Map::new();
+        let mut root = json!({});
+        for g in 0..self.graphs.len() {
+            let (mut nodes, mut leaves) = (Vec::new(), Vec::new());
+            self.graphs[g].walk(0, &mut nodes, &mut leaves);
+            for l in leaves {
+                let leaf = self.graphs[g].leaves[l].clone();
+                if let LeafKind::Task(i) = leaf.kind {
+                    if matches!(
+                        self.pipeline_plan(g).tasks.get(i).map(|t| &t.kind),
+                        Some(TaskKind::Pipeline { .. })
+                    ) {
+                        continue;
+                    }
+                }
+                let Some((exec, k8s)) = self.executor(g, l) else {
+                    continue;
+                };
+                let mut comp = Map::new();
+                comp.insert("executorLabel".into(), json!(format!("exec-{}", leaf.key)));
+                if let Some(d) = definitions(&leaf.defs) {
+                    comp.insert("inputDefinitions".into(), d);
+                }
+                if let Some(d) = definitions(&leaf.outputs) {
+                    comp.insert("outputDefinitions".into(), d);
+                }
+                components.insert(format!("comp-{}", leaf.key), Json::Object(comp));
+                executors.insert(format!("exec-{}", leaf.key), exec);
+                if let Some(p) = k8s {
+                    platform.insert(format!("exec-{}", leaf.key), p);
+                }
+            }
+            for n in nodes {
+                let comp = self.dag_component(g, n);
+                let graph = &self.graphs[g];
+                if n == 0 && graph.entry {
+                    root = comp;
+                } else if n == 0 {
+                    components.insert(format!("comp-{}", graph.component), comp);
+                } else {
+                    components.insert(format!("comp-{}", graph.nodes[n].key), comp);
+                }
+            }
+        }
+        let entry = self.plan.entry();
+        let mut info = Map::new();
+        info.insert("name".into(), json!(self.name));
+        if let Some(d) = entry.and_then(|p| p.description.clone()) {
+            info.insert("description".into(), json!(d));
+        }
+        let mut doc = json!({
+            "components": components,
+            "deploymentSpec": {"executors": executors},
+            "pipelineInfo": info,
+            "root": root,
+            "schemaVersion": "2.1.0",
+            "sdkVersion": format!("flowc-{}", self.plan.flowc_version),
+        });
+        sort_keys(&mut doc);
+        let mut docs = vec![doc];
+        if !platform.is_empty() {
+            let mut p =
+                json!({"platforms": {"kubernetes": {"deploymentSpec": {"executors": platform}}}});
+            sort_keys(&mut p);
+            docs.push(p);
+        }
+        docs
+    }
+
+    /// The component of DAG node `n`: its tasks, outputs and interface.
+    fn dag_component(&mut self, g: usize, n: usize) -> Json {
+        let mut tasks = Map::new();
+        let children = self.graphs[g].nodes[n].children.clone();
+        for c in children {
+            match c {
+                Child::Leaf(l) => {
+                    let (key, t) = self.leaf_task(g, l);
+                    tasks.insert(key, t);
+                }
+                Child::Node(m) if !self.graphs[g].nodes[m].dead => {
+                    let (key, t) = self.group_task(g, m);
+                    tasks.insert(key, t);
+                }
+                Child::Node(_) => {}
+            }
+        }
+        let node = &self.graphs[g].nodes[n];
+        let mut dag = Map::new();
+        if let Some(o) = dag_outputs(&node.outputs) {
+            dag.insert("outputs".into(), o);
+        }
+        dag.insert("tasks".into(), Json::Object(tasks));
+        let mut comp = Map::new();
+        comp.insert("dag".into(), Json::Object(dag));
+        let inputs = if n == 0 {
+            self.pipeline_inputs(g)
+        } else {
+            definitions(&node.inputs)
+        };
+        if let Some(d) = inputs {
+            comp.insert("inputDefinitions".into(), d);
+        }
+        let outs: Vec<(String, Def)> = node
+            .outputs
+            .iter()
+            .map(|(k, (t, _))| (k.clone(), Def::of(t.clone())))
+            .collect();
+        if let Some(d) = definitions(outs.iter().map(|(k, d)| (k, d))) {
+            comp.insert("outputDefinitions".into(), d);
+        }
+        Json::Object(comp)
+    }
+
+    /// The parameters of a pipeline as the inputs of its DAG; the entry pipeline takes an
+    /// artifact parameter as its URI, which an importer task reads.
+    fn pipeline_inputs(&self, g: usize) -> Option<Json> {
+        let entry = self.graphs[g].entry;
+        let defs: Vec<(String, Def)> = self
+            .pipeline_plan(g)
+            .params
+            .iter()
+            .map(|p| {
+                let optional = matches!(p.ty, TypeRepr::Optional { .. });
+                let ty = if entry && p.ty.is_artifact() {
+                    KType::Param("STRING")
+                } else {
+                    ktype(&p.ty)
+                };
+                let default = p
+                    .default
+                    .as_ref()
+                    .filter(|v| !v.is_null() && !ty.is_artifact())
+                    .map(constant);
+                (
+                    p.name.clone(),
+                    Def {
+                        ty,
+                        optional: optional || p.default.is_some(),
+                        default,
+                    },
+                )
+            })
+            .collect();
+        definitions(defs.iter().map(|(k, d)| (k, d)))
+    }
+
+    fn leaf_task(&mut self, g: usize, l: usize) -> (String, Json) {
+        let leaf = self.graphs[g].leaves[l].clone();
+        let mut t = Map::new();
+        t.insert("taskInfo".into(), json!({"name": leaf.display}));
+        let mut deps = leaf.deps.clone();
+        let mut component = format!("comp-{}", leaf.key);
+        match &leaf.kind {
+            LeafKind::Task(i) => {
+                let task = self.pipeline_plan(g).tasks.get(*i).cloned();
+                if let Some(task) = task {
+                    if let TaskKind::Pipeline { pipeline } = &task.kind {
+                        if let Some(callee) = self.graphs.iter().find(|x| x.pipeline == *pipeline) {
+                            component = format!("comp-{}", callee.component);
+                        }
+                    } else {
+                        let cache = match task.settings.cache {
+                            CachePlan::On => json!({"enableCache": true}),
+                            CachePlan::Off => json!({}),
+                            CachePlan::Ttl { ttl_ms } => {
+                                self.unsupported(
+                                    Some(g),
+                                    &task.id,
+                                    format!(
+                                        "`cache ttl {}`: KFP cannot expire cached results, so `{}` is not cached on KFP",
+                                        crate::units::format_duration(ttl_ms),
+                                        task.id
+                                    ),
+                                    "use `cache on` (results reused until the inputs change) or `cache off` for this target",
+                                );
+                                json!({})
+                            }
+                        };
+                        t.insert("cachingOptions".into(), cache);
+                        if let Some(r) = retry_policy(&task.settings) {
+                            t.insert("retryPolicy".into(), r);
+                        }
+                    }
+                }
+            }
+            LeafKind::Importer { .. } => {
+                t.insert("cachingOptions".into(), json!({"enableCache": true}));
+            }
+            LeafKind::Eval { .. } => {
+                t.insert("cachingOptions".into(), json!({}));
+            }
+        }
+        if leaf.finally {
+            let body = self.graphs[g].body;
+            deps.insert(self.graphs[g].nodes[body].key.clone());
+            t.insert(
+                "triggerPolicy".into(),
+                json!({"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}),
+            );
+        }
+        t.insert("componentRef".into(), json!({"name": component}));
+        if !deps.is_empty() {
+            t.insert("dependentTasks".into(), json!(deps));
+        }
+        if let Some(i) = task_inputs(&leaf.inputs) {
+            t.insert("inputs".into(), i);
+        }
+        (leaf.key, Json::Object(t))
+    }
+
+    fn group_task(&self, g: usize, n: usize) -> (String, Json) {
+        let node = &self.graphs[g].nodes[n];
+        let mut t = Map::new();
+        t.insert("taskInfo".into(), json!({"name": node.key}));
+        t.insert(
+            "componentRef".into(),
+            json!({"name": format!("comp-{}", node.key)}),
+        );
+        if !node.deps.is_empty() {
+            t.insert("dependentTasks".into(), json!(node.deps));
+        }
+        if let Some(i) = task_inputs(&node.task_inputs) {
+            t.insert("inputs".into(), i);
+        }
+        if let (NodeKind::Cond(_), Some(cel)) = (&node.kind, &node.cel) {
+            t.insert("triggerPolicy".into(), json!({"condition": cel}));
+        }
+        if let Some(it) = &node.iterator {
+            let (field, items) = match &it.items {
+                Items::Raw(raw) => ("parameterIterator", json!({"raw": raw})),
+                Items::Input {
+                    name,
+                    artifact: false,
+                } => ("parameterIterator", json!({"inputParameter": name})),
+                Items::Input {
+                    name,
+                    artifact: true,
+                } => ("artifactIterator", json!({"inputArtifact": name})),
+                Items::Pending => ("parameterIterator", json!({"raw": "[]"})),
+            };
+            t.insert(
+                field.into(),
+                json!({"itemInput": it.item_input, "items": items}),
+            );
+            if let Some(p) = it.parallel {
+                t.insert("iteratorPolicy".into(), json!({"parallelismLimit": p}));
+            }
+        }
+        (node.key.clone(), Json::Object(t))
+    }
+}
+
+/// `dag.outputs`: artifact selectors, or parameter selectors (a one-of when several).
+fn dag_outputs(outputs: &DagOutputs) -> Option<Json> {
+    let mut params = Map::new();
+    let mut arts = Map::new();
+    for (name, (ty, selectors)) in outputs {
+        if ty.is_artifact() {
+            let list: Vec<Json> = selectors
+                .iter()
+                .map(|(p, k)| json!({"producerSubtask": p, "outputArtifactKey": k}))
+                .collect();
+            arts.insert(name.clone(), json!({"artifactSelectors": list}));
+        } else if let [(p, k)] = selectors.as_slice() {
+            params.insert(
+                name.clone(),
+                json!({"valueFromParameter": {"producerSubtask": p, "outputParameterKey": k}}),
+            );
+        } else {
+            let list: Vec<Json> = selectors
+                .iter()
+                .map(|(p, k)| json!({"producerSubtask": p, "outputParameterKey": k}))
+                .collect();
+            params.insert(
+                name.clone(),
+                json!({"valueFromOneof": {"parameterSelectors": list}}),
+            );
+        }
+    }
+    let mut out = Map::new();
+    if !arts.is_empty() {
+        out.insert("artifacts".into(), Json::Object(arts));
+    }
+    if !params.is_empty() {
+        out.insert("parameters".into(), Json::Object(params));
+    }
+    (!out.is_empty()).then_some(Json::Object(out))
+}

@@ -1,0 +1,234 @@
+//! KFP types of flowc values: `parameterType` names and artifact schema titles, input and output
+//! definitions, and typed constants.
+//!
+//! Parameters: `Str` and `Date` are `STRING`, `Int` is `NUMBER_INTEGER`, `Float` is
+//! `NUMBER_DOUBLE`, `Bool` is `BOOLEAN`, lists (column lists included) are `LIST`. Artifacts:
+//! tables are `system.Dataset`, `Model` is `system.Model`, `Metrics` is `system.Metrics`, and
+//! `File`, `Dir` and `Json` are the generic `system.Artifact`; a list of artifacts is an
+//! artifact with `isArtifactList: true`.
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::emit::yaml::plain_number;
+use crate::plan::TypeRepr;
+
+/// The KFP type of a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum KType {
+    /// A parameter of this `parameterType`.
+    Param(&'static str),
+    /// An artifact of this schema title; `list` for `isArtifactList`.
+    Art {
+        /// `system.Dataset`, …
+        title: &'static str,
+        /// A list of artifacts (fan-in).
+        list: bool,
+    },
+}
+
+impl KType {
+    /// Whether values of this type are artifacts.
+    pub(super) fn is_artifact(&self) -> bool {
+        matches!(self, KType::Art { .. })
+    }
+
+    /// The type of the list of the values of every iteration of a loop: `None` for a list of
+    /// artifact lists, which KFP cannot express.
+    pub(super) fn listed(&self) -> Option<KType> {
+        match self {
+            KType::Param(_) => Some(KType::Param("LIST")),
+            KType::Art { title, list: false } => Some(KType::Art { title, list: true }),
+            KType::Art { list: true, .. } => None,
+        }
+    }
+}
+
+/// The KFP type of a flowc type; `list_hint` picks `LIST` or `STRING` for column names.
+pub(super) fn ktype(t: &TypeRepr) -> KType {
+    match t {
+        TypeRepr::Scalar { name } => KType::Param(match name.as_str() {
+            "Int" => "NUMBER_INTEGER",
+            "Float" => "NUMBER_DOUBLE",
+            "Bool" => "BOOLEAN",
+            _ => "STRING",
+        }),
+        TypeRepr::List { item } => match ktype(item) {
+            KType::Art { title, .. } => KType::Art { title, list: true },
+            KType::Param(_) => KType::Param("LIST"),
+        },
+        TypeRepr::Optional { inner } => ktype(inner),
+        TypeRepr::Artifact { name } => KType::Art {
+            title: if name == "Model" {
+                "system.Model"
+            } else {
+                "system.Artifact"
+            },
+            list: false,
+        },
+        TypeRepr::Metrics { .. } => KType::Art {
+            title: "system.Metrics",
+            list: false,
+        },
+        TypeRepr::Table { .. } => KType::Art {
+            title: "system.Dataset",
+            list: false,
+        },
+        TypeRepr::Columns => KType::Param("LIST"),
+        TypeRepr::Unknown => KType::Param("STRING"),
+    }
+}
+
+/// The KFP type of a literal's JSON value (loop items, column names).
+pub(super) fn json_ktype(v: &Json) -> KType {
+    KType::Param(match v {
+        Json::Bool(_) => "BOOLEAN",
+        Json::Number(n) if n.is_i64() || n.is_u64() => "NUMBER_INTEGER",
+        Json::Number(_) => "NUMBER_DOUBLE",
+        Json::Array(_) => "LIST",
+        Json::Object(_) => "STRUCT",
+        _ => "STRING",
+    })
+}
+
+/// The element type of a list type, when it is one.
+pub(super) fn element(t: &TypeRepr) -> Option<&TypeRepr> {
+    match t {
+        TypeRepr::List { item } => Some(item),
+        TypeRepr::Optional { inner } => element(inner),
+        _ => None,
+    }
+}
+
+/// An input or output definition of a component.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Def {
+    /// Its type.
+    pub ty: KType,
+    /// `isOptional: true`.
+    pub optional: bool,
+    /// `defaultValue` (parameters only).
+    pub default: Option<Json>,
+}
+
+impl Def {
+    /// A required definition.
+    pub(super) fn of(ty: KType) -> Def {
+        Def {
+            ty,
+            optional: false,
+            default: None,
+        }
+    }
+}
+
+/// `artifactType` of an artifact schema title.
+pub(super) fn artifact_type(title: &str) -> Json {
+    json!({"schemaTitle": title, "schemaVersion": "0.0.1"})
+}
+
+/// `{parameters: {...}, artifacts: {...}}` of input or output definitions; `None` when empty.
+pub(super) fn definitions<'a>(
+    defs: impl IntoIterator<Item = (&'a String, &'a Def)>,
+) -> Option<Json> {
+    let mut params = Map::new();
+    let mut arts = Map::new();
+    for (name, d) in defs {
+        let mut m = Map::new();
+        match &d.ty {
+            KType::Param(p) => {
+                m.insert("parameterType".into(), json!(p));
+                if let Some(v) = &d.default {
+                    m.insert("defaultValue".into(), v.clone());
+                }
+                if d.optional || d.default.is_some() {
+                    m.insert("isOptional".into(), json!(true));
+                }
+                params.insert(name.clone(), Json::Object(m));
+            }
+            KType::Art { title, list } => {
+                m.insert("artifactType".into(), artifact_type(title));
+                if *list {
+                    m.insert("isArtifactList".into(), json!(true));
+                }
+                if d.optional {
+                    m.insert("isOptional".into(), json!(true));
+                }
+                arts.insert(name.clone(), Json::Object(m));
+            }
+        }
+    }
+    let mut out = Map::new();
+    if !arts.is_empty() {
+        out.insert("artifacts".into(), Json::Object(arts));
+    }
+    if !params.is_empty() {
+        out.insert("parameters".into(), Json::Object(params));
+    }
+    (!out.is_empty()).then_some(Json::Object(out))
+}
+
+/// A literal as a constant of `ty`: numbers in plain decimal, a whole `Float` as a number all
+/// the same (`NUMBER_DOUBLE` takes any number), column names as given.
+pub(super) fn constant(v: &Json) -> Json {
+    match v {
+        Json::Number(n) => match n.as_f64() {
+            Some(f) if !(n.is_i64() || n.is_u64()) => plain_number(f),
+            _ => v.clone(),
+        },
+        Json::Array(items) => Json::Array(items.iter().map(constant).collect()),
+        Json::Object(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), constant(v))).collect()),
+        _ => v.clone(),
+    }
+}
+
+/// Whether a constant fits a `parameterType` (KFP v2 does not convert).
+pub(super) fn fits(v: &Json, param_type: &str) -> bool {
+    match param_type {
+        "STRING" => v.is_string(),
+        "NUMBER_INTEGER" => v.as_f64().is_some_and(|f| f.fract() == 0.0),
+        "NUMBER_DOUBLE" => v.is_number(),
+        "BOOLEAN" => v.is_boolean(),
+        "LIST" => v.is_array(),
+        "STRUCT" => v.is_object(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scalar(n: &str) -> TypeRepr {
+        TypeRepr::Scalar { name: n.into() }
+    }
+
+    #[test]
+    fn types() {
+        assert_eq!(ktype(&scalar("Date")), KType::Param("STRING"));
+        assert_eq!(ktype(&scalar("Int")), KType::Param("NUMBER_INTEGER"));
+        let tables = TypeRepr::List {
+            item: Box::new(TypeRepr::Table {
+                schema: None,
+                columns: vec![],
+            }),
+        };
+        assert_eq!(
+            ktype(&tables),
+            KType::Art {
+                title: "system.Dataset",
+                list: true
+            }
+        );
+        assert_eq!(ktype(&tables).listed(), None);
+        assert_eq!(ktype(&scalar("Float")).listed(), Some(KType::Param("LIST")));
+    }
+
+    #[test]
+    fn constants() {
+        assert_eq!(constant(&json!(4.0)), json!(4));
+        assert_eq!(constant(&json!([0.5, 2])), json!([0.5, 2]));
+        assert!(fits(&json!(3), "NUMBER_DOUBLE"));
+        assert!(!fits(&json!("0.1"), "NUMBER_DOUBLE"));
+        assert!(!fits(&json!(0.5), "NUMBER_INTEGER"));
+    }
+}

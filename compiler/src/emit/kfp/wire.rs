@@ -1,0 +1,981 @@
+//! Wiring values between DAGs.
+//!
+//! A value has an origin: a pipeline parameter (the pipeline's own DAG), a loop item (the
+//! loop's DAG) or an output of a task or group (the DAG holding it). A consumer in a nested DAG
+//! gets it as an input of every group on the way down (`pipelinechannel--<task>-<output>`,
+//! `pipelinechannel--<param>`), each group task wiring it from its parent; a consumer outside
+//! the group of the producer gets it as a DAG output of every group on the way up, a list after
+//! a loop (the fan-in). A value leaving a condition may be missing, which a task input cannot
+//! take, except a value bound in every branch of an `if`/`else` chain: that one is a one-of
+//! output of the `condition-branches` DAG, as kfp compiles `dsl.OneOf`.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+
+use super::tree::{Child, Items, Leaf, LeafKind, NodeKind, Src};
+use super::types::{constant, element, fits, json_ktype, ktype, Def, KType};
+use super::{Emitter, TASK_NAME_MAX};
+use crate::plan::{Part, PipelinePlan, Task, TaskKind, TypeRepr, Value};
+
+/// A value as it reaches one DAG.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Chan {
+    /// A parameter of the pipeline.
+    Param(String),
+    /// The item of the loop of this node.
+    Item(usize),
+    /// An output of a leaf task.
+    Leaf { leaf: usize, key: String },
+    /// A DAG output of a group.
+    Group { node: usize, key: String },
+}
+
+/// A wired input.
+pub(super) struct Wired {
+    pub src: Src,
+    /// The sibling task it comes from, for `dependentTasks`.
+    pub dep: Option<String>,
+    /// Whether the value may be missing.
+    pub optional: bool,
+}
+
+const OPTIONAL_HELP: &str = "bind the value in every branch of the `if` (with an `else`), or move the step that reads it into the branch";
+
+impl Emitter<'_> {
+    pub(super) fn pipeline_plan(&self, g: usize) -> &PipelinePlan {
+        let name = &self.graphs[g].pipeline;
+        self.plan
+            .pipelines
+            .get(name)
+            .unwrap_or_else(|| &self.plan.pipelines[0])
+    }
+
+    fn param_type(&self, g: usize, name: &str) -> Option<TypeRepr> {
+        self.pipeline_plan(g)
+            .params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.ty.clone())
+    }
+
+    fn origin(&self, g: usize, chan: &Chan) -> usize {
+        let graph = &self.graphs[g];
+        match chan {
+            Chan::Param(_) => 0,
+            Chan::Item(n) => *n,
+            Chan::Leaf { leaf, .. } => graph.leaves[*leaf].node,
+            Chan::Group { node, .. } => graph.nodes[*node].parent.unwrap_or(0),
+        }
+    }
+
+    pub(super) fn chan_type(&self, g: usize, chan: &Chan) -> KType {
+        let graph = &self.graphs[g];
+        let string = KType::Param("STRING");
+        match chan {
+            Chan::Param(p) => match self.param_type(g, p) {
+                // The entry pipeline takes an artifact parameter as its URI.
+                Some(t) if graph.entry && t.is_artifact() => string,
+                Some(t) => ktype(&t),
+                None => string,
+            },
+            Chan::Item(n) => graph.nodes[*n]
+                .iterator
+                .as_ref()
+                .map_or(string, |it| it.item_type.clone()),
+            Chan::Leaf { leaf, key } => graph.leaves[*leaf]
+                .outputs
+                .get(key)
+                .map_or(string, |d| d.ty.clone()),
+            Chan::Group { node, key } => graph.nodes[*node]
+                .outputs
+                .get(key)
+                .map_or(string, |(t, _)| t.clone()),
+        }
+    }
+
+    pub(super) fn chan_name(&self, g: usize, chan: &Chan) -> String {
+        let graph = &self.graphs[g];
+        match chan {
+            Chan::Param(p) => format!("pipelinechannel--{p}"),
+            Chan::Item(n) => graph.nodes[*n]
+                .iterator
+                .as_ref()
+                .map_or_else(String::new, |it| it.item_input.clone()),
+            Chan::Leaf { leaf, key } => {
+                format!("pipelinechannel--{}-{key}", graph.leaves[*leaf].key)
+            }
+            Chan::Group { node, key } => group_output_name(&graph.nodes[*node].key, key),
+        }
+    }
+
+    /// How `chan` is wired to a task of DAG `n`.
+    pub(super) fn source_at(&mut self, g: usize, chan: &Chan, n: usize) -> Result<Wired, String> {
+        let o = self.origin(g, chan);
+        let artifact = self.chan_type(g, chan).is_artifact();
+        if o == n {
+            let graph = &self.graphs[g];
+            return Ok(match chan {
+                Chan::Param(p) => Wired {
+                    src: Src::Comp {
+                        name: p.clone(),
+                        artifact,
+                    },
+                    dep: None,
+                    optional: false,
+                },
+                Chan::Item(_) => Wired {
+                    src: Src::Comp {
+                        name: self.chan_name(g, chan),
+                        artifact,
+                    },
+                    dep: None,
+                    optional: false,
+                },
+                Chan::Leaf { leaf, key } => {
+                    let task = graph.leaves[*leaf].key.clone();
+                    Wired {
+                        src: Src::Task {
+                            task: task.clone(),
+                            key: key.clone(),
+                            artifact,
+                        },
+                        dep: Some(task),
+                        optional: false,
+                    }
+                }
+                Chan::Group { node, key } => {
+                    let task = graph.nodes[*node].key.clone();
+                    Wired {
+                        src: Src::Task {
+                            task: task.clone(),
+                            key: key.clone(),
+                            artifact,
+                        },
+                        dep: Some(task),
+                        optional: false,
+                    }
+                }
+            });
+        }
+        if self.graphs[g].path(n).contains(&o) {
+            let name = self.chan_name(g, chan);
+            if !self.graphs[g].nodes[n].inputs.contains_key(&name) {
+                let ty = self.chan_type(g, chan);
+                self.graphs[g].nodes[n]
+                    .inputs
+                    .insert(name.clone(), Def::of(ty));
+                let parent = self.graphs[g].nodes[n].parent.unwrap_or(0);
+                let w = self.source_at(g, chan, parent)?;
+                let node = &mut self.graphs[g].nodes[n];
+                node.task_inputs.insert(name.clone(), w.src);
+                if let Some(d) = w.dep {
+                    node.deps.insert(d);
+                }
+                if w.optional {
+                    node.optional.insert(name.clone());
+                }
+            }
+            let optional = self.graphs[g].nodes[n].optional.contains(&name);
+            return Ok(Wired {
+                src: Src::Comp { name, artifact },
+                dep: None,
+                optional,
+            });
+        }
+        let a = self.graphs[g].lca(o, n);
+        let c = self.graphs[g].child_towards(a, o);
+        let (surfaced, via) = self.surface(g, chan, c)?;
+        let mut w = self.source_at(g, &surfaced, n)?;
+        w.optional |= via;
+        Ok(w)
+    }
+
+    /// Makes `chan`, produced inside group `c`, a DAG output of `c`; says whether it went
+    /// through a condition.
+    fn surface(&mut self, g: usize, chan: &Chan, c: usize) -> Result<(Chan, bool), String> {
+        let o = self.origin(g, chan);
+        let (chan, mut via) = if o != c {
+            let d = self.graphs[g].child_towards(c, o);
+            self.surface(g, chan, d)?
+        } else {
+            (chan.clone(), false)
+        };
+        let graph = &self.graphs[g];
+        let (producer, key) = match &chan {
+            Chan::Leaf { leaf, key } => (graph.leaves[*leaf].key.clone(), key.clone()),
+            Chan::Group { node, key } => (graph.nodes[*node].key.clone(), key.clone()),
+            Chan::Param(_) | Chan::Item(_) => {
+                return Err("a loop variable cannot be read outside its loop".into())
+            }
+        };
+        let name = group_output_name(&producer, &key);
+        if !graph.nodes[c].outputs.contains_key(&name) {
+            let mut ty = self.chan_type(g, &chan);
+            if matches!(graph.nodes[c].kind, NodeKind::Loop(_)) {
+                ty = ty.listed().ok_or_else(|| {
+                    "KFP cannot collect a list of lists of artifacts (a fan-in across nested loops)"
+                        .to_string()
+                })?;
+            }
+            self.graphs[g].nodes[c]
+                .outputs
+                .insert(name.clone(), (ty, vec![(producer, key)]));
+        }
+        via |= matches!(self.graphs[g].nodes[c].kind, NodeKind::Cond(_));
+        Ok((Chan::Group { node: c, key: name }, via))
+    }
+
+    /// The channel of a value used at DAG `at`: a parameter, a loop item or a task output as
+    /// such, anything else computed by a `flowc.eval` helper task placed at `at`.
+    pub(super) fn value_chan(
+        &mut self,
+        g: usize,
+        v: &Value,
+        at: usize,
+        ty: &KType,
+        who: &str,
+    ) -> Result<(Chan, bool), String> {
+        match v {
+            Value::Param { name } => {
+                let artifact = self.param_type(g, name).is_some_and(|t| t.is_artifact());
+                if self.graphs[g].entry && artifact {
+                    return Ok((self.importer(g, name)?, false));
+                }
+                Ok((Chan::Param(name.clone()), false))
+            }
+            Value::LoopItem { r#loop } => {
+                let graph = &self.graphs[g];
+                let mine = graph
+                    .path(at)
+                    .into_iter()
+                    .find(|n| graph.nodes[*n].kind == NodeKind::Loop(*r#loop));
+                let any = (0..graph.nodes.len()).find(|n| {
+                    !graph.nodes[*n].dead && graph.nodes[*n].kind == NodeKind::Loop(*r#loop)
+                });
+                mine.or(any)
+                    .map(|n| (Chan::Item(n), false))
+                    .ok_or_else(|| "the loop of this value is missing".to_string())
+            }
+            Value::Output { task, output, .. } => self.output_chan(g, task, output),
+            _ => {
+                let leaf = self.helper(g, v, at, ty, who, None)?;
+                Ok((
+                    Chan::Leaf {
+                        leaf,
+                        key: "value".into(),
+                    },
+                    false,
+                ))
+            }
+        }
+    }
+
+    /// The output `output` of task `task`; a one-of when the name is bound in several branches.
+    fn output_chan(&mut self, g: usize, task: &str, output: &str) -> Result<(Chan, bool), String> {
+        let leaf = *self.graphs[g]
+            .by_task
+            .get(task)
+            .ok_or_else(|| format!("task `{task}` is missing"))?;
+        let plain = Chan::Leaf {
+            leaf,
+            key: output.to_string(),
+        };
+        let p = self.pipeline_plan(g);
+        let Some(t) = p.tasks.iter().find(|t| t.id == task) else {
+            return Ok((plain, false));
+        };
+        let alternatives: Vec<&Task> = p
+            .tasks
+            .iter()
+            .filter(|d| {
+                d.id.strip_prefix(task)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                    && !d.when.is_empty()
+                    && !t.when.is_empty()
+                    && d.loops == t.loops
+            })
+            .collect();
+        if alternatives.is_empty() {
+            return Ok((plain, false));
+        }
+        let primary = t.outputs.first().map(|o| o.name.as_str()) == Some(output);
+        let mut sites: Vec<(usize, String)> = vec![(leaf, output.to_string())];
+        for d in &alternatives {
+            let Some(&l) = self.graphs[g].by_task.get(&d.id) else {
+                continue;
+            };
+            let out = if primary {
+                d.outputs.first().map_or(output, |o| o.name.as_str())
+            } else {
+                output
+            };
+            sites.push((l, out.to_string()));
+        }
+        let graph = &self.graphs[g];
+        let b = sites
+            .iter()
+            .map(|(l, _)| graph.leaves[*l].node)
+            .reduce(|a, n| graph.lca(a, n))
+            .unwrap_or(0);
+        let NodeKind::Branches { exhaustive } = graph.nodes[b].kind else {
+            return Ok((plain, false));
+        };
+        let branches: BTreeSet<usize> = sites
+            .iter()
+            .map(|(l, _)| graph.child_towards(b, graph.leaves[*l].node))
+            .collect();
+        let all: BTreeSet<usize> = graph.nodes[b]
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Child::Node(m) => Some(*m),
+                Child::Leaf(_) => None,
+            })
+            .collect();
+        let covered = exhaustive && branches == all && branches.len() == sites.len();
+        let memo = (g, b, task.to_string(), output.to_string());
+        if let Some(name) = self.oneofs.get(&memo) {
+            return Ok((
+                Chan::Group {
+                    node: b,
+                    key: name.clone(),
+                },
+                !covered,
+            ));
+        }
+        let ty = self.chan_type(g, &plain);
+        let mut selectors = Vec::new();
+        for (l, out) in sites {
+            let node = self.graphs[g].leaves[l].node;
+            let c = self.graphs[g].child_towards(b, node);
+            let (s, _) = self.surface(g, &Chan::Leaf { leaf: l, key: out }, c)?;
+            if let Chan::Group { node, key } = s {
+                selectors.push((self.graphs[g].nodes[node].key.clone(), key));
+            }
+        }
+        let k = self
+            .oneofs
+            .keys()
+            .filter(|(gg, bb, ..)| *gg == g && *bb == b)
+            .count()
+            + 1;
+        let name = format!("pipelinechannel--{}-oneof-{k}", self.graphs[g].nodes[b].key);
+        self.graphs[g].nodes[b]
+            .outputs
+            .insert(name.clone(), (ty, selectors));
+        self.oneofs.insert(memo, name.clone());
+        Ok((Chan::Group { node: b, key: name }, !covered))
+    }
+
+    /// The importer of the entry pipeline's artifact parameter `param`.
+    fn importer(&mut self, g: usize, param: &str) -> Result<Chan, String> {
+        if let Some(l) = self.importers.get(param) {
+            return Ok(Chan::Leaf {
+                leaf: *l,
+                key: "artifact".into(),
+            });
+        }
+        let ty = self
+            .param_type(g, param)
+            .map_or(KType::Param("STRING"), |t| ktype(&t));
+        if matches!(ty, KType::Art { list: true, .. }) {
+            return Err(format!(
+                "the entry pipeline's parameter `{param}` is a list of artifacts, which KFP cannot import"
+            ));
+        }
+        let body = self.graphs[g].body;
+        let mut leaf = Leaf::new(
+            LeafKind::Importer { ty: ty.clone() },
+            body,
+            format!("importer-{param}"),
+        );
+        leaf.key = self.namer.name(&leaf.display, TASK_NAME_MAX);
+        leaf.outputs.insert("artifact".into(), Def::of(ty));
+        leaf.defs
+            .insert("uri".into(), Def::of(KType::Param("STRING")));
+        let l = self.graphs[g].add_leaf(leaf);
+        self.importers.insert(param.to_string(), l);
+        let w = self.source_at(g, &Chan::Param(param.to_string()), body)?;
+        self.graphs[g].leaves[l].inputs.insert("uri".into(), w.src);
+        Ok(Chan::Leaf {
+            leaf: l,
+            key: "artifact".into(),
+        })
+    }
+
+    /// A `flowc.eval` helper computing `v` (or a `flowc.check` one when `check` is given) at
+    /// DAG `at`.
+    pub(super) fn helper(
+        &mut self,
+        g: usize,
+        v: &Value,
+        at: usize,
+        ty: &KType,
+        who: &str,
+        check: Option<String>,
+    ) -> Result<usize, String> {
+        let memo = (
+            g,
+            at,
+            format!(
+                "{}{:?}{:?}",
+                serde_json::to_string(v).unwrap_or_default(),
+                ty,
+                check
+            ),
+        );
+        if check.is_none() {
+            if let Some(l) = self.helpers.get(&memo) {
+                return Ok(*l);
+            }
+        }
+        let is_check = check.is_some();
+        let mut leaf = Leaf::new(
+            LeafKind::Eval {
+                value: v.clone(),
+                check,
+            },
+            at,
+            who.to_string(),
+        );
+        leaf.key = self.namer.name(who, TASK_NAME_MAX);
+        leaf.display.clone_from(&leaf.key);
+        if !is_check {
+            leaf.outputs.insert("value".into(), Def::of(ty.clone()));
+        }
+        let l = self.graphs[g].add_leaf(leaf);
+        self.helpers.insert(memo, l);
+        // Every value read, once, in order.
+        let mut reads: Vec<(&'static str, String, Value)> = Vec::new();
+        collect_reads(v, &mut reads);
+        for (flag, name, r) in reads {
+            let (chan, optional) = self.value_chan(g, &r, at, &KType::Param("STRING"), who)?;
+            let w = self.source_at(g, &chan, at)?;
+            if optional || w.optional {
+                return Err(format!(
+                    "`{name}` may be missing here (it is bound in an `if` branch that may not run)"
+                ));
+            }
+            let key = self.chan_name(g, &chan);
+            let def = Def::of(self.chan_type(g, &chan));
+            let leaf = &mut self.graphs[g].leaves[l];
+            leaf.inputs.insert(key.clone(), w.src);
+            if let Some(d) = w.dep {
+                leaf.deps.insert(d);
+            }
+            leaf.defs.insert(key.clone(), def);
+            leaf.refs.push((flag.to_string(), name, key));
+        }
+        Ok(l)
+    }
+
+    /// Wires the inputs of the leaf of plan task `i`.
+    pub(super) fn wire_task(&mut self, g: usize, l: usize, i: usize) {
+        let task = self.pipeline_plan(g).tasks[i].clone();
+        let at = self.graphs[g].leaves[l].node;
+        let pipeline = matches!(task.kind, TaskKind::Pipeline { .. });
+        for input in &task.inputs {
+            let optional = matches!(input.ty, TypeRepr::Optional { .. });
+            let mut ty = ktype(&input.ty);
+            if let Value::Literal { value } = &input.value {
+                if matches!(input.ty, TypeRepr::Columns)
+                    || matches!(&input.ty, TypeRepr::Optional { inner } if **inner == TypeRepr::Columns)
+                {
+                    ty = json_ktype(value);
+                }
+            }
+            let def = Def {
+                ty: ty.clone(),
+                optional,
+                default: None,
+            };
+            let name = input.name.clone();
+            match &input.value {
+                Value::Literal { value: Json::Null } => {
+                    self.graphs[g].leaves[l].skipped.insert(name, true);
+                }
+                Value::Literal { value } => {
+                    let c = constant(value);
+                    if let KType::Param(p) = &ty {
+                        if !fits(&c, p) {
+                            self.unsupported(
+                                Some(g),
+                                &task.id,
+                                format!(
+                                    "the constant {c} for `{name}` does not fit its KFP type {p}"
+                                ),
+                                "KFP does not convert values: pass a value of the declared type",
+                            );
+                        }
+                    }
+                    let leaf = &mut self.graphs[g].leaves[l];
+                    leaf.inputs.insert(name.clone(), Src::Const(c));
+                    if !pipeline {
+                        leaf.defs.insert(name, def);
+                    }
+                }
+                Value::Template { parts } if template_is_direct(parts) => {
+                    let mut text = String::new();
+                    for p in parts {
+                        match p {
+                            Part::Text { text: t } => text.push_str(t),
+                            Part::Value { value } => {
+                                match self.wire_extra(g, l, at, value, &task.id) {
+                                    Ok(key) => text
+                                        .push_str(&format!("{{{{$.inputs.parameters['{key}']}}}}")),
+                                    Err(m) => self.unsupported(Some(g), &task.id, m, OPTIONAL_HELP),
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    let leaf = &mut self.graphs[g].leaves[l];
+                    leaf.inputs
+                        .insert(name.clone(), Src::Const(Json::String(text)));
+                    if !pipeline {
+                        leaf.defs.insert(name, def);
+                    }
+                }
+                v => {
+                    let who = format!("{}-{}", task.id, input.name);
+                    let wired = self
+                        .value_chan(g, v, at, &ty, &who)
+                        .and_then(|(chan, opt)| {
+                            let mut w = self.source_at(g, &chan, at)?;
+                            w.optional |= opt;
+                            Ok(w)
+                        });
+                    match wired {
+                        Ok(w) => {
+                            if w.optional {
+                                self.unsupported(
+                                    Some(g),
+                                    &task.id,
+                                    format!("`{}` of `{}` may be missing when it runs (its value comes from an `if` branch that may not run), and a KFP task input cannot be missing", input.name, task.id),
+                                    OPTIONAL_HELP,
+                                );
+                            }
+                            let leaf = &mut self.graphs[g].leaves[l];
+                            leaf.inputs.insert(name.clone(), w.src);
+                            if let Some(d) = w.dep {
+                                leaf.deps.insert(d);
+                            }
+                            if !pipeline {
+                                leaf.defs.insert(name, def);
+                            }
+                        }
+                        Err(m) => self.unsupported(Some(g), &task.id, m, OPTIONAL_HELP),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Wires a value interpolated into a string input as an extra input of the task, as kfp
+    /// does for f-strings; returns the input's key.
+    fn wire_extra(
+        &mut self,
+        g: usize,
+        l: usize,
+        at: usize,
+        v: &Value,
+        who: &str,
+    ) -> Result<String, String> {
+        let (chan, opt) = self.value_chan(g, v, at, &KType::Param("STRING"), who)?;
+        let w = self.source_at(g, &chan, at)?;
+        if opt || w.optional {
+            return Err(format!("a value interpolated into `{who}` may be missing"));
+        }
+        let key = self.chan_name(g, &chan);
+        let leaf = &mut self.graphs[g].leaves[l];
+        leaf.inputs.insert(key.clone(), w.src);
+        if let Some(d) = w.dep {
+            leaf.deps.insert(d);
+        }
+        Ok(key)
+    }
+
+    /// Sets how loop `n` iterates: over a literal list, or over an input of its DAG.
+    pub(super) fn wire_loop(&mut self, g: usize, n: usize) {
+        let NodeKind::Loop(l) = self.graphs[g].nodes[n].kind else {
+            return;
+        };
+        let Some(lp) = self.pipeline_plan(g).loops.get(l).cloned() else {
+            return;
+        };
+        let number = self.graphs[g].nodes[n].number;
+        let key = self.graphs[g].nodes[n].key.clone();
+        let parent = self.graphs[g].nodes[n].parent.unwrap_or(0);
+        let mut iterator = super::tree::Iterator {
+            item_input: format!("pipelinechannel--loop-item-param-{number}"),
+            item_type: KType::Param("STRING"),
+            items: Items::Pending,
+            parallel: lp.parallel.filter(|p| *p > 0),
+        };
+        match &lp.items {
+            Value::Literal {
+                value: Json::Array(items),
+            } => {
+                iterator.item_type = items.first().map_or(KType::Param("STRING"), json_ktype);
+                iterator.items = Items::Raw(
+                    serde_json::to_string(&Json::Array(items.iter().map(constant).collect()))
+                        .unwrap_or_default(),
+                );
+            }
+            v => {
+                iterator.item_type = self.item_type(g, v);
+                let wired = self
+                    .value_chan(g, v, parent, &KType::Param("LIST"), &format!("{key}-items"))
+                    .and_then(|(chan, opt)| {
+                        let mut w = self.source_at(g, &chan, n)?;
+                        w.optional |= opt;
+                        Ok(w)
+                    });
+                match wired {
+                    Ok(Wired {
+                        src: Src::Comp { name, artifact },
+                        optional,
+                        ..
+                    }) => {
+                        if optional {
+                            self.unsupported(
+                                Some(g),
+                                &key,
+                                format!("the list of `for {}` may be missing", lp.var),
+                                OPTIONAL_HELP,
+                            );
+                        }
+                        iterator.item_input = format!("{name}-loop-item");
+                        iterator.items = Items::Input { name, artifact };
+                    }
+                    Ok(_) => {}
+                    Err(m) => self.unsupported(Some(g), &key, m, OPTIONAL_HELP),
+                }
+            }
+        }
+        let node = &mut self.graphs[g].nodes[n];
+        node.inputs.insert(
+            iterator.item_input.clone(),
+            Def::of(iterator.item_type.clone()),
+        );
+        node.iterator = Some(iterator);
+    }
+
+    /// The flowc type of one item of loop `l`.
+    pub(super) fn item_repr(&self, g: usize, l: usize) -> TypeRepr {
+        let p = self.pipeline_plan(g);
+        let Some(lp) = p.loops.get(l) else {
+            return TypeRepr::Unknown;
+        };
+        let scalar = |v: &Json| TypeRepr::Scalar {
+            name: match v {
+                Json::Bool(_) => "Bool",
+                Json::Number(n) if n.is_i64() || n.is_u64() => "Int",
+                Json::Number(_) => "Float",
+                _ => "Str",
+            }
+            .into(),
+        };
+        match &lp.items {
+            Value::Literal {
+                value: Json::Array(items),
+            } => items.first().map_or(TypeRepr::Unknown, scalar),
+            Value::Param { name } => self
+                .param_type(g, name)
+                .as_ref()
+                .and_then(element)
+                .cloned()
+                .unwrap_or(TypeRepr::Unknown),
+            Value::Output { task, output, .. } => p
+                .tasks
+                .iter()
+                .find(|t| t.id == *task)
+                .and_then(|t| t.outputs.iter().find(|o| o.name == *output))
+                .map_or(TypeRepr::Unknown, |o| {
+                    element(&o.ty).unwrap_or(&o.ty).clone()
+                }),
+            Value::LoopItem { r#loop } if *r#loop != l => element(&self.item_repr(g, *r#loop))
+                .cloned()
+                .unwrap_or(TypeRepr::Unknown),
+            Value::List { items } => match items.first() {
+                Some(Value::Literal { value }) => scalar(value),
+                Some(Value::Param { name }) => {
+                    self.param_type(g, name).unwrap_or(TypeRepr::Unknown)
+                }
+                _ => TypeRepr::Unknown,
+            },
+            _ => TypeRepr::Unknown,
+        }
+    }
+
+    /// The KFP type of one item of the list `v`.
+    fn item_type(&self, g: usize, v: &Value) -> KType {
+        let p = self.pipeline_plan(g);
+        let string = KType::Param("STRING");
+        match v {
+            Value::Param { name } => self
+                .param_type(g, name)
+                .as_ref()
+                .and_then(element)
+                .map_or(string, ktype),
+            Value::Output { task, output, .. } => p
+                .tasks
+                .iter()
+                .find(|t| t.id == *task)
+                .and_then(|t| t.outputs.iter().find(|o| o.name == *output))
+                .map_or(string, |o| ktype(element(&o.ty).unwrap_or(&o.ty))),
+            Value::List { items } => items.first().map_or(string, |i| match i {
+                Value::Literal { value } => json_ktype(value),
+                Value::Param { name } => self
+                    .param_type(g, name)
+                    .map_or(KType::Param("STRING"), |t| ktype(&t)),
+                _ => KType::Param("STRING"),
+            }),
+            _ => string,
+        }
+    }
+
+    /// Wires everything of graph `g`: loops, conditions, tasks, checks, outputs, `after`.
+    pub(super) fn wire_graph(&mut self, g: usize) {
+        let (mut nodes, mut leaves) = (Vec::new(), Vec::new());
+        self.graphs[g].walk(0, &mut nodes, &mut leaves);
+        // Outputs first: conditions and loops may read them.
+        for &l in &leaves {
+            if let LeafKind::Task(i) = self.graphs[g].leaves[l].kind {
+                let outputs = self.pipeline_plan(g).tasks[i].outputs.clone();
+                for o in outputs {
+                    self.graphs[g].leaves[l]
+                        .outputs
+                        .insert(o.name, Def::of(ktype(&o.ty)));
+                }
+            }
+        }
+        for &n in &nodes {
+            match self.graphs[g].nodes[n].kind {
+                NodeKind::Loop(_) => self.wire_loop(g, n),
+                NodeKind::Cond(_) => self.wire_cond(g, n),
+                _ => {}
+            }
+        }
+        for &l in &leaves {
+            if let LeafKind::Task(i) = self.graphs[g].leaves[l].kind {
+                self.wire_task(g, l, i);
+            }
+        }
+        self.wire_checks(g);
+        self.wire_outputs(g);
+        self.wire_after(g);
+    }
+
+    /// One `flowc.check` task per check, in the DAG of the values it reads.
+    fn wire_checks(&mut self, g: usize) {
+        let checks = self.pipeline_plan(g).checks.clone();
+        for c in checks {
+            let mut tasks = BTreeSet::new();
+            let mut loops = BTreeSet::new();
+            super::tree::refs(&c.condition, &mut tasks, &mut loops);
+            let graph = &self.graphs[g];
+            let mut at: Option<usize> = None;
+            for t in &tasks {
+                if let Some(&l) = graph.by_task.get(t) {
+                    let n = graph.leaves[l].node;
+                    at = Some(at.map_or(n, |a| graph.lca(a, n)));
+                }
+            }
+            if let Some(inner) = c.loops.last() {
+                if let Some(n) = (0..graph.nodes.len()).find(|n| {
+                    !graph.nodes[*n].dead && graph.nodes[*n].kind == NodeKind::Loop(*inner)
+                }) {
+                    at = Some(at.map_or(n, |a| graph.lca(a, n)));
+                }
+            }
+            let mut at = at.unwrap_or(graph.body);
+            // Out of loops the check is not in; into the exit handler's body.
+            while graph.loops_of(at).iter().any(|l| !c.loops.contains(l)) {
+                at = graph.nodes[at].parent.unwrap_or(0);
+            }
+            if at == 0 {
+                at = graph.body;
+            }
+            if let Err(m) = self.helper(
+                g,
+                &c.condition,
+                at,
+                &KType::Param("BOOLEAN"),
+                "check",
+                Some(c.source.clone()),
+            ) {
+                self.unsupported(
+                    Some(g),
+                    "check",
+                    format!("`check {}`: {m}", c.source),
+                    OPTIONAL_HELP,
+                );
+            }
+        }
+    }
+
+    /// The pipeline's outputs as DAG outputs of its root.
+    fn wire_outputs(&mut self, g: usize) {
+        let outputs = self.pipeline_plan(g).outputs.clone();
+        let body = self.graphs[g].body;
+        for o in outputs {
+            let ty = ktype(&o.ty);
+            let who = format!("output-{}", o.name);
+            let chan = match &o.value {
+                Value::Output { .. } => self.value_chan(g, &o.value, body, &ty, &who),
+                v if !ty.is_artifact() => self
+                    .helper(g, v, body, &ty, &who, None)
+                    .map(|leaf| {
+                        (
+                            Chan::Leaf {
+                                leaf,
+                                key: "value".into(),
+                            },
+                            false,
+                        )
+                    }),
+                _ => Err(format!(
+                    "the output `{}` passes an artifact parameter through, and a KFP DAG output must come from a task",
+                    o.name
+                )),
+            };
+            let wired = chan.and_then(|(c, _)| {
+                let w = self.source_at(g, &c, 0)?;
+                let ty = match &w.src {
+                    Src::Task { task, key, .. } => self.output_type(g, 0, task, key),
+                    _ => None,
+                };
+                Ok((w, ty.unwrap_or_else(|| self.chan_type(g, &c))))
+            });
+            match wired {
+                Ok((
+                    Wired {
+                        src: Src::Task { task, key, .. },
+                        ..
+                    },
+                    ty,
+                )) => {
+                    self.graphs[g].nodes[0]
+                        .outputs
+                        .insert(o.name.clone(), (ty, vec![(task, key)]));
+                }
+                Ok(_) => self.unsupported(
+                    Some(g),
+                    "",
+                    format!("the output `{}` does not come from a task", o.name),
+                    "output the result of a step",
+                ),
+                Err(m) => self.unsupported(
+                    Some(g),
+                    "",
+                    format!("output `{}`: {m}", o.name),
+                    "collect the inner loop's results inside the outer loop first (for example with `union`), or output the result of a step",
+                ),
+            }
+        }
+    }
+
+    /// The type of output `key` of the task `task` of DAG `n`.
+    fn output_type(&self, g: usize, n: usize, task: &str, key: &str) -> Option<KType> {
+        let graph = &self.graphs[g];
+        graph.nodes[n].children.iter().find_map(|c| match c {
+            Child::Leaf(l) if graph.leaves[*l].key == task => {
+                graph.leaves[*l].outputs.get(key).map(|d| d.ty.clone())
+            }
+            Child::Node(m) if graph.nodes[*m].key == task => {
+                graph.nodes[*m].outputs.get(key).map(|(t, _)| t.clone())
+            }
+            _ => None,
+        })
+    }
+
+    /// `after` as `dependentTasks` between the siblings that hold the two tasks.
+    fn wire_after(&mut self, g: usize) {
+        let tasks = self.pipeline_plan(g).tasks.clone();
+        for t in &tasks {
+            let Some(&l) = self.graphs[g].by_task.get(&t.id) else {
+                continue;
+            };
+            for b in &t.after {
+                let Some(&lb) = self.graphs[g].by_task.get(b) else {
+                    continue;
+                };
+                let graph = &self.graphs[g];
+                let (na, nb) = (graph.leaves[l].node, graph.leaves[lb].node);
+                let a = graph.lca(na, nb);
+                let dep = if nb == a {
+                    graph.leaves[lb].key.clone()
+                } else {
+                    graph.nodes[graph.child_towards(a, nb)].key.clone()
+                };
+                if na == a {
+                    self.graphs[g].leaves[l].deps.insert(dep);
+                } else {
+                    let c = graph.child_towards(a, na);
+                    self.graphs[g].nodes[c].deps.insert(dep);
+                }
+            }
+        }
+    }
+}
+
+/// The name of a value of task or group `producer` outside it: `pipelinechannel--<producer>-<key>`,
+/// or the key itself when it already names a channel (kfp keeps `pipelinechannel--score-Output`
+/// as the name of the list a loop collects).
+fn group_output_name(producer: &str, key: &str) -> String {
+    if key.starts_with("pipelinechannel--") {
+        key.to_string()
+    } else {
+        format!("pipelinechannel--{producer}-{key}")
+    }
+}
+
+/// Whether a string template only interpolates parameters and loop items, which KFP
+/// substitutes into a constant itself.
+fn template_is_direct(parts: &[Part]) -> bool {
+    parts.iter().all(|p| match p {
+        Part::Text { .. } => true,
+        Part::Value { value } => matches!(**value, Value::Param { .. } | Value::LoopItem { .. }),
+        _ => false,
+    })
+}
+
+/// The values a helper reads, each once, as the runtime's command line names them: a
+/// parameter (`--param NAME`), a loop item (`--item LOOP`), a metrics output
+/// (`--metrics TASK.OUTPUT`).
+fn collect_reads(v: &Value, out: &mut Vec<(&'static str, String, Value)>) {
+    let mut push = |flag: &'static str, name: String, v: Value| {
+        if !out.iter().any(|(f, n, _)| *f == flag && *n == name) {
+            out.push((flag, name, v));
+        }
+    };
+    match v {
+        Value::Param { name } => push("--param", name.clone(), v.clone()),
+        Value::LoopItem { r#loop } => push("--item", r#loop.to_string(), v.clone()),
+        Value::Output { task, output, .. } | Value::Metric { task, output, .. } => push(
+            "--metrics",
+            format!("{task}.{output}"),
+            Value::Output {
+                task: task.clone(),
+                output: output.clone(),
+                collected: false,
+            },
+        ),
+        Value::Template { parts } => {
+            for p in parts {
+                if let Part::Value { value } = p {
+                    collect_reads(value, out);
+                }
+            }
+        }
+        Value::List { items: args } | Value::Op { args, .. } => {
+            for a in args {
+                collect_reads(a, out);
+            }
+        }
+        Value::Literal { .. } => {}
+    }
+}

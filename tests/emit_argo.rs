@@ -1,0 +1,811 @@
+//! Tests of the Argo Workflows emitter (`flowc_compiler::emit::argo`).
+//!
+//! - Snapshots of the YAML of every example and of every emitter fixture in `fixtures/emit/`
+//!   (except the `kfp_*` ones), each with the issues the emitter reported.
+//! - Every emitted document validates against Argo's JSON schema (`shared/schemas/`, next to
+//!   the repository; the test says so and skips when it is absent), with the schema closed
+//!   (unknown fields rejected) and `IntOrString`/`Quantity` accepting integers, as the full
+//!   CRDs do.
+//! - DAG consistency: unique task names, every dependency and every `{{tasks.X...}}` reference
+//!   names a task of the same DAG that exists and is a dependency, no cycles, every template
+//!   referenced exists, every `{{inputs...}}` names a declared input.
+//! - A YAML 1.1 reading of every emitted file: every plain scalar resolves to a boolean,
+//!   number or null, and every value that is a string in the JSON form is quoted.
+//! - A generated 1,000-step pipeline: no DAG over 200 tasks, at most 200 templates, under
+//!   1.5 MB, valid and stable names.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use flowc_compiler::emit::{argo, EmitOptions, Emitted};
+use flowc_compiler::plan::build_plan;
+use flowc_tests::{analyze_at, flow_files, generate, render_human, repo_root, tests_dir};
+use serde_json::Value as Json;
+
+const VERSION: &str = "1.2.0";
+
+/// Emits the pipeline of `rel` (a path under `root`).
+fn emit_at(root: &Path, rel: &Path) -> Emitted {
+    let analysis = analyze_at(root, rel);
+    assert!(
+        !analysis.has_errors(),
+        "{} must check without errors:\n{}",
+        rel.display(),
+        render_human(&analysis)
+    );
+    let plan = build_plan(&analysis, None, Some(VERSION))
+        .unwrap_or_else(|e| panic!("{}: no plan: {e}", rel.display()));
+    argo::emit(
+        &plan,
+        &EmitOptions {
+            version: Some(VERSION.into()),
+        },
+    )
+}
+
+/// Every file to emit: the examples declaring a pipeline, and the emitter fixtures.
+fn inputs() -> Vec<(String, PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    let repo = repo_root();
+    for rel in flow_files(&repo, "examples") {
+        let text = std::fs::read_to_string(repo.join(&rel)).unwrap_or_default();
+        if !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("pipeline "))
+        {
+            continue;
+        }
+        let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        out.push((format!("example_{stem}"), repo.clone(), rel));
+    }
+    let tests = tests_dir();
+    for rel in flow_files(&tests, "fixtures/emit") {
+        let stem = rel
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if stem.starts_with("kfp_") || rel.starts_with("fixtures/emit/lib") {
+            continue;
+        }
+        out.push((format!("fixture_{stem}"), tests.clone(), rel));
+    }
+    out
+}
+
+fn render_issues(e: &Emitted) -> String {
+    if e.issues.is_empty() {
+        return "(none)\n".into();
+    }
+    let mut s = String::new();
+    for i in &e.issues {
+        let at = match &i.task {
+            Some((p, t)) => format!(" [{p}/{t}]"),
+            None => String::new(),
+        };
+        s.push_str(&format!(
+            "{}{at}: {}\n  help: {}\n",
+            i.code.as_str(),
+            i.message,
+            i.help
+        ));
+    }
+    s
+}
+
+/// The documents of an emitted file, as JSON.
+fn documents(text: &str) -> Vec<Json> {
+    text.split("\n---\n")
+        .map(|d| {
+            serde_saphyr::from_str::<Json>(d)
+                .unwrap_or_else(|e| panic!("emitted YAML does not parse: {e}\n{d}"))
+        })
+        .collect()
+}
+
+#[test]
+fn snapshots() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(tests_dir().join("snapshots/emit_argo"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    let all = inputs();
+    assert!(
+        all.len() >= 20,
+        "expected examples and fixtures, found {}",
+        all.len()
+    );
+    for (name, root, rel) in all {
+        let e = emit_at(&root, &rel);
+        let shown = format!(
+            "----- FILE {}\n----- ISSUES\n{}----- ARGO\n{}",
+            rel.display().to_string().replace('\\', "/"),
+            render_issues(&e),
+            e.text
+        );
+        settings.bind(|| insta::assert_snapshot!(name, shown));
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    for (_, root, rel) in inputs() {
+        let a = emit_at(&root, &rel);
+        let b = emit_at(&root, &rel);
+        assert_eq!(a, b, "{} emits differently twice", rel.display());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema validation.
+
+/// The Argo schema, closed and patched like `argo lint --strict` and the full CRDs.
+fn argo_schema() -> Option<Json> {
+    let path = tests_dir().join("../../shared/schemas/argo-workflows-schema.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            println!(
+                "skipping schema validation: {} is not readable ({e})",
+                path.display()
+            );
+            return None;
+        }
+    };
+    let mut schema: Json = serde_json::from_str(&text).expect("the Argo schema is JSON");
+    if let Some(defs) = schema.get_mut("definitions").and_then(Json::as_object_mut) {
+        for key in [
+            "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+            "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        ] {
+            if let Some(d) = defs.get_mut(key) {
+                *d = serde_json::json!({"type": ["string", "integer"]});
+            }
+        }
+        for d in defs.values_mut() {
+            close(d);
+        }
+    }
+    Some(schema)
+}
+
+/// Rejects unknown fields in every object schema that lists its properties.
+fn close(s: &mut Json) {
+    if let Some(obj) = s.as_object_mut() {
+        if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
+            obj.insert("additionalProperties".into(), Json::Bool(false));
+        }
+        for v in obj.values_mut() {
+            close(v);
+        }
+    } else if let Some(arr) = s.as_array_mut() {
+        for v in arr {
+            close(v);
+        }
+    }
+}
+
+fn kind_definition(kind: &str) -> String {
+    format!("#/definitions/io.argoproj.workflow.v1alpha1.{kind}")
+}
+
+#[test]
+fn documents_validate_against_the_argo_schema() {
+    let Some(schema) = argo_schema() else {
+        return;
+    };
+    let mut validators = BTreeMap::new();
+    for kind in ["WorkflowTemplate", "CronWorkflow"] {
+        let mut s = schema.clone();
+        if let Some(obj) = s.as_object_mut() {
+            obj.remove("oneOf");
+            obj.remove("type");
+            obj.insert("$ref".into(), Json::String(kind_definition(kind)));
+        }
+        let v = jsonschema::validator_for(&s).expect("the Argo schema compiles");
+        validators.insert(kind.to_string(), v);
+    }
+    let mut checked = 0;
+    let mut files: Vec<(String, String)> = inputs()
+        .into_iter()
+        .map(|(n, root, rel)| (n, emit_at(&root, &rel).text))
+        .collect();
+    files.push(("generated_1000".into(), emit_generated(1000).text));
+    for (name, text) in files {
+        for doc in documents(&text) {
+            let kind = doc["kind"].as_str().unwrap_or_default().to_string();
+            let v = validators
+                .get(&kind)
+                .unwrap_or_else(|| panic!("{name}: unexpected kind {kind}"));
+            let errors: Vec<String> = v
+                .iter_errors(&doc)
+                .take(10)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{name}: {kind} is invalid:\n{}",
+                errors.join("\n")
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20);
+}
+
+// ---------------------------------------------------------------------------------------------
+// DAG consistency.
+
+/// Task references in a string: `{{tasks.X.` → `X`.
+fn task_refs(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("tasks.") {
+        let after = &rest[i + "tasks.".len()..];
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        if rest[..i].ends_with("{{") && after[name.len()..].starts_with('.') {
+            out.push(name.clone());
+        }
+        rest = &after[name.len()..];
+    }
+    out
+}
+
+/// Input references in a string: `{{inputs.parameters.X}}` → (`parameters`, `X`).
+fn input_refs(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("{{inputs.") {
+        let after = &rest[i + "{{inputs.".len()..];
+        let end = after.find("}}").unwrap_or(after.len());
+        let mut parts = after[..end].splitn(2, '.');
+        let kind = parts.next().unwrap_or_default().to_string();
+        let name = parts.next().unwrap_or_default();
+        let name = name.trim_end_matches(".path").to_string();
+        out.push((kind, name));
+        rest = &after[end..];
+    }
+    out
+}
+
+fn strings(v: &Json, out: &mut Vec<String>) {
+    match v {
+        Json::String(s) => out.push(s.clone()),
+        Json::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Json::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+/// The names listed in a `depends` expression.
+fn depends_names(d: &str) -> BTreeSet<String> {
+    d.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.split('.').next().unwrap_or(w).to_string())
+        .collect()
+}
+
+fn check_dag_consistency(name: &str, doc: &Json) {
+    let templates = doc["spec"]["templates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let by_name: BTreeMap<String, &Json> = templates
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap_or_default().to_string(), t))
+        .collect();
+    assert_eq!(
+        by_name.len(),
+        templates.len(),
+        "{name}: duplicate template names"
+    );
+    for start in ["entrypoint", "onExit"] {
+        if let Some(t) = doc["spec"][start].as_str() {
+            assert!(
+                by_name.contains_key(t),
+                "{name}: {start} `{t}` does not exist"
+            );
+        }
+    }
+    for t in &templates {
+        let tname = t["name"].as_str().unwrap_or_default();
+        // Inputs used are declared.
+        let mut declared: BTreeSet<(String, String)> = BTreeSet::new();
+        for kind in ["parameters", "artifacts"] {
+            for p in t["inputs"][kind].as_array().into_iter().flatten() {
+                declared.insert((kind.into(), p["name"].as_str().unwrap_or_default().into()));
+            }
+        }
+        let mut all = Vec::new();
+        strings(t, &mut all);
+        for s in &all {
+            for r in input_refs(s) {
+                assert!(
+                    declared.contains(&r),
+                    "{name}: template {tname} uses undeclared input {r:?}"
+                );
+            }
+        }
+        let Some(tasks) = t["dag"]["tasks"].as_array() else {
+            continue;
+        };
+        let names: Vec<&str> = tasks
+            .iter()
+            .map(|x| x["name"].as_str().unwrap_or_default())
+            .collect();
+        let set: BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(
+            set.len(),
+            names.len(),
+            "{name}: duplicate task names in {tname}"
+        );
+        let mut deps: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for task in tasks {
+            let tn = task["name"].as_str().unwrap_or_default();
+            assert!(
+                tn.len() <= 63
+                    && tn.starts_with(|c: char| c.is_ascii_lowercase())
+                    && tn
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !tn.ends_with('-'),
+                "{name}: bad task name `{tn}`"
+            );
+            let called = task["template"].as_str().unwrap_or_default();
+            assert!(
+                by_name.contains_key(called),
+                "{name}: {tname}/{tn} calls missing template `{called}`"
+            );
+            if let Some(h) = task["hooks"]["exit"]["template"].as_str() {
+                assert!(
+                    by_name.contains_key(h),
+                    "{name}: {tname}/{tn} hooks missing template `{h}`"
+                );
+            }
+            let d = task["depends"]
+                .as_str()
+                .map(depends_names)
+                .unwrap_or_default();
+            for x in &d {
+                assert!(
+                    set.contains(x.as_str()),
+                    "{name}: {tname}/{tn} depends on missing `{x}`"
+                );
+            }
+            // Every task output it reads is a (transitive) dependency of this DAG.
+            let mut all = Vec::new();
+            strings(&task["arguments"], &mut all);
+            if let Some(w) = task["when"].as_str() {
+                all.push(w.to_string());
+            }
+            if let Some(w) = task["withParam"].as_str() {
+                all.push(w.to_string());
+            }
+            for s in &all {
+                for r in task_refs(s) {
+                    assert!(
+                        set.contains(r.as_str()),
+                        "{name}: {tname}/{tn} reads missing task `{r}`"
+                    );
+                    assert!(
+                        d.contains(&r),
+                        "{name}: {tname}/{tn} reads `{r}` without depending on it"
+                    );
+                }
+            }
+            deps.insert(tn, d);
+        }
+        // No cycles.
+        let mut done: BTreeSet<&str> = BTreeSet::new();
+        while done.len() < names.len() {
+            let ready: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| !done.contains(n))
+                .filter(|n| deps[n].iter().all(|d| done.contains(d.as_str())))
+                .collect();
+            assert!(!ready.is_empty(), "{name}: cycle in {tname}");
+            done.extend(ready);
+        }
+        // Exported outputs point at tasks of this DAG.
+        let mut outs = Vec::new();
+        strings(&t["outputs"], &mut outs);
+        for s in &outs {
+            for r in task_refs(s) {
+                assert!(
+                    set.contains(r.as_str()),
+                    "{name}: {tname} exports from missing task `{r}`"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn dags_are_consistent() {
+    let mut files: Vec<(String, String)> = inputs()
+        .into_iter()
+        .map(|(n, root, rel)| (n, emit_at(&root, &rel).text))
+        .collect();
+    files.push(("generated_1000".into(), emit_generated(1000).text));
+    for (name, text) in files {
+        for doc in documents(&text) {
+            if doc["kind"] == "WorkflowTemplate" {
+                check_dag_consistency(&name, &doc);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML 1.1 reading.
+
+/// How a YAML 1.1 reader (go-yaml v2, PyYAML) resolves a plain scalar.
+#[derive(Debug, PartialEq)]
+enum Yaml11 {
+    Bool,
+    Int,
+    Float,
+    Null,
+    Timestamp,
+    Str,
+}
+
+fn resolve_yaml11(s: &str) -> Yaml11 {
+    const TRUE_FALSE: &[&str] = &[
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+    ];
+    if TRUE_FALSE.contains(&s) {
+        return Yaml11::Bool;
+    }
+    if ["", "~", "null", "Null", "NULL"].contains(&s) {
+        return Yaml11::Null;
+    }
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let digits_ = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '_');
+    if body.starts_with("0b")
+        && body[2..].chars().all(|c| matches!(c, '0' | '1' | '_'))
+        && body.len() > 2
+        || body.starts_with("0x")
+            && body.len() > 2
+            && body[2..].chars().all(|c| c.is_ascii_hexdigit() || c == '_')
+        || body.starts_with("0o")
+            && body.len() > 2
+            && body[2..].chars().all(|c| c.is_digit(8) || c == '_')
+        || digits_(body) && body.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Yaml11::Int;
+    }
+    // Sexagesimal: 12:30, 1:20:30.5
+    let sexa: Vec<&str> = body.split(':').collect();
+    if sexa.len() > 1
+        && sexa[0].starts_with(|c: char| c.is_ascii_digit())
+        && sexa.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        })
+    {
+        return Yaml11::Int;
+    }
+    let lower = body.to_ascii_lowercase();
+    if [".inf", ".nan"].contains(&lower.as_str()) {
+        return Yaml11::Float;
+    }
+    let (mant, exp) = match lower.split_once('e') {
+        Some((m, e)) => (m, Some(e)),
+        None => (lower.as_str(), None),
+    };
+    let mant_ok = mant.contains('.')
+        && mant
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '_')
+        && mant.chars().filter(|c| *c == '.').count() == 1
+        && mant.chars().any(|c| c.is_ascii_digit());
+    let exp_ok = exp.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    });
+    if mant_ok && exp_ok {
+        return Yaml11::Float;
+    }
+    let date = |t: &str| {
+        let b = t.as_bytes();
+        t.len() >= 8 && b[0..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
+    };
+    if date(s) && s.split('-').count() >= 3 {
+        return Yaml11::Timestamp;
+    }
+    Yaml11::Str
+}
+
+/// The plain (unquoted) scalars of a YAML file written by flowc: values after `key: `, after
+/// `- `, inside flow sequences, and keys.
+fn plain_scalars(yaml: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (n, line) in yaml.lines().enumerate() {
+        let mut rest = line.trim_start();
+        if rest == "---" || rest.is_empty() {
+            continue;
+        }
+        while let Some(r) = rest.strip_prefix("- ") {
+            rest = r;
+        }
+        // A key, quoted or plain.
+        let value = if rest.starts_with('"') {
+            match closing_quote(rest) {
+                Some(end) if rest[end + 1..].starts_with(':') => rest[end + 2..].trim_start(),
+                _ => rest,
+            }
+        } else if let Some((k, v)) = rest.split_once(": ") {
+            out.push((n + 1, format!("key {k}")));
+            v
+        } else if let Some(k) = rest.strip_suffix(':') {
+            out.push((n + 1, format!("key {k}")));
+            ""
+        } else {
+            rest
+        };
+        let value = value.trim();
+        if value.is_empty() || value.starts_with('"') {
+            continue;
+        }
+        if value == "[]" || value == "{}" {
+            continue;
+        }
+        out.push((n + 1, value.to_string()));
+    }
+    out
+}
+
+fn closing_quote(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Every string of the JSON form of the documents must be a quoted scalar in the YAML: a
+/// plain scalar must read (in YAML 1.1) as a boolean, number or null, and be that in JSON.
+fn check_yaml11(name: &str, text: &str) {
+    assert!(!text.contains('\t'), "{name}: tabs in YAML");
+    for (line, scalar) in plain_scalars(text) {
+        if let Some(key) = scalar.strip_prefix("key ") {
+            assert!(
+                resolve_yaml11(key) == Yaml11::Str && !key.contains(['"', '\'', '{', '[']),
+                "{name}:{line}: key `{key}` is not read as a string by YAML 1.1"
+            );
+            continue;
+        }
+        let r = resolve_yaml11(&scalar);
+        assert!(
+            matches!(r, Yaml11::Bool | Yaml11::Int | Yaml11::Float | Yaml11::Null),
+            "{name}:{line}: plain scalar `{scalar}` would be read as {r:?} by YAML 1.1"
+        );
+        if r == Yaml11::Bool {
+            assert!(
+                scalar == "true" || scalar == "false",
+                "{name}:{line}: boolean spelled `{scalar}`"
+            );
+        }
+        if matches!(r, Yaml11::Int | Yaml11::Float) {
+            assert!(
+                !scalar.contains(['_', ':', 'e', 'E', 'x', 'o', 'b']) && !scalar.starts_with("0")
+                    || scalar == "0"
+                    || scalar.starts_with("0."),
+                "{name}:{line}: number `{scalar}` is not plain decimal"
+            );
+        }
+    }
+}
+
+#[test]
+fn yaml_reads_the_same_in_yaml_1_1() {
+    let mut files: Vec<(String, String)> = inputs()
+        .into_iter()
+        .map(|(n, root, rel)| (n, emit_at(&root, &rel).text))
+        .collect();
+    files.push(("generated_1000".into(), emit_generated(1000).text));
+    for (name, text) in files {
+        check_yaml11(&name, &text);
+        // And the typed reading agrees: strings stay strings.
+        for doc in documents(&text) {
+            let mut all = Vec::new();
+            strings(&doc, &mut all);
+            assert!(!all.is_empty());
+        }
+    }
+}
+
+#[test]
+fn the_yaml_1_1_reader_sees_the_traps() {
+    for s in ["yes", "No", "on", "OFF", "y", "n"] {
+        assert_eq!(resolve_yaml11(s), Yaml11::Bool, "{s}");
+    }
+    for s in ["1_000", "0o17", "0755", "12:30", "0x1f", "-3"] {
+        assert_eq!(resolve_yaml11(s), Yaml11::Int, "{s}");
+    }
+    for s in ["1.5", "1.0e3", ".inf", "-2.5e-3"] {
+        assert_eq!(resolve_yaml11(s), Yaml11::Float, "{s}");
+    }
+    assert_eq!(resolve_yaml11("~"), Yaml11::Null);
+    assert_eq!(resolve_yaml11("2024-01-01"), Yaml11::Timestamp);
+    assert_eq!(resolve_yaml11("busybox"), Yaml11::Str);
+    let plain = plain_scalars("a: yes\n\"b\": \"x\"\n- 3\nc:\n  - on\n");
+    assert_eq!(
+        plain,
+        vec![
+            (1, "key a".into()),
+            (1, "yes".into()),
+            (3, "3".into()),
+            (4, "key c".into()),
+            (5, "on".into())
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scale.
+
+fn emit_generated(n: usize) -> Emitted {
+    let dir = std::env::temp_dir().join(format!("flowc-emit-argo-{n}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("big.flow"), generate::pipeline(n)).expect("write");
+    let e = emit_at(&dir, Path::new("big.flow"));
+    let _ = std::fs::remove_dir_all(&dir);
+    e
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[test]
+fn a_thousand_steps_fit_argo_limits() {
+    let a = emit_generated(1000);
+    let b = emit_generated(1000);
+    assert_eq!(a, b, "the 1,000-step pipeline emits differently twice");
+    assert!(a.issues.is_empty(), "issues: {:?}", a.issues);
+    assert!(a.text.len() < 1_500_000, "{} bytes", a.text.len());
+    let docs = documents(&a.text);
+    let wft = &docs[0];
+    assert!(is_dns_label(
+        wft["metadata"]["name"].as_str().unwrap_or_default()
+    ));
+    let templates = wft["spec"]["templates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(templates.len() <= 200, "{} templates", templates.len());
+    let mut names = BTreeSet::new();
+    let mut steps = 0;
+    for t in &templates {
+        let n = t["name"].as_str().unwrap_or_default();
+        assert!(is_dns_label(n), "template name `{n}`");
+        assert!(names.insert(n.to_string()), "duplicate template `{n}`");
+        if let Some(tasks) = t["dag"]["tasks"].as_array() {
+            assert!(tasks.len() <= 200, "{n} has {} tasks", tasks.len());
+            steps += tasks
+                .iter()
+                .filter(|x| {
+                    !x["template"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("-part-")
+                })
+                .count();
+        }
+    }
+    assert_eq!(steps, 1000, "every step is a task exactly once");
+    check_dag_consistency("generated_1000", wft);
+}
+
+#[test]
+fn the_schema_check_rejects_what_argo_rejects() {
+    let Some(schema) = argo_schema() else {
+        return;
+    };
+    let mut s = schema.clone();
+    if let Some(obj) = s.as_object_mut() {
+        obj.remove("oneOf");
+        obj.remove("type");
+        obj.insert(
+            "$ref".into(),
+            Json::String(kind_definition("WorkflowTemplate")),
+        );
+    }
+    let v = jsonschema::validator_for(&s).expect("the Argo schema compiles");
+    let good = serde_json::json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": "x"},
+        "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "busybox:1.36"}}]},
+    });
+    assert!(v.is_valid(&good));
+    let mut unknown = good.clone();
+    unknown["spec"]["templates"][0]["contianer"] = serde_json::json!({});
+    assert!(!v.is_valid(&unknown), "unknown fields are rejected");
+    let mut number = good.clone();
+    number["spec"]["arguments"] = serde_json::json!({"parameters": [{"name": "n", "value": 3}]});
+    assert!(!v.is_valid(&number), "parameter values must be strings");
+}
+
+#[test]
+fn invalid_versions_are_reported() {
+    let rel = Path::new("fixtures/emit/argo_schedule_utc.flow");
+    let analysis = analyze_at(&tests_dir(), rel);
+    let plan = build_plan(&analysis, None, None).expect("plan");
+    let e = argo::emit(
+        &plan,
+        &EmitOptions {
+            version: Some("1.2.0+build.5".into()),
+        },
+    );
+    let codes: Vec<&str> = e.issues.iter().map(|i| i.code.as_str()).collect();
+    assert_eq!(codes, ["E502"], "{:?}", e.issues);
+    // The documents are still written, without a version.
+    let docs = documents(&e.text);
+    assert_eq!(docs[0]["metadata"]["name"], "hourly");
+    assert!(docs[0]["metadata"]["labels"]
+        .get("app.kubernetes.io/version")
+        .is_none());
+    // Without any version, the name is the pipeline's.
+    let e = argo::emit(&plan, &EmitOptions { version: None });
+    assert!(e.issues.is_empty());
+    assert_eq!(documents(&e.text)[1]["metadata"]["name"], "hourly");
+}
+
+#[test]
+fn large_dags_are_split_into_chunks() {
+    let e = emit_generated(450);
+    assert!(e.issues.is_empty(), "{:?}", e.issues);
+    let docs = documents(&e.text);
+    let templates = docs[0]["spec"]["templates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let main = templates
+        .iter()
+        .find(|t| t["name"] == "main")
+        .expect("main");
+    let parts: Vec<&str> = main["dag"]["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["template"].as_str())
+        .collect();
+    assert_eq!(parts, ["main-part-1", "main-part-2", "main-part-3"]);
+    // Later chunks wait for the chunks they read from, and read through their outputs.
+    let p2 = &main["dag"]["tasks"][1];
+    assert!(p2["depends"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("part-1"));
+    let from: Vec<String> = p2["arguments"]["artifacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["from"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        from.iter()
+            .all(|f| f.starts_with("{{tasks.part-1.outputs.artifacts.")),
+        "{from:?}"
+    );
+    assert!(!from.is_empty());
+}

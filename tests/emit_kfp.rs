@@ -1,0 +1,1174 @@
+//! Tests of the Kubeflow Pipelines emitter (`flowc_compiler::emit::kfp`).
+//!
+//! - Snapshots of the YAML of every example, of every `fixtures/emit/kfp_*` fixture (one per
+//!   feature) and of the `fixtures/kfp_reference/` pipelines, each with the issues reported.
+//! - Structural validity: every `componentRef` and `executorLabel` exists, every
+//!   `dependentTasks` entry and every producer is a task of the same DAG (and a dependency),
+//!   every non-optional input of a component is wired and every wired input is declared,
+//!   constants match their `parameterType`, placeholders and CEL conditions name declared inputs,
+//!   DAG outputs are declared, PlatformSpec executors exist.
+//! - A YAML 1.1 reading of every file: every plain scalar is a boolean or a plain decimal
+//!   number, and no plain key reads as anything but a string.
+//! - The reference pipelines of `shared/reference/kfp/` (beside the repository; skipped with a
+//!   message when absent): flowc's output and the YAML the kfp SDK wrote are compared
+//!   structurally, task by task, and every difference must be one of the documented ones.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use flowc_compiler::emit::{kfp, EmitOptions, Emitted};
+use flowc_compiler::plan::build_plan;
+use flowc_tests::{analyze_at, flow_files, generate, render_human, repo_root, tests_dir};
+use serde_json::Value as Json;
+
+const VERSION: &str = "1.2.0";
+
+fn emit_source(root: &Path, rel: &Path) -> Emitted {
+    let analysis = analyze_at(root, rel);
+    assert!(
+        !analysis.has_errors(),
+        "{} must check without errors:\n{}",
+        rel.display(),
+        render_human(&analysis)
+    );
+    let plan = build_plan(&analysis, None, Some(VERSION))
+        .unwrap_or_else(|e| panic!("{}: no plan: {e}", rel.display()));
+    kfp::emit(&plan, &EmitOptions::default())
+}
+
+/// Every file to emit: the examples declaring a pipeline, the KFP fixtures, the references.
+fn inputs() -> Vec<(String, PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    let repo = repo_root();
+    for rel in flow_files(&repo, "examples") {
+        let text = std::fs::read_to_string(repo.join(&rel)).unwrap_or_default();
+        if !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("pipeline "))
+        {
+            continue;
+        }
+        let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        out.push((format!("example_{stem}"), repo.clone(), rel));
+    }
+    let tests = tests_dir();
+    for rel in flow_files(&tests, "fixtures/emit") {
+        let stem = rel
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if stem.starts_with("kfp_") {
+            out.push((format!("fixture_{stem}"), tests.clone(), rel));
+        }
+    }
+    for rel in flow_files(&tests, "fixtures/kfp_reference") {
+        let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        out.push((format!("reference_{stem}"), tests.clone(), rel));
+    }
+    out
+}
+
+fn render_issues(e: &Emitted) -> String {
+    if e.issues.is_empty() {
+        return "(none)\n".into();
+    }
+    let mut s = String::new();
+    for i in &e.issues {
+        let at = match &i.task {
+            Some((p, t)) => format!(" [{p}/{t}]"),
+            None => String::new(),
+        };
+        s.push_str(&format!(
+            "{}{at}: {}\n  help: {}\n",
+            i.code.as_str(),
+            i.message,
+            i.help
+        ));
+    }
+    s
+}
+
+/// The documents of a YAML file, as JSON.
+fn documents(text: &str) -> Vec<Json> {
+    let mut docs = vec![String::new()];
+    for line in text.lines() {
+        if line == "---" {
+            docs.push(String::new());
+        } else if let Some(d) = docs.last_mut() {
+            d.push_str(line);
+            d.push('\n');
+        }
+    }
+    docs.iter()
+        .map(|d| {
+            serde_saphyr::from_str::<Json>(d)
+                .unwrap_or_else(|e| panic!("YAML does not parse: {e}\n{d}"))
+        })
+        .collect()
+}
+
+#[test]
+fn snapshots() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(tests_dir().join("snapshots/emit_kfp"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    let all = inputs();
+    assert!(
+        all.len() >= 20,
+        "expected examples and fixtures, found {}",
+        all.len()
+    );
+    for (name, root, rel) in all {
+        let e = emit_source(&root, &rel);
+        let shown = format!(
+            "----- FILE {}\n----- ISSUES\n{}----- KFP\n{}",
+            rel.display().to_string().replace('\\', "/"),
+            render_issues(&e),
+            e.text
+        );
+        settings.bind(|| insta::assert_snapshot!(name, shown));
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    for (_, root, rel) in inputs() {
+        let a = emit_source(&root, &rel);
+        let b = emit_source(&root, &rel);
+        assert_eq!(a, b, "{} emits differently twice", rel.display());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structural validity.
+
+fn obj(v: &Json) -> BTreeMap<String, Json> {
+    v.as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// `{{$.inputs.parameters['x']}}`-style references in `s`: (kind, name).
+fn placeholders(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (prefix, kind) in [
+        ("{{$.inputs.parameters['", "in.param"),
+        ("{{$.inputs.artifacts['", "in.artifact"),
+        ("{{$.outputs.artifacts['", "out.artifact"),
+        ("{{$.outputs.parameters['", "out.param"),
+    ] {
+        let mut rest = s;
+        while let Some(i) = rest.find(prefix) {
+            let after = &rest[i + prefix.len()..];
+            let end = after.find("']").unwrap_or(after.len());
+            out.push((kind.to_string(), after[..end].to_string()));
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+fn strings(v: &Json, out: &mut Vec<String>) {
+    match v {
+        Json::String(s) => out.push(s.clone()),
+        Json::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Json::Object(m) => m.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+fn fits(v: &Json, ty: &str) -> bool {
+    match ty {
+        "STRING" => v.is_string(),
+        "NUMBER_INTEGER" => v.as_f64().is_some_and(|f| f.fract() == 0.0),
+        "NUMBER_DOUBLE" => v.is_number(),
+        "BOOLEAN" => v.is_boolean(),
+        "LIST" => v.is_array(),
+        "STRUCT" => v.is_object(),
+        _ => false,
+    }
+}
+
+/// Checks one PipelineSpec (and its PlatformSpec); returns the problems found.
+fn check_spec(docs: &[Json]) -> Vec<String> {
+    let mut errs = Vec::new();
+    let spec = &docs[0];
+    if spec["schemaVersion"] != "2.1.0" {
+        errs.push("schemaVersion is not 2.1.0".into());
+    }
+    let name = spec["pipelineInfo"]["name"].as_str().unwrap_or_default();
+    let valid_name = !name.is_empty()
+        && name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid_name {
+        errs.push(format!("pipelineInfo.name `{name}` is invalid"));
+    }
+    let components = obj(&spec["components"]);
+    let executors = obj(&spec["deploymentSpec"]["executors"]);
+    let mut used_execs = BTreeSet::new();
+    let mut dags: Vec<(String, Json)> = vec![("root".into(), spec["root"].clone())];
+    for (k, c) in &components {
+        if c.get("dag").is_some() {
+            dags.push((k.clone(), c.clone()));
+        } else {
+            let label = c["executorLabel"].as_str().unwrap_or_default().to_string();
+            if !executors.contains_key(&label) {
+                errs.push(format!("{k}: executor `{label}` does not exist"));
+            }
+            used_execs.insert(label.clone());
+            // Placeholders name declared inputs and outputs.
+            let mut texts = Vec::new();
+            strings(
+                &executors.get(&label).cloned().unwrap_or_default(),
+                &mut texts,
+            );
+            for t in texts {
+                for (kind, n) in placeholders(&t) {
+                    let declared = match kind.as_str() {
+                        "in.param" => &c["inputDefinitions"]["parameters"][&n],
+                        "in.artifact" => &c["inputDefinitions"]["artifacts"][&n],
+                        "out.artifact" => &c["outputDefinitions"]["artifacts"][&n],
+                        _ => &c["outputDefinitions"]["parameters"][&n],
+                    };
+                    if declared.is_null() {
+                        errs.push(format!("{label}: placeholder {kind} `{n}` is not declared"));
+                    }
+                }
+            }
+        }
+    }
+    for e in executors.keys() {
+        if !used_execs.contains(e) {
+            errs.push(format!("executor {e} is not used"));
+        }
+    }
+    for (dname, comp) in &dags {
+        let tasks = obj(&comp["dag"]["tasks"]);
+        let my_inputs = &comp["inputDefinitions"];
+        for (tname, t) in &tasks {
+            let at = format!("{dname}/{tname}");
+            let cref = t["componentRef"]["name"].as_str().unwrap_or_default();
+            let Some(callee) = components.get(cref) else {
+                errs.push(format!("{at}: component `{cref}` does not exist"));
+                continue;
+            };
+            let deps: BTreeSet<String> = t["dependentTasks"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(a) = t["dependentTasks"].as_array() {
+                let listed: Vec<&str> = a.iter().filter_map(|x| x.as_str()).collect();
+                let mut sorted = listed.clone();
+                sorted.sort_unstable();
+                if listed != sorted {
+                    errs.push(format!("{at}: dependentTasks are not sorted"));
+                }
+            }
+            for d in &deps {
+                if !tasks.contains_key(d) {
+                    errs.push(format!("{at}: dependency `{d}` is not a task of the DAG"));
+                }
+                if d == tname {
+                    errs.push(format!("{at}: depends on itself"));
+                }
+            }
+            if t.get("cachingOptions").is_none() && callee.get("executorLabel").is_some() {
+                errs.push(format!("{at}: no cachingOptions"));
+            }
+            let item_input = t["parameterIterator"]["itemInput"]
+                .as_str()
+                .or_else(|| t["artifactIterator"]["itemInput"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            for kind in ["parameters", "artifacts"] {
+                let wired = obj(&t["inputs"][kind]);
+                let declared = obj(&callee["inputDefinitions"][kind]);
+                for (iname, d) in &declared {
+                    let optional = d["isOptional"] == true;
+                    if !optional && !wired.contains_key(iname) && *iname != item_input {
+                        errs.push(format!("{at}: required input {kind}.{iname} is not wired"));
+                    }
+                    if let (Some(default), Some(ty)) =
+                        (d.get("defaultValue"), d["parameterType"].as_str())
+                    {
+                        if !fits(default, ty) {
+                            errs.push(format!("{cref}: default of {iname} does not fit {ty}"));
+                        }
+                        if !optional {
+                            errs.push(format!("{cref}: {iname} has a default but is not optional"));
+                        }
+                    }
+                }
+                // Constants interpolate extra `pipelinechannel--` inputs.
+                let mut extra = BTreeSet::new();
+                for w in wired.values() {
+                    if let Some(s) = w["runtimeValue"]["constant"].as_str() {
+                        for (_, n) in placeholders(s) {
+                            extra.insert(n);
+                        }
+                    }
+                }
+                for (iname, w) in &wired {
+                    let decl = declared.get(iname);
+                    if decl.is_none() && !extra.contains(iname) {
+                        errs.push(format!("{at}: wired input {kind}.{iname} is not declared"));
+                    }
+                    if let Some(c) = w["runtimeValue"].get("constant") {
+                        let ty = decl
+                            .and_then(|d| d["parameterType"].as_str())
+                            .unwrap_or("STRING");
+                        if !fits(c, ty) {
+                            errs.push(format!("{at}: constant {c} of {iname} does not fit {ty}"));
+                        }
+                    }
+                    for (src, key_field) in [
+                        ("taskOutputParameter", "outputParameterKey"),
+                        ("taskOutputArtifact", "outputArtifactKey"),
+                    ] {
+                        if let Some(p) = w.get(src) {
+                            let producer = p["producerTask"].as_str().unwrap_or_default();
+                            let key = p[key_field].as_str().unwrap_or_default();
+                            if !deps.contains(producer) {
+                                errs.push(format!(
+                                    "{at}: producer `{producer}` of {iname} is not a dependency"
+                                ));
+                            }
+                            let pcomp = tasks
+                                .get(producer)
+                                .and_then(|pt| pt["componentRef"]["name"].as_str())
+                                .and_then(|c| components.get(c));
+                            let okind = if src == "taskOutputParameter" {
+                                "parameters"
+                            } else {
+                                "artifacts"
+                            };
+                            if pcomp.is_none_or(|pc| pc["outputDefinitions"][okind][key].is_null())
+                            {
+                                errs.push(format!(
+                                    "{at}: `{producer}` has no output {okind}.{key}"
+                                ));
+                            }
+                        }
+                    }
+                    for (src, dkind) in [
+                        ("componentInputParameter", "parameters"),
+                        ("componentInputArtifact", "artifacts"),
+                    ] {
+                        if let Some(n) = w.get(src).and_then(|n| n.as_str()) {
+                            if my_inputs[dkind][n].is_null() {
+                                errs.push(format!("{at}: {n} is not an input of {dname}"));
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(cond) = t["triggerPolicy"]["condition"].as_str() {
+                let mut rest = cond;
+                while let Some(i) = rest.find("inputs.parameter_values['") {
+                    let after = &rest[i + 25..];
+                    let end = after.find("']").unwrap_or(after.len());
+                    let n = &after[..end];
+                    if t["inputs"]["parameters"][n].is_null() {
+                        errs.push(format!(
+                            "{at}: the condition reads `{n}`, not an input of the task"
+                        ));
+                    }
+                    rest = &after[end..];
+                }
+            }
+            if let Some(items) = t["parameterIterator"]["items"]["inputParameter"].as_str() {
+                if callee["inputDefinitions"]["parameters"][items].is_null() {
+                    errs.push(format!(
+                        "{at}: loop items `{items}` are not an input of the loop"
+                    ));
+                }
+            }
+        }
+        // DAG outputs come from tasks of the DAG and are declared.
+        for kind in ["artifacts", "parameters"] {
+            for (oname, o) in obj(&comp["dag"]["outputs"][kind]) {
+                if comp["outputDefinitions"][kind][&oname].is_null() {
+                    errs.push(format!("{dname}: output {oname} is not declared"));
+                }
+                let mut sel: Vec<Json> = o["artifactSelectors"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                sel.extend(
+                    o["valueFromOneof"]["parameterSelectors"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+                if let Some(v) = o.get("valueFromParameter") {
+                    sel.push(v.clone());
+                }
+                for s in sel {
+                    let p = s["producerSubtask"].as_str().unwrap_or_default();
+                    if !tasks.contains_key(p) {
+                        errs.push(format!(
+                            "{dname}: output {oname} comes from `{p}`, not a task of the DAG"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(platform) = docs.get(1) {
+        for e in obj(&platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]).keys() {
+            if !executors.contains_key(e) {
+                errs.push(format!("PlatformSpec: executor {e} does not exist"));
+            }
+        }
+    }
+    errs
+}
+
+#[test]
+fn specs_are_consistent() {
+    for (name, root, rel) in inputs() {
+        let e = emit_source(&root, &rel);
+        let docs = documents(&e.text);
+        assert!(docs.len() <= 2, "{name}: more than two documents");
+        let errs = check_spec(&docs);
+        assert!(errs.is_empty(), "{name}:\n{}", errs.join("\n"));
+    }
+}
+
+#[test]
+fn the_consistency_check_finds_problems() {
+    let e = emit_source(&repo_root(), Path::new("examples/features/fan_out.flow"));
+    let mut docs = documents(&e.text);
+    docs[0]["root"]["dag"]["tasks"]["combined"]["dependentTasks"] = Json::Array(vec![]);
+    docs[0]["components"]["comp-everyone"]["inputDefinitions"]["parameters"]["n"]
+        ["parameterType"] = "BOOLEAN".into();
+    docs[0]["root"]["dag"]["tasks"]["halves"]["componentRef"]["name"] = "comp-nothing".into();
+    let errs = check_spec(&docs).join("\n");
+    assert!(errs.contains("is not a dependency"), "{errs}");
+    assert!(errs.contains("does not fit BOOLEAN"), "{errs}");
+    assert!(errs.contains("`comp-nothing` does not exist"), "{errs}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML 1.1.
+
+/// What YAML 1.1 (go-yaml v2, PyYAML) makes of a plain scalar.
+#[derive(Debug, PartialEq)]
+enum Yaml11 {
+    Bool,
+    Int,
+    Float,
+    Null,
+    Timestamp,
+    Str,
+}
+
+fn digits(s: &str, radix: u32) -> bool {
+    !s.is_empty() && s.chars().all(|c| c == '_' || c.is_digit(radix)) && s.chars().any(|c| c != '_')
+}
+
+fn resolve_yaml11(s: &str) -> Yaml11 {
+    const BOOLS: [&str; 22] = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+    ];
+    if BOOLS.contains(&s) {
+        return Yaml11::Bool;
+    }
+    if ["~", "null", "Null", "NULL", ""].contains(&s) {
+        return Yaml11::Null;
+    }
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if let Some(b) = body.strip_prefix("0b") {
+        if digits(b, 2) {
+            return Yaml11::Int;
+        }
+    }
+    if let Some(h) = body.strip_prefix("0x") {
+        if digits(h, 16) {
+            return Yaml11::Int;
+        }
+    }
+    if digits(body, 10) {
+        return Yaml11::Int;
+    }
+    // Sexagesimal: 12:30, 1:20:30.5
+    if body.contains(':')
+        && body
+            .split(':')
+            .all(|p| digits(p.split('.').next().unwrap_or_default(), 10))
+        && body.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return if body.contains('.') {
+            Yaml11::Float
+        } else {
+            Yaml11::Int
+        };
+    }
+    if [".inf", ".Inf", ".INF"].contains(&body) || [".nan", ".NaN", ".NAN"].contains(&s) {
+        return Yaml11::Float;
+    }
+    // [-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?
+    if let Some((int, rest)) = body.split_once('.') {
+        let int_ok =
+            int.is_empty() || (int.starts_with(|c: char| c.is_ascii_digit()) && digits(int, 10));
+        let (frac, exp) = match rest.find(['e', 'E']) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        // PyYAML and go-yaml: `[0-9_]*` after the point (the 1.1 spec's `[0-9.]*` would make
+        // `0.0.1` a float, which no reader does).
+        let frac_ok = frac.chars().all(|c| c.is_ascii_digit() || c == '_');
+        let exp_ok = exp.is_none_or(|e| {
+            e.len() > 1 && e.starts_with(['-', '+']) && e[1..].chars().all(|c| c.is_ascii_digit())
+        });
+        if int_ok && frac_ok && exp_ok && (int.len() + frac.len()) > 0 {
+            return Yaml11::Float;
+        }
+    }
+    // 2001-12-14 and its longer forms
+    let b = s.as_bytes();
+    if b.len() >= 8
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && s[5..]
+            .split(['-', 'T', 't', ' '])
+            .next()
+            .is_some_and(|m| digits(m, 10))
+        && s.matches('-').count() >= 2
+    {
+        return Yaml11::Timestamp;
+    }
+    Yaml11::Str
+}
+
+/// The plain (unquoted) scalars of a block-style YAML file: (line, is_key, text).
+fn plain_scalars(yaml: &str) -> Vec<(usize, bool, String)> {
+    let mut out = Vec::new();
+    for (i, line) in yaml.lines().enumerate() {
+        if line.trim_start().starts_with('#') || line == "---" {
+            continue;
+        }
+        let mut rest = line.trim_start();
+        while let Some(r) = rest.strip_prefix("- ") {
+            rest = r.trim_start();
+        }
+        if rest == "-" {
+            continue;
+        }
+        // A key, quoted or plain.
+        let (key, value) = if rest.starts_with('"') {
+            match closing_quote(rest) {
+                Some(end) if rest[end + 1..].starts_with(':') => {
+                    (None, rest[end + 2..].trim_start())
+                }
+                _ => (None, rest),
+            }
+        } else {
+            match rest
+                .find(": ")
+                .or_else(|| rest.strip_suffix(':').map(|k| k.len()))
+            {
+                Some(at) => (Some(&rest[..at]), rest[at + 1..].trim_start()),
+                None => (None, rest),
+            }
+        };
+        if let Some(k) = key {
+            out.push((i + 1, true, k.to_string()));
+        }
+        if !value.is_empty() && !value.starts_with('"') && value != "{}" && value != "[]" {
+            out.push((i + 1, false, value.to_string()));
+        }
+    }
+    out
+}
+
+fn closing_quote(s: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn check_yaml11(name: &str, text: &str) {
+    assert!(!text.contains('\t'), "{name}: a tab");
+    for (line, is_key, s) in plain_scalars(text) {
+        let r = resolve_yaml11(&s);
+        if is_key {
+            assert_eq!(
+                r,
+                Yaml11::Str,
+                "{name}:{line}: the plain key `{s}` is not a string in YAML 1.1"
+            );
+        } else {
+            let plain_decimal = {
+                let b = s.strip_prefix('-').unwrap_or(&s);
+                let (i, f) = b.split_once('.').unwrap_or((b, "0"));
+                digits(i, 10)
+                    && !i.contains('_')
+                    && (i == "0" || !i.starts_with('0'))
+                    && digits(f, 10)
+                    && !f.contains('_')
+            };
+            assert!(
+                s == "true" || s == "false" || plain_decimal,
+                "{name}:{line}: the plain value `{s}` reads as {r:?} in YAML 1.1; strings must be quoted"
+            );
+        }
+    }
+}
+
+#[test]
+fn yaml_reads_the_same_in_yaml_1_1() {
+    for (name, root, rel) in inputs() {
+        let e = emit_source(&root, &rel);
+        check_yaml11(&name, &e.text);
+    }
+}
+
+#[test]
+fn the_yaml_1_1_reader_sees_the_traps() {
+    for (s, r) in [
+        ("y", Yaml11::Bool),
+        ("off", Yaml11::Bool),
+        ("0755", Yaml11::Int),
+        ("1_000", Yaml11::Int),
+        ("12:30", Yaml11::Int),
+        ("1.0e+3", Yaml11::Float),
+        ("2024-01-01", Yaml11::Timestamp),
+        ("~", Yaml11::Null),
+        ("comp-train", Yaml11::Str),
+        ("flowc.dev/pipeline-version", Yaml11::Str),
+        ("0.0.1", Yaml11::Str),
+    ] {
+        assert_eq!(resolve_yaml11(s), r, "{s}");
+    }
+    let scalars = plain_scalars("a:\n  \"n\": 1\n  b: on\n- c: \"x\"\n");
+    assert!(scalars.contains(&(3, false, "on".into())), "{scalars:?}");
+    assert!(scalars.contains(&(4, true, "c".into())), "{scalars:?}");
+    assert!(!scalars.iter().any(|(_, _, s)| s == "n"), "{scalars:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scale.
+
+#[test]
+fn a_thousand_steps_stay_consistent_and_small() {
+    let src = generate::pipeline(1000);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("big.flow"), src).expect("writes the file");
+    let e = emit_source(dir.path(), Path::new("big.flow"));
+    let docs = documents(&e.text);
+    let errs = check_spec(&docs);
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    let tasks = docs[0]["root"]["dag"]["tasks"]
+        .as_object()
+        .map_or(0, |m| m.len());
+    assert_eq!(tasks, 1000);
+    assert!(
+        e.text.len() < kfp::SPEC_SIZE_LIMIT,
+        "{} bytes",
+        e.text.len()
+    );
+    let names: BTreeSet<&str> = e.issues.iter().map(|i| i.code.as_str()).collect();
+    assert!(!names.contains("E503"), "{names:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference pipelines of the kfp SDK.
+
+/// A number-insensitive rendering of JSON (`100.0` and `100` are the same).
+fn norm(v: &Json) -> String {
+    match v {
+        Json::Number(n) => format!("{}", n.as_f64().unwrap_or_default()),
+        Json::Array(a) => format!("[{}]", a.iter().map(norm).collect::<Vec<_>>().join(",")),
+        Json::Object(m) => {
+            let mut items: Vec<String> =
+                m.iter().map(|(k, v)| format!("{k}:{}", norm(v))).collect();
+            items.sort();
+            format!("{{{}}}", items.join(","))
+        }
+        Json::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// Facets of a pipeline, by role (task) then facet name.
+type Facets = BTreeMap<String, BTreeMap<String, String>>;
+
+struct Viewer<'a> {
+    components: BTreeMap<String, Json>,
+    executors: BTreeMap<String, Json>,
+    platform: BTreeMap<String, Json>,
+    /// Task key → role.
+    roles: &'a BTreeMap<String, String>,
+    out: Facets,
+}
+
+impl Viewer<'_> {
+    fn role(&self, key: &str) -> String {
+        self.roles
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| format!("extra:{key}"))
+    }
+
+    /// Where output `key` of task `producer` of a DAG comes from.
+    fn output_origin(&self, tasks: &BTreeMap<String, Json>, producer: &str, key: &str) -> String {
+        let Some(t) = tasks.get(producer) else {
+            return format!("?{producer}.{key}");
+        };
+        let cref = t["componentRef"]["name"].as_str().unwrap_or_default();
+        let comp = self.components.get(cref).cloned().unwrap_or_default();
+        if comp.get("dag").is_none() {
+            return format!("task:{}.{key}", self.role(producer));
+        }
+        let inner = obj(&comp["dag"]["tasks"]);
+        let out = &comp["dag"]["outputs"];
+        let mut sels: Vec<(String, String)> = Vec::new();
+        for s in out["artifacts"][key]["artifactSelectors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            sels.push((
+                s["producerSubtask"].as_str().unwrap_or_default().into(),
+                s["outputArtifactKey"].as_str().unwrap_or_default().into(),
+            ));
+        }
+        for s in out["parameters"][key]["valueFromOneof"]["parameterSelectors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            sels.push((
+                s["producerSubtask"].as_str().unwrap_or_default().into(),
+                s["outputParameterKey"].as_str().unwrap_or_default().into(),
+            ));
+        }
+        if let Some(s) = out["parameters"][key].get("valueFromParameter") {
+            sels.push((
+                s["producerSubtask"].as_str().unwrap_or_default().into(),
+                s["outputParameterKey"].as_str().unwrap_or_default().into(),
+            ));
+        }
+        let origins: Vec<String> = sels
+            .iter()
+            .map(|(p, k)| self.output_origin(&inner, p, k))
+            .collect();
+        let loop_ = t.get("parameterIterator").is_some() || t.get("artifactIterator").is_some();
+        let joined = if origins.len() == 1 {
+            origins[0].clone()
+        } else {
+            format!("oneof({})", origins.join("|"))
+        };
+        if loop_ {
+            format!("{joined}[]")
+        } else {
+            joined
+        }
+    }
+
+    /// The origin of each wired input of task `t`.
+    fn wiring(
+        &self,
+        t: &Json,
+        tasks: &BTreeMap<String, Json>,
+        ctx: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for kind in ["parameters", "artifacts"] {
+            for (name, w) in obj(&t["inputs"][kind]) {
+                let origin = if let Some(n) = w
+                    .get("componentInputParameter")
+                    .or(w.get("componentInputArtifact"))
+                {
+                    let n = n.as_str().unwrap_or_default();
+                    ctx.get(n).cloned().unwrap_or_else(|| format!("?{n}"))
+                } else if let Some(p) = w.get("taskOutputParameter").or(w.get("taskOutputArtifact"))
+                {
+                    let key = p["outputParameterKey"]
+                        .as_str()
+                        .or(p["outputArtifactKey"].as_str())
+                        .unwrap_or_default();
+                    self.output_origin(tasks, p["producerTask"].as_str().unwrap_or_default(), key)
+                } else if let Some(c) = w["runtimeValue"].get("constant") {
+                    format!("const:{}", norm(c))
+                } else if w.get("taskFinalStatus").is_some() {
+                    "final-status".into()
+                } else {
+                    norm(&w)
+                };
+                out.insert(name, origin);
+            }
+        }
+        // Placeholders of other inputs inside constants read as their origins.
+        let snapshot = out.clone();
+        for v in out.values_mut() {
+            for (n, o) in &snapshot {
+                *v = v.replace(
+                    &format!("{{{{$.inputs.parameters['{n}']}}}}"),
+                    &format!("{{{o}}}"),
+                );
+            }
+        }
+        out
+    }
+
+    /// Every executor task under task `key` of `tasks` (itself when it is one).
+    fn executors_under(
+        &self,
+        tasks: &BTreeMap<String, Json>,
+        key: &str,
+        out: &mut BTreeSet<String>,
+    ) {
+        let Some(t) = tasks.get(key) else { return };
+        let cref = t["componentRef"]["name"].as_str().unwrap_or_default();
+        let comp = self.components.get(cref).cloned().unwrap_or_default();
+        if comp.get("dag").is_some() {
+            let inner = obj(&comp["dag"]["tasks"]);
+            for k in inner.keys() {
+                self.executors_under(&inner, k, out);
+            }
+        } else {
+            out.insert(self.role(key));
+        }
+    }
+
+    fn walk(
+        &mut self,
+        comp: &Json,
+        ctx: &BTreeMap<String, String>,
+        groups: &[String],
+        upstream: &BTreeSet<String>,
+    ) {
+        let tasks = obj(&comp["dag"]["tasks"]);
+        for (key, t) in &tasks {
+            let wiring = self.wiring(t, &tasks, ctx);
+            let mut deps = upstream.clone();
+            for d in t["dependentTasks"].as_array().into_iter().flatten() {
+                self.executors_under(&tasks, d.as_str().unwrap_or_default(), &mut deps);
+            }
+            let cref = t["componentRef"]["name"].as_str().unwrap_or_default();
+            let callee = self.components.get(cref).cloned().unwrap_or_default();
+            if callee.get("dag").is_some() {
+                let kind = key
+                    .trim_end_matches(|c: char| c.is_ascii_digit())
+                    .trim_end_matches('-')
+                    .to_string();
+                let mut inner_ctx: BTreeMap<String, String> = wiring.clone();
+                let mut desc = kind.clone();
+                let iter = t.get("parameterIterator").or(t.get("artifactIterator"));
+                if let Some(it) = iter {
+                    let items = if let Some(raw) = it["items"]["raw"].as_str() {
+                        let parsed: Json = serde_json::from_str(raw).unwrap_or(Json::Null);
+                        format!("raw:{}", norm(&parsed))
+                    } else {
+                        let n = it["items"]["inputParameter"]
+                            .as_str()
+                            .or(it["items"]["inputArtifact"].as_str())
+                            .unwrap_or_default();
+                        wiring.get(n).cloned().unwrap_or_else(|| format!("?{n}"))
+                    };
+                    inner_ctx.insert(
+                        it["itemInput"].as_str().unwrap_or_default().into(),
+                        format!("item:{items}"),
+                    );
+                    desc = format!(
+                        "for-loop[items={items},limit={}]",
+                        norm(&t["iteratorPolicy"]["parallelismLimit"])
+                    );
+                }
+                if let Some(c) = t["triggerPolicy"]["condition"].as_str() {
+                    let mut c = c.to_string();
+                    for (n, o) in &wiring {
+                        c = c.replace(&format!("inputs.parameter_values['{n}']"), o);
+                    }
+                    desc = format!("condition[{c}]");
+                }
+                let mut g = groups.to_vec();
+                g.push(desc);
+                self.walk(&callee, &inner_ctx, &g, &deps);
+                continue;
+            }
+            let role = self.role(key);
+            let mut f = BTreeMap::new();
+            f.insert("group".to_string(), groups.join("/"));
+            for (io, defs) in [
+                ("in", &callee["inputDefinitions"]),
+                ("out", &callee["outputDefinitions"]),
+            ] {
+                for (kind, short) in [("parameters", "param"), ("artifacts", "artifact")] {
+                    for (n, d) in obj(&defs[kind]) {
+                        let mut ty = d["parameterType"]
+                            .as_str()
+                            .or(d["artifactType"]["schemaTitle"].as_str())
+                            .unwrap_or_default()
+                            .to_string();
+                        if d["isArtifactList"] == true {
+                            ty.push_str("[]");
+                        }
+                        if d["isOptional"] == true {
+                            ty.push('?');
+                        }
+                        if let Some(v) = d.get("defaultValue") {
+                            ty.push_str(&format!("={}", norm(v)));
+                        }
+                        f.insert(format!("{io}.{short}.{n}"), ty);
+                    }
+                }
+            }
+            for (n, o) in &wiring {
+                if !n.starts_with("pipelinechannel--") {
+                    f.insert(format!("wire.{n}"), o.clone());
+                }
+            }
+            f.insert(
+                "deps".into(),
+                deps.iter().cloned().collect::<Vec<_>>().join(","),
+            );
+            f.insert("cache".into(), norm(&t["cachingOptions"]));
+            f.insert("retry".into(), norm(&t["retryPolicy"]));
+            f.insert("trigger".into(), norm(&t["triggerPolicy"]));
+            let label = callee["executorLabel"].as_str().unwrap_or_default();
+            let exec = self.executors.get(label).cloned().unwrap_or_default();
+            if let Some(c) = exec.get("container") {
+                f.insert("image".into(), norm(&c["image"]));
+                let mut argv: Vec<Json> = c["command"].as_array().cloned().unwrap_or_default();
+                argv.extend(c["args"].as_array().cloned().unwrap_or_default());
+                f.insert("command".into(), norm(&Json::Array(argv)));
+                f.insert("env".into(), norm(&c["env"]));
+                f.insert("resources".into(), norm(&c["resources"]));
+            }
+            if let Some(i) = exec.get("importer") {
+                f.insert("importer.type".into(), norm(&i["typeSchema"]));
+                let uri = i["artifactUri"]["runtimeParameter"]
+                    .as_str()
+                    .unwrap_or_default();
+                f.insert(
+                    "importer.uri".into(),
+                    wiring.get(uri).cloned().unwrap_or_default(),
+                );
+                f.insert("importer.metadata".into(), norm(&i["metadata"]));
+            }
+            for (k, v) in obj(self.platform.get(label).unwrap_or(&Json::Null)) {
+                f.insert(format!("k8s.{k}"), norm(&v));
+            }
+            self.out.insert(role, f);
+        }
+    }
+}
+
+/// The facets of a KFP file, its tasks named by `roles`.
+fn facets(docs: &[Json], roles: &BTreeMap<String, String>) -> Facets {
+    let spec = &docs[0];
+    let platform = docs.get(1).map_or_else(BTreeMap::new, |p| {
+        obj(&p["platforms"]["kubernetes"]["deploymentSpec"]["executors"])
+    });
+    let mut v = Viewer {
+        components: obj(&spec["components"]),
+        executors: obj(&spec["deploymentSpec"]["executors"]),
+        platform,
+        roles,
+        out: BTreeMap::new(),
+    };
+    let root = spec["root"].clone();
+    let ctx: BTreeMap<String, String> = obj(&root["inputDefinitions"]["parameters"])
+        .keys()
+        .chain(obj(&root["inputDefinitions"]["artifacts"]).keys())
+        .map(|k| (k.clone(), format!("param:{k}")))
+        .collect();
+    v.walk(&root, &ctx, &[], &BTreeSet::new());
+    let mut p = BTreeMap::new();
+    p.insert("name".into(), norm(&spec["pipelineInfo"]["name"]));
+    p.insert(
+        "description".into(),
+        norm(&spec["pipelineInfo"]["description"]),
+    );
+    p.insert(
+        "defaultPipelineRoot".into(),
+        norm(&spec["defaultPipelineRoot"]),
+    );
+    p.insert("schemaVersion".into(), norm(&spec["schemaVersion"]));
+    for (kind, short) in [("parameters", "param"), ("artifacts", "artifact")] {
+        for (n, d) in obj(&root["inputDefinitions"][kind]) {
+            p.insert(format!("in.{short}.{n}"), norm(&d));
+        }
+        for (n, d) in obj(&root["outputDefinitions"][kind]) {
+            p.insert(format!("out.{short}.{n}"), norm(&d));
+        }
+    }
+    v.out.insert("pipeline".into(), p);
+    v.out
+}
+
+/// One reference pipeline: the flowc task key of each kfp task, and the expected differences
+/// as (role, facet prefix, why).
+struct Reference {
+    name: &'static str,
+    roles: &'static [(&'static str, &'static str)],
+    differences: &'static [(&'static str, &'static str, &'static str)],
+}
+
+const PYTHON: &str = "a kfp Python component runs its embedded source through `kfp.dsl.executor_main`; a flowc step runs its own command";
+const VERSION_LABEL: &str =
+    "flowc labels every pod with the pipeline version (kfp only with `add_pod_label`)";
+const VALUES: &str =
+    "a flowc step returns files, not values: a Python return value is a file (or metrics) output";
+const HELPER: &str = "KFP conditions read parameters only: a `flowc.eval` task turns the metric value into the Boolean the condition tests";
+
+/// Every reference, with the flowc task of each kfp task and each expected difference.
+const REFERENCES: &[Reference] = &[
+    Reference {
+        name: "p1_dataset_model",
+        roles: &[("make-data", "data"), ("train", "trained"), ("evaluate", "metrics"), ("notify", "notify")],
+        differences: &[
+            ("*", "k8s.podMetadata", VERSION_LABEL),
+            ("pipeline", "defaultPipelineRoot", "flowc has no artifact-root setting: the backend's default root applies"),
+            ("make-data", "command", PYTHON),
+            ("train", "command", PYTHON),
+            ("train", "in.param.lr", "flowc passes every argument at the call (defaults included), so components declare no defaults"),
+            ("train", "out.", VALUES),
+            ("notify", "in.", VALUES),
+            ("notify", "wire.message", VALUES),
+            ("notify", "command", VALUES),
+        ],
+    },
+    Reference {
+        name: "p2_resources_gpu",
+        roles: &[("gpu-train", "gpu-train")],
+        differences: &[("*", "k8s.podMetadata", VERSION_LABEL)],
+    },
+    Reference {
+        name: "p3_secrets_k8s",
+        roles: &[("fetch-data", "fetch-data")],
+        differences: &[
+            ("fetch-data", "k8s.imagePullSecret", "flowc has no image pull secrets (use the service account's)"),
+            ("fetch-data", "k8s.secretAsEnv", "`optional: false` is the default and is left out: backends before kfp-kubernetes 2.15 reject the field (kubeflow/pipelines#12495)"),
+            ("fetch-data", "k8s.secretAsVolume", "`optional: false` is the default and is left out: backends before kfp-kubernetes 2.15 reject the field (kubeflow/pipelines#12495)"),
+        ],
+    },
+    Reference {
+        name: "p4_condition_parallelfor",
+        roles: &[("pick-mode", "mode"), ("score", "scored"), ("summarize", "union"), ("say", "say"), ("say-2", "say-2")],
+        differences: &[
+            ("*", "k8s.podMetadata", VERSION_LABEL),
+            ("extra:condition-2-test", "", HELPER),
+            ("pick-mode", "command", PYTHON),
+            ("pick-mode", "out.", VALUES),
+            ("score", "command", PYTHON),
+            ("score", "out.", VALUES),
+            ("score", "deps", HELPER),
+            ("score", "group", HELPER),
+            ("say", "deps", HELPER),
+            ("say", "group", HELPER),
+            ("summarize", "deps", HELPER),
+            ("summarize", "group", HELPER),
+            ("summarize", "command", "the fan-in is the built-in `union` over the collected tables: KFP container steps cannot take a list of artifacts as paths"),
+            ("summarize", "image", "the fan-in is the built-in `union`, which runs in the flowc runtime image"),
+            ("summarize", "in.", VALUES),
+            ("summarize", "out.", VALUES),
+            ("summarize", "wire.", VALUES),
+        ],
+    },
+    Reference {
+        name: "p5_exit_handler",
+        roles: &[("cleanup", "cleanup"), ("consume", "consume"), ("importer", "importer-uri")],
+        differences: &[
+            ("*", "k8s.podMetadata", VERSION_LABEL),
+            ("cleanup", "command", PYTHON),
+            ("cleanup", "in.param.status", "flowc exit handlers take no `PipelineTaskFinalStatus` input"),
+            ("cleanup", "wire.status", "flowc exit handlers take no `PipelineTaskFinalStatus` input"),
+            ("importer", "importer.metadata", "flowc artifact parameters carry no metadata"),
+            ("pipeline", "in.param.uri", "an artifact parameter of a flowc pipeline has no default, so its URI is a required run parameter"),
+        ],
+    },
+];
+
+#[test]
+fn reference_pipelines_match_the_kfp_sdk() {
+    let dir = tests_dir().join("../../shared/reference/kfp");
+    if !dir.is_dir() {
+        println!(
+            "skipped: the kfp reference pipelines are not at {}",
+            dir.display()
+        );
+        return;
+    }
+    let mut unexpected = Vec::new();
+    for r in REFERENCES {
+        let reference = std::fs::read_to_string(dir.join(format!("{}.yaml", r.name)))
+            .unwrap_or_else(|e| panic!("{}: {e}", r.name));
+        let kfp_roles: BTreeMap<String, String> = r
+            .roles
+            .iter()
+            .map(|(k, _)| (k.to_string(), k.to_string()))
+            .collect();
+        let flowc_roles: BTreeMap<String, String> = r
+            .roles
+            .iter()
+            .map(|(k, f)| (f.to_string(), k.to_string()))
+            .collect();
+        let expected = facets(&documents(&reference), &kfp_roles);
+        let rel = format!("fixtures/kfp_reference/{}.flow", r.name);
+        let e = emit_source(&tests_dir(), Path::new(&rel));
+        assert!(e.issues.is_empty(), "{}: {}", r.name, render_issues(&e));
+        let actual = facets(&documents(&e.text), &flowc_roles);
+        let mut used = vec![false; r.differences.len()];
+        let roles: BTreeSet<&String> = expected.keys().chain(actual.keys()).collect();
+        for role in roles {
+            let (a, b) = (expected.get(role), actual.get(role));
+            let keys: BTreeSet<&String> = a
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .chain(b.into_iter().flat_map(|m| m.keys()))
+                .collect();
+            for k in keys {
+                let va = a.and_then(|m| m.get(k)).map_or("(absent)", String::as_str);
+                let vb = b.and_then(|m| m.get(k)).map_or("(absent)", String::as_str);
+                if va == vb {
+                    continue;
+                }
+                let known = r
+                    .differences
+                    .iter()
+                    .position(|(dr, df, _)| (*dr == "*" || dr == role) && k.starts_with(df));
+                match known {
+                    Some(i) => used[i] = true,
+                    None => unexpected.push(format!(
+                        "{} {role} {k}:\n  kfp   {va}\n  flowc {vb}",
+                        r.name
+                    )),
+                }
+            }
+        }
+        for (i, (role, facet, _)) in r.differences.iter().enumerate() {
+            assert!(
+                used[i],
+                "{}: the documented difference {role} {facet} no longer exists",
+                r.name
+            );
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "undocumented differences:\n{}",
+        unexpected.join("\n")
+    );
+}
