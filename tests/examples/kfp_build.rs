@@ -1,13 +1,14 @@
 //! Builds a `.flow` file for Kubeflow Pipelines, as `flowc build --target kfp` does, for the
 //! benchmark (`bench/compare_build.sh`) while the CLI does not offer the target:
-//! `kfp_build FILE OUT [VERSION]`. Prints the issues on standard error; exits 1 when the file
+//! `kfp_build FILE OUT [VERSION]` (or `FILE -o OUT`). Prints the issues on standard error; exits 1 when the file
 //! has errors.
 
 use std::path::Path;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let (Some(file), Some(out)) = (args.get(1), args.get(2)) else {
+    // `kfp_build FILE OUT [VERSION]`, or `kfp_build FILE -o OUT` as `flowc build` takes it.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "-o").collect();
+    let (Some(file), Some(out)) = (args.first(), args.get(1)) else {
         eprintln!("usage: kfp_build FILE OUT [VERSION]");
         std::process::exit(2);
     };
@@ -16,7 +17,7 @@ fn main() {
     let name = path.file_name().map(Path::new).unwrap_or(path);
     let analysis = flowc_tests::analyze_at(root, name);
     let plan =
-        match flowc_compiler::plan::build_plan(&analysis, None, args.get(3).map(String::as_str)) {
+        match flowc_compiler::plan::build_plan(&analysis, None, args.get(2).map(String::as_str)) {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("{file}: {e}");

@@ -135,7 +135,7 @@ impl Emitter<'_> {
     }
 
     /// One item of a container step's command or environment.
-    fn render_parts(&mut self, g: usize, leaf: &Leaf, parts: &[Part], task: &str) -> String {
+    fn render_parts(&self, g: usize, leaf: &Leaf, parts: &[Part], task: &str) -> String {
         let mut s = String::new();
         for p in parts {
             match p {
@@ -173,11 +173,11 @@ impl Emitter<'_> {
     }
 
     /// The executor of leaf `l`, if it has one, and its PlatformSpec entry.
-    pub(super) fn executor(&mut self, g: usize, l: usize) -> Option<(Json, Option<Json>)> {
-        let leaf = self.graphs[g].leaves[l].clone();
+    pub(super) fn executor(&self, g: usize, l: usize) -> Option<(Json, Option<Json>)> {
+        let leaf = &self.graphs[g].leaves[l];
         match &leaf.kind {
             LeafKind::Task(i) => {
-                let task = self.pipeline_plan(g).tasks.get(*i)?.clone();
+                let task = self.pipeline_plan(g).tasks.get(*i)?;
                 let (argv, image, env) = match &task.kind {
                     TaskKind::Container {
                         image,
@@ -186,18 +186,18 @@ impl Emitter<'_> {
                     } => {
                         let argv: Vec<String> = command
                             .iter()
-                            .map(|parts| self.render_parts(g, &leaf, parts, &task.id))
+                            .map(|parts| self.render_parts(g, leaf, parts, &task.id))
                             .collect();
                         let env: Vec<Json> = env
                             .iter()
                             .map(|(k, parts)| {
-                                json!({"name": k, "value": self.render_parts(g, &leaf, parts, &task.id)})
+                                json!({"name": k, "value": self.render_parts(g, leaf, parts, &task.id)})
                             })
                             .collect();
                         (argv, image.clone(), env)
                     }
                     TaskKind::Builtin { module, name } => (
-                        self.builtin_argv(&leaf, &task, module, name),
+                        self.builtin_argv(leaf, task, module, name),
                         self.runtime_image(),
                         Vec::new(),
                     ),
@@ -217,7 +217,7 @@ impl Emitter<'_> {
                 if let Some(r) = resources(&task.settings.resources) {
                     c.insert("resources".into(), r);
                 }
-                let platform = self.platform(g, &task);
+                let platform = self.platform(g, task);
                 Some((json!({"container": c}), platform))
             }
             LeafKind::Importer { ty, .. } => {
@@ -361,7 +361,7 @@ impl Emitter<'_> {
     /// The PlatformSpec entry of a task: secrets, node selector, tolerations, timeout and the
     /// version label. Fields at their defaults are left out, so that older backends, which
     /// reject unknown fields, accept the file (kubeflow/pipelines#12495).
-    fn platform(&mut self, g: usize, task: &Task) -> Option<Json> {
+    fn platform(&self, g: usize, task: &Task) -> Option<Json> {
         let s = &task.settings;
         let mut m = Map::new();
         if let Some(ms) = s.timeout_ms {

@@ -19,6 +19,7 @@ mod tree;
 mod types;
 mod wire;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde_json::Value as Json;
@@ -53,7 +54,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let mut text = e.header();
     text.push_str(&super::yaml::to_yaml(&docs));
     if text.len() > SPEC_SIZE_LIMIT {
-        e.issues.push(TargetIssue {
+        e.issues.borrow_mut().push(TargetIssue {
             code: Code::TargetLimit,
             message: format!(
                 "the KFP pipeline spec is {} bytes; the Workflow the KFP backend makes of it would exceed the 1.5 MB object limit of etcd",
@@ -65,7 +66,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     }
     Emitted {
         text,
-        issues: e.issues,
+        issues: e.issues.into_inner(),
     }
 }
 
@@ -76,7 +77,7 @@ pub(super) struct Emitter<'p> {
     /// Group numbers (`for-loop-N`), shared by all DAGs as in kfp.
     counter: usize,
     graphs: Vec<Graph>,
-    issues: Vec<TargetIssue>,
+    issues: RefCell<Vec<TargetIssue>>,
     /// The pipeline version for pod labels.
     version: Option<String>,
     /// The pipeline name written in `pipelineInfo`.
@@ -96,7 +97,7 @@ impl<'p> Emitter<'p> {
             namer: Namer::new(),
             counter: 0,
             graphs: Vec::new(),
-            issues: Vec::new(),
+            issues: RefCell::new(Vec::new()),
             version: opts
                 .version
                 .clone()
@@ -109,7 +110,7 @@ impl<'p> Emitter<'p> {
     }
 
     /// Reports a feature KFP cannot express.
-    fn unsupported(&mut self, g: Option<usize>, task: &str, message: String, help: &str) {
+    fn unsupported(&self, g: Option<usize>, task: &str, message: String, help: &str) {
         let pipeline = g.map_or_else(
             || self.plan.entry.clone(),
             |g| self.graphs[g].pipeline.clone(),
@@ -120,8 +121,9 @@ impl<'p> Emitter<'p> {
             help: help.to_string(),
             task: (!task.is_empty()).then(|| (pipeline, task.to_string())),
         };
-        if !self.issues.contains(&issue) {
-            self.issues.push(issue);
+        let mut issues = self.issues.borrow_mut();
+        if !issues.contains(&issue) {
+            issues.push(issue);
         }
     }
 
@@ -129,7 +131,7 @@ impl<'p> Emitter<'p> {
         self.name = self.pipeline_name();
         if let Some(v) = self.version.clone() {
             if !valid_label_value(&v) {
-                self.issues.push(TargetIssue {
+                self.issues.borrow_mut().push(TargetIssue {
                     code: Code::InvalidTargetName,
                     message: format!("the version `{v}` is not a valid Kubernetes label value, so it cannot label the pods"),
                     help: "use at most 63 letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit, such as `1.2.0`".into(),
@@ -140,7 +142,7 @@ impl<'p> Emitter<'p> {
         }
         if let Some(s) = self.plan.entry().and_then(|p| p.schedule.clone()) {
             let tz = s.timezone.as_deref().unwrap_or("UTC");
-            self.issues.push(TargetIssue {
+            self.issues.borrow_mut().push(TargetIssue {
                 code: Code::UnsupportedByTarget,
                 message: format!(
                     "`schedule \"{}\"` ({tz}): a KFP pipeline spec has no schedule; a recurring run is created separately",
@@ -198,7 +200,7 @@ impl<'p> Emitter<'p> {
         let raw = self.plan.entry.clone();
         let has_alnum = raw.chars().any(|c| c.is_ascii_alphanumeric());
         if !has_alnum {
-            self.issues.push(TargetIssue {
+            self.issues.borrow_mut().push(TargetIssue {
                 code: Code::InvalidTargetName,
                 message: format!("the pipeline name `{raw}` has no letter or digit, so it cannot be made a valid KFP pipeline name"),
                 help: "rename the pipeline: KFP names match `^[a-z0-9][a-z0-9-]{0,127}$`".into(),

@@ -78,7 +78,7 @@ fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> O
 
 impl Emitter<'_> {
     /// Document 1 and, when any executor has Kubernetes settings, document 2.
-    pub(super) fn render(&mut self) -> Vec<Json> {
+    pub(super) fn render(&self) -> Vec<Json> {
         let mut components = Map::new();
         let mut executors = Map::new();
         let mut platform = Map::new();
@@ -87,7 +87,7 @@ impl Emitter<'_> {
             let (mut nodes, mut leaves) = (Vec::new(), Vec::new());
             self.graphs[g].walk(0, &mut nodes, &mut leaves);
             for l in leaves {
-                let leaf = self.graphs[g].leaves[l].clone();
+                let leaf = &self.graphs[g].leaves[l];
                 if let LeafKind::Task(i) = leaf.kind {
                     if matches!(
                         self.pipeline_plan(g).tasks.get(i).map(|t| &t.kind),
@@ -151,10 +151,9 @@ impl Emitter<'_> {
     }
 
     /// The component of DAG node `n`: its tasks, outputs and interface.
-    fn dag_component(&mut self, g: usize, n: usize) -> Json {
+    fn dag_component(&self, g: usize, n: usize) -> Json {
         let mut tasks = Map::new();
-        let children = self.graphs[g].nodes[n].children.clone();
-        for c in children {
+        for &c in &self.graphs[g].nodes[n].children {
             match c {
                 Child::Leaf(l) => {
                     let (key, t) = self.leaf_task(g, l);
@@ -227,15 +226,15 @@ impl Emitter<'_> {
         definitions(defs.iter().map(|(k, d)| (k, d)))
     }
 
-    fn leaf_task(&mut self, g: usize, l: usize) -> (String, Json) {
-        let leaf = self.graphs[g].leaves[l].clone();
+    fn leaf_task(&self, g: usize, l: usize) -> (String, Json) {
+        let leaf = &self.graphs[g].leaves[l];
         let mut t = Map::new();
         t.insert("taskInfo".into(), json!({"name": leaf.display}));
         let mut deps = leaf.deps.clone();
         let mut component = format!("comp-{}", leaf.key);
         match &leaf.kind {
             LeafKind::Task(i) => {
-                let task = self.pipeline_plan(g).tasks.get(*i).cloned();
+                let task = self.pipeline_plan(g).tasks.get(*i);
                 if let Some(task) = task {
                     if let TaskKind::Pipeline { pipeline } = &task.kind {
                         if let Some(callee) = self.graphs.iter().find(|x| x.pipeline == *pipeline) {
@@ -288,7 +287,7 @@ impl Emitter<'_> {
         if let Some(i) = task_inputs(&leaf.inputs) {
             t.insert("inputs".into(), i);
         }
-        (leaf.key, Json::Object(t))
+        (leaf.key.clone(), Json::Object(t))
     }
 
     fn group_task(&self, g: usize, n: usize) -> (String, Json) {

@@ -198,6 +198,11 @@ pub(super) struct Graph {
     pub leaves: Vec<Leaf>,
     /// Plan task id → leaf.
     pub by_task: HashMap<String, usize>,
+    /// Plan task id → index in the pipeline's tasks.
+    pub task_index: HashMap<String, usize>,
+    /// Plan task id → the other tasks binding the same name in other branches of an `if`
+    /// (`weights-2`, `weights-3` for `weights`): ids are the binding's name, then `-2`, `-3`.
+    pub alternatives: HashMap<String, Vec<usize>>,
     /// Where the body goes: the root, or the exit handler's DAG.
     pub body: usize,
     /// Component name (without `comp-`) of a pipeline called as a step.
@@ -270,9 +275,29 @@ impl Graph {
             nodes: vec![Node::new(NodeKind::Root, None)],
             leaves: Vec::new(),
             by_task: HashMap::new(),
+            task_index: p
+                .tasks
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.id.clone(), i))
+                .collect(),
+            alternatives: HashMap::new(),
             body: 0,
             component: String::new(),
         };
+        for (i, t) in p.tasks.iter().enumerate() {
+            let Some((base, n)) = t.id.rsplit_once('-') else {
+                continue;
+            };
+            if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) {
+                if let Some(&b) = g.task_index.get(base) {
+                    let (tb, ti) = (&p.tasks[b], t);
+                    if !tb.when.is_empty() && !ti.when.is_empty() && tb.loops == ti.loops {
+                        g.alternatives.entry(base.to_string()).or_default().push(i);
+                    }
+                }
+            }
+        }
         if p.tasks.iter().any(|t| t.is_finally) {
             g.body = g.add_node(NodeKind::ExitHandler, 0);
         }

@@ -42,13 +42,14 @@ pub(super) struct Wired {
 
 const OPTIONAL_HELP: &str = "bind the value in every branch of the `if` (with an `else`), or move the step that reads it into the branch";
 
-impl Emitter<'_> {
-    pub(super) fn pipeline_plan(&self, g: usize) -> &PipelinePlan {
+impl<'p> Emitter<'p> {
+    /// The plan of graph `g`'s pipeline (borrowed from the plan, not from the emitter).
+    pub(super) fn pipeline_plan(&self, g: usize) -> &'p PipelinePlan {
+        let plan: &'p crate::plan::Plan = self.plan;
         let name = &self.graphs[g].pipeline;
-        self.plan
-            .pipelines
+        plan.pipelines
             .get(name)
-            .unwrap_or_else(|| &self.plan.pipelines[0])
+            .unwrap_or_else(|| &plan.pipelines[0])
     }
 
     fn param_type(&self, g: usize, name: &str) -> Option<TypeRepr> {
@@ -282,21 +283,14 @@ impl Emitter<'_> {
             key: output.to_string(),
         };
         let p = self.pipeline_plan(g);
-        let Some(t) = p.tasks.iter().find(|t| t.id == task) else {
+        let (Some(&ti), Some(alts)) = (
+            self.graphs[g].task_index.get(task),
+            self.graphs[g].alternatives.get(task),
+        ) else {
             return Ok((plain, false));
         };
-        let alternatives: Vec<&Task> = p
-            .tasks
-            .iter()
-            .filter(|d| {
-                d.id.strip_prefix(task)
-                    .and_then(|rest| rest.strip_prefix('-'))
-                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-                    && !d.when.is_empty()
-                    && !t.when.is_empty()
-                    && d.loops == t.loops
-            })
-            .collect();
+        let t = &p.tasks[ti];
+        let alternatives: Vec<&Task> = alts.iter().map(|i| &p.tasks[*i]).collect();
         if alternatives.is_empty() {
             return Ok((plain, false));
         }
@@ -473,7 +467,7 @@ impl Emitter<'_> {
 
     /// Wires the inputs of the leaf of plan task `i`.
     pub(super) fn wire_task(&mut self, g: usize, l: usize, i: usize) {
-        let task = self.pipeline_plan(g).tasks[i].clone();
+        let task = &self.pipeline_plan(g).tasks[i];
         let at = self.graphs[g].leaves[l].node;
         let pipeline = matches!(task.kind, TaskKind::Pipeline { .. });
         for input in &task.inputs {
@@ -602,7 +596,7 @@ impl Emitter<'_> {
         let NodeKind::Loop(l) = self.graphs[g].nodes[n].kind else {
             return;
         };
-        let Some(lp) = self.pipeline_plan(g).loops.get(l).cloned() else {
+        let Some(lp) = self.pipeline_plan(g).loops.get(l) else {
             return;
         };
         let number = self.graphs[g].nodes[n].number;
@@ -744,11 +738,11 @@ impl Emitter<'_> {
         // Outputs first: conditions and loops may read them.
         for &l in &leaves {
             if let LeafKind::Task(i) = self.graphs[g].leaves[l].kind {
-                let outputs = self.pipeline_plan(g).tasks[i].outputs.clone();
+                let outputs = &self.pipeline_plan(g).tasks[i].outputs;
                 for o in outputs {
                     self.graphs[g].leaves[l]
                         .outputs
-                        .insert(o.name, Def::of(ktype(&o.ty)));
+                        .insert(o.name.clone(), Def::of(ktype(&o.ty)));
                 }
             }
         }
@@ -771,7 +765,7 @@ impl Emitter<'_> {
 
     /// One `flowc.check` task per check, in the DAG of the values it reads.
     fn wire_checks(&mut self, g: usize) {
-        let checks = self.pipeline_plan(g).checks.clone();
+        let checks = &self.pipeline_plan(g).checks;
         for c in checks {
             let mut tasks = BTreeSet::new();
             let mut loops = BTreeSet::new();
@@ -819,7 +813,7 @@ impl Emitter<'_> {
 
     /// The pipeline's outputs as DAG outputs of its root.
     fn wire_outputs(&mut self, g: usize) {
-        let outputs = self.pipeline_plan(g).outputs.clone();
+        let outputs = &self.pipeline_plan(g).outputs;
         let body = self.graphs[g].body;
         for o in outputs {
             let ty = ktype(&o.ty);
@@ -894,8 +888,8 @@ impl Emitter<'_> {
 
     /// `after` as `dependentTasks` between the siblings that hold the two tasks.
     fn wire_after(&mut self, g: usize) {
-        let tasks = self.pipeline_plan(g).tasks.clone();
-        for t in &tasks {
+        let tasks = &self.pipeline_plan(g).tasks;
+        for t in tasks {
             let Some(&l) = self.graphs[g].by_task.get(&t.id) else {
                 continue;
             };
