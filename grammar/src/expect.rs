@@ -82,7 +82,8 @@ fn rule_phrase(rule: Rule) -> Option<Phrase> {
         generics => (8, "`<...>`"),
         outputs => (8, "`->`"),
         EOI => (10, "the end of the declaration"),
-        _ => return None,
+        // `kw_check`: the whole-word check before a keyword, worded as the keyword itself.
+        _ => return format!("{rule:?}").strip_prefix("kw_").and_then(token_phrase),
     };
     Some(Phrase(rank, text.to_string()))
 }
@@ -147,7 +148,14 @@ pub(crate) fn describe_failure(src: &str, err: &Error<Rule>) -> (usize, String, 
             }
         }
     }
-    let offset = offset.min(src.len());
+    let mut offset = offset.min(src.len());
+    // `imageset "a"`: a whole-word check read `image` and failed on `s`. Point at the word.
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if src[offset..].starts_with(is_word) && src[..offset].ends_with(is_word) {
+        offset = src[..offset]
+            .rfind(|c: char| !is_word(c))
+            .map_or(0, |i| i + 1);
+    }
     // `step s(in: Int)`: pest matched the keyword inside `ident`'s negative lookahead, so it
     // stops after it. Name the keyword instead.
     if phrases.iter().any(|p| p.1 == "a name") {

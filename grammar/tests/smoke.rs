@@ -98,3 +98,61 @@ fn garbage_never_panics() {
     let nots = format!("pipeline p() {{ check {} true }}", "not ".repeat(10_000));
     assert!(parse(&nots).errors.is_empty());
 }
+
+#[test]
+fn names_that_start_with_a_keyword_are_names() {
+    use flowc_grammar::ast::StmtKind;
+    let text = r#"step s(x: Int) -> (out: File) {
+  imageset "a"
+}
+pipeline p() {
+  checked = s(x: 1)
+  output_path = s(x: 2)
+  iffy = s(x: 3)
+  format = s(x: 4)
+  defaults_x = s(x: 5)
+  finally_done = s(x: 6)
+  schedule_at = s(x: 7)
+  asap = s(x: 8) after checked
+  output out = output_path.out
+  check checked.out != none
+}
+"#;
+    let p = parse(text);
+    // `imageset` is not the `image` property: the step's body is a syntax error there.
+    assert_eq!(p.errors.len(), 1, "{:#?}", p.errors);
+    assert!(
+        p.errors[0].message.contains("`imageset`"),
+        "{}",
+        p.errors[0].message
+    );
+    let Some(Item::Pipeline(pipeline)) = p.module.items.get(1) else {
+        panic!("{:#?}", p.module.items)
+    };
+    let kinds: Vec<String> = pipeline
+        .body
+        .stmts
+        .iter()
+        .map(|s| match &s.kind {
+            StmtKind::Bind { name, .. } => format!("bind {}", name.name),
+            StmtKind::Output { name, .. } => format!("output {}", name.name),
+            StmtKind::Check(_) => "check".to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "bind checked",
+            "bind output_path",
+            "bind iffy",
+            "bind format",
+            "bind defaults_x",
+            "bind finally_done",
+            "bind schedule_at",
+            "bind asap",
+            "output out",
+            "check"
+        ]
+    );
+}
