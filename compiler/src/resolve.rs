@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use indexmap::IndexMap;
 use petgraph::graph::DiGraph;
@@ -16,7 +17,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{resolve_relative, FileId, FileLoader, Origin, Sources};
 use crate::suggest::did_you_mean;
 use flowc_grammar::ast::{ImportSource, Item, Module};
-use flowc_grammar::{parse, Span, SyntaxErrorKind};
+use flowc_grammar::{parse, Parse, Span, SyntaxErrorKind};
 
 /// Index of a module in [`Program::modules`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,8 +89,8 @@ pub struct ScopeEntry {
 pub struct ModuleData {
     /// Its source file.
     pub file: FileId,
-    /// Its syntax tree.
-    pub ast: Module,
+    /// Its syntax tree (shared: a standard-library module is parsed once per process).
+    pub ast: Arc<Module>,
     /// Whether it is a standard-library module.
     pub is_std: bool,
     /// Names in scope, in declaration order.
@@ -161,6 +162,25 @@ pub fn load(loader: &dyn FileLoader, roots: &[PathBuf], diags: &mut Vec<Diagnost
     program
 }
 
+/// The syntax tree of a standard-library module. The modules are compiled into the binary and
+/// never change, so each is parsed once per process: the language server re-checks a file on
+/// every keystroke, with its standard-library imports.
+fn std_parse(name: &str, text: &str) -> (Arc<Module>, Vec<flowc_grammar::SyntaxError>) {
+    type Cache = Mutex<BTreeMap<String, (Arc<Module>, Vec<flowc_grammar::SyntaxError>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            let Parse { module, errors } = parse(text);
+            (Arc::new(module), errors)
+        })
+        .clone()
+}
+
 /// Loads one origin (and, recursively, its imports) unless already loaded.
 /// `from` is the import that asked for it, for reporting a failure.
 fn load_origin(
@@ -196,7 +216,7 @@ fn load_origin(
                     );
                     program.modules.push(ModuleData {
                         file,
-                        ast: Module::default(),
+                        ast: Arc::default(),
                         is_std: false,
                         scope: IndexMap::new(),
                         imports: BTreeMap::new(),
@@ -224,9 +244,15 @@ fn load_origin(
     };
     let file = program.sources.add(origin.clone(), text);
     let text = program.sources.get(file).text.clone();
-    let parsed = parse(&text);
-    let parsed_items_errors: Vec<Span> = parsed
-        .module
+    let parsed = match &origin {
+        Origin::Std(name) => std_parse(name, &text),
+        Origin::File(_) => {
+            let Parse { module, errors } = parse(&text);
+            (Arc::new(module), errors)
+        }
+    };
+    let (ast, errors) = parsed;
+    let parsed_items_errors: Vec<Span> = ast
         .items
         .iter()
         .filter_map(|i| match i {
@@ -234,13 +260,13 @@ fn load_origin(
             _ => None,
         })
         .collect();
-    for e in &parsed.errors {
+    for e in &errors {
         diags.push(syntax_diagnostic(file, e));
     }
     let id = ModuleId(program.modules.len() as u32);
     program.modules.push(ModuleData {
         file,
-        ast: parsed.module,
+        ast,
         is_std,
         scope: IndexMap::new(),
         imports: BTreeMap::new(),

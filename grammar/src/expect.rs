@@ -63,12 +63,12 @@ fn rule_phrase(rule: Rule) -> Option<Phrase> {
         arg => (5, "a named argument `name: value`"),
         field => (5, "a field `key: value`"),
         bound => (5, "a bound such as `min: { memory: 1Gi }`"),
-        image_prop | run_prop | use_prop | cache_prop | resources_prop | retries_prop
+        prop_word | image_prop | run_prop | use_prop | cache_prop | resources_prop | retries_prop
         | timeout_prop | env_prop | mount_prop | node_selector_prop | toleration_prop => (
             6,
             "a property (`image`, `run`, `use`, `cache`, `resources`, `retries`, `timeout`, `env`, `mount`, `node_selector`, `toleration`)",
         ),
-        defaults_stmt | schedule_stmt | if_stmt | for_stmt | check_stmt | output_stmt
+        stmt_word | defaults_stmt | schedule_stmt | if_stmt | for_stmt | check_stmt | output_stmt
         | finally_stmt | bind_stmt | call_stmt | call => (
             7,
             "a statement (`name = step(...)`, `if`, `for`, `check`, `output`, `finally`, `defaults`, `schedule`)",
@@ -105,7 +105,8 @@ fn token_phrase(token: &str) -> Option<Phrase> {
         // Pieces of atomic rules reported through their rule.
         "Ki" | "Mi" | "Gi" | "Ti" | "ms" | "K" | "k" | "M" | "G" | "T" | "m" | "s" | "h" | "d"
         | "true" | "false" | "none" | "\"" | "\\" | "u{" | "." | "not" => None,
-        "-" | "_" | " " | "\t" | "\n" | "\r" | "//" | "/*" | "*/" => None,
+        // Whitespace and comments, tried between any two tokens.
+        "-" | "_" | " " | "\t" | "\n" | "\r" | "/" | "*" | "//" | "/*" | "*/" => None,
         "and" | "or" | "+" => rule_phrase(Rule::add_op),
         "==" | "!=" | "<=" | ">=" | "<" | ">" => rule_phrase(Rule::cmp_op),
         "on" | "off" | "ttl" => rule_phrase(Rule::cache_on),

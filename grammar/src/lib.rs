@@ -5,6 +5,10 @@
 //! declaration becomes an [`ast::Item::Error`] and does not hide the others. This crate knows
 //! nothing of types, targets or editors.
 
+// The parser pest generates names `alloc`: pest is used without its `std` feature, whose stack
+// probe on every rule call cost a tenth of a parse; `split` bounds nesting depth instead.
+extern crate alloc;
+
 pub mod ast;
 mod expect;
 mod parse;

@@ -60,12 +60,13 @@ pub struct SyntaxError {
 /// Parses a whole `.flow` file. Never panics and never fails.
 pub fn parse(text: &str) -> Parse {
     let split = split(text);
-    // Comment start by comment end, to trim trailing trivia off node spans.
-    let comment_starts: std::collections::HashMap<u32, u32> = split
+    // (end, start) of each comment, sorted by end, to trim trailing trivia off node spans.
+    let mut comment_starts: Vec<(u32, u32)> = split
         .comments
         .iter()
         .map(|c| (c.span.end, c.span.start))
         .collect();
+    comment_starts.sort_unstable();
     let mut out = Parse {
         module: Module {
             items: Vec::new(),
@@ -231,7 +232,7 @@ struct Lower<'e> {
     base: usize,
     errors: &'e mut Vec<SyntaxError>,
     text: &'e str,
-    comment_starts: &'e std::collections::HashMap<u32, u32>,
+    comment_starts: &'e [(u32, u32)],
 }
 
 impl Lower<'_> {
@@ -246,8 +247,13 @@ impl Lower<'_> {
             while end > start && bytes[end - 1].is_ascii_whitespace() {
                 end -= 1;
             }
-            match self.comment_starts.get(&(end as u32)) {
-                Some(&cs) if cs as usize >= start && (cs as usize) < end => end = cs as usize,
+            let found = self
+                .comment_starts
+                .binary_search_by_key(&(end as u32), |&(e, _)| e)
+                .ok()
+                .map(|i| self.comment_starts[i].1 as usize);
+            match found {
+                Some(cs) if cs >= start && cs < end => end = cs,
                 _ => break,
             }
         }

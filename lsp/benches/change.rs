@@ -16,6 +16,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+
+/// The allocator of the `flowc` binary, so that the server here runs as it does there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use flowc_compiler::{analyze, MemoryLoader};
 use serde_json::json;
 
