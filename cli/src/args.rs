@@ -33,6 +33,9 @@ pub enum Command {
     Runs(RunsArgs),
     /// Set steps' resources from past runs, or evaluate the tuner on traces (`autotune eval`).
     Autotune(AutotuneArgs),
+    /// Run one step, check, evaluation, enumeration or copy of a built pipeline inside a cluster
+    /// (the runtime image's command; see docs/targets.md, "The runtime command line").
+    Exec(ExecArgs),
     /// Serve the Language Server Protocol over standard input and output, for editors.
     Lsp,
 }
@@ -103,6 +106,61 @@ pub struct RunArgs {
     /// Say why each step that ran missed the cache.
     #[arg(long)]
     pub explain_cache: bool,
+}
+
+/// `flowc exec`: exactly one of `--step`, `--check`, `--eval`, `--enumerate` and `--copy`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["step", "check", "eval", "enumerate", "copy"])))]
+pub struct ExecArgs {
+    /// Run the built-in step `<module>.<name>`, such as `std.survey.rake`.
+    #[arg(long, value_name = "MODULE.NAME")]
+    pub step: Option<String>,
+    /// Evaluate a condition (the plan's value JSON); exit 1 when it does not hold.
+    #[arg(
+        long,
+        value_name = "EXPR",
+        allow_hyphen_values = true,
+        requires = "message"
+    )]
+    pub check: Option<String>,
+    /// The condition as written, printed when a `--check` fails.
+    #[arg(
+        long,
+        value_name = "SOURCE",
+        allow_hyphen_values = true,
+        requires = "check"
+    )]
+    pub message: Option<String>,
+    /// Evaluate a value (the plan's value JSON) and write its text to `--output value=PATH`.
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true)]
+    pub eval: Option<String>,
+    /// Number the items of a JSON list for a loop, written to `--output items=PATH`.
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub enumerate: Option<String>,
+    /// Copy the file or folder SRC to DST.
+    #[arg(long, num_args = 2, value_names = ["SRC", "DST"])]
+    pub copy: Option<Vec<PathBuf>>,
+    /// The types of the values passed (JSON; see docs/targets.md).
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
+    pub signature: Option<String>,
+    /// A parameter value as text, `NAME=TEXT` (repeatable).
+    #[arg(long = "param", value_name = "NAME=TEXT", value_parser = parse_pair, allow_hyphen_values = true)]
+    pub params: Vec<(String, String)>,
+    /// An input artifact, `NAME=PATH` or `NAME=@executor-input:KEY` (repeatable).
+    #[arg(long = "input", value_name = "NAME=PATH", value_parser = parse_pair)]
+    pub inputs: Vec<(String, String)>,
+    /// Where to write an output, `NAME=PATH` (repeatable).
+    #[arg(long = "output", value_name = "NAME=PATH", value_parser = parse_pair)]
+    pub outputs: Vec<(String, String)>,
+    /// The current item of loop `LOOP`, `LOOP=TEXT` (repeatable).
+    #[arg(long = "item", value_name = "LOOP=TEXT", value_parser = parse_pair, allow_hyphen_values = true)]
+    pub items: Vec<(String, String)>,
+    /// The metrics file of a task's output, `TASK.OUTPUT=PATH` (repeatable).
+    #[arg(long = "metrics", value_name = "TASK.OUTPUT=PATH", value_parser = parse_pair)]
+    pub metrics: Vec<(String, String)>,
+    /// The Kubeflow executor input (`{{$}}`), for `@executor-input:KEY` lists of artifacts.
+    #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
+    pub executor_input: Option<String>,
 }
 
 /// `flowc runs`.

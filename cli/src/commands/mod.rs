@@ -3,6 +3,7 @@
 pub mod autotune;
 pub mod build;
 pub mod check;
+pub mod exec;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Run(a) => run::run(&a),
         Command::Runs(a) => runs::run(&a),
         Command::Autotune(a) => autotune::run(&a),
+        Command::Exec(a) => exec::run(&a),
         Command::Lsp => lsp::run(),
     }
 }

@@ -1,0 +1,453 @@
+//! `flowc exec`, the runtime image's command, driven by what the emitters write.
+//!
+//! The main test plays the part of the Argo controller for the bundled daily weighting example:
+//! it builds the `WorkflowTemplate`, then runs each DAG task whose container is the flowc
+//! runtime image, in dependency order, with the command line of its template (parameters
+//! substituted as Argo does, `/tmp/flowc/...` moved into a folder per task, input artifacts
+//! copied from the producing task's output paths). The checks run the same way. The results
+//! must be byte-for-byte those of `flowc run` on the same source.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value as Json;
+
+fn flowc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("flowc runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
+}
+
+/// Replaces every `{{prefix.NAME}}` by its value; None when one has no value.
+fn substitute(s: &str, prefix: &str, values: &BTreeMap<String, String>) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = s;
+    let open = format!("{{{{{prefix}.");
+    while let Some(i) = rest.find(&open) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + open.len()..];
+        let end = after.find("}}")?;
+        out.push_str(values.get(&after[..end])?);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn copy_into(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst.parent().expect("a parent")).expect("mkdir");
+    if src.is_dir() {
+        std::fs::create_dir_all(dst).expect("mkdir");
+        for e in std::fs::read_dir(src).expect("read_dir").flatten() {
+            copy_into(&e.path(), &dst.join(e.file_name()));
+        }
+    } else {
+        std::fs::copy(src, dst).expect("copy");
+    }
+}
+
+/// What running the DAG did.
+struct Played {
+    /// Tasks run with `flowc exec`, by name.
+    ran: BTreeSet<String>,
+    /// Tasks left out: not the runtime image, or inputs from a task left out.
+    skipped: BTreeSet<String>,
+}
+
+/// Runs the runtime-image tasks of the entry DAG of an Argo `WorkflowTemplate`, with `cwd` as
+/// every container's working folder and `pods/<task>` in place of `/tmp/flowc`.
+fn play_argo(workflow: &Json, cwd: &Path) -> Played {
+    let spec = &workflow["spec"];
+    let mut wf_params: BTreeMap<String, String> = spec["arguments"]["parameters"]
+        .as_array()
+        .expect("workflow parameters")
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().expect("a name").to_string(),
+                p["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    wf_params.insert("uid".into(), "0000-test".into());
+    let templates: BTreeMap<&str, &Json> = spec["templates"]
+        .as_array()
+        .expect("templates")
+        .iter()
+        .map(|t| (t["name"].as_str().expect("a template name"), t))
+        .collect();
+    let entry = templates[spec["entrypoint"].as_str().expect("an entry point")];
+    let tasks = entry["dag"]["tasks"].as_array().expect("a DAG");
+    let deps = |t: &Json| -> Vec<String> {
+        t["depends"]
+            .as_str()
+            .unwrap_or_default()
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            .filter(|w| !w.is_empty())
+            .map(|w| w.split('.').next().unwrap_or(w).to_string())
+            .collect()
+    };
+    let mut produced: BTreeMap<(String, String), PathBuf> = BTreeMap::new();
+    let mut played = Played {
+        ran: BTreeSet::new(),
+        skipped: BTreeSet::new(),
+    };
+    let mut pending: Vec<&Json> = tasks.iter().collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|task| {
+            let name = task["name"].as_str().expect("a task name").to_string();
+            let ds = deps(task);
+            if ds
+                .iter()
+                .any(|d| !played.ran.contains(d) && !played.skipped.contains(d))
+            {
+                return true;
+            }
+            let template = templates[task["template"].as_str().expect("a template")];
+            let container = &template["container"];
+            let runtime = container["command"] == serde_json::json!(["flowc", "exec"]);
+            let blocked = ds.iter().any(|d| played.skipped.contains(d));
+            let fanned = task.get("withItems").is_some() || task.get("withParam").is_some();
+            if !runtime || blocked || fanned || task.get("when").is_some() {
+                played.skipped.insert(name);
+                return false;
+            }
+            // Parameters: the template's defaults, then the task's arguments.
+            let mut inputs: BTreeMap<String, String> = BTreeMap::new();
+            for p in template["inputs"]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(v) = p["value"].as_str() {
+                    inputs.insert(p["name"].as_str().expect("name").into(), v.into());
+                }
+            }
+            for p in task["arguments"]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let v = p["value"].as_str().unwrap_or_default();
+                // `{{=…}}` expressions (cache keys) are not passed to containers.
+                if let Some(v) = substitute(v, "workflow.parameters", &wf_params)
+                    .and_then(|v| substitute(&v, "workflow", &wf_params))
+                {
+                    inputs.insert(p["name"].as_str().expect("name").into(), v);
+                }
+            }
+            let pod = cwd.join("pods").join(&name);
+            let local = |path: &str| path.replace("/tmp/flowc/", &format!("{}/", pod.display()));
+            // Input artifacts: copied from the producer's output path.
+            for a in task["arguments"]["artifacts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let from = a["from"].as_str().expect("an artifact source");
+                let inner = from.trim_start_matches("{{tasks.").trim_end_matches("}}");
+                let (producer, output) = inner
+                    .split_once(".outputs.artifacts.")
+                    .expect("a task output");
+                let src = &produced[&(producer.to_string(), output.to_string())];
+                let at = template["inputs"]["artifacts"]
+                    .as_array()
+                    .expect("template input artifacts")
+                    .iter()
+                    .find(|t| t["name"] == a["name"])
+                    .expect("the template declares the input");
+                copy_into(src, Path::new(&local(at["path"].as_str().expect("a path"))));
+            }
+            let args: Vec<String> = container["args"]
+                .as_array()
+                .expect("args")
+                .iter()
+                .map(|a| {
+                    let a = a.as_str().expect("a string");
+                    local(
+                        &substitute(a, "inputs.parameters", &inputs).unwrap_or_else(|| {
+                            panic!("task {name}: an unresolved parameter in `{a}`")
+                        }),
+                    )
+                })
+                .collect();
+            std::fs::create_dir_all(pod.join("outputs")).expect("the outputs volume");
+            let mut argv = vec!["exec"];
+            argv.extend(args.iter().map(String::as_str));
+            let o = flowc(&argv, cwd);
+            assert!(
+                o.status.success(),
+                "task {name}: flowc {argv:?}\n{}",
+                text(&o)
+            );
+            for out in template["outputs"]["artifacts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let path = PathBuf::from(local(out["path"].as_str().expect("a path")));
+                assert!(
+                    path.exists(),
+                    "task {name} did not write {}",
+                    path.display()
+                );
+                produced.insert(
+                    (name.clone(), out["name"].as_str().expect("a name").into()),
+                    path,
+                );
+            }
+            played.ran.insert(name);
+            false
+        });
+        assert!(
+            pending.len() < before,
+            "the DAG has a cycle or unknown dependency"
+        );
+    }
+    played
+}
+
+fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        out.insert(
+            e.file_name().to_string_lossy().into_owned(),
+            std::fs::read(e.path()).expect("read"),
+        );
+    }
+    out
+}
+
+#[test]
+fn the_argo_build_of_the_example_runs_its_built_in_steps_and_checks_through_exec() {
+    let src = example("daily_weighting.flow");
+    let cluster = tempfile::tempdir().expect("a folder");
+    let o = flowc(
+        &[
+            "build",
+            src.to_str().expect("utf-8"),
+            "--target",
+            "argo",
+            "-o",
+            "wf.yaml",
+        ],
+        cluster.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let yaml = std::fs::read_to_string(cluster.path().join("wf.yaml")).expect("the YAML");
+    let workflow: Json = yaml
+        .split("\n---\n")
+        .map(|d| serde_saphyr::from_str::<Json>(d).expect("YAML"))
+        .find(|d| d["kind"] == "WorkflowTemplate")
+        .expect("a WorkflowTemplate");
+    let played = play_argo(&workflow, cluster.path());
+    for t in [
+        "installed",
+        "population",
+        "in-tab",
+        "weights",
+        "quality",
+        "audience",
+        "weights-csv",
+        "write-parquet",
+        "write-parquet-2",
+        "check-1",
+        "check-2",
+        "check-3",
+    ] {
+        assert!(played.ran.contains(t), "{t} did not run: {:?}", played.ran);
+    }
+    // The publication step is the user's own container.
+    assert_eq!(played.skipped, BTreeSet::from(["receipt".to_string()]));
+
+    // The same pipeline run locally writes the same files, byte for byte.
+    let local = tempfile::tempdir().expect("a folder");
+    std::fs::copy(&src, local.path().join("daily_weighting.flow")).expect("copy");
+    let o = flowc(&["run", "daily_weighting.flow"], local.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let here = files_under(&local.path().join("out"));
+    let there = files_under(&cluster.path().join("out"));
+    assert_eq!(
+        here.keys().collect::<Vec<_>>(),
+        there.keys().collect::<Vec<_>>()
+    );
+    assert!(here.len() >= 3, "{:?}", here.keys());
+    for (name, bytes) in &here {
+        assert!(
+            there[name] == *bytes,
+            "{name} differs between flowc run and exec"
+        );
+    }
+}
+
+#[test]
+fn a_failing_check_exits_1_with_its_source() {
+    let dir = tempfile::tempdir().expect("a folder");
+    std::fs::write(dir.path().join("q.json"), r#"{"max_abs_error": 0.01}"#).expect("write");
+    let expr = r#"{"kind":"op","op":"<","args":[{"kind":"metric","task":"quality","output":"quality","key":"max_abs_error"},{"kind":"param","name":"max_error"}]}"#;
+    let sig = r#"{"params":{"max_error":{"kind":"scalar","name":"Float"}},"items":{}}"#;
+    let run = |limit: &str| {
+        flowc(
+            &[
+                "exec",
+                "--check",
+                expr,
+                "--message",
+                "quality.max_abs_error < max_error",
+                "--signature",
+                sig,
+                "--param",
+                &format!("max_error={limit}"),
+                "--metrics",
+                "quality.quality=q.json",
+            ],
+            dir.path(),
+        )
+    };
+    let fail = run("0.001");
+    assert_eq!(fail.status.code(), Some(1), "{}", text(&fail));
+    assert!(text(&fail).contains("check failed: quality.max_abs_error < max_error"));
+    let pass = run("0.1");
+    assert_eq!(pass.status.code(), Some(0), "{}", text(&pass));
+    let bad = run("lots");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("error[X002]"), "{}", text(&bad));
+}
+
+#[test]
+fn evaluation_enumeration_and_copy() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    let o = flowc(
+        &[
+            "exec",
+            "--eval",
+            r#"{"kind":"op","op":"==","args":[{"kind":"loop_item","loop":0},{"kind":"literal","value":"north"}]}"#,
+            "--signature",
+            r#"{"params":{},"items":{"0":{"kind":"scalar","name":"Str"}}}"#,
+            "--item",
+            "0=north",
+            "--output",
+            "value=out/value",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/value")).expect("value"),
+        "true"
+    );
+
+    let o = flowc(
+        &[
+            "exec",
+            "--enumerate",
+            "[3,1,2]",
+            "--signature",
+            r#"{"items":{"kind":"list","item":{"kind":"scalar","name":"Int"}}}"#,
+            "--output",
+            "items=items.json",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let items: Json =
+        serde_json::from_str(&std::fs::read_to_string(d.join("items.json")).expect("items"))
+            .expect("JSON");
+    assert_eq!(
+        items,
+        serde_json::json!([{"i":"00000","v":"3"},{"i":"00001","v":"1"},{"i":"00002","v":"2"}])
+    );
+    let o = flowc(
+        &[
+            "exec",
+            "--enumerate",
+            "[1,\"x\"]",
+            "--signature",
+            r#"{"items":{"kind":"list","item":{"kind":"scalar","name":"Int"}}}"#,
+            "--output",
+            "items=bad.json",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("error[X002]: item 1"), "{}", text(&o));
+    assert!(!d.join("bad.json").exists());
+
+    std::fs::create_dir_all(d.join("src/inner")).expect("mkdir");
+    std::fs::write(d.join("src/inner/a.txt"), "a").expect("write");
+    let o = flowc(&["exec", "--copy", "src", "dst/copy"], d);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(d.join("dst/copy/inner/a.txt")).expect("copied"),
+        "a"
+    );
+    let o = flowc(&["exec", "--copy", "missing", "dst/x"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("error[X003]"), "{}", text(&o));
+}
+
+#[test]
+fn a_built_in_step_reports_missing_inputs_and_unknown_names() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let sig = r#"{"params":{"where":{"kind":"scalar","name":"Str"}},"inputs":{"table":{"kind":"table","schema":null,"columns":[{"name":"x","type":"Int","nullable":false}]}},"outputs":{"kept":{"kind":"table","schema":null,"columns":[{"name":"x","type":"Int","nullable":false}]}}}"#;
+    let o = flowc(
+        &[
+            "exec",
+            "--step",
+            "std.table.filter",
+            "--signature",
+            sig,
+            "--param",
+            "where=x > 1",
+            "--input",
+            "table=nowhere.parquet",
+            "--output",
+            "kept=out/kept",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("error[X003]: input `table`: `nowhere.parquet` does not exist"),
+        "{}",
+        text(&o)
+    );
+    let o = flowc(
+        &[
+            "exec",
+            "--step",
+            "std.table.filter",
+            "--signature",
+            sig,
+            "--param",
+            "wher=x > 1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("the signature has no `wher`"),
+        "{}",
+        text(&o)
+    );
+}
