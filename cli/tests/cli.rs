@@ -262,3 +262,62 @@ fn graph_as_dot_and_mermaid() {
         Some(1)
     );
 }
+
+#[test]
+fn build_writes_through_target_warnings_and_nothing_on_target_errors() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let daily = examples.join("daily_weighting.flow");
+    let daily = daily.to_str().expect("utf-8");
+    // A schedule on KFP is a warning: the spec is written and the help says what to do.
+    let o = flowc(&["build", daily, "--target", "kfp", "-o", "kfp.yaml"], d);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning[W501]: `schedule \"0 6 * * *\"`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("help: after uploading, create a recurring run"),
+        "{err}"
+    );
+    let written = std::fs::read_to_string(d.join("kfp.yaml")).expect("the spec is written");
+    assert!(written.contains("pipelineInfo:"), "{written}");
+    // `--check` compares with what the build writes.
+    let o = flowc(
+        &["build", daily, "--target", "kfp", "--check", "kfp.yaml"],
+        d,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(d.join("kfp.yaml"), written.replace("daily-weighting", "x")).expect("write");
+    let o = flowc(
+        &["build", daily, "--target", "kfp", "--check", "kfp.yaml"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1));
+
+    // A step reading a value that may be missing cannot be written for KFP: nothing is.
+    let fusion = examples.join("tv_web_fusion.flow");
+    let o = flowc(
+        &[
+            "build",
+            fusion.to_str().expect("utf-8"),
+            "--target",
+            "kfp",
+            "-o",
+            "fusion.yaml",
+        ],
+        d,
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("error[E501]"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(!d.join("fusion.yaml").exists());
+}

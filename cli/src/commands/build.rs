@@ -53,20 +53,29 @@ pub fn run(args: &BuildArgs) -> u8 {
         Target::Argo => flowc_compiler::emit::argo::emit(&plan, &opts),
         Target::Kfp => flowc_compiler::emit::kfp::emit(&plan, &opts),
     };
-    if !emitted.issues.is_empty() {
-        for i in &emitted.issues {
-            let at = i
-                .task
-                .as_ref()
-                .map(|(p, t)| format!(" (pipeline `{p}`, task `{t}`)"))
-                .unwrap_or_default();
-            eprintln!(
-                "error[{}]: {}{at}\n  help: {}",
-                i.code.as_str(),
-                i.message,
-                i.help
-            );
-        }
+    for i in &emitted.issues {
+        let at = i
+            .task
+            .as_ref()
+            .map(|(p, t)| format!(" (pipeline `{p}`, task `{t}`)"))
+            .unwrap_or_default();
+        let severity = match i.code.severity() {
+            flowc_compiler::Severity::Error => "error",
+            flowc_compiler::Severity::Warning => "warning",
+        };
+        eprintln!(
+            "{severity}[{}]: {}{at}\n  help: {}",
+            i.code.as_str(),
+            i.message,
+            i.help
+        );
+    }
+    // Warnings (W501) say what the target does instead; errors leave nothing written.
+    if emitted
+        .issues
+        .iter()
+        .any(|i| i.code.severity() == flowc_compiler::Severity::Error)
+    {
         eprintln!("error: the target cannot express the pipeline as written; nothing was written");
         return EXIT_ERRORS;
     }

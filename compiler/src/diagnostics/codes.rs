@@ -135,6 +135,7 @@ codes! {
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");
+    TargetApproximation = ("W501", "target-approximation", Target, Warning, "The build target has no field for a setting; the build says what it does instead and goes on.");
     UnusedImport = ("W001", "unused-import", Lint, Warning, "An imported name is never used.");
     UnusedResult = ("W002", "unused-result", Lint, Warning, "A step's result is bound to a name that is never used.");
     UnusedDeclaration = ("W003", "unused-declaration", Lint, Warning, "A step, profile, secret or schema is never used.");

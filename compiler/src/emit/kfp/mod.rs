@@ -111,12 +111,17 @@ impl<'p> Emitter<'p> {
 
     /// Reports a feature KFP cannot express.
     fn unsupported(&self, g: Option<usize>, task: &str, message: String, help: &str) {
+        self.issue(Code::UnsupportedByTarget, g, task, message, help);
+    }
+
+    /// Reports a target issue of any code, once.
+    fn issue(&self, code: Code, g: Option<usize>, task: &str, message: String, help: &str) {
         let pipeline = g.map_or_else(
             || self.plan.entry.clone(),
             |g| self.graphs[g].pipeline.clone(),
         );
         let issue = TargetIssue {
-            code: Code::UnsupportedByTarget,
+            code,
             message,
             help: help.to_string(),
             task: (!task.is_empty()).then(|| (pipeline, task.to_string())),
@@ -143,7 +148,7 @@ impl<'p> Emitter<'p> {
         if let Some(s) = self.plan.entry().and_then(|p| p.schedule.clone()) {
             let tz = s.timezone.as_deref().unwrap_or("UTC");
             self.issues.borrow_mut().push(TargetIssue {
-                code: Code::UnsupportedByTarget,
+                code: Code::TargetApproximation,
                 message: format!(
                     "`schedule \"{}\"` ({tz}): a KFP pipeline spec has no schedule; a recurring run is created separately",
                     s.cron

@@ -7,6 +7,7 @@ use super::exec::retry_policy;
 use super::tree::{Child, DagOutputs, Items, LeafKind, NodeKind, Src};
 use super::types::{constant, definitions, ktype, Def, KType};
 use super::Emitter;
+use crate::diagnostics::Code;
 use crate::plan::{CachePlan, TaskKind, TypeRepr};
 
 /// Sorts the keys of every map, recursively.
@@ -245,7 +246,8 @@ impl Emitter<'_> {
                             CachePlan::On => json!({"enableCache": true}),
                             CachePlan::Off => json!({}),
                             CachePlan::Ttl { ttl_ms } => {
-                                self.unsupported(
+                                self.issue(
+                                    Code::TargetApproximation,
                                     Some(g),
                                     &task.id,
                                     format!(
@@ -253,7 +255,7 @@ impl Emitter<'_> {
                                         crate::units::format_duration(ttl_ms),
                                         task.id
                                     ),
-                                    "use `cache on` (results reused until the inputs change) or `cache off` for this target",
+                                    "the step runs every time on KFP, which is safe; use `cache on` to reuse results until the inputs change",
                                 );
                                 json!({})
                             }
