@@ -38,45 +38,49 @@ pub fn to_yaml(docs: &[Value]) -> String {
 /// strings without backslashes, single quotes or control characters, so the content only
 /// needs `"` escaped.
 fn double_quotes(yaml: &str) -> String {
-    let mut out = String::with_capacity(yaml.len() + yaml.len() / 16);
-    for line in yaml.split_inclusive('\n') {
-        let mut chars = line.char_indices().peekable();
-        let mut in_double = false;
-        let mut prev: Option<char> = None;
-        while let Some((_, c)) = chars.next() {
-            if in_double {
-                out.push(c);
-                if c == '\\' {
-                    if let Some((_, n)) = chars.next() {
-                        out.push(n);
-                    }
-                } else if c == '"' {
-                    in_double = false;
+    let b = yaml.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len() + b.len() / 16);
+    let mut i = 0;
+    // Work on bytes, copying the runs between quotes whole: this runs over every byte of a
+    // build's output. Only ASCII is inserted, next to ASCII, so the result stays UTF-8.
+    while let Some(k) = b[i..].iter().position(|&c| c == b'"' || c == b'\'') {
+        let q = i + k;
+        out.extend_from_slice(&b[i..q]);
+        if b[q] == b'"' {
+            // A double-quoted scalar: copied through its closing quote, escapes included.
+            let mut j = q + 1;
+            while j < b.len() && b[j] != b'"' && b[j] != b'\n' {
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            let end = (j + 1).min(b.len());
+            out.extend_from_slice(&b[q..end]);
+            i = end;
+        } else if q == 0 || matches!(b[q - 1], b' ' | b'[' | b'{' | b',' | b'\n') {
+            // A single-quoted scalar (never multi-line, never with `''` inside): re-quoted.
+            let close = b[q + 1..]
+                .iter()
+                .position(|&c| c == b'\'' || c == b'\n')
+                .map_or(b.len(), |p| q + 1 + p);
+            out.push(b'"');
+            for &c in &b[q + 1..close] {
+                if c == b'"' {
+                    out.push(b'\\');
                 }
-            } else if c == '"' {
-                in_double = true;
-                out.push(c);
-            } else if c == '\'' && matches!(prev, None | Some(' ' | '[' | '{' | ',')) {
-                out.push('"');
-                for (_, n) in chars.by_ref() {
-                    if n == '\'' {
-                        break;
-                    }
-                    if n == '"' {
-                        out.push('\\');
-                    }
-                    out.push(n);
-                }
-                out.push('"');
-                prev = Some('"');
-                continue;
-            } else {
                 out.push(c);
             }
-            prev = Some(c);
+            out.push(b'"');
+            i = if b.get(close) == Some(&b'\'') {
+                close + 1
+            } else {
+                close
+            };
+        } else {
+            out.push(b'\'');
+            i = q + 1;
         }
     }
-    out
+    out.extend_from_slice(&b[i..]);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Rewrites numbers written with an exponent (`1.0e-6`) as plain decimals (`0.000001`).
@@ -85,6 +89,13 @@ fn plain_exponents(yaml: &str) -> String {
     let mut out = String::with_capacity(yaml.len());
     for line in yaml.split_inclusive('\n') {
         let body = line.trim_end_matches('\n');
+        // Only a line ending in a digit after an `e` can hold a number in exponent form.
+        let candidate = body.ends_with(|c: char| c.is_ascii_digit())
+            && body.bytes().any(|c| c == b'e' || c == b'E');
+        if !candidate {
+            out.push_str(line);
+            continue;
+        }
         let split = body.rfind(": ").map(|i| i + 2).or_else(|| {
             let t = body.trim_start();
             t.starts_with("- ").then(|| body.len() - t.len() + 2)
