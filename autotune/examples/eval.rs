@@ -1,5 +1,5 @@
 //! Runs the evaluation on trace files or folders and prints the Markdown table — the same thing
-//! `flowc autotune eval TRACES…` will print.
+//! `flowc autotune eval TRACES…` prints.
 //!
 //! ```text
 //! cargo run --release -p flowc-autotune --example eval -- ../shared/traces
@@ -118,6 +118,7 @@ fn set(config: &mut EvalConfig, kv: &str) -> Result<(), String> {
         "input_model_gain" => t.input_model_gain = f()?,
         "hysteresis" => t.hysteresis = f()?,
         "oom_bump" => t.oom_bump = f()?,
+        "min_limit_mib" => t.min_limit_bytes = (f()? * 1048576.0) as u64,
         "early_headroom" => t.early_headroom = f()?,
         "early_max_cut" => t.early_max_cut = f()?,
         "early_max_spread" => t.early_max_spread = f()?,

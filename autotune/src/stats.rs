@@ -273,25 +273,114 @@ impl Kde {
         }
         hi
     }
+
+    /// Distance from `c` up to the nearest sample above it (infinite when none is above).
+    pub fn gap_above(&self, c: f64) -> f64 {
+        self.points
+            .iter()
+            .map(|p| p.0 - c)
+            .filter(|d| *d > 0.0)
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// The smallest c ≥ `above` with P(X > c | X > `above`) ≤ `alpha`: where to look for a value
+    /// known to exceed `above` (a run killed at that limit). `None` when the estimate puts
+    /// (numerically) no mass above `above`.
+    pub fn conditional_upper_quantile(&self, above: f64, alpha: f64) -> Option<f64> {
+        let base = self.tail(above);
+        if base.is_nan() || base <= 1e-300 {
+            return None;
+        }
+        let target = base * alpha.clamp(1e-9, 1.0);
+        let mut lo = above;
+        let top = self.points.iter().map(|p| p.0).fold(above, f64::max);
+        let mut hi = top + 8.0 * self.bandwidth;
+        let mut grow = 0;
+        while self.tail(hi) > target {
+            hi += 8.0 * self.bandwidth;
+            grow += 1;
+            if grow > 64 {
+                return None;
+            }
+        }
+        for _ in 0..80 {
+            let mid = 0.5 * (lo + hi);
+            if self.tail(mid) > target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+            if hi - lo < 1e-6 * self.bandwidth {
+                break;
+            }
+        }
+        Some(hi)
+    }
 }
 
 impl Kde {
-    /// Expected cost, in units of e^x, of the limit e^`c` for a value X with this density over
-    /// log values: the unused part E[(e^c − e^X)+] plus, when X > c, a failed attempt at e^c
-    /// times `fail_factor` and a penalty of `penalty` × e^X.
-    pub fn expected_cost_exp(&self, c: f64, fail_factor: f64, penalty: f64) -> f64 {
+    /// Expected waste, in units of e^x, of the limit e^`c` for a value X with this density over
+    /// log values: the unused part E[(e^c − e^X)+] when the run fits; when it does not, the
+    /// failed attempt (e^c), the unused part of the retry at R = max(`fail_factor` · e^c,
+    /// e^c + `min_bump`) and a penalty of `penalty` × e^X for the failure itself.
+    pub fn expected_cost_exp(&self, c: f64, fail_factor: f64, min_bump: f64, penalty: f64) -> f64 {
         let h = self.bandwidth;
         let ec = c.exp();
+        let retry = (ec * fail_factor).max(ec + min_bump.max(0.0));
+        let lr = retry.ln();
         self.points
             .iter()
             .map(|(u, w)| {
                 let z = (c - u) / h;
+                let zr = (lr - u) / h;
+                let m = (u + h * h / 2.0).exp();
                 let below = normal_cdf(z);
-                let partial = (u + h * h / 2.0).exp() * normal_cdf(z - h);
-                let upper_mean = (u + h * h / 2.0).exp() * (1.0 - normal_cdf(z - h));
-                w * (ec * below - partial + (1.0 - below) * ec * fail_factor + penalty * upper_mean)
+                let unused = ec * below - m * normal_cdf(z - h);
+                let retry_unused =
+                    retry * (normal_cdf(zr) - below) - m * (normal_cdf(zr - h) - normal_cdf(z - h));
+                let fail = (1.0 - below) * ec
+                    + retry_unused.max(0.0)
+                    + penalty * m * (1.0 - normal_cdf(z - h));
+                w * (unused + fail)
             })
             .sum()
+    }
+
+    /// The log-limit for the retry of a value known to exceed e^`above` (a run killed at that
+    /// limit) with the lowest expected cost under this density conditioned on X > `above`:
+    /// the unused part E[(e^c − e^X)+ | X > above] plus, when X > c again, a failed attempt
+    /// at e^c times `fail_factor` and a penalty of `penalty` × e^X. Candidates run from
+    /// `above` to the conditional upper 0.1 % quantile. `None` when the density puts
+    /// (numerically) no mass above `above`.
+    pub fn retry_cost_optimal(&self, above: f64, fail_factor: f64, penalty: f64) -> Option<f64> {
+        let top = self.conditional_upper_quantile(above, 1e-3)?;
+        let h = self.bandwidth;
+        let cost = |c: f64| -> f64 {
+            let ec = c.exp();
+            self.points
+                .iter()
+                .map(|(u, w)| {
+                    let zl = (above - u) / h;
+                    let zc = (c - u) / h;
+                    let m = (u + h * h / 2.0).exp();
+                    let unused = ec * (normal_cdf(zc) - normal_cdf(zl))
+                        - m * (normal_cdf(zc - h) - normal_cdf(zl - h));
+                    let fail = (1.0 - normal_cdf(zc)) * ec * fail_factor
+                        + penalty * m * (1.0 - normal_cdf(zc - h));
+                    w * (unused.max(0.0) + fail)
+                })
+                .sum()
+        };
+        let steps = 96;
+        let mut best = (cost(top), top);
+        for i in 0..steps {
+            let c = above + (top - above) * f64::from(i) / f64::from(steps);
+            let v = cost(c);
+            if v < best.0 {
+                best = (v, c);
+            }
+        }
+        Some(best.1)
     }
 }
 
@@ -339,5 +428,41 @@ mod tests {
         assert!((k.tail(0.0) - 0.5).abs() < 1e-9);
         let q = k.upper_quantile(0.01);
         assert!((q - 2.326).abs() < 1e-3, "{q}");
+    }
+
+    #[test]
+    fn conditional_quantile_and_gaps() {
+        // Two clusters: 96 % at 0, 4 % at 1 (log units), narrow kernels.
+        let mut v = vec![0.0; 96];
+        v.extend([1.0; 4]);
+        let k = Kde::new(&v, &[1.0; 100], 0.01, 1.0).unwrap();
+        // Known to exceed 0.2: almost surely in the upper cluster.
+        let q = k.conditional_upper_quantile(0.2, 0.05).unwrap();
+        assert!(q > 1.0 && q < 1.2, "{q}");
+        // Nothing above far out.
+        assert!(k.conditional_upper_quantile(50.0, 0.05).is_none());
+        assert!((k.gap_above(0.1) - 0.9).abs() < 1e-12);
+        assert!(k.gap_above(1.5).is_infinite());
+        // The cheapest retry after a kill at 0.2 is above the upper cluster, not a small bump.
+        let r = k.retry_cost_optimal(0.2, 1.4, 1.0).unwrap();
+        assert!(r > 1.0, "{r}");
+    }
+
+    #[test]
+    fn expected_cost_charges_failures_and_the_retry() {
+        let k = Kde::new(&[0.0; 10], &[1.0; 10], 0.05, 1.0).unwrap();
+        // Far above: pure unused memory, e^1 − e^0 per run.
+        let high = k.expected_cost_exp(1.0, 1.4, 0.0, 1.0);
+        assert!(
+            (high - (1f64.exp() - (0.05f64 * 0.05 / 2.0).exp())).abs() < 1e-3,
+            "{high}"
+        );
+        // Far below: every run fails; a failed attempt, the retry's unused part, the penalty.
+        let low = k.expected_cost_exp(-1.0, 1.4, 0.0, 1.0);
+        assert!(low > 1.0, "{low}");
+        // A minimum bump makes failures dearer.
+        assert!(
+            k.expected_cost_exp(-0.05, 1.0, 2.0, 1.0) > k.expected_cost_exp(-0.05, 1.0, 0.0, 1.0)
+        );
     }
 }

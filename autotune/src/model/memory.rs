@@ -3,11 +3,14 @@
 //! at most `risk`.
 //!
 //! Two families compete. The constant model smooths log peaks with a Gaussian kernel and takes
-//! the upper `1 − risk` quantile (or, up to `max_risk`, the cheapest value in expected GB·h). An
+//! the upper `1 − risk` quantile (or, up to `max_risk` and only below a distinct upper cluster,
+//! the cheapest value in expected GB·h, leaving the cluster's rare runs to retries). An
 //! input model (linear or power law in input bytes) is fitted only with enough points, a wide
 //! enough input range, a strong correlation (r ≥ 0.8) and a significant slope (Student's t); its
 //! log residuals get the same kernel treatment. It is used only if it cuts the expected
-//! reservation clearly, and it can only lower the constant limit inside the input range seen.
+//! reservation clearly, and inside the input range seen it can only lower the constant model's
+//! `1 − risk` quantile (`cover_limit`: input models are not capped by the cheaper limit, which
+//! may leave to retries exactly the large runs that the input explains).
 //! Just beyond that range a close fit is followed; further out the limit grows at most as fast
 //! as the largest inputs grew their peaks.
 
@@ -68,6 +71,10 @@ pub struct MemoryFit {
     pub n_eff: f64,
     /// Limit of the constant model, bytes.
     pub constant_limit: f64,
+    /// The constant model's upper `1 − risk` quantile, bytes: the limit that covers every kind
+    /// of run seen, which `constant_limit` may undercut when leaving a rare upper cluster to
+    /// retries is cheaper. Input models are capped by this, not by `constant_limit`.
+    pub cover_limit: f64,
     /// Weighted dispersion of log peaks (robust), for confidence.
     pub log_spread: f64,
     /// The chosen input model, if any.
@@ -123,8 +130,9 @@ impl MemoryFit {
             cfg.min_bandwidth,
             crate::stats::small_sample_inflation(n_eff, cfg.risk),
         )?;
-        let uc = cost_optimal(&kde, &runtimes, cfg);
+        let uc = cost_optimal(&kde, &runtimes, cfg, cfg.oom_bump_min_bytes as f64);
         let constant_limit = uc.exp();
+        let cover_limit = kde.upper_quantile(cfg.risk).exp().max(constant_limit);
         let total: f64 = ws.iter().sum();
         let const_score = ws
             .iter()
@@ -152,6 +160,7 @@ impl MemoryFit {
             n: measured.len(),
             n_eff,
             constant_limit,
+            cover_limit,
             log_spread,
             scaling: None,
             kde,
@@ -195,18 +204,26 @@ impl MemoryFit {
                 multiplier: 1.0,
                 r: line.r,
                 max_input_bytes: x_max as u64,
-                cap_bytes: constant_limit.ceil() as u64,
+                cap_bytes: cover_limit.ceil() as u64,
             };
             let lbase: Vec<f64> = xs.iter().map(|x| scaling.base(*x).ln()).collect();
             let resid: Vec<f64> = lys.iter().zip(&lbase).map(|(l, b)| l - b).collect();
             let Some(rk) = Kde::new(&resid, &ws, cfg.min_bandwidth, inflate) else {
                 continue;
             };
-            let ur = cost_optimal(&rk, &runtimes, cfg);
+            // The retry's smallest bump is in bytes; in residual units it is relative to the
+            // typical fitted value.
+            let typical = crate::stats::weighted_mean_sd(&lbase, &ws).map_or(1.0, |m| m.0.exp());
+            let ur = cost_optimal(
+                &rk,
+                &runtimes,
+                cfg,
+                cfg.oom_bump_min_bytes as f64 / typical.max(1.0),
+            );
             let score = ws
                 .iter()
                 .zip(lbase.iter().zip(&lys))
-                .map(|(w, (b, l))| w * (ur + b - l).exp().min(constant_limit / l.exp()))
+                .map(|(w, (b, l))| w * (ur + b - l).exp().min(cover_limit / l.exp()))
                 .sum::<f64>()
                 / total;
             if score < best_score {
@@ -238,11 +255,11 @@ impl MemoryFit {
                 // (r ≥ `extrapolate_min_r`) is followed; further out, or with a looser fit, the
                 // limit grows no faster than the elasticity seen among the larger inputs.
                 let cap = if x <= x_max {
-                    self.constant_limit
+                    self.cover_limit
                 } else if s.r >= self.extrapolate_min_r && x <= x_max * self.extrapolate_factor {
                     f64::INFINITY
                 } else {
-                    self.constant_limit * (x / x_max).powf(self.extrapolation_slope)
+                    self.cover_limit * (x / x_max).powf(self.extrapolation_slope)
                 };
                 let bytes = (base * s.multiplier).min(cap);
                 Estimate {
@@ -253,6 +270,17 @@ impl MemoryFit {
             }
             _ => constant,
         }
+    }
+
+    /// Where the retry of a run killed at `killed` bytes should go: the limit with the lowest
+    /// expected cost for a run known to need more than `killed`, under the constant model's
+    /// distribution conditioned on exceeding the kill (see [`Kde::retry_cost_optimal`]). A
+    /// continuous tail puts it a little above the kill; a distinct upper cluster puts it
+    /// above the cluster. `None` when the model puts no mass above the kill.
+    pub fn retry_estimate(&self, killed: f64, cfg: &TunerConfig) -> Option<f64> {
+        self.kde
+            .retry_cost_optimal(killed.max(1.0).ln(), cfg.oom_bump, cfg.oom_penalty)
+            .map(f64::exp)
     }
 
     /// P(peak > `bytes`) under the constant model.
@@ -275,29 +303,33 @@ impl MemoryFit {
     }
 }
 
-/// The log-limit with the lowest expected cost (unused memory, failed attempts and a penalty
-/// per failure) among those whose risk lies between `risk` and `max_risk`. With `max_risk` ≤
-/// `risk` this is simply the upper `1 − risk` quantile.
+/// The log-limit with the lowest expected cost (unused memory, failed attempts, the retry's
+/// unused memory and a penalty per failure) among those whose risk lies between `risk` and
+/// `max_risk`. With `max_risk` ≤ `risk` this is simply the upper `1 − risk` quantile.
 ///
 /// Costs are weighted by each run's runtime (`runtimes`): memory is charged per hour, and the
-/// large runs in a tail are often the long ones, whose failures cost the most.
-fn cost_optimal(kde: &Kde, runtimes: &[f64], cfg: &TunerConfig) -> f64 {
+/// large runs in a tail are often the long ones, whose failures cost the most. The retry gets
+/// at least `min_bump` more (in the density's units), so a small step is rarely left to
+/// retries. A limit below the `risk` quantile must sit below an empty band of `trade_min_gap`
+/// (no run seen there).
+fn cost_optimal(kde: &Kde, runtimes: &[f64], cfg: &TunerConfig, min_bump: f64) -> f64 {
     let hi = kde.upper_quantile(cfg.risk);
     if cfg.max_risk <= cfg.risk {
         return hi;
     }
     let lo = kde.upper_quantile(cfg.max_risk);
-    // Only a distinct upper cluster is worth leaving to retries: a continuous tail saves little
-    // and the real tail is heavier than any fit.
-    if hi - lo < cfg.trade_min_gap.ln_1p() {
-        return hi;
-    }
+    let gap = cfg.trade_min_gap.ln_1p();
     let timed = kde.reweighted(runtimes);
-    let cost = |c: f64| timed.expected_cost_exp(c, cfg.oom_bump, cfg.oom_penalty);
+    let cost = |c: f64| timed.expected_cost_exp(c, cfg.oom_bump, min_bump, cfg.oom_penalty);
     let steps = 48;
     let mut best = (cost(hi), hi);
     for i in 0..steps {
         let c = lo + (hi - lo) * f64::from(i) / f64::from(steps);
+        // Only below a distinct upper cluster (no run seen in the band above the limit) is it
+        // worth leaving runs to retries: a continuous tail is heavier than the kernel's.
+        if gap > 0.0 && kde.gap_above(c) < gap {
+            continue;
+        }
         let v = cost(c);
         if v < best.0 {
             best = (v, c);

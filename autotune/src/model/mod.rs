@@ -13,12 +13,17 @@
 //!    when the few peaks agree (largest/smallest ≤ `early_max_spread`) and the input is not
 //!    larger than any seen.
 //! 3. **Model.** See [`memory::MemoryFit`]: the limit is the smoothed distribution's upper
-//!    `1 − risk` quantile, scaled by input size only when the history shows a strong relation;
-//!    while the sample is small, also a Student's t prediction bound.
-//! 4. **Hysteresis.** A cut smaller than `hysteresis` (10 %) keeps the old value.
+//!    `1 − risk` quantile, or a lower one (down to `max_risk`) when leaving a distinct upper
+//!    cluster to retries has the lower expected cost; scaled by input size only when the
+//!    history shows a strong relation; while the sample is small, also a Student's t
+//!    prediction bound.
+//! 4. **Hysteresis.** A cut smaller than `hysteresis` (10 %) keeps the old value. No limit is
+//!    cut below `min_limit_bytes`.
 //! 5. **OOM.** Never at or below a limit that was OOM-killed for a comparable input (input at
 //!    least 90 % of the killed run's, or unknown); a retry after a kill gets at least
-//!    max(`oom_bump` × limit, limit + `oom_bump_min_bytes`), escalating on repeated kills.
+//!    max(`oom_bump` × limit, limit + `oom_bump_min_bytes`), escalating on repeated kills, and
+//!    at least the cheapest limit for a run known to need more than the kill
+//!    ([`MemoryFit::retry_estimate`]).
 //! 6. **Bounds.** `auto(min…, max…)` from the source clamp the result (in [`recommend`]).
 
 pub mod cpu;
@@ -48,8 +53,10 @@ pub struct TunerConfig {
     /// Largest risk accepted when that lowers the expected cost (a rare, far outlier is cheaper
     /// to retry than to reserve for on every run). Equal to `risk` disables the trade.
     pub max_risk: f64,
-    /// The cost trade is considered only when the limit at `max_risk` is at least this much
-    /// (relative) below the limit at `risk`: a distinct upper cluster, not a continuous tail.
+    /// A limit below the one at `risk` is considered only where no run seen lies within this
+    /// much (relative) above it: runs are left to retries only across an empty band, below a
+    /// distinct upper cluster, not inside a continuous tail (which is heavier than the
+    /// kernel's). 0 disables the condition.
     pub trade_min_gap: f64,
     /// Cost of an OOM failure beyond its wasted attempt, in units of the run's peak.
     pub oom_penalty: f64,
@@ -98,6 +105,10 @@ pub struct TunerConfig {
     pub gpu_idle_util: f64,
     /// Memory assumed when neither history nor the source gives one.
     pub default_memory_bytes: u64,
+    /// The tuner cuts no limit below this, bytes (VPA's recommender has the same floor, 250 MB):
+    /// below it a limit saves nothing measurable, and a peak of a few MB is the noise of a
+    /// wrapper process, not the workload's need.
+    pub min_limit_bytes: u64,
 }
 
 impl Default for TunerConfig {
@@ -107,9 +118,9 @@ impl Default for TunerConfig {
             half_life_hours: 24.0,
             half_life_runs: 30.0,
             risk: 0.005,
-            max_risk: 0.01,
+            max_risk: 0.1,
             oom_penalty: 1.0,
-            trade_min_gap: 0.0,
+            trade_min_gap: 0.1,
             min_bandwidth: 0.003,
             window: 150,
             small_sample_n: 20.0,
@@ -132,6 +143,7 @@ impl Default for TunerConfig {
             cpu_limit: false,
             gpu_idle_util: 0.05,
             default_memory_bytes: 2 * GIB,
+            min_limit_bytes: 256 * MIB,
         }
     }
 }
@@ -271,9 +283,15 @@ pub fn decide_memory(
             .and_then(|v| v.into_iter().max());
         let beyond = matches!((input, max_input), (Some(x), Some(m)) if x as f64 > cfg.input_guard * m as f64);
         if cfg.early_headroom > 0.0 && !beyond && consistent {
-            let trimmed = (max_peak * cfg.early_headroom).max(current as f64 * cfg.early_max_cut);
+            let trimmed = (max_peak * cfg.early_headroom)
+                .max(current as f64 * cfg.early_max_cut)
+                .max(cfg.min_limit_bytes as f64);
             bytes = bytes.min(trimmed);
         }
+    }
+    if d.phase == Phase::Fitted {
+        // The tuner does not cut a limit below `min_limit_bytes`.
+        bytes = bytes.max(cfg.min_limit_bytes.min(current) as f64);
     }
     // Never below a limit that was OOM-killed for a comparable input.
     for o in obs.iter().filter(|o| o.oom) {
@@ -309,10 +327,13 @@ pub fn retry_limit(
         .oom_bump
         .powi(i32::try_from(kills).unwrap_or(i32::MAX).min(8));
     let bump = (killed as f64 * factor).max(killed.saturating_add(cfg.oom_bump_min_bytes) as f64);
-    // A kill means this run is unlike what the model expected for it: fall back to the
-    // input-independent limit (or, with short history, to a quarter of the requested limit).
+    // A kill means this run is unlike what the model expected for it: it goes where the step's
+    // input-independent distribution puts runs that need more than the killed limit, at the
+    // lowest expected cost (just above the kill in a continuous tail, above the cluster when
+    // the step has a distinct upper cluster); with short history, at least a quarter of the
+    // requested limit.
     let fallback = match &d.fit {
-        Some(fit) => fit.constant_limit,
+        Some(fit) => fit.retry_estimate(killed as f64, cfg).unwrap_or(0.0),
         None => current as f64 * cfg.early_max_cut,
     };
     d.limit.max(round_up_mib(bump.max(fallback)))
@@ -437,5 +458,161 @@ mod tests {
             None,
         );
         assert_eq!(d.kind, ModelKind::Constant);
+    }
+
+    /// 96 runs between 470 and 545 MiB and every 25th run at 900 MiB (4 %), no input sizes.
+    fn bimodal() -> Vec<Observation> {
+        (0..100u64)
+            .map(|i| {
+                let peak = if i % 25 == 12 {
+                    900 * MIB
+                } else {
+                    (470 + (i * 37) % 76) * MIB
+                };
+                ok(i as i64 * 1000, peak, None)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn leaves_a_distinct_upper_cluster_to_retries_and_retries_above_it() {
+        let cfg = TunerConfig::default();
+        let obs = bimodal();
+        let d = decide_memory(&obs, 2 * GIB, None, &cfg, None);
+        // Covers the bulk, not the 4 % at 900 MiB: reserving for them on every run costs more
+        // than their retries.
+        assert!(
+            d.limit >= 545 * MIB && d.limit < 700 * MIB,
+            "{}",
+            d.limit / MIB
+        );
+        // Without the trade, the limit covers the cluster.
+        let strict = TunerConfig {
+            max_risk: cfg.risk,
+            ..cfg.clone()
+        };
+        let s = decide_memory(&obs, 2 * GIB, None, &strict, None);
+        assert!(s.limit > 900 * MIB, "{}", s.limit / MIB);
+        // A run killed at the traded limit is one of the cluster: its retry goes above the
+        // cluster at once instead of climbing there by 1.4× bumps.
+        let mut killed = obs.clone();
+        killed.push(Observation {
+            end_ms: 200_000,
+            peak: None,
+            limit: Some(d.limit),
+            oom: true,
+            input: None,
+            wall_seconds: 60.0,
+        });
+        let r = retry_limit(&killed, d.limit, None, d.limit, &cfg);
+        assert!(r > 900 * MIB, "retry {} after {}", r / MIB, d.limit / MIB);
+        assert!(r < 1100 * MIB, "retry {}", r / MIB);
+        // The kill lifts later limits only just above the killed one.
+        let after = decide_memory(&killed, d.limit, None, &cfg, None);
+        assert!(after.limit > d.limit && after.limit < 700 * MIB);
+    }
+
+    #[test]
+    fn the_recommendation_says_when_rare_runs_are_left_to_retries() {
+        let runs: Vec<Execution> = bimodal()
+            .iter()
+            .map(|o| {
+                let mut e = Execution::new("p", "s", o.end_ms - 60_000, 60.0);
+                e.end_ms = o.end_ms;
+                e.peak_memory_bytes = o.peak;
+                e.memory_limit_bytes = Some(2 * GIB);
+                e.outcome = Outcome::Ok;
+                e
+            })
+            .collect();
+        let key = crate::history::StepKey::new("p", "s");
+        let cfg = TunerConfig::default();
+        let r = recommend::recommend_step(&key, &runs, &Default::default(), &cfg);
+        assert!(r.memory.new_limit < 700 * MIB);
+        assert!(
+            r.reasons
+                .iter()
+                .any(|x| x.starts_with("4 of 100 runs peaked above this limit")),
+            "{:?}",
+            r.reasons
+        );
+        // Without the trade, no such reason.
+        let strict = TunerConfig {
+            max_risk: cfg.risk,
+            ..cfg
+        };
+        let r = recommend::recommend_step(&key, &runs, &Default::default(), &strict);
+        assert!(!r.reasons.iter().any(|x| x.contains("peaked above")));
+    }
+
+    #[test]
+    fn continuous_tail_is_not_left_to_retries() {
+        // 90 runs between 480 and 520 MiB, and a tail of 10 spread evenly (in log) from 560 to
+        // 900 MiB: no empty band of 10 % above any run.
+        let obs: Vec<Observation> = (0..100u64)
+            .map(|i| {
+                let peak = if i % 10 == 3 {
+                    560.0 * (900.0f64 / 560.0).powf((i / 10) as f64 / 9.0)
+                } else {
+                    480.0 + ((i * 13) % 41) as f64
+                };
+                ok(i as i64 * 1000, (peak * MIB as f64) as u64, None)
+            })
+            .collect();
+        let d = decide_memory(&obs, 4 * GIB, None, &TunerConfig::default(), None);
+        assert!(d.limit >= 900 * MIB, "{}", d.limit / MIB);
+        // Without the empty-band condition the cost trade would cut into the tail.
+        let loose = TunerConfig {
+            trade_min_gap: 0.0,
+            ..TunerConfig::default()
+        };
+        let l = decide_memory(&obs, 4 * GIB, None, &loose, None);
+        assert!(l.limit < 900 * MIB, "{} {}", l.limit / MIB, d.limit / MIB);
+    }
+
+    #[test]
+    fn no_cut_below_the_minimum_limit() {
+        let obs: Vec<Observation> = (0..30).map(|i| ok(i * 1000, 3 * MIB, None)).collect();
+        let cfg = TunerConfig::default();
+        let d = decide_memory(&obs, 2 * GIB, None, &cfg, None);
+        assert_eq!(d.limit, cfg.min_limit_bytes);
+        // A limit already below the minimum is not raised to it.
+        let d = decide_memory(&obs, 100 * MIB, None, &cfg, None);
+        assert_eq!(d.limit, 100 * MIB);
+        // Short history trims no lower either.
+        let d = decide_memory(&obs[..2], 600 * MIB, None, &cfg, None);
+        assert_eq!(
+            (d.phase, d.limit),
+            (Phase::ShortHistory, cfg.min_limit_bytes)
+        );
+    }
+
+    #[test]
+    fn input_model_is_not_capped_by_the_traded_constant_limit() {
+        // Peak = 10 % of input. 92 runs read 1–2 GiB; every 12th reads 20 GiB and peaks at 2 GiB:
+        // a distinct upper cluster for the constant model, but one the input explains.
+        let obs: Vec<Observation> = (0..100u64)
+            .map(|i| {
+                let input = if i % 12 == 6 {
+                    20 * GIB
+                } else {
+                    GIB + (i * 41 % 100) * GIB / 100
+                };
+                let peak = input / 10 + (i % 7) * MIB;
+                ok(i as i64 * 1000, peak, Some(input))
+            })
+            .collect();
+        let cfg = TunerConfig::default();
+        let fit = MemoryFit::fit(&obs, &cfg).expect("fitted");
+        assert!(fit.scaling.is_some());
+        assert!(
+            fit.constant_limit < GIB as f64,
+            "the constant model leaves the large runs to retries: {}",
+            fit.constant_limit
+        );
+        let big = decide_memory(&obs, 4 * GIB, Some(20 * GIB), &cfg, None);
+        assert!(big.limit > 2 * GIB + 6 * MIB, "{}", big.limit / MIB);
+        let small = decide_memory(&obs, 4 * GIB, Some(GIB), &cfg, None);
+        assert!(small.limit < GIB / 2, "{}", small.limit / MIB);
     }
 }

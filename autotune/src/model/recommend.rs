@@ -168,6 +168,24 @@ pub fn recommend_step(
                     100.0 * (1.0 - cfg.risk)
                 ),
             });
+            // The cost trade left a distinct upper cluster of runs to retries.
+            let above = d
+                .fit
+                .as_ref()
+                .filter(|f| f.constant_limit < f.cover_limit)
+                .map_or(0, |f| {
+                    measured
+                        .iter()
+                        .filter(|p| **p as f64 > f.constant_limit)
+                        .count()
+                });
+            if above > 0 && d.kind == ModelKind::Constant {
+                reasons.push(format!(
+                    "{above} of {} runs peaked above this limit (up to {}): retrying such rare runs costs less than reserving for them on every run",
+                    measured.len(),
+                    format_bytes(measured.iter().copied().max().unwrap_or(0))
+                ));
+            }
         }
     }
     if d.held_by_hysteresis {

@@ -119,7 +119,9 @@ fn record(v: &Json, line: usize, sink: &Sink<'_>) -> Result<Option<Execution>, A
     e.run_id = run_id.to_string();
     e.attempt = u32::try_from(attempt).unwrap_or(u32::MAX).max(1);
     e.cpu_seconds = f.opt_f64(v, "cpu_seconds", "cpu_seconds")?;
-    e.peak_memory_bytes = peak;
+    // A process tree always has resident memory: 0 means the run ended before it was sampled
+    // (a few milliseconds), not that it needed none.
+    e.peak_memory_bytes = peak.filter(|p| *p > 0);
     e.input_bytes = f.opt_u64(v, "input_bytes", "input_bytes")?;
     e.outcome = outcome;
     if let Some(req) = f.opt_obj(v, "requests", "requests")? {
@@ -165,6 +167,16 @@ mod tests {
         assert_eq!(e.cpu_request_millis, Some(500));
         assert_eq!(e.version.as_deref(), Some("1.2.0"));
         assert_eq!(e.wall_seconds, 12.5);
+    }
+
+    #[test]
+    fn a_zero_peak_is_not_a_measurement() {
+        let text = OK.replace("\"peak_rss_bytes\":536870912", "\"peak_rss_bytes\":0");
+        let mut sink = Sink::new("r.jsonl", false);
+        let out = read(&text, &mut sink);
+        assert!(sink.problems.is_empty(), "{:?}", sink.problems);
+        assert_eq!(out.executions.len(), 1);
+        assert_eq!(out.executions[0].peak_memory_bytes, None);
     }
 
     #[test]

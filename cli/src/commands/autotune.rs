@@ -2,11 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use flowc_autotune::model::Phase;
 use flowc_autotune::{
     load_history, recommend, EvalConfig, Resources, StepBounds, StepKey, TunerConfig,
 };
-use flowc_compiler::plan::build_plan;
-use flowc_compiler::{analyze, FileLoader};
+use flowc_compiler::plan::build_plan_tuned;
+use flowc_compiler::{analyze, Analysis, FileLoader};
+use flowc_grammar::ast::Item;
 
 use crate::args::{AutotuneArgs, AutotuneCommand};
 use crate::loader::DiskLoader;
@@ -22,6 +24,24 @@ fn print_errors(errors: &[flowc_autotune::AutotuneError]) -> u8 {
         errors.len()
     );
     EXIT_ERRORS
+}
+
+/// The pipelines declared in the (first) file analysed, in order.
+fn pipeline_names(analysis: &Analysis) -> Vec<String> {
+    let Some(&root) = analysis.program.roots.first() else {
+        return Vec::new();
+    };
+    analysis
+        .program
+        .module(root)
+        .ast
+        .items
+        .iter()
+        .filter_map(|it| match it {
+            Item::Pipeline(p) => Some(p.name.name.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Runs `flowc autotune`.
@@ -57,31 +77,43 @@ pub fn run(args: &AutotuneArgs) -> u8 {
         );
         return EXIT_ERRORS;
     }
-    let plan = match build_plan(&analysis, None, None) {
-        Ok(p) => p,
+    // The values in force: the source's, and the lock file's for steps it already tuned.
+    let tuned = match lockfile::read(file) {
+        Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
         Err(e) => return super::fail(e),
     };
-    // Bounds of every step marked `auto`, keyed as the run records key them.
+    // Bounds of every step marked `auto`, in every pipeline of the file (and the pipelines they
+    // call), keyed as the run records key them.
     let mut bounds: BTreeMap<StepKey, StepBounds> = BTreeMap::new();
-    for (pname, p) in &plan.pipelines {
-        for t in &p.tasks {
-            let r = &t.settings.resources;
-            if !r.auto {
-                continue;
+    let names = pipeline_names(&analysis);
+    if names.is_empty() {
+        return super::fail(format!("`{}` declares no pipeline", file.display()));
+    }
+    for name in names {
+        let plan = match build_plan_tuned(&analysis, Some(&name), None, &tuned) {
+            Ok(p) => p,
+            Err(e) => return super::fail(e),
+        };
+        for (pname, p) in &plan.pipelines {
+            for t in &p.tasks {
+                let r = &t.settings.resources;
+                if !r.auto {
+                    continue;
+                }
+                let res = |x: Option<&flowc_compiler::plan::ResourcesPlan>| Resources {
+                    memory_bytes: x.and_then(|x| x.memory_bytes),
+                    cpu_millis: x.and_then(|x| x.cpu_millis),
+                    gpu: x.and_then(|x| x.gpu).map(|g| g as u32),
+                };
+                bounds.insert(
+                    StepKey::new(pname.clone(), t.step.clone()),
+                    StepBounds {
+                        min: res(r.min.as_deref()),
+                        max: res(r.max.as_deref()),
+                        current: res(Some(r)),
+                    },
+                );
             }
-            let res = |x: Option<&flowc_compiler::plan::ResourcesPlan>| Resources {
-                memory_bytes: x.and_then(|x| x.memory_bytes),
-                cpu_millis: x.and_then(|x| x.cpu_millis),
-                gpu: x.and_then(|x| x.gpu).map(|g| g as u32),
-            };
-            bounds.insert(
-                StepKey::new(pname.clone(), t.step.clone()),
-                StepBounds {
-                    min: res(r.min.as_deref()),
-                    max: res(r.max.as_deref()),
-                    current: res(Some(r)),
-                },
-            );
         }
     }
     if bounds.is_empty() {
@@ -123,10 +155,17 @@ pub fn run(args: &AutotuneArgs) -> u8 {
         };
         for r in &recs {
             let confidence = format!("{:?}", r.confidence.level).to_lowercase();
+            // Without a measured run the tuner has nothing to say about memory: the value in
+            // force (if any) stays, and none is invented.
+            let memory = if r.memory.phase == Phase::NoHistory {
+                r.memory.old_limit
+            } else {
+                Some(r.memory.new_limit)
+            };
             lock.steps.insert(
                 format!("{}/{}", r.key.pipeline, r.key.step),
                 lockfile::locked(
-                    Some(r.memory.new_limit),
+                    memory,
                     r.cpu.request_millis.or(r.old_cpu_request),
                     Some(u64::from(r.gpu.recommended)),
                     &confidence,

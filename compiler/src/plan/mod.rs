@@ -287,6 +287,37 @@ pub struct ResourcesPlan {
     pub tuned: bool,
 }
 
+impl ResourcesPlan {
+    /// The requests and limits a cluster target writes. Plain resources are what they say.
+    /// `auto` resources request their minimum and are limited to their maximum until
+    /// `flowc autotune` sets them; once the lock file has, a tuned value wins and a value it
+    /// leaves unset keeps its bound (requests from `min`, limits and the GPU from `max`).
+    pub fn in_force(&self) -> ResourcesPlan {
+        if !self.auto {
+            return self.clone();
+        }
+        let min = self.min.as_deref().cloned().unwrap_or_default();
+        let max = self.max.as_deref().cloned().unwrap_or_default();
+        let tuned = |v: Option<u64>| v.filter(|_| self.tuned);
+        ResourcesPlan {
+            auto: false,
+            cpu_millis: tuned(self.cpu_millis).or(min.cpu_millis),
+            memory_bytes: tuned(self.memory_bytes).or(min.memory_bytes),
+            cpu_limit_millis: tuned(self.cpu_limit_millis)
+                .or(max.cpu_limit_millis)
+                .or(max.cpu_millis),
+            memory_limit_bytes: tuned(self.memory_limit_bytes)
+                .or(max.memory_limit_bytes)
+                .or(max.memory_bytes),
+            gpu: self.gpu.or(max.gpu),
+            gpu_type: self.gpu_type.clone().or(max.gpu_type),
+            min: None,
+            max: None,
+            tuned: self.tuned,
+        }
+    }
+}
+
 /// A `for` loop.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoopPlan {

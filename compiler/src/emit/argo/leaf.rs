@@ -382,28 +382,8 @@ impl Ctx<'_> {
         let task = &self.pipes[pipe].tasks[t];
         let r: &ResourcesPlan = &task.settings.resources;
         let id = task.id.clone();
-        // Until `flowc autotune` sets them, `auto` resources request their minimum and are
-        // limited to their maximum.
-        let (req, lim): (ResourcesPlan, ResourcesPlan) = if r.auto {
-            let min = r.min.as_deref().cloned().unwrap_or_default();
-            let max = r.max.as_deref().cloned().unwrap_or_default();
-            (
-                ResourcesPlan {
-                    cpu_millis: min.cpu_millis,
-                    memory_bytes: min.memory_bytes,
-                    ..ResourcesPlan::default()
-                },
-                ResourcesPlan {
-                    cpu_limit_millis: max.cpu_limit_millis.or(max.cpu_millis),
-                    memory_limit_bytes: max.memory_limit_bytes.or(max.memory_bytes),
-                    gpu: r.gpu.or(max.gpu),
-                    gpu_type: r.gpu_type.clone().or(max.gpu_type),
-                    ..ResourcesPlan::default()
-                },
-            )
-        } else {
-            (r.clone(), r.clone())
-        };
+        let req = r.in_force();
+        let lim = req.clone();
         let mut requests = Map::new();
         if let Some(c) = req.cpu_millis {
             requests.insert("cpu".into(), json!(format_cpu(c)));

@@ -48,23 +48,13 @@ fn gpu_resource(gpu_type: Option<&str>) -> &str {
 
 /// `container.resources`, with the deprecated twins.
 pub(super) fn resources(r: &ResourcesPlan) -> Option<Json> {
-    let (cpu, cpu_limit, mem, mem_limit) = if r.auto {
-        let min = r.min.as_deref();
-        let max = r.max.as_deref();
-        (
-            min.and_then(|m| m.cpu_millis),
-            max.and_then(|m| m.cpu_limit_millis.or(m.cpu_millis)),
-            min.and_then(|m| m.memory_bytes),
-            max.and_then(|m| m.memory_limit_bytes.or(m.memory_bytes)),
-        )
-    } else {
-        (
-            r.cpu_millis,
-            r.cpu_limit_millis,
-            r.memory_bytes,
-            r.memory_limit_bytes,
-        )
-    };
+    let r = &r.in_force();
+    let (cpu, cpu_limit, mem, mem_limit) = (
+        r.cpu_millis,
+        r.cpu_limit_millis,
+        r.memory_bytes,
+        r.memory_limit_bytes,
+    );
     let mut m = Map::new();
     let cores = |millis: u64| plain_number(millis as f64 / 1000.0);
     let gb = |bytes: u64| plain_number(bytes as f64 / 1e9);

@@ -1,0 +1,370 @@
+//! `flowc autotune` end to end, as a user drives it: a pipeline with `resources auto(...)` runs
+//! a few times, `flowc autotune --write` tunes it from the run records, and what `flowc build`
+//! emits for Argo and Kubeflow, and what the next `flowc run` enforces, are the values the lock
+//! file recorded. The HTML report is parsed as HTML and must hold a chart per step.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use scraper::{Html, Selector};
+use serde_json::Value as Json;
+
+fn flowc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("flowc runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Runs flowc and insists on exit 0.
+fn ok(args: &[&str], dir: &Path) -> Output {
+    let out = flowc(args, dir);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "flowc {}:\n{}",
+        args.join(" "),
+        text(&out)
+    );
+    out
+}
+
+/// Two container steps that allocate memory: `grow` holds a `mb` MiB buffer (dd's block), so
+/// its peak follows the parameter; `churn` streams through a fixed 32 MiB block. Caching is off,
+/// so every run measures both.
+const SOURCE: &str = r#"
+step grow(mb: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=$0M count=2 2>/dev/null && echo $0 > $1", mb, out]
+  resources auto(min: { memory: 64Mi }, max: { cpu: 2, memory: 4Gi })
+  cache off
+}
+
+step churn(n: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=32M count=$0 2>/dev/null && echo $0 > $1", n, out]
+  resources auto(max: { memory: 2Gi })
+  cache off
+}
+
+pipeline tune(mb: Int = 300, n: Int = 16) {
+  g = grow(mb: mb)
+  c = churn(n: n)
+  output g
+  output c
+}
+"#;
+
+/// Bytes of a Kubernetes memory quantity as flowc writes them (`256Mi`, `4Gi`, `1500M`, `12`).
+fn memory_bytes(q: &str) -> u64 {
+    let digits = q.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: u64 = digits
+        .parse()
+        .unwrap_or_else(|_| panic!("memory quantity `{q}`"));
+    let unit: u64 = match &q[digits.len()..] {
+        "" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        "k" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        other => panic!("unit `{other}` in `{q}`"),
+    };
+    n * unit
+}
+
+/// Millicores of a CPU quantity (`1100m`, `2`, `0.5`).
+fn cpu_millis(q: &str) -> u64 {
+    match q.strip_suffix('m') {
+        Some(m) => m.parse().unwrap_or_else(|_| panic!("cpu quantity `{q}`")),
+        None => {
+            let cores: f64 = q.parse().unwrap_or_else(|_| panic!("cpu quantity `{q}`"));
+            (cores * 1000.0).round() as u64
+        }
+    }
+}
+
+/// Every record of every run in the store, oldest run first.
+fn records(store: &Path) -> Vec<Vec<Json>> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(store.join("runs"))
+        .expect("runs")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    runs.sort();
+    runs.iter()
+        .map(|r| {
+            std::fs::read_to_string(r.join("records.jsonl"))
+                .expect("records")
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a JSON record"))
+                .collect()
+        })
+        .collect()
+}
+
+/// The YAML documents of a build, as JSON (the documents are separated by `---` lines).
+fn yaml_documents(text: &str) -> Vec<Json> {
+    let mut docs = vec![String::new()];
+    for line in text.lines() {
+        if line == "---" {
+            docs.push(String::new());
+        } else if let Some(d) = docs.last_mut() {
+            d.push_str(line);
+            d.push('\n');
+        }
+    }
+    docs.iter()
+        .filter(|d| {
+            d.lines()
+                .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        })
+        .map(|d| {
+            serde_saphyr::from_str::<Json>(d)
+                .unwrap_or_else(|e| panic!("YAML does not parse: {e}\n{d}"))
+        })
+        .collect()
+}
+
+/// The first object anywhere in `v` with `"name": name` and a `container` (an Argo template).
+fn argo_template<'a>(v: &'a Json, name: &str) -> Option<&'a Json> {
+    match v {
+        Json::Object(m) => {
+            if m.get("name").and_then(Json::as_str) == Some(name) && m.contains_key("container") {
+                return Some(v);
+            }
+            m.values().find_map(|x| argo_template(x, name))
+        }
+        Json::Array(a) => a.iter().find_map(|x| argo_template(x, name)),
+        _ => None,
+    }
+}
+
+/// A step's values in the lock file: memory (bytes) and CPU request (millicores).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Locked {
+    memory: u64,
+    cpu: u64,
+}
+
+fn read_lock(path: &Path) -> BTreeMap<String, Locked> {
+    let lock: Json =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the lock file is written"))
+            .expect("the lock file is JSON");
+    assert_eq!(lock["format"], "flowc.lock");
+    lock["steps"]
+        .as_object()
+        .expect("steps")
+        .iter()
+        .map(|(k, v)| {
+            let memory = v["memory"].as_str().map(memory_bytes);
+            let cpu = v["cpu"].as_str().map(cpu_millis);
+            assert_eq!(v["executions"], 6, "{k}: {v}");
+            (
+                k.clone(),
+                Locked {
+                    memory: memory.unwrap_or_else(|| panic!("{k}: no memory in {v}")),
+                    cpu: cpu.unwrap_or_else(|| panic!("{k}: no cpu in {v}")),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Argo: (requests.memory, limits.memory, requests.cpu) of a step's template.
+fn argo_resources(yaml: &str, step: &str) -> (Option<u64>, Option<u64>, Option<u64>) {
+    let docs = yaml_documents(yaml);
+    let t = docs
+        .iter()
+        .find_map(|d| argo_template(d, step))
+        .unwrap_or_else(|| panic!("no Argo template `{step}` in\n{yaml}"));
+    let r = &t["container"]["resources"];
+    (
+        r["requests"]["memory"].as_str().map(memory_bytes),
+        r["limits"]["memory"].as_str().map(memory_bytes),
+        r["requests"]["cpu"].as_str().map(cpu_millis),
+    )
+}
+
+#[test]
+fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("tune.flow"), SOURCE).expect("write");
+    ok(&["check", "tune.flow"], d);
+
+    // Before any tuning, `auto` steps are emitted with their bounds.
+    let before = ok(&["build", "tune.flow", "--target", "argo"], d);
+    let before = String::from_utf8_lossy(&before.stdout).into_owned();
+    assert_eq!(
+        argo_resources(&before, "grow"),
+        (Some(64 << 20), Some(4 << 30), None)
+    );
+
+    // Six runs with different buffer sizes: every run measures both steps.
+    for i in 0..6 {
+        let mb = format!("mb={}", 300 + 10 * i);
+        ok(&["run", "tune.flow", "--param", &mb], d);
+    }
+    let runs = records(&d.join(".flow"));
+    assert_eq!(runs.len(), 6);
+    let mut peaks: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for r in runs.iter().flatten() {
+        assert_eq!(r["reason"], "ok", "{r}");
+        let step = format!("tune/{}", r["step"].as_str().expect("step"));
+        let peak = r["peak_rss_bytes"].as_u64().unwrap_or(0);
+        if peak > 0 {
+            peaks.entry(step).or_default().push(peak);
+        }
+    }
+    // dd's buffer is resident: `grow` peaks above its block size in every run.
+    let grow_peaks = &peaks["tune/grow"];
+    assert_eq!(grow_peaks.len(), 6, "{peaks:?}");
+    assert!(grow_peaks.iter().all(|p| *p >= 300 << 20), "{peaks:?}");
+
+    let tuned = ok(
+        &[
+            "autotune",
+            "tune.flow",
+            "--history",
+            ".flow/runs",
+            "--write",
+            "--report",
+            "report.html",
+        ],
+        d,
+    );
+    let summary = text(&tuned);
+    assert!(summary.contains("tune/grow"), "{summary}");
+    let lock = read_lock(&d.join("tune.flow.lock"));
+    assert_eq!(
+        lock.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["tune/churn", "tune/grow"]
+    );
+    // The tuned limits cover every peak seen and respect the source's bounds.
+    for (step, l) in &lock {
+        let largest = peaks.get(step).and_then(|p| p.iter().max()).copied();
+        if let Some(largest) = largest {
+            assert!(
+                l.memory > largest,
+                "{step}: {l:?} under a peak of {largest}"
+            );
+        }
+    }
+    let grow = lock["tune/grow"];
+    assert!(
+        (64 << 20..=4 << 30).contains(&grow.memory) && grow.cpu <= 2000,
+        "{grow:?}"
+    );
+    assert!(lock["tune/churn"].memory <= 2 << 30);
+
+    // Argo: requests and limits of each tuned step are the locked values (memory request =
+    // limit, as the tuner sets them).
+    let argo = ok(&["build", "tune.flow", "--target", "argo"], d);
+    let argo_yaml = String::from_utf8_lossy(&argo.stdout).into_owned();
+    assert!(
+        String::from_utf8_lossy(&argo.stderr).contains("uses tuned resources"),
+        "{}",
+        text(&argo)
+    );
+    for (step, name) in [("tune/grow", "grow"), ("tune/churn", "churn")] {
+        let l = lock[step];
+        assert_eq!(
+            argo_resources(&argo_yaml, name),
+            (Some(l.memory), Some(l.memory), Some(l.cpu)),
+            "{step}"
+        );
+    }
+    assert_ne!(argo_yaml, before, "the lock file changed the build");
+
+    // Kubeflow: the executors of tasks `g` and `c` carry the same values.
+    let kfp = ok(&["build", "tune.flow", "--target", "kfp"], d);
+    let kfp_docs = yaml_documents(&String::from_utf8_lossy(&kfp.stdout));
+    let executors = kfp_docs
+        .iter()
+        .find_map(|doc| doc["deploymentSpec"]["executors"].as_object())
+        .expect("KFP executors");
+    for (step, task) in [("tune/grow", "g"), ("tune/churn", "c")] {
+        let l = lock[step];
+        let r = &executors[&format!("exec-{task}")]["container"]["resources"];
+        assert_eq!(
+            r["resourceMemoryLimit"].as_str().map(memory_bytes),
+            Some(l.memory),
+            "{step}: {r}"
+        );
+        assert_eq!(
+            r["resourceMemoryRequest"].as_str().map(memory_bytes),
+            Some(l.memory),
+            "{step}: {r}"
+        );
+        assert_eq!(
+            r["resourceCpuRequest"].as_str().map(cpu_millis),
+            Some(l.cpu),
+            "{step}: {r}"
+        );
+        let gb = r["memoryLimit"].as_f64().expect("memoryLimit in GB");
+        assert!((gb * 1e9 - l.memory as f64).abs() < 1.0, "{step}: {r}");
+    }
+
+    // The local runner enforces the tuned limits too.
+    ok(&["run", "tune.flow", "--param", "mb=320"], d);
+    let last = records(&d.join(".flow")).pop().expect("a run");
+    for r in &last {
+        let step = format!("tune/{}", r["step"].as_str().expect("step"));
+        assert_eq!(
+            r["limits"]["memory_bytes"].as_u64(),
+            Some(lock[&step].memory),
+            "{r}"
+        );
+    }
+
+    // The report is a well-formed HTML page with the totals chart and one chart per step, each
+    // with a point per measured run and the new limit.
+    let html = std::fs::read_to_string(d.join("report.html")).expect("the report is written");
+    let doc = Html::parse_document(&html);
+    assert!(doc.errors.is_empty(), "HTML parse errors: {:?}", doc.errors);
+    let sel = |s: &str| Selector::parse(s).unwrap_or_else(|e| panic!("selector {s}: {e:?}"));
+    let title: String = doc
+        .select(&sel("head > title"))
+        .flat_map(|t| t.text())
+        .collect();
+    assert_eq!(title, "flowc autotune report");
+    assert!(
+        doc.select(&sel("script, link, img, iframe"))
+            .next()
+            .is_none(),
+        "self-contained"
+    );
+    let charts: Vec<_> = doc.select(&sel("body svg")).collect();
+    assert_eq!(charts.len(), 1 + lock.len(), "totals + one per step");
+    let headings: Vec<String> = doc.select(&sel("h3")).map(|h| h.text().collect()).collect();
+    assert_eq!(headings, ["tune/churn", "tune/grow"]);
+    for (step, l) in &lock {
+        let chart = doc
+            .select(&sel("svg[aria-label]"))
+            .find(|s| s.value().attr("aria-label") == Some(step.as_str()))
+            .unwrap_or_else(|| panic!("no chart for {step}"));
+        let points = chart.select(&sel("circle")).count();
+        assert_eq!(points, peaks.get(step).map_or(0, Vec::len), "{step}");
+        let new_limit: Vec<String> = chart
+            .select(&sel("line > title"))
+            .map(|t| t.text().collect())
+            .filter(|t: &String| t.starts_with("new limit"))
+            .collect();
+        let expected = format!("new limit {:.2} GiB", l.memory as f64 / (1u64 << 30) as f64);
+        assert_eq!(new_limit, [expected], "{step}");
+    }
+}
