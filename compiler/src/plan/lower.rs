@@ -618,6 +618,7 @@ impl Builder<'_> {
             .map(|(e, frames)| PlanCheck {
                 condition: scope.value(e, frames),
                 source: src[e.span.range()].to_string(),
+                when: conditions(&scope, frames),
                 loops: frames
                     .iter()
                     .filter_map(|f| match f {

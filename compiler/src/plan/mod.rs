@@ -352,6 +352,10 @@ pub struct PlanCheck {
     pub source: String,
     /// Enclosing loops.
     pub loops: Vec<usize>,
+    /// The conditions of the enclosing `if` branches (all must hold), as for tasks: a check in
+    /// a branch that does not run is not made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<Value>,
 }
 
 /// A cron schedule.

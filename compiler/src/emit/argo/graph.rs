@@ -440,6 +440,18 @@ fn build_pipeline(
     for (ci, c) in p.checks.iter().enumerate() {
         let frame = c.loops.last().map_or(root, |l| pf.body[*l]);
         let n = g.add_node(frame, &format!("check-{}", ci + 1), NodeKind::Check(ci));
+        // Under the conditions of its `if` branches, as a task is.
+        let mut conds: Vec<Cond> = Vec::new();
+        for w in &c.when {
+            if has_metric(w) {
+                let e = eval_node(g, &mut pf, frame, w, &conds);
+                g.nodes[n].deps.insert(e);
+                conds.push(Cond::Eval(e));
+            } else {
+                conds.push(Cond::Native(w.clone()));
+            }
+        }
+        g.nodes[n].conds = conds;
         pf.checks.push(n);
     }
     pf

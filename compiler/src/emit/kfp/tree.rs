@@ -366,6 +366,22 @@ impl Graph {
             let leaf = g.add_leaf(Leaf::new(LeafKind::Task(i), node, t.id.clone()));
             g.by_task.insert(t.id.clone(), leaf);
         }
+        // The condition groups of checks in `if` branches, made now so that they are named and
+        // paired with their `else` like the groups of tasks (`wire_checks` finds them again).
+        for c in &p.checks {
+            if c.when.is_empty() {
+                continue;
+            }
+            let start = match c.loops.last() {
+                None => Some(g.body),
+                Some(l) => (0..g.nodes.len()).find(|n| g.nodes[*n].kind == NodeKind::Loop(*l)),
+            };
+            if let Some(mut node) = start {
+                for w in &c.when {
+                    node = g.under_condition(node, w);
+                }
+            }
+        }
         g.pair_branches(0);
         g
     }
@@ -384,6 +400,39 @@ impl Graph {
         self.leaves.push(leaf);
         self.nodes[node].children.push(Child::Leaf(id));
         id
+    }
+
+    /// The node under `node` that runs only when `cond` holds: `node` itself when it or an
+    /// ancestor already has that condition, a condition group (made if needed) otherwise.
+    pub(super) fn under_condition(&mut self, node: usize, cond: &Value) -> usize {
+        let key = key_of(cond);
+        let mut n = Some(node);
+        while let Some(x) = n {
+            if let NodeKind::Cond(vs) = &self.nodes[x].kind {
+                if vs.iter().any(|v| key_of(v) == key) {
+                    return node;
+                }
+            }
+            n = self.nodes[x].parent;
+        }
+        // A group made earlier may since have moved into a `condition-branches` group.
+        let is_cond = |n: usize| matches!(&self.nodes[n].kind, NodeKind::Cond(vs) if vs.len() == 1 && key_of(&vs[0]) == key);
+        for c in &self.nodes[node].children {
+            let Child::Node(m) = c else { continue };
+            if is_cond(*m) {
+                return *m;
+            }
+            if matches!(self.nodes[*m].kind, NodeKind::Branches { .. }) {
+                for cc in &self.nodes[*m].children {
+                    if let Child::Node(x) = cc {
+                        if is_cond(*x) {
+                            return *x;
+                        }
+                    }
+                }
+            }
+        }
+        self.child_for(node, Frame::Cond(cond.clone(), key))
     }
 
     fn child_for(&mut self, node: usize, f: Frame) -> usize {

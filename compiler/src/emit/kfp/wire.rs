@@ -793,6 +793,10 @@ impl<'p> Emitter<'p> {
             if at == 0 {
                 at = graph.body;
             }
+            // Under the conditions of its `if` branches, as a task is.
+            for w in &c.when {
+                at = self.graphs[g].under_condition(at, w);
+            }
             if let Err(m) = self.helper(
                 g,
                 &c.condition,
