@@ -1,16 +1,18 @@
 //! The scheduler: runs a plan's tasks in dependency order, in parallel within the machine's CPU
 //! and memory, skipping what a failure or a false condition makes pointless.
 //!
-//! A task starts when everything it reads from or runs `after` has finished. Its loops are
-//! expanded into instances then; each instance's condition is evaluated, its inputs resolved,
-//! and it runs on a worker thread when its CPU and memory requests fit in what is free (a task
-//! asking more than the machine runs alone). A failed task skips its dependents while other
-//! branches go on (`--fail-fast` stops everything); a false `check` stops new tasks from
+//! A task starts when everything it reads from or runs `after` has finished. Its loops are expanded
+//! into instances then; each instance's condition is evaluated, its inputs resolved, and it runs on
+//! a worker thread when its CPU and memory requests fit in what is free (a task asking more than
+//! the machine runs alone). Workers are kept for the next task, and the only task that can run
+//! while nothing else runs (every step of a chain) runs on the scheduler's own thread, so a step
+//! costs no thread start and no hand-over between threads. A failed task skips its dependents while
+//! other branches go on (`--fail-fast` stops everything); a false `check` stops new tasks from
 //! starting; `finally` tasks run last, whatever happened.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
@@ -404,6 +406,7 @@ pub fn run(
         reports: Mutex::new(Vec::new()),
     };
     let result = run_pipeline(&sh, &plan.entry, values, "");
+    let _ = sh.store.save_last_ingredients();
     let _ = std::fs::remove_dir_all(sh.store.tmp_dir(&run_id));
     let status = if cancel.load(Ordering::Relaxed) {
         "cancelled"
@@ -597,6 +600,28 @@ fn requests(t: &Task) -> (u64, u64) {
     )
 }
 
+/// A task to run on a worker thread.
+type Work<'a> = Box<dyn FnOnce() + Send + 'a>;
+
+/// A finished task instance: the task, its loop indices, the result, and the CPU and memory it
+/// held.
+type Done = (usize, Vec<usize>, JobResult, (u64, u64));
+
+/// A worker: runs tasks from the queue until it is closed.
+fn worker(queue: &Mutex<mpsc::Receiver<Work<'_>>>) {
+    loop {
+        // The lock is held while waiting, so idle workers queue up on it, one at the channel.
+        let next = match queue.lock() {
+            Ok(q) => q.recv(),
+            Err(_) => return,
+        };
+        match next {
+            Ok(work) => work(),
+            Err(_) => return,
+        }
+    }
+}
+
 /// Runs one pipeline with the given parameter values.
 pub fn run_pipeline(
     sh: &Shared<'_>,
@@ -631,11 +656,49 @@ pub fn run_pipeline(
         .enumerate()
         .map(|(i, t)| (t.id.as_str(), i))
         .collect();
+    // What each task waits for, and the tasks each check reads, looked up once: the loop below
+    // runs after every finished task.
+    let deps_of: Vec<Vec<usize>> = p
+        .tasks
+        .iter()
+        .map(|t| {
+            if t.is_finally {
+                (0..n).filter(|&j| !p.tasks[j].is_finally).collect()
+            } else {
+                t.data_deps
+                    .iter()
+                    .chain(&t.after)
+                    .filter_map(|d| index.get(d.as_str()).copied())
+                    .collect()
+            }
+        })
+        .collect();
+    let check_tasks: Vec<Vec<usize>> = p
+        .checks
+        .iter()
+        .map(|c| {
+            let mut ts = Vec::new();
+            tasks_of(&c.condition, &mut ts);
+            ts.iter()
+                .filter_map(|t| index.get(t.as_str()).copied())
+                .collect()
+        })
+        .collect();
     let mut checks_done = vec![false; p.checks.len()];
     let mut failed_checks = Vec::new();
     let mut stop_new = false;
     let mut queue: VecDeque<Job> = VecDeque::new();
-    let (tx, rx) = mpsc::channel::<(usize, Vec<usize>, JobResult, (u64, u64))>();
+    let (tx, rx) = mpsc::channel::<Done>();
+    // Tasks run on worker threads that are kept for the next task: a thread that finishes a
+    // task counts itself idle before reporting it, so the task started next reuses it, and a
+    // new thread is started only when every worker is busy.
+    let idle = AtomicUsize::new(0);
+    let (work_tx, work_rx) = mpsc::channel::<Work<'_>>();
+    let work_rx = Mutex::new(work_rx);
+    // Tasks handed to workers and not reported yet.
+    let mut in_flight = 0usize;
+    // The result of a task run on this thread.
+    let mut ran_here: Option<Done> = None;
     std::thread::scope(|scope| {
         loop {
             let cancelled = sh.cancel.load(Ordering::Relaxed);
@@ -645,15 +708,7 @@ pub fn run_pipeline(
                     continue;
                 }
                 let t = &p.tasks[i];
-                let deps: Vec<usize> = if t.is_finally {
-                    (0..n).filter(|&j| !p.tasks[j].is_finally).collect()
-                } else {
-                    t.data_deps
-                        .iter()
-                        .chain(&t.after)
-                        .filter_map(|d| index.get(d.as_str()).copied())
-                        .collect()
-                };
+                let deps = &deps_of[i];
                 if !deps.iter().all(|&d| matches!(state[d], State::Finished(_))) {
                     continue;
                 }
@@ -800,12 +855,31 @@ pub fn run_pipeline(
                     .iter()
                     .map(|inp| (inp.name.clone(), eval(&inp.value, &env)))
                     .collect();
+                // The only task that can run, while nothing else runs: this thread runs it, as
+                // it would only wait for it otherwise. A chain of steps then runs without a
+                // hand-over between threads at every step.
+                if in_flight == 0 && queue.is_empty() && deferred.is_empty() && ran_here.is_none() {
+                    let r = execute(sh, &label, t, &inst, &inputs);
+                    ran_here = Some((job.task, job.indices, r, (cpu, mem)));
+                    continue;
+                }
+                in_flight += 1;
                 let tx = tx.clone();
                 let label = label.clone();
-                scope.spawn(move || {
+                let idle = &idle;
+                let work: Work<'_> = Box::new(move || {
                     let r = execute(sh, &label, t, &inst, &inputs);
+                    idle.fetch_add(1, Ordering::SeqCst);
                     let _ = tx.send((job.task, job.indices, r, (cpu, mem)));
                 });
+                let claimed = idle
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |k| k.checked_sub(1))
+                    .is_ok();
+                if !claimed {
+                    let work_rx = &work_rx;
+                    scope.spawn(move || worker(work_rx));
+                }
+                let _ = work_tx.send(work);
             }
             queue = deferred;
             // Checks whose tasks have all finished.
@@ -813,12 +887,7 @@ pub fn run_pipeline(
                 if checks_done[ci] {
                     continue;
                 }
-                let mut ts = Vec::new();
-                tasks_of(&c.condition, &mut ts);
-                let idx: Vec<usize> = ts
-                    .iter()
-                    .filter_map(|t| index.get(t.as_str()).copied())
-                    .collect();
+                let idx = &check_tasks[ci];
                 if !idx.iter().all(|&i| matches!(state[i], State::Finished(_))) {
                     continue;
                 }
@@ -851,7 +920,13 @@ pub fn run_pipeline(
             if !running && queue.is_empty() && !state.iter().any(|s| matches!(s, State::Pending)) {
                 break;
             }
-            match rx.recv_timeout(Duration::from_millis(25)) {
+            let received = match ran_here.take() {
+                Some(done) => Ok(done),
+                None => rx.recv_timeout(Duration::from_millis(25)).inspect(|_| {
+                    in_flight -= 1;
+                }),
+            };
+            match received {
                 Ok((ti, indices, r, (cpu, mem))) => {
                     let t = &p.tasks[ti];
                     if !matches!(t.kind, flowc_compiler::plan::TaskKind::Pipeline { .. }) {
@@ -877,6 +952,8 @@ pub fn run_pipeline(
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         }
+        // Idle workers leave once the queue is closed.
+        drop(work_tx);
     });
     // Keep instance outputs in loop order.
     for v in outputs.values_mut() {

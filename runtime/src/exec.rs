@@ -4,16 +4,18 @@
 //! the whole tree it started. Memory is watched by sampling the resident set of the process and
 //! its descendants (`/proc`); exceeding the limit kills the group and the attempt is recorded as
 //! out-of-memory. (cgroup v2 would account memory exactly; this resident-set watchdog works
-//! everywhere, including machines with cgroup v1 only.) CPU time and peak memory come from `wait4`'s resource usage, combined with the
-//! samples. Output goes to the step's log with secret values replaced by `***`.
+//! everywhere, including machines with cgroup v1 only.) CPU time and peak memory come from
+//! `wait4`'s resource usage, combined with the samples. Output (stdout and stderr, in the order
+//! written) goes to the step's log with secret values replaced by `***`; a step that prints
+//! nothing and succeeds has no log file.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Why an attempt ended.
@@ -83,6 +85,8 @@ pub struct ProcessResult {
     pub peak_rss_bytes: u64,
     /// A message for failures that are not the program's own (could not start…).
     pub error: Option<String>,
+    /// Whether anything was written to the log (it is created by the first byte).
+    pub logged: bool,
 }
 
 #[allow(unsafe_code)]
@@ -94,19 +98,6 @@ fn page_size() -> u64 {
     } else {
         4096
     }
-}
-
-/// This process's peak resident memory (`VmHWM`), in bytes.
-fn self_peak_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// Resident bytes of the step's processes: its process tree when the kernel lists children
@@ -211,35 +202,207 @@ fn tv(t: libc::timeval) -> f64 {
     t.tv_sec as f64 + t.tv_usec as f64 / 1e6
 }
 
-/// Copies lines from `r` to the shared log, hiding secrets.
-fn pump(
-    r: impl std::io::Read + Send + 'static,
-    log: Arc<Mutex<File>>,
-    secrets: Arc<Vec<String>>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(r);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    let mut line = String::from_utf8_lossy(&buf).into_owned();
-                    for s in secrets.iter().filter(|s| !s.is_empty()) {
-                        line = line.replace(s.as_str(), "***");
-                    }
-                    if let Ok(mut f) = log.lock() {
-                        let _ = f.write_all(line.as_bytes());
-                    }
+#[allow(unsafe_code)]
+fn zeroed_rusage() -> libc::rusage {
+    // SAFETY: rusage is plain data; all zeroes is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+/// A descriptor that becomes readable when process `pid` (our child) exits: its pidfd
+/// (Linux 5.3 and later).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open takes a pid and flags, touches no memory of ours, and returns a new
+    // descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = i32::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: a non-negative result is a fresh descriptor that nothing else owns.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pidfd_open(_pid: i32) -> Option<OwnedFd> {
+    None
+}
+
+/// How the end of the child is noticed.
+enum Exit {
+    /// Its pidfd: readable once the child has exited, which is then reaped on this thread.
+    PidFd(OwnedFd),
+    /// Without pidfds, a thread blocked in `wait4` writes a byte to this pipe once it reaped
+    /// the child.
+    Waiter(io::PipeReader, std::thread::JoinHandle<(i32, libc::rusage)>),
+}
+
+impl Exit {
+    fn watch(pid: i32, try_pidfd: bool) -> io::Result<Exit> {
+        if let Some(fd) = try_pidfd.then(|| pidfd_open(pid)).flatten() {
+            return Ok(Exit::PidFd(fd));
+        }
+        let (r, mut w) = io::pipe()?;
+        let waiter = std::thread::spawn(move || {
+            let done = wait4_blocking(pid);
+            let _ = w.write_all(&[1]);
+            done
+        });
+        Ok(Exit::Waiter(r, waiter))
+    }
+
+    fn fd(&self) -> RawFd {
+        match self {
+            Exit::PidFd(fd) => fd.as_raw_fd(),
+            Exit::Waiter(r, _) => r.as_raw_fd(),
+        }
+    }
+
+    /// The child's wait status and resource usage, once `fd` was readable.
+    fn reap(self, pid: i32) -> (i32, libc::rusage) {
+        match self {
+            Exit::PidFd(_) => wait4_blocking(pid),
+            Exit::Waiter(_, waiter) => waiter.join().unwrap_or_else(|_| (0, zeroed_rusage())),
+        }
+    }
+}
+
+/// `poll(2)` on `fds` for at most `timeout` (rounded up to whole milliseconds), or until one
+/// is ready when there is no timeout.
+#[allow(unsafe_code)]
+fn poll(fds: &mut [libc::pollfd], timeout: Option<Duration>) {
+    let ms = timeout.map_or(-1, |t| {
+        i32::try_from(t.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
+    });
+    // SAFETY: `fds` is a valid, exclusively borrowed array of `fds.len()` pollfd structs.
+    // An error (EINTR) leaves every `revents` at zero, and the caller's loop polls again.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms);
+    }
+}
+
+fn pollfd(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// The step's log, opened (for appending) at the first byte written to it, so a step that
+/// prints nothing costs no file. Secret values are replaced by `***` before anything reaches it.
+struct Log<'a> {
+    path: &'a Path,
+    file: Option<File>,
+    /// Secret values as bytes, longest first, so that a secret containing another is hidden
+    /// whole.
+    secrets: Vec<&'a [u8]>,
+    /// Output not written yet because it may end with the beginning of a secret.
+    held: Vec<u8>,
+}
+
+impl<'a> Log<'a> {
+    fn new(path: &'a Path, secrets: &'a [String]) -> Log<'a> {
+        let mut secrets: Vec<&[u8]> = secrets
+            .iter()
+            .map(|s| s.as_bytes())
+            .filter(|s| !s.is_empty())
+            .collect();
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        secrets.dedup();
+        Log {
+            path,
+            file: None,
+            secrets,
+            held: Vec::new(),
+        }
+    }
+
+    fn write_raw(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.file.is_none() {
+            self.file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.path)
+                .ok();
+        }
+        if let Some(f) = &mut self.file {
+            let _ = f.write_all(bytes);
+        }
+    }
+
+    /// Output of the step, written once it is settled whether it holds a secret: every byte
+    /// is written when all the bytes a secret starting there could span have arrived, so a
+    /// secret is hidden however reads split the output, and also when it spans lines.
+    fn output(&mut self, bytes: &[u8]) {
+        if self.secrets.is_empty() {
+            self.write_raw(bytes);
+        } else {
+            self.held.extend_from_slice(bytes);
+            self.scrub(false);
+        }
+    }
+
+    /// Writes `held` with each secret replaced by `***` (the longest one where several
+    /// match), up to where a secret could still be cut off (anywhere at the end).
+    fn scrub(&mut self, at_end: bool) {
+        let longest = self.secrets.first().map_or(0, |s| s.len());
+        let text = std::mem::take(&mut self.held);
+        let mut out = Vec::with_capacity(text.len());
+        let mut i = 0;
+        while i < text.len() && (at_end || i + longest <= text.len()) {
+            match self.secrets.iter().find(|s| text[i..].starts_with(s)) {
+                Some(s) => {
+                    out.extend_from_slice(b"***");
+                    i += s.len();
+                }
+                None => {
+                    out.push(text[i]);
+                    i += 1;
                 }
             }
         }
-    })
+        self.held = text[i..].to_vec();
+        self.write_raw(&out);
+    }
+
+    /// Writes what was held back.
+    fn finish(&mut self) {
+        self.scrub(true);
+    }
+
+    /// A line of flowc's own (a note or an error), after the step's output.
+    fn note(&mut self, line: &str) {
+        self.finish();
+        self.write_raw(format!("{line}\n").as_bytes());
+    }
+}
+
+fn cannot_start(program: &str, e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => {
+            format!("command `{program}` not found (is it installed and on PATH?)")
+        }
+        io::ErrorKind::PermissionDenied => format!("command `{program}` is not executable"),
+        _ => format!("cannot start `{program}`: {e}"),
+    }
 }
 
 /// Runs `spec` to completion, a timeout, a memory overrun or cancellation.
+///
+/// The calling thread does all the watching: it polls the step's output (stdout and stderr
+/// share one pipe, as they share the log) and the child's pidfd, with a timeout that is the
+/// next watchdog duty (a memory sample, the timeout, SIGKILL after SIGTERM). So no thread is
+/// started per attempt, and a step's end is seen at once, not at the next sample. (Where there
+/// are no pidfds, one thread per attempt waits for the child instead.)
 pub fn run_process(spec: &ProcessSpec, cancel: &AtomicBool) -> ProcessResult {
+    run_watched(spec, cancel, true)
+}
+
+/// [`run_process`], with pidfds or (for tests of the other way) without.
+fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> ProcessResult {
     let start = Instant::now();
     let mut result = ProcessResult {
         reason: Reason::Failed,
@@ -249,129 +412,169 @@ pub fn run_process(spec: &ProcessSpec, cancel: &AtomicBool) -> ProcessResult {
         cpu_seconds: 0.0,
         peak_rss_bytes: 0,
         error: None,
+        logged: false,
     };
+    let mut log = Log::new(&spec.log, &spec.secrets);
     let Some((program, args)) = spec.argv.split_first() else {
         result.error = Some("the step has an empty command".into());
         return result;
     };
-    let log = match std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&spec.log)
-    {
-        Ok(f) => Arc::new(Mutex::new(f)),
+    let (mut output, writer) = match io::pipe() {
+        Ok(p) => p,
         Err(e) => {
-            result.error = Some(format!("cannot open the log `{}`: {e}", spec.log.display()));
+            result.error = Some(format!("cannot create a pipe for the step's output: {e}"));
             return result;
         }
     };
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    // Changing directory forces a fork instead of a cheap spawn on some platforms: only do it
-    // when the step's folder is not already ours.
-    let here = std::env::current_dir().ok();
-    if here.as_deref() != Some(spec.cwd.as_path())
-        && spec.cwd.as_os_str() != "."
-        && !spec.cwd.as_os_str().is_empty()
-    {
-        cmd.current_dir(&spec.cwd);
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
+    let spawned = {
+        // `cmd` holds the pipe's write end: it is dropped at the end of this block, or the
+        // output would never reach its end.
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            // No `pre_exec`: std then starts the child with posix_spawn (vfork), not fork.
+            .process_group(0);
+        match writer.try_clone() {
+            Ok(w) => cmd.stdout(w).stderr(writer),
+            Err(_) => cmd.stdout(writer).stderr(Stdio::null()),
+        };
+        // Only change directory when the step's folder is not already ours: where the C
+        // library's posix_spawn cannot change directory, std forks instead.
+        let here = std::env::current_dir().ok();
+        if here.as_deref() != Some(spec.cwd.as_path())
+            && spec.cwd.as_os_str() != "."
+            && !spec.cwd.as_os_str().is_empty()
+        {
+            cmd.current_dir(&spec.cwd);
+        }
+        cmd.spawn()
+    };
+    let pid = match spawned {
+        // The child is reaped below with `wait4` (for its resource usage), not through `Child`.
+        Ok(child) => child.id() as i32,
         Err(e) => {
-            result.error = Some(match e.kind() {
-                std::io::ErrorKind::NotFound => {
-                    format!("command `{program}` not found (is it installed and on PATH?)")
-                }
-                std::io::ErrorKind::PermissionDenied => {
-                    format!("command `{program}` is not executable")
-                }
-                _ => format!("cannot start `{program}`: {e}"),
-            });
-            if let Ok(mut f) = log.lock() {
-                let _ = writeln!(f, "flowc: {}", result.error.as_deref().unwrap_or_default());
-            }
+            let why = cannot_start(program, &e);
+            log.note(&format!("flowc: {why}"));
+            result.error = Some(why);
+            result.logged = log.file.is_some();
             return result;
         }
     };
-    let pid = child.id() as i32;
-    let secrets = Arc::new(spec.secrets.clone());
-    let readers: Vec<_> = [
-        child
-            .stdout
-            .take()
-            .map(|o| pump(o, log.clone(), secrets.clone())),
-        child
-            .stderr
-            .take()
-            .map(|e| pump(e, log.clone(), secrets.clone())),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    // The watchdog samples memory and enforces the timeout and cancellation while this thread
-    // blocks in `wait4`, so a step's end is seen at once, not at the next poll.
+    let mut exit = match Exit::watch(pid, try_pidfd) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            // Without a way to see its end, the step cannot be watched: stop it.
+            kill_group(pid, libc::SIGKILL);
+            let _ = wait4_blocking(pid);
+            result.error = Some(format!("cannot watch the step: {e}"));
+            return result;
+        }
+    };
+
     let page = page_size();
-    let done = AtomicBool::new(false);
-    let (killed, peak, (status, usage)) = std::thread::scope(|scope| {
-        let watchdog = scope.spawn(|| {
-            let mut killed: Option<Reason> = None;
-            let mut peak = 0u64;
-            // A step that ends within a few milliseconds is never sampled: it used next to nothing.
-            std::thread::park_timeout(Duration::from_millis(3));
-            while !done.load(Ordering::Acquire) {
-                if killed.is_none() {
-                    let rss = tree_rss(pid, page);
-                    peak = peak.max(rss);
-                    if cancel.load(Ordering::Relaxed) {
-                        killed = Some(Reason::Cancelled);
-                    } else if spec.timeout.is_some_and(|t| start.elapsed() > t) {
-                        killed = Some(Reason::Timeout);
-                    } else if spec.memory_limit.is_some_and(|l| rss > l) {
-                        killed = Some(Reason::Oom);
+    let deadline = spec.timeout.map(|t| start + t);
+    let mut killed: Option<Reason> = None;
+    let mut peak = 0u64;
+    // A step that ends within a few milliseconds of starting is never sampled: it used next
+    // to nothing.
+    let mut next_sample = Instant::now() + Duration::from_millis(3);
+    // After SIGTERM (cancellation): when SIGKILL follows.
+    let mut term_until: Option<Instant> = None;
+    let mut waited: Option<(i32, libc::rusage)> = None;
+    // Once the step has ended, how long its output may take to drain: a process that left the
+    // group and kept the pipe open must not hold the run forever.
+    let mut drain_until: Option<Instant> = None;
+    let mut output_open = true;
+    // The output is watched from the first watchdog duty on, or once the step has ended: a
+    // short step's output waits in the pipe, and its end wakes this thread once (its pidfd),
+    // not twice (the pipe's end, then the pidfd).
+    let mut watch_output = false;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let now = Instant::now();
+        if waited.is_some() && (!output_open || drain_until.is_some_and(|d| now >= d)) {
+            break;
+        }
+        if waited.is_none() {
+            if term_until.is_some_and(|t| now >= t) {
+                kill_group(pid, libc::SIGKILL);
+                term_until = None;
+            }
+            let overdue = deadline.is_some_and(|d| now >= d);
+            if killed.is_none() && (now >= next_sample || overdue) {
+                watch_output = true;
+                let rss = tree_rss(pid, page);
+                peak = peak.max(rss);
+                if cancel.load(Ordering::Relaxed) {
+                    killed = Some(Reason::Cancelled);
+                } else if overdue {
+                    killed = Some(Reason::Timeout);
+                } else if spec.memory_limit.is_some_and(|l| rss > l) {
+                    killed = Some(Reason::Oom);
+                }
+                match killed {
+                    Some(Reason::Cancelled) => {
+                        // Let the program clean up, then make sure.
+                        kill_group(pid, libc::SIGTERM);
+                        term_until = Some(now + Duration::from_millis(200));
                     }
-                    if let Some(r) = killed {
-                        if r == Reason::Cancelled {
-                            // Let the program clean up, then make sure.
-                            kill_group(pid, libc::SIGTERM);
-                            std::thread::park_timeout(Duration::from_millis(200));
-                        }
-                        kill_group(pid, libc::SIGKILL);
-                    }
+                    Some(_) => kill_group(pid, libc::SIGKILL),
+                    None => {}
                 }
                 // Sample often at first (short steps), then every 50 ms.
-                let pause = if start.elapsed() < Duration::from_millis(200) {
+                let pause = if now - start < Duration::from_millis(200) {
                     5
                 } else {
                     50
                 };
-                std::thread::park_timeout(Duration::from_millis(pause));
+                next_sample = now + Duration::from_millis(pause);
             }
-            (killed, peak)
-        });
-        let waited = wait4_blocking(pid);
-        done.store(true, Ordering::Release);
-        watchdog.thread().unpark();
-        let (killed, peak) = watchdog.join().unwrap_or((None, 0));
-        (killed, peak, waited)
-    });
-    result.peak_rss_bytes = peak;
-    // Anything the step left running in its group goes too.
-    kill_group(pid, libc::SIGKILL);
-    for r in readers {
-        let _ = r.join();
+        }
+        let wake = if waited.is_some() {
+            drain_until
+        } else if killed.is_some() {
+            term_until
+        } else {
+            Some(deadline.map_or(next_sample, |d| d.min(next_sample)))
+        };
+        let mut fds = [
+            pollfd(if output_open && watch_output {
+                output.as_raw_fd()
+            } else {
+                -1
+            }),
+            pollfd(exit.as_ref().map_or(-1, Exit::fd)),
+        ];
+        poll(&mut fds, wake.map(|w| w.saturating_duration_since(now)));
+        if fds[0].revents != 0 {
+            match output.read(&mut buf) {
+                Ok(0) => output_open = false,
+                Ok(n) => log.output(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => output_open = false,
+            }
+        }
+        if fds[1].revents != 0 {
+            if let Some(e) = exit.take() {
+                waited = Some(e.reap(pid));
+                // Anything the step left running in its group goes too.
+                kill_group(pid, libc::SIGKILL);
+                watch_output = true;
+                drain_until = Some(Instant::now() + Duration::from_secs(2));
+            }
+        }
     }
+    drop(output);
+    log.finish();
+    let (status, usage) = waited.unwrap_or_else(|| (0, zeroed_rusage()));
+    result.peak_rss_bytes = peak;
     result.wall_seconds = start.elapsed().as_secs_f64();
     result.cpu_seconds = tv(usage.ru_utime) + tv(usage.ru_stime);
     // `ru_maxrss` of a child spawned from this process starts at this process's own peak (the
     // kernel carries the pre-exec high-water mark over); trust it only when it is higher.
     let reported = usage.ru_maxrss.max(0) as u64 * 1024;
-    if reported > self_peak_rss() {
+    if reported > crate::engine::process_peak_rss() {
         result.peak_rss_bytes = result.peak_rss_bytes.max(reported);
     }
     if libc::WIFEXITED(status) {
@@ -395,11 +598,19 @@ pub fn run_process(spec: &ProcessSpec, cancel: &AtomicBool) -> ProcessResult {
             spec.timeout.map_or(0.0, |t| t.as_secs_f64())
         )),
         Reason::Cancelled => Some("flowc: stopped: the run was cancelled".to_string()),
-        _ => None,
+        // So that a failed step always has a log, even one that printed nothing.
+        Reason::Failed => Some(match (result.exit_code, result.signal) {
+            (Some(c), _) => format!("flowc: exited with code {c}"),
+            (_, Some(s)) => format!("flowc: killed by signal {s}"),
+            _ => "flowc: failed".to_string(),
+        }),
+        Reason::Ok | Reason::Cached => None,
     };
-    if let (Some(n), Ok(mut f)) = (note, log.lock()) {
-        let _ = writeln!(f, "{n}");
+    match note {
+        Some(n) => log.note(&n),
+        None => log.finish(),
     }
+    result.logged = log.file.is_some();
     result
 }
 
@@ -419,25 +630,101 @@ mod tests {
         }
     }
 
+    fn read(p: &Path) -> String {
+        std::fs::read_to_string(p).unwrap_or_default()
+    }
+
     #[test]
     fn exit_codes_timeouts_and_secret_scrubbing() {
+        // With the child's pidfd, and with a thread waiting for it (where there are no pidfds).
+        for pidfd in [true, false] {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let never = AtomicBool::new(false);
+            let ok = run_watched(
+                &spec(dir.path(), &["sh", "-c", "echo $SECRET_VALUE"]),
+                &never,
+                pidfd,
+            );
+            assert_eq!(ok.reason, Reason::Ok);
+            let log = read(&dir.path().join("log"));
+            assert!(log.contains("***") && !log.contains("hunter2"), "{log}");
+            let fail = run_watched(&spec(dir.path(), &["sh", "-c", "exit 3"]), &never, pidfd);
+            assert_eq!((fail.reason, fail.exit_code), (Reason::Failed, Some(3)));
+            let mut slow = spec(dir.path(), &["sh", "-c", "sleep 5 & sleep 5"]);
+            slow.timeout = Some(Duration::from_millis(200));
+            let t = run_watched(&slow, &never, pidfd);
+            assert_eq!(t.reason, Reason::Timeout);
+            assert!(t.wall_seconds < 3.0);
+            let missing = run_watched(&spec(dir.path(), &["no-such-command-flowc"]), &never, pidfd);
+            assert!(missing.error.unwrap_or_default().contains("not found"));
+            let cancel = AtomicBool::new(true);
+            let stopped = run_watched(&spec(dir.path(), &["sleep", "5"]), &cancel, pidfd);
+            assert_eq!(stopped.reason, Reason::Cancelled);
+            assert!(
+                read(&dir.path().join("log")).ends_with("flowc: stopped: the run was cancelled\n")
+            );
+        }
+    }
+
+    #[test]
+    fn a_quiet_step_has_no_log_and_a_failed_one_always_has() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let never = AtomicBool::new(false);
-        let ok = run_process(
-            &spec(dir.path(), &["sh", "-c", "echo $SECRET_VALUE"]),
-            &never,
+        let quiet = run_process(&spec(dir.path(), &["true"]), &never);
+        assert_eq!(quiet.reason, Reason::Ok);
+        assert!(!quiet.logged && !dir.path().join("log").exists());
+        let failed = run_process(&spec(dir.path(), &["sh", "-c", "exit 4"]), &never);
+        assert!(failed.logged);
+        assert_eq!(read(&dir.path().join("log")), "flowc: exited with code 4\n");
+    }
+
+    #[test]
+    fn stdout_and_stderr_reach_the_log_in_the_order_written() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let never = AtomicBool::new(false);
+        let both = spec(
+            dir.path(),
+            &[
+                "sh",
+                "-c",
+                "echo one; echo two >&2; echo three; echo four >&2",
+            ],
         );
-        assert_eq!(ok.reason, Reason::Ok);
-        let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
-        assert!(log.contains("***") && !log.contains("hunter2"), "{log}");
-        let fail = run_process(&spec(dir.path(), &["sh", "-c", "exit 3"]), &never);
-        assert_eq!((fail.reason, fail.exit_code), (Reason::Failed, Some(3)));
-        let mut slow = spec(dir.path(), &["sh", "-c", "sleep 5 & sleep 5"]);
-        slow.timeout = Some(Duration::from_millis(200));
-        let t = run_process(&slow, &never);
-        assert_eq!(t.reason, Reason::Timeout);
-        assert!(t.wall_seconds < 3.0);
-        let missing = run_process(&spec(dir.path(), &["no-such-command-flowc"]), &never);
-        assert!(missing.error.unwrap_or_default().contains("not found"));
+        assert_eq!(run_process(&both, &never).reason, Reason::Ok);
+        assert_eq!(read(&dir.path().join("log")), "one\ntwo\nthree\nfour\n");
+    }
+
+    #[test]
+    fn secrets_are_hidden_however_the_output_is_split() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("log");
+        let secrets = vec![
+            "hunter2".to_string(),
+            "abc".to_string(),
+            "abcdef".to_string(),
+            "two\nlines".to_string(),
+            String::new(),
+        ];
+        let text = "x hunter2 abcdef abc two\nlines hunter abc\n";
+        // Every way of cutting the output in two, and byte by byte.
+        for cut in 0..=text.len() {
+            let _ = std::fs::remove_file(&path);
+            let mut log = Log::new(&path, &secrets);
+            log.output(&text.as_bytes()[..cut]);
+            log.output(&text.as_bytes()[cut..]);
+            log.finish();
+            assert_eq!(
+                read(&path),
+                "x *** *** *** *** hunter ***\n",
+                "cut at {cut}"
+            );
+        }
+        let _ = std::fs::remove_file(&path);
+        let mut log = Log::new(&path, &secrets);
+        for b in text.as_bytes() {
+            log.output(std::slice::from_ref(b));
+        }
+        log.note("flowc: done");
+        assert_eq!(read(&path), "x *** *** *** *** hunter ***\nflowc: done\n");
     }
 }

@@ -1,18 +1,29 @@
 //! The content-addressed artifact store (`.flow/` beside the project by default).
 //!
-//! Layout: `objects/ab/<sha256>` holds artifacts (files, or folders for `Dir`), named by the
-//! hash of their content and made read-only; `cache/<key>.json` maps a task's cache key to its
-//! output objects; `runs/<id>/` holds each run's plan, records, logs and summary; `tmp/` holds
-//! work in progress. Every write goes to a temporary name and is renamed into place, so nothing
-//! is ever half-written: a run killed at any instant leaves only garbage in `tmp/`. Runs hold a
-//! shared lock on the store, and the task that computes a cache key holds an exclusive lock on
-//! that key, so two runs never compute the same step at once and never corrupt each other.
+//! Layout: `objects/ab/<sha256>` holds artifacts (files, or folders for `Dir`), named by the hash
+//! of their content and made read-only; `cache/<key>.json` maps a task's cache key to its output
+//! objects, and `cache/last/index.json` keeps the ingredients of each task's key at its last run
+//! (for `--explain-cache`); `runs/<id>/` holds each run's plan, records, logs and summary; `tmp/`
+//! holds work in progress. Every write goes to a temporary name and is renamed into place, so
+//! nothing is ever half-written: a run killed at any instant leaves only garbage in `tmp/`. Runs
+//! hold a shared lock on the store, and the task that computes a cache key holds an exclusive lock
+//! on that key (`locks/`), so two runs never compute the same step at once and never corrupt each
+//! other.
+//!
+//! Nothing is fsynced: renames make every write atomic for readers and for a killed runner, at
+//! no cost per step. A power cut or a kernel crash can lose the newest writes, and may leave a
+//! cache entry naming an object whose content never reached the disk; such an entry is not
+//! reused when the object lacks its recorded size (the usual outcome is an empty file).
+//! Synchronising every object, entry and folder would cost milliseconds a step on common disks
+//! (docs/perf.md).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::error::{RunCode, RunError};
@@ -23,6 +34,11 @@ pub struct Store {
     root: PathBuf,
     /// The shared lock held for as long as the store is open.
     _lock: File,
+    /// `cache/last/index.json`: the cache-key ingredients of each task's last run, read when
+    /// first needed.
+    last: OnceLock<serde_json::Map<String, Json>>,
+    /// Ingredients of this run's tasks, not saved yet.
+    remembered: Mutex<serde_json::Map<String, Json>>,
 }
 
 /// What a cache entry records for one output.
@@ -84,6 +100,8 @@ impl Store {
         Ok(Store {
             root: root.to_path_buf(),
             _lock: lock,
+            last: OnceLock::new(),
+            remembered: Mutex::new(serde_json::Map::new()),
         })
     }
 
@@ -171,14 +189,19 @@ impl Store {
         serde_json::from_str(&text).ok()
     }
 
-    /// The cache entry for `key`, if it exists and all its objects are present.
+    /// The cache entry for `key`, if it exists and all its objects are present (files with
+    /// their recorded size, so an object a power cut left empty is not reused).
     pub fn cache_get(&self, key: &str) -> Option<CacheEntry> {
         let text = fs::read_to_string(self.root.join("cache").join(format!("{key}.json"))).ok()?;
         let entry: CacheEntry = serde_json::from_str(&text).ok()?;
         entry
             .outputs
             .values()
-            .all(|o| self.has_object(&o.object))
+            .all(|o| match fs::metadata(self.object_path(&o.object)) {
+                Ok(m) if m.is_file() => m.len() == o.bytes,
+                Ok(_) => true,
+                Err(_) => false,
+            })
             .then_some(entry)
     }
 
@@ -193,8 +216,16 @@ impl Store {
         )
     }
 
-    /// The cache-key ingredients last used for `slot` (pipeline/task), for `--explain-cache`.
-    pub fn last_ingredients(&self, slot: &str) -> Option<serde_json::Value> {
+    /// The cache-key ingredients last used for `slot` (pipeline/task) by an earlier run, for
+    /// `--explain-cache`: from `cache/last/index.json`, or from `cache/last/<slot>.json` where
+    /// older versions of flowc wrote them.
+    pub fn last_ingredients(&self, slot: &str) -> Option<Json> {
+        let all = self
+            .last
+            .get_or_init(|| self.read_last().unwrap_or_default());
+        if let Some(v) = all.get(slot) {
+            return Some(v.clone());
+        }
         let text = fs::read_to_string(
             self.root
                 .join("cache/last")
@@ -204,30 +235,71 @@ impl Store {
         serde_json::from_str(&text).ok()
     }
 
-    /// Remembers the cache-key ingredients of `slot`.
-    pub fn set_last_ingredients(&self, slot: &str, v: &serde_json::Value) -> io::Result<()> {
-        let path = self
-            .root
-            .join("cache/last")
-            .join(format!("{}.json", crate::util::file_safe(slot)));
-        self.write_atomic(
-            &path,
-            serde_json::to_string_pretty(v)
-                .unwrap_or_default()
-                .as_bytes(),
-        )
+    /// Remembers the cache-key ingredients of `slot`; [`Store::save_last_ingredients`] writes
+    /// them when the run ends. (One file a run instead of one a step: a run killed before its
+    /// end only makes the next explanations compare with an older run.)
+    pub fn set_last_ingredients(&self, slot: &str, v: &Json) {
+        if let Ok(mut r) = self.remembered.lock() {
+            r.insert(slot.to_string(), v.clone());
+        }
     }
 
-    /// Takes the exclusive lock of a cache key (released when the file is dropped).
-    pub fn lock_key(&self, key: &str) -> io::Result<File> {
-        let path = self.root.join("locks").join(format!("{key}.lock"));
+    /// Adds the ingredients remembered by this run to `cache/last/index.json`, under an
+    /// exclusive lock so that concurrent runs do not lose each other's.
+    pub fn save_last_ingredients(&self) -> io::Result<()> {
+        let new = match self.remembered.lock() {
+            Ok(mut r) => std::mem::take(&mut *r),
+            Err(_) => return Ok(()),
+        };
+        if new.is_empty() {
+            return Ok(());
+        }
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join("locks/last"))?;
+        lock.lock()?;
+        let mut all = self.read_last().unwrap_or_default();
+        all.extend(new);
+        let text = serde_json::to_string(&all).unwrap_or_default();
+        self.write_atomic(&self.root.join("cache/last/index.json"), text.as_bytes())
+    }
+
+    fn read_last(&self) -> Option<serde_json::Map<String, Json>> {
+        let text = fs::read_to_string(self.root.join("cache/last/index.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Takes the exclusive lock of a cache key, released when the returned guard is dropped.
+    ///
+    /// On Linux the lock is one byte of the shared file `locks/keys`, at an offset taken from
+    /// the key (an open-file-description lock, so it also excludes other threads of this
+    /// process): creating a file is the dearest thing a step's bookkeeping does on many file
+    /// systems, and this creates none. Elsewhere, or on kernels without such locks, each key
+    /// has its own lock file.
+    pub fn lock_key(&self, key: &str) -> io::Result<KeyLock> {
+        let locks = self.root.join("locks");
+        #[cfg(target_os = "linux")]
+        if let Some(offset) = key.get(..15).and_then(|h| i64::from_str_radix(h, 16).ok()) {
+            let f = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(locks.join("keys"))?;
+            match lock_byte(&f, offset) {
+                Ok(()) => return Ok(KeyLock { _file: f }),
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
+                Err(e) => return Err(e),
+            }
+        }
         let f = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(path)?;
+            .open(locks.join(format!("{key}.lock")))?;
         f.lock()?;
-        Ok(f)
+        Ok(KeyLock { _file: f })
     }
 
     /// Writes `bytes` to `path` through a temporary file and a rename.
@@ -238,12 +310,43 @@ impl Store {
             .join(format!(".w-{}", crate::util::unique()));
         // No fsync: the rename is atomic for any reader, and a killed process loses nothing
         // the kernel already has. (A power cut may lose the newest cache entries; the cache is
-        // only an optimisation, and objects are verified by their hash on the next run.)
+        // only an optimisation, and an entry is reused only when its objects have their
+        // recorded sizes.)
         File::create(&tmp)?.write_all(bytes)?;
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
         fs::rename(&tmp, path)
+    }
+}
+
+/// The exclusive lock of a cache key; dropping it releases the lock.
+#[derive(Debug)]
+pub struct KeyLock {
+    _file: File,
+}
+
+/// Write-locks byte `offset` of `f` for its open file description, waiting for it.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn lock_byte(f: &File, offset: i64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock is plain data; all zeroes is a valid value (and `l_pid` must be 0).
+    let mut range: libc::flock = unsafe { std::mem::zeroed() };
+    range.l_type = libc::F_WRLCK as libc::c_short;
+    range.l_whence = libc::SEEK_SET as libc::c_short;
+    range.l_start = offset;
+    range.l_len = 1;
+    loop {
+        // SAFETY: fcntl reads the flock struct we own, on a descriptor `f` keeps open.
+        let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_SETLKW, &range) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
     }
 }
 
@@ -329,5 +432,79 @@ mod tests {
             fs::read_to_string(store.object_path(&o1.object)).unwrap_or_default(),
             "hello"
         );
+    }
+
+    #[test]
+    fn last_ingredients_are_saved_once_a_run_and_merged() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = dir.path().join("s");
+        let (one, two) = (serde_json::json!({"n": 1}), serde_json::json!({"n": 2}));
+        let first = Store::open(&root).unwrap_or_else(|e| panic!("{e}"));
+        first.set_last_ingredients("p/a", &one);
+        first.set_last_ingredients("p/b", &one);
+        assert_eq!(
+            first.last_ingredients("p/a"),
+            None,
+            "only earlier runs count"
+        );
+        first
+            .save_last_ingredients()
+            .unwrap_or_else(|e| panic!("{e}"));
+        // A concurrent run that saves later keeps the first one's slots.
+        let second = Store::open(&root).unwrap_or_else(|e| panic!("{e}"));
+        second.set_last_ingredients("p/b", &two);
+        second
+            .save_last_ingredients()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let third = Store::open(&root).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(third.last_ingredients("p/a"), Some(one.clone()));
+        assert_eq!(third.last_ingredients("p/b"), Some(two));
+        // Stores written by earlier versions kept one file a slot.
+        fs::create_dir_all(root.join("cache/last")).unwrap_or_else(|e| panic!("{e}"));
+        fs::write(root.join("cache/last/p_c.json"), one.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(third.last_ingredients("p/c"), Some(one));
+    }
+
+    /// Whether another holder has the lock of `key` (an open-file-description lock test).
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    fn key_locked(store: &Store, key: &str) -> bool {
+        use std::os::fd::AsRawFd;
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(store.root().join("locks/keys"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // SAFETY: flock is plain data, all zeroes is valid; fcntl fills in the struct we own.
+        let mut range: libc::flock = unsafe { std::mem::zeroed() };
+        range.l_type = libc::F_WRLCK as libc::c_short;
+        range.l_whence = libc::SEEK_SET as libc::c_short;
+        range.l_start = i64::from_str_radix(&key[..15], 16).unwrap_or(0);
+        range.l_len = 1;
+        let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_OFD_GETLK, &mut range) };
+        assert_eq!(r, 0, "{}", io::Error::last_os_error());
+        range.l_type != libc::F_UNLCK as libc::c_short
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_key_lock_excludes_other_holders_of_that_key_only() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = Store::open(&dir.path().join("s")).unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = ("a1".repeat(32), "b2".repeat(32));
+        let held = store.lock_key(&a).unwrap_or_else(|e| panic!("{e}"));
+        assert!(key_locked(&store, &a) && !key_locked(&store, &b));
+        drop(held);
+        assert!(!key_locked(&store, &a));
+        // A thread of the same process waits for a key another thread holds, and gets it once
+        // it is released.
+        let held = store.lock_key(&a).unwrap_or_else(|e| panic!("{e}"));
+        let got = std::thread::scope(|s| {
+            let waiter = s.spawn(|| store.lock_key(&a).is_ok());
+            drop(held);
+            waiter.join().unwrap_or(false)
+        });
+        assert!(got);
+        assert!(!key_locked(&store, &a), "released when dropped");
     }
 }

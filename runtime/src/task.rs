@@ -156,8 +156,21 @@ pub fn execute(
     );
     let caching = !matches!(task.settings.cache, CachePlan::Off);
     let slot = format!("{pipeline}/{}", task.id);
-    // Serialise work on one key across runs; released when `_key_lock` drops.
-    let _key_lock = store.lock_key(&key).ok();
+    // Serialise work on one key across runs, so the second finds the first one's outputs in
+    // the cache; released when `_key_lock` drops. Without caching there is nothing to share.
+    let _key_lock = caching.then(|| store.lock_key(&key).ok()).flatten();
+    // The ingredients of the task's last run, to explain a miss; remembered again only when
+    // they changed.
+    let last = if caching {
+        store.last_ingredients(&slot)
+    } else {
+        None
+    };
+    let remember = |store: &crate::store::Store| {
+        if last.as_ref() != Some(&ingredients) {
+            store.set_last_ingredients(&slot, &ingredients);
+        }
+    };
     let in_bytes: u64 = inputs.values().map(input_bytes).sum();
     let res = &task.settings.resources;
     let requests = Amounts {
@@ -219,7 +232,7 @@ pub fn execute(
                 let out_bytes = entry.outputs.values().map(|o| o.bytes).sum();
                 sh.records
                     .write(&record(0, t, t, Reason::Cached, None, out_bytes));
-                let _ = store.set_last_ingredients(&slot, &ingredients);
+                remember(store);
                 result.outputs = Some(outputs);
                 result.status = TaskStatus::Cached;
                 result.log = None;
@@ -228,13 +241,11 @@ pub fn execute(
             }
         }
     }
-    result.cache_note = Some(explain(
-        store.last_ingredients(&slot),
-        &ingredients,
-        caching,
-    ));
+    result.cache_note = Some(explain(last.clone(), &ingredients, caching));
 
     let total = task.settings.retries + 1;
+    // Whether an attempt wrote to the log: a quiet step has none.
+    let mut logged = false;
     let mut delay = task.settings.backoff_ms.unwrap_or(0);
     for attempt in 1..=total {
         result.attempts = attempt;
@@ -251,10 +262,18 @@ pub fn execute(
             .join(crate::util::file_safe(&format!(
                 "{pipeline}.{instance}.{attempt}"
             )));
-        let out_dir = work.join("out");
-        if let Err(e) = std::fs::create_dir_all(&out_dir) {
-            result.status = TaskStatus::Failed(format!("cannot create a work folder: {e}"));
-            break;
+        // A process writes its outputs straight into its work folder, and a process without
+        // outputs needs none (a folder costs as much as a file to create); a built-in gets
+        // `out/` beside its scratch space.
+        let (out_dir, needs_work) = match &task.kind {
+            TaskKind::Builtin { .. } => (work.join("out"), true),
+            _ => (work.clone(), !task.outputs.is_empty()),
+        };
+        if needs_work {
+            if let Err(e) = std::fs::create_dir_all(&out_dir) {
+                result.status = TaskStatus::Failed(format!("cannot create a work folder: {e}"));
+                break;
+            }
         }
         let start = now_ms();
         let (reason, process, detail) = match &task.kind {
@@ -293,6 +312,7 @@ pub fn execute(
                     cpu_seconds: wall,
                     peak_rss_bytes: crate::engine::process_peak_rss(),
                     error: r.as_ref().err().map(|e| e.to_string()),
+                    logged: r.is_err(),
                 };
                 if let Err(e) = &r {
                     let _ = std::fs::write(
@@ -305,6 +325,7 @@ pub fn execute(
             TaskKind::Pipeline { .. } => (Reason::Failed, None, None),
         };
         let end = now_ms();
+        logged |= process.as_ref().is_some_and(|p| p.logged);
         if reason == Reason::Ok {
             match collect_outputs(sh, task, &out_dir) {
                 Ok((outputs, stored, out_bytes)) => {
@@ -324,9 +345,11 @@ pub fn execute(
                             outputs: stored,
                         };
                         let _ = store.cache_put(&entry);
+                        remember(store);
                     }
-                    let _ = store.set_last_ingredients(&slot, &ingredients);
-                    let _ = std::fs::remove_dir_all(&work);
+                    if needs_work {
+                        let _ = std::fs::remove_dir_all(&work);
+                    }
                     result.outputs = Some(outputs);
                     result.status = TaskStatus::Succeeded;
                     break;
@@ -354,7 +377,9 @@ pub fn execute(
                 _ => TaskStatus::Failed(detail),
             };
         }
-        let _ = std::fs::remove_dir_all(&work);
+        if needs_work {
+            let _ = std::fs::remove_dir_all(&work);
+        }
         if matches!(result.status, TaskStatus::Cancelled) || attempt == total {
             break;
         }
@@ -373,6 +398,9 @@ pub fn execute(
         if let Some(max) = task.settings.backoff_max_ms {
             delay = delay.min(max);
         }
+    }
+    if !logged {
+        result.log = None;
     }
     result.wall_seconds = started.elapsed().as_secs_f64();
     result
