@@ -550,3 +550,36 @@ fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
         assert!(cached || side_effect, "not a cache hit: {r}");
     }
 }
+
+#[test]
+fn a_check_in_an_if_branch_is_made_only_when_the_branch_runs() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    write(
+        d,
+        "branch.flow",
+        r#"
+step note(text: Str) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "echo $0 > $1", text, out]
+}
+
+pipeline branch(full: Bool = false, limit: Float = 1.0) {
+  if full {
+    n = note(text: "full")
+    check limit > 5.0
+  } else {
+    check limit < 5.0
+  }
+}
+"#,
+    );
+    let skipped = flowc(&["run", "branch.flow"], d);
+    assert!(skipped.status.success(), "{}", text(&skipped));
+    let taken = flowc(&["run", "branch.flow", "--param", "full=true"], d);
+    assert_eq!(taken.status.code(), Some(1), "{}", text(&taken));
+    assert!(text(&taken).contains("limit > 5.0"), "{}", text(&taken));
+    let other = flowc(&["run", "branch.flow", "--param", "limit=7"], d);
+    assert_eq!(other.status.code(), Some(1), "{}", text(&other));
+    assert!(text(&other).contains("limit < 5.0"), "{}", text(&other));
+}

@@ -679,6 +679,9 @@ pub fn run_pipeline(
         .map(|c| {
             let mut ts = Vec::new();
             tasks_of(&c.condition, &mut ts);
+            for w in &c.when {
+                tasks_of(w, &mut ts);
+            }
             ts.iter()
                 .filter_map(|t| index.get(t.as_str()).copied())
                 .collect()
@@ -904,7 +907,12 @@ pub fn run_pipeline(
                     items: &[],
                     indices: &[],
                 };
-                if !matches!(eval(&c.condition, &env), RValue::Json(Json::Bool(true))) {
+                // A check in an `if` branch that did not run is not made.
+                let holds = |v| matches!(eval(v, &env), RValue::Json(Json::Bool(true)));
+                if !c.when.iter().all(holds) {
+                    continue;
+                }
+                if !holds(&c.condition) {
                     sh.obs.event(&Event::CheckFailed {
                         source: c.source.clone(),
                     });
