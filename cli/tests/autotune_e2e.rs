@@ -3,42 +3,14 @@
 //! emits for Argo and Kubeflow, and what the next `flowc run` enforces, are the values the lock
 //! file recorded. The HTML report is parsed as HTML and must hold a chart per step.
 
+mod common;
+use common::{ok, text};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use scraper::{Html, Selector};
 use serde_json::Value as Json;
-
-fn flowc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("flowc runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Runs flowc and insists on exit 0.
-fn ok(args: &[&str], dir: &Path) -> Output {
-    let out = flowc(args, dir);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "flowc {}:\n{}",
-        args.join(" "),
-        text(&out)
-    );
-    out
-}
 
 /// Two container steps that allocate memory: `grow` holds a `mb` MiB buffer (dd's block), so
 /// its peak follows the parameter; `churn` streams through a fixed 32 MiB block. Caching is off,

@@ -1,33 +1,16 @@
 //! The `flowc` binary driven as a user and a CI job drive it: exit codes, output formats,
 //! `explain`, `fmt --check` and `graph`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{flowc, stdout, write};
+
+use std::path::Path;
 
 use serde_json::Value;
-
-fn flowc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("flowc runs")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write fixture");
-    p
-}
 
 const GOOD: &str = "step hello(name: Str) -> (greeting: File) {\n  image \"busybox:1.36\"\n  run [\"sh\", \"-c\", \"echo hello $0 > $1\", name, greeting]\n}\n\npipeline greet(name: Str = \"world\") {\n  g = hello(name: name)\n  output g\n}\n";
 const BAD: &str = "schema A { x: Int }\n\nstep s(t: Table<A>) -> (o: File) {\n  image \"busybox:1.36\"\n  run [\"cat\", t, o]\n  resources { memory: 512m }\n}\n\npipeline p() {\n  o = s(t: 3)\n  output o\n}\n";
 const WARN: &str = "step s(x: Int) -> (o: File) {\n  image \"busybox\"\n  run [\"echo\", x, o]\n}\n\npipeline p(x: Int = 1) {\n  o = s(x: x)\n  output o\n}\n";
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 #[test]
 fn exit_codes() {

@@ -7,34 +7,13 @@
 //! copied from the producing task's output paths). The checks run the same way. The results
 //! must be byte-for-byte those of `flowc run` on the same source.
 
+mod common;
+use common::{example, flowc, text};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value as Json;
-
-fn flowc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("flowc runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(name)
-}
 
 /// Replaces every `{{prefix.NAME}}` by its value; None when one has no value.
 fn substitute(s: &str, prefix: &str, values: &BTreeMap<String, String>) -> Option<String> {

@@ -399,16 +399,7 @@ fn build_pipeline(
     for (ti, t) in p.tasks.iter().enumerate() {
         let node = pf.task_node[ti];
         let frame = g.nodes[node].frame;
-        let mut conds: Vec<Cond> = Vec::new();
-        for c in &t.when {
-            if has_metric(c) {
-                let e = eval_node(g, &mut pf, frame, c, &conds);
-                g.nodes[node].deps.insert(e);
-                conds.push(Cond::Eval(e));
-            } else {
-                conds.push(Cond::Native(c.clone()));
-            }
-        }
+        let conds = when_conds(g, &mut pf, node, &t.when);
         for i in &t.inputs {
             if !i.ty.is_artifact() && has_metric(&i.value) {
                 let e = eval_node(g, &mut pf, frame, &i.value, &conds);
@@ -441,20 +432,27 @@ fn build_pipeline(
         let frame = c.loops.last().map_or(root, |l| pf.body[*l]);
         let n = g.add_node(frame, &format!("check-{}", ci + 1), NodeKind::Check(ci));
         // Under the conditions of its `if` branches, as a task is.
-        let mut conds: Vec<Cond> = Vec::new();
-        for w in &c.when {
-            if has_metric(w) {
-                let e = eval_node(g, &mut pf, frame, w, &conds);
-                g.nodes[n].deps.insert(e);
-                conds.push(Cond::Eval(e));
-            } else {
-                conds.push(Cond::Native(w.clone()));
-            }
-        }
-        g.nodes[n].conds = conds;
+        g.nodes[n].conds = when_conds(g, &mut pf, n, &c.when);
         pf.checks.push(n);
     }
     pf
+}
+
+/// The conditions of `node` for the `when` values of its task or check: native ones as they
+/// are, those reading metrics through an evaluating node it depends on.
+fn when_conds(g: &mut Graph, pf: &mut PipeFrames, node: NodeId, when: &[Value]) -> Vec<Cond> {
+    let frame = g.nodes[node].frame;
+    let mut conds: Vec<Cond> = Vec::new();
+    for w in when {
+        if has_metric(w) {
+            let e = eval_node(g, pf, frame, w, &conds);
+            g.nodes[node].deps.insert(e);
+            conds.push(Cond::Eval(e));
+        } else {
+            conds.push(Cond::Native(w.clone()));
+        }
+    }
+    conds
 }
 
 /// The evaluating node of `value` in `frame` under `conds`, shared between identical uses.

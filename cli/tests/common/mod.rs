@@ -1,0 +1,57 @@
+//! What the CLI integration tests share: running the real `flowc` binary and reading its output.
+//! Each test binary uses a part of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the `flowc` binary built for the tests in `dir`, without colour.
+pub fn flowc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flowc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("flowc runs")
+}
+
+/// Runs flowc and insists on exit 0.
+pub fn ok(args: &[&str], dir: &Path) -> Output {
+    let out = flowc(args, dir);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "flowc {}:\n{}",
+        args.join(" "),
+        text(&out)
+    );
+    out
+}
+
+/// Standard output and standard error, as one text.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Standard output alone.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Writes a file in `dir` and returns its path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write a fixture file");
+    p
+}
+
+/// A bundled example, such as `daily_weighting.flow`.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
+}
