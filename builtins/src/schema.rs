@@ -2,12 +2,17 @@
 //! them.
 //!
 //! flowc's column types map to polars types as `Str`→`String`, `Int`→`Int64`,
-//! `Float`→`Float64`, `Bool`→`Boolean`, `Date`→`Date`. [`conform`] turns a table into exactly
-//! the declared columns, in the declared order, with exactly those types: it accepts only
-//! lossless conversions (any integer type that fits into `Int64`; an integer or `Float32` where
-//! `Float` is declared, as width subtyping widens `Int` to `Float`; a column of nulls), and
-//! reports a missing column, a column of another type, or a null in a column declared without
-//! `?`, naming the table (file, input or output) and the column.
+//! `Float`→`Float64`, `Bool`→`Boolean`, `Date`→`Date`; a `Str` column may also be held as a
+//! polars `Enum` (a fixed list of labels and one small code per row, stored in Parquet as a
+//! dictionary-encoded column), as the synthetic panels' categorical columns are. [`conform`]
+//! turns a table into exactly the declared columns, in the declared order, with exactly those
+//! types: it accepts only lossless conversions (any integer type that fits into `Int64`; an
+//! integer or `Float32` where `Float` is declared, as width subtyping widens `Int` to `Float`; a
+//! column of nulls; an `Enum` or `Categorical` where `Str` is declared), and reports a missing
+//! column, a column of another type, or a null in a column declared without `?`, naming the
+//! table (file, input or output) and the column. `Enum` columns are kept as they are in tables
+//! written and in the inputs of steps that code them ([`Strings::Enums`]), and turned into
+//! `String` elsewhere ([`Strings::Text`]), so that SQL, joins and CSV see plain text.
 
 use flowc_compiler::plan::{ColumnRepr, TypeRepr};
 use flowc_runtime::builtin::BuiltinError;
@@ -83,9 +88,20 @@ impl ColType {
             DataType::Float32 | DataType::Float64 => ColType::Float,
             DataType::Boolean => ColType::Bool,
             DataType::Date => ColType::Date,
+            DataType::Categorical(_, _) | DataType::Enum(_, _) => ColType::Str,
             _ => return None,
         })
     }
+}
+
+/// How [`conform`] hands over `Str` columns held as categoricals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strings {
+    /// `Enum` columns are kept (a `Categorical`, whose codes depend on the process, becomes
+    /// `String`).
+    Enums,
+    /// Every `Str` column is `String`.
+    Text,
 }
 
 /// A declared column.
@@ -205,10 +221,17 @@ impl Side<'_> {
 }
 
 /// The column `name` converted to `ty`, when the conversion is lossless.
-fn convert(col: &Column, ty: ColType) -> Option<Column> {
+fn convert(col: &Column, ty: ColType, strings: Strings) -> Option<Column> {
     let dt = col.dtype();
     if *dt == ty.dtype() {
         return Some(col.clone());
+    }
+    if ty == ColType::Str && matches!(dt, DataType::Categorical(_, _) | DataType::Enum(_, _)) {
+        return if strings == Strings::Enums && matches!(dt, DataType::Enum(_, _)) {
+            Some(col.clone())
+        } else {
+            col.cast(&DataType::String).ok()
+        };
     }
     let ok = match (ty, dt) {
         (_, DataType::Null) => true,
@@ -233,12 +256,28 @@ pub fn first_null(col: &Column) -> Option<usize> {
 
 /// `df` restricted to the declared columns, in order, converted to the declared types; extra
 /// columns are dropped. `allow_nulls` names columns whose nulls are accepted even when they
-/// are declared without `?` (the right columns of a left join).
+/// are declared without `?` (the right columns of a left join). `Enum` columns are kept in
+/// outputs and become `String` in inputs (see [`conform_with`]).
 pub fn conform(
     df: &DataFrame,
     decl: &Declared,
     side: Side<'_>,
     allow_nulls: &[String],
+) -> Result<DataFrame, BuiltinError> {
+    let strings = match side {
+        Side::Input(_) => Strings::Text,
+        Side::Output(_) => Strings::Enums,
+    };
+    conform_with(df, decl, side, allow_nulls, strings)
+}
+
+/// [`conform`], with `strings` saying whether `Enum` columns are kept.
+pub fn conform_with(
+    df: &DataFrame,
+    decl: &Declared,
+    side: Side<'_>,
+    allow_nulls: &[String],
+    strings: Strings,
 ) -> Result<DataFrame, BuiltinError> {
     let (missing, wrong, null) = match side {
         Side::Input(_) => (MISSING_COLUMN, COLUMN_TYPE, UNEXPECTED_NULL),
@@ -267,7 +306,7 @@ pub fn conform(
                 ),
             ));
         };
-        let Some(converted) = convert(col, c.ty) else {
+        let Some(converted) = convert(col, c.ty, strings) else {
             return Err(err(
                 wrong,
                 format!(

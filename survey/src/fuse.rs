@@ -9,26 +9,52 @@
 //! distribution is kept exactly: the fused file *is* the recipient file plus
 //! the donors' transferred variables.
 //!
-//! Within a stratum the donor minimises
-//! `distance + reuse_penalty × uses(donor)`, where `distance` is the
-//! Euclidean distance on the matching variables standardised by their mean
-//! and standard deviation over donors and recipients together, and
-//! `uses(donor)` counts the recipients already given that donor. The penalty
-//! spreads donor use, so the transferred variables keep the donors'
-//! distribution better than a plain nearest neighbour. An optional hard cap
-//! (`max_uses`) excludes saturated donors while an unsaturated one exists.
-//! Ties are broken by smaller distance, then smaller donor id.
+//! Distances are Euclidean on the matching variables standardised by their
+//! mean and standard deviation over donors and recipients together. A
+//! recipient's *band* is the set of donors of its stratum whose distance is at
+//! most its nearest donor's distance plus [`FuseOptions::keep_tolerance`].
+//! Within the band, the donor minimises `distance + reuse_penalty ×
+//! uses(donor)`, where `uses(donor)` counts the recipients already given that
+//! donor. The penalty spreads donor use, so the transferred variables keep the
+//! donors' distribution better than a plain nearest neighbour; the band keeps
+//! the penalty from pushing a match far from its nearest donor. An optional
+//! hard cap (`max_uses`) excludes saturated donors while an unsaturated one
+//! exists (outside the band if need be). Ties are broken by smaller distance,
+//! then smaller donor id.
 //!
-//! New recipients are processed in ascending id order, so the result does not
-//! depend on the row order of either side.
+//! Recipients to match are processed in ascending id order, so the result
+//! does not depend on the row order of either side.
 //!
 //! # Day-to-day consistency
 //!
-//! Previous matches (recipient id → donor id) are kept whenever both ids are
-//! still present and the donor is in the recipient's current stratum; their
-//! donor uses are counted first. Only recipients without a kept match (new
-//! ones, or ones whose match broke) are matched again, so a series of daily
-//! fusions changes only what must change.
+//! A previous match (recipient id → donor id) is kept when, today,
+//!
+//! 1. both ids are present and the donor is in the recipient's stratum
+//!    (otherwise the match is broken: [`MatchStatus::Rematched`]);
+//! 2. the donor is still in the recipient's band: its distance is at most the
+//!    nearest donor's plus `keep_tolerance` (otherwise the recipient's
+//!    matching values moved away from the donor's:
+//!    [`MatchStatus::Drifted`]).
+//!
+//! Kept matches count their donor uses first. Two rules then release kept
+//! matches, fewest first ([`MatchStatus::Rebalanced`]):
+//!
+//! 3. with `max_uses`, a donor holding more kept matches than the cap releases
+//!    its farthest ones, while its stratum has unused capacity;
+//! 4. after matching, when the mean of a matching variable over the
+//!    recipients' donors differs from its mean over the recipients by more
+//!    than [`FuseOptions::balance_tolerance`] standard deviations, the kept
+//!    matches that contribute most to the difference (largest projection of
+//!    `donor − recipient` on it) are released and matched again (to another
+//!    donor), just enough to bring it back within the tolerance.
+//!
+//! So a fusion matches exactly the recipients it made today again the next
+//! day when nothing changed (every new match lies in its band), a match
+//! changes only when it broke, drifted out of its band, or is needed to keep
+//! donor use and the matching variables' means within tolerance, and over a
+//! series of daily fusions the distances and means cannot drift: every kept
+//! match is within `keep_tolerance` of its recipient's nearest donor, and the
+//! means within `balance_tolerance`, every day.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -60,6 +86,17 @@ pub struct FuseOptions {
     /// Leave recipients of donor-less strata unmatched instead of failing
     /// (default false).
     pub allow_unmatched: bool,
+    /// Width of a recipient's band, in standardised distance units beyond its
+    /// nearest donor's distance: new matches are chosen in the band, and a
+    /// previous match is kept while its donor stays in it (default 0.25;
+    /// `f64::INFINITY` keeps every valid previous match whatever its
+    /// distance, and lets the penalty choose any donor of the stratum).
+    pub keep_tolerance: f64,
+    /// Largest difference, in standard deviations, between a matching
+    /// variable's mean over the recipients' donors and its mean over the
+    /// recipients; kept matches are released to restore it (default 0.03;
+    /// `f64::INFINITY` never releases).
+    pub balance_tolerance: f64,
 }
 
 impl Default for FuseOptions {
@@ -68,6 +105,8 @@ impl Default for FuseOptions {
             reuse_penalty: 0.2,
             max_uses: None,
             allow_unmatched: false,
+            keep_tolerance: 0.25,
+            balance_tolerance: 0.03,
         }
     }
 }
@@ -79,8 +118,17 @@ pub enum MatchStatus {
     Kept,
     /// The recipient had no previous match.
     New,
-    /// The recipient had a previous match that no longer holds.
+    /// The recipient had a previous match that broke (a panelist gone, or the
+    /// donor in another stratum), and was matched again.
     Rematched,
+    /// The previous match still held, but its donor left the recipient's band
+    /// (its distance exceeded the nearest donor's by more than
+    /// `keep_tolerance`): matched again.
+    Drifted,
+    /// The previous match was in the band, but was released to respect
+    /// `max_uses` or to bring a matching variable's mean back within
+    /// `balance_tolerance`: matched again, to another donor.
+    Rebalanced,
     /// No donor in the recipient's stratum (only with `allow_unmatched`).
     Unmatched,
 }
@@ -113,6 +161,11 @@ pub struct FuseReport {
     pub new: usize,
     /// Recipients whose previous match broke, matched again.
     pub rematched: usize,
+    /// Recipients whose previous donor left their band, matched again.
+    pub drifted: usize,
+    /// Recipients whose previous match was released for donor use or for the
+    /// means of the matching variables, matched again.
+    pub rebalanced: usize,
     /// Recipients left without a donor.
     pub unmatched: usize,
     /// Previous matches whose recipient is gone.
@@ -125,6 +178,10 @@ pub struct FuseReport {
     pub max_donor_uses: usize,
     /// Mean standardised distance of the matches.
     pub mean_distance: f64,
+    /// Largest absolute difference, over the matching variables, between the
+    /// mean over the matched recipients' donors and the mean over those
+    /// recipients, in standard deviations.
+    pub max_mean_difference: f64,
 }
 
 /// Matches and report of [`fuse`].
@@ -134,6 +191,80 @@ pub struct Fusion {
     pub matches: Vec<Match>,
     /// Summary.
     pub report: FuseReport,
+}
+
+/// Standardised matching values of both sides and the distance between them.
+struct Space {
+    k: usize,
+    r_z: Vec<f64>,
+    d_z: Vec<f64>,
+}
+
+impl Space {
+    fn dist(&self, r: usize, d: usize) -> f64 {
+        let k = self.k;
+        let a = &self.r_z[r * k..(r + 1) * k];
+        let b = &self.d_z[d * k..(d + 1) * k];
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    /// `donor − recipient` on variable `j`.
+    fn diff(&self, r: usize, d: usize, j: usize) -> f64 {
+        self.d_z[d * self.k + j] - self.r_z[r * self.k + j]
+    }
+}
+
+/// Chooses the donor of recipient `r` in `pool` (donor rows in ascending id
+/// order): in the band when a candidate is, else among every candidate; a
+/// candidate is unsaturated (when an unsaturated donor exists) and not
+/// `exclude` (unless it is the only donor). Returns `(distance, donor)`.
+fn choose(
+    space: &Space,
+    r: usize,
+    pool: &[usize],
+    uses: &[usize],
+    exclude: Option<usize>,
+    opts: &FuseOptions,
+    scratch: &mut Vec<f64>,
+) -> Option<(f64, usize)> {
+    scratch.clear();
+    scratch.extend(pool.iter().map(|&d| space.dist(r, d)));
+    let nearest = scratch.iter().copied().fold(f64::INFINITY, f64::min);
+    let band = nearest + opts.keep_tolerance;
+    let excluded = |d: usize| pool.len() > 1 && exclude == Some(d);
+    let saturated = |d: usize| opts.max_uses.is_some_and(|cap| uses[d] >= cap as usize);
+    let any_unsaturated = pool.iter().any(|&d| !excluded(d) && !saturated(d));
+    let candidate = |d: usize| !(excluded(d) || any_unsaturated && saturated(d));
+    let any_in_band = pool
+        .iter()
+        .zip(scratch.iter())
+        .any(|(&d, &dd)| candidate(d) && dd <= band);
+    let mut best: Option<(f64, f64, usize)> = None;
+    for (&d, &dd) in pool.iter().zip(scratch.iter()) {
+        if !candidate(d) || (any_in_band && dd > band) {
+            continue;
+        }
+        let cost = dd + opts.reuse_penalty * uses[d] as f64;
+        let better = match best {
+            None => true,
+            Some((bc, bd, _)) => cost < bc || (cost == bc && dd < bd),
+        };
+        if better {
+            best = Some((cost, dd, d));
+        }
+    }
+    best.map(|(_, dd, d)| (dd, d))
+}
+
+/// The distance from recipient `r` to its nearest donor of `pool`.
+fn nearest(space: &Space, r: usize, pool: &[usize]) -> f64 {
+    pool.iter()
+        .map(|&d| space.dist(r, d))
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// Matches every recipient to a donor of its stratum; see the module
@@ -149,23 +280,21 @@ pub fn fuse(
     let n_d = donors.ids.len();
     let k = recipients.matching.len();
     let (r_z, d_z) = standardise(recipients.matching, donors.matching, n_r, n_d);
-    let dist = |r: usize, d: usize| -> f64 {
-        let a = &r_z[r * k..(r + 1) * k];
-        let b = &d_z[d * k..(d + 1) * k];
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum::<f64>()
-            .sqrt()
-    };
+    let space = Space { k, r_z, d_z };
 
     let mut donor_strata = group_rows(donors.strata, n_d, None)?;
     for rows in donor_strata.values_mut() {
         rows.sort_by_key(|&d| donors.ids[d]);
     }
     let recipient_strata = group_rows(recipients.strata, n_r, None)?;
+    let empty: Vec<usize> = Vec::new();
+    // Each recipient's stratum key and the donors of that stratum.
     let mut stratum_of = vec![0usize; n_r];
     let keys: Vec<&Vec<u32>> = recipient_strata.keys().collect();
+    let pools: Vec<&Vec<usize>> = keys
+        .iter()
+        .map(|key| donor_strata.get(*key).unwrap_or(&empty))
+        .collect();
     for (s, rows) in recipient_strata.values().enumerate() {
         for &r in rows {
             stratum_of[r] = s;
@@ -220,32 +349,101 @@ pub fn fuse(
             status: MatchStatus::New,
         })
         .collect();
+    // The previous donor of each recipient whose previous match is valid, and
+    // the donor a recipient released by rule 3 must not receive again.
+    let mut previous_donor: Vec<Option<usize>> = vec![None; n_r];
+    let mut exclude: Vec<Option<usize>> = vec![None; n_r];
     let mut todo: Vec<usize> = Vec::new();
+
+    // Rule 1: broken matches; rule 2: matches in their band are kept.
+    let mut outside_band: Vec<usize> = Vec::new();
     for m in matches.iter_mut() {
         let r = m.recipient;
-        match prev.get(&m.recipient_id) {
-            Some(d_id) => match donor_row.get(d_id) {
-                Some(&d) if same_stratum(r, d) => {
-                    m.donor = Some(d);
-                    m.donor_id = Some(*d_id);
-                    m.distance = dist(r, d);
-                    m.status = MatchStatus::Kept;
+        let Some(d_id) = prev.get(&m.recipient_id) else {
+            todo.push(r);
+            continue;
+        };
+        match donor_row.get(d_id) {
+            Some(&d) if same_stratum(r, d) => {
+                let dd = space.dist(r, d);
+                previous_donor[r] = Some(d);
+                m.donor = Some(d);
+                m.donor_id = Some(*d_id);
+                m.distance = dd;
+                m.status = MatchStatus::Kept;
+                if dd <= nearest(&space, r, pools[stratum_of[r]]) + opts.keep_tolerance {
                     uses[d] += 1;
+                } else {
+                    outside_band.push(r);
                 }
-                _ => {
-                    m.status = MatchStatus::Rematched;
-                    todo.push(r);
-                }
-            },
-            None => todo.push(r),
+            }
+            _ => {
+                m.status = MatchStatus::Rematched;
+                todo.push(r);
+            }
         }
     }
-    todo.sort_by_key(|&r| recipients.ids[r]);
+    // Rule 2, outside the band: the match drifted, unless the cap leaves no
+    // donor of the band free (then the cap, not the drift, put it there).
+    outside_band.sort_by_key(|&r| recipients.ids[r]);
+    for r in outside_band {
+        let Some(d) = matches[r].donor else { continue };
+        let blocked = opts.max_uses.is_some_and(|cap| {
+            let pool = pools[stratum_of[r]];
+            let band = nearest(&space, r, pool) + opts.keep_tolerance;
+            pool.iter()
+                .all(|&x| space.dist(r, x) > band || uses[x] >= cap as usize)
+        });
+        if blocked {
+            uses[d] += 1;
+        } else {
+            let m = &mut matches[r];
+            m.donor = None;
+            m.donor_id = None;
+            m.distance = 0.0;
+            m.status = MatchStatus::Drifted;
+            todo.push(r);
+        }
+    }
 
-    let empty: Vec<usize> = Vec::new();
+    // Rule 3: donors above the cap release their farthest kept matches while
+    // their stratum has spare capacity.
+    if let Some(cap) = opts.max_uses.map(|c| c as usize) {
+        let mut kept_of: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+        for m in &matches {
+            if let (MatchStatus::Kept, Some(d)) = (m.status, m.donor) {
+                if uses[d] > cap {
+                    kept_of.entry(donors.ids[d]).or_default().push(m.recipient);
+                }
+            }
+        }
+        for (d_id, mut rows) in kept_of {
+            let d = donor_row[&d_id];
+            let pool = pools[stratum_of[rows[0]]];
+            let mut spare: usize = pool.iter().map(|&x| cap.saturating_sub(uses[x])).sum();
+            // Farthest first; ties: larger recipient id first.
+            rows.sort_by(|&a, &b| {
+                matches[b]
+                    .distance
+                    .total_cmp(&matches[a].distance)
+                    .then(recipients.ids[b].cmp(&recipients.ids[a]))
+            });
+            for r in rows {
+                if uses[d] <= cap || spare == 0 {
+                    break;
+                }
+                release(&mut matches[r], &mut uses, &mut exclude, &mut todo);
+                spare -= 1;
+            }
+        }
+    }
+
+    // Matching, in ascending recipient id order.
+    let mut scratch = Vec::new();
+    todo.sort_by_key(|&r| recipients.ids[r]);
     for r in todo {
         let key = keys[stratum_of[r]];
-        let pool = donor_strata.get(key).unwrap_or(&empty);
+        let pool = pools[stratum_of[r]];
         if pool.is_empty() {
             if opts.allow_unmatched {
                 matches[r].status = MatchStatus::Unmatched;
@@ -256,31 +454,28 @@ pub fn fuse(
                 stratum: describe(recipients.strata, key),
             });
         }
-        let capped = opts
-            .max_uses
-            .is_some_and(|cap| pool.iter().all(|&d| uses[d] >= cap as usize));
-        let mut best: Option<(f64, f64, usize)> = None;
-        for &d in pool {
-            if !capped && opts.max_uses.is_some_and(|cap| uses[d] >= cap as usize) {
-                continue;
-            }
-            let dd = dist(r, d);
-            let cost = dd + opts.reuse_penalty * uses[d] as f64;
-            let better = match best {
-                None => true,
-                Some((bc, bd, _)) => cost < bc || (cost == bc && dd < bd),
-            };
-            if better {
-                best = Some((cost, dd, d));
-            }
-        }
-        if let Some((_, dd, d)) = best {
+        if let Some((dd, d)) = choose(&space, r, pool, &uses, exclude[r], opts, &mut scratch) {
             uses[d] += 1;
             let m = &mut matches[r];
             m.donor = Some(d);
             m.donor_id = Some(donors.ids[d]);
             m.distance = dd;
+            if previous_donor[r] == Some(d) {
+                // Nothing better than the previous donor: no change.
+                m.status = MatchStatus::Kept;
+            }
         }
+    }
+
+    // Rule 4: the means of the matching variables.
+    if opts.balance_tolerance.is_finite() && k > 0 {
+        let mut ctx = Rebalance {
+            space: &space,
+            uses: &mut uses,
+            scratch: &mut scratch,
+            opts,
+        };
+        ctx.run(&mut matches, |r| pools[stratum_of[r]], donors.ids);
     }
 
     let count = |s: MatchStatus| matches.iter().filter(|m| m.status == s).count();
@@ -290,19 +485,165 @@ pub fn fuse(
     } else {
         matched.iter().map(|m| m.distance).sum::<f64>() / matched.len() as f64
     };
+    let max_mean_difference = mean_differences(&space, &matches)
+        .iter()
+        .fold(0.0f64, |a, b| a.max(b.abs()));
     let report = FuseReport {
         recipients: n_r,
         kept: count(MatchStatus::Kept),
         new: count(MatchStatus::New),
         rematched: count(MatchStatus::Rematched),
+        drifted: count(MatchStatus::Drifted),
+        rebalanced: count(MatchStatus::Rebalanced),
         unmatched: count(MatchStatus::Unmatched),
         previous_dropped,
         donors_used: uses.iter().filter(|&&u| u > 0).count(),
         donors_reused: uses.iter().filter(|&&u| u > 1).count(),
         max_donor_uses: uses.iter().copied().max().unwrap_or(0),
         mean_distance,
+        max_mean_difference,
     };
     Ok(Fusion { matches, report })
+}
+
+/// Releases a kept match (rule 3): its recipient is matched again, to
+/// another donor.
+fn release(
+    m: &mut Match,
+    uses: &mut [usize],
+    exclude: &mut [Option<usize>],
+    todo: &mut Vec<usize>,
+) {
+    if let Some(d) = m.donor.take() {
+        uses[d] -= 1;
+        exclude[m.recipient] = Some(d);
+    }
+    m.donor_id = None;
+    m.distance = 0.0;
+    m.status = MatchStatus::Rebalanced;
+    todo.push(m.recipient);
+}
+
+/// Per matching variable, the mean of `donor − recipient` over the matched
+/// recipients (standardised units).
+fn mean_differences(space: &Space, matches: &[Match]) -> Vec<f64> {
+    let mut sum = vec![0.0; space.k];
+    let mut n = 0usize;
+    for m in matches {
+        if let Some(d) = m.donor {
+            n += 1;
+            for (j, s) in sum.iter_mut().enumerate() {
+                *s += space.diff(m.recipient, d, j);
+            }
+        }
+    }
+    if n > 0 {
+        for s in &mut sum {
+            *s /= n as f64;
+        }
+    }
+    sum
+}
+
+/// Rule 4: the means of the matching variables over the donors and over the
+/// recipients.
+struct Rebalance<'s> {
+    space: &'s Space,
+    uses: &'s mut [usize],
+    scratch: &'s mut Vec<f64>,
+    opts: &'s FuseOptions,
+}
+
+impl Rebalance<'_> {
+    /// While a matching variable's mean difference exceeds the tolerance, the
+    /// kept matches are tried in decreasing order of their projection on the
+    /// difference (largest `donor − recipient` along it first; ties: smaller
+    /// recipient id): each is matched again by the usual rule without its
+    /// donor, and the new match replaces it only when it reduces the
+    /// difference (its Euclidean norm over the variables). Returns the number
+    /// of matches replaced.
+    fn run<'p>(
+        &mut self,
+        matches: &mut [Match],
+        pool_of: impl Fn(usize) -> &'p [usize],
+        donor_ids: &[u64],
+    ) -> usize {
+        let k = self.space.k;
+        let tol = self.opts.balance_tolerance;
+        let mut sum = vec![0.0; k];
+        let mut n = 0usize;
+        for m in matches.iter() {
+            if let Some(d) = m.donor {
+                n += 1;
+                for (j, s) in sum.iter_mut().enumerate() {
+                    *s += self.space.diff(m.recipient, d, j);
+                }
+            }
+        }
+        let within = |sum: &[f64]| sum.iter().all(|s| s.abs() <= tol * n as f64);
+        if n == 0 || within(&sum) {
+            return 0;
+        }
+        let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let unit: Vec<f64> = sum.iter().map(|x| x / norm(&sum)).collect();
+        let mut candidates: Vec<(f64, usize)> = matches
+            .iter()
+            .filter(|m| m.status == MatchStatus::Kept)
+            .filter_map(|m| {
+                let d = m.donor?;
+                let p: f64 = (0..k)
+                    .map(|j| unit[j] * self.space.diff(m.recipient, d, j))
+                    .sum();
+                (p > 0.0).then_some((p, m.recipient))
+            })
+            .collect();
+        candidates.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then(matches[a.1].recipient_id.cmp(&matches[b.1].recipient_id))
+        });
+        let mut replaced = 0;
+        let mut trial = vec![0.0; k];
+        for (_, r) in candidates {
+            if within(&sum) {
+                break;
+            }
+            let Some(old) = matches[r].donor else {
+                continue;
+            };
+            self.uses[old] -= 1;
+            let pick = choose(
+                self.space,
+                r,
+                pool_of(r),
+                self.uses,
+                Some(old),
+                self.opts,
+                self.scratch,
+            );
+            let better = pick.filter(|&(_, new)| {
+                new != old && {
+                    for (j, t) in trial.iter_mut().enumerate() {
+                        *t = sum[j] - self.space.diff(r, old, j) + self.space.diff(r, new, j);
+                    }
+                    norm(&trial) < norm(&sum)
+                }
+            });
+            match better {
+                Some((dd, new)) => {
+                    self.uses[new] += 1;
+                    sum.copy_from_slice(&trial);
+                    let m = &mut matches[r];
+                    m.donor = Some(new);
+                    m.donor_id = Some(donor_ids[new]);
+                    m.distance = dd;
+                    m.status = MatchStatus::Rebalanced;
+                    replaced += 1;
+                }
+                None => self.uses[old] += 1,
+            }
+        }
+        replaced
+    }
 }
 
 /// Checks shapes, values, ids and options.
@@ -316,6 +657,17 @@ fn validate(
             option: "reuse_penalty".to_string(),
             reason: format!("{} is not a finite non-negative number", opts.reuse_penalty),
         });
+    }
+    for (option, value) in [
+        ("keep_tolerance", opts.keep_tolerance),
+        ("balance_tolerance", opts.balance_tolerance),
+    ] {
+        if value.is_nan() || value < 0.0 {
+            return Err(SurveyError::InvalidOption {
+                option: option.to_string(),
+                reason: format!("{value} is not a non-negative number"),
+            });
+        }
     }
     if opts.max_uses == Some(0) {
         return Err(SurveyError::InvalidOption {

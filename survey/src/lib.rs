@@ -56,4 +56,6 @@ pub use input::{CatVar, Target};
 pub use quality::{weighting_quality, LevelError, MarginalErrors, WeightingQuality};
 pub use rake::{rake, rake_into, RakeOptions, RakeReport, RakeResult, VariableFit};
 pub use select::{select_active, SelectOptions, Selection, StratumAllocation};
-pub use synth::{synth_panel, synth_targets, SynthPanel, SynthTargets};
+pub use synth::{
+    synth_demographics, synth_panel, synth_targets, SynthDemographics, SynthPanel, SynthTargets,
+};

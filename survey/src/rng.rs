@@ -16,6 +16,23 @@ impl Rng {
         Rng(inner)
     }
 
+    /// Moves to the `index`-th 64-bit output of the stream (0 is the first).
+    pub(crate) fn seek(&mut self, index: u64) {
+        self.0.set_word_pos(u128::from(index) * 2);
+    }
+
+    /// Fills `out` with the next 64-bit outputs (the numbers `next_u64` would give, drawn in
+    /// bulk).
+    pub(crate) fn fill(&mut self, out: &mut [u64]) {
+        let mut bytes = vec![0u8; out.len() * 8];
+        self.0.fill_bytes(&mut bytes);
+        for (x, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(b);
+            *x = u64::from_le_bytes(word);
+        }
+    }
+
     /// A uniform 64-bit integer.
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
@@ -81,6 +98,28 @@ mod tests {
             assert!(x < n);
             assert_eq!(x, b.below(n));
         }
+    }
+
+    #[test]
+    fn seek_matches_the_sequential_stream() {
+        let mut a = Rng::new(7, 3);
+        let seq: Vec<u64> = (0..100).map(|_| a.next_u64()).collect();
+        for start in [0u64, 1, 7, 14, 63, 64, 99] {
+            let mut b = Rng::new(7, 3);
+            b.seek(start);
+            assert_eq!(b.next_u64(), seq[start as usize], "at {start}");
+        }
+    }
+
+    #[test]
+    fn fill_matches_next_u64() {
+        let mut a = Rng::new(5, 2);
+        let seq: Vec<u64> = (0..300).map(|_| a.next_u64()).collect();
+        let mut b = Rng::new(5, 2);
+        let mut got = vec![0u64; 300];
+        b.fill(&mut got[..7]);
+        b.fill(&mut got[7..300]);
+        assert_eq!(got, seq);
     }
 
     #[test]

@@ -157,9 +157,81 @@ fn cumulative<const N: usize>(p: &[f64; N]) -> [f64; N] {
     out
 }
 
+/// The stream of [`synth_panel`].
+const PANEL_STREAM: u64 = 0x5359_4e54_4850_414e; // "SYNTHPAN"
+/// Random 64-bit draws per row of [`synth_panel`] (age, sex, region, education, activity, and
+/// two for the viewing time's normal deviate).
+const DRAWS_PER_ROW: usize = 7;
+
+/// The socio-demographic codes of a range of rows of a synthetic panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynthDemographics {
+    /// Codes into [`SEX_LABELS`].
+    pub sex: Vec<u8>,
+    /// Codes into [`AGE_LABELS`].
+    pub age_group: Vec<u8>,
+    /// Codes into [`REGION_LABELS`].
+    pub region: Vec<u8>,
+    /// Codes into [`EDUCATION_LABELS`].
+    pub education: Vec<u8>,
+}
+
+/// The socio-demographic codes of rows `start..start + len` of `synth_panel(seed, n)` (for any
+/// `n ≥ start + len`), without the panel's viewing and weights: every row consumes the same
+/// number of draws, so a range is drawn by seeking the stream to its first row, and ranges can
+/// be drawn independently (in parallel).
+pub fn synth_demographics(seed: u64, start: usize, len: usize) -> SynthDemographics {
+    let mut rng = Rng::new(seed, PANEL_STREAM);
+    rng.seek((start * DRAWS_PER_ROW) as u64);
+    let age_cum = cumulative(&PANEL_AGE);
+    let region_cum = cumulative(&PANEL_REGION);
+    let edu_cum: Vec<[f64; 4]> = EDUCATION_BY_AGE.iter().map(cumulative).collect();
+    let mut out = SynthDemographics {
+        sex: Vec::with_capacity(len),
+        age_group: Vec::with_capacity(len),
+        region: Vec::with_capacity(len),
+        education: Vec::with_capacity(len),
+    };
+    // The stream is drawn a block of rows at a time (the same numbers as one at a time).
+    const BLOCK: usize = 1024;
+    let mut draws = vec![0u64; BLOCK * DRAWS_PER_ROW];
+    let mut done = 0;
+    while done < len {
+        let rows = BLOCK.min(len - done);
+        let block = &mut draws[..rows * DRAWS_PER_ROW];
+        rng.fill(block);
+        for row in block.chunks_exact(DRAWS_PER_ROW) {
+            let age = pick(&age_cum, row[0]);
+            let a = age as usize;
+            let sex = u8::from(unit(row[1]) < FEMALE_BY_AGE[a]);
+            let region = pick(&region_cum, row[2]);
+            let education = pick(&edu_cum[a], row[3]);
+            out.sex.push(sex);
+            out.age_group.push(age as u8);
+            out.region.push(region as u8);
+            out.education.push(education as u8);
+        }
+        done += rows;
+    }
+    out
+}
+
+/// [`Rng::uniform`] of a draw.
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// [`Rng::categorical`] of a draw, without branches: the first index whose cumulative
+/// probability exceeds `u` is the number of those that do not (they increase).
+fn pick(cum: &[f64], x: u64) -> u32 {
+    let u = unit(x);
+    let below: u32 = cum.iter().map(|&c| u32::from(c <= u)).sum();
+    below.min(cum.len() as u32 - 1)
+}
+
 /// Generates a panel of `n` rows, deterministically for `seed`.
 pub fn synth_panel(seed: u64, n: usize) -> SynthPanel {
-    let mut rng = Rng::new(seed, 0x5359_4e54_4850_414e); // "SYNTHPAN"
+    let mut rng = Rng::new(seed, PANEL_STREAM);
     let age_cum = cumulative(&PANEL_AGE);
     let region_cum = cumulative(&PANEL_REGION);
     let edu_cum: Vec<[f64; 4]> = EDUCATION_BY_AGE.iter().map(cumulative).collect();

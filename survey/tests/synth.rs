@@ -77,3 +77,25 @@ fn synth_panel_is_realistic() {
     assert_eq!(p.panelist_id.first(), Some(&1));
     assert_eq!(p.panelist_id.last(), Some(&40_000));
 }
+
+/// Any range of rows drawn on its own is that range of the whole panel.
+#[test]
+fn demographics_of_a_range_are_the_panels() {
+    let p = synth_panel(9, 3000);
+    for (start, len) in [
+        (0, 3000),
+        (0, 1),
+        (1, 10),
+        (1234, 1766),
+        (2999, 1),
+        (500, 0),
+    ] {
+        let d = flowc_survey::synth_demographics(9, start, len);
+        let range = start..start + len;
+        let wide = |v: &[u8]| v.iter().map(|&c| u32::from(c)).collect::<Vec<u32>>();
+        assert_eq!(wide(&d.sex), p.sex[range.clone()]);
+        assert_eq!(wide(&d.age_group), p.age_group[range.clone()]);
+        assert_eq!(wide(&d.region), p.region[range.clone()]);
+        assert_eq!(wide(&d.education), p.education[range]);
+    }
+}

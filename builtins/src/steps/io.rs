@@ -4,11 +4,11 @@ use std::path::Path;
 
 use flowc_runtime::builtin::BuiltinError;
 
-use super::{emit_table, input_table, output_decl};
+use super::{emit_table, input_table_with, output_decl};
 use crate::call::Call;
 use crate::error::{err, INVALID_VALUE};
 use crate::files;
-use crate::schema::{conform, Side};
+use crate::schema::{conform, Side, Strings};
 
 /// A file format of `table_from_file` and `file_from_table`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +76,13 @@ fn table_to_file<'a>(
     format: Format,
     delimiter: u8,
 ) -> Result<&'a Path, BuiltinError> {
-    let df = input_table(call, "table")?;
+    // A Parquet file is the stored table itself (`Enum` columns stay dictionary-encoded); CSV
+    // is text.
+    let strings = match format {
+        Format::Csv => Strings::Text,
+        Format::Parquet => Strings::Enums,
+    };
+    let df = input_table_with(call, "table", strings)?;
     let out = call.output("file")?;
     match format {
         Format::Csv => files::write_csv(&df, &out.path, delimiter)?,

@@ -13,20 +13,31 @@ use serde_json::{Map, Value};
 use crate::call::Call;
 use crate::error::{err, BAD_ARTIFACT, COLUMN_ROLE, METRIC, NULL_IN_COLUMN};
 use crate::files;
-use crate::schema::{conform_opt, describe, first_null, Declared, Side};
+use crate::schema::{conform_opt, describe, first_null, Declared, Side, Strings};
 
-/// Reads the table input `name`, conformed to its declared columns.
+/// Reads the table input `name`, conformed to its declared columns (`Str` columns as text).
 pub fn input_table(call: &Call<'_>, name: &str) -> Result<DataFrame, BuiltinError> {
+    input_table_with(call, name, Strings::Text)
+}
+
+/// Reads the table input `name`, conformed to its declared columns, `Enum` columns kept or
+/// made text as `strings` says.
+pub fn input_table_with(
+    call: &Call<'_>,
+    name: &str,
+    strings: Strings,
+) -> Result<DataFrame, BuiltinError> {
     let (path, ty) = call.input(name)?;
     let decl = Declared::of(ty)?;
     files::read_table(
         path,
         decl.as_ref(),
         &format!("{}: input `{name}`", call.step),
+        strings,
     )
 }
 
-/// Reads the optional table input `name`.
+/// Reads the optional table input `name` (`Str` columns as text).
 pub fn opt_input_table(call: &Call<'_>, name: &str) -> Result<Option<DataFrame>, BuiltinError> {
     match call.opt_input(name)? {
         None => Ok(None),
@@ -36,6 +47,7 @@ pub fn opt_input_table(call: &Call<'_>, name: &str) -> Result<Option<DataFrame>,
                 path,
                 decl.as_ref(),
                 &format!("{}: input `{name}`", call.step),
+                Strings::Text,
             )
             .map(Some)
         }

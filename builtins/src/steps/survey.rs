@@ -6,8 +6,12 @@
 //! (a value of the panel without a target becomes a level with target 0, which the kernel
 //! reports as `S009`); for selection and fusion they are the distinct values in sorted order
 //! (shared by both sides of a fusion), so the codes do not depend on the row order.
+//!
+//! A column held as an `Enum` (the synthetic panels') is coded from its codes, one lookup per
+//! label; a text column is coded once per row through a hash table of its distinct values.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use flowc_runtime::builtin::BuiltinError;
 use flowc_survey::{
@@ -16,13 +20,113 @@ use flowc_survey::{
 use polars::prelude::*;
 
 use super::{
-    emit_metrics, emit_table, float_values, input_table, labels, named_column, no_nulls,
-    opt_input_table, Metric,
+    emit_metrics, emit_table, float_values, input_table_with, labels, named_column, no_nulls,
+    Metric,
 };
 use crate::call::Call;
 use crate::error::{err, survey, COLUMN_ROLE, COMMON_COLUMN_TYPE, INVALID_VALUE, TARGETS};
+use crate::files;
 use crate::rng::mix;
-use crate::schema::describe;
+use crate::schema::{describe, ColType, Declared, Strings};
+
+/// A categorical column as it is: `labels[codes[row]]` is the row's value.
+struct Raw {
+    codes: Vec<u32>,
+    labels: Vec<String>,
+}
+
+impl Raw {
+    /// Whether each label occurs in some row.
+    fn present(&self) -> Vec<bool> {
+        let mut seen = vec![false; self.labels.len()];
+        for &c in &self.codes {
+            seen[c as usize] = true;
+        }
+        seen
+    }
+}
+
+/// FNV-1a, a fast hash for the few short labels of a categorical column (the keys are the
+/// column's own values; the table's order never reaches the output).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// A categorical column (`Str` as `String` or `Enum`, `Int`, `Bool`; no nulls) as codes into its
+/// labels: an `Enum`'s own codes and labels, or a text column's distinct values in order of
+/// appearance.
+fn raw_codes(call: &Call<'_>, col: &Column, role: &str, table: &str) -> Result<Raw, BuiltinError> {
+    let fail = |e: PolarsError| err(COLUMN_ROLE, format!("{}: {e}", call.step));
+    if let DataType::Enum(fcats, _) = col.dtype() {
+        no_nulls(call, col, role, table)?;
+        let ids = col.to_physical_repr();
+        let codes = match ids.dtype() {
+            DataType::UInt8 => ids
+                .u8()
+                .map_err(fail)?
+                .into_no_null_iter()
+                .map(u32::from)
+                .collect(),
+            DataType::UInt16 => ids
+                .u16()
+                .map_err(fail)?
+                .into_no_null_iter()
+                .map(u32::from)
+                .collect(),
+            _ => ids
+                .cast(&DataType::UInt32)
+                .map_err(fail)?
+                .u32()
+                .map_err(fail)?
+                .into_no_null_iter()
+                .collect(),
+        };
+        let labels = fcats
+            .categories()
+            .values_iter()
+            .map(str::to_string)
+            .collect();
+        return Ok(Raw { codes, labels });
+    }
+    let text = labels(call, col, role, table)?;
+    let mut index: FastMap<&str, u32> = FastMap::default();
+    let mut names: Vec<&str> = Vec::new();
+    let mut codes = Vec::with_capacity(text.len());
+    for arr in text.downcast_iter() {
+        for v in arr.values_iter() {
+            let next = names.len() as u32;
+            let c = *index.entry(v).or_insert_with(|| {
+                names.push(v);
+                next
+            });
+            codes.push(c);
+        }
+    }
+    Ok(Raw {
+        codes,
+        labels: names.into_iter().map(str::to_string).collect(),
+    })
+}
 
 /// A categorical variable as owned codes and labels.
 struct Coded {
@@ -32,26 +136,30 @@ struct Coded {
 }
 
 impl Coded {
-    /// Codes `values` (without nulls) with the dictionary `labels`, extended with unknown
-    /// values in order of appearance.
-    fn with_levels(name: &str, values: &StringChunked, mut labels: Vec<String>) -> Coded {
-        let mut index: HashMap<String, u32> = labels
+    /// Codes `raw` with the dictionary `labels`, extended with its other values in order of
+    /// first appearance.
+    fn with_levels(name: &str, raw: &Raw, mut labels: Vec<String>) -> Coded {
+        let index: HashMap<&str, u32> = labels
             .iter()
             .enumerate()
-            .map(|(i, l)| (l.clone(), i as u32))
+            .map(|(i, l)| (l.as_str(), i as u32))
             .collect();
-        let codes = values
+        let mut level: Vec<Option<u32>> = raw
+            .labels
             .iter()
-            .map(|v| {
-                let v = v.unwrap_or_default();
-                match index.get(v) {
-                    Some(&c) => c,
-                    None => {
-                        let c = labels.len() as u32;
-                        labels.push(v.to_string());
-                        index.insert(v.to_string(), c);
-                        c
-                    }
+            .map(|l| index.get(l.as_str()).copied())
+            .collect();
+        drop(index);
+        let codes = raw
+            .codes
+            .iter()
+            .map(|&c| match level[c as usize] {
+                Some(l) => l,
+                None => {
+                    let l = labels.len() as u32;
+                    labels.push(raw.labels[c as usize].clone());
+                    level[c as usize] = Some(l);
+                    l
                 }
             })
             .collect();
@@ -78,24 +186,48 @@ fn cat_vars<'a>(coded: &'a [Coded], labels: &'a [Vec<&'a str>]) -> Vec<CatVar<'a
         .collect()
 }
 
-/// The sorted distinct values of several label columns.
-fn dictionary(sides: &[&StringChunked]) -> Vec<String> {
-    let set: HashSet<&str> = sides.iter().flat_map(|s| s.iter().flatten()).collect();
-    let mut v: Vec<String> = set.into_iter().map(str::to_string).collect();
-    v.sort_unstable();
-    v
+/// The sorted distinct values occurring in several categorical columns.
+fn dictionary(sides: &[&Raw]) -> Vec<String> {
+    let mut set: BTreeSet<&str> = BTreeSet::new();
+    for raw in sides {
+        for (label, present) in raw.labels.iter().zip(raw.present()) {
+            if present {
+                set.insert(label);
+            }
+        }
+    }
+    set.into_iter().map(str::to_string).collect()
 }
 
-/// The labels of a column named by a parameter.
-fn column_labels(
+/// The column named by a parameter, as codes.
+fn column_codes(
     call: &Call<'_>,
     df: &DataFrame,
     name: &str,
     param: &str,
     table: &str,
-) -> Result<StringChunked, BuiltinError> {
+) -> Result<Raw, BuiltinError> {
     let col = named_column(call, df, name, param, table)?;
-    labels(call, col, &format!("`{param}` column"), table)
+    raw_codes(call, col, &format!("`{param}` column"), table)
+}
+
+/// Reads the table input `name` with its `Enum` columns kept.
+fn input(call: &Call<'_>, name: &str) -> Result<DataFrame, BuiltinError> {
+    input_table_with(call, name, Strings::Enums)
+}
+
+/// Reads the optional table input `name` with its `Enum` columns kept.
+fn opt_input(call: &Call<'_>, name: &str) -> Result<Option<DataFrame>, BuiltinError> {
+    match call.opt_input(name)? {
+        None => Ok(None),
+        Some((path, ty)) => files::read_table(
+            path,
+            Declared::of(ty)?.as_ref(),
+            &format!("{}: input `{name}`", call.step),
+            Strings::Enums,
+        )
+        .map(Some),
+    }
 }
 
 /// The level labels of one variable's targets and their shares, in the targets' row order.
@@ -107,15 +239,16 @@ fn targets_of(
     targets: &DataFrame,
     by: &[String],
 ) -> Result<Vec<LevelShares>, BuiltinError> {
-    let owned = |c: StringChunked| -> Vec<String> {
-        c.iter()
-            .map(|v| v.unwrap_or_default().to_string())
+    let owned = |raw: Raw| -> Vec<String> {
+        raw.codes
+            .iter()
+            .map(|&c| raw.labels[c as usize].clone())
             .collect()
     };
-    let variable = owned(column_labels(
+    let variable = owned(column_codes(
         call, targets, "variable", "targets", "targets",
     )?);
-    let level = owned(column_labels(call, targets, "level", "targets", "targets")?);
+    let level = owned(column_codes(call, targets, "level", "targets", "targets")?);
     let share_col = named_column(call, targets, "share", "targets", "targets")?;
     let share = float_values(call, share_col, "column", "targets")?;
     let mut out = Vec::with_capacity(by.len());
@@ -169,8 +302,8 @@ fn coded_with_targets(
     let mut coded = Vec::with_capacity(by.len());
     let mut shares = Vec::with_capacity(by.len());
     for (var, (levels, mut s)) in by.iter().zip(targets) {
-        let values = column_labels(call, panel, var, "by", table)?;
-        let c = Coded::with_levels(var, &values, levels);
+        let raw = column_codes(call, panel, var, "by", table)?;
+        let c = Coded::with_levels(var, &raw, levels);
         s.resize(c.labels.len(), 0.0);
         coded.push(c);
         shares.push(s);
@@ -180,7 +313,7 @@ fn coded_with_targets(
 
 /// `select_active<T>(panel, share, strata, seed, day?) -> (active: Table<T>)`
 pub fn select_active(call: &Call<'_>) -> Result<(), BuiltinError> {
-    let panel = input_table(call, "panel")?;
+    let panel = input(call, "panel")?;
     let share = call.float("share")?;
     let strata = call.columns("strata")?;
     let seed = call.int("seed")? as u64;
@@ -190,9 +323,9 @@ pub fn select_active(call: &Call<'_>) -> Result<(), BuiltinError> {
     };
     let mut coded = Vec::with_capacity(strata.len().max(1));
     for s in &strata {
-        let values = column_labels(call, &panel, s, "strata", "panel")?;
-        let dict = dictionary(&[&values]);
-        coded.push(Coded::with_levels(s, &values, dict));
+        let raw = column_codes(call, &panel, s, "strata", "panel")?;
+        let dict = dictionary(&[&raw]);
+        coded.push(Coded::with_levels(s, &raw, dict));
     }
     if coded.is_empty() {
         // No strata: one stratum holding every row (simple random sampling).
@@ -224,8 +357,8 @@ pub fn select_active(call: &Call<'_>) -> Result<(), BuiltinError> {
 /// `rake<T>(panel, targets, by, base_weight?, tolerance, max_iterations, cap?, floor?)
 ///   -> (weights: Table<T + { weight: Float }>, report: Metrics<…>)`
 pub fn rake(call: &Call<'_>) -> Result<(), BuiltinError> {
-    let panel = input_table(call, "panel")?;
-    let targets = input_table(call, "targets")?;
+    let panel = input(call, "panel")?;
+    let targets = input(call, "targets")?;
     let by = call.columns("by")?;
     for b in &by {
         named_column(call, &panel, b, "by", "panel")?;
@@ -285,8 +418,8 @@ pub fn rake(call: &Call<'_>) -> Result<(), BuiltinError> {
 
 /// `weighting_quality<T: { weight: Float }>(weights, targets, by) -> (quality: Metrics<…>)`
 pub fn weighting_quality(call: &Call<'_>) -> Result<(), BuiltinError> {
-    let table = input_table(call, "weights")?;
-    let targets = input_table(call, "targets")?;
+    let table = input(call, "weights")?;
+    let targets = input(call, "targets")?;
     let by = call.columns("by")?;
     for b in &by {
         named_column(call, &table, b, "by", "weights")?;
@@ -391,8 +524,8 @@ fn fuse_error(call: &Call<'_>, e: SurveyError) -> BuiltinError {
 /// `fuse<R, D>(recipients, donors, recipient_id, donor_id, strata, match_on, previous?,
 ///   reuse_penalty, max_uses?) -> (fused: Table<R + D>, matches: Table<FuseMatch>, report)`
 pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
-    let recipients = input_table(call, "recipients")?;
-    let donors = input_table(call, "donors")?;
+    let recipients = input(call, "recipients")?;
+    let donors = input(call, "donors")?;
     let rid_name = call.column("recipient_id")?;
     let did_name = call.column("donor_id")?;
     let strata = call.columns("strata")?;
@@ -405,7 +538,7 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
     // Columns in both tables keep the recipient's values; their types must agree.
     for c in recipients.columns() {
         if let Ok(d) = donors.column(c.name()) {
-            if c.dtype() != d.dtype() {
+            if ColType::of_dtype(c.dtype()) != ColType::of_dtype(d.dtype()) {
                 return Err(err(
                     COMMON_COLUMN_TYPE,
                     format!(
@@ -423,8 +556,8 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
     let mut r_coded = Vec::with_capacity(strata.len());
     let mut d_coded = Vec::with_capacity(strata.len());
     for s in &strata {
-        let rv = column_labels(call, &recipients, s, "strata", "recipients")?;
-        let dv = column_labels(call, &donors, s, "strata", "donors")?;
+        let rv = column_codes(call, &recipients, s, "strata", "recipients")?;
+        let dv = column_codes(call, &donors, s, "strata", "donors")?;
         let dict = dictionary(&[&rv, &dv]);
         r_coded.push(Coded::with_levels(s, &rv, dict.clone()));
         d_coded.push(Coded::with_levels(s, &dv, dict));
@@ -437,7 +570,7 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
         r_match.push(float_values(call, rc, "`match_on` column", "recipients")?);
         d_match.push(float_values(call, dc, "`match_on` column", "donors")?);
     }
-    let previous = match opt_input_table(call, "previous")? {
+    let previous = match opt_input(call, "previous")? {
         None => None,
         Some(prev) => {
             let pr = named_column(call, &prev, "recipient_id", "previous", "previous")?;
@@ -464,7 +597,7 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
     let opts = FuseOptions {
         reuse_penalty: call.opt_float("reuse_penalty")?.unwrap_or(0.2),
         max_uses,
-        allow_unmatched: false,
+        ..FuseOptions::default()
     };
 
     let r_keys: Vec<u64> = r_ids.iter().map(|&i| id_key(i)).collect();
@@ -546,6 +679,9 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
             ("mean_distance", Metric::Float(r.mean_distance)),
             ("max_donor_uses", Metric::Int(r.max_donor_uses as i64)),
             ("rematched", Metric::Int(r.rematched as i64)),
+            ("drifted", Metric::Int(r.drifted as i64)),
+            ("rebalanced", Metric::Int(r.rebalanced as i64)),
+            ("max_mean_difference", Metric::Float(r.max_mean_difference)),
             ("donors_used", Metric::Int(r.donors_used as i64)),
         ],
     )

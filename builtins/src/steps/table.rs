@@ -20,7 +20,7 @@ use crate::call::Call;
 use crate::error::{err, COLUMN_ROLE, COMMON_COLUMN_TYPE, EXPRESSION, INVALID_VALUE, NOT_A_QUERY};
 use crate::files::read_table;
 use crate::rng::{choose, mix, Rng};
-use crate::schema::{describe, Declared};
+use crate::schema::{describe, Declared, Strings};
 
 /// A SQL identifier, double-quoted.
 fn quote(name: &str) -> String {
@@ -265,7 +265,7 @@ pub fn union(call: &Call<'_>) -> Result<(), BuiltinError> {
     let mut combined: Option<DataFrame> = None;
     for (i, path) in paths.iter().enumerate() {
         let what = format!("{}: input `tables` item {}", call.step, i + 1);
-        let df = read_table(path, decl.as_ref(), &what)?;
+        let df = read_table(path, decl.as_ref(), &what, Strings::Text)?;
         combined = Some(match combined {
             None => df,
             Some(mut acc) => {

@@ -245,9 +245,11 @@ pub fn floats(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
     df.column(name).unwrap().f64().unwrap().iter().collect()
 }
 
-/// The string values of a column.
+/// The string values of a column (`String`, or `Enum` as its labels).
 pub fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
     df.column(name)
+        .unwrap()
+        .cast(&DataType::String)
         .unwrap()
         .str()
         .unwrap()

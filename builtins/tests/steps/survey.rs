@@ -464,7 +464,9 @@ fn fuse_keeps_strata_and_previous_matches() {
     assert_eq!(names(&matches), ["recipient_id", "donor_id"]);
     assert_eq!(ints(&matches, "donor_id"), ints(&fused, "web_id"));
 
-    // The next day, with yesterday's matches: every match still holds.
+    // The next day, with yesterday's matches: the 100 new panelists are matched; of the others,
+    // a match is kept (same donor) while the donor stays within the keep tolerance of the
+    // panelist's nearest donor, which the day's viewing changes for about one in five.
     let tv2 = synth_panel(&d, 3100, 7, "2024-06-04");
     let web2 = synth_web_panel(&d, 6000, 8, "2024-06-04");
     let day2 = fuse_call(&d, &tv2, &web2)
@@ -472,16 +474,12 @@ fn fuse_keeps_strata_and_previous_matches() {
         .run()
         .unwrap();
     let r2 = day2.metrics("report");
-    assert_eq!(
-        (r2["kept"].clone(), r2["new"].clone()),
-        (json!(3000), json!(100)),
-        "{r2:?}"
-    );
     let m2 = day2.table("matches");
-    assert_eq!(
-        ints(&m2, "donor_id")[..3000],
-        ints(&matches, "donor_id")[..]
-    );
+    let (before, after) = (ints(&matches, "donor_id"), ints(&m2, "donor_id"));
+    let same = before.iter().zip(&after).filter(|(a, b)| a == b).count();
+    assert_eq!(r2["kept"], json!(same), "{r2:?}");
+    assert_eq!(r2["new"], json!(3100 - same), "{r2:?}");
+    assert!(same > 2000 && same < 3000, "{r2:?}");
     // Reproducible to the byte.
     let again = fuse_call(&d, &tv2, &web2)
         .input("previous", &out.path("matches"), match_type())
@@ -574,4 +572,101 @@ fn synthetic_panels_are_deterministic_and_prefix_stable() {
         .param("day", json!("2024-02-30"))
         .output("panel", panelist())
         .fails("B002");
+}
+
+/// The synthetic panels' categorical columns are `Enum`s, stored dictionary-encoded: read
+/// back as `Enum`s with the labels in order, reported as `Str`, and plain text for SQL.
+#[test]
+fn categorical_columns_are_dictionary_encoded_enums() {
+    let d = Dir::new();
+    let panel = synth_panel(&d, 3000, 5, "2024-06-03");
+    let df = read_parquet(&panel).unwrap();
+    for (name, labels) in [
+        ("sex", &flowc_survey::synth::SEX_LABELS[..]),
+        ("region", &flowc_survey::synth::REGION_LABELS[..]),
+    ] {
+        let DataType::Enum(fcats, _) = df.column(name).unwrap().dtype() else {
+            panic!("{name} is {}", df.column(name).unwrap().dtype());
+        };
+        let cats: Vec<&str> = fcats.categories().values_iter().collect();
+        assert_eq!(cats, labels, "{name}");
+    }
+    let cols = flowc_builtins::parquet_columns(&panel).unwrap();
+    assert_eq!(
+        cols.iter().map(|c| c.ty.as_str()).collect::<Vec<_>>(),
+        ["Int", "Str", "Str", "Str", "Str", "Bool", "Float"]
+    );
+    // SQL sees text: a label that is not a level matches no row (instead of failing).
+    let filter = |cond: &str| {
+        call(&d, "std.table", "filter")
+            .input("table", &panel, panelist())
+            .param("where", json!(cond))
+            .output("kept", panelist())
+            .run()
+            .unwrap()
+            .table("kept")
+    };
+    let capital = filter("region = 'capital'");
+    let expected = strs(&df, "region")
+        .iter()
+        .filter(|r| r.as_deref() == Some("capital"))
+        .count();
+    assert!(expected > 0);
+    assert_eq!(capital.height(), expected);
+    assert_eq!(capital.column("region").unwrap().dtype(), &DataType::String);
+    assert_eq!(filter("region = 'nowhere'").height(), 0);
+}
+
+/// Raking, selection and fusion code an `Enum` column and the same column as text alike.
+#[test]
+fn enum_and_text_columns_are_coded_alike() {
+    let d = Dir::new();
+    let panel = synth_panel(&d, 4000, 6, "2024-06-03");
+    let df = read_parquet(&panel).unwrap();
+    let mut text = df.clone();
+    for name in ["sex", "age_group", "region", "education"] {
+        let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
+        text.with_column(c).unwrap();
+    }
+    let as_text = d.parquet(&text);
+    assert_eq!(
+        read_parquet(&as_text)
+            .unwrap()
+            .column("sex")
+            .unwrap()
+            .dtype(),
+        &DataType::String
+    );
+    let targets = synth_targets(&d);
+    let weighted_ty = extend(&panelist(), &[("weight", "Float", false)]);
+    let rake = |p: &std::path::Path| {
+        call(&d, "std.survey", "rake")
+            .input("panel", p, panelist())
+            .input("targets", &targets, target_type())
+            .param("by", json!(["sex", "age_group", "region", "education"]))
+            .output("weights", weighted_ty.clone())
+            .output("report", rake_report())
+            .run()
+            .unwrap()
+            .table("weights")
+    };
+    assert_eq!(
+        floats(&rake(&panel), "weight"),
+        floats(&rake(&as_text), "weight")
+    );
+    let select = |p: &std::path::Path| {
+        call(&d, "std.survey", "select_active")
+            .input("panel", p, panelist())
+            .param("share", json!(0.5))
+            .param("strata", json!(["region", "age_group"]))
+            .param("seed", json!(3))
+            .output("active", panelist())
+            .run()
+            .unwrap()
+            .table("active")
+    };
+    assert_eq!(
+        ints(&select(&panel), "panelist_id"),
+        ints(&select(&as_text), "panelist_id")
+    );
 }
