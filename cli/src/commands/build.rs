@@ -80,17 +80,23 @@ pub fn run(args: &BuildArgs) -> u8 {
         return EXIT_ERRORS;
     }
     let text = emitted.text;
-    if let Some(committed) = &args.check {
-        return match std::fs::read_to_string(committed) {
+    let code = if let Some(committed) = &args.check {
+        match std::fs::read_to_string(committed) {
             Ok(existing) if existing == text => EXIT_OK,
             Ok(_) => {
                 eprintln!("error: `{}` is not what `flowc build` writes; rebuild it and commit the result", committed.display());
                 EXIT_ERRORS
             }
             Err(e) => super::fail(format!("cannot read `{}`: {e}", committed.display())),
-        };
-    }
-    write_output(&args.output, &text)
+        }
+    } else {
+        write_output(&args.output, &text)
+    };
+    // The process ends here: freeing the syntax trees, the plan and the text node by node
+    // would take several milliseconds of a 1,000-step build (docs/perf.md) for memory that
+    // the operating system takes back at exit anyway.
+    std::mem::forget((analysis, plan, text));
+    code
 }
 
 /// Says which resources came from the lock file written by `flowc autotune`.

@@ -9,7 +9,21 @@ pub mod kfp;
 pub mod names;
 pub mod yaml;
 
+use serde_json::Value as Json;
+
 use crate::diagnostics::Code;
+
+/// A JSON object of `entries`, moved in. The emitters build documents with it rather than
+/// with `json!` around variables: `json!` copies a variable through `serde_json::to_value`,
+/// which for a whole spec is a deep copy of a large tree.
+pub(crate) fn obj<const N: usize>(entries: [(&str, Json); N]) -> Json {
+    Json::Object(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
 
 /// Options shared by the emitters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -8,7 +8,27 @@
 //! output is byte-for-byte deterministic. Numbers must already be plain decimals; see
 //! [`plain_number`].
 
+use std::borrow::Cow;
+
 use serde_json::Value;
+
+/// Writes one or more YAML documents, separated by `---`, ending with a newline, and frees
+/// them on another thread (see [`drop_elsewhere`]).
+pub fn into_yaml(docs: Vec<Value>) -> String {
+    let text = to_yaml(&docs);
+    drop_elsewhere(docs);
+    text
+}
+
+/// Frees `value` on a thread of its own: the trees of a large pipeline are millions of small
+/// nodes, and freeing them one by one would add milliseconds to a build that is done with
+/// them. When the process ends first, the operating system reclaims the memory.
+pub fn drop_elsewhere<T: Send + 'static>(value: T) {
+    // When no thread can be started, the closure, and the value in it, is freed here.
+    let _ = std::thread::Builder::new()
+        .name("flowc-free".into())
+        .spawn(move || drop(value));
+}
 
 /// Writes one or more YAML documents, separated by `---`, ending with a newline.
 ///
@@ -164,36 +184,50 @@ fn double_quotes(yaml: &str) -> String {
 }
 
 /// Rewrites numbers written with an exponent (`1.0e-6`) as plain decimals (`0.000001`).
-/// Every string is quoted, so an unquoted scalar in exponent form can only be a number.
-fn plain_exponents(yaml: &str) -> String {
-    let mut out = String::with_capacity(yaml.len());
+/// Every string is quoted, so an unquoted scalar in exponent form can only be a number. Most
+/// documents have none, and are returned as they are, without a copy.
+fn plain_exponents(yaml: &str) -> Cow<'_, str> {
+    let mut out: Option<String> = None;
+    // `yaml[..copied]` is in `out` already.
+    let (mut copied, mut at) = (0, 0);
     for line in yaml.split_inclusive('\n') {
-        let body = line.trim_end_matches('\n');
-        // Only a line ending in a digit after an `e` can hold a number in exponent form.
-        let candidate = body.ends_with(|c: char| c.is_ascii_digit())
-            && body.bytes().any(|c| c == b'e' || c == b'E');
-        if !candidate {
-            out.push_str(line);
-            continue;
+        let start = at;
+        at += line.len();
+        if let Some(plain) = plain_exponent_line(line) {
+            let o = out.get_or_insert_with(|| String::with_capacity(yaml.len()));
+            o.push_str(&yaml[copied..start]);
+            o.push_str(&plain);
+            copied = at;
         }
-        let split = body.rfind(": ").map(|i| i + 2).or_else(|| {
-            let t = body.trim_start();
-            t.starts_with("- ").then(|| body.len() - t.len() + 2)
-        });
-        if let Some(at) = split {
-            let token = &body[at..];
-            if token.contains(['e', 'E']) && !token.starts_with(['"', '\'']) {
-                if let Ok(f) = token.parse::<f64>() {
-                    out.push_str(&body[..at]);
-                    out.push_str(&format!("{f}"));
-                    out.push_str(&line[body.len()..]);
-                    continue;
-                }
-            }
-        }
-        out.push_str(line);
     }
-    out
+    match out {
+        None => Cow::Borrowed(yaml),
+        Some(mut o) => {
+            o.push_str(&yaml[copied..]);
+            Cow::Owned(o)
+        }
+    }
+}
+
+/// `line` with its number in exponent form written as a plain decimal, if it ends in one.
+fn plain_exponent_line(line: &str) -> Option<String> {
+    let body = line.trim_end_matches('\n');
+    // Only a line ending in a digit after an `e` can hold a number in exponent form.
+    if !body.ends_with(|c: char| c.is_ascii_digit())
+        || !body.bytes().any(|c| c == b'e' || c == b'E')
+    {
+        return None;
+    }
+    let at = body.rfind(": ").map(|i| i + 2).or_else(|| {
+        let t = body.trim_start();
+        t.starts_with("- ").then(|| body.len() - t.len() + 2)
+    })?;
+    let token = &body[at..];
+    if !token.contains(['e', 'E']) || token.starts_with(['"', '\'']) {
+        return None;
+    }
+    let f = token.parse::<f64>().ok()?;
+    Some(format!("{}{f}{}", &body[..at], &line[body.len()..]))
 }
 
 /// A float as a YAML number: whole values as integers (`2`, not `2.0`), others as floats;

@@ -15,6 +15,7 @@ use super::resolve::Ref;
 use super::text::{text_form, Text};
 use super::values::ArtSrc;
 use super::Ctx;
+use crate::emit::obj;
 use crate::plan::{CachePlan, TaskKind, Value};
 
 /// Arguments of a DAG task being built.
@@ -773,7 +774,7 @@ impl Ctx<'_> {
             .iter()
             .filter_map(|n| self.tasks[*n].clone())
             .collect();
-        m.insert("dag".into(), json!({"tasks": tasks}));
+        m.insert("dag".into(), obj([("tasks", Json::Array(tasks))]));
         Json::Object(m)
     }
 }

@@ -14,6 +14,7 @@ use super::text::text_form;
 use super::{Ctx, MAX_TEMPLATES};
 use crate::diagnostics::Code;
 use crate::emit::names::dns_label;
+use crate::emit::obj;
 use crate::emit::TargetIssue;
 use crate::plan::TypeRepr;
 
@@ -260,16 +261,17 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
     }
     spec.insert("templates".into(), Json::Array(templates));
 
-    let mut docs = vec![json!({
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "WorkflowTemplate",
-        "metadata": {
-            "name": name,
-            "labels": Json::Object(labels.clone()),
-            "annotations": annotations,
-        },
-        "spec": Json::Object(spec),
-    })];
+    let metadata = obj([
+        ("name", json!(name)),
+        ("labels", Json::Object(labels.clone())),
+        ("annotations", annotations),
+    ]);
+    let mut docs = vec![obj([
+        ("apiVersion", json!("argoproj.io/v1alpha1")),
+        ("kind", json!("WorkflowTemplate")),
+        ("metadata", metadata),
+        ("spec", Json::Object(spec)),
+    ])];
 
     if let Some(s) = &p.schedule {
         docs.push(json!({

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value as Json};
 use super::tree::{Leaf, LeafKind};
 use super::types::{artifact_type, KType};
 use super::{Emitter, RUNTIME_IMAGE};
+use crate::emit::obj;
 use crate::emit::yaml::plain_number;
 use crate::plan::{Part, ResourcesPlan, Settings, Task, TaskKind, TypeRepr};
 use crate::units::{format_cpu, format_memory};
@@ -208,7 +209,7 @@ impl Emitter<'_> {
                     c.insert("resources".into(), r);
                 }
                 let platform = self.platform(g, task);
-                Some((json!({"container": c}), platform))
+                Some((obj([("container", Json::Object(c))]), platform))
             }
             LeafKind::Importer { ty, .. } => {
                 let title = match ty {
@@ -284,7 +285,7 @@ impl Emitter<'_> {
                     .version
                     .as_ref()
                     .map(|v| json!({"podMetadata": {"labels": {VERSION_LABEL: v}}}));
-                Some((json!({"container": container}), platform))
+                Some((obj([("container", container)]), platform))
             }
         }
     }

@@ -52,7 +52,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let mut e = Emitter::new(plan, opts);
     let docs = e.run();
     let mut text = e.header();
-    text.push_str(&super::yaml::to_yaml(&docs));
+    text.push_str(&super::yaml::into_yaml(docs));
     if text.len() > SPEC_SIZE_LIMIT {
         e.issues.borrow_mut().push(TargetIssue {
             code: Code::TargetLimit,

@@ -8,6 +8,7 @@ use super::tree::{Child, DagOutputs, Items, LeafKind, NodeKind, Src};
 use super::types::{constant, definitions, ktype, Def, KType};
 use super::Emitter;
 use crate::diagnostics::Code;
+use crate::emit::obj;
 use crate::plan::{CachePlan, TaskKind, TypeRepr};
 
 /// Sorts the keys of every map, recursively.
@@ -132,19 +133,28 @@ impl Emitter<'_> {
         if let Some(d) = entry.and_then(|p| p.description.clone()) {
             info.insert("description".into(), json!(d));
         }
-        let mut doc = json!({
-            "components": components,
-            "deploymentSpec": {"executors": executors},
-            "pipelineInfo": info,
-            "root": root,
-            "schemaVersion": "2.1.0",
-            "sdkVersion": format!("flowc-{}", self.plan.flowc_version),
-        });
+        let mut doc = obj([
+            ("components", Json::Object(components)),
+            (
+                "deploymentSpec",
+                obj([("executors", Json::Object(executors))]),
+            ),
+            ("pipelineInfo", Json::Object(info)),
+            ("root", root),
+            ("schemaVersion", json!("2.1.0")),
+            (
+                "sdkVersion",
+                json!(format!("flowc-{}", self.plan.flowc_version)),
+            ),
+        ]);
         sort_keys(&mut doc);
         let mut docs = vec![doc];
         if !platform.is_empty() {
-            let mut p =
-                json!({"platforms": {"kubernetes": {"deploymentSpec": {"executors": platform}}}});
+            let executors = obj([("executors", Json::Object(platform))]);
+            let mut p = obj([(
+                "platforms",
+                obj([("kubernetes", obj([("deploymentSpec", executors)]))]),
+            )]);
             sort_keys(&mut p);
             docs.push(p);
         }
@@ -324,7 +334,7 @@ impl Emitter<'_> {
             };
             t.insert(
                 field.into(),
-                json!({"itemInput": it.item_input, "items": items}),
+                obj([("itemInput", json!(it.item_input)), ("items", items)]),
             );
             if let Some(p) = it.parallel {
                 t.insert("iteratorPolicy".into(), json!({"parallelismLimit": p}));
@@ -344,7 +354,10 @@ fn dag_outputs(outputs: &DagOutputs) -> Option<Json> {
                 .iter()
                 .map(|(p, k)| json!({"producerSubtask": p, "outputArtifactKey": k}))
                 .collect();
-            arts.insert(name.clone(), json!({"artifactSelectors": list}));
+            arts.insert(
+                name.clone(),
+                obj([("artifactSelectors", Json::Array(list))]),
+            );
         } else if let [(p, k)] = selectors.as_slice() {
             params.insert(
                 name.clone(),
@@ -357,7 +370,10 @@ fn dag_outputs(outputs: &DagOutputs) -> Option<Json> {
                 .collect();
             params.insert(
                 name.clone(),
-                json!({"valueFromOneof": {"parameterSelectors": list}}),
+                obj([(
+                    "valueFromOneof",
+                    obj([("parameterSelectors", Json::Array(list))]),
+                )]),
             );
         }
     }
