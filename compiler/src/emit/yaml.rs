@@ -12,10 +12,20 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+/// The order in which mapping keys are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOrder {
+    /// As the emitter inserted them (Argo: the order of the Argo documentation).
+    AsBuilt,
+    /// Sorted, at every level (KFP: as the kfp SDK writes them). Sorting while writing leaves
+    /// the trees untouched, which is cheaper than sorting every map of them first.
+    Sorted,
+}
+
 /// Writes one or more YAML documents, separated by `---`, ending with a newline, and frees
 /// them on another thread (see [`drop_elsewhere`]).
-pub fn into_yaml(docs: Vec<Value>) -> String {
-    let text = to_yaml(&docs);
+pub fn into_yaml(docs: Vec<Value>, order: KeyOrder) -> String {
+    let text = write_all(&docs, order);
     drop_elsewhere(docs);
     text
 }
@@ -30,12 +40,16 @@ pub fn drop_elsewhere<T: Send + 'static>(value: T) {
         .spawn(move || drop(value));
 }
 
-/// Writes one or more YAML documents, separated by `---`, ending with a newline.
-///
+/// Writes one or more YAML documents, separated by `---`, ending with a newline, keys in the
+/// order they were inserted.
+pub fn to_yaml(docs: &[Value]) -> String {
+    write_all(docs, KeyOrder::AsBuilt)
+}
+
 /// The top-level entries of each document are written on up to four threads (a 1,000-step
 /// pipeline is over a megabyte of YAML) and joined in order: a block mapping is the
 /// concatenation of its entries, so the bytes are the same as written on one thread.
-pub fn to_yaml(docs: &[Value]) -> String {
+fn write_all(docs: &[Value], order: KeyOrder) -> String {
     let mut parts: Vec<Part<'_>> = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         if i > 0 {
@@ -43,11 +57,16 @@ pub fn to_yaml(docs: &[Value]) -> String {
         }
         match doc {
             Value::Object(map) if map.len() > 1 => {
-                parts.extend(map.iter().map(|(k, v)| Part::Entry(k, v)));
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                if order == KeyOrder::Sorted {
+                    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                }
+                parts.extend(entries.into_iter().map(|(k, v)| Part::Entry(k, v)));
             }
             other => parts.push(Part::Whole(other)),
         }
     }
+    let write = |part: &Part<'_>| part.write(order);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4)
@@ -63,7 +82,7 @@ pub fn to_yaml(docs: &[Value]) -> String {
                 scope.spawn(|| loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(part) = parts.get(i) else { break };
-                    let text = part.write();
+                    let text = write(part);
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = text;
                     }
@@ -78,7 +97,7 @@ pub fn to_yaml(docs: &[Value]) -> String {
             })
             .collect()
     } else {
-        parts.iter().map(Part::write).collect()
+        parts.iter().map(write).collect()
     };
     written.concat()
 }
@@ -94,24 +113,52 @@ enum Part<'a> {
 }
 
 impl Part<'_> {
-    fn write(&self) -> String {
+    fn write(&self, order: KeyOrder) -> String {
         match self {
             Part::Text(t) => (*t).to_string(),
-            Part::Entry(k, v) => write_document(&OneEntry(k, v)),
-            Part::Whole(v) => write_document(v),
+            Part::Entry(k, v) => write_document(&OneEntry(k, Ordered(v, order))),
+            Part::Whole(v) => write_document(&Ordered(v, order)),
         }
     }
 }
 
 /// A mapping of one entry, written without copying the value.
-struct OneEntry<'a>(&'a str, &'a Value);
+struct OneEntry<'a>(&'a str, Ordered<'a>);
 
 impl serde::Serialize for OneEntry<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry(self.0, self.1)?;
+        m.serialize_entry(self.0, &self.1)?;
         m.end()
+    }
+}
+
+/// A value written with its keys in the given order.
+struct Ordered<'a>(&'a Value, KeyOrder);
+
+impl serde::Serialize for Ordered<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match (self.0, self.1) {
+            (Value::Object(map), KeyOrder::Sorted) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut m = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    m.serialize_entry(k, &Ordered(v, KeyOrder::Sorted))?;
+                }
+                m.end()
+            }
+            (Value::Array(items), KeyOrder::Sorted) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&Ordered(v, KeyOrder::Sorted))?;
+                }
+                seq.end()
+            }
+            (v, _) => v.serialize(s),
+        }
     }
 }
 
@@ -282,6 +329,19 @@ mod tests {
         assert_eq!(
             y,
             "a: 0.000001\nb: 2\nc:\n- 100000000000000000000\n- 17.179869184\nd: \"1.0e-6\"\n"
+        );
+    }
+
+    #[test]
+    fn sorted_keys_at_every_level_and_built_order_otherwise() {
+        let doc = json!({"b": {"z": 1, "a": [{"y": 1, "x": 2}]}, "a": "s"});
+        assert_eq!(
+            into_yaml(vec![doc.clone()], KeyOrder::Sorted),
+            "a: \"s\"\nb:\n  a:\n  - x: 2\n    \"y\": 1\n  z: 1\n"
+        );
+        assert_eq!(
+            into_yaml(vec![doc], KeyOrder::AsBuilt),
+            "b:\n  z: 1\n  a:\n  - \"y\": 1\n    x: 2\na: \"s\"\n"
         );
     }
 

@@ -348,7 +348,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
         .clone()
         .or_else(|| plan.pipeline_version.clone());
     let docs = docs::documents(&mut ctx, version.as_deref());
-    let text = super::yaml::into_yaml(docs);
+    let text = super::yaml::into_yaml(docs, super::yaml::KeyOrder::AsBuilt);
     if text.len() > MAX_BYTES {
         ctx.issues.push(TargetIssue {
             code: Code::TargetLimit,

@@ -51,8 +51,9 @@ pub const SPEC_SIZE_LIMIT: usize = 1_500_000;
 pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let mut e = Emitter::new(plan, opts);
     let docs = e.run();
+    super::yaml::drop_elsewhere(std::mem::take(&mut e.graphs));
     let mut text = e.header();
-    text.push_str(&super::yaml::into_yaml(docs));
+    text.push_str(&super::yaml::into_yaml(docs, super::yaml::KeyOrder::Sorted));
     if text.len() > SPEC_SIZE_LIMIT {
         e.issues.borrow_mut().push(TargetIssue {
             code: Code::TargetLimit,

@@ -1,5 +1,6 @@
 //! The two YAML documents as JSON trees: components, executors and DAGs of document 1, the
-//! PlatformSpec of document 2. Keys are sorted alphabetically at the end, as kfp writes them.
+//! PlatformSpec of document 2. Keys are sorted alphabetically when written
+//! ([`crate::emit::yaml::KeyOrder::Sorted`]), as kfp writes them.
 
 use serde_json::{json, Map, Value as Json};
 
@@ -10,20 +11,6 @@ use super::Emitter;
 use crate::diagnostics::Code;
 use crate::emit::obj;
 use crate::plan::{CachePlan, TaskKind, TypeRepr};
-
-/// Sorts the keys of every map, recursively.
-fn sort_keys(v: &mut Json) {
-    match v {
-        Json::Object(m) => {
-            m.sort_keys();
-            for (_, x) in m.iter_mut() {
-                sort_keys(x);
-            }
-        }
-        Json::Array(a) => a.iter_mut().for_each(sort_keys),
-        _ => {}
-    }
-}
 
 /// `inputs` of a DAG task.
 fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> Option<Json> {
@@ -133,7 +120,7 @@ impl Emitter<'_> {
         if let Some(d) = entry.and_then(|p| p.description.clone()) {
             info.insert("description".into(), json!(d));
         }
-        let mut doc = obj([
+        let doc = obj([
             ("components", Json::Object(components)),
             (
                 "deploymentSpec",
@@ -147,15 +134,13 @@ impl Emitter<'_> {
                 json!(format!("flowc-{}", self.plan.flowc_version)),
             ),
         ]);
-        sort_keys(&mut doc);
         let mut docs = vec![doc];
         if !platform.is_empty() {
             let executors = obj([("executors", Json::Object(platform))]);
-            let mut p = obj([(
+            let p = obj([(
                 "platforms",
                 obj([("kubernetes", obj([("deploymentSpec", executors)]))]),
             )]);
-            sort_keys(&mut p);
             docs.push(p);
         }
         docs
