@@ -532,6 +532,40 @@ fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
 }
 
 #[test]
+fn a_check_in_a_for_loop_is_made_for_every_iteration() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    write(
+        d,
+        "per_item.flow",
+        r#"
+step note(text: Str) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "echo $0 > $1", text, out]
+}
+
+pipeline per_item(limits: List<Float> = [1.0, 2.0]) {
+  for limit in limits {
+    n = note(text: "${limit}")
+    check limit < 5.0
+  }
+}
+"#,
+    );
+    let passing = flowc(&["run", "per_item.flow"], d);
+    assert!(passing.status.success(), "{}", text(&passing));
+    let failing = flowc(
+        &["run", "per_item.flow", "--param", "limits=[1.0, 7.0, 9.0]"],
+        d,
+    );
+    assert_eq!(failing.status.code(), Some(1), "{}", text(&failing));
+    let out = text(&failing);
+    assert!(out.contains("limit < 5.0 (iteration [1])"), "{out}");
+    assert!(out.contains("limit < 5.0 (iteration [2])"), "{out}");
+    assert!(!out.contains("iteration [0]"), "{out}");
+}
+
+#[test]
 fn a_check_in_an_if_branch_is_made_only_when_the_branch_runs() {
     let dir = tempfile::tempdir().expect("a folder");
     let d = dir.path();

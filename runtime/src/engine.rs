@@ -529,30 +529,34 @@ fn instance_name(task: &Task, indices: &[usize]) -> String {
     if indices.is_empty() {
         task.id.clone()
     } else {
-        format!(
-            "{}[{}]",
-            task.id,
-            indices
-                .iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        )
+        format!("{}{}", task.id, iteration(indices))
     }
+}
+
+/// Loop indices as written in instance names: `[2]`, `[0,1]`.
+fn iteration(indices: &[usize]) -> String {
+    format!(
+        "[{}]",
+        indices
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
 }
 
 /// One iteration of a task's loops: the loop indices and the items of each loop.
 type Combo = (Vec<usize>, Vec<(usize, RValue)>);
 
-/// Expands the loops of a task into (indices, items) combinations.
+/// Expands enclosing loops (of a task or a check) into (indices, items) combinations.
 fn expand(
     p: &PipelinePlan,
-    t: &Task,
+    loops: &[usize],
     env_params: &IndexMap<String, RValue>,
     outputs: &Outputs,
 ) -> Result<Vec<Combo>, String> {
     let mut combos: Vec<Combo> = vec![(Vec::new(), Vec::new())];
-    for &l in &t.loops {
+    for &l in loops {
         let Some(lp) = p.loops.get(l) else {
             return Err(format!("unknown loop {l}"));
         };
@@ -752,7 +756,7 @@ pub fn run_pipeline(
                         }
                     }
                 }
-                match expand(p, t, &params, &outputs) {
+                match expand(p, &t.loops, &params, &outputs) {
                     Ok(combos) if combos.is_empty() => {
                         finish_task(
                             sh,
@@ -901,23 +905,44 @@ pub fn run_pipeline(
                 {
                     continue;
                 }
-                let env = PEnv {
-                    params: &params,
-                    outputs: &outputs,
-                    items: &[],
-                    indices: &[],
+                // A check inside `for` loops is made once per iteration, with that
+                // iteration's items and results, as on Argo and Kubeflow.
+                let combos = match expand(p, &c.loops, &params, &outputs) {
+                    Ok(combos) => combos,
+                    Err(why) => {
+                        let source = format!("{} ({why})", c.source);
+                        sh.obs.event(&Event::CheckFailed {
+                            source: source.clone(),
+                        });
+                        failed_checks.push(source);
+                        stop_new = true;
+                        continue;
+                    }
                 };
-                // A check in an `if` branch that did not run is not made.
-                let holds = |v| matches!(eval(v, &env), RValue::Json(Json::Bool(true)));
-                if !c.when.iter().all(holds) {
-                    continue;
-                }
-                if !holds(&c.condition) {
-                    sh.obs.event(&Event::CheckFailed {
-                        source: c.source.clone(),
-                    });
-                    failed_checks.push(c.source.clone());
-                    stop_new = true;
+                for (indices, items) in &combos {
+                    let env = PEnv {
+                        params: &params,
+                        outputs: &outputs,
+                        items,
+                        indices,
+                    };
+                    // A check in an `if` branch that did not run is not made.
+                    let holds = |v| matches!(eval(v, &env), RValue::Json(Json::Bool(true)));
+                    if !c.when.iter().all(holds) {
+                        continue;
+                    }
+                    if !holds(&c.condition) {
+                        let source = if c.loops.is_empty() {
+                            c.source.clone()
+                        } else {
+                            format!("{} (iteration {})", c.source, iteration(indices))
+                        };
+                        sh.obs.event(&Event::CheckFailed {
+                            source: source.clone(),
+                        });
+                        failed_checks.push(source);
+                        stop_new = true;
+                    }
                 }
             }
             let all_done = state.iter().all(|s| matches!(s, State::Finished(_)));
