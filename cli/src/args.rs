@@ -108,9 +108,10 @@ pub struct RunArgs {
     pub explain_cache: bool,
 }
 
-/// `flowc exec`: exactly one of `--step`, `--check`, `--eval`, `--enumerate` and `--copy`.
+/// `flowc exec`: exactly one of `--step`, `--check`, `--eval`, `--enumerate`, `--copy` and
+/// `--absent`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("mode").required(true).args(["step", "check", "eval", "enumerate", "copy"])))]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["step", "check", "eval", "enumerate", "copy", "absent"])))]
 pub struct ExecArgs {
     /// Run the built-in step `<module>.<name>`, such as `std.survey.rake`.
     #[arg(long, value_name = "MODULE.NAME")]
@@ -140,6 +141,10 @@ pub struct ExecArgs {
     /// Copy the file or folder SRC to DST.
     #[arg(long, num_args = 2, value_names = ["SRC", "DST"])]
     pub copy: Option<Vec<PathBuf>>,
+    /// Write the no-value marker to every `--output NAME=PATH`: the `else` branch flowc adds on
+    /// Kubeflow for a value bound in one branch of an `if` and read, optionally, after it.
+    #[arg(long)]
+    pub absent: bool,
     /// The types of the values passed (JSON; see docs/targets.md).
     #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     pub signature: Option<String>,

@@ -430,3 +430,78 @@ fn a_built_in_step_reports_missing_inputs_and_unknown_names() {
         text(&o)
     );
 }
+
+#[test]
+fn the_absent_marker_is_an_absent_optional_input_of_a_built_in_step() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    let table =
+        r#"{"kind":"table","schema":null,"columns":[{"name":"x","type":"Int","nullable":false}]}"#;
+    std::fs::write(d.join("in.csv"), "x\n1\n2\n3\n").expect("write");
+    let read = format!(
+        r#"{{"params":{{"path":{{"kind":"scalar","name":"Str"}},"delimiter":{{"kind":"scalar","name":"Str"}}}},"inputs":{{}},"outputs":{{"table":{table}}}}}"#
+    );
+    let o = flowc(
+        &[
+            "exec",
+            "--step",
+            "std.io.read_csv",
+            "--signature",
+            &read,
+            "--param",
+            "path=in.csv",
+            "--param",
+            "delimiter=,",
+            "--output",
+            "table=a/table",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+
+    // The `else` branch's task: the marker as its output.
+    let o = flowc(&["exec", "--absent", "--output", "table=none/table"], d);
+    assert!(o.status.success(), "{}", text(&o));
+    let marker = std::fs::read_to_string(d.join("none/table")).expect("marker");
+    assert!(marker.starts_with("flowc: no value"), "{marker}");
+    let o = flowc(&["exec", "--absent"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("error[X001]"), "{}", text(&o));
+
+    // An optional input holding the marker is absent: `sql` runs over `a` alone.
+    let optional = format!(r#"{{"kind":"optional","inner":{table}}}"#);
+    let sql = format!(
+        r#"{{"params":{{"query":{{"kind":"scalar","name":"Str"}}}},"inputs":{{"a":{table},"b":{optional},"c":{optional}}},"outputs":{{"result":{table}}}}}"#
+    );
+    let run_sql = |b: &str, out: &str| {
+        flowc(
+            &[
+                "exec",
+                "--step",
+                "std.table.sql",
+                "--signature",
+                &sql,
+                "--param",
+                "query=SELECT x FROM a WHERE x > 1",
+                "--input",
+                "a=a/table",
+                "--input",
+                &format!("b={b}"),
+                "--output",
+                &format!("result={out}"),
+            ],
+            d,
+        )
+    };
+    let o = run_sql("none/table", "r/table");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(d.join("r/table").is_file());
+    // Anything else is read as data: the marker is not a Parquet file.
+    std::fs::write(
+        d.join("not-marker"),
+        "flowc: no value, but not the marker\n",
+    )
+    .expect("write");
+    let o = run_sql("not-marker", "r2/table");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

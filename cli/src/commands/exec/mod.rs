@@ -5,7 +5,10 @@
 //! - `--check EXPR --message SOURCE` and `--eval EXPR`: a condition or value of the plan over
 //!   pipeline parameters, loop items and metrics files;
 //! - `--enumerate TEXT`: the numbered items of a loop over a list known at run time;
-//! - `--copy SRC DST`: a cached result copied under this run's storage key.
+//! - `--copy SRC DST`: a cached result copied under this run's storage key;
+//! - `--absent`: the no-value marker ([`ABSENT_MARKER`]) written to each `--output`, for the
+//!   `else` branch the Kubeflow emitter adds when a value bound in one branch of an `if` is
+//!   read after it; a built-in step reads an optional input holding the marker as absent.
 //!
 //! A failure prints one line `error[X00n]: …` and exits 2; a check that does not hold prints
 //! `check failed: SOURCE` and exits 1. Codes: X001 a malformed command line, X002 a value that
@@ -88,15 +91,54 @@ pub fn run(a: &ExecArgs) -> u8 {
         run_enumerate(a, text)
     } else if let Some([src, dst]) = a.copy.as_deref() {
         copy(src, dst).map(|()| EXIT_OK)
+    } else if a.absent {
+        write_absent(a).map(|()| EXIT_OK)
     } else {
         Err(ExecError::usage(
-            "say what to run: --step, --check, --eval, --enumerate or --copy",
+            "say what to run: --step, --check, --eval, --enumerate, --copy or --absent",
         ))
     };
     result.unwrap_or_else(|e| {
         eprintln!("{e}");
         EXIT_FAILURE
     })
+}
+
+/// The content of an artifact that stands for "no value": Kubeflow has no absent artifact, so
+/// the `else` branch that flowc adds for a value bound in one branch of an `if` writes this, and
+/// a built-in step reads an optional input holding exactly this as absent.
+pub const ABSENT_MARKER: &[u8] =
+    b"flowc: no value (the `if` branch that binds this value did not run)\n";
+
+/// `--absent`: the marker to every `--output NAME=PATH`.
+fn write_absent(a: &ExecArgs) -> Result<(), ExecError> {
+    if a.outputs.is_empty() {
+        return Err(ExecError::usage(
+            "`--absent` needs at least one `--output NAME=PATH`",
+        ));
+    }
+    for (name, path) in &a.outputs {
+        let path = Path::new(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                ExecError::output(format!("cannot create the folder `{}`: {e}", dir.display()))
+            })?;
+        }
+        std::fs::write(path, ABSENT_MARKER).map_err(|e| {
+            ExecError::output(format!(
+                "output `{name}`: cannot write `{}`: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Whether `path` is a file holding exactly [`ABSENT_MARKER`].
+fn is_absent_marker(path: &Path) -> bool {
+    let len = ABSENT_MARKER.len() as u64;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == len)
+        && std::fs::read(path).is_ok_and(|b| b == ABSENT_MARKER)
 }
 
 fn executor_input(a: &ExecArgs) -> Result<Option<Json>, ExecError> {
@@ -182,9 +224,12 @@ fn run_step(a: &ExecArgs, step: &str) -> Result<u8, ExecError> {
             }
             Some(Source::Path(p)) if list => ArtifactArg::Many(values::list_folder(&p)?),
             Some(Source::Path(p)) => {
-                if p.exists() {
+                let optional = matches!(ty, TypeRepr::Optional { .. });
+                if optional && is_absent_marker(&p) {
+                    ArtifactArg::Absent
+                } else if p.exists() {
                     ArtifactArg::One(p)
-                } else if matches!(ty, TypeRepr::Optional { .. }) {
+                } else if optional {
                     ArtifactArg::Absent
                 } else {
                     return Err(ExecError::input(format!(

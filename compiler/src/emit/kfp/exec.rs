@@ -224,6 +224,23 @@ impl Emitter<'_> {
                     None,
                 ))
             }
+            LeafKind::Absent { .. } => {
+                let mut args = vec!["exec".to_string(), "--absent".into()];
+                for name in leaf.outputs.keys() {
+                    args.push("--output".into());
+                    args.push(format!("{name}={}", output_path(name)));
+                }
+                let container = obj([
+                    ("image", json!(self.runtime_image())),
+                    ("command", json!(["flowc"])),
+                    ("args", json!(args)),
+                ]);
+                let platform = self
+                    .version
+                    .as_ref()
+                    .map(|v| json!({"podMetadata": {"labels": {VERSION_LABEL: v}}}));
+                Some((obj([("container", container)]), platform))
+            }
             LeafKind::Eval { value, check } => {
                 let expr = serde_json::to_string(value).unwrap_or_default();
                 let mut argv = vec!["flowc".to_string(), "exec".into()];

@@ -7,7 +7,9 @@
 //! `exec-<task>` with explicit path placeholders; `for` loops, `if` branches and `finally`
 //! become `comp-for-loop-N`, `comp-condition-N` / `comp-condition-branches-N` and
 //! `comp-exit-handler-N` sub-DAGs, values crossing them are threaded in as `pipelinechannel--…`
-//! inputs and surfaced as DAG outputs, and a pipeline called as a step is a DAG component.
+//! inputs and surfaced as DAG outputs, and a pipeline called as a step is a DAG component. A
+//! value bound in the one branch of an `if` and read after it by built-in steps gets the `else`
+//! branch kfp users write by hand (a no-value marker task, [`tree::LeafKind::Absent`]).
 //! Built-in steps, and the values KFP cannot compute itself (metric values, arithmetic,
 //! checks), run `flowc exec` in the flowc runtime image. What KFP cannot express is reported as
 //! a [`TargetIssue`], never dropped. See `docs/targets.md` for every mapping and difference.

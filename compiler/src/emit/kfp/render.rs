@@ -265,7 +265,7 @@ impl Emitter<'_> {
             LeafKind::Importer { .. } => {
                 t.insert("cachingOptions".into(), json!({"enableCache": true}));
             }
-            LeafKind::Eval { .. } => {
+            LeafKind::Eval { .. } | LeafKind::Absent { .. } => {
                 t.insert("cachingOptions".into(), json!({}));
             }
         }

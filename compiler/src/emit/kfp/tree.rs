@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use super::types::{Def, KType};
-use crate::plan::{PipelinePlan, Value};
+use crate::plan::{PipelinePlan, TaskKind, TypeRepr, Value};
 
 /// Where a DAG task input comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -143,6 +143,14 @@ pub(super) enum LeafKind {
         /// For a check: its source text.
         check: Option<String>,
     },
+    /// The `else` branch added for plan task `of` (index in the pipeline's tasks), bound in one
+    /// branch of an `if` and read after it only by built-in steps' optional inputs: writes the
+    /// no-value marker (`flowc exec --absent`) as each of its artifact outputs, so that the
+    /// readers take a one-of of the two branches, as a kfp `dsl.OneOf` after `dsl.If`/`dsl.Else`.
+    Absent {
+        /// The task it stands in for.
+        of: usize,
+    },
 }
 
 /// A task that runs an executor (or a pipeline component).
@@ -207,6 +215,8 @@ pub(super) struct Graph {
     pub body: usize,
     /// Component name (without `comp-`) of a pipeline called as a step.
     pub component: String,
+    /// Plan task id → the [`LeafKind::Absent`] leaf of the `else` branch added for it.
+    pub absent: HashMap<String, usize>,
 }
 
 impl Node {
@@ -284,6 +294,7 @@ impl Graph {
             alternatives: HashMap::new(),
             body: 0,
             component: String::new(),
+            absent: HashMap::new(),
         };
         for (i, t) in p.tasks.iter().enumerate() {
             let Some((base, n)) = t.id.rsplit_once('-') else {
@@ -366,6 +377,7 @@ impl Graph {
             let leaf = g.add_leaf(Leaf::new(LeafKind::Task(i), node, t.id.clone()));
             g.by_task.insert(t.id.clone(), leaf);
         }
+        g.add_absent_branches(p);
         // The condition groups of checks in `if` branches, made now so that they are named and
         // paired with their `else` like the groups of tasks (`wire_checks` finds them again).
         for c in &p.checks {
@@ -384,6 +396,76 @@ impl Graph {
         }
         g.pair_branches(0);
         g
+    }
+
+    /// Adds an `else` branch with an [`LeafKind::Absent`] leaf for each task bound in the one
+    /// branch of an `if` (a single condition, no other branch binding its name) whose outputs
+    /// are read after the `if` only as built-in steps' optional artifact inputs. Other reads
+    /// (a container step, which could not tell the marker from data; a check, a loop or a
+    /// pipeline output) leave the task as it is, and the wiring reports them (E501).
+    fn add_absent_branches(&mut self, p: &PipelinePlan) {
+        for (i, t) in p.tasks.iter().enumerate() {
+            let [x] = t.when.as_slice() else { continue };
+            if t.is_finally || self.alternatives.contains_key(&t.id) {
+                continue;
+            }
+            let xk = key_of(x);
+            let reads = |v: &Value| {
+                let (mut tasks, mut loops) = (BTreeSet::new(), BTreeSet::new());
+                refs(v, &mut tasks, &mut loops);
+                tasks.contains(&t.id)
+            };
+            let artifact_output = |v: &Value| {
+                matches!(v, Value::Output { task, output, .. } if *task == t.id
+                    && t.outputs.iter().any(|o| o.name == *output && o.ty.is_artifact()))
+            };
+            let (mut optional_reads, mut other_reads) = (0, 0);
+            for r in &p.tasks {
+                if r.id == t.id || r.when.iter().any(|w| key_of(w) == xk) {
+                    continue;
+                }
+                for input in r.inputs.iter().filter(|input| reads(&input.value)) {
+                    let fits = matches!(r.kind, TaskKind::Builtin { .. })
+                        && matches!(input.ty, TypeRepr::Optional { .. })
+                        && artifact_output(&input.value);
+                    if fits {
+                        optional_reads += 1;
+                    } else {
+                        other_reads += 1;
+                    }
+                }
+            }
+            other_reads += p
+                .checks
+                .iter()
+                .filter(|c| reads(&c.condition) && !c.when.iter().any(|w| key_of(w) == xk))
+                .count();
+            other_reads += p.outputs.iter().filter(|o| reads(&o.value)).count();
+            other_reads += p.loops.iter().filter(|l| reads(&l.items)).count();
+            if optional_reads == 0 || other_reads > 0 {
+                continue;
+            }
+            let Some(&leaf) = self.by_task.get(&t.id) else {
+                continue;
+            };
+            let node = self.leaves[leaf].node;
+            if !matches!(&self.nodes[node].kind, NodeKind::Cond(v) if v.len() == 1) {
+                continue;
+            }
+            let parent = self.nodes[node].parent.unwrap_or(0);
+            let not_x = Value::Op {
+                op: "not".into(),
+                args: vec![x.clone()],
+            };
+            let key = key_of(&not_x);
+            let branch = self.child_for(parent, Frame::Cond(not_x, key));
+            let absent = self.add_leaf(Leaf::new(
+                LeafKind::Absent { of: i },
+                branch,
+                format!("{}-absent", t.id),
+            ));
+            self.absent.insert(t.id.clone(), absent);
+        }
     }
 
     pub(super) fn add_node(&mut self, kind: NodeKind, parent: usize) -> usize {

@@ -283,15 +283,14 @@ impl<'p> Emitter<'p> {
             key: output.to_string(),
         };
         let p = self.pipeline_plan(g);
-        let (Some(&ti), Some(alts)) = (
-            self.graphs[g].task_index.get(task),
-            self.graphs[g].alternatives.get(task),
-        ) else {
+        let absent = self.graphs[g].absent.get(task).copied();
+        let Some(&ti) = self.graphs[g].task_index.get(task) else {
             return Ok((plain, false));
         };
+        let alts = self.graphs[g].alternatives.get(task);
         let t = &p.tasks[ti];
-        let alternatives: Vec<&Task> = alts.iter().map(|i| &p.tasks[*i]).collect();
-        if alternatives.is_empty() {
+        let alternatives: Vec<&Task> = alts.into_iter().flatten().map(|i| &p.tasks[*i]).collect();
+        if alternatives.is_empty() && absent.is_none() {
             return Ok((plain, false));
         }
         let primary = t.outputs.first().map(|o| o.name.as_str()) == Some(output);
@@ -306,6 +305,10 @@ impl<'p> Emitter<'p> {
                 output
             };
             sites.push((l, out.to_string()));
+        }
+        // The `else` branch added for a value read optionally after the `if`.
+        if let Some(l) = absent {
+            sites.push((l, output.to_string()));
         }
         let graph = &self.graphs[g];
         let b = sites
@@ -737,13 +740,25 @@ impl<'p> Emitter<'p> {
         self.graphs[g].walk(0, &mut nodes, &mut leaves);
         // Outputs first: conditions and loops may read them.
         for &l in &leaves {
-            if let LeafKind::Task(i) = self.graphs[g].leaves[l].kind {
-                let outputs = &self.pipeline_plan(g).tasks[i].outputs;
-                for o in outputs {
-                    self.graphs[g].leaves[l]
-                        .outputs
-                        .insert(o.name.clone(), Def::of(ktype(&o.ty)));
+            match self.graphs[g].leaves[l].kind {
+                LeafKind::Task(i) => {
+                    let outputs = &self.pipeline_plan(g).tasks[i].outputs;
+                    for o in outputs {
+                        self.graphs[g].leaves[l]
+                            .outputs
+                            .insert(o.name.clone(), Def::of(ktype(&o.ty)));
+                    }
                 }
+                // The artifact outputs of the task it stands in for, with their types.
+                LeafKind::Absent { of } => {
+                    let outputs = &self.pipeline_plan(g).tasks[of].outputs;
+                    for o in outputs.iter().filter(|o| o.ty.is_artifact()) {
+                        self.graphs[g].leaves[l]
+                            .outputs
+                            .insert(o.name.clone(), Def::of(ktype(&o.ty)));
+                    }
+                }
+                _ => {}
             }
         }
         for &n in &nodes {
