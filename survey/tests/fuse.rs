@@ -6,6 +6,9 @@ use std::collections::HashMap;
 use flowc_survey::synth::{synth_panel, SynthPanel};
 use flowc_survey::{fuse, CatVar, FuseOptions, FuseSide, MatchStatus};
 
+mod common;
+use common::TestRng as Sim;
+
 /// Stratification: sex × age group; matching: viewing minutes and education
 /// (as an ordinal score).
 struct Side {
@@ -345,29 +348,6 @@ fn fusion_errors_and_unmatched() {
 // Chained daily fusions.
 // ---------------------------------------------------------------------------
 
-/// A small deterministic generator for the simulation (SplitMix64).
-struct Sim(u64);
-
-impl Sim {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.uniform();
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
-
 /// A recipient panel whose viewing is habitual, as a real panel's: each day a
 /// panelist's viewing state (watching or not, and its level) is drawn again
 /// with probability 0.2, the minutes vary by about 10 % from day to day, and
@@ -441,7 +421,7 @@ impl Chain {
         }
         // A few panelists age into the next group.
         for _ in 0..5 {
-            let r = (self.sim.next() % self.rec.ids.len() as u64) as usize;
+            let r = self.sim.below(self.rec.ids.len() as u64) as usize;
             self.rec.age[r] = (self.rec.age[r] + 1).min(5);
         }
         // The day's viewing.
@@ -464,7 +444,7 @@ impl Chain {
         }
         // Donors leave.
         for _ in 0..8 {
-            let d = (self.sim.next() % self.don.ids.len() as u64) as usize;
+            let d = self.sim.below(self.don.ids.len() as u64) as usize;
             let gone = self.don.ids[d];
             self.don.remove(|id| id != gone);
         }

@@ -18,6 +18,13 @@ impl TestRng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// Standard normal (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.uniform();
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
     /// Uniform in 0..n (slight modulo bias is irrelevant for test data).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
