@@ -56,6 +56,8 @@ fn memory_cell(r: &Recommendation) -> String {
     match r.memory.old_limit {
         Some(old) if old == r.memory.new_limit => format!("{new} (kept)"),
         Some(old) => format!("{} → {new}", format_memory_quantity(old)),
+        // Nothing to go on: the lock file leaves it unset, and the runner's default applies.
+        None if r.executions == 0 => "unset (no runs yet)".to_string(),
         None => format!("unset → {new}"),
     }
 }
@@ -64,6 +66,7 @@ fn cpu_cell(r: &Recommendation) -> String {
     match (r.old_cpu_request, r.cpu.request_millis) {
         (Some(o), Some(n)) if o == n => format!("{} (kept)", format_cpu(n)),
         (Some(o), Some(n)) => format!("{} → {}", format_cpu(o), format_cpu(n)),
+        (None, Some(_)) if r.executions == 0 => "unset (no runs yet)".to_string(),
         (None, Some(n)) => format!("unset → {}", format_cpu(n)),
         (Some(o), None) => format!("{} (kept)", format_cpu(o)),
         (None, None) => "–".to_string(),
@@ -198,4 +201,34 @@ pub fn markdown(recs: &[Recommendation], history: &History) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{Execution, StepKey};
+    use crate::model::recommend::recommend_step;
+    use crate::model::TunerConfig;
+
+    #[test]
+    fn a_step_without_runs_stays_unset_and_a_measured_one_shows_the_change() {
+        let cfg = TunerConfig::default();
+        let key = StepKey::new("p", "s");
+        let none = recommend_step(&key, &[], &Default::default(), &cfg);
+        assert_eq!(memory_cell(&none), "unset (no runs yet)");
+        let runs: Vec<Execution> = (0..3)
+            .map(|i| {
+                let mut e = Execution::new("p", "s", i * 120_000, 60.0);
+                e.end_ms = i * 120_000 + 60_000;
+                e.peak_memory_bytes = Some(300 << 20);
+                e
+            })
+            .collect();
+        let some = recommend_step(&key, &runs, &Default::default(), &cfg);
+        assert!(
+            memory_cell(&some).starts_with("unset → "),
+            "{}",
+            memory_cell(&some)
+        );
+    }
 }
