@@ -108,10 +108,10 @@ pub struct RunArgs {
     pub explain_cache: bool,
 }
 
-/// `flowc exec`: exactly one of `--step`, `--check`, `--eval`, `--enumerate`, `--copy` and
-/// `--absent`.
+/// `flowc exec`: exactly one of `--step`, `--check`, `--eval`, `--enumerate`, `--copy`,
+/// `--absent` and `--call`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("mode").required(true).args(["step", "check", "eval", "enumerate", "copy", "absent"])))]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["step", "check", "eval", "enumerate", "copy", "absent", "call"])))]
 pub struct ExecArgs {
     /// Run the built-in step `<module>.<name>`, such as `std.survey.rake`.
     #[arg(long, value_name = "MODULE.NAME")]
@@ -145,6 +145,10 @@ pub struct ExecArgs {
     /// Kubeflow for a value bound in one branch of an `if` and read, optionally, after it.
     #[arg(long)]
     pub absent: bool,
+    /// Run the built-in step call saved as JSON in FILE (how `flowc run` runs each built-in
+    /// step in a process of its own); its error, if any, goes to `FILE.error`.
+    #[arg(long, value_name = "FILE")]
+    pub call: Option<PathBuf>,
     /// The types of the values passed (JSON; see docs/targets.md).
     #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     pub signature: Option<String>,

@@ -532,6 +532,59 @@ fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
 }
 
 #[test]
+fn a_built_in_step_runs_in_its_own_process_under_its_timeout() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    write(
+        d,
+        "big.flow",
+        r#"
+import std.synth (panel)
+
+pipeline big(n: Int = 20000000) {
+  defaults {
+    timeout 1s
+    cache off
+  }
+  people = panel(n: n, seed: 1, day: "2024-06-03")
+  output people
+}
+"#,
+    );
+    let started = Instant::now();
+    let o = flowc(&["run", "big.flow"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the timeout stopped the built-in step"
+    );
+    assert!(text(&o).contains("exceeded its timeout"), "{}", text(&o));
+    let records = last_records(&d.join(".flow"));
+    assert!(
+        reasons(&records).contains(&("people".into(), "timeout".into())),
+        "{:?}",
+        reasons(&records)
+    );
+    // A small one finishes, and its record has its own time and memory.
+    let o = flowc(&["run", "big.flow", "--param", "n=1000"], d);
+    assert!(o.status.success(), "{}", text(&o));
+    let records = last_records(&d.join(".flow"));
+    let people = records
+        .iter()
+        .find(|r| r["task"] == "people")
+        .expect("the record");
+    assert_eq!(people["reason"], "ok");
+    assert!(
+        people["peak_rss_bytes"].as_u64().unwrap_or(0) > 0,
+        "{people}"
+    );
+    assert!(
+        people["cpu_seconds"].as_f64().unwrap_or(0.0) > 0.0,
+        "{people}"
+    );
+}
+
+#[test]
 fn a_check_in_a_for_loop_is_made_for_every_iteration() {
     let dir = tempfile::tempdir().expect("a folder");
     let d = dir.path();

@@ -4,16 +4,19 @@
 //! input artifact paths, output paths with their declared types) to a [`BuiltinRunner`], which
 //! the CLI provides (the polars implementations live in `flowc-builtins`). Tables are Parquet
 //! files, metrics are JSON objects, and outputs must be written completely at the given paths
-//! (the runner moves them into the store afterwards).
+//! (the runner moves them into the store afterwards). A runner may run each call in a process
+//! of its own ([`BuiltinRunner::process`]), which the CLI does, so that a built-in step's
+//! timeout and memory limit hold like a container step's.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
 
 use flowc_compiler::plan::TypeRepr;
 
 /// An artifact given to a built-in step.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ArtifactArg {
     /// One artifact, read-only.
     One(PathBuf),
@@ -24,7 +27,7 @@ pub enum ArtifactArg {
 }
 
 /// One input artifact: where it is and its declared type at this call.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputArtifact {
     /// Its location(s).
     pub arg: ArtifactArg,
@@ -33,7 +36,7 @@ pub struct InputArtifact {
 }
 
 /// One output artifact: where to write it and the type it must have.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputArtifact {
     /// The path to write (its folder exists; the file does not).
     pub path: PathBuf,
@@ -41,8 +44,8 @@ pub struct OutputArtifact {
     pub ty: TypeRepr,
 }
 
-/// A call of a built-in step.
-#[derive(Clone, Debug, PartialEq)]
+/// A call of a built-in step (saved as JSON for a step run in a process of its own).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BuiltinCall {
     /// The module, such as `std.survey`.
     pub module: String,
@@ -84,6 +87,23 @@ pub trait BuiltinRunner: Send + Sync {
 
     /// A version string of the implementations, part of the cache key of built-in tasks.
     fn version(&self) -> String;
+
+    /// The command line that runs the call saved as JSON at `call` in a process of its own
+    /// (the CLI's `flowc exec --call FILE`), which writes the step's error, if any, to
+    /// [`error_file`]`(call)`. The runner then treats the step as it treats a container step:
+    /// its timeout and memory limit are enforced, a cancelled run stops it, and its own time
+    /// and peak memory are recorded. `None` (the default) runs the step in this process.
+    fn process(&self, call: &Path) -> Option<Vec<String>> {
+        let _ = call;
+        None
+    }
+}
+
+/// Where a built-in step run by [`BuiltinRunner::process`] writes its error (`CODE: message`).
+pub fn error_file(call: &Path) -> PathBuf {
+    let mut name = call.as_os_str().to_owned();
+    name.push(".error");
+    PathBuf::from(name)
 }
 
 /// A runner with no built-in steps (every call fails), for tests of container pipelines.

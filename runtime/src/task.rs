@@ -297,30 +297,37 @@ pub fn execute(
             }
             TaskKind::Builtin { module, name } => {
                 let call = builtin_call(task, module, name, inputs, &out_dir, &work);
-                let t0 = Instant::now();
-                let r = sh.builtins.run(&call);
-                let wall = t0.elapsed().as_secs_f64();
-                let p = crate::exec::ProcessResult {
-                    reason: if r.is_ok() {
-                        Reason::Ok
-                    } else {
-                        Reason::Failed
-                    },
-                    exit_code: Some(if r.is_ok() { 0 } else { 1 }),
-                    signal: None,
-                    wall_seconds: wall,
-                    cpu_seconds: wall,
-                    peak_rss_bytes: crate::engine::process_peak_rss(),
-                    error: r.as_ref().err().map(|e| e.to_string()),
-                    logged: r.is_err(),
-                };
-                if let Err(e) = &r {
-                    let _ = std::fs::write(
-                        &log,
-                        format!("flowc: built-in {module}.{name} failed: {e}\n"),
-                    );
+                let call_file = work.join("call.json");
+                if let Some(argv) = sh.builtins.process(&call_file) {
+                    let (reason, p, detail) =
+                        builtin_process(sh, task, &call, &call_file, argv, &log, &limits);
+                    (reason, p, detail)
+                } else {
+                    let t0 = Instant::now();
+                    let r = sh.builtins.run(&call);
+                    let wall = t0.elapsed().as_secs_f64();
+                    let p = crate::exec::ProcessResult {
+                        reason: if r.is_ok() {
+                            Reason::Ok
+                        } else {
+                            Reason::Failed
+                        },
+                        exit_code: Some(if r.is_ok() { 0 } else { 1 }),
+                        signal: None,
+                        wall_seconds: wall,
+                        cpu_seconds: wall,
+                        peak_rss_bytes: crate::engine::process_peak_rss(),
+                        error: r.as_ref().err().map(|e| e.to_string()),
+                        logged: r.is_err(),
+                    };
+                    if let Err(e) = &r {
+                        let _ = std::fs::write(
+                            &log,
+                            format!("flowc: built-in {module}.{name} failed: {e}\n"),
+                        );
+                    }
+                    (p.reason, Some(p), r.err().map(|e| e.to_string()))
                 }
-                (p.reason, Some(p), r.err().map(|e| e.to_string()))
             }
             TaskKind::Pipeline { .. } => (Reason::Failed, None, None),
         };
@@ -488,6 +495,63 @@ fn container_spec(
         memory_limit: res.memory_limit_bytes.or(res.memory_bytes),
         secrets,
     }
+}
+
+/// Runs a built-in step in a process of its own (see [`crate::builtin::BuiltinRunner::process`]):
+/// the call is saved as JSON, the process runs under the step's timeout and memory limit, and
+/// a failure's detail is the step's own error.
+fn builtin_process(
+    sh: &Shared<'_>,
+    task: &Task,
+    call: &crate::builtin::BuiltinCall,
+    call_file: &Path,
+    argv: Vec<String>,
+    log: &Path,
+    limits: &Amounts,
+) -> (Reason, Option<crate::exec::ProcessResult>, Option<String>) {
+    let saved = serde_json::to_vec(call)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| std::fs::write(call_file, bytes).map_err(|e| e.to_string()));
+    if let Err(e) = saved {
+        return (
+            Reason::Failed,
+            None,
+            Some(format!("cannot save the call of the built-in step: {e}")),
+        );
+    }
+    let spec = ProcessSpec {
+        argv,
+        env: vec![
+            ("FLOWC_RUN_ID".into(), sh.run_id.clone()),
+            ("FLOWC_TASK".into(), task.id.clone()),
+        ],
+        cwd: sh.workdir.clone(),
+        log: log.to_path_buf(),
+        timeout: task.settings.timeout_ms.map(Duration::from_millis),
+        memory_limit: limits.memory_bytes,
+        secrets: Vec::new(),
+    };
+    let p = run_process(&spec, sh.cancel);
+    let detail = p.error.clone().or_else(|| match p.reason {
+        Reason::Failed => Some(
+            std::fs::read_to_string(crate::builtin::error_file(call_file))
+                .ok()
+                .map(|e| e.trim_end().to_string())
+                .filter(|e| !e.is_empty())
+                .unwrap_or_else(|| match (p.exit_code, p.signal) {
+                    (Some(c), _) => format!("exited with code {c}"),
+                    (_, Some(s)) => format!("killed by signal {s}"),
+                    _ => "failed".into(),
+                }),
+        ),
+        Reason::Oom => Some(format!(
+            "exceeded its memory limit ({} bytes)",
+            limits.memory_bytes.unwrap_or(0)
+        )),
+        Reason::Timeout => Some("exceeded its timeout".into()),
+        _ => None,
+    });
+    (p.reason, Some(p), detail)
 }
 
 fn builtin_call(

@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use flowc_compiler::plan::build_plan_tuned;
 use flowc_compiler::{analyze, FileLoader};
+#[cfg(feature = "builtins")]
+use flowc_runtime::builtin::{BuiltinCall, BuiltinError, BuiltinRunner};
 use flowc_runtime::{Event, Observer, RunOptions, TaskStatus};
 
 use crate::args::RunArgs;
@@ -222,7 +224,7 @@ pub fn run(args: &RunArgs) -> u8 {
     let total = plan.pipelines.values().map(|p| p.tasks.len()).sum();
     let obs = Progress::new(args.explain_cache, total);
     #[cfg(feature = "builtins")]
-    let builtins = flowc_builtins::Builtins;
+    let builtins = OwnProcess(flowc_builtins::Builtins);
     #[cfg(not(feature = "builtins"))]
     let builtins = flowc_runtime::builtin::NoBuiltins;
     let result = flowc_runtime::run(&plan, &opts, &builtins, &obs, &CANCEL);
@@ -286,4 +288,32 @@ fn print_summary(s: &flowc_runtime::RunSummary) {
         }
     }
     println!("\nrun {} {} ({})", s.run_id, s.status, s.run_dir.display());
+}
+
+/// Built-in steps, each run in a process of its own (`flowc exec --call FILE`, this binary),
+/// so that their timeouts and memory limits hold and their time and peak memory are their
+/// own; in this process only when this binary's path is unknown.
+#[cfg(feature = "builtins")]
+struct OwnProcess<R>(R);
+
+#[cfg(feature = "builtins")]
+impl<R: BuiltinRunner> BuiltinRunner for OwnProcess<R> {
+    fn run(&self, call: &BuiltinCall) -> Result<(), BuiltinError> {
+        self.0.run(call)
+    }
+    fn has(&self, module: &str, name: &str) -> bool {
+        self.0.has(module, name)
+    }
+    fn version(&self) -> String {
+        self.0.version()
+    }
+    fn process(&self, call: &Path) -> Option<Vec<String>> {
+        let exe = std::env::current_exe().ok()?;
+        Some(vec![
+            exe.to_str()?.to_string(),
+            "exec".into(),
+            "--call".into(),
+            call.to_str()?.to_string(),
+        ])
+    }
 }

@@ -6,6 +6,8 @@
 //!   pipeline parameters, loop items and metrics files;
 //! - `--enumerate TEXT`: the numbered items of a loop over a list known at run time;
 //! - `--copy SRC DST`: a cached result copied under this run's storage key;
+//! - `--call FILE`: a built-in step call saved by `flowc run`, which runs each built-in step
+//!   in a process of its own;
 //! - `--absent`: the no-value marker ([`ABSENT_MARKER`]) written to each `--output`, for the
 //!   `else` branch the Kubeflow emitter adds when a value bound in one branch of an `if` is
 //!   read after it; a built-in step reads an optional input holding the marker as absent.
@@ -93,9 +95,11 @@ pub fn run(a: &ExecArgs) -> u8 {
         copy(src, dst).map(|()| EXIT_OK)
     } else if a.absent {
         write_absent(a).map(|()| EXIT_OK)
+    } else if let Some(file) = &a.call {
+        run_call(file).map(|()| EXIT_OK)
     } else {
         Err(ExecError::usage(
-            "say what to run: --step, --check, --eval, --enumerate, --copy or --absent",
+            "say what to run: --step, --check, --eval, --enumerate, --copy, --absent or --call",
         ))
     };
     result.unwrap_or_else(|e| {
@@ -132,6 +136,23 @@ fn write_absent(a: &ExecArgs) -> Result<(), ExecError> {
         })?;
     }
     Ok(())
+}
+
+/// `--call FILE`: the built-in step call saved by `flowc run` (a `BuiltinCall` as JSON). A
+/// failure of the step is also written to `FILE.error`, which `flowc run` reports.
+fn run_call(file: &Path) -> Result<(), ExecError> {
+    let text = std::fs::read(file)
+        .map_err(|e| ExecError::input(format!("cannot read `{}`: {e}", file.display())))?;
+    let call: BuiltinCall = serde_json::from_slice(&text).map_err(|e| {
+        ExecError::usage(format!(
+            "`{}` is not a built-in step call: {e}",
+            file.display()
+        ))
+    })?;
+    builtins().run(&call).map_err(|e| {
+        let _ = std::fs::write(flowc_runtime::builtin::error_file(file), e.to_string());
+        ExecError::step(e.to_string())
+    })
 }
 
 /// Whether `path` is a file holding exactly [`ABSENT_MARKER`].
