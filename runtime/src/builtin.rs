@@ -4,9 +4,9 @@
 //! input artifact paths, output paths with their declared types) to a [`BuiltinRunner`], which
 //! the CLI provides (the polars implementations live in `flowc-builtins`). Tables are Parquet
 //! files, metrics are JSON objects, and outputs must be written completely at the given paths
-//! (the runner moves them into the store afterwards). A runner may run each call in a process
-//! of its own ([`BuiltinRunner::process`]), which the CLI does, so that a built-in step's
-//! timeout and memory limit hold like a container step's.
+//! (the runner moves them into the store afterwards). A runner may run a call in a process of
+//! its own ([`BuiltinRunner::process`]), which the CLI does for a step with a timeout, a memory
+//! limit or automatic resources, so that they hold, and are measured, as for a container step.
 
 use std::path::{Path, PathBuf};
 
@@ -90,9 +90,10 @@ pub trait BuiltinRunner: Send + Sync {
 
     /// The command line that runs the call saved as JSON at `call` in a process of its own
     /// (the CLI's `flowc exec --call FILE`), which writes the step's error, if any, to
-    /// [`error_file`]`(call)`. The runner then treats the step as it treats a container step:
-    /// its timeout and memory limit are enforced, a cancelled run stops it, and its own time
-    /// and peak memory are recorded. `None` (the default) runs the step in this process.
+    /// [`error_file`]`(call)`. The runner uses it for a step with a timeout, a memory limit or
+    /// automatic resources, and treats the step as it treats a container step: its timeout
+    /// and memory limit are enforced, a cancelled run stops it, and its own time and peak
+    /// memory are recorded. `None` (the default) runs every step in this process.
     fn process(&self, call: &Path) -> Option<Vec<String>> {
         let _ = call;
         None

@@ -290,9 +290,10 @@ fn print_summary(s: &flowc_runtime::RunSummary) {
     println!("\nrun {} {} ({})", s.run_id, s.status, s.run_dir.display());
 }
 
-/// Built-in steps, each run in a process of its own (`flowc exec --call FILE`, this binary),
-/// so that their timeouts and memory limits hold and their time and peak memory are their
-/// own; in this process only when this binary's path is unknown.
+/// Built-in steps, run in a process of their own (`flowc exec --call FILE`, this binary) when
+/// the runner asks (a timeout, a memory limit or automatic resources), so that those hold and
+/// their time and peak memory are their own; in this process when this binary's path is
+/// unknown.
 #[cfg(feature = "builtins")]
 struct OwnProcess<R>(R);
 
