@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use flowc_compiler::ide::completion::{completions_in, CompletionKind, Completions};
+use flowc_compiler::ide::signature_help::{signature_help_in, SignatureHelp};
 use flowc_compiler::ide::symbols::{Symbol, SymbolKind};
 use flowc_compiler::ide::{goto, hover, references, rename, symbols, NavTarget};
 use flowc_compiler::source::{normalize, Origin};
@@ -22,9 +23,10 @@ use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, CompletionParams, CompletionResponse,
     CompletionTextEdit, DocumentFormattingParams, DocumentSymbol, DocumentSymbolParams,
     Documentation, GotoDefinitionParams, GotoDefinitionResponse, HoverContents, HoverParams,
-    HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, Position,
-    PrepareRenameResponse, Range, ReferenceParams, RenameOptions, RenameParams, SaveOptions,
-    ServerCapabilities, TextDocumentPositionParams, TextDocumentSyncCapability,
+    HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, ParameterInformation,
+    ParameterLabel, Position, PrepareRenameResponse, Range, ReferenceParams, RenameOptions,
+    RenameParams, SaveOptions, ServerCapabilities, SignatureHelpOptions, SignatureHelpParams,
+    SignatureInformation, TextDocumentPositionParams, TextDocumentSyncCapability,
     TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
     WorkDoneProgressOptions, WorkspaceEdit,
 };
@@ -57,6 +59,11 @@ pub(crate) fn capabilities() -> ServerCapabilities {
             ),
             ..Default::default()
         }),
+        signature_help_provider: Some(SignatureHelpOptions {
+            trigger_characters: Some(vec!["(".into(), ",".into()]),
+            retrigger_characters: Some(vec![":".into()]),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
@@ -80,6 +87,9 @@ pub(crate) fn dispatch(s: &mut Server, req: Request) -> Result<Value, ResponseEr
         }
         "textDocument/references" => to_json(references(s, decode::<ReferenceParams>(params)?)),
         "textDocument/completion" => to_json(completion(s, decode::<CompletionParams>(params)?)),
+        "textDocument/signatureHelp" => {
+            to_json(signature_help(s, decode::<SignatureHelpParams>(params)?))
+        }
         "textDocument/documentSymbol" => {
             to_json(document_symbols(s, decode::<DocumentSymbolParams>(params)?))
         }
@@ -367,6 +377,47 @@ fn completion(s: &Server, p: CompletionParams) -> Option<CompletionResponse> {
         })
         .collect();
     Some(CompletionResponse::Array(items))
+}
+
+fn signature_help(s: &Server, p: SignatureHelpParams) -> Option<lsp_types::SignatureHelp> {
+    let pos = p.text_document_position_params;
+    let d = doc(s, &pos.text_document.uri)?;
+    let offset = d.view().offset(pos.position);
+    // While the call is typed the file may not parse: the last good analysis knows the names.
+    let h = signature_help_in(&s.analysis, d.file, &d.text, offset).or_else(|| {
+        let (g, file, _) = good(s, &d)?;
+        signature_help_in(&g.analysis, file, &d.text, offset)
+    })?;
+    Some(to_lsp_signature(h))
+}
+
+/// Parameter ranges in UTF-16 code units of the label, as the protocol counts.
+fn to_lsp_signature(h: SignatureHelp) -> lsp_types::SignatureHelp {
+    let units = |byte: usize| h.label.get(..byte).map_or(0, |s| s.encode_utf16().count()) as u32;
+    let parameters = h
+        .params
+        .iter()
+        .map(|&(start, end)| ParameterInformation {
+            label: ParameterLabel::LabelOffsets([units(start), units(end)]),
+            documentation: None,
+        })
+        .collect();
+    let active = h.active.map(|i| i as u32);
+    lsp_types::SignatureHelp {
+        signatures: vec![SignatureInformation {
+            documentation: h.doc.map(|value| {
+                Documentation::MarkupContent(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value,
+                })
+            }),
+            parameters: Some(parameters),
+            active_parameter: active,
+            label: h.label,
+        }],
+        active_signature: Some(0),
+        active_parameter: active,
+    }
 }
 
 fn completion_kind(k: CompletionKind) -> CompletionItemKind {

@@ -123,6 +123,63 @@ pub fn completions_in(a: &Analysis, file: FileId, text: &str, offset: u32) -> Co
     }
 }
 
+/// The call being typed at a cursor, for signature help.
+pub(crate) struct CallAt<'a> {
+    /// The callee's signature.
+    pub sig: &'a crate::check::StepSig,
+    /// Arguments already named in the call, before the cursor.
+    pub given: Vec<String>,
+    /// The argument the cursor is in, when it is named (`panel: sa|`).
+    pub current: Option<String>,
+}
+
+/// The innermost step or pipeline call around `offset` in `text` (the current text of
+/// `file`), as completion reads it: tokens, tolerant of a call that does not parse yet.
+pub(crate) fn call_at<'a>(
+    a: &'a Analysis,
+    file: FileId,
+    text: &str,
+    offset: u32,
+) -> Option<CallAt<'a>> {
+    let offset = (offset as usize).min(text.len());
+    let offset = (0..=offset)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    let tokens = lex(text);
+    let cx = Cx::new(a, file, text, &tokens, offset)?;
+    if cx.decl_kind() != Some("pipeline") {
+        return None;
+    }
+    let open = *cx.stack.iter().rev().find(|&&i| cx.tok(i).is('('))?;
+    let callee = cx
+        .before
+        .iter()
+        .rev()
+        .find(|&&i| i < open)
+        .and_then(|&i| cx.tok(i).ident())?;
+    let m = module_of(a, file)?;
+    let sig = signature(a, a.program.module(m).scope.get(callee)?.decl)?;
+    let segments = cx.segments(open);
+    let named = |seg: &[usize]| match seg {
+        [n, c, ..] if cx.tok(*c).is(':') => cx.tok(*n).ident().map(str::to_string),
+        _ => None,
+    };
+    let (last, earlier) = segments.split_last()?;
+    // The name being typed at the start of the argument counts as the current one.
+    let typing = text
+        .get(cx.replace.range())
+        .filter(|w| !w.is_empty() && last.is_empty())
+        .map(str::to_string);
+    let given = earlier.iter().filter_map(|seg| named(seg)).collect();
+    let current = named(last).or(typing);
+    Some(CallAt {
+        sig,
+        given,
+        current,
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tokens
 

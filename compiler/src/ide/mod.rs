@@ -1,5 +1,5 @@
 //! Editor features over an [`Analysis`]: hover, go to definition, find references, completion,
-//! document symbols and rename.
+//! signature help, document symbols and rename.
 //!
 //! Each feature is a plain function taking an analysis, a [`FileId`] and a byte offset, and
 //! returning plain data (spans, strings, kinds); the language server (`flowc-lsp`) only
@@ -16,6 +16,7 @@ pub mod hover;
 pub mod index;
 pub mod references;
 pub mod rename;
+pub mod signature_help;
 pub mod symbols;
 
 use flowc_grammar::ast::{CommentKind, Item, Module};

@@ -378,6 +378,31 @@ pub fn session(c: &mut Client, dir: &Path) {
         !got.contains(&"panel".to_string()),
         "`panel` is already given: {got:?}"
     );
+    // Signature help for the same call: `targets`, the first required parameter not given.
+    let sh = c.request(
+        "textDocument/signatureHelp",
+        json!({"textDocument": {"uri": main_uri}, "position": at}),
+    );
+    let sig = &sh["signatures"][0];
+    let label = sig["label"].as_str().unwrap_or("");
+    assert!(
+        label.starts_with("rake(panel: Table<T>, targets: Table<Target>"),
+        "{sh}"
+    );
+    assert_eq!(sh["activeParameter"], 1, "{sh}");
+    let range = &sig["parameters"][1]["label"];
+    let (from, to) = (
+        range[0].as_u64().unwrap_or(0) as usize,
+        range[1].as_u64().unwrap_or(0) as usize,
+    );
+    assert_eq!(label.get(from..to), Some("targets: Table<Target>"), "{sh}");
+    assert!(
+        sig["documentation"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .contains("`panel` is the sample to weight"),
+        "{sh}"
+    );
     let typing = typing.replace("rake(panel: sample, \n", "rake(panel: sample, by: [se\n");
     edit(c, &main_uri, 4, json!([{"text": typing}]));
     let at = pos(&typing, "[se\n", 3);
@@ -570,6 +595,7 @@ pub fn random_edits(c: &mut Client, dir: &Path, n: usize, seed: u64) -> Duration
     let methods = [
         "textDocument/hover",
         "textDocument/completion",
+        "textDocument/signatureHelp",
         "textDocument/definition",
         "textDocument/references",
         "textDocument/documentSymbol",
