@@ -61,6 +61,34 @@ pub struct AutotuneArgs {
     /// Skip malformed records (counted) instead of failing.
     #[arg(long)]
     pub lenient: bool,
+    /// Target probability that a run exceeds its memory limit (default 0.005).
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    pub risk: Option<f64>,
+    /// Largest probability accepted where leaving rare peaks to retries costs less than
+    /// reserving for them on every run (default 0.1; equal to `--risk` turns the trade off).
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    pub max_risk: Option<f64>,
+    /// Half-life of a run's weight in the model, in hours (default 24).
+    #[arg(long, value_name = "HOURS", value_parser = parse_positive)]
+    pub half_life: Option<f64>,
+}
+
+/// A probability strictly between 0 and 1.
+fn parse_probability(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
+        _ => Err(format!(
+            "`{s}` is not a probability between 0 and 1, such as 0.01"
+        )),
+    }
+}
+
+/// A finite number above 0.
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("`{s}` is not a number above 0")),
+    }
 }
 
 /// Subcommands of `flowc autotune`.

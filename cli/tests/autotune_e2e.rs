@@ -4,7 +4,7 @@
 //! file recorded. The HTML report is parsed as HTML and must hold a chart per step.
 
 mod common;
-use common::{ok, text};
+use common::{flowc, ok, text};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -221,6 +221,46 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
     );
     let summary = text(&tuned);
     assert!(summary.contains("tune/grow"), "{summary}");
+
+    // The model's knobs: a stricter target never gives less memory than a looser one, and
+    // impossible values are refused before anything is read.
+    for name in ["strict", "loose"] {
+        std::fs::write(d.join(format!("{name}.flow")), SOURCE).expect("write");
+    }
+    let risk = |file: &str, args: &[&str]| {
+        let mut all = vec!["autotune", file, "--history", ".flow/runs", "--write"];
+        all.extend_from_slice(args);
+        ok(&all, d);
+        read_lock(&d.join(format!("{file}.lock")))
+    };
+    let strict = risk("strict.flow", &["--risk", "0.0001", "--max-risk", "0.0001"]);
+    let loose = risk(
+        "loose.flow",
+        &["--risk", "0.3", "--max-risk", "0.3", "--half-life", "1"],
+    );
+    for (step, l) in &strict {
+        assert!(
+            l.memory >= loose[step].memory,
+            "{step}: {l:?} vs {:?}",
+            loose[step]
+        );
+    }
+    // `grow` peaks differ from run to run: the target changes its limit.
+    assert!(
+        strict["tune/grow"].memory > loose["tune/grow"].memory,
+        "{strict:?} vs {loose:?}"
+    );
+    for bad in [
+        vec!["--risk", "1.5"],
+        vec!["--risk", "0"],
+        vec!["--half-life", "-2"],
+        vec!["--risk", "0.05", "--max-risk", "0.01"],
+    ] {
+        let mut all = vec!["autotune", "tune.flow", "--history", ".flow/runs"];
+        all.extend_from_slice(&bad);
+        let o = flowc(&all, d);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", text(&o));
+    }
     let lock = read_lock(&d.join("tune.flow.lock"));
     assert_eq!(
         lock.keys().map(String::as_str).collect::<Vec<_>>(),

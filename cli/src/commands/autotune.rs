@@ -126,7 +126,25 @@ pub fn run(args: &AutotuneArgs) -> u8 {
         Ok(h) => h,
         Err(errors) => return print_errors(&errors),
     };
-    let recs: Vec<_> = recommend(&history, &bounds, &TunerConfig::default())
+    let mut cfg = TunerConfig::default();
+    if let Some(r) = args.risk {
+        cfg.risk = r;
+        // The ceiling of the retry trade is never below the target.
+        cfg.max_risk = cfg.max_risk.max(r);
+    }
+    if let Some(m) = args.max_risk {
+        if m < cfg.risk {
+            return super::fail(format!(
+                "`--max-risk {m}` is below the target risk {}: it must be at least `--risk`",
+                cfg.risk
+            ));
+        }
+        cfg.max_risk = m;
+    }
+    if let Some(h) = args.half_life {
+        cfg.half_life_hours = h;
+    }
+    let recs: Vec<_> = recommend(&history, &bounds, &cfg)
         .into_iter()
         .filter(|r| bounds.contains_key(&r.key))
         .collect();
