@@ -15,28 +15,23 @@
 //!   1.5 MB, valid and stable names.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use flowc_compiler::emit::{argo, EmitOptions, Emitted};
 use flowc_compiler::plan::build_plan;
-use flowc_tests::{analyze_at, flow_files, generate, render_human, repo_root, tests_dir};
+use flowc_tests::{analyze_at, generate, tests_dir};
 use serde_json::Value as Json;
 
-const VERSION: &str = "1.2.0";
+mod emit_common;
+
+use emit_common::{
+    assert_deterministic, documents, examples, fixtures, plan_at, snapshot_all, Input, VERSION,
+};
 
 /// Emits the pipeline of `rel` (a path under `root`).
 fn emit_at(root: &Path, rel: &Path) -> Emitted {
-    let analysis = analyze_at(root, rel);
-    assert!(
-        !analysis.has_errors(),
-        "{} must check without errors:\n{}",
-        rel.display(),
-        render_human(&analysis)
-    );
-    let plan = build_plan(&analysis, None, Some(VERSION))
-        .unwrap_or_else(|e| panic!("{}: no plan: {e}", rel.display()));
     argo::emit(
-        &plan,
+        &plan_at(root, rel),
         &EmitOptions {
             version: Some(VERSION.into()),
         },
@@ -44,96 +39,22 @@ fn emit_at(root: &Path, rel: &Path) -> Emitted {
 }
 
 /// Every file to emit: the examples declaring a pipeline, and the emitter fixtures.
-fn inputs() -> Vec<(String, PathBuf, PathBuf)> {
-    let mut out = Vec::new();
-    let repo = repo_root();
-    for rel in flow_files(&repo, "examples") {
-        let text = std::fs::read_to_string(repo.join(&rel)).unwrap_or_default();
-        if !text
-            .lines()
-            .any(|l| l.trim_start().starts_with("pipeline "))
-        {
-            continue;
-        }
-        let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        out.push((format!("example_{stem}"), repo.clone(), rel));
-    }
-    let tests = tests_dir();
-    for rel in flow_files(&tests, "fixtures/emit") {
-        let stem = rel
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
-        if stem.starts_with("kfp_") || rel.starts_with("fixtures/emit/lib") {
-            continue;
-        }
-        out.push((format!("fixture_{stem}"), tests.clone(), rel));
-    }
+fn inputs() -> Vec<Input> {
+    let mut out = examples();
+    out.extend(fixtures("fixtures/emit", "fixture", |stem, rel| {
+        !stem.starts_with("kfp_") && !rel.starts_with("fixtures/emit/lib")
+    }));
     out
-}
-
-fn render_issues(e: &Emitted) -> String {
-    if e.issues.is_empty() {
-        return "(none)\n".into();
-    }
-    let mut s = String::new();
-    for i in &e.issues {
-        let at = match &i.task {
-            Some((p, t)) => format!(" [{p}/{t}]"),
-            None => String::new(),
-        };
-        s.push_str(&format!(
-            "{}{at}: {}\n  help: {}\n",
-            i.code.as_str(),
-            i.message,
-            i.help
-        ));
-    }
-    s
-}
-
-/// The documents of an emitted file, as JSON.
-fn documents(text: &str) -> Vec<Json> {
-    text.split("\n---\n")
-        .map(|d| {
-            serde_saphyr::from_str::<Json>(d)
-                .unwrap_or_else(|e| panic!("emitted YAML does not parse: {e}\n{d}"))
-        })
-        .collect()
 }
 
 #[test]
 fn snapshots() {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(tests_dir().join("snapshots/emit_argo"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    let all = inputs();
-    assert!(
-        all.len() >= 20,
-        "expected examples and fixtures, found {}",
-        all.len()
-    );
-    for (name, root, rel) in all {
-        let e = emit_at(&root, &rel);
-        let shown = format!(
-            "----- FILE {}\n----- ISSUES\n{}----- ARGO\n{}",
-            rel.display().to_string().replace('\\', "/"),
-            render_issues(&e),
-            e.text
-        );
-        settings.bind(|| insta::assert_snapshot!(name, shown));
-    }
+    snapshot_all("emit_argo", "ARGO", inputs(), emit_at);
 }
 
 #[test]
 fn output_is_deterministic() {
-    for (_, root, rel) in inputs() {
-        let a = emit_at(&root, &rel);
-        let b = emit_at(&root, &rel);
-        assert_eq!(a, b, "{} emits differently twice", rel.display());
-    }
+    assert_deterministic(inputs(), emit_at);
 }
 
 // ---------------------------------------------------------------------------------------------
