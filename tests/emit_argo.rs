@@ -132,6 +132,7 @@ fn documents_validate_against_the_argo_schema() {
         .map(|(n, root, rel)| (n, emit_at(&root, &rel).text))
         .collect();
     files.push(("generated_1000".into(), emit_generated(1000).text));
+    files.push(("distinct_250".into(), emit_distinct(250).text));
     for (name, text) in files {
         for doc in documents(&text) {
             let kind = doc["kind"].as_str().unwrap_or_default().to_string();
@@ -209,7 +210,30 @@ fn depends_names(d: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn check_dag_consistency(name: &str, doc: &Json) {
+/// Whether `call` (a DAG task, or its exit hook) names an existing template: `template` in
+/// this spec, or `templateRef` into another WorkflowTemplate of the same file.
+fn calls_existing(call: &Json, own: &BTreeMap<String, &Json>, file: &[Json]) -> bool {
+    if let Some(t) = call["template"].as_str() {
+        return own.contains_key(t);
+    }
+    let (Some(lib), Some(t)) = (
+        call["templateRef"]["name"].as_str(),
+        call["templateRef"]["template"].as_str(),
+    ) else {
+        return false;
+    };
+    file.iter()
+        .filter(|d| d["kind"] == "WorkflowTemplate" && d["metadata"]["name"] == lib)
+        .flat_map(|d| {
+            d["spec"]["templates"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .any(|x| x["name"] == t)
+}
+
+fn check_dag_consistency(name: &str, doc: &Json, file: &[Json]) {
     let templates = doc["spec"]["templates"]
         .as_array()
         .cloned()
@@ -275,15 +299,15 @@ fn check_dag_consistency(name: &str, doc: &Json) {
                     && !tn.ends_with('-'),
                 "{name}: bad task name `{tn}`"
             );
-            let called = task["template"].as_str().unwrap_or_default();
             assert!(
-                by_name.contains_key(called),
-                "{name}: {tname}/{tn} calls missing template `{called}`"
+                calls_existing(task, &by_name, file),
+                "{name}: {tname}/{tn} calls a missing template: {task}"
             );
-            if let Some(h) = task["hooks"]["exit"]["template"].as_str() {
+            let hook = &task["hooks"]["exit"];
+            if !hook.is_null() {
                 assert!(
-                    by_name.contains_key(h),
-                    "{name}: {tname}/{tn} hooks missing template `{h}`"
+                    calls_existing(hook, &by_name, file),
+                    "{name}: {tname}/{tn} hooks a missing template: {hook}"
                 );
             }
             let d = task["depends"]
@@ -352,10 +376,12 @@ fn dags_are_consistent() {
         .map(|(n, root, rel)| (n, emit_at(&root, &rel).text))
         .collect();
     files.push(("generated_1000".into(), emit_generated(1000).text));
+    files.push(("distinct_250".into(), emit_distinct(250).text));
     for (name, text) in files {
-        for doc in documents(&text) {
+        let docs = documents(&text);
+        for doc in &docs {
             if doc["kind"] == "WorkflowTemplate" {
-                check_dag_consistency(&name, &doc);
+                check_dag_consistency(&name, doc, &docs);
             }
         }
     }
@@ -587,6 +613,59 @@ fn emit_generated(n: usize) -> Emitted {
     e
 }
 
+/// A pipeline of `n` calls of `n` different steps (each its own image), chained.
+fn emit_distinct(n: usize) -> Emitted {
+    let mut src = String::new();
+    for i in 0..n {
+        src.push_str(&format!(
+            "step s{i}(x: Int, prev: File?) -> (out: File) {{\n  image \"registry.example.com/s{i}:1.0\"\n  run [\"run\", x, out]\n}}\n\n"
+        ));
+    }
+    src.push_str("pipeline distinct() {\n  r0 = s0(x: 0)\n");
+    for i in 1..n {
+        src.push_str(&format!("  r{i} = s{i}(x: {i}, prev: r{})\n", i - 1));
+    }
+    src.push_str(&format!("  output last = r{}\n}}\n", n - 1));
+    let dir = std::env::temp_dir().join(format!("flowc-emit-distinct-{n}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("distinct.flow"), src).expect("write");
+    let e = emit_at(&dir, Path::new("distinct.flow"));
+    let _ = std::fs::remove_dir_all(&dir);
+    e
+}
+
+#[test]
+fn more_than_200_step_templates_move_into_workflow_templates_of_their_own() {
+    let e = emit_distinct(250);
+    assert!(e.issues.is_empty(), "issues: {:?}", e.issues);
+    let docs = documents(&e.text);
+    assert_eq!(docs.len(), 3, "the workflow and two templates of steps");
+    let main = docs[0]["metadata"]["name"].as_str().unwrap_or_default();
+    let own = docs[0]["spec"]["templates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(own.iter().all(|t| t.get("dag").is_some()), "only DAGs stay");
+    let mut steps = 0;
+    for (i, lib) in docs[1..].iter().enumerate() {
+        assert_eq!(lib["kind"], "WorkflowTemplate");
+        let name = lib["metadata"]["name"].as_str().unwrap_or_default();
+        assert_eq!(name, format!("{main}-steps-{}", i + 1));
+        assert!(is_dns_label(name));
+        assert_eq!(lib["metadata"]["labels"]["flowc.dev/templates-of"], main);
+        let n = lib["spec"]["templates"].as_array().map_or(0, Vec::len);
+        assert!(n <= 200, "{name}: {n} templates");
+        steps += n;
+    }
+    assert_eq!(steps, 250, "every step template is in one of them");
+    let refs: usize = own
+        .iter()
+        .flat_map(|t| t["dag"]["tasks"].as_array().cloned().unwrap_or_default())
+        .filter(|task| task.get("templateRef").is_some())
+        .count();
+    assert_eq!(refs, 250, "every step is called through templateRef");
+}
+
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
@@ -633,7 +712,7 @@ fn a_thousand_steps_fit_argo_limits() {
         }
     }
     assert_eq!(steps, 1000, "every step is a task exactly once");
-    check_dag_consistency("generated_1000", wft);
+    check_dag_consistency("generated_1000", wft, &docs);
 }
 
 #[test]

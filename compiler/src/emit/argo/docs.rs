@@ -3,8 +3,9 @@
 //! The template's name carries the major and minor version (`daily-weighting-v1-2` for
 //! `1.2.0`) so that versions coexist in a namespace; the full version, the pipeline and a hash
 //! of the sources are labels and annotations. Templates are ordered by a depth-first walk from
-//! the entrypoint, so each DAG is followed by what it calls. Argo's limits (templates per spec)
-//! are checked here.
+//! the entrypoint, so each DAG is followed by what it calls. Argo's limit of 200 templates per
+//! spec is kept here: beyond it, the step templates move into `WorkflowTemplate`s of their own
+//! (`<name>-steps-N`), called with `templateRef`.
 
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value as Json};
@@ -57,6 +58,56 @@ pub(crate) fn version_suffix(v: &str) -> Result<String, String> {
 }
 
 /// Templates in depth-first order from the entrypoint (then the exit handler).
+/// Keeps the DAG templates in the workflow's own spec and moves the step templates, in order,
+/// into `WorkflowTemplate`s of at most [`MAX_TEMPLATES`] each (`<name>-steps-N`), which the
+/// DAG tasks call with `templateRef`: Argo accepts at most 200 templates in one spec.
+fn split_templates(templates: Vec<Json>, name: &str) -> (Vec<Json>, Vec<(String, Vec<Json>)>) {
+    let (mut own, steps): (Vec<Json>, Vec<Json>) =
+        templates.into_iter().partition(|t| t.get("dag").is_some());
+    let mut libraries: Vec<(String, Vec<Json>)> = Vec::new();
+    let mut home: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for (i, chunk) in steps.chunks(MAX_TEMPLATES).enumerate() {
+        let lib = dns_label(&format!("{name}-steps-{}", i + 1), 63);
+        for t in chunk {
+            if let Some(n) = t["name"].as_str() {
+                home.insert(n.to_string(), lib.clone());
+            }
+        }
+        libraries.push((lib, chunk.to_vec()));
+    }
+    let to_ref = |call: &mut Json| {
+        let Some(obj) = call.as_object_mut() else {
+            return;
+        };
+        let Some(lib) = obj
+            .get("template")
+            .and_then(Json::as_str)
+            .and_then(|t| home.get(t))
+        else {
+            return;
+        };
+        if let Some(t) = obj.remove("template") {
+            obj.insert("templateRef".into(), obj_ref(lib, t));
+        }
+    };
+    for t in &mut own {
+        if let Some(tasks) = t.pointer_mut("/dag/tasks").and_then(Json::as_array_mut) {
+            for task in tasks {
+                if let Some(exit) = task.pointer_mut("/hooks/exit") {
+                    to_ref(exit);
+                }
+                to_ref(task);
+            }
+        }
+    }
+    (own, libraries)
+}
+
+/// `templateRef`: the template `template` of the WorkflowTemplate `lib`.
+fn obj_ref(lib: &str, template: Json) -> Json {
+    obj([("name", json!(lib)), ("template", template)])
+}
+
 fn ordered(all: IndexMap<String, Json>, starts: &[String]) -> Vec<Json> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -224,17 +275,20 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
     if let Some(e) = &exit {
         starts.push(e.clone());
     }
-    let templates = ordered(all, &starts);
+    let mut templates = ordered(all, &starts);
+    let mut libraries = Vec::new();
+    if templates.len() > MAX_TEMPLATES {
+        (templates, libraries) = split_templates(templates, &name);
+    }
     if templates.len() > MAX_TEMPLATES {
         ctx.issues.push(TargetIssue {
             code: Code::TargetLimit,
             message: format!(
-                "the workflow needs {} templates, more than the {MAX_TEMPLATES} Argo accepts",
+                "the workflow needs {} DAG templates, more than the {MAX_TEMPLATES} Argo accepts \
+                 in one spec (its step templates are already in templates of their own)",
                 templates.len()
             ),
-            help: "use fewer distinct steps and settings (calls of one step with the same \
-                   settings share a template), or split the pipeline"
-                .into(),
+            help: "use fewer nested pipelines, loops and conditions, or split the pipeline".into(),
             task: None,
         });
     }
@@ -272,6 +326,20 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
         ("metadata", metadata),
         ("spec", Json::Object(spec)),
     ])];
+
+    for (lib, lib_templates) in libraries {
+        let mut lib_labels = labels.clone();
+        lib_labels.insert("flowc.dev/templates-of".into(), json!(name));
+        docs.push(obj([
+            ("apiVersion", json!("argoproj.io/v1alpha1")),
+            ("kind", json!("WorkflowTemplate")),
+            (
+                "metadata",
+                obj([("name", json!(lib)), ("labels", Json::Object(lib_labels))]),
+            ),
+            ("spec", obj([("templates", Json::Array(lib_templates))])),
+        ]));
+    }
 
     if let Some(s) = &p.schedule {
         docs.push(json!({
