@@ -280,19 +280,7 @@ pub fn execute(
             TaskKind::Container { command, env, .. } => {
                 let spec = container_spec(sh, task, command, env, inputs, &out_dir, &log);
                 let p = run_process(&spec, sh.cancel);
-                let detail = p.error.clone().or_else(|| match p.reason {
-                    Reason::Failed => Some(match (p.exit_code, p.signal) {
-                        (Some(c), _) => format!("exited with code {c}"),
-                        (_, Some(s)) => format!("killed by signal {s}"),
-                        _ => "failed".into(),
-                    }),
-                    Reason::Oom => Some(format!(
-                        "exceeded its memory limit ({} bytes)",
-                        limits.memory_bytes.unwrap_or(0)
-                    )),
-                    Reason::Timeout => Some("exceeded its timeout".into()),
-                    _ => None,
-                });
+                let detail = process_detail(&p, &limits, None);
                 (p.reason, Some(p), detail)
             }
             TaskKind::Builtin { module, name } => {
@@ -309,35 +297,9 @@ pub fn execute(
                 } else {
                     None
                 };
-                if let Some(argv) = argv {
-                    let (reason, p, detail) =
-                        builtin_process(sh, task, &call, &call_file, argv, &log, &limits);
-                    (reason, p, detail)
-                } else {
-                    let t0 = Instant::now();
-                    let r = sh.builtins.run(&call);
-                    let wall = t0.elapsed().as_secs_f64();
-                    let p = crate::exec::ProcessResult {
-                        reason: if r.is_ok() {
-                            Reason::Ok
-                        } else {
-                            Reason::Failed
-                        },
-                        exit_code: Some(if r.is_ok() { 0 } else { 1 }),
-                        signal: None,
-                        wall_seconds: wall,
-                        cpu_seconds: wall,
-                        peak_rss_bytes: crate::engine::process_peak_rss(),
-                        error: r.as_ref().err().map(|e| e.to_string()),
-                        logged: r.is_err(),
-                    };
-                    if let Err(e) = &r {
-                        let _ = std::fs::write(
-                            &log,
-                            format!("flowc: built-in {module}.{name} failed: {e}\n"),
-                        );
-                    }
-                    (p.reason, Some(p), r.err().map(|e| e.to_string()))
+                match argv {
+                    Some(argv) => builtin_process(sh, task, &call, &call_file, argv, &log, &limits),
+                    None => builtin_in_process(sh, &call, &log),
                 }
             }
             TaskKind::Pipeline { .. } => (Reason::Failed, None, None),
@@ -543,26 +505,69 @@ fn builtin_process(
         secrets: Vec::new(),
     };
     let p = run_process(&spec, sh.cancel);
-    let detail = p.error.clone().or_else(|| match p.reason {
-        Reason::Failed => Some(
-            std::fs::read_to_string(crate::builtin::error_file(call_file))
-                .ok()
-                .map(|e| e.trim_end().to_string())
-                .filter(|e| !e.is_empty())
-                .unwrap_or_else(|| match (p.exit_code, p.signal) {
-                    (Some(c), _) => format!("exited with code {c}"),
-                    (_, Some(s)) => format!("killed by signal {s}"),
-                    _ => "failed".into(),
-                }),
-        ),
+    let own_error = std::fs::read_to_string(crate::builtin::error_file(call_file))
+        .ok()
+        .map(|e| e.trim_end().to_string())
+        .filter(|e| !e.is_empty());
+    let detail = process_detail(&p, limits, own_error);
+    (p.reason, Some(p), detail)
+}
+
+/// Runs a built-in step on this thread.
+fn builtin_in_process(
+    sh: &Shared<'_>,
+    call: &crate::builtin::BuiltinCall,
+    log: &Path,
+) -> (Reason, Option<crate::exec::ProcessResult>, Option<String>) {
+    let t0 = Instant::now();
+    let r = sh.builtins.run(call);
+    let wall = t0.elapsed().as_secs_f64();
+    let p = crate::exec::ProcessResult {
+        reason: if r.is_ok() {
+            Reason::Ok
+        } else {
+            Reason::Failed
+        },
+        exit_code: Some(if r.is_ok() { 0 } else { 1 }),
+        signal: None,
+        wall_seconds: wall,
+        cpu_seconds: wall,
+        peak_rss_bytes: crate::engine::process_peak_rss(),
+        error: r.as_ref().err().map(|e| e.to_string()),
+        logged: r.is_err(),
+    };
+    if let Err(e) = &r {
+        let _ = std::fs::write(
+            log,
+            format!(
+                "flowc: built-in {}.{} failed: {e}\n",
+                call.module, call.name
+            ),
+        );
+    }
+    (p.reason, Some(p), r.err().map(|e| e.to_string()))
+}
+
+/// Why a process attempt did not succeed, in words: its own error when it left one (a built-in
+/// step's code and message), else its exit code or signal, memory limit or timeout.
+fn process_detail(
+    p: &crate::exec::ProcessResult,
+    limits: &Amounts,
+    own_error: Option<String>,
+) -> Option<String> {
+    p.error.clone().or_else(|| match p.reason {
+        Reason::Failed => Some(own_error.unwrap_or_else(|| match (p.exit_code, p.signal) {
+            (Some(c), _) => format!("exited with code {c}"),
+            (_, Some(s)) => format!("killed by signal {s}"),
+            _ => "failed".into(),
+        })),
         Reason::Oom => Some(format!(
             "exceeded its memory limit ({} bytes)",
             limits.memory_bytes.unwrap_or(0)
         )),
         Reason::Timeout => Some("exceeded its timeout".into()),
         _ => None,
-    });
-    (p.reason, Some(p), detail)
+    })
 }
 
 fn builtin_call(
