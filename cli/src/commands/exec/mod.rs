@@ -123,11 +123,7 @@ fn write_absent(a: &ExecArgs) -> Result<(), ExecError> {
     }
     for (name, path) in &a.outputs {
         let path = Path::new(path);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                ExecError::output(format!("cannot create the folder `{}`: {e}", dir.display()))
-            })?;
-        }
+        make_parent(path)?;
         std::fs::write(path, ABSENT_MARKER).map_err(|e| {
             ExecError::output(format!(
                 "output `{name}`: cannot write `{}`: {e}",
@@ -153,6 +149,16 @@ fn run_call(file: &Path) -> Result<(), ExecError> {
         let _ = std::fs::write(flowc_runtime::builtin::error_file(file), e.to_string());
         ExecError::step(e.to_string())
     })
+}
+
+/// Creates the folder that will hold `path`.
+fn make_parent(path: &Path) -> Result<(), ExecError> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| {
+            ExecError::output(format!("cannot create the folder `{}`: {e}", dir.display()))
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Whether `path` is a file holding exactly [`ABSENT_MARKER`].
@@ -199,11 +205,7 @@ fn output_paths<'a>(
                 .get(name.as_str())
                 .ok_or_else(|| ExecError::usage(format!("`--output {name}=PATH` is required")))?;
             let path = Path::new(*path);
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    ExecError::output(format!("cannot create the folder `{}`: {e}", dir.display()))
-                })?;
-            }
+            make_parent(path)?;
             Ok((name.clone(), path))
         })
         .collect()
@@ -509,11 +511,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ExecError> {
 fn copy(src: &Path, dst: &Path) -> Result<(), ExecError> {
     let meta = std::fs::metadata(src)
         .map_err(|e| ExecError::input(format!("cannot read `{}`: {e}", src.display())))?;
-    if let Some(dir) = dst.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            ExecError::output(format!("cannot create the folder `{}`: {e}", dir.display()))
-        })?;
-    }
+    make_parent(dst)?;
     if meta.is_dir() {
         std::fs::create_dir_all(dst).map_err(|e| {
             ExecError::output(format!("cannot create the folder `{}`: {e}", dst.display()))
