@@ -522,7 +522,8 @@ fn fuse_error(call: &Call<'_>, e: SurveyError) -> BuiltinError {
 }
 
 /// `fuse<R, D>(recipients, donors, recipient_id, donor_id, strata, match_on, previous?,
-///   reuse_penalty, max_uses?) -> (fused: Table<R + D>, matches: Table<FuseMatch>, report)`
+///   reuse_penalty, max_uses?, keep_tolerance, balance_tolerance) -> (fused: Table<R + D>,
+///   matches: Table<FuseMatch>, report)`
 pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
     let recipients = input(call, "recipients")?;
     let donors = input(call, "donors")?;
@@ -594,10 +595,19 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
             )
         })?),
     };
+    let defaults = FuseOptions::default();
     let opts = FuseOptions {
-        reuse_penalty: call.opt_float("reuse_penalty")?.unwrap_or(0.2),
+        reuse_penalty: call
+            .opt_float("reuse_penalty")?
+            .unwrap_or(defaults.reuse_penalty),
         max_uses,
-        ..FuseOptions::default()
+        keep_tolerance: call
+            .opt_float("keep_tolerance")?
+            .unwrap_or(defaults.keep_tolerance),
+        balance_tolerance: call
+            .opt_float("balance_tolerance")?
+            .unwrap_or(defaults.balance_tolerance),
+        ..defaults
     };
 
     let r_keys: Vec<u64> = r_ids.iter().map(|&i| id_key(i)).collect();

@@ -378,8 +378,13 @@ fn fuse_report() -> TypeRepr {
     metrics(&[
         ("kept", "Int"),
         ("new", "Int"),
+        ("rematched", "Int"),
+        ("drifted", "Int"),
+        ("rebalanced", "Int"),
         ("mean_distance", "Float"),
         ("max_donor_uses", "Int"),
+        ("donors_used", "Int"),
+        ("max_mean_difference", "Float"),
     ])
 }
 
@@ -486,6 +491,23 @@ fn fuse_keeps_strata_and_previous_matches() {
         .run()
         .unwrap();
     assert_eq!(day2.bytes("fused"), again.bytes("fused"));
+    // A wider band keeps more of yesterday's matches (the means still within tolerance).
+    let wide = fuse_call(&d, &tv2, &web2)
+        .input("previous", &out.path("matches"), match_type())
+        .param("keep_tolerance", json!(2.0))
+        .param("balance_tolerance", json!(0.1))
+        .run()
+        .unwrap();
+    let kept_wide = wide.metrics("report")["kept"].as_i64().unwrap();
+    assert!(kept_wide > same as i64, "{kept_wide} vs {same}");
+    assert!(
+        wide.metrics("report")["max_mean_difference"]
+            .as_f64()
+            .unwrap()
+            <= 0.1,
+        "{:?}",
+        wide.metrics("report")
+    );
 }
 
 #[test]
@@ -511,6 +533,12 @@ fn fuse_errors() {
     );
     let msg = fuse_call(&d, &dup, &web_full).fails("S013");
     assert!(msg.contains("identifier 1 "), "{msg}");
+    // A negative tolerance.
+    let msg = fuse_call(&d, &tv, &web_full)
+        .absent("previous", match_type())
+        .param("keep_tolerance", json!(-0.5))
+        .fails("S011");
+    assert!(msg.contains("keep_tolerance"), "{msg}");
 }
 
 #[test]
