@@ -102,11 +102,7 @@ pub fn completions(a: &Analysis, file: FileId, offset: u32) -> Completions {
 /// text the analysis saw (an older analysis of a file being edited): names are looked up in
 /// the analysis, the context is read from `text`.
 pub fn completions_in(a: &Analysis, file: FileId, text: &str, offset: u32) -> Completions {
-    let offset = (offset as usize).min(text.len());
-    let offset = (0..=offset)
-        .rev()
-        .find(|i| text.is_char_boundary(*i))
-        .unwrap_or(0);
+    let offset = char_start(text, offset);
     let tokens = lex(text);
     let Some(cx) = Cx::new(a, file, text, &tokens, offset) else {
         return Completions {
@@ -141,11 +137,7 @@ pub(crate) fn call_at<'a>(
     text: &str,
     offset: u32,
 ) -> Option<CallAt<'a>> {
-    let offset = (offset as usize).min(text.len());
-    let offset = (0..=offset)
-        .rev()
-        .find(|i| text.is_char_boundary(*i))
-        .unwrap_or(0);
+    let offset = char_start(text, offset);
     let tokens = lex(text);
     let cx = Cx::new(a, file, text, &tokens, offset)?;
     if cx.decl_kind() != Some("pipeline") {
@@ -178,6 +170,15 @@ pub(crate) fn call_at<'a>(
         given,
         current,
     })
+}
+
+/// `offset` within `text`, moved back to the start of the character it falls in.
+fn char_start(text: &str, offset: u32) -> usize {
+    let offset = (offset as usize).min(text.len());
+    (0..=offset)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------------
