@@ -45,6 +45,7 @@ fn run(plan: &Plan, dir: &Path, n: i64) -> Vec<(String, Duration)> {
             inputs: Default::default(),
             outputs: Default::default(),
             scratch: dir.to_path_buf(),
+            workdir: dir.to_path_buf(),
         };
         for input in &task.inputs {
             if input.ty.is_artifact() {

@@ -65,6 +65,12 @@ impl<'a> Call<'a> {
         self.opt_str(name)?.ok_or_else(|| self.missing(name))
     }
 
+    /// A required `Str` parameter naming a file: a relative path is taken from the call's
+    /// working folder (the project's), as for container steps.
+    pub fn path(&self, name: &str) -> Result<PathBuf, BuiltinError> {
+        Ok(self.call.workdir.join(self.str(name)?))
+    }
+
     /// An optional `Int` parameter.
     pub fn opt_int(&self, name: &str) -> Result<Option<i64>, BuiltinError> {
         match self.raw(name) {

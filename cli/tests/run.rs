@@ -585,6 +585,44 @@ pipeline big(n: Int = 20000000) {
 }
 
 #[test]
+fn built_in_steps_read_and_write_relative_paths_beside_the_pipeline() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("sub")).expect("mkdir");
+    write(&d.join("sub"), "data.csv", "x\n1\n2\n");
+    // The same copy, in this process and in a process of its own (a timeout).
+    for (name, defaults) in [("here", ""), ("own", "timeout 60s")] {
+        write(
+            &d.join("sub"),
+            &format!("{name}.flow"),
+            &format!(
+                r#"
+import std.io (read_csv, write_csv)
+
+schema Row {{ x: Int }}
+
+pipeline {name}() {{
+  defaults {{
+    {defaults}
+  }}
+  rows = read_csv(path: "data.csv") as Table<Row>
+  copy = write_csv(table: rows, path: "out/{name}.csv")
+  output copy
+}}
+"#
+            ),
+        );
+        // Run from the folder above: relative paths are the pipeline's folder's.
+        let o = flowc(&["run", &format!("sub/{name}.flow")], d);
+        assert!(o.status.success(), "{name}: {}", text(&o));
+        let copied = std::fs::read_to_string(d.join(format!("sub/out/{name}.csv")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(copied.starts_with('x'), "{name}: {copied}");
+        assert!(!d.join("out").exists(), "{name} wrote beside the caller");
+    }
+}
+
+#[test]
 fn a_check_in_a_for_loop_is_made_for_every_iteration() {
     let dir = tempfile::tempdir().expect("a folder");
     let d = dir.path();

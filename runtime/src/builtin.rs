@@ -60,6 +60,11 @@ pub struct BuiltinCall {
     pub outputs: IndexMap<String, OutputArtifact>,
     /// A folder the step may use for scratch files.
     pub scratch: PathBuf,
+    /// The folder that relative paths given as parameters (`read_csv(path: "data/x.csv")`) are
+    /// read from and written to: the project's, where container steps run too. Empty: the
+    /// process's current folder.
+    #[serde(default)]
+    pub workdir: PathBuf,
 }
 
 /// Why a built-in step failed: a stable code and a message for the user.

@@ -284,7 +284,8 @@ pub fn execute(
                 (p.reason, Some(p), detail)
             }
             TaskKind::Builtin { module, name } => {
-                let call = builtin_call(task, module, name, inputs, &out_dir, &work);
+                let mut call = builtin_call(task, module, name, inputs, &out_dir, &work);
+                call.workdir.clone_from(&sh.workdir);
                 let call_file = work.join("call.json");
                 // A process of its own when something must hold or be measured for this step
                 // alone: a timeout, a memory limit, or resources that autotune sets. Otherwise
@@ -630,6 +631,7 @@ fn builtin_call(
         inputs: arts,
         outputs,
         scratch: work.to_path_buf(),
+        workdir: PathBuf::new(),
     }
 }
 

@@ -52,15 +52,15 @@ fn file_to_table(
 
 /// `read_csv<S>(path: Str, delimiter: Str = ",") -> (table: Table<S>)`
 pub fn read_csv(call: &Call<'_>) -> Result<(), BuiltinError> {
-    let path = call.str("path")?;
+    let path = call.path("path")?;
     let delimiter = files::delimiter_byte(&call.step, call.opt_str("delimiter")?.unwrap_or(","))?;
-    file_to_table(call, Path::new(path), Format::Csv, delimiter)
+    file_to_table(call, &path, Format::Csv, delimiter)
 }
 
 /// `read_parquet<S>(path: Str) -> (table: Table<S>)`
 pub fn read_parquet(call: &Call<'_>) -> Result<(), BuiltinError> {
-    let path = call.str("path")?;
-    file_to_table(call, Path::new(path), Format::Parquet, b',')
+    let path = call.path("path")?;
+    file_to_table(call, &path, Format::Parquet, b',')
 }
 
 /// `table_from_file<S>(file: File, format: Str = "csv") -> (table: Table<S>)`
@@ -93,17 +93,17 @@ fn table_to_file<'a>(
 
 /// `write_csv<T>(table: Table<T>, path: Str, delimiter: Str = ",") -> (file: File)`
 pub fn write_csv(call: &Call<'_>) -> Result<(), BuiltinError> {
-    let path = call.str("path")?;
+    let path = call.path("path")?;
     let delimiter = files::delimiter_byte(&call.step, call.opt_str("delimiter")?.unwrap_or(","))?;
     let written = table_to_file(call, Format::Csv, delimiter)?;
-    files::copy_to(written, Path::new(path))
+    files::copy_to(written, &path)
 }
 
 /// `write_parquet<T>(table: Table<T>, path: Str) -> (file: File)`
 pub fn write_parquet(call: &Call<'_>) -> Result<(), BuiltinError> {
-    let path = call.str("path")?;
+    let path = call.path("path")?;
     let written = table_to_file(call, Format::Parquet, b',')?;
-    files::copy_to(written, Path::new(path))
+    files::copy_to(written, &path)
 }
 
 /// `file_from_table<T>(table: Table<T>, format: Str = "csv") -> (file: File)`

@@ -420,6 +420,7 @@ mod tests {
             inputs: Default::default(),
             outputs: Default::default(),
             scratch: std::path::PathBuf::new(),
+            workdir: std::path::PathBuf::new(),
         };
         let call = Call::new(&call);
         let ok = |s: &str| split_named(&call, "exprs", s).unwrap();

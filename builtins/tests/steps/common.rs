@@ -122,6 +122,7 @@ pub fn call<'d>(dir: &'d Dir, module: &str, name: &str) -> CallBuilder<'d> {
             inputs: Default::default(),
             outputs: Default::default(),
             scratch: dir.dir.path().to_path_buf(),
+            workdir: dir.dir.path().to_path_buf(),
         },
     }
 }

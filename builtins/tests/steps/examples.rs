@@ -117,6 +117,7 @@ impl<'p> Run<'p> {
                 inputs: Default::default(),
                 outputs: Default::default(),
                 scratch: self.dir.clone(),
+                workdir: self.dir.clone(),
             };
             for input in &task.inputs {
                 if input.ty.is_artifact() {

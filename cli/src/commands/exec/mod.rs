@@ -292,6 +292,8 @@ fn run_step(a: &ExecArgs, step: &str) -> Result<u8, ExecError> {
         inputs,
         outputs,
         scratch: scratch.0.clone(),
+        // Relative paths are the container's current folder.
+        workdir: PathBuf::new(),
     };
     runner.run(&call).map_err(|e| {
         ExecError::step(format!(
