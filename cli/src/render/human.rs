@@ -4,13 +4,15 @@
 //! schema mismatch shows both the consumer and the producer's declaration.
 
 use std::fmt;
+use std::sync::Arc;
 
 use miette::{
     Diagnostic as MietteDiagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan,
-    NamedSource, SourceSpan,
+    MietteError, MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents,
 };
 
 use flowc_compiler::{Diagnostic, FileId, Label, Severity, Sources};
+use flowc_grammar::LineIndex;
 
 struct Report {
     message: String,
@@ -18,7 +20,7 @@ struct Report {
     severity: miette::Severity,
     help: Option<String>,
     url: Option<String>,
-    source: NamedSource<String>,
+    source: NamedSource<Snippets>,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -82,9 +84,64 @@ fn labeled(l: &Label) -> LabeledSpan {
     }
 }
 
-fn source(sources: &Sources, file: FileId) -> NamedSource<String> {
+fn source(sources: &Sources, file: FileId) -> NamedSource<Snippets> {
     let f = sources.get(file);
-    NamedSource::new(f.name(), f.text.to_string())
+    let lone_cr = f
+        .text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'\r' && w[1] != b'\n')
+        || f.text.ends_with('\r');
+    NamedSource::new(
+        f.name(),
+        Snippets {
+            text: Arc::clone(&f.text),
+            lines: Arc::clone(&f.lines),
+            lone_cr,
+        },
+    )
+}
+
+/// A file's text for miette, shared rather than copied per report. miette finds a snippet's
+/// lines by reading the text from its start, for every label of every report; this starts it
+/// a few lines before the snippet instead (found with the file's line index), which gives the
+/// same snippet: a file with hundreds of warnings renders in time linear in its size.
+struct Snippets {
+    text: Arc<str>,
+    lines: Arc<LineIndex>,
+    /// A lone `\r`, which miette counts as a line end and the line index does not: then
+    /// miette reads from the start.
+    lone_cr: bool,
+}
+
+impl SourceCode for Snippets {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text: &'a str = &self.text;
+        let offset = u32::try_from(span.offset()).unwrap_or(u32::MAX);
+        if self.lone_cr || span.offset() > text.len() {
+            return text.read_span(span, before, after);
+        }
+        let line = self.lines.line_col(offset).line;
+        let first =
+            line.saturating_sub(u32::try_from(before).unwrap_or(u32::MAX).saturating_add(1));
+        let start = self.lines.line_start(first).unwrap_or(0) as usize;
+        let window = &text[start..];
+        let local = SourceSpan::new((span.offset() - start).into(), span.len());
+        let c = window.read_span(&local, before, after)?;
+        let first = first as usize;
+        Ok(Box::new(MietteSpanContents::new(
+            c.data(),
+            SourceSpan::new((c.span().offset() + start).into(), c.span().len()),
+            c.line() + first,
+            c.column(),
+            c.line_count() + first,
+        )))
+    }
 }
 
 fn report(sources: &Sources, d: &Diagnostic) -> Report {
@@ -173,4 +230,45 @@ pub fn render(sources: &Sources, diags: &[Diagnostic], color: bool, width: usize
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The snippet read through the line index equals miette's own reading of the whole text.
+    #[test]
+    fn snippets_read_as_miette_reads_the_whole_text() {
+        let mut text = String::new();
+        for i in 0..300 {
+            text.push_str(&format!("line {i} {}\n", "x".repeat(i % 17)));
+            if i % 50 == 0 {
+                text.push_str("\r\n");
+            }
+        }
+        let text: Arc<str> = Arc::from(text);
+        let s = Snippets {
+            text: Arc::clone(&text),
+            lines: Arc::new(LineIndex::new(&text)),
+            lone_cr: false,
+        };
+        let whole: &str = &text;
+        for offset in (0..text.len()).step_by(37) {
+            for len in [0, 1, 5, 40] {
+                let len = len.min(text.len() - offset);
+                let span = SourceSpan::new(offset.into(), len);
+                for (before, after) in [(0, 0), (1, 1), (2, 3)] {
+                    let a = s.read_span(&span, before, after).expect("a snippet");
+                    let b = whole.read_span(&span, before, after).expect("a snippet");
+                    assert_eq!(a.data(), b.data(), "{offset}+{len} ({before}, {after})");
+                    assert_eq!(a.span(), b.span());
+                    assert_eq!(
+                        (a.line(), a.column(), a.line_count()),
+                        (b.line(), b.column(), b.line_count()),
+                        "{offset}+{len} ({before}, {after})"
+                    );
+                }
+            }
+        }
+    }
 }
