@@ -404,45 +404,56 @@ impl Graph {
     /// (a container step, which could not tell the marker from data; a check, a loop or a
     /// pipeline output) leave the task as it is, and the wiring reports them (E501).
     fn add_absent_branches(&mut self, p: &PipelinePlan) {
+        // Every read of a task's outputs, found once: (reader's conditions, whether the read
+        // could take the no-value marker). Checks, loops and pipeline outputs never can.
+        let mut reads: HashMap<String, Vec<(&[Value], bool)>> = HashMap::new();
+        fn note<'p>(
+            reads: &mut HashMap<String, Vec<(&'p [Value], bool)>>,
+            v: &Value,
+            when: &'p [Value],
+            marker_ok: bool,
+        ) {
+            let (mut tasks, mut loops) = (BTreeSet::new(), BTreeSet::new());
+            refs(v, &mut tasks, &mut loops);
+            for t in tasks {
+                reads.entry(t).or_default().push((when, marker_ok));
+            }
+        }
+        for r in &p.tasks {
+            let builtin = matches!(r.kind, TaskKind::Builtin { .. });
+            for input in &r.inputs {
+                // Only a task output itself, as a built-in step's optional artifact input.
+                let marker_ok = builtin
+                    && matches!(input.ty, TypeRepr::Optional { .. })
+                    && input.ty.is_artifact()
+                    && matches!(input.value, Value::Output { .. });
+                note(&mut reads, &input.value, &r.when, marker_ok);
+            }
+        }
+        for c in &p.checks {
+            note(&mut reads, &c.condition, &c.when, false);
+        }
+        for o in &p.outputs {
+            note(&mut reads, &o.value, &[], false);
+        }
+        for l in &p.loops {
+            note(&mut reads, &l.items, &[], false);
+        }
         for (i, t) in p.tasks.iter().enumerate() {
             let [x] = t.when.as_slice() else { continue };
             if t.is_finally || self.alternatives.contains_key(&t.id) {
                 continue;
             }
             let xk = key_of(x);
-            let reads = |v: &Value| {
-                let (mut tasks, mut loops) = (BTreeSet::new(), BTreeSet::new());
-                refs(v, &mut tasks, &mut loops);
-                tasks.contains(&t.id)
-            };
-            let artifact_output = |v: &Value| {
-                matches!(v, Value::Output { task, output, .. } if *task == t.id
-                    && t.outputs.iter().any(|o| o.name == *output && o.ty.is_artifact()))
-            };
-            let (mut optional_reads, mut other_reads) = (0, 0);
-            for r in &p.tasks {
-                if r.id == t.id || r.when.iter().any(|w| key_of(w) == xk) {
-                    continue;
-                }
-                for input in r.inputs.iter().filter(|input| reads(&input.value)) {
-                    let fits = matches!(r.kind, TaskKind::Builtin { .. })
-                        && matches!(input.ty, TypeRepr::Optional { .. })
-                        && artifact_output(&input.value);
-                    if fits {
-                        optional_reads += 1;
-                    } else {
-                        other_reads += 1;
-                    }
-                }
-            }
-            other_reads += p
-                .checks
-                .iter()
-                .filter(|c| reads(&c.condition) && !c.when.iter().any(|w| key_of(w) == xk))
-                .count();
-            other_reads += p.outputs.iter().filter(|o| reads(&o.value)).count();
-            other_reads += p.loops.iter().filter(|l| reads(&l.items)).count();
-            if optional_reads == 0 || other_reads > 0 {
+            // Reads from outside the branch (inside it, the value is always there).
+            let outside: Vec<bool> = reads
+                .get(&t.id)
+                .into_iter()
+                .flatten()
+                .filter(|(when, _)| !when.iter().any(|w| key_of(w) == xk))
+                .map(|(_, marker_ok)| *marker_ok)
+                .collect();
+            if outside.is_empty() || !outside.iter().all(|ok| *ok) {
                 continue;
             }
             let Some(&leaf) = self.by_task.get(&t.id) else {
