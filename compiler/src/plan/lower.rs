@@ -537,9 +537,17 @@ impl Builder<'_> {
                     Some(a) if columns => column_value(&a.value),
                     Some(a) => scope.value(&a.value, frames),
                 };
+                // The argument's type (schema variables substituted), optional when the
+                // parameter is: a given value does not make the parameter required.
+                let mut ty = type_repr(if columns { &p.ty } else { ty });
+                if matches!(p.ty, Ty::Optional(_)) && !matches!(ty, TypeRepr::Optional { .. }) {
+                    ty = TypeRepr::Optional {
+                        inner: Box::new(ty),
+                    };
+                }
                 inputs.push(TaskInput {
                     name: p.name.clone(),
-                    ty: type_repr(if columns { &p.ty } else { ty }),
+                    ty,
                     value,
                 });
             }
