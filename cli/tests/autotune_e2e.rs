@@ -4,10 +4,10 @@
 //! file recorded. The HTML report is parsed as HTML and must hold a chart per step.
 
 mod common;
-use common::{flowc, ok, text};
+use common::{flowc, ok, run_records as records, text};
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use scraper::{Html, Selector};
 use serde_json::Value as Json;
@@ -67,25 +67,6 @@ fn cpu_millis(q: &str) -> u64 {
             (cores * 1000.0).round() as u64
         }
     }
-}
-
-/// Every record of every run in the store, oldest run first.
-fn records(store: &Path) -> Vec<Vec<Json>> {
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(store.join("runs"))
-        .expect("runs")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    runs.sort();
-    runs.iter()
-        .map(|r| {
-            std::fs::read_to_string(r.join("records.jsonl"))
-                .expect("records")
-                .lines()
-                .map(|l| serde_json::from_str(l).expect("a JSON record"))
-                .collect()
-        })
-        .collect()
 }
 
 /// The YAML documents of a build, as JSON (the documents are separated by `---` lines).

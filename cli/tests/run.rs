@@ -2,9 +2,9 @@
 //! a run killed with SIGKILL and resumed, concurrent runs on one store, secrets, bad input.
 
 mod common;
-use common::{flowc, text, write};
+use common::{flowc, run_records, text, write};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,17 +12,7 @@ use serde_json::Value;
 
 /// The records of the newest run in `store`.
 fn last_records(store: &Path) -> Vec<Value> {
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(store.join("runs"))
-        .expect("runs")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    runs.sort();
-    let text = std::fs::read_to_string(runs.last().expect("a run").join("records.jsonl"))
-        .unwrap_or_default();
-    text.lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON record"))
-        .collect()
+    run_records(store).pop().expect("a run")
 }
 
 fn reasons(records: &[Value]) -> Vec<(String, String)> {

@@ -55,3 +55,22 @@ pub fn example(name: &str) -> PathBuf {
         .join("../examples")
         .join(name)
 }
+
+/// Every record of every run in the store, oldest run first (runs are named by their start).
+pub fn run_records(store: &Path) -> Vec<Vec<serde_json::Value>> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(store.join("runs"))
+        .expect("runs")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    runs.sort();
+    runs.iter()
+        .map(|r| {
+            std::fs::read_to_string(r.join("records.jsonl"))
+                .unwrap_or_default()
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a JSON record"))
+                .collect()
+        })
+        .collect()
+}
