@@ -56,7 +56,7 @@
 //! match is within `keep_tolerance` of its recipient's nearest donor, and the
 //! means within `balance_tolerance`, every day.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::error::SurveyError;
 use crate::input::CatVar;
@@ -281,40 +281,84 @@ pub fn fuse(
     let k = recipients.matching.len();
     let (r_z, d_z) = standardise(recipients.matching, donors.matching, n_r, n_d);
     let space = Space { k, r_z, d_z };
-
-    let mut donor_strata = group_rows(donors.strata, n_d, None)?;
-    for rows in donor_strata.values_mut() {
-        rows.sort_by_key(|&d| donors.ids[d]);
+    let strata = Strata::new(recipients, donors)?;
+    let (prev, previous_dropped) = previous_matches(previous, recipients)?;
+    let mut state = Matching::new(recipients, donors, &space, &strata, opts);
+    state.keep_previous(&prev);
+    if let Some(cap) = opts.max_uses.map(|c| c as usize) {
+        state.release_over_cap(cap);
     }
-    let recipient_strata = group_rows(recipients.strata, n_r, None)?;
-    let empty: Vec<usize> = Vec::new();
-    // Each recipient's stratum key and the donors of that stratum.
-    let mut stratum_of = vec![0usize; n_r];
-    let keys: Vec<&Vec<u32>> = recipient_strata.keys().collect();
-    let pools: Vec<&Vec<usize>> = keys
-        .iter()
-        .map(|key| donor_strata.get(*key).unwrap_or(&empty))
-        .collect();
-    for (s, rows) in recipient_strata.values().enumerate() {
-        for &r in rows {
-            stratum_of[r] = s;
+    state.match_remaining()?;
+    // Rule 4: the means of the matching variables.
+    if opts.balance_tolerance.is_finite() && k > 0 {
+        let mut ctx = Rebalance {
+            space: &space,
+            uses: &mut state.uses,
+            scratch: &mut state.scratch,
+            opts,
+        };
+        let pools = &strata.pools;
+        let stratum_of = &strata.stratum_of;
+        ctx.run(&mut state.matches, |r| &pools[stratum_of[r]], donors.ids);
+    }
+    let report = state.report(previous_dropped);
+    Ok(Fusion {
+        matches: state.matches,
+        report,
+    })
+}
+
+/// The strata of both sides: each recipient's stratum and the donors of each
+/// stratum, in donor id order.
+struct Strata {
+    /// The recipients' stratum keys (level codes), in key order.
+    keys: Vec<Vec<u32>>,
+    /// The donors of each recipient stratum (empty when none).
+    pools: Vec<Vec<usize>>,
+    /// Each recipient's index into `keys` and `pools`.
+    stratum_of: Vec<usize>,
+}
+
+impl Strata {
+    fn new(recipients: &FuseSide<'_>, donors: &FuseSide<'_>) -> Result<Strata, SurveyError> {
+        let n_r = recipients.ids.len();
+        let mut donor_strata = group_rows(donors.strata, donors.ids.len(), None)?;
+        for rows in donor_strata.values_mut() {
+            rows.sort_by_key(|&d| donors.ids[d]);
         }
+        let recipient_strata = group_rows(recipients.strata, n_r, None)?;
+        let mut stratum_of = vec![0usize; n_r];
+        for (s, rows) in recipient_strata.values().enumerate() {
+            for &r in rows {
+                stratum_of[r] = s;
+            }
+        }
+        let keys: Vec<Vec<u32>> = recipient_strata.keys().cloned().collect();
+        let pools = keys
+            .iter()
+            .map(|key| donor_strata.remove(key).unwrap_or_default())
+            .collect();
+        Ok(Strata {
+            keys,
+            pools,
+            stratum_of,
+        })
     }
 
-    let donor_row: HashMap<u64, usize> = donors
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(i, &id)| (id, i))
-        .collect();
-    let recipient_row: HashMap<u64, usize> = recipients
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(i, &id)| (id, i))
-        .collect();
+    fn pool_of(&self, r: usize) -> &[usize] {
+        &self.pools[self.stratum_of[r]]
+    }
+}
+
+/// Yesterday's matches by recipient id, and how many name a recipient that is
+/// gone today.
+fn previous_matches(
+    previous: Option<&[(u64, u64)]>,
+    recipients: &FuseSide<'_>,
+) -> Result<(HashMap<u64, u64>, usize), SurveyError> {
+    let present: HashSet<u64> = recipients.ids.iter().copied().collect();
     let mut prev: HashMap<u64, u64> = HashMap::new();
-    let mut previous_dropped = 0;
+    let mut dropped = 0;
     for &(r, d) in previous.unwrap_or(&[]) {
         if prev.insert(r, d).is_some() {
             return Err(SurveyError::DuplicateId {
@@ -322,188 +366,259 @@ pub fn fuse(
                 id: r,
             });
         }
-        if !recipient_row.contains_key(&r) {
-            previous_dropped += 1;
+        if !present.contains(&r) {
+            dropped += 1;
+        }
+    }
+    Ok((prev, dropped))
+}
+
+/// The matching in progress: rules 1 to 3 decide what is kept, then the
+/// remaining recipients are matched in ascending id order.
+struct Matching<'a> {
+    recipients: &'a FuseSide<'a>,
+    donors: &'a FuseSide<'a>,
+    space: &'a Space,
+    strata: &'a Strata,
+    opts: &'a FuseOptions,
+    uses: Vec<usize>,
+    matches: Vec<Match>,
+    /// The previous donor of each recipient whose previous match is valid.
+    previous_donor: Vec<Option<usize>>,
+    /// The donor a recipient released by rule 3 must not receive again.
+    exclude: Vec<Option<usize>>,
+    /// The recipients left to match.
+    todo: Vec<usize>,
+    scratch: Vec<f64>,
+}
+
+impl<'a> Matching<'a> {
+    fn new(
+        recipients: &'a FuseSide<'a>,
+        donors: &'a FuseSide<'a>,
+        space: &'a Space,
+        strata: &'a Strata,
+        opts: &'a FuseOptions,
+    ) -> Matching<'a> {
+        let n_r = recipients.ids.len();
+        let matches = recipients
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(r, &id)| Match {
+                recipient: r,
+                recipient_id: id,
+                donor: None,
+                donor_id: None,
+                distance: 0.0,
+                status: MatchStatus::New,
+            })
+            .collect();
+        Matching {
+            recipients,
+            donors,
+            space,
+            strata,
+            opts,
+            uses: vec![0; donors.ids.len()],
+            matches,
+            previous_donor: vec![None; n_r],
+            exclude: vec![None; n_r],
+            todo: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
-    let same_stratum = |r: usize, d: usize| -> bool {
-        recipients
+    fn same_stratum(&self, r: usize, d: usize) -> bool {
+        self.recipients
             .strata
             .iter()
-            .zip(donors.strata)
+            .zip(self.donors.strata)
             .all(|(a, b)| a.codes[r] == b.codes[d])
-    };
+    }
 
-    let mut uses = vec![0usize; n_d];
-    let mut matches: Vec<Match> = recipients
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(r, &id)| Match {
-            recipient: r,
-            recipient_id: id,
-            donor: None,
-            donor_id: None,
-            distance: 0.0,
-            status: MatchStatus::New,
-        })
-        .collect();
-    // The previous donor of each recipient whose previous match is valid, and
-    // the donor a recipient released by rule 3 must not receive again.
-    let mut previous_donor: Vec<Option<usize>> = vec![None; n_r];
-    let mut exclude: Vec<Option<usize>> = vec![None; n_r];
-    let mut todo: Vec<usize> = Vec::new();
-
-    // Rule 1: broken matches; rule 2: matches in their band are kept.
-    let mut outside_band: Vec<usize> = Vec::new();
-    for m in matches.iter_mut() {
-        let r = m.recipient;
-        let Some(d_id) = prev.get(&m.recipient_id) else {
-            todo.push(r);
-            continue;
-        };
-        match donor_row.get(d_id) {
-            Some(&d) if same_stratum(r, d) => {
-                let dd = space.dist(r, d);
-                previous_donor[r] = Some(d);
-                m.donor = Some(d);
-                m.donor_id = Some(*d_id);
-                m.distance = dd;
-                m.status = MatchStatus::Kept;
-                if dd <= nearest(&space, r, pools[stratum_of[r]]) + opts.keep_tolerance {
-                    uses[d] += 1;
-                } else {
-                    outside_band.push(r);
+    /// Rule 1: broken matches are matched again; rule 2: matches in their
+    /// band are kept, those outside it drifted (see [`Self::drop_drifted`]).
+    fn keep_previous(&mut self, prev: &HashMap<u64, u64>) {
+        let donor_row: HashMap<u64, usize> = index_of(self.donors.ids);
+        let mut outside_band: Vec<usize> = Vec::new();
+        for r in 0..self.matches.len() {
+            let Some(d_id) = prev.get(&self.matches[r].recipient_id) else {
+                self.todo.push(r);
+                continue;
+            };
+            match donor_row.get(d_id) {
+                Some(&d) if self.same_stratum(r, d) => {
+                    let dd = self.space.dist(r, d);
+                    self.previous_donor[r] = Some(d);
+                    let m = &mut self.matches[r];
+                    m.donor = Some(d);
+                    m.donor_id = Some(*d_id);
+                    m.distance = dd;
+                    m.status = MatchStatus::Kept;
+                    let band =
+                        nearest(self.space, r, self.strata.pool_of(r)) + self.opts.keep_tolerance;
+                    if dd <= band {
+                        self.uses[d] += 1;
+                    } else {
+                        outside_band.push(r);
+                    }
+                }
+                _ => {
+                    self.matches[r].status = MatchStatus::Rematched;
+                    self.todo.push(r);
                 }
             }
-            _ => {
-                m.status = MatchStatus::Rematched;
-                todo.push(r);
+        }
+        self.drop_drifted(outside_band);
+    }
+
+    /// Rule 2, outside the band: the match drifted, unless the cap leaves no
+    /// donor of the band free (then the cap, not the drift, put it there).
+    fn drop_drifted(&mut self, mut outside_band: Vec<usize>) {
+        outside_band.sort_by_key(|&r| self.recipients.ids[r]);
+        for r in outside_band {
+            let Some(d) = self.matches[r].donor else {
+                continue;
+            };
+            let blocked = self.opts.max_uses.is_some_and(|cap| {
+                let pool = self.strata.pool_of(r);
+                let band = nearest(self.space, r, pool) + self.opts.keep_tolerance;
+                pool.iter()
+                    .all(|&x| self.space.dist(r, x) > band || self.uses[x] >= cap as usize)
+            });
+            if blocked {
+                self.uses[d] += 1;
+            } else {
+                let m = &mut self.matches[r];
+                m.donor = None;
+                m.donor_id = None;
+                m.distance = 0.0;
+                m.status = MatchStatus::Drifted;
+                self.todo.push(r);
             }
         }
     }
-    // Rule 2, outside the band: the match drifted, unless the cap leaves no
-    // donor of the band free (then the cap, not the drift, put it there).
-    outside_band.sort_by_key(|&r| recipients.ids[r]);
-    for r in outside_band {
-        let Some(d) = matches[r].donor else { continue };
-        let blocked = opts.max_uses.is_some_and(|cap| {
-            let pool = pools[stratum_of[r]];
-            let band = nearest(&space, r, pool) + opts.keep_tolerance;
-            pool.iter()
-                .all(|&x| space.dist(r, x) > band || uses[x] >= cap as usize)
-        });
-        if blocked {
-            uses[d] += 1;
-        } else {
-            let m = &mut matches[r];
-            m.donor = None;
-            m.donor_id = None;
-            m.distance = 0.0;
-            m.status = MatchStatus::Drifted;
-            todo.push(r);
-        }
-    }
 
-    // Rule 3: donors above the cap release their farthest kept matches while
-    // their stratum has spare capacity.
-    if let Some(cap) = opts.max_uses.map(|c| c as usize) {
+    /// Rule 3: donors above the cap release their farthest kept matches while
+    /// their stratum has spare capacity.
+    fn release_over_cap(&mut self, cap: usize) {
         let mut kept_of: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-        for m in &matches {
+        for m in &self.matches {
             if let (MatchStatus::Kept, Some(d)) = (m.status, m.donor) {
-                if uses[d] > cap {
-                    kept_of.entry(donors.ids[d]).or_default().push(m.recipient);
+                if self.uses[d] > cap {
+                    kept_of
+                        .entry(self.donors.ids[d])
+                        .or_default()
+                        .push(m.recipient);
                 }
             }
         }
+        let donor_row: HashMap<u64, usize> = index_of(self.donors.ids);
         for (d_id, mut rows) in kept_of {
             let d = donor_row[&d_id];
-            let pool = pools[stratum_of[rows[0]]];
-            let mut spare: usize = pool.iter().map(|&x| cap.saturating_sub(uses[x])).sum();
+            let pool = self.strata.pool_of(rows[0]);
+            let mut spare: usize = pool.iter().map(|&x| cap.saturating_sub(self.uses[x])).sum();
             // Farthest first; ties: larger recipient id first.
             rows.sort_by(|&a, &b| {
-                matches[b]
+                self.matches[b]
                     .distance
-                    .total_cmp(&matches[a].distance)
-                    .then(recipients.ids[b].cmp(&recipients.ids[a]))
+                    .total_cmp(&self.matches[a].distance)
+                    .then(self.recipients.ids[b].cmp(&self.recipients.ids[a]))
             });
             for r in rows {
-                if uses[d] <= cap || spare == 0 {
+                if self.uses[d] <= cap || spare == 0 {
                     break;
                 }
-                release(&mut matches[r], &mut uses, &mut exclude, &mut todo);
+                release(
+                    &mut self.matches[r],
+                    &mut self.uses,
+                    &mut self.exclude,
+                    &mut self.todo,
+                );
                 spare -= 1;
             }
         }
     }
 
-    // Matching, in ascending recipient id order.
-    let mut scratch = Vec::new();
-    todo.sort_by_key(|&r| recipients.ids[r]);
-    for r in todo {
-        let key = keys[stratum_of[r]];
-        let pool = pools[stratum_of[r]];
-        if pool.is_empty() {
-            if opts.allow_unmatched {
-                matches[r].status = MatchStatus::Unmatched;
-                continue;
+    /// Matches the recipients left, in ascending recipient id order.
+    fn match_remaining(&mut self) -> Result<(), SurveyError> {
+        let mut todo = std::mem::take(&mut self.todo);
+        todo.sort_by_key(|&r| self.recipients.ids[r]);
+        for r in todo {
+            let pool = self.strata.pool_of(r);
+            if pool.is_empty() {
+                if self.opts.allow_unmatched {
+                    self.matches[r].status = MatchStatus::Unmatched;
+                    continue;
+                }
+                return Err(SurveyError::NoDonor {
+                    recipient: self.recipients.ids[r],
+                    stratum: describe(
+                        self.recipients.strata,
+                        &self.strata.keys[self.strata.stratum_of[r]],
+                    ),
+                });
             }
-            return Err(SurveyError::NoDonor {
-                recipient: recipients.ids[r],
-                stratum: describe(recipients.strata, key),
-            });
-        }
-        if let Some((dd, d)) = choose(&space, r, pool, &uses, exclude[r], opts, &mut scratch) {
-            uses[d] += 1;
-            let m = &mut matches[r];
-            m.donor = Some(d);
-            m.donor_id = Some(donors.ids[d]);
-            m.distance = dd;
-            if previous_donor[r] == Some(d) {
-                // Nothing better than the previous donor: no change.
-                m.status = MatchStatus::Kept;
+            let chosen = choose(
+                self.space,
+                r,
+                pool,
+                &self.uses,
+                self.exclude[r],
+                self.opts,
+                &mut self.scratch,
+            );
+            if let Some((dd, d)) = chosen {
+                self.uses[d] += 1;
+                let m = &mut self.matches[r];
+                m.donor = Some(d);
+                m.donor_id = Some(self.donors.ids[d]);
+                m.distance = dd;
+                if self.previous_donor[r] == Some(d) {
+                    // Nothing better than the previous donor: no change.
+                    m.status = MatchStatus::Kept;
+                }
             }
         }
+        Ok(())
     }
 
-    // Rule 4: the means of the matching variables.
-    if opts.balance_tolerance.is_finite() && k > 0 {
-        let mut ctx = Rebalance {
-            space: &space,
-            uses: &mut uses,
-            scratch: &mut scratch,
-            opts,
+    /// The report of the finished matching.
+    fn report(&self, previous_dropped: usize) -> FuseReport {
+        let matches = &self.matches;
+        let uses = &self.uses;
+        let count = |s: MatchStatus| matches.iter().filter(|m| m.status == s).count();
+        let matched: Vec<&Match> = matches.iter().filter(|m| m.donor.is_some()).collect();
+        let mean_distance = if matched.is_empty() {
+            0.0
+        } else {
+            matched.iter().map(|m| m.distance).sum::<f64>() / matched.len() as f64
         };
-        ctx.run(&mut matches, |r| pools[stratum_of[r]], donors.ids);
+        let max_mean_difference = mean_differences(self.space, matches)
+            .iter()
+            .fold(0.0f64, |a, b| a.max(b.abs()));
+        FuseReport {
+            recipients: matches.len(),
+            kept: count(MatchStatus::Kept),
+            new: count(MatchStatus::New),
+            rematched: count(MatchStatus::Rematched),
+            drifted: count(MatchStatus::Drifted),
+            rebalanced: count(MatchStatus::Rebalanced),
+            unmatched: count(MatchStatus::Unmatched),
+            previous_dropped,
+            donors_used: uses.iter().filter(|&&u| u > 0).count(),
+            donors_reused: uses.iter().filter(|&&u| u > 1).count(),
+            max_donor_uses: uses.iter().copied().max().unwrap_or(0),
+            mean_distance,
+            max_mean_difference,
+        }
     }
+}
 
-    let count = |s: MatchStatus| matches.iter().filter(|m| m.status == s).count();
-    let matched: Vec<&Match> = matches.iter().filter(|m| m.donor.is_some()).collect();
-    let mean_distance = if matched.is_empty() {
-        0.0
-    } else {
-        matched.iter().map(|m| m.distance).sum::<f64>() / matched.len() as f64
-    };
-    let max_mean_difference = mean_differences(&space, &matches)
-        .iter()
-        .fold(0.0f64, |a, b| a.max(b.abs()));
-    let report = FuseReport {
-        recipients: n_r,
-        kept: count(MatchStatus::Kept),
-        new: count(MatchStatus::New),
-        rematched: count(MatchStatus::Rematched),
-        drifted: count(MatchStatus::Drifted),
-        rebalanced: count(MatchStatus::Rebalanced),
-        unmatched: count(MatchStatus::Unmatched),
-        previous_dropped,
-        donors_used: uses.iter().filter(|&&u| u > 0).count(),
-        donors_reused: uses.iter().filter(|&&u| u > 1).count(),
-        max_donor_uses: uses.iter().copied().max().unwrap_or(0),
-        mean_distance,
-        max_mean_difference,
-    };
-    Ok(Fusion { matches, report })
+/// Row index by id.
+fn index_of(ids: &[u64]) -> HashMap<u64, usize> {
+    ids.iter().enumerate().map(|(i, &id)| (id, i)).collect()
 }
 
 /// Releases a kept match (rule 3): its recipient is matched again, to
