@@ -1,6 +1,6 @@
 //! A run from start to end: [`run`] checks what the run needs before anything runs (built-in
 //! steps, parameters, secrets, input files), creates the run folder, hands the entry pipeline to
-//! the [scheduler](crate::scheduler), and writes the run's summary.
+//! the scheduler (`scheduler.rs`), and writes the run's summary.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
