@@ -12,6 +12,7 @@ pub mod emit;
 pub mod fmt;
 pub mod graph;
 pub mod ide;
+pub mod lockfile;
 pub mod plan;
 pub mod resolve;
 pub mod source;

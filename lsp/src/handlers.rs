@@ -15,6 +15,7 @@ use flowc_compiler::ide::completion::{completions_in, CompletionKind, Completion
 use flowc_compiler::ide::signature_help::{signature_help_in, SignatureHelp};
 use flowc_compiler::ide::symbols::{Symbol, SymbolKind};
 use flowc_compiler::ide::{goto, hover, references, rename, symbols, NavTarget};
+use flowc_compiler::lockfile;
 use flowc_compiler::source::{normalize, Origin};
 use flowc_compiler::{Analysis, FileId};
 use flowc_grammar::{LineIndex, Span};
@@ -238,46 +239,39 @@ fn hover(s: &Server, p: HoverParams) -> Option<lsp_types::Hover> {
     Some(make(h.markdown, range))
 }
 
-/// The values `flowc autotune` wrote to the lock files (`FILE.flow.lock`, format `flowc.lock`
-/// version 1) beside the analysed files. A lock file that cannot be read is ignored.
+/// The values `flowc autotune` wrote to the lock files (`FILE.flow.lock`) beside the analysed
+/// files, parsed as `flowc build` parses them. A lock file that cannot be read or used is
+/// ignored.
 fn tuned_values(a: &Analysis) -> Vec<hover::Tuned> {
     let mut out = Vec::new();
     for (_, f) in a.sources().iter() {
         let Origin::File(path) = &f.origin else {
             continue;
         };
-        let mut name = path
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        name.push(".lock");
-        let lock = path.with_file_name(&name);
+        let lock = lockfile::path_for(path);
         let Ok(text) = std::fs::read_to_string(&lock) else {
             continue;
         };
-        let Ok(json) = serde_json::from_str::<Value>(&text) else {
+        let Ok(parsed) = lockfile::parse(&text) else {
             continue;
         };
-        if json.get("format").and_then(Value::as_str) != Some("flowc.lock") {
-            continue;
-        }
-        let Some(steps) = json.get("steps").and_then(Value::as_object) else {
-            continue;
-        };
-        for (key, v) in steps {
+        let source = lock
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        for (key, v) in parsed.steps {
             let Some((pipeline, step)) = key.split_once('/') else {
                 continue;
             };
-            let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
             out.push(hover::Tuned {
-                source: name.to_string_lossy().to_string(),
+                source: source.clone(),
                 pipeline: pipeline.to_string(),
                 step: step.to_string(),
-                memory: text("memory"),
-                cpu: text("cpu"),
-                gpu: v.get("gpu").and_then(Value::as_u64),
-                confidence: text("confidence"),
-                executions: v.get("executions").and_then(Value::as_u64),
+                memory: v.memory,
+                cpu: v.cpu,
+                gpu: v.gpu,
+                confidence: Some(v.confidence),
+                executions: Some(v.executions as u64),
             });
         }
     }
@@ -571,5 +565,43 @@ mod tests {
         assert_eq!((s.prefix, s.suffix), (0, 0));
         let s = Shift::new("aaa", "aaaa");
         assert_eq!(s.to_new(3), Some(3));
+    }
+
+    #[test]
+    fn tuned_values_come_from_usable_lock_files_beside_the_files() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (good, old) = (dir.path().join("a.flow"), dir.path().join("b.flow"));
+        let steps = r#""steps": {"daily/load": {"memory": "1536Mi", "cpu": "500m", "gpu": 0, "confidence": "high", "executions": 12}}"#;
+        let write = |source: &std::path::Path, text: String| {
+            std::fs::write(lockfile::path_for(source), text).unwrap_or_else(|e| panic!("{e}"))
+        };
+        write(
+            &good,
+            format!(r#"{{"format": "flowc.lock", "version": 1, {steps}}}"#),
+        );
+        // A version `flowc build` refuses is not shown either.
+        write(
+            &old,
+            format!(r#"{{"format": "flowc.lock", "version": 2, {steps}}}"#),
+        );
+        let loader = flowc_compiler::MemoryLoader::new()
+            .with(&good, "")
+            .with(&old, "");
+        let a = flowc_compiler::analyze(&loader, &[good, old]);
+        let tuned = tuned_values(&a);
+        assert_eq!(tuned.len(), 1);
+        let t = &tuned[0];
+        assert_eq!(
+            (t.source.as_str(), t.pipeline.as_str(), t.step.as_str()),
+            ("a.flow.lock", "daily", "load")
+        );
+        assert_eq!(
+            (t.memory.as_deref(), t.cpu.as_deref(), t.gpu),
+            (Some("1536Mi"), Some("500m"), Some(0))
+        );
+        assert_eq!(
+            (t.confidence.as_deref(), t.executions),
+            (Some("high"), Some(12))
+        );
     }
 }

@@ -89,6 +89,19 @@ pub struct ProcessResult {
     pub logged: bool,
 }
 
+/// The peak resident memory of this process, in bytes (for in-process built-in steps).
+#[allow(unsafe_code)]
+pub(crate) fn process_peak_rss() -> u64 {
+    // SAFETY: rusage is plain data; getrusage writes into the value we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    if r == 0 {
+        usage.ru_maxrss.max(0) as u64 * 1024
+    } else {
+        0
+    }
+}
+
 #[allow(unsafe_code)]
 fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
@@ -426,33 +439,8 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
             return result;
         }
     };
-    let spawned = {
-        // `cmd` holds the pipe's write end: it is dropped at the end of this block, or the
-        // output would never reach its end.
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .envs(spec.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            // No `pre_exec`: std then starts the child with posix_spawn (vfork), not fork.
-            .process_group(0);
-        match writer.try_clone() {
-            Ok(w) => cmd.stdout(w).stderr(writer),
-            Err(_) => cmd.stdout(writer).stderr(Stdio::null()),
-        };
-        // Only change directory when the step's folder is not already ours: where the C
-        // library's posix_spawn cannot change directory, std forks instead.
-        let here = std::env::current_dir().ok();
-        if here.as_deref() != Some(spec.cwd.as_path())
-            && spec.cwd.as_os_str() != "."
-            && !spec.cwd.as_os_str().is_empty()
-        {
-            cmd.current_dir(&spec.cwd);
-        }
-        cmd.spawn()
-    };
-    let pid = match spawned {
-        // The child is reaped below with `wait4` (for its resource usage), not through `Child`.
-        Ok(child) => child.id() as i32,
+    let pid = match spawn(spec, program, args, writer) {
+        Ok(pid) => pid,
         Err(e) => {
             let why = cannot_start(program, &e);
             log.note(&format!("flowc: {why}"));
@@ -461,8 +449,8 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
             return result;
         }
     };
-    let mut exit = match Exit::watch(pid, try_pidfd) {
-        Ok(e) => Some(e),
+    let exit = match Exit::watch(pid, try_pidfd) {
+        Ok(e) => e,
         Err(e) => {
             // Without a way to see its end, the step cannot be watched: stop it.
             kill_group(pid, libc::SIGKILL);
@@ -471,124 +459,241 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
             return result;
         }
     };
-
-    let page = page_size();
-    let deadline = spec.timeout.map(|t| start + t);
-    let mut killed: Option<Reason> = None;
-    let mut peak = 0u64;
-    // A step that ends within a few milliseconds of starting is never sampled: it used next
-    // to nothing.
-    let mut next_sample = Instant::now() + Duration::from_millis(3);
-    // After SIGTERM (cancellation): when SIGKILL follows.
-    let mut term_until: Option<Instant> = None;
-    let mut waited: Option<(i32, libc::rusage)> = None;
-    // Once the step has ended, how long its output may take to drain: a process that left the
-    // group and kept the pipe open must not hold the run forever.
-    let mut drain_until: Option<Instant> = None;
-    let mut output_open = true;
-    // The output is watched from the first watchdog duty on, or once the step has ended: a
-    // short step's output waits in the pipe, and its end wakes this thread once (its pidfd),
-    // not twice (the pipe's end, then the pidfd).
-    let mut watch_output = false;
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let now = Instant::now();
-        if waited.is_some() && (!output_open || drain_until.is_some_and(|d| now >= d)) {
-            break;
-        }
-        if waited.is_none() {
-            if term_until.is_some_and(|t| now >= t) {
-                kill_group(pid, libc::SIGKILL);
-                term_until = None;
-            }
-            let overdue = deadline.is_some_and(|d| now >= d);
-            if killed.is_none() && (now >= next_sample || overdue) {
-                watch_output = true;
-                let rss = tree_rss(pid, page);
-                peak = peak.max(rss);
-                if cancel.load(Ordering::Relaxed) {
-                    killed = Some(Reason::Cancelled);
-                } else if overdue {
-                    killed = Some(Reason::Timeout);
-                } else if spec.memory_limit.is_some_and(|l| rss > l) {
-                    killed = Some(Reason::Oom);
-                }
-                match killed {
-                    Some(Reason::Cancelled) => {
-                        // Let the program clean up, then make sure.
-                        kill_group(pid, libc::SIGTERM);
-                        term_until = Some(now + Duration::from_millis(200));
-                    }
-                    Some(_) => kill_group(pid, libc::SIGKILL),
-                    None => {}
-                }
-                // Sample often at first (short steps), then every 50 ms.
-                let pause = if now - start < Duration::from_millis(200) {
-                    5
-                } else {
-                    50
-                };
-                next_sample = now + Duration::from_millis(pause);
-            }
-        }
-        let wake = if waited.is_some() {
-            drain_until
-        } else if killed.is_some() {
-            term_until
-        } else {
-            Some(deadline.map_or(next_sample, |d| d.min(next_sample)))
-        };
-        let mut fds = [
-            pollfd(if output_open && watch_output {
-                output.as_raw_fd()
-            } else {
-                -1
-            }),
-            pollfd(exit.as_ref().map_or(-1, Exit::fd)),
-        ];
-        poll(&mut fds, wake.map(|w| w.saturating_duration_since(now)));
-        if fds[0].revents != 0 {
-            match output.read(&mut buf) {
-                Ok(0) => output_open = false,
-                Ok(n) => log.output(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => output_open = false,
-            }
-        }
-        if fds[1].revents != 0 {
-            if let Some(e) = exit.take() {
-                waited = Some(e.reap(pid));
-                // Anything the step left running in its group goes too.
-                kill_group(pid, libc::SIGKILL);
-                watch_output = true;
-                drain_until = Some(Instant::now() + Duration::from_secs(2));
-            }
-        }
-    }
+    let mut watch = Watch::new(pid, start, spec, exit);
+    watch.until_end(&mut output, &mut log, cancel);
     drop(output);
     log.finish();
-    let (status, usage) = waited.unwrap_or_else(|| (0, zeroed_rusage()));
-    result.peak_rss_bytes = peak;
-    result.wall_seconds = start.elapsed().as_secs_f64();
-    result.cpu_seconds = tv(usage.ru_utime) + tv(usage.ru_stime);
-    // `ru_maxrss` of a child spawned from this process starts at this process's own peak (the
-    // kernel carries the pre-exec high-water mark over); trust it only when it is higher.
-    let reported = usage.ru_maxrss.max(0) as u64 * 1024;
-    if reported > crate::engine::process_peak_rss() {
-        result.peak_rss_bytes = result.peak_rss_bytes.max(reported);
+    watch.measure(&mut result);
+    match closing_note(&result, spec) {
+        Some(n) => log.note(&n),
+        None => log.finish(),
     }
-    if libc::WIFEXITED(status) {
-        result.exit_code = Some(libc::WEXITSTATUS(status));
-    }
-    if libc::WIFSIGNALED(status) {
-        result.signal = Some(libc::WTERMSIG(status));
-    }
-    result.reason = match killed {
-        Some(r) => r,
-        None if result.exit_code == Some(0) => Reason::Ok,
-        None => Reason::Failed,
+    result.logged = log.file.is_some();
+    result
+}
+
+/// Starts the step in a process group of its own, with its output (stdout and stderr) into
+/// `writer`; returns its pid.
+fn spawn(
+    spec: &ProcessSpec,
+    program: &str,
+    args: &[String],
+    writer: io::PipeWriter,
+) -> io::Result<i32> {
+    // `cmd` holds the pipe's write end: it is dropped when this returns, or the output would
+    // never reach its end.
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        // No `pre_exec`: std then starts the child with posix_spawn (vfork), not fork.
+        .process_group(0);
+    match writer.try_clone() {
+        Ok(w) => cmd.stdout(w).stderr(writer),
+        Err(_) => cmd.stdout(writer).stderr(Stdio::null()),
     };
-    let note = match result.reason {
+    // Only change directory when the step's folder is not already ours: where the C
+    // library's posix_spawn cannot change directory, std forks instead.
+    let here = std::env::current_dir().ok();
+    if here.as_deref() != Some(spec.cwd.as_path())
+        && spec.cwd.as_os_str() != "."
+        && !spec.cwd.as_os_str().is_empty()
+    {
+        cmd.current_dir(&spec.cwd);
+    }
+    // The child is reaped with `wait4` (for its resource usage), not through `Child`.
+    cmd.spawn().map(|child| child.id() as i32)
+}
+
+/// The watch over a running step: its output into the log, its memory, its timeout,
+/// cancellation, and its end.
+struct Watch {
+    pid: i32,
+    start: Instant,
+    page: u64,
+    deadline: Option<Instant>,
+    memory_limit: Option<u64>,
+    /// How its end is seen; taken when it has ended.
+    exit: Option<Exit>,
+    /// Why flowc stopped it, if it did.
+    killed: Option<Reason>,
+    /// The highest resident memory sampled.
+    peak: u64,
+    next_sample: Instant,
+    /// After SIGTERM (cancellation): when SIGKILL follows.
+    term_until: Option<Instant>,
+    /// Its wait status and resource usage, once it has ended.
+    waited: Option<(i32, libc::rusage)>,
+    /// Once the step has ended, how long its output may take to drain: a process that left
+    /// the group and kept the pipe open must not hold the run forever.
+    drain_until: Option<Instant>,
+    output_open: bool,
+    /// The output is watched from the first watchdog duty on, or once the step has ended: a
+    /// short step's output waits in the pipe, and its end wakes this thread once (its pidfd),
+    /// not twice (the pipe's end, then the pidfd).
+    watch_output: bool,
+}
+
+impl Watch {
+    fn new(pid: i32, start: Instant, spec: &ProcessSpec, exit: Exit) -> Watch {
+        Watch {
+            pid,
+            start,
+            page: page_size(),
+            deadline: spec.timeout.map(|t| start + t),
+            memory_limit: spec.memory_limit,
+            exit: Some(exit),
+            killed: None,
+            peak: 0,
+            // A step that ends within a few milliseconds of starting is never sampled: it
+            // used next to nothing.
+            next_sample: Instant::now() + Duration::from_millis(3),
+            term_until: None,
+            waited: None,
+            drain_until: None,
+            output_open: true,
+            watch_output: false,
+        }
+    }
+
+    /// Watches until the step has ended and its output is drained.
+    fn until_end(&mut self, output: &mut io::PipeReader, log: &mut Log<'_>, cancel: &AtomicBool) {
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let now = Instant::now();
+            if self.waited.is_some()
+                && (!self.output_open || self.drain_until.is_some_and(|d| now >= d))
+            {
+                break;
+            }
+            if self.waited.is_none() {
+                self.watchdog(now, cancel);
+            }
+            let wake = self.wake_at();
+            let mut fds = [
+                pollfd(if self.output_open && self.watch_output {
+                    output.as_raw_fd()
+                } else {
+                    -1
+                }),
+                pollfd(self.exit.as_ref().map_or(-1, Exit::fd)),
+            ];
+            poll(&mut fds, wake.map(|w| w.saturating_duration_since(now)));
+            if fds[0].revents != 0 {
+                match output.read(&mut buf) {
+                    Ok(0) => self.output_open = false,
+                    Ok(n) => log.output(&buf[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => self.output_open = false,
+                }
+            }
+            if fds[1].revents != 0 {
+                self.reap();
+            }
+        }
+    }
+
+    /// The watchdog's duties due at `now`: SIGKILL after SIGTERM, and a memory sample (which
+    /// also sees the timeout and cancellation).
+    fn watchdog(&mut self, now: Instant, cancel: &AtomicBool) {
+        if self.term_until.is_some_and(|t| now >= t) {
+            kill_group(self.pid, libc::SIGKILL);
+            self.term_until = None;
+        }
+        let overdue = self.deadline.is_some_and(|d| now >= d);
+        if self.killed.is_none() && (now >= self.next_sample || overdue) {
+            self.sample(now, overdue, cancel);
+        }
+    }
+
+    /// Samples the step's memory, and stops it when it is over its limit or its timeout, or
+    /// the run is cancelled.
+    fn sample(&mut self, now: Instant, overdue: bool, cancel: &AtomicBool) {
+        self.watch_output = true;
+        let rss = tree_rss(self.pid, self.page);
+        self.peak = self.peak.max(rss);
+        if cancel.load(Ordering::Relaxed) {
+            self.killed = Some(Reason::Cancelled);
+        } else if overdue {
+            self.killed = Some(Reason::Timeout);
+        } else if self.memory_limit.is_some_and(|l| rss > l) {
+            self.killed = Some(Reason::Oom);
+        }
+        match self.killed {
+            Some(Reason::Cancelled) => {
+                // Let the program clean up, then make sure.
+                kill_group(self.pid, libc::SIGTERM);
+                self.term_until = Some(now + Duration::from_millis(200));
+            }
+            Some(_) => kill_group(self.pid, libc::SIGKILL),
+            None => {}
+        }
+        // Sample often at first (short steps), then every 50 ms.
+        let pause = if now - self.start < Duration::from_millis(200) {
+            5
+        } else {
+            50
+        };
+        self.next_sample = now + Duration::from_millis(pause);
+    }
+
+    /// When the next duty is due: the end of draining, SIGKILL after SIGTERM, or the next
+    /// sample or the timeout.
+    fn wake_at(&self) -> Option<Instant> {
+        if self.waited.is_some() {
+            self.drain_until
+        } else if self.killed.is_some() {
+            self.term_until
+        } else {
+            Some(
+                self.deadline
+                    .map_or(self.next_sample, |d| d.min(self.next_sample)),
+            )
+        }
+    }
+
+    /// Reaps the step once it has ended.
+    fn reap(&mut self) {
+        if let Some(e) = self.exit.take() {
+            self.waited = Some(e.reap(self.pid));
+            // Anything the step left running in its group goes too.
+            kill_group(self.pid, libc::SIGKILL);
+            self.watch_output = true;
+            self.drain_until = Some(Instant::now() + Duration::from_secs(2));
+        }
+    }
+
+    /// Fills in the measures and the reason of the ended step.
+    fn measure(&self, result: &mut ProcessResult) {
+        let (status, usage) = self.waited.unwrap_or_else(|| (0, zeroed_rusage()));
+        result.peak_rss_bytes = self.peak;
+        result.wall_seconds = self.start.elapsed().as_secs_f64();
+        result.cpu_seconds = tv(usage.ru_utime) + tv(usage.ru_stime);
+        // `ru_maxrss` of a child spawned from this process starts at this process's own peak
+        // (the kernel carries the pre-exec high-water mark over); trust it only when it is
+        // higher.
+        let reported = usage.ru_maxrss.max(0) as u64 * 1024;
+        if reported > process_peak_rss() {
+            result.peak_rss_bytes = result.peak_rss_bytes.max(reported);
+        }
+        if libc::WIFEXITED(status) {
+            result.exit_code = Some(libc::WEXITSTATUS(status));
+        }
+        if libc::WIFSIGNALED(status) {
+            result.signal = Some(libc::WTERMSIG(status));
+        }
+        result.reason = match self.killed {
+            Some(r) => r,
+            None if result.exit_code == Some(0) => Reason::Ok,
+            None => Reason::Failed,
+        };
+    }
+}
+
+/// flowc's last line in the log of a step that did not succeed, so that a failed step always
+/// has a log, even one that printed nothing.
+fn closing_note(result: &ProcessResult, spec: &ProcessSpec) -> Option<String> {
+    match result.reason {
         Reason::Oom => Some(format!(
             "flowc: stopped: resident memory exceeded the limit of {} bytes",
             spec.memory_limit.unwrap_or(0)
@@ -598,20 +703,13 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
             spec.timeout.map_or(0.0, |t| t.as_secs_f64())
         )),
         Reason::Cancelled => Some("flowc: stopped: the run was cancelled".to_string()),
-        // So that a failed step always has a log, even one that printed nothing.
         Reason::Failed => Some(match (result.exit_code, result.signal) {
             (Some(c), _) => format!("flowc: exited with code {c}"),
             (_, Some(s)) => format!("flowc: killed by signal {s}"),
             _ => "flowc: failed".to_string(),
         }),
         Reason::Ok | Reason::Cached => None,
-    };
-    match note {
-        Some(n) => log.note(&n),
-        None => log.finish(),
     }
-    result.logged = log.file.is_some();
-    result
 }
 
 #[cfg(test)]

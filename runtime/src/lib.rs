@@ -4,25 +4,27 @@
 //! run in-process through a [`builtin::BuiltinRunner`], artifacts live in a content-addressed
 //! [`store::Store`], results are reused through cache keys that cover the step's definition,
 //! its parameter values and its inputs' content, and every attempt is recorded for the
-//! autotuner ([`record`]). [`engine::run`] is the entry point; [`runs`] lists past runs.
+//! autotuner ([`record`]). [`engine::run`] is the entry point and [`types`] has the types it
+//! takes and gives; [`runs`] lists past runs.
 
+mod budget;
 pub mod builtin;
+mod context;
 pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod exec;
+mod instances;
 pub mod params;
 pub mod record;
 pub mod runs;
+mod scheduler;
 pub mod store;
 mod task;
+pub mod types;
 pub mod util;
+mod workers;
 
-pub use engine::{run, Event, Observer, RunOptions, RunSummary, TaskStatus};
+pub use engine::run;
 pub use error::{RunCode, RunError};
-
-/// Eight hex digits of the SHA-256 of `s`.
-pub(crate) fn names_hash(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    format!("{:x}", Sha256::digest(s.as_bytes()))[..8].to_string()
-}
+pub use types::{Event, Observer, RunOptions, RunSummary, TaskReport, TaskStatus};

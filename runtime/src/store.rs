@@ -413,6 +413,20 @@ fn make_read_only(p: &Path) -> io::Result<()> {
     fs::set_permissions(p, perm)
 }
 
+/// Copies the file or folder `src` to `dest` (folders with everything in them).
+pub(crate) fn copy_into(src: &Path, dest: &Path) -> io::Result<()> {
+    if src.is_dir() {
+        fs::create_dir_all(dest)?;
+        for e in fs::read_dir(src)? {
+            let e = e?;
+            copy_into(&e.path(), &dest.join(e.file_name()))?;
+        }
+        Ok(())
+    } else {
+        fs::copy(src, dest).map(|_| ())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,4 @@
-//! Small helpers: unique names, times, and file-name-safe strings.
+//! Small helpers: unique names, short hashes, times, and file-name-safe strings.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -36,6 +36,12 @@ pub fn rfc3339(ms: u64) -> String {
         Ok(t) => format!("{t:.3}"),
         Err(_) => String::new(),
     }
+}
+
+/// Eight hex digits of the SHA-256 of `s`.
+pub(crate) fn names_hash(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(s.as_bytes()))[..8].to_string()
 }
 
 #[cfg(test)]

@@ -1,0 +1,232 @@
+//! The format of the lock file of tuned resources, `FILE.flow.lock`: its types, parsing from
+//! text and rendering to text. No IO: the CLI reads and writes the file, the language server
+//! reads it for hover, and both parse it here.
+//!
+//! The file is pretty-printed JSON with sorted keys, one step per block, so a merge request
+//! shows each changed value on its own line:
+//!
+//! ```json
+//! {
+//!   "format": "flowc.lock",
+//!   "version": 1,
+//!   "steps": {
+//!     "daily/load": { "memory": "1536Mi", "cpu": "500m", "gpu": 0, "confidence": "high", "executions": 12 }
+//!   }
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Tuned, TunedResources};
+use crate::units::{format_cpu, format_memory};
+
+/// The lock file's format name.
+pub const FORMAT: &str = "flowc.lock";
+
+/// The format version this flowc reads and writes.
+pub const VERSION: u32 = 1;
+
+/// Tuned values of one step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedStep {
+    /// Memory request and limit, such as `1536Mi`.
+    pub memory: Option<String>,
+    /// CPU request, such as `500m`.
+    pub cpu: Option<String>,
+    /// GPUs.
+    pub gpu: Option<u64>,
+    /// The tuner's confidence: `low`, `medium` or `high`.
+    pub confidence: String,
+    /// Executions the values are based on.
+    pub executions: usize,
+}
+
+/// The whole lock file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`VERSION`].
+    pub version: u32,
+    /// Steps by `pipeline/step`.
+    pub steps: BTreeMap<String, LockedStep>,
+}
+
+/// Why a lock file's text cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockError {
+    /// Not JSON of the lock file's shape; the parser's message.
+    Invalid(String),
+    /// Another format, or another version of this one.
+    Unsupported {
+        /// The file's `format`.
+        format: String,
+        /// The file's `version`.
+        version: u32,
+    },
+}
+
+impl LockError {
+    /// The error in words, naming the file as `file`.
+    pub fn message(&self, file: &str) -> String {
+        match self {
+            LockError::Invalid(e) => format!("`{file}` is not a valid lock file: {e}"),
+            LockError::Unsupported { format, version } => format!(
+                "`{file}` is a `{format}` version {version} file; this flowc reads `{FORMAT}` version {VERSION}"
+            ),
+        }
+    }
+}
+
+/// The lock file beside `source`: its name with `.lock` added (`a/b.flow` → `a/b.flow.lock`).
+pub fn path_for(source: &Path) -> PathBuf {
+    let mut name = source
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".lock");
+    source.with_file_name(name)
+}
+
+/// Parses a lock file's text.
+pub fn parse(text: &str) -> Result<LockFile, LockError> {
+    let lock: LockFile =
+        serde_json::from_str(text).map_err(|e| LockError::Invalid(e.to_string()))?;
+    if lock.format != FORMAT || lock.version != VERSION {
+        return Err(LockError::Unsupported {
+            format: lock.format,
+            version: lock.version,
+        });
+    }
+    Ok(lock)
+}
+
+impl LockFile {
+    /// The tuned values, for the plan builder.
+    pub fn tuned(&self) -> Tuned {
+        self.steps
+            .iter()
+            .filter_map(|(k, v)| {
+                let (p, s) = k.split_once('/')?;
+                Some((
+                    (p.to_string(), s.to_string()),
+                    TunedResources {
+                        cpu_millis: v.cpu.as_deref().and_then(parse_cpu),
+                        memory_bytes: v.memory.as_deref().and_then(parse_memory),
+                        gpu: v.gpu,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Renders the file.
+    pub fn to_text(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// A locked step from tuned values.
+pub fn locked(
+    memory: Option<u64>,
+    cpu: Option<u64>,
+    gpu: Option<u64>,
+    confidence: &str,
+    executions: usize,
+) -> LockedStep {
+    LockedStep {
+        memory: memory.map(format_memory),
+        cpu: cpu.map(format_cpu),
+        gpu,
+        confidence: confidence.to_string(),
+        executions,
+    }
+}
+
+/// Bytes of a memory quantity as the lock file writes them (`1536Mi`, `2G`, `512`).
+fn parse_memory(s: &str) -> Option<u64> {
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: u64 = digits.parse().ok()?;
+    let f: u64 = match &s[digits.len()..] {
+        "" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        "k" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        _ => return None,
+    };
+    n.checked_mul(f)
+}
+
+/// Millicores of a CPU quantity as the lock file writes them (`500m`, `2`, `1.5`).
+fn parse_cpu(s: &str) -> Option<u64> {
+    match s.strip_suffix('m') {
+        Some(m) => m.parse().ok(),
+        None => s.parse::<f64>().ok().map(|c| (c * 1000.0).round() as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_step() -> LockFile {
+        let mut lock = LockFile {
+            format: FORMAT.into(),
+            version: VERSION,
+            steps: BTreeMap::new(),
+        };
+        lock.steps.insert(
+            "daily/load".to_string(),
+            locked(Some(1536 << 20), Some(500), Some(0), "high", 12),
+        );
+        lock
+    }
+
+    #[test]
+    fn round_trip() {
+        let lock = one_step();
+        let back = parse(&lock.to_text()).unwrap_or_else(|e| panic!("{}", e.message("x")));
+        assert_eq!(back, lock);
+        let t = back.tuned();
+        let r = t
+            .get(&("daily".to_string(), "load".to_string()))
+            .copied()
+            .unwrap_or_default();
+        assert_eq!(r.memory_bytes, Some(1536 << 20));
+        assert_eq!(r.cpu_millis, Some(500));
+        assert_eq!(
+            path_for(Path::new("a/b.flow")),
+            PathBuf::from("a/b.flow.lock")
+        );
+    }
+
+    #[test]
+    fn the_text_is_sorted_pretty_json_with_a_final_line_break() {
+        let text = one_step().to_text();
+        let expected = "{\n  \"format\": \"flowc.lock\",\n  \"version\": 1,\n  \"steps\": {\n    \"daily/load\": {\n      \"memory\": \"1536Mi\",\n      \"cpu\": \"500m\",\n      \"gpu\": 0,\n      \"confidence\": \"high\",\n      \"executions\": 12\n    }\n  }\n}\n";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn other_formats_versions_and_broken_text_are_refused_with_the_file_named() {
+        let v2 = "{\"format\": \"flowc.lock\", \"version\": 2, \"steps\": {}}";
+        assert_eq!(
+            parse(v2).map_err(|e| e.message("a.flow.lock")),
+            Err("`a.flow.lock` is a `flowc.lock` version 2 file; this flowc reads `flowc.lock` version 1".to_string())
+        );
+        let broken = parse("{").map_err(|e| e.message("a.flow.lock"));
+        assert!(
+            matches!(&broken, Err(m) if m.starts_with("`a.flow.lock` is not a valid lock file: ")),
+            "{broken:?}"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! [`RunContext`]: what every task of a run shares, from the entry pipeline's scheduler down to
+//! the worker threads and the schedulers of called pipelines.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+
+use flowc_compiler::plan::{Plan, Task};
+
+use crate::budget::Budget;
+use crate::builtin::BuiltinRunner;
+use crate::record::{Host, RecordWriter};
+use crate::store::Store;
+use crate::types::{Observer, TaskReport};
+
+/// The state of one run, shared by its schedulers and their workers.
+pub(crate) struct RunContext<'a> {
+    pub(crate) store: Store,
+    pub(crate) plan: &'a Plan,
+    pub(crate) builtins: &'a dyn BuiltinRunner,
+    pub(crate) obs: &'a dyn Observer,
+    pub(crate) cancel: &'a AtomicBool,
+    pub(crate) records: RecordWriter,
+    pub(crate) run_id: String,
+    pub(crate) run_dir: PathBuf,
+    pub(crate) workdir: PathBuf,
+    pub(crate) host: Host,
+    /// Secret values by name.
+    pub(crate) secrets: HashMap<String, String>,
+    /// The files secrets were read from, by name (for steps that mount them).
+    pub(crate) secret_files: HashMap<String, PathBuf>,
+    /// The machine's share, across every pipeline of the run.
+    pub(crate) budget: Mutex<Budget>,
+    /// `--fail-fast`.
+    pub(crate) fail_fast: bool,
+    /// One report per finished task instance, in the order they finished.
+    pub(crate) reports: Mutex<Vec<TaskReport>>,
+}
+
+impl RunContext<'_> {
+    /// Takes the CPU and memory `held` for an instance of `t` (nothing for a called pipeline).
+    pub(crate) fn take(&self, t: &Task, held: (u64, u64)) -> bool {
+        crate::budget::is_composite(t)
+            || self
+                .budget
+                .lock()
+                .map(|mut b| b.try_take(held.0, held.1))
+                .unwrap_or(false)
+    }
+
+    /// Gives back what [`RunContext::take`] took.
+    pub(crate) fn give_back(&self, t: &Task, held: (u64, u64)) {
+        if !crate::budget::is_composite(t) {
+            if let Ok(mut b) = self.budget.lock() {
+                b.give(held.0, held.1);
+            }
+        }
+    }
+}

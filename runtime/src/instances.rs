@@ -1,0 +1,125 @@
+//! The instances of a task: its enclosing `for` loops expanded into iterations, the names
+//! instances go by (`task[0,1]`), and the values an expression of one iteration reads.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use serde_json::Value as Json;
+
+use crate::eval::{eval, Env, RValue};
+use flowc_compiler::plan::{PipelinePlan, Task};
+
+/// Outputs of finished instances: task → (loop indices, outputs).
+pub(crate) type Outputs = HashMap<String, Vec<(Vec<usize>, IndexMap<String, RValue>)>>;
+
+/// One iteration of a task's loops: the loop indices and the items of each loop.
+pub(crate) type Combo = (Vec<usize>, Vec<(usize, RValue)>);
+
+/// What an expression of one loop iteration of a pipeline can read: the pipeline's parameters,
+/// the outputs of finished instances, and the iteration's loop items. Outside loops, the
+/// items and indices are empty.
+pub(crate) struct IterationEnv<'a> {
+    pub(crate) params: &'a IndexMap<String, RValue>,
+    pub(crate) outputs: &'a Outputs,
+    /// Loop id → item.
+    pub(crate) items: &'a [(usize, RValue)],
+    /// The index in each enclosing loop, outermost first.
+    pub(crate) indices: &'a [usize],
+}
+
+impl Env for IterationEnv<'_> {
+    fn param(&self, name: &str) -> Option<RValue> {
+        self.params.get(name).cloned()
+    }
+    fn output(&self, task: &str, output: &str, collected: bool) -> Option<RValue> {
+        let instances = self.outputs.get(task)?;
+        if collected {
+            return Some(RValue::List(
+                instances
+                    .iter()
+                    .filter_map(|(_, o)| o.get(output).cloned())
+                    .collect(),
+            ));
+        }
+        // The instance of the same loop iteration, or the only one.
+        let found = instances
+            .iter()
+            .find(|(idx, _)| {
+                idx.len() <= self.indices.len() && self.indices[..idx.len()] == idx[..]
+            })
+            .or(instances.first())?;
+        found.1.get(output).cloned()
+    }
+    fn loop_item(&self, l: usize) -> Option<RValue> {
+        self.items
+            .iter()
+            .find(|(id, _)| *id == l)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// The name of an instance: the task's id, followed by its loop indices inside loops.
+pub(crate) fn instance_name(task: &Task, indices: &[usize]) -> String {
+    if indices.is_empty() {
+        task.id.clone()
+    } else {
+        format!("{}{}", task.id, iteration(indices))
+    }
+}
+
+/// Loop indices as written in instance names: `[2]`, `[0,1]`.
+pub(crate) fn iteration(indices: &[usize]) -> String {
+    format!(
+        "[{}]",
+        indices
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
+/// Expands enclosing loops (of a task or a check) into (indices, items) combinations.
+pub(crate) fn expand(
+    p: &PipelinePlan,
+    loops: &[usize],
+    env_params: &IndexMap<String, RValue>,
+    outputs: &Outputs,
+) -> Result<Vec<Combo>, String> {
+    let mut combos: Vec<Combo> = vec![(Vec::new(), Vec::new())];
+    for &l in loops {
+        let Some(lp) = p.loops.get(l) else {
+            return Err(format!("unknown loop {l}"));
+        };
+        let mut next = Vec::new();
+        for (idx, items) in &combos {
+            let env = IterationEnv {
+                params: env_params,
+                outputs,
+                items,
+                indices: idx,
+            };
+            let list = match eval(&lp.items, &env) {
+                RValue::Json(Json::Array(a)) => a.into_iter().map(RValue::Json).collect(),
+                RValue::List(a) => a,
+                RValue::Json(Json::Null) => Vec::new(),
+                other => {
+                    return Err(format!(
+                        "`for {}` needs a list, got {}",
+                        lp.var,
+                        other.to_json()
+                    ))
+                }
+            };
+            for (i, item) in list.into_iter().enumerate() {
+                let mut ix = idx.clone();
+                ix.push(i);
+                let mut it = items.clone();
+                it.push((l, item));
+                next.push((ix, it));
+            }
+        }
+        combos = next;
+    }
+    Ok(combos)
+}

@@ -1,0 +1,144 @@
+//! The public types of a run: how to run ([`RunOptions`]), what happens while it runs
+//! ([`Event`], received by an [`Observer`]), and how it ended ([`RunSummary`], one
+//! [`TaskReport`] per task instance, each with a [`TaskStatus`]).
+
+use std::path::PathBuf;
+
+use serde_json::Value as Json;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The store folder.
+    pub store: PathBuf,
+    /// The folder steps run in (the project folder).
+    pub workdir: PathBuf,
+    /// `--param name=value`.
+    pub params: Vec<(String, String)>,
+    /// `--secret name=file`.
+    pub secrets: Vec<(String, PathBuf)>,
+    /// Most tasks at once (default: the CPU count).
+    pub jobs: Option<usize>,
+    /// CPU budget in millicores (default: the machine's).
+    pub cpu_millis: Option<u64>,
+    /// Memory budget in bytes (default: the machine's available memory).
+    pub memory_bytes: Option<u64>,
+    /// Stop every task at the first failure.
+    pub fail_fast: bool,
+}
+
+/// Something that happened, for the progress display.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// An attempt started.
+    Started {
+        /// `pipeline.task`.
+        task: String,
+        /// 1 for the first attempt.
+        attempt: u32,
+    },
+    /// An instance finished.
+    Finished {
+        /// `pipeline.task`.
+        task: String,
+        /// How.
+        status: TaskStatus,
+        /// Seconds.
+        wall_seconds: f64,
+        /// Why it missed the cache.
+        cache_note: Option<String>,
+    },
+    /// An attempt failed and will be retried.
+    Retrying {
+        /// `pipeline.task`.
+        task: String,
+        /// The next attempt.
+        attempt: u32,
+        /// Delay before it.
+        delay_ms: u64,
+        /// Why the last one failed.
+        why: String,
+    },
+    /// A `check` was false.
+    CheckFailed {
+        /// The check as written.
+        source: String,
+    },
+    /// A note for the user.
+    Note(String),
+}
+
+/// Receives events.
+pub trait Observer: Sync {
+    /// Called for every event, from any thread.
+    fn event(&self, e: &Event);
+}
+
+/// How a task (instance) ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskStatus {
+    /// Ran and succeeded.
+    Succeeded,
+    /// Its outputs came from the cache.
+    Cached,
+    /// Failed, with the reason.
+    Failed(String),
+    /// Did not run, with the reason.
+    Skipped(String),
+    /// Stopped by cancellation.
+    Cancelled,
+}
+
+impl TaskStatus {
+    /// A short word for tables.
+    pub fn word(&self) -> &'static str {
+        match self {
+            TaskStatus::Succeeded => "ok",
+            TaskStatus::Cached => "cached",
+            TaskStatus::Failed(_) => "failed",
+            TaskStatus::Skipped(_) => "skipped",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether it ended with its outputs (ran or came from the cache).
+    pub(crate) fn finished_ok(&self) -> bool {
+        matches!(self, TaskStatus::Succeeded | TaskStatus::Cached)
+    }
+}
+
+/// One line of the summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskReport {
+    /// `pipeline.task[i]`.
+    pub task: String,
+    /// The step called.
+    pub step: String,
+    /// How it ended.
+    pub status: TaskStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Seconds.
+    pub wall_seconds: f64,
+    /// Why it missed the cache.
+    pub cache_note: Option<String>,
+    /// Its log.
+    pub log: Option<PathBuf>,
+}
+
+/// The outcome of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSummary {
+    /// The run's id.
+    pub run_id: String,
+    /// Its folder.
+    pub run_dir: PathBuf,
+    /// `succeeded`, `failed` or `cancelled`.
+    pub status: String,
+    /// Every task instance.
+    pub tasks: Vec<TaskReport>,
+    /// Pipeline outputs: values, or the paths of artifacts in the store.
+    pub outputs: Vec<(String, Json)>,
+    /// Checks that were false.
+    pub failed_checks: Vec<String>,
+}
