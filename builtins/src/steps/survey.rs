@@ -521,22 +521,12 @@ fn fuse_error(call: &Call<'_>, e: SurveyError) -> BuiltinError {
     err(e.code(), format!("{}: {message}", call.step))
 }
 
-/// `fuse<R, D>(recipients, donors, recipient_id, donor_id, strata, match_on, previous?,
-///   reuse_penalty, max_uses?, keep_tolerance, balance_tolerance) -> (fused: Table<R + D>,
-///   matches: Table<FuseMatch>, report)`
-pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
-    let recipients = input(call, "recipients")?;
-    let donors = input(call, "donors")?;
-    let rid_name = call.column("recipient_id")?;
-    let did_name = call.column("donor_id")?;
-    let strata = call.columns("strata")?;
-    let match_on = call.columns("match_on")?;
-    let rid_col = named_column(call, &recipients, &rid_name, "recipient_id", "recipients")?;
-    let did_col = named_column(call, &donors, &did_name, "donor_id", "donors")?;
-    let r_ids = ids(call, rid_col, "`recipient_id` column", "recipients")?;
-    let d_ids = ids(call, did_col, "`donor_id` column", "donors")?;
-
-    // Columns in both tables keep the recipient's values; their types must agree.
+/// Columns in both tables keep the recipient's values; their types must agree.
+fn common_columns_agree(
+    call: &Call<'_>,
+    recipients: &DataFrame,
+    donors: &DataFrame,
+) -> Result<(), BuiltinError> {
     for c in recipients.columns() {
         if let Ok(d) = donors.column(c.name()) {
             if ColType::of_dtype(c.dtype()) != ColType::of_dtype(d.dtype()) {
@@ -553,25 +543,12 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
             }
         }
     }
+    Ok(())
+}
 
-    let mut r_coded = Vec::with_capacity(strata.len());
-    let mut d_coded = Vec::with_capacity(strata.len());
-    for s in &strata {
-        let rv = column_codes(call, &recipients, s, "strata", "recipients")?;
-        let dv = column_codes(call, &donors, s, "strata", "donors")?;
-        let dict = dictionary(&[&rv, &dv]);
-        r_coded.push(Coded::with_levels(s, &rv, dict.clone()));
-        d_coded.push(Coded::with_levels(s, &dv, dict));
-    }
-    let mut r_match = Vec::with_capacity(match_on.len());
-    let mut d_match = Vec::with_capacity(match_on.len());
-    for m in &match_on {
-        let rc = named_column(call, &recipients, m, "match_on", "recipients")?;
-        let dc = named_column(call, &donors, m, "match_on", "donors")?;
-        r_match.push(float_values(call, rc, "`match_on` column", "recipients")?);
-        d_match.push(float_values(call, dc, "`match_on` column", "donors")?);
-    }
-    let previous = match opt_input(call, "previous")? {
+/// Yesterday's matches (`previous`), as (recipient, donor) id keys.
+fn previous_matches(call: &Call<'_>) -> Result<Option<Vec<(u64, u64)>>, BuiltinError> {
+    Ok(match opt_input(call, "previous")? {
         None => None,
         Some(prev) => {
             let pr = named_column(call, &prev, "recipient_id", "previous", "previous")?;
@@ -585,7 +562,11 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
                     .collect::<Vec<_>>(),
             )
         }
-    };
+    })
+}
+
+/// The options of `fuse` from its parameters, with the kernel's defaults.
+fn fuse_options(call: &Call<'_>) -> Result<FuseOptions, BuiltinError> {
     let max_uses = match call.opt_int("max_uses")? {
         None => None,
         Some(m) => Some(u32::try_from(m).ok().filter(|&m| m >= 1).ok_or_else(|| {
@@ -596,7 +577,7 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
         })?),
     };
     let defaults = FuseOptions::default();
-    let opts = FuseOptions {
+    Ok(FuseOptions {
         reuse_penalty: call
             .opt_float("reuse_penalty")?
             .unwrap_or(defaults.reuse_penalty),
@@ -608,33 +589,19 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
             .opt_float("balance_tolerance")?
             .unwrap_or(defaults.balance_tolerance),
         ..defaults
-    };
+    })
+}
 
-    let r_keys: Vec<u64> = r_ids.iter().map(|&i| id_key(i)).collect();
-    let d_keys: Vec<u64> = d_ids.iter().map(|&i| id_key(i)).collect();
-    let r_labels: Vec<Vec<&str>> = r_coded.iter().map(Coded::label_refs).collect();
-    let d_labels: Vec<Vec<&str>> = d_coded.iter().map(Coded::label_refs).collect();
-    let r_vars = cat_vars(&r_coded, &r_labels);
-    let d_vars = cat_vars(&d_coded, &d_labels);
-    let r_slices: Vec<&[f64]> = r_match.iter().map(Vec::as_slice).collect();
-    let d_slices: Vec<&[f64]> = d_match.iter().map(Vec::as_slice).collect();
-    let fusion = flowc_survey::fuse(
-        &FuseSide {
-            ids: &r_keys,
-            strata: &r_vars,
-            matching: &r_slices,
-        },
-        &FuseSide {
-            ids: &d_keys,
-            strata: &d_vars,
-            matching: &d_slices,
-        },
-        previous.as_deref(),
-        &opts,
-    )
-    .map_err(|e| fuse_error(call, e))?;
-
-    // The fused table: every recipient row, with the donor-only columns of its donor.
+/// The fused table (every recipient row, with the donor-only columns of its donor) and the
+/// matches table.
+fn write_fused_and_matches(
+    call: &Call<'_>,
+    recipients: &DataFrame,
+    donors: &DataFrame,
+    fusion: &flowc_survey::Fusion,
+    r_ids: &[i64],
+    d_ids: &[i64],
+) -> Result<(), BuiltinError> {
     let mut donor_rows = Vec::with_capacity(fusion.matches.len());
     let mut pairs_r = Vec::with_capacity(fusion.matches.len());
     let mut pairs_d = Vec::with_capacity(fusion.matches.len());
@@ -677,7 +644,71 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
         ],
     )
     .map_err(|e| err(COLUMN_ROLE, format!("{}: {e}", call.step)))?;
-    emit_table(call, "matches", matches, &[])?;
+    emit_table(call, "matches", matches, &[])
+}
+
+/// `fuse<R, D>(recipients, donors, recipient_id, donor_id, strata, match_on, previous?,
+///   reuse_penalty, max_uses?, keep_tolerance, balance_tolerance) -> (fused: Table<R + D>,
+///   matches: Table<FuseMatch>, report)`
+pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
+    let recipients = input(call, "recipients")?;
+    let donors = input(call, "donors")?;
+    let rid_name = call.column("recipient_id")?;
+    let did_name = call.column("donor_id")?;
+    let strata = call.columns("strata")?;
+    let match_on = call.columns("match_on")?;
+    let rid_col = named_column(call, &recipients, &rid_name, "recipient_id", "recipients")?;
+    let did_col = named_column(call, &donors, &did_name, "donor_id", "donors")?;
+    let r_ids = ids(call, rid_col, "`recipient_id` column", "recipients")?;
+    let d_ids = ids(call, did_col, "`donor_id` column", "donors")?;
+
+    common_columns_agree(call, &recipients, &donors)?;
+
+    let mut r_coded = Vec::with_capacity(strata.len());
+    let mut d_coded = Vec::with_capacity(strata.len());
+    for s in &strata {
+        let rv = column_codes(call, &recipients, s, "strata", "recipients")?;
+        let dv = column_codes(call, &donors, s, "strata", "donors")?;
+        let dict = dictionary(&[&rv, &dv]);
+        r_coded.push(Coded::with_levels(s, &rv, dict.clone()));
+        d_coded.push(Coded::with_levels(s, &dv, dict));
+    }
+    let mut r_match = Vec::with_capacity(match_on.len());
+    let mut d_match = Vec::with_capacity(match_on.len());
+    for m in &match_on {
+        let rc = named_column(call, &recipients, m, "match_on", "recipients")?;
+        let dc = named_column(call, &donors, m, "match_on", "donors")?;
+        r_match.push(float_values(call, rc, "`match_on` column", "recipients")?);
+        d_match.push(float_values(call, dc, "`match_on` column", "donors")?);
+    }
+    let previous = previous_matches(call)?;
+    let opts = fuse_options(call)?;
+
+    let r_keys: Vec<u64> = r_ids.iter().map(|&i| id_key(i)).collect();
+    let d_keys: Vec<u64> = d_ids.iter().map(|&i| id_key(i)).collect();
+    let r_labels: Vec<Vec<&str>> = r_coded.iter().map(Coded::label_refs).collect();
+    let d_labels: Vec<Vec<&str>> = d_coded.iter().map(Coded::label_refs).collect();
+    let r_vars = cat_vars(&r_coded, &r_labels);
+    let d_vars = cat_vars(&d_coded, &d_labels);
+    let r_slices: Vec<&[f64]> = r_match.iter().map(Vec::as_slice).collect();
+    let d_slices: Vec<&[f64]> = d_match.iter().map(Vec::as_slice).collect();
+    let fusion = flowc_survey::fuse(
+        &FuseSide {
+            ids: &r_keys,
+            strata: &r_vars,
+            matching: &r_slices,
+        },
+        &FuseSide {
+            ids: &d_keys,
+            strata: &d_vars,
+            matching: &d_slices,
+        },
+        previous.as_deref(),
+        &opts,
+    )
+    .map_err(|e| fuse_error(call, e))?;
+
+    write_fused_and_matches(call, &recipients, &donors, &fusion, &r_ids, &d_ids)?;
 
     let r = &fusion.report;
     emit_metrics(
