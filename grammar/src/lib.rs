@@ -10,7 +10,9 @@
 extern crate alloc;
 
 pub mod ast;
+pub mod doc;
 mod expect;
+pub mod lexer;
 mod parse;
 pub mod span;
 pub mod split;

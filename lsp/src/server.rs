@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use flowc_compiler::source::{normalize, resolve_relative, Origin};
 use flowc_compiler::{analyze, Analysis, FileId, FileLoader};
+use flowc_grammar::lexer::{string_value, Lexer, Token, TokenKind};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response, ResponseError};
 use lsp_types::{
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
@@ -162,15 +163,21 @@ fn workspace_folders(params: &Value) -> Vec<PathBuf> {
     out
 }
 
-/// The file imports of a `.flow` text (`import "./x.flow" (...)`), resolved against `path`.
+/// The file imports of a `.flow` text (`import "./x.flow" (...)`), resolved against `path`,
+/// found without parsing: an `import` that is the first token of its line (where the parser's
+/// declaration splitter starts declarations) followed by a string. Strings and comments are the
+/// grammar lexer's, so an `import` line inside a block comment is not an import.
 fn file_imports(path: &Path, text: &str) -> Vec<PathBuf> {
-    text.lines()
-        .filter_map(|l| l.trim_start().strip_prefix("import"))
-        .filter_map(|rest| {
-            let rest = rest.trim_start().strip_prefix('"')?;
-            let end = rest.find('"')?;
-            Some(resolve_relative(path, &rest[..end]))
+    let tokens: Vec<Token> = Lexer::new(text).filter(|t| !t.kind.is_trivia()).collect();
+    tokens
+        .windows(2)
+        .filter(|pair| {
+            pair[0].first_on_line
+                && pair[0].kind == TokenKind::Ident
+                && &text[pair[0].span.range()] == "import"
         })
+        .filter_map(|pair| string_value(&text[pair[1].span.range()]))
+        .map(|relative| resolve_relative(path, &relative))
         .collect()
 }
 
@@ -601,12 +608,13 @@ mod tests {
 
     #[test]
     fn file_imports_are_found_without_parsing() {
-        let text = "import std.io (read_csv)\nimport \"../common.flow\" (a, b)\n  import \"x.flow\" (\n c)\n";
+        let text = "import std.io (read_csv)\nimport \"../common.flow\" (a, b)\n  import \"x.flow\" (\n c)\n/*\nimport \"commented.flow\" (d)\n*/ import\n  \"y\\\\z.flow\" (e)\nx import \"not.flow\"\n";
         assert_eq!(
             file_imports(Path::new("/w/p/main.flow"), text),
             vec![
                 PathBuf::from("/w/common.flow"),
-                PathBuf::from("/w/p/x.flow")
+                PathBuf::from("/w/p/x.flow"),
+                PathBuf::from("/w/p/y\\z.flow"),
             ]
         );
     }
