@@ -14,6 +14,7 @@ pub mod doc;
 mod expect;
 pub mod lexer;
 mod parse;
+mod rules;
 pub mod span;
 pub mod split;
 

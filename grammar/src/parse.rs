@@ -10,12 +10,9 @@ use pest::Parser as _;
 use crate::ast::*;
 use crate::expect::describe_failure;
 use crate::lexer::unescape;
+use crate::rules::{FlowParser, Rule};
 use crate::span::Span;
 use crate::split::{split, Problem, MAX_DEPTH};
-
-#[derive(pest_derive::Parser)]
-#[grammar = "flow.pest"]
-pub(crate) struct FlowParser;
 
 /// The result of parsing: a tree (always) and the syntax errors (possibly none).
 #[derive(Clone, Debug, Default)]

@@ -1149,8 +1149,6 @@ impl<'a> CursorContext<'a> {
     }
 }
 
-/// Whether a string token ends with its closing quote.
-
 /// Whether a parameter type binds schema variable `var` (`Table<T>`, `List<Table<T>>` ...).
 fn binds(t: &Ty, var: &str) -> bool {
     match t {
