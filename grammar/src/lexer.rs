@@ -136,7 +136,8 @@ impl Iterator for Lexer<'_> {
             ),
             _ => {
                 // One character, however many bytes it takes.
-                let ch = self.text[start..].chars().next().unwrap_or('\u{FFFD}');
+                let ch = self.text.get(start..).and_then(|rest| rest.chars().next());
+                let ch = ch.unwrap_or('\u{FFFD}');
                 (TokenKind::Punct(ch), start + ch.len_utf8())
             }
         };
