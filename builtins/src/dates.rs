@@ -18,7 +18,7 @@ pub fn parse(s: &str) -> Option<i32> {
         return None;
     }
     let date: Date = s.parse().ok()?;
-    date.since(EPOCH).ok()?.get_days().try_into().ok()
+    Some(date.since(EPOCH).ok()?.get_days())
 }
 
 /// The date `days` after 1970-01-01, if it is within jiff's range.
