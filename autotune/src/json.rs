@@ -1,14 +1,17 @@
-//! A small JSON parser that remembers the line of every value.
+//! JSON values that remember their line, read with `serde_json`.
 //!
-//! `serde_json` reports the position of syntax errors only; the readers also need the line of a
-//! value that parses but means nothing (a missing field, a string where a number belongs), so that
-//! every error names its file and line. The parser is iterative-recursive with a depth limit and
-//! never panics: malformed text is a [`JsonError`] with a line.
+//! The readers need the line of a value that parses but means nothing (a missing field, a string
+//! where a number belongs), not only of a syntax error, so that every error names its file and
+//! line. `serde_json` checks the syntax (and reports syntax errors with their line); the tree is
+//! then built from its borrowed [`RawValue`]s, each a slice of the text, whose offset gives the
+//! line. Each level re-reads its own slice, so building costs the text's size times its depth
+//! (a few levels in the trace formats). Nesting is bounded by `serde_json`'s recursion limit
+//! (128), and nothing here panics: malformed text is a [`JsonError`] with a line.
 
 use std::fmt;
 
-/// Deepest nesting accepted; deeper input is rejected instead of overflowing the stack.
-const MAX_DEPTH: usize = 128;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 /// A parsed JSON value with the 1-based line where it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,241 +143,109 @@ impl Json {
 /// Parses one JSON document (surrounding whitespace allowed). `first_line` is the line number of
 /// the text's first character, so a JSON-lines reader can pass each line's number.
 pub fn parse(text: &str, first_line: usize) -> Result<Json, JsonError> {
-    let mut p = Parser {
-        bytes: text.as_bytes(),
-        pos: 0,
-        line: first_line,
+    let doc = Document {
+        text,
+        line_starts: std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect(),
+        first_line,
     };
-    p.skip_ws();
-    let value = p.value(0)?;
-    p.skip_ws();
-    if p.pos < p.bytes.len() {
-        return Err(p.err("unexpected text after the JSON value"));
-    }
-    Ok(value)
+    let root: &RawValue = serde_json::from_str(text).map_err(|e| doc.syntax_error(&e))?;
+    doc.value(root)
 }
 
-struct Parser<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    line: usize,
+/// The text being read, with what turns an offset into a line.
+struct Document<'a> {
+    text: &'a str,
+    /// The offset where each line starts.
+    line_starts: Vec<usize>,
+    first_line: usize,
 }
 
-impl Parser<'_> {
-    fn err(&self, message: &str) -> JsonError {
-        JsonError {
-            line: self.line,
-            message: message.to_string(),
-        }
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    fn skip_ws(&mut self) {
-        while let Some(b) = self.peek() {
-            match b {
-                b'\n' => {
-                    self.line += 1;
-                    self.pos += 1;
-                }
-                b' ' | b'\t' | b'\r' => self.pos += 1,
-                _ => break,
+impl Document<'_> {
+    /// The value `raw`, a slice of the document's text that `serde_json` has checked.
+    fn value(&self, raw: &RawValue) -> Result<Json, JsonError> {
+        let source = raw.get();
+        let line = self.line_of(source);
+        let parse_error = |e: serde_json::Error| self.syntax_error_at(line, &e);
+        let kind = match source.as_bytes().first() {
+            Some(b'{') => {
+                let Members(members) = serde_json::from_str(source).map_err(parse_error)?;
+                let members = members
+                    .into_iter()
+                    .map(|(key, v)| Ok((key, self.value(v)?)))
+                    .collect::<Result<_, JsonError>>()?;
+                JsonKind::Object(members)
             }
-        }
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Json, JsonError> {
-        if depth > MAX_DEPTH {
-            return Err(self.err("JSON nested too deeply"));
-        }
-        let line = self.line;
-        let kind = match self.peek() {
-            None => return Err(self.err("unexpected end of input (truncated JSON?)")),
-            Some(b'{') => self.object(depth)?,
-            Some(b'[') => self.array(depth)?,
-            Some(b'"') => JsonKind::String(self.string()?),
-            Some(b't') => self.literal("true", JsonKind::Bool(true))?,
-            Some(b'f') => self.literal("false", JsonKind::Bool(false))?,
-            Some(b'n') => self.literal("null", JsonKind::Null)?,
-            Some(b'-' | b'0'..=b'9') => self.number()?,
-            Some(_) => return Err(self.err("expected a JSON value")),
+            Some(b'[') => {
+                let items: Vec<&RawValue> = serde_json::from_str(source).map_err(parse_error)?;
+                let items = items
+                    .into_iter()
+                    .map(|v| self.value(v))
+                    .collect::<Result<_, JsonError>>()?;
+                JsonKind::Array(items)
+            }
+            Some(b'"') => JsonKind::String(serde_json::from_str(source).map_err(parse_error)?),
+            Some(b't') => JsonKind::Bool(true),
+            Some(b'f') => JsonKind::Bool(false),
+            Some(b'n') => JsonKind::Null,
+            _ => JsonKind::Number(source.to_string()),
         };
         Ok(Json { kind, line })
     }
 
-    fn literal(&mut self, word: &str, kind: JsonKind) -> Result<JsonKind, JsonError> {
-        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
-            self.pos += word.len();
-            Ok(kind)
-        } else {
-            Err(self.err("expected a JSON value"))
-        }
+    /// The line of `slice`, which lies within the document's text.
+    fn line_of(&self, slice: &str) -> usize {
+        let offset = (slice.as_ptr() as usize)
+            .saturating_sub(self.text.as_ptr() as usize)
+            .min(self.text.len());
+        let index = self.line_starts.partition_point(|&start| start <= offset);
+        self.first_line + index.saturating_sub(1)
     }
 
-    fn number(&mut self) -> Result<JsonKind, JsonError> {
-        let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        let digits = |p: &mut Self| {
-            let s = p.pos;
-            while matches!(p.peek(), Some(b'0'..=b'9')) {
-                p.pos += 1;
-            }
-            p.pos > s
-        };
-        if !digits(self) {
-            return Err(self.err("invalid number"));
-        }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if !digits(self) {
-                return Err(self.err("invalid number"));
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            if !digits(self) {
-                return Err(self.err("invalid number"));
-            }
-        }
-        let text = String::from_utf8_lossy(&self.bytes[start..self.pos]).into_owned();
-        Ok(JsonKind::Number(text))
+    /// A syntax error at the line `serde_json` reports.
+    fn syntax_error(&self, e: &serde_json::Error) -> JsonError {
+        let line = self.first_line + e.line().max(1) - 1;
+        self.syntax_error_at(line, e)
     }
 
-    fn hex4(&mut self) -> Result<u32, JsonError> {
-        let end = self.pos + 4;
-        let slice = self
-            .bytes
-            .get(self.pos..end)
-            .ok_or_else(|| self.err("truncated \\u escape"))?;
-        let text = std::str::from_utf8(slice).map_err(|_| self.err("invalid \\u escape"))?;
-        let v = u32::from_str_radix(text, 16).map_err(|_| self.err("invalid \\u escape"))?;
-        self.pos = end;
-        Ok(v)
+    /// A syntax error at `line`, worded by `serde_json` without its position, and with a hint
+    /// when the text ends too early.
+    fn syntax_error_at(&self, line: usize, e: &serde_json::Error) -> JsonError {
+        let full = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        let mut message = full.strip_suffix(&position).unwrap_or(&full).to_string();
+        if e.is_eof() {
+            message.push_str(" (truncated JSON?)");
+        }
+        JsonError { line, message }
     }
+}
 
-    fn string(&mut self) -> Result<String, JsonError> {
-        self.pos += 1; // opening quote
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let Some(b) = self.peek() else {
-                return Err(self.err("unterminated string (truncated JSON?)"));
-            };
-            self.pos += 1;
-            match b {
-                b'"' => break,
-                b'\n' => return Err(self.err("line break inside a string")),
-                b'\\' => {
-                    let Some(e) = self.peek() else {
-                        return Err(self.err("unterminated string (truncated JSON?)"));
-                    };
-                    self.pos += 1;
-                    let c = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&hi) {
-                                if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                                    return Err(self.err("unpaired surrogate in \\u escape"));
-                                }
-                                self.pos += 2;
-                                let lo = self.hex4()?;
-                                if !(0xDC00..0xE000).contains(&lo) {
-                                    return Err(self.err("unpaired surrogate in \\u escape"));
-                                }
-                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                            } else {
-                                hi
-                            };
-                            char::from_u32(code).ok_or_else(|| self.err("invalid \\u escape"))?
-                        }
-                        _ => return Err(self.err("invalid escape in string")),
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+/// An object's members in order, duplicates kept, values as unparsed slices.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MembersVisitor;
+
+        impl<'de> Visitor<'de> for MembersVisitor {
+            type Value = Members<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push(member);
                 }
-                _ => out.push(b),
+                Ok(Members(members))
             }
         }
-        String::from_utf8(out).map_err(|_| self.err("string is not valid UTF-8"))
-    }
 
-    fn array(&mut self, depth: usize) -> Result<JsonKind, JsonError> {
-        self.pos += 1;
-        let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(JsonKind::Array(items));
-        }
-        loop {
-            self.skip_ws();
-            items.push(self.value(depth + 1)?);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(JsonKind::Array(items));
-                }
-                None => return Err(self.err("unexpected end of input (truncated JSON?)")),
-                Some(_) => return Err(self.err("expected `,` or `]` in array")),
-            }
-        }
-    }
-
-    fn object(&mut self, depth: usize) -> Result<JsonKind, JsonError> {
-        self.pos += 1;
-        let mut members = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(JsonKind::Object(members));
-        }
-        loop {
-            self.skip_ws();
-            match self.peek() {
-                Some(b'"') => {}
-                None => return Err(self.err("unexpected end of input (truncated JSON?)")),
-                Some(_) => return Err(self.err("expected a string key in object")),
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return Err(if self.peek().is_none() {
-                    self.err("unexpected end of input (truncated JSON?)")
-                } else {
-                    self.err("expected `:` after object key")
-                });
-            }
-            self.pos += 1;
-            self.skip_ws();
-            let value = self.value(depth + 1)?;
-            members.push((key, value));
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(JsonKind::Object(members));
-                }
-                None => return Err(self.err("unexpected end of input (truncated JSON?)")),
-                Some(_) => return Err(self.err("expected `,` or `}` in object")),
-            }
-        }
+        deserializer.deserialize_map(MembersVisitor)
     }
 }
 
@@ -410,6 +281,22 @@ mod tests {
         let err = parse("{\n\"a\": [1,\n2", 1).unwrap_err();
         assert_eq!(err.line, 3);
         assert!(err.message.contains("truncated"), "{}", err.message);
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_and_the_first_is_found() {
+        let v = parse("{\"a\": 1, \"a\": 2}", 1).unwrap();
+        assert_eq!(v.as_object().map(<[_]>::len), Some(2));
+        assert_eq!(v.get("a").and_then(Json::as_u64), Some(1));
+    }
+
+    #[test]
+    fn lines_count_from_the_first_line() {
+        let v = parse("  [1,\n\n  {\"x\": \"y\"}]", 7).unwrap();
+        assert_eq!(v.line, 7);
+        assert_eq!(v.as_array().unwrap()[1].line, 9);
+        let err = parse("[1,\n  x]", 7).unwrap_err();
+        assert_eq!((err.line, err.message.as_str()), (8, "expected value"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use pest::error::{Error, ErrorVariant, InputLocation};
 
-use crate::parse::Rule;
+use crate::rules::Rule;
 
 const PROP_WORDS: &[&str] = &[
     "image",

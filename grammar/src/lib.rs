@@ -10,8 +10,11 @@
 extern crate alloc;
 
 pub mod ast;
+pub mod doc;
 mod expect;
+pub mod lexer;
 mod parse;
+mod rules;
 pub mod span;
 pub mod split;
 

@@ -9,12 +9,10 @@ use pest::Parser as _;
 
 use crate::ast::*;
 use crate::expect::describe_failure;
+use crate::lexer::unescape;
+use crate::rules::{FlowParser, Rule};
 use crate::span::Span;
 use crate::split::{split, Problem, MAX_DEPTH};
-
-#[derive(pest_derive::Parser)]
-#[grammar = "flow.pest"]
-pub(crate) struct FlowParser;
 
 /// The result of parsing: a tree (always) and the syntax errors (possibly none).
 #[derive(Clone, Debug, Default)]
@@ -960,75 +958,4 @@ impl Lower<'_> {
         };
         Expr { span, kind }
     }
-}
-
-/// Unescapes a string literal's inside and splits out `${name}` interpolations.
-/// `start` is the byte offset of `raw` in the file, for the spans of interpolated names.
-fn unescape(raw: &str, start: usize) -> (String, Vec<StrPart>) {
-    let mut value = String::new();
-    let mut parts = Vec::new();
-    let mut text = String::new();
-    let mut chars = raw.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\\' => {
-                let Some((_, e)) = chars.next() else { break };
-                let ch = match e {
-                    'n' => '\n',
-                    't' => '\t',
-                    'r' => '\r',
-                    'u' => {
-                        let mut hex = String::new();
-                        for (_, h) in chars.by_ref() {
-                            if h == '}' {
-                                break;
-                            }
-                            if h != '{' {
-                                hex.push(h);
-                            }
-                        }
-                        u32::from_str_radix(&hex, 16)
-                            .ok()
-                            .and_then(char::from_u32)
-                            .unwrap_or('\u{FFFD}')
-                    }
-                    other => other,
-                };
-                value.push(ch);
-                text.push(ch);
-            }
-            '$' if chars.peek().map(|(_, c)| *c) == Some('{') => {
-                let rest = &raw[i + 2..];
-                let len = rest
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(rest.len());
-                if len > 0 && rest[len..].starts_with('}') {
-                    let name = &rest[..len];
-                    if !text.is_empty() {
-                        parts.push(StrPart::Text(std::mem::take(&mut text)));
-                    }
-                    parts.push(StrPart::Var(Ident {
-                        name: name.to_string(),
-                        span: Span::new(start + i + 2, start + i + 2 + len),
-                    }));
-                    value.push_str(&raw[i..i + 3 + len]);
-                    // Skip `{name}`.
-                    for _ in 0..len + 2 {
-                        chars.next();
-                    }
-                } else {
-                    value.push('$');
-                    text.push('$');
-                }
-            }
-            c => {
-                value.push(c);
-                text.push(c);
-            }
-        }
-    }
-    if !text.is_empty() {
-        parts.push(StrPart::Text(text));
-    }
-    (value, parts)
 }

@@ -1,7 +1,7 @@
 //! The pre-pass that cuts a file into top-level declarations and collects comments.
 //!
 //! pest stops at the first error, so the parser never gives it a whole file. This scanner walks
-//! the text once, skipping strings and comments, and starts a new chunk wherever a declaration
+//! the tokens of [`crate::lexer`] once, and starts a new chunk wherever a declaration
 //! keyword (`import`, `schema`, `secret`, `profile`, `step`, `builtin`, `pipeline`) is the first
 //! token of a line. Those keywords are reserved and never valid inside a declaration, so the cut
 //! is safe even inside unbalanced braces: an unclosed `{` damages one declaration, not the file.
@@ -11,6 +11,7 @@
 //! the formatter and for doc comments.
 
 use crate::ast::{Comment, CommentKind};
+use crate::lexer::{Lexer, Token, TokenKind};
 use crate::span::Span;
 
 /// Deepest bracket nesting accepted; deeper input is rejected before pest sees it, which bounds
@@ -69,193 +70,142 @@ pub struct Split {
     pub comments: Vec<Comment>,
 }
 
-fn closing(open: u8) -> char {
+fn closing(open: char) -> char {
     match open {
-        b'(' => ')',
-        b'[' => ']',
+        '(' => ')',
+        '[' => ']',
         _ => '}',
     }
 }
 
+/// The scanner's state within the current declaration.
+struct Scanner<'a> {
+    text: &'a str,
+    out: Split,
+    /// Where the current declaration starts.
+    chunk_start: usize,
+    /// The open delimiters of the current declaration, with their offsets.
+    stack: Vec<(char, usize)>,
+    /// The first structural problem of the current declaration.
+    problem: Option<Problem>,
+}
+
 /// Scans `text` into chunks and comments.
 pub fn split(text: &str) -> Split {
-    let bytes = text.as_bytes();
-    let mut out = Split::default();
-    let mut chunk_start = 0usize;
-    let mut stack: Vec<(u8, usize)> = Vec::new();
-    let mut problem: Option<Problem> = None;
-    let mut at_line_start = true;
-    let mut i = 0usize;
-
-    let finish = |out: &mut Split,
-                  start: usize,
-                  end: usize,
-                  stack: &mut Vec<(u8, usize)>,
-                  problem: &mut Option<Problem>| {
-        let mut p = problem.take();
-        if p.is_none() {
-            if let Some(&(open, at)) = stack.first() {
-                // Report the innermost unclosed delimiter: the one closest to where the
-                // declaration ended.
-                let innermost = stack.last().copied().unwrap_or((open, at));
-                p = Some(Problem::Unclosed {
-                    open: Span::new(innermost.1, innermost.1 + 1),
-                    delim: innermost.0 as char,
-                });
-            }
-        }
-        stack.clear();
-        if end > start || p.is_some() {
-            out.chunks.push(Chunk {
-                span: Span::new(start, end),
-                problem: p,
-            });
-        }
+    let mut scanner = Scanner {
+        text,
+        out: Split::default(),
+        chunk_start: 0,
+        stack: Vec::new(),
+        problem: None,
     };
-
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'\n' => {
-                at_line_start = true;
-                i += 1;
-                continue;
-            }
-            b' ' | b'\t' | b'\r' => {
-                i += 1;
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                let end = memchr_newline(bytes, i);
-                let body = &text[i..end];
-                let kind = if body.starts_with("//!") {
-                    CommentKind::ModuleDoc
-                } else if body.starts_with("///") && !body.starts_with("////") {
-                    CommentKind::Doc
-                } else {
-                    CommentKind::Line
-                };
-                out.comments.push(Comment {
-                    span: Span::new(i, end),
-                    text: body.trim_end().to_string(),
-                    kind,
-                });
-                i = end;
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let rest = &text[i + 2..];
-                let end = match rest.find("*/") {
-                    Some(p) => i + 2 + p + 2,
-                    None => {
-                        if problem.is_none() {
-                            problem = Some(Problem::UnterminatedComment(Span::new(i, i + 2)));
-                        }
-                        bytes.len()
-                    }
-                };
-                out.comments.push(Comment {
-                    span: Span::new(i, end),
-                    text: text[i..end].to_string(),
-                    kind: CommentKind::Block,
-                });
-                i = end;
-                continue;
-            }
-            _ => {}
-        }
-
-        if at_line_start && (b.is_ascii_alphabetic()) {
-            let word_end = bytes[i..]
-                .iter()
-                .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
-                .map_or(bytes.len(), |p| i + p);
-            let word = &text[i..word_end];
-            if ITEM_KEYWORDS.contains(&word) && i > chunk_start {
-                finish(&mut out, chunk_start, i, &mut stack, &mut problem);
-                chunk_start = i;
+    for token in Lexer::new(text) {
+        match token.kind {
+            TokenKind::Newline | TokenKind::Whitespace => {}
+            TokenKind::LineComment | TokenKind::BlockComment { .. } => scanner.comment(token),
+            _ => {
+                if token.first_on_line && token.kind == TokenKind::Ident {
+                    scanner.cut_before(token.span);
+                }
+                scanner.token(token);
             }
         }
-        at_line_start = false;
+    }
+    scanner.finish(text.len());
+    scanner.out
+}
 
-        match b {
-            b'"' => {
-                // Skip a string literal; it may not span lines.
-                let mut j = i + 1;
-                let mut closed = false;
-                while j < bytes.len() {
-                    match bytes[j] {
-                        b'\\' => j += 2,
-                        b'"' => {
-                            closed = true;
-                            j += 1;
-                            break;
-                        }
-                        b'\n' => break,
-                        _ => j += 1,
-                    }
+impl Scanner<'_> {
+    /// Records a comment, and the problem of a block comment without its end.
+    fn comment(&mut self, token: Token) {
+        let body = &self.text[token.span.range()];
+        let kind = match token.kind {
+            TokenKind::BlockComment { terminated } => {
+                if !terminated {
+                    let at = token.span.start as usize;
+                    self.report(Problem::UnterminatedComment(Span::new(at, at + 2)));
                 }
-                if !closed && problem.is_none() {
-                    problem = Some(Problem::UnterminatedString(Span::new(
-                        i,
-                        j.min(bytes.len()),
-                    )));
-                }
-                i = j.min(bytes.len());
-                continue;
+                CommentKind::Block
             }
-            b'(' | b'[' | b'{' => {
-                stack.push((b, i));
-                if stack.len() > MAX_DEPTH && problem.is_none() {
-                    problem = Some(Problem::TooDeep(Span::new(i, i + 1)));
+            _ if body.starts_with("//!") => CommentKind::ModuleDoc,
+            _ if body.starts_with("///") && !body.starts_with("////") => CommentKind::Doc,
+            _ => CommentKind::Line,
+        };
+        let text = match kind {
+            CommentKind::Block => body.to_string(),
+            _ => body.trim_end().to_string(),
+        };
+        self.out.comments.push(Comment {
+            span: token.span,
+            text,
+            kind,
+        });
+    }
+
+    /// Starts a new declaration at `word` when it is a declaration keyword (the first token of
+    /// its line).
+    fn cut_before(&mut self, word: Span) {
+        let start = word.start as usize;
+        if ITEM_KEYWORDS.contains(&&self.text[word.range()]) && start > self.chunk_start {
+            self.finish(start);
+            self.chunk_start = start;
+        }
+    }
+
+    /// Follows strings and delimiters.
+    fn token(&mut self, token: Token) {
+        let at = token.span.start as usize;
+        match token.kind {
+            TokenKind::Str { terminated: false } => {
+                self.report(Problem::UnterminatedString(token.span));
+            }
+            TokenKind::Punct(open @ ('(' | '[' | '{')) => {
+                self.stack.push((open, at));
+                if self.stack.len() > MAX_DEPTH {
+                    self.report(Problem::TooDeep(Span::new(at, at + 1)));
                 }
             }
-            b')' | b']' | b'}' => match stack.pop() {
-                Some((open, _)) if closing(open) == b as char => {}
-                Some((open, at)) => {
-                    if problem.is_none() {
-                        problem = Some(Problem::Unmatched {
-                            close: Span::new(i, i + 1),
-                            delim: b as char,
-                            expected: Some(closing(open)),
-                            open: Some((Span::new(at, at + 1), open as char)),
-                        });
-                    }
-                }
-                None => {
-                    if problem.is_none() {
-                        problem = Some(Problem::Unmatched {
-                            close: Span::new(i, i + 1),
-                            delim: b as char,
-                            expected: None,
-                            open: None,
-                        });
-                    }
-                }
+            TokenKind::Punct(close @ (')' | ']' | '}')) => match self.stack.pop() {
+                Some((open, _)) if closing(open) == close => {}
+                innermost => self.report(Problem::Unmatched {
+                    close: Span::new(at, at + 1),
+                    delim: close,
+                    expected: innermost.map(|(open, _)| closing(open)),
+                    open: innermost.map(|(open, at)| (Span::new(at, at + 1), open)),
+                }),
             },
             _ => {}
         }
-        // Advance by one whole character so slicing stays on char boundaries.
-        i += utf8_len(b);
     }
-    finish(&mut out, chunk_start, bytes.len(), &mut stack, &mut problem);
-    out
-}
 
-fn memchr_newline(bytes: &[u8], from: usize) -> usize {
-    bytes[from..]
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(bytes.len(), |p| from + p)
-}
+    /// Keeps the first problem of the current declaration.
+    fn report(&mut self, problem: Problem) {
+        if self.problem.is_none() {
+            self.problem = Some(problem);
+        }
+    }
 
-fn utf8_len(first: u8) -> usize {
-    match first {
-        0x00..=0x7F => 1,
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF7 => 4,
-        _ => 1,
+    /// Ends the current declaration at `end`.
+    fn finish(&mut self, end: usize) {
+        let start = self.chunk_start;
+        let mut problem = self.problem.take();
+        if problem.is_none() {
+            // Report the innermost unclosed delimiter: the one closest to where the declaration
+            // ended.
+            if let Some(&(delim, at)) = self.stack.last() {
+                problem = Some(Problem::Unclosed {
+                    open: Span::new(at, at + 1),
+                    delim,
+                });
+            }
+        }
+        self.stack.clear();
+        if end > start || problem.is_some() {
+            self.out.chunks.push(Chunk {
+                span: Span::new(start, end),
+                problem,
+            });
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::convert::Text;
-use crate::server::{error, Good, Server};
+use crate::workspace::{CleanAnalysis, Workspace};
 
 /// What the server can do.
 pub(crate) fn capabilities() -> ServerCapabilities {
@@ -78,8 +78,7 @@ pub(crate) fn capabilities() -> ServerCapabilities {
 }
 
 /// Answers one request.
-pub(crate) fn dispatch(s: &mut Server, req: Request) -> Result<Value, ResponseError> {
-    s.ensure_fresh();
+pub(crate) fn dispatch(s: &Workspace, req: Request) -> Result<Value, ResponseError> {
     let Request { method, params, .. } = req;
     match method.as_str() {
         "textDocument/hover" => to_json(hover(s, decode::<HoverParams>(params)?)),
@@ -134,7 +133,7 @@ impl Doc {
     }
 }
 
-fn doc(s: &Server, uri: &Uri) -> Option<Doc> {
+fn doc(s: &Workspace, uri: &Uri) -> Option<Doc> {
     let (file, path) = s.file_of(uri)?;
     let f = s.analysis.sources().get(file);
     Some(Doc {
@@ -209,8 +208,8 @@ impl Shift {
 }
 
 /// The last analysis of a document without syntax errors, when it saw another text.
-fn good<'s>(s: &'s Server, d: &Doc) -> Option<(&'s Good, FileId, Shift)> {
-    let g = s.good.get(&normalize(&d.path))?;
+fn good<'s>(s: &'s Workspace, d: &Doc) -> Option<(&'s CleanAnalysis, FileId, Shift)> {
+    let g = s.clean.get(&normalize(&d.path))?;
     if Arc::ptr_eq(&g.analysis, &s.analysis) || *g.text == *d.text {
         return None;
     }
@@ -218,7 +217,7 @@ fn good<'s>(s: &'s Server, d: &Doc) -> Option<(&'s Good, FileId, Shift)> {
     Some((g, file, Shift::new(&g.text, &d.text)))
 }
 
-fn hover(s: &Server, p: HoverParams) -> Option<lsp_types::Hover> {
+fn hover(s: &Workspace, p: HoverParams) -> Option<lsp_types::Hover> {
     let pos = p.text_document_position_params;
     let d = doc(s, &pos.text_document.uri)?;
     let offset = d.view().offset(pos.position);
@@ -281,7 +280,7 @@ fn tuned_values(a: &Analysis) -> Vec<hover::Tuned> {
 /// A location from an answer of `a`; spans in the document's own file are mapped to its
 /// current text when `a` is an older analysis.
 fn nav_location(
-    s: &Server,
+    s: &Workspace,
     a: &Analysis,
     d: &Doc,
     old: Option<(FileId, &Shift)>,
@@ -300,7 +299,7 @@ fn nav_location(
     s.location(a, file, span)
 }
 
-fn definition(s: &Server, p: GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
+fn definition(s: &Workspace, p: GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
     let pos = p.text_document_position_params;
     let d = doc(s, &pos.text_document.uri)?;
     let offset = d.view().offset(pos.position);
@@ -315,7 +314,7 @@ fn definition(s: &Server, p: GotoDefinitionParams) -> Option<GotoDefinitionRespo
     found(t, &g.analysis, Some((file, &shift)))
 }
 
-fn references(s: &Server, p: ReferenceParams) -> Option<Vec<Location>> {
+fn references(s: &Workspace, p: ReferenceParams) -> Option<Vec<Location>> {
     let pos = p.text_document_position;
     let d = doc(s, &pos.text_document.uri)?;
     let offset = d.view().offset(pos.position);
@@ -327,7 +326,7 @@ fn references(s: &Server, p: ReferenceParams) -> Option<Vec<Location>> {
     )
 }
 
-fn completion(s: &Server, p: CompletionParams) -> Option<CompletionResponse> {
+fn completion(s: &Workspace, p: CompletionParams) -> Option<CompletionResponse> {
     let pos = p.text_document_position;
     let d = doc(s, &pos.text_document.uri)?;
     let offset = d.view().offset(pos.position);
@@ -373,7 +372,7 @@ fn completion(s: &Server, p: CompletionParams) -> Option<CompletionResponse> {
     Some(CompletionResponse::Array(items))
 }
 
-fn signature_help(s: &Server, p: SignatureHelpParams) -> Option<lsp_types::SignatureHelp> {
+fn signature_help(s: &Workspace, p: SignatureHelpParams) -> Option<lsp_types::SignatureHelp> {
     let pos = p.text_document_position_params;
     let d = doc(s, &pos.text_document.uri)?;
     let offset = d.view().offset(pos.position);
@@ -432,7 +431,7 @@ fn completion_kind(k: CompletionKind) -> CompletionItemKind {
     }
 }
 
-fn document_symbols(s: &Server, p: DocumentSymbolParams) -> Option<Vec<DocumentSymbol>> {
+fn document_symbols(s: &Workspace, p: DocumentSymbolParams) -> Option<Vec<DocumentSymbol>> {
     let d = doc(s, &p.text_document.uri)?;
     let view = d.view();
     #[allow(deprecated)]
@@ -475,7 +474,7 @@ fn document_symbols(s: &Server, p: DocumentSymbolParams) -> Option<Vec<DocumentS
     )
 }
 
-fn formatting(s: &Server, p: DocumentFormattingParams) -> Option<Vec<TextEdit>> {
+fn formatting(s: &Workspace, p: DocumentFormattingParams) -> Option<Vec<TextEdit>> {
     let d = doc(s, &p.text_document.uri)?;
     // Files with syntax errors are not formatted (the answer is no edit).
     let formatted = flowc_compiler::fmt::format(&d.text).ok()?;
@@ -496,7 +495,7 @@ fn has_syntax_errors(a: &Analysis, file: FileId) -> bool {
 }
 
 fn prepare_rename(
-    s: &Server,
+    s: &Workspace,
     p: TextDocumentPositionParams,
 ) -> Result<Option<PrepareRenameResponse>, ResponseError> {
     let Some(d) = doc(s, &p.text_document.uri) else {
@@ -512,7 +511,7 @@ fn prepare_rename(
     }
 }
 
-fn rename_request(s: &Server, p: RenameParams) -> Result<Option<WorkspaceEdit>, ResponseError> {
+fn rename_request(s: &Workspace, p: RenameParams) -> Result<Option<WorkspaceEdit>, ResponseError> {
     let pos = p.text_document_position;
     let Some(d) = doc(s, &pos.text_document.uri) else {
         return Ok(None);
@@ -539,6 +538,15 @@ fn rename_request(s: &Server, p: RenameParams) -> Result<Option<WorkspaceEdit>, 
         });
     }
     Ok(Some(WorkspaceEdit::new(changes)))
+}
+
+/// An error response.
+pub(crate) fn error(code: ErrorCode, message: impl Into<String>) -> ResponseError {
+    ResponseError {
+        code: code as i32,
+        message: message.into(),
+        data: None,
+    }
 }
 
 #[cfg(test)]

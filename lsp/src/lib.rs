@@ -13,7 +13,9 @@
 //!   so a bug answers one request with an error and the server keeps serving), re-analysis
 //!   of the open files and the files importing them after changes, and publication of the
 //!   same diagnostics `flowc check` reports, each with a link to its code's explanation;
-//! - `handlers`: one function per request.
+//! - `workspace`: what requests read (the documents, the current analysis, each document's last
+//!   analysis without syntax errors) and the lookups between URIs, files and locations;
+//! - `handlers`: one function per request, reading the workspace.
 //!
 //! While a file has syntax errors, hover, go to definition and completion fall back on the last
 //! analysis in which it had none, with offsets mapped through the edit.
@@ -23,6 +25,7 @@ mod documents;
 mod handlers;
 mod server;
 pub mod transport;
+mod workspace;
 
 use std::io::{Read, Write};
 

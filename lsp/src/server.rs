@@ -13,10 +13,11 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use flowc_compiler::source::{normalize, resolve_relative, Origin};
 use flowc_compiler::{analyze, Analysis, FileId, FileLoader};
-use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response, ResponseError};
+use flowc_grammar::lexer::{string_value, Lexer, Token, TokenKind};
+use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    InitializeResult, Location, PublishDiagnosticsParams, Uri,
+    InitializeResult, PublishDiagnosticsParams, Uri,
 };
 use serde_json::Value;
 
@@ -24,12 +25,7 @@ use crate::convert::{self, path_to_uri, uri_to_path, Text};
 use crate::documents::Documents;
 use crate::handlers;
 use crate::transport::Connection;
-
-/// The analysis of a file when it last had no syntax errors, and its text then.
-pub(crate) struct Good {
-    pub analysis: Arc<Analysis>,
-    pub text: Arc<str>,
-}
+use crate::workspace::{std_module_of_file, CleanAnalysis, Workspace};
 
 #[derive(PartialEq)]
 struct Published {
@@ -38,18 +34,16 @@ struct Published {
     diags: Vec<lsp_types::Diagnostic>,
 }
 
+/// The server: what requests read, and what it needs to keep it up to date and published.
 pub(crate) struct Server {
     sender: Sender<Message>,
-    pub docs: Documents,
+    /// The documents and analyses the requests read.
+    ws: Workspace,
     /// Workspace files (closed or not) with the files they import, to find importers.
     imports: BTreeMap<PathBuf, Vec<PathBuf>>,
     folders: Vec<PathBuf>,
-    pub analysis: Arc<Analysis>,
     stale: bool,
-    pub good: HashMap<PathBuf, Good>,
     published: HashMap<String, Published>,
-    /// Where standard-library modules are written for editors to open.
-    pub std_dir: PathBuf,
     /// Analyses to free on another thread.
     garbage: Sender<Arc<Analysis>>,
 }
@@ -112,15 +106,17 @@ fn initialize(conn: &Connection) -> Option<Server> {
                 let empty = analyze(&docs, &[]);
                 let mut server = Server {
                     sender: conn.sender.clone(),
-                    docs,
+                    ws: Workspace {
+                        docs,
+                        analysis: Arc::new(empty),
+                        clean: HashMap::new(),
+                        std_dir: std::env::temp_dir()
+                            .join(format!("flowc-{}-std", env!("CARGO_PKG_VERSION"))),
+                    },
                     imports: BTreeMap::new(),
                     folders,
-                    analysis: Arc::new(empty),
                     stale: false,
-                    good: HashMap::new(),
                     published: HashMap::new(),
-                    std_dir: std::env::temp_dir()
-                        .join(format!("flowc-{}-std", env!("CARGO_PKG_VERSION"))),
                     garbage,
                 };
                 server.scan_workspace();
@@ -162,22 +158,22 @@ fn workspace_folders(params: &Value) -> Vec<PathBuf> {
     out
 }
 
-/// The file imports of a `.flow` text (`import "./x.flow" (...)`), resolved against `path`.
+/// The file imports of a `.flow` text (`import "./x.flow" (...)`), resolved against `path`,
+/// found without parsing: an `import` that is the first token of its line (where the parser's
+/// declaration splitter starts declarations) followed by a string. Strings and comments are the
+/// grammar lexer's, so an `import` line inside a block comment is not an import.
 fn file_imports(path: &Path, text: &str) -> Vec<PathBuf> {
-    text.lines()
-        .filter_map(|l| l.trim_start().strip_prefix("import"))
-        .filter_map(|rest| {
-            let rest = rest.trim_start().strip_prefix('"')?;
-            let end = rest.find('"')?;
-            Some(resolve_relative(path, &rest[..end]))
+    let tokens: Vec<Token> = Lexer::new(text).filter(|t| !t.kind.is_trivia()).collect();
+    tokens
+        .windows(2)
+        .filter(|pair| {
+            pair[0].first_on_line
+                && pair[0].kind == TokenKind::Ident
+                && &text[pair[0].span.range()] == "import"
         })
+        .filter_map(|pair| string_value(&text[pair[1].span.range()]))
+        .map(|relative| resolve_relative(path, &relative))
         .collect()
-}
-
-/// A standard-library module's source, by the name of its file in the std folder.
-fn std_module_of_file(name: &str) -> Option<String> {
-    let module = format!("std.{}", name.strip_suffix(".flow")?);
-    flowc_stdlib::source(&module).map(|_| module)
 }
 
 /// The loader for one analysis: the documents, plus a generated root importing the open
@@ -199,7 +195,7 @@ impl FileLoader for Loader<'_> {
 }
 
 impl Server {
-    pub fn send(&self, msg: Message) {
+    fn send(&self, msg: Message) {
         let _ = self.sender.send(msg);
     }
 
@@ -210,7 +206,10 @@ impl Server {
     fn request(&mut self, req: Request) {
         let id = req.id.clone();
         let method = req.method.clone();
-        let result = catch_unwind(AssertUnwindSafe(|| handlers::dispatch(self, req)));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.ensure_fresh();
+            handlers::dispatch(&self.ws, req)
+        }));
         let resp = match result {
             Ok(Ok(value)) => Response {
                 id,
@@ -241,16 +240,16 @@ impl Server {
                     return;
                 };
                 let doc = p.text_document;
-                let path = self.path_of(&doc.uri);
-                self.docs.open(doc.uri, path, doc.version, doc.text);
+                let path = self.ws.path_of(&doc.uri);
+                self.ws.docs.open(doc.uri, path, doc.version, doc.text);
                 self.stale = true;
             }
             "textDocument/didChange" => {
                 let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(n.params) else {
                     return;
                 };
-                let path = self.path_of(&p.text_document.uri);
-                let Some(doc) = self.docs.get_mut(&path) else {
+                let path = self.ws.path_of(&p.text_document.uri);
+                let Some(doc) = self.ws.docs.get_mut(&path) else {
                     return;
                 };
                 for change in p.content_changes {
@@ -263,9 +262,9 @@ impl Server {
                 let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params) else {
                     return;
                 };
-                let path = self.path_of(&p.text_document.uri);
-                self.docs.close(&path);
-                self.good.remove(&normalize(&path));
+                let path = self.ws.path_of(&p.text_document.uri);
+                self.ws.docs.close(&path);
+                self.ws.clean.remove(&normalize(&path));
                 if self.imports.contains_key(&normalize(&path)) {
                     self.index_file(&normalize(&path));
                 }
@@ -277,24 +276,6 @@ impl Server {
             }
             _ => {}
         }
-    }
-
-    /// The path the compiler knows a document by: its file path, or a stand-in for other
-    /// URI schemes (`untitled:`).
-    pub fn path_of(&self, uri: &Uri) -> PathBuf {
-        if let Some(d) = self.docs.by_uri(uri) {
-            return d.path.clone();
-        }
-        uri_to_path(uri).unwrap_or_else(|| {
-            let name: String = uri
-                .as_str()
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                .collect();
-            std::env::temp_dir()
-                .join("flowc-untitled")
-                .join(format!("{name}.flow"))
-        })
     }
 
     /// Re-reads the imports of every `.flow` file of the workspace folders.
@@ -342,18 +323,15 @@ impl Server {
             .insert(path.to_path_buf(), file_imports(path, &text));
     }
 
-    fn is_std_path(&self, path: &Path) -> bool {
-        path.starts_with(&self.std_dir)
-    }
-
     /// The files to analyse: the open documents, and the closed workspace files that import
     /// them (directly or not).
     fn roots(&self) -> Vec<PathBuf> {
         let mut want: BTreeSet<PathBuf> = self
+            .ws
             .docs
             .iter()
             .map(|d| d.path.clone())
-            .filter(|p| !self.is_std_path(p))
+            .filter(|p| !self.ws.is_std_path(p))
             .collect();
         loop {
             let more: Vec<PathBuf> = self
@@ -373,7 +351,7 @@ impl Server {
     /// The generated root that imports every open standard-library module.
     fn std_root(&self) -> Option<(PathBuf, String)> {
         let mut text = String::new();
-        for d in self.docs.iter().filter(|d| self.is_std_path(&d.path)) {
+        for d in self.ws.docs.iter().filter(|d| self.ws.is_std_path(&d.path)) {
             let Some(name) = d.path.file_name().map(|n| n.to_string_lossy().to_string()) else {
                 continue;
             };
@@ -393,11 +371,11 @@ impl Server {
                 text.push_str(&format!("import {module} ({})\n", names.join(", ")));
             }
         }
-        (!text.is_empty()).then(|| (self.std_dir.join("__open__.flow"), text))
+        (!text.is_empty()).then(|| (self.ws.std_dir.join("__open__.flow"), text))
     }
 
     /// Analyses again if a document changed, and publishes diagnostics.
-    pub fn ensure_fresh(&mut self) {
+    fn ensure_fresh(&mut self) {
         if self.stale {
             self.refresh();
         }
@@ -411,11 +389,11 @@ impl Server {
             roots.push(p.clone());
         }
         let loader = Loader {
-            docs: &self.docs,
+            docs: &self.ws.docs,
             std_root,
         };
         let old = match catch_unwind(AssertUnwindSafe(|| analyze(&loader, &roots))) {
-            Ok(a) => std::mem::replace(&mut self.analysis, Arc::new(a)),
+            Ok(a) => std::mem::replace(&mut self.ws.analysis, Arc::new(a)),
             Err(_) => {
                 eprintln!("flowc lsp: internal error while checking; keeping the last results");
                 return;
@@ -434,21 +412,21 @@ impl Server {
     /// analyses it replaces.
     fn remember_good(&mut self) -> Vec<Arc<Analysis>> {
         let mut replaced = Vec::new();
-        let a = Arc::clone(&self.analysis);
+        let a = Arc::clone(&self.ws.analysis);
         for (id, f) in a.sources().iter() {
             let Origin::File(path) = &f.origin else {
                 continue;
             };
-            if self.docs.get(path).is_none() {
+            if self.ws.docs.get(path).is_none() {
                 continue;
             }
             let broken = a.diagnostics.iter().any(|d| {
                 d.code.as_str().starts_with("E0") && d.primary().is_some_and(|l| l.file == id)
             });
             if !broken {
-                let old = self.good.insert(
+                let old = self.ws.clean.insert(
                     normalize(path),
-                    Good {
+                    CleanAnalysis {
                         analysis: Arc::clone(&a),
                         text: Arc::clone(&f.text),
                     },
@@ -459,69 +437,20 @@ impl Server {
         replaced
     }
 
-    /// The URI of a file of an analysis (standard-library modules are written to disk).
-    pub fn uri_of(&self, a: &Analysis, file: FileId) -> Option<Uri> {
-        match &a.sources().get(file).origin {
-            Origin::File(path) => match self.docs.get(path) {
-                Some(d) => Some(d.uri.clone()),
-                None => path_to_uri(path),
-            },
-            Origin::Std(module) => path_to_uri(&self.materialize_std(module)?),
-        }
-    }
-
-    /// Writes a standard-library module where editors can open it (read-only).
-    fn materialize_std(&self, module: &str) -> Option<PathBuf> {
-        let text = flowc_stdlib::source(module)?;
-        let path = self
-            .std_dir
-            .join(format!("{}.flow", module.trim_start_matches("std.")));
-        if std::fs::read_to_string(&path).ok().as_deref() == Some(text) {
-            return Some(path);
-        }
-        std::fs::create_dir_all(&self.std_dir).ok()?;
-        let _ = std::fs::remove_file(&path);
-        std::fs::write(&path, text).ok()?;
-        if let Ok(meta) = std::fs::metadata(&path) {
-            let mut perm = meta.permissions();
-            perm.set_readonly(true);
-            let _ = std::fs::set_permissions(&path, perm);
-        }
-        Some(path)
-    }
-
-    /// A location in a file of an analysis, converted with that analysis's text.
-    pub fn location(
-        &self,
-        a: &Analysis,
-        file: FileId,
-        span: flowc_grammar::Span,
-    ) -> Option<Location> {
-        let f = a.sources().get(file);
-        let text = Text {
-            text: &f.text,
-            lines: &f.lines,
-        };
-        Some(Location {
-            uri: self.uri_of(a, file)?,
-            range: text.range(span),
-        })
-    }
-
     /// Publishes the diagnostics of every file of the analysis that changed since last time,
     /// and clears those of files no longer analysed.
     fn publish(&mut self) {
-        let a = Arc::clone(&self.analysis);
+        let a = Arc::clone(&self.ws.analysis);
         let mut next: HashMap<String, Published> = HashMap::new();
-        let locate = |file: FileId, span: flowc_grammar::Span| self.location(&a, file, span);
+        let locate = |file: FileId, span: flowc_grammar::Span| self.ws.location(&a, file, span);
         for (id, f) in a.sources().iter() {
             let Origin::File(path) = &f.origin else {
                 continue;
             };
-            if self.is_std_path(path) {
+            if self.ws.is_std_path(path) {
                 continue;
             }
-            let (uri, version) = match self.docs.get(path) {
+            let (uri, version) = match self.ws.docs.get(path) {
                 Some(d) => (d.uri.clone(), Some(d.version)),
                 None => match path_to_uri(path) {
                     Some(u) => (u, None),
@@ -573,26 +502,6 @@ impl Server {
         };
         self.send(Notification::new("textDocument/publishDiagnostics".to_string(), params).into());
     }
-
-    /// The file id of a document in the current analysis, with its text.
-    pub fn file_of(&self, uri: &Uri) -> Option<(FileId, PathBuf)> {
-        let path = self.path_of(uri);
-        let origin = match path.file_name().map(|n| n.to_string_lossy().to_string()) {
-            Some(name) if self.is_std_path(&path) => Origin::Std(std_module_of_file(&name)?),
-            _ => Origin::File(path.clone()),
-        };
-        let file = self.analysis.sources().find(&origin)?;
-        Some((file, path))
-    }
-}
-
-/// An error response.
-pub(crate) fn error(code: ErrorCode, message: impl Into<String>) -> ResponseError {
-    ResponseError {
-        code: code as i32,
-        message: message.into(),
-        data: None,
-    }
 }
 
 #[cfg(test)]
@@ -601,12 +510,13 @@ mod tests {
 
     #[test]
     fn file_imports_are_found_without_parsing() {
-        let text = "import std.io (read_csv)\nimport \"../common.flow\" (a, b)\n  import \"x.flow\" (\n c)\n";
+        let text = "import std.io (read_csv)\nimport \"../common.flow\" (a, b)\n  import \"x.flow\" (\n c)\n/*\nimport \"commented.flow\" (d)\n*/ import\n  \"y\\\\z.flow\" (e)\nx import \"not.flow\"\n";
         assert_eq!(
             file_imports(Path::new("/w/p/main.flow"), text),
             vec![
                 PathBuf::from("/w/common.flow"),
-                PathBuf::from("/w/p/x.flow")
+                PathBuf::from("/w/p/x.flow"),
+                PathBuf::from("/w/p/y\\z.flow"),
             ]
         );
     }

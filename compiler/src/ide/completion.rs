@@ -1,7 +1,8 @@
 //! Completion: what may be written at the cursor.
 //!
 //! Completion must work while the user is typing, that is on text that does not parse (`rake(`
-//! with no closing parenthesis), so the context is read from the text with a small tokenizer:
+//! with no closing parenthesis), so the context is read from the tokens of the grammar's
+//! never-failing lexer (`flowc_grammar::lexer`, the same strings and comments as the parser's):
 //! the open brackets around the cursor, the declaration it is in, and the tokens before it on
 //! its line. The meaning of names then comes from an analysis, possibly an older one of the same
 //! file (the last one without syntax errors): steps and their parameters, bindings and their
@@ -22,6 +23,7 @@
 
 use flowc_grammar::ast::Item;
 use flowc_grammar::keywords::TYPES;
+use flowc_grammar::lexer::{string_value, Lexer, TokenKind};
 use flowc_grammar::Span;
 
 use super::index::{signature, table_schema};
@@ -104,17 +106,17 @@ pub fn completions(a: &Analysis, file: FileId, offset: u32) -> Completions {
 pub fn completions_in(a: &Analysis, file: FileId, text: &str, offset: u32) -> Completions {
     let offset = char_start(text, offset);
     let tokens = lex(text);
-    let Some(cx) = Cx::new(a, file, text, &tokens, offset) else {
+    let Some(cursor) = CursorContext::new(a, file, text, &tokens, offset) else {
         return Completions {
             replace: Span::empty(offset),
             items: Vec::new(),
         };
     };
-    let mut items = cx.items();
+    let mut items = cursor.items();
     items.sort_by(|x, y| x.rank.cmp(&y.rank).then(x.label.cmp(&y.label)));
     items.dedup_by(|x, y| x.label == y.label);
     Completions {
-        replace: cx.replace,
+        replace: cursor.replace,
         items,
     }
 }
@@ -139,28 +141,32 @@ pub(crate) fn call_at<'a>(
 ) -> Option<CallAt<'a>> {
     let offset = char_start(text, offset);
     let tokens = lex(text);
-    let cx = Cx::new(a, file, text, &tokens, offset)?;
-    if cx.decl_kind() != Some("pipeline") {
+    let cursor = CursorContext::new(a, file, text, &tokens, offset)?;
+    if cursor.decl_kind() != Some("pipeline") {
         return None;
     }
-    let open = *cx.stack.iter().rev().find(|&&i| cx.tok(i).is('('))?;
-    let callee = cx
+    let open = *cursor
+        .stack
+        .iter()
+        .rev()
+        .find(|&&i| cursor.tok(i).is('('))?;
+    let callee = cursor
         .before
         .iter()
         .rev()
         .find(|&&i| i < open)
-        .and_then(|&i| cx.tok(i).ident())?;
+        .and_then(|&i| cursor.tok(i).ident())?;
     let m = module_of(a, file)?;
     let sig = signature(a, a.program.module(m).scope.get(callee)?.decl)?;
-    let segments = cx.segments(open);
+    let segments = cursor.segments(open);
     let named = |seg: &[usize]| match seg {
-        [n, c, ..] if cx.tok(*c).is(':') => cx.tok(*n).ident().map(str::to_string),
+        [n, c, ..] if cursor.tok(*c).is(':') => cursor.tok(*n).ident().map(str::to_string),
         _ => None,
     };
     let (last, earlier) = segments.split_last()?;
     // The name being typed at the start of the argument counts as the current one.
     let typing = text
-        .get(cx.replace.range())
+        .get(cursor.replace.range())
         .filter(|w| !w.is_empty() && last.is_empty())
         .map(str::to_string);
     let given = earlier.iter().filter_map(|seg| named(seg)).collect();
@@ -189,9 +195,15 @@ enum Tok {
     Ident(String),
     Punct(char),
     Arrow,
-    Str,
+    /// A string literal, and whether its closing quote is there.
+    Str {
+        closed: bool,
+    },
     Num,
-    Comment,
+    /// A comment: a line comment (`//`, to the end of its line) or a block comment.
+    Comment {
+        line: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -219,79 +231,31 @@ impl Token {
     fn is_word(&self, w: &str) -> bool {
         self.ident() == Some(w)
     }
+
+    fn is_comment(&self) -> bool {
+        matches!(self.tok, Tok::Comment { .. })
+    }
 }
 
-/// Splits text into names, punctuation, strings, numbers and comments; never fails.
+/// The tokens of `text` (from the grammar's lexer, without whitespace), each with its depth and
+/// line; never fails.
 fn lex(text: &str) -> Vec<Token> {
-    let bytes = text.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
     let mut line = 0;
     let mut depth: usize = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        let start = i;
+    for token in Lexer::new(text) {
         let start_line = line;
-        let tok = match c {
-            b'\n' => {
-                line += 1;
-                i += 1;
-                continue;
-            }
-            b' ' | b'\t' | b'\r' => {
-                i += 1;
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                Tok::Comment
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
-                    if bytes[i] == b'\n' {
-                        line += 1;
-                    }
-                    i += 1;
-                }
-                i = (i + 2).min(bytes.len());
-                Tok::Comment
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                if i < bytes.len() && bytes[i] == b'"' {
-                    i += 1;
-                }
-                i = i.min(bytes.len());
-                Tok::Str
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'>') => {
-                i += 2;
-                Tok::Arrow
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                    i += 1;
-                }
-                Tok::Ident(text[start..i].to_string())
-            }
-            c if c.is_ascii_digit() => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
-                    i += 1;
-                }
-                Tok::Num
-            }
-            _ => {
-                // One character, however many bytes it takes.
-                let ch = text[i..].chars().next().unwrap_or('\u{FFFD}');
-                i += ch.len_utf8().max(1);
-                Tok::Punct(ch)
-            }
+        let source = &text[token.span.range()];
+        line += source.matches('\n').count();
+        let tok = match token.kind {
+            TokenKind::Whitespace | TokenKind::Newline => continue,
+            TokenKind::LineComment => Tok::Comment { line: true },
+            TokenKind::BlockComment { .. } => Tok::Comment { line: false },
+            TokenKind::Str { terminated } => Tok::Str { closed: terminated },
+            TokenKind::Ident => Tok::Ident(source.to_string()),
+            TokenKind::Number => Tok::Num,
+            TokenKind::Arrow => Tok::Arrow,
+            TokenKind::Punct(c) => Tok::Punct(c),
         };
         let tok_depth = match tok {
             Tok::Punct(')' | ']' | '}') => depth.saturating_sub(1),
@@ -304,7 +268,7 @@ fn lex(text: &str) -> Vec<Token> {
         }
         out.push(Token {
             tok,
-            span: Span::new(start, i),
+            span: token.span,
             depth: tok_depth,
             line: start_line,
         });
@@ -345,8 +309,9 @@ const RESOURCE_KEYS: &[(&str, &str)] = &[
 ];
 const TOLERATION_KEYS: &[&str] = &["key", "operator", "value", "effect", "toleration_seconds"];
 
-/// The context of a cursor.
-struct Cx<'a> {
+/// What completion reads from the text around a cursor: the tokens before it, the brackets open
+/// at it, the declaration it is in and the name being typed.
+struct CursorContext<'a> {
     a: &'a Analysis,
     file: FileId,
     m: Option<ModuleId>,
@@ -362,14 +327,14 @@ struct Cx<'a> {
     replace: Span,
 }
 
-impl<'a> Cx<'a> {
+impl<'a> CursorContext<'a> {
     fn new(
         a: &'a Analysis,
         file: FileId,
         text: &'a str,
         tokens: &'a [Token],
         offset: usize,
-    ) -> Option<Cx<'a>> {
+    ) -> Option<CursorContext<'a>> {
         let offset_u = offset as u32;
         let mut before = Vec::new();
         let mut replace = Span::empty(offset);
@@ -379,9 +344,9 @@ impl<'a> Cx<'a> {
             }
             match t.tok {
                 // Inside a comment or a string: nothing to propose.
-                Tok::Comment | Tok::Str if t.span.end > offset_u => return None,
-                Tok::Comment => continue,
-                Tok::Str if t.span.end == offset_u && !closed_string(text, t.span) => return None,
+                Tok::Comment { .. } | Tok::Str { .. } if t.span.end > offset_u => return None,
+                Tok::Comment { .. } => continue,
+                Tok::Str { closed: false } if t.span.end == offset_u => return None,
                 Tok::Ident(_) if t.span.end >= offset_u => {
                     replace = Span::new(t.span.start as usize, offset);
                     continue;
@@ -392,10 +357,7 @@ impl<'a> Cx<'a> {
         }
         // A line comment reaching the cursor.
         if let Some(t) = tokens.iter().take_while(|t| t.span.start < offset_u).last() {
-            if t.tok == Tok::Comment
-                && t.span.end >= offset_u
-                && text[t.span.range()].starts_with("//")
-            {
+            if t.tok == (Tok::Comment { line: true }) && t.span.end >= offset_u {
                 return None;
             }
         }
@@ -416,7 +378,7 @@ impl<'a> Cx<'a> {
                     .is_some_and(|w| DECL_KEYWORDS.contains(&w) || w == "builtin")
         });
         let line = text[..offset].matches('\n').count();
-        Some(Cx {
+        Some(CursorContext {
             a,
             file,
             m: module_of(a, file),
@@ -456,7 +418,7 @@ impl<'a> Cx<'a> {
         let i = self.decl?;
         self.tokens[i + 1..]
             .iter()
-            .filter(|t| t.tok != Tok::Comment)
+            .filter(|t| !t.is_comment())
             .find_map(|t| t.ident().filter(|w| *w != "step"))
     }
 
@@ -893,13 +855,14 @@ impl<'a> Cx<'a> {
             .map(|&i| self.tok(i))
             .collect();
         let origin = match source.as_slice() {
-            [s] if s.tok == Tok::Str => {
-                let raw = &self.text[s.span.range()];
-                let path = raw.trim_matches('"');
+            [s] if matches!(s.tok, Tok::Str { .. }) => {
+                let Some(path) = string_value(&self.text[s.span.range()]) else {
+                    return Vec::new();
+                };
                 let Origin::File(me) = &self.a.sources().get(self.file).origin else {
                     return Vec::new();
                 };
-                Origin::File(resolve_relative(me, path))
+                Origin::File(resolve_relative(me, &path))
             }
             parts => {
                 let path: String = parts
@@ -992,7 +955,7 @@ impl<'a> Cx<'a> {
                 .map_or(self.tokens.len(), |p| decl + 1 + p);
             let toks: Vec<&Token> = self.tokens[decl..end]
                 .iter()
-                .filter(|t| t.tok != Tok::Comment)
+                .filter(|t| !t.is_comment())
                 .collect();
             for w in toks.windows(4) {
                 if let (Some(name), true, Some(_), true) =
@@ -1032,7 +995,7 @@ impl<'a> Cx<'a> {
             // the parentheses after its name).
             let toks: Vec<&Token> = self.tokens[decl..]
                 .iter()
-                .filter(|t| t.tok != Tok::Comment)
+                .filter(|t| !t.is_comment())
                 .skip_while(|t| !t.is('('))
                 .skip(1)
                 .take_while(|t| t.depth > 0)
@@ -1184,12 +1147,6 @@ impl<'a> Cx<'a> {
             None => node.outputs.first().map(|(_, t)| t.clone()),
         }
     }
-}
-
-/// Whether a string token ends with its closing quote.
-fn closed_string(text: &str, span: Span) -> bool {
-    let s = &text[span.range()];
-    s.len() >= 2 && s.ends_with('"') && !s.ends_with("\\\"")
 }
 
 /// Whether a parameter type binds schema variable `var` (`Table<T>`, `List<Table<T>>` ...).
@@ -1388,6 +1345,8 @@ mod tests {
         assert!(labels("// pipe$0").is_empty());
         assert!(labels("step s() { image \"bus$0").is_empty());
         assert!(labels("/* $0 */").is_empty());
+        // The string's end is the lexer's: `\"` does not close it.
+        assert!(labels("step s() { image \"a\\\"$0").is_empty());
     }
 
     #[test]

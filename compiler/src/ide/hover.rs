@@ -14,7 +14,7 @@ use flowc_grammar::ast::Item;
 use flowc_grammar::Span;
 
 use super::index::{at, canonical, params_of, signature, table_schema, Target};
-use super::{doc_comment, module_doc, module_of};
+use super::{doc_comment, module_of};
 use crate::check::{CacheMode, Frame, ParamSig, ResourceSpec, StepSig};
 use crate::resolve::{DeclId, ModuleId};
 use crate::source::FileId;
@@ -643,7 +643,7 @@ fn module(a: &Analysis, m: ModuleId) -> String {
         .filter_map(|it| it.name().map(|n| format!("`{}`", n.name)))
         .collect();
     let mut out = format!("module `{name}`");
-    if let Some(doc) = module_doc(&module.ast) {
+    if let Some(doc) = flowc_grammar::doc::module_doc(&module.ast.comments) {
         out.push_str(&format!("\n\n{doc}"));
     }
     if !decls.is_empty() {

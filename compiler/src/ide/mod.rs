@@ -19,7 +19,7 @@ pub mod rename;
 pub mod signature_help;
 pub mod symbols;
 
-use flowc_grammar::ast::{CommentKind, Item, Module};
+use flowc_grammar::ast::{Item, Module};
 use flowc_grammar::Span;
 
 use crate::resolve::ModuleId;
@@ -47,54 +47,9 @@ pub(crate) fn module_of(a: &Analysis, file: FileId) -> Option<ModuleId> {
     a.program.module_of_file(file)
 }
 
-/// The `///` doc comment right above `item`, without its markers.
+/// The `///` doc comment right above `item`, without its markers, as Markdown.
 pub(crate) fn doc_comment(module: &Module, text: &str, item: &Item) -> Option<String> {
-    let start = item.span().start;
-    let mut lines: Vec<&str> = Vec::new();
-    let mut next_start = start;
-    for c in module.comments.iter().rev() {
-        if c.span.end > next_start {
-            continue;
-        }
-        // Only whitespace may sit between the comment and what follows it.
-        let between = text.get(c.span.end as usize..next_start as usize)?;
-        if c.kind != CommentKind::Doc || !between.trim().is_empty() {
-            break;
-        }
-        lines.push(c.text.trim_start_matches("///"));
-        next_start = c.span.start;
-    }
-    if lines.is_empty() {
-        return None;
-    }
-    lines.reverse();
-    Some(strip_common_space(&lines))
-}
-
-/// The `//!` module documentation at the top of a file.
-pub(crate) fn module_doc(module: &Module) -> Option<String> {
-    let lines: Vec<&str> = module
-        .comments
-        .iter()
-        .filter(|c| c.kind == CommentKind::ModuleDoc)
-        .map(|c| c.text.trim_start_matches("//!"))
-        .collect();
-    if lines.is_empty() {
-        None
-    } else {
-        Some(strip_common_space(&lines))
-    }
-}
-
-/// Joins comment lines, removing the one space that usually follows the marker.
-fn strip_common_space(lines: &[&str]) -> String {
-    lines
-        .iter()
-        .map(|l| l.strip_prefix(' ').unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_string()
+    flowc_grammar::doc::doc_comment(&module.comments, text, item.span().start)
 }
 
 /// Whether `name` can be written as a name: ASCII letters, digits and `_`, not starting with a
@@ -155,18 +110,5 @@ mod tests {
         assert!(!is_valid_name("pipeline"));
         assert!(!is_valid_name("a-b"));
         assert!(!is_valid_name(""));
-    }
-
-    #[test]
-    fn doc_comments_are_the_adjacent_triple_slash_lines() {
-        let text =
-            "//! Module.\n\n// not doc\n/// First line.\n///   indented\nschema A { x: Int }\n";
-        let parsed = flowc_grammar::parse(text);
-        let item = &parsed.module.items[0];
-        assert_eq!(
-            doc_comment(&parsed.module, text, item).as_deref(),
-            Some("First line.\n  indented")
-        );
-        assert_eq!(module_doc(&parsed.module).as_deref(), Some("Module."));
     }
 }

@@ -428,11 +428,12 @@ impl Builder<'_> {
         let file = self.a.program.file(decl.module);
         let src = self.a.program.sources.get(file).text.clone();
         let start = self.a.program.item(decl).span().start;
-        let description = doc_comment(
+        let description = flowc_grammar::doc::doc_comment(
             &self.a.program.module(decl.module).ast.comments,
             &src,
             start,
-        );
+        )
+        .map(|doc| flowc_grammar::doc::one_line(&doc));
 
         // Task ids.
         let mut ids: Vec<String> = Vec::new();
@@ -650,31 +651,6 @@ impl Builder<'_> {
             }),
         }
     }
-}
-
-/// The `///` comment right above `start`, if any.
-fn doc_comment(comments: &[flowc_grammar::ast::Comment], src: &str, start: u32) -> Option<String> {
-    let mut lines: Vec<&str> = Vec::new();
-    let mut pos = start as usize;
-    for c in comments
-        .iter()
-        .rev()
-        .filter(|c| (c.span.end as usize) <= start as usize)
-    {
-        if c.kind != flowc_grammar::ast::CommentKind::Doc {
-            break;
-        }
-        if !src[c.span.end as usize..pos].trim().is_empty() {
-            break;
-        }
-        lines.push(c.text.trim_start_matches("///").trim());
-        pos = c.span.start as usize;
-    }
-    if lines.is_empty() {
-        return None;
-    }
-    lines.reverse();
-    Some(lines.join(" ").trim().to_string())
 }
 
 /// Kahn's algorithm with source order as the tie-break, exit handlers last.
