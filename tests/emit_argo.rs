@@ -1,4 +1,4 @@
-//! Tests of the Argo Workflows emitter (`flowc_compiler::emit::argo`).
+//! Tests of the Argo Workflows emitter (`flowc_targets::argo`).
 //!
 //! - Snapshots of the YAML of every example and of every emitter fixture in `fixtures/emit/`
 //!   (except the `kfp_*` ones), each with the issues the emitter reported.
@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use flowc_compiler::emit::{argo, EmitOptions, Emitted};
+use flowc_targets::{argo, EmitOptions, Emitted};
 use flowc_compiler::plan::build_plan;
 use flowc_tests::{analyze_at, generate, tests_dir};
 use serde_json::Value as Json;

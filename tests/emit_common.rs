@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use flowc_compiler::emit::Emitted;
+use flowc_targets::Emitted;
 use flowc_compiler::plan::{build_plan, Plan};
 use flowc_tests::{analyze_at, flow_files, render_human, repo_root, tests_dir};
 use serde_json::Value as Json;

@@ -1,4 +1,4 @@
-//! Tests of the Kubeflow Pipelines emitter (`flowc_compiler::emit::kfp`).
+//! Tests of the Kubeflow Pipelines emitter (`flowc_targets::kfp`).
 //!
 //! - Snapshots of the YAML of every example, of every `fixtures/emit/kfp_*` fixture (one per
 //!   feature) and of the `fixtures/kfp_reference/` pipelines, each with the issues reported.
@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use flowc_compiler::emit::{kfp, EmitOptions, Emitted};
+use flowc_targets::{kfp, EmitOptions, Emitted};
 use flowc_tests::{generate, repo_root, tests_dir};
 use serde_json::Value as Json;
 

@@ -25,7 +25,7 @@ fn main() {
             }
         };
     let emitted =
-        flowc_compiler::emit::kfp::emit(&plan, &flowc_compiler::emit::EmitOptions::default());
+        flowc_targets::kfp::emit(&plan, &flowc_targets::EmitOptions::default());
     for i in &emitted.issues {
         eprintln!("{}: {}", i.code.as_str(), i.message);
     }

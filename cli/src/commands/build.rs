@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use flowc_compiler::emit::EmitOptions;
+use flowc_targets::EmitOptions;
 use flowc_compiler::plan::build_plan_tuned;
 use flowc_compiler::{analyze, FileLoader};
 
@@ -46,12 +46,12 @@ pub fn run(args: &BuildArgs) -> u8 {
         version: args.pipeline_version.clone(),
     };
     let emitted = match args.target {
-        Target::Plan => flowc_compiler::emit::Emitted {
+        Target::Plan => flowc_targets::Emitted {
             text: plan.to_json(),
             issues: Vec::new(),
         },
-        Target::Argo => flowc_compiler::emit::argo::emit(&plan, &opts),
-        Target::Kfp => flowc_compiler::emit::kfp::emit(&plan, &opts),
+        Target::Argo => flowc_targets::argo::emit(&plan, &opts),
+        Target::Kfp => flowc_targets::kfp::emit(&plan, &opts),
     };
     for i in &emitted.issues {
         let at = i

@@ -14,10 +14,10 @@ use serde_json::{json, Map, Value as Json};
 use super::tree::{Leaf, LeafKind};
 use super::types::{artifact_type, KType};
 use super::{Emitter, RUNTIME_IMAGE};
-use crate::emit::obj;
-use crate::emit::yaml::plain_number;
-use crate::plan::{Part, ResourcesPlan, Settings, Task, TaskKind, TypeRepr};
-use crate::units::{format_cpu, format_memory};
+use crate::obj;
+use crate::yaml::plain_number;
+use flowc_compiler::plan::{Part, ResourcesPlan, Settings, Task, TaskKind, TypeRepr};
+use flowc_compiler::units::{format_cpu, format_memory};
 
 /// The label that carries the pipeline version on every pod.
 pub const VERSION_LABEL: &str = "flowc.dev/pipeline-version";
@@ -312,7 +312,7 @@ impl Emitter<'_> {
     /// input (`--input NAME=@executor-input:NAME --executor-input {{$}}`), as KFP cannot give
     /// a list of artifacts as one path.
     fn builtin_argv(&self, leaf: &Leaf, task: &Task, module: &str, name: &str) -> Vec<String> {
-        let used: Vec<&crate::plan::TaskInput> = task
+        let used: Vec<&flowc_compiler::plan::TaskInput> = task
             .inputs
             .iter()
             .filter(|i| !leaf.skipped.contains_key(&i.name) && leaf.defs.contains_key(&i.name))

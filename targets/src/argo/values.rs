@@ -17,7 +17,7 @@ use super::graph::{Cond, FrameId, FrameKind};
 use super::resolve::Ref;
 use super::text::{expr_string, number_text, strip_parens, text_form, when_string, Text};
 use super::Ctx;
-use crate::plan::{Part, TypeRepr, Value};
+use flowc_compiler::plan::{Part, TypeRepr, Value};
 
 /// Where an artifact argument comes from.
 #[derive(Clone, Debug, PartialEq)]

@@ -32,10 +32,10 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
-use super::names::Namer;
-use super::{EmitOptions, Emitted, TargetIssue};
-use crate::diagnostics::Code;
-use crate::plan::{CachePlan, PipelinePlan, Plan, TaskKind, Value};
+use crate::names::Namer;
+use crate::{EmitOptions, Emitted, TargetIssue};
+use flowc_compiler::Code;
+use flowc_compiler::plan::{CachePlan, PipelinePlan, Plan, TaskKind, Value};
 use graph::{Graph, MAX_TASKS};
 use resolve::Ports;
 
@@ -106,7 +106,7 @@ impl<'a> Ctx<'a> {
                     .collect()
             })
             .collect();
-        let entry_label = super::names::dns_label(&plan.entry, 40);
+        let entry_label = crate::names::dns_label(&plan.entry, 40);
         Ctx {
             plan,
             pipes,
@@ -348,7 +348,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
         .clone()
         .or_else(|| plan.pipeline_version.clone());
     let docs = docs::documents(&mut ctx, version.as_deref());
-    let text = super::yaml::into_yaml(docs, super::yaml::KeyOrder::AsBuilt);
+    let text = crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::AsBuilt);
     if text.len() > MAX_BYTES {
         ctx.issues.push(TargetIssue {
             code: Code::TargetLimit,

@@ -11,7 +11,7 @@ use super::tree::{NodeKind, Src};
 use super::types::KType;
 use super::wire::Chan;
 use super::Emitter;
-use crate::plan::{TypeRepr, Value};
+use flowc_compiler::plan::{TypeRepr, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum CTy {

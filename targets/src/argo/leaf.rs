@@ -14,8 +14,8 @@ use serde_json::{json, Map, Value as Json};
 
 use super::text::Text;
 use super::Ctx;
-use crate::plan::{CachePlan, Part, ResourcesPlan, Settings, Task, TaskKind};
-use crate::units::{format_cpu, format_memory};
+use flowc_compiler::plan::{CachePlan, Part, ResourcesPlan, Settings, Task, TaskKind};
+use flowc_compiler::units::{format_cpu, format_memory};
 
 /// Where input artifacts are placed in a container.
 pub(crate) const INPUTS: &str = "/tmp/flowc/inputs";
@@ -75,7 +75,7 @@ fn label_value(raw: &str) -> String {
     if ok {
         raw.to_string()
     } else {
-        crate::emit::names::dns_label(raw, 63)
+        crate::names::dns_label(raw, 63)
     }
 }
 
@@ -303,7 +303,7 @@ impl Ctx<'_> {
         }
         m.insert("container".into(), Json::Object(c));
         let task = &self.pipes[pipe].tasks[t];
-        let hint = crate::emit::names::dns_label(&task.step, 50);
+        let hint = crate::names::dns_label(&task.step, 50);
         self.add_leaf(&hint, m)
     }
 
@@ -505,7 +505,7 @@ impl Ctx<'_> {
         }
         let mounts = eval.then(|| json!([{"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}]));
         m.insert("container".into(), self.runtime_container(args, mounts));
-        let hint = format!("{}-{hint}", crate::emit::names::dns_label(&p.name, 40));
+        let hint = format!("{}-{hint}", crate::names::dns_label(&p.name, 40));
         self.add_leaf(&hint, m)
     }
 
@@ -590,14 +590,14 @@ pub(crate) enum EvalMode<'a> {
     /// A `check`: fail with the message when false.
     Check {
         /// The condition.
-        value: &'a crate::plan::Value,
+        value: &'a flowc_compiler::plan::Value,
         /// The condition as written.
         source: &'a str,
     },
     /// A value written to the output parameter `value`.
     Eval {
         /// The value.
-        value: &'a crate::plan::Value,
+        value: &'a flowc_compiler::plan::Value,
     },
 }
 

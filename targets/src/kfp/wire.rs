@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 use super::tree::{Child, Items, Leaf, LeafKind, NodeKind, Src};
 use super::types::{constant, element, fits, json_ktype, ktype, Def, KType};
 use super::{Emitter, TASK_NAME_MAX};
-use crate::plan::{Part, PipelinePlan, Task, TaskKind, TypeRepr, Value};
+use flowc_compiler::plan::{Part, PipelinePlan, Task, TaskKind, TypeRepr, Value};
 
 /// A value as it reaches one DAG.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -45,7 +45,7 @@ const OPTIONAL_HELP: &str = "bind the value in every branch of the `if` (with an
 impl<'p> Emitter<'p> {
     /// The plan of graph `g`'s pipeline (borrowed from the plan, not from the emitter).
     pub(super) fn pipeline_plan(&self, g: usize) -> &'p PipelinePlan {
-        let plan: &'p crate::plan::Plan = self.plan;
+        let plan: &'p flowc_compiler::plan::Plan = self.plan;
         let name = &self.graphs[g].pipeline;
         plan.pipelines
             .get(name)

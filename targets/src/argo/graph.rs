@@ -16,8 +16,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::emit::names::{dns_label, Namer};
-use crate::plan::{PipelinePlan, Plan, Value};
+use crate::names::{dns_label, Namer};
+use flowc_compiler::plan::{PipelinePlan, Plan, Value};
 
 /// The most tasks Argo accepts in one DAG template (`maxItems` of the v4 CRDs).
 pub(crate) const MAX_TASKS: usize = 200;
@@ -144,7 +144,7 @@ pub(crate) fn has_metric(v: &Value) -> bool {
     match v {
         Value::Metric { .. } => true,
         Value::Template { parts } => parts.iter().any(|p| match p {
-            crate::plan::Part::Value { value } => has_metric(value),
+            flowc_compiler::plan::Part::Value { value } => has_metric(value),
             _ => false,
         }),
         Value::List { items } => items.iter().any(has_metric),
@@ -490,7 +490,7 @@ pub(crate) fn value_tasks(v: &Value, out: &mut BTreeSet<String>) {
         }
         Value::Template { parts } => {
             for p in parts {
-                if let crate::plan::Part::Value { value } = p {
+                if let flowc_compiler::plan::Part::Value { value } = p {
                     value_tasks(value, out);
                 }
             }

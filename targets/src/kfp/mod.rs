@@ -26,10 +26,10 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::names::{dns_label, Namer};
-use super::{EmitOptions, Emitted, TargetIssue};
-use crate::diagnostics::Code;
-use crate::plan::Plan;
+use crate::names::{dns_label, Namer};
+use crate::{EmitOptions, Emitted, TargetIssue};
+use flowc_compiler::Code;
+use flowc_compiler::plan::Plan;
 use tree::Graph;
 
 /// The runtime image of built-in steps and helper tasks, without its tag.
@@ -53,9 +53,9 @@ pub const SPEC_SIZE_LIMIT: usize = 1_500_000;
 pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let mut e = Emitter::new(plan, opts);
     let docs = e.run();
-    super::yaml::drop_elsewhere(std::mem::take(&mut e.graphs));
+    crate::yaml::drop_elsewhere(std::mem::take(&mut e.graphs));
     let mut text = e.header();
-    text.push_str(&super::yaml::into_yaml(docs, super::yaml::KeyOrder::Sorted));
+    text.push_str(&crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::Sorted));
     if text.len() > SPEC_SIZE_LIMIT {
         e.issues.borrow_mut().push(TargetIssue {
             code: Code::TargetLimit,

@@ -1,6 +1,6 @@
 //! Emitters: the plan written for a deployment target.
 //!
-//! Every emitter takes a [`crate::plan::Plan`] and returns text plus the [`TargetIssue`]s of
+//! Every emitter takes a [`flowc_compiler::plan::Plan`] and returns text plus the [`TargetIssue`]s of
 //! features the target cannot express (never silently dropped); none reads the syntax tree.
 //! YAML goes through the one function in [`yaml`]; Kubernetes names through [`names`].
 
@@ -11,7 +11,7 @@ pub mod yaml;
 
 use serde_json::Value as Json;
 
-use crate::diagnostics::Code;
+use flowc_compiler::Code;
 
 /// A JSON object of `entries`, moved in. The emitters build documents with it rather than
 /// with `json!` around variables: `json!` copies a variable through `serde_json::to_value`,

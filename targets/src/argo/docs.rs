@@ -13,11 +13,11 @@ use serde_json::{json, Map, Value as Json};
 use super::resolve::Ref;
 use super::text::text_form;
 use super::{Ctx, MAX_TEMPLATES};
-use crate::diagnostics::Code;
-use crate::emit::names::dns_label;
-use crate::emit::obj;
-use crate::emit::TargetIssue;
-use crate::plan::TypeRepr;
+use flowc_compiler::Code;
+use crate::names::dns_label;
+use crate::obj;
+use crate::TargetIssue;
+use flowc_compiler::plan::TypeRepr;
 
 /// The longest CronWorkflow name (Argo appends a suffix to it).
 const CRON_NAME_MAX: usize = 52;

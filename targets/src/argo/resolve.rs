@@ -16,7 +16,7 @@ use indexmap::IndexMap;
 use super::graph::{FrameId, FrameKind, NodeId};
 use super::text::Text;
 use super::Ctx;
-use crate::plan::{TaskKind, TypeRepr};
+use flowc_compiler::plan::{TaskKind, TypeRepr};
 
 /// A value that may live in another frame.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

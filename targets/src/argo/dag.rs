@@ -15,8 +15,8 @@ use super::resolve::Ref;
 use super::text::{text_form, Text};
 use super::values::ArtSrc;
 use super::Ctx;
-use crate::emit::obj;
-use crate::plan::{CachePlan, TaskKind, Value};
+use crate::obj;
+use flowc_compiler::plan::{CachePlan, TaskKind, Value};
 
 /// Arguments of a DAG task being built.
 #[derive(Default)]
@@ -204,7 +204,7 @@ impl Ctx<'_> {
                     ArtSrc::Absent
                 }
             };
-            let type_optional = matches!(i.ty, crate::plan::TypeRepr::Optional { .. });
+            let type_optional = matches!(i.ty, flowc_compiler::plan::TypeRepr::Optional { .. });
             let mut slots = Vec::new();
             flatten(&i.name, &format!("{INPUTS}/{}", i.name), &src, &mut slots);
             if slots.is_empty() {
@@ -506,7 +506,7 @@ impl Ctx<'_> {
         };
         let ty = self
             .item_type(pipe, l)
-            .map(|i| crate::plan::TypeRepr::List { item: Box::new(i) });
+            .map(|i| flowc_compiler::plan::TypeRepr::List { item: Box::new(i) });
         let sig = json!({"items": ty}).to_string();
         let mut args = Args::default();
         args.param("items", &items);
