@@ -17,8 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use flowc_targets::{argo, EmitOptions, Emitted};
 use flowc_compiler::plan::build_plan;
+use flowc_targets::{argo, EmitOptions, Emitted};
 use flowc_tests::{analyze_at, generate, tests_dir};
 use serde_json::Value as Json;
 
@@ -756,7 +756,11 @@ fn invalid_versions_are_reported() {
             version: Some("1.2.0+build.5".into()),
         },
     );
-    let codes: Vec<&str> = e.issues.iter().map(|i| i.code.as_str()).collect();
+    let codes: Vec<&str> = e
+        .issues
+        .iter()
+        .map(|i| i.diagnostic.code.as_str())
+        .collect();
     assert_eq!(codes, ["E502"], "{:?}", e.issues);
     // The documents are still written, without a version.
     let docs = documents(&e.text);

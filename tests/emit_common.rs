@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use flowc_targets::Emitted;
 use flowc_compiler::plan::{build_plan, Plan};
+use flowc_targets::Emitted;
 use flowc_tests::{analyze_at, flow_files, render_human, repo_root, tests_dir};
 use serde_json::Value as Json;
 
@@ -69,11 +69,12 @@ pub fn render_issues(e: &Emitted) -> String {
             Some((p, t)) => format!(" [{p}/{t}]"),
             None => String::new(),
         };
+        let d = &i.diagnostic;
         s.push_str(&format!(
             "{}{at}: {}\n  help: {}\n",
-            i.code.as_str(),
-            i.message,
-            i.help
+            d.code.as_str(),
+            d.message,
+            d.help.as_deref().unwrap_or_default()
         ));
     }
     s

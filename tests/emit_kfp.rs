@@ -596,7 +596,11 @@ fn a_thousand_steps_stay_consistent_and_small() {
         "{} bytes",
         e.text.len()
     );
-    let names: BTreeSet<&str> = e.issues.iter().map(|i| i.code.as_str()).collect();
+    let names: BTreeSet<&str> = e
+        .issues
+        .iter()
+        .map(|i| i.diagnostic.code.as_str())
+        .collect();
     assert!(!names.contains("E503"), "{names:?}");
 }
 

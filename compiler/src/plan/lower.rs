@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
+use super::spans;
 use super::*;
 use crate::check::{
     CacheMode, EnvValue, Frame, PipelineInfo, ResolvedProps, ResourceSpec, StepSig,
@@ -417,6 +418,7 @@ impl Builder<'_> {
             outputs: Vec::new(),
             checks: Vec::new(),
             schedule: None,
+            span: None,
         };
         self.plans.insert(name.clone(), placeholder);
         let plan = self.lower_pipeline(decl, info, &name);
@@ -580,6 +582,8 @@ impl Builder<'_> {
                 is_finally: node.is_finally,
                 settings,
                 definition_sha256: String::new(),
+                span: spans::in_decl(self.a, decl, node.call.span),
+                setting_spans: spans::setting_spans(self.a, decl, &info.defaults, kind_seed),
             };
             task.definition_sha256 = definition_hash(&task);
             tasks.push(task);
@@ -609,6 +613,7 @@ impl Builder<'_> {
                         _ => None,
                     })
                     .collect(),
+                span: spans::in_decl(self.a, decl, l.iter.span),
             })
             .collect();
         let outputs = info
@@ -618,6 +623,7 @@ impl Builder<'_> {
                 name: o.name.name.clone(),
                 ty: type_repr(&o.ty),
                 value: scope.value(&o.value, &[]),
+                span: spans::in_decl(self.a, decl, o.name.span),
             })
             .collect();
         let checks = info
@@ -634,8 +640,13 @@ impl Builder<'_> {
                         _ => None,
                     })
                     .collect(),
+                span: spans::in_decl(self.a, decl, e.span),
             })
             .collect();
+        let name_span = match self.a.program.item(decl) {
+            Item::Pipeline(p) => spans::in_decl(self.a, decl, p.name.span),
+            _ => None,
+        };
         PipelinePlan {
             name: name.to_string(),
             description,
@@ -647,7 +658,9 @@ impl Builder<'_> {
             schedule: info.schedule.as_ref().map(|(cron, tz)| Schedule {
                 cron: cron.clone(),
                 timezone: tz.clone(),
+                span: spans::schedule(self.a, decl),
             }),
+            span: name_span,
         }
     }
 }

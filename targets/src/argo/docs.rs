@@ -12,11 +12,11 @@ use serde_json::{json, Map, Value as Json};
 
 use super::resolve::Ref;
 use super::text::text_form;
-use super::{Ctx, MAX_TEMPLATES};
-use flowc_compiler::Code;
+use super::{WorkflowEmitter, MAX_TEMPLATES};
+
+use crate::diagnostics;
 use crate::names::dns_label;
 use crate::obj;
-use crate::TargetIssue;
 use flowc_compiler::plan::TypeRepr;
 
 /// The longest CronWorkflow name (Argo appends a suffix to it).
@@ -144,7 +144,7 @@ fn ordered(all: IndexMap<String, Json>, starts: &[String]) -> Vec<Json> {
 }
 
 /// The documents of the plan.
-pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
+pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) -> Vec<Json> {
     let entry = ctx.entry;
     let p = ctx.pipes[entry];
     let pipeline_label = dns_label(&p.name, 63);
@@ -154,12 +154,9 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
         Some(v) => match version_suffix(v) {
             Ok(s) => Some((s, v.to_string())),
             Err(message) => {
-                ctx.issues.push(TargetIssue {
-                    code: Code::InvalidTargetName,
-                    message,
-                    help: "use a version such as `1.2.0` or `2.0.0-rc.1`".into(),
-                    task: None,
-                });
+                let at = ctx.place(entry, None);
+                ctx.issues
+                    .report(diagnostics::argo_invalid_version(at, message));
                 None
             }
         },
@@ -240,21 +237,15 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
         .map(|r| format!("{r:?}"))
         .collect();
     for r in unexpected {
-        ctx.issue_unsupported(
-            entry,
-            None,
-            format!("internal: the entry DAG needs {r}, which nothing passes"),
-            "report this to the flowc maintainers".into(),
-        );
+        let at = ctx.place(entry, None);
+        ctx.issues
+            .report(diagnostics::argo_internal_entry_input(at, &r.to_string()));
     }
     if let Some(exit) = ctx.g.pipes[entry].exit {
         if !ctx.ports[exit].imports.is_empty() {
-            ctx.issue_unsupported(
-                entry,
-                None,
-                "the exit handler reads artifact parameters, which Argo cannot pass to it".into(),
-                "give `finally` calls value parameters and literals only".into(),
-            );
+            let at = ctx.place(entry, None);
+            ctx.issues
+                .report(diagnostics::argo_exit_reads_artifacts(at));
         }
     }
 
@@ -281,16 +272,12 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
         (templates, libraries) = split_templates(templates, &name);
     }
     if templates.len() > MAX_TEMPLATES {
-        ctx.issues.push(TargetIssue {
-            code: Code::TargetLimit,
-            message: format!(
-                "the workflow needs {} DAG templates, more than the {MAX_TEMPLATES} Argo accepts \
-                 in one spec (its step templates are already in templates of their own)",
-                templates.len()
-            ),
-            help: "use fewer nested pipelines, loops and conditions, or split the pipeline".into(),
-            task: None,
-        });
+        let at = ctx.place(entry, None);
+        ctx.issues.report(diagnostics::argo_too_many_templates(
+            at,
+            templates.len(),
+            MAX_TEMPLATES,
+        ));
     }
 
     let mut spec = Map::new();

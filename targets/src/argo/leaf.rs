@@ -7,13 +7,14 @@
 //! [`INPUTS`], outputs are written under [`OUTPUTS`] (an `emptyDir`, so the folder exists).
 //!
 //! Templates are shared: two calls with the same definition, settings and argument shape use
-//! one template ([`Ctx::add_leaf`] deduplicates by content), which keeps a 1,000-step pipeline
+//! one template ([`WorkflowEmitter::add_leaf`] deduplicates by content), which keeps a 1,000-step pipeline
 //! at a handful of templates.
 
+use crate::diagnostics;
 use serde_json::{json, Map, Value as Json};
 
 use super::text::Text;
-use super::Ctx;
+use super::WorkflowEmitter;
 use flowc_compiler::plan::{CachePlan, Part, ResourcesPlan, Settings, Task, TaskKind};
 use flowc_compiler::units::{format_cpu, format_memory};
 
@@ -95,7 +96,7 @@ fn camel(key: &str) -> String {
     out
 }
 
-impl Ctx<'_> {
+impl WorkflowEmitter<'_> {
     /// Registers a leaf template (deduplicated by content); returns its name.
     pub(crate) fn add_leaf(&mut self, hint: &str, body: Map<String, Json>) -> String {
         let key = serde_json::to_string(&body).unwrap_or_default();
@@ -312,6 +313,7 @@ impl Ctx<'_> {
         let task = &self.pipes[pipe].tasks[t];
         let s = &task.settings;
         let id = task.id.clone();
+        let retries_span = task.setting_spans.retries;
         if s.retries > 0 {
             let mut r = Map::new();
             r.insert("limit".into(), json!(s.retries.to_string()));
@@ -323,12 +325,9 @@ impl Ctx<'_> {
             if let Some(f) = s.backoff_factor {
                 let whole = f.round().max(1.0);
                 if (whole - f).abs() > f64::EPSILON {
-                    self.issue_unsupported(
-                        pipe,
-                        Some(&id),
-                        format!("Argo multiplies the retry backoff by whole factors only, not {f}"),
-                        format!("use `factor {whole}` (or another whole number)"),
-                    );
+                    let at = self.place(pipe, Some(&id)).at(retries_span);
+                    self.issues
+                        .report(diagnostics::argo_backoff_factor(at, f, whole));
                 }
                 b.insert("factor".into(), json!((whole as u64).to_string()));
             }
@@ -382,6 +381,7 @@ impl Ctx<'_> {
         let task = &self.pipes[pipe].tasks[t];
         let r: &ResourcesPlan = &task.settings.resources;
         let id = task.id.clone();
+        let resources_span = task.setting_spans.resources;
         let req = r.in_force();
         let lim = req.clone();
         let mut requests = Map::new();
@@ -402,14 +402,8 @@ impl Ctx<'_> {
             limits.insert("nvidia.com/gpu".into(), json!(g.to_string()));
         }
         if let Some(gt) = &lim.gpu_type {
-            self.issue_unsupported(
-                pipe,
-                Some(&id),
-                format!("Argo has no GPU type: `gpu_type: \"{gt}\"` cannot be expressed"),
-                "select the GPU nodes with `node_selector` (for example \
-                 `\"cloud.google.com/gke-accelerator\": \"nvidia-tesla-t4\"`) and remove `gpu_type`"
-                    .into(),
-            );
+            let at = self.place(pipe, Some(&id)).at(resources_span);
+            self.issues.report(diagnostics::argo_gpu_type(at, gt));
         }
         let mut out = Map::new();
         if !requests.is_empty() {

@@ -13,7 +13,7 @@
 //!    from [`leaf`], shared between calls with the same definition and argument shape.
 //! 3. [`docs`] assembles the documents, orders the templates and checks Argo's limits.
 //!
-//! Everything Argo cannot express is a [`TargetIssue`] (`E501`), never dropped silently; an
+//! Everything Argo cannot express is a [`crate::TargetIssue`] (`E501`), never dropped silently; an
 //! invalid version is `E502`; a limit flowc cannot work around is `E503`. The output is a
 //! function of the plan only: maps are ordered and names are derived, so the same plan gives
 //! the same bytes. The conventions (artifact keys, the runtime command line, fan-in, chunking)
@@ -33,8 +33,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use crate::names::Namer;
-use crate::{EmitOptions, Emitted, TargetIssue};
-use flowc_compiler::Code;
+use crate::{diagnostics, EmitOptions, Emitted, Issues, Place};
 use flowc_compiler::plan::{CachePlan, PipelinePlan, Plan, TaskKind, Value};
 use graph::{Graph, MAX_TASKS};
 use resolve::Ports;
@@ -50,7 +49,7 @@ pub const MAX_TEMPLATES: usize = 200;
 pub const MAX_BYTES: usize = 1_500_000;
 
 /// The emitter's state while one plan is written.
-pub(crate) struct Ctx<'a> {
+pub(crate) struct WorkflowEmitter<'a> {
     pub(crate) plan: &'a Plan,
     /// Pipelines in plan order.
     pub(crate) pipes: Vec<&'a PipelinePlan>,
@@ -58,7 +57,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) task_ids: Vec<HashMap<String, usize>>,
     pub(crate) entry: usize,
     pub(crate) g: Graph,
-    pub(crate) issues: Vec<TargetIssue>,
+    pub(crate) issues: Issues,
     pub(crate) template_names: Namer,
     /// Container templates in creation order.
     pub(crate) leaves: Vec<(String, Json)>,
@@ -87,8 +86,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) key_root: String,
 }
 
-impl<'a> Ctx<'a> {
-    fn new(plan: &'a Plan, entry: usize) -> Ctx<'a> {
+impl<'a> WorkflowEmitter<'a> {
+    fn new(plan: &'a Plan, entry: usize) -> WorkflowEmitter<'a> {
         let pipes: Vec<&PipelinePlan> = plan.pipelines.values().collect();
         let pipe_index = plan
             .pipelines
@@ -107,14 +106,14 @@ impl<'a> Ctx<'a> {
             })
             .collect();
         let entry_label = crate::names::dns_label(&plan.entry, 40);
-        Ctx {
+        WorkflowEmitter {
             plan,
             pipes,
             pipe_index,
             task_ids,
             entry,
             g: Graph::default(),
-            issues: Vec::new(),
+            issues: Issues::default(),
             template_names: Namer::new(),
             leaves: Vec::new(),
             leaf_index: HashMap::new(),
@@ -133,22 +132,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Records a feature Argo cannot express (`E501`).
-    pub(crate) fn issue_unsupported(
-        &mut self,
-        pipe: usize,
-        task: Option<&str>,
-        message: String,
-        help: String,
-    ) {
-        let issue = TargetIssue {
-            code: Code::UnsupportedByTarget,
-            message,
-            help,
-            task: task.map(|t| (self.pipes[pipe].name.clone(), t.to_string())),
-        };
-        if !self.issues.contains(&issue) {
-            self.issues.push(issue);
+    /// Where a problem of pipeline `pipe` (and of its task `task`, if given) is: the task's
+    /// call in the source, or the pipeline's name.
+    pub(crate) fn place(&self, pipe: usize, task: Option<&str>) -> Place {
+        let p = self.pipes[pipe];
+        let call = task.and_then(|t| p.tasks.iter().find(|x| x.id == t));
+        Place {
+            task: task.map(|t| (p.name.clone(), t.to_string())),
+            span: call.and_then(|t| t.span).or(p.span),
         }
     }
 
@@ -320,15 +311,10 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let Some(entry) = plan.pipelines.get_index_of(&plan.entry) else {
         return Emitted {
             text: String::new(),
-            issues: vec![TargetIssue {
-                code: Code::UnsupportedByTarget,
-                message: format!("the plan has no pipeline `{}`", plan.entry),
-                help: "build the plan again with `flowc build`".into(),
-                task: None,
-            }],
+            issues: vec![diagnostics::plan_without_entry(&plan.entry)],
         };
     };
-    let mut ctx = Ctx::new(plan, entry);
+    let mut ctx = WorkflowEmitter::new(plan, entry);
     ctx.prepass();
     let copies: HashSet<(usize, usize, String)> = ctx
         .keyed_outputs
@@ -350,22 +336,13 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let docs = docs::documents(&mut ctx, version.as_deref());
     let text = crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::AsBuilt);
     if text.len() > MAX_BYTES {
-        ctx.issues.push(TargetIssue {
-            code: Code::TargetLimit,
-            message: format!(
-                "the workflow is {} bytes, more than the {MAX_BYTES} bytes Kubernetes stores in \
-                 one object",
-                text.len()
-            ),
-            help: "split the pipeline into smaller pipelines submitted separately, or move \
-                   large literal values into files"
-                .into(),
-            task: None,
-        });
+        let at = ctx.place(entry, None);
+        ctx.issues
+            .report(diagnostics::argo_too_large(at, text.len(), MAX_BYTES));
     }
     debug_assert!(ctx.g.frames.iter().all(|f| f.nodes.len() <= MAX_TASKS));
     Emitted {
         text,
-        issues: ctx.issues,
+        issues: ctx.issues.into_vec(),
     }
 }

@@ -7,6 +7,7 @@
 //! the flowc runtime image of the same version. Resources are written twice, as kfp 2.17 does:
 //! the current string fields and their deprecated numeric twins, which older backends read.
 
+use crate::diagnostics::{self, MountProblem};
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
@@ -142,22 +143,15 @@ impl Emitter<'_> {
                     }
                     if matches!(leaf.defs.get(name), Some(d) if matches!(d.ty, KType::Art { list: true, .. }))
                     {
-                        self.unsupported(
-                            Some(g),
-                            task,
-                            format!("`{name}` is a list of artifacts, which KFP cannot pass to a container as paths"),
-                            "pass the list to a built-in step such as `union` first, or fan out over it with `for`",
-                        );
+                        let at = self.place(Some(g), task);
+                        self.report(diagnostics::kfp_artifact_list_in_command(at, name));
                     }
                     s.push_str(&input_path(name));
                 }
                 Part::OutputPath { name } => s.push_str(&output_path(name)),
-                Part::Value { .. } => self.unsupported(
-                    Some(g),
-                    task,
-                    "a pipeline value inside a step's command".into(),
-                    "pass it as an argument of the step",
-                ),
+                Part::Value { .. } => {
+                    self.report(diagnostics::kfp_value_in_command(self.place(Some(g), task)))
+                }
             }
         }
         s
@@ -426,23 +420,22 @@ impl Emitter<'_> {
             };
             let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
             let problem = if file != r.key {
-                Some(format!("`mount {secret} at \"{path}\"`: KFP mounts a Secret as a directory whose files are its keys, so the file would be `{dir}/{}`, not `{path}`", r.key))
+                Some(MountProblem::FileIsNotKey { dir, key: &r.key })
             } else if dir.is_empty() {
-                Some(format!("`mount {secret} at \"{path}\"`: the Secret would be mounted over the root directory"))
+                Some(MountProblem::RootDirectory)
             } else if r.k8s_name.contains('.') {
-                Some(format!("`mount {secret}`: KFP names the pod volume after the Secret `{}`, and a volume name cannot contain dots", r.k8s_name))
+                Some(MountProblem::DottedSecretName {
+                    k8s_name: &r.k8s_name,
+                })
             } else if vols.iter().any(|(n, d)| (*n == r.k8s_name) != (d == dir)) {
-                Some(format!("`mount {secret} at \"{path}\"`: KFP mounts each Secret once, as one directory, and one directory holds one Secret"))
+                Some(MountProblem::SharedDirectory)
             } else {
                 None
             };
-            if let Some(msg) = problem {
-                self.unsupported(
-                    Some(g),
-                    &task.id,
-                    msg,
-                    "mount the secret at a path whose file name is the secret's key, in a directory of its own",
-                );
+            if let Some(problem) = problem {
+                let written = task.setting_spans.mounts.iter().find(|(p, _)| p == path);
+                let at = self.place(Some(g), &task.id).at(written.map(|(_, s)| *s));
+                self.report(diagnostics::kfp_secret_mount(at, secret, path, problem));
                 continue;
             }
             if !vols.iter().any(|(n, _)| *n == r.k8s_name) {

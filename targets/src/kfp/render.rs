@@ -2,13 +2,13 @@
 //! PlatformSpec of document 2. Keys are sorted alphabetically when written
 //! ([`crate::yaml::KeyOrder::Sorted`]), as kfp writes them.
 
+use crate::diagnostics;
 use serde_json::{json, Map, Value as Json};
 
 use super::exec::retry_policy;
 use super::tree::{Child, DagOutputs, Items, LeafKind, NodeKind, Src};
 use super::types::{constant, definitions, ktype, Def, KType};
 use super::Emitter;
-use flowc_compiler::Code;
 use crate::obj;
 use flowc_compiler::plan::{CachePlan, TaskKind, TypeRepr};
 
@@ -241,17 +241,9 @@ impl Emitter<'_> {
                             CachePlan::On => json!({"enableCache": true}),
                             CachePlan::Off => json!({}),
                             CachePlan::Ttl { ttl_ms } => {
-                                self.issue(
-                                    Code::TargetApproximation,
-                                    Some(g),
-                                    &task.id,
-                                    format!(
-                                        "`cache ttl {}`: KFP cannot expire cached results, so `{}` is not cached on KFP",
-                                        flowc_compiler::units::format_duration(ttl_ms),
-                                        task.id
-                                    ),
-                                    "the step runs every time on KFP, which is safe; use `cache on` to reuse results until the inputs change",
-                                );
+                                let at = self.place(Some(g), &task.id).at(task.setting_spans.cache);
+                                let ttl = flowc_compiler::units::format_duration(ttl_ms);
+                                self.report(diagnostics::kfp_cache_ttl(at, &ttl, &task.id));
                                 json!({})
                             }
                         };
