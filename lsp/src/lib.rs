@@ -13,7 +13,10 @@
 //!   so a bug answers one request with an error and the server keeps serving), re-analysis
 //!   of the open files and the files importing them after changes, and publication of the
 //!   same diagnostics `flowc check` reports, each with a link to its code's explanation;
-//! - `handlers`: one function per request.
+//! - `handlers`: one function per request;
+//! - [`targets`]: the [`TargetChecker`] through which the `flowc` binary, which links the
+//!   emitters, adds target problems (E5xx, W5xx) when the workspace's `flowc.toml` names a
+//!   target; this crate does not depend on the emitters.
 //!
 //! While a file has syntax errors, hover, go to definition and completion fall back on the last
 //! analysis in which it had none, with offsets mapped through the edit.
@@ -22,7 +25,10 @@ mod convert;
 mod documents;
 mod handlers;
 mod server;
+pub mod targets;
 pub mod transport;
+
+pub use targets::TargetChecker;
 
 use std::io::{Read, Write};
 
@@ -32,14 +38,28 @@ pub fn run_stdio() -> u8 {
     serve(std::io::stdin(), std::io::stdout())
 }
 
+/// [`run_stdio`], reporting target problems through `targets`.
+pub fn run_stdio_with(targets: Box<dyn TargetChecker>) -> u8 {
+    serve_with(std::io::stdin(), std::io::stdout(), Some(targets))
+}
+
 /// Serves the protocol over any pair of streams (tests and benchmarks use pipes).
 pub fn serve<R, W>(input: R, output: W) -> u8
 where
     R: Read + Send + 'static,
     W: Write + Send + 'static,
 {
+    serve_with(input, output, None)
+}
+
+/// [`serve`], reporting target problems through `targets` when there is a checker.
+pub fn serve_with<R, W>(input: R, output: W, targets: Option<Box<dyn TargetChecker>>) -> u8
+where
+    R: Read + Send + 'static,
+    W: Write + Send + 'static,
+{
     let (conn, threads) = transport::connect(input, output);
-    let code = server::run(conn);
+    let code = server::run(conn, targets);
     threads.join();
     code
 }
