@@ -15,6 +15,7 @@ use super::leaf::{ArtSlot, EvalMode, StepShape, INPUTS};
 use super::resolve::Ref;
 use super::text::{text_form, Text};
 use super::values::ArtSrc;
+use super::OutputRef;
 use super::WorkflowEmitter;
 use crate::obj;
 use flowc_compiler::plan::{CachePlan, TaskKind, Value};
@@ -235,7 +236,10 @@ impl WorkflowEmitter<'_> {
         shape.identity = task
             .outputs
             .iter()
-            .filter(|o| self.identity.contains(&(pipe, t, o.name.clone())))
+            .filter(|o| {
+                self.identity
+                    .contains(&OutputRef::new(pipe, t, o.name.clone()))
+            })
             .map(|o| o.name.clone())
             .collect();
         if task.settings.cache != CachePlan::Off {

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use super::OutputRef;
 use crate::names::{dns_label, Namer};
 use flowc_compiler::plan::{PipelinePlan, Plan, Value};
 
@@ -288,7 +289,7 @@ impl Graph {
 pub(crate) fn build(
     plan: &Plan,
     entry: usize,
-    copies: &HashSet<(usize, usize, String)>,
+    copies: &HashSet<OutputRef>,
     template_names: &mut Namer,
 ) -> Graph {
     let mut g = Graph::default();
@@ -315,7 +316,7 @@ fn build_pipeline(
     p: &PipelinePlan,
     pi: usize,
     is_entry: bool,
-    copies: &HashSet<(usize, usize, String)>,
+    copies: &HashSet<OutputRef>,
     names: &mut Namer,
 ) -> PipeFrames {
     let pname = dns_label(&p.name, 40);
@@ -416,7 +417,7 @@ fn build_pipeline(
         for o in t
             .outputs
             .iter()
-            .filter(|o| copies.contains(&(pi, ti, o.name.clone())))
+            .filter(|o| copies.contains(&OutputRef::new(pi, ti, o.name.clone())))
         {
             let c = g.add_node(
                 frame,

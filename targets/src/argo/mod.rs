@@ -48,6 +48,25 @@ pub const MAX_TEMPLATES: usize = 200;
 /// The largest object etcd stores (about 1.5 MB); larger workflows are refused.
 pub const MAX_BYTES: usize = 1_500_000;
 
+/// An output of a task: the pipeline (its index in plan order), the task (its index in the
+/// pipeline) and the output's name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct OutputRef {
+    pub(crate) pipe: usize,
+    pub(crate) task: usize,
+    pub(crate) output: String,
+}
+
+impl OutputRef {
+    pub(crate) fn new(pipe: usize, task: usize, output: impl Into<String>) -> OutputRef {
+        OutputRef {
+            pipe,
+            task,
+            output: output.into(),
+        }
+    }
+}
+
 /// The emitter's state while one plan is written.
 pub(crate) struct WorkflowEmitter<'a> {
     pub(crate) plan: &'a Plan,
@@ -72,10 +91,10 @@ pub(crate) struct WorkflowEmitter<'a> {
     /// Steps whose outputs some consumer reads by storage key (gathered after a loop, or read
     /// by the exit handler); cached ones get copy nodes.
     pub(crate) keyed: HashSet<(usize, usize)>,
-    /// The outputs read by key: (pipeline, task, output).
-    pub(crate) keyed_outputs: HashSet<(usize, usize, String)>,
+    /// The outputs read by key.
+    pub(crate) keyed_outputs: HashSet<OutputRef>,
     /// Task outputs whose storage key a cached consumer needs (`flowc-key-<output>`).
-    pub(crate) identity: HashSet<(usize, usize, String)>,
+    pub(crate) identity: HashSet<OutputRef>,
     /// Pipeline outputs whose storage key a cached consumer needs.
     pub(crate) identity_out: HashSet<(usize, String)>,
     /// The extra `when` condition of copy nodes, while they are rendered.
@@ -182,10 +201,10 @@ impl<'a> WorkflowEmitter<'a> {
         }
         // A cached step read by key exposes its outputs' keys, so its copy nodes can tell a
         // result reused from the cache (stored under an earlier run's key) from a fresh one.
-        let keyed: Vec<(usize, usize, String)> = self.keyed_outputs.iter().cloned().collect();
-        for (pipe, t, o) in keyed {
-            if self.pipes[pipe].tasks[t].settings.cache != CachePlan::Off {
-                self.identity.insert((pipe, t, o));
+        let keyed: Vec<OutputRef> = self.keyed_outputs.iter().cloned().collect();
+        for o in keyed {
+            if self.pipes[o.pipe].tasks[o.task].settings.cache != CachePlan::Off {
+                self.identity.insert(o);
             }
         }
         // Cached steps hash the storage keys of their input artifacts.
@@ -224,7 +243,10 @@ impl<'a> WorkflowEmitter<'a> {
                     if self.callee_output_is_prefix(pipe, t, &output) {
                         continue;
                     }
-                    if self.identity.insert((pipe, t, output.clone())) {
+                    if self
+                        .identity
+                        .insert(OutputRef::new(pipe, t, output.clone()))
+                    {
                         if let Some(c) = self.callee(pipe, t) {
                             self.identity_out.insert((c, output.clone()));
                             if let Some(o) = self.pipes[c].outputs.iter().find(|o| o.name == output)
@@ -286,7 +308,7 @@ impl<'a> WorkflowEmitter<'a> {
         match self.callee(pipe, t) {
             None => {
                 self.keyed.insert((pipe, t));
-                self.keyed_outputs.insert((pipe, t, output.to_string()));
+                self.keyed_outputs.insert(OutputRef::new(pipe, t, output));
             }
             Some(c) => {
                 let found = self.pipes[c]
@@ -316,10 +338,10 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     };
     let mut ctx = WorkflowEmitter::new(plan, entry);
     ctx.prepass();
-    let copies: HashSet<(usize, usize, String)> = ctx
+    let copies: HashSet<OutputRef> = ctx
         .keyed_outputs
         .iter()
-        .filter(|(p, t, _)| ctx.pipes[*p].tasks[*t].settings.cache != CachePlan::Off)
+        .filter(|o| ctx.pipes[o.pipe].tasks[o.task].settings.cache != CachePlan::Off)
         .cloned()
         .collect();
     let g = graph::build(plan, entry, &copies, &mut ctx.template_names);

@@ -467,8 +467,11 @@ impl<'p> Emitter<'p> {
         Ok(l)
     }
 
-    /// Wires the inputs of the leaf of plan task `i`.
-    pub(super) fn wire_task(&mut self, g: usize, l: usize, i: usize) {
+    /// Wires the inputs of leaf `l` of graph `g`, the call of a task of the plan.
+    pub(super) fn wire_task(&mut self, g: usize, l: usize) {
+        let LeafKind::Task(i) = self.graphs[g].leaves[l].kind else {
+            return;
+        };
         let task = &self.pipeline_plan(g).tasks[i];
         let at = self.graphs[g].leaves[l].node;
         let pipeline = matches!(task.kind, TaskKind::Pipeline { .. });
@@ -767,9 +770,7 @@ impl<'p> Emitter<'p> {
             }
         }
         for &l in &leaves {
-            if let LeafKind::Task(i) = self.graphs[g].leaves[l].kind {
-                self.wire_task(g, l, i);
-            }
+            self.wire_task(g, l);
         }
         self.wire_checks(g);
         self.wire_outputs(g);
