@@ -200,7 +200,7 @@ fn validate_against_the_argo_schema(files: &[(String, String)]) {
     };
     let mut checked = 0;
     for (name, text) in files {
-        for doc in documents(&text) {
+        for doc in documents(text) {
             let kind = doc["kind"].as_str().unwrap_or_default().to_string();
             let v = validators
                 .get(&kind)
