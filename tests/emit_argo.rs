@@ -20,13 +20,13 @@ use std::sync::OnceLock;
 
 use flowc_compiler::plan::build_plan;
 use flowc_targets::{argo, EmitOptions, Emitted};
-use flowc_tests::{analyze_at, generate, tests_dir};
+use flowc_tests::{analyze_at, generate, tests_dir, trial};
 use serde_json::Value as Json;
 
 mod emit_common;
 
 use emit_common::{
-    assert_enough_inputs, assert_snapshot_of, documents, examples, fixtures, plan_at, trial, Input,
+    assert_enough_inputs, assert_snapshot_of, documents, examples, fixtures, plan_at, Input,
     VERSION,
 };
 

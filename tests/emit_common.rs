@@ -1,13 +1,11 @@
 //! What the Argo and Kubeflow emitter tests share: the files to emit, building their plans,
-//! the issues as text, the snapshot of one file, the test harness (libtest-mimic: one test per
-//! file) and reading emitted YAML back.
+//! the issues as text, the snapshot of one file and reading emitted YAML back.
 
 use std::path::{Path, PathBuf};
 
 use flowc_compiler::plan::{build_plan, Plan};
 use flowc_targets::Emitted;
 use flowc_tests::{analyze_at, flow_files, render_human, repo_root, tests_dir};
-use libtest_mimic::{Failed, Trial};
 use serde_json::Value as Json;
 
 /// The pipeline version stamped into every emitted file.
@@ -105,19 +103,6 @@ pub fn assert_enough_inputs(inputs: &[Input]) {
         "expected examples and fixtures, found {}",
         inputs.len()
     );
-}
-
-/// A test of the libtest-mimic harness that fails when `f` panics.
-pub fn trial(name: &str, f: impl FnOnce() + Send + std::panic::UnwindSafe + 'static) -> Trial {
-    Trial::test(name, move || {
-        std::panic::catch_unwind(f).map_err(|e| {
-            let why = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
-            Failed::from(why.unwrap_or_else(|| "the test panicked".into()))
-        })
-    })
 }
 
 /// The documents of a YAML file (separated by `---` lines), as JSON.

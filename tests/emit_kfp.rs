@@ -17,14 +17,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use flowc_targets::{kfp, EmitOptions, Emitted};
-use flowc_tests::{generate, repo_root, tests_dir};
+use flowc_tests::{generate, repo_root, tests_dir, trial};
 use serde_json::Value as Json;
 
 mod emit_common;
 
 use emit_common::{
     assert_enough_inputs, assert_snapshot_of, documents, examples, fixtures, plan_at,
-    render_issues, trial, Input,
+    render_issues, Input,
 };
 
 fn emit_source(root: &Path, rel: &Path) -> Emitted {
