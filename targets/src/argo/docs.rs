@@ -17,7 +17,7 @@ use super::{WorkflowEmitter, MAX_TEMPLATES};
 use crate::diagnostics;
 use crate::names::dns_label;
 use crate::obj;
-use flowc_compiler::plan::TypeRepr;
+use flowc_compiler::plan::{PipelinePlan, TypeRepr};
 
 /// The longest CronWorkflow name (Argo appends a suffix to it).
 const CRON_NAME_MAX: usize = 52;
@@ -192,62 +192,9 @@ pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) ->
         run_labels.insert("app.kubernetes.io/version".into(), json!(v));
     }
 
-    // Workflow arguments: the entry pipeline's parameters, as strings.
     let root = ctx.g.pipes[entry].root;
-    let mut params = Vec::new();
-    let mut arts = Vec::new();
-    for param in &p.params {
-        if param.ty.is_artifact() {
-            let mut a = Map::new();
-            a.insert("name".into(), json!(param.name));
-            a.insert(
-                "s3".into(),
-                json!({"key": format!("flowc-inputs/{pipeline_label}/{}", param.name)}),
-            );
-            if matches!(param.ty, TypeRepr::Optional { .. }) {
-                a.insert("optional".into(), json!(true));
-            }
-            arts.push(Json::Object(a));
-            continue;
-        }
-        let mut x = Map::new();
-        x.insert("name".into(), json!(param.name));
-        match &param.default {
-            Some(d) => {
-                x.insert("value".into(), json!(text_form(d)));
-            }
-            None if matches!(param.ty, TypeRepr::Optional { .. }) => {
-                x.insert("value".into(), json!(""));
-            }
-            None => {}
-        }
-        params.push(Json::Object(x));
-    }
-    let mut arguments = Map::new();
-    if !params.is_empty() {
-        arguments.insert("parameters".into(), Json::Array(params));
-    }
-    if !arts.is_empty() {
-        arguments.insert("artifacts".into(), Json::Array(arts));
-    }
-    let unexpected: Vec<String> = ctx.ports[root]
-        .imports
-        .keys()
-        .filter(|r| !matches!(r, Ref::Param(n) if ctx.param_is_artifact(entry, n)))
-        .map(|r| format!("{r:?}"))
-        .collect();
-    for r in unexpected {
-        let at = ctx.place(entry, None);
-        ctx.issues
-            .report(diagnostics::argo_internal_entry_input(at, &r.to_string()));
-    }
-    if let Some(exit) = ctx.g.pipes[entry].exit {
-        if !ctx.ports[exit].imports.is_empty() {
-            let at = ctx.place(entry, None);
-            ctx.issues
-                .report(diagnostics::argo_exit_reads_artifacts(at));
-        }
-    }
+    let arguments = workflow_arguments(p, &pipeline_label);
+    report_unpassable_entry_inputs(ctx);
 
     // Templates.
     let mut all: IndexMap<String, Json> = IndexMap::new();
@@ -345,6 +292,72 @@ pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) ->
         }));
     }
     docs
+}
+
+/// The workflow's arguments: the entry pipeline's parameters, as strings (values) or as S3
+/// keys under `flowc-inputs/<pipeline>/` (artifacts).
+fn workflow_arguments(p: &PipelinePlan, pipeline_label: &str) -> Map<String, Json> {
+    let mut params = Vec::new();
+    let mut arts = Vec::new();
+    for param in &p.params {
+        if param.ty.is_artifact() {
+            let mut a = Map::new();
+            a.insert("name".into(), json!(param.name));
+            a.insert(
+                "s3".into(),
+                json!({"key": format!("flowc-inputs/{pipeline_label}/{}", param.name)}),
+            );
+            if matches!(param.ty, TypeRepr::Optional { .. }) {
+                a.insert("optional".into(), json!(true));
+            }
+            arts.push(Json::Object(a));
+            continue;
+        }
+        let mut x = Map::new();
+        x.insert("name".into(), json!(param.name));
+        match &param.default {
+            Some(d) => {
+                x.insert("value".into(), json!(text_form(d)));
+            }
+            None if matches!(param.ty, TypeRepr::Optional { .. }) => {
+                x.insert("value".into(), json!(""));
+            }
+            None => {}
+        }
+        params.push(Json::Object(x));
+    }
+    let mut arguments = Map::new();
+    if !params.is_empty() {
+        arguments.insert("parameters".into(), Json::Array(params));
+    }
+    if !arts.is_empty() {
+        arguments.insert("artifacts".into(), Json::Array(arts));
+    }
+    arguments
+}
+
+/// Reports what the entry DAG or the exit handler would need and nothing passes them.
+fn report_unpassable_entry_inputs(ctx: &mut WorkflowEmitter<'_>) {
+    let entry = ctx.entry;
+    let root = ctx.g.pipes[entry].root;
+    let unexpected: Vec<String> = ctx.ports[root]
+        .imports
+        .keys()
+        .filter(|r| !matches!(r, Ref::Param(n) if ctx.param_is_artifact(entry, n)))
+        .map(|r| format!("{r:?}"))
+        .collect();
+    for r in unexpected {
+        let at = ctx.place(entry, None);
+        ctx.issues
+            .report(diagnostics::argo_internal_entry_input(at, &r));
+    }
+    if let Some(exit) = ctx.g.pipes[entry].exit {
+        if !ctx.ports[exit].imports.is_empty() {
+            let at = ctx.place(entry, None);
+            ctx.issues
+                .report(diagnostics::argo_exit_reads_artifacts(at));
+        }
+    }
 }
 
 #[cfg(test)]

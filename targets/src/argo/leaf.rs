@@ -146,51 +146,7 @@ impl WorkflowEmitter<'_> {
         let has_outputs = !outputs.is_empty();
         let mut m = Map::new();
 
-        // Inputs.
-        let mut params: Vec<Json> = shape.params.iter().map(|p| json!({"name": p})).collect();
-        if has_outputs {
-            params.push(json!({"name": "flowc-key"}));
-            params.push(json!({"name": "flowc-iter", "value": ""}));
-        }
-        if shape.memo_runtime {
-            params.push(json!({"name": "flowc-cache"}));
-        }
-        let arts: Vec<Json> = shape
-            .slots
-            .iter()
-            .map(|a| {
-                let mut x = Map::new();
-                x.insert("name".into(), json!(a.name));
-                x.insert("path".into(), json!(a.path));
-                if a.optional {
-                    x.insert("optional".into(), json!(true));
-                }
-                Json::Object(x)
-            })
-            .collect();
-        insert_io(&mut m, "inputs", params, arts);
-
-        // Outputs: key-only S3 artifacts at deterministic keys, never archived.
-        let key = |o: &str| {
-            format!("{{{{inputs.parameters.flowc-key}}}}/{o}{{{{inputs.parameters.flowc-iter}}}}")
-        };
-        let out_params: Vec<Json> = shape
-            .identity
-            .iter()
-            .map(|o| json!({"name": format!("flowc-key-{o}"), "value": key(o)}))
-            .collect();
-        let out_arts: Vec<Json> = outputs
-            .iter()
-            .map(|o| {
-                json!({
-                    "name": o,
-                    "path": format!("{OUTPUTS}/{o}"),
-                    "archive": {"none": {}},
-                    "s3": {"key": key(o)},
-                })
-            })
-            .collect();
-        insert_io(&mut m, "outputs", out_params, out_arts);
+        insert_ports(&mut m, shape, &outputs);
 
         m.insert(
             "metadata".into(),
@@ -231,53 +187,7 @@ impl WorkflowEmitter<'_> {
         let s: &Settings = &task.settings;
         let mut env: Vec<Json> = Vec::new();
         let mut c = Map::new();
-        match &task.kind {
-            TaskKind::Container {
-                image,
-                command,
-                env: vars,
-            } => {
-                let argv: Vec<String> = command.iter().map(|a| parts_text(a).simple()).collect();
-                c.insert("image".into(), json!(image));
-                if let Some((prog, rest)) = argv.split_first() {
-                    c.insert("command".into(), json!([prog]));
-                    if !rest.is_empty() {
-                        c.insert("args".into(), json!(rest));
-                    }
-                }
-                for (name, value) in vars {
-                    env.push(json!({"name": name, "value": parts_text(value).simple()}));
-                }
-            }
-            TaskKind::Builtin { module, name } => {
-                let mut args = vec![
-                    "--step".to_string(),
-                    format!("{module}.{name}"),
-                    "--signature".to_string(),
-                    signature(task),
-                ];
-                for p in &shape.params {
-                    args.push("--param".into());
-                    args.push(
-                        Text::lit(format!("{p}="))
-                            .then(Text::var(&["inputs", "parameters", p]))
-                            .simple(),
-                    );
-                }
-                for a in &shape.art_inputs {
-                    args.push("--input".into());
-                    args.push(Text::lit(format!("{a}={INPUTS}/{a}")).simple());
-                }
-                for o in &outputs {
-                    args.push("--output".into());
-                    args.push(Text::lit(format!("{o}={OUTPUTS}/{o}")).simple());
-                }
-                c.insert("image".into(), json!(self.runtime_image));
-                c.insert("command".into(), json!(["flowc", "exec"]));
-                c.insert("args".into(), json!(args));
-            }
-            TaskKind::Pipeline { .. } => {}
-        }
+        container_command(&mut c, &mut env, task, shape, &outputs, &self.runtime_image);
         for (var, secret) in &s.secret_env {
             if let Some(r) = self.plan.secrets.get(secret) {
                 env.push(json!({
@@ -648,4 +558,114 @@ fn signature(task: &Task) -> String {
         })
         .collect();
     Text::lit(json!({"params": params, "inputs": inputs, "outputs": outputs}).to_string()).simple()
+}
+/// The inputs (the shape's parameters and artifact slots, plus the storage key and iteration
+/// suffix when the step has outputs) and the outputs (key-only S3 artifacts at deterministic
+/// keys, never archived) of a step template.
+fn insert_ports(m: &mut Map<String, Json>, shape: &StepShape, outputs: &[String]) {
+    let has_outputs = !outputs.is_empty();
+    // Inputs.
+    let mut params: Vec<Json> = shape.params.iter().map(|p| json!({"name": p})).collect();
+    if has_outputs {
+        params.push(json!({"name": "flowc-key"}));
+        params.push(json!({"name": "flowc-iter", "value": ""}));
+    }
+    if shape.memo_runtime {
+        params.push(json!({"name": "flowc-cache"}));
+    }
+    let arts: Vec<Json> = shape
+        .slots
+        .iter()
+        .map(|a| {
+            let mut x = Map::new();
+            x.insert("name".into(), json!(a.name));
+            x.insert("path".into(), json!(a.path));
+            if a.optional {
+                x.insert("optional".into(), json!(true));
+            }
+            Json::Object(x)
+        })
+        .collect();
+    insert_io(m, "inputs", params, arts);
+
+    // Outputs: key-only S3 artifacts at deterministic keys, never archived.
+    let key = |o: &str| {
+        format!("{{{{inputs.parameters.flowc-key}}}}/{o}{{{{inputs.parameters.flowc-iter}}}}")
+    };
+    let out_params: Vec<Json> = shape
+        .identity
+        .iter()
+        .map(|o| json!({"name": format!("flowc-key-{o}"), "value": key(o)}))
+        .collect();
+    let out_arts: Vec<Json> = outputs
+        .iter()
+        .map(|o| {
+            json!({
+                "name": o,
+                "path": format!("{OUTPUTS}/{o}"),
+                "archive": {"none": {}},
+                "s3": {"key": key(o)},
+            })
+        })
+        .collect();
+    insert_io(m, "outputs", out_params, out_arts);
+}
+
+/// The image, command, arguments and plain environment of a step's container: the step's own
+/// for a container step, `flowc exec` in the runtime image for a built-in step.
+fn container_command(
+    c: &mut Map<String, Json>,
+    env: &mut Vec<Json>,
+    task: &Task,
+    shape: &StepShape,
+    outputs: &[String],
+    runtime_image: &str,
+) {
+    match &task.kind {
+        TaskKind::Container {
+            image,
+            command,
+            env: vars,
+        } => {
+            let argv: Vec<String> = command.iter().map(|a| parts_text(a).simple()).collect();
+            c.insert("image".into(), json!(image));
+            if let Some((prog, rest)) = argv.split_first() {
+                c.insert("command".into(), json!([prog]));
+                if !rest.is_empty() {
+                    c.insert("args".into(), json!(rest));
+                }
+            }
+            for (name, value) in vars {
+                env.push(json!({"name": name, "value": parts_text(value).simple()}));
+            }
+        }
+        TaskKind::Builtin { module, name } => {
+            let mut args = vec![
+                "--step".to_string(),
+                format!("{module}.{name}"),
+                "--signature".to_string(),
+                signature(task),
+            ];
+            for p in &shape.params {
+                args.push("--param".into());
+                args.push(
+                    Text::lit(format!("{p}="))
+                        .then(Text::var(&["inputs", "parameters", p]))
+                        .simple(),
+                );
+            }
+            for a in &shape.art_inputs {
+                args.push("--input".into());
+                args.push(Text::lit(format!("{a}={INPUTS}/{a}")).simple());
+            }
+            for o in outputs {
+                args.push("--output".into());
+                args.push(Text::lit(format!("{o}={OUTPUTS}/{o}")).simple());
+            }
+            c.insert("image".into(), json!(runtime_image));
+            c.insert("command".into(), json!(["flowc", "exec"]));
+            c.insert("args".into(), json!(args));
+        }
+        TaskKind::Pipeline { .. } => {}
+    }
 }
