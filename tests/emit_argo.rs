@@ -1,4 +1,4 @@
-//! Tests of the Argo Workflows emitter (`flowc_compiler::emit::argo`).
+//! Tests of the Argo Workflows emitter (`flowc_targets::argo`).
 //!
 //! - Snapshots of the YAML of every example and of every emitter fixture in `fixtures/emit/`
 //!   (except the `kfp_*` ones), each with the issues the emitter reported.
@@ -16,16 +16,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::OnceLock;
 
-use flowc_compiler::emit::{argo, EmitOptions, Emitted};
 use flowc_compiler::plan::build_plan;
-use flowc_tests::{analyze_at, generate, tests_dir};
+use flowc_targets::{argo, EmitOptions, Emitted};
+use flowc_tests::{analyze_at, generate, tests_dir, trial};
 use serde_json::Value as Json;
 
 mod emit_common;
 
 use emit_common::{
-    assert_deterministic, documents, examples, fixtures, plan_at, snapshot_all, Input, VERSION,
+    assert_enough_inputs, assert_snapshot_of, documents, examples, fixtures, plan_at, Input,
+    VERSION,
 };
 
 /// Emits the pipeline of `rel` (a path under `root`).
@@ -47,14 +49,73 @@ fn inputs() -> Vec<Input> {
     out
 }
 
-#[test]
-fn snapshots() {
-    snapshot_all("emit_argo", "ARGO", inputs(), emit_at);
+/// One test per example and fixture (so that one failing file hides no other, and
+/// `cargo test --test emit_argo -- fixture_x` runs one), then the tests of the whole emitter.
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let mut tests = Vec::new();
+    for (name, root, rel) in inputs() {
+        tests.push(trial(&format!("file::{name}"), move || {
+            check_file(&name, &root, &rel)
+        }));
+    }
+    tests.push(trial("there_are_examples_and_fixtures", || {
+        assert_enough_inputs(&inputs())
+    }));
+    tests.push(trial(
+        "generated_pipelines_validate_and_are_consistent",
+        || {
+            let files = vec![
+                ("generated_1000".to_string(), emit_generated(1000).text),
+                ("distinct_250".to_string(), emit_distinct(250).text),
+            ];
+            validate_against_the_argo_schema(&files);
+            dags_are_consistent(&files);
+            yaml_reads_the_same_in_yaml_1_1(&files[..1]);
+        },
+    ));
+    tests.push(trial(
+        "the_yaml_1_1_reader_sees_the_traps",
+        the_yaml_1_1_reader_sees_the_traps,
+    ));
+    tests.push(trial(
+        "more_than_200_step_templates_move_into_workflow_templates_of_their_own",
+        more_than_200_step_templates_move_into_workflow_templates_of_their_own,
+    ));
+    tests.push(trial(
+        "a_thousand_steps_fit_argo_limits",
+        a_thousand_steps_fit_argo_limits,
+    ));
+    tests.push(trial(
+        "the_schema_check_rejects_what_argo_rejects",
+        the_schema_check_rejects_what_argo_rejects,
+    ));
+    tests.push(trial(
+        "invalid_versions_are_reported",
+        invalid_versions_are_reported,
+    ));
+    tests.push(trial(
+        "large_dags_are_split_into_chunks",
+        large_dags_are_split_into_chunks,
+    ));
+    libtest_mimic::run(&args, tests).exit();
 }
 
-#[test]
-fn output_is_deterministic() {
-    assert_deterministic(inputs(), emit_at);
+/// Everything checked of one file: its snapshot (with its issues), the same bytes twice, the
+/// Argo schema, consistent DAGs and the YAML 1.1 reading.
+fn check_file(name: &str, root: &Path, rel: &Path) {
+    let e = emit_at(root, rel);
+    assert_snapshot_of("emit_argo", "ARGO", name, rel, &e);
+    assert_eq!(
+        e,
+        emit_at(root, rel),
+        "{} emits differently twice",
+        rel.display()
+    );
+    let files = [(name.to_string(), e.text)];
+    validate_against_the_argo_schema(&files);
+    dags_are_consistent(&files);
+    yaml_reads_the_same_in_yaml_1_1(&files);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,31 +171,36 @@ fn kind_definition(kind: &str) -> String {
     format!("#/definitions/io.argoproj.workflow.v1alpha1.{kind}")
 }
 
-#[test]
-fn documents_validate_against_the_argo_schema() {
-    let Some(schema) = argo_schema() else {
+/// A validator of each kind of document, compiled once for all the tests of the run.
+fn validators() -> Option<&'static BTreeMap<String, jsonschema::Validator>> {
+    static VALIDATORS: OnceLock<Option<BTreeMap<String, jsonschema::Validator>>> = OnceLock::new();
+    VALIDATORS
+        .get_or_init(|| {
+            let schema = argo_schema()?;
+            let mut validators = BTreeMap::new();
+            for kind in ["WorkflowTemplate", "CronWorkflow"] {
+                let mut s = schema.clone();
+                if let Some(obj) = s.as_object_mut() {
+                    obj.remove("oneOf");
+                    obj.remove("type");
+                    obj.insert("$ref".into(), Json::String(kind_definition(kind)));
+                }
+                let v = jsonschema::validator_for(&s).expect("the Argo schema compiles");
+                validators.insert(kind.to_string(), v);
+            }
+            Some(validators)
+        })
+        .as_ref()
+}
+
+/// Every document of `files` (name, text) is valid for the Argo schema.
+fn validate_against_the_argo_schema(files: &[(String, String)]) {
+    let Some(validators) = validators() else {
         return;
     };
-    let mut validators = BTreeMap::new();
-    for kind in ["WorkflowTemplate", "CronWorkflow"] {
-        let mut s = schema.clone();
-        if let Some(obj) = s.as_object_mut() {
-            obj.remove("oneOf");
-            obj.remove("type");
-            obj.insert("$ref".into(), Json::String(kind_definition(kind)));
-        }
-        let v = jsonschema::validator_for(&s).expect("the Argo schema compiles");
-        validators.insert(kind.to_string(), v);
-    }
     let mut checked = 0;
-    let mut files: Vec<(String, String)> = inputs()
-        .into_iter()
-        .map(|(n, root, rel)| (n, emit_at(&root, &rel).text))
-        .collect();
-    files.push(("generated_1000".into(), emit_generated(1000).text));
-    files.push(("distinct_250".into(), emit_distinct(250).text));
     for (name, text) in files {
-        for doc in documents(&text) {
+        for doc in documents(text) {
             let kind = doc["kind"].as_str().unwrap_or_default().to_string();
             let v = validators
                 .get(&kind)
@@ -152,7 +218,7 @@ fn documents_validate_against_the_argo_schema() {
             checked += 1;
         }
     }
-    assert!(checked > 20);
+    assert!(checked >= files.len(), "every file has a document");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,19 +435,13 @@ fn check_dag_consistency(name: &str, doc: &Json, file: &[Json]) {
     }
 }
 
-#[test]
-fn dags_are_consistent() {
-    let mut files: Vec<(String, String)> = inputs()
-        .into_iter()
-        .map(|(n, root, rel)| (n, emit_at(&root, &rel).text))
-        .collect();
-    files.push(("generated_1000".into(), emit_generated(1000).text));
-    files.push(("distinct_250".into(), emit_distinct(250).text));
+/// The DAGs of every `WorkflowTemplate` of `files` (name, text) are consistent.
+fn dags_are_consistent(files: &[(String, String)]) {
     for (name, text) in files {
-        let docs = documents(&text);
+        let docs = documents(text);
         for doc in &docs {
             if doc["kind"] == "WorkflowTemplate" {
-                check_dag_consistency(&name, doc, &docs);
+                check_dag_consistency(name, doc, &docs);
             }
         }
     }
@@ -556,17 +616,12 @@ fn check_yaml11(name: &str, text: &str) {
     }
 }
 
-#[test]
-fn yaml_reads_the_same_in_yaml_1_1() {
-    let mut files: Vec<(String, String)> = inputs()
-        .into_iter()
-        .map(|(n, root, rel)| (n, emit_at(&root, &rel).text))
-        .collect();
-    files.push(("generated_1000".into(), emit_generated(1000).text));
+/// Every file of `files` (name, text) reads the same with YAML 1.1 rules.
+fn yaml_reads_the_same_in_yaml_1_1(files: &[(String, String)]) {
     for (name, text) in files {
-        check_yaml11(&name, &text);
+        check_yaml11(name, text);
         // And the typed reading agrees: strings stay strings.
-        for doc in documents(&text) {
+        for doc in documents(text) {
             let mut all = Vec::new();
             strings(&doc, &mut all);
             assert!(!all.is_empty());
@@ -574,7 +629,6 @@ fn yaml_reads_the_same_in_yaml_1_1() {
     }
 }
 
-#[test]
 fn the_yaml_1_1_reader_sees_the_traps() {
     for s in ["yes", "No", "on", "OFF", "y", "n"] {
         assert_eq!(resolve_yaml11(s), Yaml11::Bool, "{s}");
@@ -634,7 +688,6 @@ fn emit_distinct(n: usize) -> Emitted {
     e
 }
 
-#[test]
 fn more_than_200_step_templates_move_into_workflow_templates_of_their_own() {
     let e = emit_distinct(250);
     assert!(e.issues.is_empty(), "issues: {:?}", e.issues);
@@ -675,7 +728,6 @@ fn is_dns_label(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-#[test]
 fn a_thousand_steps_fit_argo_limits() {
     let a = emit_generated(1000);
     let b = emit_generated(1000);
@@ -715,7 +767,6 @@ fn a_thousand_steps_fit_argo_limits() {
     check_dag_consistency("generated_1000", wft, &docs);
 }
 
-#[test]
 fn the_schema_check_rejects_what_argo_rejects() {
     let Some(schema) = argo_schema() else {
         return;
@@ -745,7 +796,6 @@ fn the_schema_check_rejects_what_argo_rejects() {
     assert!(!v.is_valid(&number), "parameter values must be strings");
 }
 
-#[test]
 fn invalid_versions_are_reported() {
     let rel = Path::new("fixtures/emit/argo_schedule_utc.flow");
     let analysis = analyze_at(&tests_dir(), rel);
@@ -756,7 +806,11 @@ fn invalid_versions_are_reported() {
             version: Some("1.2.0+build.5".into()),
         },
     );
-    let codes: Vec<&str> = e.issues.iter().map(|i| i.code.as_str()).collect();
+    let codes: Vec<&str> = e
+        .issues
+        .iter()
+        .map(|i| i.diagnostic.code.as_str())
+        .collect();
     assert_eq!(codes, ["E502"], "{:?}", e.issues);
     // The documents are still written, without a version.
     let docs = documents(&e.text);
@@ -770,7 +824,6 @@ fn invalid_versions_are_reported() {
     assert_eq!(documents(&e.text)[1]["metadata"]["name"], "hourly");
 }
 
-#[test]
 fn large_dags_are_split_into_chunks() {
     let e = emit_generated(450);
     assert!(e.issues.is_empty(), "{:?}", e.issues);

@@ -1,10 +1,10 @@
 //! What the Argo and Kubeflow emitter tests share: the files to emit, building their plans,
-//! the issues as text, the snapshot harness and reading emitted YAML back.
+//! the issues as text, the snapshot of one file and reading emitted YAML back.
 
 use std::path::{Path, PathBuf};
 
-use flowc_compiler::emit::Emitted;
 use flowc_compiler::plan::{build_plan, Plan};
+use flowc_targets::Emitted;
 use flowc_tests::{analyze_at, flow_files, render_human, repo_root, tests_dir};
 use serde_json::Value as Json;
 
@@ -69,52 +69,40 @@ pub fn render_issues(e: &Emitted) -> String {
             Some((p, t)) => format!(" [{p}/{t}]"),
             None => String::new(),
         };
+        let d = &i.diagnostic;
         s.push_str(&format!(
             "{}{at}: {}\n  help: {}\n",
-            i.code.as_str(),
-            i.message,
-            i.help
+            d.code.as_str(),
+            d.message,
+            d.help.as_deref().unwrap_or_default()
         ));
     }
     s
 }
 
-/// Snapshots every input's emission (with its issues) into `tests/snapshots/<dir>`, under a
-/// `----- <label>` heading.
-pub fn snapshot_all(
-    dir: &str,
-    label: &str,
-    inputs: Vec<Input>,
-    emit: impl Fn(&Path, &Path) -> Emitted,
-) {
+/// Snapshots one input's emission (with its issues) as `tests/snapshots/<dir>/<name>.snap`,
+/// under a `----- <label>` heading.
+pub fn assert_snapshot_of(dir: &str, label: &str, name: &str, rel: &Path, e: &Emitted) {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(tests_dir().join("snapshots").join(dir));
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
+    let shown = format!(
+        "----- FILE {}\n----- ISSUES\n{}----- {label}\n{}",
+        rel.display().to_string().replace('\\', "/"),
+        render_issues(e),
+        e.text
+    );
+    settings.bind(|| insta::assert_snapshot!(name, shown));
+}
+
+/// The inputs include the examples and the fixtures.
+pub fn assert_enough_inputs(inputs: &[Input]) {
     assert!(
         inputs.len() >= 20,
         "expected examples and fixtures, found {}",
         inputs.len()
     );
-    for (name, root, rel) in inputs {
-        let e = emit(&root, &rel);
-        let shown = format!(
-            "----- FILE {}\n----- ISSUES\n{}----- {label}\n{}",
-            rel.display().to_string().replace('\\', "/"),
-            render_issues(&e),
-            e.text
-        );
-        settings.bind(|| insta::assert_snapshot!(name, shown));
-    }
-}
-
-/// Every input emits the same bytes twice.
-pub fn assert_deterministic(inputs: Vec<Input>, emit: impl Fn(&Path, &Path) -> Emitted) {
-    for (_, root, rel) in inputs {
-        let a = emit(&root, &rel);
-        let b = emit(&root, &rel);
-        assert_eq!(a, b, "{} emits differently twice", rel.display());
-    }
 }
 
 /// The documents of a YAML file (separated by `---` lines), as JSON.

@@ -1,4 +1,4 @@
-//! Tests of the Kubeflow Pipelines emitter (`flowc_compiler::emit::kfp`).
+//! Tests of the Kubeflow Pipelines emitter (`flowc_targets::kfp`).
 //!
 //! - Snapshots of the YAML of every example, of every `fixtures/emit/kfp_*` fixture (one per
 //!   feature) and of the `fixtures/kfp_reference/` pipelines, each with the issues reported.
@@ -16,15 +16,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use flowc_compiler::emit::{kfp, EmitOptions, Emitted};
-use flowc_tests::{generate, repo_root, tests_dir};
+use flowc_targets::{kfp, EmitOptions, Emitted};
+use flowc_tests::{generate, repo_root, tests_dir, trial};
 use serde_json::Value as Json;
 
 mod emit_common;
 
 use emit_common::{
-    assert_deterministic, documents, examples, fixtures, plan_at, render_issues, snapshot_all,
-    Input,
+    assert_enough_inputs, assert_snapshot_of, documents, examples, fixtures, plan_at,
+    render_issues, Input,
 };
 
 fn emit_source(root: &Path, rel: &Path) -> Emitted {
@@ -41,14 +41,55 @@ fn inputs() -> Vec<Input> {
     out
 }
 
-#[test]
-fn snapshots() {
-    snapshot_all("emit_kfp", "KFP", inputs(), emit_source);
+/// One test per example, fixture and reference pipeline (so that one failing file hides no
+/// other, and `cargo test --test emit_kfp -- fixture_x` runs one), then the tests of the whole
+/// emitter.
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let mut tests = Vec::new();
+    for (name, root, rel) in inputs() {
+        tests.push(trial(&format!("file::{name}"), move || {
+            check_file(&name, &root, &rel)
+        }));
+    }
+    tests.push(trial("there_are_examples_and_fixtures", || {
+        assert_enough_inputs(&inputs())
+    }));
+    tests.push(trial(
+        "the_consistency_check_finds_problems",
+        the_consistency_check_finds_problems,
+    ));
+    tests.push(trial(
+        "the_yaml_1_1_reader_sees_the_traps",
+        the_yaml_1_1_reader_sees_the_traps,
+    ));
+    tests.push(trial(
+        "a_thousand_steps_stay_consistent_and_small",
+        a_thousand_steps_stay_consistent_and_small,
+    ));
+    tests.push(trial(
+        "reference_pipelines_match_the_kfp_sdk",
+        reference_pipelines_match_the_kfp_sdk,
+    ));
+    libtest_mimic::run(&args, tests).exit();
 }
 
-#[test]
-fn output_is_deterministic() {
-    assert_deterministic(inputs(), emit_source);
+/// Everything checked of one file: its snapshot (with its issues), the same bytes twice, a
+/// consistent spec and the YAML 1.1 reading.
+fn check_file(name: &str, root: &Path, rel: &Path) {
+    let e = emit_source(root, rel);
+    assert_snapshot_of("emit_kfp", "KFP", name, rel, &e);
+    assert_eq!(
+        e,
+        emit_source(root, rel),
+        "{} emits differently twice",
+        rel.display()
+    );
+    let docs = documents(&e.text);
+    assert!(docs.len() <= 2, "{name}: more than two documents");
+    let errs = check_spec(&docs);
+    assert!(errs.is_empty(), "{name}:\n{}", errs.join("\n"));
+    check_yaml11(name, &e.text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,18 +384,6 @@ fn check_spec(docs: &[Json]) -> Vec<String> {
     errs
 }
 
-#[test]
-fn specs_are_consistent() {
-    for (name, root, rel) in inputs() {
-        let e = emit_source(&root, &rel);
-        let docs = documents(&e.text);
-        assert!(docs.len() <= 2, "{name}: more than two documents");
-        let errs = check_spec(&docs);
-        assert!(errs.is_empty(), "{name}:\n{}", errs.join("\n"));
-    }
-}
-
-#[test]
 fn the_consistency_check_finds_problems() {
     let e = emit_source(&repo_root(), Path::new("examples/features/fan_out.flow"));
     let mut docs = documents(&e.text);
@@ -544,15 +573,6 @@ fn check_yaml11(name: &str, text: &str) {
     }
 }
 
-#[test]
-fn yaml_reads_the_same_in_yaml_1_1() {
-    for (name, root, rel) in inputs() {
-        let e = emit_source(&root, &rel);
-        check_yaml11(&name, &e.text);
-    }
-}
-
-#[test]
 fn the_yaml_1_1_reader_sees_the_traps() {
     for (s, r) in [
         ("y", Yaml11::Bool),
@@ -578,7 +598,6 @@ fn the_yaml_1_1_reader_sees_the_traps() {
 // ---------------------------------------------------------------------------------------------
 // Scale.
 
-#[test]
 fn a_thousand_steps_stay_consistent_and_small() {
     let src = generate::pipeline(1000);
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -596,7 +615,11 @@ fn a_thousand_steps_stay_consistent_and_small() {
         "{} bytes",
         e.text.len()
     );
-    let names: BTreeSet<&str> = e.issues.iter().map(|i| i.code.as_str()).collect();
+    let names: BTreeSet<&str> = e
+        .issues
+        .iter()
+        .map(|i| i.diagnostic.code.as_str())
+        .collect();
     assert!(!names.contains("E503"), "{names:?}");
 }
 
@@ -1011,7 +1034,6 @@ const REFERENCES: &[Reference] = &[
     },
 ];
 
-#[test]
 fn reference_pipelines_match_the_kfp_sdk() {
     let dir = tests_dir().join("../../shared/reference/kfp");
     if !dir.is_dir() {

@@ -110,3 +110,20 @@ pub mod generate {
         s
     }
 }
+
+/// A test of the libtest-mimic harness (the suites with one test per file) that fails when `f`
+/// panics, with the panic's message.
+pub fn trial(
+    name: &str,
+    f: impl FnOnce() + Send + std::panic::UnwindSafe + 'static,
+) -> libtest_mimic::Trial {
+    libtest_mimic::Trial::test(name, move || {
+        std::panic::catch_unwind(f).map_err(|e| {
+            let why = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+            libtest_mimic::Failed::from(why.unwrap_or_else(|| "the test panicked".into()))
+        })
+    })
+}

@@ -283,6 +283,29 @@ pub struct CheckArgs {
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// Also report what a cluster target cannot express (E5xx, W5xx), as `flowc build
+    /// --target` would: repeat the flag or give a list (`--target argo,kfp`).
+    #[arg(long = "target", value_enum, value_delimiter = ',')]
+    pub targets: Vec<CheckTarget>,
+}
+
+/// The targets `flowc check --target` checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckTarget {
+    /// Argo Workflows.
+    Argo,
+    /// Kubeflow Pipelines v2.
+    Kfp,
+}
+
+impl CheckTarget {
+    /// The target of the emitters' crate.
+    pub fn target(self) -> flowc_targets::Target {
+        match self {
+            CheckTarget::Argo => flowc_targets::Target::Argo,
+            CheckTarget::Kfp => flowc_targets::Target::Kfp,
+        }
+    }
 }
 
 /// When to use colour.

@@ -8,6 +8,7 @@ pub mod args;
 pub mod commands;
 pub mod loader;
 pub mod lockfile;
+pub mod project;
 pub mod render;
 
 use std::process::ExitCode;

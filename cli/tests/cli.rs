@@ -257,10 +257,10 @@ fn build_writes_through_target_warnings_and_nothing_on_target_errors() {
     let o = flowc(&["build", daily, "--target", "kfp", "-o", "kfp.yaml"], d);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains("warning[W501]: `schedule \"0 6 * * *\"`"),
-        "{err}"
-    );
+    // Drawn as a diagnostic at the `schedule` statement.
+    assert!(err.contains("[W501] `schedule \"0 6 * * *\"`"), "{err}");
+    assert!(err.contains("daily_weighting.flow:"), "{err}");
+    assert!(err.contains("schedule \"0 6 * * *\" timezone"), "{err}");
     assert!(
         err.contains("help: after uploading, create a recurring run"),
         "{err}"
@@ -315,7 +315,8 @@ pipeline maybe(go: Bool = false) {
     );
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("error[E501]"), "{err}");
+    assert!(err.contains("[E501]"), "{err}");
+    assert!(err.contains("[maybe.flow:16:"), "at the call: {err}");
     assert!(err.contains("nothing was written"), "{err}");
     assert!(!d.join("maybe.yaml").exists());
 
@@ -336,4 +337,87 @@ pipeline maybe(go: Bool = false) {
     assert_eq!(o.status.code(), Some(0), "{err}");
     let written = std::fs::read_to_string(d.join("fusion.yaml")).expect("written");
     assert!(written.contains("- \"--absent\""), "{written}");
+}
+
+#[test]
+fn check_target_reports_target_problems_at_their_line_in_every_format() {
+    // The KFP fixture whose secret mounts Kubeflow cannot express (lines 26 and 27).
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/emit");
+    let args = [
+        "check",
+        "--format",
+        "gitlab",
+        "--target",
+        "kfp",
+        "kfp_secrets.flow",
+    ];
+    let out = flowc(&args, &fixtures);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let issues = v.as_array().expect("an array of issues");
+    let found: Vec<(String, String, u64)> = issues
+        .iter()
+        .map(|i| {
+            (
+                i["check_name"].as_str().unwrap_or_default().to_string(),
+                i["location"]["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                i["location"]["lines"]["begin"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("E501".to_string(), "kfp_secrets.flow".to_string(), 26),
+            ("E501".to_string(), "kfp_secrets.flow".to_string(), 27),
+        ]
+    );
+    assert!(issues[0]["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("`mount renamed at \"/etc/tls/private.key\"`")));
+    // Argo can mount them: no target problem, and without `--target` none either.
+    let argo = flowc(
+        &["check", "--target", "argo", "kfp_secrets.flow"],
+        &fixtures,
+    );
+    assert_eq!(argo.status.code(), Some(0), "{}", stdout(&argo));
+    let plain = flowc(&["check", "kfp_secrets.flow"], &fixtures);
+    assert_eq!(plain.status.code(), Some(0), "{}", stdout(&plain));
+    // A list of targets, in the other machine-readable formats.
+    let sarif = flowc(
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--target",
+            "argo,kfp",
+            "kfp_secrets.flow",
+        ],
+        &fixtures,
+    );
+    let v: Value = serde_json::from_slice(&sarif.stdout).expect("valid SARIF");
+    let lines: Vec<u64> = v["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64())
+        .collect();
+    assert_eq!(lines, [26, 27]);
+    let json = flowc(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--target",
+            "kfp",
+            "--target",
+            "argo",
+            "kfp_secrets.flow",
+        ],
+        &fixtures,
+    );
+    assert!(stdout(&json).contains("\"E501\""), "{}", stdout(&json));
 }

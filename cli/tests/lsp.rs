@@ -54,3 +54,74 @@ fn the_real_binary_answers_a_thousand_random_edits() {
     eprintln!("1000 random edits and requests in {took:?}");
     assert_eq!(exit_code(child), Some(0));
 }
+
+/// A pipeline whose secret mount Kubeflow can express; [`TYPED`] is what the user types.
+const MOUNTS: &str = "secret cert = k8s(\"tls-bundle\", key: \"ca.crt\")\n\nstep connect() -> (o: File) {\n  image \"busybox:1.36\"\n  run [\"touch\", o]\n  mount cert at \"/etc/tls/ca.crt\"\n}\n\npipeline secure() {\n  a = connect()\n  output a\n}\n";
+
+/// The mount at a path whose file name is not the secret's key, which KFP cannot express.
+const TYPED: &str = "/etc/tls/private.key";
+
+#[test]
+fn the_real_binary_reports_target_problems_of_the_workspace_while_typing() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(
+        dir.path().join("flowc.toml"),
+        "[check]\ntargets = [\"kfp\"]\n",
+    )
+    .expect("a writable folder");
+    let main = client::uri(&dir.path().join("main.flow"));
+    let (mut c, child) = spawn();
+    client::initialize(&mut c, dir.path());
+    c.notify(
+        "textDocument/didOpen",
+        serde_json::json!({"textDocument": {"uri": main, "languageId": "flow", "version": 1, "text": MOUNTS}}),
+    );
+    let clean = c.diagnostics(&main, 1);
+    assert!(clean.is_empty(), "no problem before the edit: {clean:?}");
+
+    // Type the new path over the old one.
+    let start = client::pos(MOUNTS, "/etc/tls/ca.crt", 0);
+    let end = client::pos(MOUNTS, "/etc/tls/ca.crt", "/etc/tls/ca.crt".len());
+    c.notify(
+        "textDocument/didChange",
+        serde_json::json!({
+            "textDocument": {"uri": main, "version": 2},
+            "contentChanges": [{"range": {"start": start, "end": end}, "text": TYPED}],
+        }),
+    );
+    let typed = MOUNTS.replace("/etc/tls/ca.crt", TYPED);
+    let diags = c.diagnostics(&main, 2);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    assert_eq!(d["code"], "E501", "{d}");
+    assert_eq!(d["severity"], 1, "an error: {d}");
+    assert!(
+        d["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("KFP mounts a Secret as a directory")),
+        "{d}"
+    );
+    let mount = "mount cert at \"/etc/tls/private.key\"";
+    assert_eq!(d["range"]["start"], client::pos(&typed, mount, 0), "{d}");
+    assert_eq!(
+        d["range"]["end"],
+        client::pos(&typed, mount, mount.len()),
+        "{d}"
+    );
+
+    // Without `flowc.toml` naming a target, the same text has no target problem.
+    std::fs::write(dir.path().join("flowc.toml"), "[check]\ntargets = []\n").expect("write");
+    c.notify(
+        "textDocument/didChange",
+        serde_json::json!({
+            "textDocument": {"uri": main, "version": 3},
+            "contentChanges": [{"text": typed}],
+        }),
+    );
+    let none = c.diagnostics(&main, 3);
+    assert!(none.is_empty(), "{none:?}");
+
+    c.request("shutdown", serde_json::Value::Null);
+    c.notify("exit", serde_json::Value::Null);
+    assert_eq!(exit_code(child), Some(0));
+}

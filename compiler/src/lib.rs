@@ -8,7 +8,6 @@
 
 pub mod check;
 pub mod diagnostics;
-pub mod emit;
 pub mod fmt;
 pub mod graph;
 pub mod ide;

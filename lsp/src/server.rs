@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 use flowc_compiler::source::{normalize, resolve_relative, Origin};
-use flowc_compiler::{analyze, Analysis, FileId, FileLoader};
+use flowc_compiler::{analyze, Analysis, Diagnostic, FileId, FileLoader};
 use flowc_grammar::lexer::{string_value, Lexer, Token, TokenKind};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
@@ -24,6 +24,7 @@ use serde_json::Value;
 use crate::convert::{self, path_to_uri, uri_to_path, Text};
 use crate::documents::Documents;
 use crate::handlers;
+use crate::targets::TargetChecker;
 use crate::transport::Connection;
 use crate::workspace::{std_module_of_file, CleanAnalysis, Workspace};
 
@@ -46,11 +47,15 @@ pub(crate) struct Server {
     published: HashMap<String, Published>,
     /// Analyses to free on another thread.
     garbage: Sender<Arc<Analysis>>,
+    /// Where target problems come from, if the binary supplied it.
+    targets: Option<Box<dyn TargetChecker>>,
+    /// The target problems of the open files, with the file ids of `analysis`.
+    target_diags: Vec<Diagnostic>,
 }
 
 /// Runs the protocol on a connection; returns the exit code.
-pub(crate) fn run(conn: Connection) -> u8 {
-    let Some(mut server) = initialize(&conn) else {
+pub(crate) fn run(conn: Connection, targets: Option<Box<dyn TargetChecker>>) -> u8 {
+    let Some(mut server) = initialize(&conn, targets) else {
         return 1;
     };
     let mut shutdown = false;
@@ -87,7 +92,8 @@ pub(crate) fn run(conn: Connection) -> u8 {
 }
 
 /// Waits for `initialize`, answering anything else with "not initialized".
-fn initialize(conn: &Connection) -> Option<Server> {
+fn initialize(conn: &Connection, targets: Option<Box<dyn TargetChecker>>) -> Option<Server> {
+    let mut targets = targets;
     loop {
         match conn.receiver.recv().ok()? {
             Message::Request(req) if req.method == "initialize" => {
@@ -118,6 +124,8 @@ fn initialize(conn: &Connection) -> Option<Server> {
                     stale: false,
                     published: HashMap::new(),
                     garbage,
+                    targets: targets.take(),
+                    target_diags: Vec::new(),
                 };
                 server.scan_workspace();
                 return Some(server);
@@ -399,6 +407,13 @@ impl Server {
                 return;
             }
         };
+        self.target_diags = match catch_unwind(AssertUnwindSafe(|| self.check_targets(&loader))) {
+            Ok(d) => d,
+            Err(_) => {
+                eprintln!("flowc lsp: internal error while checking the targets");
+                Vec::new()
+            }
+        };
         let replaced = self.remember_good();
         self.publish();
         // Freeing an analysis takes a few milliseconds on large files: not on this thread.
@@ -406,6 +421,45 @@ impl Server {
         for g in replaced {
             let _ = self.garbage.send(g);
         }
+    }
+
+    /// The target problems of each open file (analysed on its own, as `flowc check --target`
+    /// does) whose workspace names a target, with the file ids of the current analysis.
+    fn check_targets(&self, loader: &dyn FileLoader) -> Vec<Diagnostic> {
+        let Some(checker) = &self.targets else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for d in self
+            .ws
+            .docs
+            .iter()
+            .filter(|d| !self.ws.is_std_path(&d.path))
+        {
+            let Some(workspace) = self.workspace_of(&d.path) else {
+                continue;
+            };
+            if !checker.names_targets(workspace) {
+                continue;
+            }
+            let alone = analyze(loader, std::slice::from_ref(&d.path));
+            for mut diag in checker.check(workspace, &alone) {
+                if relabel(&mut diag, &alone, &self.ws.analysis) {
+                    out.push(diag);
+                }
+            }
+        }
+        flowc_compiler::diagnostics::sort(&mut out);
+        out
+    }
+
+    /// The workspace folder holding `path`, or its own folder outside every workspace folder.
+    fn workspace_of<'a>(&'a self, path: &'a Path) -> Option<&'a Path> {
+        self.folders
+            .iter()
+            .find(|f| path.starts_with(f))
+            .map(PathBuf::as_path)
+            .or_else(|| path.parent())
     }
 
     /// Remembers, for each open document without syntax errors, this analysis; returns the
@@ -464,6 +518,7 @@ impl Server {
             let diags: Vec<lsp_types::Diagnostic> = a
                 .diagnostics
                 .iter()
+                .chain(&self.target_diags)
                 .filter(|d| d.primary().is_some_and(|l| l.file == id))
                 .map(|d| convert::diagnostic(d, &text, &locate))
                 .collect();
@@ -502,6 +557,21 @@ impl Server {
         };
         self.send(Notification::new("textDocument/publishDiagnostics".to_string(), params).into());
     }
+}
+
+/// Gives the labels of `d`, a diagnostic of `from`, the file ids of the same files in `to`;
+/// false if a file is not in `to`.
+fn relabel(d: &mut Diagnostic, from: &Analysis, to: &Analysis) -> bool {
+    d.labels.iter_mut().all(|l| {
+        let origin = &from.sources().get(l.file).origin;
+        match to.sources().find(origin) {
+            Some(id) => {
+                l.file = id;
+                true
+            }
+            None => false,
+        }
+    })
 }
 
 #[cfg(test)]

@@ -24,10 +24,9 @@ fn main() {
                 std::process::exit(1);
             }
         };
-    let emitted =
-        flowc_compiler::emit::kfp::emit(&plan, &flowc_compiler::emit::EmitOptions::default());
+    let emitted = flowc_targets::kfp::emit(&plan, &flowc_targets::EmitOptions::default());
     for i in &emitted.issues {
-        eprintln!("{}: {}", i.code.as_str(), i.message);
+        eprintln!("{}: {}", i.diagnostic.code.as_str(), i.diagnostic.message);
     }
     if let Err(e) = std::fs::write(out, emitted.text) {
         eprintln!("{out}: {e}");

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use flowc_compiler::emit::EmitOptions;
 use flowc_compiler::plan::build_plan_tuned;
-use flowc_compiler::{analyze, FileLoader};
+use flowc_compiler::{analyze, Diagnostic, FileLoader};
+use flowc_targets::EmitOptions;
 
 use crate::args::{BuildArgs, Target};
 use crate::loader::DiskLoader;
@@ -46,36 +46,22 @@ pub fn run(args: &BuildArgs) -> u8 {
         version: args.pipeline_version.clone(),
     };
     let emitted = match args.target {
-        Target::Plan => flowc_compiler::emit::Emitted {
+        Target::Plan => flowc_targets::Emitted {
             text: plan.to_json(),
             issues: Vec::new(),
         },
-        Target::Argo => flowc_compiler::emit::argo::emit(&plan, &opts),
-        Target::Kfp => flowc_compiler::emit::kfp::emit(&plan, &opts),
+        Target::Argo => flowc_targets::Target::Argo.emit(&plan, &opts),
+        Target::Kfp => flowc_targets::Target::Kfp.emit(&plan, &opts),
     };
-    for i in &emitted.issues {
-        let at = i
-            .task
-            .as_ref()
-            .map(|(p, t)| format!(" (pipeline `{p}`, task `{t}`)"))
-            .unwrap_or_default();
-        let severity = match i.code.severity() {
-            flowc_compiler::Severity::Error => "error",
-            flowc_compiler::Severity::Warning => "warning",
-        };
-        eprintln!(
-            "{severity}[{}]: {}{at}\n  help: {}",
-            i.code.as_str(),
-            i.message,
-            i.help
-        );
-    }
+    // Target problems are diagnostics at the source that causes them, drawn like the others.
+    let mut problems: Vec<Diagnostic> = emitted.issues.into_iter().map(|i| i.diagnostic).collect();
+    flowc_compiler::diagnostics::sort(&mut problems);
+    eprint!(
+        "{}",
+        crate::render::human::render(analysis.sources(), &problems, false, 100)
+    );
     // Warnings (W501) say what the target does instead; errors leave nothing written.
-    if emitted
-        .issues
-        .iter()
-        .any(|i| i.code.severity() == flowc_compiler::Severity::Error)
-    {
+    if problems.iter().any(Diagnostic::is_error) {
         eprintln!("error: the target cannot express the pipeline as written; nothing was written");
         return EXIT_ERRORS;
     }

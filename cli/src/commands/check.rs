@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use flowc_compiler::{analyze, FileLoader};
+use flowc_compiler::{analyze, Analysis, Diagnostic, FileLoader};
 
 use crate::args::{CheckArgs, Color, Format};
 use crate::loader::DiskLoader;
@@ -26,7 +26,14 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
     let analysis = analyze(&loader, &roots);
     let sources = analysis.sources();
-    let diags = &analysis.diagnostics;
+    let targets: Vec<flowc_targets::Target> = args.targets.iter().map(|t| t.target()).collect();
+    let with_targets;
+    let diags = if targets.is_empty() {
+        &analysis.diagnostics
+    } else {
+        with_targets = with_target_problems(&loader, &analysis, &roots, &targets);
+        &with_targets
+    };
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
@@ -63,6 +70,42 @@ pub fn run(args: &CheckArgs) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// The diagnostics of `analysis` and the target problems of each root file's pipeline (the one
+/// `flowc build FILE` builds), sorted together.
+fn with_target_problems(
+    loader: &DiskLoader,
+    analysis: &Analysis,
+    roots: &[PathBuf],
+    targets: &[flowc_targets::Target],
+) -> Vec<Diagnostic> {
+    let mut all = analysis.diagnostics.clone();
+    if roots.len() == 1 {
+        all.extend(flowc_targets::check(analysis, targets));
+    } else {
+        // Each file is built on its own; its files get the ids of the whole analysis.
+        for root in roots {
+            let one = analyze(loader, std::slice::from_ref(root));
+            for mut d in flowc_targets::check(&one, targets) {
+                let mapped = d.labels.iter_mut().all(|l| {
+                    let name = one.sources().get(l.file).name();
+                    match analysis.sources().iter().find(|(_, f)| f.name() == name) {
+                        Some((id, _)) => {
+                            l.file = id;
+                            true
+                        }
+                        None => false,
+                    }
+                });
+                if mapped {
+                    all.push(d);
+                }
+            }
+        }
+    }
+    flowc_compiler::diagnostics::sort(&mut all);
+    all
 }
 
 fn plural(n: usize, word: &str) -> String {

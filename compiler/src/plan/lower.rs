@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
+use super::spans;
 use super::*;
 use crate::check::{
     CacheMode, EnvValue, Frame, PipelineInfo, ResolvedProps, ResourceSpec, StepSig,
@@ -417,6 +418,7 @@ impl Builder<'_> {
             outputs: Vec::new(),
             checks: Vec::new(),
             schedule: None,
+            span: None,
         };
         self.plans.insert(name.clone(), placeholder);
         let plan = self.lower_pipeline(decl, info, &name);
@@ -581,6 +583,8 @@ impl Builder<'_> {
                 is_finally: node.is_finally,
                 settings,
                 definition_sha256: String::new(),
+                span: spans::in_decl(self.a, decl, node.call.span),
+                setting_spans: spans::setting_spans(self.a, decl, &info.defaults, kind_seed),
             };
             task.definition_sha256 = definition_hash(&task);
             tasks.push(task);
@@ -610,6 +614,7 @@ impl Builder<'_> {
                         _ => None,
                     })
                     .collect(),
+                span: spans::in_decl(self.a, decl, l.iter.span),
             })
             .collect();
         let outputs = info
@@ -619,6 +624,7 @@ impl Builder<'_> {
                 name: o.name.name.clone(),
                 ty: type_repr(&o.ty),
                 value: scope.value(&o.value, &[]),
+                span: spans::in_decl(self.a, decl, o.name.span),
             })
             .collect();
         let checks = info
@@ -635,8 +641,13 @@ impl Builder<'_> {
                         _ => None,
                     })
                     .collect(),
+                span: spans::in_decl(self.a, decl, e.span),
             })
             .collect();
+        let name_span = match self.a.program.item(decl) {
+            Item::Pipeline(p) => spans::in_decl(self.a, decl, p.name.span),
+            _ => None,
+        };
         PipelinePlan {
             name: name.to_string(),
             description,
@@ -648,7 +659,9 @@ impl Builder<'_> {
             schedule: info.schedule.as_ref().map(|(cron, tz)| Schedule {
                 cron: cron.clone(),
                 timezone: tz.clone(),
+                span: spans::schedule(self.a, decl),
             }),
+            span: name_span,
         }
     }
 }

@@ -5,14 +5,21 @@
 //! resolved commands, bindings, resources, caching, retries, secrets by reference, conditions
 //! and fan-outs. The Argo and Kubeflow emitters and the local runner consume only this type,
 //! never the syntax tree. Maps are ordered, so the same source gives the same bytes.
+//!
+//! Pipelines, tasks, their settings, loops, outputs, checks and schedules also say where in the
+//! source they come from ([`SourceSpan`], in `span` fields), so that a target can report a
+//! problem at the line that causes it. Those fields are never serialised: the plan's JSON
+//! (docs/plan.md) does not contain them, and a plan read back from JSON has none.
 
 mod lower;
+mod spans;
 mod value;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 pub use lower::{build_plan, build_plan_tuned, PlanError, Tuned, TunedResources};
+pub use spans::{SettingSpans, SourceSpan};
 pub use value::{Part, Value};
 
 /// The plan format's name, written in every plan.
@@ -60,6 +67,9 @@ pub struct PipelinePlan {
     pub checks: Vec<PlanCheck>,
     /// `schedule`, if any.
     pub schedule: Option<Schedule>,
+    /// The pipeline's name in its declaration (not serialised).
+    #[serde(skip)]
+    pub span: Option<SourceSpan>,
 }
 
 /// A pipeline parameter.
@@ -167,6 +177,12 @@ pub struct Task {
     pub settings: Settings,
     /// SHA-256 of the task's definition: the cache key's fixed part.
     pub definition_sha256: String,
+    /// The call in the pipeline's body (not serialised).
+    #[serde(skip)]
+    pub span: Option<SourceSpan>,
+    /// Where each of its settings was written (not serialised).
+    #[serde(skip)]
+    pub setting_spans: SettingSpans,
 }
 
 /// What a task runs.
@@ -329,6 +345,9 @@ pub struct LoopPlan {
     pub parallel: Option<u32>,
     /// Enclosing loops.
     pub parents: Vec<usize>,
+    /// The list expression after `in` (not serialised).
+    #[serde(skip)]
+    pub span: Option<SourceSpan>,
 }
 
 /// A pipeline output.
@@ -341,6 +360,9 @@ pub struct PlanOutput {
     pub ty: TypeRepr,
     /// Its value.
     pub value: Value,
+    /// The output's name in the `output` statement (not serialised).
+    #[serde(skip)]
+    pub span: Option<SourceSpan>,
 }
 
 /// A `check`.
@@ -356,6 +378,9 @@ pub struct PlanCheck {
     /// a branch that does not run is not made.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub when: Vec<Value>,
+    /// The condition as written (not serialised).
+    #[serde(skip)]
+    pub span: Option<SourceSpan>,
 }
 
 /// A cron schedule.
@@ -365,6 +390,9 @@ pub struct Schedule {
     pub cron: String,
     /// IANA time zone; UTC when absent.
     pub timezone: Option<String>,
+    /// The `schedule` statement (not serialised).
+    #[serde(skip)]
+    pub span: Option<SourceSpan>,
 }
 
 /// A Kubernetes Secret reference.

@@ -1,16 +1,16 @@
 //! The two YAML documents as JSON trees: components, executors and DAGs of document 1, the
 //! PlatformSpec of document 2. Keys are sorted alphabetically when written
-//! ([`crate::emit::yaml::KeyOrder::Sorted`]), as kfp writes them.
+//! ([`crate::yaml::KeyOrder::Sorted`]), as kfp writes them.
 
+use crate::diagnostics;
 use serde_json::{json, Map, Value as Json};
 
 use super::exec::retry_policy;
 use super::tree::{Child, DagOutputs, Items, LeafKind, NodeKind, Src};
 use super::types::{constant, definitions, ktype, Def, KType};
 use super::Emitter;
-use crate::diagnostics::Code;
-use crate::emit::obj;
-use crate::plan::{CachePlan, TaskKind, TypeRepr};
+use crate::obj;
+use flowc_compiler::plan::{CachePlan, TaskKind, TypeRepr};
 
 /// `inputs` of a DAG task.
 fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> Option<Json> {
@@ -241,17 +241,9 @@ impl Emitter<'_> {
                             CachePlan::On => json!({"enableCache": true}),
                             CachePlan::Off => json!({}),
                             CachePlan::Ttl { ttl_ms } => {
-                                self.issue(
-                                    Code::TargetApproximation,
-                                    Some(g),
-                                    &task.id,
-                                    format!(
-                                        "`cache ttl {}`: KFP cannot expire cached results, so `{}` is not cached on KFP",
-                                        crate::units::format_duration(ttl_ms),
-                                        task.id
-                                    ),
-                                    "the step runs every time on KFP, which is safe; use `cache on` to reuse results until the inputs change",
-                                );
+                                let at = self.place(Some(g), &task.id).at(task.setting_spans.cache);
+                                let ttl = flowc_compiler::units::format_duration(ttl_ms);
+                                self.report(diagnostics::kfp_cache_ttl(at, &ttl, &task.id));
                                 json!({})
                             }
                         };

@@ -13,7 +13,7 @@
 //!    from [`leaf`], shared between calls with the same definition and argument shape.
 //! 3. [`docs`] assembles the documents, orders the templates and checks Argo's limits.
 //!
-//! Everything Argo cannot express is a [`TargetIssue`] (`E501`), never dropped silently; an
+//! Everything Argo cannot express is a [`crate::TargetIssue`] (`E501`), never dropped silently; an
 //! invalid version is `E502`; a limit flowc cannot work around is `E503`. The output is a
 //! function of the plan only: maps are ordered and names are derived, so the same plan gives
 //! the same bytes. The conventions (artifact keys, the runtime command line, fan-in, chunking)
@@ -32,10 +32,9 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
-use super::names::Namer;
-use super::{EmitOptions, Emitted, TargetIssue};
-use crate::diagnostics::Code;
-use crate::plan::{CachePlan, PipelinePlan, Plan, TaskKind, Value};
+use crate::names::Namer;
+use crate::{diagnostics, EmitOptions, Emitted, Issues, Place};
+use flowc_compiler::plan::{CachePlan, PipelinePlan, Plan, TaskKind, Value};
 use graph::{Graph, MAX_TASKS};
 use resolve::Ports;
 
@@ -49,8 +48,27 @@ pub const MAX_TEMPLATES: usize = 200;
 /// The largest object etcd stores (about 1.5 MB); larger workflows are refused.
 pub const MAX_BYTES: usize = 1_500_000;
 
+/// An output of a task: the pipeline (its index in plan order), the task (its index in the
+/// pipeline) and the output's name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct OutputRef {
+    pub(crate) pipe: usize,
+    pub(crate) task: usize,
+    pub(crate) output: String,
+}
+
+impl OutputRef {
+    pub(crate) fn new(pipe: usize, task: usize, output: impl Into<String>) -> OutputRef {
+        OutputRef {
+            pipe,
+            task,
+            output: output.into(),
+        }
+    }
+}
+
 /// The emitter's state while one plan is written.
-pub(crate) struct Ctx<'a> {
+pub(crate) struct WorkflowEmitter<'a> {
     pub(crate) plan: &'a Plan,
     /// Pipelines in plan order.
     pub(crate) pipes: Vec<&'a PipelinePlan>,
@@ -58,7 +76,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) task_ids: Vec<HashMap<String, usize>>,
     pub(crate) entry: usize,
     pub(crate) g: Graph,
-    pub(crate) issues: Vec<TargetIssue>,
+    pub(crate) issues: Issues,
     pub(crate) template_names: Namer,
     /// Container templates in creation order.
     pub(crate) leaves: Vec<(String, Json)>,
@@ -73,10 +91,10 @@ pub(crate) struct Ctx<'a> {
     /// Steps whose outputs some consumer reads by storage key (gathered after a loop, or read
     /// by the exit handler); cached ones get copy nodes.
     pub(crate) keyed: HashSet<(usize, usize)>,
-    /// The outputs read by key: (pipeline, task, output).
-    pub(crate) keyed_outputs: HashSet<(usize, usize, String)>,
+    /// The outputs read by key.
+    pub(crate) keyed_outputs: HashSet<OutputRef>,
     /// Task outputs whose storage key a cached consumer needs (`flowc-key-<output>`).
-    pub(crate) identity: HashSet<(usize, usize, String)>,
+    pub(crate) identity: HashSet<OutputRef>,
     /// Pipeline outputs whose storage key a cached consumer needs.
     pub(crate) identity_out: HashSet<(usize, String)>,
     /// The extra `when` condition of copy nodes, while they are rendered.
@@ -87,8 +105,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) key_root: String,
 }
 
-impl<'a> Ctx<'a> {
-    fn new(plan: &'a Plan, entry: usize) -> Ctx<'a> {
+impl<'a> WorkflowEmitter<'a> {
+    fn new(plan: &'a Plan, entry: usize) -> WorkflowEmitter<'a> {
         let pipes: Vec<&PipelinePlan> = plan.pipelines.values().collect();
         let pipe_index = plan
             .pipelines
@@ -106,15 +124,15 @@ impl<'a> Ctx<'a> {
                     .collect()
             })
             .collect();
-        let entry_label = super::names::dns_label(&plan.entry, 40);
-        Ctx {
+        let entry_label = crate::names::dns_label(&plan.entry, 40);
+        WorkflowEmitter {
             plan,
             pipes,
             pipe_index,
             task_ids,
             entry,
             g: Graph::default(),
-            issues: Vec::new(),
+            issues: Issues::default(),
             template_names: Namer::new(),
             leaves: Vec::new(),
             leaf_index: HashMap::new(),
@@ -133,22 +151,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Records a feature Argo cannot express (`E501`).
-    pub(crate) fn issue_unsupported(
-        &mut self,
-        pipe: usize,
-        task: Option<&str>,
-        message: String,
-        help: String,
-    ) {
-        let issue = TargetIssue {
-            code: Code::UnsupportedByTarget,
-            message,
-            help,
-            task: task.map(|t| (self.pipes[pipe].name.clone(), t.to_string())),
-        };
-        if !self.issues.contains(&issue) {
-            self.issues.push(issue);
+    /// Where a problem of pipeline `pipe` (and of its task `task`, if given) is: the task's
+    /// call in the source, or the pipeline's name.
+    pub(crate) fn place(&self, pipe: usize, task: Option<&str>) -> Place {
+        let p = self.pipes[pipe];
+        let call = task.and_then(|t| p.tasks.iter().find(|x| x.id == t));
+        Place {
+            task: task.map(|t| (p.name.clone(), t.to_string())),
+            span: call.and_then(|t| t.span).or(p.span),
         }
     }
 
@@ -191,10 +201,10 @@ impl<'a> Ctx<'a> {
         }
         // A cached step read by key exposes its outputs' keys, so its copy nodes can tell a
         // result reused from the cache (stored under an earlier run's key) from a fresh one.
-        let keyed: Vec<(usize, usize, String)> = self.keyed_outputs.iter().cloned().collect();
-        for (pipe, t, o) in keyed {
-            if self.pipes[pipe].tasks[t].settings.cache != CachePlan::Off {
-                self.identity.insert((pipe, t, o));
+        let keyed: Vec<OutputRef> = self.keyed_outputs.iter().cloned().collect();
+        for o in keyed {
+            if self.pipes[o.pipe].tasks[o.task].settings.cache != CachePlan::Off {
+                self.identity.insert(o);
             }
         }
         // Cached steps hash the storage keys of their input artifacts.
@@ -233,7 +243,10 @@ impl<'a> Ctx<'a> {
                     if self.callee_output_is_prefix(pipe, t, &output) {
                         continue;
                     }
-                    if self.identity.insert((pipe, t, output.clone())) {
+                    if self
+                        .identity
+                        .insert(OutputRef::new(pipe, t, output.clone()))
+                    {
                         if let Some(c) = self.callee(pipe, t) {
                             self.identity_out.insert((c, output.clone()));
                             if let Some(o) = self.pipes[c].outputs.iter().find(|o| o.name == output)
@@ -295,7 +308,7 @@ impl<'a> Ctx<'a> {
         match self.callee(pipe, t) {
             None => {
                 self.keyed.insert((pipe, t));
-                self.keyed_outputs.insert((pipe, t, output.to_string()));
+                self.keyed_outputs.insert(OutputRef::new(pipe, t, output));
             }
             Some(c) => {
                 let found = self.pipes[c]
@@ -320,20 +333,15 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let Some(entry) = plan.pipelines.get_index_of(&plan.entry) else {
         return Emitted {
             text: String::new(),
-            issues: vec![TargetIssue {
-                code: Code::UnsupportedByTarget,
-                message: format!("the plan has no pipeline `{}`", plan.entry),
-                help: "build the plan again with `flowc build`".into(),
-                task: None,
-            }],
+            issues: vec![diagnostics::plan_without_entry(&plan.entry)],
         };
     };
-    let mut ctx = Ctx::new(plan, entry);
+    let mut ctx = WorkflowEmitter::new(plan, entry);
     ctx.prepass();
-    let copies: HashSet<(usize, usize, String)> = ctx
+    let copies: HashSet<OutputRef> = ctx
         .keyed_outputs
         .iter()
-        .filter(|(p, t, _)| ctx.pipes[*p].tasks[*t].settings.cache != CachePlan::Off)
+        .filter(|o| ctx.pipes[o.pipe].tasks[o.task].settings.cache != CachePlan::Off)
         .cloned()
         .collect();
     let g = graph::build(plan, entry, &copies, &mut ctx.template_names);
@@ -348,24 +356,15 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
         .clone()
         .or_else(|| plan.pipeline_version.clone());
     let docs = docs::documents(&mut ctx, version.as_deref());
-    let text = super::yaml::into_yaml(docs, super::yaml::KeyOrder::AsBuilt);
+    let text = crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::AsBuilt);
     if text.len() > MAX_BYTES {
-        ctx.issues.push(TargetIssue {
-            code: Code::TargetLimit,
-            message: format!(
-                "the workflow is {} bytes, more than the {MAX_BYTES} bytes Kubernetes stores in \
-                 one object",
-                text.len()
-            ),
-            help: "split the pipeline into smaller pipelines submitted separately, or move \
-                   large literal values into files"
-                .into(),
-            task: None,
-        });
+        let at = ctx.place(entry, None);
+        ctx.issues
+            .report(diagnostics::argo_too_large(at, text.len(), MAX_BYTES));
     }
     debug_assert!(ctx.g.frames.iter().all(|f| f.nodes.len() <= MAX_TASKS));
     Emitted {
         text,
-        issues: ctx.issues,
+        issues: ctx.issues.into_vec(),
     }
 }

@@ -11,13 +11,14 @@
 //! prefix under which each iteration wrote its copy, see `docs/targets.md`), and task outputs
 //! read by the exit handler (read by their key).
 
+use crate::diagnostics;
 use std::collections::BTreeSet;
 
 use super::graph::{Cond, FrameId, FrameKind};
 use super::resolve::Ref;
 use super::text::{expr_string, number_text, strip_parens, text_form, when_string, Text};
-use super::Ctx;
-use crate::plan::{Part, TypeRepr, Value};
+use super::WorkflowEmitter;
+use flowc_compiler::plan::{Part, TypeRepr, Value};
 
 /// Where an artifact argument comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,7 +84,7 @@ pub(crate) fn literal_type(v: &serde_json::Value) -> Option<TypeRepr> {
     })
 }
 
-impl Ctx<'_> {
+impl WorkflowEmitter<'_> {
     /// The type of the items of a loop.
     pub(crate) fn item_type(&self, pipe: usize, l: usize) -> Option<TypeRepr> {
         let list = match &self.pipes[pipe].loops[l].items {
@@ -312,12 +313,10 @@ impl Ctx<'_> {
             match c {
                 Cond::Native(v) => match self.when_value(f, v) {
                     Ok(s) => parts.push(s),
-                    Err(e) => self.issue_unsupported(
-                        pipe,
-                        task,
-                        format!("a condition Argo cannot evaluate: {e}"),
-                        "write the condition over parameters, loop variables and literals".into(),
-                    ),
+                    Err(e) => {
+                        let at = self.place(pipe, task);
+                        self.issues.report(diagnostics::argo_condition(at, &e));
+                    }
                 },
                 Cond::Eval(n) => {
                     let t = self.resolve(f, &Ref::NodeOut(*n, "value".into()));
@@ -431,7 +430,7 @@ impl Ctx<'_> {
         self.art_src_for(f, v, loops, None)
     }
 
-    /// [`Ctx::art_src`] for a given consumer task (to find the alternatives of branch-bound
+    /// [`WorkflowEmitter::art_src`] for a given consumer task (to find the alternatives of branch-bound
     /// names).
     pub(crate) fn art_src_for(
         &mut self,

@@ -11,7 +11,8 @@ use super::tree::{NodeKind, Src};
 use super::types::KType;
 use super::wire::Chan;
 use super::Emitter;
-use crate::plan::{TypeRepr, Value};
+use crate::diagnostics;
+use flowc_compiler::plan::{TypeRepr, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum CTy {
@@ -75,12 +76,7 @@ impl Emitter<'_> {
             let text = match text {
                 Ok(t) => t,
                 Err(m) => {
-                    self.unsupported(
-                        Some(g),
-                        &key,
-                        format!("a condition cannot be evaluated by KFP: {m}"),
-                        "test parameters, loop variables or metric values that exist whenever the `if` is reached",
-                    );
+                    self.report(diagnostics::kfp_condition(self.place(Some(g), &key), &m));
                     "false".into()
                 }
             };

@@ -7,6 +7,7 @@
 //! the flowc runtime image of the same version. Resources are written twice, as kfp 2.17 does:
 //! the current string fields and their deprecated numeric twins, which older backends read.
 
+use crate::diagnostics::{self, MountProblem};
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
@@ -14,10 +15,10 @@ use serde_json::{json, Map, Value as Json};
 use super::tree::{Leaf, LeafKind};
 use super::types::{artifact_type, KType};
 use super::{Emitter, RUNTIME_IMAGE};
-use crate::emit::obj;
-use crate::emit::yaml::plain_number;
-use crate::plan::{Part, ResourcesPlan, Settings, Task, TaskKind, TypeRepr};
-use crate::units::{format_cpu, format_memory};
+use crate::obj;
+use crate::yaml::plain_number;
+use flowc_compiler::plan::{Part, ResourcesPlan, Settings, Task, TaskKind, TypeRepr};
+use flowc_compiler::units::{format_cpu, format_memory};
 
 /// The label that carries the pipeline version on every pod.
 pub const VERSION_LABEL: &str = "flowc.dev/pipeline-version";
@@ -142,22 +143,15 @@ impl Emitter<'_> {
                     }
                     if matches!(leaf.defs.get(name), Some(d) if matches!(d.ty, KType::Art { list: true, .. }))
                     {
-                        self.unsupported(
-                            Some(g),
-                            task,
-                            format!("`{name}` is a list of artifacts, which KFP cannot pass to a container as paths"),
-                            "pass the list to a built-in step such as `union` first, or fan out over it with `for`",
-                        );
+                        let at = self.place(Some(g), task);
+                        self.report(diagnostics::kfp_artifact_list_in_command(at, name));
                     }
                     s.push_str(&input_path(name));
                 }
                 Part::OutputPath { name } => s.push_str(&output_path(name)),
-                Part::Value { .. } => self.unsupported(
-                    Some(g),
-                    task,
-                    "a pipeline value inside a step's command".into(),
-                    "pass it as an argument of the step",
-                ),
+                Part::Value { .. } => {
+                    self.report(diagnostics::kfp_value_in_command(self.place(Some(g), task)))
+                }
             }
         }
         s
@@ -312,7 +306,7 @@ impl Emitter<'_> {
     /// input (`--input NAME=@executor-input:NAME --executor-input {{$}}`), as KFP cannot give
     /// a list of artifacts as one path.
     fn builtin_argv(&self, leaf: &Leaf, task: &Task, module: &str, name: &str) -> Vec<String> {
-        let used: Vec<&crate::plan::TaskInput> = task
+        let used: Vec<&flowc_compiler::plan::TaskInput> = task
             .inputs
             .iter()
             .filter(|i| !leaf.skipped.contains_key(&i.name) && leaf.defs.contains_key(&i.name))
@@ -426,23 +420,22 @@ impl Emitter<'_> {
             };
             let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
             let problem = if file != r.key {
-                Some(format!("`mount {secret} at \"{path}\"`: KFP mounts a Secret as a directory whose files are its keys, so the file would be `{dir}/{}`, not `{path}`", r.key))
+                Some(MountProblem::FileIsNotKey { dir, key: &r.key })
             } else if dir.is_empty() {
-                Some(format!("`mount {secret} at \"{path}\"`: the Secret would be mounted over the root directory"))
+                Some(MountProblem::RootDirectory)
             } else if r.k8s_name.contains('.') {
-                Some(format!("`mount {secret}`: KFP names the pod volume after the Secret `{}`, and a volume name cannot contain dots", r.k8s_name))
+                Some(MountProblem::DottedSecretName {
+                    k8s_name: &r.k8s_name,
+                })
             } else if vols.iter().any(|(n, d)| (*n == r.k8s_name) != (d == dir)) {
-                Some(format!("`mount {secret} at \"{path}\"`: KFP mounts each Secret once, as one directory, and one directory holds one Secret"))
+                Some(MountProblem::SharedDirectory)
             } else {
                 None
             };
-            if let Some(msg) = problem {
-                self.unsupported(
-                    Some(g),
-                    &task.id,
-                    msg,
-                    "mount the secret at a path whose file name is the secret's key, in a directory of its own",
-                );
+            if let Some(problem) = problem {
+                let written = task.setting_spans.mounts.iter().find(|(p, _)| p == path);
+                let at = self.place(Some(g), &task.id).at(written.map(|(_, s)| *s));
+                self.report(diagnostics::kfp_secret_mount(at, secret, path, problem));
                 continue;
             }
             if !vols.iter().any(|(n, _)| *n == r.k8s_name) {

@@ -16,8 +16,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::emit::names::{dns_label, Namer};
-use crate::plan::{PipelinePlan, Plan, Value};
+use super::OutputRef;
+use crate::names::{dns_label, Namer};
+use flowc_compiler::plan::{PipelinePlan, Plan, Value};
 
 /// The most tasks Argo accepts in one DAG template (`maxItems` of the v4 CRDs).
 pub(crate) const MAX_TASKS: usize = 200;
@@ -144,7 +145,7 @@ pub(crate) fn has_metric(v: &Value) -> bool {
     match v {
         Value::Metric { .. } => true,
         Value::Template { parts } => parts.iter().any(|p| match p {
-            crate::plan::Part::Value { value } => has_metric(value),
+            flowc_compiler::plan::Part::Value { value } => has_metric(value),
             _ => false,
         }),
         Value::List { items } => items.iter().any(has_metric),
@@ -288,7 +289,7 @@ impl Graph {
 pub(crate) fn build(
     plan: &Plan,
     entry: usize,
-    copies: &HashSet<(usize, usize, String)>,
+    copies: &HashSet<OutputRef>,
     template_names: &mut Namer,
 ) -> Graph {
     let mut g = Graph::default();
@@ -315,7 +316,7 @@ fn build_pipeline(
     p: &PipelinePlan,
     pi: usize,
     is_entry: bool,
-    copies: &HashSet<(usize, usize, String)>,
+    copies: &HashSet<OutputRef>,
     names: &mut Namer,
 ) -> PipeFrames {
     let pname = dns_label(&p.name, 40);
@@ -416,7 +417,7 @@ fn build_pipeline(
         for o in t
             .outputs
             .iter()
-            .filter(|o| copies.contains(&(pi, ti, o.name.clone())))
+            .filter(|o| copies.contains(&OutputRef::new(pi, ti, o.name.clone())))
         {
             let c = g.add_node(
                 frame,
@@ -490,7 +491,7 @@ pub(crate) fn value_tasks(v: &Value, out: &mut BTreeSet<String>) {
         }
         Value::Template { parts } => {
             for p in parts {
-                if let crate::plan::Part::Value { value } = p {
+                if let flowc_compiler::plan::Part::Value { value } = p {
                     value_tasks(value, out);
                 }
             }

@@ -5,6 +5,7 @@
 //! arguments, and `withItems`/`withParam` for the iterating node of a loop. Frames become DAG
 //! templates whose inputs are what they import and whose outputs are what they export.
 
+use crate::diagnostics;
 use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value as Json};
@@ -14,9 +15,10 @@ use super::leaf::{ArtSlot, EvalMode, StepShape, INPUTS};
 use super::resolve::Ref;
 use super::text::{text_form, Text};
 use super::values::ArtSrc;
-use super::Ctx;
-use crate::emit::obj;
-use crate::plan::{CachePlan, TaskKind, Value};
+use super::OutputRef;
+use super::WorkflowEmitter;
+use crate::obj;
+use flowc_compiler::plan::{CachePlan, TaskKind, Value};
 
 /// Arguments of a DAG task being built.
 #[derive(Default)]
@@ -71,7 +73,7 @@ struct TaskJson {
     hooks: Option<Json>,
 }
 
-impl Ctx<'_> {
+impl WorkflowEmitter<'_> {
     /// Renders every frame of a pipeline (children before parents), then exports its outputs.
     pub(crate) fn render_pipeline(&mut self, pipe: usize) {
         let roots = [Some(self.g.pipes[pipe].root), self.g.pipes[pipe].exit];
@@ -164,12 +166,9 @@ impl Ctx<'_> {
                 None => match self.param_text(f, &i.value) {
                     Ok(x) => x,
                     Err(e) => {
-                        self.issue_unsupported(
-                            pipe,
-                            Some(&task.id),
-                            format!("argument `{}` cannot be passed on Argo: {e}", i.name),
-                            "pass a parameter, a loop variable, a literal or an expression over them".into(),
-                        );
+                        let at = self.place(pipe, Some(&task.id));
+                        self.issues
+                            .report(diagnostics::argo_argument(at, &i.name, &e));
                         None
                     }
                 },
@@ -195,16 +194,12 @@ impl Ctx<'_> {
             let src = match self.art_src_for(f, &i.value, &task.loops, Some(t)) {
                 Ok(s) => s,
                 Err(e) => {
-                    self.issue_unsupported(
-                        pipe,
-                        Some(&task.id),
-                        format!("input `{}` cannot be passed on Argo: {e}", i.name),
-                        "pass an output of a step or an artifact parameter".into(),
-                    );
+                    let at = self.place(pipe, Some(&task.id));
+                    self.issues.report(diagnostics::argo_input(at, &i.name, &e));
                     ArtSrc::Absent
                 }
             };
-            let type_optional = matches!(i.ty, crate::plan::TypeRepr::Optional { .. });
+            let type_optional = matches!(i.ty, flowc_compiler::plan::TypeRepr::Optional { .. });
             let mut slots = Vec::new();
             flatten(&i.name, &format!("{INPUTS}/{}", i.name), &src, &mut slots);
             if slots.is_empty() {
@@ -241,7 +236,10 @@ impl Ctx<'_> {
         shape.identity = task
             .outputs
             .iter()
-            .filter(|o| self.identity.contains(&(pipe, t, o.name.clone())))
+            .filter(|o| {
+                self.identity
+                    .contains(&OutputRef::new(pipe, t, o.name.clone()))
+            })
             .map(|o| o.name.clone())
             .collect();
         if task.settings.cache != CachePlan::Off {
@@ -294,12 +292,8 @@ impl Ctx<'_> {
                         let src = match self.art_src_for(f, &input.value, &task.loops, Some(t)) {
                             Ok(s) => s,
                             Err(e) => {
-                                self.issue_unsupported(
-                                    pipe,
-                                    Some(&task.id),
-                                    format!("input `{n}` cannot be passed on Argo: {e}"),
-                                    "pass an output of a step or an artifact parameter".into(),
-                                );
+                                let at = self.place(pipe, Some(&task.id));
+                                self.issues.report(diagnostics::argo_input(at, n, &e));
                                 ArtSrc::Absent
                             }
                         };
@@ -315,16 +309,10 @@ impl Ctx<'_> {
                             }
                             args.param(&port.name, &joined);
                         } else if let ArtSrc::List(_) = src {
-                            self.issue_unsupported(
-                                pipe,
-                                Some(&task.id),
-                                format!(
-                                    "a list of artifacts cannot be passed to pipeline `{}` on Argo",
-                                    self.pipes[callee].name
-                                ),
-                                "gather the list in a step (such as `union`) before the call"
-                                    .into(),
-                            );
+                            let at = self.place(pipe, Some(&task.id));
+                            let callee = &self.pipes[callee].name;
+                            self.issues
+                                .report(diagnostics::argo_artifact_list_to_pipeline(at, callee));
                         } else {
                             let missing = self.src_may_be_missing(pipe, &src);
                             args.art(&port.name, &src, missing || port.optional);
@@ -332,12 +320,10 @@ impl Ctx<'_> {
                     } else {
                         match self.param_text(f, &input.value) {
                             Ok(x) => args.param(&port.name, &x.unwrap_or_default()),
-                            Err(e) => self.issue_unsupported(
-                                pipe,
-                                Some(&task.id),
-                                format!("argument `{n}` cannot be passed on Argo: {e}"),
-                                "pass a parameter, a loop variable, a literal or an expression over them".into(),
-                            ),
+                            Err(e) => {
+                                let at = self.place(pipe, Some(&task.id));
+                                self.issues.report(diagnostics::argo_argument(at, n, &e));
+                            }
                         }
                     }
                 }
@@ -425,12 +411,10 @@ impl Ctx<'_> {
                     let missing = self.src_may_be_missing(pipe, &src);
                     args.art(&input, &src, missing);
                 }
-                Err(e) => self.issue_unsupported(
-                    pipe,
-                    None,
-                    format!("metrics of `{task}` cannot be read on Argo: {e}"),
-                    "read metrics of steps of the same pipeline".into(),
-                ),
+                Err(e) => {
+                    let at = self.place(pipe, None);
+                    self.issues.report(diagnostics::argo_metrics(at, &task, &e));
+                }
             }
             ms.push((task, output, input));
         }
@@ -492,21 +476,15 @@ impl Ctx<'_> {
         let items = match self.param_text(f, &p.loops[l].items) {
             Ok(t) => t.unwrap_or_default(),
             Err(e) => {
-                self.issue_unsupported(
-                    pipe,
-                    None,
-                    format!(
-                        "the list of `for {}` cannot be passed on Argo: {e}",
-                        p.loops[l].var
-                    ),
-                    "loop over a list parameter or a literal list".into(),
-                );
+                let at = self.place(pipe, None).at(p.loops[l].span);
+                self.issues
+                    .report(diagnostics::argo_loop_list(at, &p.loops[l].var, &e));
                 Text::default()
             }
         };
         let ty = self
             .item_type(pipe, l)
-            .map(|i| crate::plan::TypeRepr::List { item: Box::new(i) });
+            .map(|i| flowc_compiler::plan::TypeRepr::List { item: Box::new(i) });
         let sig = json!({"items": ty}).to_string();
         let mut args = Args::default();
         args.param("items", &items);
@@ -695,12 +673,11 @@ impl Ctx<'_> {
                             Text::default(),
                         );
                     }
-                    Err(e) => self.issue_unsupported(
-                        pipe,
-                        None,
-                        format!("output `{}` cannot be returned on Argo: {e}", o.name),
-                        "return a step output or a parameter".into(),
-                    ),
+                    Err(e) => {
+                        let at = self.place(pipe, None).at(o.span);
+                        self.issues
+                            .report(diagnostics::argo_output(at, &o.name, &e));
+                    }
                 }
             }
         }

@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use super::types::{Def, KType};
-use crate::plan::{PipelinePlan, TaskKind, TypeRepr, Value};
+use flowc_compiler::plan::{PipelinePlan, TaskKind, TypeRepr, Value};
 
 /// Where a DAG task input comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -257,7 +257,7 @@ pub(super) fn refs(v: &Value, tasks: &mut BTreeSet<String>, loops: &mut BTreeSet
         }
         Value::Template { parts } => {
             for p in parts {
-                if let crate::plan::Part::Value { value } = p {
+                if let flowc_compiler::plan::Part::Value { value } = p {
                     refs(value, tasks, loops);
                 }
             }

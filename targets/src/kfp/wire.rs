@@ -9,6 +9,7 @@
 //! take, except a value bound in every branch of an `if`/`else` chain: that one is a one-of
 //! output of the `condition-branches` DAG, as kfp compiles `dsl.OneOf`.
 
+use crate::diagnostics;
 use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
@@ -16,7 +17,7 @@ use serde_json::Value as Json;
 use super::tree::{Child, Items, Leaf, LeafKind, NodeKind, Src};
 use super::types::{constant, element, fits, json_ktype, ktype, Def, KType};
 use super::{Emitter, TASK_NAME_MAX};
-use crate::plan::{Part, PipelinePlan, Task, TaskKind, TypeRepr, Value};
+use flowc_compiler::plan::{Part, PipelinePlan, Task, TaskKind, TypeRepr, Value};
 
 /// A value as it reaches one DAG.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -40,12 +41,10 @@ pub(super) struct Wired {
     pub optional: bool,
 }
 
-const OPTIONAL_HELP: &str = "bind the value in every branch of the `if` (with an `else`), or move the step that reads it into the branch";
-
 impl<'p> Emitter<'p> {
     /// The plan of graph `g`'s pipeline (borrowed from the plan, not from the emitter).
     pub(super) fn pipeline_plan(&self, g: usize) -> &'p PipelinePlan {
-        let plan: &'p crate::plan::Plan = self.plan;
+        let plan: &'p flowc_compiler::plan::Plan = self.plan;
         let name = &self.graphs[g].pipeline;
         plan.pipelines
             .get(name)
@@ -468,8 +467,11 @@ impl<'p> Emitter<'p> {
         Ok(l)
     }
 
-    /// Wires the inputs of the leaf of plan task `i`.
-    pub(super) fn wire_task(&mut self, g: usize, l: usize, i: usize) {
+    /// Wires the inputs of leaf `l` of graph `g`, the call of a task of the plan.
+    pub(super) fn wire_task(&mut self, g: usize, l: usize) {
+        let LeafKind::Task(i) = self.graphs[g].leaves[l].kind else {
+            return;
+        };
         let task = &self.pipeline_plan(g).tasks[i];
         let at = self.graphs[g].leaves[l].node;
         let pipeline = matches!(task.kind, TaskKind::Pipeline { .. });
@@ -497,14 +499,8 @@ impl<'p> Emitter<'p> {
                     let c = constant(value);
                     if let KType::Param(p) = &ty {
                         if !fits(&c, p) {
-                            self.unsupported(
-                                Some(g),
-                                &task.id,
-                                format!(
-                                    "the constant {c} for `{name}` does not fit its KFP type {p}"
-                                ),
-                                "KFP does not convert values: pass a value of the declared type",
-                            );
+                            let at = self.place(Some(g), &task.id);
+                            self.report(diagnostics::kfp_constant_type(at, &c, &name, p));
                         }
                     }
                     let leaf = &mut self.graphs[g].leaves[l];
@@ -522,7 +518,10 @@ impl<'p> Emitter<'p> {
                                 match self.wire_extra(g, l, at, value, &task.id) {
                                     Ok(key) => text
                                         .push_str(&format!("{{{{$.inputs.parameters['{key}']}}}}")),
-                                    Err(m) => self.unsupported(Some(g), &task.id, m, OPTIONAL_HELP),
+                                    Err(m) => self.report(diagnostics::kfp_unwired_value(
+                                        self.place(Some(g), &task.id),
+                                        m,
+                                    )),
                                 }
                             }
                             _ => {}
@@ -547,12 +546,12 @@ impl<'p> Emitter<'p> {
                     match wired {
                         Ok(w) => {
                             if w.optional {
-                                self.unsupported(
-                                    Some(g),
+                                let at = self.place(Some(g), &task.id);
+                                self.report(diagnostics::kfp_missing_input(
+                                    at,
+                                    &input.name,
                                     &task.id,
-                                    format!("`{}` of `{}` may be missing when it runs (its value comes from an `if` branch that may not run), and a KFP task input cannot be missing", input.name, task.id),
-                                    OPTIONAL_HELP,
-                                );
+                                ));
                             }
                             let leaf = &mut self.graphs[g].leaves[l];
                             leaf.inputs.insert(name.clone(), w.src);
@@ -563,7 +562,10 @@ impl<'p> Emitter<'p> {
                                 leaf.defs.insert(name, def);
                             }
                         }
-                        Err(m) => self.unsupported(Some(g), &task.id, m, OPTIONAL_HELP),
+                        Err(m) => self.report(diagnostics::kfp_unwired_value(
+                            self.place(Some(g), &task.id),
+                            m,
+                        )),
                     }
                 }
             }
@@ -637,18 +639,17 @@ impl<'p> Emitter<'p> {
                         ..
                     }) => {
                         if optional {
-                            self.unsupported(
-                                Some(g),
-                                &key,
-                                format!("the list of `for {}` may be missing", lp.var),
-                                OPTIONAL_HELP,
-                            );
+                            let at = self.place(Some(g), &key).at(lp.span);
+                            self.report(diagnostics::kfp_missing_loop_list(at, &lp.var));
                         }
                         iterator.item_input = format!("{name}-loop-item");
                         iterator.items = Items::Input { name, artifact };
                     }
                     Ok(_) => {}
-                    Err(m) => self.unsupported(Some(g), &key, m, OPTIONAL_HELP),
+                    Err(m) => {
+                        let at = self.place(Some(g), &key).at(lp.span);
+                        self.report(diagnostics::kfp_unwired_value(at, m));
+                    }
                 }
             }
         }
@@ -769,9 +770,7 @@ impl<'p> Emitter<'p> {
             }
         }
         for &l in &leaves {
-            if let LeafKind::Task(i) = self.graphs[g].leaves[l].kind {
-                self.wire_task(g, l, i);
-            }
+            self.wire_task(g, l);
         }
         self.wire_checks(g);
         self.wire_outputs(g);
@@ -820,12 +819,8 @@ impl<'p> Emitter<'p> {
                 "check",
                 Some(c.source.clone()),
             ) {
-                self.unsupported(
-                    Some(g),
-                    "check",
-                    format!("`check {}`: {m}", c.source),
-                    OPTIONAL_HELP,
-                );
+                let at = self.place(Some(g), "check").at(c.span);
+                self.report(diagnostics::kfp_check(at, &c.source, &m));
             }
         }
     }
@@ -875,18 +870,14 @@ impl<'p> Emitter<'p> {
                         .outputs
                         .insert(o.name.clone(), (ty, vec![(task, key)]));
                 }
-                Ok(_) => self.unsupported(
-                    Some(g),
-                    "",
-                    format!("the output `{}` does not come from a task", o.name),
-                    "output the result of a step",
-                ),
-                Err(m) => self.unsupported(
-                    Some(g),
-                    "",
-                    format!("output `{}`: {m}", o.name),
-                    "collect the inner loop's results inside the outer loop first (for example with `union`), or output the result of a step",
-                ),
+                Ok(_) => {
+                    let at = self.place(Some(g), "").at(o.span);
+                    self.report(diagnostics::kfp_output_not_from_task(at, &o.name));
+                }
+                Err(m) => {
+                    let at = self.place(Some(g), "").at(o.span);
+                    self.report(diagnostics::kfp_output(at, &o.name, &m));
+                }
             }
         }
     }

@@ -1,7 +1,7 @@
 //! References to values across DAG templates: what each frame imports and exports.
 //!
 //! A value used in a frame (a pipeline parameter, a task output, a loop item, the artifact
-//! key prefix) is a [`Ref`]. [`Ctx::resolve`] turns it into the `{{...}}` variable that reaches
+//! key prefix) is a [`Ref`]. [`WorkflowEmitter::resolve`] turns it into the `{{...}}` variable that reaches
 //! it from that frame: a global (`workflow.parameters.x` in the entry pipeline), an output of a
 //! task of the frame (`tasks.t.outputs...`), an output that a child frame exports
 //! (`tasks.part-2.outputs...`), or an input the frame imports (`inputs.parameters.x`), which
@@ -9,14 +9,15 @@
 //! never need imports (they only name what is inside), so a frame's inputs are final once its
 //! own nodes are rendered: frames are rendered children first.
 
+use crate::diagnostics;
 use std::collections::{BTreeSet, HashMap};
 
 use indexmap::IndexMap;
 
 use super::graph::{FrameId, FrameKind, NodeId};
 use super::text::Text;
-use super::Ctx;
-use crate::plan::{TaskKind, TypeRepr};
+use super::WorkflowEmitter;
+use flowc_compiler::plan::{TaskKind, TypeRepr};
 
 /// A value that may live in another frame.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -101,7 +102,7 @@ fn unique(used: &mut BTreeSet<String>, base: String) -> String {
     }
 }
 
-impl Ctx<'_> {
+impl WorkflowEmitter<'_> {
     /// The frame where a reference is defined, seen from frame `f`.
     fn def_frame(&self, f: FrameId, r: &Ref) -> FrameId {
         let pipe = self.g.frames[f].pipe;
@@ -255,20 +256,9 @@ impl Ctx<'_> {
             _ => "a value of the pipeline".into(),
         };
         let exit = self.g.frames[f].kind == FrameKind::Exit;
-        self.issue_unsupported(
-            pipe,
-            None,
-            format!(
-                "{} cannot be passed to {}",
-                what,
-                if exit {
-                    "a `finally` call on Argo: the exit handler runs outside the main DAG"
-                } else {
-                    "this part of the Argo workflow"
-                }
-            ),
-            "give `finally` calls pipeline parameters and literals only".into(),
-        );
+        let at = self.place(pipe, None);
+        self.issues
+            .report(diagnostics::argo_value_unreachable(at, &what, exit));
     }
 
     /// Declares (once) that frame `f` takes `r` as an input; returns the input variable.

@@ -12,7 +12,7 @@
 //! branch kfp users write by hand (a no-value marker task, [`tree::LeafKind::Absent`]).
 //! Built-in steps, and the values KFP cannot compute itself (metric values, arithmetic,
 //! checks), run `flowc exec` in the flowc runtime image. What KFP cannot express is reported as
-//! a [`TargetIssue`], never dropped. See `docs/targets.md` for every mapping and difference.
+//! a [`TargetIssue`] made in [`crate::diagnostics`], never dropped. See `docs/targets.md` for every mapping and difference.
 
 mod cel;
 mod exec;
@@ -26,10 +26,9 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use super::names::{dns_label, Namer};
-use super::{EmitOptions, Emitted, TargetIssue};
-use crate::diagnostics::Code;
-use crate::plan::Plan;
+use crate::names::{dns_label, Namer};
+use crate::{diagnostics, EmitOptions, Emitted, Issues, Place, TargetIssue};
+use flowc_compiler::plan::Plan;
 use tree::Graph;
 
 /// The runtime image of built-in steps and helper tasks, without its tag.
@@ -53,23 +52,15 @@ pub const SPEC_SIZE_LIMIT: usize = 1_500_000;
 pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let mut e = Emitter::new(plan, opts);
     let docs = e.run();
-    super::yaml::drop_elsewhere(std::mem::take(&mut e.graphs));
+    crate::yaml::drop_elsewhere(std::mem::take(&mut e.graphs));
     let mut text = e.header();
-    text.push_str(&super::yaml::into_yaml(docs, super::yaml::KeyOrder::Sorted));
+    text.push_str(&crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::Sorted));
     if text.len() > SPEC_SIZE_LIMIT {
-        e.issues.borrow_mut().push(TargetIssue {
-            code: Code::TargetLimit,
-            message: format!(
-                "the KFP pipeline spec is {} bytes; the Workflow the KFP backend makes of it would exceed the 1.5 MB object limit of etcd",
-                text.len()
-            ),
-            help: "split the pipeline into pipelines run separately, or move large constants into files".into(),
-            task: None,
-        });
+        e.report(diagnostics::kfp_too_large(e.place(None, ""), text.len()));
     }
     Emitted {
         text,
-        issues: e.issues.into_inner(),
+        issues: e.issues.into_inner().into_vec(),
     }
 }
 
@@ -80,7 +71,7 @@ pub(super) struct Emitter<'p> {
     /// Group numbers (`for-loop-N`), shared by all DAGs as in kfp.
     counter: usize,
     graphs: Vec<Graph>,
-    issues: RefCell<Vec<TargetIssue>>,
+    issues: RefCell<Issues>,
     /// The pipeline version for pod labels.
     version: Option<String>,
     /// The pipeline name written in `pipelineInfo`.
@@ -100,7 +91,7 @@ impl<'p> Emitter<'p> {
             namer: Namer::new(),
             counter: 0,
             graphs: Vec::new(),
-            issues: RefCell::new(Vec::new()),
+            issues: RefCell::new(Issues::default()),
             version: opts
                 .version
                 .clone()
@@ -112,56 +103,37 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    /// Reports a feature KFP cannot express.
-    fn unsupported(&self, g: Option<usize>, task: &str, message: String, help: &str) {
-        self.issue(Code::UnsupportedByTarget, g, task, message, help);
+    /// Where a problem of graph `g` (the entry pipeline's when `None`) and of its task `task`
+    /// (none when empty) is: the task's call in the source, or the pipeline's name.
+    fn place(&self, g: Option<usize>, task: &str) -> Place {
+        let pipeline = g.map_or(self.plan.entry.as_str(), |g| {
+            self.graphs[g].pipeline.as_str()
+        });
+        let plan = self.plan.pipelines.get(pipeline);
+        let call = plan.and_then(|p| p.tasks.iter().find(|t| t.id == task));
+        Place {
+            task: (!task.is_empty()).then(|| (pipeline.to_string(), task.to_string())),
+            span: call.and_then(|t| t.span).or(plan.and_then(|p| p.span)),
+        }
     }
 
-    /// Reports a target issue of any code, once.
-    fn issue(&self, code: Code, g: Option<usize>, task: &str, message: String, help: &str) {
-        let pipeline = g.map_or_else(
-            || self.plan.entry.clone(),
-            |g| self.graphs[g].pipeline.clone(),
-        );
-        let issue = TargetIssue {
-            code,
-            message,
-            help: help.to_string(),
-            task: (!task.is_empty()).then(|| (pipeline, task.to_string())),
-        };
-        let mut issues = self.issues.borrow_mut();
-        if !issues.contains(&issue) {
-            issues.push(issue);
-        }
+    /// Records a problem, once.
+    fn report(&self, issue: TargetIssue) {
+        self.issues.borrow_mut().report(issue);
     }
 
     fn run(&mut self) -> Vec<Json> {
         self.name = self.pipeline_name();
         if let Some(v) = self.version.clone() {
             if !valid_label_value(&v) {
-                self.issues.borrow_mut().push(TargetIssue {
-                    code: Code::InvalidTargetName,
-                    message: format!("the version `{v}` is not a valid Kubernetes label value, so it cannot label the pods"),
-                    help: "use at most 63 letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit, such as `1.2.0`".into(),
-                    task: None,
-                });
+                self.report(diagnostics::kfp_invalid_version(self.place(None, ""), &v));
                 self.version = None;
             }
         }
         if let Some(s) = self.plan.entry().and_then(|p| p.schedule.clone()) {
             let tz = s.timezone.as_deref().unwrap_or("UTC");
-            self.issues.borrow_mut().push(TargetIssue {
-                code: Code::TargetApproximation,
-                message: format!(
-                    "`schedule \"{}\"` ({tz}): a KFP pipeline spec has no schedule; a recurring run is created separately",
-                    s.cron
-                ),
-                help: format!(
-                    "after uploading, create a recurring run with the six-field cron `0 {}` (seconds first), converted to the time zone of the KFP backend (UTC by default)",
-                    s.cron
-                ),
-                task: None,
-            });
+            let at = self.place(None, "").at(s.span);
+            self.report(diagnostics::kfp_schedule(at, &s.cron, tz));
         }
         for (i, (name, p)) in self.plan.pipelines.iter().enumerate() {
             let entry = *name == self.plan.entry;
@@ -208,12 +180,7 @@ impl<'p> Emitter<'p> {
         let raw = self.plan.entry.clone();
         let has_alnum = raw.chars().any(|c| c.is_ascii_alphanumeric());
         if !has_alnum {
-            self.issues.borrow_mut().push(TargetIssue {
-                code: Code::InvalidTargetName,
-                message: format!("the pipeline name `{raw}` has no letter or digit, so it cannot be made a valid KFP pipeline name"),
-                help: "rename the pipeline: KFP names match `^[a-z0-9][a-z0-9-]{0,127}$`".into(),
-                task: None,
-            });
+            self.report(diagnostics::kfp_pipeline_name(self.place(None, ""), &raw));
         }
         dns_label(&raw, PIPELINE_NAME_ADVISED)
     }

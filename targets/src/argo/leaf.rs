@@ -7,15 +7,16 @@
 //! [`INPUTS`], outputs are written under [`OUTPUTS`] (an `emptyDir`, so the folder exists).
 //!
 //! Templates are shared: two calls with the same definition, settings and argument shape use
-//! one template ([`Ctx::add_leaf`] deduplicates by content), which keeps a 1,000-step pipeline
+//! one template ([`WorkflowEmitter::add_leaf`] deduplicates by content), which keeps a 1,000-step pipeline
 //! at a handful of templates.
 
+use crate::diagnostics;
 use serde_json::{json, Map, Value as Json};
 
 use super::text::Text;
-use super::Ctx;
-use crate::plan::{CachePlan, Part, ResourcesPlan, Settings, Task, TaskKind};
-use crate::units::{format_cpu, format_memory};
+use super::WorkflowEmitter;
+use flowc_compiler::plan::{CachePlan, Part, ResourcesPlan, Settings, Task, TaskKind};
+use flowc_compiler::units::{format_cpu, format_memory};
 
 /// Where input artifacts are placed in a container.
 pub(crate) const INPUTS: &str = "/tmp/flowc/inputs";
@@ -75,7 +76,7 @@ fn label_value(raw: &str) -> String {
     if ok {
         raw.to_string()
     } else {
-        crate::emit::names::dns_label(raw, 63)
+        crate::names::dns_label(raw, 63)
     }
 }
 
@@ -95,7 +96,7 @@ fn camel(key: &str) -> String {
     out
 }
 
-impl Ctx<'_> {
+impl WorkflowEmitter<'_> {
     /// Registers a leaf template (deduplicated by content); returns its name.
     pub(crate) fn add_leaf(&mut self, hint: &str, body: Map<String, Json>) -> String {
         let key = serde_json::to_string(&body).unwrap_or_default();
@@ -145,51 +146,7 @@ impl Ctx<'_> {
         let has_outputs = !outputs.is_empty();
         let mut m = Map::new();
 
-        // Inputs.
-        let mut params: Vec<Json> = shape.params.iter().map(|p| json!({"name": p})).collect();
-        if has_outputs {
-            params.push(json!({"name": "flowc-key"}));
-            params.push(json!({"name": "flowc-iter", "value": ""}));
-        }
-        if shape.memo_runtime {
-            params.push(json!({"name": "flowc-cache"}));
-        }
-        let arts: Vec<Json> = shape
-            .slots
-            .iter()
-            .map(|a| {
-                let mut x = Map::new();
-                x.insert("name".into(), json!(a.name));
-                x.insert("path".into(), json!(a.path));
-                if a.optional {
-                    x.insert("optional".into(), json!(true));
-                }
-                Json::Object(x)
-            })
-            .collect();
-        insert_io(&mut m, "inputs", params, arts);
-
-        // Outputs: key-only S3 artifacts at deterministic keys, never archived.
-        let key = |o: &str| {
-            format!("{{{{inputs.parameters.flowc-key}}}}/{o}{{{{inputs.parameters.flowc-iter}}}}")
-        };
-        let out_params: Vec<Json> = shape
-            .identity
-            .iter()
-            .map(|o| json!({"name": format!("flowc-key-{o}"), "value": key(o)}))
-            .collect();
-        let out_arts: Vec<Json> = outputs
-            .iter()
-            .map(|o| {
-                json!({
-                    "name": o,
-                    "path": format!("{OUTPUTS}/{o}"),
-                    "archive": {"none": {}},
-                    "s3": {"key": key(o)},
-                })
-            })
-            .collect();
-        insert_io(&mut m, "outputs", out_params, out_arts);
+        insert_ports(&mut m, shape, &outputs);
 
         m.insert(
             "metadata".into(),
@@ -230,53 +187,7 @@ impl Ctx<'_> {
         let s: &Settings = &task.settings;
         let mut env: Vec<Json> = Vec::new();
         let mut c = Map::new();
-        match &task.kind {
-            TaskKind::Container {
-                image,
-                command,
-                env: vars,
-            } => {
-                let argv: Vec<String> = command.iter().map(|a| parts_text(a).simple()).collect();
-                c.insert("image".into(), json!(image));
-                if let Some((prog, rest)) = argv.split_first() {
-                    c.insert("command".into(), json!([prog]));
-                    if !rest.is_empty() {
-                        c.insert("args".into(), json!(rest));
-                    }
-                }
-                for (name, value) in vars {
-                    env.push(json!({"name": name, "value": parts_text(value).simple()}));
-                }
-            }
-            TaskKind::Builtin { module, name } => {
-                let mut args = vec![
-                    "--step".to_string(),
-                    format!("{module}.{name}"),
-                    "--signature".to_string(),
-                    signature(task),
-                ];
-                for p in &shape.params {
-                    args.push("--param".into());
-                    args.push(
-                        Text::lit(format!("{p}="))
-                            .then(Text::var(&["inputs", "parameters", p]))
-                            .simple(),
-                    );
-                }
-                for a in &shape.art_inputs {
-                    args.push("--input".into());
-                    args.push(Text::lit(format!("{a}={INPUTS}/{a}")).simple());
-                }
-                for o in &outputs {
-                    args.push("--output".into());
-                    args.push(Text::lit(format!("{o}={OUTPUTS}/{o}")).simple());
-                }
-                c.insert("image".into(), json!(self.runtime_image));
-                c.insert("command".into(), json!(["flowc", "exec"]));
-                c.insert("args".into(), json!(args));
-            }
-            TaskKind::Pipeline { .. } => {}
-        }
+        container_command(&mut c, &mut env, task, shape, &outputs, &self.runtime_image);
         for (var, secret) in &s.secret_env {
             if let Some(r) = self.plan.secrets.get(secret) {
                 env.push(json!({
@@ -303,7 +214,7 @@ impl Ctx<'_> {
         }
         m.insert("container".into(), Json::Object(c));
         let task = &self.pipes[pipe].tasks[t];
-        let hint = crate::emit::names::dns_label(&task.step, 50);
+        let hint = crate::names::dns_label(&task.step, 50);
         self.add_leaf(&hint, m)
     }
 
@@ -312,6 +223,7 @@ impl Ctx<'_> {
         let task = &self.pipes[pipe].tasks[t];
         let s = &task.settings;
         let id = task.id.clone();
+        let retries_span = task.setting_spans.retries;
         if s.retries > 0 {
             let mut r = Map::new();
             r.insert("limit".into(), json!(s.retries.to_string()));
@@ -323,12 +235,9 @@ impl Ctx<'_> {
             if let Some(f) = s.backoff_factor {
                 let whole = f.round().max(1.0);
                 if (whole - f).abs() > f64::EPSILON {
-                    self.issue_unsupported(
-                        pipe,
-                        Some(&id),
-                        format!("Argo multiplies the retry backoff by whole factors only, not {f}"),
-                        format!("use `factor {whole}` (or another whole number)"),
-                    );
+                    let at = self.place(pipe, Some(&id)).at(retries_span);
+                    self.issues
+                        .report(diagnostics::argo_backoff_factor(at, f, whole));
                 }
                 b.insert("factor".into(), json!((whole as u64).to_string()));
             }
@@ -382,6 +291,7 @@ impl Ctx<'_> {
         let task = &self.pipes[pipe].tasks[t];
         let r: &ResourcesPlan = &task.settings.resources;
         let id = task.id.clone();
+        let resources_span = task.setting_spans.resources;
         let req = r.in_force();
         let lim = req.clone();
         let mut requests = Map::new();
@@ -402,14 +312,8 @@ impl Ctx<'_> {
             limits.insert("nvidia.com/gpu".into(), json!(g.to_string()));
         }
         if let Some(gt) = &lim.gpu_type {
-            self.issue_unsupported(
-                pipe,
-                Some(&id),
-                format!("Argo has no GPU type: `gpu_type: \"{gt}\"` cannot be expressed"),
-                "select the GPU nodes with `node_selector` (for example \
-                 `\"cloud.google.com/gke-accelerator\": \"nvidia-tesla-t4\"`) and remove `gpu_type`"
-                    .into(),
-            );
+            let at = self.place(pipe, Some(&id)).at(resources_span);
+            self.issues.report(diagnostics::argo_gpu_type(at, gt));
         }
         let mut out = Map::new();
         if !requests.is_empty() {
@@ -505,7 +409,7 @@ impl Ctx<'_> {
         }
         let mounts = eval.then(|| json!([{"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}]));
         m.insert("container".into(), self.runtime_container(args, mounts));
-        let hint = format!("{}-{hint}", crate::emit::names::dns_label(&p.name, 40));
+        let hint = format!("{}-{hint}", crate::names::dns_label(&p.name, 40));
         self.add_leaf(&hint, m)
     }
 
@@ -590,14 +494,14 @@ pub(crate) enum EvalMode<'a> {
     /// A `check`: fail with the message when false.
     Check {
         /// The condition.
-        value: &'a crate::plan::Value,
+        value: &'a flowc_compiler::plan::Value,
         /// The condition as written.
         source: &'a str,
     },
     /// A value written to the output parameter `value`.
     Eval {
         /// The value.
-        value: &'a crate::plan::Value,
+        value: &'a flowc_compiler::plan::Value,
     },
 }
 
@@ -654,4 +558,114 @@ fn signature(task: &Task) -> String {
         })
         .collect();
     Text::lit(json!({"params": params, "inputs": inputs, "outputs": outputs}).to_string()).simple()
+}
+/// The inputs (the shape's parameters and artifact slots, plus the storage key and iteration
+/// suffix when the step has outputs) and the outputs (key-only S3 artifacts at deterministic
+/// keys, never archived) of a step template.
+fn insert_ports(m: &mut Map<String, Json>, shape: &StepShape, outputs: &[String]) {
+    let has_outputs = !outputs.is_empty();
+    // Inputs.
+    let mut params: Vec<Json> = shape.params.iter().map(|p| json!({"name": p})).collect();
+    if has_outputs {
+        params.push(json!({"name": "flowc-key"}));
+        params.push(json!({"name": "flowc-iter", "value": ""}));
+    }
+    if shape.memo_runtime {
+        params.push(json!({"name": "flowc-cache"}));
+    }
+    let arts: Vec<Json> = shape
+        .slots
+        .iter()
+        .map(|a| {
+            let mut x = Map::new();
+            x.insert("name".into(), json!(a.name));
+            x.insert("path".into(), json!(a.path));
+            if a.optional {
+                x.insert("optional".into(), json!(true));
+            }
+            Json::Object(x)
+        })
+        .collect();
+    insert_io(m, "inputs", params, arts);
+
+    // Outputs: key-only S3 artifacts at deterministic keys, never archived.
+    let key = |o: &str| {
+        format!("{{{{inputs.parameters.flowc-key}}}}/{o}{{{{inputs.parameters.flowc-iter}}}}")
+    };
+    let out_params: Vec<Json> = shape
+        .identity
+        .iter()
+        .map(|o| json!({"name": format!("flowc-key-{o}"), "value": key(o)}))
+        .collect();
+    let out_arts: Vec<Json> = outputs
+        .iter()
+        .map(|o| {
+            json!({
+                "name": o,
+                "path": format!("{OUTPUTS}/{o}"),
+                "archive": {"none": {}},
+                "s3": {"key": key(o)},
+            })
+        })
+        .collect();
+    insert_io(m, "outputs", out_params, out_arts);
+}
+
+/// The image, command, arguments and plain environment of a step's container: the step's own
+/// for a container step, `flowc exec` in the runtime image for a built-in step.
+fn container_command(
+    c: &mut Map<String, Json>,
+    env: &mut Vec<Json>,
+    task: &Task,
+    shape: &StepShape,
+    outputs: &[String],
+    runtime_image: &str,
+) {
+    match &task.kind {
+        TaskKind::Container {
+            image,
+            command,
+            env: vars,
+        } => {
+            let argv: Vec<String> = command.iter().map(|a| parts_text(a).simple()).collect();
+            c.insert("image".into(), json!(image));
+            if let Some((prog, rest)) = argv.split_first() {
+                c.insert("command".into(), json!([prog]));
+                if !rest.is_empty() {
+                    c.insert("args".into(), json!(rest));
+                }
+            }
+            for (name, value) in vars {
+                env.push(json!({"name": name, "value": parts_text(value).simple()}));
+            }
+        }
+        TaskKind::Builtin { module, name } => {
+            let mut args = vec![
+                "--step".to_string(),
+                format!("{module}.{name}"),
+                "--signature".to_string(),
+                signature(task),
+            ];
+            for p in &shape.params {
+                args.push("--param".into());
+                args.push(
+                    Text::lit(format!("{p}="))
+                        .then(Text::var(&["inputs", "parameters", p]))
+                        .simple(),
+                );
+            }
+            for a in &shape.art_inputs {
+                args.push("--input".into());
+                args.push(Text::lit(format!("{a}={INPUTS}/{a}")).simple());
+            }
+            for o in outputs {
+                args.push("--output".into());
+                args.push(Text::lit(format!("{o}={OUTPUTS}/{o}")).simple());
+            }
+            c.insert("image".into(), json!(runtime_image));
+            c.insert("command".into(), json!(["flowc", "exec"]));
+            c.insert("args".into(), json!(args));
+        }
+        TaskKind::Pipeline { .. } => {}
+    }
 }

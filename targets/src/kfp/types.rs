@@ -9,8 +9,8 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::emit::yaml::plain_number;
-use crate::plan::TypeRepr;
+use crate::yaml::plain_number;
+use flowc_compiler::plan::TypeRepr;
 
 /// The KFP type of a value.
 #[derive(Clone, Debug, PartialEq, Eq)]

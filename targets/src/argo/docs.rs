@@ -12,12 +12,12 @@ use serde_json::{json, Map, Value as Json};
 
 use super::resolve::Ref;
 use super::text::text_form;
-use super::{Ctx, MAX_TEMPLATES};
-use crate::diagnostics::Code;
-use crate::emit::names::dns_label;
-use crate::emit::obj;
-use crate::emit::TargetIssue;
-use crate::plan::TypeRepr;
+use super::{WorkflowEmitter, MAX_TEMPLATES};
+
+use crate::diagnostics;
+use crate::names::dns_label;
+use crate::obj;
+use flowc_compiler::plan::{PipelinePlan, TypeRepr};
 
 /// The longest CronWorkflow name (Argo appends a suffix to it).
 const CRON_NAME_MAX: usize = 52;
@@ -144,7 +144,7 @@ fn ordered(all: IndexMap<String, Json>, starts: &[String]) -> Vec<Json> {
 }
 
 /// The documents of the plan.
-pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
+pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) -> Vec<Json> {
     let entry = ctx.entry;
     let p = ctx.pipes[entry];
     let pipeline_label = dns_label(&p.name, 63);
@@ -154,12 +154,9 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
         Some(v) => match version_suffix(v) {
             Ok(s) => Some((s, v.to_string())),
             Err(message) => {
-                ctx.issues.push(TargetIssue {
-                    code: Code::InvalidTargetName,
-                    message,
-                    help: "use a version such as `1.2.0` or `2.0.0-rc.1`".into(),
-                    task: None,
-                });
+                let at = ctx.place(entry, None);
+                ctx.issues
+                    .report(diagnostics::argo_invalid_version(at, message));
                 None
             }
         },
@@ -195,68 +192,9 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
         run_labels.insert("app.kubernetes.io/version".into(), json!(v));
     }
 
-    // Workflow arguments: the entry pipeline's parameters, as strings.
     let root = ctx.g.pipes[entry].root;
-    let mut params = Vec::new();
-    let mut arts = Vec::new();
-    for param in &p.params {
-        if param.ty.is_artifact() {
-            let mut a = Map::new();
-            a.insert("name".into(), json!(param.name));
-            a.insert(
-                "s3".into(),
-                json!({"key": format!("flowc-inputs/{pipeline_label}/{}", param.name)}),
-            );
-            if matches!(param.ty, TypeRepr::Optional { .. }) {
-                a.insert("optional".into(), json!(true));
-            }
-            arts.push(Json::Object(a));
-            continue;
-        }
-        let mut x = Map::new();
-        x.insert("name".into(), json!(param.name));
-        match &param.default {
-            Some(d) => {
-                x.insert("value".into(), json!(text_form(d)));
-            }
-            None if matches!(param.ty, TypeRepr::Optional { .. }) => {
-                x.insert("value".into(), json!(""));
-            }
-            None => {}
-        }
-        params.push(Json::Object(x));
-    }
-    let mut arguments = Map::new();
-    if !params.is_empty() {
-        arguments.insert("parameters".into(), Json::Array(params));
-    }
-    if !arts.is_empty() {
-        arguments.insert("artifacts".into(), Json::Array(arts));
-    }
-    let unexpected: Vec<String> = ctx.ports[root]
-        .imports
-        .keys()
-        .filter(|r| !matches!(r, Ref::Param(n) if ctx.param_is_artifact(entry, n)))
-        .map(|r| format!("{r:?}"))
-        .collect();
-    for r in unexpected {
-        ctx.issue_unsupported(
-            entry,
-            None,
-            format!("internal: the entry DAG needs {r}, which nothing passes"),
-            "report this to the flowc maintainers".into(),
-        );
-    }
-    if let Some(exit) = ctx.g.pipes[entry].exit {
-        if !ctx.ports[exit].imports.is_empty() {
-            ctx.issue_unsupported(
-                entry,
-                None,
-                "the exit handler reads artifact parameters, which Argo cannot pass to it".into(),
-                "give `finally` calls value parameters and literals only".into(),
-            );
-        }
-    }
+    let arguments = workflow_arguments(p, &pipeline_label);
+    report_unpassable_entry_inputs(ctx);
 
     // Templates.
     let mut all: IndexMap<String, Json> = IndexMap::new();
@@ -281,16 +219,12 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
         (templates, libraries) = split_templates(templates, &name);
     }
     if templates.len() > MAX_TEMPLATES {
-        ctx.issues.push(TargetIssue {
-            code: Code::TargetLimit,
-            message: format!(
-                "the workflow needs {} DAG templates, more than the {MAX_TEMPLATES} Argo accepts \
-                 in one spec (its step templates are already in templates of their own)",
-                templates.len()
-            ),
-            help: "use fewer nested pipelines, loops and conditions, or split the pipeline".into(),
-            task: None,
-        });
+        let at = ctx.place(entry, None);
+        ctx.issues.report(diagnostics::argo_too_many_templates(
+            at,
+            templates.len(),
+            MAX_TEMPLATES,
+        ));
     }
 
     let mut spec = Map::new();
@@ -358,6 +292,72 @@ pub(crate) fn documents(ctx: &mut Ctx<'_>, version: Option<&str>) -> Vec<Json> {
         }));
     }
     docs
+}
+
+/// The workflow's arguments: the entry pipeline's parameters, as strings (values) or as S3
+/// keys under `flowc-inputs/<pipeline>/` (artifacts).
+fn workflow_arguments(p: &PipelinePlan, pipeline_label: &str) -> Map<String, Json> {
+    let mut params = Vec::new();
+    let mut arts = Vec::new();
+    for param in &p.params {
+        if param.ty.is_artifact() {
+            let mut a = Map::new();
+            a.insert("name".into(), json!(param.name));
+            a.insert(
+                "s3".into(),
+                json!({"key": format!("flowc-inputs/{pipeline_label}/{}", param.name)}),
+            );
+            if matches!(param.ty, TypeRepr::Optional { .. }) {
+                a.insert("optional".into(), json!(true));
+            }
+            arts.push(Json::Object(a));
+            continue;
+        }
+        let mut x = Map::new();
+        x.insert("name".into(), json!(param.name));
+        match &param.default {
+            Some(d) => {
+                x.insert("value".into(), json!(text_form(d)));
+            }
+            None if matches!(param.ty, TypeRepr::Optional { .. }) => {
+                x.insert("value".into(), json!(""));
+            }
+            None => {}
+        }
+        params.push(Json::Object(x));
+    }
+    let mut arguments = Map::new();
+    if !params.is_empty() {
+        arguments.insert("parameters".into(), Json::Array(params));
+    }
+    if !arts.is_empty() {
+        arguments.insert("artifacts".into(), Json::Array(arts));
+    }
+    arguments
+}
+
+/// Reports what the entry DAG or the exit handler would need and nothing passes them.
+fn report_unpassable_entry_inputs(ctx: &mut WorkflowEmitter<'_>) {
+    let entry = ctx.entry;
+    let root = ctx.g.pipes[entry].root;
+    let unexpected: Vec<String> = ctx.ports[root]
+        .imports
+        .keys()
+        .filter(|r| !matches!(r, Ref::Param(n) if ctx.param_is_artifact(entry, n)))
+        .map(|r| format!("{r:?}"))
+        .collect();
+    for r in unexpected {
+        let at = ctx.place(entry, None);
+        ctx.issues
+            .report(diagnostics::argo_internal_entry_input(at, &r));
+    }
+    if let Some(exit) = ctx.g.pipes[entry].exit {
+        if !ctx.ports[exit].imports.is_empty() {
+            let at = ctx.place(entry, None);
+            ctx.issues
+                .report(diagnostics::argo_exit_reads_artifacts(at));
+        }
+    }
 }
 
 #[cfg(test)]

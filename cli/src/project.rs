@@ -1,0 +1,125 @@
+//! `flowc.toml`, the workspace's configuration, and the target checker it drives in the
+//! language server.
+//!
+//! ```toml
+//! [check]
+//! targets = ["kfp"]        # or ["argo"], or ["argo", "kfp"]
+//! ```
+//!
+//! The file sits at the workspace root (the folder the editor opens). `[check] targets` names
+//! the cluster targets whose problems (E5xx, W5xx) the language server reports while typing,
+//! as `flowc check --target` does on the command line. Unknown keys are ignored, so the file
+//! can grow; an unknown target name or a file that does not parse is reported once on standard
+//! error (the editor's server log) and then counts as naming no target. It is read again at
+//! every check, so an edit takes effect without restarting the server.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use flowc_compiler::{Analysis, Diagnostic};
+use flowc_targets::Target;
+use serde::Deserialize;
+
+/// The name of the configuration file at a workspace root.
+pub const FILE_NAME: &str = "flowc.toml";
+
+/// The parts of `flowc.toml` flowc reads.
+#[derive(Debug, Default, Deserialize)]
+struct Config {
+    #[serde(default)]
+    check: CheckSection,
+}
+
+/// `[check]`.
+#[derive(Debug, Default, Deserialize)]
+struct CheckSection {
+    /// The targets checked while typing.
+    #[serde(default)]
+    targets: Vec<String>,
+}
+
+/// The targets that `text` (a `flowc.toml`) names, or why it cannot be read.
+pub fn targets_in(text: &str) -> Result<Vec<Target>, String> {
+    let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for name in &config.check.targets {
+        match Target::from_name(name) {
+            Some(t) if !out.contains(&t) => out.push(t),
+            Some(_) => {}
+            None => {
+                return Err(format!(
+                    "unknown target `{name}` (expected `argo` or `kfp`)"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The targets the workspace at `root` names in its `flowc.toml` (none without the file).
+pub fn workspace_targets(root: &Path) -> Result<Vec<Target>, String> {
+    let path = root.join(FILE_NAME);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => targets_in(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+/// The language server's target checker: the targets of each workspace's `flowc.toml`.
+#[derive(Default)]
+pub struct WorkspaceTargets {
+    /// Problems of configuration files already reported, so the log says each once.
+    reported: RefCell<BTreeSet<(PathBuf, String)>>,
+}
+
+impl WorkspaceTargets {
+    /// The targets of `workspace`, reporting a broken configuration once.
+    fn targets(&self, workspace: &Path) -> Vec<Target> {
+        match workspace_targets(workspace) {
+            Ok(t) => t,
+            Err(e) => {
+                if self
+                    .reported
+                    .borrow_mut()
+                    .insert((workspace.to_path_buf(), e.clone()))
+                {
+                    eprintln!("flowc lsp: {e}; no target is checked");
+                }
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl flowc_lsp::TargetChecker for WorkspaceTargets {
+    fn names_targets(&self, workspace: &Path) -> bool {
+        !self.targets(workspace).is_empty()
+    }
+
+    fn check(&self, workspace: &Path, analysis: &Analysis) -> Vec<Diagnostic> {
+        flowc_targets::check(analysis, &self.targets(workspace))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_targets_of_the_check_section() {
+        assert_eq!(
+            targets_in("[check]\ntargets = [\"kfp\"]\n"),
+            Ok(vec![Target::Kfp])
+        );
+        assert_eq!(
+            targets_in("[check]\ntargets = [\"argo\", \"kfp\", \"argo\"]\n"),
+            Ok(vec![Target::Argo, Target::Kfp])
+        );
+        assert_eq!(targets_in(""), Ok(Vec::new()));
+        assert_eq!(targets_in("[other]\nx = 1\n"), Ok(Vec::new()));
+        assert!(targets_in("[check]\ntargets = [\"k8s\"]\n")
+            .is_err_and(|e| e.contains("unknown target `k8s`")));
+        assert!(targets_in("[check\n").is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! The deployment targets: the plan written as Argo Workflows or Kubeflow Pipelines YAML, and
+//! the problems of a pipeline on a target as diagnostics.
+//!
+//! Every emitter takes a [`flowc_compiler::plan::Plan`] and returns text plus the
+//! [`TargetIssue`]s of features the target cannot express (never silently dropped). The
+//! emitters live outside the compiler and use only `flowc_compiler::plan`, the diagnostic types
+//! and the unit formatters (a test in `tests/boundary.rs` checks their imports), so they
+//! cannot read the syntax tree or the checked model. Every problem is made by one constructor
+//! in [`diagnostics`], at the source span the plan records for the task, setting, loop, output
+//! or check concerned; [`check()`] reports them beside the ordinary diagnostics (`flowc check
+//! --target`, the language server). YAML goes through the one function in [`yaml`];
+//! Kubernetes names through [`names`].
+
+pub mod argo;
+pub mod check;
+pub mod diagnostics;
+pub mod kfp;
+pub mod names;
+pub mod yaml;
+
+use flowc_compiler::plan::SourceSpan;
+use flowc_compiler::Diagnostic;
+use serde_json::Value as Json;
+
+pub use check::{check, Target};
+
+/// A JSON object of `entries`, moved in. The emitters build documents with it rather than
+/// with `json!` around variables: `json!` copies a variable through `serde_json::to_value`,
+/// which for a whole spec is a deep copy of a large tree.
+pub(crate) fn obj<const N: usize>(entries: [(&str, Json); N]) -> Json {
+    Json::Object(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
+/// Options shared by the emitters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmitOptions {
+    /// The pipeline version stamped into names and labels (`flowc build --version`).
+    pub version: Option<String>,
+}
+
+/// What an emitter produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Emitted {
+    /// The documents, ready to write.
+    pub text: String,
+    /// Problems: an error-severity issue means the output must not be deployed.
+    pub issues: Vec<TargetIssue>,
+}
+
+/// A feature of the plan that the target cannot express, or a value it would refuse: a
+/// diagnostic at the source that causes it (when the plan knows it), and the plan's pipeline
+/// and task concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetIssue {
+    /// The diagnostic (`E5xx` or `W5xx`), with a primary label when the source is known.
+    pub diagnostic: Diagnostic,
+    /// The pipeline and task concerned, if any.
+    pub task: Option<(String, String)>,
+}
+
+/// Where a target problem is: the plan's pipeline and task, and the source span they came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    /// The pipeline and task concerned, if any.
+    pub task: Option<(String, String)>,
+    /// The source, if the plan knows it.
+    pub span: Option<SourceSpan>,
+}
+
+impl Place {
+    /// The same place, at a more precise source span when there is one.
+    pub(crate) fn at(mut self, span: Option<SourceSpan>) -> Place {
+        if span.is_some() {
+            self.span = span;
+        }
+        self
+    }
+}
+
+/// The problems found while emitting, each once, in the order found: the one de-duplicator of
+/// both emitters (a value read by several tasks, or a template shared by several calls, would
+/// otherwise report the same problem again).
+#[derive(Debug, Default)]
+pub(crate) struct Issues(Vec<TargetIssue>);
+
+impl Issues {
+    /// Records `issue` unless the same problem is already recorded.
+    pub(crate) fn report(&mut self, issue: TargetIssue) {
+        if !self.0.contains(&issue) {
+            self.0.push(issue);
+        }
+    }
+
+    /// The problems, in the order found.
+    pub(crate) fn into_vec(self) -> Vec<TargetIssue> {
+        self.0
+    }
+}
