@@ -2,7 +2,7 @@
 
 use super::assign::{assign, Mismatch};
 use super::Ctx;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{types, Code, Diagnostic};
 use crate::resolve::ModuleId;
 use crate::source::FileId;
 use crate::types::{Scalar, Ty};
@@ -320,89 +320,33 @@ impl Ctx<'_> {
         let file = self.file(m);
         for mm in mismatches {
             let mut d = match &mm {
-                Mismatch::Type => Diagnostic::new(
-                    Code::TypeMismatch,
-                    format!("{what} expects `{expected}`, found `{actual}`"),
-                    file,
-                    consumer,
-                    format!("this is `{actual}`"),
-                ),
-                Mismatch::MaybeNone => Diagnostic::new(
-                    Code::TypeMismatch,
-                    format!("{what} expects `{expected}`, but the value may be absent (`{actual}`)"),
-                    file,
-                    consumer,
-                    "may be none here",
-                )
-                .with_help("bind the value in every branch of the `if`, or make the input optional with `?`"),
+                Mismatch::Type => types::type_mismatch(file, consumer, what, expected, actual),
+                Mismatch::MaybeNone => {
+                    types::value_may_be_absent(file, consumer, what, expected, actual)
+                }
                 Mismatch::ArtifactVsParam { expected_artifact } => {
-                    let (want, got) = if *expected_artifact {
-                        ("an artifact", "a parameter value")
-                    } else {
-                        ("a parameter value", "an artifact")
-                    };
-                    Diagnostic::new(
-                        Code::ArtifactParameterMismatch,
-                        format!("{what} expects {want} (`{expected}`), found {got} (`{actual}`)"),
+                    types::artifact_parameter_mismatch(
                         file,
                         consumer,
-                        format!("this is {got}"),
+                        what,
+                        expected,
+                        actual,
+                        *expected_artifact,
                     )
-                    .with_help(if *expected_artifact {
-                        "pass the output of a step, or declare a pipeline parameter of an artifact type".to_string()
-                    } else {
-                        "parameters are small values; read the artifact inside the step instead".to_string()
-                    })
                 }
                 Mismatch::MissingColumn { name, expected: ec } => {
-                    let mut d = Diagnostic::new(
-                        Code::MissingColumn,
-                        format!("{what} requires column `{name}: {}`, which the table does not have", col_str(ec)),
-                        file,
-                        consumer,
-                        format!("this table has no column `{name}`"),
-                    );
-                    if let Some((f, s)) = ec.origin {
-                        d = d.with_label(f, s, "required here");
-                    }
-                    d.with_help(format!("add `{name}` to the producer's schema, or derive it before this step"))
+                    types::missing_column(file, consumer, what, name, ec)
                 }
-                Mismatch::ColumnType { name, expected: ec, actual: ac } => {
-                    let mut d = Diagnostic::new(
-                        Code::ColumnTypeMismatch,
-                        format!(
-                            "column `{name}` is `{}` but {what} requires `{}`",
-                            col_str(ac),
-                            col_str(ec)
-                        ),
-                        file,
-                        consumer,
-                        format!("`{name}` is `{}` here", col_str(ac)),
-                    );
-                    if let Some((f, s)) = ac.origin {
-                        d = d.with_label(f, s, format!("`{name}` is declared `{}` here", col_str(ac)));
-                    }
-                    if let Some((f, s)) = ec.origin {
-                        d = d.with_label(f, s, format!("`{}` is required here", col_str(ec)));
-                    }
-                    d.with_help(format!("cast `{name}` to `{}` before this step, or change one of the schemas", ec.ty.as_str()))
-                }
-                Mismatch::Nullable { name, expected: ec, actual: ac } => {
-                    let mut d = Diagnostic::new(
-                        Code::NullableColumn,
-                        format!("column `{name}` may be null, but {what} requires a non-null `{}`", ec.ty.as_str()),
-                        file,
-                        consumer,
-                        format!("`{name}` is `{}` here", col_str(ac)),
-                    );
-                    if let Some((f, s)) = ac.origin {
-                        d = d.with_label(f, s, "declared nullable here");
-                    }
-                    if let Some((f, s)) = ec.origin {
-                        d = d.with_label(f, s, "required non-null here");
-                    }
-                    d.with_help(format!("filter out or fill the nulls of `{name}` first, or declare the input column `{}?`", ec.ty.as_str()))
-                }
+                Mismatch::ColumnType {
+                    name,
+                    expected: ec,
+                    actual: ac,
+                } => types::column_type_mismatch(file, consumer, what, name, ec, ac),
+                Mismatch::Nullable {
+                    name,
+                    expected: ec,
+                    actual: ac,
+                } => types::nullable_column(file, consumer, what, name, ec, ac),
             };
             if let Some(p) = producer {
                 d = d.with_label(p.file, p.span, p.label.clone());
@@ -420,10 +364,6 @@ impl Ctx<'_> {
             self.push(d);
         }
     }
-}
-
-fn col_str(c: &crate::types::ColumnTy) -> String {
-    format!("{}{}", c.ty.as_str(), if c.nullable { "?" } else { "" })
 }
 
 /// Parses `YYYY-MM-DD`, checking the day exists.

@@ -4,7 +4,7 @@
 //! declare a pipeline: a file of shared steps and profiles is a library, and its users decide.
 
 use super::Ctx;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::lints;
 use crate::resolve::{DeclId, ModuleId};
 use flowc_grammar::ast::Item;
 
@@ -22,16 +22,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) {
         let file = module.file;
         for (name, entry) in &module.scope {
             if entry.import.is_some() && !ctx.used_names.contains(&(m, name.clone())) {
-                ctx.push(
-                    Diagnostic::new(
-                        Code::UnusedImport,
-                        format!("`{name}` is imported but never used"),
-                        file,
-                        entry.span,
-                        "unused import",
-                    )
-                    .with_help(format!("remove `{name}` from the import")),
-                );
+                ctx.push(lints::unused_import(file, entry.span, name));
             }
         }
         let has_pipeline = module
@@ -58,10 +49,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) {
             if name.name.is_empty() || ctx.used_decls.contains(&decl) {
                 continue;
             }
-            ctx.push(
-                Diagnostic::new(Code::UnusedDeclaration, format!("{what} `{}` is never used", name.name), file, name.span, format!("unused {what}"))
-                    .with_help(format!("use it, or remove it; shared {what}s belong in a file without pipelines, which is not checked for this")),
-            );
+            ctx.push(lints::unused_declaration(file, name.span, what, &name.name));
         }
     }
 }

@@ -13,13 +13,15 @@ mod lints;
 mod lower;
 mod pipeline;
 mod props;
+mod schedule;
+
+pub(crate) use schedule::CronProblem;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{names, Code, Diagnostic};
 use crate::resolve::{DeclId, DeclKind, ModuleId, Program, ScopeEntry};
 use crate::source::FileId;
-use crate::suggest::did_you_mean;
 use crate::types::Schema;
 use flowc_grammar::ast::Item;
 use flowc_grammar::Span;
@@ -98,43 +100,28 @@ impl<'p> Ctx<'p> {
         match self.lookup(m, name) {
             Some(e) if kinds.contains(&e.kind) => Some(e),
             Some(e) => {
-                let def = self.decl_name_span(e.decl);
-                self.push(
-                    Diagnostic::new(
-                        Code::WrongKind,
-                        format!("`{name}` is {}, not {what}", e.kind.a()),
-                        file,
-                        span,
-                        format!("expected {what}"),
-                    )
-                    .with_label(
-                        def.0,
-                        def.1,
-                        format!("`{name}` is declared here"),
-                    ),
-                );
+                let declared = self.decl_name_span(e.decl);
+                self.push(names::wrong_kind(
+                    file,
+                    span,
+                    name,
+                    e.kind.a(),
+                    what,
+                    declared,
+                ));
                 None
             }
             None if self.is_broken(m, name) => None,
             None => {
-                let names = self.names_of_kind(m, kinds);
-                let mut d = Diagnostic::new(
+                let in_scope = self.names_of_kind(m, kinds);
+                self.push(names::unknown_name(
                     unknown_code,
-                    format!(
-                        "there is no {} named `{name}`",
-                        what.trim_start_matches("a ").trim_start_matches("an ")
-                    ),
                     file,
                     span,
-                    "not found in this module",
-                )
-                .with_help_opt(did_you_mean(name, names.iter().map(String::as_str)));
-                if d.help.is_none() {
-                    d = d.with_help(format!(
-                        "declare {what} named `{name}`, or import it from the module that declares it"
-                    ));
-                }
-                self.push(d);
+                    name,
+                    what,
+                    &in_scope,
+                ));
                 None
             }
         }

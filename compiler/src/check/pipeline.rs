@@ -15,8 +15,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use super::expr::Producer;
 use super::lower::{ParamSig, StepSig};
 use super::props::{Place, ResolvedProps};
+use super::schedule::{check_cron, is_iana_zone};
 use super::Ctx;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{ops, Code, Diagnostic};
 use crate::resolve::{DeclId, ModuleId};
 use crate::suggest::did_you_mean;
 use crate::types::{Scalar, Schema, Ty};
@@ -430,33 +431,15 @@ impl Ctx<'_> {
         let mut schedule = None;
         for (i, (span, cron, tz, tz_span)) in col.schedules.iter().enumerate() {
             if i > 0 {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateProperty,
-                        "a pipeline has one `schedule`",
-                        file,
-                        *span,
-                        "second `schedule`",
-                    )
-                    .with_help("keep one schedule; deploy the pipeline twice for two schedules"),
-                );
+                self.push(ops::second_schedule(file, *span));
                 continue;
             }
-            if let Err(why) = check_cron(cron) {
-                self.push(Diagnostic::new(Code::InvalidSchedule, format!("`{cron}` is not a valid cron schedule: {why}"), file, *span, "invalid cron expression").with_help("write five fields: minute hour day-of-month month day-of-week, as in `\"0 6 * * *\"`"));
+            if let Err(problem) = check_cron(cron) {
+                self.push(ops::invalid_cron(file, *span, cron, &problem));
             }
             if let Some(tz) = tz {
-                if !tz_ok(tz) {
-                    self.push(
-                        Diagnostic::new(
-                            Code::InvalidSchedule,
-                            format!("`{tz}` is not an IANA time zone"),
-                            file,
-                            *tz_span,
-                            "unknown time zone",
-                        )
-                        .with_help("write a zone such as `\"Europe/Paris\"` or `\"UTC\"`"),
-                    );
+                if !is_iana_zone(tz) {
+                    self.push(ops::unknown_time_zone(file, *tz_span, tz));
                 }
             }
             schedule = Some((cron.clone(), tz.clone()));
@@ -1121,105 +1104,5 @@ impl Ctx<'_> {
                     .with_help(format!("pass `{name}` to a step, declare `output {name}`, or call the step without a name")),
             );
         }
-    }
-}
-
-/// Checks a five-field cron expression.
-fn check_cron(cron: &str) -> Result<(), String> {
-    let fields: Vec<&str> = cron.split_whitespace().collect();
-    if let [one] = fields.as_slice() {
-        if matches!(
-            *one,
-            "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight" | "@hourly"
-        ) {
-            return Ok(());
-        }
-    }
-    if fields.len() != 5 {
-        return Err(format!("expected 5 fields, found {}", fields.len()));
-    }
-    let ranges = [
-        (0, 59, "minute"),
-        (0, 23, "hour"),
-        (1, 31, "day of month"),
-        (1, 12, "month"),
-        (0, 7, "day of week"),
-    ];
-    const MONTHS: [&str; 12] = [
-        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-    ];
-    const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-    for (field, (lo, hi, what)) in fields.iter().zip(ranges) {
-        for part in field.split(',') {
-            let (range, step) = match part.split_once('/') {
-                Some((r, s)) => (r, Some(s)),
-                None => (part, None),
-            };
-            if let Some(s) = step {
-                if s.parse::<u32>().map_or(true, |v| v == 0) {
-                    return Err(format!("bad step `{s}` in the {what} field"));
-                }
-            }
-            if range == "*" {
-                continue;
-            }
-            let value = |v: &str| -> Result<u32, String> {
-                let upper = v.to_ascii_uppercase();
-                if what == "month" {
-                    if let Some(i) = MONTHS.iter().position(|m| *m == upper) {
-                        return Ok(i as u32 + 1);
-                    }
-                }
-                if what == "day of week" {
-                    if let Some(i) = DAYS.iter().position(|d| *d == upper) {
-                        return Ok(i as u32);
-                    }
-                }
-                let n: u32 = v
-                    .parse()
-                    .map_err(|_| format!("`{v}` is not a valid {what}"))?;
-                if n < lo || n > hi {
-                    return Err(format!("{what} `{n}` is outside {lo}-{hi}"));
-                }
-                Ok(n)
-            };
-            match range.split_once('-') {
-                Some((a, b)) => {
-                    if value(a)? > value(b)? {
-                        return Err(format!("the {what} range `{range}` is backwards"));
-                    }
-                }
-                None => {
-                    value(range)?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn tz_ok(tz: &str) -> bool {
-    tz == "UTC"
-        || tz == "Etc/UTC"
-        || (tz.contains('/')
-            && tz.split('/').all(|p| {
-                !p.is_empty()
-                    && p.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
-            }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_cron;
-
-    #[test]
-    fn cron() {
-        assert!(check_cron("0 6 * * *").is_ok());
-        assert!(check_cron("*/15 0-5 1,15 JAN-MAR MON-FRI").is_ok());
-        assert!(check_cron("@daily").is_ok());
-        assert!(check_cron("0 25 * * *").is_err());
-        assert!(check_cron("0 6 * *").is_err());
-        assert!(check_cron("0 6 * * */0").is_err());
     }
 }
