@@ -326,8 +326,6 @@ fn display(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
 
-/// Turns a parser error into a diagnostic.
-
 fn report_import_cycles(program: &Program, diags: &mut Vec<Diagnostic>) {
     let mut graph = DiGraph::<u32, u32>::new();
     let nodes: Vec<_> = (0..program.modules.len())

@@ -11,9 +11,8 @@ use super::assign::{assign, table, Mismatch};
 use super::lower::{ParamSig, StepSig};
 use super::pipeline::PipelineCheck;
 use super::Ctx;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{graph, types, Code};
 use crate::resolve::DeclKind;
-use crate::suggest::did_you_mean;
 use crate::types::{Schema, SchemaTpl, TplTerm, Ty};
 use flowc_grammar::ast::{Arg, Expr, ExprKind};
 use flowc_grammar::Span;
@@ -135,16 +134,11 @@ impl Ctx<'_> {
                     Some(s) => s,
                     None => {
                         self.mark_args_used(pc, &call);
-                        self.push(
-                            Diagnostic::new(
-                                Code::RecursivePipeline,
-                                format!("pipeline `{}` calls itself", call.callee.name),
-                                file,
-                                call.callee.span,
-                                "recursive call",
-                            )
-                            .with_help("pipelines cannot recurse; use `for` to repeat steps"),
-                        );
+                        self.push(graph::recursive_pipeline(
+                            file,
+                            call.callee.span,
+                            &call.callee.name,
+                        ));
                         return;
                     }
                 }
@@ -161,30 +155,24 @@ impl Ctx<'_> {
         let mut args: IndexMap<String, &Arg> = IndexMap::new();
         for a in &call.args {
             if let Some(prev) = args.get(&a.name.name) {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateArgument,
-                        format!("argument `{}` is given twice", a.name.name),
-                        file,
-                        a.name.span,
-                        "given again here",
-                    )
-                    .with_label(file, prev.name.span, "first given here")
-                    .with_help("remove one of them"),
-                );
+                self.push(types::duplicate_argument(
+                    file,
+                    a.name.span,
+                    prev.name.span,
+                    &a.name.name,
+                ));
                 continue;
             }
             if !sig.params.iter().any(|p| p.name == a.name.name) {
                 let names: Vec<&str> = sig.params.iter().map(|p| p.name.as_str()).collect();
-                let mut d = Diagnostic::new(
-                    Code::UnknownArgument,
-                    format!("`{}` takes no argument `{}`", sig.name, a.name.name),
+                let mut d = types::unknown_argument(
                     file,
                     a.name.span,
-                    "unknown argument",
-                )
-                .with_label(def.0, def.1, format!("`{}` is declared here", sig.name))
-                .with_help_opt(did_you_mean(&a.name.name, names.iter().copied()));
+                    &a.name.name,
+                    &sig.name,
+                    def,
+                    &names,
+                );
                 d = d.with_note(if names.is_empty() {
                     format!("`{}` takes no arguments", sig.name)
                 } else {
@@ -207,22 +195,7 @@ impl Ctx<'_> {
                 .iter()
                 .map(|p| format!("`{}: {}`", p.name, p.ty))
                 .collect();
-            let mut d = Diagnostic::new(
-                Code::MissingArgument,
-                format!(
-                    "`{}` is missing {} {}",
-                    sig.name,
-                    if missing.len() == 1 {
-                        "argument"
-                    } else {
-                        "arguments"
-                    },
-                    list.join(", ")
-                ),
-                file,
-                call.callee.span,
-                "missing arguments",
-            );
+            let mut d = types::missing_arguments(file, call.callee.span, &sig.name, &list);
             for p in &missing {
                 d = d.with_label(def.0, p.span, "required parameter declared here");
             }
@@ -361,16 +334,7 @@ impl Ctx<'_> {
         let cast = call.cast.as_ref().map(|c| (c.span, self.ty(m, c, &[])));
         if cast.is_some() && sig.outputs.is_empty() {
             let (span, _) = cast.clone().unwrap_or((call.span, Ty::Error));
-            self.push(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    format!("`{}` has no output to give a type with `as`", sig.name),
-                    file,
-                    span,
-                    "nothing to cast",
-                )
-                .with_help("remove the `as ...` clause"),
-            );
+            self.push(types::cast_without_output(file, span, &sig.name));
         }
         for (k, o) in sig.outputs.iter().enumerate() {
             let mut ty = subst(&o.ty, &bindings, &column_values);
@@ -384,19 +348,7 @@ impl Ctx<'_> {
                             }
                             ty = subst(&o.ty, &bindings, &column_values).or(Some(cty.clone()));
                             if !matches!(cty, Ty::Table(_)) {
-                                self.push(
-                                    Diagnostic::new(
-                                        Code::TypeMismatch,
-                                        format!(
-                                            "`{}` produces a table; `as` must give `Table<...>`",
-                                            sig.name
-                                        ),
-                                        file,
-                                        *cspan,
-                                        format!("`{cty}` is not a table"),
-                                    )
-                                    .with_help("write `as Table<SchemaName>`"),
-                                );
+                                self.push(types::cast_to_non_table(file, *cspan, &sig.name, cty));
                             }
                         }
                         (Some(actual), _) => {
@@ -422,25 +374,15 @@ impl Ctx<'_> {
                     };
                     let var = vars.first().cloned().unwrap_or_default();
                     if k == 0 || !vars.iter().all(|v| bindings.contains_key(v)) {
-                        self.push(
-                            Diagnostic::new(
-                                Code::CannotInferSchema,
-                                format!(
-                                    "cannot infer the schema `{var}` of output `{}` of `{}`",
-                                    o.name, sig.name
-                                ),
-                                file,
-                                call.span,
-                                "no input determines it",
-                            )
-                            .with_label(def.0, o.span, "the output is declared here")
-                            .with_help(if k == 0 {
-                                "give the schema after the call: `... as Table<SchemaName>`"
-                                    .to_string()
-                            } else {
-                                format!("pass a table for `{var}`")
-                            }),
-                        );
+                        self.push(types::cannot_infer_schema(
+                            file,
+                            call.span,
+                            &sig.name,
+                            var,
+                            &o.name,
+                            (def.0, o.span),
+                            k == 0,
+                        ));
                     }
                     Ty::Error
                 }
@@ -478,29 +420,14 @@ impl Ctx<'_> {
                 let actual = self.value(pc, &a.value, frames, Some(&want));
                 let mm = assign(&want, &actual);
                 if !mm.is_empty() {
-                    self.push(
-                        Diagnostic::new(
-                            Code::TypeMismatch,
-                            format!(
-                                "argument `{}` of `{}` takes {}",
-                                a.name.name,
-                                sig.name,
-                                if single {
-                                    "a column name"
-                                } else {
-                                    "a list of column names"
-                                }
-                            ),
-                            file,
-                            a.value.span,
-                            format!("this is `{actual}`"),
-                        )
-                        .with_help(if single {
-                            "write the column name, as in `weight`"
-                        } else {
-                            "write the columns as a list, as in `[sex, age_group]`"
-                        }),
-                    );
+                    self.push(types::not_columns(
+                        file,
+                        a.value.span,
+                        &a.name.name,
+                        &sig.name,
+                        single,
+                        &actual,
+                    ));
                 }
                 return None;
             }
@@ -511,31 +438,14 @@ impl Ctx<'_> {
                 ExprKind::Path(p) if p.len() == 1 => (p[0].name.clone(), p[0].span),
                 ExprKind::Str(s) if s.vars().next().is_none() => (s.value.clone(), s.span),
                 _ => {
-                    self.push(
-                        Diagnostic::new(
-                            Code::TypeMismatch,
-                            "a column name is a bare name or a string",
-                            file,
-                            item.span,
-                            "not a column name",
-                        )
-                        .with_help("write the column's name, as in `sex` or `\"sex\"`"),
-                    );
+                    self.push(types::not_a_column_name(file, item.span));
                     continue;
                 }
             };
             if let Some(s) = schema {
                 if !s.columns.contains_key(&name) {
                     let cands: Vec<&str> = s.columns.keys().map(String::as_str).collect();
-                    let mut d = Diagnostic::new(
-                        Code::UnknownColumn,
-                        format!("the table has no column `{name}`"),
-                        file,
-                        span,
-                        "unknown column",
-                    )
-                    .with_help_opt(did_you_mean(&name, cands.iter().copied()))
-                    .with_note(format!("its columns are: {}", cands.join(", ")));
+                    let mut d = types::unknown_column(file, span, &name, &cands);
                     if let Some((f, sp)) = s.origin {
                         d = d.with_label(f, sp, "the table's schema");
                     }
@@ -544,16 +454,7 @@ impl Ctx<'_> {
                 }
             }
             if names.contains(&name) {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateArgument,
-                        format!("column `{name}` is listed twice"),
-                        file,
-                        span,
-                        "listed again",
-                    )
-                    .with_help("list each column once"),
-                );
+                self.push(types::duplicate_column_argument(file, span, &name));
                 continue;
             }
             names.push(name);

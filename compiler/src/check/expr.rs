@@ -2,7 +2,7 @@
 
 use super::assign::{assign, Mismatch};
 use super::Ctx;
-use crate::diagnostics::{types, Code, Diagnostic};
+use crate::diagnostics::types;
 use crate::resolve::ModuleId;
 use crate::source::FileId;
 use crate::types::{Scalar, Ty};
@@ -39,16 +39,7 @@ impl Ctx<'_> {
                 for v in s.vars() {
                     let t = resolve(self, std::slice::from_ref(v));
                     if t.is_artifact() {
-                        self.push(
-                            Diagnostic::new(
-                                Code::ArtifactParameterMismatch,
-                                format!("`{}` is an artifact and cannot be interpolated into a value", v.name),
-                                file,
-                                v.span,
-                                format!("`{}` is `{t}`", v.name),
-                            )
-                            .with_help("pass the artifact to a step input instead; only parameters are text"),
-                        );
+                        self.push(types::interpolated_artifact(file, v.span, &v.name, &t));
                     }
                 }
                 let wants_date =
@@ -59,16 +50,7 @@ impl Ctx<'_> {
                         .all(|p| matches!(p, flowc_grammar::ast::StrPart::Text(_)))
                 {
                     if let Err(why) = parse_date(&s.value) {
-                        self.push(
-                            Diagnostic::new(
-                                Code::InvalidDate,
-                                format!("`{}` is not a valid date: {why}", s.value),
-                                file,
-                                s.span,
-                                "expected `YYYY-MM-DD`",
-                            )
-                            .with_help("write dates as `\"2024-01-31\"`"),
-                        );
+                        self.push(types::invalid_date(file, s.span, &s.value, why));
                         return Ty::Error;
                     }
                     return Ty::Scalar(Scalar::Date);
@@ -76,29 +58,11 @@ impl Ctx<'_> {
                 Ty::Scalar(Scalar::Str)
             }
             ExprKind::Quantity(q) => {
-                self.push(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        format!("the quantity `{}{}` is not a value", q.number, q.unit),
-                        file,
-                        e.span,
-                        "quantities with units are only for properties",
-                    )
-                    .with_help("pass a plain number (bytes, seconds) or a string instead"),
-                );
+                self.push(types::quantity_as_value(file, e.span, &q.number, &q.unit));
                 Ty::Error
             }
             ExprKind::Record(_) => {
-                self.push(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        "a record is not a value",
-                        file,
-                        e.span,
-                        "records are only for properties such as `resources`",
-                    )
-                    .with_help("pass a `Json` artifact or separate parameters"),
-                );
+                self.push(types::record_as_value(file, e.span));
                 Ty::Error
             }
             ExprKind::List(items) => {
@@ -119,16 +83,7 @@ impl Ctx<'_> {
                                 if assign(&t, prev).is_empty() {
                                     elem = Some(t);
                                 } else {
-                                    self.push(
-                                        Diagnostic::new(
-                                            Code::TypeMismatch,
-                                            format!("list items have different types: `{prev}` and `{t}`"),
-                                            file,
-                                            item.span,
-                                            format!("this is `{t}`"),
-                                        )
-                                        .with_help("make every item of a list the same type"),
-                                    );
+                                    self.push(types::mixed_list(file, item.span, prev, &t));
                                 }
                             }
                         }
@@ -212,18 +167,15 @@ impl Ctx<'_> {
                     }
                 };
                 if !ok {
-                    self.push(
-                        Diagnostic::new(
-                            Code::InvalidOperands,
-                            format!("cannot compare `{l}` with `{r}` using `{}`", op.as_str()),
-                            file,
-                            *op_span,
-                            "incompatible operands",
-                        )
-                        .with_label(file, lhs.span, format!("`{l}`"))
-                        .with_label(file, rhs.span, format!("`{r}`"))
-                        .with_help("compare numbers with numbers, and strings or dates with values of the same type"),
-                    );
+                    self.push(types::incomparable(
+                        file,
+                        op.as_str(),
+                        *op_span,
+                        lhs.span,
+                        &l,
+                        rhs.span,
+                        &r,
+                    ));
                 }
                 Ty::Scalar(Scalar::Bool)
             }
@@ -249,19 +201,7 @@ impl Ctx<'_> {
         }
         let want: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
         let file = self.file(m);
-        self.push(
-            Diagnostic::new(
-                Code::InvalidOperands,
-                format!(
-                    "`{op}` needs `{}` operands, found `{t}`",
-                    want.join("` or `")
-                ),
-                file,
-                span,
-                format!("this is `{t}`"),
-            )
-            .with_help(format!("give `{op}` only `{}` values", want.join("` or `"))),
-        );
+        self.push(types::invalid_operand(file, span, op, &want, t));
         false
     }
 
@@ -270,18 +210,7 @@ impl Ctx<'_> {
         let file = self.file(m);
         let mut no_names = |ctx: &mut Ctx<'_>, path: &[Ident]| {
             if let Some(first) = path.first() {
-                ctx.push(
-                    Diagnostic::new(
-                        Code::InvalidDefault,
-                        "a default value must be a literal",
-                        file,
-                        first.span,
-                        format!("`{}` is a name", first.name),
-                    )
-                    .with_help(
-                        "write the value itself, such as `0.3`, `\"fr\"` or `[\"a\", \"b\"]`",
-                    ),
-                );
+                ctx.push(types::default_not_literal(file, first.span, &first.name));
             }
             Ty::Error
         };
@@ -291,16 +220,12 @@ impl Ctx<'_> {
             return;
         }
         if !assign(ty, &actual).is_empty() {
-            self.push(
-                Diagnostic::new(
-                    Code::InvalidDefault,
-                    format!("the default value is `{actual}`, but the parameter is `{ty}`"),
-                    file,
-                    default.span,
-                    format!("expected `{ty}`"),
-                )
-                .with_help(format!("give a default of type `{ty}`")),
-            );
+            self.push(types::default_type_mismatch(
+                file,
+                default.span,
+                &actual,
+                ty,
+            ));
         }
     }
 

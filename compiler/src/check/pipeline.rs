@@ -17,7 +17,7 @@ use super::lower::{ParamSig, StepSig};
 use super::props::{Place, ResolvedProps};
 use super::schedule::{check_cron, is_iana_zone};
 use super::Ctx;
-use crate::diagnostics::{ops, Code, Diagnostic};
+use crate::diagnostics::{graph, lints, names, ops, types};
 use crate::resolve::{DeclId, ModuleId};
 use crate::suggest::did_you_mean;
 use crate::types::{Scalar, Schema, Ty};
@@ -350,30 +350,18 @@ impl Ctx<'_> {
         for p in &ast.params {
             if let Some(prev) = params.iter().find(|q| q.name == p.name.name) {
                 let prev = prev.span;
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateDeclaration,
-                        format!("parameter `{}` is declared twice", p.name.name),
-                        file,
-                        p.name.span,
-                        "declared again here",
-                    )
-                    .with_label(file, prev, "first declared here"),
-                );
+                self.push(names::declared_twice(
+                    file,
+                    p.name.span,
+                    prev,
+                    "parameter",
+                    &p.name.name,
+                ));
                 continue;
             }
             let ty = self.ty(m, &p.ty, &[]);
             if matches!(ty.strip_optional(), Ty::Columns(_) | Ty::Column(_)) {
-                self.push(
-                    Diagnostic::new(
-                        Code::UnknownType,
-                        "`Columns` and `Column` are only for built-in step parameters",
-                        file,
-                        p.ty.span,
-                        "not a pipeline parameter type",
-                    )
-                    .with_help("use `List<Str>` for a list of column names"),
-                );
+                self.push(names::columns_as_pipeline_parameter(file, p.ty.span));
             }
             if let Some(d) = &p.default {
                 self.check_default(m, &ty, d);
@@ -400,30 +388,12 @@ impl Ctx<'_> {
         };
         col.block(&ast.body, &mut Vec::new());
         for (span, what) in &col.misplaced {
-            self.push(
-                Diagnostic::new(
-                    Code::MisplacedProperty,
-                    format!("`{what}` must be at the top level of the pipeline"),
-                    file,
-                    *span,
-                    "inside an `if` or `for`",
-                )
-                .with_help(format!("move `{what}` out of the `if` or `for` block")),
-            );
+            self.push(ops::misplaced_pipeline_statement(file, *span, what));
         }
         let mut defaults = ResolvedProps::default();
         for (i, (span, props)) in col.defaults.iter().enumerate() {
             if i > 0 {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateProperty,
-                        "a pipeline has one `defaults` block",
-                        file,
-                        *span,
-                        "second `defaults`",
-                    )
-                    .with_help("merge the blocks into one"),
-                );
+                self.push(ops::second_defaults(file, *span));
                 continue;
             }
             defaults = self.props(m, props, Place::Defaults);
@@ -453,31 +423,16 @@ impl Ctx<'_> {
                     .iter()
                     .find(|s| !alternatives(&col.nodes[s.node].frames, frames_j));
                 if let Some(prev) = clash {
-                    self.push(
-                        Diagnostic::new(
-                            Code::DuplicateBinding,
-                            format!("`{name}` is bound twice in this pipeline"),
-                            file,
-                            site.span,
-                            "bound again here",
-                        )
-                        .with_label(file, prev.span, "first bound here")
-                        .with_help("give each step result its own name"),
-                    );
+                    self.push(names::bound_twice(file, site.span, prev.span, name));
                 }
             }
             if let Some(p) = params.iter().find(|p| &p.name == name) {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateBinding,
-                        format!("`{name}` is already a parameter of the pipeline"),
-                        file,
-                        sites[0].span,
-                        "shadows the parameter",
-                    )
-                    .with_label(file, p.span, "parameter declared here")
-                    .with_help("give the step result another name"),
-                );
+                self.push(names::binding_shadows_parameter(
+                    file,
+                    sites[0].span,
+                    p.span,
+                    name,
+                ));
             }
         }
 
@@ -533,17 +488,9 @@ impl Ctx<'_> {
                     if !(super::assign::assign(a, b).is_empty()
                         && super::assign::assign(b, a).is_empty())
                     {
-                        self.push(
-                            Diagnostic::new(
-                                Code::TypeMismatch,
-                                format!("`{name}` is `{b}` in this branch but `{a}` in another"),
-                                file,
-                                site.span,
-                                format!("this is `{b}`"),
-                            )
-                            .with_label(file, first.span, format!("this is `{a}`"))
-                            .with_help("bind values of one type to the name in every branch"),
-                        );
+                        self.push(types::branch_type_mismatch(
+                            file, site.span, first.span, name, a, b,
+                        ));
                     }
                 }
             }
@@ -569,17 +516,7 @@ impl Ctx<'_> {
         for (name, value) in col.outputs {
             if let Some(prev) = outputs.iter().find(|o| o.name.name == name.name) {
                 let prev = prev.name.span;
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateBinding,
-                        format!("output `{}` is declared twice", name.name),
-                        file,
-                        name.span,
-                        "declared again here",
-                    )
-                    .with_label(file, prev, "first declared here")
-                    .with_help("give each output its own name"),
-                );
+                self.push(names::duplicate_output(file, name.span, prev, &name.name));
                 continue;
             }
             let ty = self.value(&mut pc, &value, &[], None);
@@ -608,16 +545,7 @@ impl Ctx<'_> {
             return;
         }
         let file = self.file(m);
-        self.push(
-            Diagnostic::new(
-                Code::NotBool,
-                format!("{what} must be a `Bool`, found `{t}`"),
-                file,
-                e.span,
-                format!("this is `{t}`"),
-            )
-            .with_help("compare the value, as in `quality.max_abs_error < 0.001`"),
-        );
+        self.push(types::not_bool(file, e.span, what, t));
     }
 
     /// Fills the dependency sets of every node.
@@ -698,20 +626,7 @@ impl Ctx<'_> {
                         } else {
                             "not a step call of this pipeline"
                         };
-                        self.push(
-                            Diagnostic::new(
-                                Code::InvalidAfter,
-                                format!("`after {}`: `{}` is {what}", a.name, a.name),
-                                file,
-                                a.span,
-                                "expected the name of a step call",
-                            )
-                            .with_help_opt(
-                                did_you_mean(&a.name, cands.iter().copied()).or(Some(
-                                    "`after` names results bound with `name = step(...)`".into(),
-                                )),
-                            ),
-                        );
+                        self.push(graph::invalid_after(file, a.span, &a.name, what, &cands));
                     }
                 }
             }
@@ -754,19 +669,11 @@ impl Ctx<'_> {
                 let names: Vec<String> =
                     members.iter().map(|i| label(&pc.info.nodes[*i])).collect();
                 let first = &pc.info.nodes[members[0]];
-                let mut d = Diagnostic::new(
-                    Code::StepCycle,
-                    if self_loop {
-                        format!("`{}` depends on itself", names[0])
-                    } else {
-                        format!(
-                            "steps depend on each other in a cycle: {}",
-                            names.join(" → ")
-                        )
-                    },
+                let mut d = graph::step_cycle(
                     file,
                     first.name.as_ref().map_or(first.call.span, |x| x.span),
-                    "this step is in the cycle",
+                    &names,
+                    self_loop,
                 );
                 for &mbr in &members[1..] {
                     let node = &pc.info.nodes[mbr];
@@ -808,26 +715,14 @@ impl Ctx<'_> {
             Ty::Error => Ty::Error,
             other => {
                 let file = self.file(pc.m);
-                self.push(
-                    Diagnostic::new(Code::NotAList, format!("`for` needs a list, found `{other}`"), file, l.iter.span, format!("this is `{other}`"))
-                        .with_help("iterate over a `List<...>` parameter, a list literal, or a list output of a step"),
-                );
+                self.push(types::not_a_list(file, l.iter.span, other));
                 Ty::Error
             }
         };
         if let Some(p) = l.parallel {
             if p < 1 {
                 let file = self.file(pc.m);
-                self.push(
-                    Diagnostic::new(
-                        Code::InvalidRetries,
-                        "`parallel` must be at least 1",
-                        file,
-                        l.iter.span,
-                        "parallelism",
-                    )
-                    .with_help("write `parallel 4`, or omit it for no limit"),
-                );
+                self.push(ops::parallel_below_one(file, l.iter.span));
             }
         }
         pc.info.loops[id].elem = Some(elem.clone());
@@ -890,16 +785,7 @@ impl Ctx<'_> {
                     // The call did not resolve: its error is already reported.
                     None if pc.info.nodes[node].callee.is_none() => return Ty::Error,
                     None => {
-                        self.push(
-                            Diagnostic::new(
-                                Code::UnknownMember,
-                                format!("`{}` has no output", first.name),
-                                file,
-                                first.span,
-                                "the step returns nothing",
-                            )
-                            .with_help("declare an output with `-> (name: Type)` on the step"),
-                        );
+                        self.push(names::no_output(file, first.span, &first.name));
                         return Ty::Error;
                     }
                 },
@@ -953,10 +839,7 @@ impl Ctx<'_> {
         if let Some(e) = self.program.module(pc.m).scope.get(&first.name).cloned() {
             if e.kind == crate::resolve::DeclKind::Secret {
                 self.lookup(pc.m, &first.name);
-                self.push(
-                    Diagnostic::new(Code::SecretLeak, format!("secret `{}` cannot be used as a value", first.name), file, first.span, "its value would be passed in the clear")
-                        .with_help(format!("pipeline values end up in the emitted YAML and in logs; give the step `mount {} at \"/path\"` or `env VAR = {}` instead", first.name, first.name)),
-                );
+                self.push(ops::secret_as_value(file, first.span, &first.name));
                 return Ty::Error;
             }
         }
@@ -967,20 +850,12 @@ impl Ctx<'_> {
                 cands.push(pc.info.loops[*id].var.name.clone());
             }
         }
-        self.push(
-            Diagnostic::new(
-                Code::UnknownName,
-                format!("`{}` is not defined in this pipeline", first.name),
-                file,
-                first.span,
-                "unknown name",
-            )
-            .with_help_opt(
-                did_you_mean(&first.name, cands.iter().map(String::as_str)).or(Some(
-                    "bind it with `name = step(...)` or declare it as a pipeline parameter".into(),
-                )),
-            ),
-        );
+        self.push(names::unknown_pipeline_name(
+            file,
+            first.span,
+            &first.name,
+            &cands,
+        ));
         Ty::Error
     }
 
@@ -1000,33 +875,20 @@ impl Ctx<'_> {
                 Some(c) => Ty::Scalar(c.ty),
                 None => {
                     let cands: Vec<&str> = keys.columns.keys().map(String::as_str).collect();
-                    self.push(
-                        Diagnostic::new(
-                            Code::UnknownMember,
-                            format!(
-                                "the metrics of `{}` have no key `{}`",
-                                path[0].name, member.name
-                            ),
-                            file,
-                            member.span,
-                            "unknown metric",
-                        )
-                        .with_help_opt(did_you_mean(&member.name, cands.iter().copied()))
-                        .with_note(format!("its metrics are: {}", cands.join(", "))),
-                    );
+                    self.push(names::unknown_metric(
+                        file,
+                        member.span,
+                        &path[0].name,
+                        &member.name,
+                        &cands,
+                    ));
                     return Ty::Error;
                 }
             },
             Ty::Metrics(None) => Ty::Scalar(Scalar::Float),
             Ty::Error => return Ty::Error,
             other => {
-                let mut d = Diagnostic::new(
-                    Code::UnknownMember,
-                    format!("`{}` has no member `{}`", path[0].name, member.name),
-                    file,
-                    member.span,
-                    format!("`{}` is `{other}`", path[0].name),
-                );
+                let mut d = names::no_member(file, member.span, &path[0].name, &member.name, other);
                 if let Some(outs) = outputs {
                     d = d
                         .with_help_opt(did_you_mean(&member.name, outs.iter().map(String::as_str)))
@@ -1037,16 +899,7 @@ impl Ctx<'_> {
             }
         };
         if path.len() > 2 {
-            self.push(
-                Diagnostic::new(
-                    Code::UnknownMember,
-                    "a metric value has no members",
-                    file,
-                    path[2].span,
-                    "unexpected member",
-                )
-                .with_help("remove the extra `.name`"),
-            );
+            self.push(names::member_of_metric(file, path[2].span));
             return Ty::Error;
         }
         if matches!(t, Ty::Optional(_)) {
@@ -1078,16 +931,7 @@ impl Ctx<'_> {
         let file = self.file(pc.m);
         for p in params {
             if !pc.used.contains(&p.name.name) {
-                self.push(
-                    Diagnostic::new(
-                        Code::UnusedParameter,
-                        format!("parameter `{}` is never used", p.name.name),
-                        file,
-                        p.name.span,
-                        "unused parameter",
-                    )
-                    .with_help("pass it to a step, or remove it"),
-                );
+                self.push(lints::unused_parameter(file, p.name.span, &p.name.name));
             }
         }
         let mut seen: HashMap<&str, ()> = HashMap::new();
@@ -1099,10 +943,12 @@ impl Ctx<'_> {
             if node.outputs.is_empty() {
                 continue;
             }
-            self.push(
-                Diagnostic::new(Code::UnusedResult, format!("the result `{name}` of `{}` is never used", node.call.callee.name), file, sites[0].span, "never used")
-                    .with_help(format!("pass `{name}` to a step, declare `output {name}`, or call the step without a name")),
-            );
+            self.push(lints::unused_result(
+                file,
+                sites[0].span,
+                name,
+                &node.call.callee.name,
+            ));
         }
     }
 }

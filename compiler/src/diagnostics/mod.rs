@@ -11,6 +11,7 @@
 //! wording lives in one place: `rg 'fn type_mismatch'` finds it.
 
 pub mod codes;
+pub(crate) mod graph;
 pub(crate) mod lints;
 pub(crate) mod names;
 pub(crate) mod ops;
@@ -156,4 +157,31 @@ pub fn sort(diags: &mut Vec<Diagnostic>) {
             .then(a.message.cmp(&b.message))
     });
     diags.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The checker and the resolver build diagnostics only through the constructors of this
+    /// module, so that each message is worded in one place.
+    #[test]
+    fn checker_and_resolver_call_only_constructors() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join("resolve.rs")];
+        let check = std::fs::read_dir(src.join("check")).expect("compiler/src/check is readable");
+        files.extend(check.filter_map(|e| e.ok()).map(|e| e.path()));
+        assert!(files.len() > 5, "found {files:?}");
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("a source file is readable");
+            for needle in ["Diagnostic::new(", "Diagnostic {"] {
+                assert!(
+                    !text.contains(needle),
+                    "{} builds a diagnostic with `{needle}`: add or use a constructor in \
+                     compiler/src/diagnostics/",
+                    path.display()
+                );
+            }
+        }
+    }
 }
