@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use super::assign::{assign, table, Mismatch};
 use super::lower::{ParamSig, StepSig};
 use super::pipeline::PipelineCheck;
-use super::Ctx;
+use super::Checker;
 use crate::diagnostics::{graph, types, Code};
 use crate::resolve::DeclKind;
 use crate::types::{Schema, SchemaTpl, TplTerm, Ty};
@@ -98,7 +98,7 @@ fn table_schema(t: &Ty) -> Option<&Schema> {
     }
 }
 
-impl Ctx<'_> {
+impl Checker<'_> {
     /// Marks the names in a call's arguments as used without typing them, for a call whose
     /// callee did not resolve (its parameters, and so which names are columns, are unknown).
     fn mark_args_used(&mut self, pc: &mut PipelineCheck, call: &flowc_grammar::ast::Call) {

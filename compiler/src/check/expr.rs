@@ -1,7 +1,7 @@
 //! Typing expressions: literals, names, operators, and reporting type mismatches.
 
 use super::assign::{assign, Mismatch};
-use super::Ctx;
+use super::Checker;
 use crate::diagnostics::types;
 use crate::resolve::ModuleId;
 use crate::source::FileId;
@@ -10,7 +10,7 @@ use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident};
 use flowc_grammar::Span;
 
 /// Resolves a name path (`x`, `x.out`) to a type, reporting unknown names itself.
-pub(crate) type Resolver<'a> = dyn FnMut(&mut Ctx<'_>, &[Ident]) -> Ty + 'a;
+pub(crate) type Resolver<'a> = dyn FnMut(&mut Checker<'_>, &[Ident]) -> Ty + 'a;
 
 /// Where a value comes from, for pointing at the producer in a mismatch.
 #[derive(Clone, Debug)]
@@ -20,7 +20,7 @@ pub(crate) struct Producer {
     pub label: String,
 }
 
-impl Ctx<'_> {
+impl Checker<'_> {
     /// The type of `e`; `hint` is the type expected there, used to read a string as a `Date`.
     pub fn expr_ty(
         &mut self,
@@ -208,9 +208,9 @@ impl Ctx<'_> {
     /// Checks a parameter's default value: a literal of the parameter's type.
     pub fn check_default(&mut self, m: ModuleId, ty: &Ty, default: &Expr) {
         let file = self.file(m);
-        let mut no_names = |ctx: &mut Ctx<'_>, path: &[Ident]| {
+        let mut no_names = |checker: &mut Checker<'_>, path: &[Ident]| {
             if let Some(first) = path.first() {
-                ctx.push(types::default_not_literal(file, first.span, &first.name));
+                checker.push(types::default_not_literal(file, first.span, &first.name));
             }
             Ty::Error
         };

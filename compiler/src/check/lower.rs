@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 
-use super::Ctx;
+use super::Checker;
 use crate::diagnostics::{names, types, Code};
 use crate::resolve::{DeclId, DeclKind, ModuleId};
 use crate::suggest::did_you_mean;
@@ -52,7 +52,7 @@ const TYPE_NAMES: &[&str] = &[
     "List",
 ];
 
-impl Ctx<'_> {
+impl Checker<'_> {
     /// The schema declared by `decl`, lowered once.
     pub fn schema(&mut self, decl: DeclId) -> Schema {
         if let Some(s) = self.out.schemas.get(&decl) {

@@ -44,10 +44,15 @@ pub struct Checked {
     pub props: HashMap<DeclId, ResolvedProps>,
 }
 
-/// The state of one checking pass.
-pub(crate) struct Ctx<'p> {
+/// The checker: the program it checks, the model it builds and the diagnostics it reports.
+/// Its methods are spread over this module's files, one concern each (`lower`, `props`,
+/// `pipeline`, `call`, `expr`, `lints`).
+pub(crate) struct Checker<'p> {
+    /// The resolved program being checked.
     pub program: &'p Program,
+    /// Diagnostics reported so far.
     pub diags: Vec<Diagnostic>,
+    /// The checked model built so far.
     pub out: Checked,
     /// Declarations being lowered, to detect cycles.
     pub in_progress: HashSet<DeclId>,
@@ -57,7 +62,7 @@ pub(crate) struct Ctx<'p> {
     pub used_decls: HashSet<DeclId>,
 }
 
-impl<'p> Ctx<'p> {
+impl<'p> Checker<'p> {
     pub fn file(&self, m: ModuleId) -> FileId {
         self.program.file(m)
     }
@@ -147,7 +152,7 @@ impl<'p> Ctx<'p> {
 
 /// Checks every module of `program`.
 pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
-    let mut ctx = Ctx {
+    let mut checker = Checker {
         program,
         diags: Vec::new(),
         out: Checked::default(),
@@ -164,20 +169,20 @@ pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
             };
             match item {
                 Item::Schema(_) => {
-                    ctx.schema(decl);
+                    checker.schema(decl);
                 }
                 Item::Step(_) => {
-                    ctx.step_sig(decl);
+                    checker.step_sig(decl);
                 }
-                Item::Profile(p) => ctx.check_profile(m, p),
-                Item::Secret(s) => ctx.check_secret(m, s),
+                Item::Profile(p) => checker.check_profile(m, p),
+                Item::Secret(s) => checker.check_secret(m, s),
                 Item::Pipeline(_) => {
-                    ctx.pipeline(decl);
+                    checker.pipeline(decl);
                 }
                 Item::Import(_) | Item::Error(_) => {}
             }
         }
     }
-    lints::run(&mut ctx);
-    (ctx.out, ctx.diags)
+    lints::run(&mut checker);
+    (checker.out, checker.diags)
 }

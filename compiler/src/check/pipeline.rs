@@ -16,7 +16,7 @@ use super::expr::Producer;
 use super::lower::{ParamSig, StepSig};
 use super::props::{Place, ResolvedProps};
 use super::schedule::{check_cron, is_iana_zone};
-use super::Ctx;
+use super::Checker;
 use crate::diagnostics::{graph, lints, names, ops, types};
 use crate::resolve::{DeclId, ModuleId};
 use crate::suggest::did_you_mean;
@@ -141,7 +141,7 @@ pub struct PipelineInfo {
     pub has_cycle: bool,
 }
 
-struct Collector {
+struct StatementCollector {
     nodes: Vec<CallNode>,
     bindings: IndexMap<String, Vec<Binding>>,
     loops: Vec<LoopInfo>,
@@ -153,7 +153,7 @@ struct Collector {
     misplaced: Vec<(Span, &'static str)>,
 }
 
-impl Collector {
+impl StatementCollector {
     fn block(&mut self, block: &Block, frames: &mut Vec<Frame>) {
         for stmt in &block.stmts {
             self.stmt(stmt, frames);
@@ -328,7 +328,7 @@ pub(crate) struct PipelineCheck {
     pub used: BTreeSet<String>,
 }
 
-impl Ctx<'_> {
+impl Checker<'_> {
     /// The checked pipeline `decl`, checking it the first time.
     /// Returns `None` while it is being checked (a recursive call).
     pub fn pipeline(&mut self, decl: DeclId) -> Option<StepSig> {
@@ -375,7 +375,7 @@ impl Ctx<'_> {
         }
 
         // Collect statements.
-        let mut col = Collector {
+        let mut col = StatementCollector {
             nodes: Vec::new(),
             bindings: IndexMap::new(),
             loops: Vec::new(),
@@ -739,7 +739,8 @@ impl Ctx<'_> {
     ) -> Ty {
         let m = pc.m;
         let frames = frames.to_vec();
-        let mut resolve = |ctx: &mut Ctx<'_>, path: &[Ident]| ctx.resolve_path(pc, path, &frames);
+        let mut resolve =
+            |checker: &mut Checker<'_>, path: &[Ident]| checker.resolve_path(pc, path, &frames);
         self.expr_ty(m, e, hint, &mut resolve)
     }
 

@@ -8,7 +8,7 @@
 use indexmap::IndexMap;
 
 use super::lower::StepSig;
-use super::Ctx;
+use super::Checker;
 use crate::diagnostics::{lints, names, ops, types, Code};
 use crate::resolve::{DeclId, DeclKind, ModuleId};
 use crate::units;
@@ -119,7 +119,7 @@ const RESOURCE_KEYS: &[&str] = &[
 ];
 const TOLERATION_KEYS: &[&str] = &["key", "operator", "value", "effect", "toleration_seconds"];
 
-impl Ctx<'_> {
+impl Checker<'_> {
     pub fn check_secret(&mut self, m: ModuleId, s: &Secret) {
         let file = self.file(m);
         let valid = |v: &str| {
