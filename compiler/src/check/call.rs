@@ -104,7 +104,7 @@ impl Checker<'_> {
     fn mark_args_used(&mut self, pc: &mut PipelineCheck, call: &flowc_grammar::ast::Call) {
         let mut names = Vec::new();
         for a in &call.args {
-            super::pipeline::expr_names(&a.value, &mut names);
+            super::expr::expr_names(&a.value, &mut names);
         }
         for n in names {
             pc.used.insert(n.name);

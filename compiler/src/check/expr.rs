@@ -291,6 +291,26 @@ impl Checker<'_> {
     }
 }
 
+/// First names referenced by an expression (paths and `${}` interpolations).
+pub(crate) fn expr_names(e: &Expr, out: &mut Vec<Ident>) {
+    match &e.kind {
+        ExprKind::Path(p) => out.extend(p.first().cloned()),
+        ExprKind::Str(s) => out.extend(s.vars().cloned()),
+        ExprKind::List(items) => items.iter().for_each(|i| expr_names(i, out)),
+        ExprKind::Record(r) => r.fields.iter().for_each(|f| expr_names(&f.value, out)),
+        ExprKind::Paren(inner) | ExprKind::Not { expr: inner, .. } => expr_names(inner, out),
+        ExprKind::Chain { first, rest } => {
+            expr_names(first, out);
+            rest.iter().for_each(|(_, _, e)| expr_names(e, out));
+        }
+        ExprKind::Compare { lhs, rhs, .. } => {
+            expr_names(lhs, out);
+            expr_names(rhs, out);
+        }
+        _ => {}
+    }
+}
+
 /// Parses `YYYY-MM-DD`, checking the day exists.
 pub fn parse_date(s: &str) -> Result<(i32, u32, u32), &'static str> {
     let b = s.as_bytes();

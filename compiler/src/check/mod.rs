@@ -8,12 +8,15 @@
 
 mod assign;
 mod call;
+mod collect;
 mod expr;
 mod lints;
 mod lower;
 mod pipeline;
 mod props;
 mod schedule;
+mod scope;
+mod step_graph;
 
 pub(crate) use schedule::CronProblem;
 

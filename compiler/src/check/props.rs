@@ -216,7 +216,7 @@ impl Checker<'_> {
             let mut used: Vec<String> = Vec::new();
             for e in run {
                 let mut names = Vec::new();
-                super::pipeline::expr_names(e, &mut names);
+                super::expr::expr_names(e, &mut names);
                 used.extend(names.into_iter().map(|n| n.name));
             }
             for v in resolved.env.values() {
