@@ -9,15 +9,35 @@ use indexmap::IndexMap;
 
 use super::assign::{assign, table, Mismatch};
 use super::lower::{ParamSig, StepSig};
-use super::pipeline::PipelineCheck;
+use super::pipeline::{Frame, PipelineCheck};
 use super::Checker;
 use crate::diagnostics::{graph, types, Code};
-use crate::resolve::DeclKind;
+use crate::resolve::{DeclId, DeclKind};
+use crate::source::FileId;
 use crate::types::{Schema, SchemaTpl, TplTerm, Ty};
-use flowc_grammar::ast::{Arg, Expr, ExprKind};
+use flowc_grammar::ast::{Arg, Call, Expr, ExprKind};
 use flowc_grammar::Span;
 
 /// Substitutes bound schema variables in `t`; `None` when a variable is unbound.
+/// What a call's checking knows of its callee: its signature, where it is declared, and the
+/// frames of the call.
+struct CallSite {
+    sig: StepSig,
+    def: (FileId, Span),
+    frames: Vec<Frame>,
+}
+
+/// What a call's arguments have shown so far.
+#[derive(Default)]
+struct CallTypes {
+    /// The schema bound to each schema variable.
+    bindings: IndexMap<String, Schema>,
+    /// The type of each argument.
+    arg_types: IndexMap<String, Ty>,
+    /// The column names given to each `Columns<...>` parameter.
+    column_values: IndexMap<String, Vec<String>>,
+}
+
 pub(crate) fn subst(
     t: &Ty,
     bindings: &IndexMap<String, Schema>,
@@ -112,10 +132,37 @@ impl Checker<'_> {
     }
 
     pub(crate) fn check_call(&mut self, pc: &mut PipelineCheck, i: usize) {
-        let m = pc.m;
-        let file = self.file(m);
         let call = pc.info.nodes[i].call.clone();
-        let frames = pc.info.nodes[i].frames.clone();
+        let Some((sig, decl)) = self.callee_sig(pc, i, &call) else {
+            return;
+        };
+        pc.info.nodes[i].callee = Some(decl);
+        let site = CallSite {
+            def: self.decl_name_span(decl),
+            frames: pc.info.nodes[i].frames.clone(),
+            sig,
+        };
+        let args = self.argument_names(pc, &call, &site);
+        let mut found = CallTypes::default();
+        self.bind_schema_variables(pc, &args, &site, &mut found);
+        self.type_other_arguments(pc, &args, &site, &mut found);
+        let outputs = self.output_types(pc, &call, &site, &mut found);
+        let node = &mut pc.info.nodes[i];
+        node.outputs = outputs;
+        node.arg_types = found.arg_types;
+        node.bindings = found.bindings;
+    }
+
+    /// The signature of the callee of node `i` and its declaration; `None` (reported) for an
+    /// unknown callee or a recursive pipeline.
+    fn callee_sig(
+        &mut self,
+        pc: &mut PipelineCheck,
+        i: usize,
+        call: &Call,
+    ) -> Option<(StepSig, DeclId)> {
+        let file = self.file(pc.m);
+        let m = pc.m;
         let Some(entry) = self.lookup_kind(
             m,
             &call.callee.name,
@@ -124,8 +171,8 @@ impl Checker<'_> {
             Code::UnknownStep,
             "a step",
         ) else {
-            self.mark_args_used(pc, &call);
-            return;
+            self.mark_args_used(pc, call);
+            return None;
         };
         let sig = match entry.kind {
             DeclKind::Pipeline => {
@@ -133,25 +180,31 @@ impl Checker<'_> {
                 match self.pipeline(entry.decl) {
                     Some(s) => s,
                     None => {
-                        self.mark_args_used(pc, &call);
+                        self.mark_args_used(pc, call);
                         self.push(graph::recursive_pipeline(
                             file,
                             call.callee.span,
                             &call.callee.name,
                         ));
-                        return;
+                        return None;
                     }
                 }
             }
-            _ => match self.step_sig(entry.decl) {
-                Some(s) => s,
-                None => return,
-            },
+            _ => self.step_sig(entry.decl)?,
         };
-        pc.info.nodes[i].callee = Some(entry.decl);
-        let def = self.decl_name_span(entry.decl);
+        Some((sig, entry.decl))
+    }
 
-        // Argument names.
+    /// The arguments by name; reports arguments given twice, unknown and missing ones.
+    fn argument_names<'c>(
+        &mut self,
+        pc: &mut PipelineCheck,
+        call: &'c Call,
+        site: &CallSite,
+    ) -> IndexMap<String, &'c Arg> {
+        let file = self.file(pc.m);
+        let CallSite { sig, def, frames } = site;
+        let def = *def;
         let mut args: IndexMap<String, &Arg> = IndexMap::new();
         for a in &call.args {
             if let Some(prev) = args.get(&a.name.name) {
@@ -180,7 +233,7 @@ impl Checker<'_> {
                 });
                 self.push(d);
                 // Type it anyway for errors inside.
-                self.value(pc, &a.value, &frames, None);
+                self.value(pc, &a.value, frames, None);
                 continue;
             }
             args.insert(a.name.name.clone(), a);
@@ -203,21 +256,37 @@ impl Checker<'_> {
             self.push(d.with_help(format!("add {}", example.join(", "))));
         }
 
-        // Pass 1: table arguments bind schema variables.
-        let mut bindings: IndexMap<String, Schema> = IndexMap::new();
-        let mut arg_types: IndexMap<String, Ty> = IndexMap::new();
+        args
+    }
+
+    /// Pass 1: table arguments bind the callee's schema variables.
+    fn bind_schema_variables(
+        &mut self,
+        pc: &mut PipelineCheck,
+        args: &IndexMap<String, &Arg>,
+        site: &CallSite,
+        found: &mut CallTypes,
+    ) {
+        let m = pc.m;
+        let CallSite { sig, def, frames } = site;
+        let def = *def;
+        let CallTypes {
+            bindings,
+            arg_types,
+            ..
+        } = found;
         let generics: IndexMap<String, Schema> = sig.generics.iter().cloned().collect();
         for p in &sig.params {
             let Some(var) = bound_var(&p.ty) else {
                 continue;
             };
             let Some(a) = args.get(&p.name) else { continue };
-            let actual = self.value(pc, &a.value, &frames, Some(&p.ty));
+            let actual = self.value(pc, &a.value, frames, Some(&p.ty));
             arg_types.insert(p.name.clone(), actual.clone());
             let what = format!("argument `{}` of `{}`", p.name, sig.name);
             let producer = self.producer_of(pc, &a.value);
             if let Some(bound) = bindings.get(var).cloned() {
-                let expected = subst(&p.ty, &bindings, &IndexMap::new()).unwrap_or(Ty::Error);
+                let expected = subst(&p.ty, bindings, &IndexMap::new()).unwrap_or(Ty::Error);
                 let mm = assign(&expected, &actual);
                 self.report_mismatches(
                     m,
@@ -281,6 +350,25 @@ impl Checker<'_> {
             }
             bindings.insert(var.to_string(), schema);
         }
+    }
+
+    /// Passes 2 and 3: column-name arguments against the bound schemas, then every other
+    /// argument against its parameter's type with the variables substituted.
+    fn type_other_arguments(
+        &mut self,
+        pc: &mut PipelineCheck,
+        args: &IndexMap<String, &Arg>,
+        site: &CallSite,
+        found: &mut CallTypes,
+    ) {
+        let m = pc.m;
+        let CallSite { sig, def, frames } = site;
+        let def = *def;
+        let CallTypes {
+            bindings,
+            arg_types,
+            column_values,
+        } = found;
         // Tables given by table parameters, for `Columns<param>`.
         let mut table_of: IndexMap<String, Schema> = bindings.clone();
         for p in &sig.params {
@@ -291,8 +379,6 @@ impl Checker<'_> {
             }
         }
 
-        // Pass 2: column-name arguments; pass 3: everything else.
-        let mut column_values: IndexMap<String, Vec<String>> = IndexMap::new();
         for p in &sig.params {
             if arg_types.contains_key(&p.name) {
                 continue;
@@ -301,16 +387,15 @@ impl Checker<'_> {
             match p.ty.strip_optional() {
                 Ty::Columns(target) | Ty::Column(target) => {
                     let single = matches!(p.ty.strip_optional(), Ty::Column(_));
-                    let names =
-                        self.column_names(pc, a, &frames, table_of.get(target), single, &sig);
+                    let names = self.column_names(pc, a, frames, table_of.get(target), single, sig);
                     if let Some(names) = names {
                         column_values.insert(p.name.clone(), names);
                     }
                     arg_types.insert(p.name.clone(), p.ty.clone());
                 }
                 _ => {
-                    let expected = subst(&p.ty, &bindings, &column_values).unwrap_or(Ty::Error);
-                    let actual = self.value(pc, &a.value, &frames, Some(&expected));
+                    let expected = subst(&p.ty, bindings, column_values).unwrap_or(Ty::Error);
+                    let actual = self.value(pc, &a.value, frames, Some(&expected));
                     let producer = self.producer_of(pc, &a.value);
                     let mm = assign(&expected, &actual);
                     let what = format!("argument `{}` of `{}`", p.name, sig.name);
@@ -328,7 +413,26 @@ impl Checker<'_> {
                 }
             }
         }
+    }
 
+    /// The types of the call's outputs: the callee's with the variables substituted, or the
+    /// call's `as Table<...>` for a variable that no input binds.
+    fn output_types(
+        &mut self,
+        pc: &mut PipelineCheck,
+        call: &Call,
+        site: &CallSite,
+        found: &mut CallTypes,
+    ) -> Vec<(String, Ty)> {
+        let m = pc.m;
+        let file = self.file(m);
+        let CallSite { sig, def, .. } = site;
+        let def = *def;
+        let CallTypes {
+            bindings,
+            column_values,
+            ..
+        } = found;
         // Outputs.
         let mut outputs = Vec::new();
         let cast = call.cast.as_ref().map(|c| (c.span, self.ty(m, c, &[])));
@@ -337,7 +441,7 @@ impl Checker<'_> {
             self.push(types::cast_without_output(file, span, &sig.name));
         }
         for (k, o) in sig.outputs.iter().enumerate() {
-            let mut ty = subst(&o.ty, &bindings, &column_values);
+            let mut ty = subst(&o.ty, bindings, column_values);
             if k == 0 {
                 if let Some((cspan, cty)) = &cast {
                     match (&ty, &o.ty) {
@@ -346,7 +450,7 @@ impl Checker<'_> {
                             if let (Some(var), Some(s)) = (bound_var(&o.ty), table_schema(cty)) {
                                 bindings.insert(var.to_string(), s.clone());
                             }
-                            ty = subst(&o.ty, &bindings, &column_values).or(Some(cty.clone()));
+                            ty = subst(&o.ty, bindings, column_values).or(Some(cty.clone()));
                             if !matches!(cty, Ty::Table(_)) {
                                 self.push(types::cast_to_non_table(file, *cspan, &sig.name, cty));
                             }
@@ -389,10 +493,7 @@ impl Checker<'_> {
             };
             outputs.push((o.name.clone(), ty));
         }
-        let node = &mut pc.info.nodes[i];
-        node.outputs = outputs;
-        node.arg_types = arg_types;
-        node.bindings = bindings;
+        outputs
     }
 
     /// Checks the column names given to a `Columns<...>` or `Column<...>` parameter.

@@ -20,7 +20,7 @@ use super::Checker;
 use crate::diagnostics::{lints, names, ops, types};
 use crate::resolve::{DeclId, ModuleId};
 use crate::types::{Scalar, Schema, Ty};
-use flowc_grammar::ast::{Call, Expr, Ident, Item};
+use flowc_grammar::ast::{Call, Expr, Ident, Item, Param};
 use flowc_grammar::Span;
 
 /// An enclosing construct of a statement.
@@ -182,88 +182,12 @@ impl Checker<'_> {
             return None;
         };
         let m = decl.module;
-        let file = self.file(m);
 
-        // Parameters.
-        let mut params: Vec<ParamSig> = Vec::new();
-        for p in &ast.params {
-            if let Some(prev) = params.iter().find(|q| q.name == p.name.name) {
-                let prev = prev.span;
-                self.push(names::declared_twice(
-                    file,
-                    p.name.span,
-                    prev,
-                    "parameter",
-                    &p.name.name,
-                ));
-                continue;
-            }
-            let ty = self.ty(m, &p.ty, &[]);
-            if matches!(ty.strip_optional(), Ty::Columns(_) | Ty::Column(_)) {
-                self.push(names::columns_as_pipeline_parameter(file, p.ty.span));
-            }
-            if let Some(d) = &p.default {
-                self.check_default(m, &ty, d);
-            }
-            params.push(ParamSig {
-                name: p.name.name.clone(),
-                ty,
-                default: p.default.clone(),
-                span: p.span,
-            });
-        }
-
-        // Collect statements.
+        let params = self.pipeline_params(m, &ast.params);
         let col = StatementCollector::collect(&ast.body);
-        for (span, what) in &col.misplaced {
-            self.push(ops::misplaced_pipeline_statement(file, *span, what));
-        }
-        let mut defaults = ResolvedProps::default();
-        for (i, (span, props)) in col.defaults.iter().enumerate() {
-            if i > 0 {
-                self.push(ops::second_defaults(file, *span));
-                continue;
-            }
-            defaults = self.props(m, props, Place::Defaults);
-        }
-        let mut schedule = None;
-        for (i, (span, cron, tz, tz_span)) in col.schedules.iter().enumerate() {
-            if i > 0 {
-                self.push(ops::second_schedule(file, *span));
-                continue;
-            }
-            if let Err(problem) = check_cron(cron) {
-                self.push(ops::invalid_cron(file, *span, cron, &problem));
-            }
-            if let Some(tz) = tz {
-                if !is_iana_zone(tz) {
-                    self.push(ops::unknown_time_zone(file, *tz_span, tz));
-                }
-            }
-            schedule = Some((cron.clone(), tz.clone()));
-        }
-
-        // Duplicate bindings and shadowing.
-        for (name, sites) in &col.bindings {
-            for (j, site) in sites.iter().enumerate() {
-                let frames_j = &col.nodes[site.node].frames;
-                let clash = sites[..j]
-                    .iter()
-                    .find(|s| !alternatives(&col.nodes[s.node].frames, frames_j));
-                if let Some(prev) = clash {
-                    self.push(names::bound_twice(file, site.span, prev.span, name));
-                }
-            }
-            if let Some(p) = params.iter().find(|p| &p.name == name) {
-                self.push(names::binding_shadows_parameter(
-                    file,
-                    sites[0].span,
-                    p.span,
-                    name,
-                ));
-            }
-        }
-
+        let defaults = self.pipeline_defaults(m, &col);
+        let schedule = self.pipeline_schedule(m, &col);
+        self.check_bindings(m, &col, &params);
         let n = col.nodes.len();
         let sig_outputs = Vec::new();
         let mut pc = PipelineCheck {
@@ -301,8 +225,122 @@ impl Checker<'_> {
             self.check_call(&mut pc, i);
             pc.typed[i] = true;
         }
+        self.check_branch_types(&pc);
+        self.check_conditions(&mut pc);
+        self.pipeline_outputs(&mut pc, col.outputs);
 
-        // A name bound in several branches must have one type.
+        self.unused_in_pipeline(&pc, &ast.params);
+        let sig = pc.info.sig.clone();
+        self.out.pipelines.insert(decl, pc.info);
+        self.in_progress.remove(&decl);
+        Some(sig)
+    }
+
+    /// The parameters of a pipeline, with their defaults checked.
+    fn pipeline_params(&mut self, m: ModuleId, ast_params: &[Param]) -> Vec<ParamSig> {
+        let file = self.file(m);
+        let mut params: Vec<ParamSig> = Vec::new();
+        for p in ast_params {
+            if let Some(prev) = params.iter().find(|q| q.name == p.name.name) {
+                let prev = prev.span;
+                self.push(names::declared_twice(
+                    file,
+                    p.name.span,
+                    prev,
+                    "parameter",
+                    &p.name.name,
+                ));
+                continue;
+            }
+            let ty = self.ty(m, &p.ty, &[]);
+            if matches!(ty.strip_optional(), Ty::Columns(_) | Ty::Column(_)) {
+                self.push(names::columns_as_pipeline_parameter(file, p.ty.span));
+            }
+            if let Some(d) = &p.default {
+                self.check_default(m, &ty, d);
+            }
+            params.push(ParamSig {
+                name: p.name.name.clone(),
+                ty,
+                default: p.default.clone(),
+                span: p.span,
+            });
+        }
+
+        params
+    }
+
+    /// The pipeline's `defaults`, reporting a second block and misplaced statements.
+    fn pipeline_defaults(&mut self, m: ModuleId, col: &StatementCollector) -> ResolvedProps {
+        let file = self.file(m);
+        for (span, what) in &col.misplaced {
+            self.push(ops::misplaced_pipeline_statement(file, *span, what));
+        }
+        let mut defaults = ResolvedProps::default();
+        for (i, (span, props)) in col.defaults.iter().enumerate() {
+            if i > 0 {
+                self.push(ops::second_defaults(file, *span));
+                continue;
+            }
+            defaults = self.props(m, props, Place::Defaults);
+        }
+        defaults
+    }
+
+    /// The pipeline's `schedule`: its cron expression and time zone, checked.
+    fn pipeline_schedule(
+        &mut self,
+        m: ModuleId,
+        col: &StatementCollector,
+    ) -> Option<(String, Option<String>)> {
+        let file = self.file(m);
+        let mut schedule = None;
+        for (i, (span, cron, tz, tz_span)) in col.schedules.iter().enumerate() {
+            if i > 0 {
+                self.push(ops::second_schedule(file, *span));
+                continue;
+            }
+            if let Err(problem) = check_cron(cron) {
+                self.push(ops::invalid_cron(file, *span, cron, &problem));
+            }
+            if let Some(tz) = tz {
+                if !is_iana_zone(tz) {
+                    self.push(ops::unknown_time_zone(file, *tz_span, tz));
+                }
+            }
+            schedule = Some((cron.clone(), tz.clone()));
+        }
+
+        schedule
+    }
+
+    /// Reports names bound twice (outside alternative branches) and results named as parameters.
+    fn check_bindings(&mut self, m: ModuleId, col: &StatementCollector, params: &[ParamSig]) {
+        let file = self.file(m);
+        for (name, sites) in &col.bindings {
+            for (j, site) in sites.iter().enumerate() {
+                let frames_j = &col.nodes[site.node].frames;
+                let clash = sites[..j]
+                    .iter()
+                    .find(|s| !alternatives(&col.nodes[s.node].frames, frames_j));
+                if let Some(prev) = clash {
+                    self.push(names::bound_twice(file, site.span, prev.span, name));
+                }
+            }
+            if let Some(p) = params.iter().find(|p| &p.name == name) {
+                self.push(names::binding_shadows_parameter(
+                    file,
+                    sites[0].span,
+                    p.span,
+                    name,
+                ));
+            }
+        }
+    }
+
+    /// Reports a name bound to values of different types in the branches of an `if`.
+    fn check_branch_types(&mut self, pc: &PipelineCheck) {
+        let file = self.file(pc.m);
         for (name, sites) in &pc.info.bindings {
             let Some(first) = sites.first() else { continue };
             let t0 = pc.info.nodes[first.node]
@@ -325,31 +363,39 @@ impl Checker<'_> {
                 }
             }
         }
+    }
 
-        // Conditions, loops, checks, outputs.
+    /// Types the conditions of `if`s, the lists of `for`s and the `check`s.
+    fn check_conditions(&mut self, pc: &mut PipelineCheck) {
+        let m = pc.m;
         for chain in 0..pc.info.ifs.len() {
             let conds = pc.info.ifs[chain].conditions.clone();
             let frames = pc.info.ifs[chain].frames.clone();
             for c in conds.iter().flatten() {
-                let t = self.value(&mut pc, c, &frames, None);
+                let t = self.value(pc, c, &frames, None);
                 self.expect_bool(m, c, &t, "an `if` condition");
             }
         }
         for id in 0..pc.info.loops.len() {
-            self.loop_elem(&mut pc, id);
+            self.loop_elem(pc, id);
         }
         for (e, frames) in pc.info.checks.clone() {
-            let t = self.value(&mut pc, &e, &frames, None);
+            let t = self.value(pc, &e, &frames, None);
             self.expect_bool(m, &e, &t, "a `check`");
         }
+    }
+
+    /// Types the pipeline's outputs, reporting one declared twice, and sets its signature's.
+    fn pipeline_outputs(&mut self, pc: &mut PipelineCheck, declared: Vec<(Ident, Expr)>) {
+        let file = self.file(pc.m);
         let mut outputs: Vec<PipelineOutput> = Vec::new();
-        for (name, value) in col.outputs {
+        for (name, value) in declared {
             if let Some(prev) = outputs.iter().find(|o| o.name.name == name.name) {
                 let prev = prev.name.span;
                 self.push(names::duplicate_output(file, name.span, prev, &name.name));
                 continue;
             }
-            let ty = self.value(&mut pc, &value, &[], None);
+            let ty = self.value(pc, &value, &[], None);
             outputs.push(PipelineOutput { name, value, ty });
         }
         pc.info.sig.outputs = outputs
@@ -362,12 +408,6 @@ impl Checker<'_> {
             })
             .collect();
         pc.info.outputs = outputs;
-
-        self.unused_in_pipeline(&pc, &ast.params);
-        let sig = pc.info.sig.clone();
-        self.out.pipelines.insert(decl, pc.info);
-        self.in_progress.remove(&decl);
-        Some(sig)
     }
 
     fn expect_bool(&mut self, m: ModuleId, e: &Expr, t: &Ty, what: &str) {
