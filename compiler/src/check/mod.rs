@@ -13,9 +13,11 @@ mod expr;
 mod lints;
 mod lower;
 mod pipeline;
+mod profiles;
 mod props;
 mod schedule;
 mod scope;
+mod secrets;
 mod step_graph;
 
 pub(crate) use schedule::CronProblem;

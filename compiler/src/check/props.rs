@@ -2,8 +2,10 @@
 //!
 //! One function reads a property list in any of the three places and returns the
 //! [`ResolvedProps`] it sets, reporting bad units, unknown keys, duplicates, misplaced
-//! properties and unknown secrets or profiles. Merging (step over profiles over defaults) is
-//! done by the plan builder from these values.
+//! properties and unknown secrets or profiles; each kind of property has its own method
+//! (`image_prop`, `cache_prop`, `retries_prop`, `env_prop`, ...). Merging (step over profiles
+//! over defaults) is done by the plan builder from these values. Secret and profile
+//! declarations are checked in `secrets.rs` and `profiles.rs`.
 
 use indexmap::IndexMap;
 
@@ -11,9 +13,11 @@ use super::lower::StepSig;
 use super::Checker;
 use crate::diagnostics::{lints, names, ops, types, Code};
 use crate::resolve::{DeclId, DeclKind, ModuleId};
+use crate::source::FileId;
 use crate::units;
 use flowc_grammar::ast::{
-    CacheSetting, Expr, ExprKind, Item, Profile, Prop, PropKind, Record, Resources, Secret, Step,
+    Backoff, CacheSetting, Expr, ExprKind, Ident, IntLit, Prop, PropKind, Record, Resources, Step,
+    StrLit,
 };
 use flowc_grammar::Span;
 
@@ -120,90 +124,6 @@ const RESOURCE_KEYS: &[&str] = &[
 const TOLERATION_KEYS: &[&str] = &["key", "operator", "value", "effect", "toleration_seconds"];
 
 impl Checker<'_> {
-    pub fn check_secret(&mut self, m: ModuleId, s: &Secret) {
-        let file = self.file(m);
-        let valid = |v: &str| {
-            !v.is_empty()
-                && v.len() <= 253
-                && v.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-                && v.starts_with(|c: char| c.is_ascii_alphanumeric())
-                && v.ends_with(|c: char| c.is_ascii_alphanumeric())
-        };
-        if !valid(&s.k8s_name.value) {
-            self.push(ops::invalid_secret_name(
-                file,
-                s.k8s_name.span,
-                &s.k8s_name.value,
-            ));
-        }
-        if s.key.value.is_empty()
-            || !s
-                .key
-                .value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-        {
-            self.push(ops::invalid_secret_key(file, s.key.span, &s.key.value));
-        }
-    }
-
-    pub fn check_profile(&mut self, m: ModuleId, p: &Profile) {
-        let decl = self
-            .program
-            .module(m)
-            .scope
-            .get(&p.name.name)
-            .map(|e| e.decl);
-        let resolved = self.props(m, &p.props, Place::Profile);
-        if let Some(decl) = decl {
-            self.out.props.insert(decl, resolved);
-            let mut path = vec![decl];
-            self.profile_cycle(decl, &mut path);
-        }
-    }
-
-    /// Reports a `use` cycle through `decl`, once, at the profile that closes it.
-    fn profile_cycle(&mut self, decl: DeclId, path: &mut Vec<DeclId>) {
-        let Item::Profile(p) = self.item(decl) else {
-            return;
-        };
-        for prop in &p.props {
-            let PropKind::Use(names) = &prop.kind else {
-                continue;
-            };
-            for n in names {
-                let Some(e) = self.program.module(decl.module).scope.get(&n.name).cloned() else {
-                    continue;
-                };
-                if e.kind != DeclKind::Profile {
-                    continue;
-                }
-                // Report a cycle once, from its smallest declaration.
-                if e.decl == path[0] && path.iter().all(|d| *d >= path[0]) {
-                    let names: Vec<String> = path
-                        .iter()
-                        .map(|d| {
-                            self.item(*d)
-                                .name()
-                                .map(|n| n.name.clone())
-                                .unwrap_or_default()
-                        })
-                        .collect();
-                    let file = self.file(decl.module);
-                    self.push(ops::profile_cycle(file, n.span, &names));
-                    return;
-                }
-                if path.contains(&e.decl) || path.len() > 64 {
-                    continue;
-                }
-                path.push(e.decl);
-                self.profile_cycle(e.decl, path);
-                path.pop();
-            }
-        }
-    }
-
     pub fn check_step_props(&mut self, decl: DeclId, step: &Step, sig: &StepSig) {
         let m = decl.module;
         let file = self.file(m);
@@ -292,177 +212,221 @@ impl Checker<'_> {
                 }
                 seen.insert(kw, prop.span);
             }
-            let builtin = matches!(place, Place::Step(s) if s.builtin);
-            match &prop.kind {
-                PropKind::Image(_) | PropKind::Run(_)
-                    if !matches!(place, Place::Step(_)) || builtin =>
-                {
-                    let (where_, help) = match place {
-                        Place::Step(_) => (
-                            "a built-in step",
-                            "built-in steps run inside flowc; remove it",
-                        ),
-                        Place::Profile => ("a profile", "set the image and command on each step"),
-                        Place::Defaults => (
-                            "pipeline defaults",
-                            "set the image and command on each step",
-                        ),
-                    };
-                    self.push(ops::misplaced_property(file, prop.span, kw, where_, help));
-                }
-                PropKind::Image(s) => {
-                    if s.value.trim().is_empty() {
-                        self.push(ops::empty_image(file, s.span));
-                    } else {
-                        let last = s.value.rsplit('/').next().unwrap_or(&s.value);
-                        let tag = if s.value.contains('@') {
-                            Some("digest")
-                        } else {
-                            last.split_once(':').map(|(_, t)| t)
-                        };
-                        if tag.is_none() || tag == Some("latest") {
-                            self.push(lints::unpinned_image(file, s.span, &s.value, tag.is_some()));
-                        }
-                    }
-                    out.image = Some(s.value.clone());
-                }
-                PropKind::Run(e) => {
-                    if let Place::Step(sig) = place {
-                        out.run = self.run_list(m, e, sig);
-                    }
-                }
-                PropKind::Use(names) => {
-                    for n in names {
-                        if let Some(e) = self.lookup_kind(
-                            m,
-                            &n.name,
-                            n.span,
-                            &[DeclKind::Profile],
-                            Code::UnknownProfile,
-                            "a profile",
-                        ) {
-                            out.uses.push(e.decl);
-                        }
-                    }
-                }
-                PropKind::Cache(c) => {
-                    out.cache = Some(match c {
-                        CacheSetting::Off => CacheMode::Off,
-                        CacheSetting::On => CacheMode::On,
-                        CacheSetting::Ttl(q) => match units::duration_millis(q) {
-                            Ok(ms) if ms > 0 => CacheMode::Ttl(ms),
-                            Ok(_) => {
-                                self.push(ops::zero_cache_ttl(file, q.span));
-                                CacheMode::Off
-                            }
-                            Err(e) => {
-                                self.unit_error(m, Code::InvalidDuration, q.span, e);
-                                CacheMode::On
-                            }
-                        },
-                    });
-                }
-                PropKind::Resources(r) => out.resources = Some(self.resources(m, r)),
-                PropKind::Retries { count, backoff } => {
-                    if !(0..=100).contains(&count.value) {
-                        self.push(ops::retries_out_of_range(file, count.span, count.value));
-                    }
-                    let mut spec = RetrySpec {
-                        count: count.value.clamp(0, 100) as u32,
-                        backoff_ms: None,
-                        factor: None,
-                        max_backoff_ms: None,
-                    };
-                    if let Some(b) = backoff {
-                        match units::duration_millis(&b.delay) {
-                            Ok(ms) => spec.backoff_ms = Some(ms),
-                            Err(e) => self.unit_error(m, Code::InvalidDuration, b.delay.span, e),
-                        }
-                        if let Some((f, s)) = b.factor {
-                            if !(1.0..=10.0).contains(&f) {
-                                self.push(ops::backoff_factor_out_of_range(file, s, f));
-                            }
-                            spec.factor = Some(f);
-                        }
-                        if let Some(q) = &b.max {
-                            match units::duration_millis(q) {
-                                Ok(ms) => {
-                                    if spec.backoff_ms.is_some_and(|d| d > ms) {
-                                        self.push(ops::backoff_max_below_initial(file, q.span));
-                                    }
-                                    spec.max_backoff_ms = Some(ms)
-                                }
-                                Err(e) => self.unit_error(m, Code::InvalidDuration, q.span, e),
-                            }
-                        }
-                    }
-                    out.retries = Some(spec);
-                }
-                PropKind::Timeout(q) => match units::duration_millis(q) {
-                    Ok(0) => self.push(ops::zero_timeout(file, q.span)),
-                    Ok(ms) => out.timeout_ms = Some(ms),
-                    Err(e) => self.unit_error(m, Code::InvalidDuration, q.span, e),
-                },
-                PropKind::Env { name, value } => {
-                    // The grammar only admits identifiers; what remains to refuse are the
-                    // names the runtimes set themselves.
-                    let reserved = name.name.starts_with("FLOWC_")
-                        || name.name.starts_with("ARGO_")
-                        || name.name.starts_with("KFP_")
-                        || matches!(name.name.as_str(), "PATH" | "HOME" | "HOSTNAME");
-                    if reserved {
-                        self.push(ops::reserved_env_name(file, name.span, &name.name));
-                    }
-                    if out.env.contains_key(&name.name) {
-                        self.push(ops::env_set_twice(file, name.span, &name.name));
-                        continue;
-                    }
-                    if let Some(v) = self.env_value(m, value, &place) {
-                        out.env.insert(name.name.clone(), v);
-                    }
-                }
-                PropKind::Mount { secret, path } => {
-                    let entry = self.lookup_kind(
-                        m,
-                        &secret.name,
-                        secret.span,
-                        &[DeclKind::Secret],
-                        Code::UnknownSecret,
-                        "a secret",
-                    );
-                    if !path.value.starts_with('/')
-                        || path.value.contains("..")
-                        || path.value.ends_with('/')
-                    {
-                        self.push(ops::mount_path_not_absolute(file, path.span, &path.value));
-                    }
-                    if let Some(e) = entry {
-                        out.mounts.push((e.decl, path.value.clone()));
-                    }
-                }
-                PropKind::NodeSelector(r) => {
-                    for f in &r.fields {
-                        match &f.value.kind {
-                            ExprKind::Str(s) => {
-                                if !label_ok(&f.key.name, true) || !label_ok(&s.value, false) {
-                                    self.push(ops::invalid_node_label(
-                                        file,
-                                        f.span,
-                                        &f.key.name,
-                                        &s.value,
-                                    ));
-                                }
-                                out.node_selector
-                                    .insert(f.key.name.clone(), s.value.clone());
-                            }
-                            _ => self.push(ops::node_label_not_string(file, f.value.span)),
-                        }
-                    }
-                }
-                PropKind::Toleration(r) => out.tolerations.push(self.toleration(m, r)),
-            }
+            self.prop(m, prop, &place, &mut out);
         }
         out
+    }
+
+    /// Checks one property and records what it sets in `out`.
+    fn prop(&mut self, m: ModuleId, prop: &Prop, place: &Place<'_>, out: &mut ResolvedProps) {
+        let file = self.file(m);
+        let builtin = matches!(place, Place::Step(s) if s.builtin);
+        match &prop.kind {
+            PropKind::Image(_) | PropKind::Run(_)
+                if !matches!(place, Place::Step(_)) || builtin =>
+            {
+                self.misplaced_image_or_run(file, prop, place)
+            }
+            PropKind::Image(s) => self.image_prop(file, s, out),
+            PropKind::Run(e) => {
+                if let Place::Step(sig) = place {
+                    out.run = self.run_list(m, e, sig);
+                }
+            }
+            PropKind::Use(names) => self.use_prop(m, names, out),
+            PropKind::Cache(c) => self.cache_prop(m, c, out),
+            PropKind::Resources(r) => out.resources = Some(self.resources(m, r)),
+            PropKind::Retries { count, backoff } => {
+                self.retries_prop(m, count, backoff.as_ref(), out)
+            }
+            PropKind::Timeout(q) => match units::duration_millis(q) {
+                Ok(0) => self.push(ops::zero_timeout(file, q.span)),
+                Ok(ms) => out.timeout_ms = Some(ms),
+                Err(e) => self.unit_error(m, Code::InvalidDuration, q.span, e),
+            },
+            PropKind::Env { name, value } => self.env_prop(m, name, value, place, out),
+            PropKind::Mount { secret, path } => self.mount_prop(m, secret, path, out),
+            PropKind::NodeSelector(r) => self.node_selector_prop(file, r, out),
+            PropKind::Toleration(r) => out.tolerations.push(self.toleration(m, r)),
+        }
+    }
+
+    /// `image` or `run` where there is no container: in a built-in step, a profile or defaults.
+    fn misplaced_image_or_run(&mut self, file: FileId, prop: &Prop, place: &Place<'_>) {
+        let kw = prop.kind.keyword();
+        let (where_, help) = match place {
+            Place::Step(_) => (
+                "a built-in step",
+                "built-in steps run inside flowc; remove it",
+            ),
+            Place::Profile => ("a profile", "set the image and command on each step"),
+            Place::Defaults => (
+                "pipeline defaults",
+                "set the image and command on each step",
+            ),
+        };
+        self.push(ops::misplaced_property(file, prop.span, kw, where_, help));
+    }
+
+    /// `image`: not empty, and pinned to a version (W005).
+    fn image_prop(&mut self, file: FileId, s: &StrLit, out: &mut ResolvedProps) {
+        if s.value.trim().is_empty() {
+            self.push(ops::empty_image(file, s.span));
+        } else {
+            let last = s.value.rsplit('/').next().unwrap_or(&s.value);
+            let tag = if s.value.contains('@') {
+                Some("digest")
+            } else {
+                last.split_once(':').map(|(_, t)| t)
+            };
+            if tag.is_none() || tag == Some("latest") {
+                self.push(lints::unpinned_image(file, s.span, &s.value, tag.is_some()));
+            }
+        }
+        out.image = Some(s.value.clone());
+    }
+
+    /// `use`: the profiles a step or profile builds on.
+    fn use_prop(&mut self, m: ModuleId, names: &[Ident], out: &mut ResolvedProps) {
+        for n in names {
+            if let Some(e) = self.lookup_kind(
+                m,
+                &n.name,
+                n.span,
+                &[DeclKind::Profile],
+                Code::UnknownProfile,
+                "a profile",
+            ) {
+                out.uses.push(e.decl);
+            }
+        }
+    }
+
+    /// `cache`: off, on, or a time to live longer than zero.
+    fn cache_prop(&mut self, m: ModuleId, c: &CacheSetting, out: &mut ResolvedProps) {
+        let file = self.file(m);
+        out.cache = Some(match c {
+            CacheSetting::Off => CacheMode::Off,
+            CacheSetting::On => CacheMode::On,
+            CacheSetting::Ttl(q) => match units::duration_millis(q) {
+                Ok(ms) if ms > 0 => CacheMode::Ttl(ms),
+                Ok(_) => {
+                    self.push(ops::zero_cache_ttl(file, q.span));
+                    CacheMode::Off
+                }
+                Err(e) => {
+                    self.unit_error(m, Code::InvalidDuration, q.span, e);
+                    CacheMode::On
+                }
+            },
+        });
+    }
+
+    /// `retries`: a count from 0 to 100 and an optional backoff.
+    fn retries_prop(
+        &mut self,
+        m: ModuleId,
+        count: &IntLit,
+        backoff: Option<&Backoff>,
+        out: &mut ResolvedProps,
+    ) {
+        let file = self.file(m);
+        if !(0..=100).contains(&count.value) {
+            self.push(ops::retries_out_of_range(file, count.span, count.value));
+        }
+        let mut spec = RetrySpec {
+            count: count.value.clamp(0, 100) as u32,
+            backoff_ms: None,
+            factor: None,
+            max_backoff_ms: None,
+        };
+        if let Some(b) = backoff {
+            match units::duration_millis(&b.delay) {
+                Ok(ms) => spec.backoff_ms = Some(ms),
+                Err(e) => self.unit_error(m, Code::InvalidDuration, b.delay.span, e),
+            }
+            if let Some((f, s)) = b.factor {
+                if !(1.0..=10.0).contains(&f) {
+                    self.push(ops::backoff_factor_out_of_range(file, s, f));
+                }
+                spec.factor = Some(f);
+            }
+            if let Some(q) = &b.max {
+                match units::duration_millis(q) {
+                    Ok(ms) => {
+                        if spec.backoff_ms.is_some_and(|d| d > ms) {
+                            self.push(ops::backoff_max_below_initial(file, q.span));
+                        }
+                        spec.max_backoff_ms = Some(ms)
+                    }
+                    Err(e) => self.unit_error(m, Code::InvalidDuration, q.span, e),
+                }
+            }
+        }
+        out.retries = Some(spec);
+    }
+
+    /// `env NAME = value`: a name the runners do not set, set once, from an allowed value.
+    fn env_prop(
+        &mut self,
+        m: ModuleId,
+        name: &Ident,
+        value: &Expr,
+        place: &Place<'_>,
+        out: &mut ResolvedProps,
+    ) {
+        let file = self.file(m);
+        // The grammar only admits identifiers; what remains to refuse are the
+        // names the runtimes set themselves.
+        let reserved = name.name.starts_with("FLOWC_")
+            || name.name.starts_with("ARGO_")
+            || name.name.starts_with("KFP_")
+            || matches!(name.name.as_str(), "PATH" | "HOME" | "HOSTNAME");
+        if reserved {
+            self.push(ops::reserved_env_name(file, name.span, &name.name));
+        }
+        if out.env.contains_key(&name.name) {
+            self.push(ops::env_set_twice(file, name.span, &name.name));
+            return;
+        }
+        if let Some(v) = self.env_value(m, value, place) {
+            out.env.insert(name.name.clone(), v);
+        }
+    }
+
+    /// `mount SECRET at "/path"`: a known secret at an absolute path.
+    fn mount_prop(&mut self, m: ModuleId, secret: &Ident, path: &StrLit, out: &mut ResolvedProps) {
+        let file = self.file(m);
+        let entry = self.lookup_kind(
+            m,
+            &secret.name,
+            secret.span,
+            &[DeclKind::Secret],
+            Code::UnknownSecret,
+            "a secret",
+        );
+        if !path.value.starts_with('/') || path.value.contains("..") || path.value.ends_with('/') {
+            self.push(ops::mount_path_not_absolute(file, path.span, &path.value));
+        }
+        if let Some(e) = entry {
+            out.mounts.push((e.decl, path.value.clone()));
+        }
+    }
+
+    /// `node_selector { key: "value" }`: valid Kubernetes labels.
+    fn node_selector_prop(&mut self, file: FileId, r: &Record, out: &mut ResolvedProps) {
+        for f in &r.fields {
+            match &f.value.kind {
+                ExprKind::Str(s) => {
+                    if !label_ok(&f.key.name, true) || !label_ok(&s.value, false) {
+                        self.push(ops::invalid_node_label(file, f.span, &f.key.name, &s.value));
+                    }
+                    out.node_selector
+                        .insert(f.key.name.clone(), s.value.clone());
+                }
+                _ => self.push(ops::node_label_not_string(file, f.value.span)),
+            }
+        }
     }
 
     fn unit_error(&mut self, m: ModuleId, code: Code, span: Span, e: units::UnitError) {
