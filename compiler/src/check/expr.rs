@@ -6,7 +6,7 @@ use crate::diagnostics::types;
 use crate::resolve::ModuleId;
 use crate::source::FileId;
 use crate::types::{Scalar, Ty};
-use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident};
+use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident, StrLit};
 use flowc_grammar::Span;
 
 /// Resolves a name path (`x`, `x.out`) to a type, reporting unknown names itself.
@@ -35,28 +35,7 @@ impl Checker<'_> {
             ExprKind::Float(_) => Ty::Scalar(Scalar::Float),
             ExprKind::Bool(_) => Ty::Scalar(Scalar::Bool),
             ExprKind::None => Ty::None,
-            ExprKind::Str(s) => {
-                for v in s.vars() {
-                    let t = resolve(self, std::slice::from_ref(v));
-                    if t.is_artifact() {
-                        self.push(types::interpolated_artifact(file, v.span, &v.name, &t));
-                    }
-                }
-                let wants_date =
-                    matches!(hint.map(Ty::strip_optional), Some(Ty::Scalar(Scalar::Date)));
-                if wants_date
-                    && s.parts
-                        .iter()
-                        .all(|p| matches!(p, flowc_grammar::ast::StrPart::Text(_)))
-                {
-                    if let Err(why) = parse_date(&s.value) {
-                        self.push(types::invalid_date(file, s.span, &s.value, why));
-                        return Ty::Error;
-                    }
-                    return Ty::Scalar(Scalar::Date);
-                }
-                Ty::Scalar(Scalar::Str)
-            }
+            ExprKind::Str(s) => self.str_ty(m, s, hint, resolve),
             ExprKind::Quantity(q) => {
                 self.push(types::quantity_as_value(file, e.span, &q.number, &q.unit));
                 Ty::Error
@@ -65,32 +44,7 @@ impl Checker<'_> {
                 self.push(types::record_as_value(file, e.span));
                 Ty::Error
             }
-            ExprKind::List(items) => {
-                let elem_hint = match hint.map(Ty::strip_optional) {
-                    Some(Ty::List(t)) => Some((**t).clone()),
-                    _ => None,
-                };
-                let mut elem: Option<Ty> = None;
-                for item in items {
-                    let t = self.expr_ty(m, item, elem_hint.as_ref(), resolve);
-                    if t.is_error() {
-                        continue;
-                    }
-                    match &elem {
-                        None => elem = Some(t),
-                        Some(prev) => {
-                            if !assign(prev, &t).is_empty() {
-                                if assign(&t, prev).is_empty() {
-                                    elem = Some(t);
-                                } else {
-                                    self.push(types::mixed_list(file, item.span, prev, &t));
-                                }
-                            }
-                        }
-                    }
-                }
-                Ty::List(Box::new(elem.or(elem_hint).unwrap_or(Ty::Error)))
-            }
+            ExprKind::List(items) => self.list_ty(m, items, hint, resolve),
             ExprKind::Path(path) => resolve(self, path),
             ExprKind::Paren(inner) => self.expr_ty(m, inner, hint, resolve),
             ExprKind::Not { expr, .. } => {
@@ -98,88 +52,167 @@ impl Checker<'_> {
                 self.expect_operand(m, expr.span, &t, "not", &[Scalar::Bool]);
                 Ty::Scalar(Scalar::Bool)
             }
-            ExprKind::Chain { first, rest } => {
-                let mut types = vec![(first.span, self.expr_ty(m, first, None, resolve))];
-                for (_, _, e) in rest {
-                    types.push((e.span, self.expr_ty(m, e, None, resolve)));
-                }
-                let op = rest[0].0;
-                match op {
-                    BinOp::And | BinOp::Or => {
-                        for (span, t) in &types {
-                            self.expect_operand(m, *span, t, op.as_str(), &[Scalar::Bool]);
-                        }
-                        Ty::Scalar(Scalar::Bool)
-                    }
-                    BinOp::Add | BinOp::Sub => {
-                        let all_str = types
-                            .iter()
-                            .all(|(_, t)| matches!(t, Ty::Scalar(Scalar::Str) | Ty::Error));
-                        if all_str && rest.iter().all(|(o, _, _)| *o == BinOp::Add) {
-                            return Ty::Scalar(Scalar::Str);
-                        }
-                        let mut result = Scalar::Int;
-                        for (span, t) in &types {
-                            if !self.expect_operand(
-                                m,
-                                *span,
-                                t,
-                                op.as_str(),
-                                &[Scalar::Int, Scalar::Float],
-                            ) {
-                                return Ty::Error;
-                            }
-                            if matches!(t, Ty::Scalar(Scalar::Float)) {
-                                result = Scalar::Float;
-                            }
-                        }
-                        Ty::Scalar(result)
-                    }
-                }
-            }
+            ExprKind::Chain { first, rest } => self.chain_ty(m, first, rest, resolve),
             ExprKind::Compare {
                 lhs,
                 op,
                 op_span,
                 rhs,
-            } => {
-                let l = self.expr_ty(m, lhs, None, resolve);
-                let r = self.expr_ty(m, rhs, Some(&l), resolve);
-                if l.is_error() || r.is_error() {
-                    return Ty::Scalar(Scalar::Bool);
+            } => self.compare_ty(m, (lhs, *op, *op_span, rhs), resolve),
+        }
+    }
+
+    /// A string: `Date` where a date is expected and the string is one; artifacts cannot be
+    /// interpolated.
+    fn str_ty(
+        &mut self,
+        m: ModuleId,
+        s: &StrLit,
+        hint: Option<&Ty>,
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let file = self.file(m);
+        for v in s.vars() {
+            let t = resolve(self, std::slice::from_ref(v));
+            if t.is_artifact() {
+                self.push(types::interpolated_artifact(file, v.span, &v.name, &t));
+            }
+        }
+        let wants_date = matches!(hint.map(Ty::strip_optional), Some(Ty::Scalar(Scalar::Date)));
+        if wants_date
+            && s.parts
+                .iter()
+                .all(|p| matches!(p, flowc_grammar::ast::StrPart::Text(_)))
+        {
+            if let Err(why) = parse_date(&s.value) {
+                self.push(types::invalid_date(file, s.span, &s.value, why));
+                return Ty::Error;
+            }
+            return Ty::Scalar(Scalar::Date);
+        }
+        Ty::Scalar(Scalar::Str)
+    }
+
+    /// A list: the type of its items, which must agree.
+    fn list_ty(
+        &mut self,
+        m: ModuleId,
+        items: &[Expr],
+        hint: Option<&Ty>,
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let file = self.file(m);
+        let elem_hint = match hint.map(Ty::strip_optional) {
+            Some(Ty::List(t)) => Some((**t).clone()),
+            _ => None,
+        };
+        let mut elem: Option<Ty> = None;
+        for item in items {
+            let t = self.expr_ty(m, item, elem_hint.as_ref(), resolve);
+            if t.is_error() {
+                continue;
+            }
+            match &elem {
+                None => elem = Some(t),
+                Some(prev) => {
+                    if !assign(prev, &t).is_empty() {
+                        if assign(&t, prev).is_empty() {
+                            elem = Some(t);
+                        } else {
+                            self.push(types::mixed_list(file, item.span, prev, &t));
+                        }
+                    }
                 }
-                let numeric =
-                    |t: &Ty| matches!(t.strip_optional(), Ty::Scalar(Scalar::Int | Scalar::Float));
-                let ok = match op {
-                    CmpOp::Eq | CmpOp::Ne => {
-                        (numeric(&l) && numeric(&r))
-                            || (l.strip_optional() == r.strip_optional() && !l.is_artifact())
-                            || matches!(r, Ty::None)
-                            || matches!(
-                                (l.strip_optional(), r.strip_optional()),
-                                (Ty::Scalar(Scalar::Date), Ty::Scalar(Scalar::Str))
-                                    | (Ty::Scalar(Scalar::Str), Ty::Scalar(Scalar::Date))
-                            )
-                    }
-                    _ => {
-                        (numeric(&l) && numeric(&r))
-                            || (l == r && matches!(l, Ty::Scalar(Scalar::Str | Scalar::Date)))
-                    }
-                };
-                if !ok {
-                    self.push(types::incomparable(
-                        file,
-                        op.as_str(),
-                        *op_span,
-                        lhs.span,
-                        &l,
-                        rhs.span,
-                        &r,
-                    ));
+            }
+        }
+        Ty::List(Box::new(elem.or(elem_hint).unwrap_or(Ty::Error)))
+    }
+
+    /// `a and b`, `a or b`, `a + b - c`: operands of the operator's types.
+    fn chain_ty(
+        &mut self,
+        m: ModuleId,
+        first: &Expr,
+        rest: &[(BinOp, Span, Expr)],
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let mut types = vec![(first.span, self.expr_ty(m, first, None, resolve))];
+        for (_, _, e) in rest {
+            types.push((e.span, self.expr_ty(m, e, None, resolve)));
+        }
+        let op = rest[0].0;
+        match op {
+            BinOp::And | BinOp::Or => {
+                for (span, t) in &types {
+                    self.expect_operand(m, *span, t, op.as_str(), &[Scalar::Bool]);
                 }
                 Ty::Scalar(Scalar::Bool)
             }
+            BinOp::Add | BinOp::Sub => {
+                let all_str = types
+                    .iter()
+                    .all(|(_, t)| matches!(t, Ty::Scalar(Scalar::Str) | Ty::Error));
+                if all_str && rest.iter().all(|(o, _, _)| *o == BinOp::Add) {
+                    return Ty::Scalar(Scalar::Str);
+                }
+                let mut result = Scalar::Int;
+                for (span, t) in &types {
+                    if !self.expect_operand(m, *span, t, op.as_str(), &[Scalar::Int, Scalar::Float])
+                    {
+                        return Ty::Error;
+                    }
+                    if matches!(t, Ty::Scalar(Scalar::Float)) {
+                        result = Scalar::Float;
+                    }
+                }
+                Ty::Scalar(result)
+            }
         }
+    }
+
+    /// A comparison: a `Bool`, of operands that can be compared.
+    fn compare_ty(
+        &mut self,
+        m: ModuleId,
+        (lhs, op, op_span, rhs): (&Expr, CmpOp, Span, &Expr),
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let file = self.file(m);
+        let l = self.expr_ty(m, lhs, None, resolve);
+        let r = self.expr_ty(m, rhs, Some(&l), resolve);
+        if l.is_error() || r.is_error() {
+            return Ty::Scalar(Scalar::Bool);
+        }
+        let numeric =
+            |t: &Ty| matches!(t.strip_optional(), Ty::Scalar(Scalar::Int | Scalar::Float));
+        let ok = match op {
+            CmpOp::Eq | CmpOp::Ne => {
+                (numeric(&l) && numeric(&r))
+                    || (l.strip_optional() == r.strip_optional() && !l.is_artifact())
+                    || matches!(r, Ty::None)
+                    || matches!(
+                        (l.strip_optional(), r.strip_optional()),
+                        (Ty::Scalar(Scalar::Date), Ty::Scalar(Scalar::Str))
+                            | (Ty::Scalar(Scalar::Str), Ty::Scalar(Scalar::Date))
+                    )
+            }
+            _ => {
+                (numeric(&l) && numeric(&r))
+                    || (l == r && matches!(l, Ty::Scalar(Scalar::Str | Scalar::Date)))
+            }
+        };
+        if !ok {
+            self.push(types::incomparable(
+                file,
+                op.as_str(),
+                op_span,
+                lhs.span,
+                &l,
+                rhs.span,
+                &r,
+            ));
+        }
+        Ty::Scalar(Scalar::Bool)
     }
 
     /// Reports an operand whose type is not one of `allowed`; returns whether it was fine.
