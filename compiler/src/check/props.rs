@@ -386,7 +386,11 @@ impl Checker<'_> {
             self.push(ops::reserved_env_name(file, name.span, &name.name));
         }
         if out.env.contains_key(&name.name) {
-            self.push(ops::env_set_twice(file, name.span, &name.name));
+            self.push(ops::value_set_twice(
+                file,
+                name.span,
+                &format!("environment variable `{}`", name.name),
+            ));
             return;
         }
         if let Some(v) = self.env_value(m, value, place) {
@@ -594,7 +598,7 @@ impl Checker<'_> {
         for f in &rec.fields {
             let key = f.key.name.as_str();
             if seen.contains(&key) {
-                self.push(ops::resource_set_twice(file, f.key.span, key));
+                self.push(ops::value_set_twice(file, f.key.span, &format!("`{key}`")));
                 continue;
             }
             seen.push(key);

@@ -282,11 +282,12 @@ pub(crate) fn reserved_env_name(file: FileId, span: Span, name: &str) -> Diagnos
                             .with_help("`FLOWC_*`, `ARGO_*`, `KFP_*`, `PATH`, `HOME` and `HOSTNAME` are set by the runners; choose another name")
 }
 
-/// E406: an environment variable set twice.
-pub(crate) fn env_set_twice(file: FileId, span: Span, name: &str) -> Diagnostic {
+/// E406: a key of a block set twice: `what` is "`cpu`" for a resource, "environment variable
+/// `NAME`" for `env`.
+pub(crate) fn value_set_twice(file: FileId, span: Span, what: &str) -> Diagnostic {
     Diagnostic::new(
         Code::DuplicateProperty,
-        format!("environment variable `{}` is set twice", name),
+        format!("{what} is set twice"),
         file,
         span,
         "set again here",
@@ -370,18 +371,6 @@ pub(crate) fn auto_min_above_max(file: FileId, span: Span, k: &str) -> Diagnosti
         "min > max",
     )
     .with_help(format!("make `min.{k}` at most `max.{k}`"))
-}
-
-/// E406: a resource set twice.
-pub(crate) fn resource_set_twice(file: FileId, span: Span, key: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::DuplicateProperty,
-        format!("`{key}` is set twice"),
-        file,
-        span,
-        "set again here",
-    )
-    .with_help("keep one value")
 }
 
 /// E405: a `gpu` count that is not a whole number from 0 to 64.
