@@ -13,11 +13,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use indexmap::IndexMap;
 use petgraph::graph::DiGraph;
 
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{names, syntax, Diagnostic};
 use crate::source::{resolve_relative, FileId, FileLoader, Origin, Sources};
-use crate::suggest::did_you_mean;
 use flowc_grammar::ast::{ImportSource, Item, Module};
-use flowc_grammar::{parse, Parse, Span, SyntaxErrorKind};
+use flowc_grammar::{parse, Parse, Span};
 
 /// Index of a module in [`Program::modules`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -204,16 +203,11 @@ fn load_origin(
                     // Show the text with U+FFFD for bad bytes, and point at the first one.
                     let lossy = String::from_utf8_lossy(&bytes).into_owned();
                     let file = program.sources.add(origin.clone(), lossy);
-                    diags.push(
-                        Diagnostic::new(
-                            Code::InvalidUtf8,
-                            "file is not valid UTF-8 text",
-                            file,
-                            Span::new(valid, valid + char::REPLACEMENT_CHARACTER.len_utf8()),
-                            format!("invalid byte 0x{:02X} here", bytes[valid]),
-                        )
-                        .with_help("save the file as UTF-8; `.flow` files are text"),
-                    );
+                    diags.push(syntax::invalid_utf8(
+                        file,
+                        Span::new(valid, valid + char::REPLACEMENT_CHARACTER.len_utf8()),
+                        bytes[valid],
+                    ));
                     program.modules.push(ModuleData {
                         file,
                         ast: Arc::default(),
@@ -227,16 +221,7 @@ fn load_origin(
             },
             Err(why) => {
                 if let Some((file, span)) = from {
-                    diags.push(
-                        Diagnostic::new(
-                            Code::ImportNotFound,
-                            format!("cannot read imported file `{}`: {why}", display(path)),
-                            file,
-                            span,
-                            "imported here",
-                        )
-                        .with_help("import paths are relative to the importing file"),
-                    );
+                    diags.push(names::import_not_found(file, span, &display(path), &why));
                 }
                 return None;
             }
@@ -261,7 +246,7 @@ fn load_origin(
         })
         .collect();
     for e in &errors {
-        diags.push(syntax_diagnostic(file, e));
+        diags.push(syntax::syntax_error(file, e));
     }
     let id = ModuleId(program.modules.len() as u32);
     program.modules.push(ModuleData {
@@ -289,17 +274,7 @@ fn load_origin(
             ImportSource::Module { path, span } => {
                 if flowc_stdlib::source(path).is_none() {
                     let known: Vec<&str> = flowc_stdlib::files().iter().map(|(m, _)| *m).collect();
-                    diags.push(
-                        Diagnostic::new(
-                            Code::UnknownStdModule,
-                            format!("there is no standard-library module `{path}`"),
-                            file,
-                            *span,
-                            "unknown module",
-                        )
-                        .with_help_opt(did_you_mean(path, known.iter().copied()))
-                        .with_note(format!("the standard library has: {}", known.join(", "))),
-                    );
+                    diags.push(names::unknown_std_module(file, *span, path, &known));
                     None
                 } else {
                     load_origin(program, loader, Origin::Std(path.clone()), None, diags)
@@ -351,29 +326,6 @@ fn display(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
 
-/// Turns a parser error into a diagnostic.
-pub fn syntax_diagnostic(file: FileId, e: &flowc_grammar::SyntaxError) -> Diagnostic {
-    let code = match e.kind {
-        SyntaxErrorKind::Unexpected => Code::UnexpectedToken,
-        SyntaxErrorKind::Unclosed => Code::UnclosedDelimiter,
-        SyntaxErrorKind::Unmatched => Code::UnmatchedDelimiter,
-        SyntaxErrorKind::Unterminated => Code::Unterminated,
-        SyntaxErrorKind::TooDeep => Code::NestingTooDeep,
-        SyntaxErrorKind::NumberOutOfRange => Code::NumberOutOfRange,
-    };
-    let mut d = Diagnostic::new(code, e.message.clone(), file, e.span, e.label.clone());
-    if let Some((span, label)) = &e.related {
-        d = d.with_label(file, *span, label.clone());
-    }
-    match e.kind {
-        SyntaxErrorKind::Unclosed => {
-            d.with_help("add the closing delimiter at the end of the declaration")
-        }
-        SyntaxErrorKind::TooDeep => d.with_help("flatten the expression or move data into a file"),
-        _ => d,
-    }
-}
-
 fn report_import_cycles(program: &Program, diags: &mut Vec<Diagnostic>) {
     let mut graph = DiGraph::<u32, u32>::new();
     let nodes: Vec<_> = (0..program.modules.len())
@@ -393,7 +345,7 @@ fn report_import_cycles(program: &Program, diags: &mut Vec<Diagnostic>) {
         }
         let mut members: Vec<u32> = scc.iter().map(|n| graph[*n]).collect();
         members.sort_unstable();
-        let names: Vec<String> = members
+        let cycle: Vec<String> = members
             .iter()
             .map(|m| {
                 program
@@ -410,19 +362,7 @@ fn report_import_cycles(program: &Program, diags: &mut Vec<Diagnostic>) {
                     let Item::Import(imp) = &module.ast.items[*item as usize] else {
                         continue;
                     };
-                    diags.push(
-                        Diagnostic::new(
-                            Code::ImportCycle,
-                            "this import is part of an import cycle",
-                            module.file,
-                            imp.source.span(),
-                            "imports a file that imports this one back",
-                        )
-                        .with_note(format!("the cycle: {}", names.join(" → ")))
-                        .with_help(
-                            "move the shared declarations into a third file that both import",
-                        ),
-                    );
+                    diags.push(names::import_cycle(module.file, imp.source.span(), &cycle));
                 }
             }
         }
@@ -435,17 +375,9 @@ fn build_scope(program: &mut Program, id: ModuleId, diags: &mut Vec<Diagnostic>)
     let mut scope: IndexMap<String, ScopeEntry> = IndexMap::new();
     let mut add = |name: &str, entry: ScopeEntry, diags: &mut Vec<Diagnostic>| {
         if let Some(prev) = scope.get(name) {
-            diags.push(
-                Diagnostic::new(
-                    Code::DuplicateDeclaration,
-                    format!("`{name}` is declared more than once"),
-                    file,
-                    entry.span,
-                    "declared again here",
-                )
-                .with_label(file, prev.span, "first declared here")
-                .with_help("rename one of them, or import with `as` to give it another name"),
-            );
+            diags.push(names::duplicate_declaration(
+                file, entry.span, prev.span, name,
+            ));
         } else {
             scope.insert(name.to_string(), entry);
         }
@@ -514,16 +446,13 @@ fn build_scope(program: &mut Program, id: ModuleId, diags: &mut Vec<Diagnostic>)
                         ImportSource::Module { path, .. } => path.clone(),
                         ImportSource::File(s) => s.value.clone(),
                     };
-                    diags.push(
-                        Diagnostic::new(
-                            Code::ImportedNameNotFound,
-                            format!("`{}` is not declared in `{source_name}`", name.name.name),
-                            file,
-                            name.name.span,
-                            "not found in the imported module",
-                        )
-                        .with_help_opt(did_you_mean(&name.name.name, candidates)),
-                    );
+                    diags.push(names::imported_name_not_found(
+                        file,
+                        name.name.span,
+                        &name.name.name,
+                        &source_name,
+                        candidates,
+                    ));
                 }
             }
         }

@@ -9,16 +9,35 @@ use indexmap::IndexMap;
 
 use super::assign::{assign, table, Mismatch};
 use super::lower::{ParamSig, StepSig};
-use super::pipeline::PipelineCheck;
-use super::Ctx;
-use crate::diagnostics::{Code, Diagnostic};
-use crate::resolve::DeclKind;
-use crate::suggest::did_you_mean;
+use super::pipeline::{Frame, PipelineCheck};
+use super::Checker;
+use crate::diagnostics::{graph, types, Code};
+use crate::resolve::{DeclId, DeclKind};
+use crate::source::FileId;
 use crate::types::{Schema, SchemaTpl, TplTerm, Ty};
-use flowc_grammar::ast::{Arg, Expr, ExprKind};
+use flowc_grammar::ast::{Arg, Call, Expr, ExprKind};
 use flowc_grammar::Span;
 
 /// Substitutes bound schema variables in `t`; `None` when a variable is unbound.
+/// What a call's checking knows of its callee: its signature, where it is declared, and the
+/// frames of the call.
+struct CallSite {
+    sig: StepSig,
+    def: (FileId, Span),
+    frames: Vec<Frame>,
+}
+
+/// What a call's arguments have shown so far.
+#[derive(Default)]
+struct CallTypes {
+    /// The schema bound to each schema variable.
+    bindings: IndexMap<String, Schema>,
+    /// The type of each argument.
+    arg_types: IndexMap<String, Ty>,
+    /// The column names given to each `Columns<...>` parameter.
+    column_values: IndexMap<String, Vec<String>>,
+}
+
 pub(crate) fn subst(
     t: &Ty,
     bindings: &IndexMap<String, Schema>,
@@ -99,13 +118,13 @@ fn table_schema(t: &Ty) -> Option<&Schema> {
     }
 }
 
-impl Ctx<'_> {
+impl Checker<'_> {
     /// Marks the names in a call's arguments as used without typing them, for a call whose
     /// callee did not resolve (its parameters, and so which names are columns, are unknown).
     fn mark_args_used(&mut self, pc: &mut PipelineCheck, call: &flowc_grammar::ast::Call) {
         let mut names = Vec::new();
         for a in &call.args {
-            super::pipeline::expr_names(&a.value, &mut names);
+            super::expr::expr_names(&a.value, &mut names);
         }
         for n in names {
             pc.used.insert(n.name);
@@ -113,10 +132,37 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn check_call(&mut self, pc: &mut PipelineCheck, i: usize) {
-        let m = pc.m;
-        let file = self.file(m);
         let call = pc.info.nodes[i].call.clone();
-        let frames = pc.info.nodes[i].frames.clone();
+        let Some((sig, decl)) = self.callee_sig(pc, i, &call) else {
+            return;
+        };
+        pc.info.nodes[i].callee = Some(decl);
+        let site = CallSite {
+            def: self.decl_name_span(decl),
+            frames: pc.info.nodes[i].frames.clone(),
+            sig,
+        };
+        let args = self.argument_names(pc, &call, &site);
+        let mut found = CallTypes::default();
+        self.bind_schema_variables(pc, &args, &site, &mut found);
+        self.type_other_arguments(pc, &args, &site, &mut found);
+        let outputs = self.output_types(pc, &call, &site, &mut found);
+        let node = &mut pc.info.nodes[i];
+        node.outputs = outputs;
+        node.arg_types = found.arg_types;
+        node.bindings = found.bindings;
+    }
+
+    /// The signature of the callee of node `i` and its declaration; `None` (reported) for an
+    /// unknown callee or a recursive pipeline.
+    fn callee_sig(
+        &mut self,
+        pc: &mut PipelineCheck,
+        i: usize,
+        call: &Call,
+    ) -> Option<(StepSig, DeclId)> {
+        let file = self.file(pc.m);
+        let m = pc.m;
         let Some(entry) = self.lookup_kind(
             m,
             &call.callee.name,
@@ -125,8 +171,8 @@ impl Ctx<'_> {
             Code::UnknownStep,
             "a step",
         ) else {
-            self.mark_args_used(pc, &call);
-            return;
+            self.mark_args_used(pc, call);
+            return None;
         };
         let sig = match entry.kind {
             DeclKind::Pipeline => {
@@ -134,57 +180,52 @@ impl Ctx<'_> {
                 match self.pipeline(entry.decl) {
                     Some(s) => s,
                     None => {
-                        self.mark_args_used(pc, &call);
-                        self.push(
-                            Diagnostic::new(
-                                Code::RecursivePipeline,
-                                format!("pipeline `{}` calls itself", call.callee.name),
-                                file,
-                                call.callee.span,
-                                "recursive call",
-                            )
-                            .with_help("pipelines cannot recurse; use `for` to repeat steps"),
-                        );
-                        return;
+                        self.mark_args_used(pc, call);
+                        self.push(graph::recursive_pipeline(
+                            file,
+                            call.callee.span,
+                            &call.callee.name,
+                        ));
+                        return None;
                     }
                 }
             }
-            _ => match self.step_sig(entry.decl) {
-                Some(s) => s,
-                None => return,
-            },
+            _ => self.step_sig(entry.decl)?,
         };
-        pc.info.nodes[i].callee = Some(entry.decl);
-        let def = self.decl_name_span(entry.decl);
+        Some((sig, entry.decl))
+    }
 
-        // Argument names.
+    /// The arguments by name; reports arguments given twice, unknown and missing ones.
+    fn argument_names<'c>(
+        &mut self,
+        pc: &mut PipelineCheck,
+        call: &'c Call,
+        site: &CallSite,
+    ) -> IndexMap<String, &'c Arg> {
+        let file = self.file(pc.m);
+        let CallSite { sig, def, frames } = site;
+        let def = *def;
         let mut args: IndexMap<String, &Arg> = IndexMap::new();
         for a in &call.args {
             if let Some(prev) = args.get(&a.name.name) {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateArgument,
-                        format!("argument `{}` is given twice", a.name.name),
-                        file,
-                        a.name.span,
-                        "given again here",
-                    )
-                    .with_label(file, prev.name.span, "first given here")
-                    .with_help("remove one of them"),
-                );
+                self.push(types::duplicate_argument(
+                    file,
+                    a.name.span,
+                    prev.name.span,
+                    &a.name.name,
+                ));
                 continue;
             }
             if !sig.params.iter().any(|p| p.name == a.name.name) {
                 let names: Vec<&str> = sig.params.iter().map(|p| p.name.as_str()).collect();
-                let mut d = Diagnostic::new(
-                    Code::UnknownArgument,
-                    format!("`{}` takes no argument `{}`", sig.name, a.name.name),
+                let mut d = types::unknown_argument(
                     file,
                     a.name.span,
-                    "unknown argument",
-                )
-                .with_label(def.0, def.1, format!("`{}` is declared here", sig.name))
-                .with_help_opt(did_you_mean(&a.name.name, names.iter().copied()));
+                    &a.name.name,
+                    &sig.name,
+                    def,
+                    &names,
+                );
                 d = d.with_note(if names.is_empty() {
                     format!("`{}` takes no arguments", sig.name)
                 } else {
@@ -192,7 +233,7 @@ impl Ctx<'_> {
                 });
                 self.push(d);
                 // Type it anyway for errors inside.
-                self.value(pc, &a.value, &frames, None);
+                self.value(pc, &a.value, frames, None);
                 continue;
             }
             args.insert(a.name.name.clone(), a);
@@ -207,22 +248,7 @@ impl Ctx<'_> {
                 .iter()
                 .map(|p| format!("`{}: {}`", p.name, p.ty))
                 .collect();
-            let mut d = Diagnostic::new(
-                Code::MissingArgument,
-                format!(
-                    "`{}` is missing {} {}",
-                    sig.name,
-                    if missing.len() == 1 {
-                        "argument"
-                    } else {
-                        "arguments"
-                    },
-                    list.join(", ")
-                ),
-                file,
-                call.callee.span,
-                "missing arguments",
-            );
+            let mut d = types::missing_arguments(file, call.callee.span, &sig.name, &list);
             for p in &missing {
                 d = d.with_label(def.0, p.span, "required parameter declared here");
             }
@@ -230,21 +256,37 @@ impl Ctx<'_> {
             self.push(d.with_help(format!("add {}", example.join(", "))));
         }
 
-        // Pass 1: table arguments bind schema variables.
-        let mut bindings: IndexMap<String, Schema> = IndexMap::new();
-        let mut arg_types: IndexMap<String, Ty> = IndexMap::new();
+        args
+    }
+
+    /// Pass 1: table arguments bind the callee's schema variables.
+    fn bind_schema_variables(
+        &mut self,
+        pc: &mut PipelineCheck,
+        args: &IndexMap<String, &Arg>,
+        site: &CallSite,
+        found: &mut CallTypes,
+    ) {
+        let m = pc.m;
+        let CallSite { sig, def, frames } = site;
+        let def = *def;
+        let CallTypes {
+            bindings,
+            arg_types,
+            ..
+        } = found;
         let generics: IndexMap<String, Schema> = sig.generics.iter().cloned().collect();
         for p in &sig.params {
             let Some(var) = bound_var(&p.ty) else {
                 continue;
             };
             let Some(a) = args.get(&p.name) else { continue };
-            let actual = self.value(pc, &a.value, &frames, Some(&p.ty));
+            let actual = self.value(pc, &a.value, frames, Some(&p.ty));
             arg_types.insert(p.name.clone(), actual.clone());
             let what = format!("argument `{}` of `{}`", p.name, sig.name);
             let producer = self.producer_of(pc, &a.value);
             if let Some(bound) = bindings.get(var).cloned() {
-                let expected = subst(&p.ty, &bindings, &IndexMap::new()).unwrap_or(Ty::Error);
+                let expected = subst(&p.ty, bindings, &IndexMap::new()).unwrap_or(Ty::Error);
                 let mm = assign(&expected, &actual);
                 self.report_mismatches(
                     m,
@@ -308,6 +350,25 @@ impl Ctx<'_> {
             }
             bindings.insert(var.to_string(), schema);
         }
+    }
+
+    /// Passes 2 and 3: column-name arguments against the bound schemas, then every other
+    /// argument against its parameter's type with the variables substituted.
+    fn type_other_arguments(
+        &mut self,
+        pc: &mut PipelineCheck,
+        args: &IndexMap<String, &Arg>,
+        site: &CallSite,
+        found: &mut CallTypes,
+    ) {
+        let m = pc.m;
+        let CallSite { sig, def, frames } = site;
+        let def = *def;
+        let CallTypes {
+            bindings,
+            arg_types,
+            column_values,
+        } = found;
         // Tables given by table parameters, for `Columns<param>`.
         let mut table_of: IndexMap<String, Schema> = bindings.clone();
         for p in &sig.params {
@@ -318,8 +379,6 @@ impl Ctx<'_> {
             }
         }
 
-        // Pass 2: column-name arguments; pass 3: everything else.
-        let mut column_values: IndexMap<String, Vec<String>> = IndexMap::new();
         for p in &sig.params {
             if arg_types.contains_key(&p.name) {
                 continue;
@@ -328,16 +387,15 @@ impl Ctx<'_> {
             match p.ty.strip_optional() {
                 Ty::Columns(target) | Ty::Column(target) => {
                     let single = matches!(p.ty.strip_optional(), Ty::Column(_));
-                    let names =
-                        self.column_names(pc, a, &frames, table_of.get(target), single, &sig);
+                    let names = self.column_names(pc, a, frames, table_of.get(target), single, sig);
                     if let Some(names) = names {
                         column_values.insert(p.name.clone(), names);
                     }
                     arg_types.insert(p.name.clone(), p.ty.clone());
                 }
                 _ => {
-                    let expected = subst(&p.ty, &bindings, &column_values).unwrap_or(Ty::Error);
-                    let actual = self.value(pc, &a.value, &frames, Some(&expected));
+                    let expected = subst(&p.ty, bindings, column_values).unwrap_or(Ty::Error);
+                    let actual = self.value(pc, &a.value, frames, Some(&expected));
                     let producer = self.producer_of(pc, &a.value);
                     let mm = assign(&expected, &actual);
                     let what = format!("argument `{}` of `{}`", p.name, sig.name);
@@ -355,25 +413,35 @@ impl Ctx<'_> {
                 }
             }
         }
+    }
 
+    /// The types of the call's outputs: the callee's with the variables substituted, or the
+    /// call's `as Table<...>` for a variable that no input binds.
+    fn output_types(
+        &mut self,
+        pc: &mut PipelineCheck,
+        call: &Call,
+        site: &CallSite,
+        found: &mut CallTypes,
+    ) -> Vec<(String, Ty)> {
+        let m = pc.m;
+        let file = self.file(m);
+        let CallSite { sig, def, .. } = site;
+        let def = *def;
+        let CallTypes {
+            bindings,
+            column_values,
+            ..
+        } = found;
         // Outputs.
         let mut outputs = Vec::new();
         let cast = call.cast.as_ref().map(|c| (c.span, self.ty(m, c, &[])));
         if cast.is_some() && sig.outputs.is_empty() {
             let (span, _) = cast.clone().unwrap_or((call.span, Ty::Error));
-            self.push(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    format!("`{}` has no output to give a type with `as`", sig.name),
-                    file,
-                    span,
-                    "nothing to cast",
-                )
-                .with_help("remove the `as ...` clause"),
-            );
+            self.push(types::cast_without_output(file, span, &sig.name));
         }
         for (k, o) in sig.outputs.iter().enumerate() {
-            let mut ty = subst(&o.ty, &bindings, &column_values);
+            let mut ty = subst(&o.ty, bindings, column_values);
             if k == 0 {
                 if let Some((cspan, cty)) = &cast {
                     match (&ty, &o.ty) {
@@ -382,21 +450,9 @@ impl Ctx<'_> {
                             if let (Some(var), Some(s)) = (bound_var(&o.ty), table_schema(cty)) {
                                 bindings.insert(var.to_string(), s.clone());
                             }
-                            ty = subst(&o.ty, &bindings, &column_values).or(Some(cty.clone()));
+                            ty = subst(&o.ty, bindings, column_values).or(Some(cty.clone()));
                             if !matches!(cty, Ty::Table(_)) {
-                                self.push(
-                                    Diagnostic::new(
-                                        Code::TypeMismatch,
-                                        format!(
-                                            "`{}` produces a table; `as` must give `Table<...>`",
-                                            sig.name
-                                        ),
-                                        file,
-                                        *cspan,
-                                        format!("`{cty}` is not a table"),
-                                    )
-                                    .with_help("write `as Table<SchemaName>`"),
-                                );
+                                self.push(types::cast_to_non_table(file, *cspan, &sig.name, cty));
                             }
                         }
                         (Some(actual), _) => {
@@ -422,35 +478,22 @@ impl Ctx<'_> {
                     };
                     let var = vars.first().cloned().unwrap_or_default();
                     if k == 0 || !vars.iter().all(|v| bindings.contains_key(v)) {
-                        self.push(
-                            Diagnostic::new(
-                                Code::CannotInferSchema,
-                                format!(
-                                    "cannot infer the schema `{var}` of output `{}` of `{}`",
-                                    o.name, sig.name
-                                ),
-                                file,
-                                call.span,
-                                "no input determines it",
-                            )
-                            .with_label(def.0, o.span, "the output is declared here")
-                            .with_help(if k == 0 {
-                                "give the schema after the call: `... as Table<SchemaName>`"
-                                    .to_string()
-                            } else {
-                                format!("pass a table for `{var}`")
-                            }),
-                        );
+                        self.push(types::cannot_infer_schema(
+                            file,
+                            call.span,
+                            &sig.name,
+                            var,
+                            &o.name,
+                            (def.0, o.span),
+                            k == 0,
+                        ));
                     }
                     Ty::Error
                 }
             };
             outputs.push((o.name.clone(), ty));
         }
-        let node = &mut pc.info.nodes[i];
-        node.outputs = outputs;
-        node.arg_types = arg_types;
-        node.bindings = bindings;
+        outputs
     }
 
     /// Checks the column names given to a `Columns<...>` or `Column<...>` parameter.
@@ -478,29 +521,14 @@ impl Ctx<'_> {
                 let actual = self.value(pc, &a.value, frames, Some(&want));
                 let mm = assign(&want, &actual);
                 if !mm.is_empty() {
-                    self.push(
-                        Diagnostic::new(
-                            Code::TypeMismatch,
-                            format!(
-                                "argument `{}` of `{}` takes {}",
-                                a.name.name,
-                                sig.name,
-                                if single {
-                                    "a column name"
-                                } else {
-                                    "a list of column names"
-                                }
-                            ),
-                            file,
-                            a.value.span,
-                            format!("this is `{actual}`"),
-                        )
-                        .with_help(if single {
-                            "write the column name, as in `weight`"
-                        } else {
-                            "write the columns as a list, as in `[sex, age_group]`"
-                        }),
-                    );
+                    self.push(types::not_columns(
+                        file,
+                        a.value.span,
+                        &a.name.name,
+                        &sig.name,
+                        single,
+                        &actual,
+                    ));
                 }
                 return None;
             }
@@ -511,31 +539,14 @@ impl Ctx<'_> {
                 ExprKind::Path(p) if p.len() == 1 => (p[0].name.clone(), p[0].span),
                 ExprKind::Str(s) if s.vars().next().is_none() => (s.value.clone(), s.span),
                 _ => {
-                    self.push(
-                        Diagnostic::new(
-                            Code::TypeMismatch,
-                            "a column name is a bare name or a string",
-                            file,
-                            item.span,
-                            "not a column name",
-                        )
-                        .with_help("write the column's name, as in `sex` or `\"sex\"`"),
-                    );
+                    self.push(types::not_a_column_name(file, item.span));
                     continue;
                 }
             };
             if let Some(s) = schema {
                 if !s.columns.contains_key(&name) {
                     let cands: Vec<&str> = s.columns.keys().map(String::as_str).collect();
-                    let mut d = Diagnostic::new(
-                        Code::UnknownColumn,
-                        format!("the table has no column `{name}`"),
-                        file,
-                        span,
-                        "unknown column",
-                    )
-                    .with_help_opt(did_you_mean(&name, cands.iter().copied()))
-                    .with_note(format!("its columns are: {}", cands.join(", ")));
+                    let mut d = types::unknown_column(file, span, &name, &cands);
                     if let Some((f, sp)) = s.origin {
                         d = d.with_label(f, sp, "the table's schema");
                     }
@@ -544,16 +555,7 @@ impl Ctx<'_> {
                 }
             }
             if names.contains(&name) {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateArgument,
-                        format!("column `{name}` is listed twice"),
-                        file,
-                        span,
-                        "listed again",
-                    )
-                    .with_help("list each column once"),
-                );
+                self.push(types::duplicate_column_argument(file, span, &name));
                 continue;
             }
             names.push(name);

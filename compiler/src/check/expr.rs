@@ -1,16 +1,16 @@
 //! Typing expressions: literals, names, operators, and reporting type mismatches.
 
 use super::assign::{assign, Mismatch};
-use super::Ctx;
-use crate::diagnostics::{Code, Diagnostic};
+use super::Checker;
+use crate::diagnostics::types;
 use crate::resolve::ModuleId;
 use crate::source::FileId;
 use crate::types::{Scalar, Ty};
-use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident};
+use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident, StrLit};
 use flowc_grammar::Span;
 
 /// Resolves a name path (`x`, `x.out`) to a type, reporting unknown names itself.
-pub(crate) type Resolver<'a> = dyn FnMut(&mut Ctx<'_>, &[Ident]) -> Ty + 'a;
+pub(crate) type Resolver<'a> = dyn FnMut(&mut Checker<'_>, &[Ident]) -> Ty + 'a;
 
 /// Where a value comes from, for pointing at the producer in a mismatch.
 #[derive(Clone, Debug)]
@@ -20,7 +20,7 @@ pub(crate) struct Producer {
     pub label: String,
 }
 
-impl Ctx<'_> {
+impl Checker<'_> {
     /// The type of `e`; `hint` is the type expected there, used to read a string as a `Date`.
     pub fn expr_ty(
         &mut self,
@@ -35,107 +35,16 @@ impl Ctx<'_> {
             ExprKind::Float(_) => Ty::Scalar(Scalar::Float),
             ExprKind::Bool(_) => Ty::Scalar(Scalar::Bool),
             ExprKind::None => Ty::None,
-            ExprKind::Str(s) => {
-                for v in s.vars() {
-                    let t = resolve(self, std::slice::from_ref(v));
-                    if t.is_artifact() {
-                        self.push(
-                            Diagnostic::new(
-                                Code::ArtifactParameterMismatch,
-                                format!("`{}` is an artifact and cannot be interpolated into a value", v.name),
-                                file,
-                                v.span,
-                                format!("`{}` is `{t}`", v.name),
-                            )
-                            .with_help("pass the artifact to a step input instead; only parameters are text"),
-                        );
-                    }
-                }
-                let wants_date =
-                    matches!(hint.map(Ty::strip_optional), Some(Ty::Scalar(Scalar::Date)));
-                if wants_date
-                    && s.parts
-                        .iter()
-                        .all(|p| matches!(p, flowc_grammar::ast::StrPart::Text(_)))
-                {
-                    if let Err(why) = parse_date(&s.value) {
-                        self.push(
-                            Diagnostic::new(
-                                Code::InvalidDate,
-                                format!("`{}` is not a valid date: {why}", s.value),
-                                file,
-                                s.span,
-                                "expected `YYYY-MM-DD`",
-                            )
-                            .with_help("write dates as `\"2024-01-31\"`"),
-                        );
-                        return Ty::Error;
-                    }
-                    return Ty::Scalar(Scalar::Date);
-                }
-                Ty::Scalar(Scalar::Str)
-            }
+            ExprKind::Str(s) => self.str_ty(m, s, hint, resolve),
             ExprKind::Quantity(q) => {
-                self.push(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        format!("the quantity `{}{}` is not a value", q.number, q.unit),
-                        file,
-                        e.span,
-                        "quantities with units are only for properties",
-                    )
-                    .with_help("pass a plain number (bytes, seconds) or a string instead"),
-                );
+                self.push(types::quantity_as_value(file, e.span, &q.number, &q.unit));
                 Ty::Error
             }
             ExprKind::Record(_) => {
-                self.push(
-                    Diagnostic::new(
-                        Code::TypeMismatch,
-                        "a record is not a value",
-                        file,
-                        e.span,
-                        "records are only for properties such as `resources`",
-                    )
-                    .with_help("pass a `Json` artifact or separate parameters"),
-                );
+                self.push(types::record_as_value(file, e.span));
                 Ty::Error
             }
-            ExprKind::List(items) => {
-                let elem_hint = match hint.map(Ty::strip_optional) {
-                    Some(Ty::List(t)) => Some((**t).clone()),
-                    _ => None,
-                };
-                let mut elem: Option<Ty> = None;
-                for item in items {
-                    let t = self.expr_ty(m, item, elem_hint.as_ref(), resolve);
-                    if t.is_error() {
-                        continue;
-                    }
-                    match &elem {
-                        None => elem = Some(t),
-                        Some(prev) => {
-                            if !assign(prev, &t).is_empty() {
-                                if assign(&t, prev).is_empty() {
-                                    elem = Some(t);
-                                } else {
-                                    self.push(
-                                        Diagnostic::new(
-                                            Code::TypeMismatch,
-                                            format!("list items have different types: `{prev}` and `{t}`"),
-                                            file,
-                                            item.span,
-                                            format!("this is `{t}`"),
-                                        )
-                                        .with_help("make every item of a list the same type"),
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
-                Ty::List(Box::new(elem.or(elem_hint).unwrap_or(Ty::Error)))
-            }
+            ExprKind::List(items) => self.list_ty(m, items, hint, resolve),
             ExprKind::Path(path) => resolve(self, path),
             ExprKind::Paren(inner) => self.expr_ty(m, inner, hint, resolve),
             ExprKind::Not { expr, .. } => {
@@ -143,91 +52,167 @@ impl Ctx<'_> {
                 self.expect_operand(m, expr.span, &t, "not", &[Scalar::Bool]);
                 Ty::Scalar(Scalar::Bool)
             }
-            ExprKind::Chain { first, rest } => {
-                let mut types = vec![(first.span, self.expr_ty(m, first, None, resolve))];
-                for (_, _, e) in rest {
-                    types.push((e.span, self.expr_ty(m, e, None, resolve)));
-                }
-                let op = rest[0].0;
-                match op {
-                    BinOp::And | BinOp::Or => {
-                        for (span, t) in &types {
-                            self.expect_operand(m, *span, t, op.as_str(), &[Scalar::Bool]);
-                        }
-                        Ty::Scalar(Scalar::Bool)
-                    }
-                    BinOp::Add | BinOp::Sub => {
-                        let all_str = types
-                            .iter()
-                            .all(|(_, t)| matches!(t, Ty::Scalar(Scalar::Str) | Ty::Error));
-                        if all_str && rest.iter().all(|(o, _, _)| *o == BinOp::Add) {
-                            return Ty::Scalar(Scalar::Str);
-                        }
-                        let mut result = Scalar::Int;
-                        for (span, t) in &types {
-                            if !self.expect_operand(
-                                m,
-                                *span,
-                                t,
-                                op.as_str(),
-                                &[Scalar::Int, Scalar::Float],
-                            ) {
-                                return Ty::Error;
-                            }
-                            if matches!(t, Ty::Scalar(Scalar::Float)) {
-                                result = Scalar::Float;
-                            }
-                        }
-                        Ty::Scalar(result)
-                    }
-                }
-            }
+            ExprKind::Chain { first, rest } => self.chain_ty(m, first, rest, resolve),
             ExprKind::Compare {
                 lhs,
                 op,
                 op_span,
                 rhs,
-            } => {
-                let l = self.expr_ty(m, lhs, None, resolve);
-                let r = self.expr_ty(m, rhs, Some(&l), resolve);
-                if l.is_error() || r.is_error() {
-                    return Ty::Scalar(Scalar::Bool);
+            } => self.compare_ty(m, (lhs, *op, *op_span, rhs), resolve),
+        }
+    }
+
+    /// A string: `Date` where a date is expected and the string is one; artifacts cannot be
+    /// interpolated.
+    fn str_ty(
+        &mut self,
+        m: ModuleId,
+        s: &StrLit,
+        hint: Option<&Ty>,
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let file = self.file(m);
+        for v in s.vars() {
+            let t = resolve(self, std::slice::from_ref(v));
+            if t.is_artifact() {
+                self.push(types::interpolated_artifact(file, v.span, &v.name, &t));
+            }
+        }
+        let wants_date = matches!(hint.map(Ty::strip_optional), Some(Ty::Scalar(Scalar::Date)));
+        if wants_date
+            && s.parts
+                .iter()
+                .all(|p| matches!(p, flowc_grammar::ast::StrPart::Text(_)))
+        {
+            if let Err(why) = parse_date(&s.value) {
+                self.push(types::invalid_date(file, s.span, &s.value, why));
+                return Ty::Error;
+            }
+            return Ty::Scalar(Scalar::Date);
+        }
+        Ty::Scalar(Scalar::Str)
+    }
+
+    /// A list: the type of its items, which must agree.
+    fn list_ty(
+        &mut self,
+        m: ModuleId,
+        items: &[Expr],
+        hint: Option<&Ty>,
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let file = self.file(m);
+        let elem_hint = match hint.map(Ty::strip_optional) {
+            Some(Ty::List(t)) => Some((**t).clone()),
+            _ => None,
+        };
+        let mut elem: Option<Ty> = None;
+        for item in items {
+            let t = self.expr_ty(m, item, elem_hint.as_ref(), resolve);
+            if t.is_error() {
+                continue;
+            }
+            match &elem {
+                None => elem = Some(t),
+                Some(prev) => {
+                    if !assign(prev, &t).is_empty() {
+                        if assign(&t, prev).is_empty() {
+                            elem = Some(t);
+                        } else {
+                            self.push(types::mixed_list(file, item.span, prev, &t));
+                        }
+                    }
                 }
-                let numeric =
-                    |t: &Ty| matches!(t.strip_optional(), Ty::Scalar(Scalar::Int | Scalar::Float));
-                let ok = match op {
-                    CmpOp::Eq | CmpOp::Ne => {
-                        (numeric(&l) && numeric(&r))
-                            || (l.strip_optional() == r.strip_optional() && !l.is_artifact())
-                            || matches!(r, Ty::None)
-                            || matches!(
-                                (l.strip_optional(), r.strip_optional()),
-                                (Ty::Scalar(Scalar::Date), Ty::Scalar(Scalar::Str))
-                                    | (Ty::Scalar(Scalar::Str), Ty::Scalar(Scalar::Date))
-                            )
-                    }
-                    _ => {
-                        (numeric(&l) && numeric(&r))
-                            || (l == r && matches!(l, Ty::Scalar(Scalar::Str | Scalar::Date)))
-                    }
-                };
-                if !ok {
-                    self.push(
-                        Diagnostic::new(
-                            Code::InvalidOperands,
-                            format!("cannot compare `{l}` with `{r}` using `{}`", op.as_str()),
-                            file,
-                            *op_span,
-                            "incompatible operands",
-                        )
-                        .with_label(file, lhs.span, format!("`{l}`"))
-                        .with_label(file, rhs.span, format!("`{r}`"))
-                        .with_help("compare numbers with numbers, and strings or dates with values of the same type"),
-                    );
+            }
+        }
+        Ty::List(Box::new(elem.or(elem_hint).unwrap_or(Ty::Error)))
+    }
+
+    /// `a and b`, `a or b`, `a + b - c`: operands of the operator's types.
+    fn chain_ty(
+        &mut self,
+        m: ModuleId,
+        first: &Expr,
+        rest: &[(BinOp, Span, Expr)],
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let mut types = vec![(first.span, self.expr_ty(m, first, None, resolve))];
+        for (_, _, e) in rest {
+            types.push((e.span, self.expr_ty(m, e, None, resolve)));
+        }
+        let op = rest[0].0;
+        match op {
+            BinOp::And | BinOp::Or => {
+                for (span, t) in &types {
+                    self.expect_operand(m, *span, t, op.as_str(), &[Scalar::Bool]);
                 }
                 Ty::Scalar(Scalar::Bool)
             }
+            BinOp::Add | BinOp::Sub => {
+                let all_str = types
+                    .iter()
+                    .all(|(_, t)| matches!(t, Ty::Scalar(Scalar::Str) | Ty::Error));
+                if all_str && rest.iter().all(|(o, _, _)| *o == BinOp::Add) {
+                    return Ty::Scalar(Scalar::Str);
+                }
+                let mut result = Scalar::Int;
+                for (span, t) in &types {
+                    if !self.expect_operand(m, *span, t, op.as_str(), &[Scalar::Int, Scalar::Float])
+                    {
+                        return Ty::Error;
+                    }
+                    if matches!(t, Ty::Scalar(Scalar::Float)) {
+                        result = Scalar::Float;
+                    }
+                }
+                Ty::Scalar(result)
+            }
         }
+    }
+
+    /// A comparison: a `Bool`, of operands that can be compared.
+    fn compare_ty(
+        &mut self,
+        m: ModuleId,
+        (lhs, op, op_span, rhs): (&Expr, CmpOp, Span, &Expr),
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let file = self.file(m);
+        let l = self.expr_ty(m, lhs, None, resolve);
+        let r = self.expr_ty(m, rhs, Some(&l), resolve);
+        if l.is_error() || r.is_error() {
+            return Ty::Scalar(Scalar::Bool);
+        }
+        let numeric =
+            |t: &Ty| matches!(t.strip_optional(), Ty::Scalar(Scalar::Int | Scalar::Float));
+        let ok = match op {
+            CmpOp::Eq | CmpOp::Ne => {
+                (numeric(&l) && numeric(&r))
+                    || (l.strip_optional() == r.strip_optional() && !l.is_artifact())
+                    || matches!(r, Ty::None)
+                    || matches!(
+                        (l.strip_optional(), r.strip_optional()),
+                        (Ty::Scalar(Scalar::Date), Ty::Scalar(Scalar::Str))
+                            | (Ty::Scalar(Scalar::Str), Ty::Scalar(Scalar::Date))
+                    )
+            }
+            _ => {
+                (numeric(&l) && numeric(&r))
+                    || (l == r && matches!(l, Ty::Scalar(Scalar::Str | Scalar::Date)))
+            }
+        };
+        if !ok {
+            self.push(types::incomparable(
+                file,
+                op.as_str(),
+                op_span,
+                lhs.span,
+                &l,
+                rhs.span,
+                &r,
+            ));
+        }
+        Ty::Scalar(Scalar::Bool)
     }
 
     /// Reports an operand whose type is not one of `allowed`; returns whether it was fine.
@@ -249,39 +234,16 @@ impl Ctx<'_> {
         }
         let want: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
         let file = self.file(m);
-        self.push(
-            Diagnostic::new(
-                Code::InvalidOperands,
-                format!(
-                    "`{op}` needs `{}` operands, found `{t}`",
-                    want.join("` or `")
-                ),
-                file,
-                span,
-                format!("this is `{t}`"),
-            )
-            .with_help(format!("give `{op}` only `{}` values", want.join("` or `"))),
-        );
+        self.push(types::invalid_operand(file, span, op, &want, t));
         false
     }
 
     /// Checks a parameter's default value: a literal of the parameter's type.
     pub fn check_default(&mut self, m: ModuleId, ty: &Ty, default: &Expr) {
         let file = self.file(m);
-        let mut no_names = |ctx: &mut Ctx<'_>, path: &[Ident]| {
+        let mut no_names = |checker: &mut Checker<'_>, path: &[Ident]| {
             if let Some(first) = path.first() {
-                ctx.push(
-                    Diagnostic::new(
-                        Code::InvalidDefault,
-                        "a default value must be a literal",
-                        file,
-                        first.span,
-                        format!("`{}` is a name", first.name),
-                    )
-                    .with_help(
-                        "write the value itself, such as `0.3`, `\"fr\"` or `[\"a\", \"b\"]`",
-                    ),
-                );
+                checker.push(types::default_not_literal(file, first.span, &first.name));
             }
             Ty::Error
         };
@@ -291,16 +253,12 @@ impl Ctx<'_> {
             return;
         }
         if !assign(ty, &actual).is_empty() {
-            self.push(
-                Diagnostic::new(
-                    Code::InvalidDefault,
-                    format!("the default value is `{actual}`, but the parameter is `{ty}`"),
-                    file,
-                    default.span,
-                    format!("expected `{ty}`"),
-                )
-                .with_help(format!("give a default of type `{ty}`")),
-            );
+            self.push(types::default_type_mismatch(
+                file,
+                default.span,
+                &actual,
+                ty,
+            ));
         }
     }
 
@@ -320,89 +278,33 @@ impl Ctx<'_> {
         let file = self.file(m);
         for mm in mismatches {
             let mut d = match &mm {
-                Mismatch::Type => Diagnostic::new(
-                    Code::TypeMismatch,
-                    format!("{what} expects `{expected}`, found `{actual}`"),
-                    file,
-                    consumer,
-                    format!("this is `{actual}`"),
-                ),
-                Mismatch::MaybeNone => Diagnostic::new(
-                    Code::TypeMismatch,
-                    format!("{what} expects `{expected}`, but the value may be absent (`{actual}`)"),
-                    file,
-                    consumer,
-                    "may be none here",
-                )
-                .with_help("bind the value in every branch of the `if`, or make the input optional with `?`"),
+                Mismatch::Type => types::type_mismatch(file, consumer, what, expected, actual),
+                Mismatch::MaybeNone => {
+                    types::value_may_be_absent(file, consumer, what, expected, actual)
+                }
                 Mismatch::ArtifactVsParam { expected_artifact } => {
-                    let (want, got) = if *expected_artifact {
-                        ("an artifact", "a parameter value")
-                    } else {
-                        ("a parameter value", "an artifact")
-                    };
-                    Diagnostic::new(
-                        Code::ArtifactParameterMismatch,
-                        format!("{what} expects {want} (`{expected}`), found {got} (`{actual}`)"),
+                    types::artifact_parameter_mismatch(
                         file,
                         consumer,
-                        format!("this is {got}"),
+                        what,
+                        expected,
+                        actual,
+                        *expected_artifact,
                     )
-                    .with_help(if *expected_artifact {
-                        "pass the output of a step, or declare a pipeline parameter of an artifact type".to_string()
-                    } else {
-                        "parameters are small values; read the artifact inside the step instead".to_string()
-                    })
                 }
                 Mismatch::MissingColumn { name, expected: ec } => {
-                    let mut d = Diagnostic::new(
-                        Code::MissingColumn,
-                        format!("{what} requires column `{name}: {}`, which the table does not have", col_str(ec)),
-                        file,
-                        consumer,
-                        format!("this table has no column `{name}`"),
-                    );
-                    if let Some((f, s)) = ec.origin {
-                        d = d.with_label(f, s, "required here");
-                    }
-                    d.with_help(format!("add `{name}` to the producer's schema, or derive it before this step"))
+                    types::missing_column(file, consumer, what, name, ec)
                 }
-                Mismatch::ColumnType { name, expected: ec, actual: ac } => {
-                    let mut d = Diagnostic::new(
-                        Code::ColumnTypeMismatch,
-                        format!(
-                            "column `{name}` is `{}` but {what} requires `{}`",
-                            col_str(ac),
-                            col_str(ec)
-                        ),
-                        file,
-                        consumer,
-                        format!("`{name}` is `{}` here", col_str(ac)),
-                    );
-                    if let Some((f, s)) = ac.origin {
-                        d = d.with_label(f, s, format!("`{name}` is declared `{}` here", col_str(ac)));
-                    }
-                    if let Some((f, s)) = ec.origin {
-                        d = d.with_label(f, s, format!("`{}` is required here", col_str(ec)));
-                    }
-                    d.with_help(format!("cast `{name}` to `{}` before this step, or change one of the schemas", ec.ty.as_str()))
-                }
-                Mismatch::Nullable { name, expected: ec, actual: ac } => {
-                    let mut d = Diagnostic::new(
-                        Code::NullableColumn,
-                        format!("column `{name}` may be null, but {what} requires a non-null `{}`", ec.ty.as_str()),
-                        file,
-                        consumer,
-                        format!("`{name}` is `{}` here", col_str(ac)),
-                    );
-                    if let Some((f, s)) = ac.origin {
-                        d = d.with_label(f, s, "declared nullable here");
-                    }
-                    if let Some((f, s)) = ec.origin {
-                        d = d.with_label(f, s, "required non-null here");
-                    }
-                    d.with_help(format!("filter out or fill the nulls of `{name}` first, or declare the input column `{}?`", ec.ty.as_str()))
-                }
+                Mismatch::ColumnType {
+                    name,
+                    expected: ec,
+                    actual: ac,
+                } => types::column_type_mismatch(file, consumer, what, name, ec, ac),
+                Mismatch::Nullable {
+                    name,
+                    expected: ec,
+                    actual: ac,
+                } => types::nullable_column(file, consumer, what, name, ec, ac),
             };
             if let Some(p) = producer {
                 d = d.with_label(p.file, p.span, p.label.clone());
@@ -422,8 +324,24 @@ impl Ctx<'_> {
     }
 }
 
-fn col_str(c: &crate::types::ColumnTy) -> String {
-    format!("{}{}", c.ty.as_str(), if c.nullable { "?" } else { "" })
+/// First names referenced by an expression (paths and `${}` interpolations).
+pub(crate) fn expr_names(e: &Expr, out: &mut Vec<Ident>) {
+    match &e.kind {
+        ExprKind::Path(p) => out.extend(p.first().cloned()),
+        ExprKind::Str(s) => out.extend(s.vars().cloned()),
+        ExprKind::List(items) => items.iter().for_each(|i| expr_names(i, out)),
+        ExprKind::Record(r) => r.fields.iter().for_each(|f| expr_names(&f.value, out)),
+        ExprKind::Paren(inner) | ExprKind::Not { expr: inner, .. } => expr_names(inner, out),
+        ExprKind::Chain { first, rest } => {
+            expr_names(first, out);
+            rest.iter().for_each(|(_, _, e)| expr_names(e, out));
+        }
+        ExprKind::Compare { lhs, rhs, .. } => {
+            expr_names(lhs, out);
+            expr_names(rhs, out);
+        }
+        _ => {}
+    }
 }
 
 /// Parses `YYYY-MM-DD`, checking the day exists.

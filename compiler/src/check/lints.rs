@@ -3,13 +3,13 @@
 //! Standard-library modules are never linted, and declarations are only reported in files that
 //! declare a pipeline: a file of shared steps and profiles is a library, and its users decide.
 
-use super::Ctx;
-use crate::diagnostics::{Code, Diagnostic};
+use super::Checker;
+use crate::diagnostics::lints;
 use crate::resolve::{DeclId, ModuleId};
 use flowc_grammar::ast::Item;
 
-pub(crate) fn run(ctx: &mut Ctx<'_>) {
-    let program = ctx.program;
+pub(crate) fn run(checker: &mut Checker<'_>) {
+    let program = checker.program;
     for (mi, module) in program.modules.iter().enumerate() {
         if module.is_std {
             continue;
@@ -21,17 +21,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) {
         let m = ModuleId(mi as u32);
         let file = module.file;
         for (name, entry) in &module.scope {
-            if entry.import.is_some() && !ctx.used_names.contains(&(m, name.clone())) {
-                ctx.push(
-                    Diagnostic::new(
-                        Code::UnusedImport,
-                        format!("`{name}` is imported but never used"),
-                        file,
-                        entry.span,
-                        "unused import",
-                    )
-                    .with_help(format!("remove `{name}` from the import")),
-                );
+            if entry.import.is_some() && !checker.used_names.contains(&(m, name.clone())) {
+                checker.push(lints::unused_import(file, entry.span, name));
             }
         }
         let has_pipeline = module
@@ -55,13 +46,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) {
                 _ => continue,
             };
             let Some(name) = item.name() else { continue };
-            if name.name.is_empty() || ctx.used_decls.contains(&decl) {
+            if name.name.is_empty() || checker.used_decls.contains(&decl) {
                 continue;
             }
-            ctx.push(
-                Diagnostic::new(Code::UnusedDeclaration, format!("{what} `{}` is never used", name.name), file, name.span, format!("unused {what}"))
-                    .with_help(format!("use it, or remove it; shared {what}s belong in a file without pipelines, which is not checked for this")),
-            );
+            checker.push(lints::unused_declaration(file, name.span, what, &name.name));
         }
     }
 }

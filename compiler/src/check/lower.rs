@@ -2,8 +2,8 @@
 
 use indexmap::IndexMap;
 
-use super::Ctx;
-use crate::diagnostics::{Code, Diagnostic};
+use super::Checker;
+use crate::diagnostics::{names, types, Code};
 use crate::resolve::{DeclId, DeclKind, ModuleId};
 use crate::suggest::did_you_mean;
 use crate::types::{ColumnTy, Scalar, Schema, SchemaTpl, TplTerm, Ty};
@@ -52,7 +52,7 @@ const TYPE_NAMES: &[&str] = &[
     "List",
 ];
 
-impl Ctx<'_> {
+impl Checker<'_> {
     /// The schema declared by `decl`, lowered once.
     pub fn schema(&mut self, decl: DeclId) -> Schema {
         if let Some(s) = self.out.schemas.get(&decl) {
@@ -64,16 +64,11 @@ impl Ctx<'_> {
         let m = decl.module;
         let file = self.file(m);
         if !self.in_progress.insert(decl) {
-            self.push(
-                Diagnostic::new(
-                    Code::SchemaConflict,
-                    format!("schema `{}` extends itself", ast.name.name),
-                    file,
-                    ast.name.span,
-                    "this schema is part of an `extends` cycle",
-                )
-                .with_help("remove one of the `extends` clauses of the cycle"),
-            );
+            self.push(types::schema_extends_itself(
+                file,
+                ast.name.span,
+                &ast.name.name,
+            ));
             return Schema::default();
         }
         let mut columns: IndexMap<String, ColumnTy> = IndexMap::new();
@@ -93,24 +88,15 @@ impl Ctx<'_> {
             for (name, col) in ps.columns {
                 if let Some(prev) = columns.get(&name) {
                     if prev.ty != col.ty {
-                        self.push(
-                            Diagnostic::new(
-                                Code::SchemaConflict,
-                                format!(
-                                    "column `{name}` is `{}` in `{}` but `{}` in `{}`",
-                                    prev.ty.as_str(),
-                                    inherited_from.get(&name).map_or("", String::as_str),
-                                    col.ty.as_str(),
-                                    parent.name
-                                ),
-                                file,
-                                parent.span,
-                                "conflicting parent",
-                            )
-                            .with_help(
-                                "give the column the same type in both schemas, or rename it",
-                            ),
-                        );
+                        self.push(types::conflicting_parents(
+                            file,
+                            parent.span,
+                            &name,
+                            prev.ty,
+                            inherited_from.get(&name).map_or("", String::as_str),
+                            col.ty,
+                            &parent.name,
+                        ));
                     }
                     continue;
                 }
@@ -123,17 +109,13 @@ impl Ctx<'_> {
             if let Some(prev) = columns.get(&name) {
                 if prev.ty != col.ty {
                     let (f, s) = col.origin.unwrap_or((file, ast.name.span));
-                    let mut d = Diagnostic::new(
-                        Code::SchemaConflict,
-                        format!(
-                            "column `{name}` is redefined as `{}` but `{}` declares it `{}`",
-                            col.ty.as_str(),
-                            inherited_from.get(&name).map_or("", String::as_str),
-                            prev.ty.as_str()
-                        ),
+                    let mut d = types::column_redefined(
                         f,
                         s,
-                        "redefined here",
+                        &name,
+                        col.ty,
+                        inherited_from.get(&name).map_or("", String::as_str),
+                        prev.ty,
                     );
                     if let Some((pf, ps)) = prev.origin {
                         d = d.with_label(pf, ps, "inherited column declared here");
@@ -182,16 +164,13 @@ impl Ctx<'_> {
                 }
             };
             if let Some(prev) = spans.get(&c.name.name) {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateDeclaration,
-                        format!("column `{}` is declared twice", c.name.name),
-                        file,
-                        c.name.span,
-                        "declared again here",
-                    )
-                    .with_label(file, *prev, "first declared here"),
-                );
+                self.push(names::declared_twice(
+                    file,
+                    c.name.span,
+                    *prev,
+                    "column",
+                    &c.name.name,
+                ));
                 continue;
             }
             spans.insert(c.name.name.clone(), c.name.span);
@@ -209,19 +188,12 @@ impl Ctx<'_> {
 
     fn bad_column_type(&mut self, m: ModuleId, c: &Column, ty: &Ty) {
         let file = self.file(m);
-        self.push(
-            Diagnostic::new(
-                Code::InvalidColumnType,
-                format!(
-                    "column `{}` has type `{ty}`, which is not a scalar",
-                    c.name.name
-                ),
-                file,
-                c.ty.span,
-                "not a column type",
-            )
-            .with_help("columns are `Str`, `Int`, `Float`, `Bool` or `Date`, optionally with `?`"),
-        );
+        self.push(types::invalid_column_type(
+            file,
+            c.ty.span,
+            &c.name.name,
+            ty,
+        ));
     }
 
     /// Lowers a written type. `generics` are the schema variables in scope.
@@ -256,16 +228,7 @@ impl Ctx<'_> {
                                 cands.extend(self.names_of_kind(m, &[DeclKind::Schema]));
                                 did_you_mean(name, cands.iter().map(String::as_str))
                             };
-                            self.push(
-                                Diagnostic::new(
-                                    Code::UnknownType,
-                                    format!("unknown type `{name}`"),
-                                    file,
-                                    id.span,
-                                    "not a type",
-                                )
-                                .with_help_opt(help),
-                            );
+                            self.push(names::unknown_type(file, id.span, name, help));
                             Ty::Error
                         }
                     }
@@ -324,19 +287,9 @@ impl Ctx<'_> {
                         Some(e) => {
                             let s = self.schema(e.decl);
                             if let Some(p) = &term.projection {
-                                self.push(
-                                    Diagnostic::new(
-                                        Code::UnknownType,
-                                        "a column projection needs a schema variable",
-                                        file,
-                                        p.span,
-                                        "projection of a named schema",
-                                    )
-                                    .with_help(format!(
-                                        "write the columns you keep as a schema, or use `{}` whole",
-                                        id.name
-                                    )),
-                                );
+                                self.push(names::projection_of_named_schema(
+                                    file, p.span, &id.name,
+                                ));
                             }
                             terms.push(TplTerm::Fixed(s));
                         }
@@ -384,16 +337,11 @@ impl Ctx<'_> {
         let file = self.file(m);
         let is_std = self.program.module(m).is_std;
         if step.builtin && !is_std {
-            self.push(
-                Diagnostic::new(
-                    Code::BuiltinOutsideStd,
-                    format!("`builtin step {}` is declared outside the standard library", step.name.name),
-                    file,
-                    step.name.span,
-                    "built-in steps are implemented inside flowc",
-                )
-                .with_help("declare a container step with `step`, `image` and `run`, or import the built-in from `std.*`"),
-            );
+            self.push(names::builtin_outside_std(
+                file,
+                step.name.span,
+                &step.name.name,
+            ));
         }
         let generic_names: Vec<String> =
             step.generics.iter().map(|g| g.name.name.clone()).collect();
@@ -413,16 +361,13 @@ impl Ctx<'_> {
         let mut params = Vec::new();
         for p in &step.params {
             if let Some(prev) = seen.get(&p.name.name) {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateDeclaration,
-                        format!("parameter `{}` is declared twice", p.name.name),
-                        file,
-                        p.name.span,
-                        "declared again here",
-                    )
-                    .with_label(file, *prev, "first declared here"),
-                );
+                self.push(names::declared_twice(
+                    file,
+                    p.name.span,
+                    *prev,
+                    "parameter",
+                    &p.name.name,
+                ));
                 continue;
             }
             seen.insert(p.name.name.clone(), p.name.span);
@@ -445,35 +390,19 @@ impl Ctx<'_> {
                         q.name == target.name && matches!(q.ty.strip_optional(), Ty::Table(_))
                     });
                 if !known {
-                    self.push(
-                        Diagnostic::new(
-                            Code::UnknownType,
-                            format!("`{}` is neither a schema variable nor a table parameter of this step", target.name),
-                            file,
-                            target.span,
-                            "columns of what?",
-                        )
-                        .with_help("name a `Table<...>` parameter of the step, or a schema variable declared in `<...>`"),
-                    );
+                    self.push(names::columns_of_unknown(file, target.span, &target.name));
                 }
             }
         }
         let mut outputs = Vec::new();
         for o in &step.outputs {
             if let Some(prev) = seen.get(&o.name.name) {
-                self.push(
-                    Diagnostic::new(
-                        Code::DuplicateDeclaration,
-                        format!(
-                            "`{}` is declared twice in the step's signature",
-                            o.name.name
-                        ),
-                        file,
-                        o.name.span,
-                        "declared again here",
-                    )
-                    .with_label(file, *prev, "first declared here"),
-                );
+                self.push(names::declared_twice_in_signature(
+                    file,
+                    o.name.span,
+                    *prev,
+                    &o.name.name,
+                ));
                 continue;
             }
             seen.insert(o.name.name.clone(), o.name.span);

@@ -8,18 +8,25 @@
 
 mod assign;
 mod call;
+mod collect;
 mod expr;
 mod lints;
 mod lower;
 mod pipeline;
+mod profiles;
 mod props;
+mod schedule;
+mod scope;
+mod secrets;
+mod step_graph;
+
+pub(crate) use schedule::CronProblem;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{names, Code, Diagnostic};
 use crate::resolve::{DeclId, DeclKind, ModuleId, Program, ScopeEntry};
 use crate::source::FileId;
-use crate::suggest::did_you_mean;
 use crate::types::Schema;
 use flowc_grammar::ast::Item;
 use flowc_grammar::Span;
@@ -42,10 +49,15 @@ pub struct Checked {
     pub props: HashMap<DeclId, ResolvedProps>,
 }
 
-/// The state of one checking pass.
-pub(crate) struct Ctx<'p> {
+/// The checker: the program it checks, the model it builds and the diagnostics it reports.
+/// Its methods are spread over this module's files, one concern each (`lower`, `props`,
+/// `pipeline`, `call`, `expr`, `lints`).
+pub(crate) struct Checker<'p> {
+    /// The resolved program being checked.
     pub program: &'p Program,
+    /// Diagnostics reported so far.
     pub diags: Vec<Diagnostic>,
+    /// The checked model built so far.
     pub out: Checked,
     /// Declarations being lowered, to detect cycles.
     pub in_progress: HashSet<DeclId>,
@@ -55,7 +67,7 @@ pub(crate) struct Ctx<'p> {
     pub used_decls: HashSet<DeclId>,
 }
 
-impl<'p> Ctx<'p> {
+impl<'p> Checker<'p> {
     pub fn file(&self, m: ModuleId) -> FileId {
         self.program.file(m)
     }
@@ -98,43 +110,28 @@ impl<'p> Ctx<'p> {
         match self.lookup(m, name) {
             Some(e) if kinds.contains(&e.kind) => Some(e),
             Some(e) => {
-                let def = self.decl_name_span(e.decl);
-                self.push(
-                    Diagnostic::new(
-                        Code::WrongKind,
-                        format!("`{name}` is {}, not {what}", e.kind.a()),
-                        file,
-                        span,
-                        format!("expected {what}"),
-                    )
-                    .with_label(
-                        def.0,
-                        def.1,
-                        format!("`{name}` is declared here"),
-                    ),
-                );
+                let declared = self.decl_name_span(e.decl);
+                self.push(names::wrong_kind(
+                    file,
+                    span,
+                    name,
+                    e.kind.a(),
+                    what,
+                    declared,
+                ));
                 None
             }
             None if self.is_broken(m, name) => None,
             None => {
-                let names = self.names_of_kind(m, kinds);
-                let mut d = Diagnostic::new(
+                let in_scope = self.names_of_kind(m, kinds);
+                self.push(names::unknown_name(
                     unknown_code,
-                    format!(
-                        "there is no {} named `{name}`",
-                        what.trim_start_matches("a ").trim_start_matches("an ")
-                    ),
                     file,
                     span,
-                    "not found in this module",
-                )
-                .with_help_opt(did_you_mean(name, names.iter().map(String::as_str)));
-                if d.help.is_none() {
-                    d = d.with_help(format!(
-                        "declare {what} named `{name}`, or import it from the module that declares it"
-                    ));
-                }
-                self.push(d);
+                    name,
+                    what,
+                    &in_scope,
+                ));
                 None
             }
         }
@@ -160,7 +157,7 @@ impl<'p> Ctx<'p> {
 
 /// Checks every module of `program`.
 pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
-    let mut ctx = Ctx {
+    let mut checker = Checker {
         program,
         diags: Vec::new(),
         out: Checked::default(),
@@ -177,20 +174,20 @@ pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
             };
             match item {
                 Item::Schema(_) => {
-                    ctx.schema(decl);
+                    checker.schema(decl);
                 }
                 Item::Step(_) => {
-                    ctx.step_sig(decl);
+                    checker.step_sig(decl);
                 }
-                Item::Profile(p) => ctx.check_profile(m, p),
-                Item::Secret(s) => ctx.check_secret(m, s),
+                Item::Profile(p) => checker.check_profile(m, p),
+                Item::Secret(s) => checker.check_secret(m, s),
                 Item::Pipeline(_) => {
-                    ctx.pipeline(decl);
+                    checker.pipeline(decl);
                 }
                 Item::Import(_) | Item::Error(_) => {}
             }
         }
     }
-    lints::run(&mut ctx);
-    (ctx.out, ctx.diags)
+    lints::run(&mut checker);
+    (checker.out, checker.diags)
 }

@@ -6,7 +6,7 @@
 //! artifact paths, conditions of `if` branches become explicit conjunctions, and every task gets
 //! the hash of its definition for cache keys.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
@@ -452,10 +452,9 @@ impl Builder<'_> {
             }
             ids.push(id);
         }
-        let order = topo_order(info);
         let scope = Scope { info, ids: &ids };
         let mut tasks = Vec::new();
-        for i in order {
+        for &i in &info.plan_order {
             let node = &info.nodes[i];
             let Some(callee) = node.callee else { continue };
             let frames = &node.frames;
@@ -664,42 +663,6 @@ impl Builder<'_> {
             span: name_span,
         }
     }
-}
-
-/// Kahn's algorithm with source order as the tie-break, exit handlers last.
-fn topo_order(info: &PipelineInfo) -> Vec<usize> {
-    let n = info.nodes.len();
-    let deps: Vec<BTreeSet<usize>> = info
-        .nodes
-        .iter()
-        .map(|x| {
-            x.data_deps
-                .iter()
-                .chain(&x.after_deps)
-                .chain(&x.frame_deps)
-                .copied()
-                .collect()
-        })
-        .collect();
-    let mut done = vec![false; n];
-    let mut order = Vec::with_capacity(n);
-    for finally in [false, true] {
-        loop {
-            let next = (0..n).find(|&i| {
-                !done[i]
-                    && info.nodes[i].is_finally == finally
-                    && deps[i].iter().all(|d| done[*d] || *d == i)
-            });
-            match next {
-                Some(i) => {
-                    done[i] = true;
-                    order.push(i);
-                }
-                None => break,
-            }
-        }
-    }
-    order
 }
 
 struct Scope<'a> {

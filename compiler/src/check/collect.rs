@@ -1,0 +1,184 @@
+//! Statement collection: the first pass over a pipeline's body.
+//!
+//! Statements are declarative (a name may be used before the statement that binds it), so the
+//! checker first collects every call and binding with its enclosing frames (`if` branches and
+//! `for` loops), the loops, `if` chains, outputs, checks, `defaults` and `schedule`s, before
+//! building the step graph (`step_graph.rs`) and typing the calls.
+
+use std::collections::BTreeSet;
+
+use indexmap::IndexMap;
+
+use super::pipeline::{Binding, CallNode, Frame, IfInfo, LoopInfo};
+use flowc_grammar::ast::{Block, Call, Else, Expr, ExprKind, Ident, StmtKind};
+use flowc_grammar::Span;
+
+/// What the body of a pipeline holds, in source order.
+pub(crate) struct StatementCollector {
+    /// Call nodes, in source order.
+    pub(crate) nodes: Vec<CallNode>,
+    /// Binding sites of each name.
+    pub(crate) bindings: IndexMap<String, Vec<Binding>>,
+    /// `for` loops.
+    pub(crate) loops: Vec<LoopInfo>,
+    /// `if` chains.
+    pub(crate) ifs: Vec<IfInfo>,
+    /// `output` statements.
+    pub(crate) outputs: Vec<(Ident, Expr)>,
+    /// `check` expressions with their frames.
+    pub(crate) checks: Vec<(Expr, Vec<Frame>)>,
+    /// `defaults` blocks (one is allowed).
+    pub(crate) defaults: Vec<(Span, Vec<flowc_grammar::ast::Prop>)>,
+    /// `schedule`s: span, cron, time zone and its span (one is allowed).
+    pub(crate) schedules: Vec<(Span, String, Option<String>, Span)>,
+    /// `defaults` or `schedule` inside an `if` or `for`.
+    pub(crate) misplaced: Vec<(Span, &'static str)>,
+}
+
+impl StatementCollector {
+    /// Collects the statements of a pipeline's body.
+    pub(crate) fn collect(body: &Block) -> StatementCollector {
+        let mut col = StatementCollector {
+            nodes: Vec::new(),
+            bindings: IndexMap::new(),
+            loops: Vec::new(),
+            ifs: Vec::new(),
+            outputs: Vec::new(),
+            checks: Vec::new(),
+            defaults: Vec::new(),
+            schedules: Vec::new(),
+            misplaced: Vec::new(),
+        };
+        col.block(body, &mut Vec::new());
+        col
+    }
+
+    fn block(&mut self, block: &Block, frames: &mut Vec<Frame>) {
+        for stmt in &block.stmts {
+            self.stmt(stmt, frames);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &flowc_grammar::ast::Stmt, frames: &mut Vec<Frame>) {
+        let nested = !frames.is_empty();
+        match &stmt.kind {
+            StmtKind::Defaults(props) => {
+                if nested {
+                    self.misplaced.push((stmt.span, "defaults"));
+                } else {
+                    self.defaults.push((stmt.span, props.clone()));
+                }
+            }
+            StmtKind::Schedule { cron, timezone } => {
+                if nested {
+                    self.misplaced.push((stmt.span, "schedule"));
+                } else {
+                    self.schedules.push((
+                        cron.span,
+                        cron.value.clone(),
+                        timezone.as_ref().map(|t| t.value.clone()),
+                        timezone.as_ref().map_or(cron.span, |t| t.span),
+                    ));
+                }
+            }
+            StmtKind::If { .. } => {
+                let chain = self.ifs.len();
+                self.ifs.push(IfInfo {
+                    conditions: Vec::new(),
+                    frames: frames.clone(),
+                });
+                let mut branch = 0;
+                let mut current = Some(stmt);
+                while let Some(s) = current.take() {
+                    let StmtKind::If {
+                        cond,
+                        then,
+                        otherwise,
+                    } = &s.kind
+                    else {
+                        break;
+                    };
+                    self.ifs[chain].conditions.push(Some(cond.clone()));
+                    frames.push(Frame::If { chain, branch });
+                    self.block(then, frames);
+                    frames.pop();
+                    branch += 1;
+                    match otherwise {
+                        Some(Else::If(next)) => current = Some(next),
+                        Some(Else::Block(b)) => {
+                            self.ifs[chain].conditions.push(None);
+                            frames.push(Frame::If { chain, branch });
+                            self.block(b, frames);
+                            frames.pop();
+                        }
+                        None => {}
+                    }
+                }
+            }
+            StmtKind::For {
+                var,
+                iter,
+                parallel,
+                body,
+            } => {
+                let id = self.loops.len();
+                self.loops.push(LoopInfo {
+                    var: var.clone(),
+                    iter: iter.clone(),
+                    parallel: parallel.as_ref().map(|p| p.value),
+                    frames: frames.clone(),
+                    elem: None,
+                });
+                frames.push(Frame::For { id });
+                self.block(body, frames);
+                frames.pop();
+            }
+            StmtKind::Check(e) => self.checks.push((e.clone(), frames.clone())),
+            StmtKind::Output { name, value } => {
+                if nested {
+                    self.misplaced.push((stmt.span, "output"));
+                }
+                let value = value.clone().unwrap_or(Expr {
+                    span: name.span,
+                    kind: ExprKind::Path(vec![name.clone()]),
+                });
+                self.outputs.push((name.clone(), value));
+            }
+            StmtKind::Finally(call) => {
+                if nested {
+                    self.misplaced.push((stmt.span, "finally"));
+                }
+                self.node(None, call, frames, true);
+            }
+            StmtKind::Bind { name, call } => self.node(Some(name.clone()), call, frames, false),
+            StmtKind::Call(call) => self.node(None, call, frames, false),
+        }
+    }
+
+    fn node(&mut self, name: Option<Ident>, call: &Call, frames: &[Frame], is_finally: bool) {
+        let id = self.nodes.len();
+        if let Some(n) = &name {
+            self.bindings
+                .entry(n.name.clone())
+                .or_default()
+                .push(Binding {
+                    node: id,
+                    span: n.span,
+                });
+        }
+        self.nodes.push(CallNode {
+            name,
+            call: call.clone(),
+            callee: None,
+            callee_is_pipeline: false,
+            frames: frames.to_vec(),
+            is_finally,
+            outputs: Vec::new(),
+            arg_types: IndexMap::new(),
+            bindings: IndexMap::new(),
+            data_deps: BTreeSet::new(),
+            after_deps: BTreeSet::new(),
+            frame_deps: BTreeSet::new(),
+        });
+    }
+}

@@ -1,0 +1,37 @@
+//! `secret` declarations: the Kubernetes Secret and key each one names.
+
+use super::Checker;
+use crate::diagnostics::ops;
+use crate::resolve::ModuleId;
+use flowc_grammar::ast::Secret;
+
+impl Checker<'_> {
+    /// Checks a `secret` declaration: a valid Secret name (DNS-1123 subdomain) and key.
+    pub fn check_secret(&mut self, m: ModuleId, s: &Secret) {
+        let file = self.file(m);
+        let valid = |v: &str| {
+            !v.is_empty()
+                && v.len() <= 253
+                && v.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+                && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && v.ends_with(|c: char| c.is_ascii_alphanumeric())
+        };
+        if !valid(&s.k8s_name.value) {
+            self.push(ops::invalid_secret_name(
+                file,
+                s.k8s_name.span,
+                &s.k8s_name.value,
+            ));
+        }
+        if s.key.value.is_empty()
+            || !s
+                .key
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+        {
+            self.push(ops::invalid_secret_key(file, s.key.span, &s.key.value));
+        }
+    }
+}
