@@ -159,7 +159,8 @@ pub struct Observation {
     pub limit: Option<u64>,
     /// Killed for memory.
     pub oom: bool,
-    /// Input bytes.
+    /// Input bytes known before the run started ([`Execution::input_before_start`]); a
+    /// measure taken while it ran is never here.
     pub input: Option<u64>,
     /// Runtime, seconds.
     pub wall_seconds: f64,
@@ -181,7 +182,7 @@ impl Observation {
             peak,
             limit: e.memory_in_force(),
             oom,
-            input: e.input_bytes,
+            input: e.input_before_start(),
             wall_seconds: e.wall_seconds,
         })
     }
