@@ -248,7 +248,12 @@ mod tests {
             run("s", 4000, 3600.0, 2 * GIB),
         ];
         let refs: Vec<&Execution> = runs.iter().collect();
-        let mut policies: Vec<Box<dyn Policy>> = vec![Box::new(KrrLike::default())];
+        // Without KRR's 100-point wait, so that it acts on the first observation.
+        let krr = KrrLike {
+            points_required: 0,
+            ..KrrLike::default()
+        };
+        let mut policies: Vec<Box<dyn Policy>> = vec![Box::new(krr)];
         let (m, skipped, steps) = replay_workflow(&refs, &mut policies, &EvalConfig::default());
         assert_eq!((skipped, steps), (0, 1));
         let m = &m[0];
