@@ -105,7 +105,7 @@ pub struct TunerConfig {
     pub gpu_idle_util: f64,
     /// Memory assumed when neither history nor the source gives one.
     pub default_memory_bytes: u64,
-    /// The tuner cuts no limit below this, bytes (VPA's recommender has the same floor, 250 MB):
+    /// The tuner cuts no limit below this, bytes (VPA's recommender has a floor of 250 MiB):
     /// below it a limit saves nothing measurable, and a peak of a few MB is the noise of a
     /// wrapper process, not the workload's need.
     pub min_limit_bytes: u64,
