@@ -10,7 +10,7 @@
 //!   `oom-min-bump-up-bytes`).
 //! - **KRR-like**: Robusta KRR's `simple` strategy: the largest peak seen in the last 14 days
 //!   (`history_duration` 336 h), plus 15 % (`memory_buffer_percentage`), rounded up to a MiB and
-//!   at least 100 MiB (`--mem_min 100`); no recommendation (the requested limit stays) until the
+//!   at least 100 MiB (`--mem-min 100`); no recommendation (the requested limit stays) until the
 //!   step's pods have 100 Prometheus points (`points_required`), one per 1.25 minutes of runtime
 //!   (`timeframe_duration`). OOM data is off by default (`use_oomkill_data`), but a killed pod's
 //!   working set reached its limit before the kill, so a kill counts as a peak at the killed
@@ -154,7 +154,7 @@ impl Policy for VpaLike {
 pub struct KrrLike {
     /// Buffer added to the largest peak (`memory_buffer_percentage`, 15 %), as a fraction.
     pub margin_fraction: f64,
-    /// Smallest recommendation, bytes (`--mem_min`, 100 MiB).
+    /// Smallest recommendation, bytes (`--mem-min`, 100 MiB).
     pub min_memory_bytes: u64,
     /// Prometheus points needed before recommending (`points_required`, 100).
     pub points_required: u64,
