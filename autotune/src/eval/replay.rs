@@ -264,4 +264,44 @@ mod tests {
         assert!(m.reserved_gb_h > m.oracle_gb_h);
         assert!(m.wasted_gb_h > 6.0 * gib_gb);
     }
+
+    /// Records the steps a policy is asked to size, in order.
+    struct Order(std::rc::Rc<std::cell::RefCell<Vec<String>>>);
+
+    impl Policy for Order {
+        fn name(&self) -> &'static str {
+            "order"
+        }
+        fn limit(&mut self, s: &StepKey, _: &[Observation], _: Option<u64>, _: i64, i: u64) -> u64 {
+            self.0.borrow_mut().push(s.step.clone());
+            i
+        }
+        fn retry(
+            &mut self,
+            _: &StepKey,
+            _: &[Observation],
+            _: Option<u64>,
+            _: i64,
+            i: u64,
+            k: u64,
+        ) -> u64 {
+            i.max(k * 2)
+        }
+    }
+
+    #[test]
+    fn simultaneous_starts_are_not_ordered_by_when_they_end() {
+        // Both steps have a finished run; then both start at 1000 s, and `a` ends later.
+        let runs = [
+            run("a", 0, 10.0, GIB),
+            run("b", 0, 10.0, GIB),
+            run("a", 1000, 500.0, GIB),
+            run("b", 1000, 5.0, GIB),
+        ];
+        let refs: Vec<&Execution> = runs.iter().rev().collect();
+        let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut policies: Vec<Box<dyn Policy>> = vec![Box::new(Order(order.clone()))];
+        replay_workflow(&refs, &mut policies, &EvalConfig::default());
+        assert_eq!(*order.borrow(), ["a", "b"]);
+    }
 }
