@@ -202,7 +202,7 @@ fn trace(paths: &[PathBuf], config: &EvalConfig, spec: &str) {
             e.start_ms / 1000,
             e.end_ms / 1000,
             e.peak_memory_bytes.unwrap_or(0) >> 20,
-            e.input_bytes,
+            e.input_before_start(),
             e.memory_in_force().map(|m| m >> 20)
         );
     }

@@ -33,6 +33,23 @@ impl Outcome {
     }
 }
 
+/// When an execution's [`Execution::input_bytes`] became known, relative to its start.
+///
+/// Only a measure known before a run starts can size that run: a runner has nothing else when
+/// it sets the limit. Readers set [`InputTiming::BeforeStart`] for sizes of inputs that exist
+/// before the run (flowc's input artifacts, a WfCommons task's input files); anything else, such
+/// as bytes a task read while it ran (Nextflow's `rchar`), stays [`InputTiming::DuringRun`] and
+/// is never given to the input model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputTiming {
+    /// Known before the run started (sizes of its input artifacts or files).
+    BeforeStart,
+    /// Measured while the run ran, or not known to be available before it started.
+    #[default]
+    DuringRun,
+}
+
 /// The (pipeline, step) a resource setting belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct StepKey {
@@ -92,8 +109,10 @@ pub struct Execution {
     pub cpu_seconds: Option<f64>,
     /// Peak memory (RSS / working set), when measured.
     pub peak_memory_bytes: Option<u64>,
-    /// Bytes read as input, when known.
+    /// Input size in bytes, when known (see `input_timing` for whether a runner could know it).
     pub input_bytes: Option<u64>,
+    /// When `input_bytes` became known; only [`InputTiming::BeforeStart`] sizes reach the model.
+    pub input_timing: InputTiming,
     /// Memory request in force.
     pub memory_request_bytes: Option<u64>,
     /// Memory limit in force.
@@ -130,6 +149,7 @@ impl Execution {
             cpu_seconds: None,
             peak_memory_bytes: None,
             input_bytes: None,
+            input_timing: InputTiming::DuringRun,
             memory_request_bytes: None,
             memory_limit_bytes: None,
             cpu_request_millis: None,
@@ -145,6 +165,15 @@ impl Execution {
     /// The step this execution belongs to.
     pub fn key(&self) -> StepKey {
         StepKey::new(&self.pipeline, &self.step)
+    }
+
+    /// The input size a runner knows before this execution starts: `input_bytes` when it was
+    /// known before the start, else nothing. The tuner and the replay read inputs only here.
+    pub fn input_before_start(&self) -> Option<u64> {
+        match self.input_timing {
+            InputTiming::BeforeStart => self.input_bytes,
+            InputTiming::DuringRun => None,
+        }
     }
 
     /// The limit the execution ran under, else its request.
@@ -241,5 +270,15 @@ mod tests {
         assert_eq!(h.steps[&StepKey::new("p", "s")][0].start_ms, 1000);
         assert_eq!(h.len(), 3);
         assert_eq!(h.pipelines(), ["p"]);
+    }
+
+    #[test]
+    fn only_inputs_known_before_start_are_given_out() {
+        let mut e = Execution::new("p", "s", 0, 1.0);
+        e.input_bytes = Some(42);
+        assert_eq!(e.input_timing, InputTiming::DuringRun);
+        assert_eq!(e.input_before_start(), None);
+        e.input_timing = InputTiming::BeforeStart;
+        assert_eq!(e.input_before_start(), Some(42));
     }
 }

@@ -108,6 +108,7 @@ fn recommendations_stay_above_killed_limits() {
                 e.peak_memory_bytes = o.peak;
                 e.memory_limit_bytes = o.limit;
                 e.input_bytes = o.input;
+                e.input_timing = flowc_autotune::history::InputTiming::BeforeStart;
                 e.outcome = if o.oom { Outcome::Oom } else { Outcome::Ok };
                 e
             })

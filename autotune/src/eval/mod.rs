@@ -8,6 +8,10 @@
 //! executions of a step, with nothing finished yet, get the memory the trace requested, or
 //! [`EvalConfig::default_memory_bytes`] (2 GiB) when the trace has none: the same for all three
 //! policies. Executions without a measured peak cannot be scored and are skipped (counted).
+//!
+//! A policy is given only what is known before a run starts ([`replay::BeforeStart`]): input
+//! sizes measured while a run ran (Nextflow's `rchar`) are withheld, so the input model is off
+//! for traces that have no other input measure.
 
 pub mod replay;
 pub mod table;
@@ -136,6 +140,10 @@ pub struct EvalReport {
     pub total: Vec<PolicyMetrics>,
     /// Executions skipped for lack of a measured peak.
     pub skipped: usize,
+    /// Executions whose input size was known before they started (given to flowc's policy).
+    pub inputs_before_start: usize,
+    /// Executions with only an input measure taken while they ran (given to no policy).
+    pub inputs_withheld: usize,
     /// Reader warnings (malformed records skipped in lenient mode, unmatched series).
     pub warnings: usize,
     /// The settings used.
@@ -258,10 +266,21 @@ pub fn evaluate_history(history: &History, config: &EvalConfig) -> EvalReport {
             policies: metrics,
         });
     }
+    let scored = || {
+        history
+            .executions()
+            .filter(|e| e.peak_memory_bytes.is_some())
+    };
     EvalReport {
         workflows,
         total,
         skipped,
+        inputs_before_start: scored()
+            .filter(|e| e.input_before_start().is_some())
+            .count(),
+        inputs_withheld: scored()
+            .filter(|e| e.input_bytes.is_some() && e.input_before_start().is_none())
+            .count(),
         warnings: history.warnings.len(),
         config: config.clone(),
     }

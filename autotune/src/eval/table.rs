@@ -87,6 +87,13 @@ pub fn markdown(r: &EvalReport) -> String {
             "Worst workflow for flowc: `{name}`, {x:.3} × the better baseline's waste."
         );
     }
+    let scored: usize = r.total.first().map_or(0, |m| m.executions);
+    let _ = writeln!(
+        out,
+        "Input size known before the start (given to flowc's input model): {} of {scored} \
+         executions; measured only while running (given to no policy): {}.",
+        r.inputs_before_start, r.inputs_withheld
+    );
     if r.warnings > 0 {
         let _ = writeln!(
             out,

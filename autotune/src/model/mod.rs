@@ -105,7 +105,7 @@ pub struct TunerConfig {
     pub gpu_idle_util: f64,
     /// Memory assumed when neither history nor the source gives one.
     pub default_memory_bytes: u64,
-    /// The tuner cuts no limit below this, bytes (VPA's recommender has the same floor, 250 MB):
+    /// The tuner cuts no limit below this, bytes (VPA's recommender has a floor of 250 MiB):
     /// below it a limit saves nothing measurable, and a peak of a few MB is the noise of a
     /// wrapper process, not the workload's need.
     pub min_limit_bytes: u64,
@@ -159,7 +159,8 @@ pub struct Observation {
     pub limit: Option<u64>,
     /// Killed for memory.
     pub oom: bool,
-    /// Input bytes.
+    /// Input bytes known before the run started ([`Execution::input_before_start`]); a
+    /// measure taken while it ran is never here.
     pub input: Option<u64>,
     /// Runtime, seconds.
     pub wall_seconds: f64,
@@ -181,7 +182,7 @@ impl Observation {
             peak,
             limit: e.memory_in_force(),
             oom,
-            input: e.input_bytes,
+            input: e.input_before_start(),
             wall_seconds: e.wall_seconds,
         })
     }

@@ -6,7 +6,7 @@
 
 use super::cpu::{decide_cpu, CpuDecision};
 use super::gpu::{decide_gpu, GpuDecision};
-use super::{decide_memory, ModelKind, Observation, Phase, TunerConfig};
+use super::{decide_memory, MemoryDecision, ModelKind, Observation, Phase, TunerConfig};
 use crate::bounds::StepBounds;
 use crate::history::{Execution, History, Outcome, StepKey};
 use crate::units::{format_bytes, format_cpu};
@@ -135,71 +135,9 @@ pub fn recommend_step(
         .collect();
     obs.sort_by_key(|o| o.end_ms);
     let d = decide_memory(&obs, current, None, cfg, None);
-    let mut reasons = Vec::new();
     let measured: Vec<u64> = obs.iter().filter_map(|o| o.peak).collect();
     let ooms = runs.iter().filter(|e| e.outcome == Outcome::Oom).count();
-    match d.phase {
-        Phase::NoHistory => reasons.push("no measured run yet: the current limit stays".to_string()),
-        Phase::ShortHistory => reasons.push(format!(
-            "only {} measured run(s), {} needed to fit a model: the limit is at most trimmed to {}× the largest peak ({})",
-            measured.len(),
-            cfg.min_history,
-            cfg.early_headroom,
-            format_bytes(measured.iter().copied().max().unwrap_or(0))
-        )),
-        Phase::Fitted => {
-            let mut sorted = measured.clone();
-            sorted.sort_unstable();
-            let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0);
-            reasons.push(format!(
-                "{} measured runs: median peak {}, largest {}",
-                measured.len(),
-                format_bytes(median),
-                format_bytes(sorted.last().copied().unwrap_or(0))
-            ));
-            reasons.push(match (&d.kind, d.fit.as_ref().and_then(|f| f.scaling)) {
-                (ModelKind::Linear | ModelKind::PowerLaw, _) | (_, Some(_)) => {
-                    let r = d.fit.as_ref().and_then(|f| f.scaling).map_or(0.0, |s| s.r);
-                    format!("peak memory follows input size (r = {r:.2}): the limit scales with input where the runner knows it; the static limit covers the largest inputs seen")
-                }
-                _ => format!(
-                    "limit = recency-weighted peaks (half-life {} h), smoothed, upper {:.1} % quantile",
-                    cfg.half_life_hours,
-                    100.0 * (1.0 - cfg.risk)
-                ),
-            });
-            // The cost trade left a distinct upper cluster of runs to retries.
-            let above = d
-                .fit
-                .as_ref()
-                .filter(|f| f.constant_limit < f.cover_limit)
-                .map_or(0, |f| {
-                    measured
-                        .iter()
-                        .filter(|p| **p as f64 > f.constant_limit)
-                        .count()
-                });
-            if above > 0 && d.kind == ModelKind::Constant {
-                reasons.push(format!(
-                    "{above} of {} runs peaked above this limit (up to {}): retrying such rare runs costs less than reserving for them on every run",
-                    measured.len(),
-                    format_bytes(measured.iter().copied().max().unwrap_or(0))
-                ));
-            }
-        }
-    }
-    if d.held_by_hysteresis {
-        reasons.push(format!(
-            "change under {:.0} %: the current limit stays",
-            cfg.hysteresis * 100.0
-        ));
-    }
-    if let Some(killed) = d.oom_floor {
-        reasons.push(format!(
-            "an earlier run was OOM-killed at {}: the limit stays above it",
-            format_bytes(killed)
-        ));
-    }
+    let mut reasons = memory_reasons(&d, &measured, cfg);
     let mut new_limit = d.limit;
     let clamped = bounds.clamp_memory(new_limit);
     if clamped != new_limit {
@@ -292,4 +230,72 @@ pub fn recommend_step(
         changed,
         reasons,
     }
+}
+
+/// The sentences that explain a memory decision.
+fn memory_reasons(d: &MemoryDecision, measured: &[u64], cfg: &TunerConfig) -> Vec<String> {
+    let mut reasons = Vec::new();
+    match d.phase {
+        Phase::NoHistory => reasons.push("no measured run yet: the current limit stays".to_string()),
+        Phase::ShortHistory => reasons.push(format!(
+            "only {} measured run(s), {} needed to fit a model: the limit is at most trimmed to {}× the largest peak ({})",
+            measured.len(),
+            cfg.min_history,
+            cfg.early_headroom,
+            format_bytes(measured.iter().copied().max().unwrap_or(0))
+        )),
+        Phase::Fitted => {
+            let mut sorted = measured.to_vec();
+            sorted.sort_unstable();
+            let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0);
+            reasons.push(format!(
+                "{} measured runs: median peak {}, largest {}",
+                measured.len(),
+                format_bytes(median),
+                format_bytes(sorted.last().copied().unwrap_or(0))
+            ));
+            reasons.push(match (&d.kind, d.fit.as_ref().and_then(|f| f.scaling)) {
+                (ModelKind::Linear | ModelKind::PowerLaw, _) | (_, Some(_)) => {
+                    let r = d.fit.as_ref().and_then(|f| f.scaling).map_or(0.0, |s| s.r);
+                    format!("peak memory follows input size (r = {r:.2}): the limit scales with input where the runner knows it; the static limit covers the largest inputs seen")
+                }
+                _ => format!(
+                    "limit = recency-weighted peaks (half-life {} h), smoothed, upper {:.1} % quantile",
+                    cfg.half_life_hours,
+                    100.0 * (1.0 - cfg.risk)
+                ),
+            });
+            // The cost trade left a distinct upper cluster of runs to retries.
+            let above = d
+                .fit
+                .as_ref()
+                .filter(|f| f.constant_limit < f.cover_limit)
+                .map_or(0, |f| {
+                    measured
+                        .iter()
+                        .filter(|p| **p as f64 > f.constant_limit)
+                        .count()
+                });
+            if above > 0 && d.kind == ModelKind::Constant {
+                reasons.push(format!(
+                    "{above} of {} runs peaked above this limit (up to {}): retrying such rare runs costs less than reserving for them on every run",
+                    measured.len(),
+                    format_bytes(measured.iter().copied().max().unwrap_or(0))
+                ));
+            }
+        }
+    }
+    if d.held_by_hysteresis {
+        reasons.push(format!(
+            "change under {:.0} %: the current limit stays",
+            cfg.hysteresis * 100.0
+        ));
+    }
+    if let Some(killed) = d.oom_floor {
+        reasons.push(format!(
+            "an earlier run was OOM-killed at {}: the limit stays above it",
+            format_bytes(killed)
+        ));
+    }
+    reasons
 }

@@ -123,6 +123,8 @@ fn record(v: &Json, line: usize, sink: &Sink<'_>) -> Result<Option<Execution>, A
     // (a few milliseconds), not that it needed none.
     e.peak_memory_bytes = peak.filter(|p| *p > 0);
     e.input_bytes = f.opt_u64(v, "input_bytes", "input_bytes")?;
+    // The attempt's input artifacts exist before it starts.
+    e.input_timing = crate::history::InputTiming::BeforeStart;
     e.outcome = outcome;
     if let Some(req) = f.opt_obj(v, "requests", "requests")? {
         e.cpu_request_millis = f.opt_u64(req, "cpu_millis", "requests.cpu_millis")?;

@@ -193,6 +193,10 @@ fn task(
         ),
         None => f.opt_u64(t, "readBytes", "workflow.execution.tasks[].readBytes")?,
     };
+    // Input files exist before the task starts; `readBytes` is counted while it runs.
+    if spec.contains_key(id) {
+        e.input_timing = crate::history::InputTiming::BeforeStart;
+    }
     e.source = Provenance {
         file: f.sink.file.to_string(),
         line: t.line,
