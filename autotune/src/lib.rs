@@ -24,6 +24,7 @@ pub mod eval;
 pub mod history;
 pub mod json;
 pub mod model;
+pub mod policy;
 pub mod readers;
 pub mod report;
 pub mod stats;

@@ -22,30 +22,7 @@ use crate::model::{MemoryFit, Observation, TunerConfig};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// A memory policy the replay can drive.
-pub trait Policy {
-    /// Display name.
-    fn name(&self) -> &'static str;
-    /// Limit for a run about to start, from the step's finished observations (never empty).
-    fn limit(
-        &mut self,
-        step: &StepKey,
-        obs: &[Observation],
-        input: Option<u64>,
-        now_ms: i64,
-        initial: u64,
-    ) -> u64;
-    /// Limit for the retry of a run just killed at `killed` (its kill is the last observation).
-    fn retry(
-        &mut self,
-        step: &StepKey,
-        obs: &[Observation],
-        input: Option<u64>,
-        now_ms: i64,
-        initial: u64,
-        killed: u64,
-    ) -> u64;
-}
+pub use crate::policy::Policy;
 
 /// Settings of an evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 
-use super::pipeline::{Binding, CallNode, Frame, IfInfo, LoopInfo};
+use super::pipeline_model::{Binding, CallNode, Frame, IfInfo, LoopInfo};
 use flowc_grammar::ast::{Block, Call, Else, Expr, ExprKind, Ident, StmtKind};
 use flowc_grammar::Span;
 

@@ -13,6 +13,7 @@ mod expr;
 mod lints;
 mod lower;
 mod pipeline;
+mod pipeline_model;
 mod profiles;
 mod props;
 mod schedule;
@@ -20,7 +21,6 @@ mod scope;
 mod secrets;
 mod step_graph;
 
-pub(crate) use schedule::CronProblem;
 
 use std::collections::{HashMap, HashSet};
 

@@ -10,6 +10,7 @@
 
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
+pub(crate) use crate::diagnostics::ops::CronProblem;
 
 /// The fields of a five-field expression: name, lowest and highest value, names accepted.
 const FIELDS: [(&str, u32, u32, &[&str]); 5] = [
@@ -35,15 +36,6 @@ const DESCRIPTORS: [(&str, &str); 7] = [
     ("@midnight", "0 0 * * *"),
     ("@hourly", "0 * * * *"),
 ];
-
-/// Why a cron expression is refused.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum CronProblem {
-    /// Argo cannot parse it; why, as the end of a sentence.
-    Malformed(String),
-    /// Every field is valid, but no date matches them all.
-    NeverFires,
-}
 
 /// Checks a cron expression as Argo's `CronWorkflow` reads it, and that it fires at all.
 pub(crate) fn check_cron(cron: &str) -> Result<(), CronProblem> {

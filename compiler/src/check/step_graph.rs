@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, BinaryHeap};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::expr::expr_names;
-use super::pipeline::{CallNode, Frame, PipelineCheck};
+use super::pipeline_model::{CallNode, Frame, PipelineCheck};
 use super::Checker;
 use crate::diagnostics::graph;
 use crate::types::Ty;

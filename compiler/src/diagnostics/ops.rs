@@ -4,10 +4,18 @@
 use flowc_grammar::Span;
 
 use super::{Code, Diagnostic};
-use crate::check::CronProblem;
 use crate::source::FileId;
 use crate::suggest::did_you_mean;
 use crate::units::UnitError;
+
+/// Why a cron expression is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CronProblem {
+    /// Argo cannot parse it; why, as the end of a sentence.
+    Malformed(String),
+    /// Every field is valid, but no date matches them all.
+    NeverFires,
+}
 
 /// E406: a pipeline's second `schedule`.
 pub(crate) fn second_schedule(file: FileId, span: Span) -> Diagnostic {
