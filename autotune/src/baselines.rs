@@ -23,9 +23,9 @@
 //! the sources. The replay scores memory only; the CPU defaults (VPA: P90 + 15 %, at least
 //! 25 millicores; KRR: P95, at least 10 millicores) are not used.
 
-use crate::policy::Policy;
 use crate::history::StepKey;
 use crate::model::Observation;
+use crate::policy::Policy;
 use crate::stats::decay_weight;
 use crate::units::MIB;
 use std::collections::BTreeMap;

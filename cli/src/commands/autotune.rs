@@ -1,6 +1,7 @@
 //! `flowc autotune`: resources from past runs (written to the lock file), and `autotune eval`.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use flowc_autotune::model::Phase;
 use flowc_autotune::{
@@ -44,6 +45,116 @@ fn pipeline_names(analysis: &Analysis) -> Vec<String> {
         .collect()
 }
 
+/// The bounds of every step marked `auto`, in every pipeline of the file (and the pipelines
+/// they call), keyed as the run records key them.
+fn auto_bounds(
+    analysis: &Analysis,
+    tuned: &flowc_compiler::plan::Tuned,
+    file: &Path,
+) -> Result<BTreeMap<StepKey, StepBounds>, String> {
+    let mut bounds: BTreeMap<StepKey, StepBounds> = BTreeMap::new();
+    let names = pipeline_names(&analysis);
+    if names.is_empty() {
+        return Err(format!("`{}` declares no pipeline", file.display()));
+    }
+    for name in names {
+        let plan = match build_plan_tuned(&analysis, Some(&name), None, &tuned) {
+            Ok(p) => p,
+            Err(e) => return Err(e.to_string()),
+        };
+        for (pname, p) in &plan.pipelines {
+            for t in &p.tasks {
+                let r = &t.settings.resources;
+                if !r.auto {
+                    continue;
+                }
+                let res = |x: Option<&flowc_compiler::plan::ResourcesPlan>| Resources {
+                    memory_bytes: x.and_then(|x| x.memory_bytes),
+                    cpu_millis: x.and_then(|x| x.cpu_millis),
+                    gpu: x.and_then(|x| x.gpu).map(|g| g as u32),
+                };
+                bounds.insert(
+                    StepKey::new(pname.clone(), t.step.clone()),
+                    StepBounds {
+                        min: res(r.min.as_deref()),
+                        max: res(r.max.as_deref()),
+                        current: res(Some(r)),
+                    },
+                );
+            }
+        }
+    }
+    Ok(bounds)
+}
+
+/// The tuner's settings, with the command line's `--risk`, `--max-risk` and `--half-life`.
+fn tuner_config(args: &AutotuneArgs) -> Result<TunerConfig, String> {
+    let mut cfg = TunerConfig::default();
+    if let Some(r) = args.risk {
+        cfg.risk = r;
+        // The ceiling of the retry trade is never below the target.
+        cfg.max_risk = cfg.max_risk.max(r);
+    }
+    if let Some(m) = args.max_risk {
+        if m < cfg.risk {
+            return Err(format!(
+                "`--max-risk {m}` is below the target risk {}: it must be at least `--risk`",
+                cfg.risk
+            ));
+        }
+        cfg.max_risk = m;
+    }
+    if let Some(h) = args.half_life {
+        cfg.half_life_hours = h;
+    }
+    Ok(cfg)
+}
+
+/// Writes the lock file beside `file` with the recommendations; the exit code.
+fn write_lock(file: &Path, recs: &[flowc_autotune::model::Recommendation]) -> u8 {
+    let mut lock = match lockfile::read(file) {
+        Ok(Some(l)) => l,
+        Ok(None) => LockFile {
+            format: lockfile::FORMAT.into(),
+            version: 1,
+            steps: BTreeMap::new(),
+        },
+        Err(e) => return super::fail(e),
+    };
+    for r in recs {
+        let confidence = format!("{:?}", r.confidence.level).to_lowercase();
+        // Without a measured run the tuner has nothing to say about memory: the value in
+        // force (if any) stays, and none is invented.
+        let memory = if r.memory.phase == Phase::NoHistory {
+            r.memory.old_limit
+        } else {
+            Some(r.memory.new_limit)
+        };
+        lock.steps.insert(
+            format!("{}/{}", r.key.pipeline, r.key.step),
+            lockfile::locked(
+                memory,
+                r.cpu.request_millis.or(r.old_cpu_request),
+                Some(u64::from(r.gpu.recommended)),
+                &confidence,
+                r.executions,
+            ),
+        );
+    }
+    let path = lockfile::path_for(file);
+    let code = super::build::write_output(&path, &lock.to_text());
+    if code != EXIT_OK {
+        return code;
+    }
+    eprintln!(
+        "wrote {} ({} step{})",
+        path.display(),
+        recs.len(),
+        if recs.len() == 1 { "" } else { "s" }
+    );
+    EXIT_OK
+}
+
 /// Runs `flowc autotune`.
 pub fn run(args: &AutotuneArgs) -> u8 {
     if let Some(AutotuneCommand::Eval { traces }) = &args.command {
@@ -82,40 +193,10 @@ pub fn run(args: &AutotuneArgs) -> u8 {
         Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
         Err(e) => return super::fail(e),
     };
-    // Bounds of every step marked `auto`, in every pipeline of the file (and the pipelines they
-    // call), keyed as the run records key them.
-    let mut bounds: BTreeMap<StepKey, StepBounds> = BTreeMap::new();
-    let names = pipeline_names(&analysis);
-    if names.is_empty() {
-        return super::fail(format!("`{}` declares no pipeline", file.display()));
-    }
-    for name in names {
-        let plan = match build_plan_tuned(&analysis, Some(&name), None, &tuned) {
-            Ok(p) => p,
-            Err(e) => return super::fail(e),
-        };
-        for (pname, p) in &plan.pipelines {
-            for t in &p.tasks {
-                let r = &t.settings.resources;
-                if !r.auto {
-                    continue;
-                }
-                let res = |x: Option<&flowc_compiler::plan::ResourcesPlan>| Resources {
-                    memory_bytes: x.and_then(|x| x.memory_bytes),
-                    cpu_millis: x.and_then(|x| x.cpu_millis),
-                    gpu: x.and_then(|x| x.gpu).map(|g| g as u32),
-                };
-                bounds.insert(
-                    StepKey::new(pname.clone(), t.step.clone()),
-                    StepBounds {
-                        min: res(r.min.as_deref()),
-                        max: res(r.max.as_deref()),
-                        current: res(Some(r)),
-                    },
-                );
-            }
-        }
-    }
+    let bounds = match auto_bounds(&analysis, &tuned, file) {
+        Ok(b) => b,
+        Err(e) => return super::fail(e),
+    };
     if bounds.is_empty() {
         eprintln!(
             "note: no step of `{}` has `resources auto(...)`; nothing to tune",
@@ -126,24 +207,10 @@ pub fn run(args: &AutotuneArgs) -> u8 {
         Ok(h) => h,
         Err(errors) => return print_errors(&errors),
     };
-    let mut cfg = TunerConfig::default();
-    if let Some(r) = args.risk {
-        cfg.risk = r;
-        // The ceiling of the retry trade is never below the target.
-        cfg.max_risk = cfg.max_risk.max(r);
-    }
-    if let Some(m) = args.max_risk {
-        if m < cfg.risk {
-            return super::fail(format!(
-                "`--max-risk {m}` is below the target risk {}: it must be at least `--risk`",
-                cfg.risk
-            ));
-        }
-        cfg.max_risk = m;
-    }
-    if let Some(h) = args.half_life {
-        cfg.half_life_hours = h;
-    }
+    let cfg = match tuner_config(args) {
+        Ok(c) => c,
+        Err(e) => return super::fail(e),
+    };
     let recs: Vec<_> = recommend(&history, &bounds, &cfg)
         .into_iter()
         .filter(|r| bounds.contains_key(&r.key))
@@ -162,46 +229,10 @@ pub fn run(args: &AutotuneArgs) -> u8 {
         }
     }
     if args.write {
-        let mut lock = match lockfile::read(file) {
-            Ok(Some(l)) => l,
-            Ok(None) => LockFile {
-                format: lockfile::FORMAT.into(),
-                version: 1,
-                steps: BTreeMap::new(),
-            },
-            Err(e) => return super::fail(e),
-        };
-        for r in &recs {
-            let confidence = format!("{:?}", r.confidence.level).to_lowercase();
-            // Without a measured run the tuner has nothing to say about memory: the value in
-            // force (if any) stays, and none is invented.
-            let memory = if r.memory.phase == Phase::NoHistory {
-                r.memory.old_limit
-            } else {
-                Some(r.memory.new_limit)
-            };
-            lock.steps.insert(
-                format!("{}/{}", r.key.pipeline, r.key.step),
-                lockfile::locked(
-                    memory,
-                    r.cpu.request_millis.or(r.old_cpu_request),
-                    Some(u64::from(r.gpu.recommended)),
-                    &confidence,
-                    r.executions,
-                ),
-            );
-        }
-        let path = lockfile::path_for(file);
-        let code = super::build::write_output(&path, &lock.to_text());
+        let code = write_lock(file, &recs);
         if code != EXIT_OK {
             return code;
         }
-        eprintln!(
-            "wrote {} ({} step{})",
-            path.display(),
-            recs.len(),
-            if recs.len() == 1 { "" } else { "s" }
-        );
     }
     if history.executions().next().is_none() {
         eprintln!("note: the history holds no execution");

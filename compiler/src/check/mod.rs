@@ -21,7 +21,6 @@ mod scope;
 mod secrets;
 mod step_graph;
 
-
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostics::{names, Code, Diagnostic};

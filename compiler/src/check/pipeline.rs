@@ -11,11 +11,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::collect::StatementCollector;
 use super::lower::{ParamSig, StepSig};
+pub use super::pipeline_model::*;
 use super::props::{Place, ResolvedProps};
 use super::schedule::{check_cron, is_iana_zone};
 use super::step_graph::plan_order;
 use super::Checker;
-pub use super::pipeline_model::*;
 use crate::diagnostics::{lints, names, ops, types};
 use crate::resolve::{DeclId, ModuleId};
 use crate::types::{Scalar, Ty};

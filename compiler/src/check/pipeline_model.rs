@@ -157,4 +157,3 @@ pub(crate) struct PipelineCheck {
     /// Names referenced, for unused-name warnings.
     pub used: BTreeSet<String>,
 }
-

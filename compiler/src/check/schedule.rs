@@ -8,9 +8,9 @@
 //! refused too. Time zones are looked up in the IANA database that jiff bundles, so a check
 //! gives the same answer on every machine, offline.
 
+pub(crate) use crate::diagnostics::ops::CronProblem;
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
-pub(crate) use crate::diagnostics::ops::CronProblem;
 
 /// The fields of a five-field expression: name, lowest and highest value, names accepted.
 const FIELDS: [(&str, u32, u32, &[&str]); 5] = [

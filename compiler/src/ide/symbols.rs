@@ -5,7 +5,7 @@
 //! the syntax tree alone, so the outline of a file with errors still shows every declaration
 //! that parsed.
 
-use flowc_grammar::ast::{ImportSource, Item, Param, StmtKind};
+use flowc_grammar::ast::{Import, ImportSource, Item, Param, Pipeline, StmtKind};
 use flowc_grammar::Span;
 
 use super::index::visit_stmts;
@@ -61,61 +61,12 @@ pub fn document_symbols(a: &Analysis, file: FileId) -> Vec<Symbol> {
         return Vec::new();
     };
     let text: &str = &a.sources().get(file).text;
-    let src = |s: Span| {
-        text.get(s.range())
-            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
-    };
-    let leaf = |name: &str, kind, detail: Option<String>, span: Span, selection: Span| Symbol {
-        name: name.to_string(),
-        kind,
-        detail,
-        span,
-        selection,
-        children: Vec::new(),
-    };
-    let params = |ps: &[Param]| -> Vec<Symbol> {
-        ps.iter()
-            .map(|p| {
-                leaf(
-                    &p.name.name,
-                    SymbolKind::Parameter,
-                    src(p.ty.span),
-                    p.span,
-                    p.name.span,
-                )
-            })
-            .collect()
-    };
+    let src = |s: Span| source_text(text, s);
+    let params = |ps: &[Param]| param_symbols(text, ps);
     let mut out = Vec::new();
     for item in &a.program.module(m).ast.items {
         let sym = match item {
-            Item::Import(imp) => {
-                let name = match &imp.source {
-                    ImportSource::Module { path, .. } => path.clone(),
-                    ImportSource::File(s) => s.value.clone(),
-                };
-                Symbol {
-                    name,
-                    kind: SymbolKind::Import,
-                    detail: None,
-                    span: imp.span,
-                    selection: imp.source.span(),
-                    children: imp
-                        .names
-                        .iter()
-                        .map(|n| {
-                            let l = n.local();
-                            leaf(
-                                &l.name,
-                                SymbolKind::Import,
-                                None,
-                                n.name.span.cover(l.span),
-                                l.span,
-                            )
-                        })
-                        .collect(),
-                }
-            }
+            Item::Import(imp) => import_symbol(imp),
             Item::Schema(s) => Symbol {
                 name: s.name.name.clone(),
                 kind: SymbolKind::Schema,
@@ -170,43 +121,115 @@ pub fn document_symbols(a: &Analysis, file: FileId) -> Vec<Symbol> {
                     children,
                 }
             }
-            Item::Pipeline(p) => {
-                let mut children = params(&p.params);
-                let mut seen: Vec<String> = Vec::new();
-                visit_stmts(&p.body, &mut |s| match &s.kind {
-                    StmtKind::Bind { name, call } if !seen.contains(&name.name) => {
-                        seen.push(name.name.clone());
-                        children.push(leaf(
-                            &name.name,
-                            SymbolKind::Binding,
-                            Some(format!("{}(…)", call.callee.name)),
-                            s.span,
-                            name.span,
-                        ));
-                    }
-                    StmtKind::Output { name, .. } => children.push(leaf(
-                        &name.name,
-                        SymbolKind::Output,
-                        None,
-                        s.span,
-                        name.span,
-                    )),
-                    _ => {}
-                });
-                Symbol {
-                    name: p.name.name.clone(),
-                    kind: SymbolKind::Pipeline,
-                    detail: None,
-                    span: p.span,
-                    selection: p.name.span,
-                    children,
-                }
-            }
+            Item::Pipeline(p) => pipeline_symbol(text, p),
             Item::Error(_) => continue,
         };
         out.push(sym);
     }
     out
+}
+
+/// A symbol with no children.
+fn leaf(
+    name: &str,
+    kind: SymbolKind,
+    detail: Option<String>,
+    span: Span,
+    selection: Span,
+) -> Symbol {
+    Symbol {
+        name: name.to_string(),
+        kind,
+        detail,
+        span,
+        selection,
+        children: Vec::new(),
+    }
+}
+
+/// The source text of `span` on one line (runs of whitespace as one space).
+fn source_text(text: &str, span: Span) -> Option<String> {
+    text.get(span.range())
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Parameters, with their written types as detail.
+fn param_symbols(text: &str, ps: &[Param]) -> Vec<Symbol> {
+    ps.iter()
+        .map(|p| {
+            leaf(
+                &p.name.name,
+                SymbolKind::Parameter,
+                source_text(text, p.ty.span),
+                p.span,
+                p.name.span,
+            )
+        })
+        .collect()
+}
+
+/// An import, with the names it brings in as children.
+fn import_symbol(imp: &Import) -> Symbol {
+    let name = match &imp.source {
+        ImportSource::Module { path, .. } => path.clone(),
+        ImportSource::File(s) => s.value.clone(),
+    };
+    Symbol {
+        name,
+        kind: SymbolKind::Import,
+        detail: None,
+        span: imp.span,
+        selection: imp.source.span(),
+        children: imp
+            .names
+            .iter()
+            .map(|n| {
+                let l = n.local();
+                leaf(
+                    &l.name,
+                    SymbolKind::Import,
+                    None,
+                    n.name.span.cover(l.span),
+                    l.span,
+                )
+            })
+            .collect(),
+    }
+}
+
+/// A pipeline, with its parameters, bindings and outputs as children.
+fn pipeline_symbol(text: &str, p: &Pipeline) -> Symbol {
+    let params = |ps: &[Param]| param_symbols(text, ps);
+    let mut children = params(&p.params);
+    let mut seen: Vec<String> = Vec::new();
+    visit_stmts(&p.body, &mut |s| match &s.kind {
+        StmtKind::Bind { name, call } if !seen.contains(&name.name) => {
+            seen.push(name.name.clone());
+            children.push(leaf(
+                &name.name,
+                SymbolKind::Binding,
+                Some(format!("{}(…)", call.callee.name)),
+                s.span,
+                name.span,
+            ));
+        }
+        StmtKind::Output { name, .. } => children.push(leaf(
+            &name.name,
+            SymbolKind::Output,
+            None,
+            s.span,
+            name.span,
+        )),
+        _ => {}
+    });
+    Symbol {
+        name: p.name.name.clone(),
+        kind: SymbolKind::Pipeline,
+        detail: None,
+        span: p.span,
+        selection: p.name.span,
+        children,
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::spans;
 use super::*;
 use crate::check::{
-    CacheMode, EnvValue, Frame, PipelineInfo, ResolvedProps, ResourceSpec, StepSig,
+    CacheMode, CallNode, EnvValue, Frame, PipelineInfo, ResolvedProps, ResourceSpec, StepSig,
 };
 use crate::resolve::DeclId;
 use crate::types::{Schema, Ty};
@@ -436,158 +436,13 @@ impl Builder<'_> {
             start,
         )
         .map(|doc| flowc_grammar::doc::one_line(&doc));
-
-        // Task ids.
-        let mut ids: Vec<String> = Vec::new();
-        for n in &info.nodes {
-            let base = n
-                .name
-                .as_ref()
-                .map_or(n.call.callee.name.clone(), |x| x.name.clone());
-            let mut id = base.clone();
-            let mut k = 2;
-            while ids.contains(&id) {
-                id = format!("{base}-{k}");
-                k += 1;
-            }
-            ids.push(id);
-        }
+        let ids = task_ids(info);
         let scope = Scope { info, ids: &ids };
-        let mut tasks = Vec::new();
-        for &i in &info.plan_order {
-            let node = &info.nodes[i];
-            let Some(callee) = node.callee else { continue };
-            let frames = &node.frames;
-            let (sig, kind_seed): (StepSig, Option<DeclId>) = if node.callee_is_pipeline {
-                match self.a.checked.pipelines.get(&callee) {
-                    Some(p) => (p.sig.clone(), None),
-                    None => continue,
-                }
-            } else {
-                match self.a.checked.steps.get(&callee) {
-                    Some(s) => (s.clone(), Some(callee)),
-                    None => continue,
-                }
-            };
-            let (props, mut settings) = self.settings(&info.defaults, kind_seed);
-            if settings.resources.auto {
-                if let Some(t) = self.tuned.get(&(name.to_string(), sig.name.clone())) {
-                    apply_tuned(&mut settings.resources, t);
-                }
-            }
-            let kind = if node.callee_is_pipeline {
-                TaskKind::Pipeline {
-                    pipeline: self.pipeline(callee),
-                }
-            } else if sig.builtin {
-                let module = match &self
-                    .a
-                    .program
-                    .sources
-                    .get(self.a.program.file(callee.module))
-                    .origin
-                {
-                    crate::source::Origin::Std(m) => m.clone(),
-                    crate::source::Origin::File(p) => p.to_string_lossy().into_owned(),
-                };
-                TaskKind::Builtin {
-                    module,
-                    name: sig.name.clone(),
-                }
-            } else {
-                let command = props
-                    .run
-                    .as_deref()
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|e| command_parts(e, &sig))
-                    .collect();
-                let env = props
-                    .env
-                    .iter()
-                    .filter_map(|(k, v)| match v {
-                        EnvValue::Text(t) => Some((k.clone(), text_parts(t, &sig))),
-                        EnvValue::Param(p) => {
-                            Some((k.clone(), vec![Part::Param { name: p.clone() }]))
-                        }
-                        EnvValue::Secret(_) => None,
-                    })
-                    .collect();
-                TaskKind::Container {
-                    image: props.image.clone().unwrap_or_default(),
-                    command,
-                    env,
-                }
-            };
-            let mut inputs = Vec::new();
-            for p in &sig.params {
-                let arg = node.call.args.iter().find(|a| a.name.name == p.name);
-                let ty = node
-                    .arg_types
-                    .get(&p.name)
-                    .filter(|t| !t.is_error())
-                    .unwrap_or(&p.ty);
-                let columns = matches!(p.ty.strip_optional(), Ty::Columns(_) | Ty::Column(_));
-                let value = match arg {
-                    None => Value::Literal {
-                        value: p
-                            .default
-                            .as_ref()
-                            .and_then(literal)
-                            .unwrap_or(serde_json::Value::Null),
-                    },
-                    Some(a) if columns => column_value(&a.value),
-                    Some(a) => scope.value(&a.value, frames),
-                };
-                // The argument's type (schema variables substituted), optional when the
-                // parameter is: a given value does not make the parameter required.
-                let mut ty = type_repr(if columns { &p.ty } else { ty });
-                if matches!(p.ty, Ty::Optional(_)) && !matches!(ty, TypeRepr::Optional { .. }) {
-                    ty = TypeRepr::Optional {
-                        inner: Box::new(ty),
-                    };
-                }
-                inputs.push(TaskInput {
-                    name: p.name.clone(),
-                    ty,
-                    value,
-                });
-            }
-            let outputs = node
-                .outputs
-                .iter()
-                .map(|(n, t)| TaskOutput {
-                    name: n.clone(),
-                    ty: type_repr(t),
-                })
-                .collect();
-            let when = conditions(&scope, frames);
-            let loops = frames
-                .iter()
-                .filter_map(|f| match f {
-                    Frame::For { id } => Some(*id),
-                    _ => None,
-                })
-                .collect();
-            let mut task = Task {
-                id: ids[i].clone(),
-                step: sig.name.clone(),
-                kind,
-                inputs,
-                outputs,
-                data_deps: node.data_deps.iter().map(|d| ids[*d].clone()).collect(),
-                after: node.after_deps.iter().map(|d| ids[*d].clone()).collect(),
-                loops,
-                when,
-                is_finally: node.is_finally,
-                settings,
-                definition_sha256: String::new(),
-                span: spans::in_decl(self.a, decl, node.call.span),
-                setting_spans: spans::setting_spans(self.a, decl, &info.defaults, kind_seed),
-            };
-            task.definition_sha256 = definition_hash(&task);
-            tasks.push(task);
-        }
+        let tasks = info
+            .plan_order
+            .iter()
+            .filter_map(|&i| self.lower_task(decl, name, &scope, i))
+            .collect();
         let params = info
             .sig
             .params
@@ -596,24 +451,6 @@ impl Builder<'_> {
                 name: p.name.clone(),
                 ty: type_repr(&p.ty),
                 default: p.default.as_ref().and_then(literal),
-            })
-            .collect();
-        let loops = info
-            .loops
-            .iter()
-            .map(|l| LoopPlan {
-                var: l.var.name.clone(),
-                items: scope.value(&l.iter, &l.frames),
-                parallel: l.parallel.and_then(|p| u32::try_from(p).ok()),
-                parents: l
-                    .frames
-                    .iter()
-                    .filter_map(|f| match f {
-                        Frame::For { id } => Some(*id),
-                        _ => None,
-                    })
-                    .collect(),
-                span: spans::in_decl(self.a, decl, l.iter.span),
             })
             .collect();
         let outputs = info
@@ -626,23 +463,6 @@ impl Builder<'_> {
                 span: spans::in_decl(self.a, decl, o.name.span),
             })
             .collect();
-        let checks = info
-            .checks
-            .iter()
-            .map(|(e, frames)| PlanCheck {
-                condition: scope.value(e, frames),
-                source: src[e.span.range()].to_string(),
-                when: conditions(&scope, frames),
-                loops: frames
-                    .iter()
-                    .filter_map(|f| match f {
-                        Frame::For { id } => Some(*id),
-                        _ => None,
-                    })
-                    .collect(),
-                span: spans::in_decl(self.a, decl, e.span),
-            })
-            .collect();
         let name_span = match self.a.program.item(decl) {
             Item::Pipeline(p) => spans::in_decl(self.a, decl, p.name.span),
             _ => None,
@@ -652,9 +472,9 @@ impl Builder<'_> {
             description,
             params,
             tasks,
-            loops,
+            loops: self.lower_loops(decl, &scope),
             outputs,
-            checks,
+            checks: self.lower_checks(decl, &scope, &src),
             schedule: info.schedule.as_ref().map(|(cron, tz)| Schedule {
                 cron: cron.clone(),
                 timezone: tz.clone(),
@@ -663,6 +483,218 @@ impl Builder<'_> {
             span: name_span,
         }
     }
+
+    /// The task of call `i` of the pipeline, or None when its callee did not check.
+    fn lower_task(
+        &mut self,
+        decl: DeclId,
+        name: &str,
+        scope: &Scope<'_>,
+        i: usize,
+    ) -> Option<Task> {
+        let info = scope.info;
+        let node = &info.nodes[i];
+        let callee = node.callee?;
+        let (sig, kind_seed): (StepSig, Option<DeclId>) = if node.callee_is_pipeline {
+            (self.a.checked.pipelines.get(&callee)?.sig.clone(), None)
+        } else {
+            (self.a.checked.steps.get(&callee)?.clone(), Some(callee))
+        };
+        let (props, mut settings) = self.settings(&info.defaults, kind_seed);
+        if settings.resources.auto {
+            if let Some(t) = self.tuned.get(&(name.to_string(), sig.name.clone())) {
+                apply_tuned(&mut settings.resources, t);
+            }
+        }
+        let kind = if node.callee_is_pipeline {
+            TaskKind::Pipeline {
+                pipeline: self.pipeline(callee),
+            }
+        } else if sig.builtin {
+            self.builtin_kind(callee, &sig)
+        } else {
+            container_kind(&props, &sig)
+        };
+        let frames = &node.frames;
+        let outputs = node
+            .outputs
+            .iter()
+            .map(|(n, t)| TaskOutput {
+                name: n.clone(),
+                ty: type_repr(t),
+            })
+            .collect();
+        let mut task = Task {
+            id: scope.ids[i].clone(),
+            step: sig.name.clone(),
+            kind,
+            inputs: task_inputs(node, &sig, scope),
+            outputs,
+            data_deps: node
+                .data_deps
+                .iter()
+                .map(|d| scope.ids[*d].clone())
+                .collect(),
+            after: node
+                .after_deps
+                .iter()
+                .map(|d| scope.ids[*d].clone())
+                .collect(),
+            loops: loop_ids(frames),
+            when: conditions(scope, frames),
+            is_finally: node.is_finally,
+            settings,
+            definition_sha256: String::new(),
+            span: spans::in_decl(self.a, decl, node.call.span),
+            setting_spans: spans::setting_spans(self.a, decl, &info.defaults, kind_seed),
+        };
+        task.definition_sha256 = definition_hash(&task);
+        Some(task)
+    }
+
+    /// A built-in step's kind: its standard-library module (or file) and name.
+    fn builtin_kind(&self, callee: DeclId, sig: &StepSig) -> TaskKind {
+        let origin = &self
+            .a
+            .program
+            .sources
+            .get(self.a.program.file(callee.module))
+            .origin;
+        let module = match origin {
+            crate::source::Origin::Std(m) => m.clone(),
+            crate::source::Origin::File(p) => p.to_string_lossy().into_owned(),
+        };
+        TaskKind::Builtin {
+            module,
+            name: sig.name.clone(),
+        }
+    }
+
+    /// The pipeline's loops, in the order the checker numbered them.
+    fn lower_loops(&self, decl: DeclId, scope: &Scope<'_>) -> Vec<LoopPlan> {
+        scope
+            .info
+            .loops
+            .iter()
+            .map(|l| LoopPlan {
+                var: l.var.name.clone(),
+                items: scope.value(&l.iter, &l.frames),
+                parallel: l.parallel.and_then(|p| u32::try_from(p).ok()),
+                parents: loop_ids(&l.frames),
+                span: spans::in_decl(self.a, decl, l.iter.span),
+            })
+            .collect()
+    }
+
+    /// The pipeline's checks, with the conditions and loops around each.
+    fn lower_checks(&self, decl: DeclId, scope: &Scope<'_>, src: &str) -> Vec<PlanCheck> {
+        scope
+            .info
+            .checks
+            .iter()
+            .map(|(e, frames)| PlanCheck {
+                condition: scope.value(e, frames),
+                source: src[e.span.range()].to_string(),
+                when: conditions(scope, frames),
+                loops: loop_ids(frames),
+                span: spans::in_decl(self.a, decl, e.span),
+            })
+            .collect()
+    }
+}
+
+/// Task ids: the binding's name (or the callee's), with `-2`, `-3` … for repeats.
+fn task_ids(info: &PipelineInfo) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for n in &info.nodes {
+        let base = n
+            .name
+            .as_ref()
+            .map_or(n.call.callee.name.clone(), |x| x.name.clone());
+        let mut id = base.clone();
+        let mut k = 2;
+        while ids.contains(&id) {
+            id = format!("{base}-{k}");
+            k += 1;
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+/// The loops enclosing a statement, outermost first.
+fn loop_ids(frames: &[Frame]) -> Vec<usize> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::For { id } => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A container step's kind: image, command and environment (secrets are settings).
+fn container_kind(props: &ResolvedProps, sig: &StepSig) -> TaskKind {
+    let command = props
+        .run
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .map(|e| command_parts(e, sig))
+        .collect();
+    let env = props
+        .env
+        .iter()
+        .filter_map(|(k, v)| match v {
+            EnvValue::Text(t) => Some((k.clone(), text_parts(t, sig))),
+            EnvValue::Param(p) => Some((k.clone(), vec![Part::Param { name: p.clone() }])),
+            EnvValue::Secret(_) => None,
+        })
+        .collect();
+    TaskKind::Container {
+        image: props.image.clone().unwrap_or_default(),
+        command,
+        env,
+    }
+}
+
+/// The inputs of a call: every parameter of the callee, given or defaulted.
+fn task_inputs(node: &CallNode, sig: &StepSig, scope: &Scope<'_>) -> Vec<TaskInput> {
+    let mut inputs = Vec::new();
+    for p in &sig.params {
+        let arg = node.call.args.iter().find(|a| a.name.name == p.name);
+        let ty = node
+            .arg_types
+            .get(&p.name)
+            .filter(|t| !t.is_error())
+            .unwrap_or(&p.ty);
+        let columns = matches!(p.ty.strip_optional(), Ty::Columns(_) | Ty::Column(_));
+        let value = match arg {
+            None => Value::Literal {
+                value: p
+                    .default
+                    .as_ref()
+                    .and_then(literal)
+                    .unwrap_or(serde_json::Value::Null),
+            },
+            Some(a) if columns => column_value(&a.value),
+            Some(a) => scope.value(&a.value, &node.frames),
+        };
+        // The argument's type (schema variables substituted), optional when the
+        // parameter is: a given value does not make the parameter required.
+        let mut ty = type_repr(if columns { &p.ty } else { ty });
+        if matches!(p.ty, Ty::Optional(_)) && !matches!(ty, TypeRepr::Optional { .. }) {
+            ty = TypeRepr::Optional {
+                inner: Box::new(ty),
+            };
+        }
+        inputs.push(TaskInput {
+            name: p.name.clone(),
+            ty,
+            value,
+        });
+    }
+    inputs
 }
 
 struct Scope<'a> {
