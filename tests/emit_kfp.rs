@@ -161,36 +161,13 @@ fn check_spec(docs: &[Json]) -> Vec<String> {
     }
     let components = obj(&spec["components"]);
     let executors = obj(&spec["deploymentSpec"]["executors"]);
-    let mut used_execs = BTreeSet::new();
     let mut dags: Vec<(String, Json)> = vec![("root".into(), spec["root"].clone())];
+    let mut used_execs = BTreeSet::new();
     for (k, c) in &components {
         if c.get("dag").is_some() {
             dags.push((k.clone(), c.clone()));
         } else {
-            let label = c["executorLabel"].as_str().unwrap_or_default().to_string();
-            if !executors.contains_key(&label) {
-                errs.push(format!("{k}: executor `{label}` does not exist"));
-            }
-            used_execs.insert(label.clone());
-            // Placeholders name declared inputs and outputs.
-            let mut texts = Vec::new();
-            strings(
-                &executors.get(&label).cloned().unwrap_or_default(),
-                &mut texts,
-            );
-            for t in texts {
-                for (kind, n) in placeholders(&t) {
-                    let declared = match kind.as_str() {
-                        "in.param" => &c["inputDefinitions"]["parameters"][&n],
-                        "in.artifact" => &c["inputDefinitions"]["artifacts"][&n],
-                        "out.artifact" => &c["outputDefinitions"]["artifacts"][&n],
-                        _ => &c["outputDefinitions"]["parameters"][&n],
-                    };
-                    if declared.is_null() {
-                        errs.push(format!("{label}: placeholder {kind} `{n}` is not declared"));
-                    }
-                }
-            }
+            check_container(&mut errs, k, c, &executors, &mut used_execs);
         }
     }
     for e in executors.keys() {
@@ -200,179 +177,16 @@ fn check_spec(docs: &[Json]) -> Vec<String> {
     }
     for (dname, comp) in &dags {
         let tasks = obj(&comp["dag"]["tasks"]);
-        let my_inputs = &comp["inputDefinitions"];
         for (tname, t) in &tasks {
-            let at = format!("{dname}/{tname}");
-            let cref = t["componentRef"]["name"].as_str().unwrap_or_default();
-            let Some(callee) = components.get(cref) else {
-                errs.push(format!("{at}: component `{cref}` does not exist"));
-                continue;
+            let dag = Dag {
+                name: dname,
+                comp,
+                tasks: &tasks,
+                components: &components,
             };
-            let deps: BTreeSet<String> = t["dependentTasks"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            if let Some(a) = t["dependentTasks"].as_array() {
-                let listed: Vec<&str> = a.iter().filter_map(|x| x.as_str()).collect();
-                let mut sorted = listed.clone();
-                sorted.sort_unstable();
-                if listed != sorted {
-                    errs.push(format!("{at}: dependentTasks are not sorted"));
-                }
-            }
-            for d in &deps {
-                if !tasks.contains_key(d) {
-                    errs.push(format!("{at}: dependency `{d}` is not a task of the DAG"));
-                }
-                if d == tname {
-                    errs.push(format!("{at}: depends on itself"));
-                }
-            }
-            if t.get("cachingOptions").is_none() && callee.get("executorLabel").is_some() {
-                errs.push(format!("{at}: no cachingOptions"));
-            }
-            let item_input = t["parameterIterator"]["itemInput"]
-                .as_str()
-                .or_else(|| t["artifactIterator"]["itemInput"].as_str())
-                .unwrap_or_default()
-                .to_string();
-            for kind in ["parameters", "artifacts"] {
-                let wired = obj(&t["inputs"][kind]);
-                let declared = obj(&callee["inputDefinitions"][kind]);
-                for (iname, d) in &declared {
-                    let optional = d["isOptional"] == true;
-                    if !optional && !wired.contains_key(iname) && *iname != item_input {
-                        errs.push(format!("{at}: required input {kind}.{iname} is not wired"));
-                    }
-                    if let (Some(default), Some(ty)) =
-                        (d.get("defaultValue"), d["parameterType"].as_str())
-                    {
-                        if !fits(default, ty) {
-                            errs.push(format!("{cref}: default of {iname} does not fit {ty}"));
-                        }
-                        if !optional {
-                            errs.push(format!("{cref}: {iname} has a default but is not optional"));
-                        }
-                    }
-                }
-                // Constants interpolate extra `pipelinechannel--` inputs.
-                let mut extra = BTreeSet::new();
-                for w in wired.values() {
-                    if let Some(s) = w["runtimeValue"]["constant"].as_str() {
-                        for (_, n) in placeholders(s) {
-                            extra.insert(n);
-                        }
-                    }
-                }
-                for (iname, w) in &wired {
-                    let decl = declared.get(iname);
-                    if decl.is_none() && !extra.contains(iname) {
-                        errs.push(format!("{at}: wired input {kind}.{iname} is not declared"));
-                    }
-                    if let Some(c) = w["runtimeValue"].get("constant") {
-                        let ty = decl
-                            .and_then(|d| d["parameterType"].as_str())
-                            .unwrap_or("STRING");
-                        if !fits(c, ty) {
-                            errs.push(format!("{at}: constant {c} of {iname} does not fit {ty}"));
-                        }
-                    }
-                    for (src, key_field) in [
-                        ("taskOutputParameter", "outputParameterKey"),
-                        ("taskOutputArtifact", "outputArtifactKey"),
-                    ] {
-                        if let Some(p) = w.get(src) {
-                            let producer = p["producerTask"].as_str().unwrap_or_default();
-                            let key = p[key_field].as_str().unwrap_or_default();
-                            if !deps.contains(producer) {
-                                errs.push(format!(
-                                    "{at}: producer `{producer}` of {iname} is not a dependency"
-                                ));
-                            }
-                            let pcomp = tasks
-                                .get(producer)
-                                .and_then(|pt| pt["componentRef"]["name"].as_str())
-                                .and_then(|c| components.get(c));
-                            let okind = if src == "taskOutputParameter" {
-                                "parameters"
-                            } else {
-                                "artifacts"
-                            };
-                            if pcomp.is_none_or(|pc| pc["outputDefinitions"][okind][key].is_null())
-                            {
-                                errs.push(format!(
-                                    "{at}: `{producer}` has no output {okind}.{key}"
-                                ));
-                            }
-                        }
-                    }
-                    for (src, dkind) in [
-                        ("componentInputParameter", "parameters"),
-                        ("componentInputArtifact", "artifacts"),
-                    ] {
-                        if let Some(n) = w.get(src).and_then(|n| n.as_str()) {
-                            if my_inputs[dkind][n].is_null() {
-                                errs.push(format!("{at}: {n} is not an input of {dname}"));
-                            }
-                        }
-                    }
-                }
-            }
-            if let Some(cond) = t["triggerPolicy"]["condition"].as_str() {
-                let mut rest = cond;
-                while let Some(i) = rest.find("inputs.parameter_values['") {
-                    let after = &rest[i + 25..];
-                    let end = after.find("']").unwrap_or(after.len());
-                    let n = &after[..end];
-                    if t["inputs"]["parameters"][n].is_null() {
-                        errs.push(format!(
-                            "{at}: the condition reads `{n}`, not an input of the task"
-                        ));
-                    }
-                    rest = &after[end..];
-                }
-            }
-            if let Some(items) = t["parameterIterator"]["items"]["inputParameter"].as_str() {
-                if callee["inputDefinitions"]["parameters"][items].is_null() {
-                    errs.push(format!(
-                        "{at}: loop items `{items}` are not an input of the loop"
-                    ));
-                }
-            }
+            check_task(&mut errs, &dag, tname, t);
         }
-        // DAG outputs come from tasks of the DAG and are declared.
-        for kind in ["artifacts", "parameters"] {
-            for (oname, o) in obj(&comp["dag"]["outputs"][kind]) {
-                if comp["outputDefinitions"][kind][&oname].is_null() {
-                    errs.push(format!("{dname}: output {oname} is not declared"));
-                }
-                let mut sel: Vec<Json> = o["artifactSelectors"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                sel.extend(
-                    o["valueFromOneof"]["parameterSelectors"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-                if let Some(v) = o.get("valueFromParameter") {
-                    sel.push(v.clone());
-                }
-                for s in sel {
-                    let p = s["producerSubtask"].as_str().unwrap_or_default();
-                    if !tasks.contains_key(p) {
-                        errs.push(format!(
-                            "{dname}: output {oname} comes from `{p}`, not a task of the DAG"
-                        ));
-                    }
-                }
-            }
-        }
+        check_dag_outputs(&mut errs, dname, comp, &tasks);
     }
     if let Some(platform) = docs.get(1) {
         for e in obj(&platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]).keys() {
@@ -382,6 +196,249 @@ fn check_spec(docs: &[Json]) -> Vec<String> {
         }
     }
     errs
+}
+
+/// A container component: its executor exists and its placeholders name declared inputs and
+/// outputs.
+fn check_container(
+    errs: &mut Vec<String>,
+    k: &str,
+    c: &Json,
+    executors: &BTreeMap<String, Json>,
+    used_execs: &mut BTreeSet<String>,
+) {
+    let label = c["executorLabel"].as_str().unwrap_or_default().to_string();
+    if !executors.contains_key(&label) {
+        errs.push(format!("{k}: executor `{label}` does not exist"));
+    }
+    used_execs.insert(label.clone());
+    // Placeholders name declared inputs and outputs.
+    let mut texts = Vec::new();
+    strings(
+        &executors.get(&label).cloned().unwrap_or_default(),
+        &mut texts,
+    );
+    for t in texts {
+        for (kind, n) in placeholders(&t) {
+            let declared = match kind.as_str() {
+                "in.param" => &c["inputDefinitions"]["parameters"][&n],
+                "in.artifact" => &c["inputDefinitions"]["artifacts"][&n],
+                "out.artifact" => &c["outputDefinitions"]["artifacts"][&n],
+                _ => &c["outputDefinitions"]["parameters"][&n],
+            };
+            if declared.is_null() {
+                errs.push(format!("{label}: placeholder {kind} `{n}` is not declared"));
+            }
+        }
+    }
+}
+
+/// A DAG of the spec, with what its tasks are checked against.
+struct Dag<'a> {
+    name: &'a str,
+    comp: &'a Json,
+    tasks: &'a BTreeMap<String, Json>,
+    components: &'a BTreeMap<String, Json>,
+}
+
+/// One task of a DAG: its component, dependencies, inputs, condition and loop.
+fn check_task(errs: &mut Vec<String>, dag: &Dag<'_>, tname: &str, t: &Json) {
+    let at = format!("{}/{tname}", dag.name);
+    let cref = t["componentRef"]["name"].as_str().unwrap_or_default();
+    let Some(callee) = dag.components.get(cref) else {
+        errs.push(format!("{at}: component `{cref}` does not exist"));
+        return;
+    };
+    let deps: BTreeSet<String> = t["dependentTasks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(a) = t["dependentTasks"].as_array() {
+        let listed: Vec<&str> = a.iter().filter_map(|x| x.as_str()).collect();
+        let mut sorted = listed.clone();
+        sorted.sort_unstable();
+        if listed != sorted {
+            errs.push(format!("{at}: dependentTasks are not sorted"));
+        }
+    }
+    for d in &deps {
+        if !dag.tasks.contains_key(d) {
+            errs.push(format!("{at}: dependency `{d}` is not a task of the DAG"));
+        }
+        if d == tname {
+            errs.push(format!("{at}: depends on itself"));
+        }
+    }
+    if t.get("cachingOptions").is_none() && callee.get("executorLabel").is_some() {
+        errs.push(format!("{at}: no cachingOptions"));
+    }
+    let item_input = t["parameterIterator"]["itemInput"]
+        .as_str()
+        .or_else(|| t["artifactIterator"]["itemInput"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    for kind in ["parameters", "artifacts"] {
+        check_task_inputs(errs, dag, &at, t, callee, cref, kind, &deps, &item_input);
+    }
+    if let Some(cond) = t["triggerPolicy"]["condition"].as_str() {
+        let mut rest = cond;
+        while let Some(i) = rest.find("inputs.parameter_values['") {
+            let after = &rest[i + 25..];
+            let end = after.find("']").unwrap_or(after.len());
+            let n = &after[..end];
+            if t["inputs"]["parameters"][n].is_null() {
+                errs.push(format!(
+                    "{at}: the condition reads `{n}`, not an input of the task"
+                ));
+            }
+            rest = &after[end..];
+        }
+    }
+    if let Some(items) = t["parameterIterator"]["items"]["inputParameter"].as_str() {
+        if callee["inputDefinitions"]["parameters"][items].is_null() {
+            errs.push(format!(
+                "{at}: loop items `{items}` are not an input of the loop"
+            ));
+        }
+    }
+}
+
+/// The inputs of one kind (`parameters` or `artifacts`) of a task: wired, declared, typed, and
+/// produced by a dependency.
+#[allow(clippy::too_many_arguments)]
+fn check_task_inputs(
+    errs: &mut Vec<String>,
+    dag: &Dag<'_>,
+    at: &str,
+    t: &Json,
+    callee: &Json,
+    cref: &str,
+    kind: &str,
+    deps: &BTreeSet<String>,
+    item_input: &str,
+) {
+    let (tasks, components, my_inputs, dname) = (
+        dag.tasks,
+        dag.components,
+        &dag.comp["inputDefinitions"],
+        dag.name,
+    );
+    let wired = obj(&t["inputs"][kind]);
+    let declared = obj(&callee["inputDefinitions"][kind]);
+    for (iname, d) in &declared {
+        let optional = d["isOptional"] == true;
+        if !optional && !wired.contains_key(iname) && *iname != item_input {
+            errs.push(format!("{at}: required input {kind}.{iname} is not wired"));
+        }
+        if let (Some(default), Some(ty)) = (d.get("defaultValue"), d["parameterType"].as_str()) {
+            if !fits(default, ty) {
+                errs.push(format!("{cref}: default of {iname} does not fit {ty}"));
+            }
+            if !optional {
+                errs.push(format!("{cref}: {iname} has a default but is not optional"));
+            }
+        }
+    }
+    // Constants interpolate extra `pipelinechannel--` inputs.
+    let mut extra = BTreeSet::new();
+    for w in wired.values() {
+        if let Some(s) = w["runtimeValue"]["constant"].as_str() {
+            for (_, n) in placeholders(s) {
+                extra.insert(n);
+            }
+        }
+    }
+    for (iname, w) in &wired {
+        let decl = declared.get(iname);
+        if decl.is_none() && !extra.contains(iname) {
+            errs.push(format!("{at}: wired input {kind}.{iname} is not declared"));
+        }
+        if let Some(c) = w["runtimeValue"].get("constant") {
+            let ty = decl
+                .and_then(|d| d["parameterType"].as_str())
+                .unwrap_or("STRING");
+            if !fits(c, ty) {
+                errs.push(format!("{at}: constant {c} of {iname} does not fit {ty}"));
+            }
+        }
+        for (src, key_field) in [
+            ("taskOutputParameter", "outputParameterKey"),
+            ("taskOutputArtifact", "outputArtifactKey"),
+        ] {
+            if let Some(p) = w.get(src) {
+                let producer = p["producerTask"].as_str().unwrap_or_default();
+                let key = p[key_field].as_str().unwrap_or_default();
+                if !deps.contains(producer) {
+                    errs.push(format!(
+                        "{at}: producer `{producer}` of {iname} is not a dependency"
+                    ));
+                }
+                let pcomp = tasks
+                    .get(producer)
+                    .and_then(|pt| pt["componentRef"]["name"].as_str())
+                    .and_then(|c| components.get(c));
+                let okind = if src == "taskOutputParameter" {
+                    "parameters"
+                } else {
+                    "artifacts"
+                };
+                if pcomp.is_none_or(|pc| pc["outputDefinitions"][okind][key].is_null()) {
+                    errs.push(format!("{at}: `{producer}` has no output {okind}.{key}"));
+                }
+            }
+        }
+        for (src, dkind) in [
+            ("componentInputParameter", "parameters"),
+            ("componentInputArtifact", "artifacts"),
+        ] {
+            if let Some(n) = w.get(src).and_then(|n| n.as_str()) {
+                if my_inputs[dkind][n].is_null() {
+                    errs.push(format!("{at}: {n} is not an input of {dname}"));
+                }
+            }
+        }
+    }
+}
+
+/// DAG outputs come from tasks of the DAG and are declared.
+fn check_dag_outputs(
+    errs: &mut Vec<String>,
+    dname: &str,
+    comp: &Json,
+    tasks: &BTreeMap<String, Json>,
+) {
+    for kind in ["artifacts", "parameters"] {
+        for (oname, o) in obj(&comp["dag"]["outputs"][kind]) {
+            if comp["outputDefinitions"][kind][&oname].is_null() {
+                errs.push(format!("{dname}: output {oname} is not declared"));
+            }
+            let mut sel: Vec<Json> = o["artifactSelectors"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            sel.extend(
+                o["valueFromOneof"]["parameterSelectors"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            if let Some(v) = o.get("valueFromParameter") {
+                sel.push(v.clone());
+            }
+            for s in sel {
+                let p = s["producerSubtask"].as_str().unwrap_or_default();
+                if !tasks.contains_key(p) {
+                    errs.push(format!(
+                        "{dname}: output {oname} comes from `{p}`, not a task of the DAG"
+                    ));
+                }
+            }
+        }
+    }
 }
 
 fn the_consistency_check_finds_problems() {

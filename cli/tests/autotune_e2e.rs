@@ -167,6 +167,54 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
         (Some(64 << 20), Some(4 << 30), None)
     );
 
+    let peaks = run_six_times(d);
+    let tuned = ok(
+        &[
+            "autotune",
+            "tune.flow",
+            "--history",
+            ".flow/runs",
+            "--write",
+            "--report",
+            "report.html",
+        ],
+        d,
+    );
+    let summary = text(&tuned);
+    assert!(summary.contains("tune/grow"), "{summary}");
+
+    risk_knobs_order_the_limits(d);
+    let lock = read_lock(&d.join("tune.flow.lock"));
+    assert_eq!(
+        lock.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["tune/churn", "tune/grow"]
+    );
+    // The tuned limits cover every peak seen and respect the source's bounds.
+    for (step, l) in &lock {
+        let largest = peaks.get(step).and_then(|p| p.iter().max()).copied();
+        if let Some(largest) = largest {
+            assert!(
+                l.memory > largest,
+                "{step}: {l:?} under a peak of {largest}"
+            );
+        }
+    }
+    let grow = lock["tune/grow"];
+    assert!(
+        (64 << 20..=4 << 30).contains(&grow.memory) && grow.cpu <= 2000,
+        "{grow:?}"
+    );
+    assert!(lock["tune/churn"].memory <= 2 << 30);
+
+    let argo_yaml = argo_uses_the_lock(d, &lock);
+    assert_ne!(argo_yaml, before, "the lock file changed the build");
+    kubeflow_uses_the_lock(d, &lock);
+    runner_enforces_the_lock(d, &lock);
+    report_has_a_chart_per_step(d, &lock, &peaks);
+}
+
+/// Six runs with different buffer sizes; the measured peaks of each step.
+fn run_six_times(d: &Path) -> BTreeMap<String, Vec<u64>> {
     // Six runs with different buffer sizes: every run measures both steps.
     for i in 0..6 {
         let mb = format!("mb={}", 300 + 10 * i);
@@ -188,23 +236,12 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
     assert_eq!(grow_peaks.len(), 6, "{peaks:?}");
     assert!(grow_peaks.iter().all(|p| *p >= 300 << 20), "{peaks:?}");
 
-    let tuned = ok(
-        &[
-            "autotune",
-            "tune.flow",
-            "--history",
-            ".flow/runs",
-            "--write",
-            "--report",
-            "report.html",
-        ],
-        d,
-    );
-    let summary = text(&tuned);
-    assert!(summary.contains("tune/grow"), "{summary}");
+    peaks
+}
 
-    // The model's knobs: a stricter target never gives less memory than a looser one, and
-    // impossible values are refused before anything is read.
+/// The model's knobs: a stricter target never gives less memory than a looser one, and
+/// impossible values are refused before anything is read.
+fn risk_knobs_order_the_limits(d: &Path) {
     for name in ["strict", "loose"] {
         std::fs::write(d.join(format!("{name}.flow")), SOURCE).expect("write");
     }
@@ -242,30 +279,11 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
         let o = flowc(&all, d);
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", text(&o));
     }
-    let lock = read_lock(&d.join("tune.flow.lock"));
-    assert_eq!(
-        lock.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["tune/churn", "tune/grow"]
-    );
-    // The tuned limits cover every peak seen and respect the source's bounds.
-    for (step, l) in &lock {
-        let largest = peaks.get(step).and_then(|p| p.iter().max()).copied();
-        if let Some(largest) = largest {
-            assert!(
-                l.memory > largest,
-                "{step}: {l:?} under a peak of {largest}"
-            );
-        }
-    }
-    let grow = lock["tune/grow"];
-    assert!(
-        (64 << 20..=4 << 30).contains(&grow.memory) && grow.cpu <= 2000,
-        "{grow:?}"
-    );
-    assert!(lock["tune/churn"].memory <= 2 << 30);
+}
 
-    // Argo: requests and limits of each tuned step are the locked values (memory request =
-    // limit, as the tuner sets them).
+/// Argo: requests and limits of each tuned step are the locked values (memory request =
+/// limit, as the tuner sets them); the YAML.
+fn argo_uses_the_lock(d: &Path, lock: &BTreeMap<String, Locked>) -> String {
     let argo = ok(&["build", "tune.flow", "--target", "argo"], d);
     let argo_yaml = String::from_utf8_lossy(&argo.stdout).into_owned();
     assert!(
@@ -281,8 +299,12 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
             "{step}"
         );
     }
-    assert_ne!(argo_yaml, before, "the lock file changed the build");
 
+    argo_yaml
+}
+
+/// Kubeflow: the executors of tasks `g` and `c` carry the locked values.
+fn kubeflow_uses_the_lock(d: &Path, lock: &BTreeMap<String, Locked>) {
     // Kubeflow: the executors of tasks `g` and `c` carry the same values.
     let kfp = ok(&["build", "tune.flow", "--target", "kfp"], d);
     let kfp_docs = yaml_documents(&String::from_utf8_lossy(&kfp.stdout));
@@ -311,7 +333,10 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
         let gb = r["memoryLimit"].as_f64().expect("memoryLimit in GB");
         assert!((gb * 1e9 - l.memory as f64).abs() < 1.0, "{step}: {r}");
     }
+}
 
+/// The local runner enforces the tuned limits too.
+fn runner_enforces_the_lock(d: &Path, lock: &BTreeMap<String, Locked>) {
     // The local runner enforces the tuned limits too.
     ok(&["run", "tune.flow", "--param", "mb=320"], d);
     let last = records(&d.join(".flow")).pop().expect("a run");
@@ -323,7 +348,15 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
             "{r}"
         );
     }
+}
 
+/// The report is a well-formed HTML page with the totals chart and one chart per step, each
+/// with a point per measured run and the new limit.
+fn report_has_a_chart_per_step(
+    d: &Path,
+    lock: &BTreeMap<String, Locked>,
+    peaks: &BTreeMap<String, Vec<u64>>,
+) {
     // The report is a well-formed HTML page with the totals chart and one chart per step, each
     // with a point per measured run and the new limit.
     let html = std::fs::read_to_string(d.join("report.html")).expect("the report is written");
@@ -345,7 +378,7 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
     assert_eq!(charts.len(), 1 + lock.len(), "totals + one per step");
     let headings: Vec<String> = doc.select(&sel("h3")).map(|h| h.text().collect()).collect();
     assert_eq!(headings, ["tune/churn", "tune/grow"]);
-    for (step, l) in &lock {
+    for (step, l) in lock {
         let chart = doc
             .select(&sel("svg[aria-label]"))
             .find(|s| s.value().attr("aria-label") == Some(step.as_str()))

@@ -51,10 +51,8 @@ struct Played {
     skipped: BTreeSet<String>,
 }
 
-/// Runs the runtime-image tasks of the entry DAG of an Argo `WorkflowTemplate`, with `cwd` as
-/// every container's working folder and `pods/<task>` in place of `/tmp/flowc`.
-fn play_argo(workflow: &Json, cwd: &Path) -> Played {
-    let spec = &workflow["spec"];
+/// The workflow's parameters with their values, and `workflow.uid` as the controller sets it.
+fn workflow_parameters(spec: &Json) -> BTreeMap<String, String> {
     let mut wf_params: BTreeMap<String, String> = spec["arguments"]["parameters"]
         .as_array()
         .expect("workflow parameters")
@@ -67,6 +65,14 @@ fn play_argo(workflow: &Json, cwd: &Path) -> Played {
         })
         .collect();
     wf_params.insert("uid".into(), "0000-test".into());
+    wf_params
+}
+
+/// Runs the runtime-image tasks of the entry DAG of an Argo `WorkflowTemplate`, with `cwd` as
+/// every container's working folder and `pods/<task>` in place of `/tmp/flowc`.
+fn play_argo(workflow: &Json, cwd: &Path) -> Played {
+    let spec = &workflow["spec"];
+    let wf_params = workflow_parameters(spec);
     let templates: BTreeMap<&str, &Json> = spec["templates"]
         .as_array()
         .expect("templates")

@@ -53,12 +53,12 @@ fn auto_bounds(
     file: &Path,
 ) -> Result<BTreeMap<StepKey, StepBounds>, String> {
     let mut bounds: BTreeMap<StepKey, StepBounds> = BTreeMap::new();
-    let names = pipeline_names(&analysis);
+    let names = pipeline_names(analysis);
     if names.is_empty() {
         return Err(format!("`{}` declares no pipeline", file.display()));
     }
     for name in names {
-        let plan = match build_plan_tuned(&analysis, Some(&name), None, &tuned) {
+        let plan = match build_plan_tuned(analysis, Some(&name), None, tuned) {
             Ok(p) => p,
             Err(e) => return Err(e.to_string()),
         };

@@ -267,7 +267,18 @@ fn labels(completion: &Value) -> Vec<String> {
 pub fn session(c: &mut Client, dir: &Path) {
     let main_uri = workspace(dir);
     initialize(c, dir);
+    open_with_errors_then_fix(c, &main_uri);
+    let text = MAIN.to_string();
+    hover_and_go_to_definition(c, &main_uri, &text, dir);
+    complete_while_typing(c, &main_uri, &text);
+    format_rename_and_outline(c, &main_uri, &text, dir);
+    protocol_errors_then_shut_down(c);
+}
 
+/// Opens the main file with a misspelt argument and column, checks the diagnostics, and fixes
+/// both with incremental changes.
+fn open_with_errors_then_fix(c: &mut Client, main_uri: &str) {
+    let main_uri = main_uri.to_string();
     // Open with errors: a misspelt argument and a misspelt column.
     let broken = MAIN
         .replace("load(day: day)", "load(dya: day)")
@@ -323,8 +334,12 @@ pub fn session(c: &mut Client, dir: &Path) {
         diags.is_empty(),
         "the fixed file still has diagnostics: {diags:?}"
     );
-    let text = MAIN.to_string();
+}
 
+/// Hover on a binding and a step; go to definition across an import and into the standard
+/// library.
+fn hover_and_go_to_definition(c: &mut Client, main_uri: &str, text: &str, dir: &Path) {
+    let (main_uri, text) = (main_uri.to_string(), text.to_string());
     // Hover: the outputs of a binding, with the schema variables substituted.
     let h = c.request(
         "textDocument/hover",
@@ -358,7 +373,12 @@ pub fn session(c: &mut Client, dir: &Path) {
     );
     let std_file = d["uri"].as_str().unwrap_or("").to_string();
     assert!(std_file.ends_with("/survey.flow"), "{d}");
+}
 
+/// Completion of an argument and a column and signature help while a call is typed; hover on
+/// the broken file.
+fn complete_while_typing(c: &mut Client, main_uri: &str, text: &str) {
+    let main_uri = main_uri.to_string();
     // Complete an argument, then a column, while the call is being typed.
     let typing = text.replace(
         "  output rows\n",
@@ -428,7 +448,11 @@ pub fn session(c: &mut Client, dir: &Path) {
             .contains("weight: Float"),
         "{h}"
     );
+}
 
+/// Formatting as `flowc fmt`, rename across files, references and the outline.
+fn format_rename_and_outline(c: &mut Client, main_uri: &str, text: &str, dir: &Path) {
+    let main_uri = main_uri.to_string();
     // Format: the same text as `flowc fmt`.
     let messy = text.replace("  rows = load(day: day)", "rows   =   load( day:day )");
     edit(c, &main_uri, 5, json!([{"text": messy}]));
@@ -480,7 +504,11 @@ pub fn session(c: &mut Client, dir: &Path) {
         json!({"textDocument": {"uri": main_uri}}),
     );
     assert!(symbols.to_string().contains("\"daily\""), "{symbols}");
+}
 
+/// Unknown methods, bad parameters and malformed messages are protocol errors, and the server
+/// keeps serving until `shutdown`.
+fn protocol_errors_then_shut_down(c: &mut Client) {
     // Unknown methods and bad parameters are protocol errors, and the server keeps serving.
     let id = c.send_request("flowc/nothing", json!({}));
     assert_eq!(c.response(id)["error"]["code"], -32601);

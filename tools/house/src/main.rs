@@ -1,6 +1,7 @@
 //! The house rules of ARCHITECTURE.md that code can check: no function is longer than
-//! [`MAX_FUNCTION_LINES`], and no two sibling modules of a crate use each other (a module
-//! cycle), except the intended recursions named in [`INTENDED_CYCLES`].
+//! [`MAX_FUNCTION_LINES`] (in any file of a workspace crate, tests included), and no two sibling
+//! modules of a crate use each other (a module cycle), except the intended recursions named in
+//! [`INTENDED_CYCLES`].
 //!
 //! Every workspace crate's `src/` is parsed with `syn`. It prints the ten longest functions and
 //! any module cycle, and exits 1 when a rule is broken:
@@ -43,11 +44,11 @@ fn crate_dirs() -> Vec<PathBuf> {
         .skip(1)
         .step_by(2)
         .map(|m| root.join(m))
-        .filter(|d| d.join("src").is_dir())
+        .filter(|d| d.is_dir())
         .collect()
 }
 
-/// Every `.rs` file under `dir`, sorted.
+/// Every `.rs` file under `dir` (build output excepted), sorted.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -57,7 +58,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
         };
         for e in entries.flatten() {
             let p = e.path();
-            if p.is_dir() {
+            if p.is_dir() && p.file_name().is_some_and(|n| n != "target") {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
                 out.push(p);
@@ -212,8 +213,14 @@ struct CrateFacts {
 fn read_crate(dir: &Path) -> CrateFacts {
     let src = dir.join("src");
     let root = repo_root();
-    let files = rust_files(&src);
-    let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_path(&src, f)).collect();
+    // Functions are measured in every file of the crate (tests, benches and examples too);
+    // module cycles are looked for among the library's and binary's modules under `src/`.
+    let files = rust_files(dir);
+    let modules: BTreeSet<Vec<String>> = files
+        .iter()
+        .filter(|f| f.starts_with(&src))
+        .map(|f| module_path(&src, f))
+        .collect();
     let mut functions = Vec::new();
     let mut sibling_uses = BTreeSet::new();
     for file in &files {
@@ -235,6 +242,9 @@ fn read_crate(dir: &Path) -> CrateFacts {
         };
         v.visit_file(&tree);
         functions.append(&mut v.functions);
+        if !file.starts_with(&src) {
+            continue;
+        }
         for r in &v.references {
             if let Some(edge) = sibling_edge(&modules, &module, r) {
                 sibling_uses.insert(edge);
