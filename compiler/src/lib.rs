@@ -10,6 +10,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod fmt;
 pub mod graph;
+pub mod hash;
 pub mod ide;
 pub mod lockfile;
 pub mod plan;

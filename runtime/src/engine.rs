@@ -149,7 +149,7 @@ fn new_run_id() -> String {
         .chars()
         .filter(|c| c.is_ascii_digit() || matches!(c, 'T' | '.' | 'Z'))
         .collect();
-    let tail = &crate::util::names_hash(&crate::util::unique())[..4];
+    let tail = &flowc_compiler::hash::short_hash(&crate::util::unique())[..4];
     format!("{compact}-{tail}")
 }
 

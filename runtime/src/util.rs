@@ -38,12 +38,6 @@ pub fn rfc3339(ms: u64) -> String {
     }
 }
 
-/// Eight hex digits of the SHA-256 of `s`.
-pub(crate) fn names_hash(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    format!("{:x}", Sha256::digest(s.as_bytes()))[..8].to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,6 @@
 
 use std::collections::BTreeSet;
 
-use sha2::{Digest, Sha256};
-
 /// Longest DNS-1123 label (namespaces, volume names, most Argo object names).
 pub const DNS_LABEL_MAX: usize = 63;
 
@@ -34,11 +32,7 @@ pub fn dns_label(raw: &str, max: usize) -> String {
     format!("{head}-{hash}")
 }
 
-/// Eight hex digits of the SHA-256 of `text`.
-pub fn short_hash(text: &str) -> String {
-    let d = Sha256::digest(text.as_bytes());
-    d.iter().take(4).map(|b| format!("{b:02x}")).collect()
-}
+pub use flowc_compiler::hash::short_hash;
 
 /// Hands out unique names within one scope (a DAG, a namespace).
 #[derive(Clone, Debug, Default)]

@@ -472,7 +472,7 @@ fn format_rename_and_outline(c: &mut Client, main_uri: &str, text: &str, dir: &P
     // Rename the imported step: its declaration, the import and the call.
     let r = c.request(
         "textDocument/rename",
-        json!({"textDocument": {"uri": main_uri}, "position": pos(&text, "load(day", 1), "newName": "fetch"}),
+        json!({"textDocument": {"uri": main_uri}, "position": pos(text, "load(day", 1), "newName": "fetch"}),
     );
     let changes = r["changes"].as_object().cloned().unwrap_or_default();
     let common_uri = uri(&dir.join("common.flow"));
@@ -496,7 +496,7 @@ fn format_rename_and_outline(c: &mut Client, main_uri: &str, text: &str, dir: &P
     // References and the outline.
     let refs = c.request(
         "textDocument/references",
-        json!({"textDocument": {"uri": main_uri}, "position": pos(&text, "sample =", 1), "context": {"includeDeclaration": true}}),
+        json!({"textDocument": {"uri": main_uri}, "position": pos(text, "sample =", 1), "context": {"includeDeclaration": true}}),
     );
     assert_eq!(refs.as_array().map(Vec::len), Some(2), "{refs}");
     let symbols = c.request(
