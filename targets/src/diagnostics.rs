@@ -475,13 +475,22 @@ pub fn kfp_secret_mount(
              one directory holds one Secret"
         ),
     };
+    let help = match problem {
+        MountProblem::DottedSecretName { .. } => {
+            "give the Kubernetes Secret a name without dots, or pass the key as an environment \
+             variable (`env NAME = secret`)"
+        }
+        _ => {
+            "mount the secret at a path whose file name is the secret's key, in a directory of \
+             its own"
+        }
+    };
     issue(
         Code::UnsupportedByTarget,
         at,
         message,
         "KFP cannot mount the secret here",
-        "mount the secret at a path whose file name is the secret's key, in a directory of its \
-         own",
+        help,
     )
 }
 
