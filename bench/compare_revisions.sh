@@ -10,8 +10,10 @@
 #   RUNS=21 STEPS=1000 bash bench/compare_revisions.sh a0498fa
 #
 # Both revisions are built in release mode without the built-in steps (`--no-default-features`:
-# check and build never run polars), OLD_REV in a temporary git worktree; TARGET_DIR=DIR shares
-# one build folder between them (the dependencies are then compiled once).
+# check and build never run polars), OLD_REV in a temporary git worktree with a build folder of
+# its own: cargo names a workspace crate's artifacts by its path inside the workspace, so two
+# checkouts sharing one build folder would reuse each other's crates. OLD_BIN=PATH and
+# NEW_BIN=PATH skip the builds and time binaries built before.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,21 +22,22 @@ NEW="${2:-}"
 RUNS="${RUNS:-21}"
 STEPS="${STEPS:-1000}"
 WORK="$(mktemp -d)"
-trap 'git -C "$ROOT" worktree remove --force "$WORK/old" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+trap 'git -C "$ROOT" worktree remove --force "$WORK/old" >/dev/null 2>&1 || true; git -C "$ROOT" worktree remove --force "$WORK/new" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
 build() { # build DIR NAME -> path of a copy of the release binary
-  local target="${TARGET_DIR:-$1/target}"
-  (cd "$1" && CARGO_TARGET_DIR="$target" cargo build --release --quiet -p flowc --no-default-features >&2)
-  cp "$target/release/flowc" "$WORK/flowc-$2"
+  (cd "$1" && CARGO_TARGET_DIR="$1/target" cargo build --release --quiet -p flowc --no-default-features >&2)
+  cp "$1/target/release/flowc" "$WORK/flowc-$2"
   echo "$WORK/flowc-$2"
 }
 
-git -C "$ROOT" worktree add --quiet --detach "$WORK/old" "$OLD"
-OLD_BIN="$(build "$WORK/old" old)"
-if [ -n "$NEW" ]; then
+if [ -z "${OLD_BIN:-}" ]; then
+  git -C "$ROOT" worktree add --quiet --detach "$WORK/old" "$OLD"
+  OLD_BIN="$(build "$WORK/old" old)"
+fi
+if [ -z "${NEW_BIN:-}" ] && [ -n "$NEW" ]; then
   git -C "$ROOT" worktree add --quiet --detach "$WORK/new" "$NEW"
   NEW_BIN="$(build "$WORK/new" new)"
-else
+elif [ -z "${NEW_BIN:-}" ]; then
   NEW_BIN="$(build "$ROOT" new)"
 fi
 
