@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::expr::Producer;
-use super::pipeline::{common_prefix, Frame, PipelineCheck};
+use super::pipeline::{alternatives, common_prefix, Frame, PipelineCheck};
 use super::Checker;
 use crate::diagnostics::{names, ops, types};
 use crate::suggest::did_you_mean;
@@ -84,7 +84,12 @@ impl Checker<'_> {
             return self.member(pc, t, path, None);
         }
         if let Some(sites) = pc.info.bindings.get(&first.name).cloned() {
-            let site = &sites[0];
+            // The binding this reference sees: not one in another branch of an `if` chain the
+            // reference sits in (a name bound in two branches is read from its own branch).
+            let site = sites
+                .iter()
+                .find(|s| !alternatives(&pc.info.nodes[s.node].frames, frames))
+                .unwrap_or(&sites[0]);
             let node = site.node;
             if !pc.typed[node] {
                 return Ty::Error;
@@ -108,8 +113,10 @@ impl Checker<'_> {
             // Wrap by the frames the binding sits in that the reference is outside of.
             let bframes = pc.info.nodes[node].frames.clone();
             let k = common_prefix(&bframes, frames);
+            // Innermost frame first: an `if` inside a `for` makes each item optional
+            // (`List<T?>`, iterations where the branch did not run are holes), a `for` inside an
+            // `if` makes the list optional (`List<T>?`).
             let mut t = t;
-            let mut wrap_optional = false;
             for f in bframes[k..].iter().rev() {
                 match f {
                     Frame::For { .. } => t = Ty::List(Box::new(t)),
@@ -126,14 +133,12 @@ impl Checker<'_> {
                                 })
                             })
                             .collect();
-                        if !(has_else && bound.len() == branches) {
-                            wrap_optional = true;
+                        if !(has_else && bound.len() == branches) && !matches!(t, Ty::Optional(_))
+                        {
+                            t = Ty::Optional(Box::new(t));
                         }
                     }
                 }
-            }
-            if wrap_optional {
-                t = Ty::Optional(Box::new(t));
             }
             let rest = if consumed_member {
                 &path[2..]
