@@ -75,13 +75,13 @@ impl Checker<'_> {
             if let Frame::For { id } = f {
                 if pc.info.loops[*id].var.name == first.name {
                     let t = self.loop_elem(pc, *id);
-                    return self.member(pc, t, path, None);
+                    return self.member(pc, t, path, None, false);
                 }
             }
         }
         if let Some(p) = pc.info.sig.params.iter().find(|p| p.name == first.name) {
             let t = p.ty.clone();
-            return self.member(pc, t, path, None);
+            return self.member(pc, t, path, None, false);
         }
         if let Some(sites) = pc.info.bindings.get(&first.name).cloned() {
             // The binding this reference sees: not one in another branch of an `if` chain the
@@ -117,6 +117,7 @@ impl Checker<'_> {
             // (`List<T?>`, iterations where the branch did not run are holes), a `for` inside an
             // `if` makes the list optional (`List<T>?`).
             let mut t = t;
+            let looped = bframes[k..].iter().any(|f| matches!(f, Frame::For { .. }));
             for f in bframes[k..].iter().rev() {
                 match f {
                     Frame::For { .. } => t = Ty::List(Box::new(t)),
@@ -133,8 +134,7 @@ impl Checker<'_> {
                                 })
                             })
                             .collect();
-                        if !(has_else && bound.len() == branches) && !matches!(t, Ty::Optional(_))
-                        {
+                        if !(has_else && bound.len() == branches) && !matches!(t, Ty::Optional(_)) {
                             t = Ty::Optional(Box::new(t));
                         }
                     }
@@ -154,6 +154,7 @@ impl Checker<'_> {
                 t,
                 &path[if consumed_member { 1 } else { 0 }..],
                 Some(&names),
+                looped,
             );
         }
         if let Some(e) = self.program.module(pc.m).scope.get(&first.name).cloned() {
@@ -179,13 +180,15 @@ impl Checker<'_> {
         Ty::Error
     }
 
-    /// Applies the members of `path` after its first element to `t`: metric keys.
+    /// Applies the members of `path` after its first element to `t`: metric keys. `outputs` are
+    /// the outputs of the call the name is bound to; `looped` says `t` is the list a `for` made.
     fn member(
         &mut self,
         pc: &PipelineCheck,
         t: Ty,
         path: &[Ident],
         outputs: Option<&[String]>,
+        looped: bool,
     ) -> Ty {
         let file = self.file(pc.m);
         let Some(member) = path.get(1) else { return t };
@@ -207,6 +210,16 @@ impl Checker<'_> {
             },
             Ty::Metrics(None) => Ty::Scalar(Scalar::Float),
             Ty::Error => return Ty::Error,
+            Ty::List(_) if looped => {
+                self.push(names::member_of_loop_list(
+                    file,
+                    member.span,
+                    &path[0].name,
+                    &member.name,
+                    &base,
+                ));
+                return Ty::Error;
+            }
             other => {
                 let mut d = names::no_member(file, member.span, &path[0].name, &member.name, other);
                 if let Some(outs) = outputs {
