@@ -134,7 +134,8 @@ impl Checker<'_> {
                                 })
                             })
                             .collect();
-                        if !(has_else && bound.len() == branches) && !matches!(t, Ty::Optional(_)) {
+                        let every_branch = has_else && bound.len() == branches;
+                        if !every_branch && !matches!(t, Ty::Optional(_)) {
                             t = Ty::Optional(Box::new(t));
                         }
                     }
