@@ -168,10 +168,15 @@ impl Checker<'_> {
                     self.push(types::mixed_plus(file, (*s_span, s_ty), (*o_span, o_ty)));
                     return Ty::Error;
                 }
+                // No string here (it returned above): `+` still takes strings, `-` numbers only.
+                let allowed: &[Scalar] = if all_add {
+                    &[Scalar::Int, Scalar::Float, Scalar::Str]
+                } else {
+                    &[Scalar::Int, Scalar::Float]
+                };
                 let mut result = Scalar::Int;
                 for (span, t) in &types {
-                    if !self.expect_operand(m, *span, t, op.as_str(), &[Scalar::Int, Scalar::Float])
-                    {
+                    if !self.expect_operand(m, *span, t, op.as_str(), allowed) {
                         return Ty::Error;
                     }
                     if matches!(t, Ty::Scalar(Scalar::Float)) {

@@ -292,17 +292,20 @@ pub(crate) fn invalid_operand(
     want: &[&str],
     t: &Ty,
 ) -> Diagnostic {
+    // `Int`, `Float` or `Str`
+    let quoted: Vec<String> = want.iter().map(|w| format!("`{w}`")).collect();
+    let types = match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    };
     Diagnostic::new(
         Code::InvalidOperands,
-        format!(
-            "`{op}` needs `{}` operands, found `{t}`",
-            want.join("` or `")
-        ),
+        format!("`{op}` needs {types} operands, found `{t}`"),
         file,
         span,
         format!("this is `{t}`"),
     )
-    .with_help(format!("give `{op}` only `{}` values", want.join("` or `")))
+    .with_help(format!("give `{op}` only {types} values"))
 }
 
 /// E212: a default value that is a name, not a literal.
