@@ -152,13 +152,31 @@ impl Checker<'_> {
                 let all_str = types
                     .iter()
                     .all(|(_, t)| matches!(t, Ty::Scalar(Scalar::Str) | Ty::Error));
-                if all_str && rest.iter().all(|(o, _, _)| *o == BinOp::Add) {
+                let all_add = rest.iter().all(|(o, _, _)| *o == BinOp::Add);
+                if all_str && all_add {
                     return Ty::Scalar(Scalar::Str);
                 }
+                // `+` with a string: a join of strings, so the operand that is not a string is
+                // what is wrong.
+                let is_str = |t: &Ty| matches!(t, Ty::Scalar(Scalar::Str));
+                if let (true, Some((s_span, s_ty)), Some((o_span, o_ty))) = (
+                    all_add,
+                    types.iter().find(|(_, t)| is_str(t)),
+                    types.iter().find(|(_, t)| !is_str(t) && !t.is_error()),
+                ) {
+                    let file = self.file(m);
+                    self.push(types::mixed_plus(file, (*s_span, s_ty), (*o_span, o_ty)));
+                    return Ty::Error;
+                }
+                // No string here (it returned above): `+` still takes strings, `-` numbers only.
+                let allowed: &[Scalar] = if all_add {
+                    &[Scalar::Int, Scalar::Float, Scalar::Str]
+                } else {
+                    &[Scalar::Int, Scalar::Float]
+                };
                 let mut result = Scalar::Int;
                 for (span, t) in &types {
-                    if !self.expect_operand(m, *span, t, op.as_str(), &[Scalar::Int, Scalar::Float])
-                    {
+                    if !self.expect_operand(m, *span, t, op.as_str(), allowed) {
                         return Ty::Error;
                     }
                     if matches!(t, Ty::Scalar(Scalar::Float)) {

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::expr::Producer;
-use super::pipeline::{common_prefix, Frame, PipelineCheck};
+use super::pipeline::{alternatives, common_prefix, Frame, PipelineCheck};
 use super::Checker;
 use crate::diagnostics::{names, ops, types};
 use crate::suggest::did_you_mean;
@@ -75,16 +75,21 @@ impl Checker<'_> {
             if let Frame::For { id } = f {
                 if pc.info.loops[*id].var.name == first.name {
                     let t = self.loop_elem(pc, *id);
-                    return self.member(pc, t, path, None);
+                    return self.member(pc, t, path, None, false);
                 }
             }
         }
         if let Some(p) = pc.info.sig.params.iter().find(|p| p.name == first.name) {
             let t = p.ty.clone();
-            return self.member(pc, t, path, None);
+            return self.member(pc, t, path, None, false);
         }
         if let Some(sites) = pc.info.bindings.get(&first.name).cloned() {
-            let site = &sites[0];
+            // The binding this reference sees: not one in another branch of an `if` chain the
+            // reference sits in (a name bound in two branches is read from its own branch).
+            let site = sites
+                .iter()
+                .find(|s| !alternatives(&pc.info.nodes[s.node].frames, frames))
+                .unwrap_or(&sites[0]);
             let node = site.node;
             if !pc.typed[node] {
                 return Ty::Error;
@@ -108,8 +113,11 @@ impl Checker<'_> {
             // Wrap by the frames the binding sits in that the reference is outside of.
             let bframes = pc.info.nodes[node].frames.clone();
             let k = common_prefix(&bframes, frames);
+            // Innermost frame first: an `if` inside a `for` makes each item optional
+            // (`List<T?>`, iterations where the branch did not run are holes), a `for` inside an
+            // `if` makes the list optional (`List<T>?`).
             let mut t = t;
-            let mut wrap_optional = false;
+            let looped = bframes[k..].iter().any(|f| matches!(f, Frame::For { .. }));
             for f in bframes[k..].iter().rev() {
                 match f {
                     Frame::For { .. } => t = Ty::List(Box::new(t)),
@@ -126,14 +134,12 @@ impl Checker<'_> {
                                 })
                             })
                             .collect();
-                        if !(has_else && bound.len() == branches) {
-                            wrap_optional = true;
+                        let every_branch = has_else && bound.len() == branches;
+                        if !every_branch && !matches!(t, Ty::Optional(_)) {
+                            t = Ty::Optional(Box::new(t));
                         }
                     }
                 }
-            }
-            if wrap_optional {
-                t = Ty::Optional(Box::new(t));
             }
             let rest = if consumed_member {
                 &path[2..]
@@ -149,6 +155,7 @@ impl Checker<'_> {
                 t,
                 &path[if consumed_member { 1 } else { 0 }..],
                 Some(&names),
+                looped,
             );
         }
         if let Some(e) = self.program.module(pc.m).scope.get(&first.name).cloned() {
@@ -174,13 +181,15 @@ impl Checker<'_> {
         Ty::Error
     }
 
-    /// Applies the members of `path` after its first element to `t`: metric keys.
+    /// Applies the members of `path` after its first element to `t`: metric keys. `outputs` are
+    /// the outputs of the call the name is bound to; `looped` says `t` is the list a `for` made.
     fn member(
         &mut self,
         pc: &PipelineCheck,
         t: Ty,
         path: &[Ident],
         outputs: Option<&[String]>,
+        looped: bool,
     ) -> Ty {
         let file = self.file(pc.m);
         let Some(member) = path.get(1) else { return t };
@@ -202,6 +211,16 @@ impl Checker<'_> {
             },
             Ty::Metrics(None) => Ty::Scalar(Scalar::Float),
             Ty::Error => return Ty::Error,
+            Ty::List(_) if looped => {
+                self.push(names::member_of_loop_list(
+                    file,
+                    member.span,
+                    &path[0].name,
+                    &member.name,
+                    &base,
+                ));
+                return Ty::Error;
+            }
             other => {
                 let mut d = names::no_member(file, member.span, &path[0].name, &member.name, other);
                 if let Some(outs) = outputs {

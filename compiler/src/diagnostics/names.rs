@@ -355,6 +355,29 @@ pub(crate) fn no_member(
     )
 }
 
+/// E211: a member of `name`, a list of the results of the `for` iterations that bound it.
+pub(crate) fn member_of_loop_list(
+    file: FileId,
+    span: Span,
+    name: &str,
+    member: &str,
+    list: impl std::fmt::Display,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnknownMember,
+        format!("`{name}` is a list here and has no member `{member}`"),
+        file,
+        span,
+        format!("`{name}` is `{list}`"),
+    )
+    .with_note(format!(
+        "`{name}` is bound inside a `for`: after the loop it is a list, one item per iteration"
+    ))
+    .with_help(format!(
+        "read `{name}.{member}` inside the loop's body, or pass the whole list to a step that takes a `List`"
+    ))
+}
+
 /// E211: a member of a metric value.
 pub(crate) fn member_of_metric(file: FileId, span: Span) -> Diagnostic {
     Diagnostic::new(

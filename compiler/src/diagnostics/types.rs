@@ -261,6 +261,29 @@ pub(crate) fn incomparable(
     .with_help("compare numbers with numbers, and strings or dates with values of the same type")
 }
 
+/// E218: `+` of a string (`text`) and a value of another type (`other`), the one pointed at.
+pub(crate) fn mixed_plus(
+    file: FileId,
+    (text, text_ty): (Span, &Ty),
+    (other, other_ty): (Span, &Ty),
+) -> Diagnostic {
+    let (first, second) = if text.start <= other.start {
+        (text_ty, other_ty)
+    } else {
+        (other_ty, text_ty)
+    };
+    Diagnostic::new(
+        Code::InvalidOperands,
+        format!("cannot join `{first}` and `{second}` with `+`"),
+        file,
+        other,
+        format!("this is `{other_ty}`, not `Str`"),
+    )
+    .with_label(file, text, format!("this is `{text_ty}`"))
+    .with_note("`+` joins two strings or adds two numbers")
+    .with_help("make both operands strings, or both numbers")
+}
+
 /// E218: an operand of type `t` of `op`, which takes `want`.
 pub(crate) fn invalid_operand(
     file: FileId,
@@ -269,17 +292,20 @@ pub(crate) fn invalid_operand(
     want: &[&str],
     t: &Ty,
 ) -> Diagnostic {
+    // `Int`, `Float` or `Str`
+    let quoted: Vec<String> = want.iter().map(|w| format!("`{w}`")).collect();
+    let types = match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    };
     Diagnostic::new(
         Code::InvalidOperands,
-        format!(
-            "`{op}` needs `{}` operands, found `{t}`",
-            want.join("` or `")
-        ),
+        format!("`{op}` needs {types} operands, found `{t}`"),
         file,
         span,
         format!("this is `{t}`"),
     )
-    .with_help(format!("give `{op}` only `{}` values", want.join("` or `")))
+    .with_help(format!("give `{op}` only {types} values"))
 }
 
 /// E212: a default value that is a name, not a literal.
