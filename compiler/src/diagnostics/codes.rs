@@ -132,6 +132,7 @@ codes! {
     ProfileCycle = ("E413", "profile-cycle", Operations, Error, "Profiles use each other in a cycle.");
     InvalidMount = ("E414", "invalid-mount", Operations, Error, "A secret mount path is not an absolute path.");
     SecretLeak = ("E415", "secret-leak", Operations, Error, "A secret is used where its value would appear in the output.");
+    InvalidImage = ("E416", "invalid-image", Operations, Error, "An image is not a valid OCI image reference.");
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");
