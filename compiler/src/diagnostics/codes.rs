@@ -117,6 +117,7 @@ codes! {
     StepCycle = ("E301", "step-cycle", Graph, Error, "Steps depend on each other in a cycle.");
     RecursivePipeline = ("E302", "recursive-pipeline", Graph, Error, "A pipeline calls itself, directly or through other pipelines.");
     InvalidAfter = ("E303", "invalid-after", Graph, Error, "`after` names something that is not a step call of the pipeline.");
+    EmptyBody = ("E304", "empty-body", Graph, Error, "A pipeline, a `for` loop or an `if` has nothing to run.");
     InvalidMemory = ("E401", "invalid-memory", Operations, Error, "A memory quantity has a missing or wrong unit.");
     InvalidCpu = ("E402", "invalid-cpu", Operations, Error, "A CPU quantity is not cores or millicores.");
     InvalidDuration = ("E403", "invalid-duration", Operations, Error, "A duration has a missing or wrong unit.");
