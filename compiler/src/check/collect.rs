@@ -33,6 +33,21 @@ pub(crate) struct StatementCollector {
     pub(crate) schedules: Vec<(Span, String, Option<String>, Span)>,
     /// `defaults` or `schedule` inside an `if` or `for`.
     pub(crate) misplaced: Vec<(Span, &'static str)>,
+    /// `for` bodies and `if` chains that run nothing (no call and no `check`): the span of the
+    /// `for` body or of the whole `if`, and which of the two it is. Only the innermost are kept:
+    /// a loop whose body is an empty `if` is not reported again.
+    pub(crate) empty: Vec<(Span, EmptyBody)>,
+    /// Whether the body runs anything at all: a call (not counting `finally`) or a `check`.
+    pub(crate) runs_something: bool,
+}
+
+/// A statement whose body runs nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EmptyBody {
+    /// A `for` loop.
+    For,
+    /// An `if` (with its `else if` and `else` branches).
+    If,
 }
 
 impl StatementCollector {
@@ -48,19 +63,27 @@ impl StatementCollector {
             defaults: Vec::new(),
             schedules: Vec::new(),
             misplaced: Vec::new(),
+            empty: Vec::new(),
+            runs_something: false,
         };
-        col.block(body, &mut Vec::new());
+        col.runs_something = col.block(body, &mut Vec::new());
         col
     }
 
-    fn block(&mut self, block: &Block, frames: &mut Vec<Frame>) {
+    /// Collects a block; returns whether it runs anything (a call other than `finally`, or a
+    /// `check`).
+    fn block(&mut self, block: &Block, frames: &mut Vec<Frame>) -> bool {
+        let mut runs = false;
         for stmt in &block.stmts {
-            self.stmt(stmt, frames);
+            runs |= self.stmt(stmt, frames);
         }
+        runs
     }
 
-    fn stmt(&mut self, stmt: &flowc_grammar::ast::Stmt, frames: &mut Vec<Frame>) {
+    /// Collects a statement; returns whether it runs anything.
+    fn stmt(&mut self, stmt: &flowc_grammar::ast::Stmt, frames: &mut Vec<Frame>) -> bool {
         let nested = !frames.is_empty();
+        let mut runs = false;
         match &stmt.kind {
             StmtKind::Defaults(props) => {
                 if nested {
@@ -82,6 +105,7 @@ impl StatementCollector {
                 }
             }
             StmtKind::If { .. } => {
+                let reported = self.empty.len();
                 let chain = self.ifs.len();
                 self.ifs.push(IfInfo {
                     conditions: Vec::new(),
@@ -100,7 +124,7 @@ impl StatementCollector {
                     };
                     self.ifs[chain].conditions.push(Some(cond.clone()));
                     frames.push(Frame::If { chain, branch });
-                    self.block(then, frames);
+                    runs |= self.block(then, frames);
                     frames.pop();
                     branch += 1;
                     match otherwise {
@@ -108,11 +132,14 @@ impl StatementCollector {
                         Some(Else::Block(b)) => {
                             self.ifs[chain].conditions.push(None);
                             frames.push(Frame::If { chain, branch });
-                            self.block(b, frames);
+                            runs |= self.block(b, frames);
                             frames.pop();
                         }
                         None => {}
                     }
+                }
+                if !runs && self.empty.len() == reported {
+                    self.empty.push((stmt.span, EmptyBody::If));
                 }
             }
             StmtKind::For {
@@ -129,11 +156,18 @@ impl StatementCollector {
                     frames: frames.clone(),
                     elem: None,
                 });
+                let reported = self.empty.len();
                 frames.push(Frame::For { id });
-                self.block(body, frames);
+                runs = self.block(body, frames);
                 frames.pop();
+                if !runs && self.empty.len() == reported {
+                    self.empty.push((body.span, EmptyBody::For));
+                }
             }
-            StmtKind::Check(e) => self.checks.push((e.clone(), frames.clone())),
+            StmtKind::Check(e) => {
+                self.checks.push((e.clone(), frames.clone()));
+                runs = true;
+            }
             StmtKind::Output { name, value } => {
                 if nested {
                     self.misplaced.push((stmt.span, "output"));
@@ -146,13 +180,22 @@ impl StatementCollector {
             }
             StmtKind::Finally(call) => {
                 if nested {
+                    // E407 already; an empty-body error about the same block would be noise.
                     self.misplaced.push((stmt.span, "finally"));
+                    runs = true;
                 }
                 self.node(None, call, frames, true);
             }
-            StmtKind::Bind { name, call } => self.node(Some(name.clone()), call, frames, false),
-            StmtKind::Call(call) => self.node(None, call, frames, false),
+            StmtKind::Bind { name, call } => {
+                self.node(Some(name.clone()), call, frames, false);
+                runs = true;
+            }
+            StmtKind::Call(call) => {
+                self.node(None, call, frames, false);
+                runs = true;
+            }
         }
+        runs
     }
 
     fn node(&mut self, name: Option<Ident>, call: &Call, frames: &[Frame], is_finally: bool) {

@@ -10,6 +10,7 @@ mod assign;
 mod call;
 mod collect;
 mod expr;
+mod image;
 mod lints;
 mod lower;
 mod pipeline;

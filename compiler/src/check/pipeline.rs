@@ -9,14 +9,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::collect::StatementCollector;
+use super::collect::{EmptyBody, StatementCollector};
 use super::lower::{ParamSig, StepSig};
 pub use super::pipeline_model::*;
 use super::props::{Place, ResolvedProps};
 use super::schedule::{check_cron, is_iana_zone};
 use super::step_graph::plan_order;
 use super::Checker;
-use crate::diagnostics::{lints, names, ops, types};
+use crate::diagnostics::{graph, lints, names, ops, types};
 use crate::resolve::{DeclId, ModuleId};
 use crate::types::{Scalar, Ty};
 use flowc_grammar::ast::{Expr, Ident, Item, Param};
@@ -39,6 +39,7 @@ impl Checker<'_> {
 
         let params = self.pipeline_params(m, &ast.params);
         let col = StatementCollector::collect(&ast.body);
+        self.empty_bodies(m, &ast.name, &col);
         let defaults = self.pipeline_defaults(m, &col);
         let schedule = self.pipeline_schedule(m, &col);
         self.check_bindings(m, &col, &params);
@@ -88,6 +89,21 @@ impl Checker<'_> {
         self.out.pipelines.insert(decl, pc.info);
         self.in_progress.remove(&decl);
         Some(sig)
+    }
+
+    /// E304: a pipeline, `for` body or `if` that runs nothing (the targets refuse an empty DAG).
+    fn empty_bodies(&mut self, m: ModuleId, name: &Ident, col: &StatementCollector) {
+        let file = self.file(m);
+        // Only the innermost empty body is reported: filling it fills the pipeline too.
+        if !col.runs_something && col.empty.is_empty() {
+            self.push(graph::empty_pipeline(file, name.span, &name.name));
+        }
+        for (span, kind) in &col.empty {
+            self.push(match kind {
+                EmptyBody::For => graph::empty_for(file, *span),
+                EmptyBody::If => graph::empty_if(file, *span),
+            });
+        }
     }
 
     /// The parameters of a pipeline, with their defaults checked.

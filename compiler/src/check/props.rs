@@ -9,6 +9,7 @@
 
 use indexmap::IndexMap;
 
+use super::image::image_problem;
 use super::lower::StepSig;
 use super::Checker;
 use crate::diagnostics::{lints, names, ops, types, Code};
@@ -268,10 +269,12 @@ impl Checker<'_> {
         self.push(ops::misplaced_property(file, prop.span, kw, where_, help));
     }
 
-    /// `image`: not empty, and pinned to a version (W005).
+    /// `image`: not empty, a valid image reference (E416), and pinned to a version (W005).
     fn image_prop(&mut self, file: FileId, s: &StrLit, out: &mut ResolvedProps) {
         if s.value.trim().is_empty() {
             self.push(ops::empty_image(file, s.span));
+        } else if let Some(problem) = image_problem(&s.value) {
+            self.push(ops::invalid_image(file, s.span, &s.value, problem));
         } else {
             let last = s.value.rsplit('/').next().unwrap_or(&s.value);
             let tag = if s.value.contains('@') {

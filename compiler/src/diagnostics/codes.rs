@@ -117,6 +117,7 @@ codes! {
     StepCycle = ("E301", "step-cycle", Graph, Error, "Steps depend on each other in a cycle.");
     RecursivePipeline = ("E302", "recursive-pipeline", Graph, Error, "A pipeline calls itself, directly or through other pipelines.");
     InvalidAfter = ("E303", "invalid-after", Graph, Error, "`after` names something that is not a step call of the pipeline.");
+    EmptyBody = ("E304", "empty-body", Graph, Error, "A pipeline, a `for` loop or an `if` has nothing to run.");
     InvalidMemory = ("E401", "invalid-memory", Operations, Error, "A memory quantity has a missing or wrong unit.");
     InvalidCpu = ("E402", "invalid-cpu", Operations, Error, "A CPU quantity is not cores or millicores.");
     InvalidDuration = ("E403", "invalid-duration", Operations, Error, "A duration has a missing or wrong unit.");
@@ -132,6 +133,7 @@ codes! {
     ProfileCycle = ("E413", "profile-cycle", Operations, Error, "Profiles use each other in a cycle.");
     InvalidMount = ("E414", "invalid-mount", Operations, Error, "A secret mount path is not an absolute path.");
     SecretLeak = ("E415", "secret-leak", Operations, Error, "A secret is used where its value would appear in the output.");
+    InvalidImage = ("E416", "invalid-image", Operations, Error, "An image is not a valid OCI image reference.");
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");

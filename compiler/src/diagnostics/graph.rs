@@ -60,3 +60,39 @@ pub(crate) fn step_cycle(
         "this step is in the cycle",
     )
 }
+
+/// E304: a pipeline with no step call and no `check` (a `finally` alone does not count).
+pub(crate) fn empty_pipeline(file: FileId, span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::EmptyBody,
+        format!("pipeline `{name}` runs no step"),
+        file,
+        span,
+        "nothing to run",
+    )
+    .with_help("call a step in the pipeline, or remove it: Argo and Kubeflow refuse a pipeline with no task")
+}
+
+/// E304: a `for` loop whose body calls no step and has no `check`.
+pub(crate) fn empty_for(file: FileId, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::EmptyBody,
+        "this `for` loop runs nothing",
+        file,
+        span,
+        "no step call or `check` in the body",
+    )
+    .with_help("call a step in the loop, or remove the loop")
+}
+
+/// E304: an `if` none of whose branches calls a step or has a `check`.
+pub(crate) fn empty_if(file: FileId, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::EmptyBody,
+        "this `if` runs nothing in any branch",
+        file,
+        span,
+        "no step call or `check` in any branch",
+    )
+    .with_help("call a step in a branch, or remove the `if`")
+}

@@ -210,6 +210,42 @@ pub(crate) fn empty_image(file: FileId, span: Span) -> Diagnostic {
     .with_help("write the image as `registry/name:tag`")
 }
 
+/// Why an `image` is not a valid image reference.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ImageProblem {
+    /// It has `${...}`: build-time values in images are not supported yet.
+    BuildTimeValue,
+    /// It breaks the reference grammar; why, as a sentence without its final stop.
+    Malformed(String),
+}
+
+/// E416: an `image` that is not a valid OCI image reference.
+pub(crate) fn invalid_image(
+    file: FileId,
+    span: Span,
+    image: &str,
+    problem: ImageProblem,
+) -> Diagnostic {
+    match problem {
+        ImageProblem::BuildTimeValue => Diagnostic::new(
+            Code::InvalidImage,
+            format!("image `{image}` uses a build-time value; images cannot hold `${{...}}` yet"),
+            file,
+            span,
+            "`${...}` in an image",
+        )
+        .with_help("write the image reference literally, such as `registry.example.com/etl:1.4.2`; a step's parameters are not known when the pod is created"),
+        ImageProblem::Malformed(why) => Diagnostic::new(
+            Code::InvalidImage,
+            format!("`{image}` is not a valid image reference: {why}"),
+            file,
+            span,
+            "not an image reference",
+        )
+        .with_help("write `[registry[:port]/]name[:tag][@sha256:digest]` with a lower-case name, such as `ghcr.io/acme/etl:1.4.2`"),
+    }
+}
+
 /// E403: `cache ttl 0`.
 pub(crate) fn zero_cache_ttl(file: FileId, span: Span) -> Diagnostic {
     Diagnostic::new(

@@ -1,0 +1,264 @@
+//! A step's `image`: is it an OCI image reference a container runtime can pull?
+//!
+//! The grammar is the one of `distribution/reference`, which Docker, containerd, Argo and
+//! Kubeflow use: `[registry[:port]/]path[:tag][@algorithm:hex]`. The first component of the
+//! path is the registry when it has a `.` or a `:`, is `localhost`, or has upper-case letters
+//! (as Docker decides); path components are lower-case letters and digits joined by `.`, `_`,
+//! `__` or dashes; a tag is `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`; a digest is an algorithm
+//! (`sha256`) and at least 32 hex digits. `${...}` is refused on its own: build-time values in
+//! images are a later feature.
+
+pub(crate) use crate::diagnostics::ops::ImageProblem;
+
+/// The longest name (registry and path) a reference may have.
+const MAX_NAME: usize = 255;
+
+/// Why `image` is not a valid reference, or `None` when it is.
+pub(crate) fn image_problem(image: &str) -> Option<ImageProblem> {
+    if image.contains("${") {
+        return Some(ImageProblem::BuildTimeValue);
+    }
+    if let Some(c) = image
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "._-/:@[]".contains(*c)))
+    {
+        let what = match c {
+            ' ' => "a space".to_string(),
+            c if c.is_whitespace() || c.is_control() => "a blank".to_string(),
+            c => format!("`{c}`"),
+        };
+        return malformed(format!("an image reference cannot contain {what}"));
+    }
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (image, None),
+    };
+    if let Some(d) = digest {
+        if !is_digest(d) {
+            return malformed(format!(
+                "the digest `{d}` is not an algorithm and hex digits, such as `sha256:` and 64 hex digits"
+            ));
+        }
+    }
+    let slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[slash..].rfind(':') {
+        Some(i) => (&rest[..slash + i], Some(&rest[slash + i + 1..])),
+        None => (rest, None),
+    };
+    if let Some(t) = tag {
+        if let Some(why) = tag_problem(t) {
+            return malformed(why);
+        }
+    }
+    name_problem(name).map(ImageProblem::Malformed)
+}
+
+fn malformed(why: String) -> Option<ImageProblem> {
+    Some(ImageProblem::Malformed(why))
+}
+
+/// Why `tag` is not a valid tag.
+fn tag_problem(tag: &str) -> Option<String> {
+    let first_ok = tag
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    let rest_ok = tag
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if tag.is_empty() {
+        Some("the tag after `:` is empty".into())
+    } else if !first_ok || !rest_ok {
+        Some(format!(
+            "the tag `{tag}` must start with a letter, a digit or `_` and hold only letters, digits, `_`, `.` and `-`"
+        ))
+    } else if tag.len() > 128 {
+        Some(format!(
+            "the tag is {} characters long; at most 128 are allowed",
+            tag.len()
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why `name` (registry and path) is not a valid name.
+fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the name before the tag is empty".into());
+    }
+    if name.len() > MAX_NAME {
+        return Some(format!(
+            "the name is {} characters long; at most {MAX_NAME} are allowed",
+            name.len()
+        ));
+    }
+    let mut parts: Vec<&str> = name.split('/').collect();
+    if parts.len() > 1 {
+        let first = parts[0];
+        let is_registry = first.contains(['.', ':'])
+            || first == "localhost"
+            || first.chars().any(|c| c.is_ascii_uppercase());
+        if is_registry {
+            if !is_registry_name(first) {
+                return Some(format!(
+                    "the registry `{first}` is not a host name with an optional port"
+                ));
+            }
+            parts.remove(0);
+        }
+    }
+    for p in parts {
+        if p.is_empty() {
+            return Some("the name has an empty component (`//` or a `/` at an end)".into());
+        }
+        if p.chars().any(|c| c.is_ascii_uppercase()) {
+            return Some(format!(
+                "`{p}` has upper-case letters; image names are lower-case"
+            ));
+        }
+        if !is_path_component(p) {
+            return Some(format!(
+                "`{p}` is not a name component: lower-case letters and digits, joined by `.`, `_`, `__` or dashes"
+            ));
+        }
+    }
+    None
+}
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
+fn is_path_component(p: &str) -> bool {
+    let b = p.as_bytes();
+    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let mut i = 0;
+    loop {
+        let start = i;
+        while i < b.len() && alnum(b[i]) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        if i == b.len() {
+            return true;
+        }
+        let sep = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        let s = &p[sep..i];
+        let ok = s == "." || s == "_" || s == "__" || s.bytes().all(|c| c == b'-');
+        if !ok || i == b.len() {
+            return false;
+        }
+    }
+}
+
+/// `host[:port]`: DNS labels joined by `.` (or an IPv6 address in brackets), then digits.
+fn is_registry_name(r: &str) -> bool {
+    let (host, port) = if let Some(end) = r.strip_prefix('[').and_then(|s| s.find(']')) {
+        let host = &r[1..end + 1];
+        let after = &r[end + 2..];
+        if host.is_empty() || !host.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
+            return false;
+        }
+        match after.strip_prefix(':') {
+            Some(p) => return is_port(p),
+            None => return after.is_empty(),
+        }
+    } else {
+        match r.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (r, None),
+        }
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    host.split('.').all(label_ok) && port.is_none_or(is_port)
+}
+
+fn is_port(p: &str) -> bool {
+    !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `algorithm:hex`: `[A-Za-z][A-Za-z0-9]*` parts joined by `+`, `.`, `_` or `-`, and at least 32
+/// hex digits.
+fn is_digest(d: &str) -> bool {
+    let Some((algo, hex)) = d.split_once(':') else {
+        return false;
+    };
+    let algo_ok = !algo.is_empty()
+        && algo.split(['+', '.', '_', '-']).all(|part| {
+            part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && part.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    algo_ok && hex.len() >= 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_references() {
+        for ok in [
+            "busybox",
+            "busybox:1.36",
+            "library/busybox:latest",
+            "registry.example.com/etl:1.4.2",
+            "localhost:5000/team/etl_tool__x:v1",
+            "localhost/etl",
+            "ghcr.io/acme/etl-job:2024.06",
+            "Registry.Example.com:443/a/b",
+            "[::1]:5000/etl:1",
+            "python:3.12-slim@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "etl@sha256:0123456789abcdef0123456789abcdef",
+            "a---b.c_d:_x",
+        ] {
+            assert_eq!(image_problem(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn invalid_references() {
+        for bad in [
+            "Not A Valid Image!!:1.0",
+            "Busybox:1.36",
+            "busybox:",
+            "busybox:.1",
+            "busybox:-x",
+            ":1.0",
+            "a//b",
+            "/busybox",
+            "busybox/",
+            "a.-b",
+            "_a",
+            "a_",
+            "bad host.com/x",
+            "host-.com/x",
+            "host.com:port/x",
+            "etl@sha256:123",
+            "etl@:0123456789abcdef0123456789abcdef",
+            "etl@1sha:0123456789abcdef0123456789abcdef",
+            "a:b:c",
+        ] {
+            assert!(
+                matches!(image_problem(bad), Some(ImageProblem::Malformed(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(image_problem("${img}"), Some(ImageProblem::BuildTimeValue));
+        assert_eq!(
+            image_problem("etl:${tag}"),
+            Some(ImageProblem::BuildTimeValue)
+        );
+        let long_tag = format!("etl:{}", "a".repeat(129));
+        assert!(image_problem(&long_tag).is_some());
+        let long_name = "a".repeat(256);
+        assert!(image_problem(&long_name).is_some());
+    }
+}
