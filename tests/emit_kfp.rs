@@ -187,6 +187,7 @@ fn check_spec(docs: &[Json]) -> Vec<String> {
             check_task(&mut errs, &dag, tname, t);
         }
         check_dag_outputs(&mut errs, dname, comp, &tasks);
+        check_no_cycle(&mut errs, dname, &tasks);
     }
     if let Some(platform) = docs.get(1) {
         for e in obj(&platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]).keys() {
@@ -372,6 +373,9 @@ fn check_task_inputs(
             if let Some(p) = w.get(src) {
                 let producer = p["producerTask"].as_str().unwrap_or_default();
                 let key = p[key_field].as_str().unwrap_or_default();
+                if at.rsplit('/').next() == Some(producer) {
+                    errs.push(format!("{at}: reads {iname} from its own output"));
+                }
                 if !deps.contains(producer) {
                     errs.push(format!(
                         "{at}: producer `{producer}` of {iname} is not a dependency"
@@ -401,6 +405,53 @@ fn check_task_inputs(
                 }
             }
         }
+    }
+}
+
+/// The tasks of a DAG do not depend on each other in a cycle (a group reading a one-of output
+/// of its own, directly or through other tasks, is one).
+fn check_no_cycle(errs: &mut Vec<String>, dname: &str, tasks: &BTreeMap<String, Json>) {
+    let deps = |t: &Json| -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = t["dependentTasks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect();
+        let mut wired = Vec::new();
+        strings(&t["inputs"], &mut wired);
+        for kind in ["parameters", "artifacts"] {
+            for w in obj(&t["inputs"][kind]).values() {
+                for src in ["taskOutputParameter", "taskOutputArtifact"] {
+                    if let Some(p) = w[src]["producerTask"].as_str() {
+                        out.insert(p.to_string());
+                    }
+                }
+            }
+        }
+        out
+    };
+    let graph: BTreeMap<&str, BTreeSet<String>> =
+        tasks.iter().map(|(n, t)| (n.as_str(), deps(t))).collect();
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    loop {
+        let ready: Vec<&str> = graph
+            .iter()
+            .filter(|(n, d)| {
+                !done.contains(*n)
+                    && d.iter()
+                        .all(|x| done.contains(x.as_str()) || !graph.contains_key(x.as_str()))
+            })
+            .map(|(n, _)| *n)
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        done.extend(ready);
+    }
+    if done.len() < graph.len() {
+        let stuck: Vec<&str> = graph.keys().copied().filter(|n| !done.contains(n)).collect();
+        errs.push(format!("{dname}: tasks depend on each other in a cycle: {stuck:?}"));
     }
 }
 
@@ -448,8 +499,18 @@ fn the_consistency_check_finds_problems() {
     docs[0]["components"]["comp-everyone"]["inputDefinitions"]["parameters"]["n"]
         ["parameterType"] = "BOOLEAN".into();
     docs[0]["root"]["dag"]["tasks"]["halves"]["componentRef"]["name"] = "comp-nothing".into();
+    // Two groups, each reading an output of the other.
+    for (me, other) in [("group-a", "group-b"), ("group-b", "group-a")] {
+        docs[0]["root"]["dag"]["tasks"][me] = serde_json::json!({
+            "componentRef": {"name": "comp-nothing"},
+            "dependentTasks": [other],
+            "inputs": {"artifacts": {"x": {"taskOutputArtifact": {
+                "producerTask": other, "outputArtifactKey": "x"}}}},
+        });
+    }
     let errs = check_spec(&docs).join("\n");
     assert!(errs.contains("is not a dependency"), "{errs}");
+    assert!(errs.contains("in a cycle"), "{errs}");
     assert!(errs.contains("does not fit BOOLEAN"), "{errs}");
     assert!(errs.contains("`comp-nothing` does not exist"), "{errs}");
 }

@@ -257,7 +257,7 @@ impl<'p> Emitter<'p> {
                     .map(|n| (Chan::Item(n), false))
                     .ok_or_else(|| "the loop of this value is missing".to_string())
             }
-            Value::Output { task, output, .. } => self.output_chan(g, task, output),
+            Value::Output { task, output, .. } => self.output_chan(g, task, output, at),
             _ => {
                 let leaf = self.helper(g, v, at, ty, who, None)?;
                 Ok((
@@ -271,8 +271,15 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    /// The output `output` of task `task`; a one-of when the name is bound in several branches.
-    fn output_chan(&mut self, g: usize, task: &str, output: &str) -> Result<(Chan, bool), String> {
+    /// The output `output` of task `task` read at DAG `at`; a one-of when the name is bound in
+    /// several branches, unless `at` is inside one of them (it reads its own branch's binding).
+    fn output_chan(
+        &mut self,
+        g: usize,
+        task: &str,
+        output: &str,
+        at: usize,
+    ) -> Result<(Chan, bool), String> {
         let leaf = *self.graphs[g]
             .by_task
             .get(task)
@@ -318,6 +325,22 @@ impl<'p> Emitter<'p> {
         let NodeKind::Branches { exhaustive } = graph.nodes[b].kind else {
             return Ok((plain, false));
         };
+        // A read inside one branch sees the binding of that branch: the one-of would be an
+        // output of the branches' group, which the reader is inside of (a cycle).
+        if at != b && graph.path(at).contains(&b) {
+            let mine = graph.child_towards(b, at);
+            let own: Vec<&(usize, String)> = sites
+                .iter()
+                .filter(|(l, _)| graph.child_towards(b, graph.leaves[*l].node) == mine)
+                .collect();
+            if let [(l, out)] = own.as_slice() {
+                let chan = Chan::Leaf {
+                    leaf: *l,
+                    key: out.clone(),
+                };
+                return Ok((chan, false));
+            }
+        }
         let branches: BTreeSet<usize> = sites
             .iter()
             .map(|(l, _)| graph.child_towards(b, graph.leaves[*l].node))
