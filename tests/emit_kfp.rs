@@ -418,8 +418,6 @@ fn check_no_cycle(errs: &mut Vec<String>, dname: &str, tasks: &BTreeMap<String, 
             .flatten()
             .filter_map(|x| x.as_str().map(String::from))
             .collect();
-        let mut wired = Vec::new();
-        strings(&t["inputs"], &mut wired);
         for kind in ["parameters", "artifacts"] {
             for w in obj(&t["inputs"][kind]).values() {
                 for src in ["taskOutputParameter", "taskOutputArtifact"] {
@@ -450,8 +448,14 @@ fn check_no_cycle(errs: &mut Vec<String>, dname: &str, tasks: &BTreeMap<String, 
         done.extend(ready);
     }
     if done.len() < graph.len() {
-        let stuck: Vec<&str> = graph.keys().copied().filter(|n| !done.contains(n)).collect();
-        errs.push(format!("{dname}: tasks depend on each other in a cycle: {stuck:?}"));
+        let stuck: Vec<&str> = graph
+            .keys()
+            .copied()
+            .filter(|n| !done.contains(n))
+            .collect();
+        errs.push(format!(
+            "{dname}: tasks depend on each other in a cycle: {stuck:?}"
+        ));
     }
 }
 
