@@ -6,7 +6,8 @@
 //!   `dependentTasks` entry and every producer is a task of the same DAG (and a dependency),
 //!   every non-optional input of a component is wired and every wired input is declared,
 //!   constants match their `parameterType`, placeholders and CEL conditions name declared inputs,
-//!   DAG outputs are declared, PlatformSpec executors exist.
+//!   DAG outputs are declared, PlatformSpec executors exist, task names are valid, no DAG is
+//!   empty, and no task depends on itself, on its own outputs or on others in a cycle.
 //! - A YAML 1.1 reading of every file: every plain scalar is a boolean or a plain decimal
 //!   number, and no plain key reads as anything but a string.
 //! - The reference pipelines of `shared/reference/kfp/` (beside the repository; skipped with a
@@ -177,7 +178,17 @@ fn check_spec(docs: &[Json]) -> Vec<String> {
     }
     for (dname, comp) in &dags {
         let tasks = obj(&comp["dag"]["tasks"]);
+        if tasks.is_empty() {
+            errs.push(format!("{dname}: the DAG has no tasks"));
+        }
         for (tname, t) in &tasks {
+            let valid = tname.starts_with(|c: char| c.is_ascii_lowercase())
+                && tname
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !valid || t["taskInfo"]["name"].as_str().is_none_or(str::is_empty) {
+                errs.push(format!("{dname}: task name `{tname}` is invalid"));
+            }
             let dag = Dag {
                 name: dname,
                 comp,

@@ -803,7 +803,7 @@ impl<'p> Emitter<'p> {
     /// One `flowc.check` task per check, in the DAG of the values it reads.
     fn wire_checks(&mut self, g: usize) {
         let checks = &self.pipeline_plan(g).checks;
-        for c in checks {
+        for (i, c) in checks.iter().enumerate() {
             let mut tasks = BTreeSet::new();
             let mut loops = BTreeSet::new();
             super::tree::refs(&c.condition, &mut tasks, &mut loops);
@@ -829,6 +829,14 @@ impl<'p> Emitter<'p> {
             }
             if at == 0 {
                 at = graph.body;
+            }
+            // Into the group made for it, when that is at or under `at`: once the branches of
+            // an `else if` chain are paired, its conditions are no longer single groups that
+            // `under_condition` would find again.
+            if let Some(&group) = graph.check_groups.get(&i) {
+                if !graph.nodes[group].dead && graph.path(group).contains(&at) {
+                    at = group;
+                }
             }
             // Under the conditions of its `if` branches, as a task is.
             for w in &c.when {
