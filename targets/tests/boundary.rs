@@ -1,6 +1,6 @@
 //! The emitters read only the plan: every use of the compiler in `src/argo/` and `src/kfp/`
 //! (and in the shared modules beside them) goes through `flowc_compiler::plan`, the unit
-//! formatters or the diagnostic types, never the syntax tree, the checked model or the
+//! formatters, the short-hash helper of Kubernetes names or the diagnostic types, never the syntax tree, the checked model or the
 //! analysis. Only `check.rs`, which builds the plan from an analysis, may use more.
 
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[&str] = &[
     "plan",
     "units",
+    "hash::short_hash",
     "Code",
     "Diagnostic",
     "Label",
