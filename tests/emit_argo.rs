@@ -292,13 +292,13 @@ fn check_output_refs(
     name: &str,
     at: &str,
     strings: &[String],
-    tasks: &BTreeMap<&str, &Json>,
+    tasks: &[Json],
     own: &BTreeMap<String, &Json>,
     file: &[Json],
 ) {
     for s in strings {
         for (task, kind, out) in task_output_refs(s) {
-            let Some(call) = tasks.get(task.as_str()) else {
+            let Some(call) = tasks.iter().find(|x| x["name"] == task.as_str()) else {
                 continue;
             };
             let Some(template) = called_template(call, own, file) else {
@@ -429,10 +429,6 @@ fn check_dag_consistency(name: &str, doc: &Json, file: &[Json]) {
             names.len(),
             "{name}: duplicate task names in {tname}"
         );
-        let by_task: BTreeMap<&str, &Json> = tasks
-            .iter()
-            .map(|x| (x["name"].as_str().unwrap_or_default(), x))
-            .collect();
         let mut deps: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for task in tasks {
             let tn = task["name"].as_str().unwrap_or_default();
@@ -475,8 +471,7 @@ fn check_dag_consistency(name: &str, doc: &Json, file: &[Json]) {
             if let Some(w) = task["withParam"].as_str() {
                 all.push(w.to_string());
             }
-            let at = format!("{tname}/{tn}");
-            check_output_refs(name, &at, &all, &by_task, &by_name, file);
+            check_output_refs(name, &format!("{tname}/{tn}"), &all, tasks, &by_name, file);
             for s in &all {
                 for r in task_refs(s) {
                     assert!(
@@ -506,7 +501,7 @@ fn check_dag_consistency(name: &str, doc: &Json, file: &[Json]) {
         // Exported outputs point at tasks of this DAG.
         let mut outs = Vec::new();
         strings(&t["outputs"], &mut outs);
-        check_output_refs(name, tname, &outs, &by_task, &by_name, file);
+        check_output_refs(name, tname, &outs, tasks, &by_name, file);
         for s in &outs {
             for r in task_refs(s) {
                 assert!(
