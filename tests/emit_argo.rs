@@ -8,7 +8,8 @@
 //!   CRDs do.
 //! - DAG consistency: unique task names, every dependency and every `{{tasks.X...}}` reference
 //!   names a task of the same DAG that exists and is a dependency, no cycles, every template
-//!   referenced exists, every `{{inputs...}}` names a declared input.
+//!   referenced exists, every `{{inputs...}}` names a declared input, every
+//!   `tasks.X.outputs.parameters.Y` (or `artifacts`) names an output X's template declares.
 //! - A YAML 1.1 reading of every emitted file: every plain scalar resolves to a boolean,
 //!   number or null, and every value that is a string in the JSON form is quoted.
 //! - A generated 1,000-step pipeline: no DAG over 200 tasks, at most 200 templates, under
@@ -242,6 +243,81 @@ fn task_refs(s: &str) -> Vec<String> {
     out
 }
 
+/// Task output references in a string: `tasks.X.outputs.parameters.Y` → (`X`, `parameters`,
+/// `Y`), in `{{…}}` tags and in expressions alike.
+fn task_output_refs(s: &str) -> Vec<(String, String, String)> {
+    let word = |x: &str| -> String {
+        x.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("tasks.") {
+        let after = &rest[i + "tasks.".len()..];
+        let task = word(after);
+        let tail = &after[task.len()..];
+        for kind in ["parameters", "artifacts"] {
+            if let Some(o) = tail.strip_prefix(&format!(".outputs.{kind}.")) {
+                out.push((task.clone(), kind.to_string(), word(o)));
+            }
+        }
+        rest = &after[task.len()..];
+    }
+    out
+}
+
+/// The template a DAG task (or its exit hook) calls: in this spec, or by `templateRef` in
+/// another WorkflowTemplate of the same file.
+fn called_template(call: &Json, own: &BTreeMap<String, &Json>, file: &[Json]) -> Option<Json> {
+    if let Some(t) = call["template"].as_str() {
+        return own.get(t).map(|x| (*x).clone());
+    }
+    let lib = call["templateRef"]["name"].as_str()?;
+    let t = call["templateRef"]["template"].as_str()?;
+    file.iter()
+        .filter(|d| d["kind"] == "WorkflowTemplate" && d["metadata"]["name"] == lib)
+        .flat_map(|d| {
+            d["spec"]["templates"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|x| x["name"] == t)
+}
+
+/// Every `tasks.X.outputs.KIND.Y` read in `strings` names an output `Y` that the template of
+/// task `X` declares.
+fn check_output_refs(
+    name: &str,
+    at: &str,
+    strings: &[String],
+    tasks: &[Json],
+    own: &BTreeMap<String, &Json>,
+    file: &[Json],
+) {
+    for s in strings {
+        for (task, kind, out) in task_output_refs(s) {
+            let Some(call) = tasks.iter().find(|x| x["name"] == task.as_str()) else {
+                continue;
+            };
+            let Some(template) = called_template(call, own, file) else {
+                continue;
+            };
+            let declared = template["outputs"][kind.as_str()]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| p["name"] == out.as_str());
+            assert!(
+                declared,
+                "{name}: {at} reads {kind} `{out}` of task `{task}`, which its template `{}` does not declare",
+                template["name"]
+            );
+        }
+    }
+}
+
 /// Input references in a string: `{{inputs.parameters.X}}` → (`parameters`, `X`).
 fn input_refs(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -395,6 +471,7 @@ fn check_dag_consistency(name: &str, doc: &Json, file: &[Json]) {
             if let Some(w) = task["withParam"].as_str() {
                 all.push(w.to_string());
             }
+            check_output_refs(name, &format!("{tname}/{tn}"), &all, tasks, &by_name, file);
             for s in &all {
                 for r in task_refs(s) {
                     assert!(
@@ -424,6 +501,7 @@ fn check_dag_consistency(name: &str, doc: &Json, file: &[Json]) {
         // Exported outputs point at tasks of this DAG.
         let mut outs = Vec::new();
         strings(&t["outputs"], &mut outs);
+        check_output_refs(name, tname, &outs, tasks, &by_name, file);
         for s in &outs {
             for r in task_refs(s) {
                 assert!(

@@ -6,7 +6,8 @@
 //!   `dependentTasks` entry and every producer is a task of the same DAG (and a dependency),
 //!   every non-optional input of a component is wired and every wired input is declared,
 //!   constants match their `parameterType`, placeholders and CEL conditions name declared inputs,
-//!   DAG outputs are declared, PlatformSpec executors exist.
+//!   DAG outputs are declared, PlatformSpec executors exist, task names are valid, no DAG is
+//!   empty, and no task depends on itself, on its own outputs or on others in a cycle.
 //! - A YAML 1.1 reading of every file: every plain scalar is a boolean or a plain decimal
 //!   number, and no plain key reads as anything but a string.
 //! - The reference pipelines of `shared/reference/kfp/` (beside the repository; skipped with a
@@ -177,7 +178,17 @@ fn check_spec(docs: &[Json]) -> Vec<String> {
     }
     for (dname, comp) in &dags {
         let tasks = obj(&comp["dag"]["tasks"]);
+        if tasks.is_empty() {
+            errs.push(format!("{dname}: the DAG has no tasks"));
+        }
         for (tname, t) in &tasks {
+            let valid = tname.starts_with(|c: char| c.is_ascii_lowercase())
+                && tname
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !valid || t["taskInfo"]["name"].as_str().is_none_or(str::is_empty) {
+                errs.push(format!("{dname}: task name `{tname}` is invalid"));
+            }
             let dag = Dag {
                 name: dname,
                 comp,
@@ -187,6 +198,7 @@ fn check_spec(docs: &[Json]) -> Vec<String> {
             check_task(&mut errs, &dag, tname, t);
         }
         check_dag_outputs(&mut errs, dname, comp, &tasks);
+        check_no_cycle(&mut errs, dname, &tasks);
     }
     if let Some(platform) = docs.get(1) {
         for e in obj(&platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]).keys() {
@@ -372,6 +384,9 @@ fn check_task_inputs(
             if let Some(p) = w.get(src) {
                 let producer = p["producerTask"].as_str().unwrap_or_default();
                 let key = p[key_field].as_str().unwrap_or_default();
+                if at.rsplit('/').next() == Some(producer) {
+                    errs.push(format!("{at}: reads {iname} from its own output"));
+                }
                 if !deps.contains(producer) {
                     errs.push(format!(
                         "{at}: producer `{producer}` of {iname} is not a dependency"
@@ -401,6 +416,57 @@ fn check_task_inputs(
                 }
             }
         }
+    }
+}
+
+/// The tasks of a DAG do not depend on each other in a cycle (a group reading a one-of output
+/// of its own, directly or through other tasks, is one).
+fn check_no_cycle(errs: &mut Vec<String>, dname: &str, tasks: &BTreeMap<String, Json>) {
+    let deps = |t: &Json| -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = t["dependentTasks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect();
+        for kind in ["parameters", "artifacts"] {
+            for w in obj(&t["inputs"][kind]).values() {
+                for src in ["taskOutputParameter", "taskOutputArtifact"] {
+                    if let Some(p) = w[src]["producerTask"].as_str() {
+                        out.insert(p.to_string());
+                    }
+                }
+            }
+        }
+        out
+    };
+    let graph: BTreeMap<&str, BTreeSet<String>> =
+        tasks.iter().map(|(n, t)| (n.as_str(), deps(t))).collect();
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    loop {
+        let ready: Vec<&str> = graph
+            .iter()
+            .filter(|(n, d)| {
+                !done.contains(*n)
+                    && d.iter()
+                        .all(|x| done.contains(x.as_str()) || !graph.contains_key(x.as_str()))
+            })
+            .map(|(n, _)| *n)
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        done.extend(ready);
+    }
+    if done.len() < graph.len() {
+        let stuck: Vec<&str> = graph
+            .keys()
+            .copied()
+            .filter(|n| !done.contains(n))
+            .collect();
+        errs.push(format!(
+            "{dname}: tasks depend on each other in a cycle: {stuck:?}"
+        ));
     }
 }
 
@@ -448,8 +514,18 @@ fn the_consistency_check_finds_problems() {
     docs[0]["components"]["comp-everyone"]["inputDefinitions"]["parameters"]["n"]
         ["parameterType"] = "BOOLEAN".into();
     docs[0]["root"]["dag"]["tasks"]["halves"]["componentRef"]["name"] = "comp-nothing".into();
+    // Two groups, each reading an output of the other.
+    for (me, other) in [("group-a", "group-b"), ("group-b", "group-a")] {
+        docs[0]["root"]["dag"]["tasks"][me] = serde_json::json!({
+            "componentRef": {"name": "comp-nothing"},
+            "dependentTasks": [other],
+            "inputs": {"artifacts": {"x": {"taskOutputArtifact": {
+                "producerTask": other, "outputArtifactKey": "x"}}}},
+        });
+    }
     let errs = check_spec(&docs).join("\n");
     assert!(errs.contains("is not a dependency"), "{errs}");
+    assert!(errs.contains("in a cycle"), "{errs}");
     assert!(errs.contains("does not fit BOOLEAN"), "{errs}");
     assert!(errs.contains("`comp-nothing` does not exist"), "{errs}");
 }

@@ -68,6 +68,36 @@ impl Namer {
     }
 }
 
+/// Whether `s` is a Kubernetes extended resource name with a domain prefix (`amd.com/gpu`,
+/// `nvidia.com/mig-1g.5gb`): a DNS-1123 subdomain, `/`, then a name of at most 63 letters,
+/// digits, `-`, `_` or `.`, beginning and ending with a letter or digit.
+pub fn is_extended_resource_name(s: &str) -> bool {
+    let Some((prefix, name)) = s.split_once('/') else {
+        return false;
+    };
+    let alnum_ends = |x: &str| {
+        x.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && x.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    let prefix_ok = prefix.len() <= 253
+        && prefix.contains('.')
+        && prefix.split('.').all(|l| {
+            l.len() <= DNS_LABEL_MAX
+                && alnum_ends(l)
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+    let name_ok = name.len() <= DNS_LABEL_MAX
+        && alnum_ends(name)
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    prefix_ok
+        && name_ok
+        && !prefix.starts_with("kubernetes.io")
+        && !prefix.ends_with(".kubernetes.io")
+}
+
 fn unreachable_name() -> String {
     // `2..` never ends; this keeps the function total without a panic.
     String::from("x")
@@ -86,6 +116,18 @@ mod tests {
         assert_eq!(n.len(), 63);
         assert_eq!(n, dns_label(&long, 63), "stable");
         assert_ne!(dns_label(&format!("{long}b"), 63), n, "unique");
+    }
+
+    #[test]
+    fn extended_resource_names() {
+        assert!(is_extended_resource_name("amd.com/gpu"));
+        assert!(is_extended_resource_name("nvidia.com/mig-1g.5gb"));
+        assert!(!is_extended_resource_name("nvidia-tesla-t4"));
+        assert!(!is_extended_resource_name("gpu/x"));
+        assert!(!is_extended_resource_name("amd.com/"));
+        assert!(!is_extended_resource_name("AMD.com/gpu"));
+        assert!(!is_extended_resource_name("amd.com/g p u"));
+        assert!(!is_extended_resource_name("kubernetes.io/gpu"));
     }
 
     #[test]

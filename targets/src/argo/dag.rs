@@ -219,7 +219,11 @@ impl WorkflowEmitter<'_> {
                 });
                 args.art(&name, &s, missing || type_optional);
             }
-            self.identities(f, &src, &mut runtime);
+            // Only a cached step hashes its inputs' storage keys: the producers expose them
+            // (`flowc-key-<output>`) for cached consumers only.
+            if task.settings.cache != CachePlan::Off {
+                self.identities(f, &src, &mut runtime);
+            }
         }
         // Outputs go to deterministic keys under the pipeline instance's prefix.
         let has_outputs = task.outputs.iter().any(|o| o.ty.is_artifact());

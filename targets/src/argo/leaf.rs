@@ -308,12 +308,19 @@ impl WorkflowEmitter<'_> {
         if let Some(b) = lim.memory_limit_bytes {
             limits.insert("memory".into(), json!(format_memory(b)));
         }
+        // A `gpu_type` that is an extended resource name (`amd.com/gpu`) is the GPU's resource;
+        // a GPU model (`nvidia-tesla-t4`) has no field in Argo.
+        let resource = match lim.gpu_type.as_deref() {
+            Some(gt) if crate::names::is_extended_resource_name(gt) => gt,
+            Some(gt) => {
+                let at = self.place(pipe, Some(&id)).at(resources_span);
+                self.issues.report(diagnostics::argo_gpu_type(at, gt));
+                "nvidia.com/gpu"
+            }
+            None => "nvidia.com/gpu",
+        };
         if let Some(g) = lim.gpu.filter(|g| *g > 0) {
-            limits.insert("nvidia.com/gpu".into(), json!(g.to_string()));
-        }
-        if let Some(gt) = &lim.gpu_type {
-            let at = self.place(pipe, Some(&id)).at(resources_span);
-            self.issues.report(diagnostics::argo_gpu_type(at, gt));
+            limits.insert(resource.into(), json!(g.to_string()));
         }
         let mut out = Map::new();
         if !requests.is_empty() {

@@ -217,6 +217,9 @@ pub(super) struct Graph {
     pub component: String,
     /// Plan task id → the [`LeafKind::Absent`] leaf of the `else` branch added for it.
     pub absent: HashMap<String, usize>,
+    /// Index of a check in the plan → the condition group made for it in an `if` branch
+    /// (it keeps its id when an `else if` chain is paired into a `condition-branches` group).
+    pub check_groups: HashMap<usize, usize>,
 }
 
 impl Node {
@@ -295,6 +298,7 @@ impl Graph {
             body: 0,
             component: String::new(),
             absent: HashMap::new(),
+            check_groups: HashMap::new(),
         };
         for (i, t) in p.tasks.iter().enumerate() {
             let Some((base, n)) = t.id.rsplit_once('-') else {
@@ -380,7 +384,7 @@ impl Graph {
         g.add_absent_branches(p);
         // The condition groups of checks in `if` branches, made now so that they are named and
         // paired with their `else` like the groups of tasks (`wire_checks` finds them again).
-        for c in &p.checks {
+        for (i, c) in p.checks.iter().enumerate() {
             if c.when.is_empty() {
                 continue;
             }
@@ -392,6 +396,7 @@ impl Graph {
                 for w in &c.when {
                     node = g.under_condition(node, w);
                 }
+                g.check_groups.insert(i, node);
             }
         }
         g.pair_branches(0);

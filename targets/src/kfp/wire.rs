@@ -257,7 +257,7 @@ impl<'p> Emitter<'p> {
                     .map(|n| (Chan::Item(n), false))
                     .ok_or_else(|| "the loop of this value is missing".to_string())
             }
-            Value::Output { task, output, .. } => self.output_chan(g, task, output),
+            Value::Output { task, output, .. } => self.output_chan(g, task, output, at),
             _ => {
                 let leaf = self.helper(g, v, at, ty, who, None)?;
                 Ok((
@@ -271,8 +271,15 @@ impl<'p> Emitter<'p> {
         }
     }
 
-    /// The output `output` of task `task`; a one-of when the name is bound in several branches.
-    fn output_chan(&mut self, g: usize, task: &str, output: &str) -> Result<(Chan, bool), String> {
+    /// The output `output` of task `task` read at DAG `at`; a one-of when the name is bound in
+    /// several branches, unless `at` is inside one of them (it reads its own branch's binding).
+    fn output_chan(
+        &mut self,
+        g: usize,
+        task: &str,
+        output: &str,
+        at: usize,
+    ) -> Result<(Chan, bool), String> {
         let leaf = *self.graphs[g]
             .by_task
             .get(task)
@@ -318,6 +325,22 @@ impl<'p> Emitter<'p> {
         let NodeKind::Branches { exhaustive } = graph.nodes[b].kind else {
             return Ok((plain, false));
         };
+        // A read inside one branch sees the binding of that branch: the one-of would be an
+        // output of the branches' group, which the reader is inside of (a cycle).
+        if at != b && graph.path(at).contains(&b) {
+            let mine = graph.child_towards(b, at);
+            let own: Vec<&(usize, String)> = sites
+                .iter()
+                .filter(|(l, _)| graph.child_towards(b, graph.leaves[*l].node) == mine)
+                .collect();
+            if let [(l, out)] = own.as_slice() {
+                let chan = Chan::Leaf {
+                    leaf: *l,
+                    key: out.clone(),
+                };
+                return Ok((chan, false));
+            }
+        }
         let branches: BTreeSet<usize> = sites
             .iter()
             .map(|(l, _)| graph.child_towards(b, graph.leaves[*l].node))
@@ -780,7 +803,7 @@ impl<'p> Emitter<'p> {
     /// One `flowc.check` task per check, in the DAG of the values it reads.
     fn wire_checks(&mut self, g: usize) {
         let checks = &self.pipeline_plan(g).checks;
-        for c in checks {
+        for (i, c) in checks.iter().enumerate() {
             let mut tasks = BTreeSet::new();
             let mut loops = BTreeSet::new();
             super::tree::refs(&c.condition, &mut tasks, &mut loops);
@@ -806,6 +829,14 @@ impl<'p> Emitter<'p> {
             }
             if at == 0 {
                 at = graph.body;
+            }
+            // Into the group made for it, when that is at or under `at`: once the branches of
+            // an `else if` chain are paired, its conditions are no longer single groups that
+            // `under_condition` would find again.
+            if let Some(&group) = graph.check_groups.get(&i) {
+                if !graph.nodes[group].dead && graph.path(group).contains(&at) {
+                    at = group;
+                }
             }
             // Under the conditions of its `if` branches, as a task is.
             for w in &c.when {
