@@ -312,13 +312,14 @@ pub fn kfp_pipeline_name(at: Place, name: &str) -> TargetIssue {
     )
 }
 
-/// `cache ttl`, which KFP cannot expire.
-pub fn kfp_cache_ttl(at: Place, ttl: &str, task: &str) -> TargetIssue {
+/// `cache ttl`, which KFP cannot expire; said once per step and setting, whatever the number
+/// of calls.
+pub fn kfp_cache_ttl(at: Place, ttl: &str, step: &str) -> TargetIssue {
     issue(
         Code::TargetApproximation,
         at,
         format!(
-            "`cache ttl {ttl}`: KFP cannot expire cached results, so `{task}` is not cached on \
+            "`cache ttl {ttl}`: KFP cannot expire cached results, so `{step}` is not cached on \
              KFP"
         ),
         "KFP cannot expire cached results",

@@ -86,18 +86,97 @@ impl Place {
 /// both emitters (a value read by several tasks, or a template shared by several calls, would
 /// otherwise report the same problem again).
 #[derive(Debug, Default)]
-pub(crate) struct Issues(Vec<TargetIssue>);
+pub(crate) struct Issues(Vec<(TargetIssue, Vec<Option<(String, String)>>)>);
 
 impl Issues {
-    /// Records `issue` unless the same problem is already recorded.
+    /// Records `issue` unless the same problem is already recorded. The same diagnostic found
+    /// for several tasks (one step declaration called many times) is recorded once, with the
+    /// other tasks counted in a note.
     pub(crate) fn report(&mut self, issue: TargetIssue) {
-        if !self.0.contains(&issue) {
-            self.0.push(issue);
+        match self
+            .0
+            .iter()
+            .position(|(i, _)| i.diagnostic == issue.diagnostic)
+        {
+            Some(k) => {
+                let (first, others) = &mut self.0[k];
+                if issue.task.is_some() && issue.task != first.task && !others.contains(&issue.task)
+                {
+                    others.push(issue.task);
+                }
+            }
+            None => self.0.push((issue, Vec::new())),
         }
     }
 
     /// The problems, in the order found.
     pub(crate) fn into_vec(self) -> Vec<TargetIssue> {
         self.0
+            .into_iter()
+            .map(|(mut issue, others)| {
+                if let Some(note) = other_tasks_note(&issue, &others) {
+                    issue.diagnostic.notes.push(note);
+                }
+                issue
+            })
+            .collect()
+    }
+}
+
+/// "the same for 659 more tasks: s11, s13, s14, …" when a problem was found for several tasks.
+fn other_tasks_note(issue: &TargetIssue, others: &[Option<(String, String)>]) -> Option<String> {
+    if others.is_empty() || issue.task.is_none() {
+        return None;
+    }
+    const SHOWN: usize = 5;
+    let names: Vec<&str> = others
+        .iter()
+        .flatten()
+        .take(SHOWN)
+        .map(|(_, task)| task.as_str())
+        .collect();
+    let more = if others.len() > SHOWN { ", …" } else { "" };
+    let (n, s) = (others.len(), if others.len() == 1 { "" } else { "s" });
+    Some(format!(
+        "the same for {n} more task{s}: `{}`{more}",
+        names.join("`, `")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ttl_issue(task: &str) -> TargetIssue {
+        let at = Place {
+            task: Some(("p".to_string(), task.to_string())),
+            ..Place::default()
+        };
+        diagnostics::kfp_cache_ttl(at, "1d", "transform")
+    }
+
+    #[test]
+    fn one_step_called_many_times_is_one_problem_with_the_other_tasks_counted() {
+        let mut issues = Issues::default();
+        for i in 0..8 {
+            issues.report(ttl_issue(&format!("t{i}")));
+        }
+        issues.report(ttl_issue("t3"));
+        let all = issues.into_vec();
+        assert_eq!(all.len(), 1);
+        assert_eq!(
+            all[0].diagnostic.notes,
+            ["the same for 7 more tasks: `t1`, `t2`, `t3`, `t4`, `t5`, …"]
+        );
+    }
+
+    #[test]
+    fn a_problem_of_one_task_has_no_note() {
+        let mut issues = Issues::default();
+        issues.report(ttl_issue("t0"));
+        issues.report(ttl_issue("t0"));
+        let all = issues.into_vec();
+        assert_eq!(all.len(), 1);
+        assert!(all[0].diagnostic.notes.is_empty());
     }
 }

@@ -243,7 +243,7 @@ impl Emitter<'_> {
                             CachePlan::Ttl { ttl_ms } => {
                                 let at = self.place(Some(g), &task.id).at(task.setting_spans.cache);
                                 let ttl = flowc_compiler::units::format_duration(ttl_ms);
-                                self.report(diagnostics::kfp_cache_ttl(at, &ttl, &task.id));
+                                self.report(diagnostics::kfp_cache_ttl(at, &ttl, &task.step));
                                 json!({})
                             }
                         };
