@@ -86,7 +86,10 @@ impl Place {
 /// both emitters (a value read by several tasks, or a template shared by several calls, would
 /// otherwise report the same problem again).
 #[derive(Debug, Default)]
-pub(crate) struct Issues(Vec<(TargetIssue, Vec<Option<(String, String)>>)>);
+pub(crate) struct Issues(Vec<(TargetIssue, Vec<TaskRef>)>);
+
+/// The pipeline and task a problem was found for.
+type TaskRef = Option<(String, String)>;
 
 impl Issues {
     /// Records `issue` unless the same problem is already recorded. The same diagnostic found
@@ -124,7 +127,7 @@ impl Issues {
 }
 
 /// "the same for 659 more tasks: s11, s13, s14, …" when a problem was found for several tasks.
-fn other_tasks_note(issue: &TargetIssue, others: &[Option<(String, String)>]) -> Option<String> {
+fn other_tasks_note(issue: &TargetIssue, others: &[TaskRef]) -> Option<String> {
     if others.is_empty() || issue.task.is_none() {
         return None;
     }
