@@ -28,7 +28,7 @@ use serde_json::Value as Json;
 
 use crate::names::{dns_label, Namer};
 use crate::{diagnostics, EmitOptions, Emitted, Issues, Place, TargetIssue};
-use flowc_compiler::plan::Plan;
+use flowc_compiler::plan::{Plan, SourceSpan};
 use tree::Graph;
 
 /// The runtime image of built-in steps and helper tasks, without its tag.
@@ -82,11 +82,23 @@ pub(super) struct Emitter<'p> {
     importers: HashMap<String, usize>,
     /// One-of outputs already made: (graph, branches node, task, output) → key.
     oneofs: HashMap<(usize, usize, String, String), String>,
+    /// Each task's source span by (pipeline, task id), for the places of problems.
+    task_spans: HashMap<(&'p str, &'p str), Option<SourceSpan>>,
 }
 
 impl<'p> Emitter<'p> {
     fn new(plan: &'p Plan, opts: &EmitOptions) -> Emitter<'p> {
+        let task_spans = plan
+            .pipelines
+            .iter()
+            .flat_map(|(name, p)| {
+                p.tasks
+                    .iter()
+                    .map(move |t| ((name.as_str(), t.id.as_str()), t.span))
+            })
+            .collect();
         Emitter {
+            task_spans,
             plan,
             namer: Namer::new(),
             counter: 0,
@@ -110,10 +122,10 @@ impl<'p> Emitter<'p> {
             self.graphs[g].pipeline.as_str()
         });
         let plan = self.plan.pipelines.get(pipeline);
-        let call = plan.and_then(|p| p.tasks.iter().find(|t| t.id == task));
+        let call = self.task_spans.get(&(pipeline, task)).copied().flatten();
         Place {
             task: (!task.is_empty()).then(|| (pipeline.to_string(), task.to_string())),
-            span: call.and_then(|t| t.span).or(plan.and_then(|p| p.span)),
+            span: call.or(plan.and_then(|p| p.span)),
         }
     }
 
