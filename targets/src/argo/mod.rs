@@ -155,7 +155,9 @@ impl<'a> WorkflowEmitter<'a> {
     /// call in the source, or the pipeline's name.
     pub(crate) fn place(&self, pipe: usize, task: Option<&str>) -> Place {
         let p = self.pipes[pipe];
-        let call = task.and_then(|t| p.tasks.iter().find(|x| x.id == t));
+        let call = task
+            .and_then(|t| self.task_ids.get(pipe)?.get(t))
+            .and_then(|&i| p.tasks.get(i));
         Place {
             task: task.map(|t| (p.name.clone(), t.to_string())),
             span: call.and_then(|t| t.span).or(p.span),
