@@ -1,7 +1,9 @@
 //! Reader for Nextflow trace files (CSV or the default tab-separated form).
 //!
 //! One row is one execution: step = `process`, peak = `peak_rss`, runtime = `realtime`,
-//! start = `start`, input size = `rchar` (else `read_bytes`), memory requested = `memory`
+//! start = `start`, input size = `rchar` (else `read_bytes`; measured while the task ran, so it
+//! is recorded as known only after the start and no policy sizes a run with it), memory
+//! requested = `memory`
 //! (Nextflow's Kubernetes executor sets it as both request and limit). Raw values (`trace.raw`)
 //! and Nextflow's human forms (`1.5 GB`, `3m 2s`, `95.2%`) are both read; `-` is "not measured".
 //! `FAILED` with exit 137 (SIGKILL, what the OOM killer sends) or 247 is an OOM kill.
