@@ -27,8 +27,8 @@ use serde_json::Value as Json;
 mod emit_common;
 
 use emit_common::{
-    assert_enough_inputs, assert_snapshot_of, documents, examples, fixtures, plan_at, Input,
-    VERSION,
+    assert_enough_inputs, assert_snapshot_of, documents, examples, file_trials, fixtures,
+    named_trials, plan_at, Input, VERSION,
 };
 
 /// Emits the pipeline of `rel` (a path under `root`).
@@ -54,12 +54,7 @@ fn inputs() -> Vec<Input> {
 /// `cargo test --test emit_argo -- fixture_x` runs one), then the tests of the whole emitter.
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
-    let mut tests = Vec::new();
-    for (name, root, rel) in inputs() {
-        tests.push(trial(&format!("file::{name}"), move || {
-            check_file(&name, &root, &rel)
-        }));
-    }
+    let mut tests = file_trials(inputs(), check_file);
     tests.push(trial("there_are_examples_and_fixtures", || {
         assert_enough_inputs(&inputs())
     }));
@@ -75,30 +70,32 @@ fn main() {
             yaml_reads_the_same_in_yaml_1_1(&files[..1]);
         },
     ));
-    tests.push(trial(
-        "the_yaml_1_1_reader_sees_the_traps",
-        the_yaml_1_1_reader_sees_the_traps,
-    ));
-    tests.push(trial(
-        "more_than_200_step_templates_move_into_workflow_templates_of_their_own",
-        more_than_200_step_templates_move_into_workflow_templates_of_their_own,
-    ));
-    tests.push(trial(
-        "a_thousand_steps_fit_argo_limits",
-        a_thousand_steps_fit_argo_limits,
-    ));
-    tests.push(trial(
-        "the_schema_check_rejects_what_argo_rejects",
-        the_schema_check_rejects_what_argo_rejects,
-    ));
-    tests.push(trial(
-        "invalid_versions_are_reported",
-        invalid_versions_are_reported,
-    ));
-    tests.push(trial(
-        "large_dags_are_split_into_chunks",
-        large_dags_are_split_into_chunks,
-    ));
+    tests.extend(named_trials(&[
+        (
+            "the_yaml_1_1_reader_sees_the_traps",
+            the_yaml_1_1_reader_sees_the_traps,
+        ),
+        (
+            "more_than_200_step_templates_move_into_workflow_templates_of_their_own",
+            more_than_200_step_templates_move_into_workflow_templates_of_their_own,
+        ),
+        (
+            "a_thousand_steps_fit_argo_limits",
+            a_thousand_steps_fit_argo_limits,
+        ),
+        (
+            "the_schema_check_rejects_what_argo_rejects",
+            the_schema_check_rejects_what_argo_rejects,
+        ),
+        (
+            "invalid_versions_are_reported",
+            invalid_versions_are_reported,
+        ),
+        (
+            "large_dags_are_split_into_chunks",
+            large_dags_are_split_into_chunks,
+        ),
+    ]));
     libtest_mimic::run(&args, tests).exit();
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use flowc_compiler::plan::{build_plan, Plan};
 use flowc_targets::Emitted;
-use flowc_tests::{analyze_at, flow_files, render_human, repo_root, tests_dir};
+use flowc_tests::{analyze_at, flow_files, render_human, repo_root, tests_dir, trial};
 use serde_json::Value as Json;
 
 /// The pipeline version stamped into every emitted file.
@@ -122,4 +122,25 @@ pub fn documents(text: &str) -> Vec<Json> {
                 .unwrap_or_else(|e| panic!("emitted YAML does not parse: {e}\n{d}"))
         })
         .collect()
+}
+
+/// One test per file, named `file::NAME`, so that one failing file hides no other and
+/// `-- file::NAME` runs one alone.
+pub fn file_trials(
+    inputs: Vec<Input>,
+    check_file: fn(&str, &Path, &Path),
+) -> Vec<libtest_mimic::Trial> {
+    inputs
+        .into_iter()
+        .map(|(name, root, rel)| {
+            trial(&format!("file::{name}"), move || {
+                check_file(&name, &root, &rel)
+            })
+        })
+        .collect()
+}
+
+/// Tests of the whole emitter, each named as its function.
+pub fn named_trials(tests: &[(&str, fn())]) -> Vec<libtest_mimic::Trial> {
+    tests.iter().map(|&(name, f)| trial(name, f)).collect()
 }

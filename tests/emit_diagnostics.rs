@@ -4,27 +4,23 @@
 //! The emitters' own snapshots (`emit_argo`, `emit_kfp`) keep the problems' text; these show
 //! the line each is reported at.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use flowc_targets::Target;
-use flowc_tests::{analyze_at, flow_files, repo_root, tests_dir, trial};
+use flowc_tests::{analyze_at, tests_dir, trial};
+
+// The emitter suites' shared helpers; this suite uses the inputs and the per-file tests.
+#[allow(dead_code)]
+mod emit_common;
+
+use emit_common::{examples, file_trials, fixtures, Input};
 
 /// The examples declaring a pipeline and the emitter fixtures: name, root, path under it.
-fn inputs() -> Vec<(String, PathBuf, PathBuf)> {
-    let mut out = Vec::new();
-    let repo = repo_root();
-    for rel in flow_files(&repo, "examples") {
-        let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        out.push((format!("example_{stem}"), repo.clone(), rel.clone()));
-    }
-    let tests = tests_dir();
-    for rel in flow_files(&tests, "fixtures/emit") {
-        if rel.starts_with("fixtures/emit/lib") {
-            continue;
-        }
-        let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        out.push((format!("fixture_{stem}"), tests.clone(), rel.clone()));
-    }
+fn inputs() -> Vec<Input> {
+    let mut out = examples();
+    out.extend(fixtures("fixtures/emit", "fixture", |_, rel| {
+        !rel.starts_with("fixtures/emit/lib")
+    }));
     out
 }
 
@@ -77,10 +73,6 @@ fn main() {
     let mut tests = vec![trial("some_files_have_target_problems", move || {
         assert!(with_problems >= 5, "{with_problems} files with problems");
     })];
-    for (name, root, rel) in all {
-        tests.push(trial(&format!("file::{name}"), move || {
-            check_file(&name, &root, &rel)
-        }));
-    }
+    tests.extend(file_trials(all, check_file));
     libtest_mimic::run(&args, tests).exit();
 }

@@ -24,8 +24,8 @@ use serde_json::Value as Json;
 mod emit_common;
 
 use emit_common::{
-    assert_enough_inputs, assert_snapshot_of, documents, examples, fixtures, plan_at,
-    render_issues, Input,
+    assert_enough_inputs, assert_snapshot_of, documents, examples, file_trials, fixtures,
+    named_trials, plan_at, render_issues, Input,
 };
 
 fn emit_source(root: &Path, rel: &Path) -> Emitted {
@@ -47,31 +47,28 @@ fn inputs() -> Vec<Input> {
 /// emitter.
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
-    let mut tests = Vec::new();
-    for (name, root, rel) in inputs() {
-        tests.push(trial(&format!("file::{name}"), move || {
-            check_file(&name, &root, &rel)
-        }));
-    }
+    let mut tests = file_trials(inputs(), check_file);
     tests.push(trial("there_are_examples_and_fixtures", || {
         assert_enough_inputs(&inputs())
     }));
-    tests.push(trial(
-        "the_consistency_check_finds_problems",
-        the_consistency_check_finds_problems,
-    ));
-    tests.push(trial(
-        "the_yaml_1_1_reader_sees_the_traps",
-        the_yaml_1_1_reader_sees_the_traps,
-    ));
-    tests.push(trial(
-        "a_thousand_steps_stay_consistent_and_small",
-        a_thousand_steps_stay_consistent_and_small,
-    ));
-    tests.push(trial(
-        "reference_pipelines_match_the_kfp_sdk",
-        reference_pipelines_match_the_kfp_sdk,
-    ));
+    tests.extend(named_trials(&[
+        (
+            "the_consistency_check_finds_problems",
+            the_consistency_check_finds_problems,
+        ),
+        (
+            "the_yaml_1_1_reader_sees_the_traps",
+            the_yaml_1_1_reader_sees_the_traps,
+        ),
+        (
+            "a_thousand_steps_stay_consistent_and_small",
+            a_thousand_steps_stay_consistent_and_small,
+        ),
+        (
+            "reference_pipelines_match_the_kfp_sdk",
+            reference_pipelines_match_the_kfp_sdk,
+        ),
+    ]));
     libtest_mimic::run(&args, tests).exit();
 }
 
