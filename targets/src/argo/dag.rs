@@ -707,15 +707,8 @@ impl WorkflowEmitter<'_> {
                 in_params.push(json!({"name": p.name}));
             }
         }
-        let mut io = Map::new();
-        if !in_params.is_empty() {
-            io.insert("parameters".into(), Json::Array(in_params));
-        }
-        if !in_arts.is_empty() {
-            io.insert("artifacts".into(), Json::Array(in_arts));
-        }
-        if !io.is_empty() {
-            m.insert("inputs".into(), Json::Object(io));
+        if let Some(io) = parameters_and_artifacts(in_params, in_arts) {
+            m.insert("inputs".into(), io);
         }
         let mut out_params = Vec::new();
         let mut out_arts = Vec::new();
@@ -737,15 +730,8 @@ impl WorkflowEmitter<'_> {
                 out_params.push(json!({"name": p.name, "valueFrom": vf}));
             }
         }
-        let mut io = Map::new();
-        if !out_params.is_empty() {
-            io.insert("parameters".into(), Json::Array(out_params));
-        }
-        if !out_arts.is_empty() {
-            io.insert("artifacts".into(), Json::Array(out_arts));
-        }
-        if !io.is_empty() {
-            m.insert("outputs".into(), Json::Object(io));
+        if let Some(io) = parameters_and_artifacts(out_params, out_arts) {
+            m.insert("outputs".into(), io);
         }
         if let Some(par) = frame.parallelism {
             m.insert("parallelism".into(), json!(par));
@@ -772,4 +758,17 @@ fn flatten(name: &str, path: &str, src: &ArtSrc, out: &mut Vec<(String, String, 
         }
         s => out.push((name.to_string(), path.to_string(), s.clone())),
     }
+}
+
+/// An `inputs` or `outputs` block: its non-empty `parameters` and `artifacts`, or None when
+/// both are empty.
+fn parameters_and_artifacts(params: Vec<Json>, artifacts: Vec<Json>) -> Option<Json> {
+    let mut io = Map::new();
+    if !params.is_empty() {
+        io.insert("parameters".into(), Json::Array(params));
+    }
+    if !artifacts.is_empty() {
+        io.insert("artifacts".into(), Json::Array(artifacts));
+    }
+    (!io.is_empty()).then_some(Json::Object(io))
 }
