@@ -41,6 +41,21 @@ pub(super) struct Wired {
     pub optional: bool,
 }
 
+impl Wired {
+    /// Output `key` of sibling task `task`, which the reader then depends on.
+    fn from_task(task: String, key: &str, artifact: bool) -> Wired {
+        Wired {
+            src: Src::Task {
+                task: task.clone(),
+                key: key.to_string(),
+                artifact,
+            },
+            dep: Some(task),
+            optional: false,
+        }
+    }
+}
+
 impl<'p> Emitter<'p> {
     /// The plan of graph `g`'s pipeline (borrowed from the plan, not from the emitter).
     pub(super) fn pipeline_plan(&self, g: usize) -> &'p PipelinePlan {
@@ -133,28 +148,10 @@ impl<'p> Emitter<'p> {
                     optional: false,
                 },
                 Chan::Leaf { leaf, key } => {
-                    let task = graph.leaves[*leaf].key.clone();
-                    Wired {
-                        src: Src::Task {
-                            task: task.clone(),
-                            key: key.clone(),
-                            artifact,
-                        },
-                        dep: Some(task),
-                        optional: false,
-                    }
+                    Wired::from_task(graph.leaves[*leaf].key.clone(), key, artifact)
                 }
                 Chan::Group { node, key } => {
-                    let task = graph.nodes[*node].key.clone();
-                    Wired {
-                        src: Src::Task {
-                            task: task.clone(),
-                            key: key.clone(),
-                            artifact,
-                        },
-                        dep: Some(task),
-                        optional: false,
-                    }
+                    Wired::from_task(graph.nodes[*node].key.clone(), key, artifact)
                 }
             });
         }
