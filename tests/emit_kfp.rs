@@ -1,7 +1,8 @@
 //! Tests of the Kubeflow Pipelines emitter (`flowc_targets::kfp`).
 //!
-//! - Snapshots of the YAML of every example, of every `fixtures/emit/kfp_*` fixture (one per
-//!   feature) and of the `fixtures/kfp_reference/` pipelines, each with the issues reported.
+//! - Snapshots of the YAML of every example, of every `fixtures/emit/` fixture not named
+//!   `argo_*` (one per feature; those without a prefix are built for both targets) and of the
+//!   `fixtures/kfp_reference/` pipelines, each with the issues reported.
 //! - Structural validity: every `componentRef` and `executorLabel` exists, every
 //!   `dependentTasks` entry and every producer is a task of the same DAG (and a dependency),
 //!   every non-optional input of a component is wired and every wired input is declared,
@@ -35,8 +36,8 @@ fn emit_source(root: &Path, rel: &Path) -> Emitted {
 /// Every file to emit: the examples declaring a pipeline, the KFP fixtures, the references.
 fn inputs() -> Vec<Input> {
     let mut out = examples();
-    out.extend(fixtures("fixtures/emit", "fixture", |stem, _| {
-        stem.starts_with("kfp_")
+    out.extend(fixtures("fixtures/emit", "fixture", |stem, rel| {
+        !stem.starts_with("argo_") && !rel.starts_with("fixtures/emit/lib")
     }));
     out.extend(fixtures("fixtures/kfp_reference", "reference", |_, _| true));
     out

@@ -195,6 +195,10 @@ pub struct ExecArgs {
     /// The metrics file of a task's output, `TASK.OUTPUT=PATH` (repeatable).
     #[arg(long = "metrics", value_name = "TASK.OUTPUT=PATH", value_parser = parse_pair)]
     pub metrics: Vec<(String, String)>,
+    /// A value output of a task as text, `TASK.OUTPUT=TEXT` (repeatable), typed by the
+    /// signature's `values`.
+    #[arg(long = "value", value_name = "TASK.OUTPUT=TEXT", value_parser = parse_pair, allow_hyphen_values = true)]
+    pub values: Vec<(String, String)>,
     /// The Kubeflow executor input (`{{$}}`), for `@executor-input:KEY` lists of artifacts.
     #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     pub executor_input: Option<String>,

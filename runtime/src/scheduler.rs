@@ -536,20 +536,32 @@ impl<'a> Scheduler<'a> {
     }
 }
 
-/// What task `t` waits for: the tasks it reads from and runs `after`; for a `finally` task,
-/// every other task.
+/// What task `t` waits for: the tasks it reads from, those its conditions and the lists of its
+/// loops read (a value output compared in an `if`, a run-time list iterated by a `for`), and
+/// those it runs `after`; for a `finally` task, every other task.
 fn waits_for(p: &PipelinePlan, index: &HashMap<&str, usize>, t: &Task) -> Vec<usize> {
     if t.is_finally {
-        (0..p.tasks.len())
+        return (0..p.tasks.len())
             .filter(|&j| !p.tasks[j].is_finally)
-            .collect()
-    } else {
-        t.data_deps
-            .iter()
-            .chain(&t.after)
-            .filter_map(|d| index.get(d.as_str()).copied())
-            .collect()
+            .collect();
     }
+    let mut read = Vec::new();
+    for w in &t.when {
+        tasks_of(w, &mut read);
+    }
+    for l in t.loops.iter().filter_map(|l| p.loops.get(*l)) {
+        tasks_of(&l.items, &mut read);
+    }
+    let mut waits: Vec<usize> = t
+        .data_deps
+        .iter()
+        .chain(&t.after)
+        .chain(&read)
+        .filter_map(|d| index.get(d.as_str()).copied())
+        .collect();
+    waits.sort_unstable();
+    waits.dedup();
+    waits
 }
 
 /// The tasks a check reads, in its condition or the conditions around it.

@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 
 use crate::eval::{ArtifactRef, RValue};
 use crate::store::{Store, StoredOutput};
-use flowc_compiler::plan::Task;
+use flowc_compiler::plan::{Task, TypeRepr};
 
 /// An output as the tasks reading it see it: a value, or a reference to an artifact.
 pub(super) fn ref_of(store: &Store, o: &StoredOutput) -> RValue {
@@ -54,7 +54,7 @@ pub(super) fn collect_outputs(
         } else {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read output `{}`: {e}", o.name))?;
-            let value = crate::params::parse(&o.ty, text.trim_end_matches('\n'))
+            let value = crate::params::parse(&o.ty, value_text(&o.ty, &text))
                 .map_err(|why| format!("output `{}`: {why}", o.name))?;
             store
                 .put_value(&value, out_dir)
@@ -65,4 +65,15 @@ pub(super) fn collect_outputs(
         stored.insert(o.name.clone(), s);
     }
     Ok((outputs, stored, bytes))
+}
+
+/// The text of a value output as the step wrote it, read as Argo reads an output parameter's
+/// file: one final newline is dropped (`echo heads > out` gives `heads`); a number, a boolean
+/// or a JSON value is read without the blanks around it.
+fn value_text<'t>(ty: &TypeRepr, text: &'t str) -> &'t str {
+    match ty {
+        TypeRepr::Scalar { name } if name == "Str" => text.strip_suffix('\n').unwrap_or(text),
+        TypeRepr::Optional { inner } => value_text(inner, text),
+        _ => text.trim(),
+    }
 }

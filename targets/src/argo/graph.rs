@@ -502,6 +502,15 @@ pub(crate) fn value_tasks(v: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The tasks read by the conditions Argo evaluates itself (those without metrics).
+fn native_reads(when: &[Value]) -> BTreeSet<String> {
+    let mut tasks = BTreeSet::new();
+    for w in when.iter().filter(|w| !has_metric(w)) {
+        value_tasks(w, &mut tasks);
+    }
+    tasks
+}
+
 fn add_dependencies(g: &mut Graph, p: &PipelinePlan, pi: usize) {
     let index: BTreeMap<&str, usize> = p
         .tasks
@@ -521,6 +530,29 @@ fn add_dependencies(g: &mut Graph, p: &PipelinePlan, pi: usize) {
                 continue;
             }
             g.depend(from, task_node[*di]);
+        }
+    }
+    // Conditions and the lists of loops read value outputs too (`if f == "heads"`, `for n in
+    // c`): the node waits for their producers (its evaluating node, if any, already does).
+    let mut readers: Vec<(NodeId, BTreeSet<String>)> = Vec::new();
+    for (ti, t) in p.tasks.iter().enumerate() {
+        readers.push((task_node[ti], native_reads(&t.when)));
+    }
+    for (ci, c) in p.checks.iter().enumerate() {
+        readers.push((g.pipes[pi].checks[ci], native_reads(&c.when)));
+    }
+    for (li, l) in p.loops.iter().enumerate() {
+        if let Some(e) = g.pipes[pi].enumerate[li] {
+            let mut tasks = BTreeSet::new();
+            value_tasks(&l.items, &mut tasks);
+            readers.push((e, tasks));
+        }
+    }
+    for (n, tasks) in readers {
+        for t in tasks {
+            if let Some(ti) = index.get(t.as_str()) {
+                g.depend(n, task_node[*ti]);
+            }
         }
     }
     // Evaluating nodes wait for the tasks whose metrics they read.

@@ -143,10 +143,17 @@ impl WorkflowEmitter<'_> {
             .filter(|o| o.ty.is_artifact())
             .map(|o| o.name.clone())
             .collect();
+        let values: Vec<String> = task
+            .outputs
+            .iter()
+            .filter(|o| !o.ty.is_artifact())
+            .map(|o| o.name.clone())
+            .collect();
         let has_outputs = !outputs.is_empty();
+        let writes_outputs = has_outputs || !values.is_empty();
         let mut m = Map::new();
 
-        insert_ports(&mut m, shape, &outputs);
+        insert_ports(&mut m, shape, &outputs, &values);
 
         m.insert(
             "metadata".into(),
@@ -170,7 +177,7 @@ impl WorkflowEmitter<'_> {
 
         // The container.
         let mut mounts: Vec<Json> = Vec::new();
-        if has_outputs {
+        if writes_outputs {
             mounts.push(json!({"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}));
         }
         let mut secret_mounts = Vec::new();
@@ -206,7 +213,7 @@ impl WorkflowEmitter<'_> {
         if let Some(r) = res {
             c.insert("resources".into(), r);
         }
-        if has_outputs {
+        if writes_outputs {
             m.insert(
                 "volumes".into(),
                 json!([{"name": OUTPUTS_VOLUME, "emptyDir": {}}]),
@@ -567,9 +574,15 @@ fn signature(task: &Task) -> String {
     Text::lit(json!({"params": params, "inputs": inputs, "outputs": outputs}).to_string()).simple()
 }
 /// The inputs (the shape's parameters and artifact slots, plus the storage key and iteration
-/// suffix when the step has outputs) and the outputs (key-only S3 artifacts at deterministic
-/// keys, never archived) of a step template.
-fn insert_ports(m: &mut Map<String, Json>, shape: &StepShape, outputs: &[String]) {
+/// suffix when the step has artifact outputs) and the outputs (value outputs as parameters read
+/// from the file the step writes, artifacts as key-only S3 artifacts at deterministic keys,
+/// never archived) of a step template.
+fn insert_ports(
+    m: &mut Map<String, Json>,
+    shape: &StepShape,
+    outputs: &[String],
+    values: &[String],
+) {
     let has_outputs = !outputs.is_empty();
     // Inputs.
     let mut params: Vec<Json> = shape.params.iter().map(|p| json!({"name": p})).collect();
@@ -599,10 +612,15 @@ fn insert_ports(m: &mut Map<String, Json>, shape: &StepShape, outputs: &[String]
     let key = |o: &str| {
         format!("{{{{inputs.parameters.flowc-key}}}}/{o}{{{{inputs.parameters.flowc-iter}}}}")
     };
-    let out_params: Vec<Json> = shape
-        .identity
+    let out_params: Vec<Json> = values
         .iter()
-        .map(|o| json!({"name": format!("flowc-key-{o}"), "value": key(o)}))
+        .map(|o| json!({"name": o, "valueFrom": {"path": format!("{OUTPUTS}/{o}")}}))
+        .chain(
+            shape
+                .identity
+                .iter()
+                .map(|o| json!({"name": format!("flowc-key-{o}"), "value": key(o)})),
+        )
         .collect();
     let out_arts: Vec<Json> = outputs
         .iter()

@@ -20,6 +20,13 @@ use super::text::{expr_string, number_text, strip_parens, text_form, when_string
 use super::WorkflowEmitter;
 use flowc_compiler::plan::{Part, TypeRepr, Value};
 
+/// Why the values of every iteration of a loop are not passed on Argo: Argo gathers a loop's
+/// output parameters into a JSON list of its own making, which reads a `Str` that looks like a
+/// number as a number.
+pub(crate) const COLLECTED_VALUES: &str =
+    "the values of every iteration of a loop (Argo gathers them into a JSON list that changes \
+     strings which look like numbers)";
+
 /// Where an artifact argument comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum ArtSrc {
@@ -91,12 +98,36 @@ impl WorkflowEmitter<'_> {
             Value::Param { name } => self.param_type(pipe, name).cloned(),
             Value::LoopItem { r#loop } if *r#loop != l => self.item_type(pipe, *r#loop),
             Value::Literal { value } => literal_type(value),
+            Value::Output {
+                task,
+                output,
+                collected: false,
+            } => self
+                .value_output(pipe, task, output)
+                .map(|(_, t)| t.clone()),
             _ => None,
         };
         match list.as_ref().map(strip_optional) {
             Some(TypeRepr::List { item }) => Some((**item).clone()),
             _ => None,
         }
+    }
+
+    /// A value output (not an artifact) of a task: the task's index and the output's type.
+    /// The outputs of container steps written with `valueFrom.path`, and the value outputs of
+    /// pipeline calls, are both output parameters of the task.
+    pub(crate) fn value_output(
+        &self,
+        pipe: usize,
+        task: &str,
+        output: &str,
+    ) -> Option<(usize, &TypeRepr)> {
+        let t = self.task_index(pipe, task)?;
+        let o = self.pipes[pipe].tasks[t]
+            .outputs
+            .iter()
+            .find(|o| o.name == output)?;
+        (!o.ty.is_artifact()).then_some((t, &o.ty))
     }
 
     fn value_kind(&self, pipe: usize, v: &Value) -> Kind {
@@ -119,7 +150,13 @@ impl WorkflowEmitter<'_> {
                 }
                 _ => Kind::Bool,
             },
-            Value::Metric { .. } | Value::Output { .. } => Kind::Unknown,
+            Value::Output {
+                task,
+                output,
+                collected: false,
+            } => kind_of(self.value_output(pipe, task, output).map(|(_, t)| t)),
+            Value::Output { .. } => Kind::List,
+            Value::Metric { .. } => Kind::Unknown,
         }
     }
 
@@ -175,12 +212,17 @@ impl WorkflowEmitter<'_> {
                 let (e, _) = self.expr_value(f, v)?;
                 Text::expr_tag(strip_parens(&e))
             }
-            Value::Output { task, output, .. } => {
-                // A value output of a pipeline call.
-                let t = self
-                    .task_index(pipe, task)
-                    .filter(|t| self.callee(pipe, *t).is_some())
+            Value::Output {
+                task,
+                output,
+                collected,
+            } => {
+                let (t, _) = self
+                    .value_output(pipe, task, output)
                     .ok_or("an artifact where a value is expected")?;
+                if *collected {
+                    return Err(COLLECTED_VALUES.into());
+                }
                 self.resolve(f, &Ref::OutParam(t, output.clone()))
             }
             Value::Metric { .. } => return Err("a metric value outside an evaluation".into()),
@@ -202,7 +244,7 @@ impl WorkflowEmitter<'_> {
         };
         Ok(match v {
             Value::Literal { value } => literal_expr(value),
-            Value::Param { .. } | Value::LoopItem { .. } => {
+            Value::Param { .. } | Value::LoopItem { .. } | Value::Output { .. } => {
                 let k = self.value_kind(pipe, v);
                 let Some(t) = self.param_text(f, v)? else {
                     return Ok(("nil".into(), Kind::Unknown));
@@ -243,9 +285,7 @@ impl WorkflowEmitter<'_> {
                     _ => return Err(format!("operator `{op}`")),
                 }
             }
-            Value::Output { .. } | Value::Metric { .. } => {
-                return Err("an artifact or metric in an expression".into())
-            }
+            Value::Metric { .. } => return Err("a metric in an expression".into()),
         })
     }
 
@@ -260,12 +300,22 @@ impl WorkflowEmitter<'_> {
                 serde_json::Value::Null => "''".into(),
                 _ => when_string(&text_form(value)),
             },
-            Value::Param { .. } | Value::LoopItem { .. } | Value::Template { .. } => {
+            Value::Param { .. }
+            | Value::LoopItem { .. }
+            | Value::Template { .. }
+            | Value::Output { .. } => {
                 let text = self.param_text(f, v)?.unwrap_or_default().simple();
                 let raw = match v {
                     Value::Param { name } => self
                         .param_type(pipe, name)
                         .is_some_and(|t| matches!(t, TypeRepr::Scalar { .. })),
+                    Value::Output {
+                        task,
+                        output,
+                        collected: false,
+                    } => self
+                        .value_output(pipe, task, output)
+                        .is_some_and(|(_, t)| matches!(t, TypeRepr::Scalar { .. })),
                     Value::LoopItem { r#loop } => self
                         .item_type(pipe, *r#loop)
                         .is_some_and(|t| matches!(t, TypeRepr::Scalar { .. })),
@@ -294,9 +344,7 @@ impl WorkflowEmitter<'_> {
                 let t = self.param_text(f, v)?.unwrap_or_default().simple();
                 format!("'{t}'")
             }
-            Value::Output { .. } | Value::Metric { .. } => {
-                return Err("an artifact in a condition".into())
-            }
+            Value::Metric { .. } => return Err("a metric in a condition".into()),
         })
     }
 

@@ -101,12 +101,7 @@ impl Emitter<'_> {
                     .iter()
                     .find(|p| p.name == *name)?;
                 match &p.ty {
-                    TypeRepr::Scalar { name } => Some(match name.as_str() {
-                        "Int" => CTy::Int,
-                        "Float" => CTy::Float,
-                        "Bool" => CTy::Bool,
-                        _ => CTy::Str,
-                    }),
+                    TypeRepr::Scalar { name } => Some(scalar_cty(name)),
                     _ => None,
                 }
             }
@@ -124,6 +119,18 @@ impl Emitter<'_> {
                     _ => None,
                 }
             }
+            // A value output of a step or pipeline call: an output parameter of its task.
+            Value::Output {
+                task,
+                output,
+                collected: false,
+            } => {
+                let t = self.pipeline_plan(g).tasks.iter().find(|t| t.id == *task)?;
+                match &t.outputs.iter().find(|o| o.name == *output)?.ty {
+                    TypeRepr::Scalar { name } => Some(scalar_cty(name)),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -133,7 +140,9 @@ impl Emitter<'_> {
             Value::Literal { value } => {
                 value.is_string() || value.is_number() || value.is_boolean()
             }
-            Value::Param { .. } | Value::LoopItem { .. } => self.ref_type(g, n, v).is_some(),
+            Value::Param { .. } | Value::LoopItem { .. } | Value::Output { .. } => {
+                self.ref_type(g, n, v).is_some()
+            }
             Value::Op { op, args } => {
                 (matches!(op.as_str(), "and" | "or" | "not" | "+" | "-")
                     || COMPARISONS.contains(&op.as_str()))
@@ -151,7 +160,7 @@ impl Emitter<'_> {
                 serde_json::Value::Number(x) if x.is_i64() || x.is_u64() => CTy::Int,
                 _ => CTy::Float,
             },
-            Value::Param { .. } | Value::LoopItem { .. } => {
+            Value::Param { .. } | Value::LoopItem { .. } | Value::Output { .. } => {
                 self.ref_type(g, n, v).unwrap_or(CTy::Str)
             }
             Value::Op { op, args } if op == "+" || op == "-" => {
@@ -173,7 +182,7 @@ impl Emitter<'_> {
     fn render_bool(&mut self, g: usize, n: usize, v: &Value) -> Result<String, String> {
         let s = self.cel(g, n, v, None)?;
         Ok(match v {
-            Value::Param { .. } | Value::LoopItem { .. }
+            Value::Param { .. } | Value::LoopItem { .. } | Value::Output { .. }
                 if self.ref_type(g, n, v) == Some(CTy::Bool) =>
             {
                 format!("{s} == true")
@@ -186,7 +195,7 @@ impl Emitter<'_> {
         let s = self.render_bool(g, n, v)?;
         Ok(match v {
             Value::Op { op, .. } if op != "not" => format!("({s})"),
-            Value::Param { .. } | Value::LoopItem { .. } => format!("({s})"),
+            Value::Param { .. } | Value::LoopItem { .. } | Value::Output { .. } => format!("({s})"),
             _ => s,
         })
     }
@@ -202,7 +211,7 @@ impl Emitter<'_> {
                 }
                 other => other.to_string(),
             }),
-            Value::Param { .. } | Value::LoopItem { .. } => {
+            Value::Param { .. } | Value::LoopItem { .. } | Value::Output { .. } => {
                 let t = self.ref_type(g, n, v).unwrap_or(CTy::Str);
                 let (chan, _) = self.value_chan(g, v, n, &KType::Param("STRING"), "condition")?;
                 let w = self.source_at(g, &chan, n)?;
@@ -244,6 +253,16 @@ impl Emitter<'_> {
             },
             _ => Err("this value cannot be written in CEL".into()),
         }
+    }
+}
+
+/// The CEL type of a scalar type's name.
+fn scalar_cty(name: &str) -> CTy {
+    match name {
+        "Int" => CTy::Int,
+        "Float" => CTy::Float,
+        "Bool" => CTy::Bool,
+        _ => CTy::Str,
     }
 }
 

@@ -38,6 +38,18 @@ fn output_path(name: &str) -> String {
     format!("{{{{$.outputs.artifacts['{name}'].path}}}}")
 }
 
+/// The file a container writes a value output (an output parameter) to; KFP's launcher reads
+/// it when the container ends.
+fn output_file(name: &str) -> String {
+    format!("{{{{$.outputs.parameters['{name}'].output_file}}}}")
+}
+
+/// Whether a read of an evaluation is a value output of a task (`--value`), which KFP hands
+/// over as a parameter, rather than a metrics file.
+fn is_value_read(leaf: &Leaf, flag: &str, key: &str) -> bool {
+    flag == "--metrics" && leaf.defs.get(key).is_some_and(|d| !d.ty.is_artifact())
+}
+
 /// The Kubernetes resource name of a GPU type: a resource name as given (`amd.com/gpu`),
 /// otherwise NVIDIA's, the type then selecting nodes by label.
 fn gpu_resource(gpu_type: Option<&str>) -> &str {
@@ -148,7 +160,10 @@ impl Emitter<'_> {
                     }
                     s.push_str(&input_path(name));
                 }
-                Part::OutputPath { name } => s.push_str(&output_path(name)),
+                Part::OutputPath { name } => match leaf.outputs.get(name) {
+                    Some(d) if !d.ty.is_artifact() => s.push_str(&output_file(name)),
+                    _ => s.push_str(&output_path(name)),
+                },
                 Part::Value { .. } => {
                     self.report(diagnostics::kfp_value_in_command(self.place(Some(g), task)))
                 }
@@ -247,8 +262,12 @@ impl Emitter<'_> {
                 // The signature: the types of the parameters and loop items read.
                 let mut params = Map::new();
                 let mut items = Map::new();
-                for (flag, name, _) in &leaf.refs {
-                    if flag == "--param" {
+                let mut values = Map::new();
+                for (flag, name, key) in &leaf.refs {
+                    if is_value_read(leaf, flag, key) {
+                        let ty = self.value_output_type(g, name).unwrap_or(TypeRepr::Unknown);
+                        values.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
+                    } else if flag == "--param" {
                         let ty = self
                             .pipeline_plan(g)
                             .params
@@ -265,9 +284,17 @@ impl Emitter<'_> {
                     }
                 }
                 argv.push("--signature".into());
-                argv.push(json!({"params": params, "items": items}).to_string());
+                let mut signature = json!({"params": params, "items": items});
+                if !values.is_empty() {
+                    signature["values"] = Json::Object(values);
+                }
+                argv.push(signature.to_string());
                 let mut whole = false;
                 for (flag, name, key) in &leaf.refs {
+                    if is_value_read(leaf, flag, key) {
+                        argv.extend(["--value".into(), format!("{name}={}", param(key))]);
+                        continue;
+                    }
                     argv.push(flag.clone());
                     let list = matches!(leaf.defs.get(key), Some(d) if matches!(d.ty, KType::Art { list: true, .. }));
                     argv.push(if list {
@@ -299,6 +326,14 @@ impl Emitter<'_> {
                 Some((obj([("container", container)]), platform))
             }
         }
+    }
+
+    /// The type of the value output `TASK.OUTPUT` of a task of graph `g`.
+    fn value_output_type(&self, g: usize, name: &str) -> Option<TypeRepr> {
+        let (task, output) = name.split_once('.')?;
+        let t = self.pipeline_plan(g).tasks.iter().find(|t| t.id == task)?;
+        let o = t.outputs.iter().find(|o| o.name == output)?;
+        Some(o.ty.clone())
     }
 
     /// `flowc exec --step <module>.<name> --signature JSON --param NAME=TEXT… --input NAME=PATH…

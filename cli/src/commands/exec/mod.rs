@@ -3,7 +3,7 @@
 //!
 //! - `--step MODULE.NAME`: a built-in step, through the same implementations as `flowc run`;
 //! - `--check EXPR --message SOURCE` and `--eval EXPR`: a condition or value of the plan over
-//!   pipeline parameters, loop items and metrics files;
+//!   pipeline parameters, loop items, metrics files and value outputs of tasks (`--value`);
 //! - `--enumerate TEXT`: the numbered items of a loop over a list known at run time;
 //! - `--copy SRC DST`: a cached result copied under this run's storage key;
 //! - `--call FILE`: a built-in step call saved by `flowc run`, which runs each built-in step
@@ -355,9 +355,11 @@ impl Drop for Scratch {
     }
 }
 
-/// What a check or an evaluation reads: parameters, loop items and metrics files.
+/// What a check or an evaluation reads: parameters, loop items, metrics files and value
+/// outputs of tasks.
 struct ExecEnv {
     params: IndexMap<String, Json>,
+    values: IndexMap<String, Json>,
     items: IndexMap<usize, Json>,
     metrics: IndexMap<String, Vec<PathBuf>>,
     listed: Vec<String>,
@@ -369,6 +371,9 @@ impl Env for ExecEnv {
     }
     fn output(&self, task: &str, output: &str, _collected: bool) -> Option<RValue> {
         let key = format!("{task}.{output}");
+        if let Some(v) = self.values.get(&key) {
+            return Some(RValue::Json(v.clone()));
+        }
         let paths = self.metrics.get(&key)?;
         let artifact = |p: &PathBuf| {
             RValue::Artifact(ArtifactRef {
@@ -407,6 +412,16 @@ fn env_of(a: &ExecArgs, expr: &str) -> Result<(Value, ExecEnv), ExecError> {
             .map_err(|why| ExecError::value(format!("the item of loop {l}: {why}")))?;
         items.insert(index, v);
     }
+    let given = named("--value", &a.values, &sig.values)?;
+    let mut values = IndexMap::new();
+    for (key, ty) in &sig.values {
+        let text = given
+            .get(key.as_str())
+            .ok_or_else(|| ExecError::usage(format!("`--value {key}=TEXT` is required")))?;
+        let v = decode(ty, text)
+            .map_err(|why| ExecError::value(format!("the value of `{key}`: {why}")))?;
+        values.insert(key.clone(), v);
+    }
     let exec_input = executor_input(a)?;
     let mut metrics = IndexMap::new();
     let mut listed = Vec::new();
@@ -442,6 +457,7 @@ fn env_of(a: &ExecArgs, expr: &str) -> Result<(Value, ExecEnv), ExecError> {
         value,
         ExecEnv {
             params,
+            values,
             items,
             metrics,
             listed,

@@ -25,6 +25,8 @@ pub(super) struct Signature {
     pub outputs: Vec<(String, TypeRepr)>,
     /// Loop items by loop index.
     pub items: Vec<(String, TypeRepr)>,
+    /// Value outputs of tasks read by a check or an evaluation, by `TASK.OUTPUT`.
+    pub values: Vec<(String, TypeRepr)>,
     /// The item type of an enumeration.
     pub enumerated: Option<TypeRepr>,
 }
@@ -58,6 +60,7 @@ impl Signature {
             params: section("params")?,
             inputs: section("inputs")?,
             outputs: section("outputs")?,
+            values: section("values")?,
             items: if enumerated.is_some() {
                 Vec::new()
             } else {
