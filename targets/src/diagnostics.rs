@@ -98,6 +98,22 @@ pub fn argo_value_unreachable(at: Place, what: &str, in_exit: bool) -> TargetIss
     )
 }
 
+/// A value output of a call under an `if` (`output` of `producer`), read where that call may
+/// not have run: Argo has no output parameter of a skipped task to substitute.
+pub fn argo_value_from_branch(at: Place, output: &str, producer: &str) -> TargetIssue {
+    issue(
+        Code::UnsupportedByTarget,
+        at,
+        format!(
+            "the value output `{output}` of `{producer}` is read where `{producer}` may not have \
+             run: Argo cannot pass the output of a skipped task"
+        ),
+        "reads a value of a call under an `if`",
+        "read the value inside the branch that binds it, or write it to a file output (`File`) \
+         and pass the file",
+    )
+}
+
 /// An input the entry DAG declares but nothing passes (a flowc bug).
 pub fn argo_internal_entry_input(at: Place, input: &str) -> TargetIssue {
     issue(

@@ -19,6 +19,7 @@
 //! the same bytes. The conventions (artifact keys, the runtime command line, fan-in, chunking)
 //! are documented for users in `docs/targets.md`.
 
+mod branch_values;
 mod dag;
 mod docs;
 mod graph;
@@ -340,6 +341,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     };
     let mut ctx = WorkflowEmitter::new(plan, entry);
     ctx.prepass();
+    ctx.check_branch_values();
     let copies: HashSet<OutputRef> = ctx
         .keyed_outputs
         .iter()
