@@ -319,6 +319,53 @@ fn a_failing_check_exits_1_with_its_source() {
 }
 
 #[test]
+fn an_evaluation_reads_value_outputs_of_tasks_with_their_types() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    let eval = |text: &str| {
+        flowc(
+            &[
+                "exec",
+                "--eval",
+                r#"{"kind":"op","op":"+","args":[{"kind":"output","task":"m","output":"n","collected":false},{"kind":"literal","value":1}]}"#,
+                "--signature",
+                r#"{"params":{},"items":{},"values":{"m.n":{"kind":"scalar","name":"Int"}}}"#,
+                "--value",
+                &format!("m.n={text}"),
+                "--output",
+                "value=out/value",
+            ],
+            d,
+        )
+    };
+    let o = eval("41");
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/value")).expect("value"),
+        "42"
+    );
+    let bad = eval("many");
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("error[X002]"), "{}", text(&bad));
+    let unknown = flowc(
+        &[
+            "exec",
+            "--eval",
+            r#"{"kind":"literal","value":1}"#,
+            "--signature",
+            r#"{"params":{},"items":{}}"#,
+            "--value",
+            "m.n=1",
+            "--output",
+            "value=out/value",
+        ],
+        d,
+    );
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    assert!(text(&unknown).contains("error[X001]"), "{}", text(&unknown));
+}
+
+#[test]
 fn evaluation_enumeration_and_copy() {
     let dir = tempfile::tempdir().expect("a folder");
     let d = dir.path();

@@ -678,3 +678,77 @@ pipeline branch(full: Bool = false, limit: Float = 1.0) {
     assert_eq!(other.status.code(), Some(1), "{}", text(&other));
     assert!(text(&other).contains("limit < 5.0"), "{}", text(&other));
 }
+
+#[test]
+fn value_outputs_steer_conditions_arguments_and_loops() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    // The producers sleep, so that a reader that did not wait for them would see no value.
+    write(
+        d,
+        "values.flow",
+        r#"
+step flip() -> (side: Str) {
+  image "busybox:1.36"
+  run ["sh", "-c", "sleep 0.3; echo heads > $0", side]
+}
+step shards() -> (ids: List<Int>) {
+  image "busybox:1.36"
+  run ["sh", "-c", "sleep 0.3; echo '[1, 2, 3]' > $0", ids]
+}
+step note(text: Str) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "printf %s \"$0\" > $1", text, out]
+}
+pipeline values() {
+  f = flip()
+  if f == "heads" {
+    yes = note(text: "${f} won")
+  }
+  if f != "heads" {
+    no = note(text: "tails won")
+  }
+  s = shards()
+  for id in s {
+    per = note(text: "shard ${id}")
+  }
+  output side = f
+  output greeting = yes
+}
+"#,
+    );
+    let out = flowc(&["run", "values.flow"], d);
+    assert!(out.status.success(), "{}", text(&out));
+    let runs = d.join(".flow/runs");
+    let run = std::fs::read_dir(&runs)
+        .expect("a runs folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .expect("a run");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).expect("summary"))
+            .expect("JSON");
+    // `echo` ends the value with a newline, which is not part of it (as on Argo).
+    assert_eq!(summary["outputs"]["side"], "heads", "{summary}");
+    let greeting = summary["outputs"]["greeting"].as_str().expect("a path");
+    assert_eq!(
+        std::fs::read_to_string(greeting).expect("the greeting"),
+        "heads won"
+    );
+    let status = |task: &str| -> Vec<String> {
+        summary["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .filter(|t| {
+                let name = t["task"].as_str().unwrap_or_default();
+                name == task || name.starts_with(&format!("{task}["))
+            })
+            .map(|t| t["status"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(status("values.yes"), ["ok"], "{summary}");
+    assert_eq!(status("values.no"), ["skipped"], "{summary}");
+    assert_eq!(status("values.per"), ["ok", "ok", "ok"], "{summary}");
+}

@@ -259,35 +259,8 @@ impl Emitter<'_> {
                     }
                     None => argv.extend(["--eval".into(), expr]),
                 }
-                // The signature: the types of the parameters and loop items read.
-                let mut params = Map::new();
-                let mut items = Map::new();
-                let mut values = Map::new();
-                for (flag, name, key) in &leaf.refs {
-                    if is_value_read(leaf, flag, key) {
-                        let ty = self.value_output_type(g, name).unwrap_or(TypeRepr::Unknown);
-                        values.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
-                    } else if flag == "--param" {
-                        let ty = self
-                            .pipeline_plan(g)
-                            .params
-                            .iter()
-                            .find(|p| p.name == *name)
-                            .map(|p| p.ty.clone())
-                            .unwrap_or(TypeRepr::Unknown);
-                        params.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
-                    } else if flag == "--item" {
-                        let ty = name
-                            .parse::<usize>()
-                            .map_or(TypeRepr::Unknown, |l| self.item_repr(g, l));
-                        items.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
-                    }
-                }
                 argv.push("--signature".into());
-                let mut signature = json!({"params": params, "items": items});
-                if !values.is_empty() {
-                    signature["values"] = Json::Object(values);
-                }
+                let signature = self.eval_signature(g, leaf);
                 argv.push(signature.to_string());
                 let mut whole = false;
                 for (flag, name, key) in &leaf.refs {
@@ -326,6 +299,39 @@ impl Emitter<'_> {
                 Some((obj([("container", container)]), platform))
             }
         }
+    }
+
+    /// The signature of an evaluation or check: the types of the parameters, loop items and
+    /// value outputs it reads.
+    fn eval_signature(&self, g: usize, leaf: &Leaf) -> Json {
+        let mut params = Map::new();
+        let mut items = Map::new();
+        let mut values = Map::new();
+        for (flag, name, key) in &leaf.refs {
+            if is_value_read(leaf, flag, key) {
+                let ty = self.value_output_type(g, name).unwrap_or(TypeRepr::Unknown);
+                values.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
+            } else if flag == "--param" {
+                let ty = self
+                    .pipeline_plan(g)
+                    .params
+                    .iter()
+                    .find(|p| p.name == *name)
+                    .map(|p| p.ty.clone())
+                    .unwrap_or(TypeRepr::Unknown);
+                params.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
+            } else if flag == "--item" {
+                let ty = name
+                    .parse::<usize>()
+                    .map_or(TypeRepr::Unknown, |l| self.item_repr(g, l));
+                items.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
+            }
+        }
+        let mut signature = json!({"params": params, "items": items});
+        if !values.is_empty() {
+            signature["values"] = Json::Object(values);
+        }
+        signature
     }
 
     /// The type of the value output `TASK.OUTPUT` of a task of graph `g`.
