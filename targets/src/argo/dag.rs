@@ -662,6 +662,9 @@ impl WorkflowEmitter<'_> {
                         source,
                     );
                 }
+            } else if let Some(&e) = self.g.pipes[pipe].output_eval.get(&o.name) {
+                let source = self.resolve(root, &Ref::NodeOut(e, "value".into()));
+                self.export_named(root, None, o.name.clone(), false, false, source);
             } else {
                 match self.param_text(root, &o.value) {
                     Ok(Some(t)) => {

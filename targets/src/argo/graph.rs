@@ -123,6 +123,9 @@ pub(crate) struct PipeFrames {
     pub(crate) enumerate: Vec<Option<NodeId>>,
     /// The evaluating node of each (task, input) whose argument reads metrics.
     pub(crate) input_eval: HashMap<(usize, String), NodeId>,
+    /// The evaluating node of each value output of the pipeline that reads metrics
+    /// (`output auc = train.metrics.auc`), by output name.
+    pub(crate) output_eval: HashMap<String, NodeId>,
     /// Evaluating nodes by frame and what they compute, to share them.
     evals: HashMap<(FrameId, String), NodeId>,
     /// Check nodes.
@@ -409,6 +412,13 @@ fn build_pipeline(
             }
         }
         g.nodes[node].conds = conds;
+    }
+    // Value outputs of the pipeline that read metrics are computed by evaluating nodes too.
+    for o in p.outputs.iter().filter(|o| !o.ty.is_artifact()) {
+        if has_metric(&o.value) {
+            let e = eval_node(g, &mut pf, root, &o.value, &[]);
+            pf.output_eval.insert(o.name.clone(), e);
+        }
     }
     // Copies of cached outputs read by key, next to their producer, under its conditions.
     for (ti, t) in p.tasks.iter().enumerate() {
