@@ -812,11 +812,16 @@ impl<'p> Emitter<'p> {
                     at = Some(at.map_or(n, |a| graph.lca(a, n)));
                 }
             }
+            // A check in a loop is made once per iteration: in the loop's DAG, whatever else it
+            // reads from outside the loop (those values come in as inputs of the loop).
             if let Some(inner) = c.loops.last() {
                 if let Some(n) = (0..graph.nodes.len()).find(|n| {
                     !graph.nodes[*n].dead && graph.nodes[*n].kind == NodeKind::Loop(*inner)
                 }) {
-                    at = Some(at.map_or(n, |a| graph.lca(a, n)));
+                    at = Some(match at {
+                        Some(a) if graph.path(a).contains(&n) => a,
+                        _ => n,
+                    });
                 }
             }
             let mut at = at.unwrap_or(graph.body);
