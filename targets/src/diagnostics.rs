@@ -355,14 +355,73 @@ pub fn kfp_constant_type(at: Place, constant: &Json, input: &str, kfp_type: &str
     )
 }
 
+/// Why the Kubeflow emitter cannot wire a value from where it is made to where it is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unwired {
+    /// The artifacts of every iteration of nested loops: a list of lists of artifacts.
+    ListOfLists,
+    /// A loop variable read outside its loop.
+    LoopItemOutside,
+    /// Any other reason, in words.
+    Other(String),
+}
+
+impl std::fmt::Display for Unwired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unwired::ListOfLists => f.write_str(
+                "KFP cannot collect a list of lists of artifacts (a fan-in across nested loops)",
+            ),
+            Unwired::LoopItemOutside => {
+                f.write_str("a loop variable cannot be read outside its loop")
+            }
+            Unwired::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<String> for Unwired {
+    fn from(why: String) -> Unwired {
+        Unwired::Other(why)
+    }
+}
+
+impl From<&str> for Unwired {
+    fn from(why: &str) -> Unwired {
+        Unwired::Other(why.to_string())
+    }
+}
+
+impl From<Unwired> for String {
+    fn from(why: Unwired) -> String {
+        why.to_string()
+    }
+}
+
+impl Unwired {
+    /// The help that fits the reason.
+    fn help(&self) -> &'static str {
+        match self {
+            Unwired::ListOfLists => {
+                "collect the artifacts of the inner loop inside the outer loop first (for example \
+                 with `union` over the inner loop's tables), so that the outer loop gathers one \
+                 artifact per iteration"
+            }
+            Unwired::LoopItemOutside => "read the loop variable inside its `for` body",
+            Unwired::Other(_) => OPTIONAL_HELP,
+        }
+    }
+}
+
 /// A value the task reads that KFP cannot wire (`why` says which, and why).
-pub fn kfp_unwired_value(at: Place, why: String) -> TargetIssue {
+pub fn kfp_unwired_value(at: Place, why: Unwired) -> TargetIssue {
+    let help = why.help();
     issue(
         Code::UnsupportedByTarget,
         at,
-        why,
+        why.to_string(),
         "KFP cannot pass a value this call reads",
-        OPTIONAL_HELP,
+        help,
     )
 }
 

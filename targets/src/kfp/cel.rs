@@ -65,6 +65,7 @@ impl Emitter<'_> {
                         },
                         n,
                     )
+                    .map_err(String::from)
                 })
                 .and_then(|w| match w.src {
                     Src::Comp { name, .. } => {

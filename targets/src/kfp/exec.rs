@@ -150,7 +150,8 @@ impl Emitter<'_> {
                     }
                 }
                 Part::InputPath { name } => {
-                    if leaf.skipped.contains_key(name) {
+                    // Left out: `none`, or a value KFP could not wire (reported there).
+                    if leaf.skipped.contains_key(name) || !leaf.defs.contains_key(name) {
                         continue;
                     }
                     if matches!(leaf.defs.get(name), Some(d) if matches!(d.ty, KType::Art { list: true, .. }))

@@ -9,7 +9,7 @@
 //! take, except a value bound in every branch of an `if`/`else` chain: that one is a one-of
 //! output of the `condition-branches` DAG, as kfp compiles `dsl.OneOf`.
 
-use crate::diagnostics;
+use crate::diagnostics::{self, Unwired};
 use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
@@ -125,7 +125,7 @@ impl<'p> Emitter<'p> {
     }
 
     /// How `chan` is wired to a task of DAG `n`.
-    pub(super) fn source_at(&mut self, g: usize, chan: &Chan, n: usize) -> Result<Wired, String> {
+    pub(super) fn source_at(&mut self, g: usize, chan: &Chan, n: usize) -> Result<Wired, Unwired> {
         let o = self.origin(g, chan);
         let artifact = self.chan_type(g, chan).is_artifact();
         if o == n {
@@ -190,7 +190,7 @@ impl<'p> Emitter<'p> {
 
     /// Makes `chan`, produced inside group `c`, a DAG output of `c`; says whether it went
     /// through a condition.
-    fn surface(&mut self, g: usize, chan: &Chan, c: usize) -> Result<(Chan, bool), String> {
+    fn surface(&mut self, g: usize, chan: &Chan, c: usize) -> Result<(Chan, bool), Unwired> {
         let o = self.origin(g, chan);
         let (chan, mut via) = if o != c {
             let d = self.graphs[g].child_towards(c, o);
@@ -202,18 +202,13 @@ impl<'p> Emitter<'p> {
         let (producer, key) = match &chan {
             Chan::Leaf { leaf, key } => (graph.leaves[*leaf].key.clone(), key.clone()),
             Chan::Group { node, key } => (graph.nodes[*node].key.clone(), key.clone()),
-            Chan::Param(_) | Chan::Item(_) => {
-                return Err("a loop variable cannot be read outside its loop".into())
-            }
+            Chan::Param(_) | Chan::Item(_) => return Err(Unwired::LoopItemOutside),
         };
         let name = group_output_name(&producer, &key);
         if !graph.nodes[c].outputs.contains_key(&name) {
             let mut ty = self.chan_type(g, &chan);
             if matches!(graph.nodes[c].kind, NodeKind::Loop(_)) {
-                ty = ty.listed().ok_or_else(|| {
-                    "KFP cannot collect a list of lists of artifacts (a fan-in across nested loops)"
-                        .to_string()
-                })?;
+                ty = ty.listed().ok_or(Unwired::ListOfLists)?;
             }
             self.graphs[g].nodes[c]
                 .outputs
@@ -232,7 +227,7 @@ impl<'p> Emitter<'p> {
         at: usize,
         ty: &KType,
         who: &str,
-    ) -> Result<(Chan, bool), String> {
+    ) -> Result<(Chan, bool), Unwired> {
         match v {
             Value::Param { name } => {
                 let artifact = self.param_type(g, name).is_some_and(|t| t.is_artifact());
@@ -252,7 +247,7 @@ impl<'p> Emitter<'p> {
                 });
                 mine.or(any)
                     .map(|n| (Chan::Item(n), false))
-                    .ok_or_else(|| "the loop of this value is missing".to_string())
+                    .ok_or_else(|| "the loop of this value is missing".into())
             }
             Value::Output { task, output, .. } => self.output_chan(g, task, output, at),
             _ => {
@@ -276,7 +271,7 @@ impl<'p> Emitter<'p> {
         task: &str,
         output: &str,
         at: usize,
-    ) -> Result<(Chan, bool), String> {
+    ) -> Result<(Chan, bool), Unwired> {
         let leaf = *self.graphs[g]
             .by_task
             .get(task)
@@ -601,11 +596,11 @@ impl<'p> Emitter<'p> {
         at: usize,
         v: &Value,
         who: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, Unwired> {
         let (chan, opt) = self.value_chan(g, v, at, &KType::Param("STRING"), who)?;
         let w = self.source_at(g, &chan, at)?;
         if opt || w.optional {
-            return Err(format!("a value interpolated into `{who}` may be missing"));
+            return Err(format!("a value interpolated into `{who}` may be missing").into());
         }
         let key = self.chan_name(g, &chan);
         let leaf = &mut self.graphs[g].leaves[l];
@@ -877,11 +872,12 @@ impl<'p> Emitter<'p> {
                             },
                             false,
                         )
-                    }),
-                _ => Err(format!(
+                    })
+                    .map_err(Unwired::from),
+                _ => Err(Unwired::Other(format!(
                     "the output `{}` passes an artifact parameter through, and a KFP DAG output must come from a task",
                     o.name
-                )),
+                ))),
             };
             let wired = chan.and_then(|(c, _)| {
                 let w = self.source_at(g, &c, 0)?;
@@ -909,7 +905,7 @@ impl<'p> Emitter<'p> {
                 }
                 Err(m) => {
                     let at = self.place(Some(g), "").at(o.span);
-                    self.report(diagnostics::kfp_output(at, &o.name, &m));
+                    self.report(diagnostics::kfp_output(at, &o.name, &m.to_string()));
                 }
             }
         }
