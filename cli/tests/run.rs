@@ -752,3 +752,48 @@ pipeline values() {
     assert_eq!(status("values.no"), ["skipped"], "{summary}");
     assert_eq!(status("values.per"), ["ok", "ok", "ok"], "{summary}");
 }
+
+#[test]
+fn per_call_settings_apply_to_their_call_only() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    write(
+        d,
+        "per_call.flow",
+        r#"
+step nap(secs: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "sleep $0; echo done > $1", secs, out]
+  timeout 1m
+}
+pipeline per_call() {
+  quick = nap(secs: 0)
+  slow = nap(secs: 5) with {
+    timeout 1s
+    cache off
+  }
+  output quick
+  output slow
+}
+"#,
+    );
+    let started = Instant::now();
+    let out = flowc(&["run", "per_call.flow"], d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // The call's own timeout stopped it, not the step's minute.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{}",
+        text(&out)
+    );
+    let records = last_records(&d.join(".flow"));
+    let reasons = reasons(&records);
+    assert!(
+        reasons.iter().any(|(t, r)| t == "quick" && r == "ok"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|(t, r)| t == "slow" && r == "timeout"),
+        "{reasons:?}"
+    );
+}

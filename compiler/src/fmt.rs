@@ -504,16 +504,27 @@ impl Printer<'_> {
             }
             StmtKind::Finally(c) => {
                 let t = format!("finally {}", self.call(c, ind));
-                self.line(&t, s.span, limit);
+                self.call_line(&t, c, s.span, limit);
             }
             StmtKind::Bind { name, call } => {
                 let t = format!("{} = {}", name.name, self.call(call, ind));
-                self.line(&t, s.span, limit);
+                self.call_line(&t, call, s.span, limit);
             }
             StmtKind::Call(c) => {
                 let t = self.call(c, ind);
-                self.line(&t, s.span, limit);
+                self.call_line(&t, c, s.span, limit);
             }
+        }
+    }
+
+    /// A statement made of a call (`t`, already formatted), with its `with { ... }` block of
+    /// settings, if any, written like a `defaults` block.
+    fn call_line(&mut self, t: &str, c: &Call, span: Span, limit: u32) {
+        match &c.settings {
+            Some(settings) => {
+                self.prop_block(&format!("{t} with"), &settings.props, settings.block)
+            }
+            None => self.line(t, span, limit),
         }
     }
 

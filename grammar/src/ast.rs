@@ -601,6 +601,19 @@ pub struct Call {
     pub cast: Option<TypeExpr>,
     /// `after a, b`: explicit ordering.
     pub after: Vec<Ident>,
+    /// `with { ... }`: settings of this call only, over the step's own.
+    pub settings: Option<CallSettings>,
+}
+
+/// The `with { ... }` block of a call: properties that apply to this call only.
+#[derive(Clone, Debug)]
+pub struct CallSettings {
+    /// From `with` to the closing brace.
+    pub span: Span,
+    /// The block from its opening brace.
+    pub block: Span,
+    /// The properties in order.
+    pub props: Vec<Prop>,
 }
 
 /// A named argument.

@@ -30,7 +30,7 @@ pub mod keywords {
     pub const RESERVED: &[&str] = &[
         "import", "schema", "extends", "secret", "profile", "step", "builtin", "pipeline", "if",
         "else", "for", "in", "after", "check", "output", "finally", "defaults", "true", "false",
-        "none", "and", "or", "not", "as",
+        "none", "and", "or", "not", "as", "with",
     ];
     /// Keywords that start a property or statement, and words inside them.
     pub const CONTEXTUAL: &[&str] = &[

@@ -719,6 +719,7 @@ impl Lower<'_> {
             args: Vec::new(),
             cast: None,
             after: Vec::new(),
+            settings: None,
         };
         for p in pair.into_inner() {
             match p.as_rule() {
@@ -742,6 +743,16 @@ impl Lower<'_> {
                     }
                 }
                 Rule::after => call.after = p.into_inner().map(|i| self.ident(i)).collect(),
+                Rule::with_block => {
+                    let span = self.span(&p);
+                    if let Some(block) = p.into_inner().next() {
+                        call.settings = Some(CallSettings {
+                            span,
+                            block: self.span(&block),
+                            props: self.props(block),
+                        });
+                    }
+                }
                 _ => {}
             }
         }

@@ -147,7 +147,9 @@ impl Checker<'_> {
         self.bind_schema_variables(pc, &args, &site, &mut found);
         self.type_other_arguments(pc, &args, &site, &mut found);
         let outputs = self.output_types(pc, &call, &site, &mut found);
+        let settings = self.call_settings(pc, i, &call, &site.sig);
         let node = &mut pc.info.nodes[i];
+        node.settings = settings;
         node.outputs = outputs;
         node.arg_types = found.arg_types;
         node.bindings = found.bindings;

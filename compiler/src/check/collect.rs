@@ -222,6 +222,7 @@ impl StatementCollector {
             data_deps: BTreeSet::new(),
             after_deps: BTreeSet::new(),
             frame_deps: BTreeSet::new(),
+            settings: Default::default(),
         });
     }
 }

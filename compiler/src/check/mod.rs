@@ -8,6 +8,7 @@
 
 mod assign;
 mod call;
+mod call_settings;
 mod collect;
 mod expr;
 mod image;

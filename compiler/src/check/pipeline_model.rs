@@ -58,6 +58,8 @@ pub struct CallNode {
     pub after_deps: BTreeSet<usize>,
     /// Nodes it depends on through enclosing `if` conditions and `for` lists.
     pub frame_deps: BTreeSet<usize>,
+    /// The call's own `with { ... }` settings, once checked (empty without them).
+    pub settings: ResolvedProps,
 }
 
 /// A name bound to a call.

@@ -112,6 +112,8 @@ pub(crate) enum Place<'a> {
     Step(&'a StepSig),
     Profile,
     Defaults,
+    /// The `with { ... }` settings of one call of this step.
+    Call(&'a StepSig),
 }
 
 const RESOURCE_KEYS: &[&str] = &[
@@ -264,6 +266,10 @@ impl Checker<'_> {
             Place::Defaults => (
                 "pipeline defaults",
                 "set the image and command on each step",
+            ),
+            Place::Call(_) => (
+                "the settings of a call",
+                "the image and command belong to the step: declare another step for another image",
             ),
         };
         self.push(ops::misplaced_property(file, prop.span, kw, where_, help));
@@ -494,7 +500,7 @@ impl Checker<'_> {
     fn env_value(&mut self, m: ModuleId, value: &Expr, place: &Place<'_>) -> Option<EnvValue> {
         let file = self.file(m);
         let params: Vec<&str> = match place {
-            Place::Step(sig) => sig
+            Place::Step(sig) | Place::Call(sig) => sig
                 .params
                 .iter()
                 .filter(|p| !p.ty.is_artifact())
@@ -521,7 +527,7 @@ impl Checker<'_> {
                 if params.contains(&name.name.as_str()) {
                     return Some(EnvValue::Param(name.name.clone()));
                 }
-                if let Place::Step(sig) = place {
+                if let Place::Step(sig) | Place::Call(sig) = place {
                     if sig
                         .params
                         .iter()

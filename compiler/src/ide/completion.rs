@@ -17,8 +17,9 @@
 //!   `name:`, the values in scope (parameters, bindings, loop variables), or, for a
 //!   `Columns<T>` or `Column<T>` parameter, the columns of the table bound to `T`;
 //! - after `x.`, the outputs of the call bound to `x` and the keys of its metrics;
-//! - in a step, profile or `defaults` body, the property keywords, and after `use`, `mount`
-//!   and `env NAME =` the profiles, secrets and parameters; in `resources { }`, its keys;
+//! - in a step, profile, `defaults` or call `with` body, the property keywords, and after
+//!   `use`, `mount` and `env NAME =` the profiles, secrets and parameters; in `resources { }`,
+//!   its keys;
 //! - after `:` in a parameter list or a schema, the types and schemas.
 
 use flowc_grammar::ast::Item;
@@ -669,7 +670,7 @@ impl<'a> CursorContext<'a> {
             Some("step") => self.properties(open, true),
             Some("profile") => self.properties(open, false),
             Some("pipeline") => {
-                if before_open.is_some_and(|t| t.is_word("defaults")) {
+                if before_open.is_some_and(|t| t.is_word("defaults") || t.is_word("with")) {
                     self.properties(open, false)
                 } else {
                     self.statements(open)
@@ -751,7 +752,7 @@ impl<'a> CursorContext<'a> {
             return callables();
         }
         if prev.is_some_and(|t| t.is(')')) {
-            return keywords(&["after", "as"]);
+            return keywords(&["after", "as", "with"]);
         }
         if prev.is_some_and(|t| t.is_word("as")) {
             return self.types();
@@ -1252,6 +1253,15 @@ mod tests {
             "  w = rake(panel: sample, targets: population, by: [sex])\n",
             &format!("  w = rake(panel: sample, targets: population, by: [sex])\n  {line}\n"),
         )
+    }
+
+    #[test]
+    fn settings_of_one_call() {
+        let after = labels_in(GOOD, &typing("x = targets(seed: seed) $0"));
+        has(&after, &["after", "as", "with"]);
+        let inside = labels_in(GOOD, &typing("x = targets(seed: seed) with {\n    $0"));
+        has(&inside, &["retries", "resources", "cache", "use"]);
+        lacks(&inside, &["image", "run", "check"]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Lowering a checked program to a [`Plan`].
 //!
-//! Properties are merged here (the step's own over its profiles, in `use` order with later
-//! profiles winning, over the pipeline's `defaults`; `env`, mounts, node selectors and resources
+//! Properties are merged here (a call's own `with { ... }` settings over the step's own, over
+//! its profiles, in `use` order with later profiles winning, over the pipeline's `defaults`; `env`, mounts, node selectors and resources
 //! merge key by key, tolerations add up), command templates are resolved to parameter values and
 //! artifact paths, conditions of `if` branches become explicit conjunctions, and every task gets
 //! the hash of its definition for cache keys.
@@ -323,6 +323,7 @@ impl Builder<'_> {
         &mut self,
         defaults: &ResolvedProps,
         step: Option<DeclId>,
+        call: &ResolvedProps,
     ) -> (ResolvedProps, Settings) {
         let mut props = ResolvedProps::default();
         merge(&mut props, defaults);
@@ -330,12 +331,13 @@ impl Builder<'_> {
             let p = self.profile_props(*u, 0);
             merge(&mut props, &p);
         }
-        if let Some(own) = step.and_then(|d| self.a.checked.props.get(&d)) {
-            for u in &own.uses {
+        let own = step.and_then(|d| self.a.checked.props.get(&d));
+        for layer in own.into_iter().chain([call]) {
+            for u in &layer.uses {
                 let p = self.profile_props(*u, 0);
                 merge(&mut props, &p);
             }
-            merge(&mut props, own);
+            merge(&mut props, layer);
         }
         let mut s = Settings {
             cache: match props.cache {
@@ -500,7 +502,7 @@ impl Builder<'_> {
         } else {
             (self.a.checked.steps.get(&callee)?.clone(), Some(callee))
         };
-        let (props, mut settings) = self.settings(&info.defaults, kind_seed);
+        let (props, mut settings) = self.settings(&info.defaults, kind_seed, &node.settings);
         if settings.resources.auto {
             if let Some(t) = self.tuned.get(&(name.to_string(), sig.name.clone())) {
                 apply_tuned(&mut settings.resources, t);
@@ -546,7 +548,7 @@ impl Builder<'_> {
             settings,
             definition_sha256: String::new(),
             span: spans::in_decl(self.a, decl, node.call.span),
-            setting_spans: spans::setting_spans(self.a, decl, &info.defaults, kind_seed),
+            setting_spans: spans::setting_spans(self.a, decl, &info.defaults, kind_seed, node),
         };
         task.definition_sha256 = definition_hash(&task);
         Some(task)

@@ -10,7 +10,7 @@
 use flowc_grammar::ast::{Item, Prop, PropKind, StmtKind};
 use flowc_grammar::Span;
 
-use crate::check::ResolvedProps;
+use crate::check::{CallNode, ResolvedProps};
 use crate::resolve::DeclId;
 use crate::source::FileId;
 use crate::Analysis;
@@ -109,6 +109,7 @@ pub(super) fn setting_spans(
     pipeline: DeclId,
     defaults: &ResolvedProps,
     step: Option<DeclId>,
+    call: &CallNode,
 ) -> SettingSpans {
     let mut out = SettingSpans::default();
     if let Item::Pipeline(p) = a.program.item(pipeline) {
@@ -130,6 +131,12 @@ pub(super) fn setting_spans(
             }
         }
         declared(a, d, &mut out);
+    }
+    if let Some(settings) = &call.call.settings {
+        for u in &call.settings.uses {
+            profile(a, *u, 0, &mut out);
+        }
+        out.apply(a.program.file(pipeline.module), &settings.props);
     }
     out
 }
