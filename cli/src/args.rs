@@ -110,9 +110,13 @@ pub struct RunArgs {
     /// The pipeline to run (default: the last pipeline of the file).
     #[arg(long, short = 'p')]
     pub pipeline: Option<String>,
-    /// A pipeline parameter, `name=value` (repeatable).
+    /// A pipeline parameter, `name=value` (repeatable); wins over `--params`.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_pair)]
     pub params: Vec<(String, String)>,
+    /// A JSON object of parameter values (`{"day": "2024-06-03", "regions": ["north"]}`), such
+    /// as the job a service posts to start a run.
+    #[arg(long = "params", value_name = "FILE")]
+    pub params_file: Option<PathBuf>,
     /// The artifact store (default: `.flow` beside the file).
     #[arg(long)]
     pub store: Option<PathBuf>,

@@ -797,3 +797,86 @@ pipeline per_call() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn a_parameters_file_gives_typed_values_and_param_wins() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    write(
+        d,
+        "job.flow",
+        r#"
+step note(text: Str) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "printf %s \"$0\" > $1", text, out]
+}
+pipeline job(day: Date, regions: List<Str> = ["all"], label: Str = "x") {
+  for r in regions {
+    n = note(text: "${day} ${r} ${label}")
+  }
+  output n
+}
+"#,
+    );
+    write(
+        d,
+        "job.json",
+        r#"{"day": "2024-06-03", "regions": ["north", "south"], "label": "from-file"}"#,
+    );
+    let out = flowc(
+        &[
+            "run",
+            "job.flow",
+            "--params",
+            "job.json",
+            "--param",
+            "label=cli",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let runs = d.join(".flow/runs");
+    let run = std::fs::read_dir(&runs)
+        .expect("runs")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .expect("a run");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).expect("summary"))
+            .expect("JSON");
+    let notes: Vec<String> = summary["outputs"]["n"]
+        .as_array()
+        .expect("a list of files")
+        .iter()
+        .map(|p| std::fs::read_to_string(p.as_str().expect("a path")).expect("a note"))
+        .collect();
+    assert_eq!(notes, ["2024-06-03 north cli", "2024-06-03 south cli"]);
+
+    // A JSON job is typed; unknown names, non-objects and broken JSON are refused.
+    let cases = [
+        (r#"{"day": 20240603}"#, "R002", "expected a date string"),
+        (
+            r#"{"day": "2024-06-03", "regions": "north"}"#,
+            "R002",
+            "expected a list",
+        ),
+        (
+            r#"{"day": "2024-06-03", "region": ["x"]}"#,
+            "R001",
+            "no parameter `region`",
+        ),
+        (r#"["2024-06-03"]"#, "", "must be a JSON object"),
+        (r#"{"day": "2024-06-03""#, "", "is not JSON"),
+    ];
+    for (json, code, words) in cases {
+        write(d, "bad.json", json);
+        let out = flowc(&["run", "job.flow", "--params", "bad.json"], d);
+        assert_ne!(out.status.code(), Some(0), "{json}: {}", text(&out));
+        let t = text(&out);
+        assert!(t.contains(code) && t.contains(words), "{json}: {t}");
+    }
+    let missing = flowc(&["run", "job.flow", "--params", "nowhere.json"], d);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(text(&missing).contains("cannot read the parameters file"));
+}

@@ -34,7 +34,7 @@ pub fn run(
         .entry()
         .ok_or_else(|| RunError::new(RunCode::Unrunnable, "the plan has no entry pipeline"))?;
     refuse_missing_builtins(plan, builtins)?;
-    let params = crate::params::resolve(entry, &opts.params)?;
+    let params = crate::params::resolve(entry, &opts.param_file, &opts.params)?;
     let secrets = Secrets::read(plan, opts)?;
     secrets.note_missing(plan, obs);
     let store = Store::open(&opts.store)?;

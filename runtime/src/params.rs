@@ -1,5 +1,6 @@
-//! Pipeline parameters from the command line: `--param name=value`, checked against the
-//! parameters' types before anything runs.
+//! Pipeline parameters from the command line: a parameters file (`--params job.json`, the JSON
+//! object a service posts to start a run) and `--param name=value` over it, checked against
+//! the parameters' types before anything runs.
 
 use indexmap::IndexMap;
 use serde_json::Value as Json;
@@ -7,24 +8,33 @@ use serde_json::Value as Json;
 use crate::error::{RunCode, RunError};
 use flowc_compiler::plan::{PipelinePlan, TypeRepr};
 
-/// Parses `name=value` pairs into typed JSON values, applying defaults.
+/// Checks the values of a parameters file and the `name=value` pairs given on the command line
+/// (which win) against the parameters' types, and applies defaults.
 pub fn resolve(
     p: &PipelinePlan,
+    file: &[(String, Json)],
     given: &[(String, String)],
 ) -> Result<IndexMap<String, Json>, RunError> {
     let mut out = IndexMap::new();
+    for (name, value) in file {
+        let Some(param) = p.params.iter().find(|x| &x.name == name) else {
+            return Err(unknown_param(p, name).hint(format!(
+                "remove `{name}` from the parameters file, or rename it to a parameter of `{}`",
+                p.name
+            )));
+        };
+        let checked = from_json(&param.ty, value).map_err(|why| {
+            RunError::new(
+                RunCode::BadParamValue,
+                format!("the parameters file's `{name}`: {why}"),
+            )
+            .hint(format!("`{name}` is {}", describe(&param.ty)))
+        })?;
+        out.insert(name.clone(), checked);
+    }
     for (name, raw) in given {
         let Some(param) = p.params.iter().find(|x| &x.name == name) else {
-            let names: Vec<&str> = p.params.iter().map(|x| x.name.as_str()).collect();
-            return Err(RunError::new(
-                RunCode::UnknownParam,
-                format!("pipeline `{}` has no parameter `{name}`", p.name),
-            )
-            .hint(if names.is_empty() {
-                "it takes no parameters".to_string()
-            } else {
-                format!("its parameters are: {}", names.join(", "))
-            }));
+            return Err(unknown_param(p, name));
         };
         let value = parse(&param.ty, raw).map_err(|why| {
             RunError::new(
@@ -66,6 +76,66 @@ pub fn resolve(
         }
     }
     Ok(ordered)
+}
+
+/// Pipeline `p` has no parameter `name`.
+fn unknown_param(p: &PipelinePlan, name: &str) -> RunError {
+    let names: Vec<&str> = p.params.iter().map(|x| x.name.as_str()).collect();
+    RunError::new(
+        RunCode::UnknownParam,
+        format!("pipeline `{}` has no parameter `{name}`", p.name),
+    )
+    .hint(if names.is_empty() {
+        "it takes no parameters".to_string()
+    } else {
+        format!("its parameters are: {}", names.join(", "))
+    })
+}
+
+/// Checks a JSON value of a parameters file against type `t`: strings for `Str`, `Date` and
+/// artifact paths, numbers for `Int` (whole) and `Float`, `true`/`false` for `Bool`, arrays
+/// for lists, `null` for an absent optional value. A JSON job is typed, so `"42"` is not an
+/// `Int`.
+pub fn from_json(t: &TypeRepr, v: &Json) -> Result<Json, String> {
+    let found = || match v {
+        Json::Null => "null".to_string(),
+        Json::Bool(_) => "a boolean".into(),
+        Json::Number(_) => format!("the number {v}"),
+        Json::String(s) => format!("the string \"{s}\""),
+        Json::Array(_) => "a list".into(),
+        Json::Object(_) => "an object".into(),
+    };
+    match (t, v) {
+        (TypeRepr::Optional { .. }, Json::Null) => Ok(Json::Null),
+        (TypeRepr::Optional { inner }, v) => from_json(inner, v),
+        (TypeRepr::Scalar { name }, _) => match (name.as_str(), v) {
+            ("Int", Json::Number(n)) if n.is_i64() => Ok(v.clone()),
+            ("Float", Json::Number(_)) => Ok(v.clone()),
+            ("Bool", Json::Bool(_)) => Ok(v.clone()),
+            ("Date", Json::String(s)) => parse(t, s),
+            ("Str", Json::String(_)) => Ok(v.clone()),
+            (want, _) => Err(format!("expected {}, found {}", article(want), found())),
+        },
+        (TypeRepr::List { item }, Json::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, x)| from_json(item, x).map_err(|why| format!("item {i}: {why}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Json::Array),
+        (TypeRepr::List { .. }, _) => Err(format!("expected a list, found {}", found())),
+        (_, Json::String(_)) => Ok(v.clone()),
+        _ => Err(format!("expected a path, found {}", found())),
+    }
+}
+
+fn article(scalar: &str) -> &'static str {
+    match scalar {
+        "Int" => "an integer",
+        "Float" => "a number",
+        "Bool" => "`true` or `false`",
+        "Date" => "a date string `YYYY-MM-DD`",
+        _ => "a string",
+    }
 }
 
 fn describe(t: &TypeRepr) -> String {
@@ -159,5 +229,31 @@ mod tests {
         };
         assert_eq!(parse(&list, "[1, 2]"), Ok(serde_json::json!([1, 2])));
         assert!(parse(&list, "[1, \"x\"]").is_err());
+    }
+
+    #[test]
+    fn values_of_a_parameters_file_are_typed() {
+        use serde_json::json;
+        assert_eq!(from_json(&scalar("Int"), &json!(42)), Ok(json!(42)));
+        assert!(from_json(&scalar("Int"), &json!("42")).is_err());
+        assert!(from_json(&scalar("Int"), &json!(4.5)).is_err());
+        assert_eq!(from_json(&scalar("Float"), &json!(4)), Ok(json!(4)));
+        assert!(from_json(&scalar("Str"), &json!(7)).is_err());
+        assert!(from_json(&scalar("Date"), &json!("2024-02-30")).is_err());
+        assert_eq!(
+            from_json(&scalar("Date"), &json!("2024-02-29")),
+            Ok(json!("2024-02-29"))
+        );
+        let list = TypeRepr::List {
+            item: Box::new(scalar("Str")),
+        };
+        assert_eq!(from_json(&list, &json!(["a"])), Ok(json!(["a"])));
+        let err = from_json(&list, &json!(["a", 1])).unwrap_err();
+        assert!(err.contains("item 1"), "{err}");
+        let opt = TypeRepr::Optional {
+            inner: Box::new(scalar("Int")),
+        };
+        assert_eq!(from_json(&opt, &Json::Null), Ok(Json::Null));
+        assert!(from_json(&scalar("Bool"), &Json::Null).is_err());
     }
 }

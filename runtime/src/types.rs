@@ -15,6 +15,9 @@ pub struct RunOptions {
     pub workdir: PathBuf,
     /// `--param name=value`.
     pub params: Vec<(String, String)>,
+    /// The values of a parameters file (`--params FILE`), by name in the file's order; the
+    /// `--param` pairs win over them.
+    pub param_file: Vec<(String, serde_json::Value)>,
     /// `--secret name=file`.
     pub secrets: Vec<(String, PathBuf)>,
     /// Most tasks at once (default: the CPU count).

@@ -149,6 +149,22 @@ fn parse_memory(s: &str) -> Option<u64> {
     Some((n * f) as u64)
 }
 
+/// The values of a parameters file: a JSON object, name to value.
+fn read_params_file(path: &Path) -> Result<Vec<(String, serde_json::Value)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the parameters file `{}`: {e}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("the parameters file `{}` is not JSON: {e}", path.display()))?;
+    match value {
+        serde_json::Value::Object(map) => Ok(map.into_iter().collect()),
+        _ => Err(format!(
+            "the parameters file `{}` must be a JSON object of parameter values, such as \
+             {{\"day\": \"2024-06-03\"}}",
+            path.display()
+        )),
+    }
+}
+
 /// Runs `flowc run`.
 pub fn run(args: &RunArgs) -> u8 {
     let loader = DiskLoader;
@@ -182,6 +198,13 @@ pub fn run(args: &RunArgs) -> u8 {
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let project: PathBuf = std::fs::canonicalize(&parent).unwrap_or(parent);
+    let param_file = match &args.params_file {
+        Some(path) => match read_params_file(path) {
+            Ok(values) => values,
+            Err(why) => return super::fail(why),
+        },
+        None => Vec::new(),
+    };
     let memory = match &args.memory {
         Some(m) => match parse_memory(m) {
             Some(v) => Some(v),
@@ -203,6 +226,7 @@ pub fn run(args: &RunArgs) -> u8 {
         },
         workdir: project,
         params: args.params.clone(),
+        param_file,
         secrets: args
             .secrets
             .iter()
