@@ -880,3 +880,47 @@ pipeline job(day: Date, regions: List<Str> = ["all"], label: Str = "x") {
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
     assert!(text(&missing).contains("cannot read the parameters file"));
 }
+
+#[test]
+fn an_exit_handler_reads_how_the_run_ended() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    write(
+        d,
+        "ending.flow",
+        r#"
+step work(fail: Bool) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "if [ \"$0\" = true ]; then exit 3; fi; echo ok > $1", fail, out]
+}
+step notify(status: Str, name: Str) {
+  image "busybox:1.36"
+  run ["sh", "-c", "echo \"$1 $0\" >> notifications.log", status, name]
+  cache off
+}
+pipeline ending(fail: Bool = false) {
+  w = work(fail: fail)
+  output w
+  finally notify(status: run.status, name: run.name)
+}
+"#,
+    );
+    let ok = flowc(&["run", "ending.flow"], d);
+    assert!(ok.status.success(), "{}", text(&ok));
+    let failed = flowc(&["run", "ending.flow", "--param", "fail=true"], d);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
+    let log = std::fs::read_to_string(d.join("notifications.log")).expect("notifications");
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    // Each line names its run (the run's folder under the store) and how it ended.
+    let runs: Vec<String> = std::fs::read_dir(d.join(".flow/runs"))
+        .expect("runs")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for (line, status) in lines.iter().zip(["succeeded", "failed"]) {
+        let (name, got) = line.split_once(' ').expect("name and status");
+        assert_eq!(got, status, "{log}");
+        assert!(runs.iter().any(|r| r == name), "{name} not in {runs:?}");
+    }
+}

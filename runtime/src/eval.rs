@@ -63,6 +63,10 @@ pub trait Env {
     fn output(&self, task: &str, output: &str, collected: bool) -> Option<RValue>;
     /// The current item of a loop.
     fn loop_item(&self, l: usize) -> Option<RValue>;
+    /// A field of `run` (`status`, `name`), known to a `finally` call only.
+    fn run_field(&self, _field: &str) -> Option<RValue> {
+        None
+    }
 }
 
 /// Evaluates a value; unknown references evaluate to `null`.
@@ -82,6 +86,7 @@ pub fn eval(v: &Value, env: &dyn Env) -> RValue {
             _ => RValue::Json(Json::Null),
         },
         Value::LoopItem { r#loop } => env.loop_item(*r#loop).unwrap_or(RValue::Json(Json::Null)),
+        Value::Run { field } => env.run_field(field).unwrap_or(RValue::Json(Json::Null)),
         Value::Template { parts } => {
             let mut s = String::new();
             for p in parts {

@@ -25,6 +25,8 @@ pub(crate) struct IterationEnv<'a> {
     pub(crate) items: &'a [(usize, RValue)],
     /// The index in each enclosing loop, outermost first.
     pub(crate) indices: &'a [usize],
+    /// How the run ended so far (`status`, `name`), for `finally` calls.
+    pub(crate) run: Option<(&'static str, &'a str)>,
 }
 
 impl Env for IterationEnv<'_> {
@@ -55,6 +57,14 @@ impl Env for IterationEnv<'_> {
             .iter()
             .find(|(id, _)| *id == l)
             .map(|(_, v)| v.clone())
+    }
+    fn run_field(&self, field: &str) -> Option<RValue> {
+        let (status, name) = self.run?;
+        match field {
+            "status" => Some(RValue::Json(Json::from(status))),
+            "name" => Some(RValue::Json(Json::from(name))),
+            _ => None,
+        }
     }
 }
 
@@ -98,6 +108,7 @@ pub(crate) fn expand(
                 outputs,
                 items,
                 indices: idx,
+                run: None,
             };
             let list = match eval(&lp.items, &env) {
                 RValue::Json(Json::Array(a)) => a.into_iter().map(RValue::Json).collect(),

@@ -359,6 +359,28 @@ impl<'a> Scheduler<'a> {
             outputs: &self.outputs,
             items,
             indices,
+            run: Some((self.run_status(), &self.ctx.run_id)),
+        }
+    }
+
+    /// `run.status` as a `finally` call reads it once everything else has ended: `failed` when
+    /// a task failed or was cancelled or a check did not hold, else `succeeded`.
+    fn run_status(&self) -> &'static str {
+        let clean = self.failed_checks.is_empty()
+            && !self
+                .pipeline
+                .tasks
+                .iter()
+                .zip(&self.statuses)
+                .any(|(t, s)| {
+                    !t.is_finally
+                        && s.iter()
+                            .any(|x| matches!(x, TaskStatus::Failed(_) | TaskStatus::Cancelled))
+                });
+        if clean {
+            "succeeded"
+        } else {
+            "failed"
         }
     }
 

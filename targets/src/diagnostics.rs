@@ -362,6 +362,9 @@ pub enum Unwired {
     ListOfLists,
     /// A loop variable read outside its loop.
     LoopItemOutside,
+    /// `run.status` in a `finally` call: KFP gives an exit task the final status of the
+    /// pipeline's tasks as a structure (`PipelineTaskFinalStatus`), not as a value.
+    RunStatus,
     /// Any other reason, in words.
     Other(String),
 }
@@ -375,6 +378,10 @@ impl std::fmt::Display for Unwired {
             Unwired::LoopItemOutside => {
                 f.write_str("a loop variable cannot be read outside its loop")
             }
+            Unwired::RunStatus => f.write_str(
+                "`run.status` cannot be passed on Kubeflow: KFP gives an exit task the status as \
+                 a `PipelineTaskFinalStatus` structure, not as a value",
+            ),
             Unwired::Other(why) => f.write_str(why),
         }
     }
@@ -408,6 +415,10 @@ impl Unwired {
                  artifact per iteration"
             }
             Unwired::LoopItemOutside => "read the loop variable inside its `for` body",
+            Unwired::RunStatus => {
+                "pass `run.name` and read the status in the step from the KFP API, or build \
+                 this pipeline for Argo"
+            }
             Unwired::Other(_) => OPTIONAL_HELP,
         }
     }

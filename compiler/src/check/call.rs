@@ -144,8 +144,10 @@ impl Checker<'_> {
         };
         let args = self.argument_names(pc, &call, &site);
         let mut found = CallTypes::default();
+        pc.in_finally = pc.info.nodes[i].is_finally;
         self.bind_schema_variables(pc, &args, &site, &mut found);
         self.type_other_arguments(pc, &args, &site, &mut found);
+        pc.in_finally = false;
         let outputs = self.output_types(pc, &call, &site, &mut found);
         let settings = self.call_settings(pc, i, &call, &site.sig);
         let node = &mut pc.info.nodes[i];

@@ -70,6 +70,7 @@ impl Checker<'_> {
             },
             typed: vec![false; n],
             used: BTreeSet::new(),
+            in_finally: false,
         };
 
         // Dependencies.

@@ -158,4 +158,9 @@ pub(crate) struct PipelineCheck {
     pub typed: Vec<bool>,
     /// Names referenced, for unused-name warnings.
     pub used: BTreeSet<String>,
+    /// Whether the arguments being typed are those of a `finally` call, which may read `run`.
+    pub in_finally: bool,
 }
+
+/// The fields of `run`, what a `finally` call knows of the run it ends.
+pub(crate) const RUN_FIELDS: &[&str] = &["status", "name"];

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use super::expr::Producer;
 use super::pipeline::{alternatives, common_prefix, Frame, PipelineCheck};
+use super::pipeline_model::RUN_FIELDS;
 use super::Checker;
 use crate::diagnostics::{names, ops, types};
 use crate::suggest::did_you_mean;
@@ -165,6 +166,9 @@ impl Checker<'_> {
                 return Ty::Error;
             }
         }
+        if first.name == "run" {
+            return self.run_field(pc, path);
+        }
         let mut cands: Vec<String> = pc.info.sig.params.iter().map(|p| p.name.clone()).collect();
         cands.extend(pc.info.bindings.keys().cloned());
         for f in frames {
@@ -179,6 +183,35 @@ impl Checker<'_> {
             &cands,
         ));
         Ty::Error
+    }
+
+    /// `run.status` or `run.name`, which only a `finally` call reads (a `Str`).
+    fn run_field(&mut self, pc: &PipelineCheck, path: &[Ident]) -> Ty {
+        let file = self.file(pc.m);
+        let Some(first) = path.first() else {
+            return Ty::Error;
+        };
+        if !pc.in_finally {
+            self.push(names::run_outside_finally(file, first.span));
+            return Ty::Error;
+        }
+        match path {
+            [_, field] if RUN_FIELDS.contains(&field.name.as_str()) => Ty::Scalar(Scalar::Str),
+            [_, field, ..] => {
+                self.push(names::unknown_run_field(
+                    file,
+                    field.span,
+                    &field.name,
+                    RUN_FIELDS,
+                ));
+                Ty::Error
+            }
+            [_] => {
+                self.push(names::unknown_run_field(file, first.span, "", RUN_FIELDS));
+                Ty::Error
+            }
+            [] => Ty::Error,
+        }
     }
 
     /// Applies the members of `path` after its first element to `t`: metric keys. `outputs` are

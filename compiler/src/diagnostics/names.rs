@@ -319,6 +319,51 @@ pub(crate) fn unknown_pipeline_name(
     )
 }
 
+/// E105: `run` read outside a `finally` call (only an exit handler knows how the run ended).
+pub(crate) fn run_outside_finally(file: FileId, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnknownName,
+        "`run` is readable only in the arguments of a `finally` call",
+        file,
+        span,
+        "not in a `finally` call",
+    )
+    .with_help(
+        "pass `run.status` or `run.name` to a step called with `finally`, which runs when the \
+         pipeline has ended",
+    )
+}
+
+/// E105: a field of `run` that does not exist (`field` empty: `run` alone); `fields` are its
+/// fields.
+pub(crate) fn unknown_run_field(
+    file: FileId,
+    span: Span,
+    field: &str,
+    fields: &[&str],
+) -> Diagnostic {
+    let message = if field.is_empty() {
+        "`run` is read through one of its fields".to_string()
+    } else {
+        format!("`run` has no field `{field}`")
+    };
+    Diagnostic::new(
+        Code::UnknownName,
+        message,
+        file,
+        span,
+        "not a field of `run`",
+    )
+    .with_help(format!(
+        "read {}",
+        fields
+            .iter()
+            .map(|f| format!("`run.{f}`"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    ))
+}
+
 /// E211: a key the metrics of `result` do not have; `keys` are theirs.
 pub(crate) fn unknown_metric(
     file: FileId,

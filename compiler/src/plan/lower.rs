@@ -782,6 +782,12 @@ impl Scope<'_> {
             };
         }
         let Some(sites) = self.info.bindings.get(&first.name) else {
+            // `run.status` or `run.name` in a `finally` call (the checker allows no other).
+            if let (true, Some(field)) = (first.name == "run", path.get(1)) {
+                return Value::Run {
+                    field: field.name.clone(),
+                };
+            }
             return Value::Literal {
                 value: serde_json::Value::Null,
             };

@@ -34,6 +34,12 @@ pub enum Value {
         /// The key.
         key: String,
     },
+    /// What a `finally` call knows of the run it ends: `run.status` (`"succeeded"` or
+    /// `"failed"`) or `run.name` (the run's name on its engine).
+    Run {
+        /// `status` or `name`.
+        field: String,
+    },
     /// The current item of a loop.
     LoopItem {
         /// The loop's index.

@@ -27,6 +27,10 @@ pub(crate) const COLLECTED_VALUES: &str =
     "the values of every iteration of a loop (Argo gathers them into a JSON list that changes \
      strings which look like numbers)";
 
+/// Why a pipeline called as a step cannot read `run.status` on Argo.
+const RUN_STATUS_IN_CALLEE: &str = "`run.status` in the `finally` call of a pipeline called as a \
+                                    step (Argo knows only the status of the whole workflow)";
+
 /// Where an artifact argument comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum ArtSrc {
@@ -135,7 +139,7 @@ impl WorkflowEmitter<'_> {
             Value::Literal { value } => kind_of(literal_type(value).as_ref()),
             Value::Param { name } => kind_of(self.param_type(pipe, name)),
             Value::LoopItem { r#loop } => kind_of(self.item_type(pipe, *r#loop).as_ref()),
-            Value::Template { .. } => Kind::Str,
+            Value::Template { .. } | Value::Run { .. } => Kind::Str,
             Value::List { .. } => Kind::List,
             Value::Op { op, args } => match op.as_str() {
                 "+" | "-" => {
@@ -226,7 +230,22 @@ impl WorkflowEmitter<'_> {
                 self.resolve(f, &Ref::OutParam(t, output.clone()))
             }
             Value::Metric { .. } => return Err("a metric value outside an evaluation".into()),
+            Value::Run { field } => self.run_field(pipe, field)?,
         }))
+    }
+
+    /// `run.status` (Argo's `workflow.status`, `Succeeded` read as `succeeded` and anything
+    /// else as `failed`) or `run.name` (`workflow.name`). The status is the whole workflow's, so
+    /// only the entry pipeline's `finally` calls may read it.
+    fn run_field(&self, pipe: usize, field: &str) -> Result<Text, String> {
+        match field {
+            "name" => Ok(Text::var(&["workflow", "name"])),
+            "status" if pipe == self.entry => Ok(Text::expr_tag(
+                "workflow.status == 'Succeeded' ? 'succeeded' : 'failed'",
+            )),
+            "status" => Err(RUN_STATUS_IN_CALLEE.into()),
+            other => Err(format!("`run.{other}`")),
+        }
     }
 
     /// An `expr` expression for a value, with its kind.
@@ -251,7 +270,7 @@ impl WorkflowEmitter<'_> {
                 };
                 typed(t, k)
             }
-            Value::Template { .. } => {
+            Value::Template { .. } | Value::Run { .. } => {
                 let t = self.param_text(f, v)?.unwrap_or_default();
                 (t.expr(), Kind::Str)
             }
@@ -303,6 +322,7 @@ impl WorkflowEmitter<'_> {
             Value::Param { .. }
             | Value::LoopItem { .. }
             | Value::Template { .. }
+            | Value::Run { .. }
             | Value::Output { .. } => {
                 let text = self.param_text(f, v)?.unwrap_or_default().simple();
                 let raw = match v {

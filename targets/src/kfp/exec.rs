@@ -145,7 +145,8 @@ impl Emitter<'_> {
             match p {
                 Part::Text { text } => s.push_str(text),
                 Part::Param { name } => {
-                    if !leaf.skipped.contains_key(name) {
+                    // Left out: `none`, or a value KFP could not wire (reported there).
+                    if !leaf.skipped.contains_key(name) && leaf.defs.contains_key(name) {
                         s.push_str(&param(name));
                     }
                 }

@@ -270,7 +270,7 @@ pub(super) fn refs(v: &Value, tasks: &mut BTreeSet<String>, loops: &mut BTreeSet
                 refs(a, tasks, loops);
             }
         }
-        Value::Literal { .. } | Value::Param { .. } => {}
+        Value::Literal { .. } | Value::Param { .. } | Value::Run { .. } => {}
     }
 }
 

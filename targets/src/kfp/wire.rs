@@ -427,6 +427,13 @@ impl<'p> Emitter<'p> {
         who: &str,
         check: Option<String>,
     ) -> Result<usize, String> {
+        if reads_run(v) {
+            return Err(
+                "`run` inside an expression cannot be passed on Kubeflow: pass `run.name` as an \
+                 argument of its own"
+                    .into(),
+            );
+        }
         let memo = (
             g,
             at,
@@ -524,6 +531,19 @@ impl<'p> Emitter<'p> {
                         leaf.defs.insert(name, def);
                     }
                 }
+                Value::Run { field } => match run_placeholder(field) {
+                    Ok(c) => {
+                        let leaf = &mut self.graphs[g].leaves[l];
+                        leaf.inputs.insert(name.clone(), Src::Const(c));
+                        if !pipeline {
+                            leaf.defs.insert(name, def);
+                        }
+                    }
+                    Err(why) => self.report(diagnostics::kfp_unwired_value(
+                        self.place(Some(g), &task.id),
+                        why,
+                    )),
+                },
                 Value::Template { parts } if template_is_direct(parts) => {
                     let mut text = String::new();
                     for p in parts {
@@ -1009,6 +1029,28 @@ fn collect_reads(v: &Value, out: &mut Vec<(&'static str, String, Value)>) {
                 collect_reads(a, out);
             }
         }
-        Value::Literal { .. } => {}
+        Value::Literal { .. } | Value::Run { .. } => {}
+    }
+}
+
+/// Whether a value reads a field of `run`.
+fn reads_run(v: &Value) -> bool {
+    match v {
+        Value::Run { .. } => true,
+        Value::Template { parts } => parts.iter().any(|p| match p {
+            Part::Value { value } => reads_run(value),
+            _ => false,
+        }),
+        Value::List { items: args } | Value::Op { args, .. } => args.iter().any(reads_run),
+        _ => false,
+    }
+}
+
+/// The constant KFP substitutes for a field of `run`: the run's name is the pipeline job's
+/// name (`{{$.pipeline_job_name}}`); its status is not a value a container step can read.
+fn run_placeholder(field: &str) -> Result<Json, Unwired> {
+    match field {
+        "name" => Ok(Json::String("{{$.pipeline_job_name}}".into())),
+        _ => Err(Unwired::RunStatus),
     }
 }
