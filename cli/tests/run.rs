@@ -924,3 +924,49 @@ pipeline ending(fail: Bool = false) {
         assert!(runs.iter().any(|r| r == name), "{name} not in {runs:?}");
     }
 }
+
+#[test]
+fn parallel_limits_the_steps_of_a_pipeline_at_once() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    write(
+        d,
+        "limited.flow",
+        r#"
+step nap(n: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "sleep 0.4; echo $0 > $1", n, out]
+}
+pipeline limited(ns: List<Int> = [1, 2, 3, 4, 5]) {
+  parallel 2
+  for n in ns {
+    w = nap(n: n)
+  }
+  output w
+}
+"#,
+    );
+    let out = flowc(&["run", "limited.flow", "--jobs", "8"], d);
+    assert!(out.status.success(), "{}", text(&out));
+    let records = last_records(&d.join(".flow"));
+    assert_eq!(records.len(), 5, "{records:?}");
+    let times = |key: &str| -> Vec<String> {
+        records
+            .iter()
+            .map(|r| r[key].as_str().expect("a time").to_string())
+            .collect()
+    };
+    let (starts, ends) = (times("start"), times("end"));
+    // At every start, at most one other step is between its start and its end.
+    for s in &starts {
+        let overlapping = starts
+            .iter()
+            .zip(&ends)
+            .filter(|(a, b)| *a <= s && s < *b)
+            .count();
+        assert!(
+            overlapping <= 2,
+            "{overlapping} at once at {s}: {records:?}"
+        );
+    }
+}

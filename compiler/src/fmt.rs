@@ -345,6 +345,33 @@ impl Printer<'_> {
         self.out.push('\n');
     }
 
+    /// A `schedule` with its `{ ... }` block of options, one per line.
+    fn schedule_block(&mut self, head: &str, options: &[ScheduleOption], span: Span) {
+        self.leading_comments(span.start);
+        self.out.push_str(&format!("{}{head} {{", self.pad()));
+        self.trailing_comment(options.first().map_or(span.end, |o| o.span.start), u32::MAX);
+        self.out.push('\n');
+        self.indent += 1;
+        for (i, o) in options.iter().enumerate() {
+            let limit = options.get(i + 1).map_or(span.end, |n| n.span.start);
+            let text = match &o.kind {
+                ScheduleOptionKind::Concurrency(p) => format!("concurrency {}", p.name),
+                ScheduleOptionKind::History(r) => {
+                    format!("history {}", self.record(r, self.indent))
+                }
+                ScheduleOptionKind::StartingDeadline(q) => {
+                    format!("starting_deadline {}", self.slice(q.span))
+                }
+            };
+            self.line(&text, o.span, limit);
+        }
+        self.leading_comments(span.end.saturating_sub(1));
+        self.indent -= 1;
+        self.out.push_str(&format!("{}}}", self.pad()));
+        self.trailing_comment(span.end, u32::MAX);
+        self.out.push('\n');
+    }
+
     fn props(&mut self, props: &[Prop], end: u32) {
         for (i, p) in props.iter().enumerate() {
             let limit = props.get(i + 1).map_or(end, |n| n.span.start);
@@ -421,11 +448,23 @@ impl Printer<'_> {
         let ind = self.indent;
         match &s.kind {
             StmtKind::Defaults(props) => self.prop_block("defaults", props, s.span),
-            StmtKind::Schedule { cron, timezone } => {
+            StmtKind::Schedule {
+                cron,
+                timezone,
+                options,
+            } => {
                 let mut t = format!("schedule {}", self.slice(cron.span));
                 if let Some(tz) = timezone {
                     t.push_str(&format!(" timezone {}", self.slice(tz.span)));
                 }
+                if options.is_empty() {
+                    self.line(&t, s.span, limit);
+                } else {
+                    self.schedule_block(&t, options, s.span);
+                }
+            }
+            StmtKind::Parallel(n) => {
+                let t = format!("parallel {}", n.value);
                 self.line(&t, s.span, limit);
             }
             StmtKind::If { .. } => {

@@ -536,7 +536,11 @@ pub enum StmtKind {
         cron: StrLit,
         /// The IANA time zone.
         timezone: Option<StrLit>,
+        /// The options of its `{ ... }` block, in order (none without a block).
+        options: Vec<ScheduleOption>,
     },
+    /// `parallel N`: at most `N` steps of the pipeline run at once.
+    Parallel(IntLit),
     /// `if cond { ... } else { ... }`.
     If {
         /// The condition.
@@ -603,6 +607,26 @@ pub struct Call {
     pub after: Vec<Ident>,
     /// `with { ... }`: settings of this call only, over the step's own.
     pub settings: Option<CallSettings>,
+}
+
+/// An option of a `schedule { ... }` block: how the cron-started runs behave.
+#[derive(Clone, Debug)]
+pub struct ScheduleOption {
+    /// The whole option.
+    pub span: Span,
+    /// Which option.
+    pub kind: ScheduleOptionKind,
+}
+
+/// The options of a schedule.
+#[derive(Clone, Debug)]
+pub enum ScheduleOptionKind {
+    /// `concurrency allow|forbid|replace`: what a start does while the previous run is running.
+    Concurrency(Ident),
+    /// `history { succeeded: N, failed: N }`: how many finished runs are kept.
+    History(Record),
+    /// `starting_deadline 10m`: how late a missed start may still happen.
+    StartingDeadline(Quantity),
 }
 
 /// The `with { ... }` block of a call: properties that apply to this call only.

@@ -655,9 +655,22 @@ impl Lower<'_> {
             Rule::defaults_stmt => StmtKind::Defaults(self.props(i.next()?)),
             Rule::schedule_stmt => {
                 let cron = self.string(i.next()?);
-                let timezone = i.next().map(|p| self.string(p));
-                StmtKind::Schedule { cron, timezone }
+                let mut timezone = None;
+                let mut options = Vec::new();
+                for p in i {
+                    match p.as_rule() {
+                        Rule::string => timezone = Some(self.string(p)),
+                        Rule::schedule_block => options = self.schedule_options(p),
+                        _ => {}
+                    }
+                }
+                StmtKind::Schedule {
+                    cron,
+                    timezone,
+                    options,
+                }
             }
+            Rule::parallel_stmt => StmtKind::Parallel(self.int_lit(i.next()?)),
             Rule::if_stmt => {
                 let cond = self.expr(i.next()?);
                 let then = self.block(i.next()?);
@@ -706,6 +719,27 @@ impl Lower<'_> {
             _ => return None,
         };
         Some(Stmt { span, kind })
+    }
+
+    /// The options of a `schedule { ... }` block.
+    fn schedule_options(&mut self, block: Pair<'_, Rule>) -> Vec<ScheduleOption> {
+        block
+            .into_inner()
+            .filter_map(|o| {
+                let span = self.span(&o);
+                let rule = o.as_rule();
+                let inner = o.into_inner().next()?;
+                let kind = match rule {
+                    Rule::concurrency_opt => ScheduleOptionKind::Concurrency(self.ident(inner)),
+                    Rule::history_opt => ScheduleOptionKind::History(self.record(inner)),
+                    Rule::deadline_opt => {
+                        ScheduleOptionKind::StartingDeadline(self.quantity(inner))
+                    }
+                    _ => return None,
+                };
+                Some(ScheduleOption { span, kind })
+            })
+            .collect()
     }
 
     fn call(&mut self, pair: Pair<'_, Rule>) -> Call {

@@ -130,6 +130,8 @@ struct Scheduler<'a> {
     failed_checks: Vec<String>,
     /// A check was false, or `--fail-fast` saw a failure: no new task starts.
     stop_new: bool,
+    /// Instances started and not yet completed (for `parallel N`).
+    running: usize,
     /// Instances ready to run, in order.
     queue: VecDeque<Job>,
 }
@@ -172,6 +174,7 @@ impl<'a> Scheduler<'a> {
             checks_done: vec![false; p.checks.len()],
             failed_checks: Vec::new(),
             stop_new: false,
+            running: 0,
             queue: VecDeque::new(),
         }
     }
@@ -309,11 +312,17 @@ impl<'a> Scheduler<'a> {
                 self.complete_instance(job.task, &inst, JobResult::not_run(skipped));
                 continue;
             }
+            // `parallel N`: at most N instances of this pipeline's calls at once.
+            let full = self
+                .pipeline
+                .parallelism
+                .is_some_and(|n| self.running >= n as usize);
             let held = requests(t);
-            if !self.ctx.take(t, held) {
+            if full || !self.ctx.take(t, held) {
                 deferred.push_back(job);
                 continue;
             }
+            self.running += 1;
             let inputs = self.inputs(t, &job);
             let (ctx, label) = (self.ctx, self.label.clone());
             let work = move || Done {
@@ -390,6 +399,7 @@ impl<'a> Scheduler<'a> {
     fn complete(&mut self, done: Done) {
         let t = &self.pipeline.tasks[done.task];
         self.ctx.give_back(t, done.held);
+        self.running = self.running.saturating_sub(1);
         let inst = instance_name(t, &done.indices);
         if let Some(o) = &done.result.outputs {
             self.outputs

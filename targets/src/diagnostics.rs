@@ -472,6 +472,31 @@ pub fn kfp_check(at: Place, source: &str, why: &str) -> TargetIssue {
     )
 }
 
+/// Options of a schedule that a KFP recurring run does not take (`dropped` says which).
+pub fn kfp_schedule_options(at: Place, dropped: &str) -> TargetIssue {
+    issue(
+        Code::TargetApproximation,
+        at,
+        format!("the schedule's options are not part of the KFP spec: {dropped}"),
+        "options a recurring run does not take",
+        "set what the recurring run offers when creating it; the rest applies on Argo only",
+    )
+}
+
+/// `parallel N` of a pipeline, which Kubeflow has no setting for.
+pub fn kfp_parallelism(at: Place, pipeline: &str, n: u32) -> TargetIssue {
+    issue(
+        Code::TargetApproximation,
+        at,
+        format!(
+            "`parallel {n}` of `{pipeline}`: Kubeflow has no limit on the steps of a run at once, \
+             so all its ready steps may run together"
+        ),
+        "no such limit on Kubeflow",
+        "limit the loops that fan out instead (`for x in xs parallel N`), which KFP honours",
+    )
+}
+
 /// A pipeline output that is not the output of a task.
 pub fn kfp_output_not_from_task(at: Place, output: &str) -> TargetIssue {
     issue(

@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use indexmap::IndexMap;
 
 use super::pipeline_model::{Binding, CallNode, Frame, IfInfo, LoopInfo};
-use flowc_grammar::ast::{Block, Call, Else, Expr, ExprKind, Ident, StmtKind};
+use flowc_grammar::ast::{
+    Block, Call, Else, Expr, ExprKind, Ident, IntLit, ScheduleOption, StmtKind,
+};
 use flowc_grammar::Span;
 
 /// What the body of a pipeline holds, in source order.
@@ -31,6 +33,10 @@ pub(crate) struct StatementCollector {
     pub(crate) defaults: Vec<(Span, Vec<flowc_grammar::ast::Prop>)>,
     /// `schedule`s: span, cron, time zone and its span (one is allowed).
     pub(crate) schedules: Vec<(Span, String, Option<String>, Span)>,
+    /// The options of each `schedule { ... }` block, in the order of `schedules`.
+    pub(crate) schedule_options: Vec<Vec<ScheduleOption>>,
+    /// `parallel N` statements at the top level.
+    pub(crate) parallel: Vec<(Span, IntLit)>,
     /// `defaults` or `schedule` inside an `if` or `for`.
     pub(crate) misplaced: Vec<(Span, &'static str)>,
     /// `for` bodies and `if` chains that run nothing (no call and no `check`): the span of the
@@ -62,6 +68,8 @@ impl StatementCollector {
             checks: Vec::new(),
             defaults: Vec::new(),
             schedules: Vec::new(),
+            schedule_options: Vec::new(),
+            parallel: Vec::new(),
             misplaced: Vec::new(),
             empty: Vec::new(),
             runs_something: false,
@@ -92,7 +100,11 @@ impl StatementCollector {
                     self.defaults.push((stmt.span, props.clone()));
                 }
             }
-            StmtKind::Schedule { cron, timezone } => {
+            StmtKind::Schedule {
+                cron,
+                timezone,
+                options,
+            } => {
                 if nested {
                     self.misplaced.push((stmt.span, "schedule"));
                 } else {
@@ -102,6 +114,14 @@ impl StatementCollector {
                         timezone.as_ref().map(|t| t.value.clone()),
                         timezone.as_ref().map_or(cron.span, |t| t.span),
                     ));
+                    self.schedule_options.push(options.clone());
+                }
+            }
+            StmtKind::Parallel(n) => {
+                if nested {
+                    self.misplaced.push((stmt.span, "parallel"));
+                } else {
+                    self.parallel.push((stmt.span, n.clone()));
                 }
             }
             StmtKind::If { .. } => {

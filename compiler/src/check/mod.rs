@@ -18,6 +18,7 @@ mod pipeline;
 mod pipeline_model;
 mod profiles;
 mod props;
+mod run_policy;
 mod schedule;
 mod scope;
 mod secrets;
@@ -36,6 +37,7 @@ pub use expr::parse_date;
 pub use lower::{ParamSig, StepSig};
 pub use pipeline::{Binding, CallNode, Frame, PipelineInfo, PipelineOutput};
 pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec};
+pub use pipeline_model::ScheduleOptions;
 
 /// The checked model of a program.
 #[derive(Debug, Default)]

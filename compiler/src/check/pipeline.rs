@@ -42,6 +42,8 @@ impl Checker<'_> {
         self.empty_bodies(m, &ast.name, &col);
         let defaults = self.pipeline_defaults(m, &col);
         let schedule = self.pipeline_schedule(m, &col);
+        let schedule_options = self.schedule_options(m, &col);
+        let parallelism = self.pipeline_parallelism(m, &col);
         self.check_bindings(m, &col, &params);
         let n = col.nodes.len();
         let sig_outputs = Vec::new();
@@ -65,6 +67,8 @@ impl Checker<'_> {
                 checks: col.checks,
                 defaults,
                 schedule,
+                schedule_options,
+                parallelism,
                 has_cycle: false,
                 plan_order: Vec::new(),
             },

@@ -129,6 +129,10 @@ pub struct PipelineInfo {
     pub defaults: ResolvedProps,
     /// `schedule` cron expression and time zone.
     pub schedule: Option<(String, Option<String>)>,
+    /// The options of its `schedule { ... }` block.
+    pub schedule_options: ScheduleOptions,
+    /// `parallel N`: the most of its steps at once.
+    pub parallelism: Option<u32>,
     /// Whether the step graph has a cycle.
     pub has_cycle: bool,
     /// The calls in the order the plan lists them (see `step_graph::plan_order`): each after its
@@ -160,6 +164,19 @@ pub(crate) struct PipelineCheck {
     pub used: BTreeSet<String>,
     /// Whether the arguments being typed are those of a `finally` call, which may read `run`.
     pub in_finally: bool,
+}
+
+/// The options of a schedule, checked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScheduleOptions {
+    /// `allow`, `forbid` or `replace`.
+    pub concurrency: Option<String>,
+    /// Finished runs kept that succeeded.
+    pub succeeded_history: Option<u32>,
+    /// Finished runs kept that failed.
+    pub failed_history: Option<u32>,
+    /// How late, in milliseconds, a missed start may still happen.
+    pub starting_deadline_ms: Option<u64>,
 }
 
 /// The fields of `run`, what a `finally` call knows of the run it ends.

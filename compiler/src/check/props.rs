@@ -442,7 +442,7 @@ impl Checker<'_> {
         }
     }
 
-    fn unit_error(&mut self, m: ModuleId, code: Code, span: Span, e: units::UnitError) {
+    pub(crate) fn unit_error(&mut self, m: ModuleId, code: Code, span: Span, e: units::UnitError) {
         let file = self.file(m);
         self.push(ops::invalid_quantity(code, file, span, e));
     }

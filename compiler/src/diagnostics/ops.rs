@@ -29,6 +29,54 @@ pub(crate) fn second_schedule(file: FileId, span: Span) -> Diagnostic {
     .with_help("keep one schedule; deploy the pipeline twice for two schedules")
 }
 
+/// E406: a pipeline's second `parallel` statement.
+pub(crate) fn second_parallel(file: FileId, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::DuplicateProperty,
+        "a pipeline has one `parallel` limit",
+        file,
+        span,
+        "second `parallel`",
+    )
+    .with_help("keep one `parallel N`")
+}
+
+/// E411: a `concurrency` policy of a schedule that does not exist; `policies` are those that do.
+pub(crate) fn invalid_concurrency(
+    file: FileId,
+    span: Span,
+    policy: &str,
+    policies: &[&str],
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidSchedule,
+        format!("`{policy}` is not a concurrency policy"),
+        file,
+        span,
+        "unknown policy",
+    )
+    .with_help(format!(
+        "write one of {} (what a start does while the previous run is still running)",
+        policies
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// E411: another option of a `schedule { ... }` block that is not valid (`why` says how).
+pub(crate) fn invalid_schedule_option(file: FileId, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidSchedule,
+        why.to_string(),
+        file,
+        span,
+        "invalid schedule option",
+    )
+    .with_help("see `flowc explain E411` for the options of a schedule")
+}
+
 /// E411: a `schedule`'s cron expression that Argo cannot read, or that never fires.
 pub(crate) fn invalid_cron(
     file: FileId,

@@ -700,7 +700,7 @@ impl<'a> Walker<'a> {
     fn stmt(&mut self, s: &Stmt, scope: &mut PipeScope<'_>) {
         match &s.kind {
             StmtKind::Defaults(props) => self.props(props, Owner::None),
-            StmtKind::Schedule { .. } => {}
+            StmtKind::Schedule { .. } | StmtKind::Parallel(_) => {}
             StmtKind::If {
                 cond,
                 then,

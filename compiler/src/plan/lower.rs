@@ -420,6 +420,7 @@ impl Builder<'_> {
             outputs: Vec::new(),
             checks: Vec::new(),
             schedule: None,
+            parallelism: None,
             span: None,
         };
         self.plans.insert(name.clone(), placeholder);
@@ -480,8 +481,13 @@ impl Builder<'_> {
             schedule: info.schedule.as_ref().map(|(cron, tz)| Schedule {
                 cron: cron.clone(),
                 timezone: tz.clone(),
+                concurrency: info.schedule_options.concurrency.clone(),
+                succeeded_history: info.schedule_options.succeeded_history,
+                failed_history: info.schedule_options.failed_history,
+                starting_deadline_ms: info.schedule_options.starting_deadline_ms,
                 span: spans::schedule(self.a, decl),
             }),
+            parallelism: info.parallelism,
             span: name_span,
         }
     }

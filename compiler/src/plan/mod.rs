@@ -67,6 +67,9 @@ pub struct PipelinePlan {
     pub checks: Vec<PlanCheck>,
     /// `schedule`, if any.
     pub schedule: Option<Schedule>,
+    /// `parallel N`: the most of its steps running at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u32>,
     /// The pipeline's name in its declaration (not serialised).
     #[serde(skip)]
     pub span: Option<SourceSpan>,
@@ -390,6 +393,18 @@ pub struct Schedule {
     pub cron: String,
     /// IANA time zone; UTC when absent.
     pub timezone: Option<String>,
+    /// What a start does while the previous run still runs: `allow`, `forbid` or `replace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<String>,
+    /// Finished runs kept that succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succeeded_history: Option<u32>,
+    /// Finished runs kept that failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_history: Option<u32>,
+    /// How late, in milliseconds, a missed start may still happen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starting_deadline_ms: Option<u64>,
     /// The `schedule` statement (not serialised).
     #[serde(skip)]
     pub span: Option<SourceSpan>,

@@ -17,7 +17,7 @@ use super::{WorkflowEmitter, MAX_TEMPLATES};
 use crate::diagnostics;
 use crate::names::dns_label;
 use crate::obj;
-use flowc_compiler::plan::{PipelinePlan, TypeRepr};
+use flowc_compiler::plan::{PipelinePlan, Schedule, TypeRepr};
 
 /// The longest CronWorkflow name (Argo appends a suffix to it).
 const CRON_NAME_MAX: usize = 52;
@@ -229,6 +229,9 @@ pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) ->
 
     let mut spec = Map::new();
     spec.insert("entrypoint".into(), json!(main));
+    if let Some(n) = p.parallelism {
+        spec.insert("parallelism".into(), json!(n));
+    }
     if let Some(e) = exit {
         spec.insert("onExit".into(), json!(e));
     }
@@ -283,15 +286,46 @@ pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) ->
                 "name": dns_label(&name, CRON_NAME_MAX),
                 "labels": Json::Object(labels),
             },
-            "spec": {
-                "schedules": [s.cron],
-                "timezone": s.timezone.clone().unwrap_or_else(|| "UTC".into()),
-                "workflowMetadata": {"labels": Json::Object(run_labels)},
-                "workflowSpec": {"workflowTemplateRef": {"name": name}},
-            },
+            "spec": cron_spec(s, run_labels, &name),
         }));
     }
     docs
+}
+
+/// The spec of a `CronWorkflow`: the schedule, its options and the template it starts.
+fn cron_spec(s: &Schedule, run_labels: Map<String, Json>, template: &str) -> Json {
+    let mut spec = Map::new();
+    spec.insert("schedules".into(), json!([s.cron]));
+    spec.insert(
+        "timezone".into(),
+        json!(s.timezone.clone().unwrap_or_else(|| "UTC".into())),
+    );
+    if let Some(c) = &s.concurrency {
+        let policy = match c.as_str() {
+            "forbid" => "Forbid",
+            "replace" => "Replace",
+            _ => "Allow",
+        };
+        spec.insert("concurrencyPolicy".into(), json!(policy));
+    }
+    if let Some(ms) = s.starting_deadline_ms {
+        spec.insert("startingDeadlineSeconds".into(), json!(ms.div_ceil(1000)));
+    }
+    if let Some(n) = s.succeeded_history {
+        spec.insert("successfulJobsHistoryLimit".into(), json!(n));
+    }
+    if let Some(n) = s.failed_history {
+        spec.insert("failedJobsHistoryLimit".into(), json!(n));
+    }
+    spec.insert(
+        "workflowMetadata".into(),
+        json!({"labels": Json::Object(run_labels)}),
+    );
+    spec.insert(
+        "workflowSpec".into(),
+        json!({"workflowTemplateRef": {"name": template}}),
+    );
+    Json::Object(spec)
 }
 
 /// The workflow's arguments: the entry pipeline's parameters, as strings (values) or as S3

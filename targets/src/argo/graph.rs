@@ -329,6 +329,11 @@ fn build_pipeline(
         names.name(&pname, 63)
     };
     let root = g.add_frame(root_name, pi, FrameKind::Root);
+    // `parallel N` of a pipeline called as a step limits its DAG template; the entry
+    // pipeline's is the workflow's own `spec.parallelism` (see `docs`).
+    if !is_entry {
+        g.frames[root].parallelism = p.parallelism;
+    }
     let exit = if p.tasks.iter().any(|t| t.is_finally) {
         let n = if is_entry {
             names.name("exit-handler", 63)

@@ -145,7 +145,16 @@ impl<'p> Emitter<'p> {
         if let Some(s) = self.plan.entry().and_then(|p| p.schedule.clone()) {
             let tz = s.timezone.as_deref().unwrap_or("UTC");
             let at = self.place(None, "").at(s.span);
-            self.report(diagnostics::kfp_schedule(at, &s.cron, tz));
+            self.report(diagnostics::kfp_schedule(at.clone(), &s.cron, tz));
+            if let Some(why) = schedule_options_dropped(&s) {
+                self.report(diagnostics::kfp_schedule_options(at, &why));
+            }
+        }
+        for p in self.plan.pipelines.values() {
+            if let Some(n) = p.parallelism {
+                let at = self.place(None, "").at(p.span);
+                self.report(diagnostics::kfp_parallelism(at, &p.name, n));
+            }
         }
         for (i, (name, p)) in self.plan.pipelines.iter().enumerate() {
             let entry = *name == self.plan.entry;
@@ -220,4 +229,22 @@ fn valid_label_value(v: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         && v.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
         && v.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
+}
+
+/// The options of a schedule that a recurring run of the KFP backend does not take, in words
+/// (`concurrency forbid` is its `max_concurrency: 1`, which the user sets there).
+fn schedule_options_dropped(s: &flowc_compiler::plan::Schedule) -> Option<String> {
+    let mut parts = Vec::new();
+    match s.concurrency.as_deref() {
+        Some("forbid") => parts.push("`concurrency forbid` (set `max_concurrency: 1`)".to_string()),
+        Some("replace") => parts.push("`concurrency replace` (no equivalent)".to_string()),
+        _ => {}
+    }
+    if s.succeeded_history.is_some() || s.failed_history.is_some() {
+        parts.push("`history` (the backend keeps every run)".into());
+    }
+    if s.starting_deadline_ms.is_some() {
+        parts.push("`starting_deadline` (no equivalent)".into());
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
