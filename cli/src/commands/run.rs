@@ -11,9 +11,9 @@ use flowc_compiler::plan::build_plan_tuned;
 use flowc_compiler::{analyze, FileLoader};
 #[cfg(feature = "builtins")]
 use flowc_runtime::builtin::{BuiltinCall, BuiltinError, BuiltinRunner};
-use flowc_runtime::{Event, Observer, RunOptions, TaskStatus};
+use flowc_runtime::{Engine, Event, Observer, RunOptions, TaskStatus};
 
-use crate::args::RunArgs;
+use crate::args::{EngineArg, RunArgs, Switch};
 use crate::loader::DiskLoader;
 use crate::{EXIT_ERRORS, EXIT_OK};
 
@@ -212,6 +212,15 @@ pub fn run(args: &RunArgs) -> u8 {
         cpu_millis: args.cpus.map(|c| (c * 1000.0) as u64),
         memory_bytes: memory,
         fail_fast: args.fail_fast,
+        engine: match args.engine {
+            EngineArg::Sandbox => Engine::Sandbox,
+            EngineArg::Host => Engine::Host,
+            EngineArg::Docker => Engine::Docker,
+            EngineArg::Podman => Engine::Podman,
+        },
+        network: args.network == Switch::On,
+        pass_env: args.pass_env.clone(),
+        strict_memory: args.strict_memory,
     };
     static CANCEL: AtomicBool = AtomicBool::new(false);
     let _ = ctrlc::set_handler(|| {
