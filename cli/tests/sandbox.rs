@@ -303,8 +303,8 @@ fn the_network_is_on_by_default_and_off_when_the_user_says_so() {
     let port = listener.local_addr().expect("its address").port();
     // Accept (and answer) whatever connects, so that a connection surely completes.
     std::thread::spawn(move || {
-        for s in listener.incoming().flatten() {
-            let _ = s.bytes().next();
+        for mut s in listener.incoming().flatten() {
+            let _ = s.read(&mut [0u8; 16]);
         }
     });
     write(dir.path(), "n.flow", &network_pipeline(port));
