@@ -7,14 +7,15 @@
 //! are passed by name (`--env NAME`): the engine takes their values from its own environment,
 //! which the caller sets, so no secret value is on the command line. Memory: the limit is
 //! `--memory` (the kernel kills above it, as in a pod), the request `--memory-reservation`;
-//! the CPU limit is `--cpus`. The step runs as this user, so its outputs are this user's.
+//! the CPU limit is `--cpus`. The step runs as this user, so its outputs are this user's, and
+//! its command is PID 1 of the container, as in a pod (no `--init`).
 
 use super::{PodView, OUTPUTS};
 
 /// A container engine's command line for `view`: `engine` is `docker` or `podman`, and `user`
 /// the `uid:gid` the step runs as.
 pub fn argv(engine: &str, view: &PodView, user: &str) -> Vec<String> {
-    let mut a: Vec<String> = [engine, "run", "--rm", "--init", "--user", user]
+    let mut a: Vec<String> = [engine, "run", "--rm", "--user", user]
         .iter()
         .map(|x| x.to_string())
         .collect();
