@@ -443,3 +443,33 @@ pipeline h(n: Int = 3) {
         text(&off)
     );
 }
+
+#[test]
+fn a_timeout_stops_the_sandboxed_step_and_what_it_started() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "t.flow",
+        r#"
+step slow(x: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "sleep 30 & sleep 30; echo $0 > $1", x, out]
+  timeout 1s
+  cache off
+}
+
+pipeline t() {
+  s = slow(x: 1)
+  output s
+}
+"#,
+    );
+    let started = std::time::Instant::now();
+    let out = flowc_with(&["run", "t.flow"], dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the run did not wait for the step's background process"
+    );
+    assert_eq!(record(dir.path(), "s")["reason"], "timeout");
+}
