@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use flowc_runtime::sandbox::bwrap::{self, HostFs, Kind};
 use flowc_runtime::sandbox::{container, PodView};
 
-/// A small machine: a merged `/usr`, an `/etc` with a `security` folder without `keytabs`.
+/// A small machine: a merged `/usr`, an `/etc` with a `security` folder without `keytabs`, and
+/// `/var/run` a link to `/run`.
 struct FakeFs(BTreeMap<&'static str, Vec<(&'static str, Kind)>>);
 
 impl FakeFs {
@@ -25,11 +26,15 @@ impl FakeFs {
                 ("home", Kind::Dir),
                 ("lib", link("usr/lib")),
                 ("proc", Kind::Dir),
+                ("run", Kind::Dir),
                 ("srv", Kind::Dir),
                 ("tmp", Kind::Dir),
                 ("usr", Kind::Dir),
+                ("var", Kind::Dir),
             ],
         );
+        m.insert("/run", vec![("lock", Kind::Dir)]);
+        m.insert("/var", vec![("lib", Kind::Dir), ("run", link("/run"))]);
         m.insert(
             "/etc",
             vec![
@@ -59,6 +64,12 @@ impl HostFs for FakeFs {
         self.entries(parent)
             .iter()
             .any(|(n, _)| n.as_str() == name.to_string_lossy())
+    }
+    fn resolve(&self, path: &Path) -> PathBuf {
+        match path.strip_prefix("/var/run") {
+            Ok(rest) => Path::new("/run").join(rest),
+            Err(_) => path.to_path_buf(),
+        }
     }
 }
 
@@ -103,6 +114,10 @@ fn view() -> PodView {
                 "/etc/security/keytabs/hdfs.keytab".into(),
             ),
             (PathBuf::from("/srv/secrets/hosts"), "/etc/hosts".into()),
+            (
+                PathBuf::from("/srv/secrets/token"),
+                "/var/run/secrets/api/token".into(),
+            ),
         ],
         outputs: Some(PathBuf::from("/srv/project/.flow/tmp/run/p.fetch.1")),
         workdir: PathBuf::from("/srv/project"),

@@ -6,7 +6,8 @@
 //! does not exist here (`/etc/security/keytabs/hdfs.keytab` without `/etc/security/keytabs`)
 //! needs a mount point where the host's folder is read-only, so the folders on the way to it
 //! are rebuilt on a tmpfs, each of their entries bound as it is, and the rebuilt tree made
-//! read-only again. Every namespace is new (user, PID, IPC, UTS, cgroup, and the network unless
+//! read-only again. Mount points are made at the path with this machine's links followed
+//! (`/var/run/...` at `/run/...`), as bubblewrap builds the root outside it. Every namespace is new (user, PID, IPC, UTS, cgroup, and the network unless
 //! the step may reach it), and the step is PID 1 of its own; the environment is set by the caller on the `bwrap` process, so no
 //! secret value is ever on a command line.
 
@@ -20,6 +21,11 @@ pub trait HostFs {
     fn entries(&self, dir: &Path) -> Vec<(String, Kind)>;
     /// Whether `path` exists (a dangling link does not).
     fn exists(&self, path: &Path) -> bool;
+    /// `path` with the links among its existing folders followed (`/var/run/x` is `/run/x`
+    /// where `/var/run` links to `/run`): where a mount point is really made.
+    fn resolve(&self, path: &Path) -> PathBuf {
+        path.to_path_buf()
+    }
 }
 
 /// The kind of a folder entry.
@@ -63,6 +69,23 @@ impl HostFs for RealFs {
     fn exists(&self, path: &Path) -> bool {
         path.exists()
     }
+
+    fn resolve(&self, path: &Path) -> PathBuf {
+        let mut existing = path;
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name);
+                    existing = parent;
+                }
+                _ => return path.to_path_buf(),
+            }
+        }
+        let mut real = std::fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
+        real.extend(rest.iter().rev());
+        real
+    }
 }
 
 /// Top-level folders the sandbox makes fresh instead of binding.
@@ -85,12 +108,24 @@ pub fn argv(program: &Path, view: &PodView, fs: &dyn HostFs) -> Vec<String> {
     if view.network {
         push(&mut a, &["--share-net"]);
     }
-    // Secret mount points that do not exist here: the folders on their way are rebuilt.
-    let missing: Vec<PathBuf> = view
+    // Mount points with the links on their way followed (bubblewrap would follow an absolute
+    // link out of the new root); those that do not exist here get their folders rebuilt.
+    let targets: Vec<PathBuf> = view
         .read_only
         .iter()
-        .map(|(_, pod)| PathBuf::from(pod))
+        .map(|(_, pod)| {
+            let pod = Path::new(pod);
+            if under_fresh(pod) {
+                pod.to_path_buf()
+            } else {
+                fs.resolve(pod)
+            }
+        })
+        .collect();
+    let missing: Vec<PathBuf> = targets
+        .iter()
         .filter(|p| !under_fresh(p) && !fs.exists(p))
+        .cloned()
         .collect();
     let mut rebuilt = Vec::new();
     rebuild(&mut a, Path::new("/"), &missing, fs, &mut rebuilt);
@@ -100,8 +135,8 @@ pub fn argv(program: &Path, view: &PodView, fs: &dyn HostFs) -> Vec<String> {
     );
     let w = s(&view.workdir);
     push(&mut a, &["--ro-bind", &w, &w]);
-    for (host, pod) in &view.read_only {
-        push(&mut a, &["--ro-bind", &s(host), pod]);
+    for ((host, _), target) in view.read_only.iter().zip(&targets) {
+        push(&mut a, &["--ro-bind", &s(host), &s(target)]);
     }
     if let Some(out) = &view.outputs {
         push(&mut a, &["--bind", &s(out), OUTPUTS]);
