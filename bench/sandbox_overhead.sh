@@ -2,11 +2,12 @@
 # Per-step overhead of the sandbox engine of `flowc run` (docs/running.md) on a chain of N
 # trivial steps, next to the host engine and to a bare `bwrap ... true`.
 # Usage: bench/sandbox_overhead.sh [N] [ROUNDS]   (defaults 200 and 5)
-# Each round times, in turn: `flowc run --engine host`, `flowc run --engine sandbox`, a shell
+# Each round runs, in turn: `flowc run --engine host`, `flowc run --engine sandbox`, a shell
 # loop running `/usr/bin/true i` N times, and the same loop running it under a bare
-# `bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind / / --dev /dev --proc /proc`.
-# Medians are reported with the load average, since other work on the machine moves every
-# figure; the sandbox's cost is the median of the differences within rounds.
+# `bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind / / --dev /dev --proc /proc`,
+# and measures each one's wall time and CPU time (user + system, its processes included).
+# Medians are reported with the load average, since other work on the machine moves the wall
+# figures; the sandbox's cost is the median of the differences within rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-200}"
@@ -32,57 +33,48 @@ FLOWC="$PWD/target/release/flowc"
   echo '}'
 } > "$WORK/chain.flow"
 
-host() { rm -rf "$WORK/store"; "$FLOWC" run "$WORK/chain.flow" --store "$WORK/store" --engine host; }
-sandbox() {
-  rm -rf "$WORK/store"
-  "$FLOWC" run "$WORK/chain.flow" --store "$WORK/store" --engine sandbox >"$WORK/sandbox.out" 2>&1
-  # A run that fell back to host processes measured nothing of the sandbox.
-  ! grep -q "sandbox engine cannot run" "$WORK/sandbox.out"
-}
-true_loop() { for i in $(seq "$N"); do /usr/bin/true "$i"; done; }
-bwrap_loop() {
-  for i in $(seq "$N"); do
-    bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind / / --dev /dev --proc /proc \
-      /usr/bin/true "$i"
-  done
-}
-measure() {
-  local s e
-  s=$(date +%s.%N)
-  if ! "$1" >"$WORK/out" 2>&1; then
-    tail -5 "$WORK/out" "$WORK/sandbox.out" >&2 || true
-    echo "error: $1 failed" >&2
-    exit 1
-  fi
-  e=$(date +%s.%N)
-  echo "$1 $(echo "$e - $s" | bc)" | tee -a "$WORK/times"
-}
+python3 - "$N" "$ROUNDS" "$FLOWC" "$WORK" <<'PY'
+import os, resource, shutil, statistics, subprocess, sys, time
+n, rounds, flowc, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+chain, store = os.path.join(work, "chain.flow"), os.path.join(work, "store")
+bwrap = "bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind / / --dev /dev --proc /proc"
+cases = [
+    ("host", "flowc run --engine host", [flowc, "run", chain, "--store", store, "--engine", "host"]),
+    ("sandbox", "flowc run --engine sandbox", [flowc, "run", chain, "--store", store, "--engine", "sandbox"]),
+    ("true", "shell loop of `true i`", ["sh", "-c", f"for i in $(seq {n}); do /usr/bin/true $i; done"]),
+    ("bwrap", "shell loop of bare `bwrap ... true i`", ["sh", "-c", f"for i in $(seq {n}); do {bwrap} /usr/bin/true $i; done"]),
+]
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-: > "$WORK/times"
-for f in host sandbox true_loop bwrap_loop; do measure "$f" >/dev/null; done # warm-up
-: > "$WORK/times"
-for r in $(seq "$ROUNDS"); do
-  for f in host sandbox true_loop bwrap_loop; do measure "$f"; done
-done
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+def once(argv):
+    """Wall and CPU (user + system, with children) milliseconds per step of one run."""
+    shutil.rmtree(store, ignore_errors=True)
+    before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    out = subprocess.run(argv, capture_output=True, text=True)
+    wall, after = time.monotonic() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    # A failed run, or one that fell back to host processes, measured nothing.
+    if out.returncode != 0 or "sandbox engine cannot run" in out.stdout + out.stderr:
+        sys.exit(f"error: {' '.join(argv[:4])} failed:\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall * 1000 / n, cpu * 1000 / n
 
-python3 - "$N" "$WORK/times" <<'PY'
-import statistics, sys
-n = int(sys.argv[1])
-runs = {}
-for line in open(sys.argv[2]):
-    name, seconds = line.split()
-    runs.setdefault(name, []).append(float(seconds) * 1000 / n)
-med = {k: statistics.median(v) for k, v in runs.items()}
-print(f"\nper step: {len(runs['host'])} rounds of {n} steps\n")
-print("| per step | median ms | fastest ms |")
-print("|---|---:|---:|")
-for key, label in [("host", "flowc run --engine host"), ("sandbox", "flowc run --engine sandbox"),
-                   ("true_loop", "shell loop of `true i`"), ("bwrap_loop", "shell loop of bare `bwrap ... true i`")]:
-    print(f"| {label} | {med[key]:.2f} | {min(runs[key]):.2f} |")
-sandbox = statistics.median(s - h for h, s in zip(runs["host"], runs["sandbox"]))
-bare = statistics.median(b - t for t, b in zip(runs["true_loop"], runs["bwrap_loop"]))
-print(f"\nsandbox over host, per step: {sandbox:.2f} ms (median of the rounds' differences);"
-      f" bare bwrap over a bare spawn: {bare:.2f} ms")
+print(f"load average before: {open('/proc/loadavg').read().split()[:3]}")
+for _, _, argv in cases:  # warm-up
+    once(argv)
+wall, cpu = {}, {}
+for _ in range(rounds):  # each round runs every case once, in turn
+    for key, _, argv in cases:
+        w, c = once(argv)
+        wall.setdefault(key, []).append(w)
+        cpu.setdefault(key, []).append(c)
+print(f"load average after: {open('/proc/loadavg').read().split()[:3]}")
+print(f"\nper step: {rounds} rounds of {n} steps\n")
+print("| per step | wall median ms | wall fastest ms | CPU median ms |")
+print("|---|---:|---:|---:|")
+for key, label, _ in cases:
+    print(f"| {label} | {statistics.median(wall[key]):.2f} | {min(wall[key]):.2f} | {statistics.median(cpu[key]):.2f} |")
+def over(m, a, b):
+    return statistics.median(y - x for x, y in zip(m[a], m[b]))
+print(f"\nsandbox over host, per step (median of the rounds' differences): wall {over(wall, 'host', 'sandbox'):.2f} ms,"
+      f" CPU {over(cpu, 'host', 'sandbox'):.2f} ms; bare bwrap over a bare spawn: wall {over(wall, 'true', 'bwrap'):.2f} ms,"
+      f" CPU {over(cpu, 'true', 'bwrap'):.2f} ms")
 PY

@@ -140,6 +140,14 @@ fn bwrap_argv_rebuilds_the_folders_on_the_way_to_a_missing_mount_point() {
 }
 
 #[test]
+fn bwrap_argv_rebuilds_the_root_for_a_mount_point_in_a_missing_top_level_folder() {
+    let mut v = view();
+    v.read_only = vec![(PathBuf::from("/srv/secrets/key"), "/opt/keys/key".into())];
+    let argv = bwrap::argv(Path::new("/usr/bin/bwrap"), &v, &FakeFs::new());
+    insta::assert_snapshot!("bwrap_root_rebuilt", lines(&argv));
+}
+
+#[test]
 fn bwrap_argv_with_the_network_and_nothing_to_rebuild() {
     let mut v = view();
     v.network = true;

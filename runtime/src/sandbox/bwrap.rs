@@ -1,12 +1,13 @@
 //! The sandbox engine's command line: `bwrap` (bubblewrap) with the pod's view of a step.
 //!
-//! The new root is built from this machine's, read-only: every top-level entry is bound at its
-//! own path, except `/dev`, `/proc` (fresh ones) and `/tmp` (a private, empty tmpfs that holds
-//! the pod's `/tmp/flowc/inputs` and `/tmp/flowc/outputs`). A secret mounted at a path that
-//! does not exist here (`/etc/security/keytabs/hdfs.keytab` without `/etc/security/keytabs`)
-//! needs a mount point where the host's folder is read-only, so the folders on the way to it
-//! are rebuilt on a tmpfs, each of their entries bound as it is, and the rebuilt tree made
-//! read-only again. Mount points are made at the path with this machine's links followed
+//! The new root is this machine's, bound read-only, with fresh `/dev` and `/proc` and a
+//! private, empty `/tmp` (a tmpfs that holds the pod's `/tmp/flowc/inputs` and
+//! `/tmp/flowc/outputs`). A secret mounted at a path that does not exist here
+//! (`/etc/security/keytabs/hdfs.keytab` without `/etc/security/keytabs`) needs a mount point
+//! where the host's folder is read-only, so the deepest folder on the way that exists
+//! (`/etc/security`) is rebuilt on a tmpfs, each of its entries bound as it is, and made
+//! read-only again; where not even the top-level folder exists, the whole root is rebuilt so,
+//! every top-level entry but `/dev`, `/proc` and `/tmp` bound at its own path. Mount points are made at the path with this machine's links followed
 //! (`/var/run/...` at `/run/...`), as bubblewrap builds the root outside it. Every namespace is new (user, PID, IPC, UTS, cgroup, and the network unless
 //! the step may reach it), and the step is PID 1 of its own; the environment is set by the caller on the `bwrap` process, so no
 //! secret value is ever on a command line.
@@ -128,7 +129,16 @@ pub fn argv(program: &Path, view: &PodView, fs: &dyn HostFs) -> Vec<String> {
         .cloned()
         .collect();
     let mut rebuilt = Vec::new();
-    rebuild(&mut a, Path::new("/"), &missing, fs, &mut rebuilt);
+    let roots = rebuild_roots(&missing, fs);
+    if roots.iter().any(|r| r == Path::new("/")) {
+        // A mount point in a top-level folder that does not exist: the root is rebuilt.
+        rebuild(&mut a, Path::new("/"), &missing, fs, &mut rebuilt);
+    } else {
+        push(&mut a, &["--ro-bind", "/", "/"]);
+        for root in &roots {
+            rebuild(&mut a, root, &missing, fs, &mut rebuilt);
+        }
+    }
     push(
         &mut a,
         &["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"],
@@ -148,6 +158,26 @@ pub fn argv(program: &Path, view: &PodView, fs: &dyn HostFs) -> Vec<String> {
     push(&mut a, &["--remount-ro", "/", "--chdir", &w, "--"]);
     a.extend(view.argv.iter().cloned());
     a
+}
+
+/// The folders to rebuild for `missing` mount points: the deepest existing folder on the way
+/// to each, leaving out those inside another, sorted.
+fn rebuild_roots(missing: &[PathBuf], fs: &dyn HostFs) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = missing
+        .iter()
+        .map(|m| {
+            let mut dir = m.parent().unwrap_or(Path::new("/"));
+            while dir != Path::new("/") && !fs.exists(dir) {
+                dir = dir.parent().unwrap_or(Path::new("/"));
+            }
+            dir.to_path_buf()
+        })
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let all = roots.clone();
+    roots.retain(|r| !all.iter().any(|o| o != r && r.starts_with(o)));
+    roots
 }
 
 /// Whether `p` lies in a folder the sandbox makes fresh (where mount points can be made).
