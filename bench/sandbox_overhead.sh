@@ -2,10 +2,11 @@
 # Per-step overhead of the sandbox engine of `flowc run` (docs/running.md) on a chain of N
 # trivial steps, next to the host engine and to a bare `bwrap ... true`.
 # Usage: bench/sandbox_overhead.sh [N] [ROUNDS]   (defaults 200 and 5)
-# Each round runs, in turn: `flowc run --engine host`, `flowc run --engine sandbox`, a shell
-# loop running `/usr/bin/true i` N times, and the same loop running it under a bare
-# `bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind / / --dev /dev --proc /proc`,
-# and measures each one's wall time and CPU time (user + system, its processes included).
+# Each round runs, in turn: `flowc run --engine host`, `flowc run --engine sandbox` (with the
+# network, the default, and without, `--network off`), a shell loop running `/usr/bin/true i`
+# N times, and the same loop running it under a bare
+# `bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind / / --dev /dev --proc /proc`;
+# it measures each one's wall time and CPU time (user + system, its processes included).
 # Medians are reported with the load average, since other work on the machine moves the wall
 # figures; the sandbox's cost is the median of the differences within rounds.
 set -euo pipefail
@@ -41,6 +42,7 @@ bwrap = "bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind / / --dev /d
 cases = [
     ("host", "flowc run --engine host", [flowc, "run", chain, "--store", store, "--engine", "host"]),
     ("sandbox", "flowc run --engine sandbox", [flowc, "run", chain, "--store", store, "--engine", "sandbox"]),
+    ("offline", "flowc run --engine sandbox --network off", [flowc, "run", chain, "--store", store, "--network", "off"]),
     ("true", "shell loop of `true i`", ["sh", "-c", f"for i in $(seq {n}); do /usr/bin/true $i; done"]),
     ("bwrap", "shell loop of bare `bwrap ... true i`", ["sh", "-c", f"for i in $(seq {n}); do {bwrap} /usr/bin/true $i; done"]),
 ]
@@ -74,7 +76,8 @@ for key, label, _ in cases:
     print(f"| {label} | {statistics.median(wall[key]):.2f} | {min(wall[key]):.2f} | {statistics.median(cpu[key]):.2f} |")
 def over(m, a, b):
     return statistics.median(y - x for x, y in zip(m[a], m[b]))
-print(f"\nsandbox over host, per step (median of the rounds' differences): wall {over(wall, 'host', 'sandbox'):.2f} ms,"
-      f" CPU {over(cpu, 'host', 'sandbox'):.2f} ms; bare bwrap over a bare spawn: wall {over(wall, 'true', 'bwrap'):.2f} ms,"
-      f" CPU {over(cpu, 'true', 'bwrap'):.2f} ms")
+print("\nper step, the median of the rounds' differences:")
+for a, b, label in [("host", "sandbox", "sandbox over host"), ("host", "offline", "sandbox without network over host"),
+                    ("true", "bwrap", "bare bwrap over a bare spawn")]:
+    print(f"- {label}: wall {over(wall, a, b):.2f} ms, CPU {over(cpu, a, b):.2f} ms")
 PY
