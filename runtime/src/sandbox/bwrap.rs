@@ -242,7 +242,7 @@ pub fn probe() -> Result<PathBuf, String> {
 /// Checks that the sandbox will find the step's program, so that a missing one is said as
 /// plainly as for a host process (bubblewrap would only say `execvp` failed): a name is looked
 /// up on the sandbox's `PATH`, a path in the project folder. A path into the pod's own folders
-/// (`/tmp/...`) is left to the step.
+/// (`/tmp/flowc/...`, `/dev`, `/proc`) is left to the step.
 pub fn find_program(view: &PodView) -> Result<(), String> {
     let Some(program) = view.argv.first() else {
         return Ok(());
@@ -255,7 +255,9 @@ pub fn find_program(view: &PodView) -> Result<(), String> {
         .map_or(super::POD_PATH, |(_, v)| v.as_str());
     let found = if program.contains('/') {
         let p = view.workdir.join(program);
-        under_fresh(&p) || p.exists()
+        let pods_own =
+            p.starts_with("/tmp/flowc") || p.starts_with("/dev") || p.starts_with("/proc");
+        pods_own || p.exists()
     } else {
         std::env::split_paths(path_var).any(|d| d.join(program).is_file())
     };
@@ -275,4 +277,55 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|d| d.join(program))
         .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(program: &str) -> PodView {
+        PodView {
+            argv: vec![program.to_string()],
+            workdir: std::env::temp_dir(),
+            ..PodView::default()
+        }
+    }
+
+    #[test]
+    fn a_program_is_looked_up_on_the_sandbox_path_or_in_the_project() {
+        assert!(find_program(&view("sh")).is_ok());
+        assert!(find_program(&view("/tmp/flowc/inputs/script")).is_ok());
+        let missing = find_program(&view("no-such-tool-flowc")).unwrap_err();
+        assert!(
+            missing.contains("command `no-such-tool-flowc` not found in the sandbox")
+                && missing.contains("--pass-env PATH"),
+            "{missing}"
+        );
+        assert!(find_program(&view("./no-such-script-flowc.sh")).is_err());
+    }
+
+    #[test]
+    fn the_folders_to_rebuild_are_the_deepest_existing_ones_outermost_kept() {
+        struct Exists(Vec<&'static str>);
+        impl HostFs for Exists {
+            fn entries(&self, _: &Path) -> Vec<(String, Kind)> {
+                Vec::new()
+            }
+            fn exists(&self, path: &Path) -> bool {
+                self.0.iter().any(|e| Path::new(e) == path)
+            }
+        }
+        let fs = Exists(vec!["/etc", "/etc/security", "/run"]);
+        let missing = [
+            PathBuf::from("/etc/security/keytabs/a.keytab"),
+            PathBuf::from("/etc/krb5/b.conf"),
+            PathBuf::from("/run/secrets/c"),
+        ];
+        assert_eq!(
+            rebuild_roots(&missing, &fs),
+            [PathBuf::from("/etc"), PathBuf::from("/run")]
+        );
+        let nowhere = [PathBuf::from("/opt/keys/k")];
+        assert_eq!(rebuild_roots(&nowhere, &fs), [PathBuf::from("/")]);
+    }
 }
