@@ -329,8 +329,9 @@ secret api = k8s("api-token", key: "token")
 
 step call(n: Int) -> (out: File) {
   image "busybox:1.36"
-  run ["sh", "-c", "echo token=$API_TOKEN; echo token=$API_TOKEN >&2; echo $0 | sha256sum > $1", n, out]
+  run ["sh", "-c", "echo token=$API_TOKEN; echo token=$API_TOKEN >&2; echo file=$(cat /etc/flowc-test/api/token); echo $0 | sha256sum > $1", n, out]
   env API_TOKEN = api
+  mount api at "/etc/flowc-test/api/token"
 }
 
 pipeline s(n: Int = 1) {
@@ -370,6 +371,10 @@ pipeline s(n: Int = 1) {
         .join("logs");
     let log = std::fs::read_to_string(logs.join("s.c.log")).unwrap_or_default();
     assert!(log.contains("token=***"), "{log}");
+    assert!(
+        log.contains("file=***"),
+        "the mounted file holds the value: {log}"
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Running one container step as a local process.
+//! Running one container step as a local process (the step's own command, or `bwrap` or
+//! `docker run` holding it; see `sandbox/`).
 //!
 //! The command runs in its own process group, so a timeout, a memory overrun or Ctrl-C stops
 //! the whole tree it started. Memory is watched by sampling the resident set of the process and
