@@ -58,7 +58,8 @@ fi
 SNAKE_VERSION="$("$VENV/bin/snakemake" --version)"
 
 spawn() { "$SPAWN" "$N"; }
-flowc() { rm -rf "$WORK/store"; "$FLOWC" run "$WORK/chain.flow" --store "$WORK/store"; }
+# The host engine: the runner's own cost (the sandbox's is measured by sandbox_overhead.sh).
+flowc() { rm -rf "$WORK/store"; "$FLOWC" run "$WORK/chain.flow" --store "$WORK/store" --engine host; }
 snake() {
   (cd "$WORK/snake" && rm -rf done .snakemake && "$VENV/bin/snakemake" -j1 --quiet all &&
     [ -f "done/$((N - 1))" ])

@@ -138,6 +138,44 @@ pub struct RunArgs {
     /// Say why each step that ran missed the cache.
     #[arg(long)]
     pub explain_cache: bool,
+    /// What runs container steps: a bubblewrap sandbox that looks like the step's pod (the
+    /// default; host processes, said once, where it cannot run), host processes, or Docker or
+    /// Podman with the step's image (docs/running.md).
+    #[arg(long, value_enum, default_value_t = EngineArg::Sandbox)]
+    pub engine: EngineArg,
+    /// Whether container steps may reach the network, as a pod can (`off`: a hermetic run).
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    pub network: Switch,
+    /// A variable of this environment that container steps also see (repeatable); in the
+    /// sandbox and containers they see only their declared environment otherwise.
+    #[arg(long = "pass-env", value_name = "NAME")]
+    pub pass_env: Vec<String>,
+    /// Stop a step at its memory request when it has no limit (Kubernetes stops a step only
+    /// at its limit, as `flowc run` does without this).
+    #[arg(long)]
+    pub strict_memory: bool,
+}
+
+/// `flowc run --engine`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// A bubblewrap sandbox that looks like the step's pod.
+    Sandbox,
+    /// A process of this machine.
+    Host,
+    /// `docker run` of the step's image.
+    Docker,
+    /// `podman run` of the step's image.
+    Podman,
+}
+
+/// `on` or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 /// `flowc exec`: exactly one of `--step`, `--check`, `--eval`, `--enumerate`, `--copy`,

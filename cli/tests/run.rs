@@ -133,7 +133,7 @@ step slow(x: Int) -> (out: File) {{
 step hog(mb: Int) -> (out: File) {{
   image "python:3.12-slim"
   run ["python3", "-c", "import sys, time; b = bytearray(int(sys.argv[1]) << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1); open(sys.argv[2], 'w').write('ok')", mb, out]
-  resources {{ memory: 100Mi }}
+  resources {{ memory: 50Mi, memory_limit: 100Mi }}
   cache off
 }}
 
@@ -158,7 +158,9 @@ pipeline p() {{
     );
     write(dir.path(), "p.flow", &src);
     let started = Instant::now();
-    let out = flowc(&["run", "p.flow"], dir.path());
+    // Host processes: the flaky step keeps its marker beside the pipeline, which a sandboxed
+    // step cannot write.
+    let out = flowc(&["run", "p.flow", "--engine", "host"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         started.elapsed() < Duration::from_secs(20),
@@ -191,6 +193,7 @@ pipeline p() {{
         "{hog}"
     );
     assert_eq!(hog["limits"]["memory_bytes"], 100 << 20);
+    assert_eq!(hog["requests"]["memory_bytes"], 50 << 20);
     let t = text(&out);
     assert!(
         t.contains("skipped") && t.contains("`b` did not succeed"),
@@ -326,8 +329,9 @@ secret api = k8s("api-token", key: "token")
 
 step call(n: Int) -> (out: File) {
   image "busybox:1.36"
-  run ["sh", "-c", "echo token=$API_TOKEN; echo token=$API_TOKEN >&2; echo $0 | sha256sum > $1", n, out]
+  run ["sh", "-c", "echo token=$API_TOKEN; echo token=$API_TOKEN >&2; echo file=$(cat /etc/flowc-test/api/token); echo $0 | sha256sum > $1", n, out]
   env API_TOKEN = api
+  mount api at "/etc/flowc-test/api/token"
 }
 
 pipeline s(n: Int = 1) {
@@ -367,6 +371,10 @@ pipeline s(n: Int = 1) {
         .join("logs");
     let log = std::fs::read_to_string(logs.join("s.c.log")).unwrap_or_default();
     assert!(log.contains("token=***"), "{log}");
+    assert!(
+        log.contains("file=***"),
+        "the mounted file holds the value: {log}"
+    );
 }
 
 #[test]
@@ -476,6 +484,28 @@ fn copy_tree(src: &Path, dest: &Path) {
     }
 }
 
+/// `--secret NAME=FILE` for every secret the example's plan uses, each a made-up value in a
+/// file of `dir` (a step that needs a secret the run was not given fails).
+fn example_secrets(rel: &str, dir: &Path) -> Vec<String> {
+    let built = common::ok(&["build", rel], dir);
+    let plan: Value = serde_json::from_slice(&built.stdout).expect("the plan is JSON");
+    let mut args = Vec::new();
+    for name in plan["secrets"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.keys())
+    {
+        let file = write(
+            dir,
+            &format!("{name}.secret"),
+            &format!("value-of-{name}\n"),
+        );
+        args.push("--secret".to_string());
+        args.push(format!("{name}={}", file.display()));
+    }
+    args
+}
+
 #[test]
 fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -505,12 +535,26 @@ fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
             .expect("inside")
             .to_string_lossy()
             .into_owned();
-        let out = flowc(&["run", &rel], dir.path());
+        let mut args = vec!["run".to_string(), rel.clone()];
+        args.extend(example_secrets(&rel, dir.path()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = flowc(&args, dir.path());
         assert_eq!(out.status.code(), Some(0), "{rel}:\n{}", text(&out));
+        assert!(
+            !text(&out).contains("sandbox engine cannot run"),
+            "the examples run in the sandbox: {}",
+            text(&out)
+        );
         ran += 1;
     }
     assert!(ran >= 12, "ran {ran} examples");
-    let again = flowc(&["run", "examples/daily_weighting.flow"], dir.path());
+    let mut args = vec![
+        "run".to_string(),
+        "examples/daily_weighting.flow".to_string(),
+    ];
+    args.extend(example_secrets("examples/daily_weighting.flow", dir.path()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let again = flowc(&args, dir.path());
     assert_eq!(again.status.code(), Some(0));
     let store = dir.path().join("examples/.flow");
     let records = last_records(&store);
@@ -905,9 +949,21 @@ pipeline ending(fail: Bool = false) {
 }
 "#,
     );
-    let ok = flowc(&["run", "ending.flow"], d);
+    // The host engine: the notifying step appends to a file of the project, which a
+    // sandboxed step may not write.
+    let ok = flowc(&["run", "ending.flow", "--engine", "host"], d);
     assert!(ok.status.success(), "{}", text(&ok));
-    let failed = flowc(&["run", "ending.flow", "--param", "fail=true"], d);
+    let failed = flowc(
+        &[
+            "run",
+            "ending.flow",
+            "--engine",
+            "host",
+            "--param",
+            "fail=true",
+        ],
+        d,
+    );
     assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
     let log = std::fs::read_to_string(d.join("notifications.log")).expect("notifications");
     let lines: Vec<&str> = log.lines().collect();

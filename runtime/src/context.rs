@@ -26,10 +26,12 @@ pub(crate) struct RunContext<'a> {
     pub(crate) run_dir: PathBuf,
     pub(crate) workdir: PathBuf,
     pub(crate) host: Host,
-    /// Secret values by name.
-    pub(crate) secrets: HashMap<String, String>,
+    /// Secret values by name: the bytes of their files.
+    pub(crate) secrets: HashMap<String, Vec<u8>>,
     /// The files secrets were read from, by name (for steps that mount them).
     pub(crate) secret_files: HashMap<String, PathBuf>,
+    /// What runs container steps, and how.
+    pub(crate) local: crate::sandbox::LocalEngine,
     /// The machine's share, across every pipeline of the run.
     pub(crate) budget: Mutex<Budget>,
     /// `--fail-fast`.

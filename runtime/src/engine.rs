@@ -18,7 +18,7 @@ use crate::eval::{ArtifactRef, RValue};
 use crate::record::{Host, RecordWriter};
 use crate::scheduler::{run_pipeline, PipelineResult};
 use crate::store::{copy_into, Store};
-use crate::types::{Event, Observer, RunOptions, RunSummary, TaskStatus};
+use crate::types::{Observer, RunOptions, RunSummary, TaskStatus};
 use crate::util::{now_ms, rfc3339};
 use flowc_compiler::plan::{PipelinePlan, Plan, TaskKind};
 
@@ -36,7 +36,7 @@ pub fn run(
     refuse_missing_builtins(plan, builtins)?;
     let params = crate::params::resolve(entry, &opts.param_file, &opts.params)?;
     let secrets = Secrets::read(plan, opts)?;
-    secrets.note_missing(plan, obs);
+    let local = crate::sandbox::local_engine(opts, has_containers(plan), obs)?;
     let store = Store::open(&opts.store)?;
     let run_id = new_run_id();
     let run_dir = store.run_dir(&run_id);
@@ -57,6 +57,7 @@ pub fn run(
         host,
         secrets: secrets.values,
         secret_files: secrets.files,
+        local,
         budget: Mutex::new(budget),
         fail_fast: opts.fail_fast,
         reports: Mutex::new(Vec::new()),
@@ -83,10 +84,19 @@ fn refuse_missing_builtins(plan: &Plan, builtins: &dyn BuiltinRunner) -> Result<
     Ok(())
 }
 
+/// Whether the plan has a container step (which the engine runs).
+fn has_containers(plan: &Plan) -> bool {
+    plan.pipelines.values().any(|p| {
+        p.tasks
+            .iter()
+            .any(|t| matches!(t.kind, TaskKind::Container { .. }))
+    })
+}
+
 /// The secrets given with `--secret name=file`.
 struct Secrets {
-    /// Values by name (the file's text without its last line break).
-    values: HashMap<String, String>,
+    /// Values by name: the file's bytes, unchanged.
+    values: HashMap<String, Vec<u8>>,
     /// The files, by name.
     files: HashMap<String, PathBuf>,
 }
@@ -109,7 +119,7 @@ impl Secrets {
                     format!("its secrets are: {}", names.join(", "))
                 }));
             }
-            let value = std::fs::read_to_string(path).map_err(|e| {
+            let value = std::fs::read(path).map_err(|e| {
                 RunError::new(
                     RunCode::BadSecret,
                     format!(
@@ -118,27 +128,13 @@ impl Secrets {
                     ),
                 )
             })?;
-            values.insert(
-                name.clone(),
-                value.trim_end_matches(['\n', '\r']).to_string(),
-            );
+            values.insert(name.clone(), value);
             files.insert(
                 name.clone(),
                 std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
             );
         }
         Ok(Secrets { values, files })
-    }
-
-    /// Tells the user about secrets the plan uses and were not given.
-    fn note_missing(&self, plan: &Plan, obs: &dyn Observer) {
-        for name in plan.secrets.keys() {
-            if !self.values.contains_key(name) {
-                obs.event(&Event::Note(format!(
-                    "secret `{name}` was not given (`--secret {name}=FILE`): steps run without it"
-                )));
-            }
-        }
     }
 }
 

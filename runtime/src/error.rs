@@ -25,6 +25,8 @@ pub enum RunCode {
     Unrunnable,
     /// A run folder or record could not be read (`flowc runs`).
     BadRunFolder,
+    /// A step needs a secret the run was not given (the step fails before it starts).
+    MissingSecret,
 }
 
 impl RunCode {
@@ -39,6 +41,7 @@ impl RunCode {
             RunCode::BadSecret => "R006",
             RunCode::Unrunnable => "R007",
             RunCode::BadRunFolder => "R008",
+            RunCode::MissingSecret => "R009",
         }
     }
 }

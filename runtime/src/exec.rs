@@ -1,4 +1,5 @@
-//! Running one container step as a local process.
+//! Running one container step as a local process (the step's own command, or `bwrap` or
+//! `docker run` holding it; see `sandbox/`).
 //!
 //! The command runs in its own process group, so a timeout, a memory overrun or Ctrl-C stops
 //! the whole tree it started. Memory is watched by sampling the resident set of the process and
@@ -64,8 +65,10 @@ pub struct ProcessSpec {
     pub timeout: Option<Duration>,
     /// Most resident memory, in bytes.
     pub memory_limit: Option<u64>,
-    /// Secret values to hide in the log.
-    pub secrets: Vec<String>,
+    /// Secret values to hide in the log (bytes: a secret file need not be text).
+    pub secrets: Vec<Vec<u8>>,
+    /// Start the program with `env` alone, not this process's environment as well.
+    pub clear_env: bool,
 }
 
 /// How an attempt went.
@@ -314,10 +317,10 @@ struct Log<'a> {
 }
 
 impl<'a> Log<'a> {
-    fn new(path: &'a Path, secrets: &'a [String]) -> Log<'a> {
+    fn new(path: &'a Path, secrets: &'a [Vec<u8>]) -> Log<'a> {
         let mut secrets: Vec<&[u8]> = secrets
             .iter()
-            .map(|s| s.as_bytes())
+            .map(Vec::as_slice)
             .filter(|s| !s.is_empty())
             .collect();
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
@@ -483,6 +486,9 @@ fn spawn(
     // `cmd` holds the pipe's write end: it is dropped when this returns, or the output would
     // never reach its end.
     let mut cmd = Command::new(program);
+    if spec.clear_env {
+        cmd.env_clear();
+    }
     cmd.args(args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
@@ -724,7 +730,8 @@ mod tests {
             log: dir.join("log"),
             timeout: None,
             memory_limit: None,
-            secrets: vec!["hunter2".into()],
+            secrets: vec![b"hunter2".to_vec()],
+            clear_env: false,
         }
     }
 
@@ -796,13 +803,10 @@ mod tests {
     fn secrets_are_hidden_however_the_output_is_split() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("log");
-        let secrets = vec![
-            "hunter2".to_string(),
-            "abc".to_string(),
-            "abcdef".to_string(),
-            "two\nlines".to_string(),
-            String::new(),
-        ];
+        let secrets: Vec<Vec<u8>> = ["hunter2", "abc", "abcdef", "two\nlines", ""]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
         let text = "x hunter2 abcdef abc two\nlines hunter abc\n";
         // Every way of cutting the output in two, and byte by byte.
         for cut in 0..=text.len() {

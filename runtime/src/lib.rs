@@ -1,8 +1,8 @@
 //! The local runner: executes a flowc [`Plan`](flowc_compiler::plan::Plan) on this machine.
 //!
-//! Container steps run as local processes (the image is recorded, not pulled), built-in steps
-//! run in-process through a [`builtin::BuiltinRunner`], artifacts live in a content-addressed
-//! [`store::Store`], results are reused through cache keys that cover the step's definition,
+//! Container steps run in a bubblewrap sandbox that looks like their pod ([`sandbox`]), as
+//! host processes, or in Docker or Podman; built-in steps run in-process through a
+//! [`builtin::BuiltinRunner`], artifacts live in a content-addressed [`store::Store`], results are reused through cache keys that cover the step's definition,
 //! its parameter values and its inputs' content, and every attempt is recorded for the
 //! autotuner ([`record`]). [`engine::run`] is the entry point and [`types`] has the types it
 //! takes and gives; [`runs`] lists past runs.
@@ -18,6 +18,7 @@ mod instances;
 pub mod params;
 pub mod record;
 pub mod runs;
+pub mod sandbox;
 mod scheduler;
 pub mod store;
 mod task;
@@ -27,4 +28,4 @@ mod workers;
 
 pub use engine::run;
 pub use error::{RunCode, RunError};
-pub use types::{Event, Observer, RunOptions, RunSummary, TaskReport, TaskStatus};
+pub use types::{Engine, Event, Observer, RunOptions, RunSummary, TaskReport, TaskStatus};

@@ -28,6 +28,40 @@ pub struct RunOptions {
     pub memory_bytes: Option<u64>,
     /// Stop every task at the first failure.
     pub fail_fast: bool,
+    /// What runs container steps (`--engine`).
+    pub engine: Engine,
+    /// Whether container steps may reach the network (`--network on|off`).
+    pub network: bool,
+    /// Variables of this environment that container steps also see (`--pass-env NAME`).
+    pub pass_env: Vec<String>,
+    /// Stop a step at its memory request when it has no limit (`--strict-memory`).
+    pub strict_memory: bool,
+}
+
+/// What runs container steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// A bubblewrap sandbox that looks like the step's pod (the default, where it can run).
+    #[default]
+    Sandbox,
+    /// A process of this machine, in the project folder, with this environment.
+    Host,
+    /// `docker run` of the step's image.
+    Docker,
+    /// `podman run` of the step's image.
+    Podman,
+}
+
+impl Engine {
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sandbox => "sandbox",
+            Engine::Host => "host",
+            Engine::Docker => "docker",
+            Engine::Podman => "podman",
+        }
+    }
 }
 
 /// Something that happened, for the progress display.

@@ -11,9 +11,9 @@ use flowc_compiler::plan::build_plan_tuned;
 use flowc_compiler::{analyze, FileLoader};
 #[cfg(feature = "builtins")]
 use flowc_runtime::builtin::{BuiltinCall, BuiltinError, BuiltinRunner};
-use flowc_runtime::{Event, Observer, RunOptions, TaskStatus};
+use flowc_runtime::{Engine, Event, Observer, RunOptions, TaskStatus};
 
-use crate::args::RunArgs;
+use crate::args::{EngineArg, RunArgs, Switch};
 use crate::loader::DiskLoader;
 use crate::{EXIT_ERRORS, EXIT_OK};
 
@@ -27,6 +27,9 @@ struct Progress {
     explain: bool,
     bar: Option<indicatif::ProgressBar>,
     running: Mutex<Vec<String>>,
+    /// Instances of loops seen, and their tasks (labels without loop indices): the plan counts
+    /// a task in a loop once, and each further iteration adds one to the bar's length.
+    looped: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Progress {
@@ -46,6 +49,21 @@ impl Progress {
             explain,
             bar,
             running: Mutex::new(Vec::new()),
+            looped: Mutex::new(std::collections::HashSet::new()),
+        }
+    }
+
+    /// Counts instance `task` on the bar when it is first seen (started, or finished from the
+    /// cache): an iteration of a loop beyond its first adds one to the bar's length.
+    fn see(&self, bar: &indicatif::ProgressBar, task: &str) {
+        let Some((base, _)) = task.split_once('[') else {
+            return;
+        };
+        let Ok(mut seen) = self.looped.lock() else {
+            return;
+        };
+        if seen.insert(task.to_string()) && !seen.insert(base.to_string()) {
+            bar.inc_length(1);
         }
     }
 
@@ -72,6 +90,7 @@ impl Observer for Progress {
                 if let Ok(mut r) = self.running.lock() {
                     r.push(task.clone());
                     if let Some(b) = &self.bar {
+                        self.see(b, task);
                         b.set_message(r.join(", "));
                     }
                 }
@@ -93,6 +112,7 @@ impl Observer for Progress {
                 if let Ok(mut r) = self.running.lock() {
                     r.retain(|x| x != task);
                     if let Some(b) = &self.bar {
+                        self.see(b, task);
                         b.inc(1);
                         b.set_message(r.join(", "));
                     }
@@ -236,6 +256,15 @@ pub fn run(args: &RunArgs) -> u8 {
         cpu_millis: args.cpus.map(|c| (c * 1000.0) as u64),
         memory_bytes: memory,
         fail_fast: args.fail_fast,
+        engine: match args.engine {
+            EngineArg::Sandbox => Engine::Sandbox,
+            EngineArg::Host => Engine::Host,
+            EngineArg::Docker => Engine::Docker,
+            EngineArg::Podman => Engine::Podman,
+        },
+        network: args.network == Switch::On,
+        pass_env: args.pass_env.clone(),
+        strict_memory: args.strict_memory,
     };
     static CANCEL: AtomicBool = AtomicBool::new(false);
     let _ = ctrlc::set_handler(|| {
@@ -260,7 +289,7 @@ pub fn run(args: &RunArgs) -> u8 {
             return crate::EXIT_FAILURE;
         }
     };
-    print_summary(&summary);
+    print_summary(&plan, &summary);
     match summary.status.as_str() {
         "succeeded" => EXIT_OK,
         "cancelled" => EXIT_CANCELLED,
@@ -268,20 +297,73 @@ pub fn run(args: &RunArgs) -> u8 {
     }
 }
 
-fn print_summary(s: &flowc_runtime::RunSummary) {
-    let width = s
-        .tasks
-        .iter()
-        .map(|t| t.task.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+/// The place of a task instance (`pipeline.task[1]`, `call/pipeline.task`) in the plan: the
+/// place of the call that ran its pipeline (none for the entry pipeline), then the task's index
+/// in its pipeline, then its loop indices. Sorting by it lists tasks in plan order.
+fn plan_order(plan: &flowc_compiler::plan::Plan, label: &str, depth: usize) -> Vec<usize> {
+    let Some((pipe_label, inst)) = label.rsplit_once('.') else {
+        return vec![usize::MAX];
+    };
+    let (call, pipeline) = match pipe_label.rsplit_once('/') {
+        Some((c, p)) => (Some(c), p),
+        None => (None, pipe_label),
+    };
+    let (id, indices) = inst.split_once('[').unwrap_or((inst, ""));
+    let tasks = plan
+        .pipelines
+        .get(pipeline)
+        .map(|p| &p.tasks[..])
+        .unwrap_or(&[]);
+    let mut key = match call {
+        // The call's own place: the task calling this pipeline, wherever it is.
+        Some(c) if depth < 16 => {
+            let call_id = c.split_once('[').map_or(c, |(id, _)| id);
+            plan.pipelines
+                .iter()
+                .find(|(_, p)| {
+                    p.tasks.iter().any(|t| {
+                        t.id == call_id
+                            && matches!(&t.kind, flowc_compiler::plan::TaskKind::Pipeline { pipeline: q } if q == pipeline)
+                    })
+                })
+                .map(|(name, _)| plan_order(plan, &format!("{name}.{c}"), depth + 1))
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    key.push(tasks.iter().position(|t| t.id == id).unwrap_or(usize::MAX));
+    key.extend(
+        indices
+            .split(['[', ']'])
+            .filter_map(|i| i.parse::<usize>().ok()),
+    );
+    key
+}
+
+/// A pipeline output's lines, `name = value`: a list one item a line (`name[0] = ...`), a
+/// file or folder as its path in the store, a value as its text.
+fn output_lines(name: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Array(items) if !items.is_empty() => {
+            for (i, item) in items.iter().enumerate() {
+                output_lines(&format!("{name}[{i}]"), item, out);
+            }
+        }
+        serde_json::Value::String(p) => out.push(format!("{name} = {p}")),
+        other => out.push(format!("{name} = {other}")),
+    }
+}
+
+fn print_summary(plan: &flowc_compiler::plan::Plan, s: &flowc_runtime::RunSummary) {
+    let mut tasks: Vec<&flowc_runtime::TaskReport> = s.tasks.iter().collect();
+    tasks.sort_by_cached_key(|t| plan_order(plan, &t.task, 0));
+    let width = tasks.iter().map(|t| t.task.len()).max().unwrap_or(4).max(4);
     println!();
     println!(
         "{:<width$}  {:<9}  {:>8}  {:>8}",
         "task", "status", "attempts", "seconds"
     );
-    for t in &s.tasks {
+    for t in &tasks {
         println!(
             "{:<width$}  {:<9}  {:>8}  {:>8.2}",
             t.task,
@@ -290,7 +372,7 @@ fn print_summary(s: &flowc_runtime::RunSummary) {
             t.wall_seconds
         );
     }
-    for t in &s.tasks {
+    for t in &tasks {
         if let TaskStatus::Failed(why) = &t.status {
             println!("\n{} failed: {why}", t.task);
             if let Some(log) = &t.log {
@@ -303,12 +385,12 @@ fn print_summary(s: &flowc_runtime::RunSummary) {
     }
     if !s.outputs.is_empty() {
         println!("\noutputs:");
+        let mut lines = Vec::new();
         for (k, v) in &s.outputs {
-            let shown = match v {
-                serde_json::Value::String(p) => p.clone(),
-                other => other.to_string(),
-            };
-            println!("  {k} = {shown}");
+            output_lines(k, v, &mut lines);
+        }
+        for l in lines {
+            println!("  {l}");
         }
     }
     println!("\nrun {} {} ({})", s.run_id, s.status, s.run_dir.display());

@@ -36,8 +36,8 @@ use flowc_grammar::Span;
 pub use expr::parse_date;
 pub use lower::{ParamSig, StepSig};
 pub use pipeline::{Binding, CallNode, Frame, PipelineInfo, PipelineOutput};
-pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec};
 pub use pipeline_model::ScheduleOptions;
+pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec};
 
 /// The checked model of a program.
 #[derive(Debug, Default)]

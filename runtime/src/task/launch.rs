@@ -1,5 +1,7 @@
-//! Starting a step: a container step's command and environment, and a built-in step's call,
-//! run in this process or in one of its own.
+//! Starting a step: a container step's command and environment under the run's engine (a host
+//! process, or the pod's view of it for the sandbox and container engines, with the secrets it
+//! needs checked before it starts), and a built-in step's call, run in this process or in one
+//! of its own.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -9,90 +11,270 @@ use serde_json::Value as Json;
 
 use crate::builtin::{ArtifactArg, BuiltinCall, InputArtifact, OutputArtifact};
 use crate::context::RunContext;
+use crate::error::{RunCode, RunError};
 use crate::eval::RValue;
 use crate::exec::{process_peak_rss, run_process, ProcessResult, ProcessSpec, Reason};
 use crate::record::Amounts;
+use crate::sandbox::{self, PodView, INPUTS, OUTPUTS};
+use crate::types::Engine;
 use flowc_compiler::plan::{Part, Task};
 
 /// How running a step ended: why, the process's measures (none when it could not start), and
 /// the failure in words.
 pub(super) type StepEnd = (Reason, Option<ProcessResult>, Option<String>);
 
-fn part_text(p: &Part, inputs: &IndexMap<String, RValue>, out_dir: &Path) -> String {
+/// A container step's image, command and declared environment, as the plan has them.
+pub(super) type Container<'a> = (&'a str, &'a [Vec<Part>], &'a [(String, Vec<Part>)]);
+
+/// Where a container step's files are: its inputs, its output folder (when it has outputs)
+/// and its log.
+pub(super) struct StepFiles<'a> {
+    pub(super) inputs: &'a IndexMap<String, RValue>,
+    pub(super) out_dir: Option<&'a Path>,
+    pub(super) log: &'a Path,
+}
+
+/// The text of one template part: with this machine's paths (`pod` false, the host engine)
+/// or the pod's (`/tmp/flowc/inputs/NAME`, `/tmp/flowc/outputs/NAME`).
+fn part_text(p: &Part, files: &StepFiles<'_>, pod: bool) -> String {
     match p {
         Part::Text { text } => text.clone(),
-        Part::Param { name } | Part::InputPath { name } => {
-            inputs.get(name).map(RValue::to_text).unwrap_or_default()
-        }
-        Part::OutputPath { name } => out_dir.join(name).to_string_lossy().into_owned(),
+        Part::InputPath { name } if pod => format!("{INPUTS}/{name}"),
+        Part::OutputPath { name } if pod => format!("{OUTPUTS}/{name}"),
+        Part::Param { name } | Part::InputPath { name } => files
+            .inputs
+            .get(name)
+            .map(RValue::to_text)
+            .unwrap_or_default(),
+        Part::OutputPath { name } => files
+            .out_dir
+            .map(|d| d.join(name).to_string_lossy().into_owned())
+            .unwrap_or_default(),
         Part::Value { .. } => String::new(),
     }
 }
 
+fn template_text(parts: &[Part], files: &StepFiles<'_>, pod: bool) -> String {
+    parts.iter().map(|p| part_text(p, files, pod)).collect()
+}
+
+/// Why a container step cannot start with the secrets the run was given, if it cannot: a
+/// secret it needs was not given, or a secret that is not text is wanted as a variable.
+pub(super) fn secret_problem(ctx: &RunContext<'_>, task: &Task) -> Option<String> {
+    let s = &task.settings;
+    for (_, secret) in s.secret_env.iter().chain(&s.secret_mounts) {
+        if !ctx.secrets.contains_key(secret) {
+            let e = RunError::new(
+                RunCode::MissingSecret,
+                format!("the step needs secret `{secret}`, which the run was not given"),
+            )
+            .hint(format!("pass its file with `--secret {secret}=PATH`"));
+            return Some(e.to_string());
+        }
+    }
+    for (var, secret) in &s.secret_env {
+        if ctx.secrets.get(secret).and_then(|b| env_text(b)).is_none() {
+            let e = RunError::new(
+                RunCode::BadSecret,
+                format!("secret `{secret}` is not text, so it cannot be variable `{var}`"),
+            )
+            .hint(format!(
+                "mount it as a file instead (`mount {secret} at \"/path\"`)"
+            ));
+            return Some(e.to_string());
+        }
+    }
+    None
+}
+
+/// A secret's value as an environment variable: its text without the last line break; none
+/// when it is not text (or holds a NUL byte, which no variable can).
+fn env_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    (!text.contains('\0')).then(|| text.trim_end_matches(['\n', '\r']))
+}
+
+/// The values to hide in the step's log: every secret it uses, as bytes, without the last
+/// line break (as a variable holds it, and as a file prints it).
+fn secret_values(ctx: &RunContext<'_>, task: &Task) -> Vec<Vec<u8>> {
+    let s = &task.settings;
+    s.secret_env
+        .iter()
+        .chain(&s.secret_mounts)
+        .filter_map(|(_, secret)| ctx.secrets.get(secret))
+        .map(|b| {
+            let end = b.len()
+                - b.iter()
+                    .rev()
+                    .take_while(|c| matches!(c, b'\n' | b'\r'))
+                    .count();
+            b[..end].to_vec()
+        })
+        .collect()
+}
+
+/// The process of a container step under the run's engine (see [`crate::sandbox`]).
 pub(super) fn container_spec(
     ctx: &RunContext<'_>,
     task: &Task,
-    command: &[Vec<Part>],
+    (image, command, env): Container<'_>,
+    files: &StepFiles<'_>,
+    limits: &Amounts,
+) -> Result<ProcessSpec, String> {
+    let local = &ctx.local;
+    let spec = |argv, env, clear_env, memory_limit| ProcessSpec {
+        argv,
+        env,
+        cwd: ctx.workdir.clone(),
+        log: files.log.to_path_buf(),
+        timeout: task.settings.timeout_ms.map(Duration::from_millis),
+        memory_limit,
+        secrets: secret_values(ctx, task),
+        clear_env,
+    };
+    if local.engine == Engine::Host {
+        let argv = command
+            .iter()
+            .map(|c| template_text(c, files, false))
+            .collect();
+        return Ok(spec(
+            argv,
+            host_env(ctx, task, env, files),
+            false,
+            limits.memory_bytes,
+        ));
+    }
+    let view = pod_view(ctx, task, (image, command, env), files, limits);
+    let (uid, gid) = current_ids();
+    let user = format!("{uid}:{gid}");
+    match local.engine {
+        Engine::Docker | Engine::Podman => {
+            let argv = sandbox::container::argv(local.engine.name(), &view, &user);
+            // The container engine enforces the limit; this watch would see only its client.
+            Ok(spec(argv, view.env, false, None))
+        }
+        _ => {
+            sandbox::bwrap::find_program(&view)?;
+            let argv = sandbox::bwrap::argv(&local.bwrap, &view, &sandbox::bwrap::RealFs);
+            Ok(spec(argv, view.env, true, limits.memory_bytes))
+        }
+    }
+}
+
+/// The variables a host process gets besides this process's own: the declared ones, the run
+/// and task, secrets as variables, and each mounted secret's file as
+/// `FLOWC_SECRET_FILE_<NAME>` (a host process cannot see it at its declared path).
+fn host_env(
+    ctx: &RunContext<'_>,
+    task: &Task,
     env: &[(String, Vec<Part>)],
-    inputs: &IndexMap<String, RValue>,
-    out_dir: &Path,
-    log: &Path,
-) -> ProcessSpec {
-    let argv = command
-        .iter()
-        .map(|parts| {
-            parts
-                .iter()
-                .map(|p| part_text(p, inputs, out_dir))
-                .collect::<String>()
-        })
-        .collect();
+    files: &StepFiles<'_>,
+) -> Vec<(String, String)> {
     let mut vars: Vec<(String, String)> = env
         .iter()
-        .map(|(k, parts)| {
-            (
-                k.clone(),
-                parts
-                    .iter()
-                    .map(|p| part_text(p, inputs, out_dir))
-                    .collect(),
-            )
-        })
+        .map(|(k, parts)| (k.clone(), template_text(parts, files, false)))
         .collect();
     vars.push(("FLOWC_RUN_ID".into(), ctx.run_id.clone()));
     vars.push(("FLOWC_TASK".into(), task.id.clone()));
-    let mut secrets = Vec::new();
-    for (var, secret) in &task.settings.secret_env {
-        if let Some(v) = ctx.secrets.get(secret) {
-            vars.push((var.clone(), v.clone()));
-            secrets.push(v.clone());
-        }
-    }
-    for (path, secret) in &task.settings.secret_mounts {
+    vars.extend(secret_env(ctx, task));
+    for (_, secret) in &task.settings.secret_mounts {
         if let Some(file) = ctx.secret_files.get(secret) {
+            let name = crate::util::file_safe(secret).to_ascii_uppercase();
             vars.push((
-                format!(
-                    "FLOWC_SECRET_FILE_{}",
-                    crate::util::file_safe(secret).to_ascii_uppercase()
-                ),
+                format!("FLOWC_SECRET_FILE_{name}"),
                 file.to_string_lossy().into_owned(),
             ));
-            let _ = path;
         }
-        if let Some(v) = ctx.secrets.get(secret) {
-            secrets.push(v.clone());
+    }
+    vars
+}
+
+/// Secrets as variables: name and value (checked to be text by [`secret_problem`]).
+fn secret_env(ctx: &RunContext<'_>, task: &Task) -> Vec<(String, String)> {
+    task.settings
+        .secret_env
+        .iter()
+        .filter_map(|(var, secret)| {
+            let text = env_text(ctx.secrets.get(secret)?)?;
+            Some((var.clone(), text.to_string()))
+        })
+        .collect()
+}
+
+/// The step as its pod sees it: the pod's paths in its command and variables, its inputs and
+/// secrets mounted read-only, its environment alone (with the usual `PATH` and `HOME=/tmp` in
+/// the sandbox, where no image sets them), the variables passed through, and its limits.
+fn pod_view(
+    ctx: &RunContext<'_>,
+    task: &Task,
+    (image, command, env): Container<'_>,
+    files: &StepFiles<'_>,
+    limits: &Amounts,
+) -> PodView {
+    let local = &ctx.local;
+    let mut vars: IndexMap<String, String> = IndexMap::new();
+    if local.engine == Engine::Sandbox {
+        vars.insert("PATH".into(), sandbox::POD_PATH.into());
+        vars.insert("HOME".into(), "/tmp".into());
+    }
+    for (k, parts) in env {
+        vars.insert(k.clone(), template_text(parts, files, true));
+    }
+    vars.insert("FLOWC_RUN_ID".into(), ctx.run_id.clone());
+    vars.insert("FLOWC_TASK".into(), task.id.clone());
+    vars.extend(secret_env(ctx, task));
+    vars.extend(local.pass_env.iter().cloned());
+    let mut read_only = input_mounts(task, files.inputs);
+    for (path, secret) in &task.settings.secret_mounts {
+        if let Some(file) = ctx.secret_files.get(secret) {
+            read_only.push((file.clone(), path.clone()));
         }
     }
     let res = &task.settings.resources;
-    ProcessSpec {
-        argv,
-        env: vars,
-        cwd: ctx.workdir.clone(),
-        log: log.to_path_buf(),
-        timeout: task.settings.timeout_ms.map(Duration::from_millis),
-        memory_limit: res.memory_limit_bytes.or(res.memory_bytes),
-        secrets,
+    PodView {
+        image: image.to_string(),
+        argv: command
+            .iter()
+            .map(|c| template_text(c, files, true))
+            .collect(),
+        env: vars.into_iter().collect(),
+        read_only,
+        outputs: files.out_dir.map(Path::to_path_buf),
+        workdir: ctx.workdir.clone(),
+        network: local.network,
+        cpu_limit_millis: res.cpu_limit_millis,
+        memory_request_bytes: res.memory_bytes,
+        memory_limit_bytes: limits.memory_bytes,
     }
+}
+
+/// The step's input artifacts at the pod's paths: `/tmp/flowc/inputs/NAME`, and a list as a
+/// folder with one entry per item named by its zero-padded index (as the Argo target does).
+fn input_mounts(task: &Task, inputs: &IndexMap<String, RValue>) -> Vec<(PathBuf, String)> {
+    let mut mounts = Vec::new();
+    for i in task.inputs.iter().filter(|i| i.ty.is_artifact()) {
+        match inputs.get(&i.name) {
+            Some(RValue::Artifact(a)) => {
+                mounts.push((a.path.clone(), format!("{INPUTS}/{}", i.name)))
+            }
+            Some(RValue::List(items)) => {
+                for (n, item) in items.iter().enumerate() {
+                    if let RValue::Artifact(a) = item {
+                        mounts.push((a.path.clone(), format!("{INPUTS}/{}/{n:05}", i.name)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    mounts
+}
+
+/// This process's user and group ids (a container step runs as them).
+#[allow(unsafe_code)]
+fn current_ids() -> (u32, u32) {
+    // SAFETY: getuid and getgid cannot fail and touch no memory.
+    unsafe { (libc::getuid(), libc::getgid()) }
 }
 
 /// Runs a built-in step in a process of its own (see [`crate::builtin::BuiltinRunner::process`]):
@@ -128,6 +310,7 @@ pub(super) fn builtin_process(
         timeout: task.settings.timeout_ms.map(Duration::from_millis),
         memory_limit: limits.memory_bytes,
         secrets: Vec::new(),
+        clear_env: false,
     };
     let p = run_process(&spec, ctx.cancel);
     let own_error = std::fs::read_to_string(crate::builtin::error_file(call_file))

@@ -154,9 +154,13 @@ impl<'a> StepInstance<'a> {
                 memory_bytes: res.memory_bytes,
                 gpu: res.gpu.unwrap_or(0),
             },
+            // As in Kubernetes, the limit stops a step and the request does not (unless
+            // `--strict-memory` makes a request without a limit one).
             limits: Amounts {
                 cpu_millis: res.cpu_limit_millis,
-                memory_bytes: res.memory_limit_bytes.or(res.memory_bytes),
+                memory_bytes: res
+                    .memory_limit_bytes
+                    .or(res.memory_bytes.filter(|_| ctx.local.strict_memory)),
                 gpu: res.gpu.unwrap_or(0),
             },
         }
@@ -247,6 +251,11 @@ impl<'a> StepInstance<'a> {
     /// One attempt, in a work folder of its own (removed after): runs the step, moves its
     /// outputs into the store and caches them, and records the attempt.
     fn attempt(&self, attempt: u32, logged: &mut bool) -> AttemptEnd {
+        if matches!(self.task.kind, TaskKind::Container { .. }) {
+            if let Some(why) = launch::secret_problem(self.ctx, self.task) {
+                return AttemptEnd::NotStarted(TaskStatus::Failed(why));
+            }
+        }
         let work = self
             .ctx
             .store
@@ -269,7 +278,7 @@ impl<'a> StepInstance<'a> {
             }
         }
         let start = now_ms();
-        let (reason, process, detail) = self.run_step(&out_dir, &work);
+        let (reason, process, detail) = self.run_step(&out_dir, needs_work, &work);
         let end = now_ms();
         *logged |= process.as_ref().is_some_and(|p| p.logged);
         let record = |reason, out_bytes| {
@@ -301,19 +310,29 @@ impl<'a> StepInstance<'a> {
     }
 
     /// Runs the step's process or built-in call.
-    fn run_step(&self, out_dir: &std::path::Path, work: &std::path::Path) -> StepEnd {
+    fn run_step(&self, out_dir: &std::path::Path, made: bool, work: &std::path::Path) -> StepEnd {
         let (ctx, task) = (self.ctx, self.task);
         match &task.kind {
-            TaskKind::Container { command, env, .. } => {
-                let spec = launch::container_spec(
+            TaskKind::Container {
+                image,
+                command,
+                env,
+            } => {
+                let files = launch::StepFiles {
+                    inputs: self.inputs,
+                    out_dir: made.then_some(out_dir),
+                    log: &self.log,
+                };
+                let spec = match launch::container_spec(
                     ctx,
                     task,
-                    command,
-                    env,
-                    self.inputs,
-                    out_dir,
-                    &self.log,
-                );
+                    (image, command, env),
+                    &files,
+                    &self.limits,
+                ) {
+                    Ok(spec) => spec,
+                    Err(why) => return (Reason::Failed, None, Some(why)),
+                };
                 let p = crate::exec::run_process(&spec, ctx.cancel);
                 let detail = launch::process_detail(&p, &self.limits, None);
                 (p.reason, Some(p), detail)
