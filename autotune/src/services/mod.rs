@@ -84,6 +84,20 @@ pub fn parse_since(text: &str, until_ms: i64) -> Result<i64, AutotuneError> {
         .ok_or_else(bad)
 }
 
+/// The window of `--since` and `--until` (`None` when neither is given; `--until` defaults to
+/// now, the one reading of the clock).
+pub fn window(since: Option<&str>, until: Option<&str>) -> Result<Option<Window>, AutotuneError> {
+    if since.is_none() && until.is_none() {
+        return Ok(None);
+    }
+    let until_ms = match until {
+        Some(t) => parse_until(t)?,
+        None => jiff::Timestamp::now().as_millisecond(),
+    };
+    let since_ms = since.map(|t| parse_since(t, until_ms)).transpose()?;
+    Ok(Some(Window { since_ms, until_ms }))
+}
+
 /// Parses `--until`: an RFC 3339 timestamp, as epoch milliseconds.
 pub fn parse_until(text: &str) -> Result<i64, AutotuneError> {
     crate::time::parse_timestamp(text).ok_or_else(|| {

@@ -8,13 +8,17 @@
 //! row's namespace and name stand for the file name in messages.
 //!
 //! The client is the synchronous `postgres` crate, without TLS (`sslmode=disable` or `prefer`);
-//! the connection is bounded by a 5 s connect timeout and a 120 s `statement_timeout`.
+//! the connection is bounded by a 5 s connect timeout, 10 s for the whole handshake and a 120 s
+//! `statement_timeout` per query.
 
 use super::{redact, Window, CONNECT_TIMEOUT, QUERY_TIMEOUT};
 use crate::error::{AutotuneError, ErrorCode};
 use crate::readers::{self, ReadOutput, Sink};
 use ::postgres::error::SqlState;
 use ::postgres::{Config, NoTls};
+
+/// How long connecting, authentication included, may take.
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The archive table's name (fixed by Argo).
 pub const TABLE: &str = "argo_archived_workflows";
@@ -55,7 +59,7 @@ pub fn read(url: &str, window: &Window) -> Result<Fetched, AutotuneError> {
             QUERY_TIMEOUT.as_millis()
         ));
     }
-    let mut client = config.connect(NoTls).map_err(|e| classify(&e, &service))?;
+    let mut client = connect(config, &service)?;
     let rows = client
         .query(SELECT, &[&window.since_ms, &window.until_ms])
         .map_err(|e| classify(&e, &service))?;
@@ -89,6 +93,31 @@ pub fn read(url: &str, window: &Window) -> Result<Fetched, AutotuneError> {
         read_row(&label, &workflow, &mut fetched);
     }
     Ok(fetched)
+}
+
+/// Connects, on a thread of its own: the client's connect timeout bounds opening the TCP
+/// connection but not the handshake after it, so a server that accepts and never answers would
+/// hold the caller forever. Past [`HANDSHAKE_TIMEOUT`] the server is unreachable (the thread
+/// is left to end with the process).
+fn connect(config: Config, service: &str) -> Result<::postgres::Client, AutotuneError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(config.connect(NoTls));
+    });
+    match rx.recv_timeout(HANDSHAKE_TIMEOUT) {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(classify(&e, service)),
+        Err(_) => Err(AutotuneError::new(
+            ErrorCode::Unreachable,
+            service,
+            None,
+            format!(
+                "the server did not complete the PostgreSQL handshake in {} s; check that the \
+                 address is PostgreSQL's",
+                HANDSHAKE_TIMEOUT.as_secs()
+            ),
+        )),
+    }
 }
 
 /// Reads one row's workflow JSON; its problems become the row's.

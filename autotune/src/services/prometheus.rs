@@ -59,10 +59,12 @@ pub fn read(base: &str, window: &Window) -> Result<Fetched, AutotuneError> {
             ),
         ));
     }
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
+    if !base.starts_with("http://") {
         return Err(fail(
             ErrorCode::InvalidSource,
-            "the address must start with `http://`".into(),
+            "the address must start with `http://`: flowc reads Prometheus over plain HTTP \
+             (inside the cluster, or through `kubectl port-forward`)"
+                .into(),
         ));
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
