@@ -252,6 +252,9 @@ impl Drop for Postgres {
     }
 }
 
+/// Serialises `promtool` runs of the tests of one binary.
+static PROMTOOL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A Prometheus server whose storage holds recorded series.
 pub struct Prometheus {
     child: Child,
@@ -275,6 +278,8 @@ impl Prometheus {
                 .args(["tsdb", "create-blocks-from", "openmetrics"])
                 .arg(&input)
                 .arg(&storage);
+            // One at a time: promtool preallocates a 512 MiB chunk file while it writes.
+            let _one = PROMTOOL.lock().unwrap_or_else(|e| e.into_inner());
             match promtool.output() {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     missing("promtool", "prometheus")
@@ -298,7 +303,9 @@ impl Prometheus {
         cmd.arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", storage.display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--storage.tsdb.retention.time=100y");
+            .arg("--storage.tsdb.retention.time=100y")
+            // The smallest write-ahead log segment: each is preallocated on disk.
+            .arg("--storage.tsdb.wal-segment-size=10MB");
         if let Some(web) = web_config {
             let path = dir.path().join("web.yml");
             std::fs::write(&path, web).expect("web config");
