@@ -115,7 +115,7 @@ pub struct WindowArgs {
 #[derive(Debug, clap::Args)]
 pub struct RecommendArgs {
     /// Past runs, as for `flowc autotune --history`.
-    #[arg(long, num_args = 1.., required = true, value_name = "PATH|URL")]
+    #[arg(long, num_args = 1.., required_unless_present = "prometheus", value_name = "PATH|URL")]
     pub history: Vec<PathBuf>,
     /// The history's time window and Prometheus servers.
     #[command(flatten)]

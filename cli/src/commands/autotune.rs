@@ -241,8 +241,8 @@ pub fn run(args: &AutotuneArgs) -> u8 {
     let Some(file) = &args.file else {
         return super::fail("give the `.flow` file to tune, or `flowc autotune eval TRACES...`");
     };
-    if args.history.is_empty() {
-        return super::fail("give the past runs with `--history PATH...` (a store such as `.flow/runs`, Argo JSON, Prometheus exports)");
+    if args.history.is_empty() && args.window.prometheus.is_empty() {
+        return super::fail("give the past runs with `--history PATH...` (a store such as `.flow/runs`, Argo JSON, Prometheus exports, `postgres://` for Argo's archive) or `--prometheus URL`");
     }
     let loader = DiskLoader;
     if let Err(why) = loader.load(file) {
