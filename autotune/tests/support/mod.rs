@@ -27,6 +27,23 @@ pub const PG_PASSWORD: &str = "archive-test-password";
 /// How long a server may take to answer after it starts.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A temporary folder for a server's data: in memory (`/dev/shm`) where there is one, since the
+/// servers write little but promtool preallocates a 512 MiB chunk file and Prometheus its log
+/// segments; else in the system's temporary folder.
+fn scratch() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    let in_memory = shm
+        .is_dir()
+        .then(|| {
+            tempfile::Builder::new()
+                .prefix("flowc-test-")
+                .tempdir_in(shm)
+                .ok()
+        })
+        .flatten();
+    in_memory.unwrap_or_else(|| tempfile::tempdir().expect("a temporary folder"))
+}
+
 /// A port nothing listens on (yet).
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
@@ -134,7 +151,7 @@ impl Postgres {
     /// Creates a cluster in a temporary folder and starts it.
     pub fn start() -> Postgres {
         let bin = postgres_bin();
-        let dir = tempfile::tempdir().expect("a temporary folder");
+        let dir = scratch();
         let data = dir.path().join("data");
         let pwfile = dir.path().join("password");
         std::fs::write(&pwfile, PG_PASSWORD).expect("password file");
@@ -268,7 +285,7 @@ impl Prometheus {
     /// storage folder and starts a server on it; `web_config` is a `--web.config.file` (e.g.
     /// basic authentication).
     pub fn start(openmetrics: &str, web_config: Option<&str>) -> Prometheus {
-        let dir = tempfile::tempdir().expect("a temporary folder");
+        let dir = scratch();
         let storage = dir.path().join("data");
         if !openmetrics.is_empty() {
             let input = dir.path().join("series.om");
