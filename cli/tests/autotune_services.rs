@@ -209,3 +209,58 @@ fn unreachable_services_and_bad_windows_exit_1_with_their_codes() {
         text(&out)
     );
 }
+
+/// The `flowc autotune …` command of a nightly job file, its continuation lines joined.
+fn nightly_command(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/nightly")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let start = text
+        .find("flowc autotune ")
+        .unwrap_or_else(|| panic!("{file} runs no `flowc autotune`"));
+    let mut command = String::new();
+    for line in text[start..].lines() {
+        let line = line.trim();
+        match line.strip_suffix('\\') {
+            Some(part) => command.push_str(part),
+            None => {
+                command.push_str(line);
+                break;
+            }
+        }
+    }
+    command
+}
+
+#[test]
+fn the_nightly_jobs_run_flags_flowc_accepts() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    write(dir.path(), "daily.flow", SOURCE);
+    let port = support::free_port();
+    for file in ["gitlab-ci.yml", "argo-cronworkflow.yaml"] {
+        let command = nightly_command(file)
+            .replace("\"$flow\"", "daily.flow")
+            .replace(
+                "\"$ARGO_ARCHIVE_URL\"",
+                &format!("postgres://argo:pw@127.0.0.1:{port}/argo"),
+            )
+            .replace("\"$PROMETHEUS_URL\"", &format!("http://127.0.0.1:{port}"))
+            .replace("\"autotune/$name.md\"", "report.md");
+        assert!(!command.contains('$'), "{file}: unsubstituted `{command}`");
+        let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+        assert!(
+            words.contains(&"--write") && words.contains(&"--since"),
+            "{command}"
+        );
+        // The flags parse (a usage error would exit 2); nothing listens, which is A011.
+        let out = flowc(&words, dir.path());
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{file}: {command}\n{}",
+            text(&out)
+        );
+        assert!(text(&out).contains("[A011]"), "{file}: {}", text(&out));
+    }
+}
