@@ -55,6 +55,8 @@ pub struct Sources {
     /// Runs kept: those that started in the window. `None`: every run of the files and the
     /// archives, and the last [`DEFAULT_PROMETHEUS_DAYS`] days of Prometheus.
     pub window: Option<services::Window>,
+    /// Bounds of the services' connections.
+    pub timeouts: services::Timeouts,
 }
 
 /// Days of Prometheus series read when no window is given.
@@ -134,7 +136,7 @@ fn read_services(sources: &Sources, acc: &mut Gathered) {
         until_ms: now_ms,
     });
     for url in &sources.postgres {
-        match services::postgres::read(url, &window) {
+        match services::postgres::read(url, &window, &sources.timeouts) {
             Ok(f) => {
                 acc.executions.extend(f.output.executions);
                 for reason in f.output.ignored {
@@ -152,7 +154,7 @@ fn read_services(sources: &Sources, acc: &mut Gathered) {
         ..window
     };
     for url in &sources.prometheus {
-        match services::prometheus::read(url, &prometheus_window) {
+        match services::prometheus::read(url, &prometheus_window, &sources.timeouts) {
             Ok(f) => {
                 acc.pods.extend(f.pods);
                 for reason in f.ignored {

@@ -197,16 +197,36 @@ fn a_malformed_archived_workflow_fails_strictly_and_is_skipped_leniently() {
 }
 
 #[test]
-fn a_server_that_never_answers_is_unreachable_within_the_connect_timeout() {
+fn servers_that_never_answer_are_unreachable_within_the_timeouts() {
     let silent = FakeHttp::start(None);
-    let started = Instant::now();
-    let e = the_error(from_archive(
-        &format!("postgres://argo:x@127.0.0.1:{}/argo", silent.port),
-        recorded_window(),
-        false,
-    ));
-    assert_eq!(e.code, ErrorCode::Unreachable, "{e}");
-    assert!(started.elapsed() < services::postgres::HANDSHAKE_TIMEOUT + Duration::from_secs(5));
+    // Short bounds for the test; the defaults are the same code with longer durations.
+    let timeouts = services::Timeouts {
+        connect: Duration::from_secs(1),
+        handshake: Duration::from_secs(1),
+        query: Duration::from_secs(1),
+    };
+    let archive = Sources {
+        postgres: vec![format!("postgres://argo:x@127.0.0.1:{}/argo", silent.port)],
+        window: Some(recorded_window()),
+        timeouts,
+        ..Sources::default()
+    };
+    let series = Sources {
+        prometheus: vec![format!("http://127.0.0.1:{}", silent.port)],
+        window: Some(recorded_window()),
+        timeouts,
+        ..Sources::default()
+    };
+    for sources in [archive, series] {
+        let started = Instant::now();
+        let e = the_error(load_sources(&sources, false));
+        assert_eq!(e.code, ErrorCode::Unreachable, "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{e}");
+    }
+    assert_eq!(
+        services::Timeouts::default().handshake,
+        services::HANDSHAKE_TIMEOUT
+    );
 }
 
 const BASIC_AUTH: &str =

@@ -17,8 +17,32 @@ use std::time::Duration;
 /// How long a connection may take to open before the service counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long connecting to PostgreSQL, authentication included, may take.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long one query may take, answer included.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The bounds of every connection (the constants above by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening the TCP connection.
+    pub connect: Duration,
+    /// PostgreSQL's whole handshake (connection, TLS negotiation, authentication).
+    pub handshake: Duration,
+    /// One query, answer included.
+    pub query: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: CONNECT_TIMEOUT,
+            handshake: HANDSHAKE_TIMEOUT,
+            query: QUERY_TIMEOUT,
+        }
+    }
+}
 
 /// The time span whose runs are read: runs that started at or after `since` and at or before
 /// `until` (epoch milliseconds).

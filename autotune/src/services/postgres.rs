@@ -11,14 +11,11 @@
 //! the connection is bounded by a 5 s connect timeout, 10 s for the whole handshake and a 120 s
 //! `statement_timeout` per query.
 
-use super::{redact, Window, CONNECT_TIMEOUT, QUERY_TIMEOUT};
+use super::{redact, Timeouts, Window};
 use crate::error::{AutotuneError, ErrorCode};
 use crate::readers::{self, ReadOutput, Sink};
 use ::postgres::error::SqlState;
 use ::postgres::{Config, NoTls};
-
-/// How long connecting, authentication included, may take.
-pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The archive table's name (fixed by Argo).
 pub const TABLE: &str = "argo_archived_workflows";
@@ -41,7 +38,7 @@ pub struct Fetched {
 
 /// Reads the archived workflows that started in `window`. Service-level failures (unreachable,
 /// refused credentials, no archive table, an empty window) are the `Err`.
-pub fn read(url: &str, window: &Window) -> Result<Fetched, AutotuneError> {
+pub fn read(url: &str, window: &Window, timeouts: &Timeouts) -> Result<Fetched, AutotuneError> {
     let service = service_name(url);
     let fail = |code, message: String| AutotuneError::new(code, &service, None, message);
     let mut config: Config = url.parse().map_err(|e| {
@@ -51,15 +48,15 @@ pub fn read(url: &str, window: &Window) -> Result<Fetched, AutotuneError> {
         )
     })?;
     if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
+        config.connect_timeout(timeouts.connect);
     }
     if config.get_options().is_none() {
         config.options(&format!(
             "-c statement_timeout={}",
-            QUERY_TIMEOUT.as_millis()
+            timeouts.query.as_millis()
         ));
     }
-    let mut client = connect(config, &service)?;
+    let mut client = connect(config, timeouts.handshake, &service)?;
     let rows = client
         .query(SELECT, &[&window.since_ms, &window.until_ms])
         .map_err(|e| classify(&e, &service))?;
@@ -97,14 +94,18 @@ pub fn read(url: &str, window: &Window) -> Result<Fetched, AutotuneError> {
 
 /// Connects, on a thread of its own: the client's connect timeout bounds opening the TCP
 /// connection but not the handshake after it, so a server that accepts and never answers would
-/// hold the caller forever. Past [`HANDSHAKE_TIMEOUT`] the server is unreachable (the thread
+/// hold the caller forever. Past `handshake` the server is unreachable (the thread
 /// is left to end with the process).
-fn connect(config: Config, service: &str) -> Result<::postgres::Client, AutotuneError> {
+fn connect(
+    config: Config,
+    handshake: std::time::Duration,
+    service: &str,
+) -> Result<::postgres::Client, AutotuneError> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(config.connect(NoTls));
     });
-    match rx.recv_timeout(HANDSHAKE_TIMEOUT) {
+    match rx.recv_timeout(handshake) {
         Ok(Ok(client)) => Ok(client),
         Ok(Err(e)) => Err(classify(&e, service)),
         Err(_) => Err(AutotuneError::new(
@@ -114,7 +115,7 @@ fn connect(config: Config, service: &str) -> Result<::postgres::Client, Autotune
             format!(
                 "the server did not complete the PostgreSQL handshake in {} s; check that the \
                  address is PostgreSQL's",
-                HANDSHAKE_TIMEOUT.as_secs()
+                handshake.as_secs_f64()
             ),
         )),
     }
@@ -204,7 +205,12 @@ mod tests {
             since_ms: None,
             until_ms: 0,
         };
-        let e = read("postgres://argo:s3cret@db:notaport/argo", &window).expect_err("bad port");
+        let e = read(
+            "postgres://argo:s3cret@db:notaport/argo",
+            &window,
+            &Timeouts::default(),
+        )
+        .expect_err("bad port");
         assert_eq!(e.code, ErrorCode::InvalidSource);
         assert!(!e.to_string().contains("s3cret"), "{e}");
         assert_eq!(

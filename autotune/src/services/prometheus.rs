@@ -12,7 +12,7 @@
 //!
 //! The client is `ureq`, blocking, plain HTTP, with a 5 s connect timeout and 120 s per query.
 
-use super::{redact, Window, CONNECT_TIMEOUT, QUERY_TIMEOUT};
+use super::{redact, Timeouts, Window};
 use crate::error::{AutotuneError, ErrorCode};
 use crate::readers::prometheus::PodUsage;
 use crate::readers::{self, Sink};
@@ -40,7 +40,7 @@ pub struct Fetched {
 }
 
 /// Reads the container series of `window` (which must have a start) from the server at `base`.
-pub fn read(base: &str, window: &Window) -> Result<Fetched, AutotuneError> {
+pub fn read(base: &str, window: &Window, timeouts: &Timeouts) -> Result<Fetched, AutotuneError> {
     let service = redact(base.trim_end_matches('/'));
     let fail = |code, message: String| AutotuneError::new(code, &service, None, message);
     let Some(since_ms) = window.since_ms else {
@@ -68,8 +68,8 @@ pub fn read(base: &str, window: &Window) -> Result<Fetched, AutotuneError> {
         ));
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(CONNECT_TIMEOUT))
-        .timeout_global(Some(QUERY_TIMEOUT))
+        .timeout_connect(Some(timeouts.connect))
+        .timeout_global(Some(timeouts.query))
         .http_status_as_error(false)
         .build()
         .into();
