@@ -1,7 +1,8 @@
 //! Plain-data errors and warnings of the history readers.
 //!
 //! Every problem has a stable code (`A001`…), the file it came from (as the caller spelled the
-//! path) and, where there is one, the 1-based line. Codes are never renumbered or reused; the
+//! path; for a service, its address without the password, and the record), and, where there is
+//! one, the 1-based line. Codes are never renumbered or reused; the
 //! table is documented in `docs/metrics.md`. Rendering is left to the CLI.
 
 use serde::Serialize;
@@ -30,6 +31,18 @@ pub enum ErrorCode {
     UnmatchedSeries,
     /// A010: a Prometheus export does not say which metric it holds.
     UnknownMetric,
+    /// A011: a history service (PostgreSQL, Prometheus) cannot be reached in time.
+    Unreachable,
+    /// A012: the service refused the credentials (wrong password, HTTP 401/403).
+    AccessDenied,
+    /// A013: the database has no Argo workflow archive (missing database, table or column).
+    MissingTable,
+    /// A014: the service holds no data in the time window asked for.
+    EmptyWindow,
+    /// A015: the service answered something that is not what its API documents.
+    BadResponse,
+    /// A016: a service address or a time window cannot be understood.
+    InvalidSource,
 }
 
 impl ErrorCode {
@@ -46,6 +59,12 @@ impl ErrorCode {
             ErrorCode::InvalidCsv => "A008",
             ErrorCode::UnmatchedSeries => "A009",
             ErrorCode::UnknownMetric => "A010",
+            ErrorCode::Unreachable => "A011",
+            ErrorCode::AccessDenied => "A012",
+            ErrorCode::MissingTable => "A013",
+            ErrorCode::EmptyWindow => "A014",
+            ErrorCode::BadResponse => "A015",
+            ErrorCode::InvalidSource => "A016",
         }
     }
 
@@ -62,6 +81,12 @@ impl ErrorCode {
             ErrorCode::InvalidCsv => "invalid-csv",
             ErrorCode::UnmatchedSeries => "unmatched-series",
             ErrorCode::UnknownMetric => "unknown-metric",
+            ErrorCode::Unreachable => "unreachable",
+            ErrorCode::AccessDenied => "access-denied",
+            ErrorCode::MissingTable => "missing-table",
+            ErrorCode::EmptyWindow => "empty-window",
+            ErrorCode::BadResponse => "bad-response",
+            ErrorCode::InvalidSource => "invalid-source",
         }
     }
 }

@@ -1,10 +1,12 @@
 //! `flowc-autotune`: reads past run metrics and sets each step's memory, CPU and GPU.
 //!
-//! The crate has one IO boundary, this module: [`load_history`] and [`evaluate`] read files;
-//! everything below works on plain data and is deterministic (ordered maps, no clocks, no
-//! randomness).
+//! The crate has two IO boundaries: this module, whose [`load_history`], [`load_sources`] and
+//! [`evaluate`] read files, and [`services`], the clients of Argo's archive in PostgreSQL and of
+//! Prometheus's HTTP API; everything below works on plain data and is deterministic (ordered
+//! maps, no clocks, no randomness).
 //!
-//! - [`readers`] turn the five input formats into [`history::Execution`]s.
+//! - [`readers`] turn the five input formats into [`history::Execution`]s; [`services`] fetch
+//!   the same formats from running services over a time window.
 //! - [`model`] is flowc's tuner; [`baselines`] are the VPA-like and KRR-like rules it is measured
 //!   against; [`eval`] replays traces in time order and scores all three.
 //! - [`report`] renders recommendations as Markdown and as a self-contained HTML page.
@@ -27,6 +29,7 @@ pub mod model;
 pub mod policy;
 pub mod readers;
 pub mod report;
+pub mod services;
 pub mod stats;
 pub mod time;
 pub mod units;
@@ -39,6 +42,26 @@ pub use model::{recommend, Confidence, Recommendation, TunerConfig};
 
 use std::path::{Path, PathBuf};
 
+/// Where history comes from: files and folders, Argo archives in PostgreSQL, Prometheus servers,
+/// and the time window that applies to all of them.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Files and folders (searched recursively, in name order), in any mix of formats.
+    pub paths: Vec<PathBuf>,
+    /// `postgres://` addresses of Argo workflow archives.
+    pub postgres: Vec<String>,
+    /// `http://` addresses of Prometheus servers.
+    pub prometheus: Vec<String>,
+    /// Runs kept: those that started in the window. `None`: every run of the files and the
+    /// archives, and the last [`DEFAULT_PROMETHEUS_DAYS`] days of Prometheus.
+    pub window: Option<services::Window>,
+    /// Bounds of the services' connections.
+    pub timeouts: services::Timeouts,
+}
+
+/// Days of Prometheus series read when no window is given.
+pub const DEFAULT_PROMETHEUS_DAYS: i64 = 14;
+
 /// Reads history files and folders (searched recursively, in name order) in any mix of formats.
 ///
 /// In strict mode (`lenient = false`) any malformed record is an error and all errors of all
@@ -47,13 +70,111 @@ use std::path::{Path, PathBuf};
 /// broken JSON document) are still errors. Files inside folders whose format is not recognised
 /// are skipped and counted in [`History::ignored`].
 pub fn load_history(paths: &[PathBuf], lenient: bool) -> Result<History, Vec<AutotuneError>> {
+    let sources = Sources {
+        paths: paths.to_vec(),
+        ..Sources::default()
+    };
+    load_sources(&sources, lenient)
+}
+
+/// Reads history from files, Argo archives and Prometheus servers, joins Prometheus usage to
+/// executions by pod, and keeps the runs that started in the window. Strict and lenient modes
+/// are [`load_history`]'s; a service that cannot be read (unreachable, refused credentials, no
+/// archive table, nothing in the window) is an error in both.
+pub fn load_sources(sources: &Sources, lenient: bool) -> Result<History, Vec<AutotuneError>> {
+    let mut acc = Gathered::default();
+    read_files(&sources.paths, lenient, &mut acc);
+    read_services(sources, &mut acc);
+    let Gathered {
+        mut history,
+        mut executions,
+        pods,
+        mut errors,
+        problems,
+    } = acc;
+    if lenient {
+        history.warnings.extend(problems);
+    } else {
+        errors.extend(problems);
+    }
+    history
+        .warnings
+        .extend(readers::join::join(&mut executions, pods));
+    if !errors.is_empty() {
+        errors.sort();
+        return Err(errors);
+    }
+    if let Some(window) = &sources.window {
+        let before = executions.len();
+        executions.retain(|e| window.contains(e.start_ms));
+        for _ in executions.len()..before {
+            history.ignore("run started outside the `--since` window");
+        }
+    }
+    history.extend(executions);
+    history.warnings.sort();
+    Ok(history)
+}
+
+/// What the sources yielded before the join.
+#[derive(Default)]
+struct Gathered {
+    history: History,
+    executions: Vec<history::Execution>,
+    pods: Vec<readers::prometheus::PodUsage>,
+    /// File-level and service-level errors (errors in both modes).
+    errors: Vec<AutotuneError>,
+    /// Record-level problems (errors, or warnings in lenient mode).
+    problems: Vec<AutotuneError>,
+}
+
+/// Reads the archives and the Prometheus servers.
+fn read_services(sources: &Sources, acc: &mut Gathered) {
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let window = sources.window.unwrap_or(services::Window {
+        since_ms: None,
+        until_ms: now_ms,
+    });
+    for url in &sources.postgres {
+        match services::postgres::read(url, &window, &sources.timeouts) {
+            Ok(f) => {
+                acc.executions.extend(f.output.executions);
+                for reason in f.output.ignored {
+                    acc.history.ignore(&reason);
+                }
+                acc.problems.extend(f.problems);
+            }
+            Err(e) => acc.errors.push(e),
+        }
+    }
+    let prometheus_window = services::Window {
+        since_ms: window
+            .since_ms
+            .or(Some(window.until_ms - DEFAULT_PROMETHEUS_DAYS * 86_400_000)),
+        ..window
+    };
+    for url in &sources.prometheus {
+        match services::prometheus::read(url, &prometheus_window, &sources.timeouts) {
+            Ok(f) => {
+                acc.pods.extend(f.pods);
+                for reason in f.ignored {
+                    acc.history.ignore(&reason);
+                }
+                acc.problems.extend(f.problems);
+            }
+            Err(e) => acc.errors.push(e),
+        }
+    }
+}
+
+/// Reads files and folders.
+fn read_files(paths: &[PathBuf], lenient: bool, acc: &mut Gathered) {
     let mut files: Vec<(PathBuf, bool)> = Vec::new();
-    let mut errors = Vec::new();
     for p in paths {
         if p.is_dir() {
             match walk(p) {
                 Ok(found) => files.extend(found.into_iter().map(|f| (f, false))),
-                Err(e) => errors.push(AutotuneError::new(
+                Err(e) => acc.errors.push(AutotuneError::new(
                     ErrorCode::Io,
                     &display(p),
                     None,
@@ -64,65 +185,41 @@ pub fn load_history(paths: &[PathBuf], lenient: bool) -> Result<History, Vec<Aut
             files.push((p.clone(), true));
         }
     }
-    let mut history = History::default();
-    let mut executions = Vec::new();
-    let mut pods = Vec::new();
     for (path, explicit) in files {
         let name = display(&path);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(_) => {
-                    errors.push(AutotuneError::new(
-                        ErrorCode::Io,
-                        &name,
-                        None,
-                        "file is not UTF-8 text",
-                    ));
-                    continue;
-                }
-            },
+        let text = match read_text(&path, &name) {
+            Ok(t) => t,
             Err(e) => {
-                errors.push(AutotuneError::new(
-                    ErrorCode::Io,
-                    &name,
-                    None,
-                    format!("cannot read file: {e}"),
-                ));
+                acc.errors.push(e);
                 continue;
             }
         };
         if !explicit && readers::detect(&name, &text).is_none() {
-            history.ignore("file of unknown format inside a folder");
+            acc.history.ignore("file of unknown format inside a folder");
             continue;
         }
         let mut sink = readers::Sink::new(&name, lenient);
         match readers::read_text(&name, &text, &mut sink) {
             Ok(out) => {
-                executions.extend(out.executions);
-                pods.extend(out.pods);
+                acc.executions.extend(out.executions);
+                acc.pods.extend(out.pods);
                 for reason in out.ignored {
-                    history.ignore(&reason);
+                    acc.history.ignore(&reason);
                 }
             }
-            Err(e) => errors.push(e),
+            Err(e) => acc.errors.push(e),
         }
-        if lenient {
-            history.warnings.extend(sink.problems);
-        } else {
-            errors.extend(sink.problems);
-        }
+        acc.problems.extend(sink.problems);
     }
-    history
-        .warnings
-        .extend(readers::join::join(&mut executions, pods));
-    if !errors.is_empty() {
-        errors.sort();
-        return Err(errors);
-    }
-    history.extend(executions);
-    history.warnings.sort();
-    Ok(history)
+}
+
+/// A file's text; unreadable or not UTF-8 is A001.
+fn read_text(path: &Path, name: &str) -> Result<String, AutotuneError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        AutotuneError::new(ErrorCode::Io, name, None, format!("cannot read file: {e}"))
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|_| AutotuneError::new(ErrorCode::Io, name, None, "file is not UTF-8 text"))
 }
 
 /// Loads traces (leniently: a trace set is evaluated on what is readable) and replays them.

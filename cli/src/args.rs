@@ -49,9 +49,13 @@ pub struct AutotuneArgs {
     pub command: Option<AutotuneCommand>,
     /// The `.flow` file whose steps to tune.
     pub file: Option<PathBuf>,
-    /// Past runs: flowc run folders or stores, Argo workflow JSON, Prometheus exports, traces.
-    #[arg(long, num_args = 1.., value_name = "PATH")]
+    /// Past runs: flowc run folders or stores, Argo workflow JSON, Prometheus exports, traces,
+    /// or Argo's workflow archive in PostgreSQL (`postgres://USER:PASSWORD@HOST:PORT/DB`).
+    #[arg(long, num_args = 1.., value_name = "PATH|URL")]
     pub history: Vec<PathBuf>,
+    /// The history's time window and Prometheus servers.
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Write the tuned values to the lock file beside the source (`FILE.lock`).
     #[arg(long)]
     pub write: bool,
@@ -91,9 +95,53 @@ fn parse_positive(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Where else history comes from, and its time window (`flowc autotune` and `recommend`).
+#[derive(Debug, clap::Args)]
+pub struct WindowArgs {
+    /// A Prometheus server to read container memory, CPU and GPU series from, joined to the
+    /// history's pods (`http://HOST:PORT`; repeatable).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Vec<String>,
+    /// Keep runs that started in the window: a span before `--until` (`14d`, `36h`, `90m`) or
+    /// an RFC 3339 time (default: every run; Prometheus: the last 14 days).
+    #[arg(long, value_name = "SPAN|TIME")]
+    pub since: Option<String>,
+    /// End of the window, an RFC 3339 time (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+/// `flowc autotune recommend`.
+#[derive(Debug, clap::Args)]
+pub struct RecommendArgs {
+    /// Past runs, as for `flowc autotune --history`.
+    #[arg(long, num_args = 1.., required_unless_present = "prometheus", value_name = "PATH|URL")]
+    pub history: Vec<PathBuf>,
+    /// The history's time window and Prometheus servers.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Skip malformed records (counted) instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: RecommendFormat,
+}
+
+/// Output formats of `flowc autotune recommend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecommendFormat {
+    /// The Markdown report of `flowc autotune`.
+    Markdown,
+    /// `flowc.autotune.recommendations/1` (docs/autotune.md).
+    Json,
+}
+
 /// Subcommands of `flowc autotune`.
 #[derive(Debug, Subcommand)]
 pub enum AutotuneCommand {
+    /// Recommend resources for every step found in the history, without a `.flow` file.
+    Recommend(RecommendArgs),
     /// Replay traces in time order and score flowc's tuner against VPA-like and KRR-like rules.
     Eval {
         /// Trace files or folders.

@@ -1,30 +1,95 @@
-//! `flowc autotune`: resources from past runs (written to the lock file), and `autotune eval`.
+//! `flowc autotune`: resources from past runs (written to the lock file), `autotune recommend`
+//! (every step of a history, without a `.flow` file) and `autotune eval`.
+//!
+//! History comes from files, from Argo's archive in PostgreSQL (`--history postgres://…`) and
+//! from Prometheus servers (`--prometheus URL`), over the `--since`/`--until` window.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use flowc_autotune::model::Phase;
+use flowc_autotune::services::{self, Window};
 use flowc_autotune::{
-    load_history, recommend, EvalConfig, Resources, StepBounds, StepKey, TunerConfig,
+    load_sources, recommend, AutotuneError, EvalConfig, History, Resources, Sources, StepBounds,
+    StepKey, TunerConfig,
 };
 use flowc_compiler::plan::build_plan_tuned;
 use flowc_compiler::{analyze, Analysis, FileLoader};
 use flowc_grammar::ast::Item;
 
-use crate::args::{AutotuneArgs, AutotuneCommand};
+use crate::args::{AutotuneArgs, AutotuneCommand, RecommendArgs, RecommendFormat, WindowArgs};
 use crate::loader::DiskLoader;
 use crate::lockfile::{self, LockFile};
 use crate::{EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
 
-fn print_errors(errors: &[flowc_autotune::AutotuneError]) -> u8 {
+fn print_errors(errors: &[AutotuneError]) -> u8 {
     for e in errors {
         eprintln!("error: {e}");
     }
-    eprintln!(
-        "{} malformed record(s); fix them or pass `--lenient` to skip them",
-        errors.len()
-    );
+    let records = errors.iter().filter(|e| !is_service_problem(e)).count();
+    if records > 0 {
+        eprintln!("{records} malformed record(s); fix them or pass `--lenient` to skip them");
+    }
     EXIT_ERRORS
+}
+
+/// Whether a problem is a service's or a window's (A011–A016), which `--lenient` does not skip.
+fn is_service_problem(e: &AutotuneError) -> bool {
+    matches!(
+        e.code.as_str(),
+        "A011" | "A012" | "A013" | "A014" | "A015" | "A016"
+    )
+}
+
+/// The history's sources: `--history` files and `postgres://` archives, `--prometheus`
+/// servers, and the window of `--since` and `--until`.
+fn sources(history: &[std::path::PathBuf], w: &WindowArgs) -> Result<Sources, AutotuneError> {
+    let mut s = Sources {
+        prometheus: w.prometheus.clone(),
+        ..Sources::default()
+    };
+    for h in history {
+        match h.to_str().filter(|t| services::is_postgres_url(t)) {
+            Some(url) => s.postgres.push(url.to_string()),
+            None => s.paths.push(h.clone()),
+        }
+    }
+    s.window = services::window(w.since.as_deref(), w.until.as_deref())?;
+    Ok(s)
+}
+
+/// Reads the history of `--history`, `--prometheus` and the window.
+fn load(
+    history: &[std::path::PathBuf],
+    w: &WindowArgs,
+    lenient: bool,
+) -> Result<(History, Option<Window>), u8> {
+    let sources = sources(history, w).map_err(|e| print_errors(&[e]))?;
+    let loaded = load_sources(&sources, lenient).map_err(|errors| print_errors(&errors))?;
+    Ok((loaded, sources.window))
+}
+
+/// Runs `flowc autotune recommend`: every step of the history, no `.flow` file.
+fn run_recommend(args: &RecommendArgs) -> u8 {
+    let (history, window) = match load(&args.history, &args.window, args.lenient) {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
+    let recs = recommend(&history, &BTreeMap::new(), &TunerConfig::default());
+    match args.format {
+        RecommendFormat::Json => print!(
+            "{}",
+            flowc_autotune::report::json(&recs, &history, window.as_ref())
+        ),
+        RecommendFormat::Markdown => {
+            print!("{}", flowc_autotune::report::markdown(&recs, &history))
+        }
+    }
+    if history.is_empty() {
+        eprintln!("note: the history holds no execution");
+        return EXIT_FAILURE;
+    }
+    EXIT_OK
 }
 
 /// The pipelines declared in the (first) file analysed, in order.
@@ -157,6 +222,9 @@ fn write_lock(file: &Path, recs: &[flowc_autotune::model::Recommendation]) -> u8
 
 /// Runs `flowc autotune`.
 pub fn run(args: &AutotuneArgs) -> u8 {
+    if let Some(AutotuneCommand::Recommend(r)) = &args.command {
+        return run_recommend(r);
+    }
     if let Some(AutotuneCommand::Eval { traces }) = &args.command {
         return match flowc_autotune::evaluate(traces, &EvalConfig::default()) {
             Ok(report) => {
@@ -173,8 +241,8 @@ pub fn run(args: &AutotuneArgs) -> u8 {
     let Some(file) = &args.file else {
         return super::fail("give the `.flow` file to tune, or `flowc autotune eval TRACES...`");
     };
-    if args.history.is_empty() {
-        return super::fail("give the past runs with `--history PATH...` (a store such as `.flow/runs`, Argo JSON, Prometheus exports)");
+    if args.history.is_empty() && args.window.prometheus.is_empty() {
+        return super::fail("give the past runs with `--history PATH...` (a store such as `.flow/runs`, Argo JSON, Prometheus exports, `postgres://` for Argo's archive) or `--prometheus URL`");
     }
     let loader = DiskLoader;
     if let Err(why) = loader.load(file) {
@@ -203,9 +271,9 @@ pub fn run(args: &AutotuneArgs) -> u8 {
             file.display()
         );
     }
-    let history = match load_history(&args.history, args.lenient) {
-        Ok(h) => h,
-        Err(errors) => return print_errors(&errors),
+    let history = match load(&args.history, &args.window, args.lenient) {
+        Ok((h, _)) => h,
+        Err(code) => return code,
     };
     let cfg = match tuner_config(args) {
         Ok(c) => c,
