@@ -17,7 +17,7 @@ pub mod yaml;
 pub use problem::{Code, Problem, Severity};
 
 use names::Names;
-use yaml::{Node, Pos};
+use yaml::Pos;
 
 /// The result of converting one file.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,12 +141,4 @@ fn convert_docs(ctx: &mut Ctx, text: &str) -> Option<String> {
         "pass a component file (`name`, `implementation`) or a compiled pipeline (`pipelineInfo`, `root`)",
     );
     None
-}
-
-/// The node at `at` in words, for messages: its first line.
-pub(crate) fn shown(n: &Node) -> String {
-    match n.as_str() {
-        Some(s) => s.lines().next().unwrap_or_default().to_string(),
-        None => n.kind().to_string(),
-    }
 }

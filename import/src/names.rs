@@ -105,6 +105,31 @@ pub fn float(f: f64) -> Option<String> {
     Some(if s.contains('.') { s } else { format!("{s}.0") })
 }
 
+/// A JSON value as a `.flow` literal of type `ty` (`Str`, `Int`, `Float`, `Bool`, `List<T>`);
+/// `None` when it does not fit. Objects become their JSON text.
+pub fn literal(v: &serde_json::Value, ty: &str) -> Option<String> {
+    use serde_json::Value as J;
+    let ty = ty.trim_end_matches('?');
+    match (v, ty) {
+        (J::String(s), "Str" | "Date") => Some(string(s)),
+        (J::Number(n), "Int") => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            .map(|i| i.to_string()),
+        (J::Number(n), "Float") => n.as_f64().and_then(float),
+        (J::Bool(b), "Bool") => Some(b.to_string()),
+        (J::Array(items), t) if t.starts_with("List<") => {
+            let elem = &t[5..t.len() - 1];
+            let parts: Option<Vec<String>> = items.iter().map(|i| literal(i, elem)).collect();
+            parts.map(|p| format!("[{}]", p.join(", ")))
+        }
+        (J::Object(_) | J::Array(_), "Str") => Some(string(&v.to_string())),
+        (J::Number(n), "Str") => Some(string(&n.to_string())),
+        (J::Bool(b), "Str") => Some(string(&b.to_string())),
+        _ => None,
+    }
+}
+
 /// `text` as `///` doc comment lines at `indent`.
 pub fn doc(text: &str, indent: &str) -> String {
     let mut out = String::new();

@@ -53,14 +53,6 @@ pub struct Step {
 }
 
 impl Step {
-    /// The port of the Kubeflow name `kfp` among inputs, then outputs.
-    pub fn port(&self, kfp: &str) -> Option<&Port> {
-        self.inputs
-            .iter()
-            .chain(&self.outputs)
-            .find(|p| p.kfp_name == kfp)
-    }
-
     /// The step as `.flow` text (formatted later by `flowc fmt`).
     pub fn write(&self) -> String {
         let mut s = String::new();

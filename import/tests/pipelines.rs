@@ -1,0 +1,539 @@
+//! The compiled pipelines of `shared/reference/kfp/` (beside the repository, as for the
+//! emitter tests): each converts, has a reviewed snapshot, checks without errors, builds for
+//! Kubeflow again, and the rebuilt YAML describes the same pipeline as the original: the same
+//! executor tasks with the same images, commands, wired inputs and dependencies, compared
+//! structurally as tests/emit_kfp.rs does, every difference being a documented one.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use common::{check, render, tests_dir};
+use flowc_compiler::plan::build_plan;
+use flowc_compiler::{analyze, MemoryLoader};
+use flowc_targets::{kfp, EmitOptions};
+use serde_json::Value as Json;
+
+/// The reference pipelines, failing clearly when `shared/` is not beside the repository.
+fn references() -> Vec<(String, String)> {
+    let dir = tests_dir().join("../../../shared/reference/kfp");
+    assert!(
+        dir.is_dir(),
+        "the kfp reference pipelines are needed: they are not at {}; put the project's \
+         `shared/` folder beside the repository",
+        dir.display()
+    );
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| {
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name, text)
+        })
+        .collect();
+    out.sort();
+    assert!(
+        out.len() >= 5,
+        "expected the five reference pipelines, found {}",
+        out.len()
+    );
+    out
+}
+
+/// The YAML documents of a file, as JSON.
+fn documents(text: &str) -> Vec<Json> {
+    text.split("\n---\n")
+        .map(|d| serde_saphyr::from_str::<Json>(d).unwrap_or_else(|e| panic!("{e}\n{d}")))
+        .collect()
+}
+
+/// Builds `source` for Kubeflow, as `flowc build --target kfp` does.
+fn build(name: &str, source: &str) -> String {
+    let path = PathBuf::from(format!("{}.flow", name.trim_end_matches(".yaml")));
+    let analysis = analyze(&MemoryLoader::new().with(path.clone(), source), &[path]);
+    assert!(!analysis.has_errors(), "{name}: {:?}", analysis.diagnostics);
+    let plan = build_plan(&analysis, None, Some("1.2.0")).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let e = kfp::emit(&plan, &EmitOptions::default());
+    let problems: Vec<String> = e
+        .issues
+        .iter()
+        .map(|i| i.diagnostic.message.clone())
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{name}: the build reports {problems:?}"
+    );
+    e.text
+}
+
+#[test]
+fn reference_pipelines_convert_check_and_snapshot() {
+    for (name, text) in references() {
+        let c = flowc_import::convert(&name, &text);
+        assert!(!c.has_errors(), "{name}:\n{}", render(&name, &c));
+        let diagnostics = check(&name, &c.source);
+        assert!(
+            !diagnostics.iter().any(|d| d.starts_with("error")),
+            "{name}: {diagnostics:?}\n{}",
+            c.source
+        );
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("snapshots/pipelines");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| {
+            insta::assert_snapshot!(
+                name.trim_end_matches(".yaml").to_string(),
+                format!(
+                    "{}\n----- IMPORT PROBLEMS\n{}----- CHECK\n{}\n",
+                    c.source,
+                    render(&name, &c),
+                    diagnostics.join("\n")
+                )
+            );
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The round trip.
+
+fn obj(v: &Json) -> BTreeMap<String, Json> {
+    v.as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// A task name as both sides can spell it: `make-data` and `make_data` are `make_data`.
+fn role(key: &str) -> String {
+    key.replace('-', "_")
+}
+
+/// Placeholders by the input or output they name, whatever its spelling.
+fn normalize_command(v: &Json) -> String {
+    let mut s = v.to_string();
+    for (from, to) in [
+        ("{{$.inputs.parameters['", "{in:"),
+        ("{{$.inputs.artifacts['", "{in:"),
+        ("{{$.outputs.artifacts['", "{out:"),
+        ("{{$.outputs.parameters['", "{out:"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s.replace("'].path}}", "}")
+        .replace("'].output_file}}", "}")
+        .replace("']}}", "}")
+        .replace('-', "_")
+}
+
+/// What the comparison looks at, by task then facet.
+type Facets = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The executor tasks of a spec, walked through its groups, with their facets.
+struct Walk<'a> {
+    components: BTreeMap<String, Json>,
+    executors: BTreeMap<String, Json>,
+    platform: BTreeMap<String, Json>,
+    out: &'a mut Facets,
+}
+
+impl Walk<'_> {
+    /// The executor tasks under task `key` of `tasks` (itself, or every task of its group).
+    fn under(&self, tasks: &BTreeMap<String, Json>, key: &str, out: &mut BTreeSet<String>) {
+        let Some(t) = tasks.get(key) else { return };
+        let comp = self
+            .components
+            .get(t["componentRef"]["name"].as_str().unwrap_or_default());
+        match comp.filter(|c| c.get("dag").is_some()) {
+            Some(c) => {
+                let inner = obj(&c["dag"]["tasks"]);
+                for k in inner.keys() {
+                    self.under(&inner, k, out);
+                }
+            }
+            None => {
+                out.insert(role(key));
+            }
+        }
+    }
+
+    fn walk(&mut self, comp: &Json, upstream: &BTreeSet<String>) {
+        let tasks = obj(&comp["dag"]["tasks"]);
+        for (key, t) in &tasks {
+            let mut deps = upstream.clone();
+            for d in t["dependentTasks"].as_array().into_iter().flatten() {
+                self.under(&tasks, d.as_str().unwrap_or_default(), &mut deps);
+            }
+            let callee = self
+                .components
+                .get(t["componentRef"]["name"].as_str().unwrap_or_default())
+                .cloned()
+                .unwrap_or_default();
+            if callee.get("dag").is_some() {
+                self.walk(&callee, &deps);
+                continue;
+            }
+            let mut f = BTreeMap::new();
+            let label = callee["executorLabel"].as_str().unwrap_or_default();
+            let exec = self.executors.get(label).cloned().unwrap_or_default();
+            if let Some(c) = exec.get("container") {
+                f.insert("image".into(), c["image"].to_string());
+                let mut argv: Vec<Json> = c["command"].as_array().cloned().unwrap_or_default();
+                argv.extend(c["args"].as_array().cloned().unwrap_or_default());
+                f.insert("command".into(), normalize_command(&Json::Array(argv)));
+                f.insert("env".into(), c["env"].to_string());
+            }
+            if exec.get("importer").is_some() {
+                f.insert(
+                    "importer".into(),
+                    exec["importer"]["typeSchema"].to_string(),
+                );
+            }
+            let mut inputs: Vec<String> = Vec::new();
+            for kind in ["parameters", "artifacts"] {
+                inputs.extend(
+                    obj(&t["inputs"][kind])
+                        .keys()
+                        .map(|k| format!("{kind}.{}", role(k))),
+                );
+            }
+            inputs.sort();
+            f.insert("inputs".into(), inputs.join(","));
+            deps.remove(&role(key));
+            f.insert(
+                "deps".into(),
+                deps.iter().cloned().collect::<Vec<_>>().join(","),
+            );
+            for (k, v) in obj(self.platform.get(label).unwrap_or(&Json::Null)) {
+                f.insert(format!("k8s.{k}"), v.to_string());
+            }
+            self.out.insert(role(key), f);
+        }
+    }
+}
+
+fn facets(docs: &[Json]) -> Facets {
+    let spec = &docs[0];
+    let platform = docs.get(1).map_or_else(BTreeMap::new, |p| {
+        obj(&p["platforms"]["kubernetes"]["deploymentSpec"]["executors"])
+    });
+    let mut out = Facets::new();
+    let mut w = Walk {
+        components: obj(&spec["components"]),
+        executors: obj(&spec["deploymentSpec"]["executors"]),
+        platform,
+        out: &mut out,
+    };
+    w.walk(&spec["root"], &BTreeSet::new());
+    out
+}
+
+/// The expected differences: (reference, task or `*`, facet prefix, why).
+const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
+    (
+        "*",
+        "*",
+        "k8s.podMetadata",
+        "flowc labels every pod with the pipeline version",
+    ),
+    (
+        "p1_dataset_model",
+        "notify",
+        "inputs",
+        "a task's output value is a file in flowc: `message` is passed as an artifact",
+    ),
+    (
+        "p3_secrets_k8s",
+        "fetch_data",
+        "k8s.imagePullSecret",
+        "flowc has no image pull secrets",
+    ),
+    (
+        "p3_secrets_k8s",
+        "fetch_data",
+        "k8s.secretAsEnv",
+        "`optional: false` is left out by flowc's emitter (kubeflow/pipelines#12495)",
+    ),
+    (
+        "p3_secrets_k8s",
+        "fetch_data",
+        "k8s.secretAsVolume",
+        "`optional: false` is left out by flowc's emitter (kubeflow/pipelines#12495)",
+    ),
+    (
+        "p4_condition_parallelfor",
+        "summarize",
+        "inputs",
+        "the fan-in of output values (files in flowc) is left out",
+    ),
+    (
+        "p5_exit_handler",
+        "importer",
+        "",
+        "flowc's importer task is named after the parameter it imports (`importer-uri`)",
+    ),
+    (
+        "p5_exit_handler",
+        "importer_uri",
+        "",
+        "flowc's importer task is named after the parameter it imports (`importer-uri`)",
+    ),
+    (
+        "p5_exit_handler",
+        "cleanup",
+        "inputs",
+        "flowc exit handlers take no run status",
+    ),
+    (
+        "p5_exit_handler",
+        "*",
+        "deps",
+        "flowc's importer task is named after the parameter it imports (`importer-uri`)",
+    ),
+];
+
+#[test]
+fn reference_pipelines_build_back_to_the_same_pipeline() {
+    let mut unexpected = Vec::new();
+    let mut used = vec![false; DIFFERENCES.len()];
+    for (name, text) in references() {
+        let stem = name.trim_end_matches(".yaml");
+        let c = flowc_import::convert(&name, &text);
+        let rebuilt = build(&name, &c.source);
+        let errs = check_spec(&documents(&rebuilt));
+        assert!(
+            errs.is_empty(),
+            "{name}: the rebuilt spec is inconsistent:\n{}",
+            errs.join("\n")
+        );
+        check_yaml11(&name, &rebuilt);
+        let (a, b) = (facets(&documents(&text)), facets(&documents(&rebuilt)));
+        let roles: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        for r in roles {
+            let (fa, fb) = (a.get(r), b.get(r));
+            let keys: BTreeSet<&String> = fa.into_iter().chain(fb).flat_map(|m| m.keys()).collect();
+            for k in keys {
+                let va = fa.and_then(|m| m.get(k)).map_or("(absent)", String::as_str);
+                let vb = fb.and_then(|m| m.get(k)).map_or("(absent)", String::as_str);
+                if va == vb {
+                    continue;
+                }
+                let known = DIFFERENCES.iter().position(|(p, t, f, _)| {
+                    (*p == "*" || *p == stem) && (*t == "*" || t == r) && k.starts_with(f)
+                });
+                match known {
+                    Some(i) => used[i] = true,
+                    None => unexpected.push(format!("{stem} {r} {k}:\n  kfp   {va}\n  flowc {vb}")),
+                }
+            }
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "undocumented differences:\n{}",
+        unexpected.join("\n")
+    );
+    for (i, (p, t, f, _)) in DIFFERENCES.iter().enumerate() {
+        assert!(
+            used[i],
+            "the documented difference {p} {t} {f} no longer exists"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The structural checks of tests/emit_kfp.rs, on the rebuilt YAML.
+
+#[test]
+fn the_structural_checks_find_problems() {
+    let (name, text) = references().swap_remove(0);
+    let c = flowc_import::convert(&name, &text);
+    let mut docs = documents(&build(&name, &c.source));
+    let tasks = docs[0]["root"]["dag"]["tasks"]
+        .as_object_mut()
+        .expect("tasks");
+    let key = tasks.keys().last().cloned().unwrap_or_default();
+    tasks[&key]["dependentTasks"] = serde_json::json!(["zz-missing", "a-missing"]);
+    tasks[&key]["componentRef"]["name"] = "comp-nothing".into();
+    let errs = check_spec(&docs).join("\n");
+    assert!(errs.contains("`comp-nothing` does not exist"), "{errs}");
+}
+
+/// `{{$.inputs.parameters['x']}}`-style references in `s`: (section, name).
+fn placeholders(s: &str) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (prefix, section) in [
+        ("{{$.inputs.parameters['", "inputDefinitions.parameters"),
+        ("{{$.inputs.artifacts['", "inputDefinitions.artifacts"),
+        ("{{$.outputs.artifacts['", "outputDefinitions.artifacts"),
+        ("{{$.outputs.parameters['", "outputDefinitions.parameters"),
+    ] {
+        let mut rest = s;
+        while let Some(i) = rest.find(prefix) {
+            let after = &rest[i + prefix.len()..];
+            let end = after.find("']").unwrap_or(after.len());
+            out.push((section, after[..end].to_string()));
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+fn valid_name(n: &str) -> bool {
+    n.starts_with(|c: char| c.is_ascii_lowercase())
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Components, executors, tasks, dependencies, wiring and placeholders are consistent.
+fn check_spec(docs: &[Json]) -> Vec<String> {
+    let mut errs = Vec::new();
+    let spec = &docs[0];
+    if spec["schemaVersion"] != "2.1.0" {
+        errs.push("schemaVersion is not 2.1.0".into());
+    }
+    if !valid_name(spec["pipelineInfo"]["name"].as_str().unwrap_or_default()) {
+        errs.push("pipelineInfo.name is invalid".into());
+    }
+    let components = obj(&spec["components"]);
+    let executors = obj(&spec["deploymentSpec"]["executors"]);
+    let mut used = BTreeSet::new();
+    let mut dags = vec![("root".to_string(), spec["root"].clone())];
+    for (k, c) in &components {
+        if c.get("dag").is_some() {
+            dags.push((k.clone(), c.clone()));
+            continue;
+        }
+        let label = c["executorLabel"].as_str().unwrap_or_default();
+        used.insert(label.to_string());
+        let Some(exec) = executors.get(label) else {
+            errs.push(format!("{k}: executor `{label}` does not exist"));
+            continue;
+        };
+        for (section, n) in placeholders(&exec.to_string()) {
+            let (io, kind) = section.split_once('.').unwrap_or_default();
+            if c[io][kind][&n].is_null() {
+                errs.push(format!(
+                    "{label}: placeholder `{n}` is not declared in {section}"
+                ));
+            }
+        }
+    }
+    for e in executors.keys().filter(|e| !used.contains(*e)) {
+        errs.push(format!("executor {e} is not used"));
+    }
+    for (dname, comp) in &dags {
+        check_dag(&mut errs, dname, comp, &components);
+    }
+    if let Some(p) = docs.get(1) {
+        for e in obj(&p["platforms"]["kubernetes"]["deploymentSpec"]["executors"]).keys() {
+            if !executors.contains_key(e) {
+                errs.push(format!("PlatformSpec: executor {e} does not exist"));
+            }
+        }
+    }
+    errs
+}
+
+/// One DAG: its tasks exist, are named validly, depend on tasks of the DAG in sorted order,
+/// wire every required input and read outputs only of their dependencies.
+fn check_dag(
+    errs: &mut Vec<String>,
+    dname: &str,
+    comp: &Json,
+    components: &BTreeMap<String, Json>,
+) {
+    let tasks = obj(&comp["dag"]["tasks"]);
+    if tasks.is_empty() {
+        errs.push(format!("{dname}: the DAG has no tasks"));
+    }
+    for (tname, t) in &tasks {
+        let at = format!("{dname}/{tname}");
+        if !valid_name(tname) {
+            errs.push(format!("{at}: invalid task name"));
+        }
+        let cref = t["componentRef"]["name"].as_str().unwrap_or_default();
+        let Some(callee) = components.get(cref) else {
+            errs.push(format!("{at}: component `{cref}` does not exist"));
+            continue;
+        };
+        let deps: Vec<&str> = t["dependentTasks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .collect();
+        let mut sorted = deps.clone();
+        sorted.sort_unstable();
+        if deps != sorted {
+            errs.push(format!("{at}: dependentTasks are not sorted"));
+        }
+        for d in &deps {
+            if !tasks.contains_key(*d) || d == tname {
+                errs.push(format!(
+                    "{at}: dependency `{d}` is not another task of the DAG"
+                ));
+            }
+        }
+        let item = t["parameterIterator"]["itemInput"]
+            .as_str()
+            .or(t["artifactIterator"]["itemInput"].as_str())
+            .unwrap_or_default();
+        for kind in ["parameters", "artifacts"] {
+            let wired = obj(&t["inputs"][kind]);
+            for (n, d) in obj(&callee["inputDefinitions"][kind]) {
+                if d["isOptional"] != true && !wired.contains_key(&n) && n != item {
+                    errs.push(format!("{at}: required input {kind}.{n} is not wired"));
+                }
+            }
+            for (n, w) in &wired {
+                if callee["inputDefinitions"][kind][n].is_null() {
+                    errs.push(format!("{at}: wired input {kind}.{n} is not declared"));
+                }
+                let producer = w["taskOutputParameter"]["producerTask"]
+                    .as_str()
+                    .or(w["taskOutputArtifact"]["producerTask"].as_str());
+                if let Some(p) = producer {
+                    if !deps.contains(&p) {
+                        errs.push(format!(
+                            "{at}: reads an output of `{p}`, which is not a dependency"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every plain (unquoted) value of the YAML reads the same in YAML 1.1: only booleans and
+/// plain decimal numbers are left unquoted.
+fn check_yaml11(name: &str, text: &str) {
+    for (i, line) in text.lines().enumerate() {
+        let rest = line.trim_start().trim_start_matches("- ");
+        if rest.starts_with('#') || rest.starts_with('"') || line == "---" {
+            continue;
+        }
+        let Some((_, value)) = rest.split_once(": ") else {
+            continue;
+        };
+        let v = value.trim();
+        let decimal = v
+            .strip_prefix('-')
+            .unwrap_or(v)
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        assert!(
+            v.starts_with('"') || v == "true" || v == "false" || v == "{}" || v == "[]" || decimal,
+            "{name}:{}: the plain value `{v}` must be quoted for YAML 1.1 readers",
+            i + 1
+        );
+    }
+}
