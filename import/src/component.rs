@@ -153,7 +153,7 @@ fn argv(container: &Node) -> Vec<&Node> {
 }
 
 /// How the command reads each input or output: by value or as a file.
-fn uses<'a>(ctx: &mut Ctx, argv: &[&'a Node]) -> BTreeMap<String, (Kind, Pos)> {
+fn uses(ctx: &mut Ctx, argv: &[&Node]) -> BTreeMap<String, (Kind, Pos)> {
     let mut out = BTreeMap::new();
     let mut stack: Vec<&Node> = argv.to_vec();
     while let Some(n) = stack.pop() {

@@ -360,7 +360,7 @@ fn the_structural_checks_find_problems() {
     let tasks = docs[0]["root"]["dag"]["tasks"]
         .as_object_mut()
         .expect("tasks");
-    let key = tasks.keys().last().cloned().unwrap_or_default();
+    let key = tasks.keys().next_back().cloned().unwrap_or_default();
     tasks[&key]["dependentTasks"] = serde_json::json!(["zz-missing", "a-missing"]);
     tasks[&key]["componentRef"]["name"] = "comp-nothing".into();
     let errs = check_spec(&docs).join("\n");

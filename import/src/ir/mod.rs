@@ -17,8 +17,9 @@ use crate::yaml::{Node, Pos, Value};
 use crate::Ctx;
 
 use dag::{Param, Val, Walker};
+use platform::Secrets;
 use ports::Ports;
-use steps::{Secrets, Source};
+use steps::Source;
 
 /// An empty mapping, for absent sections.
 fn empty() -> Node {

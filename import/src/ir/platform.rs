@@ -8,7 +8,38 @@ use crate::step::Step;
 use crate::yaml::Node;
 use crate::Ctx;
 
-use super::steps::Secrets;
+/// The secrets the steps use, declared once each.
+#[derive(Debug, Default)]
+pub struct Secrets {
+    /// (`.flow` name, Kubernetes Secret name, key), in order of first use.
+    pub list: Vec<(String, String, String)>,
+}
+
+impl Secrets {
+    /// The `.flow` name of key `key` of Secret `secret`, declared on first use.
+    pub fn name(&mut self, decls: &mut Names, secret: &str, key: &str) -> String {
+        if let Some((n, _, _)) = self.list.iter().find(|(_, s, k)| s == secret && k == key) {
+            return n.clone();
+        }
+        let n = decls.unique(&format!("{secret}_{key}"));
+        self.list.push((n.clone(), secret.into(), key.into()));
+        n
+    }
+
+    /// The declarations, one line each.
+    pub fn write(&self) -> String {
+        self.list
+            .iter()
+            .map(|(n, s, k)| {
+                format!(
+                    "secret {n} = k8s({}, key: {})\n",
+                    names::string(s),
+                    names::string(k)
+                )
+            })
+            .collect()
+    }
+}
 
 /// Applies the platform spec `p` of one executor to `step`.
 pub fn apply(ctx: &mut Ctx, p: &Node, step: &mut Step, secrets: &mut Secrets, decls: &mut Names) {

@@ -10,40 +10,8 @@ use crate::step::{Item, Port, Step};
 use crate::yaml::{Node, Pos};
 use crate::Ctx;
 
+use super::platform::Secrets;
 use super::ports::Ports;
-
-/// The secrets the steps use, declared once each.
-#[derive(Debug, Default)]
-pub struct Secrets {
-    /// (`.flow` name, Kubernetes Secret name, key), in order of first use.
-    pub list: Vec<(String, String, String)>,
-}
-
-impl Secrets {
-    /// The `.flow` name of key `key` of Secret `secret`, declared on first use.
-    pub fn name(&mut self, decls: &mut Names, secret: &str, key: &str) -> String {
-        if let Some((n, _, _)) = self.list.iter().find(|(_, s, k)| s == secret && k == key) {
-            return n.clone();
-        }
-        let n = decls.unique(&format!("{secret}_{key}"));
-        self.list.push((n.clone(), secret.into(), key.into()));
-        n
-    }
-
-    /// The declarations, one line each.
-    pub fn write(&self) -> String {
-        self.list
-            .iter()
-            .map(|(n, s, k)| {
-                format!(
-                    "secret {n} = k8s({}, key: {})\n",
-                    names::string(s),
-                    names::string(k)
-                )
-            })
-            .collect()
-    }
-}
 
 /// What a step is built from.
 pub struct Source<'a> {
@@ -272,7 +240,7 @@ fn bytes_quantity(b: u64) -> String {
         ("M", 1_000_000),
         ("K", 1000),
     ] {
-        if b >= size && b % size == 0 {
+        if b >= size && b.is_multiple_of(size) {
             return format!("{}{unit}", b / size);
         }
     }
