@@ -197,6 +197,7 @@ fn conditional_arguments_and_concat_convert() {
 fn truncated_files_never_panic() {
     let mut files = data_files("components");
     files.extend(reference_texts());
+    files.extend(data_files("pipelines"));
     for (name, text) in &files {
         let mut cut = 0;
         while cut < text.len() {

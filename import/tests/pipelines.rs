@@ -9,7 +9,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use common::{check, render, tests_dir};
+use common::{check, data_files, render, tests_dir};
 use flowc_compiler::plan::build_plan;
 use flowc_compiler::{analyze, MemoryLoader};
 use flowc_targets::{kfp, EmitOptions};
@@ -45,6 +45,8 @@ fn references() -> Vec<(String, String)> {
         "expected the five reference pipelines, found {}",
         out.len()
     );
+    // And this crate's own compiled pipelines, for what the references do not show.
+    out.extend(data_files("pipelines"));
     out
 }
 

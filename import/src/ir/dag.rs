@@ -5,8 +5,9 @@
 //! group), from other tasks' outputs (through the outputs of the groups that hold them), or
 //! are constants; `dependentTasks` that no argument implies are `after`. Groups become
 //! `for` (`parameterIterator`), `if`/`else` (`triggerPolicy.condition`, with
-//! `condition-branches` read as one chain), and the exit handler's body is inlined with its
-//! handler as `finally`. What has no equivalent is a note and a warning.
+//! `condition-branches` read as one chain), the exit handler's body is inlined with its
+//! handler as `finally`, and a pipeline used as a component is a pipeline of its own. What
+//! has no equivalent is a note and a warning.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,7 +18,7 @@ use crate::Ctx;
 
 use super::cel;
 use super::ports::Ports;
-use super::stmt::{Call, Stmt};
+use super::stmt::{self, Call, Param, Stmt};
 
 /// A value in scope or an argument: its `.flow` expression and what it is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,19 +33,6 @@ pub struct Val {
     pub list: bool,
     /// The binding of the call that produces it.
     pub binding: Option<String>,
-}
-
-/// A parameter of the imported pipeline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Param {
-    /// The `.flow` name.
-    pub name: String,
-    /// The `.flow` type.
-    pub ty: String,
-    /// The default, as a literal.
-    pub default: Option<String>,
-    /// A comment about it.
-    pub note: Option<String>,
 }
 
 /// The walk of one pipeline's DAGs.
@@ -74,6 +62,12 @@ pub struct Walker<'a> {
     pub imported: BTreeMap<(String, String), Val>,
     /// The `after`s of the groups being walked, which their calls inherit.
     pub upstream: Vec<String>,
+    /// Names of the file's declarations.
+    pub decls: Names,
+    /// The pipeline declared for each pipeline used as a component.
+    pub sub_pipelines: BTreeMap<String, String>,
+    /// Their text, in order of declaration.
+    pub declared: Vec<String>,
 }
 
 /// A group task and the DAG it is in.
@@ -83,6 +77,14 @@ struct Group<'a> {
     task_key: &'a str,
     task: &'a Node,
     cref: &'a str,
+}
+
+/// Whether the DAG component `cref` is a pipeline used as a component (not a group the
+/// compiler made for a loop, a condition or an exit handler).
+fn is_sub_pipeline(cref: &str) -> bool {
+    !["comp-condition-", "comp-for-loop-", "comp-exit-handler-"]
+        .iter()
+        .any(|p| cref.starts_with(p))
 }
 
 /// The tasks of a DAG component, by key.
@@ -196,7 +198,7 @@ impl Walker<'_> {
     }
 
     /// A group task: a loop, a condition, a chain of branches, an exit handler's body, or a
-    /// pipeline used as a component (inlined).
+    /// pipeline used as a component (a call of its own pipeline).
     fn group(
         &mut self,
         g: &Group<'_>,
@@ -240,18 +242,8 @@ impl Walker<'_> {
         if cref.starts_with("comp-condition-branches") {
             return self.branches(cref, callee, inner);
         }
-        if !cref.starts_with("comp-exit-handler") {
-            self.ctx.warn(
-                Code::Approximated,
-                task.pos,
-                format!("the pipeline `{cref}` used as a component is inlined"),
-                "move its tasks into a pipeline of their own if it is used more than once",
-            );
-            let mut out = vec![Stmt::Note(format!(
-                "inlined: the pipeline `{cref}` (task `{task_key}`)"
-            ))];
-            out.extend(self.walk(cref, callee, inner, root));
-            return out;
+        if is_sub_pipeline(cref) {
+            return vec![self.sub_pipeline_call(g, callee, inner)];
         }
         self.walk(cref, callee, inner, root)
     }
@@ -486,6 +478,29 @@ impl Walker<'_> {
                 binding: Some(binding),
             });
         }
+        if is_sub_pipeline(&cref) {
+            let binding = self
+                .bindings
+                .get(&(dag.to_string(), producer.to_string()))?
+                .clone();
+            let port = Ports::of(&comp).output(key)?.clone();
+            return Some(Val {
+                text: format!("{binding}.{}", port.name),
+                file: true,
+                value_output: !port.artifact,
+                list: false,
+                binding: Some(binding),
+            });
+        }
+        let mut v = self.dag_output(&cref, &comp, key)?;
+        if task.get("parameterIterator").is_some() || task.get("artifactIterator").is_some() {
+            v.list = true;
+        }
+        Some(v)
+    }
+
+    /// Output `key` of the DAG component `cref`, from the task its selector names.
+    fn dag_output(&mut self, cref: &str, comp: &Node, key: &str) -> Option<Val> {
         let outs = comp.get("dag").and_then(|d| d.get("outputs"));
         let sel = outs
             .and_then(|o| o.get("parameters"))
@@ -512,12 +527,8 @@ impl Walker<'_> {
             .str_of("outputParameterKey")
             .or_else(|| sel.str_of("outputArtifactKey"))
             .unwrap_or_default();
-        let inner_tasks = tasks(&comp).to_vec();
-        let mut v = self.output(&cref, &inner_tasks, sub, sub_key)?;
-        if task.get("parameterIterator").is_some() || task.get("artifactIterator").is_some() {
-            v.list = true;
-        }
-        Some(v)
+        let inner_tasks = tasks(comp).to_vec();
+        self.output(cref, &inner_tasks, sub, sub_key)
     }
 
     /// A container task (a call, or `finally` for an exit handler at the top) or an importer
@@ -674,6 +685,10 @@ impl Walker<'_> {
                 if cref.starts_with("comp-exit-handler") {
                     return Vec::new();
                 }
+                if is_sub_pipeline(cref) {
+                    let b = self.bindings.get(&(dag.to_string(), key.to_string()));
+                    return b.cloned().into_iter().collect();
+                }
                 let inner = tasks(c).to_vec();
                 inner
                     .iter()
@@ -785,5 +800,96 @@ impl Walker<'_> {
                 ..Val::default()
             },
         );
+    }
+
+    /// A call of the pipeline declared for the pipeline component of group `g`.
+    fn sub_pipeline_call(
+        &mut self,
+        g: &Group<'_>,
+        callee: &Node,
+        inner: &BTreeMap<String, Val>,
+    ) -> Stmt {
+        let name = match self.sub_pipelines.get(g.cref) {
+            Some(n) => n.clone(),
+            None => self.declare_sub_pipeline(g.cref, callee),
+        };
+        let binding = self
+            .bindings
+            .get(&(g.dag.to_string(), g.task_key.to_string()))
+            .cloned()
+            .unwrap_or_else(|| g.task_key.to_string());
+        let mut call = Call {
+            binding,
+            callee: name,
+            ..Call::default()
+        };
+        let mut fed = BTreeSet::new();
+        for p in &Ports::of(callee).inputs {
+            if let Some(v) = inner.get(&p.kfp) {
+                if let Some(b) = &v.binding {
+                    self.used.insert(b.clone());
+                    fed.insert(b.clone());
+                }
+                call.args.push((p.name.clone(), v.text.clone()));
+            }
+        }
+        for b in self.upstream.clone() {
+            if !fed.contains(&b) && !call.after.contains(&b) {
+                call.after.push(b);
+            }
+        }
+        Stmt::Call(call)
+    }
+
+    /// Declares a pipeline for the pipeline component `cref`: its inputs are parameters, its
+    /// DAG the body, its DAG outputs `output`s. Returns its name.
+    fn declare_sub_pipeline(&mut self, cref: &str, comp: &Node) -> String {
+        let name = self.decls.unique(cref.trim_start_matches("comp-"));
+        self.sub_pipelines.insert(cref.to_string(), name.clone());
+        let saved = (
+            std::mem::take(&mut self.params),
+            std::mem::take(&mut self.used),
+            std::mem::take(&mut self.upstream),
+        );
+        let ports = Ports::of(comp);
+        let mut scope = BTreeMap::new();
+        for p in &ports.inputs {
+            let mut ty = p.flow_type().ty;
+            let default = p
+                .def
+                .get("defaultValue")
+                .and_then(|d| names::literal(&d.to_json(), &ty));
+            if p.optional() && default.is_none() {
+                ty.push('?');
+            }
+            scope.insert(
+                p.kfp.clone(),
+                Val {
+                    text: p.name.clone(),
+                    file: p.artifact,
+                    ..Val::default()
+                },
+            );
+            self.params.push(Param {
+                name: p.name.clone(),
+                ty,
+                default,
+                note: None,
+            });
+        }
+        let body = self.walk(cref, comp, &scope, true);
+        let mut outputs = Vec::new();
+        for p in &ports.outputs {
+            if let Some(v) = self.dag_output(cref, comp, &p.kfp) {
+                if let Some(b) = &v.binding {
+                    self.used.insert(b.clone());
+                }
+                outputs.push((p.name.clone(), v.text));
+            }
+        }
+        let text = stmt::pipeline(&name, &self.params, None, &body, &self.used, &outputs);
+        self.declared.push(text);
+        (self.params, self.used, self.upstream) = saved;
+        name
     }
 }

@@ -16,10 +16,11 @@ use crate::problem::Code;
 use crate::yaml::{Node, Pos, Value};
 use crate::Ctx;
 
-use dag::{Param, Val, Walker};
+use dag::{Val, Walker};
 use platform::Secrets;
 use ports::Ports;
 use steps::Source;
+use stmt::Param;
 
 /// An empty mapping, for absent sections.
 fn empty() -> Node {
@@ -78,6 +79,9 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
         params,
         imported: BTreeMap::new(),
         upstream: Vec::new(),
+        decls,
+        sub_pipelines: BTreeMap::new(),
+        declared: Vec::new(),
     };
     for p in &w.params {
         w.names.reserve(&p.name);
@@ -109,14 +113,26 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
             file_inputs: w.file_inputs.get(&key).unwrap_or(&none),
             left_out: w.left_out.get(&key).unwrap_or(&none),
         };
-        let step = steps::build(w.ctx, &src, name, &mut secrets, &mut decls);
+        let step = steps::build(w.ctx, &src, name, &mut secrets, &mut w.decls);
         step_text.push_str(&step.write());
         step_text.push('\n');
     }
     out.push_str(&secrets.write());
     out.push('\n');
     out.push_str(&step_text);
-    out.push_str(&pipeline(&w, &pipeline_name, info, &body));
+    for p in &w.declared {
+        out.push_str(p);
+        out.push('\n');
+    }
+    let description = info.and_then(|i| i.str_of("description"));
+    out.push_str(&stmt::pipeline(
+        &pipeline_name,
+        &w.params,
+        description,
+        &body,
+        &w.used,
+        &[],
+    ));
     Some(out)
 }
 
@@ -200,29 +216,4 @@ fn root_params(ctx: &mut Ctx, root: &Node) -> (Vec<Param>, BTreeMap<String, Val>
         });
     }
     (params, scope)
-}
-
-/// The pipeline declaration.
-fn pipeline(w: &Walker<'_>, name: &str, info: Option<&Node>, body: &[stmt::Stmt]) -> String {
-    let mut out = String::new();
-    for p in &w.params {
-        if let Some(n) = &p.note {
-            out.push_str(&names::comment(&format!("`{}`: {n}", p.name), ""));
-        }
-    }
-    if let Some(d) = info.and_then(|i| i.str_of("description")) {
-        out.push_str(&names::doc(d, ""));
-    }
-    let params: Vec<String> = w
-        .params
-        .iter()
-        .map(|p| match &p.default {
-            Some(d) => format!("{}: {} = {d}", p.name, p.ty),
-            None => format!("{}: {}", p.name, p.ty),
-        })
-        .collect();
-    out.push_str(&format!("pipeline {name}({}) {{\n", params.join(", ")));
-    stmt::render(body, &w.used, "  ", &mut out);
-    out.push_str("}\n");
-    out
 }

@@ -7,6 +7,58 @@ use std::collections::BTreeSet;
 
 use crate::names::comment;
 
+/// A parameter of an imported pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// The `.flow` name.
+    pub name: String,
+    /// The `.flow` type.
+    pub ty: String,
+    /// The default, as a literal.
+    pub default: Option<String>,
+    /// A comment about it.
+    pub note: Option<String>,
+}
+
+/// A pipeline declaration: notes on its parameters, its documentation, its parameters, its
+/// body (calls bound when in `used`) and its `output name = expr`s.
+pub fn pipeline(
+    name: &str,
+    params: &[Param],
+    description: Option<&str>,
+    body: &[Stmt],
+    used: &BTreeSet<String>,
+    outputs: &[(String, String)],
+) -> String {
+    let mut out = String::new();
+    for p in params {
+        if let Some(n) = &p.note {
+            out.push_str(&comment(&format!("`{}`: {n}", p.name), ""));
+        }
+    }
+    if let Some(d) = description {
+        out.push_str(&crate::names::doc(d, ""));
+    }
+    let list: Vec<String> = params
+        .iter()
+        .map(|p| match &p.default {
+            Some(d) => format!("{}: {} = {d}", p.name, p.ty),
+            None => format!("{}: {}", p.name, p.ty),
+        })
+        .collect();
+    out.push_str(&format!("pipeline {name}({}) {{\n", list.join(", ")));
+    render(body, used, "  ", &mut out);
+    for (n, e) in outputs {
+        if n == e {
+            out.push_str(&format!("  output {n}\n"));
+        } else {
+            out.push_str(&format!("  output {n} = {e}\n"));
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
 /// A call of a step.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Call {
@@ -42,8 +94,6 @@ pub enum Stmt {
     },
     /// `finally call`.
     Finally(Call),
-    /// A comment.
-    Note(String),
 }
 
 /// Writes `stmts` at `indent`, binding the calls whose binding is in `used`.
@@ -52,7 +102,6 @@ pub fn render(stmts: &[Stmt], used: &BTreeSet<String>, indent: &str, out: &mut S
         match s {
             Stmt::Call(c) => call(c, used, indent, "", out),
             Stmt::Finally(c) => call(c, &BTreeSet::new(), indent, "finally ", out),
-            Stmt::Note(n) => out.push_str(&comment(n, indent)),
             Stmt::For {
                 var,
                 items,
