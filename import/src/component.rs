@@ -373,7 +373,9 @@ fn container_props(ctx: &mut Ctx, container: &Node, step: &mut Step) {
                     let var = name.as_str().unwrap_or_default();
                     let valid = var.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
                         && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                    let text = Args { ctx, step }.string_of(value);
+                    let mut notes = Vec::new();
+                    let text = Args { ctx, step }.concat(value, &mut notes);
+                    step.props.extend(notes.iter().map(|n| format!("// {n}")));
                     if valid {
                         step.props.push(format!("env {var} = {text}"));
                     } else {
@@ -424,7 +426,13 @@ impl Args<'_, '_> {
                 .map(|name| vec![Item::Expr(name)])
                 .unwrap_or_default(),
             "inputUri" | "outputUri" => self.uri(key, v),
-            "concat" => vec![Item::Expr(self.string_of(n))],
+            "concat" => {
+                let mut notes = Vec::new();
+                let text = self.concat(n, &mut notes);
+                let mut out: Vec<Item> = notes.into_iter().map(Item::Note).collect();
+                out.push(Item::Expr(text));
+                out
+            }
             "if" => self.conditional(n.pos, v),
             other => self.left_out(key.pos, other),
         }
@@ -584,15 +592,16 @@ impl Args<'_, '_> {
         out
     }
 
-    /// A string (a scalar, or a `concat` of scalars and values) with `${name}` interpolations.
-    fn string_of(&mut self, n: &Node) -> String {
+    /// A string (a scalar, or a `concat` of scalars and values) with `${name}`
+    /// interpolations; what it leaves out is added to `notes`.
+    fn concat(&mut self, n: &Node, notes: &mut Vec<String>) -> String {
         let mut text = String::from("\"");
-        self.concat_into(n, &mut text);
+        self.concat_into(n, &mut text, notes);
         text.push('"');
         text
     }
 
-    fn concat_into(&mut self, n: &Node, text: &mut String) {
+    fn concat_into(&mut self, n: &Node, text: &mut String, notes: &mut Vec<String>) {
         if let Value::Scalar(s, _) = &n.value {
             let lit = names::string(s);
             text.push_str(&lit[1..lit.len() - 1]);
@@ -604,7 +613,7 @@ impl Args<'_, '_> {
         match key.as_str().unwrap_or_default() {
             "concat" => {
                 for part in v.as_seq().unwrap_or_default() {
-                    self.concat_into(part, text);
+                    self.concat_into(part, text, notes);
                 }
             }
             "inputValue" | "inputPath" | "outputPath" | "inputUri" | "outputUri" => {
@@ -619,6 +628,9 @@ impl Args<'_, '_> {
                     format!("`{other}` inside a string is left out: flowc strings interpolate names only"),
                     "build the argument from values and files only",
                 );
+                notes.push(format!(
+                    "left out: `{other}` inside this string (flowc strings interpolate names only)"
+                ));
             }
         }
     }

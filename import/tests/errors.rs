@@ -271,3 +271,75 @@ fn random_bytes_and_mutations_never_panic() {
         assert!(c.has_errors() || !c.source.is_empty(), "round {round}");
     }
 }
+
+/// A compiled pipeline of one task running `comp-say` (inputs `msg`, a string, and `n`, an
+/// optional integer) whose executor's arguments are `ARGS` (YAML list lines at 8 spaces).
+fn compiled(args: &str, component: &str) -> String {
+    format!(
+        "components:\n  comp-say:\n    executorLabel: exec-say\n    inputDefinitions:\n      parameters:\n        msg: {{parameterType: STRING}}\n        n: {{parameterType: NUMBER_INTEGER, isOptional: true}}\ndeploymentSpec:\n  executors:\n    exec-say:\n      container:\n        image: busybox:1.36\n        command: [echo]\n        args:\n{args}pipelineInfo: {{name: say-demo}}\nroot:\n  dag:\n    tasks:\n      say:\n        componentRef: {{name: {component}}}\n        inputs:\n          parameters:\n            msg: {{runtimeValue: {{constant: hi}}}}\n        taskInfo: {{name: say}}\nschemaVersion: 2.1.0\n"
+    )
+}
+
+#[test]
+fn compiled_pipelines_report_undeclared_names() {
+    let ok = "        - '{{$.inputs.parameters[''msg'']}}'\n";
+    assert_reports(
+        &compiled(
+            "        - '{{$.inputs.parameters[''nope'']}}'\n",
+            "comp-say",
+        ),
+        Code::UndeclaredName,
+        15,
+        false,
+    );
+    assert_reports(
+        &compiled(ok, "comp-missing"),
+        Code::UndeclaredName,
+        21,
+        false,
+    );
+    let c = convert("ok.yaml", &compiled(ok, "comp-say"));
+    assert!(!c.has_errors(), "{:?}", c.problems);
+    assert!(c.source.contains("say(msg: \"hi\")"), "{}", c.source);
+}
+
+#[test]
+fn structured_placeholders_of_compiled_components_convert() {
+    let args = "        - '{\"Concat\": [\"--msg=\", \"{{$.inputs.parameters[''msg'']}}\"]}'\n        - '{\"IfPresent\": {\"InputName\": \"n\", \"Then\": [\"--n\", \"{{$.inputs.parameters[''n'']}}\"]}}'\n";
+    let c = convert("structured.yaml", &compiled(args, "comp-say"));
+    assert!(!c.has_errors(), "{:?}", c.problems);
+    assert!(c.source.contains(r#""--msg=${msg}""#), "{}", c.source);
+    assert!(c.source.contains("\"--n\","), "{}", c.source);
+    assert!(c.source.contains("// `IfPresent n`"), "{}", c.source);
+    let approximated: Vec<usize> = c
+        .problems
+        .iter()
+        .filter(|p| p.code == Code::Approximated)
+        .map(|p| p.line)
+        .collect();
+    assert_eq!(approximated, vec![16], "{:?}", c.problems);
+    let diagnostics = check("structured", &c.source);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}\n{}", c.source);
+}
+
+#[test]
+fn what_a_string_cannot_hold_is_noted_in_place() {
+    let text = component(
+        "    - concat:\n      - --a=\n      - {inputValue: a}\n      - if: {cond: {isPresent: b}, then: [',', {inputValue: b}]}\n    - {outputPath: out}\n",
+    );
+    let c = convert("concat.yaml", &text);
+    assert!(!c.has_errors(), "{:?}", c.problems);
+    assert!(
+        c.problems
+            .iter()
+            .any(|p| p.code == Code::LeftOut && p.line == 15),
+        "{:?}",
+        c.problems
+    );
+    assert!(
+        c.source.contains("// left out: `if` inside this string"),
+        "{}",
+        c.source
+    );
+    assert!(c.source.contains(r#""--a=${a}""#), "{}", c.source);
+}

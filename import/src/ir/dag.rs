@@ -175,7 +175,11 @@ impl Walker<'_> {
         for (task_key, task) in ordered(comp) {
             let cref = component_of(task).to_string();
             let Some(callee) = self.components.get(&cref) else {
-                self.ctx.error(Code::UndeclaredName, task.pos, format!("task `{task_key}` runs the component `{cref}`, which the file does not define"), "fix `componentRef.name`");
+                let at = task
+                    .get("componentRef")
+                    .and_then(|c| c.get("name"))
+                    .map_or(task.pos, |n| n.pos);
+                self.ctx.error(Code::UndeclaredName, at, format!("task `{task_key}` runs the component `{cref}`, which the file does not define"), "fix `componentRef.name`");
                 continue;
             };
             let callee = callee.clone();

@@ -282,6 +282,9 @@ impl Placeholders<'_, '_> {
     /// One element of `command` or `args`: a bare name when it is one placeholder, else a
     /// string.
     fn item(&mut self, text: &str, at: Pos) -> Vec<Item> {
+        if let Some(items) = self.structured(text, at) {
+            return items;
+        }
         let mut notes = Vec::new();
         let parts = self.parts(text, at, &mut notes);
         let mut out: Vec<Item> = notes.into_iter().map(Item::Note).collect();
@@ -290,6 +293,52 @@ impl Placeholders<'_, '_> {
             _ => out.push(Item::Expr(join(&parts))),
         }
         out
+    }
+
+    /// kfp's structured placeholders, JSON in an argument: `{"Concat": [...]}` is one string,
+    /// `{"IfPresent": {"InputName": x, "Then": [...], "Else": [...]}}` its `Then` items (exact
+    /// when the input always has a value, or when `Then` is just its value, as for v1 files).
+    fn structured(&mut self, text: &str, at: Pos) -> Option<Vec<Item>> {
+        let json: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
+        let obj = json.as_object().filter(|o| o.len() == 1)?;
+        if let Some(parts) = obj.get("Concat").and_then(serde_json::Value::as_array) {
+            let text: String = parts
+                .iter()
+                .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_string))
+                .collect();
+            return Some(vec![Item::Expr(self.string(&text, at))]);
+        }
+        let cond = obj.get("IfPresent")?;
+        let input = cond
+            .get("InputName")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        let branch = |k: &str| -> Vec<String> {
+            cond.get(k)
+                .and_then(serde_json::Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (then, els) = (branch("Then"), branch("Else"));
+        let mut out = Vec::new();
+        let always = self
+            .step
+            .inputs
+            .iter()
+            .any(|p| p.kfp_name == input && !p.ty.ends_with('?'));
+        let only_value = then.len() == 1 && then[0].contains(&format!("['{input}']"));
+        if !((always || only_value) && els.is_empty()) {
+            out.push(Item::Note(format!("`IfPresent {input}`: flowc has no conditional arguments; the `Then` items are always passed{}", if els.is_empty() { "" } else { ", the `Else` items left out" })));
+            self.ctx.warn(Code::Approximated, at, format!("`IfPresent {input}` has no flowc equivalent: its `Then` items are always passed"), "give the input a default, or make it required, so that the arguments always make sense");
+        }
+        for t in &then {
+            out.extend(self.item(t, at));
+        }
+        Some(out)
     }
 
     /// A string value with interpolations.
