@@ -136,6 +136,21 @@ fn normalize_command(v: &Json) -> String {
         .replace('-', "_")
 }
 
+/// A number-insensitive rendering of JSON (`2.0` and `2` are the same), keys sorted.
+fn norm(v: &Json) -> String {
+    match v {
+        Json::Number(n) => format!("{}", n.as_f64().unwrap_or_default()),
+        Json::Array(a) => format!("[{}]", a.iter().map(norm).collect::<Vec<_>>().join(",")),
+        Json::Object(m) => {
+            let mut items: Vec<String> =
+                m.iter().map(|(k, v)| format!("{k}:{}", norm(v))).collect();
+            items.sort();
+            format!("{{{}}}", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
 /// What the comparison looks at, by task then facet.
 type Facets = BTreeMap<String, BTreeMap<String, String>>;
 
@@ -167,7 +182,7 @@ impl Walk<'_> {
         }
     }
 
-    fn walk(&mut self, comp: &Json, upstream: &BTreeSet<String>) {
+    fn walk(&mut self, comp: &Json, upstream: &BTreeSet<String>, groups: &[String]) {
         let tasks = obj(&comp["dag"]["tasks"]);
         for (key, t) in &tasks {
             let mut deps = upstream.clone();
@@ -180,10 +195,26 @@ impl Walk<'_> {
                 .cloned()
                 .unwrap_or_default();
             if callee.get("dag").is_some() {
-                self.walk(&callee, &deps);
+                let mut g = groups.to_vec();
+                if let Some(it) = t.get("parameterIterator").or(t.get("artifactIterator")) {
+                    let items = match it["items"]["raw"].as_str() {
+                        Some(raw) => norm(&serde_json::from_str(raw).unwrap_or(Json::Null)),
+                        None => "param".into(),
+                    };
+                    g.push(format!(
+                        "for[{items},limit={}]",
+                        norm(&t["iteratorPolicy"]["parallelismLimit"])
+                    ));
+                } else if t["triggerPolicy"].get("condition").is_some() {
+                    g.push("if".into());
+                }
+                self.walk(&callee, &deps, &g);
                 continue;
             }
             let mut f = BTreeMap::new();
+            f.insert("group".into(), groups.join("/"));
+            f.insert("cache".into(), norm(&t["cachingOptions"]));
+            f.insert("retry".into(), norm(&t["retryPolicy"]));
             let label = callee["executorLabel"].as_str().unwrap_or_default();
             let exec = self.executors.get(label).cloned().unwrap_or_default();
             if let Some(c) = exec.get("container") {
@@ -192,6 +223,7 @@ impl Walk<'_> {
                 argv.extend(c["args"].as_array().cloned().unwrap_or_default());
                 f.insert("command".into(), normalize_command(&Json::Array(argv)));
                 f.insert("env".into(), c["env"].to_string());
+                f.insert("resources".into(), norm(&c["resources"]));
             }
             if exec.get("importer").is_some() {
                 f.insert(
@@ -234,7 +266,7 @@ fn facets(docs: &[Json]) -> Facets {
         platform,
         out: &mut out,
     };
-    w.walk(&spec["root"], &BTreeSet::new());
+    w.walk(&spec["root"], &BTreeSet::new(), &[]);
     out
 }
 
