@@ -571,3 +571,24 @@ fn check_yaml11(name: &str, text: &str) {
         );
     }
 }
+
+#[test]
+fn the_worked_example_of_docs_migrating_is_what_the_importer_writes() {
+    let doc = std::fs::read_to_string(tests_dir().join("../../docs/migrating.md"))
+        .expect("docs/migrating.md");
+    let (name, text) = references()
+        .into_iter()
+        .find(|(n, _)| n == "p3_secrets_k8s.yaml")
+        .expect("the reference p3");
+    let c = flowc_import::convert(&name, &text);
+    let start = doc
+        .find("//! Imported from `p3_secrets_k8s.yaml`")
+        .expect("the example's source");
+    let end = start + doc[start..].find("```").expect("the end of the block");
+    assert_eq!(doc[start..end].trim(), c.source.trim());
+    for p in &c.problems {
+        let line = p.render(&name);
+        let first = line.lines().next().unwrap_or_default();
+        assert!(doc.contains(first), "docs/migrating.md lacks `{first}`");
+    }
+}
