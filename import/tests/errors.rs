@@ -343,3 +343,13 @@ fn what_a_string_cannot_hold_is_noted_in_place() {
     );
     assert!(c.source.contains(r#""--a=${a}""#), "{}", c.source);
 }
+
+#[test]
+fn every_code_is_documented() {
+    let doc = std::fs::read_to_string(tests_dir().join("../../docs/migrating.md"))
+        .expect("docs/migrating.md");
+    for code in Code::ALL {
+        let row = format!("| `{}` | {} |", code.as_str(), code.name());
+        assert!(doc.contains(&row), "docs/migrating.md has no row `{row}`");
+    }
+}
