@@ -51,6 +51,10 @@ pub struct SyntaxError {
 /// The deepest nesting accepted, so that walks of the tree stay shallow.
 const MAX_DEPTH: usize = 256;
 
+/// The most nodes aliases may copy into a document (an alias copies its anchor's nodes, so a small
+/// file of nested aliases could otherwise grow without bound).
+const MAX_NODES: usize = 500_000;
+
 impl Node {
     /// The text of a scalar.
     pub fn as_str(&self) -> Option<&str> {
@@ -173,8 +177,20 @@ enum Open {
 #[derive(Default)]
 struct Builder {
     stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes and how many nodes each holds.
+    anchors: HashMap<usize, (Node, usize)>,
     docs: Vec<Node>,
+    /// Nodes copied by aliases so far.
+    nodes: usize,
+}
+
+/// How many nodes `n` holds, itself included.
+fn size(n: &Node) -> usize {
+    1 + match &n.value {
+        Value::Scalar(..) => 0,
+        Value::Seq(v) => v.iter().map(size).sum(),
+        Value::Map(m) => m.iter().map(|(k, v)| size(k) + size(v)).sum(),
+    }
 }
 
 impl Builder {
@@ -222,10 +238,20 @@ impl Builder {
                 self.push(node, anchor);
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    pos,
-                    value: Value::Scalar(String::new(), true),
-                });
+                let (node, n) = self.anchors.get(&id).cloned().unwrap_or((
+                    Node {
+                        pos,
+                        value: Value::Scalar(String::new(), true),
+                    },
+                    1,
+                ));
+                self.nodes += n;
+                if self.nodes > MAX_NODES {
+                    return Err(SyntaxError {
+                        pos,
+                        message: format!("aliases expand the document past {MAX_NODES} nodes"),
+                    });
+                }
                 self.push(node, 0);
             }
             _ => {}
@@ -236,7 +262,8 @@ impl Builder {
     /// Adds a finished node to the open collection, or as a document.
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            let n = size(&node);
+            self.anchors.insert(anchor, (node.clone(), n));
         }
         match self.stack.last_mut() {
             Some(Open::Seq(_, _, items)) => items.push(node),
@@ -263,6 +290,20 @@ mod tests {
         assert_eq!((c.pos.line, c.as_str()), (4, Some("d")));
         assert_eq!(docs[0].get("a").map(Node::to_json), Some(1.into()));
         assert_eq!(docs[1].str_of("e"), Some("f"));
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let e = parse(&text).expect_err("a billion laughs");
+        assert!(e.message.contains("aliases expand"), "{e:?}");
+        assert_eq!(parse("a: &x [1]\nb: *x\n").map(|d| d.len()), Ok(1));
     }
 
     #[test]
