@@ -65,13 +65,38 @@ pub fn translate(cel: &str, input: &mut dyn FnMut(&str) -> Option<String>) -> Op
             return None;
         }
     }
-    Some(
-        out.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .replace("( ", "(")
-            .replace(" )", ")"),
-    )
+    let text = out
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("( ", "(")
+        .replace(" )", ")");
+    Some(unwrap_names(&text))
+}
+
+/// `(name)` as `name`: the parentheses a cast such as `int(...)` leaves around one value.
+fn unwrap_names(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('(') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after.find(')').unwrap_or(after.len());
+        let inner = &after[..end];
+        let is_name = !inner.is_empty()
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        if is_name && end < after.len() {
+            out.push_str(inner);
+            rest = &after[end + 1..];
+        } else {
+            out.push('(');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The parts of `cel` joined by a top-level `&&`.
@@ -139,7 +164,7 @@ mod tests {
         let mut input = |n: &str| (n == "pipelinechannel--flag").then(|| "flag".to_string());
         assert_eq!(
             translate("inputs.parameter_values['pipelinechannel--flag'] == 'yes' && !(int(inputs.parameter_values['pipelinechannel--flag']) > 2)", &mut input).as_deref(),
-            Some("flag == \"yes\" and not ((flag) > 2)")
+            Some("flag == \"yes\" and not (flag > 2)")
         );
         assert_eq!(
             translate("inputs.parameter_values['other'] == 1", &mut input),

@@ -68,6 +68,8 @@ pub struct Walker<'a> {
     pub sub_pipelines: BTreeMap<String, String>,
     /// Their text, in order of declaration.
     pub declared: Vec<String>,
+    /// `dsl.OneOf` outputs whose branches bind one name, by (component, output).
+    pub unified: BTreeSet<(String, String)>,
 }
 
 /// A group task and the DAG it is in.
@@ -160,6 +162,79 @@ impl Walker<'_> {
                 self.name_tasks(&cref, &inner);
             }
         }
+        self.unify_one_of(key, comp);
+    }
+
+    /// `dsl.OneOf` outputs of `comp` (several selectors, one per branch of an `if` chain):
+    /// the tasks they select are given one binding, which flowc reads after the `if` as an
+    /// ordinary value when every branch binds it, when they name the same output.
+    fn unify_one_of(&mut self, key: &str, comp: &Node) {
+        let outs = comp.get("dag").and_then(|d| d.get("outputs"));
+        let lists = ["parameters", "artifacts"].iter().flat_map(|kind| {
+            outs.and_then(|o| o.get(kind))
+                .and_then(Node::as_map)
+                .unwrap_or_default()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+        });
+        let lists: Vec<(Node, Node)> = lists.collect();
+        for (out_key, v) in lists {
+            let sels = v
+                .get("valueFromOneof")
+                .and_then(|o| o.get("parameterSelectors"))
+                .or_else(|| v.get("artifactSelectors"))
+                .and_then(Node::as_seq)
+                .unwrap_or_default();
+            if sels.len() < 2 {
+                continue;
+            }
+            let leaves: Option<Vec<((String, String), String)>> =
+                sels.iter().map(|sel| self.leaf(key, comp, sel)).collect();
+            let Some(leaves) = leaves else { continue };
+            if leaves.windows(2).any(|w| w[0].1 != w[1].1) {
+                continue;
+            }
+            let shared = self.bindings.get(&leaves[0].0).cloned().unwrap_or_default();
+            for (at, _) in &leaves {
+                self.bindings.insert(at.clone(), shared.clone());
+            }
+            let cref = key.to_string();
+            self.unified
+                .insert((cref, out_key.as_str().unwrap_or_default().to_string()));
+        }
+    }
+
+    /// The step task a selector of `comp` (component `key`) reads, through group outputs, and
+    /// the `.flow` name of the output it reads.
+    fn leaf(&self, key: &str, comp: &Node, sel: &Node) -> Option<((String, String), String)> {
+        let sub = sel.str_of("producerSubtask")?;
+        let out = sel
+            .str_of("outputParameterKey")
+            .or_else(|| sel.str_of("outputArtifactKey"))?;
+        let task = tasks(comp)
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(sub))
+            .map(|(_, t)| t)?;
+        let cref = component_of(task);
+        let callee = self.components.get(cref)?;
+        if callee.get("dag").is_none() {
+            let port = self.ports.get(cref)?.output(out)?;
+            return Some(((key.to_string(), sub.to_string()), port.name.clone()));
+        }
+        let o = callee.get("dag")?.get("outputs")?;
+        let next = o
+            .get("parameters")
+            .and_then(|p| p.get(out))
+            .and_then(|p| p.get("valueFromParameter"))
+            .or_else(|| {
+                o.get("artifacts")
+                    .and_then(|a| a.get(out))
+                    .and_then(|a| a.get("artifactSelectors"))
+                    .and_then(Node::as_seq)
+                    .filter(|s| s.len() == 1)
+                    .and_then(|s| s.first())
+            })?;
+        self.leaf(cref, callee, next)
     }
 
     /// The statements of the DAG of component `key` (`root` for the pipeline) in `scope`.
@@ -511,11 +586,14 @@ impl Walker<'_> {
             .and_then(|p| p.get(key))
             .and_then(|p| {
                 p.get("valueFromParameter").cloned().or_else(|| {
-                    p.get("valueFromOneof")
+                    let sels = p
+                        .get("valueFromOneof")
                         .and_then(|o| o.get("parameterSelectors"))
-                        .and_then(Node::as_seq)
-                        .and_then(|s| s.first())
-                        .cloned()
+                        .and_then(Node::as_seq)?;
+                    if sels.len() > 1 {
+                        self.one_of(cref, key, &sels[0]);
+                    }
+                    sels.first().cloned()
                 })
             });
         let sel = sel.or_else(|| {
@@ -523,8 +601,12 @@ impl Walker<'_> {
                 .and_then(|a| a.get(key))
                 .and_then(|a| a.get("artifactSelectors"))
                 .and_then(Node::as_seq)
-                .and_then(|s| s.first())
-                .cloned()
+                .and_then(|s| {
+                    if s.len() > 1 {
+                        self.one_of(cref, key, &s[0]);
+                    }
+                    s.first().cloned()
+                })
         })?;
         let sub = sel.str_of("producerSubtask").unwrap_or_default();
         let sub_key = sel
@@ -895,5 +977,18 @@ impl Walker<'_> {
         self.declared.push(text);
         (self.params, self.used, self.upstream) = saved;
         name
+    }
+
+    /// `dsl.OneOf`: an output taken from whichever branch ran. flowc reads the first branch's.
+    fn one_of(&mut self, cref: &str, key: &str, first: &Node) {
+        if self.unified.contains(&(cref.to_string(), key.to_string())) {
+            return;
+        }
+        self.ctx.warn(
+            Code::Approximated,
+            first.pos,
+            format!("the output `{key}` of `{cref}` is one of several branches' outputs (`dsl.OneOf`); flowc reads the first branch's"),
+            "bind the same name in every branch of the `if` to read whichever ran",
+        );
     }
 }

@@ -82,6 +82,7 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
         decls,
         sub_pipelines: BTreeMap::new(),
         declared: Vec::new(),
+        unified: BTreeSet::new(),
     };
     for p in &w.params {
         w.names.reserve(&p.name);

@@ -255,7 +255,7 @@ fn task_settings(task: &Node, step: &mut Step) {
     }
     if let Some(r) = task.get("retryPolicy") {
         let n = r.str_of("maxRetryCount").unwrap_or("0");
-        let backoff = r.str_of("backoffDuration").unwrap_or("0s");
+        let backoff = duration(r.str_of("backoffDuration").unwrap_or("0s"));
         if backoff == "0s" {
             step.props.push(format!("retries {n}"));
         } else {
@@ -263,11 +263,22 @@ fn task_settings(task: &Node, step: &mut Step) {
                 .str_of("backoffFactor")
                 .unwrap_or("2")
                 .trim_end_matches(".0");
-            let max = r.str_of("backoffMaxDuration").unwrap_or("3600s");
+            let max = duration(r.str_of("backoffMaxDuration").unwrap_or("3600s"));
             step.props.push(format!(
                 "retries {n} backoff {backoff} factor {factor} max {max}"
             ));
         }
+    }
+}
+
+/// A protobuf duration (`30s`, `0.5s`) as a `.flow` duration (`30s`, `500ms`).
+fn duration(text: &str) -> String {
+    let secs: f64 = text.trim_end_matches('s').parse().unwrap_or(0.0);
+    let ms = (secs * 1000.0).round() as u64;
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
     }
 }
 
