@@ -275,7 +275,7 @@ fn task_settings(task: &Node, step: &mut Step) {
 fn duration(text: &str) -> String {
     let secs: f64 = text.trim_end_matches('s').parse().unwrap_or(0.0);
     let ms = (secs * 1000.0).round() as u64;
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
