@@ -353,3 +353,37 @@ fn every_code_is_documented() {
         assert!(doc.contains(&row), "docs/migrating.md has no row `{row}`");
     }
 }
+
+#[test]
+fn unread_fields_of_compiled_pipelines_are_noted_in_place() {
+    let ok = "        - '{{$.inputs.parameters[''msg'']}}'\n";
+    let text = compiled(ok, "comp-say")
+        .replace(
+            "        image: busybox:1.36\n",
+            "        image: busybox:1.36\n        workingDir: /w\n",
+        )
+        .replace(
+            "        taskInfo: {name: say}\n",
+            "        taskInfo: {name: say}\n        priority: 3\n",
+        );
+    let c = convert("fields.yaml", &text);
+    assert!(!c.has_errors(), "{:?}", c.problems);
+    let left_out: Vec<usize> = c
+        .problems
+        .iter()
+        .filter(|p| p.code == Code::LeftOut)
+        .map(|p| p.line)
+        .collect();
+    assert_eq!(left_out, vec![13, 27], "{:?}", c.problems);
+    assert!(
+        c.source
+            .contains("// left out: the container field `workingDir`"),
+        "{}",
+        c.source
+    );
+    assert!(
+        c.source.contains("// left out: the task field `priority`"),
+        "{}",
+        c.source
+    );
+}

@@ -718,6 +718,7 @@ impl Walker<'_> {
             }
         }
         self.display_name(task_key, task, &mut call);
+        self.unknown_fields(task_key, task, &mut call);
         let exit = task.get("triggerPolicy").and_then(|t| t.str_of("strategy"))
             == Some("ALL_UPSTREAM_TASKS_COMPLETED");
         if exit && root {
@@ -990,5 +991,35 @@ impl Walker<'_> {
             format!("the output `{key}` of `{cref}` is one of several branches' outputs (`dsl.OneOf`); flowc reads the first branch's"),
             "bind the same name in every branch of the `if` to read whichever ran",
         );
+    }
+
+    /// Task fields the importer does not read, left out with a note.
+    fn unknown_fields(&mut self, task_key: &str, task: &Node, call: &mut Call) {
+        const KNOWN: &[&str] = &[
+            "componentRef",
+            "inputs",
+            "dependentTasks",
+            "taskInfo",
+            "cachingOptions",
+            "retryPolicy",
+            "triggerPolicy",
+            "parameterIterator",
+            "artifactIterator",
+            "iteratorPolicy",
+        ];
+        for (k, _) in task.as_map().unwrap_or_default() {
+            let key = k.as_str().unwrap_or_default();
+            if !KNOWN.contains(&key) {
+                call.notes.push(format!(
+                    "left out: the task field `{key}` (flowc has no equivalent)"
+                ));
+                self.ctx.warn(
+                    Code::LeftOut,
+                    k.pos,
+                    format!("the field `{key}` of task `{task_key}` is left out: flowc has no equivalent"),
+                    "set it by hand after building if it matters",
+                );
+            }
+        }
     }
 }

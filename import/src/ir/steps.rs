@@ -88,6 +88,23 @@ pub fn build(
     if let Some(r) = src.container.get("resources") {
         resources(ctx, r, &mut step);
     }
+    for (k, _) in src.container.as_map().unwrap_or_default() {
+        let key = k.as_str().unwrap_or_default();
+        if !["image", "command", "args", "env", "resources"].contains(&key) {
+            step.props.push(format!(
+                "// left out: the container field `{key}` (flowc has no equivalent)"
+            ));
+            ctx.warn(
+                Code::LeftOut,
+                k.pos,
+                format!(
+                    "the container field `{key}` of `{}` is left out: flowc has no equivalent",
+                    src.key
+                ),
+                "set it by hand in the generated step if it matters",
+            );
+        }
+    }
     if let Some(task) = src.task {
         task_settings(task, &mut step);
     }
