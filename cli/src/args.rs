@@ -53,7 +53,8 @@ pub enum ImportCommand {
 /// `flowc import kfp`.
 #[derive(Debug, clap::Args)]
 pub struct ImportKfpArgs {
-    /// Component files (`component.yaml`) and compiled pipelines (`pipeline.yaml`).
+    /// Component files (`component.yaml`) and compiled pipelines (`pipeline.yaml`); folders
+    /// are searched for `.yaml` and `.yml` files.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The folder to write `NAME.flow` files to (default: beside each input).

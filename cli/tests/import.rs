@@ -56,3 +56,25 @@ fn bad_files_report_their_code_and_line_and_write_nothing() {
     let missing = flowc(&["import", "kfp", "missing.yaml"], dir.path());
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn folders_are_searched_and_names_kept_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for sub in ["components/a/train", "components/b/train"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("folders");
+    }
+    write(dir.path(), "components/a/train/component.yaml", COMPONENT);
+    write(dir.path(), "components/b/train/component.yaml", COMPONENT);
+    let o = flowc(&["import", "kfp", "components", "-o", "out"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        dir.path().join("out/train.flow").is_file(),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        dir.path().join("out/train_2.flow").is_file(),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -33,14 +33,54 @@ fn target(input: &Path, out: Option<&Path>) -> PathBuf {
     }
 }
 
+/// The `.yaml` and `.yml` files under `path` (or `path` itself), sorted.
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for e in entries {
+            if e.is_dir() || e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                collect(&e, out)?;
+            }
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// `path`, or `path` with `_2`, `_3`… before `.flow` when this run already wrote it.
+fn unique(path: PathBuf, written: &mut Vec<PathBuf>) -> PathBuf {
+    let mut candidate = path.clone();
+    let mut n = 2;
+    while written.contains(&candidate) {
+        let stem = path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        candidate = path.with_file_name(format!("{stem}_{n}.flow"));
+        n += 1;
+    }
+    written.push(candidate.clone());
+    candidate
+}
+
 fn kfp(args: &ImportKfpArgs) -> u8 {
     if let Some(dir) = &args.out {
         if let Err(e) = std::fs::create_dir_all(dir) {
             return super::fail(format!("cannot create `{}`: {e}", dir.display()));
         }
     }
+    let mut inputs = Vec::new();
+    for f in &args.files {
+        if let Err(e) = collect(f, &mut inputs) {
+            return super::fail(format!("cannot read `{}`: {e}", f.display()));
+        }
+    }
+    let mut written = Vec::new();
     let mut code = EXIT_OK;
-    for input in &args.files {
+    for input in &inputs {
         let shown = input.display().to_string();
         let text = match std::fs::read(input) {
             Ok(bytes) => match String::from_utf8(bytes) {
@@ -72,7 +112,7 @@ fn kfp(args: &ImportKfpArgs) -> u8 {
             print!("{}", converted.source);
             continue;
         }
-        let out = target(input, args.out.as_deref());
+        let out = unique(target(input, args.out.as_deref()), &mut written);
         match std::fs::write(&out, &converted.source) {
             Ok(()) => println!("wrote {}", out.display()),
             Err(e) => {
