@@ -1,4 +1,4 @@
-//! Benchmark: `flowc import kfp` of 100 component files (the 16 vendored real components,
+//! Benchmark: `flowc import kfp` of 100 component files (the vendored real components,
 //! cycled), YAML reading, conversion and formatting included, in memory. Run with
 //! `cargo bench -p flowc-import --bench convert`; the figure is recorded in docs/perf.md.
 
