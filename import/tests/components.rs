@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{check, data_files, render};
+use common::{check, check_spec, check_yaml11, data_files, render};
 
 #[test]
 fn every_vendored_component_converts_and_checks() {
@@ -196,6 +196,18 @@ fn every_vendored_component_builds_back_to_its_command_line() {
         );
         let plan = build_plan(&analysis, None, None).unwrap_or_else(|e| panic!("{name}: {e}"));
         let e = kfp::emit(&plan, &EmitOptions::default());
+        let docs: Vec<Json> = e
+            .text
+            .split("\n---\n")
+            .map(|d| serde_saphyr::from_str(d).unwrap_or_else(|err| panic!("{name}: {err}")))
+            .collect();
+        let errs = check_spec(&docs);
+        assert!(
+            errs.is_empty(),
+            "{name}: the rebuilt spec is inconsistent:\n{}",
+            errs.join("\n")
+        );
+        check_yaml11(name, &e.text);
         let spec: Json = serde_saphyr::from_str(e.text.split("\n---\n").next().unwrap_or_default())
             .unwrap_or_else(|err| panic!("{name}: {err}"));
         let executors = spec["deploymentSpec"]["executors"]
