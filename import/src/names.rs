@@ -118,7 +118,7 @@ pub fn literal(v: &serde_json::Value, ty: &str) -> Option<String> {
             .map(|i| i.to_string()),
         (J::Number(n), "Float") => n.as_f64().and_then(float),
         (J::Bool(b), "Bool") => Some(b.to_string()),
-        (J::Array(items), t) if t.starts_with("List<") => {
+        (J::Array(items), t) if t.starts_with("List<") && t.ends_with('>') => {
             let elem = &t[5..t.len() - 1];
             let parts: Option<Vec<String>> = items.iter().map(|i| literal(i, elem)).collect();
             parts.map(|p| format!("[{}]", p.join(", ")))

@@ -248,8 +248,10 @@ impl Rng {
 fn random_bytes_and_mutations_never_panic() {
     let mut rng = Rng(0x5eed_f10c);
     let alphabet = b"{}[]:-,'\"\n #&*!|>%@`abcinputValuePathoutputconcatif\t\\";
-    let seeds = data_files("components");
-    for round in 0..3000 {
+    let mut seeds = data_files("components");
+    seeds.extend(reference_texts());
+    seeds.extend(data_files("pipelines"));
+    for round in 0..4000 {
         let len = (rng.next() % 400) as usize;
         let bytes: Vec<u8> = if round % 2 == 0 {
             (0..len).map(|_| (rng.next() & 0xff) as u8).collect()
@@ -266,7 +268,20 @@ fn random_bytes_and_mutations_never_panic() {
             }
             b
         };
-        let text = String::from_utf8_lossy(&bytes);
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        if round % 4 == 3 {
+            // Whole lines dropped: YAML that parses, with fields missing.
+            let lines: Vec<&str> = text.lines().collect();
+            let drop = (rng.next() as usize) % lines.len().max(1);
+            let every = 2 + (rng.next() as usize) % 7;
+            text = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != drop && i % every != 0)
+                .map(|(_, l)| *l)
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
         let c = convert("random.yaml", &text);
         assert!(c.has_errors() || !c.source.is_empty(), "round {round}");
     }
