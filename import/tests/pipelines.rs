@@ -261,6 +261,29 @@ fn facets(docs: &[Json]) -> Facets {
         out: &mut out,
     };
     w.walk(&spec["root"], &BTreeSet::new(), &[]);
+    let root = &spec["root"];
+    let mut p = BTreeMap::new();
+    for (facet, defs) in [
+        ("params", &root["inputDefinitions"]),
+        ("outputs", &root["outputDefinitions"]),
+    ] {
+        let mut list: Vec<String> = Vec::new();
+        for kind in ["parameters", "artifacts"] {
+            for (n, d) in obj(&defs[kind]) {
+                let ty = d["parameterType"]
+                    .as_str()
+                    .or(d["artifactType"]["schemaTitle"].as_str());
+                list.push(format!(
+                    "{}:{}={}",
+                    role(&n),
+                    ty.unwrap_or_default(),
+                    norm(&d["defaultValue"])
+                ));
+            }
+        }
+        p.insert(facet.to_string(), list.join(","));
+    }
+    out.insert("pipeline".into(), p);
     out
 }
 
@@ -324,6 +347,8 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "inputs",
         "flowc exit handlers take no run status",
     ),
+    ("p4_condition_parallelfor", "pipeline", "params", "the condition on a task's output value is the pipeline parameter `full_mode_condition`"),
+    ("p5_exit_handler", "pipeline", "params", "an artifact parameter of a flowc pipeline has no default, so its URI is a required run parameter"),
     (
         "p5_exit_handler",
         "*",

@@ -579,7 +579,7 @@ impl Walker<'_> {
     }
 
     /// Output `key` of the DAG component `cref`, from the task its selector names.
-    fn dag_output(&mut self, cref: &str, comp: &Node, key: &str) -> Option<Val> {
+    pub fn dag_output(&mut self, cref: &str, comp: &Node, key: &str) -> Option<Val> {
         let outs = comp.get("dag").and_then(|d| d.get("outputs"));
         let sel = outs
             .and_then(|o| o.get("parameters"))

@@ -125,6 +125,23 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
         out.push_str(p);
         out.push('\n');
     }
+    let mut outputs = Vec::new();
+    for p in &Ports::of(&root).outputs {
+        match w.dag_output("root", &root, &p.kfp) {
+            Some(v) => {
+                if let Some(b) = &v.binding {
+                    w.used.insert(b.clone());
+                }
+                outputs.push((p.name.clone(), v.text));
+            }
+            None => w.ctx.warn(
+                Code::LeftOut,
+                p.def.pos,
+                format!("the pipeline output `{}` is left out: the task it comes from could not be read", p.kfp),
+                "add an `output` to the pipeline by hand",
+            ),
+        }
+    }
     let description = info.and_then(|i| i.str_of("description"));
     out.push_str(&stmt::pipeline(
         &pipeline_name,
@@ -132,7 +149,7 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
         description,
         &body,
         &w.used,
-        &[],
+        &outputs,
     ));
     Some(out)
 }
