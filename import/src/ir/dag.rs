@@ -682,8 +682,10 @@ impl Walker<'_> {
                     .insert(p.kfp.clone());
                 continue;
             };
-            if v.list && !p.artifact {
-                self.ctx.warn(Code::LeftOut, w.pos, format!("the argument `{}` of task `{task_key}` is left out: it collects output values of a loop, which are files in flowc, and a container step cannot take a list of files on Kubeflow", p.kfp), "collect the files with a built-in step (`union` for tables), or pass the list as a parameter");
+            if v.list {
+                // Values collected from a loop are files in flowc, and no container step takes
+                // a list of files on Kubeflow (E501 at build).
+                self.ctx.warn(Code::LeftOut, w.pos, format!("the argument `{}` of task `{task_key}` is left out: it collects the outputs of a loop, a list of files in flowc, and a container step cannot take a list of files on Kubeflow", p.kfp), "collect the files with a built-in step (`union` for tables), or pass the list as a parameter");
                 call.notes.push(format!(
                     "left out: `{}` collected `{}` from a loop (a list of files in flowc)",
                     p.name, v.text
