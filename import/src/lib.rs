@@ -116,6 +116,12 @@ fn convert_docs(ctx: &mut Ctx, text: &str) -> Option<String> {
             return None;
         }
     };
+    for d in &docs {
+        duplicate_keys(ctx, d);
+    }
+    if ctx.failed() {
+        return None;
+    }
     let Some(doc) = docs.first().filter(|d| d.as_map().is_some()) else {
         let at = docs.first().map_or(Pos { line: 1, col: 1 }, |d| d.pos);
         ctx.error(
@@ -141,4 +147,28 @@ fn convert_docs(ctx: &mut Ctx, text: &str) -> Option<String> {
         "pass a component file (`name`, `implementation`) or a compiled pipeline (`pipelineInfo`, `root`)",
     );
     None
+}
+
+/// Reports a key written twice in one mapping (YAML readers keep one of them silently).
+fn duplicate_keys(ctx: &mut Ctx, n: &yaml::Node) {
+    match &n.value {
+        yaml::Value::Scalar(..) => {}
+        yaml::Value::Seq(items) => items.iter().for_each(|i| duplicate_keys(ctx, i)),
+        yaml::Value::Map(entries) => {
+            let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+            for (k, v) in entries {
+                if let Some(key) = k.as_str() {
+                    if let Some(first) = seen.insert(key, k.pos.line) {
+                        ctx.error(
+                            Code::DuplicateName,
+                            k.pos,
+                            format!("the key `{key}` is written twice in one mapping (first on line {first})"),
+                            "remove or rename one of them",
+                        );
+                    }
+                }
+                duplicate_keys(ctx, v);
+            }
+        }
+    }
 }

@@ -20,7 +20,8 @@ pub enum Code {
     UnknownPlaceholder,
     /// I004: a placeholder names an input or output the component does not declare.
     UndeclaredName,
-    /// I005: two inputs, outputs or components of one file have the same name.
+    /// I005: two inputs (or outputs) have the same name, or a key is written twice in one
+    /// mapping.
     DuplicateName,
     /// I006: a field has the wrong shape (a list where a mapping is expected, no image).
     InvalidField,

@@ -402,3 +402,12 @@ fn unread_fields_of_compiled_pipelines_are_noted_in_place() {
         c.source
     );
 }
+
+#[test]
+fn keys_written_twice_are_duplicate_names() {
+    let text = component("    - {inputValue: a}\n").replace(
+        "    image: busybox:1.36\n",
+        "    image: busybox:1.36\n    image: busybox:1.37\n",
+    );
+    assert_reports(&text, Code::DuplicateName, 10, false);
+}
