@@ -469,3 +469,17 @@ fn the_worked_example_of_docs_migrating_is_what_the_importer_writes() {
         assert!(doc.contains(first), "docs/migrating.md lacks `{first}`");
     }
 }
+
+#[test]
+fn the_component_example_of_docs_migrating_is_what_the_importer_writes() {
+    let doc = std::fs::read_to_string(tests_dir().join("../../docs/migrating.md"))
+        .expect("docs/migrating.md");
+    let block = |fence: &str| -> String {
+        let start = doc.find(fence).expect("the block") + fence.len();
+        let end = start + doc[start..].find("```").expect("its end");
+        doc[start..end].to_string()
+    };
+    let c = flowc_import::convert("xgb.yaml", &block("```yaml\n"));
+    assert!(!c.has_errors(), "{:?}", c.problems);
+    assert_eq!(block("```flow\n"), c.source);
+}
