@@ -213,12 +213,17 @@ fn truncated_files_never_panic() {
     }
 }
 
-/// The compiled pipelines of `shared/reference/kfp/`, when present.
+/// The compiled pipelines of `shared/reference/kfp/`, failing clearly when `shared/` is not
+/// beside the repository.
 fn reference_texts() -> Vec<(String, String)> {
     let dir = tests_dir().join("../../../shared/reference/kfp");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "the kfp reference pipelines are needed: they are not at {} ({e}); put the \
+             project's `shared/` folder beside the repository",
+            dir.display()
+        )
+    });
     let mut out: Vec<(String, String)> = entries
         .flatten()
         .map(|e| e.path())
