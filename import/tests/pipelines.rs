@@ -347,6 +347,7 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "inputs",
         "flowc exit handlers take no run status",
     ),
+    ("loop_over_output", "pipeline", "params", "a loop over a task's output list loops over the pipeline parameter standing for it"),
     ("p4_condition_parallelfor", "pipeline", "params", "the condition on a task's output value is the pipeline parameter `full_mode_condition`"),
     ("p5_exit_handler", "pipeline", "params", "an artifact parameter of a flowc pipeline has no default, so its URI is a required run parameter"),
     (

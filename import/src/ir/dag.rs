@@ -368,7 +368,15 @@ impl Walker<'_> {
         let list = list.unwrap_or_else(|| {
             let p = self.names.unique(&format!("{var}s"));
             self.ctx.warn(Code::Approximated, task.pos, format!("the items of the loop `{cref}` are another task's output, which flowc cannot loop over; they are the pipeline parameter `{p}`"), format!("pass the items as `{p}` when running the pipeline"));
-            self.params.push(Param { name: p.clone(), ty: "List<Str>".into(), default: Some("[]".into()), note: Some(format!("the items of the loop `{cref}` (a task's output in Kubeflow)")) });
+            // The element type is the type of the loop's item input.
+            let item_ty = callee
+                .get("inputDefinitions")
+                .and_then(|d| d.get("parameters"))
+                .and_then(|d| d.get(item_input))
+                .and_then(|d| d.str_of("parameterType"))
+                .map_or_else(|| "Str".to_string(), |t| crate::types::parameter(t).ty);
+            let ty = if item_ty.starts_with("List<") { "List<Str>".to_string() } else { format!("List<{item_ty}>") };
+            self.params.push(Param { name: p.clone(), ty, default: Some("[]".into()), note: Some(format!("the items of the loop `{cref}` (a task's output in Kubeflow)")) });
             p
         });
         inner.insert(
