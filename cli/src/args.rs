@@ -38,6 +38,31 @@ pub enum Command {
     Exec(ExecArgs),
     /// Serve the Language Server Protocol over standard input and output, for editors.
     Lsp,
+    /// Convert existing pipelines and components to `.flow` (see docs/migrating.md).
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `flowc import`: what to convert from.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Kubeflow component YAML files and compiled KFP v2 pipelines, one `.flow` file each.
+    Kfp(ImportKfpArgs),
+}
+
+/// `flowc import kfp`.
+#[derive(Debug, clap::Args)]
+pub struct ImportKfpArgs {
+    /// Component files (`component.yaml`) and compiled pipelines (`pipeline.yaml`); folders
+    /// are searched for `.yaml` and `.yml` files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The folder to write `NAME.flow` files to (default: beside each input).
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the `.flow` source instead of writing files.
+    #[arg(long, conflicts_with = "out")]
+    pub stdout: bool,
 }
 
 /// `flowc autotune`.

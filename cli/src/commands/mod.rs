@@ -7,6 +7,7 @@ pub mod exec;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod import;
 pub mod lsp;
 pub mod run;
 pub mod runs;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Autotune(a) => autotune::run(&a),
         Command::Exec(a) => exec::run(&a),
         Command::Lsp => lsp::run(),
+        Command::Import(a) => import::run(&a),
     }
 }
 

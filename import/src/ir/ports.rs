@@ -1,0 +1,130 @@
+//! The inputs and outputs of a compiled component, named for `.flow` and typed.
+//!
+//! Names are computed from the component alone (so the pipeline walk can name `task.output`
+//! before the steps are written); types depend on how tasks wire the inputs: a parameter fed
+//! by another task's output value is a `File` in flowc, where steps return files.
+
+use crate::names::Names;
+use crate::types;
+use crate::yaml::Node;
+
+/// One input or output of a compiled component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IrPort {
+    /// The name in the IR.
+    pub kfp: String,
+    /// The `.flow` name.
+    pub name: String,
+    /// Whether it is an artifact (a file) rather than a parameter (a value).
+    pub artifact: bool,
+    /// The IR's definition of it.
+    pub def: Node,
+}
+
+/// The ports of a component, inputs then outputs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ports {
+    /// Inputs, parameters then artifacts, each in file order.
+    pub inputs: Vec<IrPort>,
+    /// Outputs, artifacts then parameters.
+    pub outputs: Vec<IrPort>,
+}
+
+impl Ports {
+    /// The ports of the component `comp`.
+    pub fn of(comp: &Node) -> Ports {
+        let mut names = Names::default();
+        let mut list = |defs: Option<&Node>, order: [&str; 2]| -> Vec<IrPort> {
+            let mut out = Vec::new();
+            for kind in order {
+                let entries = defs.and_then(|d| d.get(kind)).and_then(Node::as_map);
+                for (k, def) in entries.unwrap_or_default() {
+                    let kfp = k.as_str().unwrap_or_default().to_string();
+                    out.push(IrPort {
+                        name: names.unique(&kfp),
+                        kfp,
+                        artifact: kind == "artifacts",
+                        def: def.clone(),
+                    });
+                }
+            }
+            out
+        };
+        let inputs = list(comp.get("inputDefinitions"), ["parameters", "artifacts"]);
+        let outputs = list(comp.get("outputDefinitions"), ["artifacts", "parameters"]);
+        Ports { inputs, outputs }
+    }
+
+    /// The input named `kfp` in the IR.
+    pub fn input(&self, kfp: &str) -> Option<&IrPort> {
+        self.inputs.iter().find(|p| p.kfp == kfp)
+    }
+
+    /// The output named `kfp` in the IR.
+    pub fn output(&self, kfp: &str) -> Option<&IrPort> {
+        self.outputs.iter().find(|p| p.kfp == kfp)
+    }
+}
+
+impl IrPort {
+    /// The IR type: `parameterType`, or the artifact's `schemaTitle`.
+    pub fn ir_type(&self) -> &str {
+        self.def
+            .str_of("parameterType")
+            .or_else(|| {
+                self.def
+                    .get("artifactType")
+                    .and_then(|t| t.str_of("schemaTitle"))
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether the run status of an exit handler is passed here (no flowc equivalent).
+    pub fn is_final_status(&self) -> bool {
+        self.ir_type() == "TASK_FINAL_STATUS"
+    }
+
+    /// The `.flow` type and whether the IR type was known.
+    pub fn flow_type(&self) -> types::Mapped {
+        if self.artifact {
+            let mut m = types::artifact(self.ir_type());
+            if self.def.str_of("isArtifactList") == Some("true") {
+                m.ty = format!("List<{}>", m.ty);
+            }
+            m
+        } else if self.ir_type() == "LIST" {
+            types::Mapped {
+                ty: list_type(self.def.get("defaultValue")),
+                known: true,
+            }
+        } else {
+            types::parameter(self.ir_type())
+        }
+    }
+
+    /// Whether the input may be left out by callers.
+    pub fn optional(&self) -> bool {
+        self.def.str_of("isOptional") == Some("true")
+    }
+}
+
+/// `List<T>` with `T` from the items of a default list (numbers with no fraction are `Int`).
+pub fn list_type(default: Option<&Node>) -> String {
+    let items = default.and_then(Node::as_seq).unwrap_or_default();
+    let json: Vec<serde_json::Value> = items.iter().map(Node::to_json).collect();
+    let elem = if json.is_empty() || json.iter().any(|v| v.is_string()) {
+        "Str"
+    } else if json.iter().all(serde_json::Value::is_boolean) {
+        "Bool"
+    } else if json
+        .iter()
+        .all(|v| v.as_f64().is_some_and(|f| f.fract() == 0.0))
+    {
+        "Int"
+    } else if json.iter().all(serde_json::Value::is_number) {
+        "Float"
+    } else {
+        "Str"
+    };
+    format!("List<{elem}>")
+}
