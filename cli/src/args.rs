@@ -254,7 +254,7 @@ pub enum Switch {
 /// `flowc exec`: exactly one of `--step`, `--check`, `--eval`, `--enumerate`, `--copy`,
 /// `--absent` and `--call`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("mode").required(true).args(["step", "check", "eval", "enumerate", "copy", "absent", "call"])))]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["step", "check", "eval", "enumerate", "copy", "gather", "absent", "call"])))]
 pub struct ExecArgs {
     /// Run the built-in step `<module>.<name>`, such as `std.survey.rake`.
     #[arg(long, value_name = "MODULE.NAME")]
@@ -284,6 +284,11 @@ pub struct ExecArgs {
     /// Copy the file or folder SRC to DST.
     #[arg(long, num_args = 2, value_names = ["SRC", "DST"])]
     pub copy: Option<Vec<PathBuf>>,
+    /// Gather the list of artifacts `--input items=SRC` into the folder `--output folder=PATH`,
+    /// one entry per item named by its index (`00000`, `00001`, ...): how a container step on
+    /// Kubeflow receives a list of artifacts, as on Argo and under `flowc run`'s sandbox.
+    #[arg(long)]
+    pub gather: bool,
     /// Write the no-value marker to every `--output NAME=PATH`: the `else` branch flowc adds on
     /// Kubeflow for a value bound in one branch of an `if` and read, optionally, after it.
     #[arg(long)]

@@ -568,3 +568,57 @@ fn the_absent_marker_is_an_absent_optional_input_of_a_built_in_step() {
     let o = run_sql("not-marker", "r2/table");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn gather_copies_a_list_of_artifacts_into_numbered_entries() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    // A list folder, as Argo downloads a fan-in.
+    std::fs::create_dir_all(d.join("list/00001")).expect("a folder item");
+    std::fs::write(d.join("list/00000"), "first").expect("an item");
+    std::fs::write(d.join("list/00001/part"), "second").expect("an item");
+    let o = flowc(
+        &[
+            "exec",
+            "--gather",
+            "--input",
+            "items=list",
+            "--output",
+            "folder=out/folder",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let read = |p: &str| std::fs::read_to_string(d.join(p)).expect("a gathered entry");
+    assert_eq!(read("out/folder/00000"), "first");
+    assert_eq!(read("out/folder/00001/part"), "second");
+
+    // The Kubeflow executor input names the artifacts of the list, in order (a local URI is
+    // read where it is; `minio://`, `s3://` and `gs://` where the launcher mounts them).
+    std::fs::write(d.join("a.txt"), "from a").expect("a");
+    std::fs::write(d.join("b.txt"), "from b").expect("b");
+    let input = serde_json::json!({"inputs": {"artifacts": {"items": {"artifacts": [
+        {"uri": d.join("b.txt"), "metadata": {}},
+        {"uri": d.join("a.txt"), "metadata": {}},
+    ]}}}});
+    let o = flowc(
+        &[
+            "exec",
+            "--gather",
+            "--input",
+            "items=@executor-input:items",
+            "--executor-input",
+            &input.to_string(),
+            "--output",
+            "folder=kfp/folder",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(read("kfp/folder/00000"), "from b");
+    assert_eq!(read("kfp/folder/00001"), "from a");
+
+    let missing = flowc(&["exec", "--gather", "--output", "folder=x"], d);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(text(&missing).contains("error[X001]"), "{}", text(&missing));
+}

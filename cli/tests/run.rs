@@ -1026,3 +1026,49 @@ pipeline limited(ns: List<Int> = [1, 2, 3, 4, 5]) {
         );
     }
 }
+
+#[test]
+fn a_fan_in_reaches_a_container_step_in_iteration_order() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    // The first iteration takes longest, so iterations end out of order.
+    write(
+        d,
+        "fan_in.flow",
+        r#"
+step shard(region: Str) -> (rows: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "if [ $0 = north ]; then sleep 0.5; fi; echo $0 > $1", region, rows]
+}
+step combine(parts: List<File>) -> (all: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "cat $0/* > $1", parts, all]
+}
+pipeline fan_in() {
+  for item in ["north", "south", "east"] {
+    s = shard(region: item)
+  }
+  all = combine(parts: s)
+  output all
+}
+"#,
+    );
+    // The sandbox gives the list as a folder of numbered entries, as Argo and Kubeflow do.
+    let out = flowc(&["run", "fan_in.flow"], d);
+    assert!(out.status.success(), "{}", text(&out));
+    let runs = d.join(".flow/runs");
+    let run = std::fs::read_dir(&runs)
+        .expect("runs")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .expect("a run");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).expect("summary"))
+            .expect("JSON");
+    let all = summary["outputs"]["all"].as_str().expect("a path");
+    assert_eq!(
+        std::fs::read_to_string(all).expect("the combined file"),
+        "north\nsouth\neast\n"
+    );
+}

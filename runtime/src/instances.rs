@@ -36,9 +36,12 @@ impl Env for IterationEnv<'_> {
     fn output(&self, task: &str, output: &str, collected: bool) -> Option<RValue> {
         let instances = self.outputs.get(task)?;
         if collected {
+            // In iteration order, whatever order the iterations ended in.
+            let mut ordered: Vec<&(Vec<usize>, _)> = instances.iter().collect();
+            ordered.sort_by(|a, b| a.0.cmp(&b.0));
             return Some(RValue::List(
-                instances
-                    .iter()
+                ordered
+                    .into_iter()
                     .filter_map(|(_, o)| o.get(output).cloned())
                     .collect(),
             ));

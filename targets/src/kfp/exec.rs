@@ -235,6 +235,28 @@ impl Emitter<'_> {
                     None,
                 ))
             }
+            LeafKind::Gather => {
+                let args = [
+                    "exec",
+                    "--gather",
+                    "--input",
+                    "items=@executor-input:items",
+                    "--executor-input",
+                    "{{$}}",
+                    "--output",
+                    "folder={{$.outputs.artifacts['folder'].path}}",
+                ];
+                let container = obj([
+                    ("image", json!(self.runtime_image())),
+                    ("command", json!(["flowc"])),
+                    ("args", json!(args)),
+                ]);
+                let platform = self
+                    .version
+                    .as_ref()
+                    .map(|v| json!({"podMetadata": {"labels": {VERSION_LABEL: v}}}));
+                Some((obj([("container", container)]), platform))
+            }
             LeafKind::Absent { .. } => {
                 let mut args = vec!["exec".to_string(), "--absent".into()];
                 for name in leaf.outputs.keys() {

@@ -257,7 +257,7 @@ impl Emitter<'_> {
             LeafKind::Importer { .. } => {
                 t.insert("cachingOptions".into(), json!({"enableCache": true}));
             }
-            LeafKind::Eval { .. } | LeafKind::Absent { .. } => {
+            LeafKind::Eval { .. } | LeafKind::Absent { .. } | LeafKind::Gather => {
                 t.insert("cachingOptions".into(), json!({}));
             }
         }

@@ -151,6 +151,10 @@ pub(super) enum LeafKind {
         /// The task it stands in for.
         of: usize,
     },
+    /// Gathers a list of artifacts (a fan-in) into one folder of numbered entries for a
+    /// container step, which KFP cannot give a list of artifacts as a path (`flowc exec
+    /// --gather`): input `items`, output `folder`.
+    Gather,
 }
 
 /// A task that runs an executor (or a pipeline component).

@@ -489,6 +489,32 @@ impl<'p> Emitter<'p> {
         Ok(l)
     }
 
+    /// A task at DAG `at` gathering the list of artifacts `items` into one folder (see
+    /// [`LeafKind::Gather`]); the folder as the reader sees it.
+    fn gather(&mut self, g: usize, at: usize, who: &str, items: Wired) -> Result<Wired, Unwired> {
+        let mut leaf = Leaf::new(LeafKind::Gather, at, String::new());
+        leaf.key = self.namer.name(&format!("{who}-gather"), TASK_NAME_MAX);
+        leaf.display.clone_from(&leaf.key);
+        let list = KType::Art {
+            title: "system.Artifact",
+            list: true,
+        };
+        leaf.inputs.insert("items".into(), items.src);
+        leaf.defs.insert("items".into(), Def::of(list));
+        if let Some(d) = items.dep {
+            leaf.deps.insert(d);
+        }
+        leaf.outputs.insert("folder".into(), Def::of(folder_type()));
+        let l = self.graphs[g].add_leaf(leaf);
+        let chan = Chan::Leaf {
+            leaf: l,
+            key: "folder".into(),
+        };
+        let mut w = self.source_at(g, &chan, at)?;
+        w.optional |= items.optional;
+        Ok(w)
+    }
+
     /// Wires the inputs of leaf `l` of graph `g`, the call of a task of the plan.
     pub(super) fn wire_task(&mut self, g: usize, l: usize) {
         let LeafKind::Task(i) = self.graphs[g].leaves[l].kind else {
@@ -578,6 +604,14 @@ impl<'p> Emitter<'p> {
                             w.optional |= opt;
                             Ok(w)
                         });
+                    // A container step takes a list of artifacts as one folder, gathered by a
+                    // task of the runtime image beside it.
+                    let gathered = matches!(ty, KType::Art { list: true, .. })
+                        && matches!(task.kind, TaskKind::Container { .. });
+                    let (wired, def) = match wired {
+                        Ok(w) if gathered => (self.gather(g, at, &who, w), Def::of(folder_type())),
+                        other => (other, def),
+                    };
                     match wired {
                         Ok(w) => {
                             if w.optional {
@@ -1052,5 +1086,13 @@ fn run_placeholder(field: &str) -> Result<Json, Unwired> {
     match field {
         "name" => Ok(Json::String("{{$.pipeline_job_name}}".into())),
         _ => Err(Unwired::RunStatus),
+    }
+}
+
+/// The type of the folder a gathering task writes.
+fn folder_type() -> KType {
+    KType::Art {
+        title: "system.Artifact",
+        list: false,
     }
 }

@@ -6,6 +6,8 @@
 //!   pipeline parameters, loop items, metrics files and value outputs of tasks (`--value`);
 //! - `--enumerate TEXT`: the numbered items of a loop over a list known at run time;
 //! - `--copy SRC DST`: a cached result copied under this run's storage key;
+//! - `--gather`: a list of artifacts gathered into one folder of numbered entries, for a
+//!   container step on Kubeflow;
 //! - `--call FILE`: a built-in step call saved by `flowc run`, which runs each built-in step
 //!   in a process of its own;
 //! - `--absent`: the no-value marker ([`ABSENT_MARKER`]) written to each `--output`, for the
@@ -95,11 +97,14 @@ pub fn run(a: &ExecArgs) -> u8 {
         copy(src, dst).map(|()| EXIT_OK)
     } else if a.absent {
         write_absent(a).map(|()| EXIT_OK)
+    } else if a.gather {
+        gather(a).map(|()| EXIT_OK)
     } else if let Some(file) = &a.call {
         run_call(file).map(|()| EXIT_OK)
     } else {
         Err(ExecError::usage(
-            "say what to run: --step, --check, --eval, --enumerate, --copy, --absent or --call",
+            "say what to run: --step, --check, --eval, --enumerate, --copy, --gather, --absent or \
+             --call",
         ))
     };
     result.unwrap_or_else(|e| {
@@ -130,6 +135,36 @@ fn write_absent(a: &ExecArgs) -> Result<(), ExecError> {
                 path.display()
             ))
         })?;
+    }
+    Ok(())
+}
+
+/// `--gather`: the items of `--input items=SRC` (a list folder, or `@executor-input:KEY`) copied
+/// into the folder `--output folder=PATH` as `00000`, `00001`, ... in order.
+fn gather(a: &ExecArgs) -> Result<(), ExecError> {
+    let pair = |pairs: &[(String, String)], name: &str, flag: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| ExecError::usage(format!("`--gather` needs `{flag} {name}=…`")))
+    };
+    let source = values::Source::parse(&pair(&a.inputs, "items", "--input")?);
+    let folder = PathBuf::from(pair(&a.outputs, "folder", "--output")?);
+    let items = match source {
+        values::Source::Path(p) => values::list_folder(&p)?,
+        values::Source::ExecutorInput(key) => {
+            values::executor_artifacts(executor_input(a)?.as_ref(), &key)?
+        }
+    };
+    std::fs::create_dir_all(&folder).map_err(|e| {
+        ExecError::output(format!(
+            "cannot create the folder `{}`: {e}",
+            folder.display()
+        ))
+    })?;
+    for (i, item) in items.iter().enumerate() {
+        copy(item, &folder.join(format!("{i:05}")))?;
     }
     Ok(())
 }
