@@ -1072,3 +1072,29 @@ pipeline fan_in() {
         "north\nsouth\neast\n"
     );
 }
+
+#[test]
+fn retries_within_a_time_stop_when_the_time_is_up() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    write(
+        d,
+        "flaky.flow",
+        r#"
+step flaky() -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "exit 1", out]
+  retries 5 backoff 1s within 1500ms
+}
+pipeline flaky_run() {
+  f = flaky()
+  output f
+}
+"#,
+    );
+    let out = flowc(&["run", "flaky.flow"], d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // The first attempt, and a retry one second later; a third would start past 1.5 s.
+    let records = last_records(&d.join(".flow"));
+    assert_eq!(records.len(), 2, "{records:?}");
+}

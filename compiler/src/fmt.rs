@@ -406,7 +406,11 @@ impl Printer<'_> {
                     .collect();
                 format!("resources auto({})", bs.join(", "))
             }
-            PropKind::Retries { count, backoff } => {
+            PropKind::Retries {
+                count,
+                backoff,
+                within,
+            } => {
                 let mut s = format!("retries {}", self.slice(count.span));
                 if let Some(b) = backoff {
                     s.push_str(&format!(" backoff {}", self.slice(b.delay.span)));
@@ -416,6 +420,9 @@ impl Printer<'_> {
                     if let Some(m) = &b.max {
                         s.push_str(&format!(" max {}", self.slice(m.span)));
                     }
+                }
+                if let Some(w) = within {
+                    s.push_str(&format!(" within {}", self.slice(w.span)));
                 }
                 s
             }

@@ -335,6 +335,8 @@ pub enum PropKind {
         count: IntLit,
         /// Backoff between attempts.
         backoff: Option<Backoff>,
+        /// `within 2h`: no retry starts once this long has passed since the first attempt.
+        within: Option<Quantity>,
     },
     /// `timeout 20m`.
     Timeout(Quantity),

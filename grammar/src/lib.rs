@@ -47,6 +47,7 @@ pub mod keywords {
         "backoff",
         "factor",
         "max",
+        "within",
         "timeout",
         "env",
         "mount",

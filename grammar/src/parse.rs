@@ -573,7 +573,17 @@ impl Lower<'_> {
             }
             Rule::retries_prop => {
                 let count = self.int_lit(i.next()?);
-                let backoff = i.next().and_then(|b| {
+                let (mut backoff_pair, mut within) = (None, None);
+                for p in i {
+                    match p.as_rule() {
+                        Rule::backoff => backoff_pair = Some(p),
+                        Rule::retry_within => {
+                            within = p.into_inner().next().map(|q| self.quantity(q))
+                        }
+                        _ => {}
+                    }
+                }
+                let backoff = backoff_pair.and_then(|b| {
                     let mut delay = None;
                     let mut factor = None;
                     let mut max = None;
@@ -594,7 +604,11 @@ impl Lower<'_> {
                         max,
                     })
                 });
-                PropKind::Retries { count, backoff }
+                PropKind::Retries {
+                    count,
+                    backoff,
+                    within,
+                }
             }
             Rule::timeout_prop => PropKind::Timeout(self.quantity(i.next()?)),
             Rule::env_prop => {

@@ -483,6 +483,20 @@ pub fn kfp_schedule_options(at: Place, dropped: &str) -> TargetIssue {
     )
 }
 
+/// `retries N within D`, which a KFP retry policy has no field for.
+pub fn kfp_retry_within(at: Place, within: &str, step: &str) -> TargetIssue {
+    issue(
+        Code::TargetApproximation,
+        at,
+        format!(
+            "`within {within}` of the retries of `{step}`: a KFP retry policy has no limit on the \
+             time retries take, so every retry is made"
+        ),
+        "no such limit on Kubeflow",
+        "bound each attempt with `timeout` instead, which KFP honours",
+    )
+}
+
 /// `parallel N` of a pipeline, which Kubeflow has no setting for.
 pub fn kfp_parallelism(at: Place, pipeline: &str, n: u32) -> TargetIssue {
     issue(

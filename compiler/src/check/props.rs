@@ -17,8 +17,8 @@ use crate::resolve::{DeclId, DeclKind, ModuleId};
 use crate::source::FileId;
 use crate::units;
 use flowc_grammar::ast::{
-    Backoff, CacheSetting, Expr, ExprKind, Ident, IntLit, Prop, PropKind, Record, Resources, Step,
-    StrLit,
+    Backoff, CacheSetting, Expr, ExprKind, Ident, IntLit, Prop, PropKind, Quantity, Record,
+    Resources, Step, StrLit,
 };
 use flowc_grammar::Span;
 
@@ -67,6 +67,8 @@ pub struct RetrySpec {
     pub factor: Option<f64>,
     /// Longest delay, in milliseconds.
     pub max_backoff_ms: Option<u64>,
+    /// No retry starts once this many milliseconds have passed since the first attempt.
+    pub within_ms: Option<u64>,
 }
 
 /// The value of an environment variable.
@@ -239,9 +241,11 @@ impl Checker<'_> {
             PropKind::Use(names) => self.use_prop(m, names, out),
             PropKind::Cache(c) => self.cache_prop(m, c, out),
             PropKind::Resources(r) => out.resources = Some(self.resources(m, r)),
-            PropKind::Retries { count, backoff } => {
-                self.retries_prop(m, count, backoff.as_ref(), out)
-            }
+            PropKind::Retries {
+                count,
+                backoff,
+                within,
+            } => self.retries_prop(m, count, (backoff.as_ref(), within.as_ref()), out),
             PropKind::Timeout(q) => match units::duration_millis(q) {
                 Ok(0) => self.push(ops::zero_timeout(file, q.span)),
                 Ok(ms) => out.timeout_ms = Some(ms),
@@ -336,7 +340,7 @@ impl Checker<'_> {
         &mut self,
         m: ModuleId,
         count: &IntLit,
-        backoff: Option<&Backoff>,
+        (backoff, within): (Option<&Backoff>, Option<&Quantity>),
         out: &mut ResolvedProps,
     ) {
         let file = self.file(m);
@@ -348,7 +352,15 @@ impl Checker<'_> {
             backoff_ms: None,
             factor: None,
             max_backoff_ms: None,
+            within_ms: None,
         };
+        if let Some(q) = within {
+            match units::duration_millis(q) {
+                Ok(0) => self.push(ops::zero_retry_window(file, q.span)),
+                Ok(ms) => spec.within_ms = Some(ms),
+                Err(e) => self.unit_error(m, Code::InvalidDuration, q.span, e),
+            }
+        }
         if let Some(b) = backoff {
             match units::duration_millis(&b.delay) {
                 Ok(ms) => spec.backoff_ms = Some(ms),

@@ -350,7 +350,19 @@ pub(crate) fn backoff_max_below_initial(file: FileId, span: Span) -> Diagnostic 
     .with_help("make `max` at least the initial delay")
 }
 
-/// E403: `timeout 0`.
+/// E403: `retries N within 0s`.
+pub(crate) fn zero_retry_window(file: FileId, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidDuration,
+        "the time retries may take must be longer than zero",
+        file,
+        span,
+        "zero duration",
+    )
+    .with_help("remove `within` to retry however long the attempts take, or give a duration")
+}
+
+/// E403: a timeout of zero.
 pub(crate) fn zero_timeout(file: FileId, span: Span) -> Diagnostic {
     Diagnostic::new(
         Code::InvalidDuration,

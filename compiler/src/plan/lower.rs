@@ -356,6 +356,7 @@ impl Builder<'_> {
             backoff_ms: props.retries.as_ref().and_then(|r| r.backoff_ms),
             backoff_factor: props.retries.as_ref().and_then(|r| r.factor),
             backoff_max_ms: props.retries.as_ref().and_then(|r| r.max_backoff_ms),
+            retry_within_ms: props.retries.as_ref().and_then(|r| r.within_ms),
             timeout_ms: props.timeout_ms,
             node_selector: props
                 .node_selector

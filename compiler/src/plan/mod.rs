@@ -252,6 +252,10 @@ pub struct Settings {
     pub backoff_factor: Option<f64>,
     /// Longest delay, in milliseconds.
     pub backoff_max_ms: Option<u64>,
+    /// No retry starts once this many milliseconds have passed since the first attempt
+    /// (`retries N within D`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_within_ms: Option<u64>,
     /// Timeout of one attempt, in milliseconds.
     pub timeout_ms: Option<u64>,
     /// Secrets as environment variables: variable name → secret name.

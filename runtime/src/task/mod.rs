@@ -214,6 +214,7 @@ impl<'a> StepInstance<'a> {
         // Whether an attempt wrote to the log: a quiet step has none.
         let mut logged = false;
         let mut delay = self.task.settings.backoff_ms.unwrap_or(0);
+        let first_start = std::time::Instant::now();
         for attempt in 1..=total {
             result.attempts = attempt;
             if self.cancelled() {
@@ -238,6 +239,13 @@ impl<'a> StepInstance<'a> {
             }
             if matches!(result.status, TaskStatus::Cancelled) || attempt == total {
                 break;
+            }
+            // `retries N within D`: no retry starts once D has passed since the first attempt.
+            let waited = first_start.elapsed() + std::time::Duration::from_millis(delay);
+            if let Some(within) = self.task.settings.retry_within_ms {
+                if waited >= std::time::Duration::from_millis(within) {
+                    break;
+                }
             }
             self.wait_to_retry(attempt + 1, delay, &result.status);
             delay = self.next_delay(delay);

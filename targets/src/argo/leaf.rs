@@ -251,6 +251,9 @@ impl WorkflowEmitter<'_> {
             if let Some(ms) = s.backoff_max_ms {
                 b.insert("cap".into(), json!(go_duration(ms)));
             }
+            if let Some(ms) = s.retry_within_ms {
+                b.insert("maxDuration".into(), json!(go_duration(ms)));
+            }
             if !b.is_empty() {
                 r.insert("backoff".into(), Json::Object(b));
             }

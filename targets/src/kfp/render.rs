@@ -251,6 +251,11 @@ impl Emitter<'_> {
                         if let Some(r) = retry_policy(&task.settings) {
                             t.insert("retryPolicy".into(), r);
                         }
+                        if let Some(ms) = task.settings.retry_within_ms {
+                            let at = self.place(Some(g), &task.id).at(task.setting_spans.retries);
+                            let within = flowc_compiler::units::format_duration(ms);
+                            self.report(diagnostics::kfp_retry_within(at, &within, &task.step));
+                        }
                     }
                 }
             }
