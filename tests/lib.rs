@@ -1,11 +1,12 @@
 //! Shared helpers for the integration tests: a loader rooted at the tests folder, rendering of
 //! diagnostics exactly as `flowc check` prints them without colour, the validators of emitted
-//! YAML ([`validate`]).
+//! YAML ([`validate`]) and a generator of well-typed programs ([`gen`]).
 
 use std::path::{Path, PathBuf};
 
 use flowc_compiler::{analyze, Analysis, FileLoader};
 
+pub mod gen;
 pub mod validate;
 
 /// The folder of this crate.
