@@ -426,6 +426,12 @@ fn build_pipeline(
             );
             g.nodes[c].deps.insert(node);
             g.nodes[c].conds = g.nodes[node].conds.clone();
+            // Its `when` reads what its producer's reads: it waits for the same evaluations.
+            for cond in &g.nodes[node].conds.clone() {
+                if let Cond::Eval(e) = cond {
+                    g.nodes[c].deps.insert(*e);
+                }
+            }
         }
     }
     // Checks.
@@ -540,6 +546,14 @@ fn add_dependencies(g: &mut Graph, p: &PipelinePlan, pi: usize) {
     }
     for (ci, c) in p.checks.iter().enumerate() {
         readers.push((g.pipes[pi].checks[ci], native_reads(&c.when)));
+    }
+    // A copy of a cached output is under its producer's conditions, so it reads what they read.
+    for (n, node) in g.nodes.iter().enumerate() {
+        if let NodeKind::Copy(ti, _) = node.kind {
+            if g.frames[node.frame].pipe == pi {
+                readers.push((n, native_reads(&p.tasks[ti].when)));
+            }
+        }
     }
     for (li, l) in p.loops.iter().enumerate() {
         if let Some(e) = g.pipes[pi].enumerate[li] {
