@@ -938,6 +938,12 @@ impl<'p> Emitter<'p> {
                 let graph = &self.graphs[g];
                 let (na, nb) = (graph.leaves[l].node, graph.leaves[lb].node);
                 let a = graph.lca(na, nb);
+                // Tasks in different branches of one `if` never both run: `after` a name bound
+                // in every branch orders nothing across them (and would make the branches'
+                // groups wait for each other).
+                if matches!(graph.nodes[a].kind, NodeKind::Branches { .. }) {
+                    continue;
+                }
                 let dep = if nb == a {
                     graph.leaves[lb].key.clone()
                 } else {
