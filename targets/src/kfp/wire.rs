@@ -795,6 +795,7 @@ impl<'p> Emitter<'p> {
         self.wire_checks(g);
         self.wire_outputs(g);
         self.wire_after(g);
+        self.graphs[g].prune_empty(0);
     }
 
     /// One `flowc.check` task per check, in the DAG of the values it reads.
