@@ -547,12 +547,19 @@ fn add_dependencies(g: &mut Graph, p: &PipelinePlan, pi: usize) {
     for (ci, c) in p.checks.iter().enumerate() {
         readers.push((g.pipes[pi].checks[ci], native_reads(&c.when)));
     }
-    // A copy of a cached output is under its producer's conditions, so it reads what they read.
+    // Copies of cached outputs and evaluating nodes run under conditions too (their task's, or
+    // those of the branch they are in): they wait for what those read.
     for (n, node) in g.nodes.iter().enumerate() {
-        if let NodeKind::Copy(ti, _) = node.kind {
-            if g.frames[node.frame].pipe == pi {
-                readers.push((n, native_reads(&p.tasks[ti].when)));
+        if g.frames[node.frame].pipe == pi
+            && matches!(node.kind, NodeKind::Copy(..) | NodeKind::Eval(_))
+        {
+            let mut tasks = BTreeSet::new();
+            for c in &node.conds {
+                if let Cond::Native(v) = c {
+                    value_tasks(v, &mut tasks);
+                }
             }
+            readers.push((n, tasks));
         }
     }
     for (li, l) in p.loops.iter().enumerate() {
