@@ -55,8 +55,14 @@ pub fn builtin_call(rng: &mut Rng, scope: &Scope, decls: &mut Decls) -> Call {
         (!regional.is_empty(), 10),
     ] {
         if ok {
-            choices.extend([c, c]);
+            // The survey steps need two tables in scope: when they can be called, they are.
+            let weight = if c >= 8 && c <= 9 { 6 } else { 2 };
+            choices.extend(std::iter::repeat_n(c, weight));
         }
+    }
+    // A panel without targets (or the reverse) makes the other likely, so that `rake` follows.
+    if panels.is_empty() != targets.is_empty() {
+        choices.extend([if panels.is_empty() { 0 } else { 1 }; 4]);
     }
     let pick = |rng: &mut Rng, xs: &[(String, Schema)]| xs[rng.below(xs.len())].clone();
     let n = rng.range(1, 5) * 10;

@@ -52,21 +52,24 @@ pub struct Decls {
 }
 
 /// The artifact and value types a generated step may output.
-const OUTPUTS: [Ty; 13] = [
-    Ty::File,
-    Ty::Dir,
-    Ty::Model,
-    Ty::Json,
-    Ty::Metrics(Metric::Own),
-    Ty::Table(Schema::Row),
-    Ty::Str,
-    Ty::Int,
-    Ty::Float,
-    Ty::Bool,
-    Ty::Date,
-    Ty::Str,
-    Ty::Int,
-];
+fn output_types() -> Vec<Ty> {
+    vec![
+        Ty::File,
+        Ty::Dir,
+        Ty::Model,
+        Ty::Json,
+        Ty::Metrics(Metric::Own),
+        Ty::Table(Schema::Row),
+        Ty::Str,
+        Ty::Int,
+        Ty::Float,
+        Ty::Bool,
+        Ty::Date,
+        Ty::Str,
+        Ty::List(Box::new(Ty::Int)),
+        Ty::List(Box::new(Ty::Str)),
+    ]
+}
 
 /// The value types of literal parameters.
 const LITERALS: [Ty; 5] = [Ty::Str, Ty::Int, Ty::Float, Ty::Bool, Ty::Date];
@@ -285,11 +288,12 @@ fn new_step(rng: &mut Rng, scope: &Scope, decls: &mut Decls) -> StepSig {
             }
         }
     }
+    let kinds = output_types();
     let outputs: Vec<(String, Ty)> = if rng.chance(20) {
         Vec::new()
     } else {
         (0..rng.range(1, 3))
-            .filter_map(|i| Some((format!("o{i}"), rng.pick(&OUTPUTS)?.clone())))
+            .filter_map(|i| Some((format!("o{i}"), rng.pick(&kinds)?.clone())))
             .collect()
     };
     let scalar_params: Vec<String> = decl_params
