@@ -808,6 +808,11 @@ impl<'p> Emitter<'p> {
             let graph = &self.graphs[g];
             let mut at: Option<usize> = None;
             for t in &tasks {
+                // A name bound in several branches is read from the check's own branch
+                // (`output_chan`): the task the plan names may be in another one.
+                if graph.alternatives.get(t).is_some_and(|a| !a.is_empty()) {
+                    continue;
+                }
                 if let Some(&l) = graph.by_task.get(t) {
                     let n = graph.leaves[l].node;
                     at = Some(at.map_or(n, |a| graph.lca(a, n)));
