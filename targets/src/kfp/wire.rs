@@ -841,9 +841,29 @@ impl<'p> Emitter<'p> {
                     at = group;
                 }
             }
+            // The group made for it may have been merged into the groups of an `else if`
+            // chain that repeats a condition (`else if b` then `else if not b`): a task under
+            // the same conditions shows where its branch went.
+            if graph
+                .check_groups
+                .get(&i)
+                .is_some_and(|&n| graph.nodes[n].dead)
+            {
+                if let Some(n) = same_branch(self.pipeline_plan(g), graph, &c.loops, &c.when) {
+                    at = n;
+                }
+            }
             // Under the conditions of its `if` branches, as a task is.
             for w in &c.when {
                 at = self.graphs[g].under_condition(at, w);
+            }
+            // A group made only now has no name: the branch of the check was not found.
+            let node = &self.graphs[g].nodes[at];
+            if matches!(node.kind, NodeKind::Cond(_)) && node.key.is_empty() {
+                let place = self.place(Some(g), "check").at(c.span);
+                let why = "its `if` branch has no group of its own on KFP";
+                self.report(diagnostics::kfp_check(place, &c.source, why));
+                continue;
             }
             if let Err(m) = self.helper(
                 g,
@@ -964,6 +984,27 @@ impl<'p> Emitter<'p> {
             }
         }
     }
+}
+
+/// The node of a task under exactly the conditions `when` in the loops `loops`: where a check
+/// of that branch runs.
+fn same_branch(
+    p: &PipelinePlan,
+    graph: &super::tree::Graph,
+    loops: &[usize],
+    when: &[Value],
+) -> Option<usize> {
+    let keys = |w: &[Value]| -> BTreeSet<String> {
+        w.iter()
+            .map(|v| serde_json::to_string(v).unwrap_or_default())
+            .collect()
+    };
+    let want = keys(when);
+    p.tasks
+        .iter()
+        .filter(|t| t.loops == loops && keys(&t.when) == want)
+        .find_map(|t| graph.by_task.get(&t.id))
+        .map(|&l| graph.leaves[l].node)
 }
 
 /// The name of a value of task or group `producer` outside it: `pipelinechannel--<producer>-<key>`,
