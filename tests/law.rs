@@ -10,7 +10,7 @@
 //! programs must check clean, so the generator cannot quietly stop producing useful programs.
 //!
 //! `FLOWC_LAW_CASES=N FLOWC_LAW_SEED=S cargo test -p flowc-tests --test law` runs `N` programs
-//! from seed `S` (by default 200 from seed 2026).
+//! from seed `S` (by default 150 from seed 2026).
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -24,7 +24,7 @@ use flowc_tests::trial;
 use flowc_tests::validate::{self, failure};
 
 /// Cases and base seed of a run without the environment variables.
-const CASES: u64 = 200;
+const CASES: u64 = 150;
 const SEED: u64 = 2026;
 /// The share of generated programs (in percent) that must check without errors.
 const MIN_CLEAN_PERCENT: usize = 80;

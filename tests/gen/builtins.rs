@@ -56,7 +56,7 @@ pub fn builtin_call(rng: &mut Rng, scope: &Scope, decls: &mut Decls) -> Call {
     ] {
         if ok {
             // The survey steps need two tables in scope: when they can be called, they are.
-            let weight = if c >= 8 && c <= 9 { 6 } else { 2 };
+            let weight = if (8..=9).contains(&c) { 6 } else { 2 };
             choices.extend(std::iter::repeat_n(c, weight));
         }
     }
