@@ -314,30 +314,47 @@ impl<'p> Emitter<'p> {
             sites.push((l, output.to_string()));
         }
         let graph = &self.graphs[g];
-        let b = sites
-            .iter()
-            .map(|(l, _)| graph.leaves[*l].node)
-            .reduce(|a, n| graph.lca(a, n))
-            .unwrap_or(0);
-        let NodeKind::Branches { exhaustive } = graph.nodes[b].kind else {
-            return Ok((plain, false));
-        };
-        // A read inside one branch sees the binding of that branch: the one-of would be an
-        // output of the branches' group, which the reader is inside of (a cycle).
-        if at != b && graph.path(at).contains(&b) {
-            let mine = graph.child_towards(b, at);
-            let own: Vec<&(usize, String)> = sites
+        let lca_of = |sites: &[(usize, String)]| {
+            sites
                 .iter()
-                .filter(|(l, _)| graph.child_towards(b, graph.leaves[*l].node) == mine)
-                .collect();
-            if let [(l, out)] = own.as_slice() {
-                let chan = Chan::Leaf {
-                    leaf: *l,
-                    key: out.clone(),
-                };
-                return Ok((chan, false));
+                .map(|(l, _)| graph.leaves[*l].node)
+                .reduce(|a, n| graph.lca(a, n))
+                .unwrap_or(0)
+        };
+        let mut b = lca_of(&sites);
+        let exhaustive = loop {
+            let NodeKind::Branches { exhaustive } = graph.nodes[b].kind else {
+                return Ok((plain, false));
+            };
+            // A read inside one branch sees the binding of that branch: the one-of would be an
+            // output of the branches' group, which the reader is inside of (a cycle). When
+            // that branch binds the name in several branches of its own, the read is the
+            // one-of of those.
+            if at != b && graph.path(at).contains(&b) {
+                let mine = graph.child_towards(b, at);
+                let own: Vec<(usize, String)> = sites
+                    .iter()
+                    .filter(|(l, _)| graph.child_towards(b, graph.leaves[*l].node) == mine)
+                    .cloned()
+                    .collect();
+                match own.as_slice() {
+                    [(l, out)] => {
+                        let chan = Chan::Leaf {
+                            leaf: *l,
+                            key: out.clone(),
+                        };
+                        return Ok((chan, false));
+                    }
+                    [] => {}
+                    _ => {
+                        b = lca_of(&own);
+                        sites = own;
+                        continue;
+                    }
+                }
             }
-        }
+            break exhaustive;
+        };
         let branches: BTreeSet<usize> = sites
             .iter()
             .map(|(l, _)| graph.child_towards(b, graph.leaves[*l].node))
