@@ -107,21 +107,7 @@ pub fn assert_enough_inputs(inputs: &[Input]) {
 
 /// The documents of a YAML file (separated by `---` lines), as JSON.
 pub fn documents(text: &str) -> Vec<Json> {
-    let mut docs = vec![String::new()];
-    for line in text.lines() {
-        if line == "---" {
-            docs.push(String::new());
-        } else if let Some(d) = docs.last_mut() {
-            d.push_str(line);
-            d.push('\n');
-        }
-    }
-    docs.iter()
-        .map(|d| {
-            serde_saphyr::from_str::<Json>(d)
-                .unwrap_or_else(|e| panic!("emitted YAML does not parse: {e}\n{d}"))
-        })
-        .collect()
+    flowc_tests::validate::documents(text)
 }
 
 /// One test per file, named `file::NAME`, so that one failing file hides no other and

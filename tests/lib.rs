@@ -1,9 +1,13 @@
-//! Shared helpers for the integration tests: a loader rooted at the tests folder, and
-//! rendering of diagnostics exactly as `flowc check` prints them without colour.
+//! Shared helpers for the integration tests: a loader rooted at the tests folder, rendering of
+//! diagnostics exactly as `flowc check` prints them without colour, the validators of emitted
+//! YAML ([`validate`]) and a generator of well-typed programs ([`gen`]).
 
 use std::path::{Path, PathBuf};
 
 use flowc_compiler::{analyze, Analysis, FileLoader};
+
+pub mod gen;
+pub mod validate;
 
 /// The folder of this crate.
 pub fn tests_dir() -> PathBuf {
@@ -118,12 +122,7 @@ pub fn trial(
     f: impl FnOnce() + Send + std::panic::UnwindSafe + 'static,
 ) -> libtest_mimic::Trial {
     libtest_mimic::Trial::test(name, move || {
-        std::panic::catch_unwind(f).map_err(|e| {
-            let why = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
-            libtest_mimic::Failed::from(why.unwrap_or_else(|| "the test panicked".into()))
-        })
+        std::panic::catch_unwind(f)
+            .map_err(|e| libtest_mimic::Failed::from(validate::panic_message(e)))
     })
 }

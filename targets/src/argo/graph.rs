@@ -441,6 +441,12 @@ fn build_pipeline(
             );
             g.nodes[c].deps.insert(node);
             g.nodes[c].conds = g.nodes[node].conds.clone();
+            // Its `when` reads what its producer's reads: it waits for the same evaluations.
+            for cond in &g.nodes[node].conds.clone() {
+                if let Cond::Eval(e) = cond {
+                    g.nodes[c].deps.insert(*e);
+                }
+            }
         }
     }
     // Checks.
@@ -555,6 +561,21 @@ fn add_dependencies(g: &mut Graph, p: &PipelinePlan, pi: usize) {
     }
     for (ci, c) in p.checks.iter().enumerate() {
         readers.push((g.pipes[pi].checks[ci], native_reads(&c.when)));
+    }
+    // Copies of cached outputs and evaluating nodes run under conditions too (their task's, or
+    // those of the branch they are in): they wait for what those read.
+    for (n, node) in g.nodes.iter().enumerate() {
+        if g.frames[node.frame].pipe == pi
+            && matches!(node.kind, NodeKind::Copy(..) | NodeKind::Eval(_))
+        {
+            let mut tasks = BTreeSet::new();
+            for c in &node.conds {
+                if let Cond::Native(v) = c {
+                    value_tasks(v, &mut tasks);
+                }
+            }
+            readers.push((n, tasks));
+        }
     }
     for (li, l) in p.loops.iter().enumerate() {
         if let Some(e) = g.pipes[pi].enumerate[li] {

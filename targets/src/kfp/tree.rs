@@ -734,6 +734,29 @@ impl Graph {
         out
     }
 
+    /// Marks dead the condition groups under `n` left with no task (KFP rejects an empty DAG):
+    /// a check's group made in an `else if` chain whose check went into another group. Returns
+    /// whether `n` holds a task.
+    pub(super) fn prune_empty(&mut self, n: usize) -> bool {
+        let mut any = false;
+        for c in self.nodes[n].children.clone() {
+            match c {
+                Child::Leaf(_) => any = true,
+                Child::Node(m) if !self.nodes[m].dead => any |= self.prune_empty(m),
+                Child::Node(_) => {}
+            }
+        }
+        if !any
+            && matches!(
+                self.nodes[n].kind,
+                NodeKind::Cond(_) | NodeKind::Branches { .. }
+            )
+        {
+            self.nodes[n].dead = true;
+        }
+        any
+    }
+
     /// Live nodes in depth-first pre-order from `n`, and leaves in the same walk.
     pub(super) fn walk(&self, n: usize, nodes: &mut Vec<usize>, leaves: &mut Vec<usize>) {
         nodes.push(n);

@@ -309,30 +309,47 @@ impl<'p> Emitter<'p> {
             sites.push((l, output.to_string()));
         }
         let graph = &self.graphs[g];
-        let b = sites
-            .iter()
-            .map(|(l, _)| graph.leaves[*l].node)
-            .reduce(|a, n| graph.lca(a, n))
-            .unwrap_or(0);
-        let NodeKind::Branches { exhaustive } = graph.nodes[b].kind else {
-            return Ok((plain, false));
-        };
-        // A read inside one branch sees the binding of that branch: the one-of would be an
-        // output of the branches' group, which the reader is inside of (a cycle).
-        if at != b && graph.path(at).contains(&b) {
-            let mine = graph.child_towards(b, at);
-            let own: Vec<&(usize, String)> = sites
+        let lca_of = |sites: &[(usize, String)]| {
+            sites
                 .iter()
-                .filter(|(l, _)| graph.child_towards(b, graph.leaves[*l].node) == mine)
-                .collect();
-            if let [(l, out)] = own.as_slice() {
-                let chan = Chan::Leaf {
-                    leaf: *l,
-                    key: out.clone(),
-                };
-                return Ok((chan, false));
+                .map(|(l, _)| graph.leaves[*l].node)
+                .reduce(|a, n| graph.lca(a, n))
+                .unwrap_or(0)
+        };
+        let mut b = lca_of(&sites);
+        let exhaustive = loop {
+            let NodeKind::Branches { exhaustive } = graph.nodes[b].kind else {
+                return Ok((plain, false));
+            };
+            // A read inside one branch sees the binding of that branch: the one-of would be an
+            // output of the branches' group, which the reader is inside of (a cycle). When
+            // that branch binds the name in several branches of its own, the read is the
+            // one-of of those.
+            if at != b && graph.path(at).contains(&b) {
+                let mine = graph.child_towards(b, at);
+                let own: Vec<(usize, String)> = sites
+                    .iter()
+                    .filter(|(l, _)| graph.child_towards(b, graph.leaves[*l].node) == mine)
+                    .cloned()
+                    .collect();
+                match own.as_slice() {
+                    [(l, out)] => {
+                        let chan = Chan::Leaf {
+                            leaf: *l,
+                            key: out.clone(),
+                        };
+                        return Ok((chan, false));
+                    }
+                    [] => {}
+                    _ => {
+                        b = lca_of(&own);
+                        sites = own;
+                        continue;
+                    }
+                }
             }
-        }
+            break exhaustive;
+        };
         let branches: BTreeSet<usize> = sites
             .iter()
             .map(|(l, _)| graph.child_towards(b, graph.leaves[*l].node))
@@ -844,6 +861,7 @@ impl<'p> Emitter<'p> {
         self.wire_checks(g);
         self.wire_outputs(g);
         self.wire_after(g);
+        self.graphs[g].prune_empty(0);
     }
 
     /// One `flowc.check` task per check, in the DAG of the values it reads.
@@ -856,6 +874,11 @@ impl<'p> Emitter<'p> {
             let graph = &self.graphs[g];
             let mut at: Option<usize> = None;
             for t in &tasks {
+                // A name bound in several branches is read from the check's own branch
+                // (`output_chan`): the task the plan names may be in another one.
+                if graph.alternatives.get(t).is_some_and(|a| !a.is_empty()) {
+                    continue;
+                }
                 if let Some(&l) = graph.by_task.get(t) {
                     let n = graph.leaves[l].node;
                     at = Some(at.map_or(n, |a| graph.lca(a, n)));
@@ -889,9 +912,29 @@ impl<'p> Emitter<'p> {
                     at = group;
                 }
             }
+            // The group made for it may have been merged into the groups of an `else if`
+            // chain that repeats a condition (`else if b` then `else if not b`): a task under
+            // the same conditions shows where its branch went.
+            if graph
+                .check_groups
+                .get(&i)
+                .is_some_and(|&n| graph.nodes[n].dead)
+            {
+                if let Some(n) = same_branch(self.pipeline_plan(g), graph, &c.loops, &c.when) {
+                    at = n;
+                }
+            }
             // Under the conditions of its `if` branches, as a task is.
             for w in &c.when {
                 at = self.graphs[g].under_condition(at, w);
+            }
+            // A group made only now has no name: the branch of the check was not found.
+            let node = &self.graphs[g].nodes[at];
+            if matches!(node.kind, NodeKind::Cond(_)) && node.key.is_empty() {
+                let place = self.place(Some(g), "check").at(c.span);
+                let why = "its `if` branch has no group of its own on KFP";
+                self.report(diagnostics::kfp_check(place, &c.source, why));
+                continue;
             }
             if let Err(m) = self.helper(
                 g,
@@ -993,6 +1036,12 @@ impl<'p> Emitter<'p> {
                 let graph = &self.graphs[g];
                 let (na, nb) = (graph.leaves[l].node, graph.leaves[lb].node);
                 let a = graph.lca(na, nb);
+                // Tasks in different branches of one `if` never both run: `after` a name bound
+                // in every branch orders nothing across them (and would make the branches'
+                // groups wait for each other).
+                if matches!(graph.nodes[a].kind, NodeKind::Branches { .. }) {
+                    continue;
+                }
                 let dep = if nb == a {
                     graph.leaves[lb].key.clone()
                 } else {
@@ -1007,6 +1056,27 @@ impl<'p> Emitter<'p> {
             }
         }
     }
+}
+
+/// The node of a task under exactly the conditions `when` in the loops `loops`: where a check
+/// of that branch runs.
+fn same_branch(
+    p: &PipelinePlan,
+    graph: &super::tree::Graph,
+    loops: &[usize],
+    when: &[Value],
+) -> Option<usize> {
+    let keys = |w: &[Value]| -> BTreeSet<String> {
+        w.iter()
+            .map(|v| serde_json::to_string(v).unwrap_or_default())
+            .collect()
+    };
+    let want = keys(when);
+    p.tasks
+        .iter()
+        .filter(|t| t.loops == loops && keys(&t.when) == want)
+        .find_map(|t| graph.by_task.get(&t.id))
+        .map(|&l| graph.leaves[l].node)
 }
 
 /// The name of a value of task or group `producer` outside it: `pipelinechannel--<producer>-<key>`,
