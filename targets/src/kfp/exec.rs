@@ -235,28 +235,7 @@ impl Emitter<'_> {
                     None,
                 ))
             }
-            LeafKind::Gather => {
-                let args = [
-                    "exec",
-                    "--gather",
-                    "--input",
-                    "items=@executor-input:items",
-                    "--executor-input",
-                    "{{$}}",
-                    "--output",
-                    "folder={{$.outputs.artifacts['folder'].path}}",
-                ];
-                let container = obj([
-                    ("image", json!(self.runtime_image())),
-                    ("command", json!(["flowc"])),
-                    ("args", json!(args)),
-                ]);
-                let platform = self
-                    .version
-                    .as_ref()
-                    .map(|v| json!({"podMetadata": {"labels": {VERSION_LABEL: v}}}));
-                Some((obj([("container", container)]), platform))
-            }
+            LeafKind::Gather => Some(self.gather_executor()),
             LeafKind::Absent { .. } => {
                 let mut args = vec!["exec".to_string(), "--absent".into()];
                 for name in leaf.outputs.keys() {
@@ -323,6 +302,31 @@ impl Emitter<'_> {
                 Some((obj([("container", container)]), platform))
             }
         }
+    }
+
+    /// The executor of a task gathering a list of artifacts into one folder (`flowc exec
+    /// --gather`), and its PlatformSpec entry.
+    fn gather_executor(&self) -> (Json, Option<Json>) {
+        let args = [
+            "exec",
+            "--gather",
+            "--input",
+            "items=@executor-input:items",
+            "--executor-input",
+            "{{$}}",
+            "--output",
+            "folder={{$.outputs.artifacts['folder'].path}}",
+        ];
+        let container = obj([
+            ("image", json!(self.runtime_image())),
+            ("command", json!(["flowc"])),
+            ("args", json!(args)),
+        ]);
+        let platform = self
+            .version
+            .as_ref()
+            .map(|v| json!({"podMetadata": {"labels": {VERSION_LABEL: v}}}));
+        (obj([("container", container)]), platform)
     }
 
     /// The signature of an evaluation or check: the types of the parameters, loop items and
