@@ -497,6 +497,26 @@ pub fn kfp_retry_within(at: Place, within: &str, step: &str) -> TargetIssue {
     )
 }
 
+/// Tasks of one Kubeflow DAG that depend on each other in a cycle (`tasks`, in order).
+pub fn kfp_dependency_cycle(at: Place, tasks: &[String]) -> TargetIssue {
+    issue(
+        Code::UnsupportedByTarget,
+        at,
+        format!(
+            "the Kubeflow build would make tasks depend on each other in a cycle ({}), which \
+             Kubeflow refuses",
+            tasks
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        ),
+        "part of a dependency cycle on Kubeflow",
+        "give the second of two `if`s on the same condition a condition of its own, or move the \
+         steps between them into the first `if`",
+    )
+}
+
 /// `parallel N` of a pipeline, which Kubeflow has no setting for.
 pub fn kfp_parallelism(at: Place, pipeline: &str, n: u32) -> TargetIssue {
     issue(

@@ -15,6 +15,7 @@
 //! a [`TargetIssue`] made in [`crate::diagnostics`], never dropped. See `docs/targets.md` for every mapping and difference.
 
 mod cel;
+mod cycles;
 mod exec;
 mod render;
 mod tree;
@@ -52,6 +53,7 @@ pub const SPEC_SIZE_LIMIT: usize = 1_500_000;
 pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let mut e = Emitter::new(plan, opts);
     let docs = e.run();
+    e.check_cycles(&docs);
     crate::yaml::drop_elsewhere(std::mem::take(&mut e.graphs));
     let mut text = e.header();
     text.push_str(&crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::Sorted));
