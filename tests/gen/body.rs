@@ -91,6 +91,9 @@ impl Gen {
             };
             body.line(format!("defaults {{ {both} }}"));
         }
+        if self.rng.chance(10) {
+            body.line(format!("parallel {}", self.rng.range(1, 5)));
+        }
         let target = self.calls + calls.max(1);
         self.call_statement(&mut scope, &mut body);
         while self.calls < target {
@@ -103,6 +106,11 @@ impl Gen {
                 .iter()
                 .find(|v| v.kind == Kind::Param && v.ty == Ty::Str)
                 .map_or("\"done\"".to_string(), |v| v.expr.clone());
+            let text = match self.rng.below(4) {
+                0 => "run.name".to_string(),
+                1 => "run.status".to_string(),
+                _ => text,
+            };
             body.line(format!("finally {notify}(text: {text})"));
         }
         let outputs = self.outputs(&scope, &mut body);
@@ -188,6 +196,17 @@ impl Gen {
             if let Some(a) = self.rng.pick(&earlier) {
                 call.text = format!("{} after {a}", call.text);
             }
+        }
+        if self.rng.chance(12) {
+            let settings = [
+                "retries 2 within 1h",
+                "cache off",
+                "resources { memory: 2Gi }",
+                "timeout 30m",
+                "node_selector { \"pool\": \"highmem\" }",
+            ];
+            let s = self.rng.pick(&settings).copied().unwrap_or_default();
+            call.text = format!("{} with {{ {s} }}", call.text);
         }
         self.bind(scope, body, &call, None);
     }
