@@ -15,6 +15,18 @@ fn last_records(store: &Path) -> Vec<Value> {
     run_records(store).pop().expect("a run")
 }
 
+/// The `summary.json` of the newest run of the store `.flow` in folder `d`.
+fn last_summary(d: &Path) -> Value {
+    let run = std::fs::read_dir(d.join(".flow/runs"))
+        .expect("a runs folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .expect("a run");
+    let text = std::fs::read_to_string(run.join("summary.json")).expect("the run's summary");
+    serde_json::from_str(&text).expect("a JSON summary")
+}
+
 fn reasons(records: &[Value]) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = records
         .iter()
@@ -763,16 +775,7 @@ pipeline values() {
     );
     let out = flowc(&["run", "values.flow"], d);
     assert!(out.status.success(), "{}", text(&out));
-    let runs = d.join(".flow/runs");
-    let run = std::fs::read_dir(&runs)
-        .expect("a runs folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .max()
-        .expect("a run");
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).expect("summary"))
-            .expect("JSON");
+    let summary = last_summary(d);
     // `echo` ends the value with a newline, which is not part of it (as on Argo).
     assert_eq!(summary["outputs"]["side"], "heads", "{summary}");
     let greeting = summary["outputs"]["greeting"].as_str().expect("a path");
@@ -879,16 +882,7 @@ pipeline job(day: Date, regions: List<Str> = ["all"], label: Str = "x") {
         d,
     );
     assert!(out.status.success(), "{}", text(&out));
-    let runs = d.join(".flow/runs");
-    let run = std::fs::read_dir(&runs)
-        .expect("runs")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .max()
-        .expect("a run");
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).expect("summary"))
-            .expect("JSON");
+    let summary = last_summary(d);
     let notes: Vec<String> = summary["outputs"]["n"]
         .as_array()
         .expect("a list of files")
@@ -1056,16 +1050,7 @@ pipeline fan_in() {
     // The sandbox gives the list as a folder of numbered entries, as Argo and Kubeflow do.
     let out = flowc(&["run", "fan_in.flow"], d);
     assert!(out.status.success(), "{}", text(&out));
-    let runs = d.join(".flow/runs");
-    let run = std::fs::read_dir(&runs)
-        .expect("runs")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .max()
-        .expect("a run");
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).expect("summary"))
-            .expect("JSON");
+    let summary = last_summary(d);
     let all = summary["outputs"]["all"].as_str().expect("a path");
     assert_eq!(
         std::fs::read_to_string(all).expect("the combined file"),

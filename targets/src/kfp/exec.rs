@@ -242,16 +242,7 @@ impl Emitter<'_> {
                     args.push("--output".into());
                     args.push(format!("{name}={}", output_path(name)));
                 }
-                let container = obj([
-                    ("image", json!(self.runtime_image())),
-                    ("command", json!(["flowc"])),
-                    ("args", json!(args)),
-                ]);
-                let platform = self
-                    .version
-                    .as_ref()
-                    .map(|v| json!({"podMetadata": {"labels": {VERSION_LABEL: v}}}));
-                Some((obj([("container", container)]), platform))
+                Some(self.runtime_executor(args))
             }
             LeafKind::Eval { value, check } => {
                 let expr = serde_json::to_string(value).unwrap_or_default();
@@ -290,16 +281,7 @@ impl Emitter<'_> {
                     argv.push("--executor-input".into());
                     argv.push("{{$}}".into());
                 }
-                let container = json!({
-                    "image": self.runtime_image(),
-                    "command": [argv[0]],
-                    "args": argv[1..],
-                });
-                let platform = self
-                    .version
-                    .as_ref()
-                    .map(|v| json!({"podMetadata": {"labels": {VERSION_LABEL: v}}}));
-                Some((obj([("container", container)]), platform))
+                Some(self.runtime_executor(argv.split_off(1)))
             }
         }
     }
@@ -317,6 +299,12 @@ impl Emitter<'_> {
             "--output",
             "folder={{$.outputs.artifacts['folder'].path}}",
         ];
+        self.runtime_executor(args.map(String::from).to_vec())
+    }
+
+    /// An executor running `flowc ARGS` in the runtime image (a helper task: an evaluation, a
+    /// check, a no-value marker, a gathering), with the version label as its PlatformSpec entry.
+    fn runtime_executor(&self, args: Vec<String>) -> (Json, Option<Json>) {
         let container = obj([
             ("image", json!(self.runtime_image())),
             ("command", json!(["flowc"])),
