@@ -74,3 +74,19 @@ pub fn run_records(store: &Path) -> Vec<Vec<serde_json::Value>> {
         })
         .collect()
 }
+
+/// The test virtualenv's interpreter (pyarrow, pandas, polars, moto): `$FLOWC_TEST_VENV` or the
+/// workspace's `target/test-venv`, made by `.ci/python-venv` (which `.ci/setup` runs). Panics
+/// with how to make it when it is missing: a Python test never passes without Python.
+pub fn test_python() -> PathBuf {
+    let venv = std::env::var_os("FLOWC_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-venv"));
+    let python = venv.join("bin/python");
+    assert!(
+        python.is_file(),
+        "the test virtualenv is missing at {}: run .ci/python-venv (or .ci/setup) first",
+        venv.display()
+    );
+    python
+}
