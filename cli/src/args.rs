@@ -227,6 +227,10 @@ pub struct RunArgs {
     /// at its limit, as `flowc run` does without this).
     #[arg(long)]
     pub strict_memory: bool,
+    /// The Python interpreter that runs Python steps (default: `FLOWC_PYTHON`, then
+    /// `[python] interpreter` in flowc.toml, then `python3` on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 /// `flowc run --engine`.

@@ -385,6 +385,7 @@ impl Printer<'_> {
         match &p.kind {
             PropKind::Image(s) => format!("image {}", self.slice(s.span)),
             PropKind::Run(e) => format!("run {}", self.expr(e, ind)),
+            PropKind::Python(s) => format!("python {}", self.slice(s.span)),
             PropKind::Use(names) => format!(
                 "use {}",
                 names

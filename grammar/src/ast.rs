@@ -323,6 +323,8 @@ pub enum PropKind {
     Image(StrLit),
     /// `run ["cmd", "--flag", input]`.
     Run(Expr),
+    /// `python "package.module:function"`: the step calls a Python function (instead of `run`).
+    Python(StrLit),
     /// `use profile_a, profile_b`.
     Use(Vec<Ident>),
     /// `cache on|off|ttl 1d`.
@@ -366,6 +368,7 @@ impl PropKind {
         match self {
             PropKind::Image(_) => "image",
             PropKind::Run(_) => "run",
+            PropKind::Python(_) => "python",
             PropKind::Use(_) => "use",
             PropKind::Cache(_) => "cache",
             PropKind::Resources(_) => "resources",

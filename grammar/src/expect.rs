@@ -14,6 +14,7 @@ use crate::rules::Rule;
 const PROP_WORDS: &[&str] = &[
     "image",
     "run",
+    "python",
     "use",
     "cache",
     "resources",
@@ -63,10 +64,10 @@ fn rule_phrase(rule: Rule) -> Option<Phrase> {
         arg => (5, "a named argument `name: value`"),
         field => (5, "a field `key: value`"),
         bound => (5, "a bound such as `min: { memory: 1Gi }`"),
-        prop_word | image_prop | run_prop | use_prop | cache_prop | resources_prop | retries_prop
+        prop_word | image_prop | run_prop | python_prop | use_prop | cache_prop | resources_prop | retries_prop
         | timeout_prop | env_prop | mount_prop | node_selector_prop | toleration_prop => (
             6,
-            "a property (`image`, `run`, `use`, `cache`, `resources`, `retries`, `timeout`, `env`, `mount`, `node_selector`, `toleration`)",
+            "a property (`image`, `run`, `python`, `use`, `cache`, `resources`, `retries`, `timeout`, `env`, `mount`, `node_selector`, `toleration`)",
         ),
         stmt_word | defaults_stmt | schedule_stmt | if_stmt | for_stmt | check_stmt | output_stmt
         | finally_stmt | bind_stmt | call_stmt | call => (

@@ -36,6 +36,7 @@ pub mod keywords {
     pub const CONTEXTUAL: &[&str] = &[
         "image",
         "run",
+        "python",
         "use",
         "cache",
         "on",

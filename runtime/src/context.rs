@@ -32,6 +32,9 @@ pub(crate) struct RunContext<'a> {
     pub(crate) secret_files: HashMap<String, PathBuf>,
     /// What runs container steps, and how.
     pub(crate) local: crate::sandbox::LocalEngine,
+    /// The interpreter and Python path of Python steps (none without Python steps, or when a
+    /// container engine runs them with the image's interpreter).
+    pub(crate) python: Option<crate::python::PythonSetup>,
     /// The machine's share, across every pipeline of the run.
     pub(crate) budget: Mutex<Budget>,
     /// `--fail-fast`.

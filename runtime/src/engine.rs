@@ -38,6 +38,10 @@ pub fn run(
     let secrets = Secrets::read(plan, opts)?;
     let local = crate::sandbox::local_engine(opts, has_containers(plan), obs)?;
     let store = Store::open(&opts.store)?;
+    let python = match local.engine {
+        crate::types::Engine::Docker | crate::types::Engine::Podman => None,
+        _ => crate::python::prepare(plan, &opts.python, store.root())?,
+    };
     let run_id = new_run_id();
     let run_dir = store.run_dir(&run_id);
     let records = create_run_folder(&store, plan, &run_id, &run_dir, &params)?;
@@ -58,6 +62,7 @@ pub fn run(
         secrets: secrets.values,
         secret_files: secrets.files,
         local,
+        python,
         budget: Mutex::new(budget),
         fail_fast: opts.fail_fast,
         reports: Mutex::new(Vec::new()),

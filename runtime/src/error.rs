@@ -27,6 +27,10 @@ pub enum RunCode {
     BadRunFolder,
     /// A step needs a secret the run was not given (the step fails before it starts).
     MissingSecret,
+    /// The interpreter that runs Python steps is not found or cannot start.
+    PythonNotFound,
+    /// The interpreter cannot run Python steps (it lacks pyarrow, or is older than 3.9).
+    PythonUnusable,
 }
 
 impl RunCode {
@@ -42,6 +46,8 @@ impl RunCode {
             RunCode::Unrunnable => "R007",
             RunCode::BadRunFolder => "R008",
             RunCode::MissingSecret => "R009",
+            RunCode::PythonNotFound => "R020",
+            RunCode::PythonUnusable => "R021",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod eval;
 pub mod exec;
 mod instances;
 pub mod params;
+pub mod python;
 pub mod record;
 pub mod runs;
 pub mod sandbox;

@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub pass_env: Vec<String>,
     /// Stop a step at its memory request when it has no limit (`--strict-memory`).
     pub strict_memory: bool,
+    /// How Python steps run here (`--python`, the project's source roots).
+    pub python: crate::python::PythonOptions,
 }
 
 /// What runs container steps.

@@ -11,6 +11,7 @@ use flowc_compiler::plan::build_plan_tuned;
 use flowc_compiler::{analyze, FileLoader};
 #[cfg(feature = "builtins")]
 use flowc_runtime::builtin::{BuiltinCall, BuiltinError, BuiltinRunner};
+use flowc_runtime::python::PythonOptions;
 use flowc_runtime::{Engine, Event, Observer, RunOptions, TaskStatus};
 
 use crate::args::{EngineArg, RunArgs, Switch};
@@ -185,6 +186,20 @@ fn read_params_file(path: &Path) -> Result<Vec<(String, serde_json::Value)>, Str
     }
 }
 
+/// How Python steps run: the interpreter from `--python`, `FLOWC_PYTHON` or flowc.toml, and
+/// the source roots (the pipeline's folder, then flowc.toml's `[python] path`).
+fn python_options(args: &RunArgs, project: &Path) -> Result<PythonOptions, String> {
+    let settings = crate::project::python_settings(project)?;
+    let interpreter = args
+        .python
+        .clone()
+        .or_else(|| std::env::var_os("FLOWC_PYTHON").map(PathBuf::from))
+        .or(settings.interpreter);
+    let mut path = vec![project.to_path_buf()];
+    path.extend(settings.path);
+    Ok(PythonOptions { interpreter, path })
+}
+
 /// Runs `flowc run`.
 pub fn run(args: &RunArgs) -> u8 {
     let loader = DiskLoader;
@@ -236,6 +251,10 @@ pub fn run(args: &RunArgs) -> u8 {
         },
         None => None,
     };
+    let python = match python_options(args, &project) {
+        Ok(p) => p,
+        Err(why) => return super::fail(why),
+    };
     let opts = RunOptions {
         store: match &args.store {
             Some(s) if s.is_relative() => std::env::current_dir()
@@ -265,6 +284,7 @@ pub fn run(args: &RunArgs) -> u8 {
         network: args.network == Switch::On,
         pass_env: args.pass_env.clone(),
         strict_memory: args.strict_memory,
+        python,
     };
     static CANCEL: AtomicBool = AtomicBool::new(false);
     let _ = ctrlc::set_handler(|| {

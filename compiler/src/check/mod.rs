@@ -18,6 +18,7 @@ mod pipeline;
 mod pipeline_model;
 mod profiles;
 mod props;
+pub mod python;
 mod run_policy;
 mod schedule;
 mod scope;

@@ -89,6 +89,8 @@ pub struct ResolvedProps {
     pub image: Option<String>,
     /// `run`, as written.
     pub run: Option<Vec<Expr>>,
+    /// `python "module:function"`: the function the step calls instead of a `run` command.
+    pub python: Option<super::python::PythonFunction>,
     /// `use`, in order.
     pub uses: Vec<DeclId>,
     /// `cache`.
@@ -177,9 +179,20 @@ impl Checker<'_> {
                 }
             }
         }
+        if let (Some(_), Some(py)) = (&resolved.run, &resolved.python) {
+            let run_span = step
+                .props
+                .iter()
+                .find(|p| matches!(p.kind, PropKind::Run(_)));
+            self.push(ops::run_and_python(
+                file,
+                py.span,
+                run_span.map_or(step.name.span, |p| p.span),
+            ));
+        }
         let missing: Vec<&str> = [
             ("image", resolved.image.is_none()),
-            ("run", resolved.run.is_none()),
+            ("run", resolved.run.is_none() && resolved.python.is_none()),
         ]
         .iter()
         .filter(|(_, missing)| *missing)
@@ -227,7 +240,7 @@ impl Checker<'_> {
         let file = self.file(m);
         let builtin = matches!(place, Place::Step(s) if s.builtin);
         match &prop.kind {
-            PropKind::Image(_) | PropKind::Run(_)
+            PropKind::Image(_) | PropKind::Run(_) | PropKind::Python(_)
                 if !matches!(place, Place::Step(_)) || builtin =>
             {
                 self.misplaced_image_or_run(file, prop, place)
@@ -238,6 +251,7 @@ impl Checker<'_> {
                     out.run = self.run_list(m, e, sig);
                 }
             }
+            PropKind::Python(s) => self.python_prop(file, s, out),
             PropKind::Use(names) => self.use_prop(m, names, out),
             PropKind::Cache(c) => self.cache_prop(m, c, out),
             PropKind::Resources(r) => out.resources = Some(self.resources(m, r)),

@@ -134,6 +134,8 @@ codes! {
     InvalidMount = ("E414", "invalid-mount", Operations, Error, "A secret mount path is not an absolute path.");
     SecretLeak = ("E415", "secret-leak", Operations, Error, "A secret is used where its value would appear in the output.");
     InvalidImage = ("E416", "invalid-image", Operations, Error, "An image is not a valid OCI image reference.");
+    InvalidPythonFunction = ("E417", "invalid-python-function", Operations, Error, "A step's `python` is not a `module:function` reference.");
+    RunAndPython = ("E418", "run-and-python", Operations, Error, "A step has both a `run` command and a `python` function.");
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");

@@ -211,8 +211,38 @@ pub(crate) fn missing_image(file: FileId, span: Span, step: &str, missing: &[&st
         "a container step needs an image and a command",
     )
     .with_help(
-        "add `image \"registry/name:tag\"` and `run [\"command\", \"arg\"]` to the step's body",
+        "add `image \"registry/name:tag\"` and `run [\"command\", \"arg\"]` (or `python \"module:function\"`) to the step's body",
     )
+}
+
+/// E417: `python "..."` that is not `module:function`.
+pub(crate) fn invalid_python_function(
+    file: FileId,
+    span: Span,
+    text: &str,
+    why: &str,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidPythonFunction,
+        format!("`{text}` is not a Python function reference: {why}"),
+        file,
+        span,
+        "expected `package.module:function`",
+    )
+    .with_help("name the module as `import` would and the function defined in it at the top level, such as `python \"etl.cleaning:clean_panel\"`")
+}
+
+/// E418: a step with both `run` and `python`.
+pub(crate) fn run_and_python(file: FileId, python: Span, run: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::RunAndPython,
+        "a step has both a `run` command and a `python` function",
+        file,
+        python,
+        "the step calls this function",
+    )
+    .with_label(file, run, "and runs this command")
+    .with_help("keep `python` to call the function through flowc's runtime, or `run` to run a command of your own")
 }
 
 /// E406: a property set twice.

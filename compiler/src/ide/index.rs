@@ -612,6 +612,7 @@ impl<'a> Walker<'a> {
                 PropKind::Mount { secret, .. } => self.use_scope(secret),
                 PropKind::Resources(Resources::Fixed(_) | Resources::Auto { .. })
                 | PropKind::Image(_)
+                | PropKind::Python(_)
                 | PropKind::Cache(_)
                 | PropKind::Retries { .. }
                 | PropKind::Timeout(_)

@@ -210,6 +210,9 @@ fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
     if over.run.is_some() {
         base.run.clone_from(&over.run);
     }
+    if over.python.is_some() {
+        base.python.clone_from(&over.python);
+    }
     if over.cache.is_some() {
         base.cache = over.cache;
     }
@@ -515,17 +518,8 @@ impl Builder<'_> {
                 apply_tuned(&mut settings.resources, t);
             }
         }
-        let kind = if node.callee_is_pipeline {
-            TaskKind::Pipeline {
-                pipeline: self.pipeline(callee),
-            }
-        } else if sig.builtin {
-            self.builtin_kind(callee, &sig)
-        } else {
-            container_kind(&props, &sig)
-        };
         let frames = &node.frames;
-        let outputs = node
+        let outputs: Vec<TaskOutput> = node
             .outputs
             .iter()
             .map(|(n, t)| TaskOutput {
@@ -533,11 +527,21 @@ impl Builder<'_> {
                 ty: type_repr(t),
             })
             .collect();
+        let inputs = task_inputs(node, &sig, scope);
+        let kind = if node.callee_is_pipeline {
+            TaskKind::Pipeline {
+                pipeline: self.pipeline(callee),
+            }
+        } else if sig.builtin {
+            self.builtin_kind(callee, &sig)
+        } else {
+            container_kind(&props, &sig, &inputs, &outputs)
+        };
         let mut task = Task {
             id: scope.ids[i].clone(),
             step: sig.name.clone(),
             kind,
-            inputs: task_inputs(node, &sig, scope),
+            inputs,
             outputs,
             data_deps: node
                 .data_deps
@@ -642,15 +646,28 @@ fn loop_ids(frames: &[Frame]) -> Vec<usize> {
         .collect()
 }
 
-/// A container step's kind: image, command and environment (secrets are settings).
-fn container_kind(props: &ResolvedProps, sig: &StepSig) -> TaskKind {
-    let command = props
-        .run
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .map(|e| command_parts(e, sig))
-        .collect();
+/// A container step's kind: image, command and environment (secrets are settings). A Python
+/// step's command calls its function through the runtime with the call's inputs and outputs.
+fn container_kind(
+    props: &ResolvedProps,
+    sig: &StepSig,
+    inputs: &[TaskInput],
+    outputs: &[TaskOutput],
+) -> TaskKind {
+    let python = props.python.as_ref().map(|f| python::PythonCall {
+        module: f.module.clone(),
+        function: f.function.clone(),
+    });
+    let command = match &python {
+        Some(call) => python::command(call, inputs, outputs),
+        None => props
+            .run
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .map(|e| command_parts(e, sig))
+            .collect(),
+    };
     let env = props
         .env
         .iter()
@@ -664,6 +681,7 @@ fn container_kind(props: &ResolvedProps, sig: &StepSig) -> TaskKind {
         image: props.image.clone().unwrap_or_default(),
         command,
         env,
+        python,
     }
 }
 

@@ -12,6 +12,7 @@
 //! (docs/plan.md) does not contain them, and a plan read back from JSON has none.
 
 mod lower;
+pub mod python;
 mod spans;
 mod value;
 
@@ -200,6 +201,10 @@ pub enum TaskKind {
         command: Vec<Vec<Part>>,
         /// Environment variables (secrets are in `settings.secret_env`).
         env: Vec<(String, Vec<Part>)>,
+        /// The Python function the command calls, for a `python` step (its command is the
+        /// runtime entry point's, see [`python::command`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        python: Option<python::PythonCall>,
     },
     /// A built-in step of the standard library.
     Builtin {

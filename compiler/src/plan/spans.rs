@@ -57,7 +57,7 @@ impl SettingSpans {
             let at = Some(SourceSpan { file, span: p.span });
             match &p.kind {
                 PropKind::Image(_) => self.image = at,
-                PropKind::Run(_) => self.run = at,
+                PropKind::Run(_) | PropKind::Python(_) => self.run = at,
                 PropKind::Use(_) => {}
                 PropKind::Cache(_) => self.cache = at,
                 PropKind::Resources(_) => self.resources = at,

@@ -17,14 +17,21 @@ use flowc_compiler::plan::{CachePlan, Task};
 pub(super) fn ingredients(
     task: &Task,
     builtin_version: String,
+    python_code: Option<String>,
     inputs: &IndexMap<String, RValue>,
 ) -> Json {
-    json!({
+    let mut ingredients = json!({
         "definition": task.definition_sha256,
         "builtins": builtin_version,
         "params": inputs.iter().filter(|(_, v)| !matches!(v, RValue::Artifact(_)) && !matches!(v, RValue::List(_))).map(|(k, v)| (k.clone(), ingredient(v))).collect::<serde_json::Map<_, _>>(),
         "inputs": inputs.iter().filter(|(_, v)| matches!(v, RValue::Artifact(_) | RValue::List(_))).map(|(k, v)| (k.clone(), ingredient(v))).collect::<serde_json::Map<_, _>>(),
-    })
+    });
+    // A Python step's results also follow from its module's source (only such steps have this
+    // ingredient, so the keys of other steps stay as they were).
+    if let (Some(code), Some(map)) = (python_code, ingredients.as_object_mut()) {
+        map.insert("python_code".into(), Json::String(code));
+    }
+    ingredients
 }
 
 fn ingredient(v: &RValue) -> Json {

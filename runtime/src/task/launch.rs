@@ -23,8 +23,9 @@ use flowc_compiler::plan::{Part, Task};
 /// the failure in words.
 pub(super) type StepEnd = (Reason, Option<ProcessResult>, Option<String>);
 
-/// A container step's image, command and declared environment, as the plan has them.
-pub(super) type Container<'a> = (&'a str, &'a [Vec<Part>], &'a [(String, Vec<Part>)]);
+/// A container step's image, command and declared environment, as the plan has them, and
+/// whether it is a Python step (its command is the runtime entry point's).
+pub(super) type Container<'a> = (&'a str, &'a [Vec<Part>], &'a [(String, Vec<Part>)], bool);
 
 /// Where a container step's files are: its inputs, its output folder (when it has outputs)
 /// and its log.
@@ -117,10 +118,11 @@ fn secret_values(ctx: &RunContext<'_>, task: &Task) -> Vec<Vec<u8>> {
 pub(super) fn container_spec(
     ctx: &RunContext<'_>,
     task: &Task,
-    (image, command, env): Container<'_>,
+    (image, command, env, python): Container<'_>,
     files: &StepFiles<'_>,
     limits: &Amounts,
 ) -> Result<ProcessSpec, String> {
+    let python = ctx.python.as_ref().filter(|_| python);
     let local = &ctx.local;
     let spec = |argv, env, clear_env, memory_limit| ProcessSpec {
         argv,
@@ -133,18 +135,27 @@ pub(super) fn container_spec(
         clear_env,
     };
     if local.engine == Engine::Host {
-        let argv = command
+        let mut argv = command
             .iter()
             .map(|c| template_text(c, files, false))
             .collect();
-        return Ok(spec(
-            argv,
-            host_env(ctx, task, env, files),
-            false,
-            limits.memory_bytes,
-        ));
+        let mut vars = host_env(ctx, task, env, files);
+        if let Some(py) = python {
+            use_local_python(py, &mut argv, &mut vars);
+        }
+        return Ok(spec(argv, vars, false, limits.memory_bytes));
     }
-    let view = pod_view(ctx, task, (image, command, env), files, limits);
+    let mut view = pod_view(ctx, task, (image, command, env, false), files, limits);
+    if let Some(py) = python {
+        use_local_python(py, &mut view.argv, &mut view.env);
+        // The source roots and the runtime package are seen where they are, read-only (a
+        // root under `/tmp` would otherwise be hidden by the pod's own `/tmp`).
+        view.read_only.extend(
+            py.path
+                .iter()
+                .map(|p| (p.clone(), p.to_string_lossy().into_owned())),
+        );
+    }
     let (uid, gid) = current_ids();
     let user = format!("{uid}:{gid}");
     match local.engine {
@@ -159,6 +170,20 @@ pub(super) fn container_spec(
             Ok(spec(argv, view.env, true, limits.memory_bytes))
         }
     }
+}
+
+/// A Python step run by this machine's interpreter: the command's `python3` replaced by the
+/// chosen interpreter, and `PYTHONPATH` set to the runtime package and the source roots.
+fn use_local_python(
+    py: &crate::python::PythonSetup,
+    argv: &mut Vec<String>,
+    vars: &mut Vec<(String, String)>,
+) {
+    if let Some(first) = argv.first_mut() {
+        *first = py.interpreter.to_string_lossy().into_owned();
+    }
+    vars.retain(|(k, _)| k != "PYTHONPATH");
+    vars.push(("PYTHONPATH".into(), py.python_path()));
 }
 
 /// The variables a host process gets besides this process's own: the declared ones, the run
@@ -207,7 +232,7 @@ fn secret_env(ctx: &RunContext<'_>, task: &Task) -> Vec<(String, String)> {
 fn pod_view(
     ctx: &RunContext<'_>,
     task: &Task,
-    (image, command, env): Container<'_>,
+    (image, command, env, _): Container<'_>,
     files: &StepFiles<'_>,
     limits: &Amounts,
 ) -> PodView {

@@ -55,6 +55,17 @@ impl JobResult {
     }
 }
 
+/// The SHA-256 of a Python step's module source as this run finds it (see [`crate::python`]).
+fn python_code(ctx: &RunContext<'_>, task: &Task) -> Option<String> {
+    let TaskKind::Container {
+        python: Some(call), ..
+    } = &task.kind
+    else {
+        return None;
+    };
+    ctx.python.as_ref()?.code.get(&call.module).cloned()
+}
+
 /// Runs one instance of the step `task` with resolved `inputs`: from the cache when it has the
 /// results, else in attempts.
 pub(crate) fn execute(
@@ -69,7 +80,8 @@ pub(crate) fn execute(
         TaskKind::Builtin { .. } => ctx.builtins.version(),
         _ => String::new(),
     };
-    let ingredients = cache::ingredients(task, builtin_version, inputs);
+    let code = python_code(ctx, task);
+    let ingredients = cache::ingredients(task, builtin_version, code, inputs);
     let key = cache::key(&ingredients);
     let caching = !matches!(task.settings.cache, CachePlan::Off);
     // Serialise work on one key across runs, so the second finds the first one's outputs in
@@ -325,6 +337,7 @@ impl<'a> StepInstance<'a> {
                 image,
                 command,
                 env,
+                python,
             } => {
                 let files = launch::StepFiles {
                     inputs: self.inputs,
@@ -334,7 +347,7 @@ impl<'a> StepInstance<'a> {
                 let spec = match launch::container_spec(
                     ctx,
                     task,
-                    (image, command, env),
+                    (image, command, env, python.is_some()),
                     &files,
                     &self.limits,
                 ) {

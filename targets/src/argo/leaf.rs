@@ -654,6 +654,7 @@ fn container_command(
             image,
             command,
             env: vars,
+            ..
         } => {
             let argv: Vec<String> = command.iter().map(|a| parts_text(a).simple()).collect();
             c.insert("image".into(), json!(image));

@@ -185,6 +185,7 @@ impl Emitter<'_> {
                         image,
                         command,
                         env,
+                        ..
                     } => {
                         let argv: Vec<String> = command
                             .iter()
