@@ -187,6 +187,7 @@ pub fn diagnostic(
         range,
         severity: Some(match d.severity {
             Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Note => DiagnosticSeverity::INFORMATION,
             Severity::Warning => DiagnosticSeverity::WARNING,
         }),
         code: Some(NumberOrString::String(d.code.as_str().to_string())),

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::loader::analyze;
 use flowc_autotune::model::Phase;
 use flowc_autotune::services::{self, Window};
 use flowc_autotune::{
@@ -14,7 +15,7 @@ use flowc_autotune::{
     StepKey, TunerConfig,
 };
 use flowc_compiler::plan::build_plan_tuned;
-use flowc_compiler::{analyze, Analysis, FileLoader};
+use flowc_compiler::{Analysis, FileLoader};
 use flowc_grammar::ast::Item;
 
 use crate::args::{AutotuneArgs, AutotuneCommand, RecommendArgs, RecommendFormat, WindowArgs};

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
+use crate::loader::analyze;
 use flowc_compiler::plan::build_plan_tuned;
-use flowc_compiler::{analyze, Diagnostic, FileLoader};
+use flowc_compiler::{Diagnostic, FileLoader};
 use flowc_targets::EmitOptions;
 
 use crate::args::{BuildArgs, Target};

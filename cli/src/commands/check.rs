@@ -3,7 +3,8 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use flowc_compiler::{analyze, Analysis, Diagnostic, FileLoader};
+use crate::loader::analyze;
+use flowc_compiler::{Analysis, Diagnostic, FileLoader};
 
 use crate::args::{CheckArgs, Color, Format};
 use crate::loader::DiskLoader;

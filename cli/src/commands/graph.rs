@@ -1,7 +1,8 @@
 //! `flowc graph`: a pipeline's step graph as DOT or Mermaid.
 
+use crate::loader::analyze;
 use flowc_compiler::graph::{render, GraphFormat as Fmt};
-use flowc_compiler::{analyze, FileLoader};
+use flowc_compiler::FileLoader;
 use flowc_grammar::ast::Item;
 
 use crate::args::{GraphArgs, GraphFormat};

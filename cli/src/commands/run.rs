@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use crate::loader::analyze;
 use flowc_compiler::plan::build_plan_tuned;
-use flowc_compiler::{analyze, FileLoader};
+use flowc_compiler::FileLoader;
 #[cfg(feature = "builtins")]
 use flowc_runtime::builtin::{BuiltinCall, BuiltinError, BuiltinRunner};
 use flowc_runtime::python::PythonOptions;

@@ -45,7 +45,7 @@ pub fn render(sources: &Sources, diags: &[Diagnostic]) -> String {
                 "check_name": d.code.as_str(),
                 "categories": ["Bug Risk"],
                 "fingerprint": fingerprint,
-                "severity": match d.severity { Severity::Error => "major", Severity::Warning => "minor" },
+                "severity": match d.severity { Severity::Error => "major", Severity::Warning => "minor", Severity::Note => "info" },
                 "location": {
                     "path": f.name(),
                     "lines": { "begin": s.line, "end": e.line },

@@ -183,6 +183,7 @@ fn report(sources: &Sources, d: &Diagnostic) -> Report {
         code: None,
         severity: match d.severity {
             Severity::Error => miette::Severity::Error,
+            Severity::Note => miette::Severity::Advice,
             Severity::Warning => miette::Severity::Warning,
         },
         help,

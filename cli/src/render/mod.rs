@@ -67,5 +67,9 @@ pub fn short(sources: &Sources, diags: &[Diagnostic]) -> String {
 /// Counts of errors and warnings.
 pub fn counts(diags: &[Diagnostic]) -> (usize, usize) {
     let errors = diags.iter().filter(|d| d.is_error()).count();
-    (errors, diags.len() - errors)
+    let notes = diags
+        .iter()
+        .filter(|d| d.severity == flowc_compiler::diagnostics::Severity::Note)
+        .count();
+    (errors, diags.len() - errors - notes)
 }

@@ -13,6 +13,7 @@ use super::range;
 fn level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
+        Severity::Note => "note",
         Severity::Warning => "warning",
     }
 }

@@ -3,7 +3,8 @@
 //! Codes are stable: once published, a code keeps its meaning forever and is never reused.
 //! The first digit is the phase that reports it (`E0xx` syntax, `E1xx` names and imports,
 //! `E2xx` types, `E3xx` the step graph, `E4xx` operations such as resources and secrets,
-//! `E5xx` targets, `W0xx` warnings). Every code has an explanation in `explain/CODE.md`
+//! `E5xx` targets, `W0xx` warnings), and `P0xx` checks of Python steps against their
+//! functions' source (made outside the compiler core, by the `flowc-pycheck` crate). Every code has an explanation in `explain/CODE.md`
 //! (What it means / Why it is an error / Example / How to fix), printed by `flowc explain`.
 
 use super::Severity;
@@ -23,6 +24,8 @@ pub enum Phase {
     Operations,
     /// What a build target can express.
     Target,
+    /// A Python step against its function's source.
+    Python,
     /// Likely mistakes that do not stop a build.
     Lint,
 }
@@ -140,6 +143,12 @@ codes! {
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");
     TargetApproximation = ("W501", "target-approximation", Target, Warning, "The build target has no field for a setting; the build says what it does instead and goes on.");
+    PythonModuleNotFound = ("P001", "python-module-not-found", Python, Error, "A Python step's module is not found in its package, or cannot be parsed.");
+    PythonFunctionNotFound = ("P002", "python-function-not-found", Python, Error, "A Python step's module defines no such function.");
+    PythonUnknownParameter = ("P003", "python-unknown-parameter", Python, Error, "A step passes a parameter its Python function does not take.");
+    PythonMissingParameter = ("P004", "python-missing-parameter", Python, Error, "A Python function has a parameter without default that the step does not give.");
+    PythonAnnotationMismatch = ("P005", "python-annotation-mismatch", Python, Error, "A Python parameter's annotation contradicts the step's declared type.");
+    PythonSourceUnavailable = ("P006", "python-source-unavailable", Python, Note, "A Python step's source is not found here, so its function is checked only when it runs.");
     UnusedImport = ("W001", "unused-import", Lint, Warning, "An imported name is never used.");
     UnusedResult = ("W002", "unused-result", Lint, Warning, "A step's result is bound to a name that is never used.");
     UnusedDeclaration = ("W003", "unused-declaration", Lint, Warning, "A step, profile, secret or schema is never used.");
@@ -181,6 +190,7 @@ mod tests {
                 Phase::Operations => "4",
                 Phase::Target => "5",
                 Phase::Lint => "0",
+                Phase::Python => "0",
             };
             assert_eq!(digit, expected, "{} is in the wrong range", c.as_str());
             assert_eq!(
@@ -205,7 +215,7 @@ mod tests {
                 "## Example",
                 "## How to fix",
             ] {
-                let section = if c.severity() == Severity::Warning {
+                let section = if c.severity() != Severity::Error {
                     section.replace("is an error", "is flagged")
                 } else {
                     section.to_string()

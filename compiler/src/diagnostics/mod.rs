@@ -26,6 +26,9 @@ use flowc_grammar::Span;
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Something the user should know that is not a problem (such as a check that could not
+    /// be made here).
+    Note,
     /// The file is still valid; something is probably unintended.
     Warning,
     /// The file cannot be built.
@@ -37,6 +40,7 @@ impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
+            Severity::Note => "note",
             Severity::Warning => "warning",
         }
     }
