@@ -547,7 +547,9 @@ fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
             .expect("inside")
             .to_string_lossy()
             .into_owned();
-        let mut args = vec!["run".to_string(), rel.clone()];
+        // The Python steps run with the test virtualenv (pandas, polars, pyarrow).
+        let python = common::test_python().to_string_lossy().into_owned();
+        let mut args = vec!["run".to_string(), rel.clone(), "--python".into(), python];
         args.extend(example_secrets(&rel, dir.path()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = flowc(&args, dir.path());
@@ -559,7 +561,7 @@ fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
         );
         ran += 1;
     }
-    assert!(ran >= 12, "ran {ran} examples");
+    assert!(ran >= 13, "ran {ran} examples");
     let mut args = vec![
         "run".to_string(),
         "examples/daily_weighting.flow".to_string(),

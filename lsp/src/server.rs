@@ -400,7 +400,14 @@ impl Server {
             docs: &self.ws.docs,
             std_root,
         };
-        let old = match catch_unwind(AssertUnwindSafe(|| analyze(&loader, &roots))) {
+        let checked = || {
+            let mut a = analyze(&loader, &roots);
+            // Python steps against their functions' source, found from each `.flow` file's
+            // folder (the editor's unsaved text of a `.py` file is what is checked).
+            flowc_pycheck::check(&mut a, &loader, &[]);
+            a
+        };
+        let old = match catch_unwind(AssertUnwindSafe(checked)) {
             Ok(a) => std::mem::replace(&mut self.ws.analysis, Arc::new(a)),
             Err(_) => {
                 eprintln!("flowc lsp: internal error while checking; keeping the last results");

@@ -7,7 +7,8 @@ the three. The returned table must have every declared column, each of its decla
 lossless widening of it (any integer type that fits into ``Int``; an integer or ``float32``
 column where ``Float`` is declared; ``large_string``, ``string_view`` or a dictionary of strings
 (pandas ``category``) where ``Str`` is; ``date64``, or a timestamp whose times are all midnight,
-where ``Date`` is; a column of nulls anywhere), and no null in a column declared without ``?``.
+where ``Date`` is; floats that are all whole numbers where ``Int`` is, as pandas holds an integer
+column with missing values; a column of nulls anywhere), and no null in a column declared without ``?``.
 Extra columns are dropped, as a table with more columns is a table of the declared schema
 (flowc's width rule) and as the built-in steps do. The file written holds exactly the declared
 columns, in the declared order, with exactly their types, row groups of 262,144 rows, zstd
@@ -174,6 +175,14 @@ def _widens(pa, have, type_name):
     return False
 
 
+def _flowc_name(pa, t):
+    """A column's Arrow type in flowc's words where there are some."""
+    for type_name in ("Int", "Float", "Str", "Bool", "Date"):
+        if _widens(pa, t, type_name) and not pa.types.is_null(t):
+            return f"{type_name} values"
+    return f"values of type {t}"
+
+
 def _first_row(column, predicate):
     for i, v in enumerate(column.to_pylist()):
         if predicate(v):
@@ -192,12 +201,15 @@ def _conform_column(pa, output, table, col):
         )
     column = table.column(name)
     wanted = _target(pa, type_name)
+    if type_name == "Int" and pa.types.is_floating(column.type):
+        # pandas holds an integer column with a missing value as floats (NaN for the null).
+        column = _integral(pa, output, name, column)
     if not _widens(pa, column.type, type_name):
         row, value = _first_row(column, lambda v: v is not None)
         raise StepError(
             errors.TABLE_SCHEMA,
-            f"column `{name}` of output `{output}` is {column.type}, not {type_name} "
-            f"(first value, row {row}: {value!r})",
+            f"column `{name}` of output `{output}` holds {_flowc_name(pa, column.type)}, not "
+            f"{type_name} (first value, row {row}: {value!r})",
             f"convert the column to {type_name} before returning, or declare its type in the schema",
         )
     if pa.types.is_timestamp(column.type):
@@ -218,6 +230,22 @@ def _conform_column(pa, output, table, col):
             f"fill the missing values, or declare the column `{name}: {type_name}?`",
         )
     return pa.field(name, wanted, nullable=nullable), column
+
+
+def _integral(pa, output, name, column):
+    """A float column whose values are all whole numbers, as integers (nulls kept)."""
+    import pyarrow.compute as pc
+
+    fraction = pc.not_equal(pc.floor(column), column)
+    if pc.any(fraction).as_py():
+        row, value = _first_row(fraction, bool)
+        raise StepError(
+            errors.TABLE_SCHEMA,
+            f"column `{name}` of output `{output}` is declared Int but row {row} holds "
+            f"{column[row].as_py()!r}",
+            "round the values, or declare the column Float",
+        )
+    return column.cast(pa.int64(), safe=True)
 
 
 def _midnight_dates(pa, output, name, column):

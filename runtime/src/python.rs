@@ -11,7 +11,7 @@
 //! a pod does.
 //!
 //! Before the first step, the interpreter is checked once: R020 when it cannot be found, R021
-//! when it cannot import pyarrow. A step's cache key also holds the SHA-256 of its module's
+//! when it is older than 3.9 or, when a step exchanges tables, cannot import pyarrow. A step's cache key also holds the SHA-256 of its module's
 //! source file as found on the Python path, so editing the function reruns the step.
 
 use std::collections::HashMap;
@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{RunCode, RunError};
 use flowc_compiler::plan::python::PythonCall;
-use flowc_compiler::plan::{Plan, TaskKind};
+use flowc_compiler::plan::{Plan, TaskKind, TypeRepr};
 
 /// The runtime package's files, as this flowc carries them: (name, text).
 const RUNTIME_FILES: &[(&str, &str)] = &[
@@ -84,18 +84,38 @@ impl PythonSetup {
     }
 }
 
-/// The Python functions a plan's steps call.
-fn python_calls(plan: &Plan) -> Vec<&PythonCall> {
-    plan.pipelines
+/// The Python functions a plan's steps call, and whether one of them reads or writes a table
+/// (only those need pyarrow).
+fn python_calls(plan: &Plan) -> (Vec<&PythonCall>, bool) {
+    let tasks: Vec<(&PythonCall, &flowc_compiler::plan::Task)> = plan
+        .pipelines
         .values()
         .flat_map(|p| &p.tasks)
         .filter_map(|t| match &t.kind {
             TaskKind::Container {
                 python: Some(call), ..
-            } => Some(call),
+            } => Some((call, t)),
             _ => None,
         })
-        .collect()
+        .collect();
+    let tables = tasks.iter().any(|(_, t)| {
+        let tys = t
+            .inputs
+            .iter()
+            .map(|i| &i.ty)
+            .chain(t.outputs.iter().map(|o| &o.ty));
+        tys.into_iter().any(has_table)
+    });
+    (tasks.into_iter().map(|(c, _)| c).collect(), tables)
+}
+
+fn has_table(ty: &TypeRepr) -> bool {
+    match ty {
+        TypeRepr::Table { .. } => true,
+        TypeRepr::List { item } => has_table(item),
+        TypeRepr::Optional { inner } => has_table(inner),
+        _ => false,
+    }
 }
 
 /// The setup of a run whose plan has Python steps (none when it has none), checked: the
@@ -105,12 +125,12 @@ pub fn prepare(
     opts: &PythonOptions,
     store: &Path,
 ) -> Result<Option<PythonSetup>, RunError> {
-    let calls = python_calls(plan);
+    let (calls, tables) = python_calls(plan);
     if calls.is_empty() {
         return Ok(None);
     }
     let interpreter = find_interpreter(opts.interpreter.as_deref())?;
-    probe(&interpreter)?;
+    probe(&interpreter, tables)?;
     let runtime = install_runtime(store).map_err(|e| {
         RunError::new(
             RunCode::StoreUnavailable,
@@ -157,15 +177,23 @@ fn find_interpreter(given: Option<&Path>) -> Result<PathBuf, RunError> {
     })
 }
 
-/// Checks that the interpreter runs and can import pyarrow (the runtime's one dependency).
-fn probe(interpreter: &Path) -> Result<(), RunError> {
+/// Checks that the interpreter runs, is Python 3.9 or newer, and can import pyarrow when a
+/// step exchanges tables (the runtime's one dependency, imported only for tables).
+fn probe(interpreter: &Path, tables: bool) -> Result<(), RunError> {
+    let import = if tables { "import pyarrow; " } else { "" };
+    let script = format!(
+        "import sys; {import}assert sys.version_info >= (3, 9), 'Python 3.9 or newer is needed'"
+    );
     let out = Command::new(interpreter)
-        .args(["-c", "import sys, pyarrow; assert sys.version_info >= (3, 9), 'Python 3.9 or newer is needed'"])
+        .args(["-c", &script])
         .output()
         .map_err(|e| {
             RunError::new(
                 RunCode::PythonNotFound,
-                format!("the Python interpreter `{}` cannot be started: {e}", interpreter.display()),
+                format!(
+                    "the Python interpreter `{}` cannot be started: {e}",
+                    interpreter.display()
+                ),
             )
             .hint("name a working interpreter with `--python PATH`")
         })?;

@@ -1,0 +1,100 @@
+"""Unit tests of the runtime package (run by `cargo test` through the test virtualenv, or by
+`python -m unittest discover -s tests -t .` in this folder)."""
+
+import datetime
+import os
+import tempfile
+import unittest
+
+import pandas as pd
+import pyarrow as pa
+
+from flowc_step import errors
+from flowc_step.errors import StepError
+from flowc_step.main import parse_args
+from flowc_step.outputs import split_returned
+from flowc_step.tables import conform, frame_kind, write_table
+from flowc_step.values import load_param
+
+INT = {"kind": "scalar", "name": "Int"}
+DATE = {"kind": "scalar", "name": "Date"}
+
+
+def table_type(*columns):
+    return {"kind": "table", "columns": [
+        {"name": n, "type": t, "nullable": n.endswith("_opt")} for n, t in columns]}
+
+
+class Values(unittest.TestCase):
+    def test_parameters_arrive_as_python_values(self):
+        self.assertEqual(load_param("n", INT, "41"), 41)
+        self.assertEqual(load_param("d", DATE, "2026-03-01"), datetime.date(2026, 3, 1))
+        self.assertIs(load_param("b", {"kind": "scalar", "name": "Bool"}, "true"), True)
+        dates = {"kind": "list", "item": DATE}
+        self.assertEqual(load_param("ds", dates, '["2026-03-01"]'), [datetime.date(2026, 3, 1)])
+        self.assertIsNone(load_param("o", {"kind": "optional", "inner": INT}, ""))
+        with self.assertRaises(StepError) as e:
+            load_param("n", INT, "4.5")
+        self.assertEqual(e.exception.code, errors.BAD_INPUT)
+
+    def test_arguments_are_name_value_pairs(self):
+        call = parse_args(["--function", "m:f", "--signature", '{"inputs": {}, "outputs": {}}',
+                           "--param", "x=a=b", "--output", "o=/tmp/o"])
+        self.assertEqual(call.params, {"x": "a=b"})
+        self.assertEqual(call.outputs, {"o": "/tmp/o"})
+        with self.assertRaises(StepError):
+            parse_args(["--function", "m:f"])
+
+
+class Returns(unittest.TestCase):
+    def test_one_output_is_the_value_and_several_are_a_dict_or_a_tuple(self):
+        outs = {"a": INT, "b": INT}
+        self.assertEqual(split_returned("f", {"a": INT}, set(), 3), {"a": 3})
+        self.assertEqual(split_returned("f", outs, set(), (1, 2)), {"a": 1, "b": 2})
+        self.assertEqual(split_returned("f", outs, set(), {"b": 2, "a": 1}), {"a": 1, "b": 2})
+        self.assertEqual(split_returned("f", outs, {"a"}, 2), {"b": 2})
+        for wrong in [(1,), {"a": 1}, [1, 2], 3]:
+            with self.assertRaises(StepError) as e:
+                split_returned("f", outs, set(), wrong)
+            self.assertEqual(e.exception.code, errors.RETURN_SHAPE)
+
+
+class Tables(unittest.TestCase):
+    def test_frame_kinds_follow_the_annotation(self):
+        self.assertEqual(frame_kind(None), "pandas")
+        self.assertEqual(frame_kind("pl.DataFrame"), "polars")
+        self.assertEqual(frame_kind(pa.Table), "arrow")
+        self.assertEqual(frame_kind(pd.DataFrame), "pandas")
+
+    def test_lossless_widenings_are_accepted_and_extra_columns_dropped(self):
+        frame = pd.DataFrame({
+            "i": pd.Series([1, 2], dtype="int32"),
+            "f": pd.Series([1, 2], dtype="int64"),
+            "s": pd.Series(["a", "b"], dtype="category"),
+            "d": pd.to_datetime(["2026-03-01", "2026-03-02"]),
+            "extra": [0, 0],
+        })
+        ty = table_type(("i", "Int"), ("f", "Float"), ("s", "Str"), ("d", "Date"))
+        t = conform("t", ty, frame)
+        self.assertEqual(t.column_names, ["i", "f", "s", "d"])
+        self.assertEqual([str(x) for x in t.schema.types], ["int64", "double", "string", "date32[day]"])
+
+    def test_a_time_of_day_in_a_date_column_is_refused_naming_the_row(self):
+        frame = pd.DataFrame({"d": pd.to_datetime(["2026-03-01 00:00", "2026-03-02 10:00"])})
+        with self.assertRaises(StepError) as e:
+            conform("t", table_type(("d", "Date")), frame)
+        self.assertIn("row 1", e.exception.message)
+
+    def test_the_same_table_is_written_to_the_same_bytes(self):
+        t = conform("t", table_type(("i", "Int")), pd.DataFrame({"i": [3, 1, 2]}))
+        with tempfile.TemporaryDirectory() as d:
+            a, b = os.path.join(d, "a"), os.path.join(d, "b")
+            write_table(t, a)
+            write_table(t, b)
+            with open(a, "rb") as fa, open(b, "rb") as fb:
+                self.assertEqual(fa.read(), fb.read())
+            self.assertFalse(os.path.exists(a + ".partial"))
+
+
+if __name__ == "__main__":
+    unittest.main()
