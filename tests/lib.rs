@@ -42,7 +42,16 @@ pub fn analyze_at(root: &Path, relative: &Path) -> Analysis {
     let loader = RootedLoader {
         root: root.to_path_buf(),
     };
-    analyze(&loader, &[relative.to_path_buf()])
+    let mut analysis = analyze(&loader, &[relative.to_path_buf()]);
+    // Python steps against their functions' source, with the source roots of the nearest
+    // `flowc.toml` (the examples'), as every command of the CLI checks them.
+    let folder = root.join(relative);
+    let start = folder.parent().unwrap_or(root);
+    let python_roots = flowc::project::python_settings(start)
+        .map(|s| s.path)
+        .unwrap_or_default();
+    flowc_pycheck::check(&mut analysis, &loader, &python_roots);
+    analysis
 }
 
 /// Renders an analysis' diagnostics as `flowc check` does, without colour, 100 columns wide.

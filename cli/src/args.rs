@@ -41,6 +41,18 @@ pub enum Command {
     /// Convert existing pipelines and components to `.flow` (see docs/migrating.md).
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Write the Python types of a file's schemas and Python steps (see docs/python.md).
+    PythonTypes(PythonTypesArgs),
+}
+
+/// `flowc python-types`.
+#[derive(Debug, clap::Args)]
+pub struct PythonTypesArgs {
+    /// The `.flow` file.
+    pub file: PathBuf,
+    /// Where to write the Python module; `-` for standard output.
+    #[arg(long, short = 'o', default_value = "-")]
+    pub output: PathBuf,
 }
 
 /// `flowc import`: what to convert from.

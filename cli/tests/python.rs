@@ -235,6 +235,16 @@ fn a_function_that_raises_fails_the_step_with_its_traceback() {
 }
 
 #[test]
+fn a_module_that_is_not_on_the_python_path_fails_the_step_with_p101() {
+    // The check could only note that the source is not here (P006); the run finds out.
+    let (_, log) = failing(&one_step("(n: Int)", "elsewhere.module:f", "n: 1"));
+    assert!(
+        log.contains("error[P101]: module `elsewhere.module` is not on the Python path"),
+        "{log}"
+    );
+}
+
+#[test]
 fn returned_tables_that_break_their_schema_fail_naming_the_column_and_row() {
     let (_, log) = failing(&one_step(
         "() -> (good: Table<{ id: Int }>, bad: Table<{ id: Int }>)",
@@ -297,7 +307,7 @@ fn a_missing_interpreter_or_one_without_pyarrow_stops_the_run_before_it_starts()
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
-        text(&o).contains("[R020] the Python interpreter `/nonexistent/python3`"),
+        text(&o).contains("[R025] the Python interpreter `/nonexistent/python3`"),
         "{}",
         text(&o)
     );
@@ -320,7 +330,7 @@ fn a_missing_interpreter_or_one_without_pyarrow_stops_the_run_before_it_starts()
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("[R021]"), "{}", text(&o));
+    assert!(text(&o).contains("[R026]"), "{}", text(&o));
     assert!(
         text(&o).contains("No module named 'pyarrow'"),
         "{}",
@@ -492,4 +502,31 @@ fn the_runtime_package_passes_its_own_unit_tests() {
 #[test]
 fn the_examples_python_steps_pass_their_own_unit_tests() {
     python_unit_tests("examples/python");
+}
+
+#[test]
+fn python_types_describe_the_schemas_and_steps_for_the_python_side() {
+    let dir = project(KINDS);
+    let o = flowc(
+        &["python-types", "main.flow", "-o", "kinds_types.py"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let types = std::fs::read_to_string(dir.path().join("kinds_types.py")).expect("the module");
+    insta::assert_snapshot!("python_types_kinds", types);
+    // The module imports, and its names are what the snapshot shows.
+    let o = Command::new(test_python())
+        .args([
+            "-c",
+            "import kinds_types as t; print(t.RowColumns.ALL, t.MakeOutputs._fields, t.MakeStats.__annotations__)",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("python runs");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).starts_with("('id', 'name', 'score', 'active', 'day') ('table', 'doc', 'stats', 'report', 'label', 'count', 'ratio', 'ok', 'next_day', 'names')"),
+        "{}",
+        text(&o)
+    );
 }

@@ -10,11 +10,13 @@
 //! module's package is found here, the code is taken to live in the image only and one note
 //! (P006) says so. Each diagnostic points at the `.flow` line and at the `.py` line; the Python
 //! file is added to the analysis's sources so every renderer (terminal, JSON, SARIF, the
-//! language server) shows it.
+//! language server) shows it. [`python_types`] writes the Python types of a file's schemas and
+//! Python steps for the Python side of each step.
 
 mod annotations;
 mod diagnostics;
 mod source;
+mod stubs;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,7 @@ use flowc_compiler::{diagnostics::sort, Analysis, FileId, FileLoader};
 use flowc_grammar::ast::Item;
 
 pub use source::{find_module, Found, PyFunction, PyParam};
+pub use stubs::python_types;
 
 /// Checks every Python step of `analysis` (see the crate's documentation), adding its findings
 /// to `analysis.diagnostics` and the Python files they point at to its sources. `roots` are

@@ -32,10 +32,14 @@ pub fn find_module(loader: &dyn FileLoader, module: &str, path: &[PathBuf]) -> F
             }
         }
     }
+    // The top-level package is here (a folder, or its `__init__.py` through the loader) but
+    // not the module: a misspelt or missing module rather than code that lives elsewhere.
     let top = module.split('.').next().unwrap_or(module);
     path.iter()
         .map(|root| root.join(top))
-        .find(|p| p.is_dir() && module.contains('.'))
+        .find(|p| {
+            module.contains('.') && (p.is_dir() || loader.load(&p.join("__init__.py")).is_ok())
+        })
         .map_or(Found::Nothing, Found::PackageOnly)
 }
 

@@ -46,8 +46,8 @@ impl RunCode {
             RunCode::Unrunnable => "R007",
             RunCode::BadRunFolder => "R008",
             RunCode::MissingSecret => "R009",
-            RunCode::PythonNotFound => "R020",
-            RunCode::PythonUnusable => "R021",
+            RunCode::PythonNotFound => "R025",
+            RunCode::PythonUnusable => "R026",
         }
     }
 }

@@ -10,7 +10,7 @@
 //! roots (the pipeline's folder first). The container engines run the image's interpreter, as
 //! a pod does.
 //!
-//! Before the first step, the interpreter is checked once: R020 when it cannot be found, R021
+//! Before the first step, the interpreter is checked once: R025 when it cannot be found, R026
 //! when it is older than 3.9 or, when a step exchanges tables, cannot import pyarrow. A step's cache key also holds the SHA-256 of its module's
 //! source file as found on the Python path, so editing the function reruns the step.
 
@@ -306,10 +306,10 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_interpreter_is_r020() {
+    fn a_missing_interpreter_is_r025() {
         let e = find_interpreter(Some(Path::new("/nonexistent/python3"))).unwrap_err();
         assert_eq!(e.code, RunCode::PythonNotFound);
         let e = find_interpreter(Some(Path::new("flowc-no-such-python"))).unwrap_err();
-        assert_eq!(e.code.as_str(), "R020");
+        assert_eq!(e.code.as_str(), "R025");
     }
 }

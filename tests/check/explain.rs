@@ -192,7 +192,9 @@ fn short(name: &str, text: Vec<u8>, helpers: &[(String, &str)]) -> (Vec<Code>, S
     for (path, body) in helpers {
         loader = loader.with(path.as_str(), format!("{body}\n"));
     }
-    let a = analyze(&loader, &[PathBuf::from(name)]);
+    let mut a = analyze(&loader, &[PathBuf::from(name)]);
+    // Python steps are compared with their functions' source (`P0xx`), as the CLI does.
+    flowc_pycheck::check(&mut a, &loader, &[]);
     let codes = a.diagnostics.iter().map(|d| d.code).collect();
     (codes, flowc::render::short(a.sources(), &a.diagnostics))
 }

@@ -9,6 +9,7 @@ pub mod fmt;
 pub mod graph;
 pub mod import;
 pub mod lsp;
+pub mod python_types;
 pub mod run;
 pub mod runs;
 
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Exec(a) => exec::run(&a),
         Command::Lsp => lsp::run(),
         Command::Import(a) => import::run(&a),
+        Command::PythonTypes(a) => python_types::run(&a),
     }
 }
 

@@ -190,9 +190,14 @@ impl Checker<'_> {
                 run_span.map_or(step.name.span, |p| p.span),
             ));
         }
+        // An invalid `python` reference is its own error (E417), not a missing command.
+        let writes_python = step
+            .props
+            .iter()
+            .any(|p| matches!(p.kind, PropKind::Python(_)));
         let missing: Vec<&str> = [
             ("image", resolved.image.is_none()),
-            ("run", resolved.run.is_none() && resolved.python.is_none()),
+            ("run", resolved.run.is_none() && !writes_python),
         ]
         .iter()
         .filter(|(_, missing)| *missing)

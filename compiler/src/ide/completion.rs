@@ -287,6 +287,7 @@ const STMT_KEYWORDS: &[&str] = &[
 const PROPS: &[&str] = &[
     "image",
     "run",
+    "python",
     "use",
     "cache",
     "resources",
@@ -714,7 +715,7 @@ impl<'a> CursorContext<'a> {
                 let props: Vec<&str> = PROPS
                     .iter()
                     .copied()
-                    .filter(|p| is_step || (*p != "image" && *p != "run"))
+                    .filter(|p| is_step || !["image", "run", "python"].contains(p))
                     .collect();
                 props_items(&props)
             }
