@@ -135,7 +135,7 @@ pub(super) fn container_spec(
         clear_env,
     };
     if local.engine == Engine::Host {
-        let mut argv = command
+        let mut argv: Vec<String> = command
             .iter()
             .map(|c| template_text(c, files, false))
             .collect();
@@ -176,7 +176,7 @@ pub(super) fn container_spec(
 /// chosen interpreter, and `PYTHONPATH` set to the runtime package and the source roots.
 fn use_local_python(
     py: &crate::python::PythonSetup,
-    argv: &mut Vec<String>,
+    argv: &mut [String],
     vars: &mut Vec<(String, String)>,
 ) {
     if let Some(first) = argv.first_mut() {
