@@ -783,3 +783,24 @@ fn label_ok(s: &str, is_key: bool) -> bool {
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
+
+impl Checker<'_> {
+    /// `python "module:function"`: records the function, or reports E417.
+    pub(super) fn python_prop(
+        &mut self,
+        file: FileId,
+        s: &flowc_grammar::ast::StrLit,
+        out: &mut ResolvedProps,
+    ) {
+        match super::python::parse_reference(&s.value) {
+            Ok((module, function)) => {
+                out.python = Some(super::python::PythonFunction {
+                    module,
+                    function,
+                    span: s.span,
+                })
+            }
+            Err(why) => self.push(ops::invalid_python_function(file, s.span, &s.value, why)),
+        }
+    }
+}

@@ -1,18 +1,12 @@
 //! `python "package.module:function"`: a step whose command is a call of a Python function.
 //!
-//! The checker validates the reference's form (a dotted module path, `:`, a function name, each
-//! part a Python identifier) and records it; the plan turns it into the command of the runtime
+//! The checker (`props.rs`) validates the reference's form with [`parse_reference`] (a dotted
+//! module path, `:`, a function name, each part a Python identifier) and records it; the plan turns it into the command of the runtime
 //! entry point (`python3 -m flowc_step ...`, see `plan::python`). Whether the module and the
 //! function exist, and whether the function's signature agrees with the step's, is checked
 //! outside the compiler core, against the Python source (the `flowc-python` crate).
 
-use flowc_grammar::ast::StrLit;
 use flowc_grammar::Span;
-
-use super::props::ResolvedProps;
-use super::Checker;
-use crate::diagnostics::ops;
-use crate::source::FileId;
 
 /// A step's Python function: where it is and where the reference is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,22 +56,6 @@ pub fn parse_reference(text: &str) -> Result<(String, String), &'static str> {
         );
     }
     Ok((module.to_string(), function.to_string()))
-}
-
-impl Checker<'_> {
-    /// `python "module:function"`: records the function, or reports E417.
-    pub(super) fn python_prop(&mut self, file: FileId, s: &StrLit, out: &mut ResolvedProps) {
-        match parse_reference(&s.value) {
-            Ok((module, function)) => {
-                out.python = Some(PythonFunction {
-                    module,
-                    function,
-                    span: s.span,
-                })
-            }
-            Err(why) => self.push(ops::invalid_python_function(file, s.span, &s.value, why)),
-        }
-    }
 }
 
 #[cfg(test)]
