@@ -372,6 +372,19 @@ pub struct BuildArgs {
     /// Write nothing; fail (exit 1) if this file differs from what the build would write.
     #[arg(long, value_name = "FILE", conflicts_with = "output")]
     pub check: Option<PathBuf>,
+    /// Also write the channel's alias (`<pipeline>-CHANNEL`, Argo only), which runs this
+    /// version and which the schedule starts (see docs/releasing.md).
+    #[arg(long, value_name = "CHANNEL", requires = "pipeline_version")]
+    pub channel: Option<String>,
+    /// The image of built-in steps, checks and loops (default: `runtime_image` in
+    /// `flowc.toml`'s `[build]`, else `ghcr.io/flowc-dev/flowc-runtime:<flowc version>`).
+    #[arg(long, value_name = "IMAGE")]
+    pub runtime_image: Option<String>,
+    /// The node label a GPU model (`gpu_type`) selects nodes by (default: `gpu_label` in
+    /// `flowc.toml`'s `[build]`, else `nvidia.com/gpu.product` on Argo and
+    /// `cloud.google.com/gke-accelerator` on Kubeflow).
+    #[arg(long, value_name = "LABEL")]
+    pub gpu_label: Option<String>,
 }
 
 /// How diagnostics are printed.
