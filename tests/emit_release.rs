@@ -266,3 +266,57 @@ fn the_runtime_image_can_be_replaced() {
         assert!(!text.contains("ghcr.io/flowc-dev/flowc-runtime"));
     }
 }
+
+#[test]
+fn entry_outputs_are_workflow_outputs_and_metrics_are_gauges() {
+    let docs = release("1.2.1", Some("prod"));
+    for doc in &docs[..2] {
+        let main = doc["spec"]["templates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["name"] == doc["spec"]["entrypoint"])
+            .cloned()
+            .unwrap_or_default();
+        let global = |kind: &str| -> Vec<String> {
+            main["outputs"][kind]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o["globalName"].as_str().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(global("parameters"), ["auc"], "{}", doc["metadata"]["name"]);
+        assert_eq!(global("artifacts"), ["scores", "quality"]);
+    }
+    let score = docs[0]["spec"]["templates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["name"] == "score")
+        .cloned()
+        .unwrap_or_default();
+    let gauges = score["metrics"]["prometheus"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = gauges.iter().filter_map(|g| g["name"].as_str()).collect();
+    assert_eq!(names, ["flowc_quality_auc", "flowc_quality_rows"]);
+    for g in &gauges {
+        let labels: Vec<(&str, &str)> = g["labels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| Some((l["key"].as_str()?, l["value"].as_str()?)))
+            .collect();
+        assert_eq!(
+            labels,
+            [("pipeline", "release"), ("version", "1.2.1"), ("step", "score")]
+        );
+        let value = g["gauge"]["value"].as_str().unwrap_or_default();
+        assert!(value.contains("flowc-metrics-quality"), "{value}");
+    }
+    // The value is read from an output parameter the template declares.
+    assert!(score["outputs"]["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p["name"] == "flowc-metrics-quality"));
+}

@@ -86,9 +86,8 @@ impl WorkflowEmitter<'_> {
                 }
             }
         }
-        if pipe != self.entry {
-            self.export_outputs(pipe);
-        }
+        // The entry pipeline's outputs are the workflow's (`globalName`, see `frame_template`).
+        self.export_outputs(pipe);
     }
 
     fn render_node(&mut self, f: FrameId, n: NodeId) -> Json {
@@ -715,22 +714,32 @@ impl WorkflowEmitter<'_> {
         }
         let mut out_params = Vec::new();
         let mut out_arts = Vec::new();
+        // The entry pipeline's outputs are also the workflow's outputs (`status.outputs`), which
+        // the caller (Airflow, another workflow) reads back.
+        let global = self.g.pipes[self.entry].root == f;
         for p in ports.exports.values() {
+            let mut x = Map::new();
+            x.insert("name".into(), json!(p.name));
             if p.artifact {
-                let mut x = Map::new();
-                x.insert("name".into(), json!(p.name));
                 x.insert("from".into(), json!(p.source.simple()));
-                if p.optional {
-                    x.insert("optional".into(), json!(true));
-                }
-                out_arts.push(Json::Object(x));
             } else {
                 let vf = if p.source.as_var().is_some() {
                     json!({"parameter": p.source.simple()})
                 } else {
                     json!({"expression": p.source.expr()})
                 };
-                out_params.push(json!({"name": p.name, "valueFrom": vf}));
+                x.insert("valueFrom".into(), vf);
+            }
+            if global {
+                x.insert("globalName".into(), json!(p.name));
+            }
+            if p.artifact && p.optional {
+                x.insert("optional".into(), json!(true));
+            }
+            if p.artifact {
+                out_arts.push(Json::Object(x));
+            } else {
+                out_params.push(Json::Object(x));
             }
         }
         if let Some(io) = parameters_and_artifacts(out_params, out_arts) {

@@ -221,6 +221,7 @@ impl WorkflowEmitter<'_> {
         }
         m.insert("container".into(), Json::Object(c));
         let task = &self.pipes[pipe].tasks[t];
+        super::metrics::add_prometheus_metrics(&mut m, task, OUTPUTS, &self.metric_labels);
         let hint = crate::names::dns_label(&task.step, 50);
         self.add_leaf(&hint, m)
     }

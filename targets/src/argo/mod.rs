@@ -24,6 +24,7 @@ mod dag;
 mod docs;
 mod graph;
 mod leaf;
+mod metrics;
 mod release;
 mod resolve;
 mod text;
@@ -109,6 +110,8 @@ pub(crate) struct WorkflowEmitter<'a> {
     pub(crate) runtime_image: String,
     /// The node label of GPU models (`gpu_type`).
     pub(crate) gpu_label: String,
+    /// The labels of the Prometheus metrics of `Metrics` outputs: the pipeline and the version.
+    pub(crate) metric_labels: (String, String),
     pub(crate) cache_config_map: String,
     /// The first segments of every artifact key: `flowc/<pipeline>`.
     pub(crate) key_root: String,
@@ -158,6 +161,13 @@ impl<'a> WorkflowEmitter<'a> {
                 .runtime_image
                 .clone()
                 .unwrap_or_else(|| format!("{RUNTIME_IMAGE}:{}", plan.flowc_version)),
+            metric_labels: (
+                entry_label.clone(),
+                opts.version
+                    .clone()
+                    .or_else(|| plan.pipeline_version.clone())
+                    .unwrap_or_else(|| "none".to_string()),
+            ),
             gpu_label: opts
                 .gpu_label
                 .clone()
