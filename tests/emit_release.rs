@@ -38,7 +38,12 @@ fn emit(root: &Path, rel: &str, version: &str, channel: Option<&str>) -> Emitted
 
 /// The release fixture at `version` on `channel`, checked clean and valid.
 fn release(version: &str, channel: Option<&str>) -> Vec<Json> {
-    let e = emit(&tests_dir(), "fixtures/emit/argo_release.flow", version, channel);
+    let e = emit(
+        &tests_dir(),
+        "fixtures/emit/argo_release.flow",
+        version,
+        channel,
+    );
     assert!(e.issues.is_empty(), "{:?}", e.issues);
     argo_validate::validate_file(&format!("release {version} {channel:?}"), &e.text);
     documents(&e.text)
@@ -49,7 +54,10 @@ fn names(docs: &[Json]) -> Vec<(String, String)> {
         .map(|d| {
             (
                 d["kind"].as_str().unwrap_or_default().to_string(),
-                d["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+                d["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
             )
         })
         .collect()
@@ -103,13 +111,24 @@ fn long_names_keep_the_whole_version_within_63_characters() {
     let root = tests_dir();
     let rel = "fixtures/emit/argo_names_and_quoting.flow";
     let mut seen = Vec::new();
-    for version in ["1.2.0", "1.2.1", "1.2.0-rc.1", "1.0.0-alpha.with.a.very.long.tag.name.1"] {
+    for version in [
+        "1.2.0",
+        "1.2.1",
+        "1.2.0-rc.1",
+        "1.0.0-alpha.with.a.very.long.tag.name.1",
+    ] {
         let e = emit(&root, rel, version, Some("staging"));
         argo_validate::validate_file(version, &e.text);
         let docs = documents(&e.text);
-        let name = docs[0]["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = docs[0]["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         assert!(is_dns_label(&name), "{name}");
-        assert!(!seen.contains(&name), "{version}: {name} is another version's");
+        assert!(
+            !seen.contains(&name),
+            "{version}: {name} is another version's"
+        );
         for d in &docs {
             let n = d["metadata"]["name"].as_str().unwrap_or_default();
             assert!(is_dns_label(n), "{version}: {n}");
@@ -119,7 +138,11 @@ fn long_names_keep_the_whole_version_within_63_characters() {
     assert!(seen[0].ends_with("-v1-2-0"), "{}", seen[0]);
     assert!(seen[1].ends_with("-v1-2-1"), "{}", seen[1]);
     assert!(seen[2].ends_with("-v1-2-0-rc-1"), "{}", seen[2]);
-    assert_eq!(seen[0].len(), 63, "the pipeline's name is cut with its hash");
+    assert_eq!(
+        seen[0].len(),
+        63,
+        "the pipeline's name is cut with its hash"
+    );
     // The pipeline's part of the name is the same for every short version.
     assert_eq!(seen[0][..52], seen[1][..52]);
 }
@@ -203,7 +226,11 @@ fn invalid_channels_are_reported() {
         "1.2.1",
         Some("Prod!"),
     );
-    let codes: Vec<&str> = e.issues.iter().map(|i| i.diagnostic.code.as_str()).collect();
+    let codes: Vec<&str> = e
+        .issues
+        .iter()
+        .map(|i| i.diagnostic.code.as_str())
+        .collect();
     assert_eq!(codes, ["E502"]);
     assert!(e.issues[0].diagnostic.message.contains("channel `Prod!`"));
     assert!(!e.issues[0].diagnostic.labels.is_empty(), "located");
@@ -296,7 +323,10 @@ fn entry_outputs_are_workflow_outputs_and_metrics_are_gauges() {
         .find(|t| t["name"] == "score")
         .cloned()
         .unwrap_or_default();
-    let gauges = score["metrics"]["prometheus"].as_array().cloned().unwrap_or_default();
+    let gauges = score["metrics"]["prometheus"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let names: Vec<&str> = gauges.iter().filter_map(|g| g["name"].as_str()).collect();
     assert_eq!(names, ["flowc_quality_auc", "flowc_quality_rows"]);
     for g in &gauges {
@@ -308,7 +338,11 @@ fn entry_outputs_are_workflow_outputs_and_metrics_are_gauges() {
             .collect();
         assert_eq!(
             labels,
-            [("pipeline", "release"), ("version", "1.2.1"), ("step", "score")]
+            [
+                ("pipeline", "release"),
+                ("version", "1.2.1"),
+                ("step", "score")
+            ]
         );
         let value = g["gauge"]["value"].as_str().unwrap_or_default();
         assert!(value.contains("flowc-metrics-quality"), "{value}");

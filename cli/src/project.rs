@@ -145,7 +145,8 @@ mod tests {
 
     #[test]
     fn reads_the_build_section() {
-        let text = "[check]\ntargets = [\"argo\"]\n[build]\nruntime_image = \"r.example.com/rt:1\"\n";
+        let text =
+            "[check]\ntargets = [\"argo\"]\n[build]\nruntime_image = \"r.example.com/rt:1\"\n";
         assert_eq!(
             build_settings_in(text),
             Ok(BuildSettings {

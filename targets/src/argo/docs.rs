@@ -10,9 +10,7 @@
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value as Json};
 
-use super::release::{
-    alias_document, alias_name, check_channel, version_suffix, versioned_name,
-};
+use super::release::{alias_document, alias_name, check_channel, version_suffix, versioned_name};
 use super::resolve::Ref;
 use super::text::text_form;
 use super::{WorkflowEmitter, MAX_TEMPLATES};

@@ -23,7 +23,10 @@ pub(crate) fn numeric_metrics(task: &Task) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for o in &task.outputs {
         if let TypeRepr::Metrics { keys } = &o.ty {
-            for k in keys.iter().filter(|k| matches!(k.ty.as_str(), "Int" | "Float")) {
+            for k in keys
+                .iter()
+                .filter(|k| matches!(k.ty.as_str(), "Int" | "Float"))
+            {
                 out.push((o.name.clone(), k.name.clone()));
             }
         }
@@ -63,9 +66,8 @@ pub(crate) fn add_prometheus_metrics(
     let gauges: Vec<Json> = metrics
         .iter()
         .map(|(o, k)| {
-            let value = format!(
-                "{{{{=jsonpath(outputs['parameters']['flowc-metrics-{o}'], '$.{k}')}}}}"
-            );
+            let value =
+                format!("{{{{=jsonpath(outputs['parameters']['flowc-metrics-{o}'], '$.{k}')}}}}");
             json!({
                 "name": metric_name(o, k),
                 // One help text per metric name: Prometheus refuses a name described twice.

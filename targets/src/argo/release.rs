@@ -66,7 +66,10 @@ pub(crate) fn version_suffix(v: &str) -> Result<String, String> {
 pub(crate) fn versioned_name(pipeline: &str, suffix: &str) -> String {
     // Room for at least 16 characters of the pipeline's name and its hash.
     if suffix.len() + 16 <= DNS_LABEL_MAX {
-        format!("{}{suffix}", dns_label(pipeline, DNS_LABEL_MAX - suffix.len()))
+        format!(
+            "{}{suffix}",
+            dns_label(pipeline, DNS_LABEL_MAX - suffix.len())
+        )
     } else {
         dns_label(
             &format!("{}{suffix}", dns_label(pipeline, DNS_LABEL_MAX)),
@@ -279,7 +282,10 @@ mod tests {
         for bad in ["", "Prod", "2prod", "prod-", "a_b", &"x".repeat(21)] {
             assert!(check_channel(bad).is_err(), "{bad}");
         }
-        assert_eq!(alias_name("daily_weighting", "prod"), "daily-weighting-prod");
+        assert_eq!(
+            alias_name("daily_weighting", "prod"),
+            "daily-weighting-prod"
+        );
         assert!(alias_name(&"p".repeat(80), "staging").len() <= 63);
     }
 }

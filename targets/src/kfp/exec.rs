@@ -436,9 +436,7 @@ impl Emitter<'_> {
         if let (Some(t), Some(n)) = (&s.resources.gpu_type, s.resources.gpu) {
             if n > 0 && !t.contains('/') {
                 let label = self.opts.gpu_label.as_deref().unwrap_or(GPU_TYPE_LABEL);
-                labels
-                    .entry(label.to_string())
-                    .or_insert_with(|| t.clone());
+                labels.entry(label.to_string()).or_insert_with(|| t.clone());
             }
         }
         if !labels.is_empty() {

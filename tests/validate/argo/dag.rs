@@ -300,8 +300,9 @@ pub fn dags_are_consistent(files: &[(String, String)]) {
             if doc["kind"] == "CronWorkflow" {
                 let started = &doc["spec"]["workflowSpec"]["workflowTemplateRef"]["name"];
                 assert!(
-                    docs.iter().any(|d| d["kind"] == "WorkflowTemplate"
-                        && d["metadata"]["name"] == *started),
+                    docs.iter()
+                        .any(|d| d["kind"] == "WorkflowTemplate"
+                            && d["metadata"]["name"] == *started),
                     "{name}: the CronWorkflow starts {started}, which the file does not define"
                 );
             }
