@@ -138,3 +138,74 @@ fn the_commands_of_the_release_guide_run_and_write_what_it_says() {
         assert!(md.contains(name), "the guide says `{name}`");
     }
 }
+
+#[test]
+fn the_runtime_image_comes_from_the_flag_or_the_project_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("pipelines")).expect("mkdir");
+    let source = std::fs::read_to_string(example("daily_weighting.flow")).expect("example");
+    std::fs::write(d.join("pipelines/daily_weighting.flow"), source).expect("write");
+    std::fs::write(
+        d.join("flowc.toml"),
+        "[build]\nruntime_image = \"registry.example.com/platform/flowc-runtime:0.1.0\"\n",
+    )
+    .expect("write");
+    let build = |extra: &[&str]| {
+        let mut args = vec![
+            "build",
+            "pipelines/daily_weighting.flow",
+            "--target",
+            "argo",
+        ];
+        args.extend_from_slice(extra);
+        flowc(&args, d)
+    };
+    let from_settings = build(&[]);
+    assert_eq!(
+        from_settings.status.code(),
+        Some(0),
+        "{}",
+        text(&from_settings)
+    );
+    let yaml = String::from_utf8_lossy(&from_settings.stdout).into_owned();
+    assert!(yaml.contains("registry.example.com/platform/flowc-runtime:0.1.0"));
+    assert!(!yaml.contains("ghcr.io/flowc-dev/flowc-runtime"));
+    let from_flag = build(&["--runtime-image", "mirror.example.com/rt:2"]);
+    let yaml = String::from_utf8_lossy(&from_flag.stdout).into_owned();
+    assert!(
+        yaml.contains("mirror.example.com/rt:2") && !yaml.contains("registry.example.com/platform")
+    );
+
+    // A broken setting, a channel without a version or for Kubeflow: usage errors.
+    std::fs::write(d.join("flowc.toml"), "[build]\nruntime_image = 3\n").expect("write");
+    let broken = build(&[]);
+    assert_eq!(broken.status.code(), Some(2), "{}", text(&broken));
+    assert!(text(&broken).contains("flowc.toml"), "{}", text(&broken));
+    std::fs::remove_file(d.join("flowc.toml")).expect("rm");
+    let no_version = build(&["--channel", "prod"]);
+    assert_eq!(no_version.status.code(), Some(2), "{}", text(&no_version));
+    let kfp = flowc(
+        &[
+            "build",
+            "pipelines/daily_weighting.flow",
+            "--target",
+            "kfp",
+            "--version",
+            "1.0.0",
+            "--channel",
+            "prod",
+        ],
+        d,
+    );
+    assert_eq!(kfp.status.code(), Some(2), "{}", text(&kfp));
+    assert!(text(&kfp).contains("--target argo"), "{}", text(&kfp));
+    // An invalid channel is a located E502.
+    let bad = build(&["--version", "1.0.0", "--channel", "Prod"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("[E502]") && text(&bad).contains("channel `Prod`"),
+        "{}",
+        text(&bad)
+    );
+}
