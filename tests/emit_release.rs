@@ -354,3 +354,25 @@ fn entry_outputs_are_workflow_outputs_and_metrics_are_gauges() {
         .flatten()
         .any(|p| p["name"] == "flowc-metrics-quality"));
 }
+
+#[test]
+fn kubeflow_exports_the_entry_pipelines_outputs() {
+    let analysis = analyze_at(&tests_dir(), Path::new("fixtures/emit/argo_release.flow"));
+    let plan = build_plan(&analysis, None, Some("1.2.1")).expect("plan");
+    let e = flowc_targets::kfp::emit(&plan, &EmitOptions::default());
+    flowc_tests::validate::kfp::validate_file("release", &e.text);
+    let spec = &documents(&e.text)[0];
+    let outputs = &spec["root"]["outputDefinitions"];
+    assert_eq!(
+        outputs["artifacts"]["quality"]["artifactType"]["schemaTitle"],
+        "system.Metrics"
+    );
+    assert!(outputs["artifacts"]["scores"].is_object(), "{outputs}");
+    assert!(outputs["parameters"]["auc"].is_object(), "{outputs}");
+    let dag = &spec["root"]["dag"]["outputs"];
+    assert!(
+        dag["artifacts"]["quality"]["artifactSelectors"].is_array(),
+        "{dag}"
+    );
+    assert!(dag["parameters"]["auc"].is_object(), "{dag}");
+}
