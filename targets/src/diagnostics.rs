@@ -224,6 +224,22 @@ pub fn argo_invalid_version(at: Place, why: String) -> TargetIssue {
     )
 }
 
+/// An output of the entry pipeline that Argo cannot export as a workflow output (a list
+/// gathered from a loop, or a storage-key prefix): the run still writes it under its keys.
+pub fn argo_output_not_exported(at: Place, output: &str) -> TargetIssue {
+    issue(
+        Code::TargetApproximation,
+        at,
+        format!(
+            "output `{output}` is not a workflow output on Argo: it is gathered from several \
+             tasks, which Argo cannot export as one artifact"
+        ),
+        "not exported",
+        "read it from the run's storage keys, or output each item (or a step that combines \
+         them) instead",
+    )
+}
+
 /// A release channel that cannot be part of the alias's name (`why` says which rule).
 pub fn argo_invalid_channel(at: Place, why: String) -> TargetIssue {
     issue(

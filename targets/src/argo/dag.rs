@@ -618,6 +618,16 @@ impl WorkflowEmitter<'_> {
         }
     }
 
+    /// Says that an artifact output of the entry pipeline is not a workflow output (a called
+    /// pipeline's outputs of this kind are read by their storage keys, as documented).
+    fn report_not_exported(&mut self, pipe: usize, o: &flowc_compiler::plan::PlanOutput) {
+        if pipe == self.entry {
+            let at = self.place(pipe, None).at(o.span);
+            self.issues
+                .report(diagnostics::argo_output_not_exported(at, &o.name));
+        }
+    }
+
     /// Exports the outputs of a called pipeline from its root DAG template, named as the
     /// pipeline's outputs (and `flowc-key-<output>` for their storage keys).
     fn export_outputs(&mut self, pipe: usize) {
@@ -635,6 +645,7 @@ impl WorkflowEmitter<'_> {
                             continue;
                         };
                         if self.callee_output_is_prefix(pipe, t, output) {
+                            self.report_not_exported(pipe, o);
                             continue;
                         }
                         (Ref::Out(t, output.clone()), Ref::OutKey(t, output.clone()))
@@ -642,7 +653,10 @@ impl WorkflowEmitter<'_> {
                     Value::Param { name } => {
                         (Ref::Param(name.clone()), Ref::ParamKey(name.clone()))
                     }
-                    _ => continue,
+                    _ => {
+                        self.report_not_exported(pipe, o);
+                        continue;
+                    }
                 };
                 let optional = match &r {
                     Ref::Out(t, _) => self.may_skip(pipe, *t),
