@@ -181,6 +181,14 @@ impl Release {
         run_labels
     }
 
+    /// The labels of the runs the schedule starts: those of every run, and the channel.
+    fn cron_run_labels(&self, mut run_labels: Map<String, Json>) -> Map<String, Json> {
+        if let Some((c, _)) = &self.alias {
+            run_labels.insert("flowc.dev/channel".into(), json!(c));
+        }
+        run_labels
+    }
+
     /// The name of the `CronWorkflow`: the alias's, or the pipeline's; never a version's, so
     /// that applying another version replaces the schedule instead of adding one.
     fn cron_name(&self) -> String {
@@ -336,7 +344,7 @@ pub(crate) fn documents(
                 "name": release.cron_name(),
                 "labels": Json::Object(release.labels(true)),
             },
-            "spec": cron_spec(s, run_labels, started),
+            "spec": cron_spec(s, release.cron_run_labels(run_labels), started),
         }));
     }
     docs
