@@ -42,6 +42,7 @@ fn emit_at(root: &Path, rel: &Path) -> Emitted {
         &plan_at(root, rel),
         &EmitOptions {
             version: Some(VERSION.into()),
+            ..EmitOptions::default()
         },
     )
 }
@@ -293,6 +294,7 @@ fn invalid_versions_are_reported() {
         &plan,
         &EmitOptions {
             version: Some("1.2.0+build.5".into()),
+            ..EmitOptions::default()
         },
     );
     let codes: Vec<&str> = e
@@ -308,7 +310,7 @@ fn invalid_versions_are_reported() {
         .get("app.kubernetes.io/version")
         .is_none());
     // Without any version, the name is the pipeline's.
-    let e = argo::emit(&plan, &EmitOptions { version: None });
+    let e = argo::emit(&plan, &EmitOptions::default());
     assert!(e.issues.is_empty());
     assert_eq!(documents(&e.text)[1]["metadata"]["name"], "hourly");
 }

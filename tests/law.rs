@@ -81,6 +81,7 @@ fn law_for(analysis: &Analysis, target: Target) -> Result<Option<Vec<String>>, S
         let plan = build_plan(analysis, None, Some("1.2.0")).map_err(|e| e.to_string())?;
         let opts = EmitOptions {
             version: Some("1.2.0".into()),
+            ..EmitOptions::default()
         };
         Ok::<_, String>(target.emit(&plan, &opts))
     }))

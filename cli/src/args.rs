@@ -29,6 +29,9 @@ pub enum Command {
     Build(BuildArgs),
     /// Run a pipeline on this machine.
     Run(RunArgs),
+    /// Compare two versions of a pipeline: steps, images, commands, parameters, resources,
+    /// schedules, secrets, and which steps will recompute (files or Git revisions `REV:PATH`).
+    Diff(DiffArgs),
     /// List past runs, or show one.
     Runs(RunsArgs),
     /// Set steps' resources from past runs, or evaluate the tuner on traces (`autotune eval`).
@@ -388,6 +391,47 @@ pub struct BuildArgs {
     /// Write nothing; fail (exit 1) if this file differs from what the build would write.
     #[arg(long, value_name = "FILE", conflicts_with = "output")]
     pub check: Option<PathBuf>,
+    /// Also write the channel's alias (`<pipeline>-CHANNEL`, Argo only), which runs this
+    /// version and which the schedule starts (see docs/releasing.md).
+    #[arg(long, value_name = "CHANNEL", requires = "pipeline_version")]
+    pub channel: Option<String>,
+    /// The image of built-in steps, checks and loops (default: `runtime_image` in
+    /// `flowc.toml`'s `[build]`, else `ghcr.io/flowc-dev/flowc-runtime:<flowc version>`).
+    #[arg(long, value_name = "IMAGE")]
+    pub runtime_image: Option<String>,
+    /// The node label a GPU model (`gpu_type`) selects nodes by (default: `gpu_label` in
+    /// `flowc.toml`'s `[build]`, else `nvidia.com/gpu.product` on Argo and
+    /// `cloud.google.com/gke-accelerator` on Kubeflow).
+    #[arg(long, value_name = "LABEL")]
+    pub gpu_label: Option<String>,
+}
+
+/// `flowc diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The old version: a `.flow` file, or `REV:PATH` for the file at a Git revision
+    /// (`origin/main:pipelines/daily.flow`).
+    pub old: String,
+    /// The new version, in the same forms.
+    pub new: String,
+    /// The pipeline to compare (default: the last pipeline of each file).
+    #[arg(long, short = 'p')]
+    pub pipeline: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Markdown)]
+    pub format: DiffFormat,
+    /// Where to write it; `-` for standard output.
+    #[arg(long, short = 'o', default_value = "-")]
+    pub output: PathBuf,
+}
+
+/// How `flowc diff` writes the comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Markdown, for a merge-request comment.
+    Markdown,
+    /// JSON (see docs/releasing.md).
+    Json,
 }
 
 /// How diagnostics are printed.

@@ -4,7 +4,14 @@
 //! ```toml
 //! [check]
 //! targets = ["kfp"]        # or ["argo"], or ["argo", "kfp"]
+//!
+//! [build]
+//! runtime_image = "registry.example.com/flowc-runtime:0.9.0"
+//! gpu_label = "cloud.google.com/gke-accelerator"
 //! ```
+//!
+//! `[build]` holds the defaults of `flowc build --runtime-image` and `--gpu-label`; `flowc
+//! build` reads the `flowc.toml` of the built file's folder or of the nearest folder above it.
 //!
 //! The file sits at the workspace root (the folder the editor opens). `[check] targets` names
 //! the cluster targets whose problems (E5xx, W5xx) the language server reports while typing,
@@ -31,6 +38,8 @@ struct Config {
     check: CheckSection,
     #[serde(default)]
     python: PythonSection,
+    #[serde(default)]
+    build: BuildSettings,
 }
 
 /// `[python]`: how Python steps are found and run on this machine.
@@ -77,6 +86,34 @@ pub fn python_settings(start: &Path) -> Result<PythonSection, String> {
         }
     });
     Ok(python)
+}
+
+/// `[build]`: defaults of `flowc build`'s options.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct BuildSettings {
+    /// The image of built-in steps, checks and loops (`--runtime-image`).
+    pub runtime_image: Option<String>,
+    /// The node label of GPU models (`--gpu-label`).
+    pub gpu_label: Option<String>,
+}
+
+/// The `[build]` settings of `text` (a `flowc.toml`), or why it cannot be read.
+pub fn build_settings_in(text: &str) -> Result<BuildSettings, String> {
+    let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+    Ok(config.build)
+}
+
+/// The `[build]` settings of the `flowc.toml` nearest to `file` (in its folder or above), or
+/// the defaults when there is none.
+pub fn build_settings_for(file: &Path) -> Result<BuildSettings, String> {
+    let start = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    for dir in start.ancestors().skip(1) {
+        let path = dir.join(FILE_NAME);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return build_settings_in(&text).map_err(|e| format!("{}: {e}", path.display()));
+        }
+    }
+    Ok(BuildSettings::default())
 }
 
 /// `[check]`.
@@ -153,6 +190,21 @@ impl flowc_lsp::TargetChecker for WorkspaceTargets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_build_section() {
+        let text =
+            "[check]\ntargets = [\"argo\"]\n[build]\nruntime_image = \"r.example.com/rt:1\"\n";
+        assert_eq!(
+            build_settings_in(text),
+            Ok(BuildSettings {
+                runtime_image: Some("r.example.com/rt:1".into()),
+                gpu_label: None,
+            })
+        );
+        assert_eq!(build_settings_in(""), Ok(BuildSettings::default()));
+        assert!(build_settings_in("[build]\nruntime_image = 3\n").is_err());
+    }
 
     #[test]
     fn reads_the_targets_of_the_check_section() {

@@ -213,18 +213,6 @@ pub fn argo_backoff_factor(at: Place, factor: f64, whole: f64) -> TargetIssue {
     )
 }
 
-/// A `gpu_type`, which Argo has no field for.
-pub fn argo_gpu_type(at: Place, gpu_type: &str) -> TargetIssue {
-    issue(
-        Code::UnsupportedByTarget,
-        at,
-        format!("Argo has no GPU type: `gpu_type: \"{gpu_type}\"` cannot be expressed"),
-        "Argo has no GPU type",
-        "select the GPU nodes with `node_selector` (for example \
-         `\"cloud.google.com/gke-accelerator\": \"nvidia-tesla-t4\"`) and remove `gpu_type`",
-    )
-}
-
 /// A pipeline version that cannot be part of a Kubernetes name (`why` says which rule).
 pub fn argo_invalid_version(at: Place, why: String) -> TargetIssue {
     issue(
@@ -233,6 +221,33 @@ pub fn argo_invalid_version(at: Place, why: String) -> TargetIssue {
         why,
         "the pipeline built with this version",
         "use a version such as `1.2.0` or `2.0.0-rc.1`",
+    )
+}
+
+/// An output of the entry pipeline that Argo cannot export as a workflow output (a list
+/// gathered from a loop, or a storage-key prefix): the run still writes it under its keys.
+pub fn argo_output_not_exported(at: Place, output: &str) -> TargetIssue {
+    issue(
+        Code::TargetApproximation,
+        at,
+        format!(
+            "output `{output}` is not a workflow output on Argo: it is gathered from several \
+             tasks, which Argo cannot export as one artifact"
+        ),
+        "not exported",
+        "read it from the run's storage keys, or output each item (or a step that combines \
+         them) instead",
+    )
+}
+
+/// A release channel that cannot be part of the alias's name (`why` says which rule).
+pub fn argo_invalid_channel(at: Place, why: String) -> TargetIssue {
+    issue(
+        Code::InvalidTargetName,
+        at,
+        why,
+        "the pipeline built on this channel",
+        "use a channel such as `prod`, `staging` or `canary`",
     )
 }
 

@@ -41,6 +41,17 @@ pub(crate) fn obj<const N: usize>(entries: [(&str, Json); N]) -> Json {
 pub struct EmitOptions {
     /// The pipeline version stamped into names and labels (`flowc build --version`).
     pub version: Option<String>,
+    /// The release channel (`flowc build --channel prod`): Argo also writes an alias
+    /// `WorkflowTemplate` `<pipeline>-<channel>` calling the versioned one, and the
+    /// `CronWorkflow` runs the alias.
+    pub channel: Option<String>,
+    /// The image of built-in steps, checks and loops, replacing
+    /// `ghcr.io/flowc-dev/flowc-runtime:<flowc version>` (`--runtime-image`).
+    pub runtime_image: Option<String>,
+    /// The node label a GPU model (`gpu_type: "nvidia-tesla-t4"`) selects nodes by
+    /// (`--gpu-label`); by default `nvidia.com/gpu.product` on Argo (NVIDIA GPU feature
+    /// discovery) and `cloud.google.com/gke-accelerator` on Kubeflow.
+    pub gpu_label: Option<String>,
 }
 
 /// What an emitter produced.

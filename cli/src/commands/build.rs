@@ -43,8 +43,9 @@ pub fn run(args: &BuildArgs) -> u8 {
         Err(e) => return super::fail(e),
     };
     report_tuned(&plan, &args.file);
-    let opts = EmitOptions {
-        version: args.pipeline_version.clone(),
+    let opts = match emit_options(args) {
+        Ok(o) => o,
+        Err(e) => return super::fail(e),
     };
     let emitted = match args.target {
         Target::Plan => flowc_targets::Emitted {
@@ -84,6 +85,29 @@ pub fn run(args: &BuildArgs) -> u8 {
     // the operating system takes back at exit anyway.
     std::mem::forget((analysis, plan, text));
     code
+}
+
+/// The emitters' options: the flags, then `[build]` of the nearest `flowc.toml`.
+fn emit_options(args: &BuildArgs) -> Result<EmitOptions, String> {
+    if args.channel.is_some() && args.target != Target::Argo {
+        return Err("`--channel` writes an Argo alias; build with `--target argo`".into());
+    }
+    let settings = crate::project::build_settings_for(&args.file)?;
+    let runtime_image = args.runtime_image.clone().or(settings.runtime_image);
+    if let Some(image) = &runtime_image {
+        if image.is_empty() || image.chars().any(char::is_whitespace) {
+            return Err(format!(
+                "runtime image `{image}` is not an image reference (such as \
+                 `registry.example.com/flowc-runtime:1.0`)"
+            ));
+        }
+    }
+    Ok(EmitOptions {
+        version: args.pipeline_version.clone(),
+        channel: args.channel.clone(),
+        runtime_image,
+        gpu_label: args.gpu_label.clone().or(settings.gpu_label),
+    })
 }
 
 /// Says which resources came from the lock file written by `flowc autotune`.

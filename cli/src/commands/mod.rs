@@ -3,6 +3,7 @@
 pub mod autotune;
 pub mod build;
 pub mod check;
+pub mod diff;
 pub mod exec;
 pub mod explain;
 pub mod fmt;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Graph(a) => graph::run(&a),
         Command::Build(a) => build::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Diff(a) => diff::run(&a),
         Command::Runs(a) => runs::run(&a),
         Command::Autotune(a) => autotune::run(&a),
         Command::Exec(a) => exec::run(&a),

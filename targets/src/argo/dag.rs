@@ -86,9 +86,8 @@ impl WorkflowEmitter<'_> {
                 }
             }
         }
-        if pipe != self.entry {
-            self.export_outputs(pipe);
-        }
+        // The entry pipeline's outputs are the workflow's (`globalName`, see `frame_template`).
+        self.export_outputs(pipe);
     }
 
     fn render_node(&mut self, f: FrameId, n: NodeId) -> Json {
@@ -619,6 +618,16 @@ impl WorkflowEmitter<'_> {
         }
     }
 
+    /// Says that an artifact output of the entry pipeline is not a workflow output (a called
+    /// pipeline's outputs of this kind are read by their storage keys, as documented).
+    fn report_not_exported(&mut self, pipe: usize, o: &flowc_compiler::plan::PlanOutput) {
+        if pipe == self.entry {
+            let at = self.place(pipe, None).at(o.span);
+            self.issues
+                .report(diagnostics::argo_output_not_exported(at, &o.name));
+        }
+    }
+
     /// Exports the outputs of a called pipeline from its root DAG template, named as the
     /// pipeline's outputs (and `flowc-key-<output>` for their storage keys).
     fn export_outputs(&mut self, pipe: usize) {
@@ -636,6 +645,7 @@ impl WorkflowEmitter<'_> {
                             continue;
                         };
                         if self.callee_output_is_prefix(pipe, t, output) {
+                            self.report_not_exported(pipe, o);
                             continue;
                         }
                         (Ref::Out(t, output.clone()), Ref::OutKey(t, output.clone()))
@@ -643,7 +653,10 @@ impl WorkflowEmitter<'_> {
                     Value::Param { name } => {
                         (Ref::Param(name.clone()), Ref::ParamKey(name.clone()))
                     }
-                    _ => continue,
+                    _ => {
+                        self.report_not_exported(pipe, o);
+                        continue;
+                    }
                 };
                 let optional = match &r {
                     Ref::Out(t, _) => self.may_skip(pipe, *t),
@@ -715,22 +728,32 @@ impl WorkflowEmitter<'_> {
         }
         let mut out_params = Vec::new();
         let mut out_arts = Vec::new();
+        // The entry pipeline's outputs are also the workflow's outputs (`status.outputs`), which
+        // the caller (Airflow, another workflow) reads back.
+        let global = self.g.pipes[self.entry].root == f;
         for p in ports.exports.values() {
+            let mut x = Map::new();
+            x.insert("name".into(), json!(p.name));
             if p.artifact {
-                let mut x = Map::new();
-                x.insert("name".into(), json!(p.name));
                 x.insert("from".into(), json!(p.source.simple()));
-                if p.optional {
-                    x.insert("optional".into(), json!(true));
-                }
-                out_arts.push(Json::Object(x));
             } else {
                 let vf = if p.source.as_var().is_some() {
                     json!({"parameter": p.source.simple()})
                 } else {
                     json!({"expression": p.source.expr()})
                 };
-                out_params.push(json!({"name": p.name, "valueFrom": vf}));
+                x.insert("valueFrom".into(), vf);
+            }
+            if global {
+                x.insert("globalName".into(), json!(p.name));
+            }
+            if p.artifact && p.optional {
+                x.insert("optional".into(), json!(true));
+            }
+            if p.artifact {
+                out_arts.push(Json::Object(x));
+            } else {
+                out_params.push(Json::Object(x));
             }
         }
         if let Some(io) = parameters_and_artifacts(out_params, out_arts) {

@@ -1,8 +1,8 @@
 //! The documents: the `WorkflowTemplate` (and a `CronWorkflow` for scheduled pipelines).
 //!
-//! The template's name carries the major and minor version (`daily-weighting-v1-2` for
-//! `1.2.0`) so that versions coexist in a namespace; the full version, the pipeline and a hash
-//! of the sources are labels and annotations. Templates are ordered by a depth-first walk from
+//! The template's name carries the whole version (`daily-weighting-v1-2-1` for `1.2.1`, see
+//! [`super::release`]) so that versions coexist in a namespace; the version, the pipeline and a
+//! hash of the sources are labels and annotations. With a channel, the alias template follows. Templates are ordered by a depth-first walk from
 //! the entrypoint, so each DAG is followed by what it calls. Argo's limit of 200 templates per
 //! spec is kept here: beyond it, the step templates move into `WorkflowTemplate`s of their own
 //! (`<name>-steps-N`), called with `templateRef`.
@@ -10,52 +10,18 @@
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value as Json};
 
+use super::release::{alias_document, alias_name, check_channel, version_suffix, versioned_name};
 use super::resolve::Ref;
 use super::text::text_form;
 use super::{WorkflowEmitter, MAX_TEMPLATES};
 
 use crate::diagnostics;
-use crate::names::dns_label;
+use crate::names::{dns_label, DNS_LABEL_MAX};
 use crate::obj;
 use flowc_compiler::plan::{PipelinePlan, Schedule, TypeRepr};
 
 /// The longest CronWorkflow name (Argo appends a suffix to it).
 const CRON_NAME_MAX: usize = 52;
-
-/// The name suffix of a version: `-v1-2` for `1.2.0`, `-v3` for `3`.
-pub(crate) fn version_suffix(v: &str) -> Result<String, String> {
-    let label_ok = !v.is_empty()
-        && v.len() <= 63
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && v.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && v.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if !label_ok {
-        return Err(format!(
-            "version `{v}` cannot be a Kubernetes label value (at most 63 letters, digits, `.`, \
-             `_` or `-`, starting and ending with a letter or digit)"
-        ));
-    }
-    let core = v.strip_prefix('v').unwrap_or(v);
-    let core = core.split('-').next().unwrap_or_default();
-    let parts: Vec<&str> = core.split('.').collect();
-    let numeric = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
-    if parts.len() > 3 || !parts.iter().all(numeric) {
-        return Err(format!(
-            "version `{v}` is not of the form MAJOR.MINOR.PATCH (with an optional `-suffix`)"
-        ));
-    }
-    let num = |p: &str| {
-        p.parse::<u64>()
-            .map_or_else(|_| p.to_string(), |n| n.to_string())
-    };
-    let mut s = format!("-v{}", num(parts[0]));
-    if let Some(minor) = parts.get(1) {
-        s.push('-');
-        s.push_str(&num(minor));
-    }
-    Ok(s)
-}
 
 /// Templates in depth-first order from the entrypoint (then the exit handler).
 /// Keeps the DAG templates in the workflow's own spec and moves the step templates, in order,
@@ -143,60 +109,125 @@ fn ordered(all: IndexMap<String, Json>, starts: &[String]) -> Vec<Json> {
     out
 }
 
-/// The documents of the plan.
-pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) -> Vec<Json> {
-    let entry = ctx.entry;
-    let p = ctx.pipes[entry];
-    let pipeline_label = dns_label(&p.name, 63);
+/// The names of one build: the pipeline's label, the versioned template, the version, and
+/// the channel with its alias.
+struct Release {
+    pipeline_label: String,
+    name: String,
+    version: Option<String>,
+    alias: Option<(String, String)>,
+}
 
-    let suffix = match version {
-        None => None,
-        Some(v) => match version_suffix(v) {
-            Ok(s) => Some((s, v.to_string())),
-            Err(message) => {
+impl Release {
+    /// The names of the entry pipeline at `version` on `channel`, reporting an invalid version
+    /// or channel (the documents are then written without it).
+    fn of(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>, channel: Option<&str>) -> Release {
+        let entry = ctx.entry;
+        let p = ctx.pipes[entry];
+        let pipeline_label = dns_label(&p.name, DNS_LABEL_MAX);
+        let suffix = match version.map(|v| (v, version_suffix(v))) {
+            None => None,
+            Some((v, Ok(s))) => Some((s, v.to_string())),
+            Some((_, Err(message))) => {
                 let at = ctx.place(entry, None);
                 ctx.issues
                     .report(diagnostics::argo_invalid_version(at, message));
                 None
             }
-        },
-    };
-    let name = match &suffix {
-        Some((s, _)) => format!("{}{s}", dns_label(&p.name, 63 - s.len())),
-        None => pipeline_label.clone(),
-    };
-
-    let mut labels = Map::new();
-    labels.insert("app.kubernetes.io/name".into(), json!(pipeline_label));
-    if let Some((_, v)) = &suffix {
-        labels.insert("app.kubernetes.io/version".into(), json!(v));
+        };
+        let alias = match channel.map(|c| (c, check_channel(c))) {
+            None => None,
+            Some((c, Ok(()))) => Some((c.to_string(), alias_name(&p.name, c))),
+            Some((_, Err(message))) => {
+                let at = ctx.place(entry, None);
+                ctx.issues
+                    .report(diagnostics::argo_invalid_channel(at, message));
+                None
+            }
+        };
+        Release {
+            name: match &suffix {
+                Some((s, _)) => versioned_name(&p.name, s),
+                None => pipeline_label.clone(),
+            },
+            pipeline_label,
+            version: suffix.map(|(_, v)| v),
+            alias,
+        }
     }
-    labels.insert("app.kubernetes.io/managed-by".into(), json!("flowc"));
-    labels.insert("flowc.dev/pipeline".into(), json!(pipeline_label));
-    let title = match &suffix {
-        Some((_, v)) => format!("{} {v}", p.name),
+
+    /// The labels of the documents (`channel` adds `flowc.dev/channel`).
+    fn labels(&self, channel: bool) -> Map<String, Json> {
+        let mut labels = Map::new();
+        labels.insert("app.kubernetes.io/name".into(), json!(self.pipeline_label));
+        if let Some(v) = &self.version {
+            labels.insert("app.kubernetes.io/version".into(), json!(v));
+        }
+        labels.insert("app.kubernetes.io/managed-by".into(), json!("flowc"));
+        labels.insert("flowc.dev/pipeline".into(), json!(self.pipeline_label));
+        if let Some((c, _)) = self.alias.as_ref().filter(|_| channel) {
+            labels.insert("flowc.dev/channel".into(), json!(c));
+        }
+        labels
+    }
+
+    /// The labels of every run (`spec.workflowMetadata`).
+    fn run_labels(&self) -> Map<String, Json> {
+        let mut run_labels = Map::new();
+        run_labels.insert("flowc.dev/pipeline".into(), json!(self.pipeline_label));
+        if let Some(v) = &self.version {
+            run_labels.insert("app.kubernetes.io/version".into(), json!(v));
+        }
+        run_labels
+    }
+
+    /// The labels of the runs the schedule starts: those of every run, and the channel.
+    fn cron_run_labels(&self, mut run_labels: Map<String, Json>) -> Map<String, Json> {
+        if let Some((c, _)) = &self.alias {
+            run_labels.insert("flowc.dev/channel".into(), json!(c));
+        }
+        run_labels
+    }
+
+    /// The name of the `CronWorkflow`: the alias's, or the pipeline's; never a version's, so
+    /// that applying another version replaces the schedule instead of adding one.
+    fn cron_name(&self) -> String {
+        let base = self.alias.as_ref().map_or(&self.pipeline_label, |(_, a)| a);
+        dns_label(base, CRON_NAME_MAX)
+    }
+}
+
+/// The annotations of the versioned template.
+fn annotations(ctx: &WorkflowEmitter<'_>, release: &Release) -> Json {
+    let p = ctx.pipes[ctx.entry];
+    let title = match &release.version {
+        Some(v) => format!("{} {v}", p.name),
         None => p.name.clone(),
     };
     let description = p
         .description
         .clone()
         .unwrap_or_else(|| format!("The flowc pipeline `{}`.", p.name));
-    let annotations = json!({
-        "flowc.dev/source-sha256": ctx.plan.source_sha256,
-        "workflows.argoproj.io/title": title,
-        "workflows.argoproj.io/description": description,
-    });
-    let mut run_labels = Map::new();
-    run_labels.insert("flowc.dev/pipeline".into(), json!(pipeline_label));
-    if let Some((_, v)) = &suffix {
-        run_labels.insert("app.kubernetes.io/version".into(), json!(v));
-    }
+    let mut a = Map::new();
+    a.insert(
+        "flowc.dev/source-sha256".into(),
+        json!(ctx.plan.source_sha256),
+    );
+    a.insert("workflows.argoproj.io/title".into(), json!(title));
+    a.insert(
+        "workflows.argoproj.io/description".into(),
+        json!(description),
+    );
+    Json::Object(a)
+}
 
+/// The templates of the entry pipeline in order, with the libraries they overflow into, and
+/// the names of the entrypoint and of the exit handler.
+type Templates = (Vec<Json>, Vec<(String, Vec<Json>)>, String, Option<String>);
+
+fn templates(ctx: &mut WorkflowEmitter<'_>, name: &str) -> Templates {
+    let entry = ctx.entry;
     let root = ctx.g.pipes[entry].root;
-    let arguments = workflow_arguments(p, &pipeline_label);
-    report_unpassable_entry_inputs(ctx);
-
-    // Templates.
     let mut all: IndexMap<String, Json> = IndexMap::new();
     for f in 0..ctx.g.frames.len() {
         let t = ctx.frame_template(f);
@@ -216,7 +247,7 @@ pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) ->
     let mut templates = ordered(all, &starts);
     let mut libraries = Vec::new();
     if templates.len() > MAX_TEMPLATES {
-        (templates, libraries) = split_templates(templates, &name);
+        (templates, libraries) = split_templates(templates, name);
     }
     if templates.len() > MAX_TEMPLATES {
         let at = ctx.place(entry, None);
@@ -226,6 +257,23 @@ pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) ->
             MAX_TEMPLATES,
         ));
     }
+    (templates, libraries, main, exit)
+}
+
+/// The documents of the plan: the versioned template, its libraries, the alias of its channel
+/// and the `CronWorkflow`.
+pub(crate) fn documents(
+    ctx: &mut WorkflowEmitter<'_>,
+    version: Option<&str>,
+    channel: Option<&str>,
+) -> Vec<Json> {
+    let release = Release::of(ctx, version, channel);
+    let p = ctx.pipes[ctx.entry];
+    let labels = release.labels(false);
+    let run_labels = release.run_labels();
+    let arguments = workflow_arguments(p, &release.pipeline_label);
+    report_unpassable_entry_inputs(ctx);
+    let (templates, libraries, main, exit) = templates(ctx, &release.name);
 
     let mut spec = Map::new();
     spec.insert("entrypoint".into(), json!(main));
@@ -253,20 +301,29 @@ pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) ->
     spec.insert("templates".into(), Json::Array(templates));
 
     let metadata = obj([
-        ("name", json!(name)),
+        ("name", json!(release.name)),
         ("labels", Json::Object(labels.clone())),
-        ("annotations", annotations),
+        ("annotations", annotations(ctx, &release)),
     ]);
+    let alias = release.alias.as_ref().map(|(channel, alias)| {
+        let mut annotations = Map::new();
+        annotations.insert("flowc.dev/template".into(), json!(release.name));
+        annotations.insert(
+            "workflows.argoproj.io/title".into(),
+            json!(format!("{} ({channel})", p.name)),
+        );
+        let metadata = (release.labels(true), Json::Object(annotations));
+        alias_document(alias, &release.name, &spec, metadata)
+    });
     let mut docs = vec![obj([
         ("apiVersion", json!("argoproj.io/v1alpha1")),
         ("kind", json!("WorkflowTemplate")),
         ("metadata", metadata),
         ("spec", Json::Object(spec)),
     ])];
-
     for (lib, lib_templates) in libraries {
         let mut lib_labels = labels.clone();
-        lib_labels.insert("flowc.dev/templates-of".into(), json!(name));
+        lib_labels.insert("flowc.dev/templates-of".into(), json!(release.name));
         docs.push(obj([
             ("apiVersion", json!("argoproj.io/v1alpha1")),
             ("kind", json!("WorkflowTemplate")),
@@ -277,16 +334,17 @@ pub(crate) fn documents(ctx: &mut WorkflowEmitter<'_>, version: Option<&str>) ->
             ("spec", obj([("templates", Json::Array(lib_templates))])),
         ]));
     }
-
+    docs.extend(alias);
     if let Some(s) = &p.schedule {
+        let started = release.alias.as_ref().map_or(&release.name, |(_, a)| a);
         docs.push(json!({
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "CronWorkflow",
             "metadata": {
-                "name": dns_label(&name, CRON_NAME_MAX),
-                "labels": Json::Object(labels),
+                "name": release.cron_name(),
+                "labels": Json::Object(release.labels(true)),
             },
-            "spec": cron_spec(s, run_labels, &name),
+            "spec": cron_spec(s, release.cron_run_labels(run_labels), started),
         }));
     }
     docs
@@ -391,21 +449,5 @@ fn report_unpassable_entry_inputs(ctx: &mut WorkflowEmitter<'_>) {
             ctx.issues
                 .report(diagnostics::argo_exit_reads_artifacts(at));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions() {
-        assert_eq!(version_suffix("1.2.0"), Ok("-v1-2".into()));
-        assert_eq!(version_suffix("3"), Ok("-v3".into()));
-        assert_eq!(version_suffix("v2.10.1-rc.1"), Ok("-v2-10".into()));
-        assert!(version_suffix("1.2.0+build.5").is_err());
-        assert!(version_suffix("latest").is_err());
-        assert!(version_suffix("").is_err());
-        assert!(version_suffix("1.2.3.4").is_err());
     }
 }

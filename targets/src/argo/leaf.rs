@@ -221,6 +221,7 @@ impl WorkflowEmitter<'_> {
         }
         m.insert("container".into(), Json::Object(c));
         let task = &self.pipes[pipe].tasks[t];
+        super::metrics::add_prometheus_metrics(&mut m, task, OUTPUTS, &self.metric_labels);
         let hint = crate::names::dns_label(&task.step, 50);
         self.add_leaf(&hint, m)
     }
@@ -266,12 +267,20 @@ impl WorkflowEmitter<'_> {
                 json!(ms.div_ceil(1000).max(1).to_string()),
             );
         }
-        if !s.node_selector.is_empty() {
-            let sel: Map<String, Json> = s
-                .node_selector
-                .iter()
-                .map(|(k, v)| (k.clone(), json!(v)))
-                .collect();
+        let mut sel: Map<String, Json> = s
+            .node_selector
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        // A GPU model (`nvidia-tesla-t4`, not a resource name) selects the nodes labelled with
+        // it; a `node_selector` naming the same label wins.
+        let r = s.resources.in_force();
+        if let (Some(gt), Some(1..)) = (r.gpu_type.as_deref(), r.gpu) {
+            if !crate::names::is_extended_resource_name(gt) && !sel.contains_key(&self.gpu_label) {
+                sel.insert(self.gpu_label.clone(), json!(gt));
+            }
+        }
+        if !sel.is_empty() {
             m.insert("nodeSelector".into(), Json::Object(sel));
         }
         if !s.tolerations.is_empty() {
@@ -300,8 +309,6 @@ impl WorkflowEmitter<'_> {
     fn resources(&mut self, pipe: usize, t: usize) -> Option<Json> {
         let task = &self.pipes[pipe].tasks[t];
         let r: &ResourcesPlan = &task.settings.resources;
-        let id = task.id.clone();
-        let resources_span = task.setting_spans.resources;
         let req = r.in_force();
         let lim = req.clone();
         let mut requests = Map::new();
@@ -319,15 +326,10 @@ impl WorkflowEmitter<'_> {
             limits.insert("memory".into(), json!(format_memory(b)));
         }
         // A `gpu_type` that is an extended resource name (`amd.com/gpu`) is the GPU's resource;
-        // a GPU model (`nvidia-tesla-t4`) has no field in Argo.
+        // a GPU model (`nvidia-tesla-t4`) is a node selector (see `scheduling`).
         let resource = match lim.gpu_type.as_deref() {
             Some(gt) if crate::names::is_extended_resource_name(gt) => gt,
-            Some(gt) => {
-                let at = self.place(pipe, Some(&id)).at(resources_span);
-                self.issues.report(diagnostics::argo_gpu_type(at, gt));
-                "nvidia.com/gpu"
-            }
-            None => "nvidia.com/gpu",
+            _ => "nvidia.com/gpu",
         };
         if let Some(g) = lim.gpu.filter(|g| *g > 0) {
             limits.insert(resource.into(), json!(g.to_string()));

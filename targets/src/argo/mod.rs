@@ -24,6 +24,8 @@ mod dag;
 mod docs;
 mod graph;
 mod leaf;
+mod metrics;
+mod release;
 mod resolve;
 mod text;
 mod values;
@@ -42,6 +44,11 @@ use resolve::Ports;
 /// The image that runs built-in steps, checks and loop enumeration, tagged with the flowc
 /// version that wrote the plan.
 pub const RUNTIME_IMAGE: &str = "ghcr.io/flowc-dev/flowc-runtime";
+
+/// The node label a GPU model selects nodes by, unless `--gpu-label` says otherwise: the label
+/// NVIDIA's GPU feature discovery puts on every GPU node (`nvidia.com/gpu.product:
+/// Tesla-T4`).
+pub const GPU_PRODUCT_LABEL: &str = "nvidia.com/gpu.product";
 
 /// The most templates Argo accepts in one workflow spec (`maxItems` of the v4 CRDs).
 pub const MAX_TEMPLATES: usize = 200;
@@ -101,13 +108,17 @@ pub(crate) struct WorkflowEmitter<'a> {
     /// The extra `when` condition of copy nodes, while they are rendered.
     pub(crate) copy_conds: HashMap<graph::NodeId, (String, usize)>,
     pub(crate) runtime_image: String,
+    /// The node label of GPU models (`gpu_type`).
+    pub(crate) gpu_label: String,
+    /// The labels of the Prometheus metrics of `Metrics` outputs: the pipeline and the version.
+    pub(crate) metric_labels: (String, String),
     pub(crate) cache_config_map: String,
     /// The first segments of every artifact key: `flowc/<pipeline>`.
     pub(crate) key_root: String,
 }
 
 impl<'a> WorkflowEmitter<'a> {
-    fn new(plan: &'a Plan, entry: usize) -> WorkflowEmitter<'a> {
+    fn new(plan: &'a Plan, entry: usize, opts: &EmitOptions) -> WorkflowEmitter<'a> {
         let pipes: Vec<&PipelinePlan> = plan.pipelines.values().collect();
         let pipe_index = plan
             .pipelines
@@ -146,7 +157,21 @@ impl<'a> WorkflowEmitter<'a> {
             identity: HashSet::new(),
             identity_out: HashSet::new(),
             copy_conds: HashMap::new(),
-            runtime_image: format!("{RUNTIME_IMAGE}:{}", plan.flowc_version),
+            runtime_image: opts
+                .runtime_image
+                .clone()
+                .unwrap_or_else(|| format!("{RUNTIME_IMAGE}:{}", plan.flowc_version)),
+            metric_labels: (
+                entry_label.clone(),
+                opts.version
+                    .clone()
+                    .or_else(|| plan.pipeline_version.clone())
+                    .unwrap_or_else(|| "none".to_string()),
+            ),
+            gpu_label: opts
+                .gpu_label
+                .clone()
+                .unwrap_or_else(|| GPU_PRODUCT_LABEL.to_string()),
             cache_config_map: format!("{entry_label}-flowc-cache"),
             key_root: format!("flowc/{entry_label}"),
         }
@@ -339,7 +364,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
             issues: vec![diagnostics::plan_without_entry(&plan.entry)],
         };
     };
-    let mut ctx = WorkflowEmitter::new(plan, entry);
+    let mut ctx = WorkflowEmitter::new(plan, entry, opts);
     ctx.prepass();
     ctx.check_branch_values();
     let copies: HashSet<OutputRef> = ctx
@@ -359,7 +384,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
         .version
         .clone()
         .or_else(|| plan.pipeline_version.clone());
-    let docs = docs::documents(&mut ctx, version.as_deref());
+    let docs = docs::documents(&mut ctx, version.as_deref(), opts.channel.as_deref());
     let text = crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::AsBuilt);
     if text.len() > MAX_BYTES {
         let at = ctx.place(entry, None);

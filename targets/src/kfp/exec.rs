@@ -135,7 +135,10 @@ pub(super) fn duration(ms: u64) -> String {
 
 impl Emitter<'_> {
     fn runtime_image(&self) -> String {
-        format!("{RUNTIME_IMAGE}:{}", self.plan.flowc_version)
+        self.opts
+            .runtime_image
+            .clone()
+            .unwrap_or_else(|| format!("{RUNTIME_IMAGE}:{}", self.plan.flowc_version))
     }
 
     /// One item of a container step's command or environment.
@@ -433,9 +436,8 @@ impl Emitter<'_> {
         let mut labels: BTreeMap<String, String> = s.node_selector.iter().cloned().collect();
         if let (Some(t), Some(n)) = (&s.resources.gpu_type, s.resources.gpu) {
             if n > 0 && !t.contains('/') {
-                labels
-                    .entry(GPU_TYPE_LABEL.to_string())
-                    .or_insert_with(|| t.clone());
+                let label = self.opts.gpu_label.as_deref().unwrap_or(GPU_TYPE_LABEL);
+                labels.entry(label.to_string()).or_insert_with(|| t.clone());
             }
         }
         if !labels.is_empty() {

@@ -76,6 +76,8 @@ pub(super) struct Emitter<'p> {
     issues: RefCell<Issues>,
     /// The pipeline version for pod labels.
     version: Option<String>,
+    /// The options of the build (runtime image, GPU label).
+    opts: EmitOptions,
     /// The pipeline name written in `pipelineInfo`.
     name: String,
     /// Helpers already made: (graph, node, value) → leaf.
@@ -111,6 +113,7 @@ impl<'p> Emitter<'p> {
                 .clone()
                 .or_else(|| plan.pipeline_version.clone()),
             name: String::new(),
+            opts: opts.clone(),
             helpers: HashMap::new(),
             importers: HashMap::new(),
             oneofs: HashMap::new(),

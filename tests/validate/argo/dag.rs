@@ -288,13 +288,23 @@ pub fn check_dag_consistency(name: &str, doc: &Json, file: &[Json]) {
     }
 }
 
-/// The DAGs of every `WorkflowTemplate` of `files` (name, text) are consistent.
+/// The DAGs of every `WorkflowTemplate` of `files` (name, text) are consistent, and every
+/// `CronWorkflow` starts a `WorkflowTemplate` of the same file.
 pub fn dags_are_consistent(files: &[(String, String)]) {
     for (name, text) in files {
         let docs = documents(text);
         for doc in &docs {
             if doc["kind"] == "WorkflowTemplate" {
                 check_dag_consistency(name, doc, &docs);
+            }
+            if doc["kind"] == "CronWorkflow" {
+                let started = &doc["spec"]["workflowSpec"]["workflowTemplateRef"]["name"];
+                assert!(
+                    docs.iter()
+                        .any(|d| d["kind"] == "WorkflowTemplate"
+                            && d["metadata"]["name"] == *started),
+                    "{name}: the CronWorkflow starts {started}, which the file does not define"
+                );
             }
         }
     }
