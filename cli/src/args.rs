@@ -190,7 +190,8 @@ pub struct RunArgs {
     /// as the job a service posts to start a run.
     #[arg(long = "params", value_name = "FILE")]
     pub params_file: Option<PathBuf>,
-    /// The artifact store (default: `.flow` beside the file).
+    /// The artifact store: a folder, or object storage as `s3://BUCKET/PREFIX` (default: the
+    /// `[run] store` of `flowc.toml`, else `.flow` beside the file; docs/storage.md).
     #[arg(long)]
     pub store: Option<PathBuf>,
     /// Most steps at once (default: the number of CPUs).

@@ -1,6 +1,7 @@
 //! Run errors: a stable code, a message naming what is wrong, and a hint.
 //!
-//! Codes are `R0xx` and never change meaning. Every failure of a run that is not a step's own
+//! Codes are `R0xx` (and `S0xx` for a store on object storage, `s3://`) and never change
+//! meaning. Every failure of a run that is not a step's own
 //! failure (bad parameters, an unusable store, a missing input file) is a [`RunError`]; a step
 //! that fails is recorded with its reason instead and does not abort the whole run.
 
@@ -27,6 +28,16 @@ pub enum RunCode {
     BadRunFolder,
     /// A step needs a secret the run was not given (the step fails before it starts).
     MissingSecret,
+    /// The object store's endpoint did not answer in time (or refused the connection).
+    StoreUnreachable,
+    /// The object store refused the credentials (unknown key, bad signature, access denied).
+    StoreCredentials,
+    /// The object store has no such bucket.
+    StoreNoBucket,
+    /// A store URL that is not `s3://BUCKET[/PREFIX]`.
+    StoreUrl,
+    /// Another failure of a request to the object store.
+    StoreTransfer,
 }
 
 impl RunCode {
@@ -42,6 +53,11 @@ impl RunCode {
             RunCode::Unrunnable => "R007",
             RunCode::BadRunFolder => "R008",
             RunCode::MissingSecret => "R009",
+            RunCode::StoreUnreachable => "S001",
+            RunCode::StoreCredentials => "S002",
+            RunCode::StoreNoBucket => "S003",
+            RunCode::StoreUrl => "S004",
+            RunCode::StoreTransfer => "S005",
         }
     }
 }
