@@ -168,7 +168,9 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             run_store(&inner),
-            Ok(Some(dir.path().join("cache").to_string_lossy().into_owned()))
+            Ok(Some(
+                dir.path().join("cache").to_string_lossy().into_owned()
+            ))
         );
         std::fs::write(
             inner.join(FILE_NAME),

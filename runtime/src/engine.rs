@@ -38,10 +38,9 @@ pub fn run(
     let secrets = Secrets::read(plan, opts)?;
     let local = crate::sandbox::local_engine(opts, has_containers(plan), obs)?;
     let store = match &opts.remote {
-        Some(url) => Store::open_remote(
-            &opts.store,
-            Box::new(crate::store::s3::S3::connect(url)?),
-        )?,
+        Some(url) => {
+            Store::open_remote(&opts.store, Box::new(crate::store::s3::S3::connect(url)?))?
+        }
         None => Store::open(&opts.store)?,
     };
     let run_id = new_run_id();

@@ -204,9 +204,7 @@ fn store_of(args: &RunArgs, project: &Path) -> Result<(PathBuf, Option<String>),
             let dir = PathBuf::from(dir);
             Ok((
                 if dir.is_relative() {
-                    std::env::current_dir()
-                        .map(|d| d.join(&dir))
-                        .unwrap_or(dir)
+                    std::env::current_dir().map(|d| d.join(&dir)).unwrap_or(dir)
                 } else {
                     dir
                 },

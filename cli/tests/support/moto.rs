@@ -1,7 +1,9 @@
 //! A real S3-compatible server on the loopback interface for the tests: the `moto` server of the
 //! test virtualenv, started on a free port, waited for until it answers, and killed when the
-//! guard drops (also when a test panics). Its HTTP API is read here with a few plain requests
-//! (moto accepts unsigned ones), so what the tests check does not go through flowc's client.
+//! guard drops (also when a test panics). Its HTTP API is read here with a few plain requests,
+//! so what the tests check does not go through flowc's client: moto does not verify signatures
+//! (unless told to check credentials), and an `Authorization` header naming the test key makes
+//! a request the key owner's rather than an anonymous one.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -26,7 +28,14 @@ impl Moto {
     pub fn start_with(python: &Path, env: &[(&str, &str)]) -> Moto {
         let port = free_port();
         let child = Command::new(python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -107,6 +116,14 @@ impl Moto {
         }
     }
 
+    /// Writes `bytes` at `bucket/key`.
+    pub fn put(&self, bucket: &str, key: &str, bytes: &[u8]) {
+        let (status, body) = self
+            .request("PUT", &format!("/{bucket}/{key}"), bytes)
+            .expect("moto answers");
+        assert_eq!(status, 200, "put {key}: {}", String::from_utf8_lossy(&body));
+    }
+
     /// How many multipart uploads to `bucket` are started and not completed.
     pub fn uploads_in_progress(&self, bucket: &str) -> usize {
         self.request("GET", &format!("/{bucket}?uploads"), &[])
@@ -117,9 +134,11 @@ impl Moto {
     /// One HTTP/1.1 request; the status and body, or `None` when nothing answers.
     fn request(&self, method: &str, path: &str, body: &[u8]) -> Option<(u16, Vec<u8>)> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .ok()?;
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\nAuthorization: AWS4-HMAC-SHA256 Credential={KEY_ID}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\n\r\n",
             self.port,
             body.len()
         );
@@ -131,7 +150,10 @@ impl Moto {
         let head = String::from_utf8_lossy(&response[..split]).into_owned();
         let status = head.split_whitespace().nth(1)?.parse().ok()?;
         let body = response[split + 4..].to_vec();
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
             return Some((status, dechunk(&body)));
         }
         Some((status, body))

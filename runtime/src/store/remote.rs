@@ -159,11 +159,7 @@ impl Store {
 
     /// Makes object `o` present in the local store, downloading it when it is not (or is not
     /// whole).
-    pub(super) fn download_object(
-        &self,
-        r: &dyn Remote,
-        o: &StoredOutput,
-    ) -> Result<(), RunError> {
+    pub(super) fn download_object(&self, r: &dyn Remote, o: &StoredOutput) -> Result<(), RunError> {
         let dest = self.object_path(&o.object);
         match fs::metadata(&dest) {
             Ok(m) if m.is_dir() || m.len() == o.bytes => return Ok(()),

@@ -97,7 +97,10 @@ impl S3 {
             .or_else(|_| std::env::var("AWS_ENDPOINT"))
             .ok()
             .filter(|e| !e.is_empty());
-        if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+        if endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://"))
+        {
             builder = builder.with_allow_http(true);
         }
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
@@ -115,7 +118,11 @@ impl S3 {
                 ClientOptions::new()
                     .with_connect_timeout(CONNECT_TIMEOUT)
                     .with_timeout(REQUEST_TIMEOUT)
-                    .with_allow_http(endpoint.as_deref().is_some_and(|e| e.starts_with("http://"))),
+                    .with_allow_http(
+                        endpoint
+                            .as_deref()
+                            .is_some_and(|e| e.starts_with("http://")),
+                    ),
             )
             .with_retry(RetryConfig {
                 max_retries: RETRIES,
@@ -244,16 +251,15 @@ impl S3 {
             ..PutOptions::default()
         };
         let path = self.path(key);
-        match self.rt.block_on(
-            self.client
-                .put_opts(&path, PutPayload::from(bytes), opts),
-        ) {
+        match self
+            .rt
+            .block_on(self.client.put_opts(&path, PutPayload::from(bytes), opts))
+        {
             Ok(_) => Ok(true),
-            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. })
-                if if_absent =>
-            {
-                Ok(false)
-            }
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) if if_absent => Ok(false),
             Err(e) => Err(self.error("write", key, &e, false)),
         }
     }
@@ -342,10 +348,15 @@ impl S3 {
         };
         let denied = matches!(
             e,
-            object_store::Error::Unauthenticated { .. } | object_store::Error::PermissionDenied { .. }
-        ) || ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"]
-            .iter()
-            .any(|c| text.contains(c));
+            object_store::Error::Unauthenticated { .. }
+                | object_store::Error::PermissionDenied { .. }
+        ) || [
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "AccessDenied",
+        ]
+        .iter()
+        .any(|c| text.contains(c));
         if text.contains("NoSuchBucket")
             || (listing && matches!(e, object_store::Error::NotFound { .. }))
         {
@@ -421,7 +432,8 @@ fn first_line(text: &str) -> String {
     let element = |name: &str| {
         let open = format!("<{name}>");
         let (_, rest) = text.split_once(&open)?;
-        rest.split_once(&format!("</{name}>")).map(|(v, _)| v.to_string())
+        rest.split_once(&format!("</{name}>"))
+            .map(|(v, _)| v.to_string())
     };
     match (element("Code"), element("Message")) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
@@ -481,10 +493,7 @@ mod tests {
                 key: "team/store".into()
             })
         );
-        assert_eq!(
-            S3Url::parse("s3://bkt").map(|u| u.key),
-            Ok(String::new())
-        );
+        assert_eq!(S3Url::parse("s3://bkt").map(|u| u.key), Ok(String::new()));
         for bad in ["s3://", "s3://a", "s3://Upper/x", "gs://bucket/x", "/tmp/x"] {
             assert_eq!(
                 S3Url::parse(bad).map_err(|e| e.code),

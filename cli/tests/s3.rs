@@ -1,0 +1,353 @@
+//! `flowc run --store s3://…` against a real S3-compatible server on the loopback interface
+//! (moto, from the test virtualenv): the examples on the store, a second run from an empty
+//! local cache all cache hits, two concurrent runs, a run killed with SIGKILL mid-upload, and
+//! the errors of an unreachable endpoint, refused credentials and a missing bucket.
+
+mod common;
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{text, write};
+use moto::Moto;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const BUCKET: &str = "flowc-test";
+
+/// `flowc ARGS` in `dir` with the variables of `env`.
+fn flowc_env(args: &[&str], dir: &Path, env: &[(String, String)]) -> Output {
+    command(args, dir, env).output().expect("flowc runs")
+}
+
+fn command(args: &[&str], dir: &Path, env: &[(String, String)]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_flowc"));
+    c.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    c
+}
+
+/// Copies `src` into `dest` recursively.
+fn copy_tree(src: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).expect("mkdir");
+    for e in std::fs::read_dir(src).expect("read").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_tree(&p, &dest.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, dest.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+/// A copy of the examples in `dir/examples`, with a file for the secret `daily_weighting`
+/// uses; the arguments that pass it.
+fn examples_in(dir: &Path) -> Vec<String> {
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples"),
+        &dir.join("examples"),
+    );
+    let token = write(dir, "token.secret", "value-of-token\n");
+    vec![
+        "--secret".into(),
+        format!("publisher_token={}", token.display()),
+    ]
+}
+
+/// The newest run folder of the local folder of the store in `project`.
+fn newest_local_run(project: &Path) -> PathBuf {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(project.join(".flow/remote"))
+        .expect("the store's local folder")
+        .flatten()
+        .flat_map(|e| std::fs::read_dir(e.path().join("runs")).expect("runs"))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    runs.sort();
+    runs.pop().expect("a run")
+}
+
+/// The records of the newest run whose folder is in `project`.
+fn newest_records(project: &Path) -> Vec<Value> {
+    std::fs::read_to_string(newest_local_run(project).join("records.jsonl"))
+        .expect("records")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON record"))
+        .collect()
+}
+
+/// Every object under `prefix/objects/` is complete: a file's bytes hash to its name, or it is
+/// the manifest of a folder whose files are there; every cache entry names objects that are
+/// there. Returns the number of objects.
+fn assert_bucket_consistent(moto: &Moto, prefix: &str) -> usize {
+    let objects = moto.list(BUCKET, &format!("{prefix}/objects/"));
+    let names: std::collections::HashSet<String> = objects
+        .iter()
+        .filter_map(|(k, _)| k.rsplit('/').next().map(str::to_string))
+        .collect();
+    for (key, size) in &objects {
+        let bytes = moto.get(BUCKET, key).expect("a listed object can be read");
+        assert_eq!(bytes.len() as u64, *size, "{key}");
+        let hash = format!("{:x}", Sha256::digest(&bytes));
+        if key.ends_with(&hash) {
+            continue;
+        }
+        let manifest: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("object {key} is neither whole nor a folder manifest"));
+        for f in manifest["files"].as_array().expect("a folder manifest") {
+            assert!(names.contains(f["object"].as_str().unwrap_or("")), "{f}");
+        }
+    }
+    for (key, _) in moto.list(BUCKET, &format!("{prefix}/cache/")) {
+        if key.contains("/cache/last/") {
+            continue;
+        }
+        let entry: Value =
+            serde_json::from_slice(&moto.get(BUCKET, &key).expect("an entry")).expect("JSON");
+        for o in entry["outputs"].as_object().expect("outputs").values() {
+            assert!(
+                names.contains(o["object"].as_str().unwrap_or("")),
+                "{key} names a missing object: {o}"
+            );
+        }
+    }
+    objects.len()
+}
+
+#[test]
+fn examples_run_on_an_s3_store_and_another_machine_gets_all_cache_hits() {
+    let moto = Moto::start(&common::test_python());
+    moto.create_bucket(BUCKET);
+    let env = moto.env();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secrets = examples_in(dir.path());
+    let store = format!("s3://{BUCKET}/team");
+    for example in ["daily_weighting.flow", "tv_web_fusion.flow"] {
+        let mut args = vec!["run", example, "--store", &store];
+        if example == "daily_weighting.flow" {
+            args.extend(secrets.iter().map(String::as_str));
+        }
+        let out = flowc_env(&args, &dir.path().join("examples"), &env);
+        assert_eq!(out.status.code(), Some(0), "{example}:\n{}", text(&out));
+    }
+    // Each run's folder is in the bucket, its summary written last.
+    let runs = moto.list(BUCKET, "team/runs/");
+    let summaries = runs
+        .iter()
+        .filter(|(k, _)| k.ends_with("/summary.json"))
+        .count();
+    assert_eq!(summaries, 2, "{runs:?}");
+    assert!(assert_bucket_consistent(&moto, "team") >= 5);
+    // Another machine: an empty local folder, the store named by `flowc.toml`.
+    std::fs::remove_dir_all(dir.path().join("examples/.flow")).expect("remove the local folder");
+    write(
+        &dir.path().join("examples"),
+        "flowc.toml",
+        &format!("[run]\nstore = \"{store}\"\n"),
+    );
+    let mut args = vec!["run", "daily_weighting.flow"];
+    args.extend(secrets.iter().map(String::as_str));
+    let again = flowc_env(&args, &dir.path().join("examples"), &env);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let records = newest_records(&dir.path().join("examples"));
+    assert!(records.len() >= 8, "{records:?}");
+    for r in &records {
+        let side_effect = r["step"] == "publish_weights"; // `cache off`
+        assert!(
+            r["reason"] == "cached" || side_effect,
+            "not a cache hit: {r}"
+        );
+    }
+    // The outputs were downloaded into the local cache of objects, whole.
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            newest_local_run(&dir.path().join("examples")).join("summary.json"),
+        )
+        .expect("summary"),
+    )
+    .expect("JSON");
+    let weights = summary["outputs"]["weights"].as_str().expect("a path");
+    let bytes = std::fs::read(weights).expect("the weights are local");
+    assert!(weights.ends_with(&format!("{:x}", Sha256::digest(&bytes))));
+}
+
+#[test]
+fn two_concurrent_runs_on_one_s3_store_both_succeed() {
+    let moto = Moto::start(&common::test_python());
+    moto.create_bucket(BUCKET);
+    let env = moto.env();
+    let (one, two) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let secrets = examples_in(one.path());
+    examples_in(two.path());
+    let spawn = |dir: &Path| {
+        let mut args = vec![
+            "run",
+            "daily_weighting.flow",
+            "--store",
+            "s3://flowc-test/shared",
+        ];
+        args.extend(secrets.iter().map(String::as_str));
+        command(&args, &dir.join("examples"), &env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (a, b) = (spawn(one.path()), spawn(two.path()));
+    let (a, b) = (
+        a.wait_with_output().expect("wait"),
+        b.wait_with_output().expect("wait"),
+    );
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", text(&b));
+    assert_bucket_consistent(&moto, "shared");
+    // A third run finds every result of the two.
+    let third = tempfile::tempdir().expect("tempdir");
+    examples_in(third.path());
+    let mut args = vec![
+        "run",
+        "daily_weighting.flow",
+        "--store",
+        "s3://flowc-test/shared",
+    ];
+    args.extend(secrets.iter().map(String::as_str));
+    let out = flowc_env(&args, &third.path().join("examples"), &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let cached = newest_records(&third.path().join("examples"))
+        .iter()
+        .filter(|r| r["reason"] == "cached")
+        .count();
+    assert!(cached >= 8, "{}", text(&out));
+}
+
+/// A step whose output is large enough to be uploaded in parts.
+const BIG: &str = r#"
+step big(mb: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "yes flowc-object-storage | head -c $(($0 * 1048576)) > $1", mb, out]
+}
+
+step size(data: File) -> (n: Int) {
+  image "busybox:1.36"
+  run ["sh", "-c", "wc -c < $0 > $1", data, n]
+}
+
+pipeline p(mb: Int = 96) {
+  b = big(mb: mb)
+  s = size(data: b)
+  output s
+}
+"#;
+
+#[test]
+fn a_run_killed_mid_upload_leaves_no_partial_object_and_a_rerun_completes() {
+    let moto = Moto::start(&common::test_python());
+    moto.create_bucket(BUCKET);
+    let env = moto.env();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "big.flow", BIG);
+    let args = [
+        "run",
+        "big.flow",
+        "--engine",
+        "host",
+        "--store",
+        "s3://flowc-test/k",
+    ];
+    let mut child = command(&args, dir.path(), &env)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Kill the runner as soon as the upload of the big output has started.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = false;
+    while Instant::now() < deadline && !seen {
+        seen = moto.uploads_in_progress(BUCKET) > 0;
+        if !seen {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert!(seen, "no multipart upload was seen in progress");
+    let big_objects = |moto: &Moto| {
+        moto.list(BUCKET, "k/objects/")
+            .into_iter()
+            .filter(|(_, size)| *size > 1 << 20)
+            .count()
+    };
+    assert_eq!(big_objects(&moto), 0, "a partial object is visible");
+    assert!(moto.list(BUCKET, "k/cache/").is_empty());
+    assert_bucket_consistent(&moto, "k");
+    let again = flowc_env(&args, dir.path(), &env);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(text(&again).contains("s = 100663296"), "{}", text(&again));
+    assert_eq!(big_objects(&moto), 1);
+    assert_bucket_consistent(&moto, "k");
+}
+
+/// Runs a one-step pipeline on `store` with `env`; asserts it fails within 30 s with `code`
+/// and a message containing `words`.
+fn assert_store_error(env: &[(String, String)], store: &str, code: &str, words: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "big.flow", BIG);
+    let started = Instant::now();
+    let out = flowc_env(
+        &["run", "big.flow", "--engine", "host", "--store", store],
+        dir.path(),
+        env,
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(&format!("error: [{code}]")) && t.contains(words),
+        "{t}"
+    );
+    assert!(t.contains("hint: "), "{t}");
+}
+
+#[test]
+fn an_unreachable_endpoint_refused_credentials_and_a_missing_bucket_have_their_codes() {
+    let python = common::test_python();
+    let moto = Moto::start(&python);
+    moto.create_bucket(BUCKET);
+    assert_store_error(
+        &moto.env(),
+        "s3://no-such-bucket/x",
+        "S003",
+        "bucket `no-such-bucket` does not exist",
+    );
+    // Nothing listens on the endpoint's port.
+    let mut unreachable = moto.env();
+    unreachable[0].1 = format!("http://127.0.0.1:{}", moto::free_port());
+    assert_store_error(&unreachable, "s3://flowc-test/x", "S001", "did not answer");
+    // A server that checks credentials, which knows no key.
+    let strict = Moto::start_with(&python, &[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    assert_store_error(
+        &strict.env(),
+        "s3://flowc-test/x",
+        "S002",
+        "refused the credentials",
+    );
+    assert_store_error(
+        &moto.env(),
+        "s3://Bad_Bucket",
+        "S004",
+        "not an object storage URL",
+    );
+}
