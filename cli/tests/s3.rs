@@ -329,25 +329,93 @@ fn an_unreachable_endpoint_refused_credentials_and_a_missing_bucket_have_their_c
     assert_store_error(
         &moto.env(),
         "s3://no-such-bucket/x",
-        "S003",
+        "R022",
         "bucket `no-such-bucket` does not exist",
     );
     // Nothing listens on the endpoint's port.
     let mut unreachable = moto.env();
     unreachable[0].1 = format!("http://127.0.0.1:{}", moto::free_port());
-    assert_store_error(&unreachable, "s3://flowc-test/x", "S001", "did not answer");
+    assert_store_error(&unreachable, "s3://flowc-test/x", "R020", "did not answer");
     // A server that checks credentials, which knows no key.
     let strict = Moto::start_with(&python, &[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
     assert_store_error(
         &strict.env(),
         "s3://flowc-test/x",
-        "S002",
+        "R021",
         "refused the credentials",
     );
     assert_store_error(
         &moto.env(),
         "s3://Bad_Bucket",
-        "S004",
+        "R023",
         "not an object storage URL",
+    );
+}
+
+#[test]
+fn std_io_reads_and_writes_s3_urls_in_this_process_and_in_one_of_its_own() {
+    let moto = Moto::start(&common::test_python());
+    moto.create_bucket(BUCKET);
+    moto.put(BUCKET, "in/data.csv", b"x,y\n1,a\n2,b\n");
+    let env = moto.env();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The same steps in this process and in a process of their own (a timeout).
+    for (name, defaults) in [("here", ""), ("own", "timeout 60s")] {
+        write(
+            dir.path(),
+            &format!("{name}.flow"),
+            &format!(
+                r#"
+import std.io (read_csv, write_csv, read_parquet, write_parquet)
+
+schema Row {{ x: Int, y: Str }}
+
+pipeline {name}() {{
+  defaults {{
+    {defaults}
+  }}
+  rows = read_csv(path: "s3://{BUCKET}/in/data.csv") as Table<Row>
+  pq = write_parquet(table: rows, path: "s3://{BUCKET}/out/{name}.parquet")
+  back = read_parquet(path: "s3://{BUCKET}/out/{name}.parquet") as Table<Row> after pq
+  csv = write_csv(table: back, path: "s3://{BUCKET}/out/{name}.csv")
+  output csv
+}}
+"#
+            ),
+        );
+        let out = flowc_env(&["run", &format!("{name}.flow")], dir.path(), &env);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out));
+        let csv = moto
+            .get(BUCKET, &format!("out/{name}.csv"))
+            .unwrap_or_else(|| panic!("{name}: no CSV written"));
+        assert_eq!(String::from_utf8_lossy(&csv), "x,y\n1,a\n2,b\n", "{name}");
+        let parquet = moto
+            .get(BUCKET, &format!("out/{name}.parquet"))
+            .expect("a Parquet file written");
+        assert!(parquet.starts_with(b"PAR1"), "{name}");
+    }
+    // A missing object fails the step with a clear message.
+    write(
+        dir.path(),
+        "missing.flow",
+        &format!(
+            r#"
+import std.io (read_csv)
+
+schema Row {{ x: Int }}
+
+pipeline missing() {{
+  rows = read_csv(path: "s3://{BUCKET}/in/nothing.csv") as Table<Row>
+  output rows
+}}
+"#
+        ),
+    );
+    let out = flowc_env(&["run", "missing.flow"], dir.path(), &env);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("`s3://flowc-test/in/nothing.csv` does not exist"),
+        "{}",
+        text(&out)
     );
 }

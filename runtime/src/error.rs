@@ -1,7 +1,7 @@
 //! Run errors: a stable code, a message naming what is wrong, and a hint.
 //!
-//! Codes are `R0xx` (and `S0xx` for a store on object storage, `s3://`) and never change
-//! meaning. Every failure of a run that is not a step's own
+//! Codes are `R0xx` and never change meaning (`R020`–`R024` are the store on object storage,
+//! `s3://`). Every failure of a run that is not a step's own
 //! failure (bad parameters, an unusable store, a missing input file) is a [`RunError`]; a step
 //! that fails is recorded with its reason instead and does not abort the whole run.
 
@@ -53,11 +53,11 @@ impl RunCode {
             RunCode::Unrunnable => "R007",
             RunCode::BadRunFolder => "R008",
             RunCode::MissingSecret => "R009",
-            RunCode::StoreUnreachable => "S001",
-            RunCode::StoreCredentials => "S002",
-            RunCode::StoreNoBucket => "S003",
-            RunCode::StoreUrl => "S004",
-            RunCode::StoreTransfer => "S005",
+            RunCode::StoreUnreachable => "R020",
+            RunCode::StoreCredentials => "R021",
+            RunCode::StoreNoBucket => "R022",
+            RunCode::StoreUrl => "R023",
+            RunCode::StoreTransfer => "R024",
         }
     }
 }

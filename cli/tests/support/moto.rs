@@ -1,4 +1,5 @@
 //! A real S3-compatible server on the loopback interface for the tests: the `moto` server of the
+#![allow(dead_code)]
 //! test virtualenv, started on a free port, waited for until it answers, and killed when the
 //! guard drops (also when a test panics). Its HTTP API is read here with a few plain requests,
 //! so what the tests check does not go through flowc's client: moto does not verify signatures

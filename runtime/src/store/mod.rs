@@ -118,7 +118,7 @@ impl Store {
 
     /// Opens the store on object storage `remote`, with `root` as its local folder (working
     /// area and cache of objects), after checking that the bucket can be reached with these
-    /// credentials (`S001`–`S003` otherwise).
+    /// credentials (`R020`–`R022` otherwise).
     pub fn open_remote(root: &Path, remote: Box<dyn remote::Remote>) -> Result<Store, RunError> {
         remote.probe()?;
         let mut store = Store::open(root)?;

@@ -12,8 +12,8 @@
 //! `~/.aws/credentials` when no key is set. An `http://` endpoint allows plain HTTP, and
 //! requests use path-style addressing unless virtual-hosted style is asked for (what MinIO
 //! needs). Every request has a deadline ([`CONNECT_TIMEOUT`], [`REQUEST_TIMEOUT`], at most
-//! [`RETRIES`] retries within [`RETRY_TIMEOUT`]), so an unreachable endpoint fails with `S001`
-//! and never hangs; refused credentials are `S002` and a missing bucket `S003`.
+//! [`RETRIES`] retries within [`RETRY_TIMEOUT`]), so an unreachable endpoint fails with `R020`
+//! and never hangs; refused credentials are `R021` and a missing bucket `R022`.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -56,7 +56,7 @@ impl S3Url {
         text.starts_with("s3://")
     }
 
-    /// Splits `s3://BUCKET/KEY`; anything else is an `S004` error.
+    /// Splits `s3://BUCKET/KEY`; anything else is an `R023` error.
     pub fn parse(text: &str) -> Result<S3Url, RunError> {
         let bad = || {
             RunError::new(
@@ -336,9 +336,9 @@ impl S3 {
         Ok(keys)
     }
 
-    /// The run error of a failed request: `S001` for an endpoint that does not answer, `S002`
-    /// for refused credentials, `S003` for a missing bucket (or, for a listing, a not-found
-    /// answer), `S005` otherwise.
+    /// The run error of a failed request: `R020` for an endpoint that does not answer, `R021`
+    /// for refused credentials, `R022` for a missing bucket (or, for a listing, a not-found
+    /// answer), `R024` otherwise.
     fn error(&self, what: &str, key: &str, e: &object_store::Error, listing: bool) -> RunError {
         let text = error_chain(e);
         let target = if key.is_empty() {
