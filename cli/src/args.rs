@@ -31,6 +31,9 @@ pub enum Command {
     Run(RunArgs),
     /// List past runs, or show one.
     Runs(RunsArgs),
+    /// Run one step of an Argo workflow here, with the inputs the cluster gave it (downloaded
+    /// from the artifact repository) and the run's parameter values (docs/storage.md).
+    Replay(ReplayArgs),
     /// Set steps' resources from past runs, or evaluate the tuner on traces (`autotune eval`).
     Autotune(AutotuneArgs),
     /// Run one step, check, evaluation, enumeration or copy of a built pipeline inside a cluster
@@ -323,6 +326,22 @@ pub struct ExecArgs {
     /// The Kubeflow executor input (`{{$}}`), for `@executor-input:KEY` lists of artifacts.
     #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     pub executor_input: Option<String>,
+}
+
+/// `flowc replay`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The workflow's status, as `argo get NAME -o json` prints it.
+    pub workflow: PathBuf,
+    /// The step (the DAG task's name, such as `weights` or `weights-csv`).
+    pub step: String,
+    /// The folder the pod's `/tmp/flowc/` becomes: inputs are downloaded to `DIR/inputs/`,
+    /// outputs written to `DIR/outputs/`.
+    #[arg(long, default_value = "replay", value_name = "DIR")]
+    pub out: PathBuf,
+    /// The artifact repository's bucket (default: the one the status names).
+    #[arg(long)]
+    pub bucket: Option<String>,
 }
 
 /// `flowc runs`.

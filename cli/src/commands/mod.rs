@@ -9,6 +9,7 @@ pub mod fmt;
 pub mod graph;
 pub mod import;
 pub mod lsp;
+pub mod replay;
 pub mod run;
 pub mod runs;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Build(a) => build::run(&a),
         Command::Run(a) => run::run(&a),
         Command::Runs(a) => runs::run(&a),
+        Command::Replay(a) => replay::run(&a),
         Command::Autotune(a) => autotune::run(&a),
         Command::Exec(a) => exec::run(&a),
         Command::Lsp => lsp::run(),
