@@ -120,21 +120,58 @@ fn assert_bucket_consistent(moto: &Moto, prefix: &str) -> usize {
     objects.len()
 }
 
+/// The example files that declare a pipeline, relative to `dir`, sorted.
+fn example_files(dir: &Path) -> Vec<String> {
+    let mut stack = vec![dir.join("examples")];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read").flatten() {
+            let p = e.path();
+            if p.is_dir() && p.file_name().is_some_and(|n| n != ".flow" && n != "ci") {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "flow")
+                && std::fs::read_to_string(&p)
+                    .unwrap_or_default()
+                    .contains("\npipeline ")
+            {
+                let rel = p.strip_prefix(dir).expect("inside").to_string_lossy();
+                files.push(rel.into_owned());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// `--secret NAME=FILE` for every secret the example's plan uses, each a made-up value.
+fn example_secrets(rel: &str, dir: &Path) -> Vec<String> {
+    let built = common::ok(&["build", rel], dir);
+    let plan: Value = serde_json::from_slice(&built.stdout).expect("the plan is JSON");
+    let mut args = Vec::new();
+    for name in plan["secrets"].as_object().into_iter().flat_map(|m| m.keys()) {
+        let file = write(dir, &format!("{name}.secret"), &format!("value-of-{name}\n"));
+        args.push("--secret".to_string());
+        args.push(format!("{name}={}", file.display()));
+    }
+    args
+}
+
 #[test]
-fn examples_run_on_an_s3_store_and_another_machine_gets_all_cache_hits() {
+fn every_example_runs_on_an_s3_store_and_another_machine_gets_all_cache_hits() {
     let moto = Moto::start(&common::test_python());
     moto.create_bucket(BUCKET);
     let env = moto.env();
     let dir = tempfile::tempdir().expect("tempdir");
-    let secrets = examples_in(dir.path());
+    examples_in(dir.path());
     let store = format!("s3://{BUCKET}/team");
-    for example in ["daily_weighting.flow", "tv_web_fusion.flow"] {
-        let mut args = vec!["run", example, "--store", &store];
-        if example == "daily_weighting.flow" {
-            args.extend(secrets.iter().map(String::as_str));
-        }
-        let out = flowc_env(&args, &dir.path().join("examples"), &env);
-        assert_eq!(out.status.code(), Some(0), "{example}:\n{}", text(&out));
+    let files = example_files(dir.path());
+    assert!(files.len() >= 12, "{files:?}");
+    for rel in &files {
+        let mut args = vec!["run".to_string(), rel.clone(), "--store".into(), store.clone()];
+        args.extend(example_secrets(rel, dir.path()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = flowc_env(&args, dir.path(), &env);
+        assert_eq!(out.status.code(), Some(0), "{rel}:\n{}", text(&out));
     }
     // Each run's folder is in the bucket, its summary written last.
     let runs = moto.list(BUCKET, "team/runs/");
@@ -142,34 +179,28 @@ fn examples_run_on_an_s3_store_and_another_machine_gets_all_cache_hits() {
         .iter()
         .filter(|(k, _)| k.ends_with("/summary.json"))
         .count();
-    assert_eq!(summaries, 2, "{runs:?}");
-    assert!(assert_bucket_consistent(&moto, "team") >= 5);
-    // Another machine: an empty local folder, the store named by `flowc.toml`.
-    std::fs::remove_dir_all(dir.path().join("examples/.flow")).expect("remove the local folder");
-    write(
-        &dir.path().join("examples"),
-        "flowc.toml",
-        &format!("[run]\nstore = \"{store}\"\n"),
-    );
-    let mut args = vec!["run", "daily_weighting.flow"];
-    args.extend(secrets.iter().map(String::as_str));
-    let again = flowc_env(&args, &dir.path().join("examples"), &env);
+    assert_eq!(summaries, files.len(), "{runs:?}");
+    assert!(assert_bucket_consistent(&moto, "team") >= 20);
+    // Another machine: no local folder, the store named by `flowc.toml`.
+    for local in ["examples/.flow", "examples/features/.flow"] {
+        let _ = std::fs::remove_dir_all(dir.path().join(local));
+    }
+    let examples = dir.path().join("examples");
+    write(&examples, "flowc.toml", &format!("[run]\nstore = \"{store}\"\n"));
+    let mut args = vec!["run".to_string(), "daily_weighting.flow".into()];
+    args.extend(example_secrets("daily_weighting.flow", &examples));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let again = flowc_env(&args, &examples, &env);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
-    let records = newest_records(&dir.path().join("examples"));
+    let records = newest_records(&examples);
     assert!(records.len() >= 8, "{records:?}");
     for r in &records {
         let side_effect = r["step"] == "publish_weights"; // `cache off`
-        assert!(
-            r["reason"] == "cached" || side_effect,
-            "not a cache hit: {r}"
-        );
+        assert!(r["reason"] == "cached" || side_effect, "not a cache hit: {r}");
     }
     // The outputs were downloaded into the local cache of objects, whole.
     let summary: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            newest_local_run(&dir.path().join("examples")).join("summary.json"),
-        )
-        .expect("summary"),
+        &std::fs::read_to_string(newest_local_run(&examples).join("summary.json")).expect("summary"),
     )
     .expect("JSON");
     let weights = summary["outputs"]["weights"].as_str().expect("a path");
@@ -417,5 +448,74 @@ pipeline missing() {{
         text(&out).contains("`s3://flowc-test/in/nothing.csv` does not exist"),
         "{}",
         text(&out)
+    );
+}
+
+/// A step whose output is a folder, and one that reads it.
+const TREE: &str = r#"
+step tree() -> (out: Dir) {
+  image "busybox:1.36"
+  run ["sh", "-c", "mkdir -p $0/a/b && echo one > $0/a/b/one.txt && echo two > $0/two.txt", out]
+}
+
+step count(d: Dir) -> (n: Int) {
+  image "busybox:1.36"
+  run ["sh", "-c", "cat $0/a/b/one.txt $0/two.txt | wc -l > $1", d, n]
+}
+
+pipeline t() {
+  d = tree()
+  n = count(d: d)
+  output n
+  output d
+}
+"#;
+
+#[test]
+fn a_folder_output_is_a_manifest_of_its_files_and_comes_back_whole() {
+    let moto = Moto::start(&common::test_python());
+    moto.create_bucket(BUCKET);
+    let env = moto.env();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "tree.flow", TREE);
+    let args = ["run", "tree.flow", "--engine", "host", "--store", "s3://flowc-test/t"];
+    let first = flowc_env(&args, dir.path(), &env);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(text(&first).contains("n = 2"), "{}", text(&first));
+    let manifests: Vec<Value> = moto
+        .list(BUCKET, "t/objects/")
+        .iter()
+        .filter_map(|(k, _)| serde_json::from_slice(&moto.get(BUCKET, k)?).ok())
+        .filter(|v: &Value| v.get("flowc.dir").is_some())
+        .collect();
+    assert_eq!(manifests.len(), 1, "{manifests:?}");
+    let paths: Vec<&str> = manifests[0]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["a/b/one.txt", "two.txt"]);
+    assert_bucket_consistent(&moto, "t");
+    // From an empty local folder: both cached, the folder downloaded with its files.
+    std::fs::remove_dir_all(dir.path().join(".flow")).expect("remove the local folder");
+    let again = flowc_env(&args, dir.path(), &env);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let records = newest_records(dir.path());
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r["reason"] == "cached"), "{records:?}");
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(newest_local_run(dir.path()).join("summary.json"))
+            .expect("summary"),
+    )
+    .expect("JSON");
+    let folder = PathBuf::from(summary["outputs"]["d"].as_str().expect("a path"));
+    assert_eq!(
+        std::fs::read_to_string(folder.join("a/b/one.txt")).expect("a file of the folder"),
+        "one\n"
+    );
+    assert_eq!(
+        flowc_runtime::store::hash_dir(&folder).expect("hash").0,
+        folder.file_name().and_then(|n| n.to_str()).unwrap_or_default()
     );
 }
