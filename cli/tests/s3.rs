@@ -148,8 +148,16 @@ fn example_secrets(rel: &str, dir: &Path) -> Vec<String> {
     let built = common::ok(&["build", rel], dir);
     let plan: Value = serde_json::from_slice(&built.stdout).expect("the plan is JSON");
     let mut args = Vec::new();
-    for name in plan["secrets"].as_object().into_iter().flat_map(|m| m.keys()) {
-        let file = write(dir, &format!("{name}.secret"), &format!("value-of-{name}\n"));
+    for name in plan["secrets"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.keys())
+    {
+        let file = write(
+            dir,
+            &format!("{name}.secret"),
+            &format!("value-of-{name}\n"),
+        );
         args.push("--secret".to_string());
         args.push(format!("{name}={}", file.display()));
     }
@@ -167,7 +175,12 @@ fn every_example_runs_on_an_s3_store_and_another_machine_gets_all_cache_hits() {
     let files = example_files(dir.path());
     assert!(files.len() >= 12, "{files:?}");
     for rel in &files {
-        let mut args = vec!["run".to_string(), rel.clone(), "--store".into(), store.clone()];
+        let mut args = vec![
+            "run".to_string(),
+            rel.clone(),
+            "--store".into(),
+            store.clone(),
+        ];
         args.extend(example_secrets(rel, dir.path()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = flowc_env(&args, dir.path(), &env);
@@ -186,7 +199,11 @@ fn every_example_runs_on_an_s3_store_and_another_machine_gets_all_cache_hits() {
         let _ = std::fs::remove_dir_all(dir.path().join(local));
     }
     let examples = dir.path().join("examples");
-    write(&examples, "flowc.toml", &format!("[run]\nstore = \"{store}\"\n"));
+    write(
+        &examples,
+        "flowc.toml",
+        &format!("[run]\nstore = \"{store}\"\n"),
+    );
     let mut args = vec!["run".to_string(), "daily_weighting.flow".into()];
     args.extend(example_secrets("daily_weighting.flow", &examples));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -196,11 +213,15 @@ fn every_example_runs_on_an_s3_store_and_another_machine_gets_all_cache_hits() {
     assert!(records.len() >= 8, "{records:?}");
     for r in &records {
         let side_effect = r["step"] == "publish_weights"; // `cache off`
-        assert!(r["reason"] == "cached" || side_effect, "not a cache hit: {r}");
+        assert!(
+            r["reason"] == "cached" || side_effect,
+            "not a cache hit: {r}"
+        );
     }
     // The outputs were downloaded into the local cache of objects, whole.
     let summary: Value = serde_json::from_str(
-        &std::fs::read_to_string(newest_local_run(&examples).join("summary.json")).expect("summary"),
+        &std::fs::read_to_string(newest_local_run(&examples).join("summary.json"))
+            .expect("summary"),
     )
     .expect("JSON");
     let weights = summary["outputs"]["weights"].as_str().expect("a path");
@@ -478,7 +499,14 @@ fn a_folder_output_is_a_manifest_of_its_files_and_comes_back_whole() {
     let env = moto.env();
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "tree.flow", TREE);
-    let args = ["run", "tree.flow", "--engine", "host", "--store", "s3://flowc-test/t"];
+    let args = [
+        "run",
+        "tree.flow",
+        "--engine",
+        "host",
+        "--store",
+        "s3://flowc-test/t",
+    ];
     let first = flowc_env(&args, dir.path(), &env);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first));
     assert!(text(&first).contains("n = 2"), "{}", text(&first));
@@ -503,7 +531,10 @@ fn a_folder_output_is_a_manifest_of_its_files_and_comes_back_whole() {
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     let records = newest_records(dir.path());
     assert_eq!(records.len(), 2);
-    assert!(records.iter().all(|r| r["reason"] == "cached"), "{records:?}");
+    assert!(
+        records.iter().all(|r| r["reason"] == "cached"),
+        "{records:?}"
+    );
     let summary: Value = serde_json::from_str(
         &std::fs::read_to_string(newest_local_run(dir.path()).join("summary.json"))
             .expect("summary"),
@@ -516,6 +547,9 @@ fn a_folder_output_is_a_manifest_of_its_files_and_comes_back_whole() {
     );
     assert_eq!(
         flowc_runtime::store::hash_dir(&folder).expect("hash").0,
-        folder.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+        folder
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
     );
 }

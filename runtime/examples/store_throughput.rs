@@ -15,7 +15,10 @@ use flowc_runtime::store::Store;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let url = args.get(1).cloned().unwrap_or_else(|| "s3://bench/store".into());
+    let url = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "s3://bench/store".into());
     let mib: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(64);
     let rounds: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(5);
     if let Err(e) = bench(&url, mib, rounds) {
@@ -70,7 +73,9 @@ fn bench(url: &str, mib: usize, rounds: usize) -> Result<(), String> {
         let write = |p: &Path| std::fs::write(p, &bytes).map_err(|e| e.to_string());
         // Writing the file is not timed: each contender starts from the written file.
         write(&file)?;
-        figures[0].push(timed(|| local.put(&file).map(|_| ()).map_err(|e| e.to_string()))?);
+        figures[0].push(timed(|| {
+            local.put(&file).map(|_| ()).map_err(|e| e.to_string())
+        })?);
         write(&file)?;
         let mut stored = None;
         figures[1].push(timed(|| {
@@ -79,7 +84,9 @@ fn bench(url: &str, mib: usize, rounds: usize) -> Result<(), String> {
         })?);
         write(&file)?;
         figures[2].push(timed(|| {
-            plain.put_file(&format!("plain/{round}"), &file).map_err(|e| e.to_string())
+            plain
+                .put_file(&format!("plain/{round}"), &file)
+                .map_err(|e| e.to_string())
         })?);
         // Reading back: a cache entry naming the object, looked up from an empty local folder.
         let stored = stored.ok_or("nothing stored")?;
