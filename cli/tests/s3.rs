@@ -402,6 +402,14 @@ fn an_unreachable_endpoint_refused_credentials_and_a_missing_bucket_have_their_c
         "R023",
         "not an object storage URL",
     );
+    // `flowc runs` reads folders, and says where the runs of a bucket store are.
+    let runs = flowc_env(
+        &["runs", "--store", "s3://flowc-test/x"],
+        Path::new("."),
+        &moto.env(),
+    );
+    assert_eq!(runs.status.code(), Some(2));
+    assert!(text(&runs).contains(".flow/remote/"), "{}", text(&runs));
 }
 
 #[test]
