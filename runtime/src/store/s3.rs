@@ -97,12 +97,12 @@ impl S3 {
             .or_else(|_| std::env::var("AWS_ENDPOINT"))
             .ok()
             .filter(|e| !e.is_empty());
-        if endpoint
+        // Plain HTTP for an `http://` endpoint, or when AWS_ALLOW_HTTP says so (the client
+        // options set below replace the ones `from_env` read).
+        let allow_http = endpoint
             .as_deref()
             .is_some_and(|e| e.starts_with("http://"))
-        {
-            builder = builder.with_allow_http(true);
-        }
+            || std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
             if let Some((id, secret, token)) = profile_credentials() {
                 builder = builder
@@ -118,11 +118,7 @@ impl S3 {
                 ClientOptions::new()
                     .with_connect_timeout(CONNECT_TIMEOUT)
                     .with_timeout(REQUEST_TIMEOUT)
-                    .with_allow_http(
-                        endpoint
-                            .as_deref()
-                            .is_some_and(|e| e.starts_with("http://")),
-                    ),
+                    .with_allow_http(allow_http),
             )
             .with_retry(RetryConfig {
                 max_retries: RETRIES,
