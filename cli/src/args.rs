@@ -34,6 +34,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// List past runs, or show one.
     Runs(RunsArgs),
+    /// Run one step of an Argo workflow here, with the inputs the cluster gave it (downloaded
+    /// from the artifact repository) and the run's parameter values (docs/storage.md).
+    Replay(ReplayArgs),
     /// Set steps' resources from past runs, or evaluate the tuner on traces (`autotune eval`).
     Autotune(AutotuneArgs),
     /// Run one step, check, evaluation, enumeration or copy of a built pipeline inside a cluster
@@ -205,7 +208,8 @@ pub struct RunArgs {
     /// as the job a service posts to start a run.
     #[arg(long = "params", value_name = "FILE")]
     pub params_file: Option<PathBuf>,
-    /// The artifact store (default: `.flow` beside the file).
+    /// The artifact store: a folder, or object storage as `s3://BUCKET/PREFIX` (default: the
+    /// `[run] store` of `flowc.toml`, else `.flow` beside the file; docs/storage.md).
     #[arg(long)]
     pub store: Option<PathBuf>,
     /// Most steps at once (default: the number of CPUs).
@@ -341,6 +345,22 @@ pub struct ExecArgs {
     /// The Kubeflow executor input (`{{$}}`), for `@executor-input:KEY` lists of artifacts.
     #[arg(long, value_name = "JSON", allow_hyphen_values = true)]
     pub executor_input: Option<String>,
+}
+
+/// `flowc replay`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The workflow's status, as `argo get NAME -o json` prints it.
+    pub workflow: PathBuf,
+    /// The step (the DAG task's name, such as `weights` or `weights-csv`).
+    pub step: String,
+    /// The folder the pod's `/tmp/flowc/` becomes: inputs are downloaded to `DIR/inputs/`,
+    /// outputs written to `DIR/outputs/`.
+    #[arg(long, default_value = "replay", value_name = "DIR")]
+    pub out: PathBuf,
+    /// The artifact repository's bucket (default: the one the status names).
+    #[arg(long)]
+    pub bucket: Option<String>,
 }
 
 /// `flowc runs`.

@@ -8,6 +8,9 @@
 //! [build]
 //! runtime_image = "registry.example.com/flowc-runtime:0.9.0"
 //! gpu_label = "cloud.google.com/gke-accelerator"
+//!
+//! [run]
+//! store = "s3://team-bucket/flowc"   # or a folder, relative to this file
 //! ```
 //!
 //! `[build]` holds the defaults of `flowc build --runtime-image` and `--gpu-label`; `flowc
@@ -18,7 +21,9 @@
 //! as `flowc check --target` does on the command line. Unknown keys are ignored, so the file
 //! can grow; an unknown target name or a file that does not parse is reported once on standard
 //! error (the editor's server log) and then counts as naming no target. It is read again at
-//! every check, so an edit takes effect without restarting the server.
+//! every check, so an edit takes effect without restarting the server. `[run] store` is the store
+//! `flowc run` uses when it is given no `--store`: the nearest `flowc.toml` in the pipeline
+//! file's folder or above it counts.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -40,6 +45,8 @@ struct Config {
     python: PythonSection,
     #[serde(default)]
     build: BuildSettings,
+    #[serde(default)]
+    run: RunSection,
 }
 
 /// `[python]`: how Python steps are found and run on this machine.
@@ -116,6 +123,13 @@ pub fn build_settings_for(file: &Path) -> Result<BuildSettings, String> {
     Ok(BuildSettings::default())
 }
 
+/// `[run]`.
+#[derive(Debug, Default, Deserialize)]
+struct RunSection {
+    /// The store of `flowc run`: a folder or an `s3://` URL.
+    store: Option<String>,
+}
+
 /// `[check]`.
 #[derive(Debug, Default, Deserialize)]
 struct CheckSection {
@@ -149,6 +163,27 @@ pub fn workspace_targets(root: &Path) -> Result<Vec<Target>, String> {
         Ok(text) => targets_in(&text).map_err(|e| format!("{}: {e}", path.display())),
         Err(_) => Ok(Vec::new()),
     }
+}
+
+/// The `[run] store` setting of the nearest `flowc.toml` at or above the folder `start`, with
+/// the folder of that file; a relative folder is taken from there.
+pub fn run_store(start: &Path) -> Result<Option<String>, String> {
+    for dir in start.ancestors() {
+        let path = dir.join(FILE_NAME);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let config: Config =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(config.run.store.map(|s| {
+            if s.starts_with("s3://") || Path::new(&s).is_absolute() {
+                s
+            } else {
+                dir.join(s).to_string_lossy().into_owned()
+            }
+        }));
+    }
+    Ok(None)
 }
 
 /// The language server's target checker: the targets of each workspace's `flowc.toml`.
@@ -221,5 +256,27 @@ mod tests {
         assert!(targets_in("[check]\ntargets = [\"k8s\"]\n")
             .is_err_and(|e| e.contains("unknown target `k8s`")));
         assert!(targets_in("[check\n").is_err());
+    }
+
+    #[test]
+    fn the_nearest_file_names_the_run_store() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let inner = dir.path().join("pipelines/daily");
+        std::fs::create_dir_all(&inner).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run_store(&inner), Ok(None));
+        std::fs::write(dir.path().join(FILE_NAME), "[run]\nstore = \"cache\"\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            run_store(&inner),
+            Ok(Some(
+                dir.path().join("cache").to_string_lossy().into_owned()
+            ))
+        );
+        std::fs::write(
+            inner.join(FILE_NAME),
+            "[run]\nstore = \"s3://bucket/team\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run_store(&inner), Ok(Some("s3://bucket/team".into())));
     }
 }

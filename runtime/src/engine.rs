@@ -37,7 +37,12 @@ pub fn run(
     let params = crate::params::resolve(entry, &opts.param_file, &opts.params)?;
     let secrets = Secrets::read(plan, opts)?;
     let local = crate::sandbox::local_engine(opts, has_containers(plan), obs)?;
-    let store = Store::open(&opts.store)?;
+    let store = match &opts.remote {
+        Some(url) => {
+            Store::open_remote(&opts.store, Box::new(crate::store::s3::S3::connect(url)?))?
+        }
+        None => Store::open(&opts.store)?,
+    };
     let python = match local.engine {
         crate::types::Engine::Docker | crate::types::Engine::Podman => None,
         _ => crate::python::prepare(plan, &opts.python, store.root())?,
@@ -72,6 +77,11 @@ pub fn run(
     let _ = std::fs::remove_dir_all(ctx.store.tmp_dir(&run_id));
     let summary = summarise(&ctx, result, cancel.load(Ordering::Relaxed));
     write_summary(&ctx.store, plan, &summary);
+    if let Err(e) = ctx.store.publish_run(&run_id) {
+        obs.event(&crate::types::Event::Note(format!(
+            "the run's records were not all copied to the store: {e}"
+        )));
+    }
     Ok(summary)
 }
 

@@ -1,6 +1,7 @@
 //! Run errors: a stable code, a message naming what is wrong, and a hint.
 //!
-//! Codes are `R0xx` and never change meaning. Every failure of a run that is not a step's own
+//! Codes are `R0xx` and never change meaning (`R020`–`R024` are the store on object storage,
+//! `s3://`). Every failure of a run that is not a step's own
 //! failure (bad parameters, an unusable store, a missing input file) is a [`RunError`]; a step
 //! that fails is recorded with its reason instead and does not abort the whole run.
 
@@ -31,6 +32,16 @@ pub enum RunCode {
     PythonNotFound,
     /// The interpreter cannot run Python steps (it lacks pyarrow, or is older than 3.9).
     PythonUnusable,
+    /// The object store's endpoint did not answer in time (or refused the connection).
+    StoreUnreachable,
+    /// The object store refused the credentials (unknown key, bad signature, access denied).
+    StoreCredentials,
+    /// The object store has no such bucket.
+    StoreNoBucket,
+    /// A store URL that is not `s3://BUCKET[/PREFIX]`.
+    StoreUrl,
+    /// Another failure of a request to the object store.
+    StoreTransfer,
 }
 
 impl RunCode {
@@ -48,6 +59,11 @@ impl RunCode {
             RunCode::MissingSecret => "R009",
             RunCode::PythonNotFound => "R025",
             RunCode::PythonUnusable => "R026",
+            RunCode::StoreUnreachable => "R020",
+            RunCode::StoreCredentials => "R021",
+            RunCode::StoreNoBucket => "R022",
+            RunCode::StoreUrl => "R023",
+            RunCode::StoreTransfer => "R024",
         }
     }
 }

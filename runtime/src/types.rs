@@ -9,8 +9,11 @@ use serde_json::Value as Json;
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// The store folder.
+    /// The store folder; with `remote`, the store's local folder (its working area and cache
+    /// of objects).
     pub store: PathBuf,
+    /// The store on object storage (`s3://BUCKET/PREFIX`), if the store is there.
+    pub remote: Option<String>,
     /// The folder steps run in (the project folder).
     pub workdir: PathBuf,
     /// `--param name=value`.

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod import;
 pub mod lsp;
 pub mod python_types;
+pub mod replay;
 pub mod run;
 pub mod runs;
 
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Run(a) => run::run(&a),
         Command::Diff(a) => diff::run(&a),
         Command::Runs(a) => runs::run(&a),
+        Command::Replay(a) => replay::run(&a),
         Command::Autotune(a) => autotune::run(&a),
         Command::Exec(a) => exec::run(&a),
         Command::Lsp => lsp::run(),

@@ -201,6 +201,36 @@ fn python_options(args: &RunArgs, project: &Path) -> Result<PythonOptions, Strin
     Ok(PythonOptions { interpreter, path })
 }
 
+/// The run's store: `--store`, else the `[run] store` of `flowc.toml`, else `.flow` beside the
+/// file. A store on object storage (`s3://…`) has its local folder (working area and cache of
+/// objects) in `.flow/remote/<hash of the URL>` beside the file.
+fn store_of(args: &RunArgs, project: &Path) -> Result<(PathBuf, Option<String>), String> {
+    let setting = match &args.store {
+        Some(s) => Some(s.to_string_lossy().into_owned()),
+        None => crate::project::run_store(project)?,
+    };
+    match setting {
+        Some(url) if url.starts_with("s3://") => {
+            let local = project
+                .join(".flow/remote")
+                .join(flowc_compiler::hash::short_hash(&url));
+            Ok((local, Some(url)))
+        }
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            Ok((
+                if dir.is_relative() {
+                    std::env::current_dir().map(|d| d.join(&dir)).unwrap_or(dir)
+                } else {
+                    dir
+                },
+                None,
+            ))
+        }
+        None => Ok((project.join(".flow"), None)),
+    }
+}
+
 /// Runs `flowc run`.
 pub fn run(args: &RunArgs) -> u8 {
     let loader = DiskLoader;
@@ -252,18 +282,17 @@ pub fn run(args: &RunArgs) -> u8 {
         },
         None => None,
     };
+    let (store, remote) = match store_of(args, &project) {
+        Ok(s) => s,
+        Err(why) => return super::fail(why),
+    };
     let python = match python_options(args, &project) {
         Ok(p) => p,
         Err(why) => return super::fail(why),
     };
     let opts = RunOptions {
-        store: match &args.store {
-            Some(s) if s.is_relative() => std::env::current_dir()
-                .map(|d| d.join(s))
-                .unwrap_or_else(|_| s.clone()),
-            Some(s) => s.clone(),
-            None => project.join(".flow"),
-        },
+        store,
+        remote,
         workdir: project,
         params: args.params.clone(),
         param_file,

@@ -5,6 +5,14 @@ use crate::EXIT_OK;
 
 /// Runs `flowc runs`.
 pub fn run(args: &RunsArgs) -> u8 {
+    if args.store.to_string_lossy().starts_with("s3://") {
+        return super::fail(format!(
+            "`flowc runs` reads a store folder, not `{}`: the runs of this machine are in \
+             `.flow/remote/<hash>/` beside the pipeline (pass that folder), and every run's \
+             folder is under `runs/` in the bucket (docs/storage.md)",
+            args.store.display()
+        ));
+    }
     match &args.run {
         None => match flowc_runtime::runs::list(&args.store) {
             Ok(runs) if runs.is_empty() => {

@@ -16,6 +16,14 @@
 //! reused when the object lacks its recorded size (the usual outcome is an empty file).
 //! Synchronising every object, entry and folder would cost milliseconds a step on common disks
 //! (docs/perf.md).
+//!
+//! A store on object storage (`s3://BUCKET/PREFIX`, [`Store::open_remote`]) keeps this layout
+//! in a local folder, which is its working area and a cache of objects, and writes objects,
+//! cache entries, last ingredients and run folders through to the bucket, where cache entries
+//! are looked up (`remote.rs`, which also states the consistency model; the client is `s3.rs`).
+
+pub mod remote;
+pub mod s3;
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -39,6 +47,8 @@ pub struct Store {
     last: OnceLock<serde_json::Map<String, Json>>,
     /// Ingredients of this run's tasks, not saved yet.
     remembered: Mutex<serde_json::Map<String, Json>>,
+    /// The object storage this store writes through to, if any.
+    remote: Option<Box<dyn remote::Remote>>,
 }
 
 /// What a cache entry records for one output.
@@ -102,7 +112,23 @@ impl Store {
             _lock: lock,
             last: OnceLock::new(),
             remembered: Mutex::new(serde_json::Map::new()),
+            remote: None,
         })
+    }
+
+    /// Opens the store on object storage `remote`, with `root` as its local folder (working
+    /// area and cache of objects), after checking that the bucket can be reached with these
+    /// credentials (`R020`–`R022` otherwise).
+    pub fn open_remote(root: &Path, remote: Box<dyn remote::Remote>) -> Result<Store, RunError> {
+        remote.probe()?;
+        let mut store = Store::open(root)?;
+        store.remote = Some(remote);
+        Ok(store)
+    }
+
+    /// The URL of the object storage the store writes through to, if any.
+    pub fn remote_url(&self) -> Option<String> {
+        self.remote.as_ref().map(|r| r.url())
     }
 
     /// The store's folder.
@@ -166,11 +192,16 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
-        Ok(StoredOutput {
+        let stored = StoredOutput {
             object: hash,
             kind: kind.to_string(),
             bytes,
-        })
+        };
+        if let Some(r) = &self.remote {
+            self.upload_object(r.as_ref(), &stored)
+                .map_err(remote::to_io)?;
+        }
+        Ok(stored)
     }
 
     /// Stores a small value (a parameter output) as JSON text.
@@ -191,7 +222,12 @@ impl Store {
 
     /// The cache entry for `key`, if it exists and all its objects are present (files with
     /// their recorded size, so an object a power cut left empty is not reused).
+    /// On object storage, the entry is looked up there and its objects downloaded when the
+    /// local folder lacks them.
     pub fn cache_get(&self, key: &str) -> Option<CacheEntry> {
+        if let Some(r) = &self.remote {
+            return self.remote_cache_get(r.as_ref(), key);
+        }
         let text = fs::read_to_string(self.root.join("cache").join(format!("{key}.json"))).ok()?;
         let entry: CacheEntry = serde_json::from_str(&text).ok()?;
         entry
@@ -213,13 +249,20 @@ impl Store {
             serde_json::to_string_pretty(entry)
                 .unwrap_or_default()
                 .as_bytes(),
-        )
+        )?;
+        match &self.remote {
+            Some(r) => self.remote_cache_put(r.as_ref(), entry),
+            None => Ok(()),
+        }
     }
 
     /// The cache-key ingredients last used for `slot` (pipeline/task) by an earlier run, for
     /// `--explain-cache`: from `cache/last/index.json`, or from `cache/last/<slot>.json` where
     /// older versions of flowc wrote them.
     pub fn last_ingredients(&self, slot: &str) -> Option<Json> {
+        if let Some(r) = &self.remote {
+            return self.remote_last(r.as_ref(), slot);
+        }
         let all = self
             .last
             .get_or_init(|| self.read_last().unwrap_or_default());
@@ -253,6 +296,9 @@ impl Store {
         };
         if new.is_empty() {
             return Ok(());
+        }
+        if let Some(r) = &self.remote {
+            return self.remote_save_last(r.as_ref(), new);
         }
         let lock = fs::OpenOptions::new()
             .create(true)
