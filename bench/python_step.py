@@ -15,12 +15,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNTIME = os.path.join(HERE, "..", "python")
 
-FUNCTION = '''
-import pandas as pd
-
-def same(table: pd.DataFrame) -> pd.DataFrame:
-    return table
-'''
+FUNCTIONS = {
+    # The user's function imports pandas: what most steps over DataFrames pay.
+    "bench_pandas.py": "import pandas as pd\n\ndef same(table: pd.DataFrame) -> pd.DataFrame:\n    return table\n",
+    # A pyarrow table in and out: only the runtime's own work around the interpreter.
+    "bench_arrow.py": "import pyarrow as pa\n\ndef same(table: pa.Table) -> pa.Table:\n    return table\n",
+    # Values only: the runtime does not import pyarrow at all.
+    "bench_value.py": "def add_one(n: int) -> int:\n    return n + 1\n",
+}
 
 KFP_PIPELINE = '''
 import sys, time
@@ -57,8 +59,9 @@ def main():
     ap.add_argument("--kfp-python", required=True)
     args = ap.parse_args()
     work = tempfile.mkdtemp()
-    with open(os.path.join(work, "bench_fn.py"), "w") as f:
-        f.write(FUNCTION)
+    for name, text in FUNCTIONS.items():
+        with open(os.path.join(work, name), "w") as f:
+            f.write(text)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -71,33 +74,48 @@ def main():
             {"name": "id", "type": "Int", "nullable": False},
             {"name": "x", "type": "Float", "nullable": False}]}}}
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([RUNTIME, work]))
-    flowc = [sys.executable, "-m", "flowc_step", "--function", "bench_fn:same",
-             "--signature", json.dumps(sig), "--input", f"table={work}/in.parquet",
-             "--output", f"out={work}/out.parquet"]
+    def step(function, signature, args):
+        return [sys.executable, "-m", "flowc_step", "--function", function,
+                "--signature", json.dumps(signature)] + args
+    tables = ["--input", f"table={work}/in.parquet", "--output", f"out={work}/out.parquet"]
+    runs = {
+        "pandas": step("bench_pandas:same", sig, tables),
+        "arrow": step("bench_arrow:same", sig, tables),
+        "value": step("bench_value:add_one", {
+            "inputs": {"n": {"kind": "scalar", "name": "Int"}},
+            "outputs": {"out": {"kind": "scalar", "name": "Int"}}},
+            ["--param", "n=1", "--output", f"out={work}/n.txt"]),
+    }
     bare = [sys.executable, "-c", "import pyarrow.parquet"]
+    bare_py = [sys.executable, "-c", "pass"]
     with open(os.path.join(work, "kfp_chain.py"), "w") as f:
         f.write(KFP_PIPELINE.format(tasks=args.tasks, root=os.path.join(work, "kfp-root")))
-    rows = {"bare": [], "flowc": [], "kfp": [], "diff": []}
-    timed(flowc, env=env)  # warm the page cache and .pyc files
+    rows = {k: [] for k in ["bare_py", "bare", "pandas", "arrow", "value", "kfp", "d_arrow", "d_value"]}
+    for argv in runs.values():
+        timed(argv, env=env)  # warm the page cache and .pyc files
     for _ in range(args.rounds):
-        b = timed(bare)
-        f = timed(flowc, env=env)
+        rows["bare_py"].append(timed(bare_py))
+        rows["bare"].append(timed(bare))
+        for name, argv in runs.items():
+            rows[name].append(timed(argv, env=env))
         out = subprocess.run([args.kfp_python, os.path.join(work, "kfp_chain.py")], check=True,
                              capture_output=True, text=True, cwd=work).stdout.strip().splitlines()
-        k = float(out[-1]) / args.tasks
-        rows["bare"].append(b)
-        rows["flowc"].append(f)
-        rows["kfp"].append(k)
-        rows["diff"].append(f - b)
+        rows["kfp"].append(float(out[-1]) / args.tasks)
+        rows["d_arrow"].append(rows["arrow"][-1] - rows["bare"][-1])
+        rows["d_value"].append(rows["value"][-1] - rows["bare_py"][-1])
     ms = {k: statistics.median(v) * 1000 for k, v in rows.items()}
     print(textwrap.dedent(f"""
-        | per step (median of {args.rounds} rounds) | ms |
+        | per step (median of {args.rounds} rounds, whole processes) | ms |
         |---|---|
+        | bare: `python -c pass` | {ms['bare_py']:.0f} |
         | bare: `python -c "import pyarrow.parquet"` | {ms['bare']:.0f} |
-        | flowc: `python -m flowc_step`, 1,000-row table in and out (pandas) | {ms['flowc']:.0f} |
-        | kfp.local, SubprocessRunner, per task of a {args.tasks}-task chain | {ms['kfp']:.0f} |
-        | flowc runtime's own cost (flowc - bare, within rounds) | {ms['diff']:.0f} |
-        | kfp.local / flowc | {ms['kfp'] / ms['flowc']:.1f}x |
+        | flowc step, an int in and out (no pyarrow) | {ms['value']:.0f} |
+        | flowc step, 1,000-row table in and out as a pyarrow Table | {ms['arrow']:.0f} |
+        | flowc step, 1,000-row table in and out as a pandas DataFrame (imports pandas) | {ms['pandas']:.0f} |
+        | kfp.local, SubprocessRunner, per task of a {args.tasks}-task chain (an int in and out) | {ms['kfp']:.0f} |
+        | runtime's own cost, table step (arrow step - bare pyarrow, within rounds) | {ms['d_arrow']:.0f} |
+        | runtime's own cost, value step (value step - bare `pass`, within rounds) | {ms['d_value']:.0f} |
+        | kfp.local per task / flowc value step | {ms['kfp'] / ms['value']:.1f}x |
         """).strip())
 
 

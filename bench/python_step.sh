@@ -17,7 +17,7 @@ ROUNDS="${1:-7}"
 TASKS="${2:-10}"
 PY="${FLOWC_TEST_VENV:-target/test-venv}/bin/python"
 [ -x "$PY" ] || { echo "error: $PY is missing: run .ci/python-venv first" >&2; exit 1; }
-KFP_VENV=target/bench-kfp-venv
+KFP_VENV="$PWD/target/bench-kfp-venv"
 if [ ! -x "$KFP_VENV/bin/python" ]; then
   python3 -m venv "$KFP_VENV"
   "$KFP_VENV/bin/pip" install --quiet --disable-pip-version-check 'kfp==2.17.3'
