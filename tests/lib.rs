@@ -1,12 +1,14 @@
 //! Shared helpers for the integration tests: a loader rooted at the tests folder, rendering of
 //! diagnostics exactly as `flowc check` prints them without colour, the validators of emitted
-//! YAML ([`validate`]) and a generator of well-typed programs ([`gen`]).
+//! YAML ([`validate`]), a generator of well-typed programs ([`gen`]) and where the project's
+//! `shared/` folder is ([`shared`]).
 
 use std::path::{Path, PathBuf};
 
 use flowc_compiler::{analyze, Analysis, FileLoader};
 
 pub mod gen;
+pub mod shared;
 pub mod validate;
 
 /// The folder of this crate.
