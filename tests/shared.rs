@@ -70,10 +70,19 @@ mod tests {
         let dir = std::env::temp_dir().join("flowc-no-shared-here");
         let m = locate(&dir, "schemas/argo-workflows-schema.json")
             .expect_err("a missing file is an error");
-        assert!(m.contains("shared/schemas/argo-workflows-schema.json"), "{m}");
-        assert!(m.contains("beside the repository") && m.contains("FLOWC_SHARED"), "{m}");
+        assert!(
+            m.contains("shared/schemas/argo-workflows-schema.json"),
+            "{m}"
+        );
+        assert!(
+            m.contains("beside the repository") && m.contains("FLOWC_SHARED"),
+            "{m}"
+        );
         let found = locate(Path::new(env!("CARGO_MANIFEST_DIR")), "shared.rs");
-        assert_eq!(found, Ok(Path::new(env!("CARGO_MANIFEST_DIR")).join("shared.rs")));
+        assert_eq!(
+            found,
+            Ok(Path::new(env!("CARGO_MANIFEST_DIR")).join("shared.rs"))
+        );
     }
 
     #[test]

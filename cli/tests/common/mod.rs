@@ -2,6 +2,8 @@
 //! Each test binary uses a part of it.
 #![allow(dead_code)]
 
+pub mod argo;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,280 @@
+//! A small stand-in for the Argo controller and the kubelet, for the tests that run what the
+//! Argo emitter writes through `flowc exec`: the entry DAG's tasks whose container is the flowc
+//! runtime image run in dependency order, with their template's command line.
+//!
+//! The model of substitution is the one the emitter is written against (docs/targets.md): each
+//! field is substituted once, `{{NAME}}` by a variable's value and `{{=...}}` by an expression's
+//! value (only the string literals flowc writes to escape a brace, `{{='{'}}`, are evaluated
+//! here; other expressions are kept as written and never reach a container the tests run), and
+//! substituted text is not read again. A workflow parameter's value is its field in
+//! `spec.arguments` after that substitution. The kubelet then expands `$(NAME)` and `$$` in the
+//! container's arguments ([`flowc_targets::kube::expand`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use super::flowc;
+use super::text;
+
+/// The value of an `expr` string literal (`'...'` or `"..."` with `\` escapes), if `e` is one.
+fn string_literal(e: &str) -> Option<String> {
+    let e = e.trim();
+    let quote = e.chars().next().filter(|q| *q == '\'' || *q == '"')?;
+    let body = e.strip_prefix(quote)?.strip_suffix(quote)?;
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                c => out.push(c),
+            },
+            c if c == quote => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// One substitution of the tags of `s`: variables from `values` (full names such as
+/// `workflow.parameters.day`), flowc's string-literal expressions evaluated. An unknown variable
+/// is kept as written when `keep`, and makes the result None otherwise; any other expression
+/// (which Argo would evaluate) and a `{{` without its `}}` (which Argo refuses) make it None.
+pub fn substitute(s: &str, values: &BTreeMap<String, String>, keep: bool) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let end = after.find("}}")?;
+        let tag = after[..end].trim();
+        let value = match tag.strip_prefix('=') {
+            Some(e) => string_literal(e),
+            None => values.get(tag).cloned(),
+        };
+        match value {
+            Some(v) => out.push_str(&v),
+            None if keep && !tag.starts_with('=') => out.push_str(&rest[i..i + 2 + end + 2]),
+            None => return None,
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// What the kubelet makes of a container string, with the container's environment.
+pub fn kubelet(s: &str, env: &BTreeMap<String, String>) -> String {
+    flowc_targets::kube::expand(s, &|name| env.get(name).cloned())
+}
+
+/// The workflow's parameters as the controller holds them (`workflow.parameters.NAME`, each
+/// value substituted once), and `workflow.uid`.
+pub fn workflow_parameters(spec: &Json) -> BTreeMap<String, String> {
+    let mut globals = BTreeMap::from([
+        ("workflow.uid".to_string(), "0000-test".to_string()),
+        ("workflow.name".to_string(), "literals-x1y2z".to_string()),
+    ]);
+    for p in spec["arguments"]["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let raw = p["value"].as_str().unwrap_or_default();
+        let value = substitute(raw, &globals, true).unwrap_or_else(|| {
+            panic!("Argo refuses the value of parameter {}: `{raw}`", p["name"])
+        });
+        globals.insert(
+            format!(
+                "workflow.parameters.{}",
+                p["name"].as_str().expect("a name")
+            ),
+            value,
+        );
+    }
+    globals
+}
+
+fn copy_into(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst.parent().expect("a parent")).expect("mkdir");
+    if src.is_dir() {
+        std::fs::create_dir_all(dst).expect("mkdir");
+        for e in std::fs::read_dir(src).expect("read_dir").flatten() {
+            copy_into(&e.path(), &dst.join(e.file_name()));
+        }
+    } else {
+        std::fs::copy(src, dst).expect("copy");
+    }
+}
+
+/// What running the DAG did.
+pub struct Played {
+    /// Tasks run with `flowc exec`, by name.
+    pub ran: BTreeSet<String>,
+    /// Tasks left out: not the runtime image, or inputs from a task left out.
+    pub skipped: BTreeSet<String>,
+    /// Tasks whose `flowc exec` exited 1 (a check that does not hold), with its output.
+    pub failed: BTreeMap<String, String>,
+}
+
+/// Runs the runtime-image tasks of the entry DAG of an Argo `WorkflowTemplate`, with `cwd` as
+/// every container's working folder and `pods/<task>` in place of `/tmp/flowc`.
+pub fn play_argo(workflow: &Json, cwd: &Path) -> Played {
+    let spec = &workflow["spec"];
+    let wf_params = workflow_parameters(spec);
+    let templates: BTreeMap<&str, &Json> = spec["templates"]
+        .as_array()
+        .expect("templates")
+        .iter()
+        .map(|t| (t["name"].as_str().expect("a template name"), t))
+        .collect();
+    let entry = templates[spec["entrypoint"].as_str().expect("an entry point")];
+    let tasks = entry["dag"]["tasks"].as_array().expect("a DAG");
+    let deps = |t: &Json| -> Vec<String> {
+        t["depends"]
+            .as_str()
+            .unwrap_or_default()
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            .filter(|w| !w.is_empty())
+            .map(|w| w.split('.').next().unwrap_or(w).to_string())
+            .collect()
+    };
+    let mut produced: BTreeMap<(String, String), PathBuf> = BTreeMap::new();
+    let mut played = Played {
+        ran: BTreeSet::new(),
+        skipped: BTreeSet::new(),
+        failed: BTreeMap::new(),
+    };
+    let mut pending: Vec<&Json> = tasks.iter().collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|task| {
+            let name = task["name"].as_str().expect("a task name").to_string();
+            let ds = deps(task);
+            if ds
+                .iter()
+                .any(|d| !played.ran.contains(d) && !played.skipped.contains(d))
+            {
+                return true;
+            }
+            let template = templates[task["template"].as_str().expect("a template")];
+            let container = &template["container"];
+            let runtime = container["command"] == serde_json::json!(["flowc", "exec"]);
+            let blocked = ds.iter().any(|d| played.skipped.contains(d));
+            let fanned = task.get("withItems").is_some() || task.get("withParam").is_some();
+            if !runtime || blocked || fanned || task.get("when").is_some() {
+                played.skipped.insert(name);
+                return false;
+            }
+            // Parameters: the template's defaults, then the task's arguments.
+            let mut inputs: BTreeMap<String, String> = BTreeMap::new();
+            for p in template["inputs"]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(v) = p["value"].as_str() {
+                    inputs.insert(
+                        format!("inputs.parameters.{}", p["name"].as_str().expect("name")),
+                        v.into(),
+                    );
+                }
+            }
+            for p in task["arguments"]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let v = p["value"].as_str().unwrap_or_default();
+                // `{{=…}}` expressions (cache keys) are not passed to containers.
+                if let Some(v) = substitute(v, &wf_params, true) {
+                    inputs.insert(
+                        format!("inputs.parameters.{}", p["name"].as_str().expect("name")),
+                        v,
+                    );
+                }
+            }
+            let pod = cwd.join("pods").join(&name);
+            let local = |path: &str| path.replace("/tmp/flowc/", &format!("{}/", pod.display()));
+            // Input artifacts: copied from the producer's output path.
+            for a in task["arguments"]["artifacts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let from = a["from"].as_str().expect("an artifact source");
+                let inner = from.trim_start_matches("{{tasks.").trim_end_matches("}}");
+                let (producer, output) = inner
+                    .split_once(".outputs.artifacts.")
+                    .expect("a task output");
+                let src = &produced[&(producer.to_string(), output.to_string())];
+                let at = template["inputs"]["artifacts"]
+                    .as_array()
+                    .expect("template input artifacts")
+                    .iter()
+                    .find(|t| t["name"] == a["name"])
+                    .expect("the template declares the input");
+                copy_into(src, Path::new(&local(at["path"].as_str().expect("a path"))));
+            }
+            let args: Vec<String> = container["args"]
+                .as_array()
+                .expect("args")
+                .iter()
+                .map(|a| {
+                    let a = a.as_str().expect("a string");
+                    local(&kubelet(
+                        &substitute(a, &inputs, false).unwrap_or_else(|| {
+                            panic!("task {name}: an unresolved parameter in `{a}`")
+                        }),
+                        &BTreeMap::new(),
+                    ))
+                })
+                .collect();
+            std::fs::create_dir_all(pod.join("outputs")).expect("the outputs volume");
+            let mut argv = vec!["exec"];
+            argv.extend(args.iter().map(String::as_str));
+            let o = flowc(&argv, cwd);
+            if o.status.code() == Some(1) && args.first().is_some_and(|a| a == "--check") {
+                played.failed.insert(name.clone(), text(&o));
+                played.ran.insert(name);
+                return false;
+            }
+            assert!(
+                o.status.success(),
+                "task {name}: flowc {argv:?}\n{}",
+                text(&o)
+            );
+            for out in template["outputs"]["artifacts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let path = PathBuf::from(local(out["path"].as_str().expect("a path")));
+                assert!(
+                    path.exists(),
+                    "task {name} did not write {}",
+                    path.display()
+                );
+                produced.insert(
+                    (name.clone(), out["name"].as_str().expect("a name").into()),
+                    path,
+                );
+            }
+            played.ran.insert(name);
+            false
+        });
+        assert!(
+            pending.len() < before,
+            "the DAG has a cycle or unknown dependency"
+        );
+    }
+    played
+}
