@@ -11,6 +11,7 @@ pub mod import;
 pub mod lsp;
 pub mod run;
 pub mod runs;
+pub mod store;
 
 use crate::args::{Cli, Command};
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Build(a) => build::run(&a),
         Command::Run(a) => run::run(&a),
         Command::Runs(a) => runs::run(&a),
+        Command::Store(c) => store::run(&c),
         Command::Autotune(a) => autotune::run(&a),
         Command::Exec(a) => exec::run(&a),
         Command::Lsp => lsp::run(),
