@@ -295,11 +295,13 @@ impl<'a> StepInstance<'a> {
         let ended = if reason == Reason::Ok {
             match outputs::collect_outputs(&self.ctx.store, self.task, &out_dir) {
                 Ok((outputs, stored, out_bytes)) => {
-                    self.ctx.records.write(&record(reason, out_bytes));
+                    // The entry before the record: a run killed in between has recorded no
+                    // success that the next run could not reuse (what the chaos test asserts).
                     if self.caching {
                         cache::put(&self.ctx.store, &self.key, &self.ctx.run_id, stored);
                         self.remember();
                     }
+                    self.ctx.records.write(&record(reason, out_bytes));
                     AttemptEnd::Succeeded(outputs)
                 }
                 Err(why) => {
