@@ -215,6 +215,10 @@ pub struct RunArgs {
     /// Say why each step that ran missed the cache.
     #[arg(long)]
     pub explain_cache: bool,
+    /// Re-execute every cached step with the cache bypassed and compare its outputs with the
+    /// cached ones, naming each step whose output differs (exit 1); the cache is left as it is.
+    #[arg(long)]
+    pub verify: bool,
     /// What runs container steps: a bubblewrap sandbox that looks like the step's pod (the
     /// default; host processes, said once, where it cannot run), host processes, or Docker or
     /// Podman with the step's image (docs/running.md).

@@ -12,7 +12,7 @@ use common::argo::play_argo;
 use common::{example, flowc, text};
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value as Json;
 

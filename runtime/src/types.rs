@@ -36,6 +36,9 @@ pub struct RunOptions {
     pub pass_env: Vec<String>,
     /// Stop a step at its memory request when it has no limit (`--strict-memory`).
     pub strict_memory: bool,
+    /// Re-execute every cached step with the cache bypassed and compare its outputs with the
+    /// cached ones, leaving the cache as it is (`--verify`; docs/reliability.md).
+    pub verify: bool,
 }
 
 /// What runs container steps.

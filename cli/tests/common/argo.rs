@@ -125,6 +125,43 @@ pub struct Played {
     pub failed: BTreeMap<String, String>,
 }
 
+/// A task's input parameters (`inputs.parameters.NAME`): the template's defaults, then the
+/// task's arguments, substituted once. An argument that is an `expr` expression (a cache key)
+/// is left out: it is never passed to a container.
+fn task_inputs(
+    template: &Json,
+    task: &Json,
+    globals: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut inputs = BTreeMap::new();
+    let defaults = template["inputs"]["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten();
+    for p in defaults {
+        if let Some(v) = p["value"].as_str() {
+            inputs.insert(
+                format!("inputs.parameters.{}", p["name"].as_str().expect("name")),
+                v.into(),
+            );
+        }
+    }
+    for p in task["arguments"]["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let v = p["value"].as_str().unwrap_or_default();
+        if let Some(v) = substitute(v, globals, true) {
+            inputs.insert(
+                format!("inputs.parameters.{}", p["name"].as_str().expect("name")),
+                v,
+            );
+        }
+    }
+    inputs
+}
+
 /// Runs the runtime-image tasks of the entry DAG of an Argo `WorkflowTemplate`, with `cwd` as
 /// every container's working folder and `pods/<task>` in place of `/tmp/flowc`.
 pub fn play_argo(workflow: &Json, cwd: &Path) -> Played {
@@ -174,34 +211,7 @@ pub fn play_argo(workflow: &Json, cwd: &Path) -> Played {
                 played.skipped.insert(name);
                 return false;
             }
-            // Parameters: the template's defaults, then the task's arguments.
-            let mut inputs: BTreeMap<String, String> = BTreeMap::new();
-            for p in template["inputs"]["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                if let Some(v) = p["value"].as_str() {
-                    inputs.insert(
-                        format!("inputs.parameters.{}", p["name"].as_str().expect("name")),
-                        v.into(),
-                    );
-                }
-            }
-            for p in task["arguments"]["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let v = p["value"].as_str().unwrap_or_default();
-                // `{{=…}}` expressions (cache keys) are not passed to containers.
-                if let Some(v) = substitute(v, &wf_params, true) {
-                    inputs.insert(
-                        format!("inputs.parameters.{}", p["name"].as_str().expect("name")),
-                        v,
-                    );
-                }
-            }
+            let inputs = task_inputs(template, task, &wf_params);
             let pod = cwd.join("pods").join(&name);
             let local = |path: &str| path.replace("/tmp/flowc/", &format!("{}/", pod.display()));
             // Input artifacts: copied from the producer's output path.
