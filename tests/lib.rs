@@ -128,3 +128,35 @@ pub fn trial(
             .map_err(|e| libtest_mimic::Failed::from(validate::panic_message(e)))
     })
 }
+
+#[cfg(test)]
+mod shared_tests {
+    use super::shared::*;
+    use std::path::Path;
+
+    #[test]
+    fn a_missing_shared_file_is_an_error_that_says_how_to_fix_it() {
+        let dir = std::env::temp_dir().join("flowc-no-shared-here");
+        let m = locate(&dir, "schemas/argo-workflows-schema.json")
+            .expect_err("a missing file is an error");
+        assert!(
+            m.contains("shared/schemas/argo-workflows-schema.json"),
+            "{m}"
+        );
+        assert!(
+            m.contains("beside the repository") && m.contains("FLOWC_SHARED"),
+            "{m}"
+        );
+        let found = locate(Path::new(env!("CARGO_MANIFEST_DIR")), "shared.rs");
+        assert_eq!(
+            found,
+            Ok(Path::new(env!("CARGO_MANIFEST_DIR")).join("shared.rs"))
+        );
+    }
+
+    #[test]
+    fn the_shared_folder_is_found_beside_the_repository() {
+        assert!(shared_path("design").is_dir());
+        assert!(!shared_files("reference/kfp", "yaml").is_empty());
+    }
+}

@@ -3,20 +3,38 @@
 //! Kubernetes expands `$(NAME)` in those fields with the container's environment variables and
 //! reduces `$$` to `$` (a reference to an undefined variable stays as written). A step's literal
 //! text must reach the process byte for byte on every target, so [`escape_dollars`] doubles each
-//! `$` that the kubelet would read as the start of `$$` or `$(`: a `$` followed by `$` or `(`, or
-//! at the end of a literal piece (what follows is a value known only at run time).
+//! `$` that the kubelet could change: one followed by `$`, one starting `$(NAME)` where `NAME`
+//! could be a variable's name (`[-._a-zA-Z][-._a-zA-Z0-9]*`, what Kubernetes accepts), and one
+//! at the end of a literal piece (what follows is a value known only at run time). Text such as
+//! `$(command -v pip)` is left as written, as the kfp SDK writes it: no variable has that name.
 
 /// `text`, a literal piece of a container string, with every `$` the kubelet would read doubled.
 pub fn escape_dollars(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    for (i, c) in text.char_indices() {
         out.push(c);
-        if c == '$' && matches!(chars.peek(), None | Some('$' | '(')) {
+        let rest = &text[i + c.len_utf8()..];
+        if c == '$' && (rest.is_empty() || rest.starts_with('$') || starts_with_reference(rest)) {
             out.push('$');
         }
     }
     out
+}
+
+/// Whether `rest` starts with `(NAME)` for a name a container variable could have.
+fn starts_with_reference(rest: &str) -> bool {
+    let Some(name) = rest
+        .strip_prefix('(')
+        .and_then(|r| r.split_once(')'))
+        .map(|(n, _)| n)
+    else {
+        return false;
+    };
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || "-._".contains(c))
+        && chars.all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
 }
 
 /// The kubelet's expansion of a container string (`$$` → `$`, `$(NAME)` → the value of a
