@@ -144,16 +144,19 @@ pub fn lsp(data: &[u8]) {
             0 | 9 => {
                 let n = usize::from(bytes.next().unwrap_or(0) % 16);
                 let inserted: Vec<u8> = bytes.by_ref().take(n).collect();
-                let end = serde_json::json!({"line": line, "character": character + u32::from(op % 3)});
+                let end =
+                    serde_json::json!({"line": line, "character": character + u32::from(op % 3)});
                 version += 1;
                 let change = if op % 10 == 0 {
                     serde_json::json!({"range": {"start": pos, "end": end}, "text": text(&inserted)})
                 } else {
                     serde_json::json!({"text": text(&inserted)})
                 };
-                msgs.push(serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                msgs.push(
+                    serde_json::json!({"jsonrpc": "2.0", "method": "textDocument/didChange",
                     "params": {"textDocument": {"uri": uri, "version": version},
-                               "contentChanges": [change]}}));
+                               "contentChanges": [change]}}),
+                );
                 continue;
             }
             1 => "textDocument/hover",
@@ -167,7 +170,9 @@ pub fn lsp(data: &[u8]) {
         };
         let params = serde_json::json!({"textDocument": doc, "position": pos, "newName": "renamed",
             "context": {"includeDeclaration": true}, "options": {"tabSize": 2, "insertSpaces": true}});
-        msgs.push(serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        msgs.push(
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        );
         id += 1;
     }
     msgs.push(serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "shutdown"}));
