@@ -603,7 +603,7 @@ impl Builder<'_> {
             .iter()
             .map(|(e, frames)| PlanCheck {
                 condition: scope.value(e, frames),
-                source: src[e.span.range()].to_string(),
+                source: crate::fmt::expr_text(src, e),
                 when: conditions(scope, frames),
                 loops: loop_ids(frames),
                 span: spans::in_decl(self.a, decl, e.span),
