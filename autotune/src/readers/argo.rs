@@ -326,7 +326,14 @@ mod display_name_tests {
         assert_eq!(task_and_attempt("rake(0:a)(1)"), ("rake[0]".into(), 2));
         assert_eq!(task_and_attempt("load"), ("load".into(), 1));
         // Inputs the `autotune` fuzz target found (they panicked), and their relatives.
-        for name in ["rake(0:north)(0\u{fffd}", "rake(0:north)(0(", "(", "x(é", "é(", "a()"] {
+        for name in [
+            "rake(0:north)(0\u{fffd}",
+            "rake(0:north)(0(",
+            "(",
+            "x(é",
+            "é(",
+            "a()",
+        ] {
             let (task, attempt) = task_and_attempt(name);
             assert!(!task.is_empty() || name == "(", "{name}");
             assert_eq!(attempt, 1, "{name}");
