@@ -3,7 +3,7 @@
 //! - Snapshots of the YAML of every example and of every emitter fixture in `fixtures/emit/`
 //!   (except the `kfp_*` ones), each with the issues the emitter reported.
 //! - Every emitted document validates against Argo's JSON schema (`shared/schemas/`, next to
-//!   the repository; the test says so and skips when it is absent), with the schema closed
+//!   the repository; the test fails and says so when it is absent), with the schema closed
 //!   (unknown fields rejected) and `IntOrString`/`Quantity` accepting integers, as the full
 //!   CRDs do.
 //! - DAG consistency: unique task names, every dependency and every `{{tasks.X...}}` reference

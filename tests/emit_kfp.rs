@@ -11,9 +11,9 @@
 //!   empty, and no task depends on itself, on its own outputs or on others in a cycle.
 //! - A YAML 1.1 reading of every file: every plain scalar is a boolean or a plain decimal
 //!   number, and no plain key reads as anything but a string.
-//! - The reference pipelines of `shared/reference/kfp/` (beside the repository; skipped with a
-//!   message when absent): flowc's output and the YAML the kfp SDK wrote are compared
-//!   structurally, task by task, and every difference must be one of the documented ones.
+//! - The reference pipelines of `shared/reference/kfp/` (beside the repository; the test
+//!   fails and says so when it is absent): flowc's output and the YAML the kfp SDK wrote are
+//!   compared structurally, task by task, and every difference must be one of the documented ones.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -575,13 +575,7 @@ const REFERENCES: &[Reference] = &[
 ];
 
 fn reference_pipelines_match_the_kfp_sdk() {
-    let dir = tests_dir().join("../../shared/reference/kfp");
-    assert!(
-        dir.is_dir(),
-        "the kfp reference pipelines are needed: they are not at {}; put the project's \
-         `shared/` folder beside the repository",
-        dir.display()
-    );
+    let dir = flowc_tests::shared::shared_path("reference/kfp");
     let mut unexpected = Vec::new();
     for r in REFERENCES {
         let reference = std::fs::read_to_string(dir.join(format!("{}.yaml", r.name)))

@@ -1,4 +1,6 @@
-//! `flowc fmt` on every example and fixture: idempotent, and keeps every comment.
+//! `flowc fmt` on every example and fixture: idempotent, keeps every comment, and never changes
+//! what a file means: the formatted file reports the same diagnostics (codes and messages) and
+//! every pipeline of it has the same plan JSON as the original.
 //!
 //! The harness is libtest-mimic's: each file is a test of its own (`lossless::PATH`,
 //! `formatted::PATH`), so one file's failure does not hide the others'.
@@ -6,6 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use flowc_compiler::fmt::format;
+use flowc_compiler::plan::build_plan;
+use flowc_compiler::{analyze, Analysis, FileLoader};
+use flowc_grammar::ast::Item;
 use flowc_tests::{flow_files, repo_root, tests_dir};
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -79,14 +84,66 @@ fn idempotent_and_lossless(path: &Path) {
         path.display()
     );
     // Formatting never changes what the file means.
-    let a = flowc_grammar::parse(&text);
-    let b = flowc_grammar::parse(&once);
     assert_eq!(
-        a.module.items.len(),
-        b.module.items.len(),
+        meaning(path, &text),
+        meaning(path, &once),
         "{}",
         path.display()
     );
+}
+
+/// The disk, except that `path` reads as `text` (the formatted file beside its imports).
+struct Overlay<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl FileLoader for Overlay<'_> {
+    fn load(&self, path: &Path) -> Result<Vec<u8>, String> {
+        if path == self.path {
+            return Ok(self.text.as_bytes().to_vec());
+        }
+        std::fs::read(path).map_err(|e| e.to_string())
+    }
+}
+
+/// A plan's JSON without `source_sha256`, the hash of the text (which formatting changes).
+fn without_source_hash(json: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("source_sha256");
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+/// What `text` at `path` means: its diagnostics (code and message, without positions, which
+/// formatting moves) and the plan JSON of each of its pipelines.
+fn meaning(path: &Path, text: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let a: Analysis = analyze(&Overlay { path, text }, &[path.to_path_buf()]);
+    let diagnostics = a
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.code.as_str(), d.message))
+        .collect();
+    let pipelines: Vec<String> = flowc_grammar::parse(text)
+        .module
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Pipeline(p) => Some(p.name.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let plans = pipelines
+        .into_iter()
+        .map(|name| {
+            let plan = build_plan(&a, Some(&name), Some("1.0.0"))
+                .map(|p| without_source_hash(&p.to_json()))
+                .unwrap_or_else(|e| format!("no plan: {e}"));
+            (name, plan)
+        })
+        .collect();
+    (diagnostics, plans)
 }
 
 fn enough_files_are_formatted(files: &[PathBuf]) -> Result<(), Failed> {

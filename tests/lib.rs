@@ -1,12 +1,14 @@
 //! Shared helpers for the integration tests: a loader rooted at the tests folder, rendering of
 //! diagnostics exactly as `flowc check` prints them without colour, the validators of emitted
-//! YAML ([`validate`]) and a generator of well-typed programs ([`gen`]).
+//! YAML ([`validate`]), a generator of well-typed programs ([`gen`]) and where the project's
+//! `shared/` folder is ([`shared`]).
 
 use std::path::{Path, PathBuf};
 
 use flowc_compiler::{analyze, Analysis, FileLoader};
 
 pub mod gen;
+pub mod shared;
 pub mod validate;
 
 /// The folder of this crate.
@@ -134,4 +136,36 @@ pub fn trial(
         std::panic::catch_unwind(f)
             .map_err(|e| libtest_mimic::Failed::from(validate::panic_message(e)))
     })
+}
+
+#[cfg(test)]
+mod shared_tests {
+    use super::shared::*;
+    use std::path::Path;
+
+    #[test]
+    fn a_missing_shared_file_is_an_error_that_says_how_to_fix_it() {
+        let dir = std::env::temp_dir().join("flowc-no-shared-here");
+        let m = locate(&dir, "schemas/argo-workflows-schema.json")
+            .expect_err("a missing file is an error");
+        assert!(
+            m.contains("shared/schemas/argo-workflows-schema.json"),
+            "{m}"
+        );
+        assert!(
+            m.contains("beside the repository") && m.contains("FLOWC_SHARED"),
+            "{m}"
+        );
+        let found = locate(Path::new(env!("CARGO_MANIFEST_DIR")), "shared.rs");
+        assert_eq!(
+            found,
+            Ok(Path::new(env!("CARGO_MANIFEST_DIR")).join("shared.rs"))
+        );
+    }
+
+    #[test]
+    fn the_shared_folder_is_found_beside_the_repository() {
+        assert!(shared_path("design").is_dir());
+        assert!(!shared_files("reference/kfp", "yaml").is_empty());
+    }
 }

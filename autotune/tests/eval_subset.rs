@@ -6,23 +6,22 @@
 //! published numbers say so and are asserted instead.
 //!
 //! The traces live in the repository's sibling folder `shared/traces`, or in the folder named
-//! by `FLOWC_SHARED_TRACES`; without them these tests fail and say where they looked.
+//! by `FLOWC_SHARED_TRACES`; without them these tests fail and say where they looked
+//! (`tests/shared.rs`, the one helper of every test that needs `shared/`).
 
 use flowc_autotune::eval::table::waste_vs_better;
 use flowc_autotune::eval::PolicyMetrics;
 use flowc_autotune::{evaluate, EvalConfig, EvalReport};
 use std::path::{Path, PathBuf};
 
-const MISSING: &str = "the shared traces are needed: put them in `shared/traces` beside the \
-                       repository (see its README.md) or name their folder in FLOWC_SHARED_TRACES";
+#[path = "../../tests/shared.rs"]
+mod shared;
 
 fn traces() -> PathBuf {
-    let dir = match std::env::var_os("FLOWC_SHARED_TRACES") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces"),
-    };
-    assert!(dir.is_dir(), "{} not found: {MISSING}", dir.display());
-    dir
+    match std::env::var_os("FLOWC_SHARED_TRACES") {
+        Some(d) => shared::locate(Path::new(&d), "").unwrap_or_else(|m| panic!("{m}")),
+        None => shared::shared_path("traces"),
+    }
 }
 
 /// The three totals, checked to be flowc, VPA-like and KRR-like in that order.
@@ -80,8 +79,9 @@ fn flowc_wastes_less_on_a_subset_and_the_table_is_deterministic() {
             paths.push(dir.join(format!("wfinstances/{name}-00{run}.json")));
         }
     }
-    if let Some(missing) = paths.iter().find(|p| !p.is_file()) {
-        panic!("trace {} not found: {MISSING}", missing.display());
+    for p in &paths {
+        let rel = p.strip_prefix(&dir).unwrap_or(p).to_string_lossy();
+        shared::locate(&dir, &rel).unwrap_or_else(|m| panic!("{m}"));
     }
     let report = evaluate(&paths, &EvalConfig::default()).expect("traces load");
     assert_eq!(report.workflows.len(), 4);

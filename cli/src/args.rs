@@ -37,6 +37,10 @@ pub enum Command {
     /// Run one step of an Argo workflow here, with the inputs the cluster gave it (downloaded
     /// from the artifact repository) and the run's parameter values (docs/storage.md).
     Replay(ReplayArgs),
+    /// Check a store's integrity (`store verify`) or remove what retention no longer needs
+    /// (`store gc`); see docs/reliability.md.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Set steps' resources from past runs, or evaluate the tuner on traces (`autotune eval`).
     Autotune(AutotuneArgs),
     /// Run one step, check, evaluation, enumeration or copy of a built pipeline inside a cluster
@@ -230,6 +234,10 @@ pub struct RunArgs {
     /// Say why each step that ran missed the cache.
     #[arg(long)]
     pub explain_cache: bool,
+    /// Re-execute every cached step with the cache bypassed and compare its outputs with the
+    /// cached ones, naming each step whose output differs (exit 1); the cache is left as it is.
+    #[arg(long)]
+    pub verify: bool,
     /// What runs container steps: a bubblewrap sandbox that looks like the step's pod (the
     /// default; host processes, said once, where it cannot run), host processes, or Docker or
     /// Podman with the step's image (docs/running.md).
@@ -371,6 +379,44 @@ pub struct RunsArgs {
     /// The artifact store.
     #[arg(long, default_value = ".flow")]
     pub store: PathBuf,
+}
+
+/// `flowc store` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Re-hash every object and check that cache entries and run summaries name existing
+    /// objects of their recorded size; exit 1 when something is wrong.
+    Verify(StoreVerifyArgs),
+    /// Remove runs past retention, cache entries past an age, and objects nothing names.
+    Gc(StoreGcArgs),
+}
+
+/// `flowc store verify`.
+#[derive(Debug, clap::Args)]
+pub struct StoreVerifyArgs {
+    /// The artifact store.
+    #[arg(long, default_value = ".flow")]
+    pub store: PathBuf,
+    /// Move what is wrong to `quarantine/` in the store, so that no run reuses it.
+    #[arg(long)]
+    pub quarantine: bool,
+}
+
+/// `flowc store gc`.
+#[derive(Debug, clap::Args)]
+pub struct StoreGcArgs {
+    /// The artifact store.
+    #[arg(long, default_value = ".flow")]
+    pub store: PathBuf,
+    /// Keep the newest N runs (and every run whose folder holds a `keep` file).
+    #[arg(long, value_name = "N")]
+    pub keep_runs: Option<usize>,
+    /// Remove runs and cache entries older than this (`30d`, `12h`, `90m`).
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<String>,
+    /// Print what would be removed without removing it.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {

@@ -13,19 +13,8 @@ use common::{example, flowc, text};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Output;
 
 use serde_json::Value as Json;
-
-/// Runs a container of the runtime image (`flowc exec ...`); None for another container.
-fn run_exec(container: &Json, args: &[String], cwd: &Path) -> Option<Output> {
-    if container["command"] != serde_json::json!(["flowc", "exec"]) {
-        return None;
-    }
-    let mut argv = vec!["exec"];
-    argv.extend(args.iter().map(String::as_str));
-    Some(flowc(&argv, cwd))
-}
 
 fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -60,9 +49,7 @@ fn the_argo_build_of_the_example_runs_its_built_in_steps_and_checks_through_exec
         .map(|d| serde_saphyr::from_str::<Json>(d).expect("YAML"))
         .find(|d| d["kind"] == "WorkflowTemplate")
         .expect("a WorkflowTemplate");
-    let played = play_argo(&workflow, cluster.path(), &|container, args| {
-        run_exec(container, args, cluster.path())
-    });
+    let played = play_argo(&workflow, cluster.path());
     for t in [
         "installed",
         "population",

@@ -4,7 +4,7 @@
 //! Argo build's command run as the controller would run it.
 
 mod common;
-use common::argo::play_argo;
+use common::argo::play_argo_with;
 use common::{flowc, test_python, text, write};
 
 use std::path::{Path, PathBuf};
@@ -454,7 +454,7 @@ fn the_argo_build_runs_the_same_python_command_to_the_same_bytes() {
         .map(|d| serde_saphyr::from_str::<Json>(d).expect("YAML"))
         .find(|d| d["kind"] == "WorkflowTemplate")
         .expect("a WorkflowTemplate");
-    let played = play_argo(&workflow, cluster.path(), &|c, a| {
+    let played = play_argo_with(&workflow, cluster.path(), &|c, a| {
         run_pod(c, a, cluster.path())
     });
     assert!(played.skipped.is_empty(), "skipped: {:?}", played.skipped);

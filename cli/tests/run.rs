@@ -559,6 +559,17 @@ fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
             "the examples run in the sandbox: {}",
             text(&out)
         );
+        // Re-executed with the cache bypassed, every step gives the outputs it cached.
+        let mut verify = args.clone();
+        verify.push("--verify");
+        let out = flowc(&verify, dir.path());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{rel} --verify:\n{}",
+            text(&out)
+        );
+        assert!(text(&out).contains(", 0 differ,"), "{rel}: {}", text(&out));
         ran += 1;
     }
     assert!(ran >= 13, "ran {ran} examples");

@@ -40,6 +40,22 @@ pub fn format(text: &str) -> Result<String, FormatError> {
     Ok(p.out)
 }
 
+/// Expression `e` of the text `src` as the formatter writes it: the canonical text of a check's
+/// condition in the plan, so that formatting a file never changes its plan (a finding of the
+/// `fmt` fuzz target: `check limit<10.0` had the source text `limit<10.0`, and `limit < 10.0`
+/// once formatted).
+pub fn expr_text(src: &str, e: &Expr) -> String {
+    let p = Printer {
+        src,
+        lines: LineIndex::new(src),
+        comments: Vec::new(),
+        next: 0,
+        out: String::new(),
+        indent: 0,
+    };
+    p.expr(e, 0)
+}
+
 struct Printer<'a> {
     src: &'a str,
     lines: LineIndex,

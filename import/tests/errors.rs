@@ -2,6 +2,8 @@
 //! no input panics (every truncation of the vendored files, and seeded random bytes).
 
 mod common;
+#[path = "../../tests/shared.rs"]
+mod shared;
 
 use common::{check, data_files, tests_dir};
 use flowc_import::{convert, Code};
@@ -216,25 +218,14 @@ fn truncated_files_never_panic() {
 /// The compiled pipelines of `shared/reference/kfp/`, failing clearly when `shared/` is not
 /// beside the repository.
 fn reference_texts() -> Vec<(String, String)> {
-    let dir = tests_dir().join("../../../shared/reference/kfp");
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!(
-            "the kfp reference pipelines are needed: they are not at {} ({e}); put the \
-             project's `shared/` folder beside the repository",
-            dir.display()
-        )
-    });
-    let mut out: Vec<(String, String)> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(&p).ok()?;
-            Some((p.file_name()?.to_str()?.to_string(), text))
+    shared::shared_files("reference/kfp", "yaml")
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name.to_string(), text)
         })
-        .collect();
-    out.sort();
-    out
+        .collect()
 }
 
 /// A small seeded generator (xorshift), so the random inputs are the same on every run.

@@ -5,6 +5,8 @@
 //! structurally as tests/emit_kfp.rs does, every difference being a documented one.
 
 mod common;
+#[path = "../../tests/shared.rs"]
+mod shared;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -17,18 +19,8 @@ use serde_json::Value as Json;
 
 /// The reference pipelines, failing clearly when `shared/` is not beside the repository.
 fn references() -> Vec<(String, String)> {
-    let dir = tests_dir().join("../../../shared/reference/kfp");
-    assert!(
-        dir.is_dir(),
-        "the kfp reference pipelines are needed: they are not at {}; put the project's \
-         `shared/` folder beside the repository",
-        dir.display()
-    );
-    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+    let mut out: Vec<(String, String)> = shared::shared_files("reference/kfp", "yaml")
+        .into_iter()
         .map(|p| {
             let name = p
                 .file_name()

@@ -39,6 +39,8 @@ pub(crate) struct RunContext<'a> {
     pub(crate) budget: Mutex<Budget>,
     /// `--fail-fast`.
     pub(crate) fail_fast: bool,
+    /// `--verify`: steps run again and are compared with the cache, which stays as it is.
+    pub(crate) verify: bool,
     /// One report per finished task instance, in the order they finished.
     pub(crate) reports: Mutex<Vec<TaskReport>>,
 }

@@ -70,6 +70,7 @@ pub fn run(
         python,
         budget: Mutex::new(budget),
         fail_fast: opts.fail_fast,
+        verify: opts.verify,
         reports: Mutex::new(Vec::new()),
     };
     let result = run_pipeline(&ctx, &plan.entry, values, "");

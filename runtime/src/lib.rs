@@ -7,6 +7,7 @@
 //! autotuner ([`record`]). [`engine::run`] is the entry point and [`types`] has the types it
 //! takes and gives; [`runs`] lists past runs.
 
+pub mod audit;
 mod budget;
 pub mod builtin;
 mod context;

@@ -41,6 +41,9 @@ pub struct RunOptions {
     pub strict_memory: bool,
     /// How Python steps run here (`--python`, the project's source roots).
     pub python: crate::python::PythonOptions,
+    /// Re-execute every cached step with the cache bypassed and compare its outputs with the
+    /// cached ones, leaving the cache as it is (`--verify`; docs/reliability.md).
+    pub verify: bool,
 }
 
 /// What runs container steps.

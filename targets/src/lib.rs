@@ -15,6 +15,7 @@ pub mod argo;
 pub mod check;
 pub mod diagnostics;
 pub mod kfp;
+pub mod kube;
 pub mod names;
 pub mod yaml;
 

@@ -135,9 +135,12 @@ struct WorkflowCtx<'j> {
 fn task_and_attempt(display: &str) -> (String, u32) {
     let mut name = display.to_string();
     let mut attempt = 1;
+    // `(` is one byte, so `open + 1` is a character boundary; the `)` is stripped, never cut at
+    // a byte offset (a name ending in `(` or in a multi-byte character once panicked here: a
+    // finding of the `autotune` fuzz target).
     if let Some(open) = name.rfind('(') {
-        let inner = &name[open + 1..name.len().saturating_sub(1)];
-        if name.ends_with(')') && !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()) {
+        let inner = name[open + 1..].strip_suffix(')').unwrap_or_default();
+        if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()) {
             attempt = inner
                 .parse::<u32>()
                 .map(|n| n.saturating_add(1))
@@ -146,8 +149,7 @@ fn task_and_attempt(display: &str) -> (String, u32) {
         }
     }
     if let Some(open) = name.find('(') {
-        if name.ends_with(')') {
-            let inner = &name[open + 1..name.len() - 1];
+        if let Some(inner) = name[open + 1..].strip_suffix(')') {
             let index = inner.split(':').next().unwrap_or(inner).to_string();
             name = format!("{}[{}]", &name[..open], index);
         }
@@ -312,5 +314,29 @@ mod tests {
         );
         assert_eq!(task_and_attempt("rake(3:a)"), ("rake[3]".to_string(), 1));
         assert_eq!(task_and_attempt("rake(3:a)(0)"), ("rake[3]".to_string(), 1));
+    }
+}
+
+#[cfg(test)]
+mod display_name_tests {
+    use super::task_and_attempt;
+
+    #[test]
+    fn display_names_split_into_task_and_attempt_whatever_they_end_with() {
+        assert_eq!(task_and_attempt("rake(0:a)(1)"), ("rake[0]".into(), 2));
+        assert_eq!(task_and_attempt("load"), ("load".into(), 1));
+        // Inputs the `autotune` fuzz target found (they panicked), and their relatives.
+        for name in [
+            "rake(0:north)(0\u{fffd}",
+            "rake(0:north)(0(",
+            "(",
+            "x(é",
+            "é(",
+            "a()",
+        ] {
+            let (task, attempt) = task_and_attempt(name);
+            assert!(!task.is_empty() || name == "(", "{name}");
+            assert_eq!(attempt, 1, "{name}");
+        }
     }
 }

@@ -14,6 +14,7 @@ pub mod python_types;
 pub mod replay;
 pub mod run;
 pub mod runs;
+pub mod store;
 
 use crate::args::{Cli, Command};
 
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Diff(a) => diff::run(&a),
         Command::Runs(a) => runs::run(&a),
         Command::Replay(a) => replay::run(&a),
+        Command::Store(c) => store::run(&c),
         Command::Autotune(a) => autotune::run(&a),
         Command::Exec(a) => exec::run(&a),
         Command::Lsp => lsp::run(),

@@ -315,6 +315,7 @@ pub fn run(args: &RunArgs) -> u8 {
         pass_env: args.pass_env.clone(),
         strict_memory: args.strict_memory,
         python,
+        verify: args.verify,
     };
     static CANCEL: AtomicBool = AtomicBool::new(false);
     let _ = ctrlc::set_handler(|| {
@@ -340,11 +341,42 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     print_summary(&plan, &summary);
+    if args.verify && !verification_holds(&summary) {
+        return EXIT_ERRORS;
+    }
     match summary.status.as_str() {
         "succeeded" => EXIT_OK,
         "cancelled" => EXIT_CANCELLED,
         _ => EXIT_ERRORS,
     }
+}
+
+/// `--verify`: prints what the re-execution found; false when a step's output differs.
+fn verification_holds(summary: &flowc_runtime::RunSummary) -> bool {
+    let note = |t: &flowc_runtime::TaskReport| t.cache_note.clone().unwrap_or_default();
+    let differ: Vec<_> = summary
+        .tasks
+        .iter()
+        .filter(|t| note(t).starts_with("verify: differs"))
+        .collect();
+    let same = summary
+        .tasks
+        .iter()
+        .filter(|t| note(t).starts_with("verify: same"))
+        .count();
+    let unchecked = summary.tasks.len() - same - differ.len();
+    for t in &differ {
+        let outputs = note(t).trim_start_matches("verify: differs: ").to_string();
+        println!(
+            "step `{}` ({}): output {outputs} differs from the cached result",
+            t.step, t.task
+        );
+    }
+    println!(
+        "verify: {same} step(s) reproduced their cached outputs, {} differ, {unchecked} not compared (cache off, no cached result, or not run)",
+        differ.len()
+    );
+    differ.is_empty()
 }
 
 /// The place of a task instance (`pipeline.task[1]`, `call/pipeline.task`) in the plan: the

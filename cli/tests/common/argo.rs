@@ -1,8 +1,14 @@
-//! Playing the Argo controller in tests: the entry DAG of a built `WorkflowTemplate` run task by
-//! task in dependency order, each with the command line of its template (parameters
-//! substituted as Argo does, `/tmp/flowc/...` moved into a folder per task under `pods/`, input
-//! artifacts copied from the producing task's output paths). Tasks in loops or under `when`
-//! are left out.
+//! A small stand-in for the Argo controller and the kubelet, for the tests that run what the
+//! Argo emitter writes through `flowc exec`: the entry DAG's tasks whose container is the flowc
+//! runtime image run in dependency order, with their template's command line.
+//!
+//! The model of substitution is the one the emitter is written against (docs/targets.md): each
+//! field is substituted once, `{{NAME}}` by a variable's value and `{{=...}}` by an expression's
+//! value (only the string literals flowc writes to escape a brace, `{{='{'}}`, are evaluated
+//! here; other expressions are kept as written and never reach a container the tests run), and
+//! substituted text is not read again. A workflow parameter's value is its field in
+//! `spec.arguments` after that substitution. The kubelet then expands `$(NAME)` and `$$` in the
+//! container's arguments ([`flowc_targets::kube::expand`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,22 +16,92 @@ use std::process::Output;
 
 use serde_json::Value as Json;
 
+use super::flowc;
 use super::text;
 
-/// Replaces every `{{prefix.NAME}}` by its value; None when one has no value.
-pub fn substitute(s: &str, prefix: &str, values: &BTreeMap<String, String>) -> Option<String> {
+/// The value of an `expr` string literal (`'...'` or `"..."` with `\` escapes), if `e` is one.
+fn string_literal(e: &str) -> Option<String> {
+    let e = e.trim();
+    let quote = e.chars().next().filter(|q| *q == '\'' || *q == '"')?;
+    let body = e.strip_prefix(quote)?.strip_suffix(quote)?;
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                c => out.push(c),
+            },
+            c if c == quote => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// One substitution of the tags of `s`: variables from `values` (full names such as
+/// `workflow.parameters.day`), flowc's string-literal expressions evaluated. An unknown variable
+/// is kept as written when `keep`, and makes the result None otherwise; any other expression
+/// (which Argo would evaluate) and a `{{` without its `}}` (which Argo refuses) make it None.
+pub fn substitute(s: &str, values: &BTreeMap<String, String>, keep: bool) -> Option<String> {
     let mut out = String::new();
     let mut rest = s;
-    let open = format!("{{{{{prefix}.");
-    while let Some(i) = rest.find(&open) {
+    while let Some(i) = rest.find("{{") {
         out.push_str(&rest[..i]);
-        let after = &rest[i + open.len()..];
+        let after = &rest[i + 2..];
         let end = after.find("}}")?;
-        out.push_str(values.get(&after[..end])?);
+        let tag = after[..end].trim();
+        let value = match tag.strip_prefix('=') {
+            Some(e) => string_literal(e),
+            None => values.get(tag).cloned(),
+        };
+        match value {
+            Some(v) => out.push_str(&v),
+            None if keep && !tag.starts_with('=') => out.push_str(&rest[i..i + 2 + end + 2]),
+            None => return None,
+        }
         rest = &after[end + 2..];
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// What the kubelet makes of a container string, with the container's environment.
+pub fn kubelet(s: &str, env: &BTreeMap<String, String>) -> String {
+    flowc_targets::kube::expand(s, &|name| env.get(name).cloned())
+}
+
+/// The workflow's parameters as the controller holds them (`workflow.parameters.NAME`, each
+/// value substituted once), and `workflow.uid`.
+pub fn workflow_parameters(spec: &Json) -> BTreeMap<String, String> {
+    let mut globals = BTreeMap::from([
+        ("workflow.uid".to_string(), "0000-test".to_string()),
+        ("workflow.name".to_string(), "literals-x1y2z".to_string()),
+    ]);
+    for p in spec["arguments"]["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let raw = p["value"].as_str().unwrap_or_default();
+        let value = substitute(raw, &globals, true).unwrap_or_else(|| {
+            panic!("Argo refuses the value of parameter {}: `{raw}`", p["name"])
+        });
+        globals.insert(
+            format!(
+                "workflow.parameters.{}",
+                p["name"].as_str().expect("a name")
+            ),
+            value,
+        );
+    }
+    globals
 }
 
 pub fn copy_into(src: &Path, dst: &Path) {
@@ -46,30 +122,69 @@ pub struct Played {
     pub ran: BTreeSet<String>,
     /// Tasks left out: not the runtime image, or inputs from a task left out.
     pub skipped: BTreeSet<String>,
+    /// Tasks whose `flowc exec` exited 1 (a check that does not hold), with its output.
+    pub failed: BTreeMap<String, String>,
 }
 
-/// The workflow's parameters with their values, and `workflow.uid` as the controller sets it.
-pub fn workflow_parameters(spec: &Json) -> BTreeMap<String, String> {
-    let mut wf_params: BTreeMap<String, String> = spec["arguments"]["parameters"]
+/// A task's input parameters (`inputs.parameters.NAME`): the template's defaults, then the
+/// task's arguments, substituted once. An argument that is an `expr` expression (a cache key)
+/// is left out: it is never passed to a container.
+fn task_inputs(
+    template: &Json,
+    task: &Json,
+    globals: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut inputs = BTreeMap::new();
+    let defaults = template["inputs"]["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten();
+    for p in defaults {
+        if let Some(v) = p["value"].as_str() {
+            inputs.insert(
+                format!("inputs.parameters.{}", p["name"].as_str().expect("name")),
+                v.into(),
+            );
+        }
+    }
+    for p in task["arguments"]["parameters"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|p| {
-            (
-                p["name"].as_str().expect("a name").to_string(),
-                p["value"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    wf_params.insert("uid".into(), "0000-test".into());
-    wf_params
+    {
+        let v = p["value"].as_str().unwrap_or_default();
+        if let Some(v) = substitute(v, globals, true) {
+            inputs.insert(
+                format!("inputs.parameters.{}", p["name"].as_str().expect("name")),
+                v,
+            );
+        }
+    }
+    inputs
 }
 
-/// Plays the Argo controller for the entry DAG of `workflow` in `cwd` (see the module's
-/// documentation): `run` runs a task's container with its substituted arguments, or returns
-/// `None` for a container it does not run (the task is then skipped, and so are its
-/// dependents).
-pub fn play_argo(
+/// Runs the runtime-image tasks of the entry DAG of an Argo `WorkflowTemplate`, with `cwd` as
+/// every container's working folder and `pods/<task>` in place of `/tmp/flowc`.
+pub fn play_argo(workflow: &Json, cwd: &Path) -> Played {
+    play_argo_with(workflow, cwd, &|container, args| {
+        run_exec(container, args, cwd)
+    })
+}
+
+/// Runs a container of the runtime image (`flowc exec ...`); None for another container.
+pub fn run_exec(container: &Json, args: &[String], cwd: &Path) -> Option<Output> {
+    if container["command"] != serde_json::json!(["flowc", "exec"]) {
+        return None;
+    }
+    let mut argv = vec!["exec"];
+    argv.extend(args.iter().map(String::as_str));
+    Some(flowc(&argv, cwd))
+}
+
+/// [`play_argo`] with the containers run by `run` (their substituted arguments in, their
+/// output out), which returns None for a container it does not run: the task is then left out,
+/// and so are the tasks reading its outputs.
+pub fn play_argo_with(
     workflow: &Json,
     cwd: &Path,
     run: &dyn Fn(&Json, &[String]) -> Option<Output>,
@@ -97,6 +212,7 @@ pub fn play_argo(
     let mut played = Played {
         ran: BTreeSet::new(),
         skipped: BTreeSet::new(),
+        failed: BTreeMap::new(),
     };
     let mut pending: Vec<&Json> = tasks.iter().collect();
     while !pending.is_empty() {
@@ -118,30 +234,7 @@ pub fn play_argo(
                 played.skipped.insert(name);
                 return false;
             }
-            // Parameters: the template's defaults, then the task's arguments.
-            let mut inputs: BTreeMap<String, String> = BTreeMap::new();
-            for p in template["inputs"]["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                if let Some(v) = p["value"].as_str() {
-                    inputs.insert(p["name"].as_str().expect("name").into(), v.into());
-                }
-            }
-            for p in task["arguments"]["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let v = p["value"].as_str().unwrap_or_default();
-                // `{{=…}}` expressions (cache keys) are not passed to containers.
-                if let Some(v) = substitute(v, "workflow.parameters", &wf_params)
-                    .and_then(|v| substitute(&v, "workflow", &wf_params))
-                {
-                    inputs.insert(p["name"].as_str().expect("name").into(), v);
-                }
-            }
+            let inputs = task_inputs(template, task, &wf_params);
             let pod = cwd.join("pods").join(&name);
             let local = |path: &str| path.replace("/tmp/flowc/", &format!("{}/", pod.display()));
             // Input artifacts: copied from the producer's output path.
@@ -170,11 +263,12 @@ pub fn play_argo(
                 .iter()
                 .map(|a| {
                     let a = a.as_str().expect("a string");
-                    local(
-                        &substitute(a, "inputs.parameters", &inputs).unwrap_or_else(|| {
+                    local(&kubelet(
+                        &substitute(a, &inputs, false).unwrap_or_else(|| {
                             panic!("task {name}: an unresolved parameter in `{a}`")
                         }),
-                    )
+                        &BTreeMap::new(),
+                    ))
                 })
                 .collect();
             std::fs::create_dir_all(pod.join("outputs")).expect("the outputs volume");
@@ -182,6 +276,11 @@ pub fn play_argo(
                 played.skipped.insert(name);
                 return false;
             };
+            if o.status.code() == Some(1) && args.first().is_some_and(|a| a == "--check") {
+                played.failed.insert(name.clone(), text(&o));
+                played.ran.insert(name);
+                return false;
+            }
             assert!(o.status.success(), "task {name}: {args:?}\n{}", text(&o));
             for out in template["outputs"]["artifacts"]
                 .as_array()

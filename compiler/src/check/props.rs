@@ -18,7 +18,7 @@ use crate::source::FileId;
 use crate::units;
 use flowc_grammar::ast::{
     Backoff, CacheSetting, Expr, ExprKind, Ident, IntLit, Prop, PropKind, Quantity, Record,
-    Resources, Step, StrLit,
+    Resources, Step, StrLit, StrPart,
 };
 use flowc_grammar::Span;
 
@@ -74,8 +74,8 @@ pub struct RetrySpec {
 /// The value of an environment variable.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EnvValue {
-    /// A literal or interpolated string (interpolations left as `${name}`).
-    Text(String),
+    /// A literal or interpolated string, in its parts (so that an escaped `\${` stays text).
+    Text(Vec<StrPart>),
     /// The value of a parameter.
     Param(String),
     /// The value of a secret, by reference.
@@ -149,12 +149,10 @@ impl Checker<'_> {
             for v in resolved.env.values() {
                 match v {
                     EnvValue::Param(p) => used.push(p.clone()),
-                    EnvValue::Text(t) => used.extend(
-                        t.split("${")
-                            .skip(1)
-                            .filter_map(|r| r.split_once('}'))
-                            .map(|(n, _)| n.to_string()),
-                    ),
+                    EnvValue::Text(parts) => used.extend(parts.iter().filter_map(|p| match p {
+                        StrPart::Var(v) => Some(v.name.clone()),
+                        StrPart::Text(_) => None,
+                    })),
                     EnvValue::Secret(_) => {}
                 }
             }
@@ -548,11 +546,11 @@ impl Checker<'_> {
                         ));
                     }
                 }
-                Some(EnvValue::Text(s.value.clone()))
+                Some(EnvValue::Text(s.parts.clone()))
             }
-            ExprKind::Int(n) => Some(EnvValue::Text(n.to_string())),
-            ExprKind::Float(f) => Some(EnvValue::Text(f.to_string())),
-            ExprKind::Bool(b) => Some(EnvValue::Text(b.to_string())),
+            ExprKind::Int(n) => Some(EnvValue::Text(vec![StrPart::Text(n.to_string())])),
+            ExprKind::Float(f) => Some(EnvValue::Text(vec![StrPart::Text(f.to_string())])),
+            ExprKind::Bool(b) => Some(EnvValue::Text(vec![StrPart::Text(b.to_string())])),
             ExprKind::Path(p) if p.len() == 1 => {
                 let name = &p[0];
                 if params.contains(&name.name.as_str()) {

@@ -607,7 +607,7 @@ impl Builder<'_> {
             .iter()
             .map(|(e, frames)| PlanCheck {
                 condition: scope.value(e, frames),
-                source: src[e.span.range()].to_string(),
+                source: crate::fmt::expr_text(src, e),
                 when: conditions(scope, frames),
                 loops: loop_ids(frames),
                 span: spans::in_decl(self.a, decl, e.span),
@@ -672,7 +672,7 @@ fn container_kind(
         .env
         .iter()
         .filter_map(|(k, v)| match v {
-            EnvValue::Text(t) => Some((k.clone(), text_parts(t, sig))),
+            EnvValue::Text(parts) => Some((k.clone(), str_parts(parts, sig))),
             EnvValue::Param(p) => Some((k.clone(), vec![Part::Param { name: p.clone() }])),
             EnvValue::Secret(_) => None,
         })
@@ -922,41 +922,15 @@ fn name_part(name: &str, sig: &StepSig) -> Part {
     }
 }
 
-fn text_parts(t: &str, sig: &StepSig) -> Vec<Part> {
-    // Re-split `${name}` interpolations kept in the text.
-    let mut parts = Vec::new();
-    let mut rest = t;
-    while let Some(i) = rest.find("${") {
-        let after = &rest[i + 2..];
-        match after.find('}') {
-            Some(j)
-                if after[..j]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    && j > 0 =>
-            {
-                if i > 0 {
-                    parts.push(Part::Text {
-                        text: rest[..i].to_string(),
-                    });
-                }
-                parts.push(name_part(&after[..j], sig));
-                rest = &after[j + 1..];
-            }
-            _ => {
-                parts.push(Part::Text {
-                    text: rest[..i + 2].to_string(),
-                });
-                rest = after;
-            }
-        }
-    }
-    if !rest.is_empty() {
-        parts.push(Part::Text {
-            text: rest.to_string(),
-        });
-    }
+/// The parts of a string written in a step: text, and interpolated names as parameters or paths.
+fn str_parts(parts: &[StrPart], sig: &StepSig) -> Vec<Part> {
     parts
+        .iter()
+        .map(|p| match p {
+            StrPart::Text(t) => Part::Text { text: t.clone() },
+            StrPart::Var(v) => name_part(&v.name, sig),
+        })
+        .collect()
 }
 
 fn command_parts(e: &Expr, sig: &StepSig) -> Vec<Part> {

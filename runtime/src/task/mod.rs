@@ -88,7 +88,11 @@ pub(crate) fn execute(
     // the cache; released when `_key_lock` drops. Without caching there is nothing to share.
     let _key_lock = caching.then(|| ctx.store.lock_key(&key).ok()).flatten();
     let step = StepInstance::new(ctx, pipeline, task, instance, inputs, ingredients, key);
-    let mut result = step.cached_result().unwrap_or_else(|| step.attempts());
+    let mut result = if ctx.verify && caching {
+        step.verified()
+    } else {
+        step.cached_result().unwrap_or_else(|| step.attempts())
+    };
     result.wall_seconds = started.elapsed().as_secs_f64();
     result
 }
@@ -195,6 +199,39 @@ impl<'a> StepInstance<'a> {
             outputs: Some(outputs),
             ..JobResult::not_run(TaskStatus::Cached)
         })
+    }
+
+    /// `--verify`: the step runs again and its outputs are compared with the cached ones; the
+    /// note says which differ (`verify: differs: ...`), that they match, or that there was
+    /// nothing to compare with.
+    fn verified(&self) -> JobResult {
+        let before = self.ctx.store.cache_get(&self.key);
+        let mut result = self.attempts();
+        let (Some(entry), Some(outputs)) = (before, result.outputs.as_ref()) else {
+            result.cache_note = Some("verify: no cached result to compare with".into());
+            return result;
+        };
+        let differ: Vec<&str> = entry
+            .outputs
+            .iter()
+            .filter(|(name, stored)| {
+                let same = match outputs.get(*name) {
+                    Some(RValue::Artifact(a)) => a.object == stored.object,
+                    Some(RValue::Json(v)) => {
+                        self.ctx.store.read_value(&stored.object).as_ref() == Some(v)
+                    }
+                    _ => false,
+                };
+                !same
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        result.cache_note = Some(if differ.is_empty() {
+            "verify: same outputs as the cached result".into()
+        } else {
+            format!("verify: differs: {}", differ.join(", "))
+        });
+        result
     }
 
     /// Remembers the ingredients of this run of the task, if they changed.
@@ -307,11 +344,13 @@ impl<'a> StepInstance<'a> {
         let ended = if reason == Reason::Ok {
             match outputs::collect_outputs(&self.ctx.store, self.task, &out_dir) {
                 Ok((outputs, stored, out_bytes)) => {
-                    self.ctx.records.write(&record(reason, out_bytes));
-                    if self.caching {
+                    // The entry before the record: a run killed in between has recorded no
+                    // success that the next run could not reuse (what the chaos test asserts).
+                    if self.caching && !self.ctx.verify {
                         cache::put(&self.ctx.store, &self.key, &self.ctx.run_id, stored);
                         self.remember();
                     }
+                    self.ctx.records.write(&record(reason, out_bytes));
                     AttemptEnd::Succeeded(outputs)
                 }
                 Err(why) => {

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::release::{alias_document, alias_name, check_channel, version_suffix, versioned_name};
 use super::resolve::Ref;
-use super::text::text_form;
+use super::text::{text_form, Text};
 use super::{WorkflowEmitter, MAX_TEMPLATES};
 
 use crate::diagnostics;
@@ -408,8 +408,10 @@ fn workflow_arguments(p: &PipelinePlan, pipeline_label: &str) -> Map<String, Jso
         let mut x = Map::new();
         x.insert("name".into(), json!(param.name));
         match &param.default {
+            // Argo substitutes the parameters' values where templates read them, so a literal
+            // `{{` is escaped as in every other field (docs/targets.md).
             Some(d) => {
-                x.insert("value".into(), json!(text_form(d)));
+                x.insert("value".into(), json!(Text::lit(text_form(d)).simple()));
             }
             None if matches!(param.ty, TypeRepr::Optional { .. }) => {
                 x.insert("value".into(), json!(""));

@@ -375,10 +375,10 @@ impl WorkflowEmitter<'_> {
         };
         match &mode {
             EvalMode::Check { source, .. } => {
-                args.extend(["--check".to_string(), Text::lit(expr).simple()]);
-                args.extend(["--message".to_string(), Text::lit(*source).simple()]);
+                args.extend(["--check".to_string(), container_lit(&expr)]);
+                args.extend(["--message".to_string(), container_lit(source)]);
             }
-            EvalMode::Eval { .. } => args.extend(["--eval".to_string(), Text::lit(expr).simple()]),
+            EvalMode::Eval { .. } => args.extend(["--eval".to_string(), container_lit(&expr)]),
         }
         args.extend([
             "--signature".to_string(),
@@ -538,12 +538,17 @@ fn insert_io(m: &mut Map<String, Json>, key: &str, params: Vec<Json>, arts: Vec<
     }
 }
 
+/// Literal text as a container argument: kept literal by Argo and by the kubelet.
+fn container_lit(text: &str) -> String {
+    Text::lit(crate::kube::escape_dollars(text)).simple()
+}
+
 /// A command-line argument or environment value of a container step.
 fn parts_text(parts: &[Part]) -> Text {
     let mut t = Text::default();
     for p in parts {
         match p {
-            Part::Text { text } => t.push_lit(text),
+            Part::Text { text } => t.push_lit(&crate::kube::escape_dollars(text)),
             Part::Param { name } => t.push(Text::var(&["inputs", "parameters", name])),
             Part::InputPath { name } => t.push_lit(&format!("{INPUTS}/{name}")),
             Part::OutputPath { name } => t.push_lit(&format!("{OUTPUTS}/{name}")),

@@ -146,7 +146,7 @@ impl Emitter<'_> {
         let mut s = String::new();
         for p in parts {
             match p {
-                Part::Text { text } => s.push_str(text),
+                Part::Text { text } => s.push_str(&crate::kube::escape_dollars(text)),
                 Part::Param { name } => {
                     // Left out: `none`, or a value KFP could not wire (reported there).
                     if !leaf.skipped.contains_key(name) && leaf.defs.contains_key(name) {
@@ -249,12 +249,17 @@ impl Emitter<'_> {
                 Some(self.runtime_executor(args))
             }
             LeafKind::Eval { value, check } => {
-                let expr = serde_json::to_string(value).unwrap_or_default();
+                // Literal text reaches `flowc exec` through the kubelet, which reads `$$` and `$(`.
+                let expr =
+                    crate::kube::escape_dollars(&serde_json::to_string(value).unwrap_or_default());
                 let mut argv = vec!["flowc".to_string(), "exec".into()];
                 match check {
-                    Some(src) => {
-                        argv.extend(["--check".into(), expr, "--message".into(), src.clone()])
-                    }
+                    Some(src) => argv.extend([
+                        "--check".into(),
+                        expr,
+                        "--message".into(),
+                        crate::kube::escape_dollars(src),
+                    ]),
                     None => argv.extend(["--eval".into(), expr]),
                 }
                 argv.push("--signature".into());

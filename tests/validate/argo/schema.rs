@@ -7,22 +7,15 @@ use std::sync::OnceLock;
 
 use serde_json::Value as Json;
 
-use crate::tests_dir;
 use crate::validate::documents;
 
 /// The Argo schema, closed and patched like `argo lint --strict` and the full CRDs.
 pub fn argo_schema() -> Option<Json> {
-    let path = tests_dir().join("../../shared/schemas/argo-workflows-schema.json");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        // CI always provides `shared/` beside the repository: a missing schema is a broken
-        // checkout, never a reason to pass without validating.
-        Err(e) => panic!(
-            "the Argo schema is needed to validate the emitted YAML: {} is not readable ({e}); \
-             put the project's `shared/` folder beside the repository",
-            path.display()
-        ),
-    };
+    // CI always provides `shared/` beside the repository: a missing schema is a broken
+    // checkout, never a reason to pass without validating.
+    let path = crate::shared::shared_path("schemas/argo-workflows-schema.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("the Argo schema {} is not readable: {e}", path.display()));
     let mut schema: Json = serde_json::from_str(&text).expect("the Argo schema is JSON");
     if let Some(defs) = schema.get_mut("definitions").and_then(Json::as_object_mut) {
         for key in [
