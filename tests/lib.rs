@@ -45,11 +45,10 @@ pub fn analyze_at(root: &Path, relative: &Path) -> Analysis {
         root: root.to_path_buf(),
     };
     let mut analysis = analyze(&loader, &[relative.to_path_buf()]);
-    // Python steps against their functions' source, with the source roots of the nearest
-    // `flowc.toml` (the examples'), as every command of the CLI checks them.
-    let folder = root.join(relative);
-    let start = folder.parent().unwrap_or(root);
-    let python_roots = flowc::project::python_settings(start)
+    // Python steps against their functions' source, as every command of the CLI checks them;
+    // the files are named relative to `root`, so the nearest `flowc.toml` is found from there.
+    let start = root.join(relative);
+    let python_roots = flowc_pycheck::config::python_settings(start.parent().unwrap_or(root))
         .map(|s| s.path)
         .unwrap_or_default();
     flowc_pycheck::check(&mut analysis, &loader, &python_roots);

@@ -20,19 +20,10 @@ impl FileLoader for DiskLoader {
 }
 
 /// Analyses `roots` as [`flowc_compiler::analyze`] does, then checks their Python steps
-/// against their functions' source ([`flowc_pycheck`]), with the source roots of the
-/// `flowc.toml` nearest to the first file (a broken `flowc.toml` is left to the commands that
-/// run steps, which report it).
+/// against their functions' source ([`flowc_pycheck`]: each step's module is looked for beside
+/// its `.flow` file and under the `[python] path` of the nearest `flowc.toml`).
 pub fn analyze(loader: &dyn FileLoader, roots: &[std::path::PathBuf]) -> flowc_compiler::Analysis {
     let mut analysis = flowc_compiler::analyze(loader, roots);
-    let start = roots
-        .first()
-        .and_then(|r| r.parent())
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let python_roots = crate::project::python_settings(start)
-        .map(|s| s.path)
-        .unwrap_or_default();
-    flowc_pycheck::check(&mut analysis, loader, &python_roots);
+    flowc_pycheck::check(&mut analysis, loader, &[]);
     analysis
 }

@@ -42,58 +42,12 @@ struct Config {
     #[serde(default)]
     check: CheckSection,
     #[serde(default)]
-    python: PythonSection,
-    #[serde(default)]
     build: BuildSettings,
     #[serde(default)]
     run: RunSection,
 }
 
-/// `[python]`: how Python steps are found and run on this machine.
-///
-/// ```toml
-/// [python]
-/// path = ["src"]                        # source roots, after the pipeline's folder
-/// interpreter = ".venv/bin/python"      # default: python3 on PATH
-/// ```
-#[derive(Debug, Default, Deserialize)]
-pub struct PythonSection {
-    /// Source roots (relative to the file's folder) where steps' modules are found.
-    #[serde(default)]
-    pub path: Vec<PathBuf>,
-    /// The interpreter that runs Python steps locally (relative to the file's folder, or a
-    /// name looked up on `PATH`).
-    pub interpreter: Option<PathBuf>,
-}
-
-/// The `flowc.toml` nearest to `start` (in it or a folder above), if any.
-pub fn find_config(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|d| d.join(FILE_NAME))
-        .find(|p| p.is_file())
-}
-
-/// The `[python]` settings of the `flowc.toml` nearest to `start`, with paths made absolute
-/// (none without the file; a file that does not parse is an error naming it).
-pub fn python_settings(start: &Path) -> Result<PythonSection, String> {
-    let Some(file) = find_config(start) else {
-        return Ok(PythonSection::default());
-    };
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let config: Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    let base = file.parent().unwrap_or(Path::new("."));
-    let mut python = config.python;
-    python.path = python.path.iter().map(|p| base.join(p)).collect();
-    python.interpreter = python.interpreter.map(|i| {
-        if i.components().count() > 1 {
-            base.join(i)
-        } else {
-            i
-        }
-    });
-    Ok(python)
-}
+pub use flowc_pycheck::config::{find_config, python_settings, PythonSection};
 
 /// `[build]`: defaults of `flowc build`'s options.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]

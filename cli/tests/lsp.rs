@@ -125,3 +125,55 @@ fn the_real_binary_reports_target_problems_of_the_workspace_while_typing() {
     c.notify("exit", serde_json::Value::Null);
     assert_eq!(exit_code(child), Some(0));
 }
+
+const PY_STEP: &str = "step clean(raw: File, day: Date) -> (rows: File) {\n  image \"registry.example.com/etl:1.4.2\"\n  python \"etl.cleaning:clean\"\n}\n\npipeline p(f: File) {\n  clean(raw: f, day: \"2024-06-03\")\n}\n";
+
+#[test]
+fn the_real_binary_compares_python_steps_with_their_source_while_typing() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    // The module is under a source root that flowc.toml names.
+    std::fs::write(
+        dir.path().join("flowc.toml"),
+        "[python]\npath = [\"src\"]\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(dir.path().join("src/etl")).expect("mkdir");
+    std::fs::write(dir.path().join("src/etl/__init__.py"), "").expect("write");
+    let module = dir.path().join("src/etl/cleaning.py");
+    std::fs::write(&module, "def clean(raw, day: int):\n    return raw\n").expect("write");
+    let main = client::uri(&dir.path().join("main.flow"));
+    let (mut c, child) = spawn();
+    client::initialize(&mut c, dir.path());
+    c.notify(
+        "textDocument/didOpen",
+        serde_json::json!({"textDocument": {"uri": main, "languageId": "flow", "version": 1, "text": PY_STEP}}),
+    );
+    let diags = c.diagnostics(&main, 1);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "P005", "{}", diags[0]);
+    let related = diags[0]["relatedInformation"].to_string();
+    assert!(
+        related.contains("cleaning.py"),
+        "the Python line is related: {related}"
+    );
+
+    // Fix the annotation in the editor (unsaved): the problem goes away as typed.
+    let py = client::uri(&module);
+    c.notify(
+        "textDocument/didOpen",
+        serde_json::json!({"textDocument": {"uri": py, "languageId": "python", "version": 1, "text": "import datetime\n\ndef clean(raw, day: datetime.date):\n    return raw\n"}}),
+    );
+    c.notify(
+        "textDocument/didChange",
+        serde_json::json!({
+            "textDocument": {"uri": main, "version": 2},
+            "contentChanges": [{"text": PY_STEP}],
+        }),
+    );
+    let none = c.diagnostics(&main, 2);
+    assert!(none.is_empty(), "{none:?}");
+
+    c.request("shutdown", serde_json::Value::Null);
+    c.notify("exit", serde_json::Value::Null);
+    assert_eq!(exit_code(child), Some(0));
+}

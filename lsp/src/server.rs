@@ -403,7 +403,7 @@ impl Server {
         let checked = || {
             let mut a = analyze(&loader, &roots);
             // Python steps against their functions' source, found from each `.flow` file's
-            // folder (the editor's unsaved text of a `.py` file is what is checked).
+            // folder and its flowc.toml (the editor's unsaved text of a `.py` file is checked).
             flowc_pycheck::check(&mut a, &loader, &[]);
             a
         };

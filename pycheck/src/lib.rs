@@ -14,6 +14,7 @@
 //! Python steps for the Python side of each step.
 
 mod annotations;
+pub mod config;
 mod diagnostics;
 mod source;
 mod stubs;
@@ -32,8 +33,9 @@ pub use source::{find_module, Found, PyFunction, PyParam};
 pub use stubs::python_types;
 
 /// Checks every Python step of `analysis` (see the crate's documentation), adding its findings
-/// to `analysis.diagnostics` and the Python files they point at to its sources. `roots` are
-/// the configured source roots, searched after each `.flow` file's own folder.
+/// to `analysis.diagnostics` and the Python files they point at to its sources. A step's module
+/// is looked for in its `.flow` file's folder, then under the `[python] path` of the nearest
+/// `flowc.toml` ([`config`]), then under `roots`.
 pub fn check(analysis: &mut Analysis, loader: &dyn FileLoader, roots: &[PathBuf]) {
     let mut steps: Vec<(DeclId, PythonFunction)> = analysis
         .checked
@@ -43,6 +45,7 @@ pub fn check(analysis: &mut Analysis, loader: &dyn FileLoader, roots: &[PathBuf]
         .collect();
     steps.sort_by_key(|(d, _)| (d.module.0, d.item));
     let mut noted = BTreeSet::new();
+    let mut config_roots: std::collections::BTreeMap<PathBuf, Vec<PathBuf>> = Default::default();
     let mut found = Vec::new();
     for (decl, function) in steps {
         let Some(sig) = analysis.checked.steps.get(&decl).cloned() else {
@@ -52,9 +55,17 @@ pub fn check(analysis: &mut Analysis, loader: &dyn FileLoader, roots: &[PathBuf]
         let Origin::File(flow_path) = analysis.sources().get(flow_file).origin.clone() else {
             continue;
         };
-        let mut path = vec![flow_path
+        let folder = flow_path
             .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)];
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let configured = config_roots.entry(folder.clone()).or_insert_with(|| {
+            // A broken flowc.toml is reported by the commands that run steps.
+            config::python_settings(&folder)
+                .map(|s| s.path)
+                .unwrap_or_default()
+        });
+        let mut path = vec![folder.clone()];
+        path.extend(configured.iter().cloned());
         path.extend(roots.iter().cloned());
         let step = StepAt {
             decl,
