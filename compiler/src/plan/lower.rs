@@ -111,8 +111,11 @@ pub fn build_plan_tuned(
         tuned,
     };
     let entry_name = b.pipeline(entry);
+    // The `.flow` sources (the modules), not other files the analysis shows, such as the
+    // Python source of a Python step, whose name is a path of this machine.
     let mut h = Sha256::new();
-    for (_, f) in a.program.sources.iter() {
+    for m in &a.program.modules {
+        let f = a.program.sources.get(m.file);
         h.update(f.name().as_bytes());
         h.update([0]);
         h.update(f.text.as_bytes());
