@@ -27,3 +27,26 @@ pub fn analyze(loader: &dyn FileLoader, roots: &[std::path::PathBuf]) -> flowc_c
     flowc_pycheck::check(&mut analysis, loader, &[]);
     analysis
 }
+
+/// Reads and analyses one `.flow` file for a command that needs it clean: the analysis, or the
+/// exit code after the problem is printed (a file that cannot be read, or errors, with
+/// `error: FILE has errors; NOTHING` where `nothing` says what was not done).
+pub fn analyze_clean(file: &Path, nothing: &str) -> Result<flowc_compiler::Analysis, u8> {
+    let loader = DiskLoader;
+    if let Err(why) = loader.load(file) {
+        return Err(crate::commands::fail(format!(
+            "cannot read `{}`: {why}",
+            file.display()
+        )));
+    }
+    let analysis = analyze(&loader, &[file.to_path_buf()]);
+    if analysis.has_errors() {
+        eprint!(
+            "{}",
+            crate::render::human::render(analysis.sources(), &analysis.diagnostics, false, 100)
+        );
+        eprintln!("error: `{}` has errors; {nothing}", file.display());
+        return Err(crate::EXIT_ERRORS);
+    }
+    Ok(analysis)
+}

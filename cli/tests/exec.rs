@@ -44,11 +44,7 @@ fn the_argo_build_of_the_example_runs_its_built_in_steps_and_checks_through_exec
     );
     assert!(o.status.success(), "{}", text(&o));
     let yaml = std::fs::read_to_string(cluster.path().join("wf.yaml")).expect("the YAML");
-    let workflow: Json = yaml
-        .split("\n---\n")
-        .map(|d| serde_saphyr::from_str::<Json>(d).expect("YAML"))
-        .find(|d| d["kind"] == "WorkflowTemplate")
-        .expect("a WorkflowTemplate");
+    let workflow = common::argo::workflow_template(&yaml);
     let played = play_argo(&workflow, cluster.path());
     for t in [
         "installed",

@@ -449,11 +449,7 @@ fn the_argo_build_runs_the_same_python_command_to_the_same_bytes() {
     );
     assert!(o.status.success(), "{}", text(&o));
     let yaml = std::fs::read_to_string(cluster.path().join("wf.yaml")).expect("the YAML");
-    let workflow: Json = yaml
-        .split("\n---\n")
-        .map(|d| serde_saphyr::from_str::<Json>(d).expect("YAML"))
-        .find(|d| d["kind"] == "WorkflowTemplate")
-        .expect("a WorkflowTemplate");
+    let workflow = common::argo::workflow_template(&yaml);
     let played = play_argo_with(&workflow, cluster.path(), &|c, a| {
         run_pod(c, a, cluster.path())
     });

@@ -219,11 +219,7 @@ fn a_step_of_an_argo_run_replays_here_with_byte_identical_outputs() {
     );
     assert!(o.status.success(), "{}", text(&o));
     let yaml = std::fs::read_to_string(cluster.path().join("wf.yaml")).expect("the YAML");
-    let workflow: Json = yaml
-        .split("\n---\n")
-        .map(|d| serde_saphyr::from_str::<Json>(d).expect("YAML"))
-        .find(|d| d["kind"] == "WorkflowTemplate")
-        .expect("a WorkflowTemplate");
+    let workflow = common::argo::workflow_template(&yaml);
     let templates: BTreeMap<String, Json> = workflow["spec"]["templates"]
         .as_array()
         .expect("templates")

@@ -6,24 +6,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use flowc_compiler::check::python::is_identifier;
 use flowc_compiler::check::StepSig;
 use flowc_compiler::types::{Scalar, Schema, Ty};
 use flowc_compiler::Analysis;
-
-const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
-];
-
-fn is_identifier(s: &str) -> bool {
-    s.chars()
-        .next()
-        .is_some_and(|c| c == '_' || c.is_alphabetic())
-        && s.chars().all(|c| c == '_' || c.is_alphanumeric())
-        && !KEYWORDS.contains(&s)
-}
 
 /// `clean_panel` → `CleanPanel`.
 fn camel(name: &str) -> String {

@@ -2,33 +2,19 @@
 
 use std::path::Path;
 
-use crate::loader::analyze;
 use flowc_compiler::plan::build_plan_tuned;
-use flowc_compiler::{Diagnostic, FileLoader};
+use flowc_compiler::Diagnostic;
 use flowc_targets::EmitOptions;
 
 use crate::args::{BuildArgs, Target};
-use crate::loader::DiskLoader;
 use crate::{EXIT_ERRORS, EXIT_OK};
 
 /// Runs `flowc build`.
 pub fn run(args: &BuildArgs) -> u8 {
-    let loader = DiskLoader;
-    if let Err(why) = loader.load(&args.file) {
-        return super::fail(format!("cannot read `{}`: {why}", args.file.display()));
-    }
-    let analysis = analyze(&loader, std::slice::from_ref(&args.file));
-    if analysis.has_errors() {
-        eprint!(
-            "{}",
-            crate::render::human::render(analysis.sources(), &analysis.diagnostics, false, 100)
-        );
-        eprintln!(
-            "error: `{}` has errors; nothing was built",
-            args.file.display()
-        );
-        return EXIT_ERRORS;
-    }
+    let analysis = match crate::loader::analyze_clean(&args.file, "nothing was built") {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     let tuned = match crate::lockfile::read(&args.file) {
         Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
         Err(e) => return super::fail(e),

@@ -4,28 +4,14 @@
 use std::path::Path;
 
 use crate::args::PythonTypesArgs;
-use crate::loader::{analyze, DiskLoader};
-use crate::{EXIT_ERRORS, EXIT_OK};
-use flowc_compiler::FileLoader;
+use crate::EXIT_OK;
 
 /// Runs `flowc python-types`.
 pub fn run(args: &PythonTypesArgs) -> u8 {
-    let loader = DiskLoader;
-    if let Err(why) = loader.load(&args.file) {
-        return super::fail(format!("cannot read `{}`: {why}", args.file.display()));
-    }
-    let analysis = analyze(&loader, std::slice::from_ref(&args.file));
-    if analysis.has_errors() {
-        eprint!(
-            "{}",
-            crate::render::human::render(analysis.sources(), &analysis.diagnostics, false, 100)
-        );
-        eprintln!(
-            "error: `{}` has errors; no types were written",
-            args.file.display()
-        );
-        return EXIT_ERRORS;
-    }
+    let analysis = match crate::loader::analyze_clean(&args.file, "no types were written") {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     let name = args.file.file_name().map_or_else(
         || args.file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

@@ -7,16 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::loader::analyze;
 use flowc_compiler::plan::build_plan_tuned;
-use flowc_compiler::FileLoader;
 #[cfg(feature = "builtins")]
 use flowc_runtime::builtin::{BuiltinCall, BuiltinError, BuiltinRunner};
 use flowc_runtime::python::PythonOptions;
 use flowc_runtime::{Engine, Event, Observer, RunOptions, TaskStatus};
 
 use crate::args::{EngineArg, RunArgs, Switch};
-use crate::loader::DiskLoader;
 use crate::{EXIT_ERRORS, EXIT_OK};
 
 /// Exit code of a run stopped by Ctrl-C.
@@ -233,22 +230,10 @@ fn store_of(args: &RunArgs, project: &Path) -> Result<(PathBuf, Option<String>),
 
 /// Runs `flowc run`.
 pub fn run(args: &RunArgs) -> u8 {
-    let loader = DiskLoader;
-    if let Err(why) = loader.load(&args.file) {
-        return super::fail(format!("cannot read `{}`: {why}", args.file.display()));
-    }
-    let analysis = analyze(&loader, std::slice::from_ref(&args.file));
-    if analysis.has_errors() {
-        eprint!(
-            "{}",
-            crate::render::human::render(analysis.sources(), &analysis.diagnostics, false, 100)
-        );
-        eprintln!(
-            "error: `{}` has errors; nothing was run",
-            args.file.display()
-        );
-        return EXIT_ERRORS;
-    }
+    let analysis = match crate::loader::analyze_clean(&args.file, "nothing was run") {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
     let tuned = match crate::lockfile::read(&args.file) {
         Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
         Err(e) => return super::fail(e),

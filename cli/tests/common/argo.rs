@@ -308,3 +308,11 @@ pub fn play_argo_with(
     }
     played
 }
+
+/// The `WorkflowTemplate` document of the YAML `flowc build --target argo` wrote.
+pub fn workflow_template(yaml: &str) -> Json {
+    yaml.split("\n---\n")
+        .map(|d| serde_saphyr::from_str::<Json>(d).expect("YAML"))
+        .find(|d| d["kind"] == "WorkflowTemplate")
+        .expect("a WorkflowTemplate")
+}

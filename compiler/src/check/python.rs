@@ -27,7 +27,7 @@ impl PythonFunction {
 }
 
 /// Words Python reserves, which can name neither a module nor a function.
-const PYTHON_KEYWORDS: &[&str] = &[
+pub const PYTHON_KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
     "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
     "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
@@ -36,7 +36,7 @@ const PYTHON_KEYWORDS: &[&str] = &[
 
 /// Whether `s` is a Python identifier (ASCII letters, digits and `_`, not starting with a digit;
 /// non-ASCII names are accepted as Python accepts them) and not a keyword.
-fn is_identifier(s: &str) -> bool {
+pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     let first_ok = chars.next().is_some_and(|c| c == '_' || c.is_alphabetic());
     first_ok && chars.all(|c| c == '_' || c.is_alphanumeric()) && !PYTHON_KEYWORDS.contains(&s)
