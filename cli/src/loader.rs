@@ -34,10 +34,8 @@ pub fn analyze(loader: &dyn FileLoader, roots: &[std::path::PathBuf]) -> flowc_c
 pub fn analyze_clean(file: &Path, nothing: &str) -> Result<flowc_compiler::Analysis, u8> {
     let loader = DiskLoader;
     if let Err(why) = loader.load(file) {
-        return Err(crate::commands::fail(format!(
-            "cannot read `{}`: {why}",
-            file.display()
-        )));
+        eprintln!("error: cannot read `{}`: {why}", file.display());
+        return Err(crate::EXIT_FAILURE);
     }
     let analysis = analyze(&loader, &[file.to_path_buf()]);
     if analysis.has_errors() {
