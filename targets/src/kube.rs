@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn escaped_text_expands_to_itself() {
-        let defined = |n: &str| (n == "HOME").then(|| "/root".to_string());
+        let defined = |n: &str| (n == "HOME").then(|| "/home/app".to_string());
         for s in [
             "plain",
             "$1 $HOME",
@@ -92,7 +92,7 @@ mod tests {
         }
         assert_eq!(
             expand("$(HOME)/x $$ $(NOPE)", &defined),
-            "/root/x $ $(NOPE)"
+            "/home/app/x $ $(NOPE)"
         );
         assert_eq!(
             escape_dollars("$1 $HOME"),
