@@ -31,20 +31,7 @@ fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn the_argo_build_of_the_example_runs_its_built_in_steps_and_checks_through_exec() {
     let src = example("daily_weighting.flow");
     let cluster = tempfile::tempdir().expect("a folder");
-    let o = flowc(
-        &[
-            "build",
-            src.to_str().expect("utf-8"),
-            "--target",
-            "argo",
-            "-o",
-            "wf.yaml",
-        ],
-        cluster.path(),
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let yaml = std::fs::read_to_string(cluster.path().join("wf.yaml")).expect("the YAML");
-    let workflow = common::argo::workflow_template(&yaml);
+    let workflow = common::argo::build_workflow(src.to_str().expect("utf-8"), cluster.path());
     let played = play_argo(&workflow, cluster.path());
     for t in [
         "installed",
@@ -71,7 +58,7 @@ fn the_argo_build_of_the_example_runs_its_built_in_steps_and_checks_through_exec
     // Its publication step is a Python function of the examples' own package.
     let examples = src.parent().expect("the examples folder");
     std::fs::copy(examples.join("flowc.toml"), local.path().join("flowc.toml")).expect("copy");
-    common::argo::copy_into(&examples.join("python"), &local.path().join("python"));
+    common::copy_tree(&examples.join("python"), &local.path().join("python"));
     // The publication step needs its token (a made-up one: it only reports that it has one).
     std::fs::write(local.path().join("token"), "made-up-token\n").expect("write");
     let o = flowc(

@@ -443,13 +443,7 @@ fn the_argo_build_runs_the_same_python_command_to_the_same_bytes() {
         "  output csv = csv\n  output scaled = s\n",
     );
     let cluster = project(&flow);
-    let o = flowc(
-        &["build", "main.flow", "--target", "argo", "-o", "wf.yaml"],
-        cluster.path(),
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let yaml = std::fs::read_to_string(cluster.path().join("wf.yaml")).expect("the YAML");
-    let workflow = common::argo::workflow_template(&yaml);
+    let workflow = common::argo::build_workflow("main.flow", cluster.path());
     let played = play_argo_with(&workflow, cluster.path(), &|c, a| {
         run_pod(c, a, cluster.path())
     });

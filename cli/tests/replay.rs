@@ -206,20 +206,7 @@ fn a_step_of_an_argo_run_replays_here_with_byte_identical_outputs() {
     moto.create_bucket(BUCKET);
     let cluster = tempfile::tempdir().expect("a folder");
     let src = example("daily_weighting.flow");
-    let o = flowc(
-        &[
-            "build",
-            src.to_str().expect("utf-8"),
-            "--target",
-            "argo",
-            "-o",
-            "wf.yaml",
-        ],
-        cluster.path(),
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let yaml = std::fs::read_to_string(cluster.path().join("wf.yaml")).expect("the YAML");
-    let workflow = common::argo::workflow_template(&yaml);
+    let workflow = common::argo::build_workflow(src.to_str().expect("utf-8"), cluster.path());
     let templates: BTreeMap<String, Json> = workflow["spec"]["templates"]
         .as_array()
         .expect("templates")

@@ -2,7 +2,7 @@
 //! a run killed with SIGKILL and resumed, concurrent runs on one store, secrets, bad input.
 
 mod common;
-use common::{flowc, run_records, text, write};
+use common::{copy_tree, example_secrets, flowc, run_records, text, write};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -483,70 +483,13 @@ pipeline b(data: File, x: Int = 1) {
     );
 }
 
-/// Copies `src` into `dest` recursively.
-fn copy_tree(src: &Path, dest: &Path) {
-    std::fs::create_dir_all(dest).expect("mkdir");
-    for e in std::fs::read_dir(src).expect("read").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_tree(&p, &dest.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, dest.join(e.file_name())).expect("copy");
-        }
-    }
-}
-
-/// `--secret NAME=FILE` for every secret the example's plan uses, each a made-up value in a
-/// file of `dir` (a step that needs a secret the run was not given fails).
-fn example_secrets(rel: &str, dir: &Path) -> Vec<String> {
-    let built = common::ok(&["build", rel], dir);
-    let plan: Value = serde_json::from_slice(&built.stdout).expect("the plan is JSON");
-    let mut args = Vec::new();
-    for name in plan["secrets"]
-        .as_object()
-        .into_iter()
-        .flat_map(|m| m.keys())
-    {
-        let file = write(
-            dir,
-            &format!("{name}.secret"),
-            &format!("value-of-{name}\n"),
-        );
-        args.push("--secret".to_string());
-        args.push(format!("{name}={}", file.display()));
-    }
-    args
-}
-
 #[test]
 fn every_example_runs_end_to_end_and_a_second_run_is_all_cache_hits() {
     let dir = tempfile::tempdir().expect("tempdir");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     copy_tree(&examples, &dir.path().join("examples"));
     let mut ran = 0;
-    let mut stack = vec![dir.path().join("examples")];
-    let mut files = Vec::new();
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read").flatten() {
-            let p = e.path();
-            if p.is_dir() && p.file_name().is_some_and(|n| n != ".flow" && n != "ci") {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "flow") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    for f in files {
-        let source = std::fs::read_to_string(&f).unwrap_or_default();
-        if !source.contains("\npipeline ") {
-            continue; // a library of shared declarations
-        }
-        let rel = f
-            .strip_prefix(dir.path())
-            .expect("inside")
-            .to_string_lossy()
-            .into_owned();
+    for rel in common::example_files(dir.path()) {
         // The Python steps run with the test virtualenv (pandas, polars, pyarrow).
         let python = common::test_python().to_string_lossy().into_owned();
         let mut args = vec!["run".to_string(), rel.clone(), "--python".into(), python];

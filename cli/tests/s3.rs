@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{text, write};
+use common::{copy_tree, example_files, example_secrets, text, write};
 use moto::Moto;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -31,19 +31,6 @@ fn command(args: &[&str], dir: &Path, env: &[(String, String)]) -> Command {
         .env_remove("AWS_PROFILE")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     c
-}
-
-/// Copies `src` into `dest` recursively.
-fn copy_tree(src: &Path, dest: &Path) {
-    std::fs::create_dir_all(dest).expect("mkdir");
-    for e in std::fs::read_dir(src).expect("read").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_tree(&p, &dest.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, dest.join(e.file_name())).expect("copy");
-        }
-    }
 }
 
 /// A copy of the examples in `dir/examples`, with a file for the secret `daily_weighting`
@@ -118,50 +105,6 @@ fn assert_bucket_consistent(moto: &Moto, prefix: &str) -> usize {
         }
     }
     objects.len()
-}
-
-/// The example files that declare a pipeline, relative to `dir`, sorted.
-fn example_files(dir: &Path) -> Vec<String> {
-    let mut stack = vec![dir.join("examples")];
-    let mut files = Vec::new();
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read").flatten() {
-            let p = e.path();
-            if p.is_dir() && p.file_name().is_some_and(|n| n != ".flow" && n != "ci") {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "flow")
-                && std::fs::read_to_string(&p)
-                    .unwrap_or_default()
-                    .contains("\npipeline ")
-            {
-                let rel = p.strip_prefix(dir).expect("inside").to_string_lossy();
-                files.push(rel.into_owned());
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-/// `--secret NAME=FILE` for every secret the example's plan uses, each a made-up value.
-fn example_secrets(rel: &str, dir: &Path) -> Vec<String> {
-    let built = common::ok(&["build", rel], dir);
-    let plan: Value = serde_json::from_slice(&built.stdout).expect("the plan is JSON");
-    let mut args = Vec::new();
-    for name in plan["secrets"]
-        .as_object()
-        .into_iter()
-        .flat_map(|m| m.keys())
-    {
-        let file = write(
-            dir,
-            &format!("{name}.secret"),
-            &format!("value-of-{name}\n"),
-        );
-        args.push("--secret".to_string());
-        args.push(format!("{name}={}", file.display()));
-    }
-    args
 }
 
 #[test]

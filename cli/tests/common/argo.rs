@@ -104,18 +104,6 @@ pub fn workflow_parameters(spec: &Json) -> BTreeMap<String, String> {
     globals
 }
 
-pub fn copy_into(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst.parent().expect("a parent")).expect("mkdir");
-    if src.is_dir() {
-        std::fs::create_dir_all(dst).expect("mkdir");
-        for e in std::fs::read_dir(src).expect("read_dir").flatten() {
-            copy_into(&e.path(), &dst.join(e.file_name()));
-        }
-    } else {
-        std::fs::copy(src, dst).expect("copy");
-    }
-}
-
 /// What running the DAG did.
 pub struct Played {
     /// Tasks run with `flowc exec`, by name.
@@ -255,7 +243,7 @@ pub fn play_argo_with(
                     .iter()
                     .find(|t| t["name"] == a["name"])
                     .expect("the template declares the input");
-                copy_into(src, Path::new(&local(at["path"].as_str().expect("a path"))));
+                super::copy_tree(src, Path::new(&local(at["path"].as_str().expect("a path"))));
             }
             let args: Vec<String> = container["args"]
                 .as_array()
@@ -309,8 +297,11 @@ pub fn play_argo_with(
     played
 }
 
-/// The `WorkflowTemplate` document of the YAML `flowc build --target argo` wrote.
-pub fn workflow_template(yaml: &str) -> Json {
+/// Builds `file` (relative to `dir`, or absolute) for Argo into `dir/wf.yaml` and returns its
+/// `WorkflowTemplate` document.
+pub fn build_workflow(file: &str, dir: &Path) -> Json {
+    super::ok(&["build", file, "--target", "argo", "-o", "wf.yaml"], dir);
+    let yaml = std::fs::read_to_string(dir.join("wf.yaml")).expect("the YAML");
     yaml.split("\n---\n")
         .map(|d| serde_saphyr::from_str::<Json>(d).expect("YAML"))
         .find(|d| d["kind"] == "WorkflowTemplate")

@@ -92,3 +92,62 @@ pub fn test_python() -> PathBuf {
     );
     python
 }
+
+/// Copies `src` (a file or a folder) to `dst`, folders recursively.
+pub fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst.parent().expect("a parent")).expect("mkdir");
+    if src.is_dir() {
+        std::fs::create_dir_all(dst).expect("mkdir");
+        for e in std::fs::read_dir(src).expect("read_dir").flatten() {
+            copy_tree(&e.path(), &dst.join(e.file_name()));
+        }
+    } else {
+        std::fs::copy(src, dst).expect("copy");
+    }
+}
+
+/// The example files under `dir/examples` that declare a pipeline (not the libraries of shared
+/// declarations), relative to `dir`, sorted.
+pub fn example_files(dir: &Path) -> Vec<String> {
+    let mut stack = vec![dir.join("examples")];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read").flatten() {
+            let p = e.path();
+            if p.is_dir() && p.file_name().is_some_and(|n| n != ".flow" && n != "ci") {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "flow")
+                && std::fs::read_to_string(&p)
+                    .unwrap_or_default()
+                    .contains("\npipeline ")
+            {
+                let rel = p.strip_prefix(dir).expect("inside").to_string_lossy();
+                files.push(rel.into_owned());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// `--secret NAME=FILE` for every secret the example's plan uses, each a made-up value in a
+/// file of `dir` (a step that needs a secret the run was not given fails).
+pub fn example_secrets(rel: &str, dir: &Path) -> Vec<String> {
+    let built = ok(&["build", rel], dir);
+    let plan: serde_json::Value = serde_json::from_slice(&built.stdout).expect("the plan is JSON");
+    let mut args = Vec::new();
+    for name in plan["secrets"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.keys())
+    {
+        let file = write(
+            dir,
+            &format!("{name}.secret"),
+            &format!("value-of-{name}\n"),
+        );
+        args.push("--secret".to_string());
+        args.push(format!("{name}={}", file.display()));
+    }
+    args
+}
