@@ -376,3 +376,60 @@ fn kubeflow_exports_the_entry_pipelines_outputs() {
     );
     assert!(dag["parameters"]["auc"].is_object(), "{dag}");
 }
+
+/// Build values (`--set`) reach the image, the command, the environment and the pipeline's
+/// strings on both targets, are recorded as the `flowc.dev/build-values` annotation, and both
+/// files stay valid.
+#[test]
+fn build_values_are_put_and_recorded() {
+    let analysis = analyze_at(&tests_dir(), Path::new("fixtures/emit/build_values.flow"));
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    let set = [
+        ("image_tag".to_string(), "1.4.2".to_string()),
+        ("replicas".to_string(), "3".to_string()),
+    ];
+    let values = flowc_compiler::build_values::resolve(&analysis, &set).expect("valid values");
+    let plan = flowc_compiler::plan::build_plan_with(
+        &analysis,
+        None,
+        Some("1.4.2"),
+        &Default::default(),
+        &values,
+    )
+    .expect("plan");
+    let opts = EmitOptions {
+        version: Some("1.4.2".into()),
+        ..EmitOptions::default()
+    };
+    let recorded = r#"{"image_tag":"1.4.2","replicas":"3"}"#;
+    let argo_file = argo::emit(&plan, &opts);
+    assert!(argo_file.issues.is_empty(), "{:?}", argo_file.issues);
+    argo_validate::validate_file("build values", &argo_file.text);
+    let docs = documents(&argo_file.text);
+    assert_eq!(
+        docs[0]["metadata"]["annotations"]["flowc.dev/build-values"],
+        recorded
+    );
+    let kfp_file = flowc_targets::kfp::emit(&plan, &opts);
+    assert!(kfp_file.issues.is_empty(), "{:?}", kfp_file.issues);
+    flowc_tests::validate::kfp::validate_file("build values", &kfp_file.text);
+    for text in [&argo_file.text, &kfp_file.text] {
+        assert!(text.contains("registry.example.com/etl:1.4.2"), "{text}");
+        assert!(!text.contains("${build."), "{text}");
+        assert!(!text.contains(":dev"), "{text}");
+        assert!(text.contains("nightly-1.4.2"), "{text}");
+    }
+    let kfp_docs = documents(&kfp_file.text);
+    let platform = kfp_docs
+        .iter()
+        .find(|d| d.get("platforms").is_some())
+        .expect("a platform spec");
+    let pod = &platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-train"]
+        ["podMetadata"];
+    assert_eq!(pod["annotations"]["flowc.dev/build-values"], recorded);
+    // The value is part of what the step runs, so it is part of its cache key.
+    let defaults = build_plan(&analysis, None, Some("1.4.2")).expect("plan");
+    let key =
+        |p: &flowc_compiler::plan::Plan| p.pipelines[&p.entry].tasks[0].definition_sha256.clone();
+    assert_ne!(key(&plan), key(&defaults));
+}

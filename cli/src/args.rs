@@ -258,6 +258,10 @@ pub struct RunArgs {
     /// `[python] interpreter` in flowc.toml, then `python3` on PATH).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    /// A build variable's value, `name=value` (repeatable; a later one wins), read in the
+    /// source as `${build.name}` (docs/language.md).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub set: Vec<(String, String)>,
 }
 
 /// `flowc run --engine`.
@@ -470,6 +474,10 @@ pub struct BuildArgs {
     /// `cloud.google.com/gke-accelerator` on Kubeflow).
     #[arg(long, value_name = "LABEL")]
     pub gpu_label: Option<String>,
+    /// A build variable's value, `name=value` (repeatable; a later one wins), read in the
+    /// source as `${build.name}` (docs/language.md).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub set: Vec<(String, String)>,
 }
 
 /// `flowc diff`.

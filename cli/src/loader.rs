@@ -48,3 +48,30 @@ pub fn analyze_clean(file: &Path, nothing: &str) -> Result<flowc_compiler::Analy
     }
     Ok(analysis)
 }
+
+/// The build values `--set` gives a clean analysis (docs/language.md, build variables): every
+/// problem is printed (E430, and E416 for an image the values break), and `nothing` says
+/// what was not done.
+pub fn build_values(
+    analysis: &flowc_compiler::Analysis,
+    set: &[(String, String)],
+    nothing: &str,
+) -> Result<flowc_compiler::build_values::BuildValues, u8> {
+    let errors = match flowc_compiler::build_values::resolve(analysis, set) {
+        Ok(values) => return Ok(values),
+        Err(e) => e,
+    };
+    for (name, declared) in &errors.unknown {
+        let known = match declared.is_empty() {
+            true => "the program declares no build variables".to_string(),
+            false => format!("the program declares: {}", declared.join(", ")),
+        };
+        eprintln!("error[E430]: `--set {name}=...` names no build variable; {known}");
+    }
+    eprint!(
+        "{}",
+        crate::render::human::render(analysis.sources(), &errors.diagnostics, false, 100)
+    );
+    eprintln!("error: the build values are not valid; {nothing}");
+    Err(crate::EXIT_ERRORS)
+}

@@ -141,8 +141,12 @@ impl Printer<'_> {
         let mut prev: Option<&Item> = None;
         for item in &m.items {
             if let Some(p) = prev {
-                let both_imports = matches!(p, Item::Import(_)) && matches!(item, Item::Import(_));
-                if !both_imports {
+                // Imports, and build variables, stay together as a block of lines.
+                let group = matches!(
+                    (p, item),
+                    (Item::Import(_), Item::Import(_)) | (Item::Build(_), Item::Build(_))
+                );
+                if !group {
                     self.blank_line();
                 }
             }
@@ -202,6 +206,10 @@ impl Printer<'_> {
                     self.slice(s.k8s_name.span),
                     self.slice(s.key.span)
                 );
+                self.line(&text, span, u32::MAX);
+            }
+            Item::Build(b) => {
+                let text = format!("build {}", self.param(&b.var));
                 self.line(&text, span, u32::MAX);
             }
             Item::Profile(p) => {
@@ -269,18 +277,18 @@ impl Printer<'_> {
         head
     }
 
+    /// `name: Type = default`.
+    fn param(&self, p: &Param) -> String {
+        let mut s = format!("{}: {}", p.name.name, self.ty(&p.ty));
+        if let Some(d) = &p.default {
+            s.push_str(" = ");
+            s.push_str(&self.expr(d, self.indent + 1));
+        }
+        s
+    }
+
     fn params(&self, params: &[Param]) -> String {
-        let items: Vec<String> = params
-            .iter()
-            .map(|p| {
-                let mut s = format!("{}: {}", p.name.name, self.ty(&p.ty));
-                if let Some(d) = &p.default {
-                    s.push_str(" = ");
-                    s.push_str(&self.expr(d, self.indent + 1));
-                }
-                s
-            })
-            .collect();
+        let items: Vec<String> = params.iter().map(|p| self.param(p)).collect();
         let one = format!("({})", items.join(", "));
         if one.len() + self.indent * 2 + 40 <= WIDTH || items.is_empty() {
             one

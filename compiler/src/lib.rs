@@ -6,6 +6,7 @@
 //! diagnostics; it depends on no async runtime, no data-frame library and no LSP types, so
 //! `flowc check` and the language server stay fast to build and to run.
 
+pub mod build_values;
 pub mod check;
 pub mod diagnostics;
 pub mod fmt;

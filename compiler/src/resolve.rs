@@ -65,7 +65,7 @@ impl DeclKind {
             Item::Profile(_) => DeclKind::Profile,
             Item::Step(_) => DeclKind::Step,
             Item::Pipeline(_) => DeclKind::Pipeline,
-            Item::Import(_) | Item::Error(_) => return None,
+            Item::Import(_) | Item::Build(_) | Item::Error(_) => return None,
         })
     }
 }

@@ -48,7 +48,7 @@ vim.api.nvim_create_autocmd("FileType", {
     vim.bo.shiftwidth = 2
     vim.bo.expandtab = true
     vim.cmd([[
-      syntax keyword flowDecl import as schema extends secret profile step builtin pipeline
+      syntax keyword flowDecl import as schema extends secret build profile step builtin pipeline
       syntax keyword flowKeyword if else for in after with check output finally defaults and or not
       syntax keyword flowConstant true false none
       syntax keyword flowType Str Int Float Bool Date File Dir Model Json Metrics Table List Columns Column

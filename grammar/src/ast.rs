@@ -14,6 +14,9 @@ pub struct Module {
     pub items: Vec<Item>,
     /// Every comment of the file in source order.
     pub comments: Vec<Comment>,
+    /// Every `${build.name}` read in a string of the file, in source order (the checker tells
+    /// those it met where build variables are read from those written elsewhere).
+    pub build_refs: Vec<Ident>,
 }
 
 /// A comment in the source.
@@ -58,6 +61,8 @@ pub enum Item {
     Schema(Schema),
     /// `secret keytab = k8s("name", key: "k")`.
     Secret(Secret),
+    /// `build image_tag: Str = "dev"`.
+    Build(BuildVar),
     /// `profile hdfs { ... }`.
     Profile(Profile),
     /// `step name(...) -> (...) { ... }` or `builtin step ...`.
@@ -75,6 +80,7 @@ impl Item {
             Item::Import(i) => i.span,
             Item::Schema(i) => i.span,
             Item::Secret(i) => i.span,
+            Item::Build(i) => i.span,
             Item::Profile(i) => i.span,
             Item::Step(i) => i.span,
             Item::Pipeline(i) => i.span,
@@ -90,7 +96,8 @@ impl Item {
             Item::Profile(i) => Some(&i.name),
             Item::Step(i) => Some(&i.name),
             Item::Pipeline(i) => Some(&i.name),
-            Item::Import(_) | Item::Error(_) => None,
+            // Build variables have a namespace of their own (`${build.name}`).
+            Item::Import(_) | Item::Build(_) | Item::Error(_) => None,
         }
     }
 }
@@ -237,6 +244,16 @@ pub struct Param {
     pub ty: TypeExpr,
     /// Its default value.
     pub default: Option<Expr>,
+}
+
+/// A build variable: `build image_tag: Str = "dev"`, given with `flowc build --set
+/// image_tag=1.2.0` and read in strings as `${build.image_tag}`.
+#[derive(Clone, Debug)]
+pub struct BuildVar {
+    /// The whole declaration.
+    pub span: Span,
+    /// Its name, type and default, written as a parameter's.
+    pub var: Param,
 }
 
 /// An output of a step.
@@ -456,7 +473,15 @@ impl StrLit {
     pub fn vars(&self) -> impl Iterator<Item = &Ident> {
         self.parts.iter().filter_map(|p| match p {
             StrPart::Var(v) => Some(v),
-            StrPart::Text(_) => None,
+            StrPart::Text(_) | StrPart::Build(_) => None,
+        })
+    }
+
+    /// The build variables read in the string (`${build.name}`).
+    pub fn build_vars(&self) -> impl Iterator<Item = &Ident> {
+        self.parts.iter().filter_map(|p| match p {
+            StrPart::Build(v) => Some(v),
+            StrPart::Text(_) | StrPart::Var(_) => None,
         })
     }
 }
@@ -468,6 +493,8 @@ pub enum StrPart {
     Text(String),
     /// `${name}`: the value of a parameter, input or output path.
     Var(Ident),
+    /// `${build.name}`: the value of a build variable, given when the pipeline is built.
+    Build(Ident),
 }
 
 /// A record: `{ key: value, "quoted.key": value }`.

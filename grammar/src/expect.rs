@@ -29,7 +29,7 @@ const STMT_WORDS: &[&str] = &[
     "defaults", "schedule", "if", "for", "check", "output", "finally",
 ];
 const ITEM_WORDS: &[&str] = &[
-    "import", "schema", "secret", "profile", "step", "builtin", "pipeline",
+    "import", "schema", "secret", "build", "profile", "step", "builtin", "pipeline",
 ];
 const TYPE_WORDS: &[&str] = &["List", "Table", "Metrics", "Columns", "Column"];
 
@@ -40,10 +40,10 @@ struct Phrase(u8, String);
 fn rule_phrase(rule: Rule) -> Option<Phrase> {
     use Rule::*;
     let (rank, text) = match rule {
-        import_decl | schema_decl | secret_decl | profile_decl | step_decl | builtin_decl
-        | pipeline_decl => (
+        import_decl | schema_decl | secret_decl | build_decl | profile_decl | step_decl
+        | builtin_decl | pipeline_decl => (
             9,
-            "a declaration (`import`, `schema`, `secret`, `profile`, `step`, `pipeline`)",
+            "a declaration (`import`, `schema`, `secret`, `build`, `profile`, `step`, `pipeline`)",
         ),
         ident | named_type => (1, "a name"),
         int => (2, "an integer"),

@@ -251,22 +251,14 @@ pub(crate) fn unescape(raw: &str, start: usize) -> (String, Vec<StrPart>) {
                 text.push(ch);
             }
             '$' if chars.peek().map(|(_, c)| *c) == Some('{') => {
-                let rest = &raw[i + 2..];
-                let len = rest
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(rest.len());
-                if len > 0 && rest[len..].starts_with('}') {
-                    let name = &rest[..len];
+                if let Some((part, skip)) = interpolation(&raw[i + 2..], start + i + 2) {
                     if !text.is_empty() {
                         parts.push(StrPart::Text(std::mem::take(&mut text)));
                     }
-                    parts.push(StrPart::Var(Ident {
-                        name: name.to_string(),
-                        span: Span::new(start + i + 2, start + i + 2 + len),
-                    }));
-                    value.push_str(&raw[i..i + 3 + len]);
-                    // Skip `{name}`.
-                    for _ in 0..len + 2 {
+                    parts.push(part);
+                    value.push_str(&raw[i..i + 2 + skip]);
+                    // Skip `{`, the name and `}`.
+                    for _ in 0..skip + 1 {
                         chars.next();
                     }
                 } else {
@@ -284,6 +276,32 @@ pub(crate) fn unescape(raw: &str, start: usize) -> (String, Vec<StrPart>) {
         parts.push(StrPart::Text(text));
     }
     (value, parts)
+}
+
+/// The interpolation at the start of `rest` (the text after `${`): `name}` or `build.name}`,
+/// with how many bytes it takes, the `}` included. `at` is the offset of `rest` in the file.
+fn interpolation(rest: &str, at: usize) -> Option<(StrPart, usize)> {
+    let (prefix, build) = match rest.strip_prefix("build.") {
+        Some(_) => ("build.".len(), true),
+        None => (0, false),
+    };
+    let name_text = &rest[prefix..];
+    let len = name_text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(name_text.len());
+    if len == 0 || !name_text[len..].starts_with('}') {
+        return None;
+    }
+    let name = Ident {
+        name: name_text[..len].to_string(),
+        span: Span::new(at + prefix, at + prefix + len),
+    };
+    let part = if build {
+        StrPart::Build(name)
+    } else {
+        StrPart::Var(name)
+    };
+    Some((part, prefix + len + 1))
 }
 
 #[cfg(test)]
@@ -395,6 +413,30 @@ mod tests {
         assert_eq!(string_value("\"open"), None);
         assert_eq!(string_value(r#""a" "b""#), None);
         assert_eq!(string_value("x"), None);
+    }
+
+    #[test]
+    fn build_variables_are_their_own_interpolation() {
+        let (value, parts) = unescape("img:${build.tag}-${x}${build.}", 10);
+        assert_eq!(value, "img:${build.tag}-${x}${build.}");
+        let tag = Ident {
+            name: "tag".into(),
+            span: Span::new(22, 25),
+        };
+        let x = Ident {
+            name: "x".into(),
+            span: Span::new(29, 30),
+        };
+        assert_eq!(
+            parts,
+            vec![
+                StrPart::Text("img:".into()),
+                StrPart::Build(tag),
+                StrPart::Text("-".into()),
+                StrPart::Var(x),
+                StrPart::Text("${build.}".into()),
+            ]
+        );
     }
 
     /// A small seeded generator (xorshift), so the random inputs are the same on every run.

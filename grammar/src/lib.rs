@@ -32,7 +32,8 @@ pub mod keywords {
         "else", "for", "in", "after", "check", "output", "finally", "defaults", "true", "false",
         "none", "and", "or", "not", "as", "with",
     ];
-    /// Keywords that start a property or statement, and words inside them.
+    /// Keywords that start a property or statement, and words inside them (and `build`, which
+    /// starts a declaration only at the start of a top-level line).
     pub const CONTEXTUAL: &[&str] = &[
         "image",
         "run",
@@ -63,6 +64,7 @@ pub mod keywords {
         "parallel",
         "k8s",
         "key",
+        "build",
     ];
     /// Built-in type names.
     pub const TYPES: &[&str] = &[

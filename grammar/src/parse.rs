@@ -69,6 +69,7 @@ pub fn parse(text: &str) -> Parse {
         module: Module {
             items: Vec::new(),
             comments: split.comments,
+            build_refs: Vec::new(),
         },
         errors: Vec::new(),
     };
@@ -86,6 +87,7 @@ pub fn parse(text: &str) -> Parse {
                 let mut lower = Lower {
                     base: chunk.span.start as usize,
                     errors: &mut out.errors,
+                    build_refs: &mut out.module.build_refs,
                     text,
                     comment_starts: &comment_starts,
                 };
@@ -229,6 +231,7 @@ fn problem_error(p: Problem) -> SyntaxError {
 struct Lower<'e> {
     base: usize,
     errors: &'e mut Vec<SyntaxError>,
+    build_refs: &'e mut Vec<Ident>,
     text: &'e str,
     comment_starts: &'e [(u32, u32)],
 }
@@ -271,6 +274,10 @@ impl Lower<'_> {
             Rule::import_decl => Item::Import(self.import(pair)),
             Rule::schema_decl => Item::Schema(self.schema(pair)),
             Rule::secret_decl => Item::Secret(self.secret(pair)),
+            Rule::build_decl => match self.params(pair).pop() {
+                Some(var) => Item::Build(BuildVar { span, var }),
+                None => Item::Error(span),
+            },
             Rule::profile_decl => {
                 let mut inner = pair.into_inner();
                 let name = inner.next().map(|p| self.ident(p));
@@ -852,7 +859,9 @@ impl Lower<'_> {
         let raw = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
         let inner_start = span.start as usize + 1;
         let (value, parts) = unescape(raw, inner_start);
-        StrLit { value, parts, span }
+        let s = StrLit { value, parts, span };
+        self.build_refs.extend(s.build_vars().cloned());
+        s
     }
 
     fn record(&mut self, pair: Pair<'_, Rule>) -> Record {

@@ -5,6 +5,7 @@
 //! keyword (`import`, `schema`, `secret`, `profile`, `step`, `builtin`, `pipeline`) is the first
 //! token of a line. Those keywords are reserved and never valid inside a declaration, so the cut
 //! is safe even inside unbalanced braces: an unclosed `{` damages one declaration, not the file.
+//! `build` starts a declaration only outside every bracket, as it is a name everywhere else.
 //!
 //! The scanner also finds the structural errors that pest would word badly (unterminated strings,
 //! unclosed or unmatched delimiters, nesting beyond [`MAX_DEPTH`]) and records every comment for
@@ -22,6 +23,9 @@ pub const MAX_DEPTH: usize = 64;
 pub const ITEM_KEYWORDS: &[&str] = &[
     "import", "schema", "secret", "profile", "step", "builtin", "pipeline",
 ];
+
+/// Words that start a declaration only outside every bracket: elsewhere they are names.
+pub const TOP_LEVEL_WORDS: &[&str] = &["build"];
 
 /// One top-level declaration's text range, with the structural problem found in it, if any.
 #[derive(Debug)]
@@ -146,7 +150,10 @@ impl Scanner<'_> {
     /// its line).
     fn cut_before(&mut self, word: Span) {
         let start = word.start as usize;
-        if ITEM_KEYWORDS.contains(&&self.text[word.range()]) && start > self.chunk_start {
+        let text = &self.text[word.range()];
+        let starts_item = ITEM_KEYWORDS.contains(&text)
+            || (TOP_LEVEL_WORDS.contains(&text) && self.stack.is_empty());
+        if starts_item && start > self.chunk_start {
             self.finish(start);
             self.chunk_start = start;
         }
@@ -227,6 +234,16 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].0, "schema A { x: Int }\n");
         assert_eq!(c[1].0, "step s() {}\n");
+    }
+
+    #[test]
+    fn build_cuts_only_at_the_top_level() {
+        let c =
+            chunks("build tag: Str = \"dev\"\npipeline p() {\n  build = make()\n}\nbuild n: Int\n");
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0].0, "build tag: Str = \"dev\"\n");
+        assert_eq!(c[1].0, "pipeline p() {\n  build = make()\n}\n");
+        assert_eq!(c[2].0, "build n: Int\n");
     }
 
     #[test]

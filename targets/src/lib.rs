@@ -25,6 +25,10 @@ use serde_json::Value as Json;
 
 pub use check::{check, Target};
 
+/// The annotation recording the build values (`--set`) a pipeline was built with: a JSON
+/// object, on Argo's WorkflowTemplate and on Kubeflow's pods.
+pub const BUILD_VALUES_ANNOTATION: &str = "flowc.dev/build-values";
+
 /// A JSON object of `entries`, moved in. The emitters build documents with it rather than
 /// with `json!` around variables: `json!` copies a variable through `serde_json::to_value`,
 /// which for a whole spec is a deep copy of a large tree.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use flowc_compiler::plan::build_plan_tuned;
+use flowc_compiler::plan::build_plan_with;
 use flowc_compiler::Diagnostic;
 use flowc_targets::EmitOptions;
 
@@ -19,11 +19,16 @@ pub fn run(args: &BuildArgs) -> u8 {
         Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
         Err(e) => return super::fail(e),
     };
-    let plan = match build_plan_tuned(
+    let build = match crate::loader::build_values(&analysis, &args.set, "nothing was built") {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let plan = match build_plan_with(
         &analysis,
         args.pipeline.as_deref(),
         args.pipeline_version.as_deref(),
         &tuned,
+        &build,
     ) {
         Ok(p) => p,
         Err(e) => return super::fail(e),

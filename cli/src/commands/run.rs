@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use flowc_compiler::plan::build_plan_tuned;
+use flowc_compiler::plan::build_plan_with;
 #[cfg(feature = "builtins")]
 use flowc_runtime::builtin::{BuiltinCall, BuiltinError, BuiltinRunner};
 use flowc_runtime::python::PythonOptions;
@@ -238,7 +238,11 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
         Err(e) => return super::fail(e),
     };
-    let plan = match build_plan_tuned(&analysis, args.pipeline.as_deref(), None, &tuned) {
+    let build = match crate::loader::build_values(&analysis, &args.set, "nothing was run") {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let plan = match build_plan_with(&analysis, args.pipeline.as_deref(), None, &tuned, &build) {
         Ok(p) => p,
         Err(e) => return super::fail(e),
     };

@@ -72,6 +72,7 @@ impl Checker<'_> {
         resolve: &mut Resolver<'_>,
     ) -> Ty {
         let file = self.file(m);
+        self.build_refs(m, s);
         for v in s.vars() {
             let t = resolve(self, std::slice::from_ref(v));
             if t.is_artifact() {

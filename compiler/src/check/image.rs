@@ -5,8 +5,9 @@
 //! path is the registry when it has a `.` or a `:`, is `localhost`, or has upper-case letters
 //! (as Docker decides); path components are lower-case letters and digits joined by `.`, `_`,
 //! `__` or dashes; a tag is `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`; a digest is an algorithm
-//! (`sha256`) and at least 32 hex digits. `${...}` is refused on its own: build-time values in
-//! images are a later feature.
+//! (`sha256`) and at least 32 hex digits. A step parameter (`${name}`) is refused on its own: an
+//! image must be known when the pipeline is built; build variables (`${build.name}`) are
+//! replaced before this check.
 
 pub(crate) use crate::diagnostics::ops::ImageProblem;
 

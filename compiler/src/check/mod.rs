@@ -7,11 +7,14 @@
 //! its output types ready.
 
 mod assign;
+pub mod build_vars;
 mod call;
 mod call_settings;
 mod collect;
 mod expr;
 mod image;
+
+pub(crate) use image::image_problem;
 mod lints;
 mod lower;
 mod pipeline;
@@ -51,6 +54,8 @@ pub struct Checked {
     pub pipelines: HashMap<DeclId, PipelineInfo>,
     /// The properties written in each step and profile declaration.
     pub props: HashMap<DeclId, ResolvedProps>,
+    /// The build variables declared in the program, by name.
+    pub build_vars: build_vars::BuildVars,
 }
 
 /// The checker: the program it checks, the model it builds and the diagnostics it reports.
@@ -69,6 +74,8 @@ pub(crate) struct Checker<'p> {
     pub used_names: HashSet<(ModuleId, String)>,
     /// Declarations referenced from anywhere.
     pub used_decls: HashSet<DeclId>,
+    /// The `${build.name}` reads met where build values are put: (module, offset).
+    pub build_reads: HashSet<(ModuleId, u32)>,
 }
 
 impl<'p> Checker<'p> {
@@ -168,6 +175,7 @@ pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
         in_progress: HashSet::new(),
         used_names: HashSet::new(),
         used_decls: HashSet::new(),
+        build_reads: HashSet::new(),
     };
     for (mi, module) in program.modules.iter().enumerate() {
         let m = ModuleId(mi as u32);
@@ -185,6 +193,7 @@ pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
                 }
                 Item::Profile(p) => checker.check_profile(m, p),
                 Item::Secret(s) => checker.check_secret(m, s),
+                Item::Build(b) => checker.check_build_var(m, b),
                 Item::Pipeline(_) => {
                     checker.pipeline(decl);
                 }
@@ -192,6 +201,7 @@ pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
             }
         }
     }
+    checker.misplaced_build_refs();
     lints::run(&mut checker);
     (checker.out, checker.diags)
 }

@@ -151,7 +151,7 @@ impl Checker<'_> {
                     EnvValue::Param(p) => used.push(p.clone()),
                     EnvValue::Text(parts) => used.extend(parts.iter().filter_map(|p| match p {
                         StrPart::Var(v) => Some(v.name.clone()),
-                        StrPart::Text(_) => None,
+                        StrPart::Text(_) | StrPart::Build(_) => None,
                     })),
                     EnvValue::Secret(_) => {}
                 }
@@ -248,7 +248,7 @@ impl Checker<'_> {
             {
                 self.misplaced_image_or_run(file, prop, place)
             }
-            PropKind::Image(s) => self.image_prop(file, s, out),
+            PropKind::Image(s) => self.image_prop(m, s, out),
             PropKind::Run(e) => {
                 if let Place::Step(sig) = place {
                     out.run = self.run_list(m, e, sig);
@@ -297,20 +297,31 @@ impl Checker<'_> {
     }
 
     /// `image`: not empty, a valid image reference (E416), and pinned to a version (W005).
-    fn image_prop(&mut self, file: FileId, s: &StrLit, out: &mut ResolvedProps) {
-        if s.value.trim().is_empty() {
+    /// Build variables are checked with their defaults (or a stand-in name), and again with
+    /// their values when the plan is built.
+    fn image_prop(&mut self, m: ModuleId, s: &StrLit, out: &mut ResolvedProps) {
+        let file = self.file(m);
+        self.build_refs(m, s);
+        let image = super::build_vars::substitute(s, |name| {
+            self.out
+                .build_vars
+                .get(name)
+                .and_then(|d| d.default.clone())
+                .unwrap_or_else(|| "x0".to_string())
+        });
+        if image.trim().is_empty() {
             self.push(ops::empty_image(file, s.span));
-        } else if let Some(problem) = image_problem(&s.value) {
-            self.push(ops::invalid_image(file, s.span, &s.value, problem));
-        } else {
-            let last = s.value.rsplit('/').next().unwrap_or(&s.value);
-            let tag = if s.value.contains('@') {
+        } else if let Some(problem) = image_problem(&image) {
+            self.push(ops::invalid_image(file, s.span, &image, problem));
+        } else if s.build_vars().next().is_none() {
+            let last = image.rsplit('/').next().unwrap_or(&image);
+            let tag = if image.contains('@') {
                 Some("digest")
             } else {
                 last.split_once(':').map(|(_, t)| t)
             };
             if tag.is_none() || tag == Some("latest") {
-                self.push(lints::unpinned_image(file, s.span, &s.value, tag.is_some()));
+                self.push(lints::unpinned_image(file, s.span, &image, tag.is_some()));
             }
         }
         out.image = Some(s.value.clone());
@@ -497,6 +508,7 @@ impl Checker<'_> {
                     for v in s.vars() {
                         self.step_name(m, &v.name, v.span, &names);
                     }
+                    self.build_refs(m, s);
                 }
                 ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) => {}
                 ExprKind::Path(p) if p.len() == 1 => {
@@ -546,6 +558,7 @@ impl Checker<'_> {
                         ));
                     }
                 }
+                self.build_refs(m, s);
                 Some(EnvValue::Text(s.parts.clone()))
             }
             ExprKind::Int(n) => Some(EnvValue::Text(vec![StrPart::Text(n.to_string())])),

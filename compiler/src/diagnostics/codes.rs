@@ -139,6 +139,10 @@ codes! {
     InvalidImage = ("E416", "invalid-image", Operations, Error, "An image is not a valid OCI image reference.");
     InvalidPythonFunction = ("E417", "invalid-python-function", Operations, Error, "A step's `python` is not a `module:function` reference.");
     RunAndPython = ("E418", "run-and-python", Operations, Error, "A step has both a `run` command and a `python` function.");
+    UnknownBuildVariable = ("E427", "unknown-build-variable", Operations, Error, "A string reads `${build.name}`, but its file declares no build variable `name`.");
+    InvalidBuildVariable = ("E428", "invalid-build-variable", Operations, Error, "A `build` declaration has a type other than `Str`, `Int`, `Float` or `Bool`, a default of another type, or contradicts another declaration of the same name.");
+    MisplacedBuildVariable = ("E429", "misplaced-build-variable", Operations, Error, "A build variable is read in a string where flowc does not put build values.");
+    InvalidBuildValue = ("E430", "invalid-build-value", Operations, Error, "A value given with `--set` is missing, not of its variable's type, or names no build variable.");
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");

@@ -307,12 +307,12 @@ pub(crate) fn invalid_image(
     match problem {
         ImageProblem::BuildTimeValue => Diagnostic::new(
             Code::InvalidImage,
-            format!("image `{image}` uses a build-time value; images cannot hold `${{...}}` yet"),
+            format!("image `{image}` reads a run-time value; an image must be known when the pipeline is built"),
             file,
             span,
             "`${...}` in an image",
         )
-        .with_help("write the image reference literally, such as `registry.example.com/etl:1.4.2`; a step's parameters are not known when the pod is created"),
+        .with_help("write the image reference literally, such as `registry.example.com/etl:1.4.2`, or read a build variable given when the pipeline is built (`${build.image_tag}`): a step's parameters are not known when the pod is created"),
         ImageProblem::Malformed(why) => Diagnostic::new(
             Code::InvalidImage,
             format!("`{image}` is not a valid image reference: {why}"),
@@ -639,4 +639,115 @@ pub(crate) fn toleration_without_key(file: FileId, span: Span) -> Diagnostic {
         "missing key",
     )
     .with_help("add `key: \"nvidia.com/gpu\"` or `operator: \"Exists\"`")
+}
+
+/// E427: `${build.name}` in a file that declares no build variable `name`.
+pub(crate) fn unknown_build_variable(
+    file: FileId,
+    span: Span,
+    name: &str,
+    declared: &[&str],
+) -> Diagnostic {
+    let help = did_you_mean(name, declared.iter().copied()).unwrap_or_else(|| {
+        format!("declare it in this file: `build {name}: Str = \"...\"`, and give it with `flowc build --set {name}=...`")
+    });
+    Diagnostic::new(
+        Code::UnknownBuildVariable,
+        format!("this file declares no build variable `{name}`"),
+        file,
+        span,
+        "not declared",
+    )
+    .with_help(help)
+}
+
+/// E428: a build variable of a type that is not `Str`, `Int`, `Float` or `Bool`.
+pub(crate) fn build_variable_type(file: FileId, span: Span, ty: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidBuildVariable,
+        format!("a build variable cannot be of type `{ty}`"),
+        file,
+        span,
+        "not `Str`, `Int`, `Float` or `Bool`",
+    )
+    .with_help("declare it `Str`, `Int`, `Float` or `Bool`: a build value is text given on the command line")
+}
+
+/// E428: a build variable's default that is not a literal of its type.
+pub(crate) fn build_variable_default(file: FileId, span: Span, name: &str, ty: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidBuildVariable,
+        format!("the default of build variable `{name}` must be a literal of type `{ty}`"),
+        file,
+        span,
+        "not a literal of the variable's type",
+    )
+    .with_help("write a literal such as `\"dev\"`, `3`, `0.5` or `true`, without `${...}`")
+}
+
+/// E428: two declarations of one build variable that disagree.
+pub(crate) fn build_variable_conflict(
+    file: FileId,
+    span: Span,
+    first: (FileId, Span),
+    name: &str,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidBuildVariable,
+        format!("build variable `{name}` is declared again with another type or default"),
+        file,
+        span,
+        "declared again here",
+    )
+    .with_label(first.0, first.1, "first declared here")
+    .with_help("one `--set` gives every declaration of a name: declare it with the same type and default everywhere, or rename one")
+}
+
+/// E429: `${build.name}` in a string where build values are not put.
+pub(crate) fn misplaced_build_variable(file: FileId, span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::MisplacedBuildVariable,
+        format!("build variable `{name}` cannot be read here"),
+        file,
+        span,
+        "not replaced by its value here",
+    )
+    .with_help("read build variables in `image`, in `run`, in `env` values and in the strings of a pipeline's expressions")
+}
+
+/// E430: a build variable with no default that `--set` does not give.
+pub(crate) fn missing_build_value(file: FileId, span: Span, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidBuildValue,
+        format!("build variable `{name}` has no value"),
+        file,
+        span,
+        "declared without a default",
+    )
+    .with_help(format!(
+        "give it: `--set {name}=VALUE`, or declare a default"
+    ))
+}
+
+/// E430: a `--set` value that is not of its variable's type.
+pub(crate) fn build_value_type(
+    file: FileId,
+    span: Span,
+    name: &str,
+    value: &str,
+    ty: &str,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidBuildValue,
+        format!("`--set {name}={value}`: the value is not of type `{ty}`"),
+        file,
+        span,
+        "declared here",
+    )
+    .with_help(match ty {
+        "Int" => "give a whole number, such as `--set NAME=3`",
+        "Float" => "give a number, such as `--set NAME=0.5`",
+        "Bool" => "give `true` or `false`",
+        _ => "give the value as text",
+    })
 }

@@ -280,7 +280,9 @@ fn lex(text: &str) -> Vec<Token> {
 // ---------------------------------------------------------------------------------------------
 // Context
 
-const DECL_KEYWORDS: &[&str] = &["import", "schema", "secret", "profile", "step", "pipeline"];
+const DECL_KEYWORDS: &[&str] = &[
+    "import", "schema", "secret", "build", "profile", "step", "pipeline",
+];
 const STMT_KEYWORDS: &[&str] = &[
     "if", "for", "check", "output", "finally", "defaults", "schedule",
 ];

@@ -174,6 +174,7 @@ fn decl(a: &Analysis, d: DeclId, from: FileId, tuned: &[Tuned]) -> String {
             out
         }
         Item::Secret(s) => code(&one_line(&text[s.span.range()])),
+        Item::Build(b) => code(&one_line(&text[b.span.range()])),
         Item::Import(_) | Item::Error(_) => String::new(),
     };
     format!("{head}{}{}", location(a, d.module, from), docs(a, d))

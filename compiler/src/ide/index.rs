@@ -438,7 +438,7 @@ impl<'a> Walker<'a> {
                     self.column(c);
                 }
             }
-            Item::Secret(_) | Item::Error(_) => {}
+            Item::Secret(_) | Item::Build(_) | Item::Error(_) => {}
             Item::Profile(p) => self.props(&p.props, Owner::None),
             Item::Step(s) => {
                 for (i, g) in s.generics.iter().enumerate() {

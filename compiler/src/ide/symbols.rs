@@ -101,6 +101,13 @@ pub fn document_symbols(a: &Analysis, file: FileId) -> Vec<Symbol> {
                 s.name.span,
             ),
             Item::Profile(p) => leaf(&p.name.name, SymbolKind::Profile, None, p.span, p.name.span),
+            Item::Build(b) => leaf(
+                &format!("build.{}", b.var.name.name),
+                SymbolKind::Parameter,
+                src(b.var.ty.span),
+                b.span,
+                b.var.name.span,
+            ),
             Item::Step(s) => {
                 let mut children = params(&s.params);
                 children.extend(s.outputs.iter().map(|o| {

@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::spans;
 use super::*;
+use crate::build_values::BuildValues;
+use crate::check::build_vars::substitute;
 use crate::check::{
     CacheMode, CallNode, EnvValue, Frame, PipelineInfo, ResolvedProps, ResourceSpec, StepSig,
 };
@@ -68,12 +70,31 @@ pub fn build_plan(
 }
 
 /// Builds a plan in which steps marked `resources auto(...)` take the values in `tuned`,
-/// within their bounds; values written in the source always win.
+/// within their bounds; values written in the source always win. Build variables take
+/// their defaults.
 pub fn build_plan_tuned(
     a: &Analysis,
     pipeline: Option<&str>,
     version: Option<&str>,
     tuned: &Tuned,
+) -> Result<Plan, PlanError> {
+    let defaults: BuildValues = a
+        .checked
+        .build_vars
+        .iter()
+        .filter_map(|(n, d)| Some((n.clone(), d.default.clone()?)))
+        .collect();
+    build_plan_with(a, pipeline, version, tuned, &defaults)
+}
+
+/// Builds a plan with tuned resources and the values of the build variables (from
+/// [`crate::build_values::resolve`]).
+pub fn build_plan_with(
+    a: &Analysis,
+    pipeline: Option<&str>,
+    version: Option<&str>,
+    tuned: &Tuned,
+    build: &BuildValues,
 ) -> Result<Plan, PlanError> {
     if a.has_errors() {
         return Err(PlanError::HasErrors);
@@ -109,6 +130,7 @@ pub fn build_plan_tuned(
         plans: IndexMap::new(),
         secrets: IndexMap::new(),
         tuned,
+        build,
     };
     let entry_name = b.pipeline(entry);
     // The `.flow` sources (the modules), not other files the analysis shows, such as the
@@ -132,6 +154,7 @@ pub fn build_plan_tuned(
         source_sha256: format!("{:x}", h.finalize()),
         pipelines: b.plans,
         secrets,
+        build_values: build.clone(),
     })
 }
 
@@ -142,6 +165,7 @@ struct Builder<'a> {
     plans: IndexMap<String, PipelinePlan>,
     secrets: IndexMap<String, SecretRef>,
     tuned: &'a Tuned,
+    build: &'a BuildValues,
 }
 
 /// Converts a checked type to its plan form.
@@ -191,19 +215,44 @@ pub(crate) fn type_repr(t: &Ty) -> TypeRepr {
     }
 }
 
-fn literal(e: &Expr) -> Option<serde_json::Value> {
+fn literal(e: &Expr, build: &BuildValues) -> Option<serde_json::Value> {
     Some(match &e.kind {
         ExprKind::Int(n) => serde_json::json!(n),
         ExprKind::Float(f) => serde_json::json!(f),
         ExprKind::Bool(b) => serde_json::json!(b),
         ExprKind::None => serde_json::Value::Null,
-        ExprKind::Str(s) if s.vars().next().is_none() => serde_json::json!(s.value),
-        ExprKind::List(items) => {
-            serde_json::Value::Array(items.iter().map(literal).collect::<Option<Vec<_>>>()?)
+        ExprKind::Str(s) if s.build_vars().next().is_some() && s.vars().next().is_none() => {
+            serde_json::json!(substitute(s, |n| build_value(build, n)))
         }
-        ExprKind::Paren(i) => literal(i)?,
+        ExprKind::Str(s) if s.vars().next().is_none() => serde_json::json!(s.value),
+        ExprKind::List(items) => serde_json::Value::Array(
+            items
+                .iter()
+                .map(|i| literal(i, build))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        ExprKind::Paren(i) => literal(i, build)?,
         _ => return None,
     })
+}
+
+/// The value of build variable `name` (every read one has a value once the values are
+/// resolved; an unresolved one stays as written).
+fn build_value(build: &BuildValues, name: &str) -> String {
+    build
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| format!("${{build.{name}}}"))
+}
+
+/// `image` with its build variables replaced by their values. An image cannot hold `$`
+/// otherwise (E416), so every `${build.name}` in it is a read.
+fn image_with(image: &str, build: &BuildValues) -> String {
+    let mut out = image.to_string();
+    for (name, value) in build {
+        out = out.replace(&format!("${{build.{name}}}"), value);
+    }
+    out
 }
 
 fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
@@ -447,7 +496,11 @@ impl Builder<'_> {
         )
         .map(|doc| flowc_grammar::doc::one_line(&doc));
         let ids = task_ids(info);
-        let scope = Scope { info, ids: &ids };
+        let scope = Scope {
+            info,
+            ids: &ids,
+            build: self.build,
+        };
         let tasks = info
             .plan_order
             .iter()
@@ -460,7 +513,7 @@ impl Builder<'_> {
             .map(|p| PlanParam {
                 name: p.name.clone(),
                 ty: type_repr(&p.ty),
-                default: p.default.as_ref().and_then(literal),
+                default: p.default.as_ref().and_then(|e| literal(e, self.build)),
             })
             .collect();
         let outputs = info
@@ -538,7 +591,7 @@ impl Builder<'_> {
         } else if sig.builtin {
             self.builtin_kind(callee, &sig)
         } else {
-            container_kind(&props, &sig, &inputs, &outputs)
+            container_kind(&props, &sig, (&inputs, &outputs), self.build)
         };
         let mut task = Task {
             id: scope.ids[i].clone(),
@@ -651,11 +704,12 @@ fn loop_ids(frames: &[Frame]) -> Vec<usize> {
 
 /// A container step's kind: image, command and environment (secrets are settings). A Python
 /// step's command calls its function through the runtime with the call's inputs and outputs.
+/// Build variables take their values.
 fn container_kind(
     props: &ResolvedProps,
     sig: &StepSig,
-    inputs: &[TaskInput],
-    outputs: &[TaskOutput],
+    (inputs, outputs): (&[TaskInput], &[TaskOutput]),
+    build: &BuildValues,
 ) -> TaskKind {
     let python = props.python.as_ref().map(|f| python::PythonCall {
         module: f.module.clone(),
@@ -668,20 +722,20 @@ fn container_kind(
             .as_deref()
             .unwrap_or(&[])
             .iter()
-            .map(|e| command_parts(e, sig))
+            .map(|e| command_parts(e, sig, build))
             .collect(),
     };
     let env = props
         .env
         .iter()
         .filter_map(|(k, v)| match v {
-            EnvValue::Text(parts) => Some((k.clone(), str_parts(parts, sig))),
+            EnvValue::Text(parts) => Some((k.clone(), str_parts(parts, sig, build))),
             EnvValue::Param(p) => Some((k.clone(), vec![Part::Param { name: p.clone() }])),
             EnvValue::Secret(_) => None,
         })
         .collect();
     TaskKind::Container {
-        image: props.image.clone().unwrap_or_default(),
+        image: image_with(props.image.as_deref().unwrap_or_default(), build),
         command,
         env,
         python,
@@ -704,7 +758,7 @@ fn task_inputs(node: &CallNode, sig: &StepSig, scope: &Scope<'_>) -> Vec<TaskInp
                 value: p
                     .default
                     .as_ref()
-                    .and_then(literal)
+                    .and_then(|e| literal(e, scope.build))
                     .unwrap_or(serde_json::Value::Null),
             },
             Some(a) if columns => column_value(&a.value),
@@ -730,11 +784,12 @@ fn task_inputs(node: &CallNode, sig: &StepSig, scope: &Scope<'_>) -> Vec<TaskInp
 struct Scope<'a> {
     info: &'a PipelineInfo,
     ids: &'a [String],
+    build: &'a BuildValues,
 }
 
 impl Scope<'_> {
     fn value(&self, e: &Expr, frames: &[Frame]) -> Value {
-        if let Some(v) = literal(e) {
+        if let Some(v) = literal(e, self.build) {
             return Value::Literal { value: v };
         }
         match &e.kind {
@@ -746,6 +801,9 @@ impl Scope<'_> {
                         StrPart::Text(t) => Part::Text { text: t.clone() },
                         StrPart::Var(v) => Part::Value {
                             value: Box::new(self.path(std::slice::from_ref(v), frames)),
+                        },
+                        StrPart::Build(v) => Part::Text {
+                            text: build_value(self.build, &v.name),
                         },
                     })
                     .collect(),
@@ -926,32 +984,28 @@ fn name_part(name: &str, sig: &StepSig) -> Part {
 }
 
 /// The parts of a string written in a step: text, and interpolated names as parameters or paths.
-fn str_parts(parts: &[StrPart], sig: &StepSig) -> Vec<Part> {
+fn str_parts(parts: &[StrPart], sig: &StepSig, build: &BuildValues) -> Vec<Part> {
     parts
         .iter()
         .map(|p| match p {
             StrPart::Text(t) => Part::Text { text: t.clone() },
             StrPart::Var(v) => name_part(&v.name, sig),
+            StrPart::Build(v) => Part::Text {
+                text: build_value(build, &v.name),
+            },
         })
         .collect()
 }
 
-fn command_parts(e: &Expr, sig: &StepSig) -> Vec<Part> {
+fn command_parts(e: &Expr, sig: &StepSig, build: &BuildValues) -> Vec<Part> {
     match &e.kind {
-        ExprKind::Str(s) => s
-            .parts
-            .iter()
-            .map(|p| match p {
-                StrPart::Text(t) => Part::Text { text: t.clone() },
-                StrPart::Var(v) => name_part(&v.name, sig),
-            })
-            .collect(),
+        ExprKind::Str(s) => str_parts(&s.parts, sig, build),
         ExprKind::Path(p) if p.len() == 1 => vec![name_part(&p[0].name, sig)],
         ExprKind::Int(n) => vec![Part::Text {
             text: n.to_string(),
         }],
         ExprKind::Float(_) => vec![Part::Text {
-            text: literal(e).map(|v| v.to_string()).unwrap_or_default(),
+            text: literal(e, build).map(|v| v.to_string()).unwrap_or_default(),
         }],
         ExprKind::Bool(b) => vec![Part::Text {
             text: b.to_string(),

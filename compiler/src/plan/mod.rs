@@ -19,7 +19,7 @@ mod value;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-pub use lower::{build_plan, build_plan_tuned, PlanError, Tuned, TunedResources};
+pub use lower::{build_plan, build_plan_tuned, build_plan_with, PlanError, Tuned, TunedResources};
 pub use spans::{SettingSpans, SourceSpan};
 pub use value::{Part, Value};
 
@@ -47,6 +47,10 @@ pub struct Plan {
     pub pipelines: IndexMap<String, PipelinePlan>,
     /// Secrets used by any task, by their name in the source.
     pub secrets: IndexMap<String, SecretRef>,
+    /// The values of the program's build variables (`--set`), by name; absent when it
+    /// declares none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub build_values: std::collections::BTreeMap<String, String>,
 }
 
 /// One pipeline.

@@ -213,6 +213,10 @@ fn annotations(ctx: &WorkflowEmitter<'_>, release: &Release) -> Json {
         "flowc.dev/source-sha256".into(),
         json!(ctx.plan.source_sha256),
     );
+    if !ctx.plan.build_values.is_empty() {
+        let values = serde_json::to_string(&ctx.plan.build_values).unwrap_or_default();
+        a.insert(crate::BUILD_VALUES_ANNOTATION.into(), json!(values));
+    }
     a.insert("workflows.argoproj.io/title".into(), json!(title));
     a.insert(
         "workflows.argoproj.io/description".into(),

@@ -319,11 +319,26 @@ impl Emitter<'_> {
             ("command", json!(["flowc"])),
             ("args", json!(args)),
         ]);
-        let platform = self
-            .version
-            .as_ref()
-            .map(|v| json!({"podMetadata": {"labels": {VERSION_LABEL: v}}}));
+        let platform = self.pod_metadata().map(|m| json!({ "podMetadata": m }));
         (obj([("container", container)]), platform)
+    }
+
+    /// The pods' metadata: the version label, and the build values (`--set`) as the
+    /// annotation `flowc.dev/build-values` (a JSON object), so a pod says what it was built
+    /// with.
+    fn pod_metadata(&self) -> Option<Json> {
+        let mut m = Map::new();
+        if let Some(v) = &self.version {
+            m.insert("labels".into(), json!({ VERSION_LABEL: v }));
+        }
+        if !self.plan.build_values.is_empty() {
+            let values = serde_json::to_string(&self.plan.build_values).unwrap_or_default();
+            m.insert(
+                "annotations".into(),
+                json!({ crate::BUILD_VALUES_ANNOTATION: values }),
+            );
+        }
+        (!m.is_empty()).then_some(Json::Object(m))
     }
 
     /// The signature of an evaluation or check: the types of the parameters, loop items and
@@ -448,8 +463,8 @@ impl Emitter<'_> {
         if !labels.is_empty() {
             m.insert("nodeSelector".into(), json!({"labels": labels}));
         }
-        if let Some(v) = &self.version {
-            m.insert("podMetadata".into(), json!({"labels": {VERSION_LABEL: v}}));
+        if let Some(meta) = self.pod_metadata() {
+            m.insert("podMetadata".into(), meta);
         }
         // Secrets as environment variables, one entry per Kubernetes Secret.
         let mut env: Vec<(String, Vec<Json>)> = Vec::new();
