@@ -414,3 +414,108 @@ fn gather_copies_a_list_of_artifacts_into_numbered_entries() {
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
     assert!(text(&missing).contains("error[X001]"), "{}", text(&missing));
 }
+
+/// Kubeflow's metrics view: a built-in step's `Metrics` output reaches the executor output
+/// the launcher reads (`outputs.outputFile`) as metadata. The KFP build of a small pipeline is
+/// played as the launcher would: each executor's placeholders replaced, in DAG order.
+#[test]
+fn a_kfp_built_in_step_gives_its_metrics_numbers_to_the_launcher() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    std::fs::write(
+        d.join("m.flow"),
+        r#"import std.synth (panel, targets)
+import std.survey (rake)
+
+pipeline p() {
+  installed = panel(n: 300, seed: 1, day: "2024-06-03")
+  population = targets(seed: 1)
+  weights = rake(panel: installed, targets: population, by: [sex, region])
+  output report = weights.report
+}
+"#,
+    )
+    .expect("write");
+    let o = flowc(&["build", "m.flow", "--target", "kfp", "-o", "m.yaml"], d);
+    assert!(o.status.success(), "{}", text(&o));
+    let yaml = std::fs::read_to_string(d.join("m.yaml")).expect("the YAML");
+    let spec: Json = serde_saphyr::from_str(&yaml).expect("one YAML document");
+    let art = |task: &str, key: &str| d.join("artifacts").join(task).join(key);
+    for task in ["installed", "population", "weights"] {
+        let def = &spec["root"]["dag"]["tasks"][task]["inputs"];
+        let outputs = d.join("launcher").join(task).join("output_metadata.json");
+        let executor_input = serde_json::json!({"outputs": {"outputFile": outputs}});
+        let args: Vec<String> = spec["deploymentSpec"]["executors"][format!("exec-{task}")]
+            ["container"]["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .map(|a| {
+                let mut a = a.as_str().expect("a string").to_string();
+                if a == "{{$}}" {
+                    return executor_input.to_string();
+                }
+                if let Some(params) = def["parameters"].as_object() {
+                    for (name, p) in params {
+                        let value = match &p["runtimeValue"]["constant"] {
+                            Json::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        a = a.replace(&format!("{{{{$.inputs.parameters['{name}']}}}}"), &value);
+                    }
+                }
+                if let Some(arts) = def["artifacts"].as_object() {
+                    for (name, v) in arts {
+                        let from = &v["taskOutputArtifact"];
+                        let path = art(
+                            from["producerTask"].as_str().expect("a producer"),
+                            from["outputArtifactKey"].as_str().expect("a key"),
+                        );
+                        a = a.replace(
+                            &format!("{{{{$.inputs.artifacts['{name}'].path}}}}"),
+                            &path.to_string_lossy(),
+                        );
+                    }
+                }
+                for key in ["panel", "targets", "weights", "report"] {
+                    a = a.replace(
+                        &format!("{{{{$.outputs.artifacts['{key}'].path}}}}"),
+                        &art(task, key).to_string_lossy(),
+                    );
+                }
+                a
+            })
+            .collect();
+        // The component defaults the launcher would fill are given by the build as constants.
+        assert!(
+            !args.iter().any(|a| a.contains("{{$.")),
+            "{task}: a placeholder left: {args:?}"
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = flowc(&args, d);
+        assert!(o.status.success(), "{task}: {}", text(&o));
+    }
+    let written: Json = serde_json::from_str(
+        &std::fs::read_to_string(d.join("launcher/weights/output_metadata.json"))
+            .expect("the executor output of the rake"),
+    )
+    .expect("JSON");
+    let report: Json = serde_json::from_str(
+        &std::fs::read_to_string(art("weights", "report")).expect("the report"),
+    )
+    .expect("JSON");
+    let metadata = &written["artifacts"]["report"]["artifacts"][0]["metadata"];
+    assert_eq!(metadata["iterations"], report["iterations"], "{written}");
+    assert_eq!(
+        metadata["max_rel_error"], report["max_rel_error"],
+        "{written}"
+    );
+    // Kubeflow shows numbers: the Boolean is left out, and no URI replaces the artifact's.
+    assert!(metadata.get("converged").is_none(), "{written}");
+    assert!(written["artifacts"]["report"]["artifacts"][0]
+        .get("uri")
+        .is_none());
+    assert!(written["artifacts"].get("weights").is_none(), "{written}");
+    // The steps without metrics are not given the executor input, and write nothing.
+    assert!(!d.join("launcher/installed").exists());
+}

@@ -7,6 +7,8 @@ Arguments (written by flowc's compiler, never by hand)::
     --param NAME=TEXT            a parameter's value as text (empty: absent)
     --input NAME=PATH            an input artifact's path (empty or missing: absent)
     --output NAME=PATH           where an output must be written
+    --executor-input JSON        Kubeflow's executor input (``{{$}}``): its output file gets
+                                 the numbers of the ``Metrics`` outputs (flowc_step.kfp)
 """
 
 import importlib
@@ -17,6 +19,7 @@ import traceback
 
 from flowc_step import errors
 from flowc_step.errors import StepError
+from flowc_step.kfp import write_metadata
 from flowc_step.outputs import save_outputs, split_returned
 from flowc_step.values import load_input, load_param
 
@@ -30,6 +33,7 @@ class Call:
         self.params = {}
         self.inputs = {}
         self.outputs = {}
+        self.executor_input = None
 
 
 def _pair(flag, text):
@@ -55,6 +59,11 @@ def parse_args(argv):
                 call.signature = json.loads(value)
             except ValueError as e:
                 raise StepError(errors.BAD_INPUT, f"the signature is not JSON: {e}") from None
+        elif flag == "--executor-input":
+            try:
+                call.executor_input = json.loads(value)
+            except ValueError as e:
+                raise StepError(errors.BAD_INPUT, f"the executor input is not JSON: {e}") from None
         elif flag in targets:
             name, text = _pair(flag, value)
             targets[flag][name] = text
@@ -165,6 +174,7 @@ def run(argv):
         ) from None
     values = split_returned(call.function, call.signature["outputs"], written, returned)
     save_outputs(call.signature["outputs"], call.outputs, values)
+    write_metadata(call.executor_input, call.signature["outputs"], call.outputs)
 
 
 def main(argv):

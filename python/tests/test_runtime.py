@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from flowc_step import errors
 from flowc_step.errors import StepError
+from flowc_step.kfp import write_metadata
 from flowc_step.main import parse_args
 from flowc_step.outputs import split_returned
 from flowc_step.tables import conform, frame_kind, write_table
@@ -94,6 +95,28 @@ class Tables(unittest.TestCase):
             with open(a, "rb") as fa, open(b, "rb") as fb:
                 self.assertEqual(fa.read(), fb.read())
             self.assertFalse(os.path.exists(a + ".partial"))
+
+
+class KubeflowMetadata(unittest.TestCase):
+    def test_the_numbers_of_metrics_outputs_reach_the_executor_output(self):
+        with tempfile.TemporaryDirectory() as d:
+            report = os.path.join(d, "report.json")
+            with open(report, "w", encoding="utf-8") as f:
+                f.write('{"rmse": 0.5, "rows": 12, "ok": true, "note": "x"}')
+            target = os.path.join(d, "kfp", "output_metadata.json")
+            outputs = {"report": {"kind": "metrics", "keys": []}, "clean": {"kind": "artifact"}}
+            paths = {"report": report, "clean": os.path.join(d, "clean")}
+            write_metadata({"outputs": {"outputFile": target}}, outputs, paths)
+            with open(target, encoding="utf-8") as f:
+                written = f.read()
+            self.assertEqual(
+                written,
+                '{"artifacts": {"report": {"artifacts": [{"metadata": {"rmse": 0.5, "rows": 12}}]}}}',
+            )
+
+    def test_nothing_is_written_without_an_output_file(self):
+        write_metadata(None, {"report": {"kind": "metrics"}}, {"report": "missing"})
+        write_metadata({}, {"report": {"kind": "metrics"}}, {"report": "missing"})
 
 
 if __name__ == "__main__":

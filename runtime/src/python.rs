@@ -38,6 +38,7 @@ const RUNTIME_FILES: &[(&str, &str)] = &[
         "errors.py",
         include_str!("../../python/flowc_step/errors.py"),
     ),
+    ("kfp.py", include_str!("../../python/flowc_step/kfp.py")),
     ("main.py", include_str!("../../python/flowc_step/main.py")),
     (
         "outputs.py",

@@ -188,12 +188,16 @@ impl Emitter<'_> {
                         image,
                         command,
                         env,
-                        ..
+                        python,
                     } => {
-                        let argv: Vec<String> = command
+                        let mut argv: Vec<String> = command
                             .iter()
                             .map(|parts| self.render_parts(g, leaf, parts, &task.id))
                             .collect();
+                        // flowc's Python runtime gives Kubeflow the metrics' numbers too.
+                        if python.is_some() && has_metrics(task) {
+                            argv.extend(["--executor-input".into(), "{{$}}".into()]);
+                        }
                         let env: Vec<Json> = env
                             .iter()
                             .map(|(k, parts)| {
@@ -434,7 +438,8 @@ impl Emitter<'_> {
             argv.push("--output".into());
             argv.push(format!("{}={}", o.name, output_path(&o.name)));
         }
-        if whole {
+        // The executor input also names the file that gives Kubeflow the metrics' numbers.
+        if whole || has_metrics(task) {
             argv.push("--executor-input".into());
             argv.push("{{$}}".into());
         }
@@ -556,6 +561,14 @@ impl Emitter<'_> {
         }
         (!m.is_empty()).then_some(Json::Object(m))
     }
+}
+
+/// Whether `task` writes a `Metrics` output, whose numbers Kubeflow shows from the executor
+/// output (`flowc exec` and the Python runtime write it when given the executor input).
+fn has_metrics(task: &Task) -> bool {
+    task.outputs
+        .iter()
+        .any(|o| matches!(o.ty, TypeRepr::Metrics { .. }))
 }
 
 #[cfg(test)]

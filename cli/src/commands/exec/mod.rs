@@ -19,6 +19,7 @@
 //! does not have its type, X003 a missing or unreadable input, X004 a built-in step that failed
 //! (its own code follows), X005 an output that could not be written.
 
+mod kfp_metadata;
 mod values;
 
 use std::fmt;
@@ -344,6 +345,12 @@ fn run_step(a: &ExecArgs, step: &str) -> Result<u8, ExecError> {
             )));
         }
     }
+    let typed: Vec<(String, &Path, &TypeRepr)> = outs
+        .iter()
+        .zip(&sig.outputs)
+        .map(|((name, path), (_, ty))| (name.clone(), *path, ty))
+        .collect();
+    kfp_metadata::write(exec_input.as_ref(), &typed)?;
     Ok(EXIT_OK)
 }
 
