@@ -176,8 +176,8 @@ fn killed_runs_leave_a_sound_store_and_every_completed_step_is_reused() {
 
 /// A full disk while a step writes its output: the store lives on a 256 KiB tmpfs mounted in a
 /// user and mount namespace of its own (`unshare -rm`, as the sandbox needs user namespaces
-/// too); the step's write fails with ENOSPC, the run fails naming the step and its exit code, and the
-/// store verifies. A step that fits then runs and is cached.
+/// too); the step's write fails with ENOSPC, the run fails naming the step, its exit code and
+/// its own last message (its log, on the same disk, cannot hold it), and the store verifies. A step that fits then runs and is cached.
 #[test]
 fn a_full_disk_fails_the_step_with_its_reason_and_leaves_the_store_sound() {
     let dir = tempfile::tempdir().expect("a folder");
@@ -226,9 +226,16 @@ pipeline full(kib: Int = 1024) {
     );
     assert!(big.contains("log: "), "points at the step's log: {big}");
     // The step's own message (`No space left on device`) cannot reach its log, which is on the
-    // same full disk: the log is empty and the reason shown is the exit code
-    // (docs/reliability.md lists this as open).
+    // same full disk; flowc keeps the end of the output in memory and shows it in the reason.
     assert_eq!(read("big.log"), "", "the log could not be written");
+    assert!(
+        big.contains("its log could not be written (No space left on device"),
+        "says why the log is empty: {big}"
+    );
+    assert!(
+        big.contains("its last output: ") && big.matches("No space left on device").count() >= 2,
+        "shows the step's own message: {big}"
+    );
     assert_eq!(read("verify.code").trim(), "0", "{}", read("verify.out"));
     assert_eq!(read("small.code").trim(), "0", "{}", read("small.out"));
     assert_eq!(read("verify2.code").trim(), "0", "{}", read("verify2.out"));

@@ -90,6 +90,9 @@ pub struct ProcessResult {
     pub error: Option<String>,
     /// Whether anything was written to the log (it is created by the first byte).
     pub logged: bool,
+    /// When the log could not be written (a full disk holds the step's output and its log):
+    /// why, and the end of the step's output, kept in memory so the reason is not lost.
+    pub unlogged: Option<String>,
 }
 
 /// The peak resident memory of this process, in bytes (for in-process built-in steps).
@@ -314,7 +317,15 @@ struct Log<'a> {
     secrets: Vec<&'a [u8]>,
     /// Output not written yet because it may end with the beginning of a secret.
     held: Vec<u8>,
+    /// The last [`TAIL_BYTES`] of the step's output (secrets hidden), for when the log
+    /// cannot be written.
+    tail: Vec<u8>,
+    /// Why the log could not be opened or written, if it could not.
+    write_error: Option<String>,
 }
+
+/// How much of the end of a step's output is kept in memory.
+const TAIL_BYTES: usize = 2048;
 
 impl<'a> Log<'a> {
     fn new(path: &'a Path, secrets: &'a [Vec<u8>]) -> Log<'a> {
@@ -330,6 +341,30 @@ impl<'a> Log<'a> {
             file: None,
             secrets,
             held: Vec::new(),
+            tail: Vec::new(),
+            write_error: None,
+        }
+    }
+
+    /// Why the log could not be written and the end of the step's output, or `None` when it
+    /// was written.
+    fn unlogged(&self) -> Option<String> {
+        let why = self.write_error.as_ref()?;
+        let tail = String::from_utf8_lossy(&self.tail);
+        let last: Vec<&str> = tail.lines().filter(|l| !l.trim().is_empty()).collect();
+        let shown = last[last.len().saturating_sub(3)..].join(" / ");
+        Some(match shown.is_empty() {
+            true => format!("its log could not be written ({why})"),
+            false => format!("its log could not be written ({why}); its last output: {shown}"),
+        })
+    }
+
+    /// Keeps the end of the step's output.
+    fn keep_tail(&mut self, bytes: &[u8]) {
+        self.tail.extend_from_slice(bytes);
+        if self.tail.len() > TAIL_BYTES {
+            let cut = self.tail.len() - TAIL_BYTES;
+            self.tail.drain(..cut);
         }
     }
 
@@ -337,15 +372,20 @@ impl<'a> Log<'a> {
         if bytes.is_empty() {
             return;
         }
-        if self.file.is_none() {
-            self.file = std::fs::OpenOptions::new()
+        if self.file.is_none() && self.write_error.is_none() {
+            match std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(self.path)
-                .ok();
+            {
+                Ok(f) => self.file = Some(f),
+                Err(e) => self.write_error = Some(e.to_string()),
+            }
         }
         if let Some(f) = &mut self.file {
-            let _ = f.write_all(bytes);
+            if let Err(e) = f.write_all(bytes) {
+                self.write_error.get_or_insert_with(|| e.to_string());
+            }
         }
     }
 
@@ -354,6 +394,7 @@ impl<'a> Log<'a> {
     /// secret is hidden however reads split the output, and also when it spans lines.
     fn output(&mut self, bytes: &[u8]) {
         if self.secrets.is_empty() {
+            self.keep_tail(bytes);
             self.write_raw(bytes);
         } else {
             self.held.extend_from_slice(bytes);
@@ -381,6 +422,7 @@ impl<'a> Log<'a> {
             }
         }
         self.held = text[i..].to_vec();
+        self.keep_tail(&out);
         self.write_raw(&out);
     }
 
@@ -429,6 +471,7 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
         peak_rss_bytes: 0,
         error: None,
         logged: false,
+        unlogged: None,
     };
     let mut log = Log::new(&spec.log, &spec.secrets);
     let Some((program, args)) = spec.argv.split_first() else {
@@ -472,6 +515,7 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
         None => log.finish(),
     }
     result.logged = log.file.is_some();
+    result.unlogged = log.unlogged();
     result
 }
 

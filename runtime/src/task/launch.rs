@@ -364,6 +364,7 @@ pub(super) fn builtin_in_process(ctx: &RunContext<'_>, call: &BuiltinCall, log: 
         peak_rss_bytes: process_peak_rss(),
         error: r.as_ref().err().map(|e| e.to_string()),
         logged: r.is_err(),
+        unlogged: None,
     };
     if let Err(e) = &r {
         let _ = std::fs::write(
@@ -378,8 +379,21 @@ pub(super) fn builtin_in_process(ctx: &RunContext<'_>, call: &BuiltinCall, log: 
 }
 
 /// Why a process attempt did not succeed, in words: its own error when it left one (a built-in
-/// step's code and message), else its exit code or signal, memory limit or timeout.
+/// step's code and message), else its exit code or signal, memory limit or timeout; and, when
+/// its log could not be written, the end of its output.
 pub(super) fn process_detail(
+    p: &ProcessResult,
+    limits: &Amounts,
+    own_error: Option<String>,
+) -> Option<String> {
+    let detail = process_reason(p, limits, own_error);
+    match (detail, &p.unlogged) {
+        (Some(d), Some(u)) => Some(format!("{d}; {u}")),
+        (d, _) => d,
+    }
+}
+
+fn process_reason(
     p: &ProcessResult,
     limits: &Amounts,
     own_error: Option<String>,
