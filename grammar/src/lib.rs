@@ -63,6 +63,7 @@ pub mod keywords {
         "parallel",
         "k8s",
         "key",
+        "kfp",
     ];
     /// Built-in type names.
     pub const TYPES: &[&str] = &[

@@ -866,6 +866,16 @@ impl<'a> CursorContext<'a> {
                 };
                 Origin::File(resolve_relative(me, &path))
             }
+            // `import kfp "train.yaml" (`: the names an importer made of the foreign file.
+            [k, s] if matches!(k.tok, Tok::Ident(_)) && matches!(s.tok, Tok::Str { .. }) => {
+                let Some(path) = string_value(&self.text[s.span.range()]) else {
+                    return Vec::new();
+                };
+                let Origin::File(me) = &self.a.sources().get(self.file).origin else {
+                    return Vec::new();
+                };
+                Origin::Imported(resolve_relative(me, &path))
+            }
             parts => {
                 let path: String = parts
                     .iter()
