@@ -99,12 +99,10 @@ pub(crate) fn foreign_problem(
         d.labels.push(imported);
     } else {
         d.labels[0].primary = false;
-        d.labels[0].message = format!("in `{name}` at {}:{}", p.line, p.col);
         d.labels.insert(
             0,
             Label {
                 primary: true,
-                message: format!("{} (`{name}` at {}:{})", code.as_str(), p.line, p.col),
                 ..imported
             },
         );
