@@ -45,7 +45,10 @@ fn hashes(dir: &Path) -> (String, String) {
     let task = &plan["pipelines"]["greet"]["tasks"][0];
     assert_eq!(task["step"], "say_hello", "{plan}");
     (
-        plan["source_sha256"].as_str().unwrap_or_default().to_string(),
+        plan["source_sha256"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         task["definition_sha256"]
             .as_str()
             .unwrap_or_default()
@@ -150,7 +153,8 @@ fn warnings_of_the_component_file_are_reported_at_the_import() {
     let out = flowc(&["check", "main.flow", "--format", "short"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
-        text(&out).contains("main.flow:1:12: warning[IW001]: the input `the greeting` is `the_greeting`"),
+        text(&out)
+            .contains("main.flow:1:12: warning[IW001]: the input `the greeting` is `the_greeting`"),
         "{}",
         text(&out)
     );

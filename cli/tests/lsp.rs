@@ -210,7 +210,9 @@ fn the_real_binary_reports_a_component_files_problem_at_its_yaml_line() {
     assert_eq!(diags[0]["range"]["start"]["line"], 8, "{}", diags[0]);
     assert_eq!(diags[0]["range"]["start"]["character"], 33, "{}", diags[0]);
     assert!(
-        diags[0]["relatedInformation"].to_string().contains("main.flow"),
+        diags[0]["relatedInformation"]
+            .to_string()
+            .contains("main.flow"),
         "the import is related: {}",
         diags[0]
     );
@@ -220,8 +222,11 @@ fn the_real_binary_reports_a_component_files_problem_at_its_yaml_line() {
     assert!(flow.is_empty(), "{flow:?}");
 
     // Fixed on disk, the problem goes when the `.flow` file is checked again.
-    std::fs::write(&yaml, KFP_COMPONENT.replace("inputPath: row}", "inputPath: rows}"))
-        .expect("write");
+    std::fs::write(
+        &yaml,
+        KFP_COMPONENT.replace("inputPath: row}", "inputPath: rows}"),
+    )
+    .expect("write");
     c.notify(
         "textDocument/didChange",
         serde_json::json!({
@@ -234,7 +239,9 @@ fn the_real_binary_reports_a_component_files_problem_at_its_yaml_line() {
     let cleared = c.wait_for("the component file's diagnostics cleared", |m| {
         m["method"] == "textDocument/publishDiagnostics"
             && m["params"]["uri"] == yaml_uri
-            && m["params"]["diagnostics"].as_array().is_some_and(Vec::is_empty)
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(Vec::is_empty)
     });
     assert_eq!(cleared["params"]["uri"], yaml_uri);
 

@@ -144,7 +144,7 @@ impl Program {
     /// Moves diagnostics found in generated modules to the import that read their foreign file:
     /// the generated text is in no file the user can open.
     pub fn relocate_foreign(&self, diags: &mut [Diagnostic]) {
-            let program = self;
+        let program = self;
         for d in diags.iter_mut() {
             for label in &mut d.labels {
                 let Some(m) = program.module_of_file(label.file) else {
@@ -365,8 +365,13 @@ fn load_foreign(
         .foreign()
         .filter(|f| f.kinds().contains(&kind.name.as_str()))
     else {
-        let known = loader.foreign().map(|f| f.kinds().to_vec()).unwrap_or_default();
-        diags.push(foreign::unknown_import_kind(file, kind.span, &kind.name, &known));
+        let known = loader
+            .foreign()
+            .map(|f| f.kinds().to_vec())
+            .unwrap_or_default();
+        diags.push(foreign::unknown_import_kind(
+            file, kind.span, &kind.name, &known,
+        ));
         return None;
     };
     let origin = Origin::Imported(path.clone());
@@ -379,7 +384,12 @@ fn load_foreign(
     let text = match text {
         Ok(text) => text,
         Err(why) => {
-            diags.push(foreign::foreign_file_unreadable(file, lit.span, &display(&path), &why));
+            diags.push(foreign::foreign_file_unreadable(
+                file,
+                lit.span,
+                &display(&path),
+                &why,
+            ));
             return None;
         }
     };
@@ -398,7 +408,12 @@ fn load_foreign(
         ));
     }
     if let Some(why) = &converted.not_importable {
-        diags.push(foreign::foreign_not_importable(file, lit.span, &display(&path), why));
+        diags.push(foreign::foreign_not_importable(
+            file,
+            lit.span,
+            &display(&path),
+            why,
+        ));
         return None;
     }
     let source = converted.source?;

@@ -199,7 +199,9 @@ mod tests {
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
             // The first digit (`IW001` has two letters).
-            let digit = &c.as_str().trim_start_matches(|ch: char| ch.is_ascii_alphabetic())[..1];
+            let digit = &c
+                .as_str()
+                .trim_start_matches(|ch: char| ch.is_ascii_alphabetic())[..1];
             let expected = match c.phase() {
                 Phase::Syntax => "0",
                 Phase::Names => "1",

@@ -10,7 +10,12 @@ use crate::source::FileId;
 use crate::suggest::did_you_mean;
 
 /// E419: the foreign file of an import cannot be read (`why`).
-pub(crate) fn foreign_file_unreadable(file: FileId, span: Span, path: &str, why: &str) -> Diagnostic {
+pub(crate) fn foreign_file_unreadable(
+    file: FileId,
+    span: Span,
+    path: &str,
+    why: &str,
+) -> Diagnostic {
     Diagnostic::new(
         Code::ForeignFileUnreadable,
         format!("cannot read the imported file `{path}`: {why}"),
@@ -29,7 +34,11 @@ pub(crate) fn foreign_name_not_found<'a>(
     source: &str,
     declared: impl IntoIterator<Item = &'a str> + Clone,
 ) -> Diagnostic {
-    let list: Vec<String> = declared.clone().into_iter().map(|d| format!("`{d}`")).collect();
+    let list: Vec<String> = declared
+        .clone()
+        .into_iter()
+        .map(|d| format!("`{d}`"))
+        .collect();
     let help = did_you_mean(name, declared).unwrap_or_else(|| {
         format!(
             "import a name it declares: {} (names from the file are made valid `.flow` names, as `flowc import kfp` makes them)",
@@ -47,7 +56,12 @@ pub(crate) fn foreign_name_not_found<'a>(
 }
 
 /// E421: the foreign file `path` is read but cannot be imported as a module (`why`).
-pub(crate) fn foreign_not_importable(file: FileId, span: Span, path: &str, why: &str) -> Diagnostic {
+pub(crate) fn foreign_not_importable(
+    file: FileId,
+    span: Span,
+    path: &str,
+    why: &str,
+) -> Diagnostic {
     Diagnostic::new(
         Code::ForeignNotImportable,
         format!("`{path}` cannot be imported: {why}"),
@@ -59,10 +73,16 @@ pub(crate) fn foreign_not_importable(file: FileId, span: Span, path: &str, why: 
 }
 
 /// E422: no importer here reads files of `kind`; `known` are the kinds that are read.
-pub(crate) fn unknown_import_kind(file: FileId, span: Span, kind: &str, known: &[&str]) -> Diagnostic {
+pub(crate) fn unknown_import_kind(
+    file: FileId,
+    span: Span,
+    kind: &str,
+    known: &[&str],
+) -> Diagnostic {
     let help = did_you_mean(kind, known.iter().copied()).unwrap_or_else(|| {
         if known.is_empty() {
-            "foreign files are read by `flowc check`, `build`, `run` and the language server".to_string()
+            "foreign files are read by `flowc check`, `build`, `run` and the language server"
+                .to_string()
         } else {
             let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
             format!("the kinds are {}", list.join(", "))
