@@ -245,6 +245,17 @@ fn the_real_binary_reports_a_component_files_problem_at_its_yaml_line() {
     });
     assert_eq!(cleared["params"]["uri"], yaml_uri);
 
+    // Completion in the import's names offers what the component file makes.
+    let got = c.request(
+        "textDocument/completion",
+        serde_json::json!({
+            "textDocument": {"uri": main},
+            "position": client::pos(KFP_MAIN, "(train_model", 1),
+        }),
+    );
+    let items = got.get("items").unwrap_or(&got).to_string();
+    assert!(items.contains("\"label\":\"train_model\""), "{items}");
+
     c.request("shutdown", serde_json::Value::Null);
     c.notify("exit", serde_json::Value::Null);
     assert_eq!(exit_code(child), Some(0));

@@ -1197,11 +1197,20 @@ fn props_items(words: &[&str]) -> Vec<CompletionItem> {
         .collect()
 }
 
+/// What follows `import `: the standard-library modules, and `kfp`, the kind of a Kubeflow
+/// component file (`import kfp "train.yaml" (train)`).
 fn std_modules() -> Vec<CompletionItem> {
-    flowc_stdlib::files()
+    let mut out: Vec<CompletionItem> = flowc_stdlib::files()
         .iter()
         .map(|(m, _)| item(m, CompletionKind::Module, None, 0))
-        .collect()
+        .collect();
+    out.push(item(
+        "kfp",
+        CompletionKind::Keyword,
+        Some("a Kubeflow component file or compiled pipeline".to_string()),
+        1,
+    ));
+    out
 }
 
 fn metric_keys(t: &Ty) -> Vec<CompletionItem> {
@@ -1340,7 +1349,7 @@ mod tests {
     #[test]
     fn top_level_imports_properties_and_types() {
         has(&labels("$0"), &["import", "pipeline", "step"]);
-        has(&labels("import $0"), &["std.survey", "std.io"]);
+        has(&labels("import $0"), &["std.survey", "std.io", "kfp"]);
         has(
             &labels_in("import std.survey (rake)\n", "import std.survey ($0"),
             &["rake", "Target", "fuse"],
