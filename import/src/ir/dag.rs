@@ -361,9 +361,7 @@ impl Walker<'_> {
                 i.str_of("inputParameter")
                     .or_else(|| i.str_of("inputArtifact"))
             });
-            name.and_then(|n| inner.get(n))
-                .filter(|v| !v.value_output)
-                .map(|v| v.text.clone())
+            name.and_then(|n| inner.get(n)).map(|v| v.text.clone())
         };
         let list = list.unwrap_or_else(|| {
             let p = self.names.unique(&format!("{var}s"));
@@ -559,7 +557,7 @@ impl Walker<'_> {
             let text = format!("{binding}.{}", port.name);
             return Some(Val {
                 text,
-                file: true,
+                file: port.artifact,
                 value_output: !port.artifact,
                 list: false,
                 binding: Some(binding),
@@ -573,7 +571,7 @@ impl Walker<'_> {
             let port = Ports::of(&comp).output(key)?.clone();
             return Some(Val {
                 text: format!("{binding}.{}", port.name),
-                file: true,
+                file: port.artifact,
                 value_output: !port.artifact,
                 list: false,
                 binding: Some(binding),

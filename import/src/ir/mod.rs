@@ -61,6 +61,7 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
             step_names.insert(key.clone(), decls.unique(key.trim_start_matches("comp-")));
         }
     }
+    ports::type_looped_lists(&components, &root, &mut ports);
     let info = spec.get("pipelineInfo");
     let pipeline_name = decls.unique(info.and_then(|i| i.str_of("name")).unwrap_or("imported"));
     let (params, scope) = root_params(ctx, &root);
@@ -106,7 +107,6 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
         let none = BTreeSet::new();
         let src = Source {
             key: &key,
-            comp,
             ports: &w.ports[&key],
             container,
             platform: k8s.get(label),

@@ -17,8 +17,6 @@ use super::ports::Ports;
 pub struct Source<'a> {
     /// The component's key (`comp-train`).
     pub key: &'a str,
-    /// The component.
-    pub comp: &'a Node,
     /// Its ports.
     pub ports: &'a Ports,
     /// Its executor's container.
@@ -150,45 +148,15 @@ fn ports(ctx: &mut Ctx, src: &Source<'_>, step: &mut Step) {
             description: p.def.str_of("description").map(str::to_string),
         });
     }
-    let mut values = Vec::new();
+    // Output values (a Python function's return value) are value outputs: the command is
+    // given the path of a file to write the value to, as Kubeflow gives `output_file`.
     for p in &src.ports.outputs {
-        let ty = if p.artifact {
-            p.flow_type().ty
-        } else {
-            "File".into()
-        };
-        if !p.artifact {
-            values.push(p.kfp.clone());
-        }
         step.outputs.push(Port {
             name: p.name.clone(),
             kfp_name: p.kfp.clone(),
-            ty,
+            ty: p.flow_type().ty,
             ..Port::default()
         });
-    }
-    if !values.is_empty() {
-        step.notes.push(format!(
-            "the output value{} {} {} file{} here: flowc steps return files",
-            if values.len() == 1 { "" } else { "s" },
-            values
-                .iter()
-                .map(|v| format!("`{v}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if values.len() == 1 { "is a" } else { "are" },
-            if values.len() == 1 { "" } else { "s" },
-        ));
-        let at = src
-            .comp
-            .get("outputDefinitions")
-            .map_or(src.comp.pos, |n| n.pos);
-        ctx.warn(
-            Code::Approximated,
-            at,
-            format!("the output values of `{}` are files in flowc", src.key),
-            "make the program write each value to the file flowc gives it",
-        );
     }
 }
 
