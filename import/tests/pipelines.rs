@@ -310,12 +310,6 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "`optional: false` is left out by flowc's emitter (kubeflow/pipelines#12495)",
     ),
     (
-        "p4_condition_parallelfor",
-        "summarize",
-        "inputs",
-        "the fan-in of output values (files in flowc) is left out",
-    ),
-    (
         "p5_exit_handler",
         "importer",
         "",

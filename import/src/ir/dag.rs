@@ -33,6 +33,8 @@ pub struct Val {
     pub list: bool,
     /// The binding of the call that produces it.
     pub binding: Option<String>,
+    /// The `.flow` type of a task's output (of each item, for a list collected from a loop).
+    pub ty: Option<String>,
 }
 
 /// The walk of one pipeline's DAGs.
@@ -52,6 +54,8 @@ pub struct Walker<'a> {
     pub used: BTreeSet<String>,
     /// Parameter inputs fed by files, by component.
     pub file_inputs: BTreeMap<String, BTreeSet<String>>,
+    /// Inputs given a list collected from a loop, with its `.flow` type, by component.
+    pub list_inputs: BTreeMap<String, BTreeMap<String, String>>,
     /// Inputs whose argument was left out, by component (they become optional).
     pub left_out: BTreeMap<String, BTreeSet<String>>,
     /// The first task of each component.
@@ -561,6 +565,7 @@ impl Walker<'_> {
                 value_output: !port.artifact,
                 list: false,
                 binding: Some(binding),
+                ty: Some(port.flow_type().ty),
             });
         }
         if is_sub_pipeline(&cref) {
@@ -575,6 +580,7 @@ impl Walker<'_> {
                 value_output: !port.artifact,
                 list: false,
                 binding: Some(binding),
+                ty: Some(port.flow_type().ty),
             });
         }
         let mut v = self.dag_output(&cref, &comp, key)?;
@@ -689,18 +695,12 @@ impl Walker<'_> {
                 continue;
             };
             if v.list {
-                // Values collected from a loop are files in flowc, and no container step takes
-                // a list of files on Kubeflow (E501 at build).
-                self.ctx.warn(Code::LeftOut, w.pos, format!("the argument `{}` of task `{task_key}` is left out: it collects the outputs of a loop, a list of files in flowc, and a container step cannot take a list of files on Kubeflow", p.kfp), "collect the files with a built-in step (`union` for tables), or pass the list as a parameter");
-                call.notes.push(format!(
-                    "left out: `{}` collected `{}` from a loop (a list of files in flowc)",
-                    p.name, v.text
-                ));
-                self.left_out
+                // Values collected from a loop: a list, as the step's input (fan-in).
+                let item = v.ty.clone().unwrap_or_else(|| "Str".to_string());
+                self.list_inputs
                     .entry(cref.to_string())
                     .or_default()
-                    .insert(p.kfp.clone());
-                continue;
+                    .insert(p.kfp.clone(), format!("List<{item}>"));
             }
             if v.file && !p.artifact {
                 self.file_inputs

@@ -75,6 +75,7 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
         names: Names::default(),
         used: BTreeSet::new(),
         file_inputs: BTreeMap::new(),
+        list_inputs: BTreeMap::new(),
         left_out: BTreeMap::new(),
         first_task: BTreeMap::new(),
         params,
@@ -105,6 +106,7 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
             continue;
         };
         let none = BTreeSet::new();
+        let no_lists = BTreeMap::new();
         let src = Source {
             key: &key,
             ports: &w.ports[&key],
@@ -112,6 +114,7 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
             platform: k8s.get(label),
             task: w.first_task.get(&key),
             file_inputs: w.file_inputs.get(&key).unwrap_or(&none),
+            list_inputs: w.list_inputs.get(&key).unwrap_or(&no_lists),
             left_out: w.left_out.get(&key).unwrap_or(&none),
         };
         let step = steps::build(w.ctx, &src, name, &mut secrets, &mut w.decls);

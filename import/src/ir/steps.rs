@@ -2,7 +2,7 @@
 //! (placeholders made names and `${name}` interpolations), environment and resources, the
 //! task settings the pipeline gave it (caching, retries) and its Kubernetes platform spec.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::names::{self, Names};
 use crate::problem::Code;
@@ -27,6 +27,8 @@ pub struct Source<'a> {
     pub task: Option<&'a Node>,
     /// Parameter inputs fed by another task's output value (files in flowc).
     pub file_inputs: &'a BTreeSet<String>,
+    /// Inputs given a list collected from a loop, with the list's `.flow` type.
+    pub list_inputs: &'a BTreeMap<String, String>,
     /// Inputs some task leaves out (optional in flowc).
     pub left_out: &'a BTreeSet<String>,
 }
@@ -128,7 +130,9 @@ fn ports(ctx: &mut Ctx, src: &Source<'_>, step: &mut Step) {
             );
             continue;
         }
-        let mut ty = if src.file_inputs.contains(&p.kfp) {
+        let mut ty = if let Some(list) = src.list_inputs.get(&p.kfp) {
+            list.clone()
+        } else if src.file_inputs.contains(&p.kfp) {
             "File".to_string()
         } else {
             p.flow_type().ty
