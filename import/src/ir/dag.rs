@@ -25,9 +25,9 @@ use super::stmt::{self, Call, Param, Stmt};
 pub struct Val {
     /// The expression.
     pub text: String,
-    /// A file (an artifact, or an output value, which flowc writes as a file).
+    /// A file (an artifact).
     pub file: bool,
-    /// An output value of a task (a parameter in KFP, a file in flowc).
+    /// An output value of a task (a parameter in KFP, a value output in flowc).
     pub value_output: bool,
     /// A list collected from a loop.
     pub list: bool,
@@ -708,10 +708,10 @@ impl Walker<'_> {
                     .or_default()
                     .insert(p.kfp.clone());
                 call.notes.push(format!(
-                    "`{}` is the file of another task's output value (a value in Kubeflow)",
+                    "`{}` is the path of another task's output file (a value in Kubeflow)",
                     p.name
                 ));
-                self.ctx.warn(Code::Approximated, w.pos, format!("the input `{}` of task `{task_key}` is another task's output value, a file in flowc; the step receives its path", p.kfp), "make the step read the value from the file");
+                self.ctx.warn(Code::Approximated, w.pos, format!("the input `{}` of task `{task_key}` is a value fed by another task's output file; the step receives its path", p.kfp), "make the step read the value from the file");
             }
             if let Some(b) = &v.binding {
                 self.used.insert(b.clone());

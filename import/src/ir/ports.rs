@@ -2,7 +2,7 @@
 //!
 //! Names are computed from the component alone (so the pipeline walk can name `task.output`
 //! before the steps are written); types depend on how tasks wire the inputs: a parameter fed
-//! by another task's output value is a `File` in flowc, where steps return files.
+//! by another task's output file is a `File` in flowc; output values are value outputs.
 
 use crate::names::Names;
 use crate::types;

@@ -25,7 +25,7 @@ pub struct Source<'a> {
     pub platform: Option<&'a Node>,
     /// The first task that runs it (for caching and retries).
     pub task: Option<&'a Node>,
-    /// Parameter inputs fed by another task's output value (files in flowc).
+    /// Parameter inputs fed by another task's output file.
     pub file_inputs: &'a BTreeSet<String>,
     /// Inputs given a list collected from a loop, with the list's `.flow` type.
     pub list_inputs: &'a BTreeMap<String, String>,
