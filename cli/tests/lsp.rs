@@ -256,6 +256,26 @@ fn the_real_binary_reports_a_component_files_problem_at_its_yaml_line() {
     let items = got.get("items").unwrap_or(&got).to_string();
     assert!(items.contains("\"label\":\"train_model\""), "{items}");
 
+    // A name made from the component file is renamed there: the server refuses, rather than
+    // edit the YAML at the places of the generated text.
+    for at in ["train_model(rows", "rows: rows"] {
+        let id = c.send_request(
+            "textDocument/rename",
+            serde_json::json!({
+                "textDocument": {"uri": main},
+                "position": client::pos(KFP_MAIN, at, 1),
+                "newName": "fit",
+            }),
+        );
+        let reply = c.response(id);
+        assert!(
+            reply["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("components/train.yaml")),
+            "{at}: {reply}"
+        );
+    }
+
     c.request("shutdown", serde_json::Value::Null);
     c.notify("exit", serde_json::Value::Null);
     assert_eq!(exit_code(child), Some(0));
