@@ -37,6 +37,10 @@ impl FileLoader for RootedLoader {
             _ => e.to_string(),
         })
     }
+
+    fn foreign(&self) -> Option<&dyn flowc_compiler::foreign::ForeignImporter> {
+        Some(&flowc_import::KfpImporter)
+    }
 }
 
 /// Analyses `relative` (a path under `root`).

@@ -17,6 +17,10 @@ impl FileLoader for DiskLoader {
             _ => e.to_string(),
         })
     }
+
+    fn foreign(&self) -> Option<&dyn flowc_compiler::foreign::ForeignImporter> {
+        Some(&flowc_import::KfpImporter)
+    }
 }
 
 /// Analyses `roots` as [`flowc_compiler::analyze`] does, then checks their Python steps

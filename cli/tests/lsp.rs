@@ -177,3 +177,106 @@ fn the_real_binary_compares_python_steps_with_their_source_while_typing() {
     c.notify("exit", serde_json::Value::Null);
     assert_eq!(exit_code(child), Some(0));
 }
+
+const KFP_MAIN: &str = "import kfp \"./components/train.yaml\" (train_model)\n\npipeline p(rows: File) {\n  train_model(rows: rows)\n}\n";
+
+const KFP_COMPONENT: &str = "name: Train model\ninputs:\n- {name: rows, type: Dataset}\noutputs:\n- {name: model, type: Model}\nimplementation:\n  container:\n    image: registry.example.com/train:1.0.0\n    command: [train, {inputPath: row}, {outputPath: model}]\n";
+
+#[test]
+fn the_real_binary_reports_a_component_files_problem_at_its_yaml_line() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::create_dir_all(dir.path().join("components")).expect("mkdir");
+    let yaml = dir.path().join("components/train.yaml");
+    std::fs::write(&yaml, KFP_COMPONENT).expect("write");
+    let main = client::uri(&dir.path().join("main.flow"));
+    let yaml_uri = client::uri(&yaml);
+    let (mut c, child) = spawn();
+    client::initialize(&mut c, dir.path());
+    c.notify(
+        "textDocument/didOpen",
+        serde_json::json!({"textDocument": {"uri": main, "languageId": "flow", "version": 1, "text": KFP_MAIN}}),
+    );
+    // The error is published for the YAML file, at its line and column (0-based in LSP:
+    // line 9, column 24 of the file is `row` in `{inputPath: row}`).
+    let published = c.wait_for("diagnostics of the component file", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == yaml_uri
+    });
+    let diags = published["params"]["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "I004", "{}", diags[0]);
+    assert_eq!(diags[0]["range"]["start"]["line"], 8, "{}", diags[0]);
+    assert_eq!(diags[0]["range"]["start"]["character"], 33, "{}", diags[0]);
+    assert!(
+        diags[0]["relatedInformation"]
+            .to_string()
+            .contains("main.flow"),
+        "the import is related: {}",
+        diags[0]
+    );
+    // The `.flow` file itself has nothing more to say: the names of the broken import are not
+    // reported again where they are used.
+    let flow = c.diagnostics(&main, 1);
+    assert!(flow.is_empty(), "{flow:?}");
+
+    // Fixed on disk, the problem goes when the `.flow` file is checked again.
+    std::fs::write(
+        &yaml,
+        KFP_COMPONENT.replace("inputPath: row}", "inputPath: rows}"),
+    )
+    .expect("write");
+    c.notify(
+        "textDocument/didChange",
+        serde_json::json!({
+            "textDocument": {"uri": main, "version": 2},
+            "contentChanges": [{"text": KFP_MAIN}],
+        }),
+    );
+    let flow = c.diagnostics(&main, 2);
+    assert!(flow.is_empty(), "{flow:?}");
+    let cleared = c.wait_for("the component file's diagnostics cleared", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == yaml_uri
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(Vec::is_empty)
+    });
+    assert_eq!(cleared["params"]["uri"], yaml_uri);
+
+    // Completion in the import's names offers what the component file makes.
+    let got = c.request(
+        "textDocument/completion",
+        serde_json::json!({
+            "textDocument": {"uri": main},
+            "position": client::pos(KFP_MAIN, "(train_model", 1),
+        }),
+    );
+    let items = got.get("items").unwrap_or(&got).to_string();
+    assert!(items.contains("\"label\":\"train_model\""), "{items}");
+
+    // A name made from the component file is renamed there: the server refuses, rather than
+    // edit the YAML at the places of the generated text.
+    for at in ["train_model(rows", "rows: rows"] {
+        let id = c.send_request(
+            "textDocument/rename",
+            serde_json::json!({
+                "textDocument": {"uri": main},
+                "position": client::pos(KFP_MAIN, at, 1),
+                "newName": "fit",
+            }),
+        );
+        let reply = c.response(id);
+        assert!(
+            reply["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("components/train.yaml")),
+            "{at}: {reply}"
+        );
+    }
+
+    c.request("shutdown", serde_json::Value::Null);
+    c.notify("exit", serde_json::Value::Null);
+    assert_eq!(exit_code(child), Some(0));
+}

@@ -170,6 +170,10 @@ impl Printer<'_> {
                     ImportSource::Module { path, .. } => path.clone(),
                     ImportSource::File(s) => self.slice(s.span).to_string(),
                 };
+                let source = match &i.kind {
+                    Some(kind) => format!("{} {source}", kind.name),
+                    None => source,
+                };
                 let names: Vec<String> = i
                     .names
                     .iter()

@@ -10,6 +10,7 @@ pub mod build_values;
 pub mod check;
 pub mod diagnostics;
 pub mod fmt;
+pub mod foreign;
 pub mod graph;
 pub mod hash;
 pub mod ide;
@@ -62,6 +63,7 @@ pub fn analyze(loader: &dyn FileLoader, roots: &[PathBuf]) -> Analysis {
     let program = resolve::load(loader, roots, &mut diagnostics);
     let (checked, mut more) = check::check_program(&program);
     diagnostics.append(&mut more);
+    program.relocate_foreign(&mut diagnostics);
     diagnostics::sort(&mut diagnostics);
     Analysis {
         program,

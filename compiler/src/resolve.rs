@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use indexmap::IndexMap;
 use petgraph::graph::DiGraph;
 
-use crate::diagnostics::{names, syntax, Diagnostic};
+use crate::diagnostics::{foreign, names, syntax, Diagnostic};
 use crate::source::{resolve_relative, FileId, FileLoader, Origin, Sources};
-use flowc_grammar::ast::{ImportSource, Item, Module};
+use flowc_grammar::ast::{Ident, ImportSource, Item, Module, StrLit};
 use flowc_grammar::{parse, Parse, Span};
 
 /// Index of a module in [`Program::modules`].
@@ -99,6 +99,19 @@ pub struct ModuleData {
     /// Names whose declaration or import is broken (already reported): uses of them are not
     /// reported again as unknown.
     pub broken: Vec<String>,
+    /// For a module an importer made of a foreign file: that file and the import.
+    pub foreign: Option<ForeignSource>,
+}
+
+/// Where a module generated from a foreign file comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForeignSource {
+    /// The kind, such as `kfp`.
+    pub kind: String,
+    /// The foreign file itself (its text, as read).
+    pub file: FileId,
+    /// The path string of the first import that read it.
+    pub import: (FileId, Span),
 }
 
 /// The import closure of the root files, parsed and scoped.
@@ -126,6 +139,30 @@ impl Program {
     /// The file of a module.
     pub fn file(&self, id: ModuleId) -> FileId {
         self.module(id).file
+    }
+
+    /// Moves diagnostics found in generated modules to the import that read their foreign file:
+    /// the generated text is in no file the user can open.
+    pub fn relocate_foreign(&self, diags: &mut [Diagnostic]) {
+        let program = self;
+        for d in diags.iter_mut() {
+            for label in &mut d.labels {
+                let Some(m) = program.module_of_file(label.file) else {
+                    continue;
+                };
+                let Some(foreign) = &program.module(m).foreign else {
+                    continue;
+                };
+                let name = program.sources.get(foreign.file).name();
+                label.file = foreign.import.0;
+                label.span = foreign.import.1;
+                label.message = if label.message.is_empty() {
+                    format!("in what is imported from `{name}`")
+                } else {
+                    format!("{} (in what is imported from `{name}`)", label.message)
+                };
+            }
+        }
     }
 
     /// The module of a file.
@@ -194,6 +231,7 @@ fn load_origin(
     }
     let (text, is_std) = match &origin {
         Origin::Std(name) => (flowc_stdlib::source(name)?.to_string(), true),
+        Origin::Imported(_) => return None,
         Origin::File(path) => match loader.load(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => (text, false),
@@ -215,6 +253,7 @@ fn load_origin(
                         scope: IndexMap::new(),
                         imports: BTreeMap::new(),
                         broken: Vec::new(),
+                        foreign: None,
                     });
                     return Some(ModuleId(program.modules.len() as u32 - 1));
                 }
@@ -231,7 +270,7 @@ fn load_origin(
     let text = program.sources.get(file).text.clone();
     let parsed = match &origin {
         Origin::Std(name) => std_parse(name, &text),
-        Origin::File(_) => {
+        Origin::File(_) | Origin::Imported(_) => {
             let Parse { module, errors } = parse(&text);
             (Arc::new(module), errors)
         }
@@ -256,20 +295,26 @@ fn load_origin(
         scope: IndexMap::new(),
         imports: BTreeMap::new(),
         broken: broken_names(&text, &parsed_items_errors),
+        foreign: None,
     });
 
     // Follow the imports.
-    let imports: Vec<(u32, ImportSource)> = program.modules[id.0 as usize]
+    let imports: Vec<(u32, Option<Ident>, ImportSource)> = program.modules[id.0 as usize]
         .ast
         .items
         .iter()
         .enumerate()
         .filter_map(|(i, item)| match item {
-            Item::Import(imp) => Some((i as u32, imp.source.clone())),
+            Item::Import(imp) => Some((i as u32, imp.kind.clone(), imp.source.clone())),
             _ => None,
         })
         .collect();
-    for (index, source) in imports {
+    for (index, kind, source) in imports {
+        if let (Some(kind), ImportSource::File(lit)) = (&kind, &source) {
+            let target = load_foreign(program, loader, (file, &origin), kind, lit, diags);
+            program.modules[id.0 as usize].imports.insert(index, target);
+            continue;
+        }
         let target = match &source {
             ImportSource::Module { path, span } => {
                 if flowc_stdlib::source(path).is_none() {
@@ -282,7 +327,7 @@ fn load_origin(
             }
             ImportSource::File(lit) => {
                 let importer = match &origin {
-                    Origin::File(p) => p.clone(),
+                    Origin::File(p) | Origin::Imported(p) => p.clone(),
                     Origin::Std(_) => PathBuf::from("std"),
                 };
                 let path = resolve_relative(&importer, &lit.value);
@@ -298,6 +343,99 @@ fn load_origin(
         program.modules[id.0 as usize].imports.insert(index, target);
     }
     Some(id)
+}
+
+/// Loads the foreign file of `import KIND "PATH" (...)` in `importer` (its file and origin)
+/// through the loader's importer, and parses what it makes of it as a module.
+fn load_foreign(
+    program: &mut Program,
+    loader: &dyn FileLoader,
+    importer: (FileId, &Origin),
+    kind: &Ident,
+    lit: &StrLit,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ModuleId> {
+    let (file, from) = importer;
+    let base = match from {
+        Origin::File(p) | Origin::Imported(p) => p.clone(),
+        Origin::Std(_) => PathBuf::from("std"),
+    };
+    let path = resolve_relative(&base, &lit.value);
+    let Some(foreign) = loader
+        .foreign()
+        .filter(|f| f.kinds().contains(&kind.name.as_str()))
+    else {
+        let known = loader
+            .foreign()
+            .map(|f| f.kinds().to_vec())
+            .unwrap_or_default();
+        diags.push(foreign::unknown_import_kind(
+            file, kind.span, &kind.name, &known,
+        ));
+        return None;
+    };
+    let origin = Origin::Imported(path.clone());
+    if let Some(done) = program.sources.find(&origin) {
+        return program.module_of_file(done);
+    }
+    let text = loader
+        .load(&path)
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string()));
+    let text = match text {
+        Ok(text) => text,
+        Err(why) => {
+            diags.push(foreign::foreign_file_unreadable(
+                file,
+                lit.span,
+                &display(&path),
+                &why,
+            ));
+            return None;
+        }
+    };
+    let file_name = path
+        .file_name()
+        .map_or_else(|| display(&path), |n| n.to_string_lossy().into_owned());
+    let converted = foreign.convert(&kind.name, &file_name, &text);
+    let yaml = program.sources.add(Origin::File(path.clone()), text);
+    let yaml_text = program.sources.get(yaml).text.clone();
+    for p in &converted.problems {
+        let span = crate::foreign::span_at(&yaml_text, p.line, p.col);
+        diags.push(foreign::foreign_problem(
+            p,
+            (yaml, span, &display(&path)),
+            (file, lit.span),
+        ));
+    }
+    if let Some(why) = &converted.not_importable {
+        diags.push(foreign::foreign_not_importable(
+            file,
+            lit.span,
+            &display(&path),
+            why,
+        ));
+        return None;
+    }
+    let source = converted.source?;
+    let generated = program.sources.add(origin, source);
+    let Parse { module, errors } = parse(&program.sources.get(generated).text);
+    for e in &errors {
+        diags.push(syntax::syntax_error(generated, e));
+    }
+    program.modules.push(ModuleData {
+        file: generated,
+        ast: Arc::new(module),
+        is_std: false,
+        scope: IndexMap::new(),
+        imports: BTreeMap::new(),
+        broken: Vec::new(),
+        foreign: Some(ForeignSource {
+            kind: kind.name.clone(),
+            file: yaml,
+            import: (file, lit.span),
+        }),
+    });
+    Some(ModuleId(program.modules.len() as u32 - 1))
 }
 
 /// The names declared by declarations that did not parse (`step name(...` → `name`).
@@ -446,13 +584,23 @@ fn build_scope(program: &mut Program, id: ModuleId, diags: &mut Vec<Diagnostic>)
                         ImportSource::Module { path, .. } => path.clone(),
                         ImportSource::File(s) => s.value.clone(),
                     };
-                    diags.push(names::imported_name_not_found(
-                        file,
-                        name.name.span,
-                        &name.name.name,
-                        &source_name,
-                        candidates,
-                    ));
+                    diags.push(if target_module.foreign.is_some() {
+                        foreign::foreign_name_not_found(
+                            file,
+                            name.name.span,
+                            &name.name.name,
+                            &source_name,
+                            candidates,
+                        )
+                    } else {
+                        names::imported_name_not_found(
+                            file,
+                            name.name.span,
+                            &name.name.name,
+                            &source_name,
+                            candidates,
+                        )
+                    });
                 }
             }
         }

@@ -17,6 +17,12 @@ pub struct FileId(pub u32);
 pub trait FileLoader {
     /// The bytes of the file at `path`, or a message saying why it cannot be read.
     fn load(&self, path: &Path) -> Result<Vec<u8>, String>;
+
+    /// The importer of foreign files (`import kfp "train.yaml" (train)`), if this loader's
+    /// caller offers one; without it such imports are reported as unknown kinds.
+    fn foreign(&self) -> Option<&dyn crate::foreign::ForeignImporter> {
+        None
+    }
 }
 
 /// Where a source file comes from.
@@ -26,6 +32,9 @@ pub enum Origin {
     File(PathBuf),
     /// A standard-library module, such as `std.survey`.
     Std(String),
+    /// The `.flow` source an importer made of the foreign file at this path (the file itself
+    /// is also loaded, as a [`Origin::File`]).
+    Imported(PathBuf),
 }
 
 /// A loaded source file.
@@ -45,6 +54,7 @@ impl SourceFile {
         match &self.origin {
             Origin::File(p) => p.to_string_lossy().replace('\\', "/"),
             Origin::Std(m) => format!("std/{}.flow", m.trim_start_matches("std.")),
+            Origin::Imported(p) => format!("{} (imported)", p.to_string_lossy().replace('\\', "/")),
         }
     }
 
@@ -52,7 +62,7 @@ impl SourceFile {
     pub fn path(&self) -> Option<&Path> {
         match &self.origin {
             Origin::File(p) => Some(p),
-            Origin::Std(_) => None,
+            Origin::Std(_) | Origin::Imported(_) => None,
         }
     }
 }

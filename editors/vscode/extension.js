@@ -22,8 +22,12 @@ function start(context) {
         { scheme: "untitled", language: "flow" },
       ],
       synchronize: {
-        // Closed files that import an open one are re-checked when they change on disk.
-        fileEvents: vscode.workspace.createFileSystemWatcher("**/*.flow"),
+        // Closed files that import an open one are re-checked when they change on disk, and
+        // so are the Kubeflow component files that `import kfp "FILE"` reads.
+        fileEvents: [
+          vscode.workspace.createFileSystemWatcher("**/*.flow"),
+          vscode.workspace.createFileSystemWatcher("**/*.{yaml,yml}"),
+        ],
       },
     },
   );

@@ -107,6 +107,9 @@ impl Item {
 pub struct Import {
     /// The whole declaration.
     pub span: Span,
+    /// The kind of a foreign file, such as `kfp` in `import kfp "train.yaml" (train)`; none for
+    /// `.flow` modules.
+    pub kind: Option<Ident>,
     /// Where the names come from.
     pub source: ImportSource,
     /// The imported names.

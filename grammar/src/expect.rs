@@ -50,6 +50,7 @@ fn rule_phrase(rule: Rule) -> Option<Phrase> {
         float => (2, "a number"),
         quantity => (2, "a quantity such as `512Mi`, `500m` or `20m`"),
         string => (2, "a string"),
+        import_kind => (2, "an import kind such as `kfp`"),
         expr | or_expr | and_expr | not_expr | cmp_expr | add_expr | path | paren | bool_lit
         | none_lit => (3, "an expression"),
         list_expr => (3, "a list `[...]`"),

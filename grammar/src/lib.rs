@@ -65,6 +65,7 @@ pub mod keywords {
         "k8s",
         "key",
         "build",
+        "kfp",
     ];
     /// Built-in type names.
     pub const TYPES: &[&str] = &[

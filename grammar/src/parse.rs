@@ -296,9 +296,11 @@ impl Lower<'_> {
     fn import(&mut self, pair: Pair<'_, Rule>) -> Import {
         let span = self.span(&pair);
         let mut source = None;
+        let mut kind = None;
         let mut names = Vec::new();
         for p in pair.into_inner() {
             match p.as_rule() {
+                Rule::import_kind => kind = p.into_inner().next().map(|p| self.ident(p)),
                 Rule::module_path => {
                     source = Some(ImportSource::Module {
                         path: p.as_str().to_string(),
@@ -318,6 +320,7 @@ impl Lower<'_> {
         }
         Import {
             span,
+            kind,
             source: source.unwrap_or(ImportSource::Module {
                 path: String::new(),
                 span,

@@ -7,6 +7,7 @@
 //! and a warning. Invariant: no input panics (tested on truncated and random bytes).
 
 mod component;
+mod hook;
 mod ir;
 pub mod names;
 pub mod problem;
@@ -14,6 +15,7 @@ mod step;
 pub mod types;
 pub mod yaml;
 
+pub use hook::KfpImporter;
 pub use problem::{Code, Problem, Severity};
 
 use names::Names;

@@ -32,7 +32,7 @@ pub enum Code {
     /// IW003: a setting or placeholder with no flowc equivalent was left out.
     LeftOut,
     /// IW004: converted, but not exactly (a conditional argument kept always, a URI passed as
-    /// a path, an output value written as a file).
+    /// a path, the executor input kept as text).
     Approximated,
 }
 

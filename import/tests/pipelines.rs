@@ -292,12 +292,6 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "flowc labels every pod with the pipeline version",
     ),
     (
-        "p1_dataset_model",
-        "notify",
-        "inputs",
-        "a task's output value is a file in flowc: `message` is passed as an artifact",
-    ),
-    (
         "p3_secrets_k8s",
         "fetch_data",
         "k8s.imagePullSecret",
@@ -314,12 +308,6 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "fetch_data",
         "k8s.secretAsVolume",
         "`optional: false` is left out by flowc's emitter (kubeflow/pipelines#12495)",
-    ),
-    (
-        "p4_condition_parallelfor",
-        "summarize",
-        "inputs",
-        "the fan-in of output values (files in flowc) is left out",
     ),
     (
         "p5_exit_handler",
@@ -339,8 +327,6 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "inputs",
         "flowc exit handlers take no run status",
     ),
-    ("loop_over_output", "pipeline", "params", "a loop over a task's output list loops over the pipeline parameter standing for it"),
-    ("p4_condition_parallelfor", "pipeline", "params", "the condition on a task's output value is the pipeline parameter `full_mode_condition`"),
     ("p5_exit_handler", "pipeline", "params", "an artifact parameter of a flowc pipeline has no default, so its URI is a required run parameter"),
     (
         "p5_exit_handler",

@@ -112,6 +112,10 @@ impl FileLoader for Documents {
             _ => e.to_string(),
         })
     }
+
+    fn foreign(&self) -> Option<&dyn flowc_compiler::foreign::ForeignImporter> {
+        Some(&flowc_import::KfpImporter)
+    }
 }
 
 #[cfg(test)]

@@ -168,18 +168,26 @@ fn workspace_folders(params: &Value) -> Vec<PathBuf> {
 
 /// The file imports of a `.flow` text (`import "./x.flow" (...)`), resolved against `path`,
 /// found without parsing: an `import` that is the first token of its line (where the parser's
-/// declaration splitter starts declarations) followed by a string. Strings and comments are the
+/// declaration splitter starts declarations) followed by a string, or by a kind and a string
+/// (`import kfp "train.yaml"`). Strings and comments are the
 /// grammar lexer's, so an `import` line inside a block comment is not an import.
 fn file_imports(path: &Path, text: &str) -> Vec<PathBuf> {
     let tokens: Vec<Token> = Lexer::new(text).filter(|t| !t.kind.is_trivia()).collect();
-    tokens
-        .windows(2)
-        .filter(|pair| {
-            pair[0].first_on_line
-                && pair[0].kind == TokenKind::Ident
-                && &text[pair[0].span.range()] == "import"
+    (0..tokens.len())
+        .filter(|&i| {
+            tokens[i].first_on_line
+                && tokens[i].kind == TokenKind::Ident
+                && &text[tokens[i].span.range()] == "import"
         })
-        .filter_map(|pair| string_value(&text[pair[1].span.range()]))
+        .filter_map(|i| {
+            // `import "x.flow"`, or a foreign file: `import kfp "train.yaml"`.
+            let next = tokens.get(i + 1)?;
+            let source = match next.kind {
+                TokenKind::Ident => tokens.get(i + 2)?,
+                _ => next,
+            };
+            string_value(&text[source.span.range()])
+        })
         .map(|relative| resolve_relative(path, &relative))
         .collect()
 }
@@ -199,6 +207,10 @@ impl FileLoader for Loader<'_> {
             }
         }
         self.docs.load(path)
+    }
+
+    fn foreign(&self) -> Option<&dyn flowc_compiler::foreign::ForeignImporter> {
+        self.docs.foreign()
     }
 }
 
@@ -587,13 +599,14 @@ mod tests {
 
     #[test]
     fn file_imports_are_found_without_parsing() {
-        let text = "import std.io (read_csv)\nimport \"../common.flow\" (a, b)\n  import \"x.flow\" (\n c)\n/*\nimport \"commented.flow\" (d)\n*/ import\n  \"y\\\\z.flow\" (e)\nx import \"not.flow\"\n";
+        let text = "import std.io (read_csv)\nimport \"../common.flow\" (a, b)\n  import \"x.flow\" (\n c)\n/*\nimport \"commented.flow\" (d)\n*/ import\n  \"y\\\\z.flow\" (e)\nx import \"not.flow\"\nimport kfp \"c/train.yaml\" (train)\n";
         assert_eq!(
             file_imports(Path::new("/w/p/main.flow"), text),
             vec![
                 PathBuf::from("/w/common.flow"),
                 PathBuf::from("/w/p/x.flow"),
                 PathBuf::from("/w/p/y\\z.flow"),
+                PathBuf::from("/w/p/c/train.yaml"),
             ]
         );
     }

@@ -65,6 +65,8 @@ impl Workspace {
                 None => path_to_uri(path),
             },
             Origin::Std(module) => path_to_uri(&self.materialize_std(module)?),
+            // What an importer made of a foreign file: the file itself.
+            Origin::Imported(path) => path_to_uri(path),
         }
     }
 
@@ -100,9 +102,14 @@ impl Workspace {
             text: &f.text,
             lines: &f.lines,
         };
+        // Generated `.flow` text has no place in the foreign file: its first line.
+        let range = match f.origin {
+            Origin::Imported(_) => lsp_types::Range::default(),
+            _ => text.range(span),
+        };
         Some(Location {
             uri: self.uri_of(a, file)?,
-            range: text.range(span),
+            range,
         })
     }
 

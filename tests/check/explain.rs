@@ -13,6 +13,8 @@
 //! - a block ```` ```flow file=PATH ```` is a file the example imports (`PATH` relative to the
 //!   example): under `## Example` for the problem, under `## How to fix` replacing or adding to
 //!   those for the fixed example;
+//! - a block ```` ```yaml file=PATH ```` is a Kubeflow file the example imports with `import kfp`
+//!   (the analysis has the importer, as the CLI's has);
 //! - ```` ```flow encoding=latin1 ```` checks the example's text encoded as Latin-1 (E007's file
 //!   that is not UTF-8).
 //!
@@ -23,7 +25,7 @@
 
 use std::path::PathBuf;
 
-use flowc_compiler::{analyze, Code, MemoryLoader};
+use flowc_compiler::{analyze, Code, FileLoader, MemoryLoader};
 use libtest_mimic::{Failed, Trial};
 
 /// Codes whose examples need a build target and are tested with the emitters and the CLI.
@@ -201,6 +203,9 @@ fn short(name: &str, text: Vec<u8>, helpers: &[(String, &str)]) -> (Vec<Code>, S
     for (path, body) in helpers {
         loader = loader.with(path.as_str(), format!("{body}\n"));
     }
+    // With the importer, as the CLI's loader has it (`import kfp "FILE"`, whose YAML files are
+    // helper blocks such as ```` ```yaml file=components/train.yaml ````).
+    let loader = WithImporter(loader);
     let mut a = analyze(&loader, &[PathBuf::from(name)]);
     // Python steps are compared with their functions' source (`P0xx`), as the CLI does.
     flowc_pycheck::check(&mut a, &loader, &[]);
@@ -208,11 +213,26 @@ fn short(name: &str, text: Vec<u8>, helpers: &[(String, &str)]) -> (Vec<Code>, S
     (codes, flowc::render::short(a.sources(), &a.diagnostics))
 }
 
-/// The file name an excerpt's first line shows (`daily.flow` in `daily.flow:4:21: error…`).
+/// A loader over memory with the Kubeflow importer.
+struct WithImporter(MemoryLoader);
+
+impl FileLoader for WithImporter {
+    fn load(&self, path: &std::path::Path) -> Result<Vec<u8>, String> {
+        self.0.load(path)
+    }
+
+    fn foreign(&self) -> Option<&dyn flowc_compiler::foreign::ForeignImporter> {
+        Some(&flowc_import::KfpImporter)
+    }
+}
+
+/// The `.flow` file name the excerpt shows first (`daily.flow` in `daily.flow:4:21: error…`);
+/// lines about an imported YAML file are skipped.
 fn excerpt_file(excerpt: &str) -> Option<&str> {
-    let first = excerpt.lines().next()?;
-    let (name, _) = first.split_once(".flow:")?;
-    Some(&first[..name.len() + ".flow".len()])
+    excerpt.lines().find_map(|line| {
+        let (name, _) = line.split_once(".flow:")?;
+        Some(&line[..name.len() + ".flow".len()])
+    })
 }
 
 fn check_explanation(code: Code) -> Result<(), Failed> {

@@ -8,7 +8,7 @@ use crate::{EXIT_FAILURE, EXIT_OK};
 pub fn run(args: &crate::args::ExplainArgs) -> u8 {
     if args.code.eq_ignore_ascii_case("all") {
         for c in Code::ALL {
-            println!("{}  {:<28} {}", c.as_str(), c.name(), c.summary());
+            println!("{:<5} {:<28} {}", c.as_str(), c.name(), c.summary());
         }
         return EXIT_OK;
     }

@@ -11,7 +11,7 @@ use flowc_grammar::ast::Item;
 pub(crate) fn run(checker: &mut Checker<'_>) {
     let program = checker.program;
     for (mi, module) in program.modules.iter().enumerate() {
-        if module.is_std {
+        if module.is_std || module.foreign.is_some() {
             continue;
         }
         // A file with syntax errors has lost some uses of its names: do not guess.

@@ -4,7 +4,8 @@
 //! The first digit is the phase that reports it (`E0xx` syntax, `E1xx` names and imports,
 //! `E2xx` types, `E3xx` the step graph, `E4xx` operations such as resources and secrets,
 //! `E5xx` targets, `W0xx` warnings), and `P0xx` checks of Python steps against their
-//! functions' source (made outside the compiler core, by the `flowc-pycheck` crate). Every code has an explanation in `explain/CODE.md`
+//! functions' source (made outside the compiler core, by the `flowc-pycheck` crate), and `I0xx`/`IW0xx` problems of
+//! Kubeflow files (made by the `flowc-import` crate, for `flowc import kfp` and `import kfp "FILE"`). Every code has an explanation in `explain/CODE.md`
 //! (What it means / Why it is an error / Example / How to fix), printed by `flowc explain`.
 
 use super::Severity;
@@ -26,6 +27,8 @@ pub enum Phase {
     Target,
     /// A Python step against its function's source.
     Python,
+    /// A foreign file an importer reads (`flowc import kfp`, `import kfp "FILE" (...)`).
+    Import,
     /// Likely mistakes that do not stop a build.
     Lint,
 }
@@ -139,6 +142,10 @@ codes! {
     InvalidImage = ("E416", "invalid-image", Operations, Error, "An image is not a valid OCI image reference.");
     InvalidPythonFunction = ("E417", "invalid-python-function", Operations, Error, "A step's `python` is not a `module:function` reference.");
     RunAndPython = ("E418", "run-and-python", Operations, Error, "A step has both a `run` command and a `python` function.");
+    ForeignFileUnreadable = ("E419", "foreign-file-unreadable", Operations, Error, "The file of a foreign import (`import kfp \"FILE\"`) cannot be read.");
+    ForeignNameNotFound = ("E420", "foreign-name-not-found", Operations, Error, "A foreign import names something its file does not declare.");
+    ForeignNotImportable = ("E421", "foreign-not-importable", Operations, Error, "A foreign file is read but cannot be imported as a module, such as a graph component.");
+    UnknownImportKind = ("E422", "unknown-import-kind", Operations, Error, "An import names a kind of foreign file flowc cannot read here.");
     UnknownBuildVariable = ("E427", "unknown-build-variable", Operations, Error, "A string reads `${build.name}`, but its file declares no build variable `name`.");
     InvalidBuildVariable = ("E428", "invalid-build-variable", Operations, Error, "A `build` declaration has a type other than `Str`, `Int`, `Float` or `Bool`, a default of another type, or contradicts another declaration of the same name.");
     MisplacedBuildVariable = ("E429", "misplaced-build-variable", Operations, Error, "A build variable is read in a string where flowc does not put build values.");
@@ -153,6 +160,16 @@ codes! {
     PythonMissingParameter = ("P004", "python-missing-parameter", Python, Error, "A Python function has a parameter without default that the step does not give.");
     PythonAnnotationMismatch = ("P005", "python-annotation-mismatch", Python, Error, "A Python parameter's annotation contradicts the step's declared type.");
     PythonSourceUnavailable = ("P006", "python-source-unavailable", Python, Note, "A Python step's source is not found here, so its function is checked only when it runs.");
+    KfpNotYaml = ("I001", "not-yaml", Import, Error, "A Kubeflow file is not YAML (a syntax error, or not UTF-8 text).");
+    KfpNotKfp = ("I002", "not-kfp", Import, Error, "YAML, but neither a Kubeflow component file nor a compiled pipeline.");
+    KfpUnknownPlaceholder = ("I003", "unknown-placeholder", Import, Error, "A component's argument is a mapping that is not a placeholder.");
+    KfpUndeclaredName = ("I004", "undeclared-name", Import, Error, "A placeholder names an input or output the component does not declare.");
+    KfpDuplicateName = ("I005", "duplicate-name", Import, Error, "Two inputs or outputs have the same name, or a YAML key is written twice.");
+    KfpInvalidField = ("I006", "invalid-field", Import, Error, "A field of a Kubeflow file has the wrong shape.");
+    KfpRenamed = ("IW001", "renamed", Import, Warning, "A Kubeflow name invalid in `.flow` was renamed.");
+    KfpUnknownType = ("IW002", "unknown-type", Import, Warning, "A Kubeflow type name flowc does not know; `Str` or `File` was used.");
+    KfpLeftOut = ("IW003", "left-out", Import, Warning, "A Kubeflow setting with no flowc equivalent was left out.");
+    KfpApproximated = ("IW004", "approximated", Import, Warning, "A Kubeflow setting was converted, but not exactly.");
     UnusedImport = ("W001", "unused-import", Lint, Warning, "An imported name is never used.");
     UnusedResult = ("W002", "unused-result", Lint, Warning, "A step's result is bound to a name that is never used.");
     UnusedDeclaration = ("W003", "unused-declaration", Lint, Warning, "A step, profile, secret or schema is never used.");
@@ -185,7 +202,10 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
-            let digit = &c.as_str()[1..2];
+            // The first digit (`IW001` has two letters).
+            let digit = &c
+                .as_str()
+                .trim_start_matches(|ch: char| ch.is_ascii_alphabetic())[..1];
             let expected = match c.phase() {
                 Phase::Syntax => "0",
                 Phase::Names => "1",
@@ -195,10 +215,11 @@ mod tests {
                 Phase::Target => "5",
                 Phase::Lint => "0",
                 Phase::Python => "0",
+                Phase::Import => "0",
             };
             assert_eq!(digit, expected, "{} is in the wrong range", c.as_str());
             assert_eq!(
-                c.as_str().starts_with('W'),
+                c.as_str().trim_start_matches('I').starts_with('W'),
                 c.severity() == Severity::Warning
             );
         }

@@ -11,6 +11,7 @@
 //! wording lives in one place: `rg 'fn type_mismatch'` finds it.
 
 pub mod codes;
+pub(crate) mod foreign;
 pub(crate) mod graph;
 pub(crate) mod lints;
 pub(crate) mod names;

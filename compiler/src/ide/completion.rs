@@ -868,6 +868,16 @@ impl<'a> CursorContext<'a> {
                 };
                 Origin::File(resolve_relative(me, &path))
             }
+            // `import kfp "train.yaml" (`: the names an importer made of the foreign file.
+            [k, s] if matches!(k.tok, Tok::Ident(_)) && matches!(s.tok, Tok::Str { .. }) => {
+                let Some(path) = string_value(&self.text[s.span.range()]) else {
+                    return Vec::new();
+                };
+                let Origin::File(me) = &self.a.sources().get(self.file).origin else {
+                    return Vec::new();
+                };
+                Origin::Imported(resolve_relative(me, &path))
+            }
             parts => {
                 let path: String = parts
                     .iter()
@@ -1189,11 +1199,20 @@ fn props_items(words: &[&str]) -> Vec<CompletionItem> {
         .collect()
 }
 
+/// What follows `import `: the standard-library modules, and `kfp`, the kind of a Kubeflow
+/// component file (`import kfp "train.yaml" (train)`).
 fn std_modules() -> Vec<CompletionItem> {
-    flowc_stdlib::files()
+    let mut out: Vec<CompletionItem> = flowc_stdlib::files()
         .iter()
         .map(|(m, _)| item(m, CompletionKind::Module, None, 0))
-        .collect()
+        .collect();
+    out.push(item(
+        "kfp",
+        CompletionKind::Keyword,
+        Some("a Kubeflow component file or compiled pipeline".to_string()),
+        1,
+    ));
+    out
 }
 
 fn metric_keys(t: &Ty) -> Vec<CompletionItem> {
@@ -1332,7 +1351,7 @@ mod tests {
     #[test]
     fn top_level_imports_properties_and_types() {
         has(&labels("$0"), &["import", "pipeline", "step"]);
-        has(&labels("import $0"), &["std.survey", "std.io"]);
+        has(&labels("import $0"), &["std.survey", "std.io", "kfp"]);
         has(
             &labels_in("import std.survey (rake)\n", "import std.survey ($0"),
             &["rake", "Target", "fuse"],

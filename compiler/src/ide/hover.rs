@@ -124,11 +124,18 @@ fn location(a: &Analysis, m: ModuleId, from: FileId) -> String {
                     .and_then(|dir| p.strip_prefix(dir).ok())
                     .map(|r| r.to_string_lossy().replace('\\', "/"))
                     .unwrap_or_else(|| a.sources().get(file).name()),
-                crate::source::Origin::Std(_) => a.sources().get(file).name(),
+                crate::source::Origin::Std(_) | crate::source::Origin::Imported(_) => {
+                    a.sources().get(file).name()
+                }
             };
             format!("\n\n*from `{shown}`*")
         }
         crate::source::Origin::File(_) => String::new(),
+        crate::source::Origin::Imported(_) => module
+            .foreign
+            .as_ref()
+            .map(|f| format!("\n\n*imported from `{}`*", a.sources().get(f.file).name()))
+            .unwrap_or_default(),
     }
 }
 
@@ -635,7 +642,9 @@ fn module(a: &Analysis, m: ModuleId) -> String {
     let module = a.program.module(m);
     let name = match &a.sources().get(module.file).origin {
         crate::source::Origin::Std(n) => n.clone(),
-        crate::source::Origin::File(_) => a.sources().get(module.file).name(),
+        crate::source::Origin::File(_) | crate::source::Origin::Imported(_) => {
+            a.sources().get(module.file).name()
+        }
     };
     let decls: Vec<String> = module
         .ast

@@ -97,6 +97,13 @@ fn renamable(a: &Analysis, t: &Target) -> Result<(), String> {
     if is_std {
         return Err("standard-library names cannot be renamed".into());
     }
+    let foreign = module_of(a, def.file).and_then(|m| a.program.module(m).foreign.as_ref());
+    if let Some(f) = foreign {
+        return Err(format!(
+            "this name is made from `{}`: change it there, or import it with `as`",
+            a.sources().get(f.file).name()
+        ));
+    }
     Ok(())
 }
 

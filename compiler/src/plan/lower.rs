@@ -137,11 +137,15 @@ pub fn build_plan_with(
     // Python source of a Python step, whose name is a path of this machine.
     let mut h = Sha256::new();
     for m in &a.program.modules {
-        let f = a.program.sources.get(m.file);
-        h.update(f.name().as_bytes());
-        h.update([0]);
-        h.update(f.text.as_bytes());
-        h.update([0]);
+        // A module made of a foreign file: the file's own text too, byte for byte.
+        let foreign = m.foreign.as_ref().map(|f| f.file);
+        for file in std::iter::once(m.file).chain(foreign) {
+            let f = a.program.sources.get(file);
+            h.update(f.name().as_bytes());
+            h.update([0]);
+            h.update(f.text.as_bytes());
+            h.update([0]);
+        }
     }
     let mut secrets = b.secrets;
     secrets.sort_keys();
@@ -617,8 +621,15 @@ impl Builder<'_> {
             span: spans::in_decl(self.a, decl, node.call.span),
             setting_spans: spans::setting_spans(self.a, decl, &info.defaults, kind_seed, node),
         };
-        task.definition_sha256 = definition_hash(&task);
+        task.definition_sha256 = definition_hash(&task, self.foreign_text(callee));
         Some(task)
+    }
+
+    /// The text of the foreign file a step was imported from (`import kfp "FILE"`), which its
+    /// cache key covers: a change to the component file is a change to the step.
+    fn foreign_text(&self, callee: DeclId) -> Option<&str> {
+        let foreign = self.a.program.module(callee.module).foreign.as_ref()?;
+        Some(&self.a.program.sources.get(foreign.file).text)
     }
 
     /// A built-in step's kind: its standard-library module (or file) and name.
@@ -631,7 +642,9 @@ impl Builder<'_> {
             .origin;
         let module = match origin {
             crate::source::Origin::Std(m) => m.clone(),
-            crate::source::Origin::File(p) => p.to_string_lossy().into_owned(),
+            crate::source::Origin::File(p) | crate::source::Origin::Imported(p) => {
+                p.to_string_lossy().into_owned()
+            }
         };
         TaskKind::Builtin {
             module,
@@ -1017,8 +1030,13 @@ fn command_parts(e: &Expr, sig: &StepSig, build: &BuildValues) -> Vec<Part> {
 /// The hash of what determines a task's results: what runs, how its inputs and outputs are
 /// typed, and the flowc version for built-ins. Resources, retries and timeouts do not change
 /// results and stay out, so tuning them never invalidates the cache.
-fn definition_hash(t: &Task) -> String {
+/// A step imported from a foreign file adds the file's text (`foreign`).
+fn definition_hash(t: &Task, foreign: Option<&str>) -> String {
     let mut h = Sha256::new();
+    if let Some(text) = foreign {
+        h.update(b"foreign:");
+        h.update(text.as_bytes());
+    }
     let kind = serde_json::to_string(&t.kind).unwrap_or_default();
     h.update(kind.as_bytes());
     if matches!(t.kind, TaskKind::Builtin { .. }) {

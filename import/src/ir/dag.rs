@@ -25,14 +25,16 @@ use super::stmt::{self, Call, Param, Stmt};
 pub struct Val {
     /// The expression.
     pub text: String,
-    /// A file (an artifact, or an output value, which flowc writes as a file).
+    /// A file (an artifact).
     pub file: bool,
-    /// An output value of a task (a parameter in KFP, a file in flowc).
+    /// An output value of a task (a parameter in KFP, a value output in flowc).
     pub value_output: bool,
     /// A list collected from a loop.
     pub list: bool,
     /// The binding of the call that produces it.
     pub binding: Option<String>,
+    /// The `.flow` type of a task's output (of each item, for a list collected from a loop).
+    pub ty: Option<String>,
 }
 
 /// The walk of one pipeline's DAGs.
@@ -52,6 +54,8 @@ pub struct Walker<'a> {
     pub used: BTreeSet<String>,
     /// Parameter inputs fed by files, by component.
     pub file_inputs: BTreeMap<String, BTreeSet<String>>,
+    /// Inputs given a list collected from a loop, with its `.flow` type, by component.
+    pub list_inputs: BTreeMap<String, BTreeMap<String, String>>,
     /// Inputs whose argument was left out, by component (they become optional).
     pub left_out: BTreeMap<String, BTreeSet<String>>,
     /// The first task of each component.
@@ -361,9 +365,7 @@ impl Walker<'_> {
                 i.str_of("inputParameter")
                     .or_else(|| i.str_of("inputArtifact"))
             });
-            name.and_then(|n| inner.get(n))
-                .filter(|v| !v.value_output)
-                .map(|v| v.text.clone())
+            name.and_then(|n| inner.get(n)).map(|v| v.text.clone())
         };
         let list = list.unwrap_or_else(|| {
             let p = self.names.unique(&format!("{var}s"));
@@ -559,10 +561,11 @@ impl Walker<'_> {
             let text = format!("{binding}.{}", port.name);
             return Some(Val {
                 text,
-                file: true,
+                file: port.artifact,
                 value_output: !port.artifact,
                 list: false,
                 binding: Some(binding),
+                ty: Some(port.flow_type().ty),
             });
         }
         if is_sub_pipeline(&cref) {
@@ -573,10 +576,11 @@ impl Walker<'_> {
             let port = Ports::of(&comp).output(key)?.clone();
             return Some(Val {
                 text: format!("{binding}.{}", port.name),
-                file: true,
+                file: port.artifact,
                 value_output: !port.artifact,
                 list: false,
                 binding: Some(binding),
+                ty: Some(port.flow_type().ty),
             });
         }
         let mut v = self.dag_output(&cref, &comp, key)?;
@@ -691,18 +695,12 @@ impl Walker<'_> {
                 continue;
             };
             if v.list {
-                // Values collected from a loop are files in flowc, and no container step takes
-                // a list of files on Kubeflow (E501 at build).
-                self.ctx.warn(Code::LeftOut, w.pos, format!("the argument `{}` of task `{task_key}` is left out: it collects the outputs of a loop, a list of files in flowc, and a container step cannot take a list of files on Kubeflow", p.kfp), "collect the files with a built-in step (`union` for tables), or pass the list as a parameter");
-                call.notes.push(format!(
-                    "left out: `{}` collected `{}` from a loop (a list of files in flowc)",
-                    p.name, v.text
-                ));
-                self.left_out
+                // Values collected from a loop: a list, as the step's input (fan-in).
+                let item = v.ty.clone().unwrap_or_else(|| "Str".to_string());
+                self.list_inputs
                     .entry(cref.to_string())
                     .or_default()
-                    .insert(p.kfp.clone());
-                continue;
+                    .insert(p.kfp.clone(), format!("List<{item}>"));
             }
             if v.file && !p.artifact {
                 self.file_inputs
@@ -710,10 +708,10 @@ impl Walker<'_> {
                     .or_default()
                     .insert(p.kfp.clone());
                 call.notes.push(format!(
-                    "`{}` is the file of another task's output value (a value in Kubeflow)",
+                    "`{}` is the path of another task's output file (a value in Kubeflow)",
                     p.name
                 ));
-                self.ctx.warn(Code::Approximated, w.pos, format!("the input `{}` of task `{task_key}` is another task's output value, a file in flowc; the step receives its path", p.kfp), "make the step read the value from the file");
+                self.ctx.warn(Code::Approximated, w.pos, format!("the input `{}` of task `{task_key}` is a value fed by another task's output file; the step receives its path", p.kfp), "make the step read the value from the file");
             }
             if let Some(b) = &v.binding {
                 self.used.insert(b.clone());

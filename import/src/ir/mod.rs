@@ -61,6 +61,7 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
             step_names.insert(key.clone(), decls.unique(key.trim_start_matches("comp-")));
         }
     }
+    ports::type_looped_lists(&components, &root, &mut ports);
     let info = spec.get("pipelineInfo");
     let pipeline_name = decls.unique(info.and_then(|i| i.str_of("name")).unwrap_or("imported"));
     let (params, scope) = root_params(ctx, &root);
@@ -74,6 +75,7 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
         names: Names::default(),
         used: BTreeSet::new(),
         file_inputs: BTreeMap::new(),
+        list_inputs: BTreeMap::new(),
         left_out: BTreeMap::new(),
         first_task: BTreeMap::new(),
         params,
@@ -104,14 +106,15 @@ pub fn convert(ctx: &mut Ctx, spec: &Node, platform: Option<&Node>) -> Option<St
             continue;
         };
         let none = BTreeSet::new();
+        let no_lists = BTreeMap::new();
         let src = Source {
             key: &key,
-            comp,
             ports: &w.ports[&key],
             container,
             platform: k8s.get(label),
             task: w.first_task.get(&key),
             file_inputs: w.file_inputs.get(&key).unwrap_or(&none),
+            list_inputs: w.list_inputs.get(&key).unwrap_or(&no_lists),
             left_out: w.left_out.get(&key).unwrap_or(&none),
         };
         let step = steps::build(w.ctx, &src, name, &mut secrets, &mut w.decls);

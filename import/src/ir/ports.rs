@@ -2,7 +2,7 @@
 //!
 //! Names are computed from the component alone (so the pipeline walk can name `task.output`
 //! before the steps are written); types depend on how tasks wire the inputs: a parameter fed
-//! by another task's output value is a `File` in flowc, where steps return files.
+//! by another task's output file is a `File` in flowc; output values are value outputs.
 
 use crate::names::Names;
 use crate::types;
@@ -19,6 +19,9 @@ pub struct IrPort {
     pub artifact: bool,
     /// The IR's definition of it.
     pub def: Node,
+    /// For an output list a loop iterates over: the type of the loop's item (the IR's `LIST`
+    /// says nothing of its items).
+    pub list_item: Option<String>,
 }
 
 /// The ports of a component, inputs then outputs.
@@ -45,6 +48,7 @@ impl Ports {
                         kfp,
                         artifact: kind == "artifacts",
                         def: def.clone(),
+                        list_item: None,
                     });
                 }
             }
@@ -93,10 +97,11 @@ impl IrPort {
             }
             m
         } else if self.ir_type() == "LIST" {
-            types::Mapped {
-                ty: list_type(self.def.get("defaultValue")),
-                known: true,
-            }
+            let ty = match &self.list_item {
+                Some(item) => format!("List<{item}>"),
+                None => list_type(self.def.get("defaultValue")),
+            };
+            types::Mapped { ty, known: true }
         } else {
             types::parameter(self.ir_type())
         }
@@ -127,4 +132,80 @@ pub fn list_type(default: Option<&Node>) -> String {
         "Str"
     };
     format!("List<{elem}>")
+}
+
+/// Types the output lists that loops iterate over (`parameterIterator` over another task's
+/// output value): each loop's item input says what the items are. Every DAG of `components`
+/// and `root` is read; `ports` are the components' ports, by component key.
+pub fn type_looped_lists(
+    components: &Node,
+    root: &Node,
+    ports: &mut std::collections::BTreeMap<String, Ports>,
+) {
+    let dags = std::iter::once(root).chain(
+        components
+            .as_map()
+            .unwrap_or_default()
+            .iter()
+            .map(|(_, c)| c),
+    );
+    for dag in dags {
+        let tasks = dag
+            .get("dag")
+            .and_then(|d| d.get("tasks"))
+            .and_then(Node::as_map)
+            .unwrap_or_default();
+        for (_, task) in tasks {
+            let Some(it) = task.get("parameterIterator") else {
+                continue;
+            };
+            let (Some(items), Some(item_input)) = (
+                it.get("items").and_then(|i| i.str_of("inputParameter")),
+                it.str_of("itemInput"),
+            ) else {
+                continue;
+            };
+            let Some(source) = task
+                .get("inputs")
+                .and_then(|i| i.get("parameters"))
+                .and_then(|p| p.get(items))
+                .and_then(|p| p.get("taskOutputParameter"))
+            else {
+                continue;
+            };
+            let (Some(producer), Some(key)) = (
+                source.str_of("producerTask"),
+                source.str_of("outputParameterKey"),
+            ) else {
+                continue;
+            };
+            let loop_comp = task
+                .get("componentRef")
+                .and_then(|c| c.str_of("name"))
+                .and_then(|n| components.get(n));
+            let item_ty = loop_comp
+                .and_then(|c| c.get("inputDefinitions"))
+                .and_then(|d| d.get("parameters"))
+                .and_then(|p| p.get(item_input))
+                .and_then(|p| p.str_of("parameterType"));
+            let producer_comp = tasks
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(producer))
+                .and_then(|(_, t)| t.get("componentRef"))
+                .and_then(|c| c.str_of("name"));
+            let (Some(item_ty), Some(cref)) = (item_ty, producer_comp) else {
+                continue;
+            };
+            let item = types::parameter(item_ty);
+            if !item.known || item.ty.starts_with("List") {
+                continue;
+            }
+            if let Some(port) = ports
+                .get_mut(cref)
+                .and_then(|p| p.outputs.iter_mut().find(|o| o.kfp == key))
+            {
+                port.list_item = Some(item.ty);
+            }
+        }
+    }
 }

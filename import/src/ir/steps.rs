@@ -2,7 +2,7 @@
 //! (placeholders made names and `${name}` interpolations), environment and resources, the
 //! task settings the pipeline gave it (caching, retries) and its Kubernetes platform spec.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::names::{self, Names};
 use crate::problem::Code;
@@ -17,8 +17,6 @@ use super::ports::Ports;
 pub struct Source<'a> {
     /// The component's key (`comp-train`).
     pub key: &'a str,
-    /// The component.
-    pub comp: &'a Node,
     /// Its ports.
     pub ports: &'a Ports,
     /// Its executor's container.
@@ -27,8 +25,10 @@ pub struct Source<'a> {
     pub platform: Option<&'a Node>,
     /// The first task that runs it (for caching and retries).
     pub task: Option<&'a Node>,
-    /// Parameter inputs fed by another task's output value (files in flowc).
+    /// Parameter inputs fed by another task's output file.
     pub file_inputs: &'a BTreeSet<String>,
+    /// Inputs given a list collected from a loop, with the list's `.flow` type.
+    pub list_inputs: &'a BTreeMap<String, String>,
     /// Inputs some task leaves out (optional in flowc).
     pub left_out: &'a BTreeSet<String>,
 }
@@ -130,7 +130,9 @@ fn ports(ctx: &mut Ctx, src: &Source<'_>, step: &mut Step) {
             );
             continue;
         }
-        let mut ty = if src.file_inputs.contains(&p.kfp) {
+        let mut ty = if let Some(list) = src.list_inputs.get(&p.kfp) {
+            list.clone()
+        } else if src.file_inputs.contains(&p.kfp) {
             "File".to_string()
         } else {
             p.flow_type().ty
@@ -150,45 +152,15 @@ fn ports(ctx: &mut Ctx, src: &Source<'_>, step: &mut Step) {
             description: p.def.str_of("description").map(str::to_string),
         });
     }
-    let mut values = Vec::new();
+    // Output values (a Python function's return value) are value outputs: the command is
+    // given the path of a file to write the value to, as Kubeflow gives `output_file`.
     for p in &src.ports.outputs {
-        let ty = if p.artifact {
-            p.flow_type().ty
-        } else {
-            "File".into()
-        };
-        if !p.artifact {
-            values.push(p.kfp.clone());
-        }
         step.outputs.push(Port {
             name: p.name.clone(),
             kfp_name: p.kfp.clone(),
-            ty,
+            ty: p.flow_type().ty,
             ..Port::default()
         });
-    }
-    if !values.is_empty() {
-        step.notes.push(format!(
-            "the output value{} {} {} file{} here: flowc steps return files",
-            if values.len() == 1 { "" } else { "s" },
-            values
-                .iter()
-                .map(|v| format!("`{v}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if values.len() == 1 { "is a" } else { "are" },
-            if values.len() == 1 { "" } else { "s" },
-        ));
-        let at = src
-            .comp
-            .get("outputDefinitions")
-            .map_or(src.comp.pos, |n| n.pos);
-        ctx.warn(
-            Code::Approximated,
-            at,
-            format!("the output values of `{}` are files in flowc", src.key),
-            "make the program write each value to the file flowc gives it",
-        );
     }
 }
 

@@ -82,6 +82,10 @@ impl FileLoader for GitLoader {
             ))
         }
     }
+
+    fn foreign(&self) -> Option<&dyn flowc_compiler::foreign::ForeignImporter> {
+        Some(&flowc_import::KfpImporter)
+    }
 }
 
 /// The plan of one side, or the exit code after printing why there is none.
