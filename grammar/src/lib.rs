@@ -28,9 +28,9 @@ pub use span::{LineCol, LineIndex, Span};
 pub mod keywords {
     /// Keywords that can never be used as names.
     pub const RESERVED: &[&str] = &[
-        "import", "schema", "extends", "secret", "profile", "step", "builtin", "pipeline", "if",
-        "else", "for", "in", "after", "check", "output", "finally", "defaults", "true", "false",
-        "none", "and", "or", "not", "as", "with",
+        "import", "schema", "extends", "secret", "config", "profile", "step", "builtin",
+        "pipeline", "if", "else", "for", "in", "after", "check", "output", "finally", "defaults",
+        "true", "false", "none", "and", "or", "not", "as", "with",
     ];
     /// Keywords that start a property or statement, and words inside them.
     pub const CONTEXTUAL: &[&str] = &[
@@ -63,6 +63,8 @@ pub mod keywords {
         "parallel",
         "k8s",
         "key",
+        "k8s_configmap",
+        "network",
     ];
     /// Built-in type names.
     pub const TYPES: &[&str] = &[

@@ -20,7 +20,7 @@ pub const MAX_DEPTH: usize = 64;
 
 /// Keywords that start a top-level declaration.
 pub const ITEM_KEYWORDS: &[&str] = &[
-    "import", "schema", "secret", "profile", "step", "builtin", "pipeline",
+    "import", "schema", "secret", "config", "profile", "step", "builtin", "pipeline",
 ];
 
 /// One top-level declaration's text range, with the structural problem found in it, if any.

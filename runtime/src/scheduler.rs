@@ -571,7 +571,7 @@ impl<'a> Scheduler<'a> {
 /// What task `t` waits for: the tasks it reads from, those its conditions and the lists of its
 /// loops read (a value output compared in an `if`, a run-time list iterated by a `for`), and
 /// those it runs `after`; for a `finally` task, every other task.
-fn waits_for(p: &PipelinePlan, index: &HashMap<&str, usize>, t: &Task) -> Vec<usize> {
+pub(crate) fn waits_for(p: &PipelinePlan, index: &HashMap<&str, usize>, t: &Task) -> Vec<usize> {
     if t.is_finally {
         return (0..p.tasks.len())
             .filter(|&j| !p.tasks[j].is_finally)

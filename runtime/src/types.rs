@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub param_file: Vec<(String, serde_json::Value)>,
     /// `--secret name=file`.
     pub secrets: Vec<(String, PathBuf)>,
+    /// `--config name=file`.
+    pub configs: Vec<(String, PathBuf)>,
     /// Most tasks at once (default: the CPU count).
     pub jobs: Option<usize>,
     /// CPU budget in millicores (default: the machine's).
@@ -41,6 +43,8 @@ pub struct RunOptions {
     pub strict_memory: bool,
     /// How Python steps run here (`--python`, the project's source roots).
     pub python: crate::python::PythonOptions,
+    /// `--step NAME`: run one task of the entry pipeline (see [`crate::one_step`]).
+    pub step: Option<crate::one_step::StepSelection>,
     /// Re-execute every cached step with the cache bypassed and compare its outputs with the
     /// cached ones, leaving the cache as it is (`--verify`; docs/reliability.md).
     pub verify: bool,

@@ -19,7 +19,7 @@ use crate::check::{
 use crate::resolve::DeclId;
 use crate::types::{Schema, Ty};
 use crate::Analysis;
-use flowc_grammar::ast::{BinOp, Expr, ExprKind, Item, StrPart};
+use flowc_grammar::ast::{BinOp, Expr, ExprKind, Item, SecretKind, StrPart};
 
 /// Why no plan could be built.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +108,7 @@ pub fn build_plan_tuned(
         names: HashMap::new(),
         plans: IndexMap::new(),
         secrets: IndexMap::new(),
+        configs: IndexMap::new(),
         tuned,
     };
     let entry_name = b.pipeline(entry);
@@ -123,6 +124,8 @@ pub fn build_plan_tuned(
     }
     let mut secrets = b.secrets;
     secrets.sort_keys();
+    let mut configs = b.configs;
+    configs.sort_keys();
     Ok(Plan {
         format: FORMAT.to_string(),
         version: VERSION,
@@ -132,6 +135,7 @@ pub fn build_plan_tuned(
         source_sha256: format!("{:x}", h.finalize()),
         pipelines: b.plans,
         secrets,
+        configs,
     })
 }
 
@@ -141,6 +145,7 @@ struct Builder<'a> {
     names: HashMap<DeclId, String>,
     plans: IndexMap<String, PipelinePlan>,
     secrets: IndexMap<String, SecretRef>,
+    configs: IndexMap<String, SecretRef>,
     tuned: &'a Tuned,
 }
 
@@ -237,6 +242,9 @@ fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
     for (secret, path) in &over.mounts {
         base.mounts.retain(|(_, p)| p != path);
         base.mounts.push((*secret, path.clone()));
+    }
+    if over.network.is_some() {
+        base.network = over.network;
     }
     for (k, v) in &over.node_selector {
         base.node_selector.insert(k.clone(), v.clone());
@@ -378,27 +386,37 @@ impl Builder<'_> {
         };
         for (var, v) in &props.env {
             if let EnvValue::Secret(d) = v {
-                let name = self.secret(*d);
-                s.secret_env.push((var.clone(), name));
+                match self.secret(*d) {
+                    (name, SecretKind::Secret) => s.secret_env.push((var.clone(), name)),
+                    (name, SecretKind::Config) => s.config_env.push((var.clone(), name)),
+                }
             }
         }
         for (d, path) in &props.mounts {
-            let name = self.secret(*d);
-            s.secret_mounts.push((path.clone(), name));
+            match self.secret(*d) {
+                (name, SecretKind::Secret) => s.secret_mounts.push((path.clone(), name)),
+                (name, SecretKind::Config) => s.config_mounts.push((path.clone(), name)),
+            }
         }
+        s.network_off = props.network == Some(false);
         (props, s)
     }
 
-    fn secret(&mut self, d: DeclId) -> String {
+    /// A secret's (or config's) name in the plan, recorded in the plan's secrets (or configs).
+    fn secret(&mut self, d: DeclId) -> (String, SecretKind) {
         let Item::Secret(s) = self.a.program.item(d) else {
-            return String::new();
+            return (String::new(), SecretKind::Secret);
         };
         let name = s.name.name.clone();
-        self.secrets.entry(name.clone()).or_insert(SecretRef {
+        let table = match s.kind {
+            SecretKind::Secret => &mut self.secrets,
+            SecretKind::Config => &mut self.configs,
+        };
+        table.entry(name.clone()).or_insert(SecretRef {
             k8s_name: s.k8s_name.value.clone(),
             key: s.key.value.clone(),
         });
-        name
+        (name, s.kind)
     }
 
     /// Lowers a pipeline (and, first, the pipelines it calls); returns its plan name.
@@ -983,6 +1001,12 @@ fn definition_hash(t: &Task) -> String {
     }
     for (path, secret) in &t.settings.secret_mounts {
         h.update(format!("mount:{path}={secret}").as_bytes());
+    }
+    for (var, config) in &t.settings.config_env {
+        h.update(format!("config-env:{var}={config}").as_bytes());
+    }
+    for (path, config) in &t.settings.config_mounts {
+        h.update(format!("config-mount:{path}={config}").as_bytes());
     }
     format!("{:x}", h.finalize())
 }

@@ -47,6 +47,9 @@ pub struct Plan {
     pub pipelines: IndexMap<String, PipelinePlan>,
     /// Secrets used by any task, by their name in the source.
     pub secrets: IndexMap<String, SecretRef>,
+    /// Configs (keys of Kubernetes ConfigMaps) used by any task, by their name in the source.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub configs: IndexMap<String, SecretRef>,
 }
 
 /// One pipeline.
@@ -267,6 +270,15 @@ pub struct Settings {
     pub secret_env: Vec<(String, String)>,
     /// Secrets as files: mount path → secret name.
     pub secret_mounts: Vec<(String, String)>,
+    /// Configs as environment variables: variable name → config name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_env: Vec<(String, String)>,
+    /// Configs as files: mount path → config name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_mounts: Vec<(String, String)>,
+    /// `network off`: the step must not reach the network (a hermetic step).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub network_off: bool,
     /// Node selector labels.
     pub node_selector: Vec<(String, String)>,
     /// Tolerations, each as ordered fields.
@@ -419,10 +431,10 @@ pub struct Schedule {
     pub span: Option<SourceSpan>,
 }
 
-/// A Kubernetes Secret reference.
+/// A Kubernetes Secret reference (in [`Plan::configs`], a ConfigMap reference).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRef {
-    /// The Kubernetes Secret's name.
+    /// The Kubernetes Secret's (or ConfigMap's) name.
     pub k8s_name: String,
     /// The key in it.
     pub key: String,

@@ -59,10 +59,32 @@ fn template_text(parts: &[Part], files: &StepFiles<'_>, pod: bool) -> String {
     parts.iter().map(|p| part_text(p, files, pod)).collect()
 }
 
-/// Why a container step cannot start with the secrets the run was given, if it cannot: a
-/// secret it needs was not given, or a secret that is not text is wanted as a variable.
+/// Why a container step cannot start with the secrets and configs the run was given, if it
+/// cannot: one it needs was not given, or one that is not text is wanted as a variable.
 pub(super) fn secret_problem(ctx: &RunContext<'_>, task: &Task) -> Option<String> {
     let s = &task.settings;
+    for (_, config) in s.config_env.iter().chain(&s.config_mounts) {
+        if !ctx.configs.contains_key(config) {
+            let e = RunError::new(
+                RunCode::MissingConfig,
+                format!("the step needs config `{config}`, which the run was not given"),
+            )
+            .hint(format!("pass its file with `--config {config}=PATH`"));
+            return Some(e.to_string());
+        }
+    }
+    for (var, config) in &s.config_env {
+        if ctx.configs.get(config).and_then(|b| env_text(b)).is_none() {
+            let e = RunError::new(
+                RunCode::BadConfig,
+                format!("config `{config}` is not text, so it cannot be variable `{var}`"),
+            )
+            .hint(format!(
+                "mount it as a file instead (`mount {config} at \"/path\"`)"
+            ));
+            return Some(e.to_string());
+        }
+    }
     for (_, secret) in s.secret_env.iter().chain(&s.secret_mounts) {
         if !ctx.secrets.contains_key(secret) {
             let e = RunError::new(
@@ -187,8 +209,9 @@ fn use_local_python(
 }
 
 /// The variables a host process gets besides this process's own: the declared ones, the run
-/// and task, secrets as variables, and each mounted secret's file as
-/// `FLOWC_SECRET_FILE_<NAME>` (a host process cannot see it at its declared path).
+/// and task, secrets and configs as variables, and each mounted secret's (config's) file as
+/// `FLOWC_SECRET_FILE_<NAME>` (`FLOWC_CONFIG_FILE_<NAME>`): a host process cannot see it at
+/// its declared path.
 fn host_env(
     ctx: &RunContext<'_>,
     task: &Task,
@@ -202,11 +225,21 @@ fn host_env(
     vars.push(("FLOWC_RUN_ID".into(), ctx.run_id.clone()));
     vars.push(("FLOWC_TASK".into(), task.id.clone()));
     vars.extend(secret_env(ctx, task));
-    for (_, secret) in &task.settings.secret_mounts {
-        if let Some(file) = ctx.secret_files.get(secret) {
-            let name = crate::util::file_safe(secret).to_ascii_uppercase();
+    let s = &task.settings;
+    let mounted = (s
+        .secret_mounts
+        .iter()
+        .map(|m| ("SECRET", m, &ctx.secret_files)))
+    .chain(
+        s.config_mounts
+            .iter()
+            .map(|m| ("CONFIG", m, &ctx.config_files)),
+    );
+    for (kind, (_, name), files) in mounted {
+        if let Some(file) = files.get(name) {
+            let upper = crate::util::file_safe(name).to_ascii_uppercase();
             vars.push((
-                format!("FLOWC_SECRET_FILE_{name}"),
+                format!("FLOWC_{kind}_FILE_{upper}"),
                 file.to_string_lossy().into_owned(),
             ));
         }
@@ -214,13 +247,16 @@ fn host_env(
     vars
 }
 
-/// Secrets as variables: name and value (checked to be text by [`secret_problem`]).
+/// Secrets and configs as variables: name and value (checked to be text by
+/// [`secret_problem`]).
 fn secret_env(ctx: &RunContext<'_>, task: &Task) -> Vec<(String, String)> {
-    task.settings
-        .secret_env
-        .iter()
-        .filter_map(|(var, secret)| {
-            let text = env_text(ctx.secrets.get(secret)?)?;
+    let s = &task.settings;
+    let secrets = s.secret_env.iter().map(|e| (e, &ctx.secrets));
+    let configs = s.config_env.iter().map(|e| (e, &ctx.configs));
+    secrets
+        .chain(configs)
+        .filter_map(|((var, name), values)| {
+            let text = env_text(values.get(name)?)?;
             Some((var.clone(), text.to_string()))
         })
         .collect()
@@ -255,6 +291,11 @@ fn pod_view(
             read_only.push((file.clone(), path.clone()));
         }
     }
+    for (path, config) in &task.settings.config_mounts {
+        if let Some(file) = ctx.config_files.get(config) {
+            read_only.push((file.clone(), path.clone()));
+        }
+    }
     let res = &task.settings.resources;
     PodView {
         image: image.to_string(),
@@ -266,7 +307,7 @@ fn pod_view(
         read_only,
         outputs: files.out_dir.map(Path::to_path_buf),
         workdir: ctx.workdir.clone(),
-        network: local.network,
+        network: local.network && !task.settings.network_off,
         cpu_limit_millis: res.cpu_limit_millis,
         memory_request_bytes: res.memory_bytes,
         memory_limit_bytes: limits.memory_bytes,

@@ -88,12 +88,15 @@ pub(crate) fn execute(
     // the cache; released when `_key_lock` drops. Without caching there is nothing to share.
     let _key_lock = caching.then(|| ctx.store.lock_key(&key).ok()).flatten();
     let step = StepInstance::new(ctx, pipeline, task, instance, inputs, ingredients, key);
-    let mut result = if ctx.verify && caching {
-        step.verified()
-    } else {
-        step.cached_result().unwrap_or_else(|| step.attempts())
+    let mut result = match &ctx.reuse {
+        Some(reuse) => step.one_step(reuse),
+        None if ctx.verify && caching => step.verified(),
+        None => step.cached_result().unwrap_or_else(|| step.attempts()),
     };
     result.wall_seconds = started.elapsed().as_secs_f64();
+    if let Some(outputs) = &result.outputs {
+        ctx.instances.write(pipeline, instance, inputs, outputs);
+    }
     result
 }
 
@@ -199,6 +202,49 @@ impl<'a> StepInstance<'a> {
             outputs: Some(outputs),
             ..JobResult::not_run(TaskStatus::Cached)
         })
+    }
+
+    /// `--step`: the selected task runs (the cache is not asked); a task before it runs as in
+    /// any run with `--upstream`, else takes its outputs from the `--inputs-from` run or the
+    /// cache, and fails without starting when neither has them.
+    fn one_step(&self, reuse: &crate::one_step::Reuse) -> JobResult {
+        if reuse.is_selected(&self.ctx.plan.entry, self.pipeline, self.task) {
+            return self.attempts();
+        }
+        if reuse.sel.upstream {
+            return self.cached_result().unwrap_or_else(|| self.attempts());
+        }
+        // Outputs of the earlier run: nothing ran here, so nothing is recorded in
+        // `records.jsonl` (the instance is listed in `instances.jsonl`, as every other).
+        if let Some(outputs) = reuse.recorded(&self.ctx.store, self.pipeline, self.name) {
+            return JobResult {
+                outputs: Some(outputs),
+                cache_note: reuse
+                    .sel
+                    .inputs_from
+                    .as_ref()
+                    .map(|run| format!("outputs of run {run}")),
+                ..JobResult::not_run(TaskStatus::Cached)
+            };
+        }
+        if let Some(cached) = self.cached_result() {
+            return cached;
+        }
+        let from = match &reuse.sel.inputs_from {
+            Some(run) => format!("neither in run {run} nor in the cache"),
+            None => "not in the cache".to_string(),
+        };
+        let e = crate::error::RunError::new(
+            crate::error::RunCode::NotReusable,
+            format!("the outputs of `{}` are {from}", self.name),
+        )
+        .hint(format!(
+            "pass `--upstream` to run it too, or `--inputs-from RUN` with a run where it succeeded"
+        ));
+        JobResult {
+            log: None,
+            ..JobResult::not_run(TaskStatus::Failed(e.to_string()))
+        }
     }
 
     /// `--verify`: the step runs again and its outputs are compared with the cached ones; the
