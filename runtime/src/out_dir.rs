@@ -51,6 +51,13 @@ pub fn place(
 
 /// Creates `dir`, or accepts it when it is empty, was written by `--out`, or `force`.
 fn prepare(dir: &Path, force: bool) -> Result<(), RunError> {
+    check(dir, force)?;
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))
+}
+
+/// Whether `--out DIR` may write into `dir` (before a run, so that it is refused before
+/// anything runs): a missing or empty folder, one written by `--out`, or any with `force`.
+pub fn check(dir: &Path, force: bool) -> Result<(), RunError> {
     match std::fs::read_dir(dir) {
         Ok(mut entries) => {
             let empty = entries.next().is_none();
@@ -66,9 +73,7 @@ fn prepare(dir: &Path, force: bool) -> Result<(), RunError> {
             }
             Ok(())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(io_error(dir, &e)),
     }
 }

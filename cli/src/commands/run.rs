@@ -322,6 +322,12 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         eprintln!("\ncancelling: stopping running steps (Ctrl-C again to leave at once)");
     });
+    if let Some(dir) = &args.out {
+        if let Err(e) = flowc_runtime::out_dir::check(dir, args.force) {
+            eprintln!("error: {e}");
+            return crate::EXIT_FAILURE;
+        }
+    }
     // A run of one step shows the plan it runs: the task, what it needs, its outputs.
     let plan = match &opts.step {
         Some(sel) => match flowc_runtime::one_step::select(&plan, sel) {
