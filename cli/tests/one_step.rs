@@ -79,7 +79,11 @@ fn a_failed_step_reruns_alone_with_the_inputs_of_the_earlier_run() {
     write(dir.path(), "p.flow", PIPELINE);
     let first = flowc(&["run", "p.flow"], dir.path());
     assert_eq!(first.status.code(), Some(1), "{}", text(&first));
-    assert!(text(&first).contains("p.u failed: exited with code 3"), "{}", text(&first));
+    assert!(
+        text(&first).contains("p.u failed: exited with code 3"),
+        "{}",
+        text(&first)
+    );
     let earlier = runs(dir.path()).pop().expect("the first run");
     let run_id = earlier.file_name().and_then(|n| n.to_str()).expect("an id");
     let made = instance(&earlier, "d");

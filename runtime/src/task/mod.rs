@@ -238,9 +238,9 @@ impl<'a> StepInstance<'a> {
             crate::error::RunCode::NotReusable,
             format!("the outputs of `{}` are {from}", self.name),
         )
-        .hint(format!(
-            "pass `--upstream` to run it too, or `--inputs-from RUN` with a run where it succeeded"
-        ));
+        .hint(
+            "pass `--upstream` to run it too, or `--inputs-from RUN` with a run where it succeeded",
+        );
         JobResult {
             log: None,
             ..JobResult::not_run(TaskStatus::Failed(e.to_string()))
