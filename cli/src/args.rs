@@ -273,6 +273,10 @@ pub struct RunArgs {
     /// `flowc runs` lists them).
     #[arg(long, value_name = "RUN", requires = "step")]
     pub inputs_from: Option<String>,
+    /// With `--step`: leave the step's work folder in the run folder and print the command
+    /// that enters its sandbox.
+    #[arg(long, requires = "step")]
+    pub keep: bool,
     /// Place the run's outputs in this folder under their names (a loop's as NAME/0, NAME/1,
     /// …; values as NAME.json), replacing what an earlier `--out` placed there.
     #[arg(long, value_name = "DIR")]

@@ -1,6 +1,7 @@
 //! `flowc run FILE --step NAME`: one task rerun alone with the inputs of an earlier run
 //! (`--inputs-from RUN`, checked by content hash), or with what it needs (`--upstream`), as a
-//! run of its own; and `--out DIR`, the run's outputs under their names.
+//! run of its own, its sandbox kept with `--keep` and entered with the printed command; and
+//! `--out DIR`, the run's outputs under their names.
 
 mod common;
 use common::{run_records, text, write};
@@ -91,6 +92,54 @@ fn a_failed_step_reruns_alone_with_the_inputs_of_the_earlier_run() {
         .as_str()
         .expect("an object")
         .to_string();
+
+    // Still failing: `--keep` leaves the step's folder, and its script enters the sandbox
+    // with the earlier run's input at the pod's path.
+    let kept = flowc(
+        &[
+            "run",
+            "p.flow",
+            "--step",
+            "u",
+            "--inputs-from",
+            run_id,
+            "--keep",
+        ],
+        dir.path(),
+    );
+    assert_eq!(kept.status.code(), Some(1), "{}", text(&kept));
+    let t = text(&kept);
+    let script = t
+        .split("enter its sandbox with `sh ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no command to enter the sandbox: {t}"))
+        .to_string();
+    assert!(
+        script.contains("/sandbox/") && script.ends_with("/enter.sh"),
+        "{script}"
+    );
+    let mut shell = Command::new("sh")
+        .arg(&script)
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    {
+        use std::io::Write;
+        let mut stdin = shell.stdin.take().expect("stdin");
+        writeln!(
+            stdin,
+            "sha256sum /tmp/flowc/inputs/data; test -w /tmp/flowc/outputs && echo writable"
+        )
+        .expect("write");
+    }
+    let entered = shell.wait_with_output().expect("sh ends");
+    let entered = String::from_utf8_lossy(&entered.stdout).into_owned();
+    assert!(entered.contains(&object), "{entered}");
+    assert!(entered.contains("writable"), "{entered}");
+    std::fs::remove_dir_all(runs(dir.path()).pop().expect("the kept run")).expect("rm");
 
     std::fs::write(dir.path().join("fixed"), "").expect("write");
     let out_dir = dir.path().join("out");

@@ -19,26 +19,14 @@ use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
 use crate::error::{RunCode, RunError};
+use crate::eval::tasks_of;
 use crate::eval::{ArtifactRef, RValue};
 use crate::store::Store;
-use flowc_compiler::plan::{Plan, PlanOutput, Task, TypeRepr, Value};
+pub use crate::types::StepSelection;
+use flowc_compiler::plan::{PipelinePlan, Plan, PlanOutput, Task, TypeRepr, Value};
 
 /// The file of a run folder that lists its instances' inputs and outputs.
 pub const INSTANCES_FILE: &str = "instances.jsonl";
-
-/// `--step NAME` and what goes with it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StepSelection {
-    /// The task of the entry pipeline to run: its id, or the name of the step it calls when
-    /// only one task calls it.
-    pub task: String,
-    /// `--upstream`: also run what the task needs (else it is reused).
-    pub upstream: bool,
-    /// `--inputs-from RUN`: the run whose outputs the tasks before it reuse.
-    pub inputs_from: Option<String>,
-    /// `--keep`: leave the task's sandbox folder and say how to enter it.
-    pub keep: bool,
-}
 
 /// The plan cut down to the selected task of the entry pipeline and the tasks it waits for,
 /// without the pipeline's checks (which read tasks that do not run) and with the task's outputs
@@ -64,7 +52,7 @@ pub fn select(plan: &Plan, sel: &StepSelection) -> Result<(Plan, StepSelection),
     let mut todo: Vec<usize> = index.get(id.as_str()).copied().into_iter().collect();
     while let Some(i) = todo.pop() {
         if keep.insert(i) {
-            todo.extend(crate::scheduler::waits_for(entry, &index, &entry.tasks[i]));
+            todo.extend(waits_for(entry, &index, &entry.tasks[i]));
         }
     }
     let tasks: Vec<Task> = entry
@@ -104,6 +92,34 @@ pub fn select(plan: &Plan, sel: &StepSelection) -> Result<(Plan, StepSelection),
         ..sel.clone()
     };
     Ok((plan, sel))
+}
+
+/// What task `t` waits for: the tasks it reads from, those its conditions and the lists of its
+/// loops read (a value output compared in an `if`, a run-time list iterated by a `for`), and
+/// those it runs `after`; for a `finally` task, every other task.
+pub(crate) fn waits_for(p: &PipelinePlan, index: &HashMap<&str, usize>, t: &Task) -> Vec<usize> {
+    if t.is_finally {
+        return (0..p.tasks.len())
+            .filter(|&j| !p.tasks[j].is_finally)
+            .collect();
+    }
+    let mut read = Vec::new();
+    for w in &t.when {
+        tasks_of(w, &mut read);
+    }
+    for l in t.loops.iter().filter_map(|l| p.loops.get(*l)) {
+        tasks_of(&l.items, &mut read);
+    }
+    let mut waits: Vec<usize> = t
+        .data_deps
+        .iter()
+        .chain(&t.after)
+        .chain(&read)
+        .filter_map(|d| index.get(d.as_str()).copied())
+        .collect();
+    waits.sort_unstable();
+    waits.dedup();
+    waits
 }
 
 /// The id of the task `name` names: a task id, or a step called by exactly one task.

@@ -311,7 +311,7 @@ pub fn run(args: &RunArgs) -> u8 {
             task: task.clone(),
             upstream: args.upstream,
             inputs_from: args.inputs_from.clone(),
-            keep: false,
+            keep: args.keep,
         }),
     };
     static CANCEL: AtomicBool = AtomicBool::new(false);

@@ -27,13 +27,18 @@ pub(super) type StepEnd = (Reason, Option<ProcessResult>, Option<String>);
 /// whether it is a Python step (its command is the runtime entry point's).
 pub(super) type Container<'a> = (&'a str, &'a [Vec<Part>], &'a [(String, Vec<Part>)], bool);
 
-/// Where a container step's files are: its inputs, its output folder (when it has outputs)
-/// and its log.
+/// Where a container step's files are: its inputs, its output folder (when it has outputs),
+/// its log, and the folder kept for it (`--keep`), where the script that enters its sandbox
+/// goes.
 pub(super) struct StepFiles<'a> {
     pub(super) inputs: &'a IndexMap<String, RValue>,
     pub(super) out_dir: Option<&'a Path>,
     pub(super) log: &'a Path,
+    pub(super) keep: Option<&'a Path>,
 }
+
+/// The script in a kept folder that enters the step's sandbox (`--keep`).
+pub(super) const ENTER_SCRIPT: &str = "enter.sh";
 
 /// The text of one template part: with this machine's paths (`pod` false, the host engine)
 /// or the pod's (`/tmp/flowc/inputs/NAME`, `/tmp/flowc/outputs/NAME`).
@@ -189,8 +194,53 @@ pub(super) fn container_spec(
         _ => {
             sandbox::bwrap::find_program(&view)?;
             let argv = sandbox::bwrap::argv(&local.bwrap, &view, &sandbox::bwrap::RealFs);
+            if let Some(dir) = files.keep {
+                write_enter_script(dir, task, &view, &local.bwrap);
+            }
             Ok(spec(argv, view.env, true, limits.memory_bytes))
         }
+    }
+}
+
+/// `--keep`: writes a script into `dir` that starts a shell in the step's sandbox, as the step
+/// saw it (its mounts, its environment without the secrets' variables, its limits aside).
+fn write_enter_script(dir: &Path, task: &Task, view: &PodView, bwrap: &Path) {
+    let mut shell = view.clone();
+    shell.argv = vec!["/bin/sh".into()];
+    let secret_vars: Vec<&str> = task
+        .settings
+        .secret_env
+        .iter()
+        .map(|(v, _)| v.as_str())
+        .collect();
+    let mut words = vec!["exec".to_string(), "env".into(), "-i".into()];
+    words.extend(
+        shell
+            .env
+            .iter()
+            .filter(|(k, _)| !secret_vars.contains(&k.as_str()))
+            .map(|(k, v)| format!("{k}={v}")),
+    );
+    words.extend(sandbox::bwrap::argv(bwrap, &shell, &sandbox::bwrap::RealFs));
+    let line: Vec<String> = words.iter().map(|w| shell_quote(w)).collect();
+    let script = format!(
+        "#!/bin/sh\n# The sandbox of task `{}` (flowc run --keep); secrets set as variables are left out.\n{}\n",
+        task.id,
+        line.join(" ")
+    );
+    let _ = std::fs::write(dir.join(ENTER_SCRIPT), script);
+}
+
+/// `word` quoted for `sh`: as is when it is plain, else in single quotes.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

@@ -359,20 +359,24 @@ impl<'a> StepInstance<'a> {
                 return AttemptEnd::NotStarted(TaskStatus::Failed(why));
             }
         }
-        let work = self
-            .ctx
-            .store
-            .tmp_dir(&self.ctx.run_id)
-            .join(file_safe(&format!(
-                "{}.{}.{attempt}",
-                self.pipeline, self.name
-            )));
+        let name = file_safe(&format!("{}.{}.{attempt}", self.pipeline, self.name));
+        // `--keep`: the selected step works in the run folder, which stays.
+        let kept = self
+            .kept()
+            .then(|| self.ctx.run_dir.join("sandbox").join(&name));
+        let work = match &kept {
+            Some(dir) => dir.clone(),
+            None => self.ctx.store.tmp_dir(&self.ctx.run_id).join(name),
+        };
         // A process writes its outputs straight into its work folder, and a process without
         // outputs needs none (a folder costs as much as a file to create); a built-in gets
         // `out/` beside its scratch space.
         let (out_dir, needs_work) = match &self.task.kind {
             TaskKind::Builtin { .. } => (work.join("out"), true),
-            _ => (work.clone(), !self.task.outputs.is_empty()),
+            _ => (
+                work.clone(),
+                kept.is_some() || !self.task.outputs.is_empty(),
+            ),
         };
         if needs_work {
             if let Err(e) = std::fs::create_dir_all(&out_dir) {
@@ -382,6 +386,9 @@ impl<'a> StepInstance<'a> {
         }
         let start = now_ms();
         let (reason, process, detail) = self.run_step(&out_dir, needs_work, &work);
+        if let Some(dir) = &kept {
+            self.say_kept(dir);
+        }
         let end = now_ms();
         *logged |= process.as_ref().is_some_and(|p| p.logged);
         let record = |reason, out_bytes| {
@@ -408,10 +415,32 @@ impl<'a> StepInstance<'a> {
             self.ctx.records.write(&record(reason, 0));
             AttemptEnd::Failed(failure(reason, detail))
         };
-        if needs_work {
+        if needs_work && kept.is_none() {
             let _ = std::fs::remove_dir_all(&work);
         }
         ended
+    }
+
+    /// Whether this is the task `--step` selected with `--keep`.
+    fn kept(&self) -> bool {
+        self.ctx.reuse.as_ref().is_some_and(|r| {
+            r.sel.keep && r.is_selected(&self.ctx.plan.entry, self.pipeline, self.task)
+        })
+    }
+
+    /// Tells where the kept folder is, and how to enter the step's sandbox when there is one.
+    fn say_kept(&self, dir: &std::path::Path) {
+        let enter = dir.join(launch::ENTER_SCRIPT);
+        let how = if enter.exists() {
+            format!("; enter its sandbox with `sh {}`", enter.display())
+        } else {
+            String::new()
+        };
+        self.ctx.obs.event(&Event::Note(format!(
+            "the work folder of `{}` is kept in {}{how}",
+            self.label(),
+            dir.display()
+        )));
     }
 
     /// Runs the step's process or built-in call.
@@ -428,6 +457,7 @@ impl<'a> StepInstance<'a> {
                     inputs: self.inputs,
                     out_dir: made.then_some(out_dir),
                     log: &self.log,
+                    keep: self.kept().then_some(work),
                 };
                 let spec = match launch::container_spec(
                     ctx,
