@@ -61,9 +61,9 @@ fn runs(dir: &Path) -> Vec<PathBuf> {
     runs
 }
 
-/// The `instances.jsonl` line of `task` in a run folder.
+/// The `instances.ndjson` line of `task` in a run folder.
 fn instance(run: &Path, task: &str) -> Value {
-    let text = std::fs::read_to_string(run.join("instances.jsonl")).expect("instances.jsonl");
+    let text = std::fs::read_to_string(run.join("instances.ndjson")).expect("instances.ndjson");
     text.lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
         .find(|v| v["task"] == task)

@@ -48,7 +48,7 @@ pub(crate) struct RunContext<'a> {
     pub(crate) verify: bool,
     /// `--step`: the selected task, and where the tasks before it take their outputs from.
     pub(crate) reuse: Option<crate::one_step::Reuse>,
-    /// The run's `instances.jsonl`.
+    /// The run's `instances.ndjson`.
     pub(crate) instances: crate::one_step::InstanceLog,
     /// One report per finished task instance, in the order they finished.
     pub(crate) reports: Mutex<Vec<TaskReport>>,

@@ -1,11 +1,11 @@
 //! One step at a time (`flowc run FILE --step NAME`): the plan cut down to the named task of the
 //! entry pipeline and what it waits for ([`select`]), and where the tasks before it take their
 //! outputs from when they do not run ([`Reuse`]): the instances an earlier run recorded
-//! (`--inputs-from RUN`, its `instances.jsonl`), else the cache. With `--upstream` they run as
+//! (`--inputs-from RUN`, its `instances.ndjson`), else the cache. With `--upstream` they run as
 //! in any run. The named task always runs (the cache is not asked), and the rerun is a run of
 //! its own, with its own folder and records.
 //!
-//! Every run writes `instances.jsonl` in its folder: one line per step instance that ended with
+//! Every run writes `instances.ndjson` in its folder: one line per step instance that ended with
 //! its outputs, with the content hashes of its inputs and its outputs (the store's objects),
 //! which is what a later `--inputs-from` reads.
 
@@ -25,8 +25,9 @@ use crate::store::Store;
 pub use crate::types::StepSelection;
 use flowc_compiler::plan::{PipelinePlan, Plan, PlanOutput, Task, TypeRepr, Value};
 
-/// The file of a run folder that lists its instances' inputs and outputs.
-pub const INSTANCES_FILE: &str = "instances.jsonl";
+/// The file of a run folder that lists its instances' inputs and outputs (JSON lines; not
+/// `.jsonl`, which `flowc autotune` reads as run records).
+pub const INSTANCES_FILE: &str = "instances.ndjson";
 
 /// The plan cut down to the selected task of the entry pipeline and the tasks it waits for,
 /// without the pipeline's checks (which read tasks that do not run) and with the task's outputs
@@ -239,7 +240,7 @@ impl Reuse {
     }
 }
 
-/// The instances of a run that ended with their outputs (`instances.jsonl`), one JSON line
+/// The instances of a run that ended with their outputs (`instances.ndjson`), one JSON line
 /// each, appended and flushed one at a time.
 #[derive(Debug)]
 pub(crate) struct InstanceLog {
@@ -285,7 +286,7 @@ impl InstanceLog {
     }
 }
 
-/// A value as `instances.jsonl` records it: an artifact by its object (the SHA-256 of its
+/// A value as `instances.ndjson` records it: an artifact by its object (the SHA-256 of its
 /// content), kind and size; a value as itself; a list item by item.
 fn recorded(v: &RValue) -> Json {
     match v {

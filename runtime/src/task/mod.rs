@@ -215,7 +215,7 @@ impl<'a> StepInstance<'a> {
             return self.cached_result().unwrap_or_else(|| self.attempts());
         }
         // Outputs of the earlier run: nothing ran here, so nothing is recorded in
-        // `records.jsonl` (the instance is listed in `instances.jsonl`, as every other).
+        // `records.jsonl` (the instance is listed in `instances.ndjson`, as every other).
         if let Some(outputs) = reuse.recorded(&self.ctx.store, self.pipeline, self.name) {
             return JobResult {
                 outputs: Some(outputs),
