@@ -1265,6 +1265,19 @@ mod tests {
     }
 
     #[test]
+    fn configs_beside_secrets_and_the_network_switch() {
+        let src = "secret token = k8s(\"api\", key: \"t\")\nconfig krb5 = k8s_configmap(\"kerberos\", key: \"krb5.conf\")\n\nstep s() -> (o: File) {\n  image \"busybox:1.36\"\n  run [\"touch\", o]\n  $0\n}\n";
+        let at = |typed: &str| labels_in(&src.replace("$0", ""), &src.replace("$0", typed));
+        has(&at("mount $0"), &["token", "krb5"]);
+        has(&at("env A = $0"), &["token", "krb5"]);
+        has(&at("network $0"), &["on", "off"]);
+        has(&at("$0"), &["network", "mount"]);
+        has(&labels("config c = $0"), &["k8s_configmap"]);
+        lacks(&labels("config c = $0"), &["k8s"]);
+        has(&labels("$0"), &["config", "secret"]);
+    }
+
+    #[test]
     fn settings_of_one_call() {
         let after = labels_in(GOOD, &typing("x = targets(seed: seed) $0"));
         has(&after, &["after", "as", "with"]);
