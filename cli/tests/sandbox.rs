@@ -297,7 +297,7 @@ pipeline n(port: Int = {port}) {{
 }
 
 #[test]
-fn the_network_is_on_by_default_and_off_when_the_user_says_so() {
+fn the_network_is_on_by_default_and_off_when_the_user_or_the_step_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     let port = listener.local_addr().expect("its address").port();
@@ -318,6 +318,23 @@ fn the_network_is_on_by_default_and_off_when_the_user_says_so() {
     write(dir.path(), "n.flow", &hermetic);
     let off = run_ok(&["run", "n.flow"], dir.path());
     assert_eq!(output_text(&off, "d"), "refused");
+    // So do the pipeline's `defaults`, and a call's own `with { network on }` wins over them.
+    let defaults = network_pipeline(port).replace(
+        "  d = dial(port: port)\n",
+        "  defaults { network off }\n  d = dial(port: port)\n",
+    );
+    assert!(defaults.contains("defaults { network off }"));
+    write(dir.path(), "n.flow", &defaults);
+    let off = run_ok(&["run", "n.flow"], dir.path());
+    assert_eq!(output_text(&off, "d"), "refused");
+    let with_on = defaults.replace(
+        "  d = dial(port: port)\n",
+        "  d = dial(port: port) with { network on }\n",
+    );
+    write(dir.path(), "n.flow", &with_on);
+    let on = run_ok(&["run", "n.flow"], dir.path());
+    assert_eq!(output_text(&on, "d"), "connected");
+    write(dir.path(), "n.flow", &hermetic);
     // A host process cannot be cut off: such a run is refused before anything runs.
     let host = flowc_with(&["run", "n.flow", "--engine", "host"], dir.path(), &[]);
     assert_eq!(host.status.code(), Some(2), "{}", text(&host));
