@@ -291,3 +291,59 @@ pipeline o() {
     let again = flowc(&["run", "o.flow", "--out", "mine"], dir.path());
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
 }
+
+#[test]
+fn a_task_calling_a_pipeline_runs_that_pipeline_s_steps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "s.flow",
+        r#"
+step make(n: Int) -> (data: File) {
+  image "debian:12"
+  run ["sh", "-c", "head -c 32 /dev/urandom | od -An -tx1 > $1", n, data]
+  cache off
+}
+
+step copy(data: File) -> (out: File) {
+  image "debian:12"
+  run ["cp", data, out]
+}
+
+pipeline inner(data: File) {
+  c = copy(data: data)
+  output c
+}
+
+pipeline outer(n: Int = 1) {
+  d = make(n: n)
+  i = inner(data: d)
+  output i
+}
+"#,
+    );
+    let first = flowc(&["run", "s.flow"], dir.path());
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let earlier = runs(dir.path()).pop().expect("the first run");
+    let run_id = earlier.file_name().and_then(|n| n.to_str()).expect("an id");
+    let again = flowc(
+        &["run", "s.flow", "--step", "i", "--inputs-from", run_id],
+        dir.path(),
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    // `copy` ran again (its cached result is not asked), `make` did not.
+    let records = run_records(&dir.path().join(".flow"))
+        .pop()
+        .expect("records");
+    let ran: Vec<(&str, &str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["pipeline"].as_str().unwrap_or(""),
+                r["task"].as_str().unwrap_or(""),
+                r["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(ran, [("i/inner", "c", "ok")], "{records:?}");
+}

@@ -200,9 +200,14 @@ impl Reuse {
         Ok(Reuse { sel, from_run })
     }
 
-    /// Whether instance `task` of pipeline `label` is the selected task.
+    /// Whether `task` of pipeline `label` runs as the selected task: it is that task of the
+    /// entry pipeline, or a task of the pipeline it calls (whose labels start with its
+    /// instance's name, `u/inner`, `u[0]/inner`).
     pub(crate) fn is_selected(&self, entry: &str, label: &str, task: &Task) -> bool {
-        label == entry && task.id == self.sel.task
+        let inside = label
+            .strip_prefix(self.sel.task.as_str())
+            .is_some_and(|rest| rest.starts_with(['/', '[']));
+        (label == entry && task.id == self.sel.task) || inside
     }
 
     /// The outputs the earlier run recorded for an instance, as values, if it recorded them
