@@ -228,6 +228,10 @@ pub struct RunArgs {
     /// A secret's value from a file, `name=path` (repeatable); the value never reaches a log.
     #[arg(long = "secret", value_name = "NAME=PATH", value_parser = parse_pair)]
     pub secrets: Vec<(String, String)>,
+    /// A config's value (a Kubernetes ConfigMap's key in the cluster) from a file, `name=path`
+    /// (repeatable); its bytes are mounted unchanged where steps declare it.
+    #[arg(long = "config", value_name = "NAME=PATH", value_parser = parse_pair)]
+    pub configs: Vec<(String, String)>,
     /// Stop every step at the first failure (default: independent branches finish).
     #[arg(long)]
     pub fail_fast: bool,
@@ -262,6 +266,29 @@ pub struct RunArgs {
     /// source as `${build.name}` (docs/language.md).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_pair)]
     pub set: Vec<(String, String)>,
+    /// Run one task of the pipeline (its name, or the step it calls): the tasks before it
+    /// are not run but reused, from `--inputs-from RUN` or the cache (docs/running.md).
+    #[arg(long, value_name = "NAME")]
+    pub step: Option<String>,
+    /// With `--step`: also run the tasks it needs (those in the cache are reused).
+    #[arg(long, requires = "step", conflicts_with = "inputs_from")]
+    pub upstream: bool,
+    /// With `--step`: the tasks before it reuse the outputs of this earlier run (an id as
+    /// `flowc runs` lists them).
+    #[arg(long, value_name = "RUN", requires = "step")]
+    pub inputs_from: Option<String>,
+    /// With `--step`: leave the step's work folder in the run folder and print the command
+    /// that enters its sandbox.
+    #[arg(long, requires = "step")]
+    pub keep: bool,
+    /// Place the run's outputs in this folder under their names (a loop's as NAME/0, NAME/1,
+    /// …; values as NAME.json), replacing what an earlier `--out` placed there.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// With `--out`: write into a folder that holds other files (replacing those named as
+    /// outputs).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// `flowc run --engine`.

@@ -1,5 +1,5 @@
 //! `flowc run` with the sandbox engine, under the real `bwrap`: a step sees what its pod sees
-//! (secrets as bytes at their declared paths, its inputs and outputs at the pod's paths, its
+//! (secrets and configs as bytes at their declared paths, its inputs and outputs at the pod's paths, its
 //! declared environment alone, a private `/tmp`, the host read-only, the network unless it is
 //! turned off) and Kubernetes' memory semantics (the limit stops a step, the request does not).
 //! Without `bwrap` (or namespaces) these tests fail: the sandbox is what they test.
@@ -297,7 +297,7 @@ pipeline n(port: Int = {port}) {{
 }
 
 #[test]
-fn the_network_is_on_by_default_and_off_when_the_user_says_so() {
+fn the_network_is_on_by_default_and_off_when_the_user_or_the_step_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     let port = listener.local_addr().expect("its address").port();
@@ -312,6 +312,140 @@ fn the_network_is_on_by_default_and_off_when_the_user_says_so() {
     assert_eq!(output_text(&on, "d"), "connected");
     let off = run_ok(&["run", "n.flow", "--network", "off"], dir.path());
     assert_eq!(output_text(&off, "d"), "refused");
+    // The step's own `network off` cuts it off too, with the user's default.
+    let hermetic = network_pipeline(port).replace("  cache off\n", "  cache off\n  network off\n");
+    assert!(hermetic.contains("network off"));
+    write(dir.path(), "n.flow", &hermetic);
+    let off = run_ok(&["run", "n.flow"], dir.path());
+    assert_eq!(output_text(&off, "d"), "refused");
+    // So do the pipeline's `defaults`, and a call's own `with { network on }` wins over them.
+    let defaults = network_pipeline(port).replace(
+        "  d = dial(port: port)\n",
+        "  defaults { network off }\n  d = dial(port: port)\n",
+    );
+    assert!(defaults.contains("defaults { network off }"));
+    write(dir.path(), "n.flow", &defaults);
+    let off = run_ok(&["run", "n.flow"], dir.path());
+    assert_eq!(output_text(&off, "d"), "refused");
+    let with_on = defaults.replace(
+        "  d = dial(port: port)\n",
+        "  d = dial(port: port) with { network on }\n",
+    );
+    write(dir.path(), "n.flow", &with_on);
+    let on = run_ok(&["run", "n.flow"], dir.path());
+    assert_eq!(output_text(&on, "d"), "connected");
+    write(dir.path(), "n.flow", &hermetic);
+    // A host process cannot be cut off: such a run is refused before anything runs.
+    let host = flowc_with(&["run", "n.flow", "--engine", "host"], dir.path(), &[]);
+    assert_eq!(host.status.code(), Some(2), "{}", text(&host));
+    assert!(
+        text(&host).contains(
+            "[R007] step `dial` (`network off`) needs an engine that can turn the network off"
+        ),
+        "{}",
+        text(&host)
+    );
+}
+
+const CORE_SITE: &[u8] = b"<configuration>\n  <property><name>fs.defaultFS</name><value>hdfs://nn-4417:8020</value></property>\n</configuration>\n";
+
+#[test]
+fn a_config_is_at_its_declared_path_and_a_variable_and_is_not_copied_into_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("core-site.xml"), CORE_SITE).expect("write");
+    std::fs::write(dir.path().join("realm.txt"), "EXAMPLE.ORG\n").expect("write");
+    write(
+        dir.path(),
+        "c.flow",
+        r#"
+config hadoop = k8s_configmap("hadoop-conf", key: "core-site.xml")
+config realm = k8s_configmap("kerberos", key: "realm")
+
+step read_conf(n: Int) -> (digest: File) {
+  image "debian:12"
+  run ["sh", "-c", "cat /etc/hadoop/conf/core-site.xml; echo realm=$KRB5_REALM; sha256sum /etc/hadoop/conf/core-site.xml | cut -d' ' -f1 > $1; echo x > /etc/hadoop/conf/core-site.xml || echo read-only", n, digest]
+  mount hadoop at "/etc/hadoop/conf/core-site.xml"
+  env KRB5_REALM = realm
+}
+
+pipeline c(n: Int = 1) {
+  d = read_conf(n: n)
+  output d
+}
+"#,
+    );
+    let out = run_ok(
+        &[
+            "run",
+            "c.flow",
+            "--config",
+            "hadoop=core-site.xml",
+            "--config",
+            "realm=realm.txt",
+        ],
+        dir.path(),
+    );
+    let want = format!("{:x}\n", Sha256::digest(CORE_SITE));
+    assert_eq!(
+        output_text(&out, "d"),
+        want,
+        "the step read the exact bytes"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("core-site.xml")).expect("read"),
+        CORE_SITE,
+        "the step could not write the file"
+    );
+    // Unlike a secret, a config may appear in the step's log; no other file of the store
+    // holds it (it is not copied into the store).
+    let store = dir.path().join(".flow");
+    let mut logs = 0;
+    for f in files_under(&store) {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        if f.extension().is_some_and(|x| x == "log") {
+            logs += 1;
+            let log = String::from_utf8_lossy(&bytes);
+            assert!(log.contains("hdfs://nn-4417:8020"), "{log}");
+            assert!(log.contains("realm=EXAMPLE.ORG"), "{log}");
+            assert!(log.contains("read-only"), "{log}");
+        } else {
+            assert!(!contains(&bytes, b"nn-4417"), "config in {}", f.display());
+        }
+    }
+    assert_eq!(logs, 1);
+}
+
+#[test]
+fn a_config_the_run_was_not_given_fails_its_step_before_it_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "m.flow",
+        r#"
+config krb5 = k8s_configmap("kerberos", key: "krb5.conf")
+
+step kinit(n: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "echo started > $1", n, out]
+  mount krb5 at "/etc/krb5.conf"
+}
+
+pipeline m(n: Int = 1) {
+  k = kinit(n: n)
+  output k
+}
+"#,
+    );
+    let out = flowc_with(&["run", "m.flow"], dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("[R030] the step needs config `krb5`, which the run was not given")
+            && t.contains("pass its file with `--config krb5=PATH`"),
+        "{t}"
+    );
+    let records = run_records(&dir.path().join(".flow")).pop().expect("a run");
+    assert!(records.is_empty(), "the step never started: {records:?}");
 }
 
 const MEMORY: &str = r#"

@@ -204,8 +204,13 @@ impl Printer<'_> {
                 self.columns_block(&head, &s.columns, span);
             }
             Item::Secret(s) => {
+                let call = match s.kind {
+                    SecretKind::Secret => "k8s",
+                    SecretKind::Config => "k8s_configmap",
+                };
                 let text = format!(
-                    "secret {} = k8s({}, key: {})",
+                    "{} {} = {call}({}, key: {})",
+                    s.kind.keyword(),
                     s.name.name,
                     self.slice(s.k8s_name.span),
                     self.slice(s.key.span)
@@ -464,6 +469,7 @@ impl Printer<'_> {
             }
             PropKind::NodeSelector(r) => format!("node_selector {}", self.record(r, ind)),
             PropKind::Toleration(r) => format!("toleration {}", self.record(r, ind)),
+            PropKind::Network(on) => format!("network {}", if *on { "on" } else { "off" }),
         }
     }
 

@@ -15,7 +15,7 @@ use petgraph::graph::DiGraph;
 
 use crate::diagnostics::{foreign, names, syntax, Diagnostic};
 use crate::source::{resolve_relative, FileId, FileLoader, Origin, Sources};
-use flowc_grammar::ast::{Ident, ImportSource, Item, Module, StrLit};
+use flowc_grammar::ast::{Ident, ImportSource, Item, Module, SecretKind, StrLit};
 use flowc_grammar::{parse, Parse, Span};
 
 /// Index of a module in [`Program::modules`].
@@ -38,6 +38,8 @@ pub enum DeclKind {
     Schema,
     /// `secret`.
     Secret,
+    /// `config` (a Kubernetes ConfigMap's key).
+    Config,
     /// `profile`.
     Profile,
     /// `step` or `builtin step`.
@@ -52,6 +54,7 @@ impl DeclKind {
         match self {
             DeclKind::Schema => "a schema",
             DeclKind::Secret => "a secret",
+            DeclKind::Config => "a config",
             DeclKind::Profile => "a profile",
             DeclKind::Step => "a step",
             DeclKind::Pipeline => "a pipeline",
@@ -61,6 +64,7 @@ impl DeclKind {
     fn of(item: &Item) -> Option<DeclKind> {
         Some(match item {
             Item::Schema(_) => DeclKind::Schema,
+            Item::Secret(s) if s.kind == SecretKind::Config => DeclKind::Config,
             Item::Secret(_) => DeclKind::Secret,
             Item::Profile(_) => DeclKind::Profile,
             Item::Step(_) => DeclKind::Step,
@@ -450,7 +454,7 @@ fn broken_names(text: &str, errors: &[Span]) -> Vec<String> {
             Some("builtin") => {
                 words.next();
             }
-            Some("schema" | "secret" | "profile" | "step" | "pipeline") => {}
+            Some("schema" | "secret" | "config" | "profile" | "step" | "pipeline") => {}
             _ => continue,
         }
         if let Some(name) = words.next() {

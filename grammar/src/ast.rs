@@ -59,7 +59,8 @@ pub enum Item {
     Import(Import),
     /// `schema Panelist { ... }`.
     Schema(Schema),
-    /// `secret keytab = k8s("name", key: "k")`.
+    /// `secret keytab = k8s("name", key: "k")`, or `config krb5 = k8s_configmap("name", key:
+    /// "k")`.
     Secret(Secret),
     /// `build image_tag: Str = "dev"`.
     Build(BuildVar),
@@ -180,17 +181,39 @@ pub struct Column {
     pub ty: TypeExpr,
 }
 
-/// A Kubernetes secret reference.
+/// A Kubernetes Secret reference (`secret`), or a ConfigMap reference (`config`): both name
+/// one key of a Kubernetes object, mounted as a file or set as a variable the same way.
 #[derive(Clone, Debug)]
 pub struct Secret {
     /// The whole declaration.
     pub span: Span,
+    /// Whether it declares a Secret or a ConfigMap.
+    pub kind: SecretKind,
     /// The name used in the source.
     pub name: Ident,
-    /// The Kubernetes Secret's name.
+    /// The Kubernetes Secret's (or ConfigMap's) name.
     pub k8s_name: StrLit,
-    /// The key inside the Secret.
+    /// The key inside the Secret (or ConfigMap).
     pub key: StrLit,
+}
+
+/// What a [`Secret`] declaration refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretKind {
+    /// `secret NAME = k8s("secret-name", key: "k")`: a Kubernetes Secret.
+    Secret,
+    /// `config NAME = k8s_configmap("configmap-name", key: "k")`: a Kubernetes ConfigMap.
+    Config,
+}
+
+impl SecretKind {
+    /// The declaration's keyword (`secret`, `config`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SecretKind::Secret => "secret",
+            SecretKind::Config => "config",
+        }
+    }
 }
 
 /// A named bundle of properties.
@@ -378,6 +401,8 @@ pub enum PropKind {
     },
     /// `node_selector { "label": "value" }`.
     NodeSelector(Record),
+    /// `network on|off`: whether the step may reach the network (`off`: a hermetic step).
+    Network(bool),
     /// `toleration { key: "...", operator: "...", effect: "..." }`.
     Toleration(Record),
 }
@@ -398,6 +423,7 @@ impl PropKind {
             PropKind::Mount { .. } => "mount",
             PropKind::NodeSelector(_) => "node_selector",
             PropKind::Toleration(_) => "toleration",
+            PropKind::Network(_) => "network",
         }
     }
 }

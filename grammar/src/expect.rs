@@ -24,12 +24,13 @@ const PROP_WORDS: &[&str] = &[
     "mount",
     "node_selector",
     "toleration",
+    "network",
 ];
 const STMT_WORDS: &[&str] = &[
     "defaults", "schedule", "if", "for", "check", "output", "finally",
 ];
 const ITEM_WORDS: &[&str] = &[
-    "import", "schema", "secret", "build", "profile", "step", "builtin", "pipeline",
+    "import", "schema", "secret", "config", "build", "profile", "step", "builtin", "pipeline",
 ];
 const TYPE_WORDS: &[&str] = &["List", "Table", "Metrics", "Columns", "Column"];
 
@@ -40,10 +41,10 @@ struct Phrase(u8, String);
 fn rule_phrase(rule: Rule) -> Option<Phrase> {
     use Rule::*;
     let (rank, text) = match rule {
-        import_decl | schema_decl | secret_decl | build_decl | profile_decl | step_decl
-        | builtin_decl | pipeline_decl => (
+        import_decl | schema_decl | secret_decl | config_decl | build_decl | profile_decl
+        | step_decl | builtin_decl | pipeline_decl => (
             9,
-            "a declaration (`import`, `schema`, `secret`, `build`, `profile`, `step`, `pipeline`)",
+            "a declaration (`import`, `schema`, `secret`, `config`, `build`, `profile`, `step`, `pipeline`)",
         ),
         ident | named_type => (1, "a name"),
         int => (2, "an integer"),
@@ -66,9 +67,9 @@ fn rule_phrase(rule: Rule) -> Option<Phrase> {
         field => (5, "a field `key: value`"),
         bound => (5, "a bound such as `min: { memory: 1Gi }`"),
         prop_word | image_prop | run_prop | python_prop | use_prop | cache_prop | resources_prop | retries_prop
-        | timeout_prop | env_prop | mount_prop | node_selector_prop | toleration_prop => (
+        | timeout_prop | env_prop | mount_prop | node_selector_prop | toleration_prop | network_prop => (
             6,
-            "a property (`image`, `run`, `python`, `use`, `cache`, `resources`, `retries`, `timeout`, `env`, `mount`, `node_selector`, `toleration`)",
+            "a property (`image`, `run`, `python`, `use`, `cache`, `resources`, `retries`, `timeout`, `env`, `mount`, `node_selector`, `toleration`, `network`)",
         ),
         stmt_word | defaults_stmt | schedule_stmt | if_stmt | for_stmt | check_stmt | output_stmt
         | finally_stmt | bind_stmt | call_stmt | call => (
@@ -78,6 +79,7 @@ fn rule_phrase(rule: Rule) -> Option<Phrase> {
         cmp_op => (8, "a comparison operator"),
         add_op | or_op | and_op => (8, "an operator"),
         cache_on | cache_off | cache_ttl => (2, "`on`, `off` or `ttl`"),
+        network_on | network_off => (2, "`on` or `off`"),
         resources_auto => (3, "`auto(...)`"),
         projection => (8, "`[columns]`"),
         optional_mark => (8, "`?`"),

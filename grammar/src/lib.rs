@@ -28,12 +28,12 @@ pub use span::{LineCol, LineIndex, Span};
 pub mod keywords {
     /// Keywords that can never be used as names.
     pub const RESERVED: &[&str] = &[
-        "import", "schema", "extends", "secret", "profile", "step", "builtin", "pipeline", "if",
-        "else", "for", "in", "after", "check", "output", "finally", "defaults", "true", "false",
-        "none", "and", "or", "not", "as", "with",
+        "import", "schema", "extends", "secret", "profile", "step", "builtin",
+        "pipeline", "if", "else", "for", "in", "after", "check", "output", "finally", "defaults",
+        "true", "false", "none", "and", "or", "not", "as", "with",
     ];
-    /// Keywords that start a property or statement, and words inside them (and `build`, which
-    /// starts a declaration only at the start of a top-level line).
+    /// Keywords that start a property or statement, and words inside them (and `build` and
+    /// `config`, which start a declaration only at the start of a top-level line).
     pub const CONTEXTUAL: &[&str] = &[
         "image",
         "run",
@@ -65,7 +65,10 @@ pub mod keywords {
         "k8s",
         "key",
         "build",
+        "config",
         "kfp",
+        "k8s_configmap",
+        "network",
     ];
     /// Built-in type names.
     pub const TYPES: &[&str] = &[

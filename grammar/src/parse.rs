@@ -273,7 +273,8 @@ impl Lower<'_> {
         match pair.as_rule() {
             Rule::import_decl => Item::Import(self.import(pair)),
             Rule::schema_decl => Item::Schema(self.schema(pair)),
-            Rule::secret_decl => Item::Secret(self.secret(pair)),
+            Rule::secret_decl => Item::Secret(self.secret(pair, SecretKind::Secret)),
+            Rule::config_decl => Item::Secret(self.secret(pair, SecretKind::Config)),
             Rule::build_decl => match self.params(pair).pop() {
                 Some(var) => Item::Build(BuildVar { span, var }),
                 None => Item::Error(span),
@@ -366,7 +367,7 @@ impl Lower<'_> {
             .collect()
     }
 
-    fn secret(&mut self, pair: Pair<'_, Rule>) -> Secret {
+    fn secret(&mut self, pair: Pair<'_, Rule>, kind: SecretKind) -> Secret {
         let span = self.span(&pair);
         let mut i = pair.into_inner();
         let name = i.next().map(|p| self.ident(p));
@@ -379,6 +380,7 @@ impl Lower<'_> {
         };
         Secret {
             span,
+            kind,
             name: name.unwrap_or(Ident {
                 name: String::new(),
                 span,
@@ -634,6 +636,7 @@ impl Lower<'_> {
             }
             Rule::node_selector_prop => PropKind::NodeSelector(self.record(i.next()?)),
             Rule::toleration_prop => PropKind::Toleration(self.record(i.next()?)),
+            Rule::network_prop => PropKind::Network(i.next()?.as_rule() == Rule::network_on),
             _ => return None,
         };
         Some(Prop { span, kind })

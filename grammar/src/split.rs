@@ -5,7 +5,8 @@
 //! keyword (`import`, `schema`, `secret`, `profile`, `step`, `builtin`, `pipeline`) is the first
 //! token of a line. Those keywords are reserved and never valid inside a declaration, so the cut
 //! is safe even inside unbalanced braces: an unclosed `{` damages one declaration, not the file.
-//! `build` starts a declaration only outside every bracket, as it is a name everywhere else.
+//! `build` and `config` start a declaration only outside every bracket, as they are names
+//! everywhere else.
 //!
 //! The scanner also finds the structural errors that pest would word badly (unterminated strings,
 //! unclosed or unmatched delimiters, nesting beyond [`MAX_DEPTH`]) and records every comment for
@@ -25,7 +26,7 @@ pub const ITEM_KEYWORDS: &[&str] = &[
 ];
 
 /// Words that start a declaration only outside every bracket: elsewhere they are names.
-pub const TOP_LEVEL_WORDS: &[&str] = &["build"];
+pub const TOP_LEVEL_WORDS: &[&str] = &["build", "config"];
 
 /// One top-level declaration's text range, with the structural problem found in it, if any.
 #[derive(Debug)]
@@ -244,6 +245,13 @@ mod tests {
         assert_eq!(c[0].0, "build tag: Str = \"dev\"\n");
         assert_eq!(c[1].0, "pipeline p() {\n  build = make()\n}\n");
         assert_eq!(c[2].0, "build n: Int\n");
+    }
+
+    #[test]
+    fn config_is_a_name_inside_a_declaration() {
+        let c = chunks("config c = k8s_configmap(\"c\", key: \"k\")\npipeline p() {\n  config = make()\n}\n");
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].0, "pipeline p() {\n  config = make()\n}\n");
     }
 
     #[test]

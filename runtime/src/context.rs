@@ -30,6 +30,11 @@ pub(crate) struct RunContext<'a> {
     pub(crate) secrets: HashMap<String, Vec<u8>>,
     /// The files secrets were read from, by name (for steps that mount them).
     pub(crate) secret_files: HashMap<String, PathBuf>,
+    /// Config values by name (`--config`): the bytes of their files. Unlike secrets, they
+    /// may appear in logs.
+    pub(crate) configs: HashMap<String, Vec<u8>>,
+    /// The files configs were read from, by name (for steps that mount them).
+    pub(crate) config_files: HashMap<String, PathBuf>,
     /// What runs container steps, and how.
     pub(crate) local: crate::sandbox::LocalEngine,
     /// The interpreter and Python path of Python steps (none without Python steps, or when a
@@ -41,6 +46,10 @@ pub(crate) struct RunContext<'a> {
     pub(crate) fail_fast: bool,
     /// `--verify`: steps run again and are compared with the cache, which stays as it is.
     pub(crate) verify: bool,
+    /// `--step`: the selected task, and where the tasks before it take their outputs from.
+    pub(crate) reuse: Option<crate::one_step::Reuse>,
+    /// The run's `instances.ndjson`.
+    pub(crate) instances: crate::one_step::InstanceLog,
     /// One report per finished task instance, in the order they finished.
     pub(crate) reports: Mutex<Vec<TaskReport>>,
 }

@@ -20,7 +20,7 @@ use crate::scheduler::{run_pipeline, PipelineResult};
 use crate::store::{copy_into, Store};
 use crate::types::{Observer, RunOptions, RunSummary, TaskStatus};
 use crate::util::{now_ms, rfc3339};
-use flowc_compiler::plan::{PipelinePlan, Plan, TaskKind};
+use flowc_compiler::plan::{PipelinePlan, Plan, SecretRef, TaskKind};
 
 /// Runs the entry pipeline of `plan`.
 pub fn run(
@@ -30,13 +30,23 @@ pub fn run(
     obs: &dyn Observer,
     cancel: &AtomicBool,
 ) -> Result<RunSummary, RunError> {
+    let selected;
+    let (plan, step) = match &opts.step {
+        Some(sel) => {
+            let (cut, sel) = crate::one_step::select(plan, sel)?;
+            selected = cut;
+            (&selected, Some(sel))
+        }
+        None => (plan, None),
+    };
     let entry = plan
         .entry()
         .ok_or_else(|| RunError::new(RunCode::Unrunnable, "the plan has no entry pipeline"))?;
     refuse_missing_builtins(plan, builtins)?;
     let params = crate::params::resolve(entry, &opts.param_file, &opts.params)?;
-    let secrets = Secrets::read(plan, opts)?;
-    let local = crate::sandbox::local_engine(opts, has_containers(plan), obs)?;
+    let secrets = Secrets::read(&plan.secrets, &opts.secrets, SECRET)?;
+    let configs = Secrets::read(&plan.configs, &opts.configs, CONFIG)?;
+    let local = crate::sandbox::local_engine(opts, &containers(plan), obs)?;
     let store = match &opts.remote {
         Some(url) => {
             Store::open_remote(&opts.store, Box::new(crate::store::s3::S3::connect(url)?))?
@@ -47,9 +57,13 @@ pub fn run(
         crate::types::Engine::Docker | crate::types::Engine::Podman => None,
         _ => crate::python::prepare(plan, &opts.python, store.root())?,
     };
+    let reuse = match step {
+        Some(sel) => Some(crate::one_step::Reuse::new(store.root(), sel)?),
+        None => None,
+    };
     let run_id = new_run_id();
     let run_dir = store.run_dir(&run_id);
-    let records = create_run_folder(&store, plan, &run_id, &run_dir, &params)?;
+    let records = create_run_folder(&store, plan, (&run_id, &run_dir), &params, opts)?;
     let host = crate::record::host();
     let budget = budget_for(opts, &host);
     let values = import_params(&store, &run_id, entry, &params, opts)?;
@@ -66,9 +80,13 @@ pub fn run(
         host,
         secrets: secrets.values,
         secret_files: secrets.files,
+        configs: configs.values,
+        config_files: configs.files,
         local,
         python,
         budget: Mutex::new(budget),
+        reuse,
+        instances: crate::one_step::InstanceLog::open(&run_dir),
         fail_fast: opts.fail_fast,
         verify: opts.verify,
         reports: Mutex::new(Vec::new()),
@@ -100,16 +118,40 @@ fn refuse_missing_builtins(plan: &Plan, builtins: &dyn BuiltinRunner) -> Result<
     Ok(())
 }
 
-/// Whether the plan has a container step (which the engine runs).
-fn has_containers(plan: &Plan) -> bool {
-    plan.pipelines.values().any(|p| {
-        p.tasks
-            .iter()
-            .any(|t| matches!(t.kind, TaskKind::Container { .. }))
-    })
+/// The plan's container steps (which the engine runs): whether it has any, and the first
+/// whose step turns the network off (`network off`), if any.
+fn containers(plan: &Plan) -> crate::sandbox::Containers {
+    let mut tasks = plan
+        .pipelines
+        .values()
+        .flat_map(|p| &p.tasks)
+        .filter(|t| matches!(t.kind, TaskKind::Container { .. }));
+    let any = tasks.clone().next().is_some();
+    let offline = tasks
+        .find(|t| t.settings.network_off)
+        .map(|t| t.step.clone());
+    crate::sandbox::Containers { any, offline }
 }
 
-/// The secrets given with `--secret name=file`.
+/// What a kind of file-valued reference is called, for [`Secrets::read`]'s messages.
+struct FileKind {
+    /// `secret` or `config`.
+    word: &'static str,
+    /// The code of a bad value.
+    code: RunCode,
+}
+
+const SECRET: FileKind = FileKind {
+    word: "secret",
+    code: RunCode::BadSecret,
+};
+
+const CONFIG: FileKind = FileKind {
+    word: "config",
+    code: RunCode::BadConfig,
+};
+
+/// The secrets given with `--secret name=file` (or the configs given with `--config`).
 struct Secrets {
     /// Values by name: the file's bytes, unchanged.
     values: HashMap<String, Vec<u8>>,
@@ -118,28 +160,34 @@ struct Secrets {
 }
 
 impl Secrets {
-    /// Reads the secrets' files; a secret the plan does not use is an error.
-    fn read(plan: &Plan, opts: &RunOptions) -> Result<Secrets, RunError> {
+    /// Reads the files `given` for the secrets (or configs) `known` of the plan; one the plan
+    /// does not use is an error.
+    fn read(
+        known: &IndexMap<String, SecretRef>,
+        given: &[(String, PathBuf)],
+        kind: FileKind,
+    ) -> Result<Secrets, RunError> {
+        let FileKind { word, code } = kind;
         let mut values = HashMap::new();
         let mut files = HashMap::new();
-        for (name, path) in &opts.secrets {
-            if !plan.secrets.contains_key(name) {
-                let names: Vec<&str> = plan.secrets.keys().map(String::as_str).collect();
-                return Err(RunError::new(
-                    RunCode::BadSecret,
-                    format!("the pipeline uses no secret `{name}`"),
-                )
-                .hint(if names.is_empty() {
-                    "it uses no secrets".into()
-                } else {
-                    format!("its secrets are: {}", names.join(", "))
-                }));
+        for (name, path) in given {
+            if !known.contains_key(name) {
+                let names: Vec<&str> = known.keys().map(String::as_str).collect();
+                return Err(
+                    RunError::new(code, format!("the pipeline uses no {word} `{name}`")).hint(
+                        if names.is_empty() {
+                            format!("it uses no {word}s")
+                        } else {
+                            format!("its {word}s are: {}", names.join(", "))
+                        },
+                    ),
+                );
             }
             let value = std::fs::read(path).map_err(|e| {
                 RunError::new(
-                    RunCode::BadSecret,
+                    code,
                     format!(
-                        "cannot read the file of secret `{name}` (`{}`): {e}",
+                        "cannot read the file of {word} `{name}` (`{}`): {e}",
                         path.display()
                     ),
                 )
@@ -165,14 +213,14 @@ fn new_run_id() -> String {
     format!("{compact}-{tail}")
 }
 
-/// Creates the run folder with its `logs/`, the plan and the run's metadata, and opens its
-/// records.
+/// Creates the run folder with its `logs/`, the plan and the run's metadata (with `step` and
+/// `inputs_from` for a run of one step), and opens its records.
 fn create_run_folder(
     store: &Store,
     plan: &Plan,
-    run_id: &str,
-    run_dir: &std::path::Path,
+    (run_id, run_dir): (&str, &std::path::Path),
     params: &IndexMap<String, Json>,
+    opts: &RunOptions,
 ) -> Result<RecordWriter, RunError> {
     let io = |e: std::io::Error| {
         RunError::new(
@@ -184,7 +232,12 @@ fn create_run_folder(
     store
         .write_atomic(&run_dir.join("plan.json"), plan.to_json().as_bytes())
         .map_err(io)?;
-    let meta = json!({ "run_id": run_id, "pipeline": plan.entry, "version": plan.pipeline_version, "started": rfc3339(now_ms()), "params": params });
+    let mut meta = json!({ "run_id": run_id, "pipeline": plan.entry, "version": plan.pipeline_version, "started": rfc3339(now_ms()), "params": params });
+    if let (Some(sel), Some(m)) = (&opts.step, meta.as_object_mut()) {
+        m.insert("step".into(), json!(sel.task));
+        m.insert("upstream".into(), json!(sel.upstream));
+        m.insert("inputs_from".into(), json!(sel.inputs_from));
+    }
     store
         .write_atomic(
             &run_dir.join("run.json"),

@@ -1,7 +1,7 @@
 //! Run errors: a stable code, a message naming what is wrong, and a hint.
 //!
 //! Codes are `R0xx` and never change meaning (`R020`–`R024` are the store on object storage,
-//! `s3://`). Every failure of a run that is not a step's own
+//! `s3://`; `R030`–`R039` configs, one step at a time and `--out`). Every failure of a run that is not a step's own
 //! failure (bad parameters, an unusable store, a missing input file) is a [`RunError`]; a step
 //! that fails is recorded with its reason instead and does not abort the whole run.
 
@@ -32,6 +32,19 @@ pub enum RunCode {
     PythonNotFound,
     /// The interpreter cannot run Python steps (it lacks pyarrow, or is older than 3.9).
     PythonUnusable,
+    /// A step needs a config the run was not given (the step fails before it starts).
+    MissingConfig,
+    /// A `--config` value names no config of the pipeline, or its file cannot be read.
+    BadConfig,
+    /// `--step` names no task of the entry pipeline (or a step several tasks call).
+    UnknownTask,
+    /// `--inputs-from` names no run of the store, or one that recorded no outputs.
+    BadInputsFrom,
+    /// `--step` without `--upstream`: a task before it has its outputs neither in the
+    /// `--inputs-from` run nor in the cache.
+    NotReusable,
+    /// `--out`: the folder cannot be written, or holds files flowc did not place there.
+    BadOutFolder,
     /// The object store's endpoint did not answer in time (or refused the connection).
     StoreUnreachable,
     /// The object store refused the credentials (unknown key, bad signature, access denied).
@@ -64,6 +77,12 @@ impl RunCode {
             RunCode::StoreNoBucket => "R022",
             RunCode::StoreUrl => "R023",
             RunCode::StoreTransfer => "R024",
+            RunCode::MissingConfig => "R030",
+            RunCode::BadConfig => "R031",
+            RunCode::UnknownTask => "R032",
+            RunCode::BadInputsFrom => "R033",
+            RunCode::NotReusable => "R034",
+            RunCode::BadOutFolder => "R035",
         }
     }
 }

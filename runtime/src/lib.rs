@@ -16,6 +16,8 @@ pub mod error;
 pub mod eval;
 pub mod exec;
 mod instances;
+pub mod one_step;
+pub mod out_dir;
 pub mod params;
 pub mod python;
 pub mod record;

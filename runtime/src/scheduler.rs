@@ -158,7 +158,11 @@ impl<'a> Scheduler<'a> {
             .enumerate()
             .map(|(i, t)| (t.id.as_str(), i))
             .collect();
-        let waits_for = p.tasks.iter().map(|t| waits_for(p, &index, t)).collect();
+        let waits_for = p
+            .tasks
+            .iter()
+            .map(|t| crate::one_step::waits_for(p, &index, t))
+            .collect();
         let check_tasks = p.checks.iter().map(|c| tasks_read(&index, c)).collect();
         Scheduler {
             ctx,
@@ -566,34 +570,6 @@ impl<'a> Scheduler<'a> {
             failed_checks: self.failed_checks,
         }
     }
-}
-
-/// What task `t` waits for: the tasks it reads from, those its conditions and the lists of its
-/// loops read (a value output compared in an `if`, a run-time list iterated by a `for`), and
-/// those it runs `after`; for a `finally` task, every other task.
-fn waits_for(p: &PipelinePlan, index: &HashMap<&str, usize>, t: &Task) -> Vec<usize> {
-    if t.is_finally {
-        return (0..p.tasks.len())
-            .filter(|&j| !p.tasks[j].is_finally)
-            .collect();
-    }
-    let mut read = Vec::new();
-    for w in &t.when {
-        tasks_of(w, &mut read);
-    }
-    for l in t.loops.iter().filter_map(|l| p.loops.get(*l)) {
-        tasks_of(&l.items, &mut read);
-    }
-    let mut waits: Vec<usize> = t
-        .data_deps
-        .iter()
-        .chain(&t.after)
-        .chain(&read)
-        .filter_map(|d| index.get(d.as_str()).copied())
-        .collect();
-    waits.sort_unstable();
-    waits.dedup();
-    waits
 }
 
 /// The tasks a check reads, in its condition or the conditions around it.

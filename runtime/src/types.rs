@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub param_file: Vec<(String, serde_json::Value)>,
     /// `--secret name=file`.
     pub secrets: Vec<(String, PathBuf)>,
+    /// `--config name=file`.
+    pub configs: Vec<(String, PathBuf)>,
     /// Most tasks at once (default: the CPU count).
     pub jobs: Option<usize>,
     /// CPU budget in millicores (default: the machine's).
@@ -41,9 +43,25 @@ pub struct RunOptions {
     pub strict_memory: bool,
     /// How Python steps run here (`--python`, the project's source roots).
     pub python: crate::python::PythonOptions,
+    /// `--step NAME`: run one task of the entry pipeline (see [`crate::one_step`]).
+    pub step: Option<StepSelection>,
     /// Re-execute every cached step with the cache bypassed and compare its outputs with the
     /// cached ones, leaving the cache as it is (`--verify`; docs/reliability.md).
     pub verify: bool,
+}
+
+/// `--step NAME` and what goes with it (see [`crate::one_step`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepSelection {
+    /// The task of the entry pipeline to run: its id, or the name of the step it calls when
+    /// only one task calls it.
+    pub task: String,
+    /// `--upstream`: also run what the task needs (else it is reused).
+    pub upstream: bool,
+    /// `--inputs-from RUN`: the run whose outputs the tasks before it reuse.
+    pub inputs_from: Option<String>,
+    /// `--keep`: leave the task's sandbox folder and say how to enter it.
+    pub keep: bool,
 }
 
 /// What runs container steps.

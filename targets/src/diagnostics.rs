@@ -240,6 +240,25 @@ pub fn argo_output_not_exported(at: Place, output: &str) -> TargetIssue {
     )
 }
 
+/// `network off` on a target whose pods have no network switch (`target`: `Argo`, `KFP`): the
+/// pod can reach the network unless a NetworkPolicy cuts it off (`selector`: which pods it
+/// selects, as words).
+pub fn network_off(at: Place, target: &str, step: &str, selector: &str) -> TargetIssue {
+    issue(
+        Code::TargetApproximation,
+        at,
+        format!(
+            "`network off` on `{step}`: {target} has no per-step network switch, so the \
+             step's pod can reach the network in the cluster"
+        ),
+        "not enforced in the cluster",
+        format!(
+            "cut the pods off with a Kubernetes NetworkPolicy that denies all egress, selecting \
+             {selector}; `flowc run` enforces it locally"
+        ),
+    )
+}
+
 /// A release channel that cannot be part of the alias's name (`why` says which rule).
 pub fn argo_invalid_channel(at: Place, why: String) -> TargetIssue {
     issue(
@@ -612,45 +631,56 @@ pub enum MountProblem<'a> {
     SharedDirectory,
 }
 
-/// `mount secret at "path"` that KFP cannot do.
+/// What a mount on KFP mounts: a Secret or a ConfigMap, for messages.
+#[derive(Clone, Copy, Debug)]
+pub struct MountedObject {
+    /// The Kubernetes kind: `Secret` or `ConfigMap`.
+    pub kind: &'static str,
+    /// The declaration's keyword: `secret` or `config`.
+    pub keyword: &'static str,
+}
+
+/// `mount secret at "path"` (or a config) that KFP cannot do.
 pub fn kfp_secret_mount(
     at: Place,
+    object: MountedObject,
     secret: &str,
     path: &str,
     problem: MountProblem<'_>,
 ) -> TargetIssue {
+    let MountedObject { kind, keyword } = object;
     let message = match problem {
         MountProblem::FileIsNotKey { dir, key } => format!(
-            "`mount {secret} at \"{path}\"`: KFP mounts a Secret as a directory whose files are \
+            "`mount {secret} at \"{path}\"`: KFP mounts a {kind} as a directory whose files are \
              its keys, so the file would be `{dir}/{key}`, not `{path}`"
         ),
         MountProblem::RootDirectory => format!(
-            "`mount {secret} at \"{path}\"`: the Secret would be mounted over the root directory"
+            "`mount {secret} at \"{path}\"`: the {kind} would be mounted over the root directory"
         ),
         MountProblem::DottedSecretName { k8s_name } => format!(
-            "`mount {secret}`: KFP names the pod volume after the Secret `{k8s_name}`, and a \
+            "`mount {secret}`: KFP names the pod volume after the {kind} `{k8s_name}`, and a \
              volume name cannot contain dots"
         ),
         MountProblem::SharedDirectory => format!(
-            "`mount {secret} at \"{path}\"`: KFP mounts each Secret once, as one directory, and \
-             one directory holds one Secret"
+            "`mount {secret} at \"{path}\"`: KFP mounts each Secret or ConfigMap once, as one \
+             directory, and one directory holds one of them"
         ),
     };
     let help = match problem {
-        MountProblem::DottedSecretName { .. } => {
-            "give the Kubernetes Secret a name without dots, or pass the key as an environment \
-             variable (`env NAME = secret`)"
-        }
-        _ => {
-            "mount the secret at a path whose file name is the secret's key, in a directory of \
-             its own"
-        }
+        MountProblem::DottedSecretName { .. } => format!(
+            "give the Kubernetes {kind} a name without dots, or pass the key as an environment \
+             variable (`env NAME = {keyword}`)"
+        ),
+        _ => format!(
+            "mount the {keyword} at a path whose file name is the {keyword}'s key, in a directory \
+             of its own"
+        ),
     };
     issue(
         Code::UnsupportedByTarget,
         at,
         message,
-        "KFP cannot mount the secret here",
+        &format!("KFP cannot mount the {keyword} here"),
         help,
     )
 }

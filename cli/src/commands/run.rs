@@ -10,6 +10,7 @@ use std::time::Instant;
 use flowc_compiler::plan::build_plan_with;
 #[cfg(feature = "builtins")]
 use flowc_runtime::builtin::{BuiltinCall, BuiltinError, BuiltinRunner};
+use flowc_runtime::one_step::StepSelection;
 use flowc_runtime::python::PythonOptions;
 use flowc_runtime::{Engine, Event, Observer, RunOptions, TaskStatus};
 
@@ -290,6 +291,11 @@ pub fn run(args: &RunArgs) -> u8 {
             .iter()
             .map(|(k, v)| (k.clone(), PathBuf::from(v)))
             .collect(),
+        configs: args
+            .configs
+            .iter()
+            .map(|(k, v)| (k.clone(), PathBuf::from(v)))
+            .collect(),
         jobs: args.jobs,
         cpu_millis: args.cpus.map(|c| (c * 1000.0) as u64),
         memory_bytes: memory,
@@ -305,6 +311,12 @@ pub fn run(args: &RunArgs) -> u8 {
         strict_memory: args.strict_memory,
         python,
         verify: args.verify,
+        step: args.step.as_ref().map(|task| StepSelection {
+            task: task.clone(),
+            upstream: args.upstream,
+            inputs_from: args.inputs_from.clone(),
+            keep: args.keep,
+        }),
     };
     static CANCEL: AtomicBool = AtomicBool::new(false);
     let _ = ctrlc::set_handler(|| {
@@ -314,6 +326,23 @@ pub fn run(args: &RunArgs) -> u8 {
         }
         eprintln!("\ncancelling: stopping running steps (Ctrl-C again to leave at once)");
     });
+    if let Some(dir) = &args.out {
+        if let Err(e) = flowc_runtime::out_dir::check(dir, args.force) {
+            eprintln!("error: {e}");
+            return crate::EXIT_FAILURE;
+        }
+    }
+    // A run of one step shows the plan it runs: the task, what it needs, its outputs.
+    let plan = match &opts.step {
+        Some(sel) => match flowc_runtime::one_step::select(&plan, sel) {
+            Ok((cut, _)) => cut,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return crate::EXIT_FAILURE;
+            }
+        },
+        None => plan,
+    };
     let total = plan.pipelines.values().map(|p| p.tasks.len()).sum();
     let obs = Progress::new(args.explain_cache, total);
     #[cfg(feature = "builtins")]
@@ -330,6 +359,22 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     print_summary(&plan, &summary);
+    if let Some(dir) = &args.out {
+        let declared = plan.entry().map(|p| &p.outputs[..]).unwrap_or(&[]);
+        match flowc_runtime::out_dir::place(
+            dir,
+            declared,
+            &summary.outputs,
+            &summary.run_id,
+            args.force,
+        ) {
+            Ok(written) => println!("outputs placed in {} ({})", dir.display(), written.len()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return crate::EXIT_FAILURE;
+            }
+        }
+    }
     if args.verify && !verification_holds(&summary) {
         return EXIT_ERRORS;
     }

@@ -41,7 +41,7 @@ pub(crate) fn run(checker: &mut Checker<'_>) {
             let what = match item {
                 Item::Step(_) => "step",
                 Item::Profile(_) => "profile",
-                Item::Secret(_) => "secret",
+                Item::Secret(s) => s.kind.keyword(),
                 Item::Schema(_) => "schema",
                 _ => continue,
             };

@@ -78,7 +78,7 @@ pub enum EnvValue {
     Text(Vec<StrPart>),
     /// The value of a parameter.
     Param(String),
-    /// The value of a secret, by reference.
+    /// The value of a secret or a config (a ConfigMap's key), by reference.
     Secret(DeclId),
 }
 
@@ -103,12 +103,14 @@ pub struct ResolvedProps {
     pub timeout_ms: Option<u64>,
     /// `env`, in order.
     pub env: IndexMap<String, EnvValue>,
-    /// `mount secret at path`.
+    /// `mount secret at path` (a secret or a config).
     pub mounts: Vec<(DeclId, String)>,
     /// `node_selector`.
     pub node_selector: IndexMap<String, String>,
     /// `toleration`s.
     pub tolerations: Vec<IndexMap<String, String>>,
+    /// `network on|off`.
+    pub network: Option<bool>,
 }
 
 /// Where a property list is written.
@@ -272,6 +274,7 @@ impl Checker<'_> {
             PropKind::Mount { secret, path } => self.mount_prop(m, secret, path, out),
             PropKind::NodeSelector(r) => self.node_selector_prop(file, r, out),
             PropKind::Toleration(r) => out.tolerations.push(self.toleration(m, r)),
+            PropKind::Network(on) => out.network = Some(*on),
         }
     }
 
@@ -447,16 +450,16 @@ impl Checker<'_> {
         }
     }
 
-    /// `mount SECRET at "/path"`: a known secret at an absolute path.
+    /// `mount SECRET at "/path"`: a known secret or config at an absolute path.
     fn mount_prop(&mut self, m: ModuleId, secret: &Ident, path: &StrLit, out: &mut ResolvedProps) {
         let file = self.file(m);
         let entry = self.lookup_kind(
             m,
             &secret.name,
             secret.span,
-            &[DeclKind::Secret],
+            &[DeclKind::Secret, DeclKind::Config],
             Code::UnknownSecret,
-            "a secret",
+            "a secret or config",
         );
         if !path.value.starts_with('/') || path.value.contains("..") || path.value.ends_with('/') {
             self.push(ops::mount_path_not_absolute(file, path.span, &path.value));
@@ -580,10 +583,12 @@ impl Checker<'_> {
                         return None;
                     }
                 }
-                let mut cands = self.names_of_kind(m, &[DeclKind::Secret]);
+                let mut cands = self.names_of_kind(m, &[DeclKind::Secret, DeclKind::Config]);
                 cands.extend(params.iter().map(|s| s.to_string()));
                 match self.lookup(m, &name.name) {
-                    Some(e) if e.kind == DeclKind::Secret => Some(EnvValue::Secret(e.decl)),
+                    Some(e) if matches!(e.kind, DeclKind::Secret | DeclKind::Config) => {
+                        Some(EnvValue::Secret(e.decl))
+                    }
                     Some(e) => {
                         self.push(names::env_from_wrong_kind(
                             file,

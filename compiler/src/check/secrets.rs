@@ -1,14 +1,20 @@
-//! `secret` declarations: the Kubernetes Secret and key each one names.
+//! `secret` and `config` declarations: the Kubernetes Secret (or ConfigMap) and key each one
+//! names.
 
 use super::Checker;
 use crate::diagnostics::ops;
 use crate::resolve::ModuleId;
-use flowc_grammar::ast::Secret;
+use flowc_grammar::ast::{Secret, SecretKind};
 
 impl Checker<'_> {
-    /// Checks a `secret` declaration: a valid Secret name (DNS-1123 subdomain) and key.
+    /// Checks a `secret` (or `config`) declaration: a valid Secret (or ConfigMap) name, a
+    /// DNS-1123 subdomain, and key.
     pub fn check_secret(&mut self, m: ModuleId, s: &Secret) {
         let file = self.file(m);
+        let object = match s.kind {
+            SecretKind::Secret => "Secret",
+            SecretKind::Config => "ConfigMap",
+        };
         let valid = |v: &str| {
             !v.is_empty()
                 && v.len() <= 253
@@ -22,6 +28,7 @@ impl Checker<'_> {
                 file,
                 s.k8s_name.span,
                 &s.k8s_name.value,
+                object,
             ));
         }
         if s.key.value.is_empty()
@@ -31,7 +38,12 @@ impl Checker<'_> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
         {
-            self.push(ops::invalid_secret_key(file, s.key.span, &s.key.value));
+            self.push(ops::invalid_secret_key(
+                file,
+                s.key.span,
+                &s.key.value,
+                object,
+            ));
         }
     }
 }

@@ -159,10 +159,15 @@ pub(crate) fn secret_as_value(file: FileId, span: Span, name: &str) -> Diagnosti
 }
 
 /// E414: a Kubernetes Secret name that is not a DNS-1123 subdomain.
-pub(crate) fn invalid_secret_name(file: FileId, span: Span, name: &str) -> Diagnostic {
+pub(crate) fn invalid_secret_name(
+    file: FileId,
+    span: Span,
+    name: &str,
+    object: &str,
+) -> Diagnostic {
     Diagnostic::new(
         Code::InvalidMount,
-        format!("`{}` is not a valid Kubernetes Secret name", name),
+        format!("`{}` is not a valid Kubernetes {object} name", name),
         file,
         span,
         "not a DNS-1123 subdomain",
@@ -173,15 +178,17 @@ pub(crate) fn invalid_secret_name(file: FileId, span: Span, name: &str) -> Diagn
 }
 
 /// E414: a Secret key with characters a key cannot have.
-pub(crate) fn invalid_secret_key(file: FileId, span: Span, key: &str) -> Diagnostic {
+pub(crate) fn invalid_secret_key(file: FileId, span: Span, key: &str, object: &str) -> Diagnostic {
     Diagnostic::new(
         Code::InvalidMount,
-        format!("`{}` is not a valid Secret key", key),
+        format!("`{}` is not a valid {object} key", key),
         file,
         span,
         "keys use letters, digits, `-`, `_` and `.`",
     )
-    .with_help("use the key exactly as it appears in the Kubernetes Secret")
+    .with_help(format!(
+        "use the key exactly as it appears in the Kubernetes {object}"
+    ))
 }
 
 /// E413: profiles that use each other in a cycle (`names`, starting with the one reported).

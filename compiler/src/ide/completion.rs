@@ -22,7 +22,7 @@
 //!   its keys;
 //! - after `:` in a parameter list or a schema, the types and schemas.
 
-use flowc_grammar::ast::Item;
+use flowc_grammar::ast::{Item, SecretKind};
 use flowc_grammar::keywords::TYPES;
 use flowc_grammar::lexer::{string_value, Lexer, TokenKind};
 use flowc_grammar::Span;
@@ -50,7 +50,7 @@ pub enum CompletionKind {
     Type,
     /// A profile.
     Profile,
-    /// A secret.
+    /// A secret or a config.
     Secret,
     /// A named argument of a call.
     Argument,
@@ -281,7 +281,7 @@ fn lex(text: &str) -> Vec<Token> {
 // Context
 
 const DECL_KEYWORDS: &[&str] = &[
-    "import", "schema", "secret", "build", "profile", "step", "pipeline",
+    "import", "schema", "secret", "config", "build", "profile", "step", "pipeline",
 ];
 const STMT_KEYWORDS: &[&str] = &[
     "if", "for", "check", "output", "finally", "defaults", "schedule",
@@ -299,6 +299,7 @@ const PROPS: &[&str] = &[
     "mount",
     "node_selector",
     "toleration",
+    "network",
 ];
 const RESOURCE_KEYS: &[(&str, &str)] = &[
     (
@@ -462,6 +463,9 @@ impl<'a> CursorContext<'a> {
         }
         if prev.is_some_and(|t| t.is('=')) && self.decl_kind() == Some("secret") {
             return keywords(&["k8s"]);
+        }
+        if prev.is_some_and(|t| t.is('=')) && self.decl_kind() == Some("config") {
+            return keywords(&["k8s_configmap"]);
         }
         if prev.is_some_and(|t| t.line == self.line) {
             return Vec::new();
@@ -722,16 +726,17 @@ impl<'a> CursorContext<'a> {
                 props_items(&props)
             }
             [Some("use"), ..] => self.decls(&[DeclKind::Profile], 0),
-            [Some("mount")] => self.decls(&[DeclKind::Secret], 0),
+            [Some("mount")] => self.decls(&[DeclKind::Secret, DeclKind::Config], 0),
             [Some("mount"), Some(_)] => keywords(&["at"]),
             [Some("env"), ..] if line.iter().any(|t| t.is('=')) => {
-                let mut out = self.decls(&[DeclKind::Secret], 1);
+                let mut out = self.decls(&[DeclKind::Secret, DeclKind::Config], 1);
                 if is_step {
                     out.extend(self.step_names());
                 }
                 out
             }
             [Some("cache")] => keywords(&["on", "off", "ttl"]),
+            [Some("network")] => keywords(&["on", "off"]),
             [Some("resources")] => keywords(&["auto"]),
             [Some("retries"), ..] => keywords(&["backoff", "factor", "max"]),
             _ => Vec::new(),
@@ -806,7 +811,7 @@ impl<'a> CursorContext<'a> {
     fn decl_item(&self, name: &str, d: DeclId, kind: DeclKind, rank: u8) -> CompletionItem {
         let ck = match kind {
             DeclKind::Schema => CompletionKind::Schema,
-            DeclKind::Secret => CompletionKind::Secret,
+            DeclKind::Secret | DeclKind::Config => CompletionKind::Secret,
             DeclKind::Profile => CompletionKind::Profile,
             DeclKind::Step => CompletionKind::Step,
             DeclKind::Pipeline => CompletionKind::Pipeline,
@@ -901,6 +906,7 @@ impl<'a> CursorContext<'a> {
             let Some(name) = it.name() else { continue };
             let kind = match it {
                 Item::Schema(_) => DeclKind::Schema,
+                Item::Secret(s) if s.kind == SecretKind::Config => DeclKind::Config,
                 Item::Secret(_) => DeclKind::Secret,
                 Item::Profile(_) => DeclKind::Profile,
                 Item::Step(_) => DeclKind::Step,
@@ -1275,6 +1281,19 @@ mod tests {
             "  w = rake(panel: sample, targets: population, by: [sex])\n",
             &format!("  w = rake(panel: sample, targets: population, by: [sex])\n  {line}\n"),
         )
+    }
+
+    #[test]
+    fn configs_beside_secrets_and_the_network_switch() {
+        let src = "secret token = k8s(\"api\", key: \"t\")\nconfig krb5 = k8s_configmap(\"kerberos\", key: \"krb5.conf\")\n\nstep s() -> (o: File) {\n  image \"busybox:1.36\"\n  run [\"touch\", o]\n  $0\n}\n";
+        let at = |typed: &str| labels_in(&src.replace("$0", ""), &src.replace("$0", typed));
+        has(&at("mount $0"), &["token", "krb5"]);
+        has(&at("env A = $0"), &["token", "krb5"]);
+        has(&at("network $0"), &["on", "off"]);
+        has(&at("$0"), &["network", "mount"]);
+        has(&labels("config c = $0"), &["k8s_configmap"]);
+        lacks(&labels("config c = $0"), &["k8s"]);
+        has(&labels("$0"), &["config", "secret"]);
     }
 
     #[test]

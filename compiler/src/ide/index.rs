@@ -617,7 +617,8 @@ impl<'a> Walker<'a> {
                 | PropKind::Retries { .. }
                 | PropKind::Timeout(_)
                 | PropKind::NodeSelector(_)
-                | PropKind::Toleration(_) => {}
+                | PropKind::Toleration(_)
+                | PropKind::Network(_) => {}
             }
         }
     }

@@ -5,7 +5,7 @@
 //! the syntax tree alone, so the outline of a file with errors still shows every declaration
 //! that parsed.
 
-use flowc_grammar::ast::{Import, ImportSource, Item, Param, Pipeline, StmtKind};
+use flowc_grammar::ast::{Import, ImportSource, Item, Param, Pipeline, SecretKind, StmtKind};
 use flowc_grammar::Span;
 
 use super::index::visit_stmts;
@@ -22,7 +22,7 @@ pub enum SymbolKind {
     Schema,
     /// A column of a schema.
     Column,
-    /// A secret.
+    /// A secret or a config.
     Secret,
     /// A profile.
     Profile,
@@ -94,8 +94,13 @@ pub fn document_symbols(a: &Analysis, file: FileId) -> Vec<Symbol> {
                 &s.name.name,
                 SymbolKind::Secret,
                 Some(format!(
-                    "k8s({:?}, key: {:?})",
-                    s.k8s_name.value, s.key.value
+                    "{}({:?}, key: {:?})",
+                    match s.kind {
+                        SecretKind::Secret => "k8s",
+                        SecretKind::Config => "k8s_configmap",
+                    },
+                    s.k8s_name.value,
+                    s.key.value
                 )),
                 s.span,
                 s.name.span,

@@ -21,7 +21,7 @@ use crate::check::{
 use crate::resolve::DeclId;
 use crate::types::{Schema, Ty};
 use crate::Analysis;
-use flowc_grammar::ast::{BinOp, Expr, ExprKind, Item, StrPart};
+use flowc_grammar::ast::{BinOp, Expr, ExprKind, Item, SecretKind, StrPart};
 
 /// Why no plan could be built.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,6 +129,7 @@ pub fn build_plan_with(
         names: HashMap::new(),
         plans: IndexMap::new(),
         secrets: IndexMap::new(),
+        configs: IndexMap::new(),
         tuned,
         build,
     };
@@ -149,6 +150,8 @@ pub fn build_plan_with(
     }
     let mut secrets = b.secrets;
     secrets.sort_keys();
+    let mut configs = b.configs;
+    configs.sort_keys();
     Ok(Plan {
         format: FORMAT.to_string(),
         version: VERSION,
@@ -159,6 +162,7 @@ pub fn build_plan_with(
         pipelines: b.plans,
         secrets,
         build_values: build.clone(),
+        configs,
     })
 }
 
@@ -168,6 +172,7 @@ struct Builder<'a> {
     names: HashMap<DeclId, String>,
     plans: IndexMap<String, PipelinePlan>,
     secrets: IndexMap<String, SecretRef>,
+    configs: IndexMap<String, SecretRef>,
     tuned: &'a Tuned,
     build: &'a BuildValues,
 }
@@ -290,6 +295,9 @@ fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
     for (secret, path) in &over.mounts {
         base.mounts.retain(|(_, p)| p != path);
         base.mounts.push((*secret, path.clone()));
+    }
+    if over.network.is_some() {
+        base.network = over.network;
     }
     for (k, v) in &over.node_selector {
         base.node_selector.insert(k.clone(), v.clone());
@@ -431,27 +439,37 @@ impl Builder<'_> {
         };
         for (var, v) in &props.env {
             if let EnvValue::Secret(d) = v {
-                let name = self.secret(*d);
-                s.secret_env.push((var.clone(), name));
+                match self.secret(*d) {
+                    (name, SecretKind::Secret) => s.secret_env.push((var.clone(), name)),
+                    (name, SecretKind::Config) => s.config_env.push((var.clone(), name)),
+                }
             }
         }
         for (d, path) in &props.mounts {
-            let name = self.secret(*d);
-            s.secret_mounts.push((path.clone(), name));
+            match self.secret(*d) {
+                (name, SecretKind::Secret) => s.secret_mounts.push((path.clone(), name)),
+                (name, SecretKind::Config) => s.config_mounts.push((path.clone(), name)),
+            }
         }
+        s.network_off = props.network == Some(false);
         (props, s)
     }
 
-    fn secret(&mut self, d: DeclId) -> String {
+    /// A secret's (or config's) name in the plan, recorded in the plan's secrets (or configs).
+    fn secret(&mut self, d: DeclId) -> (String, SecretKind) {
         let Item::Secret(s) = self.a.program.item(d) else {
-            return String::new();
+            return (String::new(), SecretKind::Secret);
         };
         let name = s.name.name.clone();
-        self.secrets.entry(name.clone()).or_insert(SecretRef {
+        let table = match s.kind {
+            SecretKind::Secret => &mut self.secrets,
+            SecretKind::Config => &mut self.configs,
+        };
+        table.entry(name.clone()).or_insert(SecretRef {
             k8s_name: s.k8s_name.value.clone(),
             key: s.key.value.clone(),
         });
-        name
+        (name, s.kind)
     }
 
     /// Lowers a pipeline (and, first, the pipelines it calls); returns its plan name.
@@ -1055,6 +1073,12 @@ fn definition_hash(t: &Task, foreign: Option<&str>) -> String {
     }
     for (path, secret) in &t.settings.secret_mounts {
         h.update(format!("mount:{path}={secret}").as_bytes());
+    }
+    for (var, config) in &t.settings.config_env {
+        h.update(format!("config-env:{var}={config}").as_bytes());
+    }
+    for (path, config) in &t.settings.config_mounts {
+        h.update(format!("config-mount:{path}={config}").as_bytes());
     }
     format!("{:x}", h.finalize())
 }

@@ -51,6 +51,9 @@ pub struct Plan {
     /// declares none.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub build_values: std::collections::BTreeMap<String, String>,
+    /// Configs (keys of Kubernetes ConfigMaps) used by any task, by their name in the source.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub configs: IndexMap<String, SecretRef>,
 }
 
 /// One pipeline.
@@ -271,6 +274,15 @@ pub struct Settings {
     pub secret_env: Vec<(String, String)>,
     /// Secrets as files: mount path → secret name.
     pub secret_mounts: Vec<(String, String)>,
+    /// Configs as environment variables: variable name → config name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_env: Vec<(String, String)>,
+    /// Configs as files: mount path → config name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_mounts: Vec<(String, String)>,
+    /// `network off`: the step must not reach the network (a hermetic step).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub network_off: bool,
     /// Node selector labels.
     pub node_selector: Vec<(String, String)>,
     /// Tolerations, each as ordered fields.
@@ -423,10 +435,10 @@ pub struct Schedule {
     pub span: Option<SourceSpan>,
 }
 
-/// A Kubernetes Secret reference.
+/// A Kubernetes Secret reference (in [`Plan::configs`], a ConfigMap reference).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRef {
-    /// The Kubernetes Secret's name.
+    /// The Kubernetes Secret's (or ConfigMap's) name.
     pub k8s_name: String,
     /// The key in it.
     pub key: String,

@@ -48,6 +48,8 @@ pub struct SettingSpans {
     pub node_selector: Option<SourceSpan>,
     /// `toleration`s, in the order they add up.
     pub tolerations: Vec<SourceSpan>,
+    /// `network`.
+    pub network: Option<SourceSpan>,
 }
 
 impl SettingSpans {
@@ -75,6 +77,7 @@ impl SettingSpans {
                 }
                 PropKind::NodeSelector(_) => self.node_selector = at,
                 PropKind::Toleration(_) => self.tolerations.push(SourceSpan { file, span: p.span }),
+                PropKind::Network(_) => self.network = at,
             }
         }
     }

@@ -68,22 +68,41 @@ pub struct LocalEngine {
     pub strict_memory: bool,
 }
 
+/// What the engine will run: whether the plan has container steps, and the first step that
+/// turns the network off (`network off`), if any.
+#[derive(Clone, Debug, Default)]
+pub struct Containers {
+    /// Whether the plan has a container step.
+    pub any: bool,
+    /// The name of a container step written `network off`.
+    pub offline: Option<String>,
+}
+
 /// The run's engine from its options: see [`choose`]. A run that must be offline
-/// (`--network off`) and has container steps is refused when its engine cannot turn the
-/// network off (host processes).
+/// (`--network off`, or a step's `network off`) and has container steps is refused when its
+/// engine cannot turn the network off (host processes).
 pub fn local_engine(
     opts: &RunOptions,
-    has_containers: bool,
+    containers: &Containers,
     obs: &dyn Observer,
 ) -> Result<LocalEngine, RunError> {
-    let (engine, bwrap) = choose(opts.engine, has_containers, obs);
-    if !opts.network && has_containers && engine == Engine::Host {
-        return Err(RunError::new(
-            RunCode::Unrunnable,
-            "`--network off` needs an engine that can turn the network off, and container \
-             steps would run as host processes",
-        )
-        .hint("install `bubblewrap` (the sandbox engine), or pass `--engine docker` or `--engine podman`"));
+    let (engine, bwrap) = choose(opts.engine, containers.any, obs);
+    if containers.any && engine == Engine::Host {
+        let why = match (&containers.offline, opts.network) {
+            (_, false) => Some("`--network off`".to_string()),
+            (Some(step), true) => Some(format!("step `{step}` (`network off`)")),
+            (None, true) => None,
+        };
+        if let Some(why) = why {
+            return Err(RunError::new(
+                RunCode::Unrunnable,
+                format!(
+                    "{why} needs an engine that can turn the network off, and container steps \
+                     would run as host processes"
+                ),
+            )
+            .hint("install `bubblewrap` (the sandbox engine), or pass `--engine docker` or `--engine podman`"));
+        }
     }
     let pass_env = opts
         .pass_env

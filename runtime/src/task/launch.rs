@@ -27,13 +27,18 @@ pub(super) type StepEnd = (Reason, Option<ProcessResult>, Option<String>);
 /// whether it is a Python step (its command is the runtime entry point's).
 pub(super) type Container<'a> = (&'a str, &'a [Vec<Part>], &'a [(String, Vec<Part>)], bool);
 
-/// Where a container step's files are: its inputs, its output folder (when it has outputs)
-/// and its log.
+/// Where a container step's files are: its inputs, its output folder (when it has outputs),
+/// its log, and the folder kept for it (`--keep`), where the script that enters its sandbox
+/// goes.
 pub(super) struct StepFiles<'a> {
     pub(super) inputs: &'a IndexMap<String, RValue>,
     pub(super) out_dir: Option<&'a Path>,
     pub(super) log: &'a Path,
+    pub(super) keep: Option<&'a Path>,
 }
+
+/// The script in a kept folder that enters the step's sandbox (`--keep`).
+pub(super) const ENTER_SCRIPT: &str = "enter.sh";
 
 /// The text of one template part: with this machine's paths (`pod` false, the host engine)
 /// or the pod's (`/tmp/flowc/inputs/NAME`, `/tmp/flowc/outputs/NAME`).
@@ -59,10 +64,32 @@ fn template_text(parts: &[Part], files: &StepFiles<'_>, pod: bool) -> String {
     parts.iter().map(|p| part_text(p, files, pod)).collect()
 }
 
-/// Why a container step cannot start with the secrets the run was given, if it cannot: a
-/// secret it needs was not given, or a secret that is not text is wanted as a variable.
+/// Why a container step cannot start with the secrets and configs the run was given, if it
+/// cannot: one it needs was not given, or one that is not text is wanted as a variable.
 pub(super) fn secret_problem(ctx: &RunContext<'_>, task: &Task) -> Option<String> {
     let s = &task.settings;
+    for (_, config) in s.config_env.iter().chain(&s.config_mounts) {
+        if !ctx.configs.contains_key(config) {
+            let e = RunError::new(
+                RunCode::MissingConfig,
+                format!("the step needs config `{config}`, which the run was not given"),
+            )
+            .hint(format!("pass its file with `--config {config}=PATH`"));
+            return Some(e.to_string());
+        }
+    }
+    for (var, config) in &s.config_env {
+        if ctx.configs.get(config).and_then(|b| env_text(b)).is_none() {
+            let e = RunError::new(
+                RunCode::BadConfig,
+                format!("config `{config}` is not text, so it cannot be variable `{var}`"),
+            )
+            .hint(format!(
+                "mount it as a file instead (`mount {config} at \"/path\"`)"
+            ));
+            return Some(e.to_string());
+        }
+    }
     for (_, secret) in s.secret_env.iter().chain(&s.secret_mounts) {
         if !ctx.secrets.contains_key(secret) {
             let e = RunError::new(
@@ -167,8 +194,53 @@ pub(super) fn container_spec(
         _ => {
             sandbox::bwrap::find_program(&view)?;
             let argv = sandbox::bwrap::argv(&local.bwrap, &view, &sandbox::bwrap::RealFs);
+            if let Some(dir) = files.keep {
+                write_enter_script(dir, task, &view, &local.bwrap);
+            }
             Ok(spec(argv, view.env, true, limits.memory_bytes))
         }
+    }
+}
+
+/// `--keep`: writes a script into `dir` that starts a shell in the step's sandbox, as the step
+/// saw it (its mounts, its environment without the secrets' variables, its limits aside).
+fn write_enter_script(dir: &Path, task: &Task, view: &PodView, bwrap: &Path) {
+    let mut shell = view.clone();
+    shell.argv = vec!["/bin/sh".into()];
+    let secret_vars: Vec<&str> = task
+        .settings
+        .secret_env
+        .iter()
+        .map(|(v, _)| v.as_str())
+        .collect();
+    let mut words = vec!["exec".to_string(), "env".into(), "-i".into()];
+    words.extend(
+        shell
+            .env
+            .iter()
+            .filter(|(k, _)| !secret_vars.contains(&k.as_str()))
+            .map(|(k, v)| format!("{k}={v}")),
+    );
+    words.extend(sandbox::bwrap::argv(bwrap, &shell, &sandbox::bwrap::RealFs));
+    let line: Vec<String> = words.iter().map(|w| shell_quote(w)).collect();
+    let script = format!(
+        "#!/bin/sh\n# The sandbox of task `{}` (flowc run --keep); secrets set as variables are left out.\n{}\n",
+        task.id,
+        line.join(" ")
+    );
+    let _ = std::fs::write(dir.join(ENTER_SCRIPT), script);
+}
+
+/// `word` quoted for `sh`: as is when it is plain, else in single quotes.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -187,8 +259,9 @@ fn use_local_python(
 }
 
 /// The variables a host process gets besides this process's own: the declared ones, the run
-/// and task, secrets as variables, and each mounted secret's file as
-/// `FLOWC_SECRET_FILE_<NAME>` (a host process cannot see it at its declared path).
+/// and task, secrets and configs as variables, and each mounted secret's (config's) file as
+/// `FLOWC_SECRET_FILE_<NAME>` (`FLOWC_CONFIG_FILE_<NAME>`): a host process cannot see it at
+/// its declared path.
 fn host_env(
     ctx: &RunContext<'_>,
     task: &Task,
@@ -202,11 +275,21 @@ fn host_env(
     vars.push(("FLOWC_RUN_ID".into(), ctx.run_id.clone()));
     vars.push(("FLOWC_TASK".into(), task.id.clone()));
     vars.extend(secret_env(ctx, task));
-    for (_, secret) in &task.settings.secret_mounts {
-        if let Some(file) = ctx.secret_files.get(secret) {
-            let name = crate::util::file_safe(secret).to_ascii_uppercase();
+    let s = &task.settings;
+    let mounted = (s
+        .secret_mounts
+        .iter()
+        .map(|m| ("SECRET", m, &ctx.secret_files)))
+    .chain(
+        s.config_mounts
+            .iter()
+            .map(|m| ("CONFIG", m, &ctx.config_files)),
+    );
+    for (kind, (_, name), files) in mounted {
+        if let Some(file) = files.get(name) {
+            let upper = crate::util::file_safe(name).to_ascii_uppercase();
             vars.push((
-                format!("FLOWC_SECRET_FILE_{name}"),
+                format!("FLOWC_{kind}_FILE_{upper}"),
                 file.to_string_lossy().into_owned(),
             ));
         }
@@ -214,13 +297,16 @@ fn host_env(
     vars
 }
 
-/// Secrets as variables: name and value (checked to be text by [`secret_problem`]).
+/// Secrets and configs as variables: name and value (checked to be text by
+/// [`secret_problem`]).
 fn secret_env(ctx: &RunContext<'_>, task: &Task) -> Vec<(String, String)> {
-    task.settings
-        .secret_env
-        .iter()
-        .filter_map(|(var, secret)| {
-            let text = env_text(ctx.secrets.get(secret)?)?;
+    let s = &task.settings;
+    let secrets = s.secret_env.iter().map(|e| (e, &ctx.secrets));
+    let configs = s.config_env.iter().map(|e| (e, &ctx.configs));
+    secrets
+        .chain(configs)
+        .filter_map(|((var, name), values)| {
+            let text = env_text(values.get(name)?)?;
             Some((var.clone(), text.to_string()))
         })
         .collect()
@@ -255,6 +341,11 @@ fn pod_view(
             read_only.push((file.clone(), path.clone()));
         }
     }
+    for (path, config) in &task.settings.config_mounts {
+        if let Some(file) = ctx.config_files.get(config) {
+            read_only.push((file.clone(), path.clone()));
+        }
+    }
     let res = &task.settings.resources;
     PodView {
         image: image.to_string(),
@@ -266,7 +357,7 @@ fn pod_view(
         read_only,
         outputs: files.out_dir.map(Path::to_path_buf),
         workdir: ctx.workdir.clone(),
-        network: local.network,
+        network: local.network && !task.settings.network_off,
         cpu_limit_millis: res.cpu_limit_millis,
         memory_request_bytes: res.memory_bytes,
         memory_limit_bytes: limits.memory_bytes,

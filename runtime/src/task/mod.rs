@@ -88,12 +88,15 @@ pub(crate) fn execute(
     // the cache; released when `_key_lock` drops. Without caching there is nothing to share.
     let _key_lock = caching.then(|| ctx.store.lock_key(&key).ok()).flatten();
     let step = StepInstance::new(ctx, pipeline, task, instance, inputs, ingredients, key);
-    let mut result = if ctx.verify && caching {
-        step.verified()
-    } else {
-        step.cached_result().unwrap_or_else(|| step.attempts())
+    let mut result = match &ctx.reuse {
+        Some(reuse) => step.one_step(reuse),
+        None if ctx.verify && caching => step.verified(),
+        None => step.cached_result().unwrap_or_else(|| step.attempts()),
     };
     result.wall_seconds = started.elapsed().as_secs_f64();
+    if let Some(outputs) = &result.outputs {
+        ctx.instances.write(pipeline, instance, inputs, outputs);
+    }
     result
 }
 
@@ -199,6 +202,49 @@ impl<'a> StepInstance<'a> {
             outputs: Some(outputs),
             ..JobResult::not_run(TaskStatus::Cached)
         })
+    }
+
+    /// `--step`: the selected task runs (the cache is not asked); a task before it runs as in
+    /// any run with `--upstream`, else takes its outputs from the `--inputs-from` run or the
+    /// cache, and fails without starting when neither has them.
+    fn one_step(&self, reuse: &crate::one_step::Reuse) -> JobResult {
+        if reuse.is_selected(&self.ctx.plan.entry, self.pipeline, self.task) {
+            return self.attempts();
+        }
+        if reuse.sel.upstream {
+            return self.cached_result().unwrap_or_else(|| self.attempts());
+        }
+        // Outputs of the earlier run: nothing ran here, so nothing is recorded in
+        // `records.jsonl` (the instance is listed in `instances.ndjson`, as every other).
+        if let Some(outputs) = reuse.recorded(&self.ctx.store, self.pipeline, self.name) {
+            return JobResult {
+                outputs: Some(outputs),
+                cache_note: reuse
+                    .sel
+                    .inputs_from
+                    .as_ref()
+                    .map(|run| format!("outputs of run {run}")),
+                ..JobResult::not_run(TaskStatus::Cached)
+            };
+        }
+        if let Some(cached) = self.cached_result() {
+            return cached;
+        }
+        let from = match &reuse.sel.inputs_from {
+            Some(run) => format!("neither in run {run} nor in the cache"),
+            None => "not in the cache".to_string(),
+        };
+        let e = crate::error::RunError::new(
+            crate::error::RunCode::NotReusable,
+            format!("the outputs of `{}` are {from}", self.name),
+        )
+        .hint(
+            "pass `--upstream` to run it too, or `--inputs-from RUN` with a run where it succeeded",
+        );
+        JobResult {
+            log: None,
+            ..JobResult::not_run(TaskStatus::Failed(e.to_string()))
+        }
     }
 
     /// `--verify`: the step runs again and its outputs are compared with the cached ones; the
@@ -313,20 +359,24 @@ impl<'a> StepInstance<'a> {
                 return AttemptEnd::NotStarted(TaskStatus::Failed(why));
             }
         }
-        let work = self
-            .ctx
-            .store
-            .tmp_dir(&self.ctx.run_id)
-            .join(file_safe(&format!(
-                "{}.{}.{attempt}",
-                self.pipeline, self.name
-            )));
+        let name = file_safe(&format!("{}.{}.{attempt}", self.pipeline, self.name));
+        // `--keep`: the selected step works in the run folder, which stays.
+        let kept = self
+            .kept()
+            .then(|| self.ctx.run_dir.join("sandbox").join(&name));
+        let work = match &kept {
+            Some(dir) => dir.clone(),
+            None => self.ctx.store.tmp_dir(&self.ctx.run_id).join(name),
+        };
         // A process writes its outputs straight into its work folder, and a process without
         // outputs needs none (a folder costs as much as a file to create); a built-in gets
         // `out/` beside its scratch space.
         let (out_dir, needs_work) = match &self.task.kind {
             TaskKind::Builtin { .. } => (work.join("out"), true),
-            _ => (work.clone(), !self.task.outputs.is_empty()),
+            _ => (
+                work.clone(),
+                kept.is_some() || !self.task.outputs.is_empty(),
+            ),
         };
         if needs_work {
             if let Err(e) = std::fs::create_dir_all(&out_dir) {
@@ -336,6 +386,9 @@ impl<'a> StepInstance<'a> {
         }
         let start = now_ms();
         let (reason, process, detail) = self.run_step(&out_dir, needs_work, &work);
+        if let Some(dir) = &kept {
+            self.say_kept(dir);
+        }
         let end = now_ms();
         *logged |= process.as_ref().is_some_and(|p| p.logged);
         let record = |reason, out_bytes| {
@@ -362,10 +415,32 @@ impl<'a> StepInstance<'a> {
             self.ctx.records.write(&record(reason, 0));
             AttemptEnd::Failed(failure(reason, detail))
         };
-        if needs_work {
+        if needs_work && kept.is_none() {
             let _ = std::fs::remove_dir_all(&work);
         }
         ended
+    }
+
+    /// Whether this is the task `--step` selected with `--keep`.
+    fn kept(&self) -> bool {
+        self.ctx.reuse.as_ref().is_some_and(|r| {
+            r.sel.keep && r.is_selected(&self.ctx.plan.entry, self.pipeline, self.task)
+        })
+    }
+
+    /// Tells where the kept folder is, and how to enter the step's sandbox when there is one.
+    fn say_kept(&self, dir: &std::path::Path) {
+        let enter = dir.join(launch::ENTER_SCRIPT);
+        let how = if enter.exists() {
+            format!("; enter its sandbox with `sh {}`", enter.display())
+        } else {
+            String::new()
+        };
+        self.ctx.obs.event(&Event::Note(format!(
+            "the work folder of `{}` is kept in {}{how}",
+            self.label(),
+            dir.display()
+        )));
     }
 
     /// Runs the step's process or built-in call.
@@ -382,6 +457,7 @@ impl<'a> StepInstance<'a> {
                     inputs: self.inputs,
                     out_dir: made.then_some(out_dir),
                     log: &self.log,
+                    keep: self.kept().then_some(work),
                 };
                 let spec = match launch::container_spec(
                     ctx,

@@ -294,13 +294,19 @@ pub(crate) fn documents(
         "workflowMetadata".into(),
         json!({"labels": Json::Object(run_labels.clone())}),
     );
-    if !ctx.volumes.is_empty() {
-        let vols: Vec<Json> = ctx
+    if !ctx.volumes.is_empty() || !ctx.config_volumes.is_empty() {
+        let secrets = ctx
             .volumes
             .iter()
-            .map(|(secret, vol)| json!({"name": vol, "secret": {"secretName": secret}}))
-            .collect();
-        spec.insert("volumes".into(), Json::Array(vols));
+            .map(|(secret, vol)| json!({"name": vol, "secret": {"secretName": secret}}));
+        let configs = ctx
+            .config_volumes
+            .iter()
+            .map(|(config, vol)| json!({"name": vol, "configMap": {"name": config}}));
+        spec.insert(
+            "volumes".into(),
+            Json::Array(secrets.chain(configs).collect()),
+        );
     }
     spec.insert("templates".into(), Json::Array(templates));
 

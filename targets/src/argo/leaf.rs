@@ -122,6 +122,37 @@ impl WorkflowEmitter<'_> {
         v
     }
 
+    /// The volume of a Kubernetes ConfigMap mounted as files.
+    fn config_volume(&mut self, k8s_name: &str) -> String {
+        if let Some(v) = self.config_volumes.get(k8s_name) {
+            return v.clone();
+        }
+        let v = self.volume_names.name(&format!("config-{k8s_name}"), 63);
+        self.config_volumes.insert(k8s_name.to_string(), v.clone());
+        v
+    }
+
+    /// A task's configs: their files as read-only mounts of ConfigMap volumes (one key each,
+    /// at its path), their variables from `configMapKeyRef`.
+    fn config_mounts_and_env(&mut self, s: &Settings, mounts: &mut Vec<Json>, env: &mut Vec<Json>) {
+        for (path, config) in &s.config_mounts {
+            if let Some(r) = self.plan.configs.get(config) {
+                let vol = self.config_volume(&r.k8s_name);
+                mounts.push(
+                    json!({"name": vol, "mountPath": path, "subPath": r.key, "readOnly": true}),
+                );
+            }
+        }
+        for (var, config) in &s.config_env {
+            if let Some(r) = self.plan.configs.get(config) {
+                env.push(json!({
+                    "name": var,
+                    "valueFrom": {"configMapKeyRef": {"name": r.k8s_name, "key": r.key}},
+                }));
+            }
+        }
+    }
+
     fn runtime_container(&self, args: Vec<String>, mounts: Option<Json>) -> Json {
         let mut c = Map::new();
         c.insert("image".into(), json!(self.runtime_image));
@@ -203,6 +234,8 @@ impl WorkflowEmitter<'_> {
                 }));
             }
         }
+        let s = s.clone();
+        self.config_mounts_and_env(&s, &mut mounts, &mut env);
         if !env.is_empty() {
             c.insert("env".into(), Json::Array(env));
         }
@@ -232,6 +265,12 @@ impl WorkflowEmitter<'_> {
         let s = &task.settings;
         let id = task.id.clone();
         let retries_span = task.setting_spans.retries;
+        if s.network_off {
+            let at = self.place(pipe, Some(&id)).at(task.setting_spans.network);
+            let selector = format!("the label `flowc.dev/step: {}`", label_value(&task.step));
+            self.issues
+                .report(diagnostics::network_off(at, "Argo", &task.step, &selector));
+        }
         if s.retries > 0 {
             let mut r = Map::new();
             r.insert("limit".into(), json!(s.retries.to_string()));

@@ -91,6 +91,8 @@ pub(crate) struct WorkflowEmitter<'a> {
     pub(crate) leaf_index: HashMap<String, String>,
     /// Secret volumes: Kubernetes Secret name → volume name.
     pub(crate) volumes: IndexMap<String, String>,
+    /// ConfigMap volumes: Kubernetes ConfigMap name → volume name.
+    pub(crate) config_volumes: IndexMap<String, String>,
     pub(crate) volume_names: Namer,
     /// Inputs and outputs of each frame.
     pub(crate) ports: Vec<Ports>,
@@ -149,6 +151,7 @@ impl<'a> WorkflowEmitter<'a> {
             leaves: Vec::new(),
             leaf_index: HashMap::new(),
             volumes: IndexMap::new(),
+            config_volumes: IndexMap::new(),
             volume_names: Namer::new(),
             ports: Vec::new(),
             tasks: Vec::new(),

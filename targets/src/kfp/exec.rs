@@ -7,7 +7,7 @@
 //! the flowc runtime image of the same version. Resources are written twice, as kfp 2.17 does:
 //! the current string fields and their deprecated numeric twins, which older backends read.
 
-use crate::diagnostics::{self, MountProblem};
+use crate::diagnostics::{self, MountProblem, MountedObject};
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
@@ -22,6 +22,18 @@ use flowc_compiler::units::{format_cpu, format_memory};
 
 /// The label that carries the pipeline version on every pod.
 pub const VERSION_LABEL: &str = "flowc.dev/pipeline-version";
+
+/// A Secret mounted as files, for messages.
+const SECRET: MountedObject = MountedObject {
+    kind: "Secret",
+    keyword: "secret",
+};
+
+/// A ConfigMap mounted as files, for messages.
+const CONFIG: MountedObject = MountedObject {
+    kind: "ConfigMap",
+    keyword: "config",
+};
 
 /// The node label GKE gives nodes with a GPU of a given type.
 pub const GPU_TYPE_LABEL: &str = "cloud.google.com/gke-accelerator";
@@ -446,6 +458,85 @@ impl Emitter<'_> {
         argv
     }
 
+    /// The directories to mount Secrets (or ConfigMaps) at, one per object: KFP mounts the
+    /// whole object as a directory, so the file appears at the requested path when its name is
+    /// the key, in a directory of its own (not one of `taken`). Mounts KFP cannot do are
+    /// reported and left out.
+    fn volumes(
+        &self,
+        g: usize,
+        task: &Task,
+        mounts: &[(String, String)],
+        object: MountedObject,
+        taken: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let table = if object.keyword == CONFIG.keyword {
+            &self.plan.configs
+        } else {
+            &self.plan.secrets
+        };
+        let mut vols: Vec<(String, String)> = Vec::new();
+        for (path, secret) in mounts {
+            let Some(r) = table.get(secret) else {
+                continue;
+            };
+            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+            let problem = if file != r.key {
+                Some(MountProblem::FileIsNotKey { dir, key: &r.key })
+            } else if dir.is_empty() {
+                Some(MountProblem::RootDirectory)
+            } else if r.k8s_name.contains('.') {
+                Some(MountProblem::DottedSecretName {
+                    k8s_name: &r.k8s_name,
+                })
+            } else if vols.iter().any(|(n, d)| (*n == r.k8s_name) != (d == dir))
+                || taken.iter().any(|(_, d)| d == dir)
+            {
+                Some(MountProblem::SharedDirectory)
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                let written = task.setting_spans.mounts.iter().find(|(p, _)| p == path);
+                let at = self.place(Some(g), &task.id).at(written.map(|(_, s)| *s));
+                self.report(diagnostics::kfp_secret_mount(
+                    at, object, secret, path, problem,
+                ));
+                continue;
+            }
+            if !vols.iter().any(|(n, _)| *n == r.k8s_name) {
+                vols.push((r.k8s_name.clone(), dir.to_string()));
+            }
+        }
+        vols
+    }
+
+    /// Configs as environment variables (`configMapAsEnv`), one entry per ConfigMap.
+    fn config_env(&self, s: &Settings) -> Option<Json> {
+        let mut env: Vec<(String, Vec<Json>)> = Vec::new();
+        for (var, config) in &s.config_env {
+            let Some(r) = self.plan.configs.get(config) else {
+                continue;
+            };
+            let entry = json!({"configMapKey": r.key, "envVar": var});
+            match env.iter_mut().find(|(n, _)| *n == r.k8s_name) {
+                Some((_, keys)) => keys.push(entry),
+                None => env.push((r.k8s_name.clone(), vec![entry])),
+            }
+        }
+        let list: Vec<Json> = env
+            .into_iter()
+            .map(|(name, keys)| {
+                json!({
+                    "configMapName": name,
+                    "configMapNameParameter": {"runtimeValue": {"constant": name}},
+                    "keyToEnv": keys,
+                })
+            })
+            .collect();
+        (!list.is_empty()).then_some(Json::Array(list))
+    }
+
     /// The PlatformSpec entry of a task: secrets, node selector, tolerations, timeout and the
     /// version label. Fields at their defaults are left out, so that older backends, which
     /// reject unknown fields, accept the file (kubeflow/pipelines#12495).
@@ -496,39 +587,11 @@ impl Emitter<'_> {
                 .collect();
             m.insert("secretAsEnv".into(), Json::Array(list));
         }
-        // Secrets as files: KFP mounts the whole Secret as a directory, so the file appears
-        // at the requested path when its name is the key, in the directory of the path.
-        let mut vols: Vec<(String, String)> = Vec::new();
-        for (path, secret) in &s.secret_mounts {
-            let Some(r) = self.plan.secrets.get(secret).cloned() else {
-                continue;
-            };
-            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
-            let problem = if file != r.key {
-                Some(MountProblem::FileIsNotKey { dir, key: &r.key })
-            } else if dir.is_empty() {
-                Some(MountProblem::RootDirectory)
-            } else if r.k8s_name.contains('.') {
-                Some(MountProblem::DottedSecretName {
-                    k8s_name: &r.k8s_name,
-                })
-            } else if vols.iter().any(|(n, d)| (*n == r.k8s_name) != (d == dir)) {
-                Some(MountProblem::SharedDirectory)
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                let written = task.setting_spans.mounts.iter().find(|(p, _)| p == path);
-                let at = self.place(Some(g), &task.id).at(written.map(|(_, s)| *s));
-                self.report(diagnostics::kfp_secret_mount(at, secret, path, problem));
-                continue;
-            }
-            if !vols.iter().any(|(n, _)| *n == r.k8s_name) {
-                vols.push((r.k8s_name, dir.to_string()));
-            }
-        }
-        if !vols.is_empty() {
-            let list: Vec<Json> = vols
+        // Secrets and configs as files: KFP mounts the whole object as a directory.
+        let secret_vols = self.volumes(g, task, &s.secret_mounts, SECRET, &[]);
+        let config_vols = self.volumes(g, task, &s.config_mounts, CONFIG, &secret_vols);
+        if !secret_vols.is_empty() {
+            let list: Vec<Json> = secret_vols
                 .into_iter()
                 .map(|(name, dir)| {
                     json!({
@@ -539,6 +602,31 @@ impl Emitter<'_> {
                 })
                 .collect();
             m.insert("secretAsVolume".into(), Json::Array(list));
+        }
+        if !config_vols.is_empty() {
+            let list: Vec<Json> = config_vols
+                .into_iter()
+                .map(|(name, dir)| {
+                    json!({
+                        "configMapName": name,
+                        "configMapNameParameter": {"runtimeValue": {"constant": name}},
+                        "mountPath": dir,
+                    })
+                })
+                .collect();
+            m.insert("configMapAsVolume".into(), Json::Array(list));
+        }
+        if let Some(list) = self.config_env(s) {
+            m.insert("configMapAsEnv".into(), list);
+        }
+        if s.network_off {
+            let at = self.place(Some(g), &task.id).at(task.setting_spans.network);
+            self.report(diagnostics::network_off(
+                at,
+                "KFP",
+                &task.step,
+                "the step's pods",
+            ));
         }
         if !s.tolerations.is_empty() {
             let list: Vec<Json> = s
