@@ -28,9 +28,9 @@ pub use span::{LineCol, LineIndex, Span};
 pub mod keywords {
     /// Keywords that can never be used as names.
     pub const RESERVED: &[&str] = &[
-        "import", "schema", "extends", "secret", "profile", "step", "builtin",
-        "pipeline", "if", "else", "for", "in", "after", "check", "output", "finally", "defaults",
-        "true", "false", "none", "and", "or", "not", "as", "with",
+        "import", "schema", "extends", "secret", "profile", "step", "builtin", "pipeline", "if",
+        "else", "for", "in", "after", "check", "output", "finally", "defaults", "true", "false",
+        "none", "and", "or", "not", "as", "with",
     ];
     /// Keywords that start a property or statement, and words inside them (and `build` and
     /// `config`, which start a declaration only at the start of a top-level line).

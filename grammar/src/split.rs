@@ -249,7 +249,9 @@ mod tests {
 
     #[test]
     fn config_is_a_name_inside_a_declaration() {
-        let c = chunks("config c = k8s_configmap(\"c\", key: \"k\")\npipeline p() {\n  config = make()\n}\n");
+        let c = chunks(
+            "config c = k8s_configmap(\"c\", key: \"k\")\npipeline p() {\n  config = make()\n}\n",
+        );
         assert_eq!(c.len(), 2);
         assert_eq!(c[1].0, "pipeline p() {\n  config = make()\n}\n");
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use flowc_compiler::plan::build_plan_with;
+use flowc_compiler::plan::{build_plan_with, Plan};
 #[cfg(feature = "builtins")]
 use flowc_runtime::builtin::{BuiltinCall, BuiltinError, BuiltinRunner};
 use flowc_runtime::one_step::StepSelection;
@@ -229,24 +229,21 @@ fn store_of(args: &RunArgs, project: &Path) -> Result<(PathBuf, Option<String>),
     }
 }
 
-/// Runs `flowc run`.
-pub fn run(args: &RunArgs) -> u8 {
-    let analysis = match crate::loader::analyze_clean(&args.file, "nothing was run") {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
+/// The plan `flowc run` runs: the file checked clean, the lock file's tuned resources and the
+/// build values (`--set`); the exit code when there is none.
+fn plan_to_run(args: &RunArgs) -> Result<Plan, u8> {
+    let analysis = crate::loader::analyze_clean(&args.file, "nothing was run")?;
     let tuned = match crate::lockfile::read(&args.file) {
         Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
-        Err(e) => return super::fail(e),
+        Err(e) => return Err(super::fail(e)),
     };
-    let build = match crate::loader::build_values(&analysis, &args.set, "nothing was run") {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    let plan = match build_plan_with(&analysis, args.pipeline.as_deref(), None, &tuned, &build) {
-        Ok(p) => p,
-        Err(e) => return super::fail(e),
-    };
+    let build = crate::loader::build_values(&analysis, &args.set, "nothing was run")?;
+    build_plan_with(&analysis, args.pipeline.as_deref(), None, &tuned, &build).map_err(super::fail)
+}
+
+/// The options of `flowc run` from its flags and the project (`flowc.toml`), or why they are
+/// not valid.
+fn run_options(args: &RunArgs) -> Result<RunOptions, String> {
     // Absolute paths: steps run in the project folder, and must find the store from there.
     let parent = args
         .file
@@ -255,32 +252,19 @@ pub fn run(args: &RunArgs) -> u8 {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let project: PathBuf = std::fs::canonicalize(&parent).unwrap_or(parent);
     let param_file = match &args.params_file {
-        Some(path) => match read_params_file(path) {
-            Ok(values) => values,
-            Err(why) => return super::fail(why),
-        },
+        Some(path) => read_params_file(path)?,
         None => Vec::new(),
     };
     let memory = match &args.memory {
-        Some(m) => match parse_memory(m) {
-            Some(v) => Some(v),
-            None => {
-                return super::fail(format!(
-                    "`--memory {m}` is not a memory amount such as `8Gi`"
-                ))
-            }
-        },
+        Some(m) => Some(
+            parse_memory(m)
+                .ok_or_else(|| format!("`--memory {m}` is not a memory amount such as `8Gi`"))?,
+        ),
         None => None,
     };
-    let (store, remote) = match store_of(args, &project) {
-        Ok(s) => s,
-        Err(why) => return super::fail(why),
-    };
-    let python = match python_options(args, &project) {
-        Ok(p) => p,
-        Err(why) => return super::fail(why),
-    };
-    let opts = RunOptions {
+    let (store, remote) = store_of(args, &project)?;
+    let python = python_options(args, &project)?;
+    Ok(RunOptions {
         store,
         remote,
         workdir: project,
@@ -317,6 +301,18 @@ pub fn run(args: &RunArgs) -> u8 {
             inputs_from: args.inputs_from.clone(),
             keep: args.keep,
         }),
+    })
+}
+
+/// Runs `flowc run`.
+pub fn run(args: &RunArgs) -> u8 {
+    let plan = match plan_to_run(args) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let opts = match run_options(args) {
+        Ok(o) => o,
+        Err(why) => return super::fail(why),
     };
     static CANCEL: AtomicBool = AtomicBool::new(false);
     let _ = ctrlc::set_handler(|| {
