@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{flowc, ok, stdout, text, write};
-use serde_json::Value;
+use common::{flowc, last_summary, ok, stdout, text, write};
 
 const SOURCE: &str = r#"
 /// The tag CI builds from the release tag.
@@ -25,18 +22,6 @@ pipeline nightly() {
   output release = s
 }
 "#;
-
-/// The summary of the newest run in `d`'s store.
-fn last_summary(d: &Path) -> Value {
-    let run = std::fs::read_dir(d.join(".flow/runs"))
-        .expect("a runs folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .max()
-        .expect("a run");
-    let text = std::fs::read_to_string(run.join("summary.json")).expect("the run's summary");
-    serde_json::from_str(&text).expect("a JSON summary")
-}
 
 #[test]
 fn a_run_takes_the_values_and_a_new_value_recomputes() {

@@ -94,16 +94,7 @@ fn strings(v: &Json) -> Vec<String> {
 fn local(d: &Path, want: &str) {
     let o = flowc(&["run", "literals.flow", "--engine", "host"], d);
     assert!(o.status.success(), "{}", text(&o));
-    let run = std::fs::read_dir(d.join(".flow/runs"))
-        .expect("runs")
-        .flatten()
-        .map(|e| e.path())
-        .max()
-        .expect("a run");
-    let summary: Json = serde_json::from_str(
-        &std::fs::read_to_string(run.join("summary.json")).expect("the summary"),
-    )
-    .expect("JSON");
+    let summary = common::last_summary(d);
     let shown = summary["outputs"]["shown"].as_str().expect("a path");
     let got = std::fs::read_to_string(shown).expect("the step's output");
     assert_eq!(got, [want, want, want].join("\u{1f}"), "flowc run");

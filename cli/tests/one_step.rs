@@ -4,22 +4,13 @@
 //! `--out DIR`, the run's outputs under their names.
 
 mod common;
-use common::{run_records, text, write};
+use common::{flowc, run_records, text, write};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-fn flowc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("flowc runs")
-}
 
 /// `make` writes random bytes (so a rerun of it would give other content), `use_it` fails
 /// until the file `fixed` is in the project folder, and `publish` reads what `use_it` wrote.

@@ -2,7 +2,7 @@
 //! a run killed with SIGKILL and resumed, concurrent runs on one store, secrets, bad input.
 
 mod common;
-use common::{copy_tree, example_secrets, flowc, run_records, text, write};
+use common::{copy_tree, example_secrets, flowc, last_summary, run_records, text, write};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -13,18 +13,6 @@ use serde_json::Value;
 /// The records of the newest run in `store`.
 fn last_records(store: &Path) -> Vec<Value> {
     run_records(store).pop().expect("a run")
-}
-
-/// The `summary.json` of the newest run of the store `.flow` in folder `d`.
-fn last_summary(d: &Path) -> Value {
-    let run = std::fs::read_dir(d.join(".flow/runs"))
-        .expect("a runs folder")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .max()
-        .expect("a run");
-    let text = std::fs::read_to_string(run.join("summary.json")).expect("the run's summary");
-    serde_json::from_str(&text).expect("a JSON summary")
 }
 
 fn reasons(records: &[Value]) -> Vec<(String, String)> {

@@ -58,6 +58,18 @@ pub fn example(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The summary of the newest run in the store `.flow` of project `d`.
+pub fn last_summary(d: &Path) -> serde_json::Value {
+    let run = std::fs::read_dir(d.join(".flow/runs"))
+        .expect("a runs folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .max()
+        .expect("a run");
+    let text = std::fs::read_to_string(run.join("summary.json")).expect("the run's summary");
+    serde_json::from_str(&text).expect("a JSON summary")
+}
+
 /// Every record of every run in the store, oldest run first (runs are named by their start).
 pub fn run_records(store: &Path) -> Vec<Vec<serde_json::Value>> {
     let mut runs: Vec<PathBuf> = std::fs::read_dir(store.join("runs"))
