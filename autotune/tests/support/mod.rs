@@ -78,24 +78,49 @@ fn run_checked(cmd: &mut Command, what: &str) {
 }
 
 /// Polls `ready` until it holds, `child` dies, or the timeout passes (then panics with `log`).
-fn wait_ready(child: &mut Child, log: &Path, what: &str, mut ready: impl FnMut() -> bool) {
+fn wait_ready(child: &mut Child, log: &Path, what: &str, ready: impl FnMut() -> bool) {
+    if let Err(why) = try_wait_ready(child, log, what, ready) {
+        panic!("{why}");
+    }
+}
+
+/// [`wait_ready`], returning why the server is not ready instead of panicking (so a server
+/// that lost its port to another test's can be started again on another).
+fn try_wait_ready(
+    child: &mut Child,
+    log: &Path,
+    what: &str,
+    mut ready: impl FnMut() -> bool,
+) -> Result<(), String> {
     let deadline = Instant::now() + READY_TIMEOUT;
     while Instant::now() < deadline {
         if ready() {
-            return;
+            return Ok(());
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!(
+            return Err(format!(
                 "{what} stopped ({status}) before it was ready: {}",
                 std::fs::read_to_string(log).unwrap_or_default()
-            );
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!(
+    stop(child);
+    Err(format!(
         "{what} was not ready after {READY_TIMEOUT:?}: {}",
         std::fs::read_to_string(log).unwrap_or_default()
-    );
+    ))
+}
+
+/// Whether the PostgreSQL server at `url` is the one whose data folder is `data`.
+fn serves(url: &str, data: &Path) -> bool {
+    let Ok(mut c) = postgres::Client::connect(url, postgres::NoTls) else {
+        return false;
+    };
+    c.query_one("SHOW data_directory", &[])
+        .ok()
+        .and_then(|row| row.try_get::<_, String>(0).ok())
+        .is_some_and(|d| Path::new(&d) == data)
 }
 
 /// Stops a child: SIGINT (a clean, fast shutdown for both servers), then SIGKILL after 5 s.
@@ -195,28 +220,38 @@ impl Postgres {
                 .arg(format!("--pwfile={}", pwfile.display())),
             "initdb",
         );
-        let port = free_port();
         let log = dir.path().join("server.log");
-        let log_file = std::fs::File::create(&log).expect("log file");
-        let mut child = as_owner(&bin.join("postgres"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
-            .arg(&data)
-            .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start postgres: {e}"));
-        let url = format!("postgres://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{port}/postgres");
-        wait_ready(&mut child, &log, "PostgreSQL", || {
-            postgres::Client::connect(&url, postgres::NoTls).is_ok()
-        });
-        Postgres {
-            child,
-            port,
-            _dir: dir,
+        // Tests start servers at once: a free port may be taken by another test's server before
+        // this one binds it. The server is ready when *it* answers (its data folder), and one
+        // that lost its port is started again on another.
+        let mut last = String::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let log_file = std::fs::File::create(&log).expect("log file");
+            let mut child = as_owner(&bin.join("postgres"))
+                .arg("-D")
+                .arg(&data)
+                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
+                .arg(&data)
+                .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
+                .stdout(Stdio::null())
+                .stderr(log_file)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start postgres: {e}"));
+            let url = format!("postgres://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{port}/postgres");
+            let ours = || serves(&url, &data);
+            match try_wait_ready(&mut child, &log, "PostgreSQL", ours) {
+                Ok(()) => {
+                    return Postgres {
+                        child,
+                        port,
+                        _dir: dir,
+                    }
+                }
+                Err(why) => last = why,
+            }
         }
+        panic!("{last}")
     }
 
     /// The address of database `db` with the right password.
