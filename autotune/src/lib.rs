@@ -31,6 +31,7 @@ pub mod readers;
 pub mod report;
 pub mod services;
 pub mod stats;
+pub mod synth;
 pub mod time;
 pub mod units;
 

@@ -13,6 +13,7 @@
 //! sizes measured while a run ran (Nextflow's `rchar`) are withheld, so the input model is off
 //! for traces that have no other input measure.
 
+pub mod deployed;
 pub mod replay;
 pub mod table;
 
@@ -21,6 +22,8 @@ use crate::history::{History, StepKey};
 use crate::model::{MemoryFit, Observation, TunerConfig};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+pub use deployed::{Cadence, DeployedPolicy};
 
 pub use crate::policy::Policy;
 
@@ -34,6 +37,9 @@ pub struct EvalConfig {
     /// Attempts after which a run is given its peak (guards against a policy that never
     /// raises); every attempt before counts as a failure.
     pub max_attempts: u32,
+    /// How flowc's values reach the runs: asked live, or through a lock file rewritten after
+    /// every run or nightly.
+    pub cadence: Cadence,
 }
 
 impl Default for EvalConfig {
@@ -42,6 +48,7 @@ impl Default for EvalConfig {
             tuner: TunerConfig::default(),
             default_memory_bytes: crate::units::GIB * 2,
             max_attempts: 20,
+            cadence: Cadence::Live,
         }
     }
 }
@@ -216,8 +223,12 @@ pub fn evaluate_history(history: &History, config: &EvalConfig) -> EvalReport {
     let mut skipped = 0;
     let mut total: Vec<PolicyMetrics> = Vec::new();
     for (name, runs) in by_workflow {
+        let flowc: Box<dyn Policy> = match config.cadence {
+            Cadence::Live => Box::new(FlowcPolicy::new(config.tuner.clone())),
+            c => Box::new(DeployedPolicy::new(config.tuner.clone(), c)),
+        };
         let mut policies: Vec<Box<dyn Policy>> = vec![
-            Box::new(FlowcPolicy::new(config.tuner.clone())),
+            flowc,
             Box::new(VpaLike::default()),
             Box::new(KrrLike::default()),
         ];

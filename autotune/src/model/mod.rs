@@ -109,6 +109,13 @@ pub struct TunerConfig {
     /// below it a limit saves nothing measurable, and a peak of a few MB is the noise of a
     /// wrapper process, not the workload's need.
     pub min_limit_bytes: u64,
+    /// The floor applies to a step only where it is the cheaper limit: where the expected cost
+    /// of the kills it prevents (failed attempts, retries) exceeds the memory it reserves on
+    /// every run ([`MemoryFit::expected_cost`]). `false`: a fixed floor for every step.
+    pub floor_by_cost: bool,
+    /// Measured runs ending after an OOM kill for which the kill still holds the limit above the
+    /// killed one (infinite: forever).
+    pub kill_memory_runs: f64,
 }
 
 impl Default for TunerConfig {
@@ -144,6 +151,8 @@ impl Default for TunerConfig {
             gpu_idle_util: 0.05,
             default_memory_bytes: 2 * GIB,
             min_limit_bytes: 256 * MIB,
+            floor_by_cost: false,
+            kill_memory_runs: f64::INFINITY,
         }
     }
 }
@@ -215,9 +224,39 @@ pub struct MemoryDecision {
     pub held_by_hysteresis: bool,
     /// An earlier OOM kill set a floor that lifted the value.
     pub oom_floor: Option<u64>,
+    /// What the tuner's floor ([`TunerConfig::min_limit_bytes`]) did, when the model's limit
+    /// was below it.
+    pub floor: Option<FloorNote>,
     /// The model, when fitted (for confidence and reports).
     #[serde(skip)]
     pub fit: Option<MemoryFit>,
+}
+
+/// Why the floor did or did not lift a fitted limit that lay below it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum FloorNote {
+    /// The fixed floor lifted the limit ([`TunerConfig::floor_by_cost`] off).
+    Fixed {
+        /// The floor, bytes.
+        floor: u64,
+    },
+    /// The floor lifted the limit because it is the cheaper one: the kills it prevents cost
+    /// more than it reserves.
+    Cheaper {
+        /// The floor, bytes.
+        floor: u64,
+        /// Expected cost at the floor over the expected cost at the model's limit (< 1).
+        cost_ratio: f64,
+    },
+    /// The floor was waived: at the model's limit, the expected kills cost less than the floor
+    /// would reserve.
+    Waived {
+        /// The floor, bytes.
+        floor: u64,
+        /// Expected cost at the floor over the expected cost at the model's limit (≥ 1).
+        cost_ratio: f64,
+    },
 }
 
 /// The memory limit for a run with `input` bytes, given the step's history, the current limit,
@@ -245,6 +284,7 @@ pub fn decide_memory(
         risk: None,
         held_by_hysteresis: false,
         oom_floor: None,
+        floor: None,
         fit: None,
     };
     let mut bytes = current as f64;
@@ -290,12 +330,51 @@ pub fn decide_memory(
             bytes = bytes.min(trimmed);
         }
     }
-    if d.phase == Phase::Fitted {
-        // The tuner does not cut a limit below `min_limit_bytes`.
-        bytes = bytes.max(cfg.min_limit_bytes.min(current) as f64);
+    if let (Phase::Fitted, Some(fit)) = (d.phase, fit) {
+        // The tuner does not cut a limit below `min_limit_bytes`, unless (`floor_by_cost`) the
+        // kills the floor prevents cost less than the memory it reserves.
+        let floor = cfg.min_limit_bytes.min(current);
+        if bytes < floor as f64 {
+            let note = if cfg.floor_by_cost {
+                let model = fit.expected_cost(bytes, cfg);
+                let ratio = if model > 0.0 {
+                    fit.expected_cost(floor as f64, cfg) / model
+                } else {
+                    f64::INFINITY
+                };
+                if ratio < 1.0 {
+                    FloorNote::Cheaper {
+                        floor,
+                        cost_ratio: ratio,
+                    }
+                } else {
+                    FloorNote::Waived {
+                        floor,
+                        cost_ratio: ratio,
+                    }
+                }
+            } else {
+                FloorNote::Fixed { floor }
+            };
+            if !matches!(note, FloorNote::Waived { .. }) {
+                bytes = floor as f64;
+            }
+            d.floor = Some(note);
+        }
     }
-    // Never below a limit that was OOM-killed for a comparable input.
-    for o in obs.iter().filter(|o| o.oom) {
+    // Never below a limit that was OOM-killed for a comparable input, until `kill_memory_runs`
+    // measured runs have ended after the kill (a far run of a heavy tail does not hold every
+    // later limit above its kill forever).
+    let mut newer = 0usize;
+    let mut recent_kills = Vec::new();
+    for o in obs.iter().rev() {
+        if o.peak.is_some() {
+            newer += 1;
+        } else if o.oom && (newer as f64) < cfg.kill_memory_runs {
+            recent_kills.push(o);
+        }
+    }
+    for o in recent_kills {
         let Some(killed) = o.limit else { continue };
         let comparable = match (input, o.input) {
             (Some(x), Some(k)) => x as f64 >= 0.9 * k as f64,
