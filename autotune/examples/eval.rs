@@ -7,7 +7,8 @@
 //!
 //! `--set name=value` overrides one tuner setting (for experiments), e.g. `--set risk=0.02`;
 //! `--cadence live|every-run|nightly` says how flowc's values reach the runs; `--synth SEED`
-//! adds the synthetic stress traces of that seed.
+//! adds the synthetic stress traces of that seed; `--cv` prints the leave-one-workflow-out
+//! cross-validation instead of the tables.
 
 use flowc_autotune::baselines::VpaLike;
 use flowc_autotune::eval::{Cadence, DeployedPolicy, FlowcPolicy, Policy};
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
     let mut config = EvalConfig::default();
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut synth: Option<u64> = None;
+    let mut cv = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--cadence" {
@@ -32,6 +34,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+        } else if arg == "--cv" {
+            cv = true;
         } else if arg == "--synth" {
             synth = args.next().and_then(|s| s.parse::<u64>().ok());
             if synth.is_none() {
@@ -63,6 +67,12 @@ fn main() -> ExitCode {
     });
     if let (Ok(spec), Ok(h)) = (std::env::var("EVAL_TRACE"), &history) {
         trace(h, &config, &spec);
+        return ExitCode::SUCCESS;
+    }
+    if let (true, Ok(h)) = (cv, &history) {
+        let grid = flowc_autotune::eval::cv::grid(&config.tuner);
+        let report = flowc_autotune::eval::cv::cross_validate(h, &config, grid);
+        print!("{}", report.to_markdown());
         return ExitCode::SUCCESS;
     }
     let loaded = history.map(|h| flowc_autotune::eval::evaluate_history(&h, &config));

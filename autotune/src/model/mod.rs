@@ -127,7 +127,7 @@ impl Default for TunerConfig {
             risk: 0.005,
             max_risk: 0.1,
             oom_penalty: 1.0,
-            trade_min_gap: 0.1,
+            trade_min_gap: 0.0,
             min_bandwidth: 0.003,
             window: 150,
             small_sample_n: 20.0,
@@ -151,8 +151,8 @@ impl Default for TunerConfig {
             gpu_idle_util: 0.05,
             default_memory_bytes: 2 * GIB,
             min_limit_bytes: 256 * MIB,
-            floor_by_cost: false,
-            kill_memory_runs: f64::INFINITY,
+            floor_by_cost: true,
+            kill_memory_runs: 30.0,
         }
     }
 }
@@ -626,7 +626,7 @@ mod tests {
     }
 
     #[test]
-    fn continuous_tail_is_not_left_to_retries() {
+    fn a_continuous_tail_is_cut_into_only_when_trading_anywhere() {
         // 90 runs between 480 and 520 MiB, and a tail of 10 spread evenly (in log) from 560 to
         // 900 MiB: no empty band of 10 % above any run.
         let obs: Vec<Observation> = (0..100u64)
@@ -639,23 +639,33 @@ mod tests {
                 ok(i as i64 * 1000, (peak * MIB as f64) as u64, None)
             })
             .collect();
-        let d = decide_memory(&obs, 4 * GIB, None, &TunerConfig::default(), None);
-        assert!(d.limit >= 900 * MIB, "{}", d.limit / MIB);
-        // Without the empty-band condition the cost trade would cut into the tail.
-        let loose = TunerConfig {
-            trade_min_gap: 0.0,
+        // With the empty-band condition the tail is covered.
+        let gap = TunerConfig {
+            trade_min_gap: 0.1,
             ..TunerConfig::default()
         };
-        let l = decide_memory(&obs, 4 * GIB, None, &loose, None);
+        let d = decide_memory(&obs, 4 * GIB, None, &gap, None);
+        assert!(d.limit >= 900 * MIB, "{}", d.limit / MIB);
+        // The defaults trade anywhere (chosen by cross-validation): the cost trade cuts into it.
+        let l = decide_memory(&obs, 4 * GIB, None, &TunerConfig::default(), None);
         assert!(l.limit < 900 * MIB, "{} {}", l.limit / MIB, d.limit / MIB);
     }
 
     #[test]
-    fn no_cut_below_the_minimum_limit() {
+    fn a_fixed_floor_holds_every_step() {
         let obs: Vec<Observation> = (0..30).map(|i| ok(i * 1000, 3 * MIB, None)).collect();
-        let cfg = TunerConfig::default();
+        let cfg = TunerConfig {
+            floor_by_cost: false,
+            ..TunerConfig::default()
+        };
         let d = decide_memory(&obs, 2 * GIB, None, &cfg, None);
         assert_eq!(d.limit, cfg.min_limit_bytes);
+        assert_eq!(
+            d.floor,
+            Some(FloorNote::Fixed {
+                floor: cfg.min_limit_bytes
+            })
+        );
         // A limit already below the minimum is not raised to it.
         let d = decide_memory(&obs, 100 * MIB, None, &cfg, None);
         assert_eq!(d.limit, 100 * MIB);
@@ -665,6 +675,53 @@ mod tests {
             (d.phase, d.limit),
             (Phase::ShortHistory, cfg.min_limit_bytes)
         );
+    }
+
+    #[test]
+    fn the_floor_by_cost_is_waived_for_tiny_steps_and_says_why() {
+        // Peaks of 5-40 MiB: a kill costs a tiny attempt and a retry 100 MiB higher; the floor
+        // would reserve 256 MiB on every run.
+        let obs: Vec<Observation> = (0..60u64)
+            .map(|i| ok(i as i64 * 1000, (5 + (i * 7) % 36) * MIB, None))
+            .collect();
+        let cfg = TunerConfig::default();
+        assert!(cfg.floor_by_cost);
+        let d = decide_memory(&obs, 2 * GIB, None, &cfg, None);
+        assert!(d.limit < 64 * MIB, "{}", d.limit / MIB);
+        match d.floor {
+            Some(FloorNote::Waived { floor, cost_ratio }) => {
+                assert_eq!(floor, cfg.min_limit_bytes);
+                assert!(cost_ratio > 3.0, "{cost_ratio}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A step whose peaks are near the floor is not affected.
+        let big: Vec<Observation> = (0..60u64)
+            .map(|i| ok(i as i64 * 1000, (300 + i % 5) * MIB, None))
+            .collect();
+        assert_eq!(decide_memory(&big, 2 * GIB, None, &cfg, None).floor, None);
+    }
+
+    #[test]
+    fn a_kill_stops_holding_the_limit_after_thirty_newer_runs() {
+        let cfg = TunerConfig::default();
+        let mut obs: Vec<Observation> = (0..30).map(|i| ok(i * 1000, 500 * MIB, None)).collect();
+        obs.push(Observation {
+            end_ms: 40_000,
+            peak: None,
+            limit: Some(2 * GIB),
+            oom: true,
+            input: None,
+            wall_seconds: 60.0,
+        });
+        obs.extend((0..29).map(|i| ok(50_000 + i * 1000, 500 * MIB, None)));
+        let held = decide_memory(&obs, 4 * GIB, None, &cfg, None);
+        assert_eq!(held.oom_floor, Some(2 * GIB));
+        assert!(held.limit > 2 * GIB);
+        obs.push(ok(90_000, 500 * MIB, None));
+        let free = decide_memory(&obs, 4 * GIB, None, &cfg, None);
+        assert_eq!(free.oom_floor, None);
+        assert!(free.limit < GIB, "{}", free.limit / MIB);
     }
 
     #[test]
