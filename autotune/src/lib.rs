@@ -229,6 +229,20 @@ pub fn evaluate(paths: &[PathBuf], config: &EvalConfig) -> Result<EvalReport, Ve
     Ok(eval::evaluate_history(&history, config))
 }
 
+/// Loads traces (leniently), adds the synthetic stress traces of `synthetic`'s seed if given
+/// ([`synth`]), and renders what `flowc autotune eval` prints ([`eval::full_markdown`]).
+pub fn evaluate_all(
+    paths: &[PathBuf],
+    synthetic: Option<u64>,
+    config: &EvalConfig,
+) -> Result<String, Vec<AutotuneError>> {
+    let mut history = load_history(paths, true)?;
+    if let Some(seed) = synthetic {
+        history.extend(synth::generate_all(seed));
+    }
+    Ok(eval::full_markdown(&history, config))
+}
+
 fn display(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }

@@ -217,6 +217,24 @@ impl Policy for FlowcPolicy {
     }
 }
 
+/// What `flowc autotune eval` prints: the tables with flowc deployed through a lock file
+/// rewritten after every run and nightly, then the leave-one-workflow-out cross-validation of
+/// the defaults (at `config`'s cadence).
+pub fn full_markdown(history: &History, config: &EvalConfig) -> String {
+    let mut out = String::new();
+    for cadence in [Cadence::EveryRun, Cadence::Nightly] {
+        let c = EvalConfig {
+            cadence,
+            ..config.clone()
+        };
+        out.push_str(&evaluate_history(history, &c).to_markdown());
+        out.push('\n');
+    }
+    let grid = cv::grid(&config.tuner);
+    out.push_str(&cv::cross_validate(history, config, grid).to_markdown());
+    out
+}
+
 /// flowc's policy for a tuner configuration at a cadence.
 pub fn flowc_policy(tuner: &TunerConfig, cadence: Cadence) -> Box<dyn Policy> {
     match cadence {

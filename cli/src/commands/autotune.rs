@@ -226,10 +226,9 @@ pub fn run(args: &AutotuneArgs) -> u8 {
     if let Some(AutotuneCommand::Recommend(r)) = &args.command {
         return run_recommend(r);
     }
-    if let Some(AutotuneCommand::Eval { traces }) = &args.command {
-        return match flowc_autotune::evaluate(traces, &EvalConfig::default()) {
-            Ok(report) => {
-                let md = report.to_markdown();
+    if let Some(AutotuneCommand::Eval { traces, synthetic }) = &args.command {
+        return match flowc_autotune::evaluate_all(traces, *synthetic, &EvalConfig::default()) {
+            Ok(md) => {
                 print!("{md}");
                 if let Some(out) = &args.report {
                     return super::build::write_output(out, &md);
