@@ -134,10 +134,7 @@ pub fn generate(shape: Shape, seed: u64) -> Vec<Execution> {
 
 /// Every shape for a seed, in [`Shape::ALL`] order.
 pub fn generate_all(seed: u64) -> Vec<Execution> {
-    Shape::ALL
-        .iter()
-        .flat_map(|s| generate(*s, seed))
-        .collect()
+    Shape::ALL.iter().flat_map(|s| generate(*s, seed)).collect()
 }
 
 /// 400 runs, one every 30 minutes, 10–20 minutes each, requested 4 GiB.
@@ -152,7 +149,14 @@ fn heavy_tail(rng: &mut Rng) -> Vec<Execution> {
                 body
             };
             let start = EPOCH_MS + i as i64 * 30 * MINUTE_MS;
-            let mut e = execution(Shape::HeavyTail, "align", i, start, rng.range(600.0, 1200.0), peak);
+            let mut e = execution(
+                Shape::HeavyTail,
+                "align",
+                i,
+                start,
+                rng.range(600.0, 1200.0),
+                peak,
+            );
             e.memory_limit_bytes = Some(4 * GIB);
             e
         })
@@ -218,7 +222,14 @@ fn tiny_tasks(rng: &mut Rng) -> Vec<Execution> {
             let peak = rng.range(5.0f64.ln(), 40.0f64.ln()).exp() * MB;
             let wave = (i / 200) as i64;
             let start = EPOCH_MS + wave * MINUTE_MS + (i % 200) as i64 * 100;
-            execution(Shape::TinyTasks, "count", i, start, rng.range(5.0, 30.0), peak)
+            execution(
+                Shape::TinyTasks,
+                "count",
+                i,
+                start,
+                rng.range(5.0, 30.0),
+                peak,
+            )
         })
         .collect()
 }
@@ -232,7 +243,14 @@ fn burst(rng: &mut Rng) -> Vec<Execution> {
             let wave = (i / 150) as i64;
             let peak = 1000.0 * MB * (0.2 * rng.normal()).exp();
             let start = EPOCH_MS + wave * DAY_MS;
-            let mut e = execution(Shape::Burst, "map", i, start, rng.range(1200.0, 2400.0), peak);
+            let mut e = execution(
+                Shape::Burst,
+                "map",
+                i,
+                start,
+                rng.range(1200.0, 2400.0),
+                peak,
+            );
             e.memory_limit_bytes = Some(8 * GIB);
             e
         })

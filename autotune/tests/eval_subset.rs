@@ -129,7 +129,11 @@ fn published_tables_are_what_the_replay_prints() {
         [4901.80, 9113.42, 10631.65]
     );
     assert_eq!([flowc, vpa, krr].map(|m| m.oom_failures), [424, 766, 292]);
-    assert_eq!(format!("{:.3}", flowc.ratio()), "1.181", "reserved / oracle");
+    assert_eq!(
+        format!("{:.3}", flowc.ratio()),
+        "1.181",
+        "reserved / oracle"
+    );
 
     // Nightly, flowc loses: its first day runs at the requested memory.
     let nightly = EvalConfig {
@@ -152,10 +156,13 @@ fn cross_validation_chose_the_defaults_and_every_fold_holds() {
     history.extend(flowc_autotune::synth::generate_all(1));
     let config = EvalConfig::default();
     let report = cv::cross_validate(&history, &config, cv::grid(&config.tuner));
-    assert_eq!(report.folds.len(), 18, "12 shared and 6 synthetic workflows");
     assert_eq!(
-        report.scores.candidates[report.chosen_on_all].tuner,
-        config.tuner,
+        report.folds.len(),
+        18,
+        "12 shared and 6 synthetic workflows"
+    );
+    assert_eq!(
+        report.scores.candidates[report.chosen_on_all].tuner, config.tuner,
         "the shipped defaults are the candidate chosen on all workflows"
     );
     for f in &report.folds {

@@ -62,7 +62,9 @@ fn tiny_tasks_reserve_within_a_tenth_of_the_better_baseline() {
         let r = &recs[0];
         assert!(r.memory.new_limit < 100 << 20, "{}", r.memory.new_limit);
         assert!(
-            r.reasons.iter().any(|x| x.starts_with("below the floor of 256 MiB")),
+            r.reasons
+                .iter()
+                .any(|x| x.starts_with("below the floor of 256 MiB")),
             "{:?}",
             r.reasons
         );
@@ -81,7 +83,11 @@ fn the_rare_cluster_of_a_bimodal_step_is_left_to_one_retry_that_lands_above_it()
         // Once the cluster has been seen, each of its runs fails once: the retry lands above
         // the cluster in one step. Only the first run of the cluster, when none had been seen
         // and the retry can only bump, may fail twice; the bulk does not fail.
-        assert!(flowc.repeated_failures <= 1, "seed {seed}: {}", describe(&w));
+        assert!(
+            flowc.repeated_failures <= 1,
+            "seed {seed}: {}",
+            describe(&w)
+        );
         assert!(
             flowc.oom_failures <= cluster + 1,
             "seed {seed}: {cluster} cluster runs; {}",
@@ -180,6 +186,11 @@ fn a_burst_gets_the_requested_memory_until_something_finished() {
             "seed {seed}: {}",
             describe(&w)
         );
-        assert_eq!(w.policies[0].repeated_failures, 0, "seed {seed}: {}", describe(&w));
+        assert_eq!(
+            w.policies[0].repeated_failures,
+            0,
+            "seed {seed}: {}",
+            describe(&w)
+        );
     }
 }

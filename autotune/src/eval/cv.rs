@@ -99,10 +99,7 @@ pub fn score(history: &History, config: &EvalConfig, candidates: Vec<Candidate>)
                 vec![Box::new(VpaLike::default()), Box::new(KrrLike::default())];
             let (m, _, _) = replay::replay_workflow(runs, &mut ps, config);
             let mut it = m.into_iter();
-            [
-                it.next().unwrap_or_default(),
-                it.next().unwrap_or_default(),
-            ]
+            [it.next().unwrap_or_default(), it.next().unwrap_or_default()]
         })
         .collect();
     let flowc = candidates
@@ -191,13 +188,21 @@ impl Scores {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.oom_failures <= baseline_ooms && s.worst_ratio <= MAX_WORKFLOW_RATIO)
-            .min_by(|a, b| a.1.wasted_gb_h.total_cmp(&b.1.wasted_gb_h).then(a.0.cmp(&b.0)));
+            .min_by(|a, b| {
+                a.1.wasted_gb_h
+                    .total_cmp(&b.1.wasted_gb_h)
+                    .then(a.0.cmp(&b.0))
+            });
         match qualified {
             Some((c, _)) => c,
             None => standings
                 .iter()
                 .enumerate()
-                .min_by(|a, b| a.1.worst_ratio.total_cmp(&b.1.worst_ratio).then(a.0.cmp(&b.0)))
+                .min_by(|a, b| {
+                    a.1.worst_ratio
+                        .total_cmp(&b.1.worst_ratio)
+                        .then(a.0.cmp(&b.0))
+                })
                 .map_or(0, |(c, _)| c),
         }
     }

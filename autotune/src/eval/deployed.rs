@@ -12,7 +12,9 @@
 
 use super::Policy;
 use crate::history::StepKey;
-use crate::model::{decide_memory, retry_limit, round_up_mib, InputScaling, Observation, TunerConfig};
+use crate::model::{
+    decide_memory, retry_limit, round_up_mib, InputScaling, Observation, TunerConfig,
+};
 use std::collections::BTreeMap;
 
 /// How often the lock file is rewritten.
@@ -154,11 +156,12 @@ impl DeployedPolicy {
                 .get(step)
                 .and_then(|l| l.rule.as_ref().map(|r| r.limit))
                 .unwrap_or(initial);
-            let current = if seen.iter().filter(|o| o.peak.is_some()).count() < self.config.min_history {
-                initial
-            } else {
-                previous
-            };
+            let current =
+                if seen.iter().filter(|o| o.peak.is_some()).count() < self.config.min_history {
+                    initial
+                } else {
+                    previous
+                };
             let rule = (!seen.is_empty()).then(|| {
                 let d = decide_memory(seen, current, None, &self.config, None);
                 LockedRule {
@@ -294,9 +297,14 @@ mod tests {
         let mut p = DeployedPolicy::new(TunerConfig::default(), Cadence::Nightly);
         let key = StepKey::new("p", "s");
         // Thirty runs of 500 MiB that ended on day 1.
-        let obs: Vec<Observation> = (0..30).map(|i| ok(DAY_MS + (i + 1) * 1000, 500 * MIB)).collect();
+        let obs: Vec<Observation> = (0..30)
+            .map(|i| ok(DAY_MS + (i + 1) * 1000, 500 * MIB))
+            .collect();
         // Still day 1: the lock was written at its midnight, before any run ended.
-        assert_eq!(p.limit(&key, &obs, None, DAY_MS + 40_000, 4096 * MIB), 4096 * MIB);
+        assert_eq!(
+            p.limit(&key, &obs, None, DAY_MS + 40_000, 4096 * MIB),
+            4096 * MIB
+        );
         // Day 2: tuned on all thirty.
         let l = p.limit(&key, &obs, None, 2 * DAY_MS + 1, 4096 * MIB);
         assert!(l < 1024 * MIB && l > 500 * MIB, "{}", l / MIB);
