@@ -289,7 +289,10 @@ fn memory_reasons(d: &MemoryDecision, measured: &[u64], cfg: &TunerConfig) -> Ve
                 reasons.push(format!(
                     "margin {:.0} % over the median peak, from the spread of the recent peaks: an estimated {:.2} % of runs need more",
                     100.0 * (d.limit as f64 / median as f64 - 1.0),
-                    100.0 * d.risk.unwrap_or(0.0)
+                    100.0
+                        * d.fit
+                            .as_ref()
+                            .map_or(0.0, |f| f.constant_tail(d.limit as f64))
                 ));
             }
             // The cost trade left a distinct upper cluster of runs to retries.
