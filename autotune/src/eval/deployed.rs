@@ -13,7 +13,7 @@
 use super::Policy;
 use crate::history::StepKey;
 use crate::model::{
-    decide_memory, retry_limit, round_up_mib, InputScaling, Observation, TunerConfig,
+    decide_memory, round_up_mib, InputScaling, Observation, RetryRule, TunerConfig,
 };
 use std::collections::BTreeMap;
 
@@ -51,37 +51,6 @@ pub struct LockedRule {
     pub scaling: Option<InputScaling>,
     /// The retry rule.
     pub retry: RetryRule,
-}
-
-/// The retry rule of a lock file: an attempt killed at `k` bytes is retried at
-/// max(`first`, `factor` × k, k + `min_step`).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct RetryRule {
-    /// The first retry's limit after a kill at the static limit, bytes.
-    pub first: u64,
-    /// Multiplier over the killed limit.
-    pub factor: f64,
-    /// Smallest step over the killed limit, bytes.
-    pub min_step: u64,
-}
-
-impl RetryRule {
-    /// The limit after a kill at `killed`.
-    pub fn after(&self, killed: u64) -> u64 {
-        let bumped = (killed as f64 * self.factor).max(killed.saturating_add(self.min_step) as f64);
-        self.first.max(round_up_mib(bumped))
-    }
-
-    /// The limits of attempts 0..=`retries` of a run whose first attempt gets `limit` (what
-    /// Argo's `podSpecPatch` lists by `{{retries}}`).
-    pub fn ladder(&self, limit: u64, retries: usize) -> Vec<u64> {
-        let mut out = vec![limit];
-        for _ in 0..retries {
-            let last = *out.last().unwrap_or(&limit);
-            out.push(self.after(last));
-        }
-        out
-    }
 }
 
 /// The limit for a run with `input` bytes known before the start, under a locked rule: the
@@ -167,11 +136,7 @@ impl DeployedPolicy {
                 LockedRule {
                     limit: d.limit,
                     scaling: d.fit.as_ref().and_then(|f| f.scaling),
-                    retry: RetryRule {
-                        first: 0,
-                        factor: self.config.oom_bump,
-                        min_step: self.config.oom_bump_min_bytes,
-                    },
+                    retry: RetryRule::bump(&self.config),
                 }
             });
             self.locks.insert(
@@ -218,41 +183,20 @@ impl Policy for DeployedPolicy {
     ) -> u64 {
         // The kill does not re-tune the lock: the rule in force at the run's start applies.
         let Some(locked) = self.locks.get(step) else {
-            return RetryRule {
-                first: 0,
-                factor: self.config.oom_bump,
-                min_step: self.config.oom_bump_min_bytes,
-            }
-            .after(killed);
+            return RetryRule::bump(&self.config).after(killed);
         };
         let tuned_on = locked.tuned_on.min(obs.len());
         let Some(rule) = locked.rule.clone() else {
-            return RetryRule {
-                first: 0,
-                factor: self.config.oom_bump,
-                min_step: self.config.oom_bump_min_bytes,
-            }
-            .after(killed);
+            return RetryRule::bump(&self.config).after(killed);
         };
         let mut retry = rule.retry;
         if retry.first == 0 {
             // The tuner's first retry for a kill at the static limit, as `flowc autotune`
             // writes it into the lock file.
-            let mut seen: Vec<Observation> = obs[..tuned_on].to_vec();
-            let end_ms = seen.last().map_or(0, |o| o.end_ms);
-            seen.push(Observation {
-                end_ms,
-                peak: None,
-                limit: Some(rule.limit),
-                oom: true,
-                input: None,
-                wall_seconds: 0.0,
-            });
-            let current = rule.limit.max(initial.min(rule.limit));
-            retry.first = retry_limit(&seen, current, None, rule.limit, &self.config);
+            retry = RetryRule::for_limit(&obs[..tuned_on], rule.limit, initial, &self.config);
             if let Some(l) = self.locks.get_mut(step) {
                 if let Some(r) = l.rule.as_mut() {
-                    r.retry.first = retry.first;
+                    r.retry = retry;
                 }
             }
         }

@@ -30,9 +30,11 @@ pub mod cpu;
 pub mod gpu;
 pub mod memory;
 pub mod recommend;
+pub mod retry;
 
 pub use memory::{Estimate, InputScaling, MemoryFit, ModelKind};
 pub use recommend::{recommend, Confidence, ConfidenceLevel, Recommendation};
+pub use retry::RetryRule;
 
 use crate::history::{Execution, Outcome};
 use crate::units::{GIB, MIB};

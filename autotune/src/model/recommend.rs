@@ -67,6 +67,8 @@ pub struct MemoryRecommendation {
     pub oom_risk: Option<f64>,
     /// Input-size scaling for runners that know a run's input.
     pub input_scaling: Option<super::InputScaling>,
+    /// The retry rule for an attempt OOM-killed at the new limit (none without a measured run).
+    pub retry: Option<super::RetryRule>,
 }
 
 /// One step's recommendation.
@@ -221,6 +223,8 @@ pub fn recommend_step(
             phase: d.phase,
             oom_risk: risk.map(|r| (r * 10_000.0).round() / 10_000.0),
             input_scaling: d.fit.as_ref().and_then(|f| f.scaling),
+            retry: (d.phase != Phase::NoHistory)
+                .then(|| super::RetryRule::for_limit(&obs, new_limit, current, cfg)),
         },
         cpu,
         old_cpu_request,
