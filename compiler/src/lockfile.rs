@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Tuned, TunedResources};
+use crate::plan::{MemoryRetry, Tuned, TunedResources};
 use crate::units::{format_cpu, format_memory};
 
 /// The lock file's format name.
@@ -42,6 +42,44 @@ pub struct LockedStep {
     pub confidence: String,
     /// Executions the values are based on.
     pub executions: usize,
+    /// Where the retry of an attempt killed for memory goes (absent in files written before
+    /// it existed, which builds read as "no rule").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<LockedRetry>,
+}
+
+/// A lock file's retry rule: an attempt killed at k bytes is retried at max(`first`,
+/// `factor` × k, k + `min_step`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedRetry {
+    /// The first retry's memory after a kill at the locked value, such as `963Mi`.
+    pub first: String,
+    /// Multiplier over the killed limit, such as 1.4.
+    pub factor: f64,
+    /// Smallest step over the killed limit, such as `100Mi`.
+    pub min_step: String,
+}
+
+impl LockedRetry {
+    /// The rule from bytes and a factor.
+    pub fn new(first_bytes: u64, factor: f64, min_step_bytes: u64) -> Self {
+        LockedRetry {
+            first: format_memory(first_bytes),
+            factor,
+            min_step: format_memory(min_step_bytes),
+        }
+    }
+
+    /// The rule in the plan's terms; `None` when a quantity cannot be read or the factor is
+    /// not a finite number of at least 1.
+    pub fn plan(&self) -> Option<MemoryRetry> {
+        let ok = self.factor.is_finite() && (1.0..=100.0).contains(&self.factor);
+        Some(MemoryRetry {
+            first_bytes: parse_memory(&self.first)?,
+            factor_permille: ok.then(|| (self.factor * 1000.0).round() as u64)?,
+            min_step_bytes: parse_memory(&self.min_step)?,
+        })
+    }
 }
 
 /// The whole lock file.
@@ -117,6 +155,7 @@ impl LockFile {
                         cpu_millis: v.cpu.as_deref().and_then(parse_cpu),
                         memory_bytes: v.memory.as_deref().and_then(parse_memory),
                         gpu: v.gpu,
+                        memory_retry: v.retry.as_ref().and_then(LockedRetry::plan),
                     },
                 ))
             })
@@ -145,6 +184,7 @@ pub fn locked(
         gpu,
         confidence: confidence.to_string(),
         executions,
+        retry: None,
     }
 }
 
@@ -207,6 +247,36 @@ mod tests {
             path_for(Path::new("a/b.flow")),
             PathBuf::from("a/b.flow.lock")
         );
+    }
+
+    #[test]
+    fn the_retry_rule_round_trips_and_a_file_without_it_still_reads() {
+        let mut lock = one_step();
+        if let Some(step) = lock.steps.get_mut("daily/load") {
+            step.retry = Some(LockedRetry::new(2048 << 20, 1.4, 100 << 20));
+        }
+        let text = lock.to_text();
+        assert!(text.contains("\"retry\": {\n        \"first\": \"2Gi\",\n        \"factor\": 1.4,\n        \"min_step\": \"100Mi\"\n      }"), "{text}");
+        let back = parse(&text).unwrap_or_else(|e| panic!("{}", e.message("x")));
+        assert_eq!(back, lock);
+        let r = back.tuned()[&("daily".to_string(), "load".to_string())].memory_retry;
+        let rule = r.unwrap_or_default();
+        assert_eq!(rule.first_bytes, 2048 << 20);
+        assert_eq!(rule.factor_permille, 1400);
+        // 1536 Mi killed: the first retry is the rule's 2 GiB, then 1.4× each.
+        assert_eq!(
+            rule.ladder(1536 << 20, 2),
+            vec![1536 << 20, 2048 << 20, 2868 << 20]
+        );
+        // A factor below 1 is no rule.
+        let bad = LockedRetry {
+            factor: 0.5,
+            ..LockedRetry::new(1, 1.4, 1)
+        };
+        assert_eq!(bad.plan(), None);
+        // Files without the member parse as before.
+        assert_eq!(one_step().steps["daily/load"].retry, None);
+        assert!(!one_step().to_text().contains("retry"));
     }
 
     #[test]

@@ -196,16 +196,21 @@ fn write_lock(file: &Path, recs: &[flowc_autotune::model::Recommendation]) -> u8
         } else {
             Some(r.memory.new_limit)
         };
-        lock.steps.insert(
-            format!("{}/{}", r.key.pipeline, r.key.step),
-            lockfile::locked(
-                memory,
-                r.cpu.request_millis.or(r.old_cpu_request),
-                Some(u64::from(r.gpu.recommended)),
-                &confidence,
-                r.executions,
-            ),
+        let mut step = lockfile::locked(
+            memory,
+            r.cpu.request_millis.or(r.old_cpu_request),
+            Some(u64::from(r.gpu.recommended)),
+            &confidence,
+            r.executions,
         );
+        // The retry rule goes with a tuned memory value only.
+        step.retry = r
+            .memory
+            .retry
+            .filter(|_| r.memory.phase != Phase::NoHistory)
+            .map(|x| lockfile::LockedRetry::new(x.first, x.factor, x.min_step));
+        lock.steps
+            .insert(format!("{}/{}", r.key.pipeline, r.key.step), step);
     }
     let path = lockfile::path_for(file);
     let code = super::build::write_output(&path, &lock.to_text());

@@ -53,6 +53,8 @@ pub struct TunedResources {
     pub memory_bytes: Option<u64>,
     /// GPUs.
     pub gpu: Option<u64>,
+    /// The retry rule for an attempt killed for memory.
+    pub memory_retry: Option<super::MemoryRetry>,
 }
 
 /// Tuned resources by (pipeline, step).
@@ -273,6 +275,7 @@ fn resources_plan(r: &ResourceSpec) -> ResourcesPlan {
         min: r.min.as_deref().map(|m| Box::new(resources_plan(m))),
         max: r.max.as_deref().map(|m| Box::new(resources_plan(m))),
         tuned: false,
+        memory_retry: None,
     }
 }
 
@@ -289,6 +292,7 @@ fn apply_tuned(r: &mut ResourcesPlan, t: &TunedResources) {
         let m = clamp(m, min.memory_bytes, max.memory_bytes);
         r.memory_bytes = Some(m);
         r.memory_limit_bytes = Some(m);
+        r.memory_retry = t.memory_retry;
     }
     if let Some(c) = t.cpu_millis {
         r.cpu_millis = Some(clamp(c, min.cpu_millis, max.cpu_millis));

@@ -313,6 +313,44 @@ pub struct ResourcesPlan {
     /// Whether the values come from the lock file written by `flowc autotune`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tuned: bool,
+    /// The lock file's retry rule for an attempt killed for memory (tuned steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_retry: Option<MemoryRetry>,
+}
+
+/// Where the retry of an attempt OOM-killed at k bytes goes: max(`first_bytes`,
+/// `factor_permille` / 1000 × k, k + `min_step_bytes`), rounded up to a MiB. Written by
+/// `flowc autotune` into the lock file; Argo applies it through `podSpecPatch`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryRetry {
+    /// The first retry's limit after a kill at the tuned limit, bytes.
+    pub first_bytes: u64,
+    /// Multiplier over the killed limit, in thousandths (1400: 1.4×).
+    pub factor_permille: u64,
+    /// Smallest step over the killed limit, bytes.
+    pub min_step_bytes: u64,
+}
+
+impl MemoryRetry {
+    /// The limit after a kill at `killed` bytes.
+    pub fn after(&self, killed: u64) -> u64 {
+        const MIB: u64 = 1 << 20;
+        let scaled = u128::from(killed) * u128::from(self.factor_permille.max(1000)) / 1000;
+        let scaled = u64::try_from(scaled).unwrap_or(u64::MAX);
+        let bumped = scaled.max(killed.saturating_add(self.min_step_bytes));
+        let rounded = bumped.div_ceil(MIB).saturating_mul(MIB);
+        self.first_bytes.max(rounded)
+    }
+
+    /// The limits of attempts 0..=`retries` of a run whose first attempt gets `limit`.
+    pub fn ladder(&self, limit: u64, retries: u32) -> Vec<u64> {
+        let mut out = vec![limit];
+        for _ in 0..retries.min(64) {
+            let last = out.last().copied().unwrap_or(limit);
+            out.push(self.after(last));
+        }
+        out
+    }
 }
 
 impl ResourcesPlan {
@@ -342,6 +380,7 @@ impl ResourcesPlan {
             min: None,
             max: None,
             tuned: self.tuned,
+            memory_retry: self.memory_retry.filter(|_| self.tuned),
         }
     }
 }
