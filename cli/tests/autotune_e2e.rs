@@ -1,7 +1,7 @@
 //! `flowc autotune` end to end, as a user drives it: a pipeline with `resources auto(...)` runs
 //! a few times, `flowc autotune --write` tunes it from the run records, and what `flowc build`
 //! emits for Argo and Kubeflow, and what the next `flowc run` enforces, are the values the lock
-//! file recorded. The HTML report is parsed as HTML and must hold a chart per step.
+//! file recorded; on Argo a step that retries gets the lock file's retry rule by attempt. The HTML report is parsed as HTML and must hold a chart per step.
 
 mod common;
 use common::{flowc, ok, run_records as records, text};
@@ -28,6 +28,7 @@ step churn(n: Int) -> (out: File) {
   run ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=32M count=$0 2>/dev/null && echo $0 > $1", n, out]
   resources auto(max: { memory: 2Gi })
   cache off
+  retries 2
 }
 
 pipeline tune(mb: Int = 300, n: Int = 16) {
@@ -208,9 +209,53 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
 
     let argo_yaml = argo_uses_the_lock(d, &lock);
     assert_ne!(argo_yaml, before, "the lock file changed the build");
+    argo_retries_follow_the_lock(&argo_yaml, &d.join("tune.flow.lock"));
     kubeflow_uses_the_lock(d, &lock);
     runner_enforces_the_lock(d, &lock);
     report_has_a_chart_per_step(d, &lock, &peaks);
+}
+
+/// The lock file has a retry rule per step; on Argo, the step that retries (`churn`) gets a
+/// `podSpecPatch` whose memory is the locked value on attempt 0 and the rule's first retry on
+/// attempt 1; the step without retries gets none.
+fn argo_retries_follow_the_lock(yaml: &str, lock: &Path) {
+    let lock: Json = serde_json::from_str(&std::fs::read_to_string(lock).expect("lock"))
+        .expect("the lock file is JSON");
+    let churn = &lock["steps"]["tune/churn"];
+    let retry = &churn["retry"];
+    assert_eq!(retry["factor"], 1.4, "{churn}");
+    assert_eq!(retry["min_step"], "100Mi", "{churn}");
+    let memory = churn["memory"].as_str().expect("memory");
+    let first = retry["first"].as_str().expect("first retry");
+    assert!(memory_bytes(first) > memory_bytes(memory), "{churn}");
+    assert!(lock["steps"]["tune/grow"]["retry"].is_object());
+
+    let docs = yaml_documents(yaml);
+    let template = |step: &str| {
+        docs.iter()
+            .find_map(|d| argo_template(d, step))
+            .unwrap_or_else(|| panic!("no Argo template `{step}`"))
+    };
+    let patch = template("churn")["podSpecPatch"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no podSpecPatch in {}", template("churn")));
+    let patch: Json = serde_json::from_str(patch).expect("the patch is JSON");
+    let main = &patch["containers"][0];
+    assert_eq!(main["name"], "main");
+    let limit = main["resources"]["limits"]["memory"]
+        .as_str()
+        .expect("memory");
+    assert!(
+        limit.starts_with(&format!(
+            "{{{{=asInt(retries) == 0 ? '{memory}' : asInt(retries) == 1 ? '{first}' : '"
+        )),
+        "{limit}"
+    );
+    assert_eq!(
+        main["resources"]["requests"]["memory"].as_str(),
+        Some(limit)
+    );
+    assert!(template("grow").get("podSpecPatch").is_none());
 }
 
 /// Six runs with different buffer sizes; the measured peaks of each step.

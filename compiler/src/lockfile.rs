@@ -263,10 +263,10 @@ mod tests {
         let rule = r.unwrap_or_default();
         assert_eq!(rule.first_bytes, 2048 << 20);
         assert_eq!(rule.factor_permille, 1400);
-        // 1536 Mi killed: the first retry is the rule's 2 GiB, then 1.4× each.
+        // 1 GiB killed: the first retry is the rule's 2 GiB (above 1.4 GiB), then 1.4× each.
         assert_eq!(
-            rule.ladder(1536 << 20, 2),
-            vec![1536 << 20, 2048 << 20, 2868 << 20]
+            rule.ladder(1024 << 20, 2),
+            vec![1024 << 20, 2048 << 20, 2868 << 20]
         );
         // A factor below 1 is no rule.
         let bad = LockedRetry {
