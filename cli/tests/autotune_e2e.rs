@@ -439,3 +439,55 @@ fn report_has_a_chart_per_step(
         assert_eq!(new_limit, [expected], "{step}");
     }
 }
+
+/// The local runner applies the lock file's retry rule: an attempt killed for memory at the
+/// locked value is retried with the rule's first retry, and the run succeeds.
+#[test]
+fn the_runner_retries_a_kill_with_the_lock_files_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let source = r#"
+step big(mb: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=$0M count=40 2>/dev/null && echo $0 > $1", mb, out]
+  resources auto(max: { memory: 4Gi })
+  cache off
+  retries 1
+}
+
+pipeline once(mb: Int = 300) {
+  b = big(mb: mb)
+  output b
+}
+"#;
+    std::fs::write(d.join("once.flow"), source).expect("write");
+    let lock = r#"{
+  "format": "flowc.lock",
+  "version": 1,
+  "steps": {
+    "once/big": {
+      "memory": "128Mi", "cpu": "100m", "gpu": 0, "confidence": "low", "executions": 3,
+      "retry": { "first": "640Mi", "factor": 1.4, "min_step": "100Mi" }
+    }
+  }
+}
+"#;
+    std::fs::write(d.join("once.flow.lock"), lock).expect("write");
+    ok(&["run", "once.flow"], d);
+    let last = records(&d.join(".flow")).pop().expect("a run");
+    let attempts: Vec<(u64, &str, Option<u64>)> = last
+        .iter()
+        .map(|r| {
+            (
+                r["attempt"].as_u64().unwrap_or(0),
+                r["reason"].as_str().unwrap_or(""),
+                r["limits"]["memory_bytes"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [(1, "oom", Some(128 << 20)), (2, "ok", Some(640 << 20))],
+        "{last:?}"
+    );
+}

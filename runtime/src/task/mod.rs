@@ -119,6 +119,10 @@ struct StepInstance<'a> {
     input_bytes: u64,
     requests: Amounts,
     limits: Amounts,
+    /// The lock file's retry rule for an attempt killed for memory (tuned steps).
+    memory_retry: Option<flowc_compiler::plan::MemoryRetry>,
+    /// The memory limit the retry rule gave the next attempt, after a kill.
+    retry_memory: std::cell::Cell<Option<u64>>,
 }
 
 /// How an attempt ended.
@@ -179,6 +183,26 @@ impl<'a> StepInstance<'a> {
                     .or(res.memory_bytes.filter(|_| ctx.local.strict_memory)),
                 gpu: res.gpu.unwrap_or(0),
             },
+            memory_retry: res.memory_retry,
+            retry_memory: std::cell::Cell::new(None),
+        }
+    }
+
+    /// The limits of the next attempt: the step's, with the memory the retry rule gave it
+    /// after a kill for memory.
+    fn limits(&self) -> Amounts {
+        let mut limits = self.limits.clone();
+        if let Some(m) = self.retry_memory.get() {
+            limits.memory_bytes = Some(m);
+        }
+        limits
+    }
+
+    /// After an attempt killed for memory: the next gets the lock file's retry rule applied
+    /// to the killed limit (no rule: the same limit again).
+    fn after_oom(&self) {
+        if let (Some(rule), Some(killed)) = (self.memory_retry, self.limits().memory_bytes) {
+            self.retry_memory.set(Some(rule.after(killed)));
         }
     }
 
@@ -360,6 +384,9 @@ impl<'a> StepInstance<'a> {
             }
         } else {
             self.ctx.records.write(&record(reason, 0));
+            if reason == Reason::Oom {
+                self.after_oom();
+            }
             AttemptEnd::Failed(failure(reason, detail))
         };
         if needs_work {
@@ -388,13 +415,13 @@ impl<'a> StepInstance<'a> {
                     task,
                     (image, command, env, python.is_some()),
                     &files,
-                    &self.limits,
+                    &self.limits(),
                 ) {
                     Ok(spec) => spec,
                     Err(why) => return (Reason::Failed, None, Some(why)),
                 };
                 let p = crate::exec::run_process(&spec, ctx.cancel);
-                let detail = launch::process_detail(&p, &self.limits, None);
+                let detail = launch::process_detail(&p, &self.limits(), None);
                 (p.reason, Some(p), detail)
             }
             TaskKind::Builtin { module, name } => {
@@ -405,7 +432,7 @@ impl<'a> StepInstance<'a> {
                 // alone: a timeout, a memory limit, or resources that autotune sets. Otherwise
                 // in this process, which saves starting one (about 10 ms a step).
                 let own_process = task.settings.timeout_ms.is_some()
-                    || self.limits.memory_bytes.is_some()
+                    || self.limits().memory_bytes.is_some()
                     || task.settings.resources.auto;
                 let argv = if own_process {
                     ctx.builtins.process(&call_file)
@@ -420,7 +447,7 @@ impl<'a> StepInstance<'a> {
                         &call_file,
                         argv,
                         &self.log,
-                        &self.limits,
+                        &self.limits(),
                     ),
                     None => launch::builtin_in_process(ctx, &call, &self.log),
                 }
@@ -494,7 +521,7 @@ impl<'a> StepInstance<'a> {
             input_bytes: self.input_bytes,
             output_bytes: out_bytes,
             requests: self.requests.clone(),
-            limits: self.limits.clone(),
+            limits: self.limits(),
             host: ctx.host.clone(),
         }
     }
