@@ -354,6 +354,12 @@ impl MemoryRetry {
 }
 
 impl ResourcesPlan {
+    /// The most memory an `auto` step may get (its `max` bound), which retries do not exceed.
+    pub fn memory_ceiling(&self) -> Option<u64> {
+        let max = self.max.as_deref()?;
+        max.memory_limit_bytes.or(max.memory_bytes)
+    }
+
     /// The requests and limits a cluster target writes. Plain resources are what they say.
     /// `auto` resources request their minimum and are limited to their maximum until
     /// `flowc autotune` sets them; once the lock file has, a tuned value wins and a value it

@@ -199,10 +199,15 @@ impl<'a> StepInstance<'a> {
     }
 
     /// After an attempt killed for memory: the next gets the lock file's retry rule applied
-    /// to the killed limit (no rule: the same limit again).
+    /// to the killed limit, at most the `max` bound (no rule: the same limit again).
     fn after_oom(&self) {
         if let (Some(rule), Some(killed)) = (self.memory_retry, self.limits().memory_bytes) {
-            self.retry_memory.set(Some(rule.after(killed)));
+            // Never above the source's `max` bound.
+            let ceiling = self.task.settings.resources.memory_ceiling();
+            let next = rule
+                .after(killed)
+                .min(ceiling.unwrap_or(u64::MAX).max(killed));
+            self.retry_memory.set(Some(next));
         }
     }
 

@@ -2,8 +2,8 @@
 //! (`flowc autotune`, `MemoryRetry`) and the step retries, the template's `podSpecPatch` sets
 //! the main container's memory request and limit by the attempt number, `{{retries}}`: attempt
 //! 0 gets the tuned value, each retry the rule applied to the attempt before (max(first,
-//! factor × killed, killed + step)). The values are computed here, so the expression is a
-//! plain choice among quantities.
+//! factor × killed, killed + step)), never above the step's `max` bound. The values are
+//! computed here, so the expression is a plain choice among quantities.
 
 use flowc_compiler::plan::ResourcesPlan;
 use flowc_compiler::units::format_memory;
@@ -18,7 +18,13 @@ pub(crate) fn pod_spec_patch(resources: &ResourcesPlan, retries: u32) -> Option<
     if retries == 0 {
         return None;
     }
-    let ladder = rule.ladder(limit, retries);
+    // Retries stay within the source's `max` bound.
+    let ceiling = resources.memory_ceiling().unwrap_or(u64::MAX).max(limit);
+    let ladder: Vec<u64> = rule
+        .ladder(limit, retries)
+        .into_iter()
+        .map(|b| b.min(ceiling))
+        .collect();
     let mut expr = String::new();
     for (i, bytes) in ladder.iter().enumerate() {
         let q = format_memory(*bytes);
@@ -71,6 +77,27 @@ mod tests {
         assert_eq!(
             v["containers"][0]["resources"]["requests"]["memory"],
             expected
+        );
+    }
+
+    #[test]
+    fn retries_stay_within_the_max_bound() {
+        let rule = MemoryRetry {
+            first_bytes: 963 << 20,
+            factor_permille: 1400,
+            min_step_bytes: 100 << 20,
+        };
+        let bounded = ResourcesPlan {
+            max: Some(Box::new(ResourcesPlan {
+                memory_bytes: Some(1 << 30),
+                ..ResourcesPlan::default()
+            })),
+            ..tuned(558 << 20, Some(rule))
+        };
+        let patch = pod_spec_patch(&bounded, 2).unwrap_or_default();
+        assert!(
+            patch.contains("asInt(retries) == 1 ? '963Mi' : '1Gi'"),
+            "{patch}"
         );
     }
 
