@@ -491,3 +491,62 @@ pipeline once(mb: Int = 300) {
         "{last:?}"
     );
 }
+
+/// The local runner applies the lock file's input-size rule: a tuned step whose input size is
+/// known before it starts runs under the rule's memory for that input, not the static value.
+#[test]
+fn the_runner_sizes_a_step_by_its_input_with_the_lock_files_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let source = r#"
+step make(mb: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "dd if=/dev/zero of=$1 bs=1048576 count=$0 2>/dev/null", mb, out]
+  cache off
+}
+
+step measure(data: File) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "wc -c < $0 > $1", data, out]
+  resources auto(max: { memory: 4Gi })
+  cache off
+}
+
+pipeline scaled(mb: Int = 50) {
+  m = make(mb: mb)
+  s = measure(data: m)
+  output s
+}
+"#;
+    std::fs::write(d.join("scaled.flow"), source).expect("write");
+    // 100 MiB + 2 × input, at most 1 GiB up to 400 MiB of input; the static value is 3 GiB.
+    let lock = r#"{
+  "format": "flowc.lock",
+  "version": 1,
+  "steps": {
+    "scaled/measure": {
+      "memory": "3Gi", "cpu": "100m", "gpu": 0, "confidence": "medium", "executions": 40,
+      "input_scaling": { "kind": "linear", "a": 104857600.0, "b": 2.0, "multiplier": 1.0,
+                         "max_input_bytes": 419430400, "cap_bytes": 1073741824 }
+    }
+  }
+}
+"#;
+    std::fs::write(d.join("scaled.flow.lock"), lock).expect("write");
+    ok(&["run", "scaled.flow"], d);
+    let last = records(&d.join(".flow")).pop().expect("a run");
+    let r = last
+        .iter()
+        .find(|r| r["step"] == "measure")
+        .unwrap_or_else(|| panic!("no record of `measure` in {last:?}"));
+    let input = r["input_bytes"].as_u64().expect("input bytes");
+    assert!(input >= 50 << 20, "{r}");
+    let expected = (100u64 << 20) + 2 * input;
+    let expected = expected.div_ceil(1 << 20) << 20;
+    assert_eq!(r["limits"]["memory_bytes"].as_u64(), Some(expected), "{r}");
+    assert_eq!(
+        r["requests"]["memory_bytes"].as_u64(),
+        Some(expected),
+        "{r}"
+    );
+}

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{MemoryRetry, Tuned, TunedResources};
+use crate::plan::{MemoryRetry, MemoryScaling, Tuned, TunedResources};
 use crate::units::{format_cpu, format_memory};
 
 /// The lock file's format name.
@@ -46,6 +46,49 @@ pub struct LockedStep {
     /// it existed, which builds read as "no rule").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<LockedRetry>,
+    /// The input-size rule, for runners that know a run's input before it starts (absent
+    /// when no input model was fitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_scaling: Option<LockedScaling>,
+}
+
+/// A lock file's input-size rule (`flowc autotune recommend`'s `input_scaling`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedScaling {
+    /// `linear` or `power-law`.
+    pub kind: String,
+    /// Intercept.
+    pub a: f64,
+    /// Slope or exponent.
+    pub b: f64,
+    /// Safety multiplier.
+    pub multiplier: f64,
+    /// Largest input fitted, bytes.
+    pub max_input_bytes: u64,
+    /// Largest value inside the input range fitted, bytes.
+    pub cap_bytes: u64,
+}
+
+impl LockedScaling {
+    /// The rule in the plan's terms; `None` for another kind or a number that is not finite.
+    pub fn plan(&self) -> Option<MemoryScaling> {
+        let power_law = match self.kind.as_str() {
+            "linear" => false,
+            "power-law" => true,
+            _ => return None,
+        };
+        let finite = [self.a, self.b, self.multiplier]
+            .iter()
+            .all(|v| v.is_finite());
+        (finite && self.multiplier > 0.0).then_some(MemoryScaling {
+            power_law,
+            a: self.a,
+            b: self.b,
+            multiplier: self.multiplier,
+            max_input_bytes: self.max_input_bytes,
+            cap_bytes: self.cap_bytes,
+        })
+    }
 }
 
 /// A lock file's retry rule: an attempt killed at k bytes is retried at max(`first`,
@@ -156,6 +199,7 @@ impl LockFile {
                         memory_bytes: v.memory.as_deref().and_then(parse_memory),
                         gpu: v.gpu,
                         memory_retry: v.retry.as_ref().and_then(LockedRetry::plan),
+                        memory_scaling: v.input_scaling.as_ref().and_then(LockedScaling::plan),
                     },
                 ))
             })
@@ -185,6 +229,7 @@ pub fn locked(
         confidence: confidence.to_string(),
         executions,
         retry: None,
+        input_scaling: None,
     }
 }
 
@@ -274,7 +319,27 @@ mod tests {
             ..LockedRetry::new(1, 1.4, 1)
         };
         assert_eq!(bad.plan(), None);
-        // Files without the member parse as before.
+        // An input rule: 100 MiB + 2 × input, at most 1 GiB up to 400 MiB of input.
+        let scaling = LockedScaling {
+            kind: "linear".into(),
+            a: (100 << 20) as f64,
+            b: 2.0,
+            multiplier: 1.0,
+            max_input_bytes: 400 << 20,
+            cap_bytes: 1 << 30,
+        };
+        let rule = scaling.plan().unwrap_or_else(|| panic!("a rule"));
+        assert_eq!(rule.limit_for(50 << 20), Some(200 << 20));
+        assert_eq!(rule.limit_for(400 << 20), Some(900 << 20));
+        assert_eq!(rule.limit_for(0), None);
+        // Beyond the range fitted, the cap grows with the input.
+        assert_eq!(rule.limit_for(800 << 20), Some(1700 << 20));
+        let weird = LockedScaling {
+            kind: "cubic".into(),
+            ..scaling.clone()
+        };
+        assert_eq!(weird.plan(), None);
+        // Files without the members parse as before.
         assert_eq!(one_step().steps["daily/load"].retry, None);
         assert!(!one_step().to_text().contains("retry"));
     }

@@ -209,6 +209,22 @@ fn write_lock(file: &Path, recs: &[flowc_autotune::model::Recommendation]) -> u8
             .retry
             .filter(|_| r.memory.phase != Phase::NoHistory)
             .map(|x| lockfile::LockedRetry::new(x.first, x.factor, x.min_step));
+        step.input_scaling = r
+            .memory
+            .input_scaling
+            .filter(|_| r.memory.phase != Phase::NoHistory)
+            .map(|x| lockfile::LockedScaling {
+                kind: if x.kind == flowc_autotune::model::ModelKind::PowerLaw {
+                    "power-law".into()
+                } else {
+                    "linear".into()
+                },
+                a: x.a,
+                b: x.b,
+                multiplier: x.multiplier,
+                max_input_bytes: x.max_input_bytes,
+                cap_bytes: x.cap_bytes,
+            });
         lock.steps
             .insert(format!("{}/{}", r.key.pipeline, r.key.step), step);
     }

@@ -316,6 +316,52 @@ pub struct ResourcesPlan {
     /// The lock file's retry rule for an attempt killed for memory (tuned steps only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_retry: Option<MemoryRetry>,
+    /// The lock file's input-size rule, for runners that know a run's input before it starts
+    /// (tuned steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_scaling: Option<MemoryScaling>,
+}
+
+/// The memory of a run with `x` input bytes: `multiplier` × (a + b·x) (linear) or
+/// `multiplier` × e^(a + b·ln x) (power law), at most `cap_bytes` inside the input range the
+/// rule was fitted on (up to `max_input_bytes`) and growing in proportion to the input beyond
+/// it. Written by `flowc autotune` into the lock file; the local runner applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryScaling {
+    /// Power law (else linear).
+    pub power_law: bool,
+    /// Intercept (bytes, or log-bytes for a power law).
+    pub a: f64,
+    /// Slope (bytes per input byte, or the exponent).
+    pub b: f64,
+    /// Safety multiplier.
+    pub multiplier: f64,
+    /// Largest input the rule was fitted on, bytes.
+    pub max_input_bytes: u64,
+    /// Largest value inside the input range fitted, bytes.
+    pub cap_bytes: u64,
+}
+
+/// The lock file reader admits finite numbers only, so equality is reflexive.
+impl Eq for MemoryScaling {}
+
+impl MemoryScaling {
+    /// The memory for a run with `input` bytes (rounded up to a MiB); `None` for no input.
+    pub fn limit_for(&self, input: u64) -> Option<u64> {
+        const MIB: f64 = 1_048_576.0;
+        if input == 0 {
+            return None;
+        }
+        let x = input as f64;
+        let base = if self.power_law {
+            (self.a + self.b * x.ln()).exp()
+        } else {
+            self.a + self.b * x
+        };
+        let over = (x / self.max_input_bytes.max(1) as f64).max(1.0);
+        let bytes = (base.max(MIB) * self.multiplier).min(self.cap_bytes as f64 * over);
+        (bytes.is_finite() && bytes > 0.0).then(|| ((bytes / MIB).ceil().min(1.7e13) as u64) << 20)
+    }
 }
 
 /// Where the retry of an attempt OOM-killed at k bytes goes: max(`first_bytes`,
@@ -387,6 +433,7 @@ impl ResourcesPlan {
             max: None,
             tuned: self.tuned,
             memory_retry: self.memory_retry.filter(|_| self.tuned),
+            memory_scaling: self.memory_scaling.filter(|_| self.tuned),
         }
     }
 }

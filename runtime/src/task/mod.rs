@@ -153,6 +153,14 @@ impl<'a> StepInstance<'a> {
             None
         };
         let res = &task.settings.resources;
+        let input_bytes: u64 = inputs.values().map(input_bytes).sum();
+        // The lock file's input-size rule sets the memory of a tuned step whose input is known
+        // (within the source's `max` bound).
+        let scaled = res
+            .memory_scaling
+            .and_then(|s| s.limit_for(input_bytes))
+            .map(|m| m.min(res.memory_ceiling().unwrap_or(u64::MAX)))
+            .filter(|_| res.tuned);
         StepInstance {
             ctx,
             pipeline,
@@ -168,19 +176,19 @@ impl<'a> StepInstance<'a> {
             caching,
             slot,
             last,
-            input_bytes: inputs.values().map(input_bytes).sum(),
+            input_bytes,
             requests: Amounts {
                 cpu_millis: res.cpu_millis,
-                memory_bytes: res.memory_bytes,
+                memory_bytes: scaled.or(res.memory_bytes),
                 gpu: res.gpu.unwrap_or(0),
             },
             // As in Kubernetes, the limit stops a step and the request does not (unless
             // `--strict-memory` makes a request without a limit one).
             limits: Amounts {
                 cpu_millis: res.cpu_limit_millis,
-                memory_bytes: res
+                memory_bytes: scaled.or(res
                     .memory_limit_bytes
-                    .or(res.memory_bytes.filter(|_| ctx.local.strict_memory)),
+                    .or(res.memory_bytes.filter(|_| ctx.local.strict_memory))),
                 gpu: res.gpu.unwrap_or(0),
             },
             memory_retry: res.memory_retry,
