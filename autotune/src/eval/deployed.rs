@@ -55,14 +55,16 @@ pub struct LockedRule {
 
 /// The limit for a run with `input` bytes known before the start, under a locked rule: the
 /// scaled value inside the input range the rule was fitted on (never above its cap), growing
-/// in proportion to the input beyond it; the static limit when the input is unknown.
-pub fn locked_limit(rule: &LockedRule, input: Option<u64>, min_bytes: u64) -> u64 {
+/// in proportion to the input beyond it; the static limit when the input is unknown. This is
+/// what the local runner computes from the lock file (`MemoryScaling::limit_for` in the
+/// compiler's plan).
+pub fn locked_limit(rule: &LockedRule, input: Option<u64>) -> u64 {
     match (&rule.scaling, input.filter(|x| *x > 0)) {
         (Some(s), Some(x)) => {
             let x = x as f64;
             let over = (x / s.max_input_bytes.max(1) as f64).max(1.0);
             let bytes = (s.scaled(x)).min(s.cap_bytes as f64 * over);
-            round_up_mib(bytes.max(min_bytes as f64))
+            round_up_mib(bytes)
         }
         _ => rule.limit,
     }
@@ -165,9 +167,8 @@ impl Policy for DeployedPolicy {
         now_ms: i64,
         initial: u64,
     ) -> u64 {
-        let floor = self.config.min_limit_bytes.min(initial);
         match &self.lock(step, obs, now_ms, initial).rule {
-            Some(rule) => locked_limit(rule, input, floor),
+            Some(rule) => locked_limit(rule, input),
             None => initial,
         }
     }
