@@ -101,6 +101,10 @@ fn main() {
             "large_dags_are_split_into_chunks",
             large_dags_are_split_into_chunks,
         ),
+        (
+            "tuned_steps_that_retry_get_a_valid_memory_patch",
+            tuned_steps_that_retry_get_a_valid_memory_patch,
+        ),
     ]));
     libtest_mimic::run(&args, tests).exit();
 }
@@ -352,4 +356,49 @@ fn large_dags_are_split_into_chunks() {
         "{from:?}"
     );
     assert!(!from.is_empty());
+}
+
+/// A step tuned by `flowc autotune` with a retry rule in the lock file, which retries, gets a
+/// `podSpecPatch` setting its memory by `{{retries}}`; the workflow still validates against
+/// Argo's schema.
+fn tuned_steps_that_retry_get_a_valid_memory_patch() {
+    use flowc_compiler::plan::{MemoryRetry, ResourcesPlan};
+    let mut plan = plan_at(
+        &flowc_tests::repo_root(),
+        Path::new("examples/daily_weighting.flow"),
+    );
+    let mut tuned = 0;
+    for pipeline in plan.pipelines.values_mut() {
+        for task in pipeline.tasks.iter_mut().filter(|t| t.settings.retries > 0) {
+            task.settings.resources = ResourcesPlan {
+                auto: true,
+                memory_bytes: Some(512 << 20),
+                memory_limit_bytes: Some(512 << 20),
+                tuned: true,
+                memory_retry: Some(MemoryRetry {
+                    first_bytes: 900 << 20,
+                    factor_permille: 1400,
+                    min_step_bytes: 100 << 20,
+                }),
+                ..ResourcesPlan::default()
+            };
+            tuned += 1;
+        }
+    }
+    assert!(tuned > 0, "the example has steps that retry");
+    let emitted = argo::emit(
+        &plan,
+        &EmitOptions {
+            version: Some(VERSION.into()),
+            ..EmitOptions::default()
+        },
+    );
+    assert!(
+        emitted
+            .text
+            .contains("asInt(retries) == 0 ? '512Mi' : asInt(retries) == 1 ? '900Mi'"),
+        "{}",
+        emitted.text
+    );
+    validate_against_the_argo_schema(&[("tuned_retries".to_string(), emitted.text)]);
 }

@@ -5,21 +5,44 @@
 //! cargo run --release -p flowc-autotune --example eval -- ../shared/traces
 //! ```
 //!
-//! `--set name=value` overrides one tuner setting (for experiments), e.g. `--set risk=0.02`.
+//! `--set name=value` overrides one tuner setting (for experiments), e.g. `--set risk=0.02`;
+//! `--cadence live|every-run|nightly` says how flowc's values reach the runs; `--synth SEED`
+//! adds the synthetic stress traces of that seed; `--cv` prints the leave-one-workflow-out
+//! cross-validation instead of the tables.
 
 use flowc_autotune::baselines::VpaLike;
-use flowc_autotune::eval::{FlowcPolicy, Policy};
+use flowc_autotune::eval::{Cadence, DeployedPolicy, FlowcPolicy, Policy};
 use flowc_autotune::model::Observation;
-use flowc_autotune::{evaluate, EvalConfig, StepKey};
+use flowc_autotune::{EvalConfig, StepKey};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut config = EvalConfig::default();
     let mut paths: Vec<PathBuf> = Vec::new();
+    let mut synth: Option<u64> = None;
+    let mut cv = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--set" {
+        if arg == "--cadence" {
+            config.cadence = match args.next().as_deref() {
+                Some("live") => Cadence::Live,
+                Some("every-run") => Cadence::EveryRun,
+                Some("nightly") => Cadence::Nightly,
+                other => {
+                    eprintln!("--cadence takes live, every-run or nightly, not {other:?}");
+                    return ExitCode::from(2);
+                }
+            };
+        } else if arg == "--cv" {
+            cv = true;
+        } else if arg == "--synth" {
+            synth = args.next().and_then(|s| s.parse::<u64>().ok());
+            if synth.is_none() {
+                eprintln!("--synth takes a seed");
+                return ExitCode::from(2);
+            }
+        } else if arg == "--set" {
             let Some(kv) = args.next() else {
                 eprintln!("--set needs name=value");
                 return ExitCode::from(2);
@@ -32,15 +55,28 @@ fn main() -> ExitCode {
             paths.push(PathBuf::from(arg));
         }
     }
-    if paths.is_empty() {
-        eprintln!("usage: eval [--set name=value]... TRACES...");
+    if paths.is_empty() && synth.is_none() {
+        eprintln!("usage: eval [--cadence C] [--synth SEED] [--set name=value]... TRACES...");
         return ExitCode::from(2);
     }
-    if let Ok(spec) = std::env::var("EVAL_TRACE") {
-        trace(&paths, &config, &spec);
+    let history = flowc_autotune::load_history(&paths, true).map(|mut h| {
+        if let Some(seed) = synth {
+            h.extend(flowc_autotune::synth::generate_all(seed));
+        }
+        h
+    });
+    if let (Ok(spec), Ok(h)) = (std::env::var("EVAL_TRACE"), &history) {
+        trace(h, &config, &spec);
         return ExitCode::SUCCESS;
     }
-    match evaluate(&paths, &config) {
+    if let (true, Ok(h)) = (cv, &history) {
+        let grid = flowc_autotune::eval::cv::grid(&config.tuner);
+        let report = flowc_autotune::eval::cv::cross_validate(h, &config, grid);
+        print!("{}", report.to_markdown());
+        return ExitCode::SUCCESS;
+    }
+    let loaded = history.map(|h| flowc_autotune::eval::evaluate_history(&h, &config));
+    match loaded {
         Ok(report) => {
             if let Ok(wf) = std::env::var("EVAL_DIAG") {
                 for w in report.workflows.iter().filter(|w| w.workflow == wf) {
@@ -123,6 +159,8 @@ fn set(config: &mut EvalConfig, kv: &str) -> Result<(), String> {
         "early_max_cut" => t.early_max_cut = f()?,
         "early_max_spread" => t.early_max_spread = f()?,
         "input_guard" => t.input_guard = f()?,
+        "floor_by_cost" => t.floor_by_cost = f()? != 0.0,
+        "kill_memory_runs" => t.kill_memory_runs = f()?,
         "default_memory_gib" => config.default_memory_bytes = (f()? * (1u64 << 30) as f64) as u64,
         _ => return Err(format!("unknown setting `{k}`")),
     }
@@ -130,13 +168,13 @@ fn set(config: &mut EvalConfig, kv: &str) -> Result<(), String> {
 }
 
 /// Logs every limit a policy sets for one step: `EVAL_TRACE=workflow/step-suffix`.
-struct Logged<P> {
-    inner: P,
+struct Logged {
+    inner: Box<dyn Policy>,
     step: String,
     log: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
 }
 
-impl<P: Policy> Policy for Logged<P> {
+impl Policy for Logged {
     fn name(&self) -> &'static str {
         self.inner.name()
     }
@@ -184,11 +222,16 @@ impl<P: Policy> Policy for Logged<P> {
     }
 }
 
-fn trace(paths: &[PathBuf], config: &EvalConfig, spec: &str) {
+/// flowc's policy at the configured cadence.
+fn flowc(config: &EvalConfig) -> Box<dyn Policy> {
+    match config.cadence {
+        Cadence::Live => Box::new(FlowcPolicy::new(config.tuner.clone())),
+        c => Box::new(DeployedPolicy::new(config.tuner.clone(), c)),
+    }
+}
+
+fn trace(history: &flowc_autotune::History, config: &EvalConfig, spec: &str) {
     let Some((wf, step)) = spec.split_once('/') else {
-        return;
-    };
-    let Ok(history) = flowc_autotune::load_history(paths, true) else {
         return;
     };
     let runs: Vec<&flowc_autotune::Execution> =
@@ -209,12 +252,12 @@ fn trace(paths: &[PathBuf], config: &EvalConfig, spec: &str) {
     let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let mut policies: Vec<Box<dyn Policy>> = vec![
         Box::new(Logged {
-            inner: FlowcPolicy::new(config.tuner.clone()),
+            inner: flowc(config),
             step: step.to_string(),
             log: log.clone(),
         }),
         Box::new(Logged {
-            inner: VpaLike::default(),
+            inner: Box::new(VpaLike::default()),
             step: step.to_string(),
             log: log.clone(),
         }),

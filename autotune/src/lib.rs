@@ -31,6 +31,7 @@ pub mod readers;
 pub mod report;
 pub mod services;
 pub mod stats;
+pub mod synth;
 pub mod time;
 pub mod units;
 
@@ -226,6 +227,20 @@ fn read_text(path: &Path, name: &str) -> Result<String, AutotuneError> {
 pub fn evaluate(paths: &[PathBuf], config: &EvalConfig) -> Result<EvalReport, Vec<AutotuneError>> {
     let history = load_history(paths, true)?;
     Ok(eval::evaluate_history(&history, config))
+}
+
+/// Loads traces (leniently), adds the synthetic stress traces of `synthetic`'s seed if given
+/// ([`synth`]), and renders what `flowc autotune eval` prints ([`eval::full_markdown`]).
+pub fn evaluate_all(
+    paths: &[PathBuf],
+    synthetic: Option<u64>,
+    config: &EvalConfig,
+) -> Result<String, Vec<AutotuneError>> {
+    let mut history = load_history(paths, true)?;
+    if let Some(seed) = synthetic {
+        history.extend(synth::generate_all(seed));
+    }
+    Ok(eval::full_markdown(&history, config))
 }
 
 fn display(p: &Path) -> String {

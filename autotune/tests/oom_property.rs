@@ -1,6 +1,7 @@
 //! Property-style test: whatever the history, the tuner never recommends a memory limit at or
-//! below one that was OOM-killed for a comparable (or unknown) input, and a retry always gets
-//! more than the killed limit. Histories come from a small deterministic generator.
+//! below one that was OOM-killed for a comparable (or unknown) input while the kill is recent
+//! (fewer than `kill_memory_runs` measured runs ended after it), and a retry always gets more
+//! than the killed limit. Histories come from a small deterministic generator.
 
 use flowc_autotune::model::{decide_memory, retry_limit, Observation};
 use flowc_autotune::{recommend, Execution, History, Outcome, StepKey, TunerConfig};
@@ -52,6 +53,16 @@ fn random_history(rng: &mut Rng) -> Vec<Observation> {
         .collect()
 }
 
+/// Whether a kill is surely recent: fewer than `kill_memory_runs` measured runs ended at or
+/// after it (ties counted as newer, so the tuner's own order cannot make it older).
+fn recent(obs: &[Observation], kill: &Observation, cfg: &TunerConfig) -> bool {
+    let newer = obs
+        .iter()
+        .filter(|o| o.peak.is_some() && o.end_ms >= kill.end_ms)
+        .count();
+    (newer as f64) < cfg.kill_memory_runs
+}
+
 #[test]
 fn never_at_or_below_an_oom_killed_limit() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -65,7 +76,7 @@ fn never_at_or_below_an_oom_killed_limit() {
             .and_then(|o| o.input)
             .map(|_| (1 + rng.below(1000)) * MIB);
         let d = decide_memory(&obs, current, input, &cfg, None);
-        for o in obs.iter().filter(|o| o.oom) {
+        for o in obs.iter().filter(|o| o.oom && recent(&obs, o, &cfg)) {
             let comparable = match (input, o.input) {
                 (Some(x), Some(k)) => x as f64 >= 0.9 * k as f64,
                 _ => true,
@@ -113,13 +124,14 @@ fn recommendations_stay_above_killed_limits() {
                 e
             })
             .collect();
-        let max_killed = runs
+        let cfg = TunerConfig::default();
+        let max_killed = obs
             .iter()
-            .filter(|e| e.outcome == Outcome::Oom)
-            .filter_map(|e| e.memory_limit_bytes)
+            .filter(|o| o.oom && recent(&obs, o, &cfg))
+            .filter_map(|o| o.limit)
             .max();
         let h = History::from_executions(runs);
-        let recs = recommend(&h, &BTreeMap::new(), &TunerConfig::default());
+        let recs = recommend(&h, &BTreeMap::new(), &cfg);
         let r = recs
             .iter()
             .find(|r| r.key == StepKey::new("p", "s"))

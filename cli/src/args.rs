@@ -194,6 +194,9 @@ pub enum AutotuneCommand {
         /// Trace files or folders.
         #[arg(required = true)]
         traces: Vec<PathBuf>,
+        /// Also replay the synthetic stress traces of this seed (see docs/autotune.md).
+        #[arg(long, value_name = "SEED")]
+        synthetic: Option<u64>,
     },
 }
 

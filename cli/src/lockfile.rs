@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-pub use flowc_compiler::lockfile::{locked, path_for, LockFile, LockedStep, FORMAT};
+pub use flowc_compiler::lockfile::{
+    locked, path_for, LockFile, LockedRetry, LockedScaling, LockedStep, FORMAT,
+};
 
 /// Reads the lock file beside `source`, if there is one.
 pub fn read(source: &Path) -> Result<Option<LockFile>, String> {

@@ -1,7 +1,7 @@
 //! `flowc autotune` end to end, as a user drives it: a pipeline with `resources auto(...)` runs
 //! a few times, `flowc autotune --write` tunes it from the run records, and what `flowc build`
 //! emits for Argo and Kubeflow, and what the next `flowc run` enforces, are the values the lock
-//! file recorded. The HTML report is parsed as HTML and must hold a chart per step.
+//! file recorded; on Argo a step that retries gets the lock file's retry rule by attempt. The HTML report is parsed as HTML and must hold a chart per step.
 
 mod common;
 use common::{flowc, ok, run_records as records, text};
@@ -28,6 +28,7 @@ step churn(n: Int) -> (out: File) {
   run ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=32M count=$0 2>/dev/null && echo $0 > $1", n, out]
   resources auto(max: { memory: 2Gi })
   cache off
+  retries 2
 }
 
 pipeline tune(mb: Int = 300, n: Int = 16) {
@@ -208,9 +209,53 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
 
     let argo_yaml = argo_uses_the_lock(d, &lock);
     assert_ne!(argo_yaml, before, "the lock file changed the build");
+    argo_retries_follow_the_lock(&argo_yaml, &d.join("tune.flow.lock"));
     kubeflow_uses_the_lock(d, &lock);
     runner_enforces_the_lock(d, &lock);
     report_has_a_chart_per_step(d, &lock, &peaks);
+}
+
+/// The lock file has a retry rule per step; on Argo, the step that retries (`churn`) gets a
+/// `podSpecPatch` whose memory is the locked value on attempt 0 and the rule's first retry on
+/// attempt 1; the step without retries gets none.
+fn argo_retries_follow_the_lock(yaml: &str, lock: &Path) {
+    let lock: Json = serde_json::from_str(&std::fs::read_to_string(lock).expect("lock"))
+        .expect("the lock file is JSON");
+    let churn = &lock["steps"]["tune/churn"];
+    let retry = &churn["retry"];
+    assert_eq!(retry["factor"], 1.4, "{churn}");
+    assert_eq!(retry["min_step"], "100Mi", "{churn}");
+    let memory = churn["memory"].as_str().expect("memory");
+    let first = retry["first"].as_str().expect("first retry");
+    assert!(memory_bytes(first) > memory_bytes(memory), "{churn}");
+    assert!(lock["steps"]["tune/grow"]["retry"].is_object());
+
+    let docs = yaml_documents(yaml);
+    let template = |step: &str| {
+        docs.iter()
+            .find_map(|d| argo_template(d, step))
+            .unwrap_or_else(|| panic!("no Argo template `{step}`"))
+    };
+    let patch = template("churn")["podSpecPatch"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no podSpecPatch in {}", template("churn")));
+    let patch: Json = serde_json::from_str(patch).expect("the patch is JSON");
+    let main = &patch["containers"][0];
+    assert_eq!(main["name"], "main");
+    let limit = main["resources"]["limits"]["memory"]
+        .as_str()
+        .expect("memory");
+    assert!(
+        limit.starts_with(&format!(
+            "{{{{=asInt(retries) == 0 ? '{memory}' : asInt(retries) == 1 ? '{first}' : '"
+        )),
+        "{limit}"
+    );
+    assert_eq!(
+        main["resources"]["requests"]["memory"].as_str(),
+        Some(limit)
+    );
+    assert!(template("grow").get("podSpecPatch").is_none());
 }
 
 /// Six runs with different buffer sizes; the measured peaks of each step.
@@ -393,4 +438,115 @@ fn report_has_a_chart_per_step(
         let expected = format!("new limit {:.2} GiB", l.memory as f64 / (1u64 << 30) as f64);
         assert_eq!(new_limit, [expected], "{step}");
     }
+}
+
+/// The local runner applies the lock file's retry rule: an attempt killed for memory at the
+/// locked value is retried with the rule's first retry, and the run succeeds.
+#[test]
+fn the_runner_retries_a_kill_with_the_lock_files_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let source = r#"
+step big(mb: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=$0M count=40 2>/dev/null && echo $0 > $1", mb, out]
+  resources auto(max: { memory: 4Gi })
+  cache off
+  retries 1
+}
+
+pipeline once(mb: Int = 300) {
+  b = big(mb: mb)
+  output b
+}
+"#;
+    std::fs::write(d.join("once.flow"), source).expect("write");
+    let lock = r#"{
+  "format": "flowc.lock",
+  "version": 1,
+  "steps": {
+    "once/big": {
+      "memory": "128Mi", "cpu": "100m", "gpu": 0, "confidence": "low", "executions": 3,
+      "retry": { "first": "640Mi", "factor": 1.4, "min_step": "100Mi" }
+    }
+  }
+}
+"#;
+    std::fs::write(d.join("once.flow.lock"), lock).expect("write");
+    ok(&["run", "once.flow"], d);
+    let last = records(&d.join(".flow")).pop().expect("a run");
+    let attempts: Vec<(u64, &str, Option<u64>)> = last
+        .iter()
+        .map(|r| {
+            (
+                r["attempt"].as_u64().unwrap_or(0),
+                r["reason"].as_str().unwrap_or(""),
+                r["limits"]["memory_bytes"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [(1, "oom", Some(128 << 20)), (2, "ok", Some(640 << 20))],
+        "{last:?}"
+    );
+}
+
+/// The local runner applies the lock file's input-size rule: a tuned step whose input size is
+/// known before it starts runs under the rule's memory for that input, not the static value.
+#[test]
+fn the_runner_sizes_a_step_by_its_input_with_the_lock_files_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let source = r#"
+step make(mb: Int) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "dd if=/dev/zero of=$1 bs=1048576 count=$0 2>/dev/null", mb, out]
+  cache off
+}
+
+step measure(data: File) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "wc -c < $0 > $1", data, out]
+  resources auto(max: { memory: 4Gi })
+  cache off
+}
+
+pipeline scaled(mb: Int = 50) {
+  m = make(mb: mb)
+  s = measure(data: m)
+  output s
+}
+"#;
+    std::fs::write(d.join("scaled.flow"), source).expect("write");
+    // 100 MiB + 2 × input, at most 1 GiB up to 400 MiB of input; the static value is 3 GiB.
+    let lock = r#"{
+  "format": "flowc.lock",
+  "version": 1,
+  "steps": {
+    "scaled/measure": {
+      "memory": "3Gi", "cpu": "100m", "gpu": 0, "confidence": "medium", "executions": 40,
+      "input_scaling": { "kind": "linear", "a": 104857600.0, "b": 2.0, "multiplier": 1.0,
+                         "max_input_bytes": 419430400, "cap_bytes": 1073741824 }
+    }
+  }
+}
+"#;
+    std::fs::write(d.join("scaled.flow.lock"), lock).expect("write");
+    ok(&["run", "scaled.flow"], d);
+    let last = records(&d.join(".flow")).pop().expect("a run");
+    let r = last
+        .iter()
+        .find(|r| r["step"] == "measure")
+        .unwrap_or_else(|| panic!("no record of `measure` in {last:?}"));
+    let input = r["input_bytes"].as_u64().expect("input bytes");
+    assert!(input >= 50 << 20, "{r}");
+    let expected = (100u64 << 20) + 2 * input;
+    let expected = expected.div_ceil(1 << 20) << 20;
+    assert_eq!(r["limits"]["memory_bytes"].as_u64(), Some(expected), "{r}");
+    assert_eq!(
+        r["requests"]["memory_bytes"].as_u64(),
+        Some(expected),
+        "{r}"
+    );
 }

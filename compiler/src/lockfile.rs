@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Tuned, TunedResources};
+use crate::plan::{MemoryRetry, MemoryScaling, Tuned, TunedResources};
 use crate::units::{format_cpu, format_memory};
 
 /// The lock file's format name.
@@ -42,6 +42,87 @@ pub struct LockedStep {
     pub confidence: String,
     /// Executions the values are based on.
     pub executions: usize,
+    /// Where the retry of an attempt killed for memory goes (absent in files written before
+    /// it existed, which builds read as "no rule").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<LockedRetry>,
+    /// The input-size rule, for runners that know a run's input before it starts (absent
+    /// when no input model was fitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_scaling: Option<LockedScaling>,
+}
+
+/// A lock file's input-size rule (`flowc autotune recommend`'s `input_scaling`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedScaling {
+    /// `linear` or `power-law`.
+    pub kind: String,
+    /// Intercept.
+    pub a: f64,
+    /// Slope or exponent.
+    pub b: f64,
+    /// Safety multiplier.
+    pub multiplier: f64,
+    /// Largest input fitted, bytes.
+    pub max_input_bytes: u64,
+    /// Largest value inside the input range fitted, bytes.
+    pub cap_bytes: u64,
+}
+
+impl LockedScaling {
+    /// The rule in the plan's terms; `None` for another kind or a number that is not finite.
+    pub fn plan(&self) -> Option<MemoryScaling> {
+        let power_law = match self.kind.as_str() {
+            "linear" => false,
+            "power-law" => true,
+            _ => return None,
+        };
+        let finite = [self.a, self.b, self.multiplier]
+            .iter()
+            .all(|v| v.is_finite());
+        (finite && self.multiplier > 0.0).then_some(MemoryScaling {
+            power_law,
+            a: self.a,
+            b: self.b,
+            multiplier: self.multiplier,
+            max_input_bytes: self.max_input_bytes,
+            cap_bytes: self.cap_bytes,
+        })
+    }
+}
+
+/// A lock file's retry rule: an attempt killed at k bytes is retried at max(`first`,
+/// `factor` × k, k + `min_step`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockedRetry {
+    /// The first retry's memory after a kill at the locked value, such as `963Mi`.
+    pub first: String,
+    /// Multiplier over the killed limit, such as 1.4.
+    pub factor: f64,
+    /// Smallest step over the killed limit, such as `100Mi`.
+    pub min_step: String,
+}
+
+impl LockedRetry {
+    /// The rule from bytes and a factor.
+    pub fn new(first_bytes: u64, factor: f64, min_step_bytes: u64) -> Self {
+        LockedRetry {
+            first: format_memory(first_bytes),
+            factor,
+            min_step: format_memory(min_step_bytes),
+        }
+    }
+
+    /// The rule in the plan's terms; `None` when a quantity cannot be read or the factor is
+    /// not a finite number of at least 1.
+    pub fn plan(&self) -> Option<MemoryRetry> {
+        let ok = self.factor.is_finite() && (1.0..=100.0).contains(&self.factor);
+        Some(MemoryRetry {
+            first_bytes: parse_memory(&self.first)?,
+            factor_permille: ok.then(|| (self.factor * 1000.0).round() as u64)?,
+            min_step_bytes: parse_memory(&self.min_step)?,
+        })
+    }
 }
 
 /// The whole lock file.
@@ -117,6 +198,8 @@ impl LockFile {
                         cpu_millis: v.cpu.as_deref().and_then(parse_cpu),
                         memory_bytes: v.memory.as_deref().and_then(parse_memory),
                         gpu: v.gpu,
+                        memory_retry: v.retry.as_ref().and_then(LockedRetry::plan),
+                        memory_scaling: v.input_scaling.as_ref().and_then(LockedScaling::plan),
                     },
                 ))
             })
@@ -145,6 +228,8 @@ pub fn locked(
         gpu,
         confidence: confidence.to_string(),
         executions,
+        retry: None,
+        input_scaling: None,
     }
 }
 
@@ -207,6 +292,56 @@ mod tests {
             path_for(Path::new("a/b.flow")),
             PathBuf::from("a/b.flow.lock")
         );
+    }
+
+    #[test]
+    fn the_retry_rule_round_trips_and_a_file_without_it_still_reads() {
+        let mut lock = one_step();
+        if let Some(step) = lock.steps.get_mut("daily/load") {
+            step.retry = Some(LockedRetry::new(2048 << 20, 1.4, 100 << 20));
+        }
+        let text = lock.to_text();
+        assert!(text.contains("\"retry\": {\n        \"first\": \"2Gi\",\n        \"factor\": 1.4,\n        \"min_step\": \"100Mi\"\n      }"), "{text}");
+        let back = parse(&text).unwrap_or_else(|e| panic!("{}", e.message("x")));
+        assert_eq!(back, lock);
+        let r = back.tuned()[&("daily".to_string(), "load".to_string())].memory_retry;
+        let rule = r.unwrap_or_default();
+        assert_eq!(rule.first_bytes, 2048 << 20);
+        assert_eq!(rule.factor_permille, 1400);
+        // 1 GiB killed: the first retry is the rule's 2 GiB (above 1.4 GiB), then 1.4× each.
+        assert_eq!(
+            rule.ladder(1024 << 20, 2),
+            vec![1024 << 20, 2048 << 20, 2868 << 20]
+        );
+        // A factor below 1 is no rule.
+        let bad = LockedRetry {
+            factor: 0.5,
+            ..LockedRetry::new(1, 1.4, 1)
+        };
+        assert_eq!(bad.plan(), None);
+        // An input rule: 100 MiB + 2 × input, at most 1 GiB up to 400 MiB of input.
+        let scaling = LockedScaling {
+            kind: "linear".into(),
+            a: (100 << 20) as f64,
+            b: 2.0,
+            multiplier: 1.0,
+            max_input_bytes: 400 << 20,
+            cap_bytes: 1 << 30,
+        };
+        let rule = scaling.plan().unwrap_or_else(|| panic!("a rule"));
+        assert_eq!(rule.limit_for(50 << 20), Some(200 << 20));
+        assert_eq!(rule.limit_for(400 << 20), Some(900 << 20));
+        assert_eq!(rule.limit_for(0), None);
+        // Beyond the range fitted, the cap grows with the input.
+        assert_eq!(rule.limit_for(800 << 20), Some(1700 << 20));
+        let weird = LockedScaling {
+            kind: "cubic".into(),
+            ..scaling.clone()
+        };
+        assert_eq!(weird.plan(), None);
+        // Files without the members parse as before.
+        assert_eq!(one_step().steps["daily/load"].retry, None);
+        assert!(!one_step().to_text().contains("retry"));
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! sizes measured while a run ran (Nextflow's `rchar`) are withheld, so the input model is off
 //! for traces that have no other input measure.
 
+pub mod cv;
+pub mod deployed;
 pub mod replay;
 pub mod table;
 
@@ -21,6 +23,8 @@ use crate::history::{History, StepKey};
 use crate::model::{MemoryFit, Observation, TunerConfig};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+pub use deployed::{Cadence, DeployedPolicy};
 
 pub use crate::policy::Policy;
 
@@ -34,6 +38,9 @@ pub struct EvalConfig {
     /// Attempts after which a run is given its peak (guards against a policy that never
     /// raises); every attempt before counts as a failure.
     pub max_attempts: u32,
+    /// How flowc's values reach the runs: asked live, or through a lock file rewritten after
+    /// every run or nightly.
+    pub cadence: Cadence,
 }
 
 impl Default for EvalConfig {
@@ -42,6 +49,7 @@ impl Default for EvalConfig {
             tuner: TunerConfig::default(),
             default_memory_bytes: crate::units::GIB * 2,
             max_attempts: 20,
+            cadence: Cadence::EveryRun,
         }
     }
 }
@@ -62,6 +70,8 @@ pub struct PolicyMetrics {
     pub wasted_gb_h: f64,
     /// Failed (OOM-killed) attempts.
     pub oom_failures: usize,
+    /// Executions killed more than once (their first retry did not cover them).
+    pub repeated_failures: usize,
     /// The same metrics per step (for diagnostics; not serialized).
     #[serde(skip)]
     pub by_step: BTreeMap<String, PolicyMetrics>,
@@ -92,6 +102,7 @@ impl PolicyMetrics {
         self.oracle_gb_h += o.oracle_gb_h;
         self.wasted_gb_h += o.wasted_gb_h;
         self.oom_failures += o.oom_failures;
+        self.repeated_failures += o.repeated_failures;
     }
 }
 
@@ -206,18 +217,49 @@ impl Policy for FlowcPolicy {
     }
 }
 
-/// Replays every workflow of the history with the three policies.
-pub fn evaluate_history(history: &History, config: &EvalConfig) -> EvalReport {
+/// What `flowc autotune eval` prints: the tables with flowc deployed through a lock file
+/// rewritten after every run and nightly, then the leave-one-workflow-out cross-validation of
+/// the defaults (at `config`'s cadence).
+pub fn full_markdown(history: &History, config: &EvalConfig) -> String {
+    let mut out = String::new();
+    for cadence in [Cadence::EveryRun, Cadence::Nightly] {
+        let c = EvalConfig {
+            cadence,
+            ..config.clone()
+        };
+        out.push_str(&evaluate_history(history, &c).to_markdown());
+        out.push('\n');
+    }
+    let grid = cv::grid(&config.tuner);
+    out.push_str(&cv::cross_validate(history, config, grid).to_markdown());
+    out
+}
+
+/// flowc's policy for a tuner configuration at a cadence.
+pub fn flowc_policy(tuner: &TunerConfig, cadence: Cadence) -> Box<dyn Policy> {
+    match cadence {
+        Cadence::Live => Box::new(FlowcPolicy::new(tuner.clone())),
+        c => Box::new(DeployedPolicy::new(tuner.clone(), c)),
+    }
+}
+
+/// The history's executions by workflow (pipeline), in name order.
+pub fn by_workflow(history: &History) -> BTreeMap<&str, Vec<&crate::history::Execution>> {
     let mut by_workflow: BTreeMap<&str, Vec<&crate::history::Execution>> = BTreeMap::new();
     for e in history.executions() {
         by_workflow.entry(e.pipeline.as_str()).or_default().push(e);
     }
+    by_workflow
+}
+
+/// Replays every workflow of the history with the three policies.
+pub fn evaluate_history(history: &History, config: &EvalConfig) -> EvalReport {
     let mut workflows = Vec::new();
     let mut skipped = 0;
     let mut total: Vec<PolicyMetrics> = Vec::new();
-    for (name, runs) in by_workflow {
+    for (name, runs) in by_workflow(history) {
         let mut policies: Vec<Box<dyn Policy>> = vec![
-            Box::new(FlowcPolicy::new(config.tuner.clone())),
+            flowc_policy(&config.tuner, config.cadence),
             Box::new(VpaLike::default()),
             Box::new(KrrLike::default()),
         ];

@@ -145,12 +145,14 @@ fn replay_one(
         m.wasted_gb_h += run.score.wasted_gb_h;
         m.oracle_gb_h += run.score.oracle_gb_h;
         m.oom_failures += run.score.oom_failures;
+        m.repeated_failures += usize::from(run.score.oom_failures > 1);
         let s = m.by_step.entry(e.step.clone()).or_default();
         s.executions += 1;
         s.reserved_gb_h += run.score.reserved_gb_h;
         s.wasted_gb_h += run.score.wasted_gb_h;
         s.oracle_gb_h += run.score.oracle_gb_h;
         s.oom_failures += run.score.oom_failures;
+        s.repeated_failures += usize::from(run.score.oom_failures > 1);
     }
     m
 }

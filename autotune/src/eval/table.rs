@@ -32,7 +32,7 @@ pub fn waste_vs_better(ms: &[PolicyMetrics]) -> Option<f64> {
 /// The Markdown tables.
 pub fn markdown(r: &EvalReport) -> String {
     let names: Vec<&str> = r.total.iter().map(|m| m.policy.as_str()).collect();
-    let mut out = String::new();
+    let mut out = format!("flowc: {}.\n\n", r.config.cadence.label());
     let head = |out: &mut String, title: &str| {
         let _ = write!(out, "| workflow | executions |");
         for n in &names {

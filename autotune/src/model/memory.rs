@@ -54,6 +54,11 @@ pub struct InputScaling {
 }
 
 impl InputScaling {
+    /// The fitted value for an input of `x` bytes times the safety multiplier, bytes.
+    pub fn scaled(&self, x: f64) -> f64 {
+        self.base(x) * self.multiplier
+    }
+
     fn base(&self, x: f64) -> f64 {
         match self.kind {
             ModelKind::Linear => (self.a + self.b * x).max(MIN_BASE),
@@ -80,6 +85,8 @@ pub struct MemoryFit {
     /// The chosen input model, if any.
     pub scaling: Option<InputScaling>,
     kde: Kde,
+    /// The same density weighted by runtime (costs are per hour).
+    timed: Kde,
     residual_kde: Option<Kde>,
     /// Largest input seen (all measured points had an input).
     pub max_input: Option<f64>,
@@ -163,6 +170,7 @@ impl MemoryFit {
             cover_limit,
             log_spread,
             scaling: None,
+            timed: kde.reweighted(&runtimes),
             kde,
             residual_kde: None,
             small_sample_bound,
@@ -281,6 +289,18 @@ impl MemoryFit {
         self.kde
             .retry_cost_optimal(killed.max(1.0).ln(), cfg.oom_bump, cfg.oom_penalty)
             .map(f64::exp)
+    }
+
+    /// Expected cost of a static limit of `bytes` per run, in byte-hours per hour of a typical
+    /// run (runtime-weighted): its unused memory, and for runs above it the failed attempt,
+    /// the retry's unused memory and the failure penalty (the cost the replay counts).
+    pub fn expected_cost(&self, bytes: f64, cfg: &TunerConfig) -> f64 {
+        self.timed.expected_cost_exp(
+            bytes.max(1.0).ln(),
+            cfg.oom_bump,
+            cfg.oom_bump_min_bytes as f64,
+            cfg.oom_penalty,
+        )
     }
 
     /// P(peak > `bytes`) under the constant model.

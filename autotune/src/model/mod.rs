@@ -30,9 +30,11 @@ pub mod cpu;
 pub mod gpu;
 pub mod memory;
 pub mod recommend;
+pub mod retry;
 
 pub use memory::{Estimate, InputScaling, MemoryFit, ModelKind};
 pub use recommend::{recommend, Confidence, ConfidenceLevel, Recommendation};
+pub use retry::RetryRule;
 
 use crate::history::{Execution, Outcome};
 use crate::units::{GIB, MIB};
@@ -109,6 +111,13 @@ pub struct TunerConfig {
     /// below it a limit saves nothing measurable, and a peak of a few MB is the noise of a
     /// wrapper process, not the workload's need.
     pub min_limit_bytes: u64,
+    /// The floor applies to a step only where it is the cheaper limit: where the expected cost
+    /// of the kills it prevents (failed attempts, retries) exceeds the memory it reserves on
+    /// every run ([`MemoryFit::expected_cost`]). `false`: a fixed floor for every step.
+    pub floor_by_cost: bool,
+    /// Measured runs ending after an OOM kill for which the kill still holds the limit above the
+    /// killed one (infinite: forever).
+    pub kill_memory_runs: f64,
 }
 
 impl Default for TunerConfig {
@@ -120,7 +129,7 @@ impl Default for TunerConfig {
             risk: 0.005,
             max_risk: 0.1,
             oom_penalty: 1.0,
-            trade_min_gap: 0.1,
+            trade_min_gap: 0.0,
             min_bandwidth: 0.003,
             window: 150,
             small_sample_n: 20.0,
@@ -144,6 +153,8 @@ impl Default for TunerConfig {
             gpu_idle_util: 0.05,
             default_memory_bytes: 2 * GIB,
             min_limit_bytes: 256 * MIB,
+            floor_by_cost: true,
+            kill_memory_runs: 30.0,
         }
     }
 }
@@ -215,9 +226,39 @@ pub struct MemoryDecision {
     pub held_by_hysteresis: bool,
     /// An earlier OOM kill set a floor that lifted the value.
     pub oom_floor: Option<u64>,
+    /// What the tuner's floor ([`TunerConfig::min_limit_bytes`]) did, when the model's limit
+    /// was below it.
+    pub floor: Option<FloorNote>,
     /// The model, when fitted (for confidence and reports).
     #[serde(skip)]
     pub fit: Option<MemoryFit>,
+}
+
+/// Why the floor did or did not lift a fitted limit that lay below it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum FloorNote {
+    /// The fixed floor lifted the limit ([`TunerConfig::floor_by_cost`] off).
+    Fixed {
+        /// The floor, bytes.
+        floor: u64,
+    },
+    /// The floor lifted the limit because it is the cheaper one: the kills it prevents cost
+    /// more than it reserves.
+    Cheaper {
+        /// The floor, bytes.
+        floor: u64,
+        /// Expected cost at the floor over the expected cost at the model's limit (< 1).
+        cost_ratio: f64,
+    },
+    /// The floor was waived: at the model's limit, the expected kills cost less than the floor
+    /// would reserve.
+    Waived {
+        /// The floor, bytes.
+        floor: u64,
+        /// Expected cost at the floor over the expected cost at the model's limit (≥ 1).
+        cost_ratio: f64,
+    },
 }
 
 /// The memory limit for a run with `input` bytes, given the step's history, the current limit,
@@ -245,6 +286,7 @@ pub fn decide_memory(
         risk: None,
         held_by_hysteresis: false,
         oom_floor: None,
+        floor: None,
         fit: None,
     };
     let mut bytes = current as f64;
@@ -290,12 +332,51 @@ pub fn decide_memory(
             bytes = bytes.min(trimmed);
         }
     }
-    if d.phase == Phase::Fitted {
-        // The tuner does not cut a limit below `min_limit_bytes`.
-        bytes = bytes.max(cfg.min_limit_bytes.min(current) as f64);
+    if let (Phase::Fitted, Some(fit)) = (d.phase, fit) {
+        // The tuner does not cut a limit below `min_limit_bytes`, unless (`floor_by_cost`) the
+        // kills the floor prevents cost less than the memory it reserves.
+        let floor = cfg.min_limit_bytes.min(current);
+        if bytes < floor as f64 {
+            let note = if cfg.floor_by_cost {
+                let model = fit.expected_cost(bytes, cfg);
+                let ratio = if model > 0.0 {
+                    fit.expected_cost(floor as f64, cfg) / model
+                } else {
+                    f64::INFINITY
+                };
+                if ratio < 1.0 {
+                    FloorNote::Cheaper {
+                        floor,
+                        cost_ratio: ratio,
+                    }
+                } else {
+                    FloorNote::Waived {
+                        floor,
+                        cost_ratio: ratio,
+                    }
+                }
+            } else {
+                FloorNote::Fixed { floor }
+            };
+            if !matches!(note, FloorNote::Waived { .. }) {
+                bytes = floor as f64;
+            }
+            d.floor = Some(note);
+        }
     }
-    // Never below a limit that was OOM-killed for a comparable input.
-    for o in obs.iter().filter(|o| o.oom) {
+    // Never below a limit that was OOM-killed for a comparable input, until `kill_memory_runs`
+    // measured runs have ended after the kill (a far run of a heavy tail does not hold every
+    // later limit above its kill forever).
+    let mut newer = 0usize;
+    let mut recent_kills = Vec::new();
+    for o in obs.iter().rev() {
+        if o.peak.is_some() {
+            newer += 1;
+        } else if o.oom && (newer as f64) < cfg.kill_memory_runs {
+            recent_kills.push(o);
+        }
+    }
+    for o in recent_kills {
         let Some(killed) = o.limit else { continue };
         let comparable = match (input, o.input) {
             (Some(x), Some(k)) => x as f64 >= 0.9 * k as f64,
@@ -547,7 +628,7 @@ mod tests {
     }
 
     #[test]
-    fn continuous_tail_is_not_left_to_retries() {
+    fn a_continuous_tail_is_cut_into_only_when_trading_anywhere() {
         // 90 runs between 480 and 520 MiB, and a tail of 10 spread evenly (in log) from 560 to
         // 900 MiB: no empty band of 10 % above any run.
         let obs: Vec<Observation> = (0..100u64)
@@ -560,23 +641,33 @@ mod tests {
                 ok(i as i64 * 1000, (peak * MIB as f64) as u64, None)
             })
             .collect();
-        let d = decide_memory(&obs, 4 * GIB, None, &TunerConfig::default(), None);
-        assert!(d.limit >= 900 * MIB, "{}", d.limit / MIB);
-        // Without the empty-band condition the cost trade would cut into the tail.
-        let loose = TunerConfig {
-            trade_min_gap: 0.0,
+        // With the empty-band condition the tail is covered.
+        let gap = TunerConfig {
+            trade_min_gap: 0.1,
             ..TunerConfig::default()
         };
-        let l = decide_memory(&obs, 4 * GIB, None, &loose, None);
+        let d = decide_memory(&obs, 4 * GIB, None, &gap, None);
+        assert!(d.limit >= 900 * MIB, "{}", d.limit / MIB);
+        // The defaults trade anywhere (chosen by cross-validation): the cost trade cuts into it.
+        let l = decide_memory(&obs, 4 * GIB, None, &TunerConfig::default(), None);
         assert!(l.limit < 900 * MIB, "{} {}", l.limit / MIB, d.limit / MIB);
     }
 
     #[test]
-    fn no_cut_below_the_minimum_limit() {
+    fn a_fixed_floor_holds_every_step() {
         let obs: Vec<Observation> = (0..30).map(|i| ok(i * 1000, 3 * MIB, None)).collect();
-        let cfg = TunerConfig::default();
+        let cfg = TunerConfig {
+            floor_by_cost: false,
+            ..TunerConfig::default()
+        };
         let d = decide_memory(&obs, 2 * GIB, None, &cfg, None);
         assert_eq!(d.limit, cfg.min_limit_bytes);
+        assert_eq!(
+            d.floor,
+            Some(FloorNote::Fixed {
+                floor: cfg.min_limit_bytes
+            })
+        );
         // A limit already below the minimum is not raised to it.
         let d = decide_memory(&obs, 100 * MIB, None, &cfg, None);
         assert_eq!(d.limit, 100 * MIB);
@@ -586,6 +677,53 @@ mod tests {
             (d.phase, d.limit),
             (Phase::ShortHistory, cfg.min_limit_bytes)
         );
+    }
+
+    #[test]
+    fn the_floor_by_cost_is_waived_for_tiny_steps_and_says_why() {
+        // Peaks of 5-40 MiB: a kill costs a tiny attempt and a retry 100 MiB higher; the floor
+        // would reserve 256 MiB on every run.
+        let obs: Vec<Observation> = (0..60u64)
+            .map(|i| ok(i as i64 * 1000, (5 + (i * 7) % 36) * MIB, None))
+            .collect();
+        let cfg = TunerConfig::default();
+        assert!(cfg.floor_by_cost);
+        let d = decide_memory(&obs, 2 * GIB, None, &cfg, None);
+        assert!(d.limit < 64 * MIB, "{}", d.limit / MIB);
+        match d.floor {
+            Some(FloorNote::Waived { floor, cost_ratio }) => {
+                assert_eq!(floor, cfg.min_limit_bytes);
+                assert!(cost_ratio > 3.0, "{cost_ratio}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A step whose peaks are near the floor is not affected.
+        let big: Vec<Observation> = (0..60u64)
+            .map(|i| ok(i as i64 * 1000, (300 + i % 5) * MIB, None))
+            .collect();
+        assert_eq!(decide_memory(&big, 2 * GIB, None, &cfg, None).floor, None);
+    }
+
+    #[test]
+    fn a_kill_stops_holding_the_limit_after_thirty_newer_runs() {
+        let cfg = TunerConfig::default();
+        let mut obs: Vec<Observation> = (0..30).map(|i| ok(i * 1000, 500 * MIB, None)).collect();
+        obs.push(Observation {
+            end_ms: 40_000,
+            peak: None,
+            limit: Some(2 * GIB),
+            oom: true,
+            input: None,
+            wall_seconds: 60.0,
+        });
+        obs.extend((0..29).map(|i| ok(50_000 + i * 1000, 500 * MIB, None)));
+        let held = decide_memory(&obs, 4 * GIB, None, &cfg, None);
+        assert_eq!(held.oom_floor, Some(2 * GIB));
+        assert!(held.limit > 2 * GIB);
+        obs.push(ok(90_000, 500 * MIB, None));
+        let free = decide_memory(&obs, 4 * GIB, None, &cfg, None);
+        assert_eq!(free.oom_floor, None);
+        assert!(free.limit < GIB, "{}", free.limit / MIB);
     }
 
     #[test]

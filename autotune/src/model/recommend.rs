@@ -6,7 +6,7 @@
 
 use super::cpu::{decide_cpu, CpuDecision};
 use super::gpu::{decide_gpu, GpuDecision};
-use super::{decide_memory, MemoryDecision, ModelKind, Observation, Phase, TunerConfig};
+use super::{decide_memory, FloorNote, MemoryDecision, ModelKind, Observation, Phase, TunerConfig};
 use crate::bounds::StepBounds;
 use crate::history::{Execution, History, Outcome, StepKey};
 use crate::units::{format_bytes, format_cpu};
@@ -67,6 +67,8 @@ pub struct MemoryRecommendation {
     pub oom_risk: Option<f64>,
     /// Input-size scaling for runners that know a run's input.
     pub input_scaling: Option<super::InputScaling>,
+    /// The retry rule for an attempt OOM-killed at the new limit (none without a measured run).
+    pub retry: Option<super::RetryRule>,
 }
 
 /// One step's recommendation.
@@ -221,6 +223,8 @@ pub fn recommend_step(
             phase: d.phase,
             oom_risk: risk.map(|r| (r * 10_000.0).round() / 10_000.0),
             input_scaling: d.fit.as_ref().and_then(|f| f.scaling),
+            retry: (d.phase != Phase::NoHistory)
+                .then(|| super::RetryRule::for_limit(&obs, new_limit, current, cfg)),
         },
         cpu,
         old_cpu_request,
@@ -229,6 +233,26 @@ pub fn recommend_step(
         saved_gb_hours,
         changed,
         reasons,
+    }
+}
+
+/// Why the floor applies to a step, or not.
+fn floor_reason(note: FloorNote) -> String {
+    match note {
+        FloorNote::Fixed { floor } => format!(
+            "held at the floor of {}: the model asked for less, but below it a limit saves nothing measurable and small peaks are often a wrapper's noise",
+            format_bytes(floor)
+        ),
+        FloorNote::Cheaper { floor, cost_ratio } => format!(
+            "held at the floor of {}: the kills a lower limit would cause cost more than the floor reserves (expected cost {:.0} % of the model's limit's)",
+            format_bytes(floor),
+            100.0 * cost_ratio
+        ),
+        FloorNote::Waived { floor, cost_ratio } => format!(
+            "below the floor of {}: the rare kills at this limit cost less than the floor would reserve on every run (the floor's expected cost is {:.1}× this limit's)",
+            format_bytes(floor),
+            cost_ratio.min(1e6)
+        ),
     }
 }
 
@@ -265,6 +289,16 @@ fn memory_reasons(d: &MemoryDecision, measured: &[u64], cfg: &TunerConfig) -> Ve
                     100.0 * (1.0 - cfg.risk)
                 ),
             });
+            if d.kind == ModelKind::Constant && median > 0 {
+                reasons.push(format!(
+                    "margin {:.0} % over the median peak, from the spread of the recent peaks: an estimated {:.2} % of runs need more",
+                    100.0 * (d.limit as f64 / median as f64 - 1.0),
+                    100.0
+                        * d.fit
+                            .as_ref()
+                            .map_or(0.0, |f| f.constant_tail(d.limit as f64))
+                ));
+            }
             // The cost trade left a distinct upper cluster of runs to retries.
             let above = d
                 .fit
@@ -284,6 +318,9 @@ fn memory_reasons(d: &MemoryDecision, measured: &[u64], cfg: &TunerConfig) -> Ve
                 ));
             }
         }
+    }
+    if let Some(note) = d.floor {
+        reasons.push(floor_reason(note));
     }
     if d.held_by_hysteresis {
         reasons.push(format!(

@@ -79,6 +79,9 @@ pub struct MemoryJson {
     pub oom_risk: Option<f64>,
     /// The input-size rule, for runners that know a run's input size before it starts.
     pub input_scaling: Option<crate::model::InputScaling>,
+    /// The retry rule (`first`, `factor`, `min_step`, bytes): an attempt killed at k bytes is
+    /// retried at max(first, factor × k, k + min_step); `null` without a measured run.
+    pub retry: Option<crate::model::RetryRule>,
 }
 
 /// `cpu`.
@@ -135,6 +138,7 @@ fn step(r: &Recommendation) -> StepJson<'_> {
             model: r.memory.model,
             oom_risk: r.memory.oom_risk,
             input_scaling: r.memory.input_scaling,
+            retry: r.memory.retry.filter(|_| measured),
         },
         cpu: CpuJson {
             request: r.cpu.request_millis.map(format_cpu),

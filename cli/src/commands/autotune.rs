@@ -196,16 +196,37 @@ fn write_lock(file: &Path, recs: &[flowc_autotune::model::Recommendation]) -> u8
         } else {
             Some(r.memory.new_limit)
         };
-        lock.steps.insert(
-            format!("{}/{}", r.key.pipeline, r.key.step),
-            lockfile::locked(
-                memory,
-                r.cpu.request_millis.or(r.old_cpu_request),
-                Some(u64::from(r.gpu.recommended)),
-                &confidence,
-                r.executions,
-            ),
+        let mut step = lockfile::locked(
+            memory,
+            r.cpu.request_millis.or(r.old_cpu_request),
+            Some(u64::from(r.gpu.recommended)),
+            &confidence,
+            r.executions,
         );
+        // The retry rule goes with a tuned memory value only.
+        step.retry = r
+            .memory
+            .retry
+            .filter(|_| r.memory.phase != Phase::NoHistory)
+            .map(|x| lockfile::LockedRetry::new(x.first, x.factor, x.min_step));
+        step.input_scaling = r
+            .memory
+            .input_scaling
+            .filter(|_| r.memory.phase != Phase::NoHistory)
+            .map(|x| lockfile::LockedScaling {
+                kind: if x.kind == flowc_autotune::model::ModelKind::PowerLaw {
+                    "power-law".into()
+                } else {
+                    "linear".into()
+                },
+                a: x.a,
+                b: x.b,
+                multiplier: x.multiplier,
+                max_input_bytes: x.max_input_bytes,
+                cap_bytes: x.cap_bytes,
+            });
+        lock.steps
+            .insert(format!("{}/{}", r.key.pipeline, r.key.step), step);
     }
     let path = lockfile::path_for(file);
     let code = super::build::write_output(&path, &lock.to_text());
@@ -226,10 +247,9 @@ pub fn run(args: &AutotuneArgs) -> u8 {
     if let Some(AutotuneCommand::Recommend(r)) = &args.command {
         return run_recommend(r);
     }
-    if let Some(AutotuneCommand::Eval { traces }) = &args.command {
-        return match flowc_autotune::evaluate(traces, &EvalConfig::default()) {
-            Ok(report) => {
-                let md = report.to_markdown();
+    if let Some(AutotuneCommand::Eval { traces, synthetic }) = &args.command {
+        return match flowc_autotune::evaluate_all(traces, *synthetic, &EvalConfig::default()) {
+            Ok(md) => {
                 print!("{md}");
                 if let Some(out) = &args.report {
                     return super::build::write_output(out, &md);

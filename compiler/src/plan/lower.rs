@@ -47,7 +47,7 @@ impl std::fmt::Display for PlanError {
 }
 
 /// Resources set by `flowc autotune` for one step (read from the lock file by the caller).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct TunedResources {
     /// CPU request, millicores.
     pub cpu_millis: Option<u64>,
@@ -55,6 +55,10 @@ pub struct TunedResources {
     pub memory_bytes: Option<u64>,
     /// GPUs.
     pub gpu: Option<u64>,
+    /// The retry rule for an attempt killed for memory.
+    pub memory_retry: Option<super::MemoryRetry>,
+    /// The input-size rule.
+    pub memory_scaling: Option<super::MemoryScaling>,
 }
 
 /// Tuned resources by (pipeline, step).
@@ -334,6 +338,8 @@ fn resources_plan(r: &ResourceSpec) -> ResourcesPlan {
         min: r.min.as_deref().map(|m| Box::new(resources_plan(m))),
         max: r.max.as_deref().map(|m| Box::new(resources_plan(m))),
         tuned: false,
+        memory_retry: None,
+        memory_scaling: None,
     }
 }
 
@@ -350,6 +356,8 @@ fn apply_tuned(r: &mut ResourcesPlan, t: &TunedResources) {
         let m = clamp(m, min.memory_bytes, max.memory_bytes);
         r.memory_bytes = Some(m);
         r.memory_limit_bytes = Some(m);
+        r.memory_retry = t.memory_retry;
+        r.memory_scaling = t.memory_scaling;
     }
     if let Some(c) = t.cpu_millis {
         r.cpu_millis = Some(clamp(c, min.cpu_millis, max.cpu_millis));

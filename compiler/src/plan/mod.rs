@@ -329,9 +329,99 @@ pub struct ResourcesPlan {
     /// Whether the values come from the lock file written by `flowc autotune`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tuned: bool,
+    /// The lock file's retry rule for an attempt killed for memory (tuned steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_retry: Option<MemoryRetry>,
+    /// The lock file's input-size rule, for runners that know a run's input before it starts
+    /// (tuned steps only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_scaling: Option<MemoryScaling>,
+}
+
+/// The memory of a run with `x` input bytes: `multiplier` × (a + b·x) (linear) or
+/// `multiplier` × e^(a + b·ln x) (power law), at most `cap_bytes` inside the input range the
+/// rule was fitted on (up to `max_input_bytes`) and growing in proportion to the input beyond
+/// it. Written by `flowc autotune` into the lock file; the local runner applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryScaling {
+    /// Power law (else linear).
+    pub power_law: bool,
+    /// Intercept (bytes, or log-bytes for a power law).
+    pub a: f64,
+    /// Slope (bytes per input byte, or the exponent).
+    pub b: f64,
+    /// Safety multiplier.
+    pub multiplier: f64,
+    /// Largest input the rule was fitted on, bytes.
+    pub max_input_bytes: u64,
+    /// Largest value inside the input range fitted, bytes.
+    pub cap_bytes: u64,
+}
+
+/// The lock file reader admits finite numbers only, so equality is reflexive.
+impl Eq for MemoryScaling {}
+
+impl MemoryScaling {
+    /// The memory for a run with `input` bytes (rounded up to a MiB); `None` for no input.
+    pub fn limit_for(&self, input: u64) -> Option<u64> {
+        const MIB: f64 = 1_048_576.0;
+        if input == 0 {
+            return None;
+        }
+        let x = input as f64;
+        let base = if self.power_law {
+            (self.a + self.b * x.ln()).exp()
+        } else {
+            self.a + self.b * x
+        };
+        let over = (x / self.max_input_bytes.max(1) as f64).max(1.0);
+        let bytes = (base.max(MIB) * self.multiplier).min(self.cap_bytes as f64 * over);
+        (bytes.is_finite() && bytes > 0.0).then(|| ((bytes / MIB).ceil().min(1.7e13) as u64) << 20)
+    }
+}
+
+/// Where the retry of an attempt OOM-killed at k bytes goes: max(`first_bytes`,
+/// `factor_permille` / 1000 × k, k + `min_step_bytes`), rounded up to a MiB. Written by
+/// `flowc autotune` into the lock file; Argo applies it through `podSpecPatch`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryRetry {
+    /// The first retry's limit after a kill at the tuned limit, bytes.
+    pub first_bytes: u64,
+    /// Multiplier over the killed limit, in thousandths (1400: 1.4×).
+    pub factor_permille: u64,
+    /// Smallest step over the killed limit, bytes.
+    pub min_step_bytes: u64,
+}
+
+impl MemoryRetry {
+    /// The limit after a kill at `killed` bytes.
+    pub fn after(&self, killed: u64) -> u64 {
+        const MIB: u64 = 1 << 20;
+        let scaled = u128::from(killed) * u128::from(self.factor_permille.max(1000)) / 1000;
+        let scaled = u64::try_from(scaled).unwrap_or(u64::MAX);
+        let bumped = scaled.max(killed.saturating_add(self.min_step_bytes));
+        let rounded = bumped.div_ceil(MIB).saturating_mul(MIB);
+        self.first_bytes.max(rounded)
+    }
+
+    /// The limits of attempts 0..=`retries` of a run whose first attempt gets `limit`.
+    pub fn ladder(&self, limit: u64, retries: u32) -> Vec<u64> {
+        let mut out = vec![limit];
+        for _ in 0..retries.min(64) {
+            let last = out.last().copied().unwrap_or(limit);
+            out.push(self.after(last));
+        }
+        out
+    }
 }
 
 impl ResourcesPlan {
+    /// The most memory an `auto` step may get (its `max` bound), which retries do not exceed.
+    pub fn memory_ceiling(&self) -> Option<u64> {
+        let max = self.max.as_deref()?;
+        max.memory_limit_bytes.or(max.memory_bytes)
+    }
+
     /// The requests and limits a cluster target writes. Plain resources are what they say.
     /// `auto` resources request their minimum and are limited to their maximum until
     /// `flowc autotune` sets them; once the lock file has, a tuned value wins and a value it
@@ -358,6 +448,8 @@ impl ResourcesPlan {
             min: None,
             max: None,
             tuned: self.tuned,
+            memory_retry: self.memory_retry.filter(|_| self.tuned),
+            memory_scaling: self.memory_scaling.filter(|_| self.tuned),
         }
     }
 }

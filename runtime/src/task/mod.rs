@@ -122,6 +122,10 @@ struct StepInstance<'a> {
     input_bytes: u64,
     requests: Amounts,
     limits: Amounts,
+    /// The lock file's retry rule for an attempt killed for memory (tuned steps).
+    memory_retry: Option<flowc_compiler::plan::MemoryRetry>,
+    /// The memory limit the retry rule gave the next attempt, after a kill.
+    retry_memory: std::cell::Cell<Option<u64>>,
 }
 
 /// How an attempt ended.
@@ -152,6 +156,14 @@ impl<'a> StepInstance<'a> {
             None
         };
         let res = &task.settings.resources;
+        let input_bytes: u64 = inputs.values().map(input_bytes).sum();
+        // The lock file's input-size rule sets the memory of a tuned step whose input is known
+        // (within the source's `max` bound).
+        let scaled = res
+            .memory_scaling
+            .and_then(|s| s.limit_for(input_bytes))
+            .map(|m| m.min(res.memory_ceiling().unwrap_or(u64::MAX)))
+            .filter(|_| res.tuned);
         StepInstance {
             ctx,
             pipeline,
@@ -167,21 +179,46 @@ impl<'a> StepInstance<'a> {
             caching,
             slot,
             last,
-            input_bytes: inputs.values().map(input_bytes).sum(),
+            input_bytes,
             requests: Amounts {
                 cpu_millis: res.cpu_millis,
-                memory_bytes: res.memory_bytes,
+                memory_bytes: scaled.or(res.memory_bytes),
                 gpu: res.gpu.unwrap_or(0),
             },
             // As in Kubernetes, the limit stops a step and the request does not (unless
             // `--strict-memory` makes a request without a limit one).
             limits: Amounts {
                 cpu_millis: res.cpu_limit_millis,
-                memory_bytes: res
+                memory_bytes: scaled.or(res
                     .memory_limit_bytes
-                    .or(res.memory_bytes.filter(|_| ctx.local.strict_memory)),
+                    .or(res.memory_bytes.filter(|_| ctx.local.strict_memory))),
                 gpu: res.gpu.unwrap_or(0),
             },
+            memory_retry: res.memory_retry,
+            retry_memory: std::cell::Cell::new(None),
+        }
+    }
+
+    /// The limits of the next attempt: the step's, with the memory the retry rule gave it
+    /// after a kill for memory.
+    fn limits(&self) -> Amounts {
+        let mut limits = self.limits.clone();
+        if let Some(m) = self.retry_memory.get() {
+            limits.memory_bytes = Some(m);
+        }
+        limits
+    }
+
+    /// After an attempt killed for memory: the next gets the lock file's retry rule applied
+    /// to the killed limit, at most the `max` bound (no rule: the same limit again).
+    fn after_oom(&self) {
+        if let (Some(rule), Some(killed)) = (self.memory_retry, self.limits().memory_bytes) {
+            // Never above the source's `max` bound.
+            let ceiling = self.task.settings.resources.memory_ceiling();
+            let next = rule
+                .after(killed)
+                .min(ceiling.unwrap_or(u64::MAX).max(killed));
+            self.retry_memory.set(Some(next));
         }
     }
 
@@ -413,6 +450,9 @@ impl<'a> StepInstance<'a> {
             }
         } else {
             self.ctx.records.write(&record(reason, 0));
+            if reason == Reason::Oom {
+                self.after_oom();
+            }
             AttemptEnd::Failed(failure(reason, detail))
         };
         if needs_work && kept.is_none() {
@@ -464,13 +504,13 @@ impl<'a> StepInstance<'a> {
                     task,
                     (image, command, env, python.is_some()),
                     &files,
-                    &self.limits,
+                    &self.limits(),
                 ) {
                     Ok(spec) => spec,
                     Err(why) => return (Reason::Failed, None, Some(why)),
                 };
                 let p = crate::exec::run_process(&spec, ctx.cancel);
-                let detail = launch::process_detail(&p, &self.limits, None);
+                let detail = launch::process_detail(&p, &self.limits(), None);
                 (p.reason, Some(p), detail)
             }
             TaskKind::Builtin { module, name } => {
@@ -481,7 +521,7 @@ impl<'a> StepInstance<'a> {
                 // alone: a timeout, a memory limit, or resources that autotune sets. Otherwise
                 // in this process, which saves starting one (about 10 ms a step).
                 let own_process = task.settings.timeout_ms.is_some()
-                    || self.limits.memory_bytes.is_some()
+                    || self.limits().memory_bytes.is_some()
                     || task.settings.resources.auto;
                 let argv = if own_process {
                     ctx.builtins.process(&call_file)
@@ -496,7 +536,7 @@ impl<'a> StepInstance<'a> {
                         &call_file,
                         argv,
                         &self.log,
-                        &self.limits,
+                        &self.limits(),
                     ),
                     None => launch::builtin_in_process(ctx, &call, &self.log),
                 }
@@ -570,7 +610,7 @@ impl<'a> StepInstance<'a> {
             input_bytes: self.input_bytes,
             output_bytes: out_bytes,
             requests: self.requests.clone(),
-            limits: self.limits.clone(),
+            limits: self.limits(),
             host: ctx.host.clone(),
         }
     }

@@ -298,6 +298,10 @@ impl WorkflowEmitter<'_> {
                 r.insert("backoff".into(), Json::Object(b));
             }
             m.insert("retryStrategy".into(), Json::Object(r));
+            // A tuned step's retry after an OOM kill gets the lock file's retry rule.
+            if let Some(p) = super::retry_patch::pod_spec_patch(&s.resources, s.retries) {
+                m.insert("podSpecPatch".into(), json!(p));
+            }
         }
         let s = &self.pipes[pipe].tasks[t].settings;
         if let Some(ms) = s.timeout_ms {

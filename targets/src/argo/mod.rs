@@ -27,6 +27,7 @@ mod leaf;
 mod metrics;
 mod release;
 mod resolve;
+mod retry_patch;
 mod text;
 mod values;
 
