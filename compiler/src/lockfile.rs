@@ -182,7 +182,38 @@ pub fn parse(text: &str) -> Result<LockFile, LockError> {
             version: lock.version,
         });
     }
+    for (name, step) in &lock.steps {
+        step_problem(step).map_or(Ok(()), |why| {
+            Err(LockError::Invalid(format!("step `{name}`: {why}")))
+        })?;
+    }
     Ok(lock)
+}
+
+/// Why a step's values cannot be used, if they cannot: a build would otherwise leave them out
+/// without a word.
+fn step_problem(step: &LockedStep) -> Option<String> {
+    if let Some(m) = step.memory.as_deref().filter(|m| parse_memory(m).is_none()) {
+        return Some(format!(
+            "`memory` `{m}` is not a memory amount such as `1536Mi`"
+        ));
+    }
+    if let Some(c) = step.cpu.as_deref().filter(|c| parse_cpu(c).is_none()) {
+        return Some(format!("`cpu` `{c}` is not a CPU amount such as `500m`"));
+    }
+    if let Some(r) = step.retry.as_ref().filter(|r| r.plan().is_none()) {
+        return Some(format!(
+            "the retry rule (first `{}`, factor {}, min_step `{}`) needs two memory amounts and a factor from 1 to 100",
+            r.first, r.factor, r.min_step
+        ));
+    }
+    if let Some(s) = step.input_scaling.as_ref().filter(|s| s.plan().is_none()) {
+        return Some(format!(
+            "the input-scaling rule of kind `{}` needs the kind `linear` or `power-law`, finite numbers and a multiplier above 0",
+            s.kind
+        ));
+    }
+    None
 }
 
 impl LockFile {
@@ -292,6 +323,37 @@ mod tests {
             path_for(Path::new("a/b.flow")),
             PathBuf::from("a/b.flow.lock")
         );
+    }
+
+    #[test]
+    fn values_a_build_cannot_use_make_the_file_invalid() {
+        let mut lock = one_step();
+        if let Some(step) = lock.steps.get_mut("daily/load") {
+            step.retry = Some(LockedRetry {
+                first: "2Gi".into(),
+                factor: 0.5,
+                min_step: "100Mi".into(),
+            });
+        }
+        let err = parse(&lock.to_text())
+            .map(|_| ())
+            .map_err(|e| e.message("a.flow.lock"));
+        assert!(
+            matches!(&err, Err(m) if m.contains("step `daily/load`: the retry rule (first `2Gi`, factor 0.5")),
+            "{err:?}"
+        );
+        let mut lock = one_step();
+        if let Some(step) = lock.steps.get_mut("daily/load") {
+            step.memory = Some("lots".into());
+        }
+        let err = parse(&lock.to_text())
+            .map(|_| ())
+            .map_err(|e| e.message("a.flow.lock"));
+        assert!(
+            matches!(&err, Err(m) if m.contains("`memory` `lots` is not a memory amount")),
+            "{err:?}"
+        );
+        assert!(parse(&one_step().to_text()).is_ok());
     }
 
     #[test]
