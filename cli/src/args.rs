@@ -575,6 +575,10 @@ pub struct CheckArgs {
     /// --target` would: repeat the flag or give a list (`--target argo,kfp`).
     #[arg(long = "target", value_enum, value_delimiter = ',')]
     pub targets: Vec<CheckTarget>,
+    /// Check build values as `flowc build` would take them: `name=value` (repeatable; see
+    /// docs/language.md, build variables).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub set: Vec<(String, String)>,
 }
 
 /// The targets `flowc check --target` checks.

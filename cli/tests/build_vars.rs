@@ -128,3 +128,48 @@ fn bad_values_are_refused_before_anything_is_built() {
     assert!(text(&out).contains("nothing was run"), "{}", text(&out));
     assert!(!d.join(".flow/runs").exists(), "no run was started");
 }
+
+#[test]
+fn check_takes_the_values_a_build_would() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let d = dir.path();
+    write(d, "nightly.flow", SOURCE);
+    // Without `--set`, `check` (as the editor) checks the program, not a build's values.
+    ok(&["check", "nightly.flow"], d);
+    let out = flowc(
+        &[
+            "check",
+            "nightly.flow",
+            "--format",
+            "short",
+            "--set",
+            "replicas=many",
+        ],
+        d,
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("nightly.flow:3:7: error[E430]: build variable `image_tag` has no value"),
+        "{t}"
+    );
+    assert!(t.contains("nightly.flow:4:7: error[E430]"), "{t}");
+    let out = flowc(
+        &[
+            "check",
+            "nightly.flow",
+            "--set",
+            "image_tag=1.0",
+            "--set",
+            "nope=1",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("error[E430]: `--set nope=...`"),
+        "{}",
+        text(&out)
+    );
+    ok(&["check", "nightly.flow", "--set", "image_tag=1.4.2"], d);
+}

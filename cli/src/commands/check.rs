@@ -29,10 +29,16 @@ pub fn run(args: &CheckArgs) -> u8 {
     let sources = analysis.sources();
     let targets: Vec<flowc_targets::Target> = args.targets.iter().map(|t| t.target()).collect();
     let with_targets;
-    let diags = if targets.is_empty() {
+    let mut unknown_set = false;
+    let diags = if targets.is_empty() && args.set.is_empty() {
         &analysis.diagnostics
     } else {
-        with_targets = with_target_problems(&loader, &analysis, &roots, &targets);
+        let mut all = match targets.is_empty() {
+            true => analysis.diagnostics.clone(),
+            false => with_target_problems(&loader, &analysis, &roots, &targets),
+        };
+        unknown_set = !build_value_problems(&analysis, &args.set, &mut all);
+        with_targets = all;
         &with_targets
     };
     let color = match args.color {
@@ -66,11 +72,40 @@ pub fn run(args: &CheckArgs) -> u8 {
     }
     if io_failed {
         EXIT_FAILURE
-    } else if errors > 0 || (args.deny_warnings && warnings > 0) {
+    } else if errors > 0 || unknown_set || (args.deny_warnings && warnings > 0) {
         EXIT_ERRORS
     } else {
         EXIT_OK
     }
+}
+
+/// With `--set`: adds the problems of the given build values (E430, and E416 for an image they
+/// break) to `diags`, sorted; prints those without a place (a name no file declares) and
+/// returns false for them. Nothing is checked while the program has errors.
+fn build_value_problems(
+    analysis: &Analysis,
+    set: &[(String, String)],
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    if set.is_empty() || analysis.has_errors() {
+        return true;
+    }
+    let Err(errors) = flowc_compiler::build_values::resolve(analysis, set) else {
+        return true;
+    };
+    for (name, declared) in &errors.unknown {
+        eprintln!(
+            "error[E430]: `--set {name}=...` names no build variable; the program declares: {}",
+            if declared.is_empty() {
+                "none".to_string()
+            } else {
+                declared.join(", ")
+            }
+        );
+    }
+    diags.extend(errors.diagnostics);
+    flowc_compiler::diagnostics::sort(diags);
+    errors.unknown.is_empty()
 }
 
 /// The diagnostics of `analysis` and the target problems of each root file's pipeline (the one
