@@ -527,6 +527,10 @@ pub struct DiffArgs {
     /// Where to write it; `-` for standard output.
     #[arg(long, short = 'o', default_value = "-")]
     pub output: PathBuf,
+    /// Build values both sides are built with, `name=value` (repeatable; default: the
+    /// declared defaults), as `flowc build --set` takes them.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub set: Vec<(String, String)>,
 }
 
 /// How `flowc diff` writes the comparison.

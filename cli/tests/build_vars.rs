@@ -173,3 +173,39 @@ fn check_takes_the_values_a_build_would() {
     );
     ok(&["check", "nightly.flow", "--set", "image_tag=1.4.2"], d);
 }
+
+#[test]
+fn diff_compares_the_builds_of_given_values() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let d = dir.path();
+    write(
+        d,
+        "old.flow",
+        &SOURCE.replace("build image_tag: Str\n", "build image_tag: Str = \"dev\"\n"),
+    );
+    write(
+        d,
+        "new.flow",
+        &SOURCE
+            .replace("build image_tag: Str\n", "build image_tag: Str = \"dev\"\n")
+            .replace("registry.example.com/etl:", "registry.example.com/etl2:"),
+    );
+    let out = ok(
+        &[
+            "diff",
+            "old.flow",
+            "new.flow",
+            "--format",
+            "json",
+            "--set",
+            "image_tag=1.4.2",
+        ],
+        d,
+    );
+    let json = stdout(&out);
+    assert!(json.contains("registry.example.com/etl:1.4.2"), "{json}");
+    assert!(json.contains("registry.example.com/etl2:1.4.2"), "{json}");
+    let bad = flowc(&["diff", "old.flow", "new.flow", "--set", "replicas=x"], d);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("[E430]"), "{}", text(&bad));
+}

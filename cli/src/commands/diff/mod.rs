@@ -11,7 +11,7 @@ mod render;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use flowc_compiler::plan::{build_plan, Plan};
+use flowc_compiler::plan::{build_plan, build_plan_with, Plan};
 use flowc_compiler::{analyze, FileLoader};
 
 use crate::args::{DiffArgs, DiffFormat};
@@ -20,11 +20,11 @@ use crate::EXIT_ERRORS;
 
 /// Runs `flowc diff`.
 pub fn run(args: &DiffArgs) -> u8 {
-    let old = match plan_of(&args.old, args.pipeline.as_deref()) {
+    let old = match plan_of(&args.old, args.pipeline.as_deref(), &args.set) {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let new = match plan_of(&args.new, args.pipeline.as_deref()) {
+    let new = match plan_of(&args.new, args.pipeline.as_deref(), &args.set) {
         Ok(p) => p,
         Err(e) => return e,
     };
@@ -89,7 +89,7 @@ impl FileLoader for GitLoader {
 }
 
 /// The plan of one side, or the exit code after printing why there is none.
-fn plan_of(spec: &str, pipeline: Option<&str>) -> Result<Plan, u8> {
+fn plan_of(spec: &str, pipeline: Option<&str>, set: &[(String, String)]) -> Result<Plan, u8> {
     let (loader, path): (Box<dyn FileLoader>, PathBuf) = match Side::parse(spec) {
         Side::Disk(p) => (Box::new(DiskLoader), p),
         Side::Git(rev, p) => (Box::new(GitLoader { rev }), p),
@@ -106,5 +106,14 @@ fn plan_of(spec: &str, pipeline: Option<&str>) -> Result<Plan, u8> {
         eprintln!("error: `{spec}` has errors; nothing was compared");
         return Err(EXIT_ERRORS);
     }
-    build_plan(&analysis, pipeline, None).map_err(|e| super::fail(format!("`{spec}`: {e}")))
+    // Without `--set`, build variables take their defaults (one without stays as written, the
+    // same on both sides); with it, the values are checked as `flowc build` checks them.
+    let plan = if set.is_empty() {
+        build_plan(&analysis, pipeline, None)
+    } else {
+        let nothing = format!("`{spec}` was not compared");
+        let values = crate::loader::build_values(&analysis, set, &nothing)?;
+        build_plan_with(&analysis, pipeline, None, &Default::default(), &values)
+    };
+    plan.map_err(|e| super::fail(format!("`{spec}`: {e}")))
 }
