@@ -13,7 +13,7 @@ use super::Checker;
 use crate::diagnostics::{names, ops};
 use crate::resolve::ModuleId;
 use crate::source::FileId;
-use flowc_grammar::ast::{BuildVar, ExprKind, Ident, Item, StrLit, TypeKind};
+use flowc_grammar::ast::{BuildVar, ExprKind, Ident, Item, StrLit, StrPart, TypeKind};
 use flowc_grammar::Span;
 
 /// The type of a build variable.
@@ -195,11 +195,7 @@ fn declared_in<'a>(c: &Checker<'a>, m: ModuleId) -> Vec<&'a str> {
 /// The text of a literal default, before it is checked against the type.
 fn literal_text(e: &ExprKind) -> Option<String> {
     match e {
-        ExprKind::Str(s)
-            if s.parts
-                .iter()
-                .all(|p| matches!(p, flowc_grammar::ast::StrPart::Text(_))) =>
-        {
+        ExprKind::Str(s) if s.parts.iter().all(|p| matches!(p, StrPart::Text(_))) => {
             Some(s.value.clone())
         }
         ExprKind::Int(n) => Some(n.to_string()),
@@ -226,13 +222,13 @@ pub fn substitute(s: &StrLit, value: impl Fn(&str) -> String) -> String {
     let mut out = String::new();
     for p in &s.parts {
         match p {
-            flowc_grammar::ast::StrPart::Text(t) => out.push_str(t),
-            flowc_grammar::ast::StrPart::Var(v) => {
+            StrPart::Text(t) => out.push_str(t),
+            StrPart::Var(v) => {
                 out.push_str("${");
                 out.push_str(&v.name);
                 out.push('}');
             }
-            flowc_grammar::ast::StrPart::Build(v) => out.push_str(&value(&v.name)),
+            StrPart::Build(v) => out.push_str(&value(&v.name)),
         }
     }
     out
