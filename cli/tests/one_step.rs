@@ -12,15 +12,18 @@ use std::process::Command;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// `make` writes random bytes (so a rerun of it would give other content), `use_it` fails
-/// until the file `fixed` is in the project folder, and `publish` reads what `use_it` wrote.
-const PIPELINE: &str = r#"
+/// A step writing random bytes, so that a rerun of it would give other content.
+const MAKE: &str = r#"
 step make(n: Int) -> (data: File) {
   image "debian:12"
   run ["sh", "-c", "head -c 32 /dev/urandom | od -An -tx1 > $1", n, data]
   cache off
 }
+"#;
 
+/// `make` ([`MAKE`]), `use_it`, which fails until the file `fixed` is in the project folder,
+/// and `publish`, which reads what `use_it` wrote.
+const PIPELINE: &str = r#"
 step use_it(data: File) -> (out: File) {
   image "debian:12"
   run ["sh", "-c", "test -f fixed || { echo not fixed yet >&2; exit 3; }; cp $0 $1", data, out]
@@ -68,7 +71,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 #[test]
 fn a_failed_step_reruns_alone_with_the_inputs_of_the_earlier_run() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "p.flow", PIPELINE);
+    write(dir.path(), "p.flow", &format!("{MAKE}{PIPELINE}"));
     let first = flowc(&["run", "p.flow"], dir.path());
     assert_eq!(first.status.code(), Some(1), "{}", text(&first));
     assert!(
@@ -186,7 +189,7 @@ fn a_failed_step_reruns_alone_with_the_inputs_of_the_earlier_run() {
 #[test]
 fn without_the_inputs_the_step_does_not_start_and_upstream_runs_them() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "p.flow", PIPELINE);
+    write(dir.path(), "p.flow", &format!("{MAKE}{PIPELINE}"));
     std::fs::write(dir.path().join("fixed"), "").expect("write");
     // `make` is not cached and there is no earlier run: `u` cannot get its input.
     let alone = flowc(&["run", "p.flow", "--step", "use_it"], dir.path());
@@ -289,13 +292,9 @@ fn a_task_calling_a_pipeline_runs_that_pipeline_s_steps() {
     write(
         dir.path(),
         "s.flow",
-        r#"
-step make(n: Int) -> (data: File) {
-  image "debian:12"
-  run ["sh", "-c", "head -c 32 /dev/urandom | od -An -tx1 > $1", n, data]
-  cache off
-}
-
+        &format!(
+            "{MAKE}{}",
+            r#"
 step copy(data: File) -> (out: File) {
   image "debian:12"
   run ["cp", data, out]
@@ -311,7 +310,8 @@ pipeline outer(n: Int = 1) {
   i = inner(data: d)
   output i
 }
-"#,
+"#
+        ),
     );
     let first = flowc(&["run", "s.flow"], dir.path());
     assert_eq!(first.status.code(), Some(0), "{}", text(&first));
