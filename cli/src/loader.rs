@@ -65,17 +65,22 @@ pub fn build_values(
         Ok(values) => return Ok(values),
         Err(e) => e,
     };
-    for (name, declared) in &errors.unknown {
-        let known = match declared.is_empty() {
-            true => "the program declares no build variables".to_string(),
-            false => format!("the program declares: {}", declared.join(", ")),
-        };
-        eprintln!("error[E430]: `--set {name}=...` names no build variable; {known}");
-    }
+    print_unknown_set(&errors.unknown);
     eprint!(
         "{}",
         crate::render::human::render(analysis.sources(), &errors.diagnostics, false, 100)
     );
     eprintln!("error: the build values are not valid; {nothing}");
     Err(crate::EXIT_ERRORS)
+}
+
+/// Prints the `--set` names no file declares (E430; they have no place in a source).
+pub fn print_unknown_set(unknown: &[(String, Vec<String>)]) {
+    for (name, declared) in unknown {
+        let known = match declared.is_empty() {
+            true => "the program declares no build variables".to_string(),
+            false => format!("the program declares: {}", declared.join(", ")),
+        };
+        eprintln!("error[E430]: `--set {name}=...` names no build variable; {known}");
+    }
 }
