@@ -93,16 +93,7 @@ fn build_value_problems(
     let Err(errors) = flowc_compiler::build_values::resolve(analysis, set) else {
         return true;
     };
-    for (name, declared) in &errors.unknown {
-        eprintln!(
-            "error[E430]: `--set {name}=...` names no build variable; the program declares: {}",
-            if declared.is_empty() {
-                "none".to_string()
-            } else {
-                declared.join(", ")
-            }
-        );
-    }
+    crate::loader::print_unknown_set(&errors.unknown);
     diags.extend(errors.diagnostics);
     flowc_compiler::diagnostics::sort(diags);
     errors.unknown.is_empty()
