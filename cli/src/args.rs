@@ -410,7 +410,7 @@ pub struct ReplayArgs {
 pub struct RunsArgs {
     /// A run id to show (default: list every run).
     pub run: Option<String>,
-    /// The artifact store.
+    /// The artifact store: a folder, or object storage as `s3://BUCKET/PREFIX`.
     #[arg(long, default_value = ".flow")]
     pub store: PathBuf,
 }
@@ -428,7 +428,7 @@ pub enum StoreCommand {
 /// `flowc store verify`.
 #[derive(Debug, clap::Args)]
 pub struct StoreVerifyArgs {
-    /// The artifact store.
+    /// The artifact store: a folder, or object storage as `s3://BUCKET/PREFIX`.
     #[arg(long, default_value = ".flow")]
     pub store: PathBuf,
     /// Move what is wrong to `quarantine/` in the store, so that no run reuses it.
@@ -439,7 +439,7 @@ pub struct StoreVerifyArgs {
 /// `flowc store gc`.
 #[derive(Debug, clap::Args)]
 pub struct StoreGcArgs {
-    /// The artifact store.
+    /// The artifact store: a folder, or object storage as `s3://BUCKET/PREFIX`.
     #[arg(long, default_value = ".flow")]
     pub store: PathBuf,
     /// Keep the newest N runs (and every run whose folder holds a `keep` file).
@@ -451,6 +451,10 @@ pub struct StoreGcArgs {
     /// Print what would be removed without removing it.
     #[arg(long)]
     pub dry_run: bool,
+    /// On object storage, keep whatever was written less than this long ago: with no lock
+    /// across machines, a running run's uploads are not named by a cache entry yet.
+    #[arg(long, value_name = "AGE", default_value = "1d")]
+    pub grace: String,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {

@@ -1,10 +1,11 @@
-//! Past runs in a store: `flowc runs` lists them and shows one.
+//! Past runs in a store, a folder or on object storage: `flowc runs` lists them and shows one.
 
 use std::path::Path;
 
 use serde_json::Value as Json;
 
 use crate::error::{RunCode, RunError};
+use crate::store::remote::Remote;
 
 /// One past run.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,14 +49,44 @@ pub fn show(root: &Path, id: &str) -> Result<RunInfo, RunError> {
     let read = |name: &str| -> Option<Json> {
         serde_json::from_str(&std::fs::read_to_string(dir.join(name)).ok()?).ok()
     };
-    let Some(meta) = read("run.json") else {
-        return Err(RunError::new(
-            RunCode::BadRunFolder,
-            format!("no run `{id}` in `{}`", root.display()),
-        )
-        .hint("`flowc runs` lists the runs"));
+    info(
+        id,
+        read("run.json"),
+        read("summary.json"),
+        &root.display().to_string(),
+    )
+}
+
+/// Every run in the store on object storage `r`, oldest first (run ids begin with their start
+/// time).
+pub fn list_remote(r: &dyn Remote) -> Result<Vec<RunInfo>, RunError> {
+    let index = crate::audit::RunIndex::of(r)?;
+    index.runs.keys().map(|id| show_remote(r, id)).collect()
+}
+
+/// One run of the store on object storage `r`.
+pub fn show_remote(r: &dyn Remote, id: &str) -> Result<RunInfo, RunError> {
+    let read = |name: &str| -> Result<Option<Json>, RunError> {
+        let bytes = r.get_bytes(&format!("runs/{id}/{name}"))?;
+        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
     };
-    let summary = read("summary.json");
+    info(id, read("run.json")?, read("summary.json")?, &r.url())
+}
+
+/// A run from its `run.json` and `summary.json`; `store` names the store in the error of a
+/// run that is not there.
+fn info(
+    id: &str,
+    meta: Option<Json>,
+    summary: Option<Json>,
+    store: &str,
+) -> Result<RunInfo, RunError> {
+    let Some(meta) = meta else {
+        return Err(
+            RunError::new(RunCode::BadRunFolder, format!("no run `{id}` in `{store}`"))
+                .hint("`flowc runs` lists the runs"),
+        );
+    };
     let text = |v: &Json, k: &str| {
         v.get(k)
             .and_then(Json::as_str)

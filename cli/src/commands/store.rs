@@ -1,6 +1,8 @@
-//! `flowc store verify` and `flowc store gc`, over `flowc_runtime::audit` (docs/reliability.md).
+//! `flowc store verify` and `flowc store gc`, over `flowc_runtime::audit`, on a store folder or
+//! on object storage (`--store s3://BUCKET/PREFIX`; docs/reliability.md, docs/storage.md).
 
-use flowc_runtime::audit::{gc, verify, GcPolicy};
+use flowc_runtime::audit::{gc, gc_remote, verify, verify_remote, GcPolicy};
+use flowc_runtime::store::s3::{S3Url, S3};
 
 use crate::args::{StoreCommand, StoreGcArgs, StoreVerifyArgs};
 use crate::{EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
@@ -13,8 +15,18 @@ pub fn run(c: &StoreCommand) -> u8 {
     }
 }
 
+/// The client of a store on object storage, when `store` is an `s3://` URL.
+fn bucket(store: &std::path::Path) -> Option<Result<S3, flowc_runtime::error::RunError>> {
+    let text = store.to_str()?;
+    S3Url::is_url(text).then(|| S3::connect(text))
+}
+
 fn run_verify(a: &StoreVerifyArgs) -> u8 {
-    let report = match verify(&a.store, a.quarantine) {
+    let verified = match bucket(&a.store) {
+        Some(client) => client.and_then(|c| verify_remote(&c, a.quarantine)),
+        None => verify(&a.store, a.quarantine),
+    };
+    let report = match verified {
         Ok(r) => r,
         Err(e) => return super::fail(e),
     };
@@ -61,7 +73,15 @@ fn run_gc(a: &StoreGcArgs) -> u8 {
         now_ms: flowc_runtime::util::now_ms(),
         dry_run: a.dry_run,
     };
-    match gc(&a.store, &policy) {
+    let grace_ms = match age_ms(&a.grace) {
+        Ok(v) => v,
+        Err(e) => return super::fail(e),
+    };
+    let collected = match bucket(&a.store) {
+        Some(client) => client.and_then(|c| gc_remote(&c, &policy, grace_ms)),
+        None => gc(&a.store, &policy),
+    };
+    match collected {
         Ok(r) => {
             let verb = if a.dry_run { "would remove" } else { "removed" };
             for id in &r.runs_removed {

@@ -125,6 +125,19 @@ impl Moto {
         assert_eq!(status, 200, "put {key}: {}", String::from_utf8_lossy(&body));
     }
 
+    /// Deletes `bucket/key`.
+    pub fn delete(&self, bucket: &str, key: &str) {
+        let (status, body) = self
+            .request("DELETE", &format!("/{bucket}/{key}"), &[])
+            .expect("moto answers");
+        assert_eq!(
+            status,
+            204,
+            "delete {key}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+
     /// How many multipart uploads to `bucket` are started and not completed.
     pub fn uploads_in_progress(&self, bucket: &str) -> usize {
         self.request("GET", &format!("/{bucket}?uploads"), &[])

@@ -56,9 +56,13 @@ struct RunDir {
 }
 
 fn started_ms(dir: &Path) -> u64 {
-    fs::read_to_string(dir.join("run.json"))
+    fs::read(dir.join("run.json")).map_or(0, |b| started_of(&b))
+}
+
+/// When the run whose `run.json` is `bytes` started (0 when it cannot be read).
+pub(super) fn started_of(bytes: &[u8]) -> u64 {
+    serde_json::from_slice::<serde_json::Value>(bytes)
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v["started"].as_str()?.parse::<jiff::Timestamp>().ok())
         .map_or(0, |t| t.as_millisecond().max(0) as u64)
 }

@@ -3,12 +3,17 @@
 //! recorded size, reporting (and optionally quarantining) what is wrong; [`gc`] removes runs past
 //! a retention policy, cache entries past an age and the objects nothing names any more.
 //!
+//! On object storage ([`verify_remote`], [`gc_remote`], module `bucket`) the same checks and
+//! rules apply to the keys of the store's prefix; without a lock across machines, gc keeps
+//! whatever was written within a grace period instead.
+//!
 //! Both read the store's on-disk layout through [`crate::store`]'s public functions; neither
 //! changes how runs write. `verify` holds the store's shared lock, like a run, so it can run next
 //! to runs: objects and entries appear by rename, an entry after its objects, so it never sees
 //! half of one. `gc` holds the store's lock exclusively, so it waits for no one and refuses to
 //! start while a run holds the store (a run started meanwhile waits for gc at `Store::open`).
 
+mod bucket;
 mod gc;
 mod verify;
 
@@ -16,6 +21,8 @@ use std::path::Path;
 
 use crate::error::{RunCode, RunError};
 
+pub(crate) use bucket::RunIndex;
+pub use bucket::{gc_remote, verify_remote};
 pub use gc::{gc, GcPolicy, GcReport};
 pub use verify::{verify, Problem, ProblemKind, VerifyReport};
 

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use super::s3::S3;
+use super::s3::{Listed, S3};
 use super::{collect, hash_file, make_read_only, CacheEntry, Store, StoredOutput};
 use crate::error::{RunCode, RunError};
 
@@ -47,6 +47,12 @@ pub trait Remote: Send + Sync + std::fmt::Debug {
     fn put_bytes(&self, key: &str, bytes: Vec<u8>, if_absent: bool) -> Result<bool, RunError>;
     /// Uploads the file `src` to `key`, visible only once complete.
     fn put_file(&self, key: &str, src: &Path) -> Result<(), RunError>;
+    /// The objects under `prefix`, sorted by key.
+    fn list(&self, prefix: &str) -> Result<Vec<Listed>, RunError>;
+    /// Deletes `key` (nothing to do when it does not exist).
+    fn delete(&self, key: &str) -> Result<(), RunError>;
+    /// Copies `from` to `to`.
+    fn copy(&self, from: &str, to: &str) -> Result<(), RunError>;
 }
 
 impl Remote for S3 {
@@ -71,6 +77,15 @@ impl Remote for S3 {
     fn put_file(&self, key: &str, src: &Path) -> Result<(), RunError> {
         S3::put_file(self, key, src)
     }
+    fn list(&self, prefix: &str) -> Result<Vec<Listed>, RunError> {
+        S3::list_meta(self, prefix)
+    }
+    fn delete(&self, key: &str) -> Result<(), RunError> {
+        S3::delete(self, key)
+    }
+    fn copy(&self, from: &str, to: &str) -> Result<(), RunError> {
+        S3::copy(self, from, to)
+    }
 }
 
 /// The key of object `hash`.
@@ -90,19 +105,36 @@ fn last_key(slot: &str) -> String {
 
 /// A folder object on object storage: its files' objects.
 #[derive(Debug, Serialize, Deserialize)]
-struct DirManifest {
+pub(crate) struct DirManifest {
     #[serde(rename = "flowc.dir")]
-    version: u32,
-    files: Vec<DirFile>,
+    pub(crate) version: u32,
+    pub(crate) files: Vec<DirFile>,
 }
 
 /// One file of a folder object.
 #[derive(Debug, Serialize, Deserialize)]
-struct DirFile {
+pub(crate) struct DirFile {
     /// Its path in the folder, `/`-separated.
-    path: String,
-    object: String,
-    bytes: u64,
+    pub(crate) path: String,
+    pub(crate) object: String,
+    pub(crate) bytes: u64,
+}
+
+impl DirManifest {
+    /// The name of the folder object this manifest describes: [`super::hash_dir`] of the
+    /// folder, computed from its files' paths and objects (the files sorted by path).
+    pub(crate) fn folder_hash(&self) -> String {
+        let mut files: Vec<&DirFile> = self.files.iter().collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut h = Sha256::new();
+        for f in files {
+            h.update(f.path.as_bytes());
+            h.update([0]);
+            h.update(f.object.as_bytes());
+            h.update([0]);
+        }
+        format!("{:x}", h.finalize())
+    }
 }
 
 /// A run error as an IO error (for the store's `io::Result` functions).
@@ -246,7 +278,16 @@ impl Store {
             return None;
         }
         for o in entry.outputs.values() {
-            self.download_object(r, o).ok()?;
+            if self.download_object(r, o).is_err() {
+                // An entry naming an object that is gone (deleted by hand, or by `store gc`
+                // while a run that found the object wrote its entry) can never be used, and
+                // entries are written only where none is: remove it, so that the result
+                // computed now takes its place.
+                if matches!(r.exists(&object_key(&o.object)), Ok(false)) {
+                    let _ = r.delete(&entry_key(key));
+                }
+                return None;
+            }
         }
         let _ = self.write_atomic(&self.root.join(entry_key(key)), &bytes);
         Some(entry)

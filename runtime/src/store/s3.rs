@@ -78,6 +78,17 @@ impl S3Url {
     }
 }
 
+/// One object of a listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    /// Its key, relative to the client's prefix.
+    pub key: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// When it was last written, in milliseconds since the Unix epoch (the server's clock).
+    pub modified_ms: u64,
+}
+
 /// A client of one bucket, with keys under a prefix.
 #[derive(Debug)]
 pub struct S3 {
@@ -309,27 +320,54 @@ impl S3 {
 
     /// The keys under `prefix` (relative to this client's prefix), sorted.
     pub fn list(&self, prefix: &str) -> Result<Vec<String>, RunError> {
+        Ok(self.list_meta(prefix)?.into_iter().map(|o| o.key).collect())
+    }
+
+    /// The objects under `prefix` (keys relative to this client's prefix), sorted by key.
+    pub fn list_meta(&self, prefix: &str) -> Result<Vec<Listed>, RunError> {
         let path = self.path(prefix);
         let base = self.full_key("");
-        let keys: Result<Vec<String>, object_store::Error> = self.rt.block_on(async {
-            let mut out = Vec::new();
-            let mut stream = self.client.list(Some(&path));
-            while let Some(meta) = stream.next().await {
-                out.push(meta?.location.to_string());
-            }
-            Ok(out)
-        });
-        let mut keys: Vec<String> = keys
+        let metas: Result<Vec<object_store::ObjectMeta>, object_store::Error> =
+            self.rt.block_on(async {
+                let mut out = Vec::new();
+                let mut stream = self.client.list(Some(&path));
+                while let Some(meta) = stream.next().await {
+                    out.push(meta?);
+                }
+                Ok(out)
+            });
+        let mut listed: Vec<Listed> = metas
             .map_err(|e| self.error("list", prefix, &e, true))?
             .into_iter()
-            .map(|k| {
-                k.strip_prefix(&base)
-                    .map(|r| r.trim_start_matches('/').to_string())
-                    .unwrap_or(k)
+            .map(|m| {
+                let k = m.location.to_string();
+                Listed {
+                    key: k
+                        .strip_prefix(&base)
+                        .map(|r| r.trim_start_matches('/').to_string())
+                        .unwrap_or(k),
+                    bytes: m.size,
+                    modified_ms: m.last_modified.timestamp_millis().max(0) as u64,
+                }
             })
             .collect();
-        keys.sort();
-        Ok(keys)
+        listed.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(listed)
+    }
+
+    /// Deletes `key` (nothing to do when it does not exist).
+    pub fn delete(&self, key: &str) -> Result<(), RunError> {
+        match self.rt.block_on(self.client.delete(&self.path(key))) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.error("delete", key, &e, false)),
+        }
+    }
+
+    /// Copies `from` to `to` on the server (no bytes pass through this machine).
+    pub fn copy(&self, from: &str, to: &str) -> Result<(), RunError> {
+        self.rt
+            .block_on(self.client.copy(&self.path(from), &self.path(to)))
+            .map_err(|e| self.error("copy", from, &e, false))
     }
 
     /// The run error of a failed request: `R020` for an endpoint that does not answer, `R021`
