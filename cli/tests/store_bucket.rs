@@ -12,7 +12,7 @@ mod moto;
 use std::path::Path;
 use std::process::Output;
 
-use common::{text, write};
+use common::{flowc_env as flowc, text, write};
 use moto::Moto;
 
 const BUCKET: &str = "flowc-audit";
@@ -44,17 +44,6 @@ pipeline p(n: Int = 5) {
   output c
 }
 "#;
-
-fn flowc(args: &[&str], dir: &Path, env: &[(String, String)]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_flowc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_PROFILE")
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .expect("flowc runs")
-}
 
 /// Runs the pipeline with `n` on the bucket store; it must succeed.
 fn run(dir: &Path, env: &[(String, String)], n: u32) -> Output {

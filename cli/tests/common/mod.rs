@@ -17,6 +17,23 @@ pub fn flowc(args: &[&str], dir: &Path) -> Output {
         .expect("flowc runs")
 }
 
+/// The `flowc` command in `dir` with the variables of `env` (and no `AWS_PROFILE` of the
+/// machine's, so that tests of object storage use only the credentials they give).
+pub fn flowc_command(args: &[&str], dir: &Path, env: &[(String, String)]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_flowc"));
+    c.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_PROFILE")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    c
+}
+
+/// Runs `flowc ARGS` in `dir` with the variables of `env`.
+pub fn flowc_env(args: &[&str], dir: &Path, env: &[(String, String)]) -> Output {
+    flowc_command(args, dir, env).output().expect("flowc runs")
+}
+
 /// Runs flowc and insists on exit 0.
 pub fn ok(args: &[&str], dir: &Path) -> Output {
     let out = flowc(args, dir);
