@@ -78,3 +78,62 @@ fn folders_are_searched_and_names_kept_apart() {
         stdout(&o)
     );
 }
+
+/// A pipeline of Kubeflow lightweight Python components (compiled by the kfp SDK; the fixture of
+/// the importer's tests) comes over as Python steps with their functions in modules beside the
+/// `.flow` file, checks clean, and runs here with a real interpreter: artifact objects,
+/// `InputPath`/`OutputPath`, logged metrics and a NamedTuple return all arrive.
+#[test]
+fn lightweight_python_components_run_here_after_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../import/tests/data/pipelines/python_components.yaml");
+    std::fs::copy(&fixture, dir.path().join("pc.yaml")).expect("copy the fixture");
+    let o = flowc(&["import", "kfp", "pc.yaml", "-o", "out"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    for written in ["out/pc_kfp/clean.py", "out/pc_kfp/fit.py", "out/pc.flow"] {
+        assert!(
+            stdout(&o).contains(&format!("wrote {written}")),
+            "{}",
+            stdout(&o)
+        );
+    }
+    let out = dir.path().join("out");
+    let check = flowc(&["check", "--deny-warnings", "pc.flow"], &out);
+    assert_eq!(check.status.code(), Some(0), "{}", common::text(&check));
+    let python = common::test_python();
+    let run = flowc(
+        &["run", "pc.flow", "--python", &python.to_string_lossy()],
+        &out,
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", common::text(&run));
+    let report = std::fs::read_dir(out.join(".flow/runs"))
+        .expect("runs")
+        .flatten()
+        .map(|r| r.path().join("logs/python_components.report.log"))
+        .find(|p| p.exists())
+        .expect("the report's log");
+    let log = std::fs::read_to_string(report).expect("log");
+    // 40 rows, 28 of them with 5 minutes or more.
+    assert!(log.contains("mean-model n=28\nfitted on 28"), "{log}");
+    let summary = common::last_summary(&out);
+    let tasks = summary["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 4, "{summary}");
+    let stats = std::fs::read_dir(out.join(".flow/objects"))
+        .expect("objects")
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).expect("a prefix folder"))
+        .flatten()
+        .filter_map(|o| std::fs::read_to_string(o.path()).ok())
+        .find(|t| t.contains("\"dropped\""))
+        .expect("the metrics object");
+    assert_eq!(stats, r#"{"dropped": 12, "kept": 28}"#);
+    // `--stdout` cannot write modules: the components stay container steps.
+    let printed = flowc(&["import", "kfp", "pc.yaml", "--stdout"], dir.path());
+    assert!(
+        stdout(&printed).contains("kfp.dsl.executor_main"),
+        "{}",
+        stdout(&printed)
+    );
+    assert!(!dir.path().join("pc_kfp").exists());
+}

@@ -28,6 +28,18 @@ pub struct Converted {
     pub source: String,
     /// Errors and warnings, sorted by line.
     pub problems: Vec<Problem>,
+    /// Python modules the `.flow` source's Python steps call (lightweight components moved
+    /// out of their commands), to be written beside it; empty unless asked for.
+    pub modules: Vec<Module>,
+}
+
+/// A Python module to write beside the `.flow` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    /// Its path relative to the `.flow` file's folder (`p_kfp/train.py`).
+    pub path: String,
+    /// Its source.
+    pub text: String,
 }
 
 impl Converted {
@@ -43,6 +55,13 @@ impl Converted {
 #[derive(Debug, Default)]
 pub(crate) struct Ctx {
     problems: Vec<Problem>,
+    /// The package lightweight Python components become modules of (`None`: they stay
+    /// container steps).
+    python_package: Option<String>,
+    /// The file being converted, for the modules' docstrings.
+    origin: String,
+    /// The modules written so far.
+    modules: Vec<Module>,
 }
 
 impl Ctx {
@@ -86,7 +105,22 @@ impl Ctx {
 /// Converts the Kubeflow YAML `text` (a component file or a compiled pipeline) to `.flow`.
 /// `file` is the name written in the output's header comment.
 pub fn convert(file: &str, text: &str) -> Converted {
-    let mut ctx = Ctx::default();
+    convert_in(Ctx::default(), file, text)
+}
+
+/// Like [`convert`], and a lightweight Python component (`@dsl.component`) becomes a Python
+/// step whose function is moved into a module of `package` (a folder beside the `.flow` file):
+/// [`Converted::modules`] holds the modules and the package's `__init__.py`.
+pub fn convert_with_modules(file: &str, text: &str, package: &str) -> Converted {
+    let ctx = Ctx {
+        python_package: Some(package.to_string()),
+        origin: file.to_string(),
+        ..Ctx::default()
+    };
+    convert_in(ctx, file, text)
+}
+
+fn convert_in(mut ctx: Ctx, file: &str, text: &str) -> Converted {
     let body = convert_docs(&mut ctx, text);
     let mut problems = ctx.problems;
     problems.sort();
@@ -101,7 +135,27 @@ pub fn convert(file: &str, text: &str) -> Converted {
         }
         _ => String::new(),
     };
-    Converted { source, problems }
+    let mut modules = if source.is_empty() {
+        Vec::new()
+    } else {
+        ctx.modules
+    };
+    if let (Some(pkg), false) = (&ctx.python_package, modules.is_empty()) {
+        modules.insert(
+            0,
+            Module {
+                path: format!("{pkg}/__init__.py"),
+                text: format!(
+                    "\"\"\"The functions of the Kubeflow components of `{file}`, moved here by `flowc import kfp`.\"\"\"\n"
+                ),
+            },
+        );
+    }
+    Converted {
+        source,
+        problems,
+        modules,
+    }
 }
 
 /// Reads the documents and converts the first.

@@ -1,4 +1,4 @@
-//! A container step as the importer builds it, and its `.flow` text.
+//! A container step (or a Python step) as the importer builds it, and its `.flow` text.
 //!
 //! Both readers (v1 component files and compiled pipelines) fill a [`Step`]; [`Step::write`]
 //! is the one place that words a step, so both produce the same shape. Notes are `//`
@@ -47,6 +47,8 @@ pub struct Step {
     pub image: String,
     /// The command and its arguments.
     pub run: Vec<Item>,
+    /// The function of a Python step (`module:function`), in place of `run`.
+    pub python: Option<String>,
     /// Other properties, each one line of `.flow` (`env X = "y"`, `resources { ... }`), or a
     /// note as `// ...`.
     pub props: Vec<String>,
@@ -101,14 +103,21 @@ impl Step {
         }
         s.push_str(" {\n");
         s.push_str(&format!("  image {}\n", crate::names::string(&self.image)));
-        s.push_str("  run [\n");
-        for item in &self.run {
-            match item {
-                Item::Expr(e) => s.push_str(&format!("    {e},\n")),
-                Item::Note(n) => s.push_str(&comment(n, "    ")),
+        match &self.python {
+            Some(function) => {
+                s.push_str(&format!("  python {}\n", crate::names::string(function)));
+            }
+            None => {
+                s.push_str("  run [\n");
+                for item in &self.run {
+                    match item {
+                        Item::Expr(e) => s.push_str(&format!("    {e},\n")),
+                        Item::Note(n) => s.push_str(&comment(n, "    ")),
+                    }
+                }
+                s.push_str("  ]\n");
             }
         }
-        s.push_str("  ]\n");
         for p in &self.props {
             s.push_str(&format!("  {p}\n"));
         }

@@ -97,6 +97,56 @@ fn reference_pipelines_convert_check_and_snapshot() {
     }
 }
 
+/// With modules asked for, the lightweight Python components of `python_components.yaml` (kfp's
+/// own compilation) become Python steps whose functions are modules of a package, their kfp
+/// imports pointed at flowc's stand-ins; the container component stays a container step.
+/// (`cli/tests/import.rs` writes and runs them with a real interpreter.)
+#[test]
+fn lightweight_components_become_python_steps_and_modules() {
+    let (name, text) = data_files("pipelines")
+        .into_iter()
+        .find(|(n, _)| n == "python_components.yaml")
+        .expect("the fixture");
+    let c = flowc_import::convert_with_modules(&name, &text, "python_components_kfp");
+    assert!(!c.has_errors(), "{}", render(&name, &c));
+    let paths: Vec<&str> = c.modules.iter().map(|m| m.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "python_components_kfp/__init__.py",
+            "python_components_kfp/clean.py",
+            "python_components_kfp/fit.py",
+            "python_components_kfp/make_panel.py",
+        ]
+    );
+    let diagnostics = check(&name, &c.source);
+    assert!(
+        !diagnostics.iter().any(|d| d.starts_with("error")),
+        "{diagnostics:?}\n{}",
+        c.source
+    );
+    let modules: String = c
+        .modules
+        .iter()
+        .map(|m| format!("----- {}\n{}", m.path, m.text))
+        .collect();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots/pipelines");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "python_components_as_python_steps",
+            format!(
+                "{}\n{modules}----- IMPORT PROBLEMS\n{}----- CHECK\n{}\n",
+                c.source,
+                render(&name, &c),
+                diagnostics.join("\n")
+            )
+        );
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The round trip.
 

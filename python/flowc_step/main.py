@@ -17,7 +17,7 @@ import json
 import sys
 import traceback
 
-from flowc_step import errors
+from flowc_step import errors, kfp_dsl
 from flowc_step.errors import StepError
 from flowc_step.kfp import write_metadata
 from flowc_step.outputs import save_outputs, split_returned
@@ -128,12 +128,16 @@ def _arguments(function, call):
         annotation = parameters[name].annotation if name in parameters else None
         if not _has_artifact(ty):
             kwargs[name] = load_param(name, ty, call.params.get(name, ""))
+        elif isinstance(annotation, kfp_dsl.Annotation) and call.inputs.get(name):
+            kwargs[name] = kfp_dsl.argument(annotation, name, call.inputs[name])
         else:
             kwargs[name] = load_input(name, ty, call.inputs.get(name, ""), annotation)
     written = set()
     for name in sig["outputs"]:
         if name in parameters:
-            kwargs[name] = _output_path(call, name)
+            path = _output_path(call, name)
+            kfp_value = kfp_dsl.argument(parameters[name].annotation, name, path)
+            kwargs[name] = path if kfp_value is None else kfp_value
             written.add(name)
     return kwargs, written
 
@@ -172,6 +176,8 @@ def run(argv):
             f"`{call.function}` raised {type(e).__name__}: {e}",
             "the traceback above shows where",
         ) from None
+    for value in kwargs.values():
+        kfp_dsl.finish(value)
     values = split_returned(call.function, call.signature["outputs"], written, returned)
     save_outputs(call.signature["outputs"], call.outputs, values)
     write_metadata(call.executor_input, call.signature["outputs"], call.outputs)

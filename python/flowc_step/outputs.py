@@ -1,7 +1,8 @@
 """What the function returns, split into the step's outputs and written where flowc reads them.
 
 With one output the return value is that output. With several it is a ``dict`` with their
-names, or a tuple (a ``NamedTuple`` too) with one value per output in declaration order. An
+names, or a tuple with one value per output in declaration order (a ``NamedTuple`` by its
+fields' names, in any order). An
 output the function takes as a parameter (a ``pathlib.Path`` to write to) is written by the
 function and left out of the return value. Each output is written as its type asks:
 
@@ -54,12 +55,16 @@ def split_returned(function, outputs, written, returned):
         return {n: returned[n] for n in names}
     if isinstance(returned, tuple):
         fields = getattr(returned, "_fields", None)
+        if fields is not None and sorted(fields) == sorted(names):
+            # A NamedTuple's values go by their fields' names (a Kubeflow component's return
+            # type names them; the step may list them in another order).
+            return {n: getattr(returned, n) for n in names}
         if fields is not None and list(fields) != names:
             raise StepError(
                 errors.RETURN_SHAPE,
                 f"`{function}` returned a {type(returned).__name__} with fields {list(fields)}, "
                 f"but the step's outputs are {names}",
-                "name and order the fields as the step's outputs",
+                "name the fields as the step's outputs",
             )
         if len(returned) == len(names):
             return dict(zip(names, returned))

@@ -1,7 +1,9 @@
 """Unit tests of the runtime package (run by `cargo test` through the test virtualenv, or by
 `python -m unittest discover -s tests -t .` in this folder)."""
 
+import collections
 import datetime
+import json
 import os
 import tempfile
 import unittest
@@ -9,7 +11,7 @@ import unittest
 import pandas as pd
 import pyarrow as pa
 
-from flowc_step import errors
+from flowc_step import errors, kfp_dsl
 from flowc_step.errors import StepError
 from flowc_step.kfp import write_metadata
 from flowc_step.main import parse_args
@@ -54,10 +56,43 @@ class Returns(unittest.TestCase):
         self.assertEqual(split_returned("f", outs, set(), (1, 2)), {"a": 1, "b": 2})
         self.assertEqual(split_returned("f", outs, set(), {"b": 2, "a": 1}), {"a": 1, "b": 2})
         self.assertEqual(split_returned("f", outs, {"a"}, 2), {"b": 2})
-        for wrong in [(1,), {"a": 1}, [1, 2], 3]:
+        # A NamedTuple goes by its fields' names, whatever their order.
+        swapped = collections.namedtuple("Outputs", ["b", "a"])(2, 1)
+        self.assertEqual(split_returned("f", outs, set(), swapped), {"a": 1, "b": 2})
+        other = collections.namedtuple("Outputs", ["a", "c"])(1, 2)
+        for wrong in [(1,), {"a": 1}, [1, 2], 3, other]:
             with self.assertRaises(StepError) as e:
                 split_returned("f", outs, set(), wrong)
             self.assertEqual(e.exception.code, errors.RETURN_SHAPE)
+
+
+class KubeflowNames(unittest.TestCase):
+    """flowc_step.kfp_dsl: what a Kubeflow component's module imports from kfp.dsl."""
+
+    def test_annotations_give_paths_or_artifact_objects(self):
+        self.assertEqual(kfp_dsl.argument(kfp_dsl.InputPath(kfp_dsl.Dataset), "d", "/in/d"), "/in/d")
+        self.assertEqual(kfp_dsl.argument(kfp_dsl.OutputPath("Model"), "m", "/out/m"), "/out/m")
+        panel = kfp_dsl.argument(kfp_dsl.Input[kfp_dsl.Dataset], "panel", "/in/panel")
+        self.assertIsInstance(panel, kfp_dsl.Dataset)
+        self.assertEqual((panel.name, panel.path, panel.uri), ("panel", "/in/panel", "/in/panel"))
+        self.assertIsNone(kfp_dsl.argument(int, "n", "/x"))
+        self.assertIs(kfp_dsl.dsl.Output, kfp_dsl.Output)
+        self.assertIs(kfp_dsl.dsl.component(packages_to_install=["x"])(len), len)
+        with self.assertRaises(AttributeError):
+            kfp_dsl.dsl.pipeline  # noqa: B018 - flowc is the pipeline
+
+    def test_logged_metrics_are_written_unless_the_function_wrote_the_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "stats")
+            stats = kfp_dsl.argument(kfp_dsl.Output[kfp_dsl.Metrics], "stats", path)
+            stats.log_metric("kept", 3)
+            kfp_dsl.finish(stats)
+            with open(path, encoding="utf-8") as f:
+                self.assertEqual(json.load(f), {"kept": 3})
+            stats.log_metric("kept", 4)
+            kfp_dsl.finish(stats)  # the file is there: left as it is
+            with open(path, encoding="utf-8") as f:
+                self.assertEqual(json.load(f), {"kept": 3})
 
 
 class Tables(unittest.TestCase):

@@ -39,6 +39,10 @@ const RUNTIME_FILES: &[(&str, &str)] = &[
         include_str!("../../python/flowc_step/errors.py"),
     ),
     ("kfp.py", include_str!("../../python/flowc_step/kfp.py")),
+    (
+        "kfp_dsl.py",
+        include_str!("../../python/flowc_step/kfp_dsl.py"),
+    ),
     ("main.py", include_str!("../../python/flowc_step/main.py")),
     (
         "outputs.py",

@@ -100,7 +100,13 @@ fn kfp(args: &ImportKfpArgs) -> u8 {
         let file_name = input
             .file_name()
             .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
-        let converted = flowc_import::convert(&file_name, &text);
+        // The `.flow` file's name, chosen first: lightweight Python components become modules
+        // of a package named after it, beside it (with --stdout they stay container steps).
+        let out = (!args.stdout).then(|| unique(target(input, args.out.as_deref()), &mut written));
+        let converted = match &out {
+            Some(out) => flowc_import::convert_with_modules(&file_name, &text, &package_of(out)),
+            None => flowc_import::convert(&file_name, &text),
+        };
         for p in &converted.problems {
             eprint!("{}", p.render(&shown));
         }
@@ -108,18 +114,50 @@ fn kfp(args: &ImportKfpArgs) -> u8 {
             code = code.max(EXIT_ERRORS);
             continue;
         }
-        if args.stdout {
+        let Some(out) = out else {
             print!("{}", converted.source);
             continue;
-        }
-        let out = unique(target(input, args.out.as_deref()), &mut written);
-        match std::fs::write(&out, &converted.source) {
+        };
+        match write_all(&out, &converted) {
             Ok(()) => println!("wrote {}", out.display()),
             Err(e) => {
-                eprintln!("error: cannot write `{}`: {e}", out.display());
+                eprintln!("error: {e}");
                 code = EXIT_FAILURE;
             }
         }
     }
     code
+}
+
+/// The Python package the modules of `out` (a `.flow` file) go into: its stem as a Python
+/// name, with `_kfp`.
+fn package_of(out: &Path) -> String {
+    let stem = out
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let mut name: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert_str(0, "p_");
+    }
+    format!("{}_kfp", name.to_ascii_lowercase())
+}
+
+/// Writes the `.flow` file `out` and the modules beside it.
+fn write_all(out: &Path, converted: &flowc_import::Converted) -> Result<(), String> {
+    let dir = out.parent().unwrap_or(Path::new("."));
+    for m in &converted.modules {
+        let path = dir.join(&m.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, &m.text)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    std::fs::write(out, &converted.source)
+        .map_err(|e| format!("cannot write `{}`: {e}", out.display()))
 }

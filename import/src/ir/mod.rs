@@ -4,6 +4,7 @@
 
 mod cel;
 mod dag;
+mod lightweight;
 mod platform;
 mod ports;
 mod steps;

@@ -51,22 +51,8 @@ pub fn build(
         ..Step::default()
     };
     ports(ctx, src, &mut step);
-    for part in ["command", "args"] {
-        for arg in src
-            .container
-            .get(part)
-            .and_then(Node::as_seq)
-            .unwrap_or_default()
-        {
-            let text = arg.as_str().unwrap_or_default();
-            let item = Placeholders {
-                ctx,
-                ports: src.ports,
-                step: &step,
-            }
-            .item(text, arg.pos);
-            step.run.extend(item);
-        }
+    if !python_step(ctx, src, &mut step) {
+        command(ctx, src, &mut step);
     }
     for e in src
         .container
@@ -441,3 +427,96 @@ fn join(parts: &[Part]) -> String {
     s.push('"');
     s
 }
+
+/// The command and arguments of `src`, placeholders made names.
+fn command(ctx: &mut Ctx, src: &Source<'_>, step: &mut Step) {
+    for part in ["command", "args"] {
+        for arg in src
+            .container
+            .get(part)
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            let text = arg.as_str().unwrap_or_default();
+            let item = Placeholders {
+                ctx,
+                ports: src.ports,
+                step,
+            }
+            .item(text, arg.pos);
+            step.run.extend(item);
+        }
+    }
+}
+
+/// Makes `step` a Python step when `src` is a lightweight Python component and modules are
+/// asked for: its function moves into a module of the package (module named after the step).
+fn python_step(ctx: &mut Ctx, src: &Source<'_>, step: &mut Step) -> bool {
+    let Some(package) = ctx.python_package.clone() else {
+        return false;
+    };
+    let strings = |part: &str| -> Vec<&str> {
+        src.container
+            .get(part)
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::as_str)
+            .collect()
+    };
+    let Some(lw) = super::lightweight::detect(&strings("command"), &strings("args")) else {
+        return false;
+    };
+    let module = if PYTHON_KEYWORDS.contains(&step.name.as_str()) {
+        format!("{}_", step.name)
+    } else {
+        step.name.clone()
+    };
+    let origin = format!("`{}` (component `{}`)", ctx.origin, src.key);
+    ctx.modules.push(crate::Module {
+        path: format!("{package}/{module}.py"),
+        text: super::lightweight::module_source(&lw, &origin),
+    });
+    step.python = Some(format!("{package}.{module}:{}", lw.function));
+    let mut note = "// the image must hold flowc's Python runtime (docs/python.md)".to_string();
+    if !lw.packages.is_empty() {
+        note.push_str(&format!(
+            " and what the component installed at every start: {}",
+            lw.packages.join(", ")
+        ));
+    }
+    step.props.push(note);
+    for p in step.inputs.iter().chain(&step.outputs) {
+        if p.name != p.kfp_name {
+            step.props.push(format!(
+                "// `{}` is `{}` in .flow: rename the function's parameter to match",
+                p.kfp_name, p.name
+            ));
+        }
+    }
+    ctx.warn(
+        Code::Approximated,
+        src.container.pos,
+        format!(
+            "`{}` is a Python function component: it becomes a Python step calling `{}` in \
+             `{package}/{module}.py`, and its image must hold flowc's Python runtime{}",
+            src.key,
+            lw.function,
+            if lw.packages.is_empty() {
+                String::new()
+            } else {
+                format!(" and {}", lw.packages.join(", "))
+            }
+        ),
+        "build the image as docs/python.md says (\"Running in the cluster: the image\")",
+    );
+    true
+}
+
+/// Python's keywords: a module may not be named so.
+const PYTHON_KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
