@@ -10,17 +10,37 @@ pub struct DiskLoader;
 
 impl FileLoader for DiskLoader {
     fn load(&self, path: &Path) -> Result<Vec<u8>, String> {
-        std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
-            _ => e.to_string(),
-        })
+        std::fs::read(path).map_err(|e| why_unreadable(&e))
     }
 
     fn foreign(&self) -> Option<&dyn flowc_compiler::foreign::ForeignImporter> {
         Some(&flowc_import::KfpImporter)
     }
+}
+
+/// Why a file cannot be read, in words.
+pub fn why_unreadable(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Prints `E008` for a file named on the command line that cannot be read (`why`). Every
+/// command says it the same way.
+pub fn print_unreadable(path: &Path, why: &str) {
+    eprintln!(
+        "{}: error[E008]: cannot read the file: {why}\n  help: check the path (relative to the current folder) and that the file can be read",
+        path.display()
+    );
+}
+
+/// [`print_unreadable`], and the exit code of an input that cannot be read.
+pub fn unreadable(path: &Path, why: &str) -> u8 {
+    print_unreadable(path, why);
+    crate::EXIT_FAILURE
 }
 
 /// Analyses `roots` as [`flowc_compiler::analyze`] does, then checks their Python steps
@@ -38,8 +58,7 @@ pub fn analyze(loader: &dyn FileLoader, roots: &[std::path::PathBuf]) -> flowc_c
 pub fn analyze_clean(file: &Path, nothing: &str) -> Result<flowc_compiler::Analysis, u8> {
     let loader = DiskLoader;
     if let Err(why) = loader.load(file) {
-        eprintln!("error: cannot read `{}`: {why}", file.display());
-        return Err(crate::EXIT_FAILURE);
+        return Err(unreadable(file, &why));
     }
     let analysis = analyze(&loader, &[file.to_path_buf()]);
     if analysis.has_errors() {

@@ -39,7 +39,8 @@ fn exit_codes() {
     let missing = flowc(&["check", "missing.flow"], dir.path());
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr)
-        .contains("cannot read `missing.flow`: no such file"));
+        .contains("missing.flow: error[E008]: cannot read the file: no such file"));
+    assert_eq!(stdout(&missing), "checked 1 file: 1 error\n");
     assert_eq!(
         flowc(&["check", "--format", "nope", "good.flow"], dir.path())
             .status
@@ -420,4 +421,68 @@ fn check_target_reports_target_problems_at_their_line_in_every_format() {
         &fixtures,
     );
     assert!(stdout(&json).contains("\"E501\""), "{}", stdout(&json));
+}
+
+/// A file named on the command line that cannot be read is `E008`, with its path and the
+/// reason, for every command that reads one; nothing is written and the exit code is 2.
+#[test]
+fn every_command_reports_a_file_it_cannot_read_with_e008() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("folder.flow")).expect("a folder");
+    for (args, file, why) in [
+        (vec!["check", "nope.flow"], "nope.flow", "no such file"),
+        (
+            vec!["check", "folder.flow"],
+            "folder.flow",
+            "it is a directory",
+        ),
+        (
+            vec!["build", "nope.flow", "--target", "argo"],
+            "nope.flow",
+            "no such file",
+        ),
+        (vec!["run", "nope.flow"], "nope.flow", "no such file"),
+        (vec!["fmt", "nope.flow"], "nope.flow", "no such file"),
+        (vec!["graph", "nope.flow"], "nope.flow", "no such file"),
+        (
+            vec!["python-types", "nope.flow", "-o", "t.py"],
+            "nope.flow",
+            "no such file",
+        ),
+        (
+            vec!["import", "kfp", "nope.yaml"],
+            "nope.yaml",
+            "no such file",
+        ),
+        (
+            vec!["replay", "nope.json", "step"],
+            "nope.json",
+            "no such file",
+        ),
+        (
+            vec!["diff", "nope.flow", "nope.flow"],
+            "nope.flow",
+            "no such file",
+        ),
+        (
+            vec!["autotune", "nope.flow", "--history", "runs"],
+            "nope.flow",
+            "no such file",
+        ),
+    ] {
+        let out = flowc(&args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{file}: error[E008]: cannot read the file: {why}")),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("help: check the path"), "{args:?}: {err}");
+    }
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("the folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["folder.flow"], "nothing is written");
 }

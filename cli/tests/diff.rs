@@ -258,7 +258,7 @@ fn git_revisions_are_read_with_their_imports() {
     );
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     assert!(
-        text(&bad).contains("cannot read `nope:pipelines/greet.flow`"),
+        text(&bad).contains("nope:pipelines/greet.flow: error[E008]: cannot read the file"),
         "{}",
         text(&bad)
     );

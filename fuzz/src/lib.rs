@@ -83,6 +83,8 @@ pub fn import(data: &[u8]) {
     for name in ["component.yaml", "pipeline.yaml"] {
         let _ = flowc_import::convert(name, &source);
     }
+    // As `flowc import kfp -o DIR` runs it: lightweight Python components become modules.
+    let _ = flowc_import::convert_with_modules("pipeline.yaml", &source, "pipeline_kfp");
 }
 
 /// `flowc exec`: the input is NUL-separated command-line arguments after `flowc exec`; only

@@ -31,9 +31,10 @@ use libtest_mimic::{Failed, Trial};
 /// Codes whose examples need a build target and are tested with the emitters and the CLI.
 const TARGET_CODES: &[&str] = &["E501", "E502", "E503", "W501"];
 
-/// Codes reported only when a command gives build values (`--set`): their examples are
-/// commands, run by the CLI's tests (cli/tests/build_vars.rs).
-const BUILD_VALUE_CODES: &[&str] = &["E430"];
+/// Codes reported only about what a command is given — build values (`--set`), files named on
+/// its command line — whose examples are commands, run by the CLI's tests
+/// (cli/tests/build_vars.rs, cli/tests/cli.rs).
+const BUILD_VALUE_CODES: &[&str] = &["E008", "E430"];
 
 /// Whether `code` is reported only when a command gives build values.
 pub fn is_build_value_code(code: Code) -> bool {

@@ -267,7 +267,7 @@ pub fn run(args: &AutotuneArgs) -> u8 {
     }
     let loader = DiskLoader;
     if let Err(why) = loader.load(file) {
-        return super::fail(format!("cannot read `{}`: {why}", file.display()));
+        return crate::loader::unreadable(file, &why);
     }
     let analysis = analyze(&loader, std::slice::from_ref(file));
     if analysis.has_errors() {

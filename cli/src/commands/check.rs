@@ -14,14 +14,14 @@ use crate::{EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
 /// Runs `flowc check`.
 pub fn run(args: &CheckArgs) -> u8 {
     let loader = DiskLoader;
-    let mut io_failed = false;
+    let mut unreadable = 0;
     let mut roots: Vec<PathBuf> = Vec::new();
     for f in &args.files {
         match loader.load(f) {
             Ok(_) => roots.push(f.clone()),
             Err(why) => {
-                eprintln!("error: cannot read `{}`: {why}", f.display());
-                io_failed = true;
+                crate::loader::print_unreadable(f, &why);
+                unreadable += 1;
             }
         }
     }
@@ -54,7 +54,12 @@ pub fn run(args: &CheckArgs) -> u8 {
     let text = match args.format {
         Format::Human => {
             let mut s = render::human::render(sources, diags, color, 100);
-            s.push_str(&summary(errors, warnings, roots.len()));
+            // A file that cannot be read (E008) is an error of a file checked.
+            s.push_str(&summary(
+                errors + unreadable,
+                warnings,
+                roots.len() + unreadable,
+            ));
             s
         }
         Format::Short => render::short(sources, diags),
@@ -70,7 +75,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
         None => print!("{text}"),
     }
-    if io_failed {
+    if unreadable > 0 {
         EXIT_FAILURE
     } else if errors > 0 || unknown_set || (args.deny_warnings && warnings > 0) {
         EXIT_ERRORS

@@ -30,7 +30,7 @@ pub fn run(args: &FmtArgs) -> u8 {
     let mut files = Vec::new();
     for f in &args.files {
         if let Err(e) = collect(f, &mut files) {
-            return super::fail(format!("cannot read `{}`: {e}", f.display()));
+            return crate::loader::unreadable(f, &crate::loader::why_unreadable(&e));
         }
     }
     let mut failed = false;
@@ -44,7 +44,7 @@ pub fn run(args: &FmtArgs) -> u8 {
                 continue;
             }
             Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", file.display());
+                crate::loader::print_unreadable(file, &crate::loader::why_unreadable(&e));
                 failed = true;
                 continue;
             }

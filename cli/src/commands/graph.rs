@@ -13,7 +13,7 @@ use crate::{EXIT_ERRORS, EXIT_OK};
 pub fn run(args: &GraphArgs) -> u8 {
     let loader = DiskLoader;
     if let Err(why) = loader.load(&args.file) {
-        return super::fail(format!("cannot read `{}`: {why}", args.file.display()));
+        return crate::loader::unreadable(&args.file, &why);
     }
     let analysis = analyze(&loader, std::slice::from_ref(&args.file));
     if analysis.has_errors() {

@@ -75,7 +75,7 @@ fn kfp(args: &ImportKfpArgs) -> u8 {
     let mut inputs = Vec::new();
     for f in &args.files {
         if let Err(e) = collect(f, &mut inputs) {
-            return super::fail(format!("cannot read `{}`: {e}", f.display()));
+            return crate::loader::unreadable(f, &crate::loader::why_unreadable(&e));
         }
     }
     let mut written = Vec::new();
@@ -92,7 +92,7 @@ fn kfp(args: &ImportKfpArgs) -> u8 {
                 }
             },
             Err(e) => {
-                eprintln!("error: cannot read `{shown}`: {e}");
+                crate::loader::print_unreadable(input, &crate::loader::why_unreadable(&e));
                 code = EXIT_FAILURE;
                 continue;
             }

@@ -28,8 +28,13 @@ pub fn run(args: &ReplayArgs) -> u8 {
 }
 
 fn replay(args: &ReplayArgs) -> Result<u8, String> {
-    let text = std::fs::read_to_string(&args.workflow)
-        .map_err(|e| format!("cannot read `{}`: {e}", args.workflow.display()))?;
+    let text = match std::fs::read_to_string(&args.workflow) {
+        Ok(t) => t,
+        Err(e) => {
+            let why = crate::loader::why_unreadable(&e);
+            return Ok(crate::loader::unreadable(&args.workflow, &why));
+        }
+    };
     let wf: Json = serde_json::from_str(&text).map_err(|e| {
         format!(
             "`{}` is not JSON (`argo get NAME -o json` prints it): {e}",

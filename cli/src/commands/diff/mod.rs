@@ -95,7 +95,7 @@ fn plan_of(spec: &str, pipeline: Option<&str>, set: &[(String, String)]) -> Resu
         Side::Git(rev, p) => (Box::new(GitLoader { rev }), p),
     };
     if let Err(why) = loader.load(&path) {
-        return Err(super::fail(format!("cannot read `{spec}`: {why}")));
+        return Err(crate::loader::unreadable(Path::new(spec), &why));
     }
     let analysis = analyze(loader.as_ref(), std::slice::from_ref(&path));
     if analysis.has_errors() {
