@@ -15,7 +15,7 @@ mod moto;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{example, flowc, text};
+use common::{example, flowc, text, write};
 use moto::Moto;
 use serde_json::{json, Value as Json};
 
@@ -296,8 +296,30 @@ fn a_step_of_an_argo_run_replays_here_with_byte_identical_outputs() {
         .expect("flowc runs");
     assert_eq!(unknown.status.code(), Some(2));
     assert!(
-        text(&unknown).contains("its steps are: "),
+        text(&unknown).contains("error: [R044] the workflow ran no step `nosuch`")
+            && text(&unknown).contains("its steps are: "),
         "{}",
         text(&unknown)
     );
+    // A file that is JSON but not a status, and a status without the step's template.
+    write(laptop.path(), "other.json", r#"{"kind": "Pod"}"#);
+    let mut hollow: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(laptop.path().join("wf.json")).expect("wf"))
+            .expect("JSON");
+    hollow["status"]["storedTemplates"] = serde_json::json!({});
+    hollow["spec"]["templates"] = serde_json::json!([]);
+    write(laptop.path(), "hollow.json", &hollow.to_string());
+    for (file, code) in [("other.json", "R043"), ("hollow.json", "R045")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowc"))
+            .args(["replay", file, "weights"])
+            .current_dir(laptop.path())
+            .output()
+            .expect("flowc runs");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains(&format!("error: [{code}]")),
+            "{file}: {}",
+            text(&out)
+        );
+    }
 }

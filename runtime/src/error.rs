@@ -45,6 +45,13 @@ pub enum RunCode {
     NotReusable,
     /// `--out`: the folder cannot be written, or holds files flowc did not place there.
     BadOutFolder,
+    /// `flowc replay`: the file is not a workflow's status (`argo get NAME -o json`).
+    NotWorkflowStatus,
+    /// `flowc replay`: the workflow ran no such step, or ran it several times (a loop).
+    UnknownReplayStep,
+    /// `flowc replay`: the status lacks what the step needs (its template, the artifact
+    /// repository, a parameter's value), or an input is not in the repository.
+    Unreplayable,
     /// The object store's endpoint did not answer in time (or refused the connection).
     StoreUnreachable,
     /// The object store refused the credentials (unknown key, bad signature, access denied).
@@ -83,6 +90,9 @@ impl RunCode {
             RunCode::BadInputsFrom => "R033",
             RunCode::NotReusable => "R034",
             RunCode::BadOutFolder => "R035",
+            RunCode::NotWorkflowStatus => "R043",
+            RunCode::UnknownReplayStep => "R044",
+            RunCode::Unreplayable => "R045",
         }
     }
 }

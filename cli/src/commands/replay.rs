@@ -7,11 +7,14 @@
 //! the credentials and endpoint of docs/storage.md) into `--out DIR/inputs/`, and runs the
 //! template's command with the run's parameter values and `/tmp/flowc/` moved to `DIR/`: a
 //! built-in step (the runtime image's `flowc exec`) with this binary, a container step as a
-//! process of this machine. Its outputs are left in `DIR/outputs/`.
+//! process of this machine. Its outputs are left in `DIR/outputs/`. Problems are `R043`
+//! (not a workflow's status), `R044` (no such step) and `R045` (what the step needs is missing),
+//! and `R020`–`R024` for the artifact repository.
 
 use std::path::{Path, PathBuf};
 
 use flowc_runtime::store::s3::S3;
+use flowc_runtime::{RunCode, RunError};
 use serde_json::Value as Json;
 
 use crate::args::ReplayArgs;
@@ -23,11 +26,16 @@ const POD_ROOT: &str = "/tmp/flowc/";
 pub fn run(args: &ReplayArgs) -> u8 {
     match replay(args) {
         Ok(code) => code,
-        Err(why) => super::fail(why),
+        Err(e) => super::fail(e),
     }
 }
 
-fn replay(args: &ReplayArgs) -> Result<u8, String> {
+/// An `R045` error: the status lacks what the step needs.
+fn unreplayable(why: impl Into<String>) -> RunError {
+    RunError::new(RunCode::Unreplayable, why)
+}
+
+fn replay(args: &ReplayArgs) -> Result<u8, RunError> {
     let text = match std::fs::read_to_string(&args.workflow) {
         Ok(t) => t,
         Err(e) => {
@@ -36,10 +44,11 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         }
     };
     let wf: Json = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "`{}` is not JSON (`argo get NAME -o json` prints it): {e}",
-            args.workflow.display()
+        RunError::new(
+            RunCode::NotWorkflowStatus,
+            format!("`{}` is not JSON: {e}", args.workflow.display()),
         )
+        .hint("give the workflow's status as `argo get NAME -o json` prints it")
     })?;
     let node = find_node(&wf, &args.step)?;
     let template_name = node["templateName"].as_str().unwrap_or_default();
@@ -49,11 +58,18 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
         None => wf["status"]["artifactRepositoryRef"]["artifactRepository"]["s3"]["bucket"]
             .as_str()
             .map(str::to_string)
-            .ok_or("the status names no S3 artifact repository: pass `--bucket BUCKET`")?,
+            .ok_or_else(|| {
+                unreplayable("the status names no S3 artifact repository")
+                    .hint("pass the repository's bucket with `--bucket BUCKET`")
+            })?,
     };
     let out = std::path::absolute(&args.out).unwrap_or_else(|_| args.out.clone());
-    std::fs::create_dir_all(out.join("outputs"))
-        .map_err(|e| format!("cannot create `{}`: {e}", out.display()))?;
+    std::fs::create_dir_all(out.join("outputs")).map_err(|e| {
+        RunError::new(
+            RunCode::BadOutFolder,
+            format!("cannot create `{}`: {e}", out.display()),
+        )
+    })?;
     let moved = format!("{}/", out.display());
     let local = |p: &str| p.replace(POD_ROOT, &moved);
     download_inputs(node, &bucket, &local)?;
@@ -82,7 +98,9 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
             .unwrap_or_else(|_| "flowc".into());
     }
     let Some((program, rest)) = argv.split_first() else {
-        return Err(format!("template `{template_name}` has no command"));
+        return Err(unreplayable(format!(
+            "template `{template_name}` has no command"
+        )));
     };
     eprintln!(
         "replaying `{}` ({template_name}): {}",
@@ -92,7 +110,7 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
     let status = std::process::Command::new(program)
         .args(rest)
         .status()
-        .map_err(|e| format!("cannot start `{program}`: {e}"))?;
+        .map_err(|e| unreplayable(format!("cannot start `{program}`: {e}")))?;
     println!("outputs: {}", out.join("outputs").display());
     Ok(status
         .code()
@@ -100,10 +118,14 @@ fn replay(args: &ReplayArgs) -> Result<u8, String> {
 }
 
 /// The node of `step`: its display name (the DAG task's name) or its own name's last part.
-fn find_node<'a>(wf: &'a Json, step: &str) -> Result<&'a Json, String> {
-    let nodes = wf["status"]["nodes"]
-        .as_object()
-        .ok_or("the file has no `status.nodes`: is it the JSON of `argo get NAME -o json`?")?;
+fn find_node<'a>(wf: &'a Json, step: &str) -> Result<&'a Json, RunError> {
+    let nodes = wf["status"]["nodes"].as_object().ok_or_else(|| {
+        RunError::new(
+            RunCode::NotWorkflowStatus,
+            "the file has no `status.nodes`: it is not a workflow's status",
+        )
+        .hint("give the workflow's status as `argo get NAME -o json` prints it")
+    })?;
     let dns = step.replace('_', "-");
     let found: Vec<&Json> = nodes
         .values()
@@ -122,21 +144,23 @@ fn find_node<'a>(wf: &'a Json, step: &str) -> Result<&'a Json, String> {
                 .filter_map(|n| n["displayName"].as_str())
                 .collect();
             names.sort_unstable();
-            Err(format!(
-                "the workflow ran no step `{step}`; its steps are: {}",
-                names.join(", ")
-            ))
+            Err(RunError::new(
+                RunCode::UnknownReplayStep,
+                format!("the workflow ran no step `{step}`"),
+            )
+            .hint(format!("its steps are: {}", names.join(", "))))
         }
-        _ => Err(format!(
-            "the workflow ran `{step}` {} times (a loop): name one instance, such as `{step}(0:…)`",
-            found.len()
-        )),
+        _ => Err(RunError::new(
+            RunCode::UnknownReplayStep,
+            format!("the workflow ran `{step}` {} times (a loop)", found.len()),
+        )
+        .hint(format!("name one instance, such as `{step}(0:…)`"))),
     }
 }
 
 /// The template called `name`: from `status.storedTemplates` (a workflow made from a
 /// `WorkflowTemplate`) or `spec.templates`.
-fn find_template<'a>(wf: &'a Json, name: &str) -> Result<&'a Json, String> {
+fn find_template<'a>(wf: &'a Json, name: &str) -> Result<&'a Json, RunError> {
     let stored = wf["status"]["storedTemplates"]
         .as_object()
         .into_iter()
@@ -146,9 +170,9 @@ fn find_template<'a>(wf: &'a Json, name: &str) -> Result<&'a Json, String> {
         .chain(spec)
         .find(|t| t["name"] == name)
         .ok_or_else(|| {
-            format!(
+            unreplayable(format!(
                 "the status has no template `{name}` (status.storedTemplates or spec.templates)"
-            )
+            ))
         })
 }
 
@@ -157,7 +181,7 @@ fn download_inputs(
     node: &Json,
     bucket: &str,
     local: &dyn Fn(&str) -> String,
-) -> Result<(), String> {
+) -> Result<(), RunError> {
     for a in node["inputs"]["artifacts"].as_array().into_iter().flatten() {
         let name = a["name"].as_str().unwrap_or_default();
         let Some(key) = a["s3"]["key"].as_str() else {
@@ -166,12 +190,13 @@ fn download_inputs(
         let dest = PathBuf::from(local(a["path"].as_str().unwrap_or_default()));
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+                .map_err(|e| unreplayable(format!("cannot create `{}`: {e}", parent.display())))?;
         }
-        let s3 = S3::connect(&format!("s3://{bucket}")).map_err(|e| e.to_string())?;
-        if !s3.get_file(key, &dest).map_err(|e| e.to_string())? {
-            download_folder(&s3, key, &dest)
-                .map_err(|why| format!("input `{name}` (`s3://{bucket}/{key}`): {why}"))?;
+        let s3 = S3::connect(&format!("s3://{bucket}"))?;
+        if !s3.get_file(key, &dest)? {
+            download_folder(&s3, key, &dest).map_err(|why| {
+                unreplayable(format!("input `{name}` (`s3://{bucket}/{key}`): {why}"))
+            })?;
         }
     }
     Ok(())
@@ -207,7 +232,7 @@ fn strings(v: &Json) -> Vec<String> {
 }
 
 /// `text` with every `{{inputs.parameters.NAME}}` replaced by the node's value.
-fn substitute(text: &str, params: &[(String, String)]) -> Result<String, String> {
+fn substitute(text: &str, params: &[(String, String)]) -> Result<String, RunError> {
     let mut out = String::new();
     let mut rest = text;
     const OPEN: &str = "{{inputs.parameters.";
@@ -216,13 +241,13 @@ fn substitute(text: &str, params: &[(String, String)]) -> Result<String, String>
         let after = &rest[i + OPEN.len()..];
         let end = after
             .find("}}")
-            .ok_or_else(|| format!("an unclosed `{{{{` in `{text}`"))?;
+            .ok_or_else(|| unreplayable(format!("an unclosed `{{{{` in `{text}`")))?;
         let name = &after[..end];
         let value = params
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v)
-            .ok_or_else(|| format!("the node has no value of parameter `{name}`"))?;
+            .ok_or_else(|| unreplayable(format!("the node has no value of parameter `{name}`")))?;
         out.push_str(value);
         rest = &after[end + 2..];
     }
