@@ -16,7 +16,13 @@ pub fn read(source: &Path) -> Result<Option<LockFile>, String> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
+        Err(e) => {
+            return Err(format!(
+                "[E009] cannot read the lock file `{}`: {}",
+                path.display(),
+                crate::loader::why_unreadable(&e)
+            ))
+        }
     };
     flowc_compiler::lockfile::parse(&text)
         .map(Some)
@@ -35,7 +41,7 @@ mod tests {
         let lock = path_for(&source);
         std::fs::write(&lock, "{").unwrap_or_else(|e| panic!("{e}"));
         let err = read(&source).expect_err("a broken lock file is an error");
-        let named = format!("`{}` is not a valid lock file: ", lock.display());
+        let named = format!("[E009] `{}` is not a valid lock file: ", lock.display());
         assert!(err.starts_with(&named), "{err}");
     }
 }

@@ -486,3 +486,39 @@ fn every_command_reports_a_file_it_cannot_read_with_e008() {
         .collect();
     assert_eq!(names, ["folder.flow"], "nothing is written");
 }
+
+/// A lock file beside the pipeline that cannot be used is `E009` for the commands that read it,
+/// and nothing is built or run.
+#[test]
+fn a_broken_lock_file_is_e009_and_nothing_is_built_or_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "p.flow",
+        "step s() -> (o: File) {\n  image \"busybox:1.36\"\n  run [\"sh\", \"-c\", \"echo > $0\", o]\n}\n\npipeline p() {\n  s()\n}\n",
+    );
+    for (lock, words) in [
+        ("{", "is not a valid lock file"),
+        (
+            r#"{"format": "flowc.lock", "version": 9, "steps": {}}"#,
+            "version 9 file; this flowc reads",
+        ),
+    ] {
+        write(dir.path(), "p.flow.lock", lock);
+        for args in [
+            vec!["build", "p.flow", "--target", "argo", "-o", "out.yaml"],
+            vec!["run", "p.flow"],
+        ] {
+            let out = flowc(&args, dir.path());
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains("error: [E009] `") && err.contains(words),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains("help: "), "{err}");
+        }
+    }
+    assert!(!dir.path().join("out.yaml").exists());
+    assert!(!dir.path().join(".flow").exists(), "no run started");
+}

@@ -151,12 +151,15 @@ pub enum LockError {
 }
 
 impl LockError {
-    /// The error in words, naming the file as `file`.
+    /// The error in words with its code (`E009`), naming the file as `file`.
     pub fn message(&self, file: &str) -> String {
+        let code = crate::diagnostics::Code::InvalidLockFile.as_str();
         match self {
-            LockError::Invalid(e) => format!("`{file}` is not a valid lock file: {e}"),
+            LockError::Invalid(e) => format!(
+                "[{code}] `{file}` is not a valid lock file: {e}\n  help: run `flowc autotune --write` again to rewrite it, or delete it to build with the declared resources"
+            ),
             LockError::Unsupported { format, version } => format!(
-                "`{file}` is a `{format}` version {version} file; this flowc reads `{FORMAT}` version {VERSION}"
+                "[{code}] `{file}` is a `{format}` version {version} file; this flowc reads `{FORMAT}` version {VERSION}\n  help: rewrite it with this flowc's `flowc autotune --write`"
             ),
         }
     }
@@ -418,11 +421,11 @@ mod tests {
         let v2 = "{\"format\": \"flowc.lock\", \"version\": 2, \"steps\": {}}";
         assert_eq!(
             parse(v2).map_err(|e| e.message("a.flow.lock")),
-            Err("`a.flow.lock` is a `flowc.lock` version 2 file; this flowc reads `flowc.lock` version 1".to_string())
+            Err("[E009] `a.flow.lock` is a `flowc.lock` version 2 file; this flowc reads `flowc.lock` version 1\n  help: rewrite it with this flowc's `flowc autotune --write`".to_string())
         );
         let broken = parse("{").map_err(|e| e.message("a.flow.lock"));
         assert!(
-            matches!(&broken, Err(m) if m.starts_with("`a.flow.lock` is not a valid lock file: ")),
+            matches!(&broken, Err(m) if m.starts_with("[E009] `a.flow.lock` is not a valid lock file: ")),
             "{broken:?}"
         );
     }

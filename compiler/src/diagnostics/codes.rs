@@ -90,6 +90,7 @@ codes! {
     NumberOutOfRange = ("E006", "number-out-of-range", Syntax, Error, "A number literal does not fit.");
     InvalidUtf8 = ("E007", "invalid-utf8", Syntax, Error, "A source file is not valid UTF-8 text.");
     UnreadableFile = ("E008", "unreadable-file", Syntax, Error, "A file named on the command line cannot be read.");
+    InvalidLockFile = ("E009", "invalid-lock-file", Syntax, Error, "The lock file of tuned resources cannot be read or used.");
     UnknownStep = ("E101", "unknown-step", Names, Error, "A call names a step or pipeline that does not exist.");
     UnknownType = ("E102", "unknown-type", Names, Error, "A type or schema name does not exist.");
     UnknownProfile = ("E103", "unknown-profile", Names, Error, "`use` names a profile that does not exist.");
