@@ -6,7 +6,7 @@
 //! ```
 //!
 //! `--set name=value` overrides one tuner setting (for experiments), e.g. `--set risk=0.02`;
-//! `--cadence live|every-run|nightly` says how flowc's values reach the runs; `--synth SEED`
+//! `--cadence live|every:MINUTES|nightly` says how flowc's values reach the runs; `--synth SEED`
 //! adds the synthetic stress traces of that seed; `--cv` prints the leave-one-workflow-out
 //! cross-validation instead of the tables.
 
@@ -27,10 +27,17 @@ fn main() -> ExitCode {
         if arg == "--cadence" {
             config.cadence = match args.next().as_deref() {
                 Some("live") => Cadence::Live,
-                Some("every-run") => Cadence::EveryRun,
                 Some("nightly") => Cadence::Nightly,
+                Some(p)
+                    if p.strip_prefix("every:")
+                        .and_then(|m| m.parse::<u32>().ok())
+                        .is_some() =>
+                {
+                    let minutes = p[6..].parse::<u32>().unwrap_or(10);
+                    Cadence::Periodic { minutes }
+                }
                 other => {
-                    eprintln!("--cadence takes live, every-run or nightly, not {other:?}");
+                    eprintln!("--cadence takes live, every:MINUTES or nightly, not {other:?}");
                     return ExitCode::from(2);
                 }
             };

@@ -117,7 +117,7 @@ fn assert_published(text: &str) {
 fn published_tables_are_what_the_replay_prints() {
     let history = flowc_autotune::load_history(&[traces()], true).expect("traces load");
     let report = evaluate_history(&history, &EvalConfig::default());
-    assert_eq!(report.config.cadence, Cadence::EveryRun);
+    assert_eq!(report.config.cadence, Cadence::periodic());
     assert_eq!(report.workflows.len(), 12, "every trace read");
     check_claims(&report);
     assert_published(&report.to_markdown());

@@ -1,9 +1,9 @@
 //! The tuner's behaviour on each synthetic stress shape (`flowc_autotune::synth`), asserted
-//! shape by shape for three seeds, as flowc is deployed (the lock file rewritten after every
-//! run) and against the baselines of the same replay. `docs/autotune.md` ("Synthetic stress
+//! shape by shape for three seeds, as flowc is deployed (a ConfigMap re-tuned every minute,
+//! read by each step when it starts) and against the baselines of the same replay. `docs/autotune.md` ("Synthetic stress
 //! traces") states each expectation.
 
-use flowc_autotune::eval::{evaluate_history, PolicyMetrics, WorkflowEval};
+use flowc_autotune::eval::{evaluate_history, Cadence, PolicyMetrics, WorkflowEval};
 use flowc_autotune::synth::{generate, Shape};
 use flowc_autotune::{recommend, EvalConfig, History, TunerConfig};
 
@@ -11,8 +11,17 @@ const SEEDS: [u64; 3] = [1, 2, 3];
 
 /// flowc, VPA-like and KRR-like on one shape.
 fn replay(shape: Shape, seed: u64) -> WorkflowEval {
+    replay_at(shape, seed, Cadence::periodic())
+}
+
+/// The same, with flowc's values reaching the runs at `cadence`.
+fn replay_at(shape: Shape, seed: u64, cadence: Cadence) -> WorkflowEval {
     let history = History::from_executions(generate(shape, seed));
-    let report = evaluate_history(&history, &EvalConfig::default());
+    let config = EvalConfig {
+        cadence,
+        ..EvalConfig::default()
+    };
+    let report = evaluate_history(&history, &config);
     let [w] = &report.workflows[..] else {
         panic!("one workflow per shape")
     };
@@ -46,10 +55,21 @@ fn describe(w: &WorkflowEval) -> String {
 #[test]
 fn tiny_tasks_reserve_within_a_tenth_of_the_better_baseline() {
     for seed in SEEDS {
-        let w = replay(Shape::TinyTasks, seed);
+        // The tuner's limits: asked before every run, within 1.1x.
+        let w = replay_at(Shape::TinyTasks, seed, Cadence::Live);
         let (flowc, b) = (&w.policies[0], better(&w));
         assert!(
             flowc.reserved_gb_h <= 1.1 * b.reserved_gb_h,
+            "seed {seed}: {}",
+            describe(&w)
+        );
+        // Deployed, the tasks of the first two minutes (200 at a time, 5-30 s each) start
+        // before any job saw a run end and keep the 2 GiB default, which the baselines, asked
+        // before every run, do not: within 1.3x (docs/autotune.md).
+        let w = replay(Shape::TinyTasks, seed);
+        let (flowc, b) = (&w.policies[0], better(&w));
+        assert!(
+            flowc.reserved_gb_h <= 1.3 * b.reserved_gb_h,
             "seed {seed}: {}",
             describe(&w)
         );

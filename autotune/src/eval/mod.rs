@@ -28,6 +28,12 @@ pub use deployed::{Cadence, DeployedPolicy};
 
 pub use crate::policy::Policy;
 
+/// The retries after an OOM kill that `flowc build --target argo` gives a tuned step with a
+/// retry rule (`retryStrategy` with the expression `lastRetry.exitCode == '137'`), and that the
+/// replay gives every policy; `flowc_targets::argo::OOM_RETRIES` is the same number (a CLI
+/// test checks).
+pub const OOM_RETRIES: u32 = 5;
+
 /// Settings of an evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvalConfig {
@@ -35,11 +41,13 @@ pub struct EvalConfig {
     pub tuner: TunerConfig,
     /// Limit of a step's first runs when the trace requested none (all policies).
     pub default_memory_bytes: u64,
-    /// Attempts after which a run is given its peak (guards against a policy that never
-    /// raises); every attempt before counts as a failure.
+    /// Attempts a run gets, for every policy: 1 + the OOM retries `flowc build` gives a tuned
+    /// step ([`OOM_RETRIES`]). A run killed at every attempt is *exhausted*: its step fails,
+    /// and it is counted ([`PolicyMetrics::exhausted`]) and then charged once more at its peak,
+    /// as if re-run by hand with enough memory; every attempt before counts as a failure.
     pub max_attempts: u32,
-    /// How flowc's values reach the runs: asked live, or through a lock file rewritten after
-    /// every run or nightly.
+    /// How flowc's values reach the runs: asked live, through a ConfigMap re-tuned every few
+    /// minutes, or through a lock file rewritten nightly.
     pub cadence: Cadence,
 }
 
@@ -48,8 +56,8 @@ impl Default for EvalConfig {
         EvalConfig {
             tuner: TunerConfig::default(),
             default_memory_bytes: crate::units::GIB * 2,
-            max_attempts: 20,
-            cadence: Cadence::EveryRun,
+            max_attempts: 1 + OOM_RETRIES,
+            cadence: Cadence::periodic(),
         }
     }
 }
@@ -72,6 +80,9 @@ pub struct PolicyMetrics {
     pub oom_failures: usize,
     /// Executions killed more than once (their first retry did not cover them).
     pub repeated_failures: usize,
+    /// Executions killed at every attempt they had ([`EvalConfig::max_attempts`]): the step
+    /// failed.
+    pub exhausted: usize,
     /// The same metrics per step (for diagnostics; not serialized).
     #[serde(skip)]
     pub by_step: BTreeMap<String, PolicyMetrics>,
@@ -103,6 +114,7 @@ impl PolicyMetrics {
         self.wasted_gb_h += o.wasted_gb_h;
         self.oom_failures += o.oom_failures;
         self.repeated_failures += o.repeated_failures;
+        self.exhausted += o.exhausted;
     }
 }
 
@@ -217,12 +229,12 @@ impl Policy for FlowcPolicy {
     }
 }
 
-/// What `flowc autotune eval` prints: the tables with flowc deployed through a lock file
-/// rewritten after every run and nightly, then the leave-one-workflow-out cross-validation of
+/// What `flowc autotune eval` prints: the tables with flowc deployed through a ConfigMap
+/// re-tuned every 10 minutes and through a lock file rewritten nightly, then the leave-one-workflow-out cross-validation of
 /// the defaults (at `config`'s cadence).
 pub fn full_markdown(history: &History, config: &EvalConfig) -> String {
     let mut out = String::new();
-    for cadence in [Cadence::EveryRun, Cadence::Nightly] {
+    for cadence in [Cadence::periodic(), Cadence::Nightly] {
         let c = EvalConfig {
             cadence,
             ..config.clone()
