@@ -48,11 +48,17 @@ impl Cadence {
     pub fn label(self) -> String {
         match self {
             Cadence::Live => "tuner asked before every run (no lock file)".to_string(),
-            Cadence::Periodic { minutes } => format!(
-                "lock values re-tuned every {minutes} minutes into a ConfigMap that each step \
-                 reads when it starts (values from runs that ended at least {minutes} minutes \
-                 before)"
-            ),
+            Cadence::Periodic { minutes } => {
+                let every = if minutes == 1 {
+                    "minute".to_string()
+                } else {
+                    format!("{minutes} minutes")
+                };
+                format!(
+                    "lock values re-tuned every {every} into a ConfigMap that each step reads \
+                     when it starts (tuned on runs that ended one to two periods before)"
+                )
+            }
             Cadence::Nightly => {
                 "lock file rewritten nightly (once per day of trace time)".to_string()
             }

@@ -15,6 +15,7 @@
 
 pub mod cv;
 pub mod deployed;
+pub mod lagged;
 pub mod replay;
 pub mod table;
 
@@ -25,6 +26,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use deployed::{Cadence, DeployedPolicy};
+pub use lagged::{Lagged, VPA_RECOMMENDER_INTERVAL_MINUTES};
 
 pub use crate::policy::Policy;
 
@@ -49,6 +51,9 @@ pub struct EvalConfig {
     /// How flowc's values reach the runs: asked live, through a ConfigMap re-tuned every few
     /// minutes, or through a lock file rewritten nightly.
     pub cadence: Cadence,
+    /// How often the baselines recompute, minutes ([`Lagged`]; VPA's recommender loop, 1 by
+    /// default; 0: before every run).
+    pub baseline_interval_minutes: u32,
 }
 
 impl Default for EvalConfig {
@@ -58,6 +63,7 @@ impl Default for EvalConfig {
             default_memory_bytes: crate::units::GIB * 2,
             max_attempts: 1 + OOM_RETRIES,
             cadence: Cadence::periodic(),
+            baseline_interval_minutes: VPA_RECOMMENDER_INTERVAL_MINUTES,
         }
     }
 }
@@ -255,6 +261,15 @@ pub fn flowc_policy(tuner: &TunerConfig, cadence: Cadence) -> Box<dyn Policy> {
     }
 }
 
+/// VPA-like and KRR-like, recomputed as often as `config` says.
+pub fn baselines(config: &EvalConfig) -> Vec<Box<dyn Policy>> {
+    let every = config.baseline_interval_minutes;
+    vec![
+        Lagged::new(Box::new(VpaLike::default()), every),
+        Lagged::new(Box::new(KrrLike::default()), every),
+    ]
+}
+
 /// The history's executions by workflow (pipeline), in name order.
 pub fn by_workflow(history: &History) -> BTreeMap<&str, Vec<&crate::history::Execution>> {
     let mut by_workflow: BTreeMap<&str, Vec<&crate::history::Execution>> = BTreeMap::new();
@@ -270,11 +285,8 @@ pub fn evaluate_history(history: &History, config: &EvalConfig) -> EvalReport {
     let mut skipped = 0;
     let mut total: Vec<PolicyMetrics> = Vec::new();
     for (name, runs) in by_workflow(history) {
-        let mut policies: Vec<Box<dyn Policy>> = vec![
-            flowc_policy(&config.tuner, config.cadence),
-            Box::new(VpaLike::default()),
-            Box::new(KrrLike::default()),
-        ];
+        let mut policies: Vec<Box<dyn Policy>> = vec![flowc_policy(&config.tuner, config.cadence)];
+        policies.extend(baselines(config));
         let (metrics, skip, steps) = replay::replay_workflow(&runs, &mut policies, config);
         skipped += skip;
         if total.is_empty() {
