@@ -253,6 +253,76 @@ pub fn full_markdown(history: &History, config: &EvalConfig) -> String {
     out
 }
 
+/// The cadences of [`cadence_sweep`]: the tuner asked before every run, the ConfigMap job
+/// every 1, 2, 5, 10, 30 and 60 minutes, and the nightly lock file.
+pub fn sweep_cadences() -> Vec<Cadence> {
+    let mut out = vec![Cadence::Live];
+    out.extend([1, 2, 5, 10, 30, 60].map(|minutes| Cadence::Periodic { minutes }));
+    out.push(Cadence::Nightly);
+    out
+}
+
+/// One row per cadence of [`sweep_cadences`] (baselines as `config` says), then the tuner
+/// asked live and the one-minute job against baselines asked before every run: flowc's
+/// totals against the better baseline's and its worst workflow.
+pub fn cadence_sweep(history: &History, config: &EvalConfig) -> String {
+    let mut rows: Vec<EvalConfig> = sweep_cadences()
+        .into_iter()
+        .map(|cadence| EvalConfig {
+            cadence,
+            ..config.clone()
+        })
+        .collect();
+    for cadence in [Cadence::Live, Cadence::periodic()] {
+        rows.push(EvalConfig {
+            cadence,
+            baseline_interval_minutes: 0,
+            ..config.clone()
+        });
+    }
+    let mut out = String::from(
+        "| flowc's values | baselines recompute | flowc wasted | flowc reserved / oracle | flowc OOM | better baseline wasted (OOM) | flowc / better | worst workflow |\n|---|---|---:|---:|---:|---:|---:|---|\n",
+    );
+    for c in rows {
+        let r = evaluate_history(history, &c);
+        let Some(flowc) = r.total.first() else {
+            continue;
+        };
+        let better = r.total[1..]
+            .iter()
+            .min_by(|a, b| a.wasted_gb_h.total_cmp(&b.wasted_gb_h))
+            .cloned()
+            .unwrap_or_default();
+        let worst = r
+            .workflows
+            .iter()
+            .filter_map(|w| table::waste_vs_better(&w.policies).map(|x| (x, &w.workflow)))
+            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(a.1)))
+            .map_or(String::new(), |(x, w)| format!("`{w}`, {x:.3}"));
+        let cadence = match c.cadence {
+            Cadence::Live => "tuner asked before every run".to_string(),
+            Cadence::Periodic { minutes } => format!("ConfigMap job every {minutes} min"),
+            Cadence::Nightly => "nightly lock file".to_string(),
+        };
+        let baselines = match c.baseline_interval_minutes {
+            0 => "before every run".to_string(),
+            m => format!("every {m} min"),
+        };
+        out.push_str(&format!(
+            "| {cadence} | {baselines} | {:.2} | {:.3} | {} ({:.2} %) | {:.2} ({}, {}) | {:.3} | {worst} |\n",
+            flowc.wasted_gb_h,
+            flowc.ratio(),
+            flowc.oom_failures,
+            100.0 * flowc.oom_rate(),
+            better.wasted_gb_h,
+            better.policy,
+            better.oom_failures,
+            table::waste_vs_better(&r.total).unwrap_or(0.0),
+        ));
+    }
+    out
+}
+
 /// flowc's policy for a tuner configuration at a cadence.
 pub fn flowc_policy(tuner: &TunerConfig, cadence: Cadence) -> Box<dyn Policy> {
     match cadence {
