@@ -251,12 +251,13 @@ fn bad_configmap_names_and_targets_are_refused() {
             "build",
             "daily.flow",
             "--target",
-            "kubeflow",
+            "kfp",
             "--memory-from-configmap",
         ],
         d,
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // A usage error, as `--channel` without Argo.
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("build with `--target argo`"),
         "{}",
@@ -273,7 +274,7 @@ fn bad_configmap_names_and_targets_are_refused() {
         ],
         d,
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("is not a ConfigMap name"),
         "{}",
