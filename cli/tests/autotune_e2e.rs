@@ -247,7 +247,7 @@ fn argo_retries_follow_the_lock(yaml: &str, lock: &Path) {
         .expect("memory");
     assert!(
         limit.starts_with(&format!(
-            "{{{{=asInt(retries) == 0 ? '{memory}' : asInt(retries) == 1 ? '{first}' : '"
+            "{{{{=asInt(retries) == 0 ? '{memory}' : asInt(retries) == 1 ? '{first}' : "
         )),
         "{limit}"
     );
@@ -255,6 +255,11 @@ fn argo_retries_follow_the_lock(yaml: &str, lock: &Path) {
         main["resources"]["requests"]["memory"].as_str(),
         Some(limit)
     );
+    // `retries 2` becomes at least the 5 retries of a tuned step, after any failure.
+    assert_eq!(template("churn")["retryStrategy"]["limit"], "5");
+    assert!(template("churn")["retryStrategy"]
+        .get("expression")
+        .is_none());
     // Without `retries`, the tuned step is retried after OOM kills only, with the same patch.
     let grow = template("grow");
     assert_eq!(grow["retryStrategy"]["limit"], "5", "{grow}");
