@@ -21,7 +21,7 @@ pub struct Lagged {
 
 impl Lagged {
     /// `inner`, recomputed every `minutes` minutes (0: before every run).
-    pub fn new(inner: Box<dyn Policy>, minutes: u32) -> Box<dyn Policy> {
+    pub fn every(inner: Box<dyn Policy>, minutes: u32) -> Box<dyn Policy> {
         if minutes == 0 {
             return inner;
         }
@@ -87,7 +87,7 @@ mod tests {
             wall_seconds: 60.0,
         }];
         let key = StepKey::new("p", "s");
-        let mut p = Lagged::new(Box::new(VpaLike::default()), 1);
+        let mut p = Lagged::every(Box::new(VpaLike::default()), 1);
         // Ended at 1:01; the loop in force at 2:30 started at 1:00.
         assert_eq!(p.limit(&key, &obs, None, 150_000, 4096 * MIB), 4096 * MIB);
         // At 3:00 the loop that started at 2:00 saw it.

@@ -335,8 +335,8 @@ pub fn flowc_policy(tuner: &TunerConfig, cadence: Cadence) -> Box<dyn Policy> {
 pub fn baselines(config: &EvalConfig) -> Vec<Box<dyn Policy>> {
     let every = config.baseline_interval_minutes;
     vec![
-        Lagged::new(Box::new(VpaLike::default()), every),
-        Lagged::new(Box::new(KrrLike::default()), every),
+        Lagged::every(Box::new(VpaLike::default()), every),
+        Lagged::every(Box::new(KrrLike::default()), every),
     ]
 }
 
