@@ -117,7 +117,7 @@ pub struct AutotuneArgs {
     #[arg(
         long,
         value_name = "NAME",
-        default_value = "flowc-memory",
+        default_value = flowc_targets::argo::DEFAULT_CONFIGMAP,
         requires = "configmap"
     )]
     pub configmap_name: String,
@@ -519,7 +519,7 @@ pub struct BuildArgs {
     /// Argo: tuned steps read their memory from this ConfigMap (default `flowc-memory`) when
     /// they start, the lock file's values being the defaults; `flowc autotune --configmap`
     /// writes it (docs/autotune.md).
-    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "flowc-memory")]
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = flowc_targets::argo::DEFAULT_CONFIGMAP)]
     pub memory_from_configmap: Option<String>,
     /// A build variable's value, `name=value` (repeatable; a later one wins), read in the
     /// source as `${build.name}` (docs/language.md).

@@ -176,20 +176,6 @@ fn tuner_config(args: &AutotuneArgs) -> Result<TunerConfig, String> {
     Ok(cfg)
 }
 
-/// Whether `name` is a Kubernetes object name (an RFC 1123 subdomain).
-pub(crate) fn is_configmap_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !part.starts_with('-')
-                && !part.ends_with('-')
-        })
-}
-
 /// The ConfigMap of `--configmap`: the memory ladder of every tuned step of the file's
 /// pipelines, as a build from `lock` with `--memory-from-configmap NAME` reads it.
 fn configmap_text(analysis: &Analysis, lock: &LockFile, name: &str) -> Result<String, String> {
@@ -279,7 +265,7 @@ fn write_lock(file: &Path, lock: &LockFile, recs: &[flowc_autotune::model::Recom
 
 /// Writes the ConfigMap manifest of `--configmap`; the exit code.
 fn write_configmap(analysis: &Analysis, lock: &LockFile, name: &str, out: &Path) -> u8 {
-    if !is_configmap_name(name) {
+    if !flowc_targets::argo::is_configmap_name(name) {
         return super::fail(format!(
             "`{name}` is not a ConfigMap name (lowercase letters, digits, `-` and `.`, such as \
              `flowc-memory`)"

@@ -100,7 +100,7 @@ fn emit_options(args: &BuildArgs) -> Result<EmitOptions, String> {
         );
     }
     if let Some(name) = &args.memory_from_configmap {
-        if !crate::commands::autotune::is_configmap_name(name) {
+        if !flowc_targets::argo::is_configmap_name(name) {
             return Err(format!(
                 "`{name}` is not a ConfigMap name (lowercase letters, digits, `-` and `.`, at \
                  most 253 characters, such as `flowc-memory`)"

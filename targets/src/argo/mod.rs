@@ -33,7 +33,8 @@ mod tuned_memory;
 mod values;
 
 pub use tuned_memory::{
-    configmap_key, ladder, ladder_text, memory_configmap, DEFAULT_CONFIGMAP, OOM_RETRIES,
+    configmap_key, is_configmap_name, ladder, ladder_text, memory_configmap, DEFAULT_CONFIGMAP,
+    OOM_RETRIES,
 };
 
 use std::collections::{HashMap, HashSet};

@@ -86,6 +86,20 @@ pub fn configmap_key(pipeline: &str, step: &str) -> String {
         .collect()
 }
 
+/// Whether `name` can name a ConfigMap (a Kubernetes object name: an RFC 1123 subdomain).
+pub fn is_configmap_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        })
+}
+
 /// The `retryStrategy` of a tuned step that the source gave no `retries`: OOM kills only.
 pub(crate) fn oom_retry_strategy() -> Json {
     json!({
@@ -182,6 +196,15 @@ mod tests {
         assert_eq!(retries_for(&untuned, 2), 2);
         let l = ladder(&tuned(558 << 20), 2).unwrap_or_default();
         assert_eq!(ladder_text(&l), "558Mi 963Mi 1349Mi");
+    }
+
+    #[test]
+    fn configmap_names_are_object_names() {
+        assert!(is_configmap_name("flowc-memory"));
+        assert!(is_configmap_name("flowc-memory.daily"));
+        for bad in ["", "Memory", "a_b", "-a", "a-", "a..b"] {
+            assert!(!is_configmap_name(bad), "{bad}");
+        }
     }
 
     #[test]
