@@ -340,3 +340,16 @@ fn the_configmap_job_runs_flags_flowc_accepts() {
     assert_eq!(out.status.code(), Some(1), "{command}\n{}", text(&out));
     assert!(text(&out).contains("[A011]"), "{}", text(&out));
 }
+
+#[test]
+fn the_replay_gives_the_attempts_a_build_gives() {
+    assert_eq!(
+        flowc_autotune::eval::OOM_RETRIES,
+        flowc_targets::argo::OOM_RETRIES,
+        "the replay scores the retries a build deploys"
+    );
+    assert_eq!(
+        flowc_autotune::EvalConfig::default().max_attempts,
+        1 + flowc_targets::argo::OOM_RETRIES
+    );
+}
