@@ -121,6 +121,10 @@ pub struct AutotuneArgs {
         requires = "configmap"
     )]
     pub configmap_name: String,
+    /// The memory in force: the ConfigMap the every-minute job applied, as `kubectl get
+    /// configmap NAME -o json` prints it (instead of the lock file's values for its steps).
+    #[arg(long, value_name = "CONFIGMAP.json")]
+    pub in_force: Option<PathBuf>,
     /// Skip malformed records (counted) instead of failing.
     #[arg(long)]
     pub lenient: bool,

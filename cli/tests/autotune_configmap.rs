@@ -231,6 +231,19 @@ fn a_build_reads_the_memory_the_autotune_job_writes() {
         "600Mi",
         "beyond the ladder: its last"
     );
+    // The next job starts from the values in force: the ConfigMap, read back.
+    let in_force =
+        serde_json::json!({"kind": "ConfigMap", "data": maps["flowc-memory-daily"]["data"]});
+    write(d, "in-force.json", &in_force.to_string());
+    let mut again = args.clone();
+    again.extend(["--in-force", "in-force.json"]);
+    let report = stdout(&ok(&again, d));
+    assert!(
+        report.contains("300Mi"),
+        "the report starts from the value in force:\n{report}"
+    );
+    let before = stdout(&ok(&args, d));
+    assert!(!before.contains("300Mi"), "{before}");
     // Without the ConfigMap, the lock file's values.
     let value = resolve_parameter(score, &BTreeMap::new());
     assert_eq!(
@@ -330,11 +343,14 @@ fn the_configmap_job_runs_flags_flowc_accepts() {
             &format!("postgres://argo:pw@127.0.0.1:{port}/argo"),
         )
         .replace("\"$PROMETHEUS_URL\"", &format!("http://127.0.0.1:{port}"))
+        .replace("\"in-force/$name.json\"", "in-force.json")
         .replace("\"cm/$name.yaml\"", "cm.yaml")
         .replace("\"flowc-memory-$name\"", "flowc-memory-daily");
     assert!(!command.contains('$'), "unsubstituted `{command}`");
     let words: Vec<&str> = command.split_whitespace().skip(1).collect();
     assert!(words.contains(&"--configmap"), "{command}");
+    assert!(words.contains(&"--in-force"), "{command}");
+    write(d, "in-force.json", r#"{"kind": "ConfigMap", "data": {}}"#);
     // The flags parse (a usage error would exit 2); nothing listens, which is A011.
     let out = flowc(&words, d);
     assert_eq!(out.status.code(), Some(1), "{command}\n{}", text(&out));

@@ -318,10 +318,21 @@ pub fn run(args: &AutotuneArgs) -> u8 {
         return EXIT_ERRORS;
     }
     // The values in force: the source's, and the lock file's for steps it already tuned.
-    let tuned = match lockfile::read(file) {
-        Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
+    let mut in_force = match lockfile::read(file) {
+        Ok(lock) => lock,
         Err(e) => return super::fail(e),
     };
+    if let Some(path) = &args.in_force {
+        let lock = in_force.get_or_insert_with(|| LockFile {
+            format: lockfile::FORMAT.into(),
+            version: 1,
+            steps: BTreeMap::new(),
+        });
+        if let Err(e) = super::autotune_in_force::apply(lock, path) {
+            return super::fail(e);
+        }
+    }
+    let tuned = in_force.map(|l| l.tuned()).unwrap_or_default();
     let bounds = match auto_bounds(&analysis, &tuned, file) {
         Ok(b) => b,
         Err(e) => return super::fail(e),
