@@ -3,7 +3,9 @@
 //! the main container's memory request and limit by the attempt number, `{{retries}}`: attempt
 //! 0 gets the tuned value, each retry the rule applied to the attempt before (max(first,
 //! factor × killed, killed + step)), never above the step's `max` bound. The values are
-//! computed here, so the expression is a plain choice among quantities.
+//! computed here, so the expression is a plain choice among quantities; with
+//! `--memory-from-configmap` it picks the attempt's entry of the ladder the template's
+//! `flowc-memory` parameter holds instead ([`super::tuned_memory`]).
 
 use super::tuned_memory;
 use flowc_compiler::plan::ResourcesPlan;
