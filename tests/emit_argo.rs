@@ -105,6 +105,14 @@ fn main() {
             "tuned_steps_that_retry_get_a_valid_memory_patch",
             tuned_steps_that_retry_get_a_valid_memory_patch,
         ),
+        (
+            "tuned_steps_read_their_memory_from_a_configmap",
+            tuned_steps_read_their_memory_from_a_configmap,
+        ),
+        (
+            "the_autotune_jobs_are_valid_cron_workflows",
+            the_autotune_jobs_are_valid_cron_workflows,
+        ),
     ]));
     libtest_mimic::run(&args, tests).exit();
 }
@@ -356,6 +364,129 @@ fn large_dags_are_split_into_chunks() {
         "{from:?}"
     );
     assert!(!from.is_empty());
+}
+
+/// The daily weighting example with every step tuned at 512 MiB and a retry rule (first retry
+/// 900 MiB), as a lock file would give them.
+fn tuned_example() -> flowc_compiler::plan::Plan {
+    use flowc_compiler::plan::{MemoryRetry, ResourcesPlan};
+    let mut plan = plan_at(
+        &flowc_tests::repo_root(),
+        Path::new("examples/daily_weighting.flow"),
+    );
+    for pipeline in plan.pipelines.values_mut() {
+        for task in pipeline.tasks.iter_mut() {
+            if !matches!(task.kind, flowc_compiler::plan::TaskKind::Container { .. }) {
+                continue;
+            }
+            task.settings.resources = ResourcesPlan {
+                auto: true,
+                memory_bytes: Some(512 << 20),
+                memory_limit_bytes: Some(512 << 20),
+                tuned: true,
+                memory_retry: Some(MemoryRetry {
+                    first_bytes: 900 << 20,
+                    factor_permille: 1400,
+                    min_step_bytes: 100 << 20,
+                }),
+                ..ResourcesPlan::default()
+            };
+        }
+    }
+    plan
+}
+
+/// With `--memory-from-configmap`, each tuned step declares the input parameter `flowc-memory`
+/// read from the ConfigMap (key `PIPELINE.STEP`, the lock file's ladder as default), its
+/// `podSpecPatch` picks the attempt's entry, a step without `retries` is retried on OOM kills
+/// only, and the workflow validates against Argo's schema.
+fn tuned_steps_read_their_memory_from_a_configmap() {
+    let plan = tuned_example();
+    let emitted = argo::emit(
+        &plan,
+        &EmitOptions {
+            version: Some(VERSION.into()),
+            memory_configmap: Some("flowc-memory".into()),
+            ..EmitOptions::default()
+        },
+    );
+    let docs = flowc_tests::validate::documents(&emitted.text);
+    let templates: Vec<&Json> = docs
+        .iter()
+        .flat_map(|d| d["spec"]["templates"].as_array().into_iter().flatten())
+        .filter(|t| t.get("container").is_some() && t.get("podSpecPatch").is_some())
+        .collect();
+    assert!(!templates.is_empty(), "{}", emitted.text);
+    let mut keys = BTreeSet::new();
+    for t in templates {
+        let params = t["inputs"]["parameters"].as_array().expect("inputs");
+        let p = params
+            .iter()
+            .find(|p| p["name"] == "flowc-memory")
+            .unwrap_or_else(|| panic!("no flowc-memory parameter in {t}"));
+        let from = &p["valueFrom"];
+        assert_eq!(from["configMapKeyRef"]["name"], "flowc-memory");
+        let key = from["configMapKeyRef"]["key"].as_str().unwrap_or_default();
+        assert!(key.starts_with("daily_weighting."), "{key}");
+        keys.insert(key.to_string());
+        let retries: u32 = t["retryStrategy"]["limit"]
+            .as_str()
+            .and_then(|l| l.parse().ok())
+            .expect("a retry limit");
+        assert!(retries >= argo::OOM_RETRIES, "{t}");
+        let ladder: Vec<&str> = from["default"]
+            .as_str()
+            .unwrap_or_default()
+            .split(' ')
+            .collect();
+        assert_eq!(ladder.len() as u32, retries + 1, "{t}");
+        assert_eq!(&ladder[..3], ["512Mi", "900Mi", "1260Mi"]);
+        if t["retryStrategy"].get("expression").is_some() {
+            assert_eq!(
+                t["retryStrategy"]["expression"],
+                "asInt(lastRetry.exitCode) == 137"
+            );
+            assert_eq!(t["retryStrategy"]["limit"], "5");
+        }
+        let patch = t["podSpecPatch"].as_str().unwrap_or_default();
+        assert!(
+            patch.contains(
+                "sprig.splitList(' ', inputs.parameters['flowc-memory'])[asInt(retries)]"
+            ),
+            "{patch}"
+        );
+    }
+    validate_against_the_argo_schema(&[("configmap".to_string(), emitted.text.clone())]);
+    // The ConfigMap a job writes from the same plan holds the same ladders under the same keys.
+    let cm = argo::memory_configmap(&[&plan], "flowc-memory");
+    let cm = &flowc_tests::validate::documents(&cm)[0];
+    assert_eq!(
+        cm["metadata"]["labels"]["workflows.argoproj.io/configmap-type"],
+        "Parameter"
+    );
+    let data = cm["data"].as_object().expect("data");
+    assert_eq!(data.keys().cloned().collect::<BTreeSet<_>>(), keys);
+    for ladder in data.values() {
+        assert!(ladder
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("512Mi 900Mi 1260Mi"));
+    }
+}
+
+/// The CronWorkflows of `docs/nightly` (the first document of each file) validate against
+/// Argo's schema.
+fn the_autotune_jobs_are_valid_cron_workflows() {
+    let dir = flowc_tests::repo_root().join("docs/nightly");
+    let mut files = Vec::new();
+    for name in ["argo-cronworkflow.yaml", "argo-configmap-job.yaml"] {
+        let text = std::fs::read_to_string(dir.join(name))
+            .unwrap_or_else(|e| panic!("docs/nightly/{name}: {e}"));
+        let first = text.split("\n---\n").next().unwrap_or_default().to_string();
+        assert!(first.contains("kind: CronWorkflow"), "{name}");
+        files.push((name.to_string(), first));
+    }
+    validate_against_the_argo_schema(&files);
 }
 
 /// A step tuned by `flowc autotune` with a retry rule in the lock file, which retries, gets a

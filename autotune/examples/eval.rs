@@ -6,9 +6,10 @@
 //! ```
 //!
 //! `--set name=value` overrides one tuner setting (for experiments), e.g. `--set risk=0.02`;
-//! `--cadence live|every-run|nightly` says how flowc's values reach the runs; `--synth SEED`
-//! adds the synthetic stress traces of that seed; `--cv` prints the leave-one-workflow-out
-//! cross-validation instead of the tables.
+//! `--cadence live|every:MINUTES|nightly` says how flowc's values reach the runs; `--synth SEED`
+//! adds the synthetic stress traces of that seed; `--baseline-every MINUTES` says how often the
+//! baselines recompute (0: before every run); `--cv` prints the leave-one-workflow-out
+//! cross-validation instead of the tables, `--sweep` flowc's totals at every cadence.
 
 use flowc_autotune::baselines::VpaLike;
 use flowc_autotune::eval::{Cadence, DeployedPolicy, FlowcPolicy, Policy};
@@ -22,18 +23,36 @@ fn main() -> ExitCode {
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut synth: Option<u64> = None;
     let mut cv = false;
+    let mut sweep = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--cadence" {
             config.cadence = match args.next().as_deref() {
                 Some("live") => Cadence::Live,
-                Some("every-run") => Cadence::EveryRun,
                 Some("nightly") => Cadence::Nightly,
+                Some(p)
+                    if p.strip_prefix("every:")
+                        .and_then(|m| m.parse::<u32>().ok())
+                        .is_some() =>
+                {
+                    let minutes = p[6..].parse::<u32>().unwrap_or(10);
+                    Cadence::Periodic { minutes }
+                }
                 other => {
-                    eprintln!("--cadence takes live, every-run or nightly, not {other:?}");
+                    eprintln!("--cadence takes live, every:MINUTES or nightly, not {other:?}");
                     return ExitCode::from(2);
                 }
             };
+        } else if arg == "--sweep" {
+            sweep = true;
+        } else if arg == "--baseline-every" {
+            match args.next().and_then(|m| m.parse::<u32>().ok()) {
+                Some(m) => config.baseline_interval_minutes = m,
+                None => {
+                    eprintln!("--baseline-every takes minutes (0: before every run)");
+                    return ExitCode::from(2);
+                }
+            }
         } else if arg == "--cv" {
             cv = true;
         } else if arg == "--synth" {
@@ -67,6 +86,10 @@ fn main() -> ExitCode {
     });
     if let (Ok(spec), Ok(h)) = (std::env::var("EVAL_TRACE"), &history) {
         trace(h, &config, &spec);
+        return ExitCode::SUCCESS;
+    }
+    if let (true, Ok(h)) = (sweep, &history) {
+        print!("{}", flowc_autotune::eval::cadence_sweep(h, &config));
         return ExitCode::SUCCESS;
     }
     if let (true, Ok(h)) = (cv, &history) {

@@ -1,9 +1,9 @@
 //! The tuner's behaviour on each synthetic stress shape (`flowc_autotune::synth`), asserted
-//! shape by shape for three seeds, as flowc is deployed (the lock file rewritten after every
-//! run) and against the baselines of the same replay. `docs/autotune.md` ("Synthetic stress
+//! shape by shape for three seeds, as flowc is deployed (a ConfigMap re-tuned every minute,
+//! read by each step when it starts) and against the baselines of the same replay. `docs/autotune.md` ("Synthetic stress
 //! traces") states each expectation.
 
-use flowc_autotune::eval::{evaluate_history, PolicyMetrics, WorkflowEval};
+use flowc_autotune::eval::{evaluate_history, Cadence, PolicyMetrics, WorkflowEval};
 use flowc_autotune::synth::{generate, Shape};
 use flowc_autotune::{recommend, EvalConfig, History, TunerConfig};
 
@@ -12,7 +12,9 @@ const SEEDS: [u64; 3] = [1, 2, 3];
 /// flowc, VPA-like and KRR-like on one shape.
 fn replay(shape: Shape, seed: u64) -> WorkflowEval {
     let history = History::from_executions(generate(shape, seed));
-    let report = evaluate_history(&history, &EvalConfig::default());
+    let config = EvalConfig::default();
+    assert_eq!(config.cadence, Cadence::periodic());
+    let report = evaluate_history(&history, &config);
     let [w] = &report.workflows[..] else {
         panic!("one workflow per shape")
     };

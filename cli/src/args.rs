@@ -109,6 +109,22 @@ pub struct AutotuneArgs {
     /// Write the report to this file: Markdown (`.md`) or a self-contained HTML page (`.html`).
     #[arg(long, value_name = "OUT")]
     pub report: Option<PathBuf>,
+    /// Also write the tuned memory as a ConfigMap manifest to this file (`kubectl apply -f`
+    /// it), for builds with `--memory-from-configmap` (docs/autotune.md).
+    #[arg(long, value_name = "OUT")]
+    pub configmap: Option<PathBuf>,
+    /// The name of the ConfigMap of `--configmap`.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = flowc_targets::argo::DEFAULT_CONFIGMAP,
+        requires = "configmap"
+    )]
+    pub configmap_name: String,
+    /// The memory in force: the ConfigMap the every-minute job applied, as `kubectl get
+    /// configmap NAME -o json` prints it (instead of the lock file's values for its steps).
+    #[arg(long, value_name = "CONFIGMAP.json")]
+    pub in_force: Option<PathBuf>,
     /// Skip malformed records (counted) instead of failing.
     #[arg(long)]
     pub lenient: bool,
@@ -508,6 +524,11 @@ pub struct BuildArgs {
     /// `cloud.google.com/gke-accelerator` on Kubeflow).
     #[arg(long, value_name = "LABEL")]
     pub gpu_label: Option<String>,
+    /// Argo: tuned steps read their memory from this ConfigMap (default `flowc-memory`) when
+    /// they start, the lock file's values being the defaults; `flowc autotune --configmap`
+    /// writes it (docs/autotune.md).
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = flowc_targets::argo::DEFAULT_CONFIGMAP)]
+    pub memory_from_configmap: Option<String>,
     /// A build variable's value, `name=value` (repeatable; a later one wins), read in the
     /// source as `${build.name}` (docs/language.md).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_pair)]

@@ -217,7 +217,7 @@ fn autotune_writes_limits_that_build_and_run_use_and_a_report_with_a_chart_per_s
 
 /// The lock file has a retry rule per step; on Argo, the step that retries (`churn`) gets a
 /// `podSpecPatch` whose memory is the locked value on attempt 0 and the rule's first retry on
-/// attempt 1; the step without retries gets none.
+/// attempt 1; the step without retries is retried after OOM kills only.
 fn argo_retries_follow_the_lock(yaml: &str, lock: &Path) {
     let lock: Json = serde_json::from_str(&std::fs::read_to_string(lock).expect("lock"))
         .expect("the lock file is JSON");
@@ -247,7 +247,7 @@ fn argo_retries_follow_the_lock(yaml: &str, lock: &Path) {
         .expect("memory");
     assert!(
         limit.starts_with(&format!(
-            "{{{{=asInt(retries) == 0 ? '{memory}' : asInt(retries) == 1 ? '{first}' : '"
+            "{{{{=asInt(retries) == 0 ? '{memory}' : asInt(retries) == 1 ? '{first}' : "
         )),
         "{limit}"
     );
@@ -255,7 +255,19 @@ fn argo_retries_follow_the_lock(yaml: &str, lock: &Path) {
         main["resources"]["requests"]["memory"].as_str(),
         Some(limit)
     );
-    assert!(template("grow").get("podSpecPatch").is_none());
+    // `retries 2` becomes at least the 5 retries of a tuned step, after any failure.
+    assert_eq!(template("churn")["retryStrategy"]["limit"], "5");
+    assert!(template("churn")["retryStrategy"]
+        .get("expression")
+        .is_none());
+    // Without `retries`, the tuned step is retried after OOM kills only, with the same patch.
+    let grow = template("grow");
+    assert_eq!(grow["retryStrategy"]["limit"], "5", "{grow}");
+    assert_eq!(
+        grow["retryStrategy"]["expression"],
+        "asInt(lastRetry.exitCode) == 137"
+    );
+    assert!(grow["podSpecPatch"].as_str().is_some(), "{grow}");
 }
 
 /// Six runs with different buffer sizes; the measured peaks of each step.

@@ -57,6 +57,9 @@ pub struct EmitOptions {
     /// (`--gpu-label`); by default `nvidia.com/gpu.product` on Argo (NVIDIA GPU feature
     /// discovery) and `cloud.google.com/gke-accelerator` on Kubeflow.
     pub gpu_label: Option<String>,
+    /// Argo: the ConfigMap whose values tuned steps read their memory from when they start
+    /// (`--memory-from-configmap`; the lock file's values are the defaults).
+    pub memory_configmap: Option<String>,
 }
 
 /// What an emitter produced.

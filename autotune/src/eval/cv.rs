@@ -14,7 +14,6 @@
 //! candidate in the grid.
 
 use super::{by_workflow, flowc_policy, replay, EvalConfig, Policy, PolicyMetrics};
-use crate::baselines::{KrrLike, VpaLike};
 use crate::history::History;
 use crate::model::TunerConfig;
 use std::fmt::Write;
@@ -95,8 +94,7 @@ pub fn score(history: &History, config: &EvalConfig, candidates: Vec<Candidate>)
     let baselines = groups
         .values()
         .map(|runs| {
-            let mut ps: Vec<Box<dyn Policy>> =
-                vec![Box::new(VpaLike::default()), Box::new(KrrLike::default())];
+            let mut ps: Vec<Box<dyn Policy>> = super::baselines(config);
             let (m, _, _) = replay::replay_workflow(runs, &mut ps, config);
             let mut it = m.into_iter();
             [it.next().unwrap_or_default(), it.next().unwrap_or_default()]

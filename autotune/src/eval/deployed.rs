@@ -1,5 +1,6 @@
 //! flowc as users get it: the limits a build from the lock file sets, re-tuned at the nightly
-//! job's cadence (or after every run), with the lock file's input-scaling and retry rules.
+//! job's cadence (or by a job every few minutes that writes the values into a ConfigMap which
+//! each step reads when it starts), with the lock file's input-scaling and retry rules.
 //!
 //! At each tuning the policy writes, per step, what `flowc autotune --write` writes: the
 //! static limit ([`crate::model::decide_memory`] without an input), the input-scaling rule when
@@ -24,20 +25,68 @@ pub enum Cadence {
     /// The tuner is asked before every run, and its retry is computed after each kill (the
     /// replay of earlier versions; no lock file could do this).
     Live,
-    /// The lock file is rewritten after every run that ends.
-    EveryRun,
+    /// A job starts every `minutes` minutes (at multiples of the period in trace time), tunes
+    /// on the runs that ended before it started and writes the values into a ConfigMap, which is
+    /// in force from the next period's start (the job has a whole period to read, tune and
+    /// apply). Each step reads the ConfigMap when it starts (`flowc build --target argo
+    /// --memory-from-configmap`), so a run sees values tuned on runs that ended at least one
+    /// period and at most two periods before it started.
+    Periodic {
+        /// The job's period, minutes (at least 1).
+        minutes: u32,
+    },
     /// The lock file is rewritten once per day of trace time (00:00 UTC), from the runs that
     /// ended before.
     Nightly,
 }
 
+/// The period of the ConfigMap job the replay scores by default, minutes.
+pub const DEFAULT_PERIOD_MINUTES: u32 = 1;
+
 impl Cadence {
     /// The label in tables.
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            Cadence::Live => "tuner asked before every run (no lock file)",
-            Cadence::EveryRun => "lock file rewritten after every run",
-            Cadence::Nightly => "lock file rewritten nightly (once per day of trace time)",
+            Cadence::Live => "tuner asked before every run (no lock file)".to_string(),
+            Cadence::Periodic { minutes } => {
+                let every = if minutes == 1 {
+                    "minute".to_string()
+                } else {
+                    format!("{minutes} minutes")
+                };
+                format!(
+                    "lock values re-tuned every {every} into a ConfigMap that each step reads \
+                     when it starts (tuned on runs that ended one to two periods before)"
+                )
+            }
+            Cadence::Nightly => {
+                "lock file rewritten nightly (once per day of trace time)".to_string()
+            }
+        }
+    }
+
+    /// The ConfigMap job's cadence with the default period.
+    pub fn periodic() -> Self {
+        Cadence::Periodic {
+            minutes: DEFAULT_PERIOD_MINUTES,
+        }
+    }
+
+    /// The tuning in force for a run starting at `now_ms`: its epoch and the time before which
+    /// the runs it was tuned on had ended (`None` for [`Cadence::Live`]).
+    pub fn tuning_at(self, now_ms: i64) -> Option<(i64, i64)> {
+        match self {
+            Cadence::Live => None,
+            Cadence::Nightly => {
+                let day = now_ms.div_euclid(DAY_MS);
+                Some((day, day * DAY_MS))
+            }
+            Cadence::Periodic { minutes } => {
+                let period = i64::from(minutes.max(1)) * 60_000;
+                // The job that started one period before the current one.
+                let job = now_ms.div_euclid(period) - 1;
+                Some((job, job * period))
+            }
         }
     }
 }
@@ -73,7 +122,7 @@ pub fn locked_limit(rule: &LockedRule, input: Option<u64>) -> u64 {
 /// The lock file as of one tuning.
 #[derive(Debug, Clone)]
 struct Locked {
-    /// Tuning epoch: observations seen ([`Cadence::EveryRun`]) or the day ([`Cadence::Nightly`]).
+    /// Tuning epoch: the job's period ([`Cadence::Periodic`]) or the day ([`Cadence::Nightly`]).
     epoch: i64,
     /// The step's rule, `None` while no run has ended.
     rule: Option<LockedRule>,
@@ -103,17 +152,16 @@ impl DeployedPolicy {
         }
     }
 
-    /// The observations a tuning at `epoch` saw: every visible one after each run, those that
-    /// ended before the day's start nightly.
+    /// The observations the tuning in force at `now_ms` saw: those that ended before the job
+    /// (or the night's tuning) started.
     fn tuned_obs<'a>(&self, obs: &'a [Observation], now_ms: i64) -> (i64, &'a [Observation]) {
-        match self.cadence {
-            Cadence::Nightly => {
-                let day = now_ms.div_euclid(DAY_MS);
-                let cut = obs.partition_point(|o| o.end_ms <= day * DAY_MS);
+        match self.cadence.tuning_at(now_ms) {
+            Some((epoch, before)) => {
                 // Observations arrive in visibility order, so the prefix is what had ended.
-                (day, &obs[..cut])
+                let cut = obs.partition_point(|o| o.end_ms <= before);
+                (epoch, &obs[..cut])
             }
-            _ => (obs.len() as i64, obs),
+            None => (obs.len() as i64, obs),
         }
     }
 
@@ -253,8 +301,29 @@ mod tests {
         // Day 2: tuned on all thirty.
         let l = p.limit(&key, &obs, None, 2 * DAY_MS + 1, 4096 * MIB);
         assert!(l < 1024 * MIB && l > 500 * MIB, "{}", l / MIB);
-        // Every run: tuned at once.
-        let mut e = DeployedPolicy::new(TunerConfig::default(), Cadence::EveryRun);
-        assert_eq!(e.limit(&key, &obs, None, DAY_MS + 40_000, 4096 * MIB), l);
+        // Every minute: not in the minute the runs ended in, nor the next (the job that started
+        // then saw none of them had ended), but from the one after.
+        let mut e = DeployedPolicy::new(TunerConfig::default(), Cadence::periodic());
+        let period = 60_000;
+        assert_eq!(
+            e.limit(&key, &obs, None, DAY_MS + period + 1, 4096 * MIB),
+            4096 * MIB
+        );
+        assert_eq!(
+            e.limit(&key, &obs, None, DAY_MS + 2 * period, 4096 * MIB),
+            l
+        );
+    }
+
+    #[test]
+    fn a_periodic_job_sees_only_runs_that_ended_before_it_started() {
+        let c = Cadence::Periodic { minutes: 10 };
+        // A run starting at 00:25 reads the ConfigMap the 00:10 job wrote (in force from
+        // 00:20), tuned on runs that ended by 00:10.
+        assert_eq!(c.tuning_at(25 * 60_000), Some((1, 10 * 60_000)));
+        assert_eq!(c.tuning_at(20 * 60_000), Some((1, 10 * 60_000)));
+        assert_eq!(c.tuning_at(19 * 60_000), Some((0, 0)));
+        assert_eq!(Cadence::Nightly.tuning_at(DAY_MS + 5), Some((1, DAY_MS)));
+        assert_eq!(Cadence::Live.tuning_at(5), None);
     }
 }

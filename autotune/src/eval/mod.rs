@@ -15,6 +15,7 @@
 
 pub mod cv;
 pub mod deployed;
+pub mod lagged;
 pub mod replay;
 pub mod table;
 
@@ -25,8 +26,15 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use deployed::{Cadence, DeployedPolicy};
+pub use lagged::{Lagged, VPA_RECOMMENDER_INTERVAL_MINUTES};
 
 pub use crate::policy::Policy;
+
+/// The retries after an OOM kill that `flowc build --target argo` gives a tuned step with a
+/// retry rule (`retryStrategy` with the expression `lastRetry.exitCode == '137'`), and that the
+/// replay gives every policy; `flowc_targets::argo::OOM_RETRIES` is the same number (a CLI
+/// test checks).
+pub const OOM_RETRIES: u32 = 5;
 
 /// Settings of an evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,12 +43,17 @@ pub struct EvalConfig {
     pub tuner: TunerConfig,
     /// Limit of a step's first runs when the trace requested none (all policies).
     pub default_memory_bytes: u64,
-    /// Attempts after which a run is given its peak (guards against a policy that never
-    /// raises); every attempt before counts as a failure.
+    /// Attempts a run gets, for every policy: 1 + the OOM retries `flowc build` gives a tuned
+    /// step ([`OOM_RETRIES`]). A run killed at every attempt is *exhausted*: its step fails,
+    /// and it is counted ([`PolicyMetrics::exhausted`]) and then charged once more at its peak,
+    /// as if re-run by hand with enough memory; every attempt before counts as a failure.
     pub max_attempts: u32,
-    /// How flowc's values reach the runs: asked live, or through a lock file rewritten after
-    /// every run or nightly.
+    /// How flowc's values reach the runs: asked live, through a ConfigMap re-tuned every few
+    /// minutes, or through a lock file rewritten nightly.
     pub cadence: Cadence,
+    /// How often the baselines recompute, minutes ([`Lagged`]; VPA's recommender loop, 1 by
+    /// default; 0: before every run).
+    pub baseline_interval_minutes: u32,
 }
 
 impl Default for EvalConfig {
@@ -48,8 +61,9 @@ impl Default for EvalConfig {
         EvalConfig {
             tuner: TunerConfig::default(),
             default_memory_bytes: crate::units::GIB * 2,
-            max_attempts: 20,
-            cadence: Cadence::EveryRun,
+            max_attempts: 1 + OOM_RETRIES,
+            cadence: Cadence::periodic(),
+            baseline_interval_minutes: VPA_RECOMMENDER_INTERVAL_MINUTES,
         }
     }
 }
@@ -72,6 +86,9 @@ pub struct PolicyMetrics {
     pub oom_failures: usize,
     /// Executions killed more than once (their first retry did not cover them).
     pub repeated_failures: usize,
+    /// Executions killed at every attempt they had ([`EvalConfig::max_attempts`]): the step
+    /// failed.
+    pub exhausted: usize,
     /// The same metrics per step (for diagnostics; not serialized).
     #[serde(skip)]
     pub by_step: BTreeMap<String, PolicyMetrics>,
@@ -103,6 +120,7 @@ impl PolicyMetrics {
         self.wasted_gb_h += o.wasted_gb_h;
         self.oom_failures += o.oom_failures;
         self.repeated_failures += o.repeated_failures;
+        self.exhausted += o.exhausted;
     }
 }
 
@@ -217,12 +235,12 @@ impl Policy for FlowcPolicy {
     }
 }
 
-/// What `flowc autotune eval` prints: the tables with flowc deployed through a lock file
-/// rewritten after every run and nightly, then the leave-one-workflow-out cross-validation of
+/// What `flowc autotune eval` prints: the tables with flowc deployed through a ConfigMap
+/// re-tuned every 10 minutes and through a lock file rewritten nightly, then the leave-one-workflow-out cross-validation of
 /// the defaults (at `config`'s cadence).
 pub fn full_markdown(history: &History, config: &EvalConfig) -> String {
     let mut out = String::new();
-    for cadence in [Cadence::EveryRun, Cadence::Nightly] {
+    for cadence in [Cadence::periodic(), Cadence::Nightly] {
         let c = EvalConfig {
             cadence,
             ..config.clone()
@@ -235,12 +253,91 @@ pub fn full_markdown(history: &History, config: &EvalConfig) -> String {
     out
 }
 
+/// The cadences of [`cadence_sweep`]: the tuner asked before every run, the ConfigMap job
+/// every 1, 2, 5, 10, 30 and 60 minutes, and the nightly lock file.
+pub fn sweep_cadences() -> Vec<Cadence> {
+    let mut out = vec![Cadence::Live];
+    out.extend([1, 2, 5, 10, 30, 60].map(|minutes| Cadence::Periodic { minutes }));
+    out.push(Cadence::Nightly);
+    out
+}
+
+/// One row per cadence of [`sweep_cadences`] (baselines as `config` says), then the tuner
+/// asked live and the one-minute job against baselines asked before every run: flowc's
+/// totals against the better baseline's and its worst workflow.
+pub fn cadence_sweep(history: &History, config: &EvalConfig) -> String {
+    let mut rows: Vec<EvalConfig> = sweep_cadences()
+        .into_iter()
+        .map(|cadence| EvalConfig {
+            cadence,
+            ..config.clone()
+        })
+        .collect();
+    for cadence in [Cadence::Live, Cadence::periodic()] {
+        rows.push(EvalConfig {
+            cadence,
+            baseline_interval_minutes: 0,
+            ..config.clone()
+        });
+    }
+    let mut out = String::from(
+        "| flowc's values | baselines recompute | flowc wasted | flowc reserved / oracle | flowc OOM | better baseline wasted (OOM) | flowc / better | worst workflow |\n|---|---|---:|---:|---:|---:|---:|---|\n",
+    );
+    for c in rows {
+        let r = evaluate_history(history, &c);
+        let Some(flowc) = r.total.first() else {
+            continue;
+        };
+        let better = r.total[1..]
+            .iter()
+            .min_by(|a, b| a.wasted_gb_h.total_cmp(&b.wasted_gb_h))
+            .cloned()
+            .unwrap_or_default();
+        let worst = r
+            .workflows
+            .iter()
+            .filter_map(|w| table::waste_vs_better(&w.policies).map(|x| (x, &w.workflow)))
+            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(a.1)))
+            .map_or(String::new(), |(x, w)| format!("`{w}`, {x:.3}"));
+        let cadence = match c.cadence {
+            Cadence::Live => "tuner asked before every run".to_string(),
+            Cadence::Periodic { minutes } => format!("ConfigMap job every {minutes} min"),
+            Cadence::Nightly => "nightly lock file".to_string(),
+        };
+        let baselines = match c.baseline_interval_minutes {
+            0 => "before every run".to_string(),
+            m => format!("every {m} min"),
+        };
+        out.push_str(&format!(
+            "| {cadence} | {baselines} | {:.2} | {:.3} | {} ({:.2} %) | {:.2} ({}, {}) | {:.3} | {worst} |\n",
+            flowc.wasted_gb_h,
+            flowc.ratio(),
+            flowc.oom_failures,
+            100.0 * flowc.oom_rate(),
+            better.wasted_gb_h,
+            better.policy,
+            better.oom_failures,
+            table::waste_vs_better(&r.total).unwrap_or(0.0),
+        ));
+    }
+    out
+}
+
 /// flowc's policy for a tuner configuration at a cadence.
 pub fn flowc_policy(tuner: &TunerConfig, cadence: Cadence) -> Box<dyn Policy> {
     match cadence {
         Cadence::Live => Box::new(FlowcPolicy::new(tuner.clone())),
         c => Box::new(DeployedPolicy::new(tuner.clone(), c)),
     }
+}
+
+/// VPA-like and KRR-like, recomputed as often as `config` says.
+pub fn baselines(config: &EvalConfig) -> Vec<Box<dyn Policy>> {
+    let every = config.baseline_interval_minutes;
+    vec![
+        Lagged::every(Box::new(VpaLike::default()), every),
+        Lagged::every(Box::new(KrrLike::default()), every),
+    ]
 }
 
 /// The history's executions by workflow (pipeline), in name order.
@@ -258,11 +355,8 @@ pub fn evaluate_history(history: &History, config: &EvalConfig) -> EvalReport {
     let mut skipped = 0;
     let mut total: Vec<PolicyMetrics> = Vec::new();
     for (name, runs) in by_workflow(history) {
-        let mut policies: Vec<Box<dyn Policy>> = vec![
-            flowc_policy(&config.tuner, config.cadence),
-            Box::new(VpaLike::default()),
-            Box::new(KrrLike::default()),
-        ];
+        let mut policies: Vec<Box<dyn Policy>> = vec![flowc_policy(&config.tuner, config.cadence)];
+        policies.extend(baselines(config));
         let (metrics, skip, steps) = replay::replay_workflow(&runs, &mut policies, config);
         skipped += skip;
         if total.is_empty() {

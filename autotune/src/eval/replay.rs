@@ -146,6 +146,7 @@ fn replay_one(
         m.oracle_gb_h += run.score.oracle_gb_h;
         m.oom_failures += run.score.oom_failures;
         m.repeated_failures += usize::from(run.score.oom_failures > 1);
+        m.exhausted += run.score.exhausted;
         let s = m.by_step.entry(e.step.clone()).or_default();
         s.executions += 1;
         s.reserved_gb_h += run.score.reserved_gb_h;
@@ -153,6 +154,7 @@ fn replay_one(
         s.oracle_gb_h += run.score.oracle_gb_h;
         s.oom_failures += run.score.oom_failures;
         s.repeated_failures += usize::from(run.score.oom_failures > 1);
+        s.exhausted += run.score.exhausted;
     }
     m
 }
@@ -203,6 +205,7 @@ fn run_execution(
         let own = local.get_or_insert_with(|| seen.to_vec());
         own.push(kill);
         if attempts >= cfg.max_attempts {
+            score.exhausted += 1;
             limit = measured.peak;
             break;
         }

@@ -87,6 +87,16 @@ pub fn markdown(r: &EvalReport) -> String {
             "Worst workflow for flowc: `{name}`, {x:.3} × the better baseline's waste."
         );
     }
+    let _ = write!(
+        out,
+        "Runs killed at all {} attempts (the step failed; then charged at their peak):",
+        r.config.max_attempts
+    );
+    for m in &r.total {
+        let _ = write!(out, " {} {},", m.policy, m.exhausted);
+    }
+    out.pop();
+    out.push_str(".\n");
     let scored: usize = r.total.first().map_or(0, |m| m.executions);
     let _ = writeln!(
         out,

@@ -129,7 +129,7 @@ impl Default for TunerConfig {
             risk: 0.005,
             max_risk: 0.1,
             oom_penalty: 1.0,
-            trade_min_gap: 0.0,
+            trade_min_gap: 0.1,
             min_bandwidth: 0.003,
             window: 150,
             small_sample_n: 20.0,
@@ -641,15 +641,16 @@ mod tests {
                 ok(i as i64 * 1000, (peak * MIB as f64) as u64, None)
             })
             .collect();
-        // With the empty-band condition the tail is covered.
-        let gap = TunerConfig {
-            trade_min_gap: 0.1,
+        // With the empty-band condition (the default, chosen by cross-validation) the tail is
+        // covered.
+        let d = decide_memory(&obs, 4 * GIB, None, &TunerConfig::default(), None);
+        assert!(d.limit >= 900 * MIB, "{}", d.limit / MIB);
+        // Trading anywhere, the cost trade cuts into it.
+        let anywhere = TunerConfig {
+            trade_min_gap: 0.0,
             ..TunerConfig::default()
         };
-        let d = decide_memory(&obs, 4 * GIB, None, &gap, None);
-        assert!(d.limit >= 900 * MIB, "{}", d.limit / MIB);
-        // The defaults trade anywhere (chosen by cross-validation): the cost trade cuts into it.
-        let l = decide_memory(&obs, 4 * GIB, None, &TunerConfig::default(), None);
+        let l = decide_memory(&obs, 4 * GIB, None, &anywhere, None);
         assert!(l.limit < 900 * MIB, "{} {}", l.limit / MIB, d.limit / MIB);
     }
 

@@ -176,16 +176,32 @@ fn tuner_config(args: &AutotuneArgs) -> Result<TunerConfig, String> {
     Ok(cfg)
 }
 
-/// Writes the lock file beside `file` with the recommendations; the exit code.
-fn write_lock(file: &Path, recs: &[flowc_autotune::model::Recommendation]) -> u8 {
-    let mut lock = match lockfile::read(file) {
-        Ok(Some(l)) => l,
-        Ok(None) => LockFile {
+/// The ConfigMap of `--configmap`: the memory ladder of every tuned step of the file's
+/// pipelines, as a build from `lock` with `--memory-from-configmap NAME` reads it.
+fn configmap_text(analysis: &Analysis, lock: &LockFile, name: &str) -> Result<String, String> {
+    let tuned = lock.tuned();
+    let mut plans = Vec::new();
+    for pipeline in pipeline_names(analysis) {
+        plans.push(
+            build_plan_tuned(analysis, Some(&pipeline), None, &tuned).map_err(|e| e.to_string())?,
+        );
+    }
+    let refs: Vec<&flowc_compiler::plan::Plan> = plans.iter().collect();
+    Ok(flowc_targets::argo::memory_configmap(&refs, name))
+}
+
+/// The lock file beside `file` with the recommendations applied.
+fn updated_lock(
+    file: &Path,
+    recs: &[flowc_autotune::model::Recommendation],
+) -> Result<LockFile, String> {
+    let mut lock = match lockfile::read(file)? {
+        Some(l) => l,
+        None => LockFile {
             format: lockfile::FORMAT.into(),
             version: 1,
             steps: BTreeMap::new(),
         },
-        Err(e) => return super::fail(e),
     };
     for r in recs {
         let confidence = format!("{:?}", r.confidence.level).to_lowercase();
@@ -228,6 +244,11 @@ fn write_lock(file: &Path, recs: &[flowc_autotune::model::Recommendation]) -> u8
         lock.steps
             .insert(format!("{}/{}", r.key.pipeline, r.key.step), step);
     }
+    Ok(lock)
+}
+
+/// Writes the lock file beside `file`; the exit code.
+fn write_lock(file: &Path, lock: &LockFile, recs: &[flowc_autotune::model::Recommendation]) -> u8 {
     let path = lockfile::path_for(file);
     let code = super::build::write_output(&path, &lock.to_text());
     if code != EXIT_OK {
@@ -240,6 +261,25 @@ fn write_lock(file: &Path, recs: &[flowc_autotune::model::Recommendation]) -> u8
         if recs.len() == 1 { "" } else { "s" }
     );
     EXIT_OK
+}
+
+/// Writes the ConfigMap manifest of `--configmap`; the exit code.
+fn write_configmap(analysis: &Analysis, lock: &LockFile, name: &str, out: &Path) -> u8 {
+    if !flowc_targets::argo::is_configmap_name(name) {
+        return super::fail(format!(
+            "`{name}` is not a ConfigMap name (lowercase letters, digits, `-` and `.`, such as \
+             `flowc-memory`)"
+        ));
+    }
+    let text = match configmap_text(analysis, lock, name) {
+        Ok(t) => t,
+        Err(e) => return super::fail(e),
+    };
+    let code = super::build::write_output(out, &text);
+    if code == EXIT_OK {
+        eprintln!("wrote {} (ConfigMap `{name}`)", out.display());
+    }
+    code
 }
 
 /// Runs `flowc autotune`.
@@ -278,10 +318,21 @@ pub fn run(args: &AutotuneArgs) -> u8 {
         return EXIT_ERRORS;
     }
     // The values in force: the source's, and the lock file's for steps it already tuned.
-    let tuned = match lockfile::read(file) {
-        Ok(lock) => lock.map(|l| l.tuned()).unwrap_or_default(),
+    let mut in_force = match lockfile::read(file) {
+        Ok(lock) => lock,
         Err(e) => return super::fail(e),
     };
+    if let Some(path) = &args.in_force {
+        let lock = in_force.get_or_insert_with(|| LockFile {
+            format: lockfile::FORMAT.into(),
+            version: 1,
+            steps: BTreeMap::new(),
+        });
+        if let Err(e) = super::autotune_in_force::apply(lock, path) {
+            return super::fail(e);
+        }
+    }
+    let tuned = in_force.map(|l| l.tuned()).unwrap_or_default();
     let bounds = match auto_bounds(&analysis, &tuned, file) {
         Ok(b) => b,
         Err(e) => return super::fail(e),
@@ -317,8 +368,18 @@ pub fn run(args: &AutotuneArgs) -> u8 {
             return code;
         }
     }
+    let lock = match updated_lock(file, &recs) {
+        Ok(l) => l,
+        Err(e) => return super::fail(e),
+    };
     if args.write {
-        let code = write_lock(file, &recs);
+        let code = write_lock(file, &lock, &recs);
+        if code != EXIT_OK {
+            return code;
+        }
+    }
+    if let Some(out) = &args.configmap {
+        let code = write_configmap(&analysis, &lock, &args.configmap_name, out);
         if code != EXIT_OK {
             return code;
         }

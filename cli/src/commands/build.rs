@@ -93,7 +93,22 @@ fn emit_options(args: &BuildArgs) -> Result<EmitOptions, String> {
             ));
         }
     }
+    if args.memory_from_configmap.is_some() && args.target != Target::Argo {
+        return Err(
+            "`--memory-from-configmap` is read by Argo's controller; build with `--target argo`"
+                .into(),
+        );
+    }
+    if let Some(name) = &args.memory_from_configmap {
+        if !flowc_targets::argo::is_configmap_name(name) {
+            return Err(format!(
+                "`{name}` is not a ConfigMap name (lowercase letters, digits, `-` and `.`, at \
+                 most 253 characters, such as `flowc-memory`)"
+            ));
+        }
+    }
     Ok(EmitOptions {
+        memory_configmap: args.memory_from_configmap.clone(),
         version: args.pipeline_version.clone(),
         channel: args.channel.clone(),
         runtime_image,

@@ -1,6 +1,7 @@
 //! One module per subcommand; [`run`] dispatches and returns the exit code.
 
 pub mod autotune;
+mod autotune_in_force;
 pub mod build;
 pub mod check;
 pub mod diff;

@@ -259,6 +259,28 @@ impl WorkflowEmitter<'_> {
         self.add_leaf(&hint, m)
     }
 
+    /// A tuned step's memory by attempt (the lock file's retry rule), fixed at build time or
+    /// read from the ConfigMap of `--memory-from-configmap` when the step starts.
+    fn tuned_memory(&mut self, pipe: usize, t: usize, retries: u32, m: &mut Map<String, Json>) {
+        let task = &self.pipes[pipe].tasks[t];
+        let r = &task.settings.resources;
+        let from_configmap = match (
+            &self.memory_configmap,
+            super::tuned_memory::ladder(r, retries),
+        ) {
+            (Some(name), Some(ladder)) => {
+                let key = super::tuned_memory::configmap_key(&self.pipes[pipe].name, &task.step);
+                let default = super::tuned_memory::ladder_text(&ladder);
+                super::tuned_memory::add_parameter(m, name, &key, &default);
+                true
+            }
+            _ => false,
+        };
+        if let Some(p) = super::retry_patch::pod_spec_patch(r, retries, from_configmap) {
+            m.insert("podSpecPatch".into(), json!(p));
+        }
+    }
+
     /// Retries, timeout, node selector and tolerations of a step.
     fn scheduling(&mut self, pipe: usize, t: usize, m: &mut Map<String, Json>) {
         let task = &self.pipes[pipe].tasks[t];
@@ -271,9 +293,17 @@ impl WorkflowEmitter<'_> {
             self.issues
                 .report(diagnostics::network_off(at, "Argo", &task.step, &selector));
         }
+        // A tuned step with a retry rule is retried after OOM kills at least OOM_RETRIES times.
+        let retries = super::tuned_memory::retries_for(&s.resources, s.retries);
+        if s.retries == 0 && retries > 0 {
+            m.insert(
+                "retryStrategy".into(),
+                super::tuned_memory::oom_retry_strategy(),
+            );
+        }
         if s.retries > 0 {
             let mut r = Map::new();
-            r.insert("limit".into(), json!(s.retries.to_string()));
+            r.insert("limit".into(), json!(retries.to_string()));
             r.insert("retryPolicy".into(), json!("Always"));
             let mut b = Map::new();
             if let Some(ms) = s.backoff_ms {
@@ -298,11 +328,8 @@ impl WorkflowEmitter<'_> {
                 r.insert("backoff".into(), Json::Object(b));
             }
             m.insert("retryStrategy".into(), Json::Object(r));
-            // A tuned step's retry after an OOM kill gets the lock file's retry rule.
-            if let Some(p) = super::retry_patch::pod_spec_patch(&s.resources, s.retries) {
-                m.insert("podSpecPatch".into(), json!(p));
-            }
         }
+        self.tuned_memory(pipe, t, retries, m);
         let s = &self.pipes[pipe].tasks[t].settings;
         if let Some(ms) = s.timeout_ms {
             m.insert(

@@ -29,7 +29,13 @@ mod release;
 mod resolve;
 mod retry_patch;
 mod text;
+mod tuned_memory;
 mod values;
+
+pub use tuned_memory::{
+    configmap_key, is_configmap_name, ladder, ladder_text, memory_configmap, DEFAULT_CONFIGMAP,
+    OOM_RETRIES,
+};
 
 use std::collections::{HashMap, HashSet};
 
@@ -116,6 +122,8 @@ pub(crate) struct WorkflowEmitter<'a> {
     /// The labels of the Prometheus metrics of `Metrics` outputs: the pipeline and the version.
     pub(crate) metric_labels: (String, String),
     pub(crate) cache_config_map: String,
+    /// The ConfigMap tuned steps read their memory from (`--memory-from-configmap`).
+    pub(crate) memory_configmap: Option<String>,
     /// The first segments of every artifact key: `flowc/<pipeline>`.
     pub(crate) key_root: String,
 }
@@ -172,6 +180,7 @@ impl<'a> WorkflowEmitter<'a> {
                     .or_else(|| plan.pipeline_version.clone())
                     .unwrap_or_else(|| "none".to_string()),
             ),
+            memory_configmap: opts.memory_configmap.clone(),
             gpu_label: opts
                 .gpu_label
                 .clone()

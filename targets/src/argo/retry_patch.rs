@@ -3,38 +3,42 @@
 //! the main container's memory request and limit by the attempt number, `{{retries}}`: attempt
 //! 0 gets the tuned value, each retry the rule applied to the attempt before (max(first,
 //! factor × killed, killed + step)), never above the step's `max` bound. The values are
-//! computed here, so the expression is a plain choice among quantities.
+//! computed here, so the expression is a plain choice among quantities; with
+//! `--memory-from-configmap` it picks the attempt's entry of the ladder the template's
+//! `flowc-memory` parameter holds instead ([`super::tuned_memory`]).
 
+use super::tuned_memory;
 use flowc_compiler::plan::ResourcesPlan;
 use flowc_compiler::units::format_memory;
 use serde_json::json;
 
 /// The `podSpecPatch` of a step with `retries` retries, or `None` when it has no tuned memory
-/// with a retry rule.
-pub(crate) fn pod_spec_patch(resources: &ResourcesPlan, retries: u32) -> Option<String> {
-    let r = resources.in_force();
-    let rule = r.memory_retry?;
-    let limit = r.memory_limit_bytes.or(r.memory_bytes)?;
+/// with a retry rule. With `from_parameter`, the memory is the ladder of the template's
+/// `flowc-memory` parameter (read from a ConfigMap when the step starts) instead of values
+/// fixed at build time.
+pub(crate) fn pod_spec_patch(
+    resources: &ResourcesPlan,
+    retries: u32,
+    from_parameter: bool,
+) -> Option<String> {
     if retries == 0 {
         return None;
     }
-    // Retries stay within the source's `max` bound.
-    let ceiling = resources.memory_ceiling().unwrap_or(u64::MAX).max(limit);
-    let ladder: Vec<u64> = rule
-        .ladder(limit, retries)
-        .into_iter()
-        .map(|b| b.min(ceiling))
-        .collect();
-    let mut expr = String::new();
-    for (i, bytes) in ladder.iter().enumerate() {
-        let q = format_memory(*bytes);
-        if i + 1 == ladder.len() {
-            expr.push_str(&format!("'{q}'"));
-        } else {
-            expr.push_str(&format!("asInt(retries) == {i} ? '{q}' : "));
+    let ladder = tuned_memory::ladder(resources, retries)?;
+    let value = if from_parameter {
+        tuned_memory::parameter_expression()
+    } else {
+        let mut expr = String::new();
+        for (i, bytes) in ladder.iter().enumerate() {
+            let q = format_memory(*bytes);
+            if i + 1 == ladder.len() {
+                expr.push_str(&format!("'{q}'"));
+            } else {
+                expr.push_str(&format!("asInt(retries) == {i} ? '{q}' : "));
+            }
         }
-    }
-    let value = format!("{{{{={expr}}}}}");
+        format!("{{{{={expr}}}}}")
+    };
     let patch = json!({"containers": [{
         "name": "main",
         "resources": {"requests": {"memory": value}, "limits": {"memory": value}},
@@ -65,7 +69,7 @@ mod tests {
             factor_permille: 1400,
             min_step_bytes: 100 << 20,
         };
-        let patch = pod_spec_patch(&tuned(558 << 20, Some(rule)), 2).unwrap_or_default();
+        let patch = pod_spec_patch(&tuned(558 << 20, Some(rule)), 2, false).unwrap_or_default();
         let v: serde_json::Value = serde_json::from_str(&patch).unwrap_or_default();
         let expected =
             "{{=asInt(retries) == 0 ? '558Mi' : asInt(retries) == 1 ? '963Mi' : '1349Mi'}}";
@@ -94,7 +98,7 @@ mod tests {
             })),
             ..tuned(558 << 20, Some(rule))
         };
-        let patch = pod_spec_patch(&bounded, 2).unwrap_or_default();
+        let patch = pod_spec_patch(&bounded, 2, false).unwrap_or_default();
         assert!(
             patch.contains("asInt(retries) == 1 ? '963Mi' : '1Gi'"),
             "{patch}"
@@ -108,12 +112,12 @@ mod tests {
             factor_permille: 1400,
             min_step_bytes: 100 << 20,
         };
-        assert_eq!(pod_spec_patch(&tuned(1 << 30, None), 3), None);
-        assert_eq!(pod_spec_patch(&tuned(1 << 30, Some(rule)), 0), None);
+        assert_eq!(pod_spec_patch(&tuned(1 << 30, None), 3, false), None);
+        assert_eq!(pod_spec_patch(&tuned(1 << 30, Some(rule)), 0, false), None);
         let untuned = ResourcesPlan {
             tuned: false,
             ..tuned(1 << 30, Some(rule))
         };
-        assert_eq!(pod_spec_patch(&untuned, 3), None);
+        assert_eq!(pod_spec_patch(&untuned, 3, false), None);
     }
 }
