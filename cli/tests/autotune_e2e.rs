@@ -504,6 +504,79 @@ pipeline once(mb: Int = 300) {
     );
 }
 
+/// A tuned step with a retry rule and no `retries` of its own is retried after OOM kills as
+/// its Argo build is (`OOM_RETRIES` times at most, each attempt under the rule's next limit), and
+/// not after any other failure.
+#[test]
+fn the_runner_retries_oom_kills_of_a_tuned_step_as_argo_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let source = r#"
+step big(mb: Int, fail: Bool) -> (out: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=$0M count=40 2>/dev/null && test $1 = false && echo $0 > $2", mb, fail, out]
+  resources auto(max: { memory: 4Gi })
+  cache off
+}
+
+pipeline once(mb: Int = 250, fail: Bool = false) {
+  b = big(mb: mb, fail: fail)
+  output b
+}
+"#;
+    std::fs::write(d.join("once.flow"), source).expect("write");
+    let lock = r#"{
+  "format": "flowc.lock",
+  "version": 1,
+  "steps": {
+    "once/big": {
+      "memory": "128Mi", "cpu": "100m", "gpu": 0, "confidence": "low", "executions": 3,
+      "retry": { "first": "160Mi", "factor": 1.4, "min_step": "100Mi" }
+    }
+  }
+}
+"#;
+    std::fs::write(d.join("once.flow.lock"), lock).expect("write");
+    let attempts = |d: &std::path::Path| -> Vec<(String, Option<u64>)> {
+        records(&d.join(".flow"))
+            .pop()
+            .expect("a run")
+            .iter()
+            .map(|r| {
+                (
+                    r["reason"].as_str().unwrap_or("").to_string(),
+                    r["limits"]["memory_bytes"].as_u64().map(|b| b >> 20),
+                )
+            })
+            .collect()
+    };
+    // 128 MiB, then max(160 MiB, 1.4 × 128, 128 + 100) = 228, then 328: two OOM retries.
+    ok(&["run", "once.flow"], d);
+    let ran = attempts(d);
+    let reasons: Vec<&str> = ran.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(reasons, ["oom", "oom", "ok"], "{ran:?}");
+    assert_eq!(
+        ran.iter().map(|(_, m)| *m).collect::<Vec<_>>(),
+        [Some(128), Some(228), Some(328)]
+    );
+    // A failure that is not a kill for memory is not retried (the step has no `retries`).
+    let failed = flowc(
+        &[
+            "run",
+            "once.flow",
+            "--param",
+            "mb=1",
+            "--param",
+            "fail=true",
+        ],
+        d,
+    );
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
+    let ran = attempts(d);
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert_eq!(ran[0].0, "failed", "{ran:?}");
+}
+
 /// The local runner applies the lock file's input-size rule: a tuned step whose input size is
 /// known before it starts runs under the rule's memory for that input, not the static value.
 #[test]

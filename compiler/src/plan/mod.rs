@@ -380,6 +380,13 @@ impl MemoryScaling {
     }
 }
 
+/// The retries after an OOM kill that a step with a retry rule (and a memory limit) gets at
+/// least, on every target: Argo's `retryStrategy`, the local runner, and the replay of
+/// `flowc autotune eval`. A step without `retries` is retried only after OOM kills; a step with
+/// `retries N` is retried after any failure, max(N, this) times (Argo's retry expression has no
+/// attempt counter to tell them apart).
+pub const OOM_RETRIES: u32 = 5;
+
 /// Where the retry of an attempt OOM-killed at k bytes goes: max(`first_bytes`,
 /// `factor_permille` / 1000 × k, k + `min_step_bytes`), rounded up to a MiB. Written by
 /// `flowc autotune` into the lock file; Argo applies it through `podSpecPatch`.

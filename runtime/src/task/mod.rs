@@ -126,6 +126,8 @@ struct StepInstance<'a> {
     memory_retry: Option<flowc_compiler::plan::MemoryRetry>,
     /// The memory limit the retry rule gave the next attempt, after a kill.
     retry_memory: std::cell::Cell<Option<u64>>,
+    /// Whether the last attempt was killed for memory.
+    last_oom: std::cell::Cell<bool>,
 }
 
 /// How an attempt ended.
@@ -196,6 +198,7 @@ impl<'a> StepInstance<'a> {
             },
             memory_retry: res.memory_retry,
             retry_memory: std::cell::Cell::new(None),
+            last_oom: std::cell::Cell::new(false),
         }
     }
 
@@ -342,7 +345,15 @@ impl<'a> StepInstance<'a> {
             )),
             log: Some(self.log.clone()),
         };
-        let total = self.task.settings.retries + 1;
+        let own = self.task.settings.retries;
+        // A step with a retry rule is retried after OOM kills at least OOM_RETRIES times, as
+        // its Argo build is; without `retries` of its own, only after OOM kills.
+        let oom_retries = self.memory_retry.is_some() && self.limits.memory_bytes.is_some();
+        let total = if oom_retries {
+            own.max(flowc_compiler::plan::OOM_RETRIES) + 1
+        } else {
+            own + 1
+        };
         // Whether an attempt wrote to the log: a quiet step has none.
         let mut logged = false;
         let mut delay = self.task.settings.backoff_ms.unwrap_or(0);
@@ -370,6 +381,9 @@ impl<'a> StepInstance<'a> {
                 AttemptEnd::Failed(status) => result.status = status,
             }
             if matches!(result.status, TaskStatus::Cancelled) || attempt == total {
+                break;
+            }
+            if oom_retries && own == 0 && !self.last_oom.get() {
                 break;
             }
             // `retries N within D`: no retry starts once D has passed since the first attempt.
@@ -450,6 +464,7 @@ impl<'a> StepInstance<'a> {
             }
         } else {
             self.ctx.records.write(&record(reason, 0));
+            self.last_oom.set(reason == Reason::Oom);
             if reason == Reason::Oom {
                 self.after_oom();
             }

@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value as Json};
 
 /// The retries after an OOM kill that a tuned step with a retry rule gets at least (the
 /// replay of `flowc autotune eval` gives every policy the same number).
-pub const OOM_RETRIES: u32 = 5;
+pub const OOM_RETRIES: u32 = flowc_compiler::plan::OOM_RETRIES;
 
 /// The ConfigMap `--memory-from-configmap` reads when no name is given.
 pub const DEFAULT_CONFIGMAP: &str = "flowc-memory";
