@@ -22,8 +22,8 @@ use flowc_compiler::units::{format_cpu, format_memory};
 pub(crate) const INPUTS: &str = "/tmp/flowc/inputs";
 /// Where a container writes its outputs (an `emptyDir` volume).
 pub(crate) const OUTPUTS: &str = "/tmp/flowc/outputs";
-/// The volume mounted at [`OUTPUTS`].
-const OUTPUTS_VOLUME: &str = "flowc-outputs";
+/// The volume mounted at [`OUTPUTS`], declared once in `spec.volumes`.
+pub(crate) const OUTPUTS_VOLUME: &str = "flowc-outputs";
 /// `maxAge` of `cache on`: Argo requires one, so "forever" is a hundred years.
 const FOREVER: &str = "876000h";
 
@@ -247,10 +247,7 @@ impl WorkflowEmitter<'_> {
             c.insert("resources".into(), r);
         }
         if writes_outputs {
-            m.insert(
-                "volumes".into(),
-                json!([{"name": OUTPUTS_VOLUME, "emptyDir": {}}]),
-            );
+            self.outputs_volume = true;
         }
         m.insert("container".into(), Json::Object(c));
         let task = &self.pipes[pipe].tasks[t];
@@ -464,10 +461,7 @@ impl WorkflowEmitter<'_> {
                 vec![json!({"name": "value", "valueFrom": {"path": format!("{OUTPUTS}/value")}})],
                 Vec::new(),
             );
-            m.insert(
-                "volumes".into(),
-                json!([{"name": OUTPUTS_VOLUME, "emptyDir": {}}]),
-            );
+            self.outputs_volume = true;
         }
         let mounts = eval.then(|| json!([{"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}]));
         m.insert("container".into(), self.runtime_container(args, mounts));
@@ -498,10 +492,7 @@ impl WorkflowEmitter<'_> {
                 "s3": {"key": "{{inputs.parameters.flowc-key}}{{inputs.parameters.flowc-iter}}"},
             })],
         );
-        m.insert(
-            "volumes".into(),
-            json!([{"name": OUTPUTS_VOLUME, "emptyDir": {}}]),
-        );
+        self.outputs_volume = true;
         let args = vec![
             "--copy".to_string(),
             format!("{INPUTS}/source"),
@@ -530,10 +521,7 @@ impl WorkflowEmitter<'_> {
             vec![json!({"name": "items", "valueFrom": {"path": format!("{OUTPUTS}/items")}})],
             Vec::new(),
         );
-        m.insert(
-            "volumes".into(),
-            json!([{"name": OUTPUTS_VOLUME, "emptyDir": {}}]),
-        );
+        self.outputs_volume = true;
         let args = vec![
             "--enumerate".to_string(),
             "{{inputs.parameters.items}}".to_string(),
