@@ -53,6 +53,9 @@ pub(crate) struct StepShape {
     pub(crate) memo_runtime: bool,
     /// Outputs whose storage key is also an output parameter (`flowc-key-<output>`).
     pub(crate) identity: Vec<String>,
+    /// Whether the call is inside a loop, so that its storage keys end in the iteration
+    /// (`flowc-iter`); a template no loop calls has neither the input nor the suffix.
+    pub(crate) iterates: bool,
 }
 
 /// A Go duration (`500ms`, `10s`, `2m`, `1h`) for a millisecond count.
@@ -629,7 +632,9 @@ fn insert_ports(
     let mut params: Vec<Json> = shape.params.iter().map(|p| json!({"name": p})).collect();
     if has_outputs {
         params.push(json!({"name": "flowc-key"}));
-        params.push(json!({"name": "flowc-iter", "value": ""}));
+        if shape.iterates {
+            params.push(json!({"name": "flowc-iter", "value": ""}));
+        }
     }
     if shape.memo_runtime {
         params.push(json!({"name": "flowc-cache"}));
@@ -650,9 +655,12 @@ fn insert_ports(
     insert_io(m, "inputs", params, arts);
 
     // Outputs: key-only S3 artifacts at deterministic keys, never archived.
-    let key = |o: &str| {
-        format!("{{{{inputs.parameters.flowc-key}}}}/{o}{{{{inputs.parameters.flowc-iter}}}}")
+    let iter = if shape.iterates {
+        "{{inputs.parameters.flowc-iter}}"
+    } else {
+        ""
     };
+    let key = |o: &str| format!("{{{{inputs.parameters.flowc-key}}}}/{o}{iter}");
     let out_params: Vec<Json> = values
         .iter()
         .map(|o| json!({"name": o, "valueFrom": {"path": format!("{OUTPUTS}/{o}")}}))
