@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Compares `flowc build --target kfp|argo` with the kfp SDK compiler and Hera on the same
-# generated pipelines of 100, 1,000 and 10,000 container steps (the layered graph of
-# `generate::pipeline` in tests/lib.rs: sources, transforms and merges over table artifacts),
-# timing each tool as a whole process, as a user runs it. Prints a Markdown table.
+# generated pipelines, timing each tool as a whole process, as a user runs it. Prints Markdown
+# tables. Two sections (SECTIONS="shared distinct" by default):
 #
-#   bash bench/compare_build.sh            # sizes 100 1000 10000
-#   SIZES="100 1000" RUNS=5 bash bench/compare_build.sh
+# - shared: 100, 1,000 and 10,000 calls of three shared components (the layered graph of
+#   `generate::pipeline` in tests/lib.rs: sources, transforms and merges over table artifacts);
+# - distinct: 100, 1,000 and 10,000 distinct container steps, one declaration (one kfp
+#   component, one Hera template) per step, as a chain and as diamonds (`generate::distinct`
+#   and bench/distinct_peers.py). The peer and flowc run alternately, round by round; the
+#   table gives medians, ratios, output sizes and `flowc check` alone.
+#
+#   bash bench/compare_build.sh
+#   SECTIONS=distinct SIZES="100 1000" SHAPES=chain RUNS=5 bash bench/compare_build.sh
 #
 # Needs python3 (with venv) and network access to PyPI the first time: kfp and hera are
 # installed into a virtualenv outside the repository, in ${XDG_CACHE_HOME:-$HOME/.cache}/flowc-bench.
@@ -19,6 +25,8 @@ VENV="$CACHE/venv"
 WORK="$CACHE/work"
 SIZES="${SIZES:-100 1000 10000}"
 RUNS="${RUNS:-3}"
+SECTIONS="${SECTIONS:-shared distinct}"
+SHAPES="${SHAPES:-chain diamond}"
 mkdir -p "$CACHE" "$WORK"
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -31,11 +39,15 @@ PY="$VENV/bin/python"
 KFP_VERSION="$("$PY" -c 'import kfp; print(kfp.__version__)')"
 HERA_VERSION="$("$PY" -c 'import importlib.metadata as m; print(m.version("hera"))')"
 
-(cd "$ROOT" && cargo build --release -j 1 -p flowc -p flowc-tests --examples --bins >&2)
+# flowc without polars (`flowc build` and `check` do not need the built-ins' data path), one job
+# at a time (release builds are slow on a shared 2-core machine); the generators in the dev
+# profile, which needs no second build of the workspace.
+(cd "$ROOT" && cargo build --release -j 1 -p flowc --no-default-features >&2)
+(cd "$ROOT" && cargo build -j 1 -p flowc-tests --example gen_pipeline --example kfp_build >&2)
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 FLOWC="$TARGET/release/flowc"
-KFP_BUILD="$TARGET/release/examples/kfp_build"
-GEN="$TARGET/release/examples/gen_pipeline"
+KFP_BUILD="$TARGET/debug/examples/kfp_build"
+GEN="$TARGET/debug/examples/gen_pipeline"
 
 cat >"$WORK/kfp_gen.py" <<'PY'
 """The benchmark pipeline with the kfp SDK: python kfp_gen.py N OUT.yaml"""
@@ -170,7 +182,9 @@ HAS_ARGO=0
 if "$FLOWC" build --help 2>/dev/null | grep -q -- "- argo"; then HAS_ARGO=1; fi
 
 echo "kfp $KFP_VERSION, hera $HERA_VERSION, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), median of $RUNS runs ($KFP_VIA)" >&2
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$WORK/e503"
+if [[ " $SECTIONS " == *" shared "* ]]; then
 echo
 echo "| steps | kfp SDK | flowc --target kfp | ratio | Hera | flowc --target argo | ratio |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
@@ -192,6 +206,11 @@ for n in $SIZES; do
   printf '| %s | %s | %s | %s | %s | %s |\n' "$(printf "%'d" "$n")" "$(fmt "$t_kfp")" "$(fmt "$t_fk")" \
     "$(ratio "$t_kfp" "$t_fk")" "$(fmt "$t_hera")" "$argo_cells"
 done
+fi
+if [[ " $SECTIONS " == *" distinct "* ]]; then
+  # shellcheck source=bench/compare_distinct.sh
+  . "$ROOT/bench/compare_distinct.sh"
+fi
 if [ -e "$WORK/e503" ]; then
   echo
   echo "Some flowc builds reported E503 (the output exceeds a size limit of the target) and wrote nothing; their times include all the work."

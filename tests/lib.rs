@@ -127,6 +127,105 @@ pub mod generate {
         s.push_str("}\n");
         s
     }
+
+    /// How the steps of [`distinct`] are connected.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Shape {
+        /// Each step reads the File of the step before it.
+        Chain,
+        /// Diamonds in a row: a step's File is read by the next two, which the third joins.
+        Diamond,
+    }
+
+    impl Shape {
+        /// The shape named `chain` or `diamond`.
+        pub fn parse(name: &str) -> Option<Shape> {
+            match name {
+                "chain" => Some(Shape::Chain),
+                "diamond" => Some(Shape::Diamond),
+                _ => None,
+            }
+        }
+
+        /// The indices of the steps whose Files step `i` (> 0) reads.
+        pub fn inputs(self, i: usize) -> Vec<usize> {
+            match (self, i % 3) {
+                (Shape::Chain, _) => vec![i - 1],
+                (Shape::Diamond, 1) => vec![i - 1],
+                (Shape::Diamond, 2) => vec![i - 2],
+                (Shape::Diamond, _) => vec![i - 2, i - 1],
+            }
+        }
+    }
+
+    /// A pipeline of `steps` distinct container steps, each its own `step` declaration with
+    /// its own image and command, reading one File (two where a diamond joins) and writing
+    /// one: the shape of real pipelines, where components are rarely shared.
+    pub fn distinct(steps: usize, shape: Shape) -> String {
+        let mut s = String::from("//! A generated pipeline of distinct container steps.\n\n");
+        for i in 0..steps {
+            s.push_str(&distinct_step(i, shape));
+        }
+        s.push_str("pipeline distinct(day: Date = \"2024-01-01\", factor: Float = 1.5) {\n");
+        for i in 0..steps {
+            let args: Vec<String> = if i == 0 {
+                vec!["day: day".into()]
+            } else {
+                let inputs = shape.inputs(i);
+                let names = input_names(inputs.len());
+                let mut args: Vec<String> = (names.iter().zip(&inputs))
+                    .map(|(name, j)| format!("{name}: r{j}"))
+                    .collect();
+                args.push("factor: factor".into());
+                args
+            };
+            s.push_str(&format!("  r{i} = s{i}({})\n", args.join(", ")));
+        }
+        // A diamond cut off after its two sides: the first side is read by nothing else.
+        if shape == Shape::Diamond && steps > 2 && (steps - 1) % 3 == 2 {
+            s.push_str(&format!("  output side = r{}\n", steps - 2));
+        }
+        s.push_str(&format!(
+            "  output last = r{}\n}}\n",
+            steps.saturating_sub(1)
+        ));
+        s
+    }
+
+    fn input_names(n: usize) -> &'static [&'static str] {
+        if n == 1 {
+            &["input"]
+        } else {
+            &["left", "right"]
+        }
+    }
+
+    /// The declaration of step `i` of [`distinct`].
+    fn distinct_step(i: usize, shape: Shape) -> String {
+        let (params, run_inputs) = if i == 0 {
+            ("day: Date".to_string(), "\"--day\", day".to_string())
+        } else {
+            let names = input_names(shape.inputs(i).len());
+            let params: Vec<String> = names.iter().map(|n| format!("{n}: File")).collect();
+            let run: Vec<String> = names.iter().map(|n| format!("\"--{n}\", {n}")).collect();
+            (
+                format!("{}, factor: Float", params.join(", ")),
+                format!("{}, \"--factor\", factor", run.join(", ")),
+            )
+        };
+        let mut s = format!(
+            "step s{i}({params}) -> (out: File) {{\n  \
+             image \"registry.example.com/step-{i}:1.{v}\"\n  \
+             run [\"python\", \"-m\", \"steps.s{i}\", {run_inputs}, \"--out\", out]\n  \
+             resources {{ cpu: 250m, memory: 512Mi }}\n",
+            v = i % 7
+        );
+        if i % 2 == 1 {
+            s.push_str("  retries 2 backoff 10s\n");
+        }
+        s.push_str("}\n\n");
+        s
+    }
 }
 
 /// A test of the libtest-mimic harness (the suites with one test per file) that fails when `f`
@@ -170,5 +269,40 @@ mod shared_tests {
     fn the_shared_folder_is_found_beside_the_repository() {
         assert!(shared_path("design").is_dir());
         assert!(!shared_files("reference/kfp", "yaml").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod generate_tests {
+    use super::generate::{distinct, Shape};
+    use flowc_compiler::{analyze, MemoryLoader};
+    use std::path::PathBuf;
+
+    /// Both shapes check without a single diagnostic, with one declaration per step, so the
+    /// benchmarks measure the front end's work and not its error paths.
+    #[test]
+    fn distinct_pipelines_check_clean_with_one_declaration_per_step() {
+        for shape in [Shape::Chain, Shape::Diamond] {
+            let text = distinct(30, shape);
+            assert_eq!(text.matches("\nstep s").count(), 30, "{shape:?}");
+            let loader = MemoryLoader::new().with("d.flow", text);
+            let a = analyze(&loader, &[PathBuf::from("d.flow")]);
+            let codes: Vec<&str> = a.diagnostics.iter().map(|d| d.code.as_str()).collect();
+            assert!(codes.is_empty(), "{shape:?}: {codes:?}");
+        }
+    }
+
+    #[test]
+    fn a_diamond_joins_the_two_steps_before_it() {
+        assert_eq!(Shape::Diamond.inputs(1), vec![0]);
+        assert_eq!(Shape::Diamond.inputs(2), vec![0]);
+        assert_eq!(Shape::Diamond.inputs(3), vec![1, 2]);
+        assert_eq!(Shape::Chain.inputs(3), vec![2]);
+        assert_eq!(Shape::parse("ring"), None);
+        let text = distinct(4, Shape::Diamond);
+        assert!(
+            text.contains("r3 = s3(left: r1, right: r2, factor: factor)"),
+            "{text}"
+        );
     }
 }

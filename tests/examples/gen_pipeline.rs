@@ -1,10 +1,28 @@
-//! Writes the generated benchmark pipeline of N steps (`generate::pipeline`) to standard
-//! output: `cargo run -p flowc-tests --example gen_pipeline 1000 > big.flow`.
+//! Writes a generated benchmark pipeline of N steps to standard output: the layered graph of
+//! shared components (`generate::pipeline`), or, with a shape, the pipeline of distinct steps
+//! (`generate::distinct`):
+//!
+//! ```sh
+//! cargo run -p flowc-tests --example gen_pipeline 1000 > big.flow
+//! cargo run -p flowc-tests --example gen_pipeline 1000 chain > distinct.flow   # or diamond
+//! ```
+
+use flowc_tests::generate;
 
 fn main() {
-    let steps = std::env::args()
-        .nth(1)
+    let mut args = std::env::args().skip(1);
+    let steps = args
+        .next()
         .and_then(|s| s.parse::<usize>().ok())
         .unwrap_or(1000);
-    print!("{}", flowc_tests::generate::pipeline(steps));
+    match args.next() {
+        None => print!("{}", generate::pipeline(steps)),
+        Some(name) => match generate::Shape::parse(&name) {
+            Some(shape) => print!("{}", generate::distinct(steps, shape)),
+            None => {
+                eprintln!("gen_pipeline: unknown shape `{name}`; use `chain` or `diamond`");
+                std::process::exit(2);
+            }
+        },
+    }
 }

@@ -234,6 +234,7 @@ impl WorkflowEmitter<'_> {
             let iter = self.resolve(f, &Ref::Iter(task.loops.last().copied()));
             if !iter.is_empty() {
                 args.param("flowc-iter", &iter);
+                shape.iterates = true;
             }
         }
         shape.identity = task

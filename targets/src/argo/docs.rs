@@ -294,7 +294,13 @@ pub(crate) fn documents(
         "workflowMetadata".into(),
         json!({"labels": Json::Object(run_labels.clone())}),
     );
-    if !ctx.volumes.is_empty() || !ctx.config_volumes.is_empty() {
+    if ctx.outputs_volume || !ctx.volumes.is_empty() || !ctx.config_volumes.is_empty() {
+        // The outputs volume: declared once here rather than in every template that mounts
+        // it; Argo adds a workflow volume to each pod whose containers mount it, and an
+        // `emptyDir` belongs to its pod, so every step still writes into a folder of its own.
+        let outputs = ctx
+            .outputs_volume
+            .then(|| json!({"name": super::leaf::OUTPUTS_VOLUME, "emptyDir": {}}));
         let secrets = ctx
             .volumes
             .iter()
@@ -305,7 +311,7 @@ pub(crate) fn documents(
             .map(|(config, vol)| json!({"name": vol, "configMap": {"name": config}}));
         spec.insert(
             "volumes".into(),
-            Json::Array(secrets.chain(configs).collect()),
+            Json::Array(outputs.into_iter().chain(secrets).chain(configs).collect()),
         );
     }
     spec.insert("templates".into(), Json::Array(templates));

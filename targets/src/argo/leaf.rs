@@ -22,8 +22,8 @@ use flowc_compiler::units::{format_cpu, format_memory};
 pub(crate) const INPUTS: &str = "/tmp/flowc/inputs";
 /// Where a container writes its outputs (an `emptyDir` volume).
 pub(crate) const OUTPUTS: &str = "/tmp/flowc/outputs";
-/// The volume mounted at [`OUTPUTS`].
-const OUTPUTS_VOLUME: &str = "flowc-outputs";
+/// The volume mounted at [`OUTPUTS`], declared once in `spec.volumes`.
+pub(crate) const OUTPUTS_VOLUME: &str = "flowc-outputs";
 /// `maxAge` of `cache on`: Argo requires one, so "forever" is a hundred years.
 const FOREVER: &str = "876000h";
 
@@ -53,6 +53,9 @@ pub(crate) struct StepShape {
     pub(crate) memo_runtime: bool,
     /// Outputs whose storage key is also an output parameter (`flowc-key-<output>`).
     pub(crate) identity: Vec<String>,
+    /// Whether the call is inside a loop, so that its storage keys end in the iteration
+    /// (`flowc-iter`); a template no loop calls has neither the input nor the suffix.
+    pub(crate) iterates: bool,
 }
 
 /// A Go duration (`500ms`, `10s`, `2m`, `1h`) for a millisecond count.
@@ -247,10 +250,7 @@ impl WorkflowEmitter<'_> {
             c.insert("resources".into(), r);
         }
         if writes_outputs {
-            m.insert(
-                "volumes".into(),
-                json!([{"name": OUTPUTS_VOLUME, "emptyDir": {}}]),
-            );
+            self.outputs_volume = true;
         }
         m.insert("container".into(), Json::Object(c));
         let task = &self.pipes[pipe].tasks[t];
@@ -491,10 +491,7 @@ impl WorkflowEmitter<'_> {
                 vec![json!({"name": "value", "valueFrom": {"path": format!("{OUTPUTS}/value")}})],
                 Vec::new(),
             );
-            m.insert(
-                "volumes".into(),
-                json!([{"name": OUTPUTS_VOLUME, "emptyDir": {}}]),
-            );
+            self.outputs_volume = true;
         }
         let mounts = eval.then(|| json!([{"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}]));
         m.insert("container".into(), self.runtime_container(args, mounts));
@@ -525,10 +522,7 @@ impl WorkflowEmitter<'_> {
                 "s3": {"key": "{{inputs.parameters.flowc-key}}{{inputs.parameters.flowc-iter}}"},
             })],
         );
-        m.insert(
-            "volumes".into(),
-            json!([{"name": OUTPUTS_VOLUME, "emptyDir": {}}]),
-        );
+        self.outputs_volume = true;
         let args = vec![
             "--copy".to_string(),
             format!("{INPUTS}/source"),
@@ -557,10 +551,7 @@ impl WorkflowEmitter<'_> {
             vec![json!({"name": "items", "valueFrom": {"path": format!("{OUTPUTS}/items")}})],
             Vec::new(),
         );
-        m.insert(
-            "volumes".into(),
-            json!([{"name": OUTPUTS_VOLUME, "emptyDir": {}}]),
-        );
+        self.outputs_volume = true;
         let args = vec![
             "--enumerate".to_string(),
             "{{inputs.parameters.items}}".to_string(),
@@ -668,7 +659,9 @@ fn insert_ports(
     let mut params: Vec<Json> = shape.params.iter().map(|p| json!({"name": p})).collect();
     if has_outputs {
         params.push(json!({"name": "flowc-key"}));
-        params.push(json!({"name": "flowc-iter", "value": ""}));
+        if shape.iterates {
+            params.push(json!({"name": "flowc-iter", "value": ""}));
+        }
     }
     if shape.memo_runtime {
         params.push(json!({"name": "flowc-cache"}));
@@ -689,9 +682,12 @@ fn insert_ports(
     insert_io(m, "inputs", params, arts);
 
     // Outputs: key-only S3 artifacts at deterministic keys, never archived.
-    let key = |o: &str| {
-        format!("{{{{inputs.parameters.flowc-key}}}}/{o}{{{{inputs.parameters.flowc-iter}}}}")
+    let iter = if shape.iterates {
+        "{{inputs.parameters.flowc-iter}}"
+    } else {
+        ""
     };
+    let key = |o: &str| format!("{{{{inputs.parameters.flowc-key}}}}/{o}{iter}");
     let out_params: Vec<Json> = values
         .iter()
         .map(|o| json!({"name": o, "valueFrom": {"path": format!("{OUTPUTS}/{o}")}}))

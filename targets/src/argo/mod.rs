@@ -100,6 +100,9 @@ pub(crate) struct WorkflowEmitter<'a> {
     pub(crate) volumes: IndexMap<String, String>,
     /// ConfigMap volumes: Kubernetes ConfigMap name → volume name.
     pub(crate) config_volumes: IndexMap<String, String>,
+    /// Whether a template mounts the outputs volume, which `spec.volumes` then declares once
+    /// for every template (each pod gets an `emptyDir` of its own).
+    pub(crate) outputs_volume: bool,
     pub(crate) volume_names: Namer,
     /// Inputs and outputs of each frame.
     pub(crate) ports: Vec<Ports>,
@@ -161,6 +164,7 @@ impl<'a> WorkflowEmitter<'a> {
             leaf_index: HashMap::new(),
             volumes: IndexMap::new(),
             config_volumes: IndexMap::new(),
+            outputs_volume: false,
             volume_names: Namer::new(),
             ports: Vec::new(),
             tasks: Vec::new(),
