@@ -191,10 +191,13 @@ pub struct Secret {
     pub kind: SecretKind,
     /// The name used in the source.
     pub name: Ident,
-    /// The Kubernetes Secret's (or ConfigMap's) name.
+    /// The Kubernetes Secret's (or ConfigMap's, or existing claim's) name; empty for a claim
+    /// created for the run.
     pub k8s_name: StrLit,
-    /// The key inside the Secret (or ConfigMap).
+    /// The key inside the Secret (or ConfigMap); empty for a volume.
     pub key: StrLit,
+    /// A volume's settings (`size: 10Gi`, `storage_class: "..."`, `access: "..."`).
+    pub options: Vec<Field>,
 }
 
 /// What a [`Secret`] declaration refers to.
@@ -204,6 +207,9 @@ pub enum SecretKind {
     Secret,
     /// `config NAME = k8s_configmap("configmap-name", key: "k")`: a Kubernetes ConfigMap.
     Config,
+    /// `volume NAME = k8s_pvc("claim")` or `k8s_pvc(size: 10Gi)`: a persistent volume claim,
+    /// existing or created for the run.
+    Volume,
 }
 
 impl SecretKind {
@@ -212,6 +218,16 @@ impl SecretKind {
         match self {
             SecretKind::Secret => "secret",
             SecretKind::Config => "config",
+            SecretKind::Volume => "volume",
+        }
+    }
+
+    /// The constructor after `=` (`k8s`, `k8s_configmap`, `k8s_pvc`).
+    pub fn call(self) -> &'static str {
+        match self {
+            SecretKind::Secret => "k8s",
+            SecretKind::Config => "k8s_configmap",
+            SecretKind::Volume => "k8s_pvc",
         }
     }
 }

@@ -45,6 +45,8 @@ pub enum RunCode {
     NotReusable,
     /// `--out`: the folder cannot be written, or holds files flowc did not place there.
     BadOutFolder,
+    /// The folder that stands for a volume on this machine cannot be made.
+    VolumeFolder,
     /// The object store's endpoint did not answer in time (or refused the connection).
     StoreUnreachable,
     /// The object store refused the credentials (unknown key, bad signature, access denied).
@@ -83,6 +85,7 @@ impl RunCode {
             RunCode::BadInputsFrom => "R033",
             RunCode::NotReusable => "R034",
             RunCode::BadOutFolder => "R035",
+            RunCode::VolumeFolder => "R036",
         }
     }
 }

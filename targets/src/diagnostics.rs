@@ -685,6 +685,22 @@ pub fn kfp_secret_mount(
     )
 }
 
+/// A claim created for the run mounted by a step outside the entry pipeline's root DAG.
+pub fn kfp_created_volume_nested(at: Place, volume: &str, step: &str) -> TargetIssue {
+    issue(
+        Code::UnsupportedByTarget,
+        at,
+        format!(
+            "volume `{volume}` is created for the run, and KFP can mount such a claim only in \
+             steps of the pipeline's top level, not in `{step}` here (in a loop, a branch, a \
+             called pipeline or a pipeline with `finally`)"
+        ),
+        "KFP cannot mount the created claim here",
+        "mount an existing claim (`volume NAME = k8s_pvc(\"claim-name\")`), or call the step at \
+         the pipeline's top level",
+    )
+}
+
 /// A condition KFP's CEL cannot evaluate.
 pub fn kfp_condition(at: Place, why: &str) -> TargetIssue {
     issue(

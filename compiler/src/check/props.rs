@@ -450,16 +450,17 @@ impl Checker<'_> {
         }
     }
 
-    /// `mount SECRET at "/path"`: a known secret or config at an absolute path.
+    /// `mount SECRET at "/path"`: a known secret, config or volume at an absolute path (a
+    /// volume's is a folder).
     fn mount_prop(&mut self, m: ModuleId, secret: &Ident, path: &StrLit, out: &mut ResolvedProps) {
         let file = self.file(m);
         let entry = self.lookup_kind(
             m,
             &secret.name,
             secret.span,
-            &[DeclKind::Secret, DeclKind::Config],
+            &[DeclKind::Secret, DeclKind::Config, DeclKind::Volume],
             Code::UnknownSecret,
-            "a secret or config",
+            "a secret, config or volume",
         );
         if !path.value.starts_with('/') || path.value.contains("..") || path.value.ends_with('/') {
             self.push(ops::mount_path_not_absolute(file, path.span, &path.value));

@@ -94,6 +94,8 @@ pub(crate) struct WorkflowEmitter<'a> {
     pub(crate) volumes: IndexMap<String, String>,
     /// ConfigMap volumes: Kubernetes ConfigMap name → volume name.
     pub(crate) config_volumes: IndexMap<String, String>,
+    /// Persistent volume claims: flowc volume name → pod volume name.
+    pub(crate) pvc_volumes: IndexMap<String, String>,
     pub(crate) volume_names: Namer,
     /// Inputs and outputs of each frame.
     pub(crate) ports: Vec<Ports>,
@@ -153,6 +155,7 @@ impl<'a> WorkflowEmitter<'a> {
             leaf_index: HashMap::new(),
             volumes: IndexMap::new(),
             config_volumes: IndexMap::new(),
+            pvc_volumes: IndexMap::new(),
             volume_names: Namer::new(),
             ports: Vec::new(),
             tasks: Vec::new(),
