@@ -99,3 +99,40 @@ fn volumes_in_the_sandbox_are_folders_at_their_mount_paths() {
 fn volumes_on_the_host_are_their_folders_written_into_the_command() {
     runs_twice("host");
 }
+
+const EXPORT: &str = r#"
+import std.synth (panel)
+import std.io (write_csv)
+
+volume results = k8s_pvc("panel-results")
+
+pipeline export(day: Date = "2024-06-03") {
+  p = panel(day: day, n: 50, seed: 1)
+  write_csv(table: p, path: "out/panel.csv")
+  write_csv(table: p, path: "/results/panel.csv") with { mount results at "/results" }
+}
+"#;
+
+#[test]
+fn a_local_path_of_std_io_is_refused_for_the_cluster_and_written_here() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "export.flow", EXPORT);
+    let check = common::flowc(
+        &["check", "--target", "argo,kfp", "--format", "short", "export.flow"],
+        dir.path(),
+    );
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    let t = text(&check);
+    assert!(
+        t.contains("export.flow:9:3: error[E432]: `out/panel.csv` is a local path: in the pod of `write_csv` on Argo"),
+        "{t}"
+    );
+    assert_eq!(t.matches("[E432]").count(), 2, "one per target, none for the volume: {t}");
+    // The local target takes both paths: one in the project, one on the claim's folder.
+    let run = ok(&["run", "export.flow"], dir.path());
+    let here = std::fs::read(dir.path().join("out/panel.csv")).expect("out/panel.csv");
+    let on_claim = std::fs::read(dir.path().join(".flow/volumes/panel-results/panel.csv"))
+        .unwrap_or_else(|e| panic!("the claim's file: {e}: {}", text(&run)));
+    assert!(here.len() > 100);
+    assert_eq!(here, on_claim);
+}

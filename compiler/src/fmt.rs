@@ -611,6 +611,8 @@ impl Printer<'_> {
     fn call_line(&mut self, t: &str, c: &Call, span: Span, limit: u32) {
         match &c.settings {
             Some(settings) => {
+                // The comments and blank line before the statement, not before its block.
+                self.leading_comments(span.start);
                 self.prop_block(&format!("{t} with"), &settings.props, settings.block)
             }
             None => self.line(t, span, limit),

@@ -467,8 +467,9 @@ impl Builder<'_> {
             }
         }
         s.network_off = props.network == Some(false);
-        // A volume holds state flowc cannot see: a step that mounts one is never cached.
-        if !s.volume_mounts.is_empty() {
+        // A claim created for the run holds this run's state, which a cache hit would not
+        // restore: a step that mounts one is never cached.
+        if s.volume_mounts.iter().any(|(_, v)| self.volumes.get(v).is_some_and(|r| r.created())) {
             s.cache = CachePlan::Off;
         }
         (props, s)

@@ -531,6 +531,24 @@ fn process_reason(
     })
 }
 
+/// A built-in step runs on this machine: a text parameter that starts with a volume's mount
+/// path (`path: "/results/rows.csv"`) names the volume's folder instead, as a host process's
+/// command does.
+pub(super) fn builtin_on_volumes(ctx: &RunContext<'_>, task: &Task, call: &mut BuiltinCall) {
+    let on_host: Vec<(String, PathBuf)> = volume_mounts(ctx, task)
+        .into_iter()
+        .map(|(dir, path)| (path, dir))
+        .collect();
+    if on_host.is_empty() {
+        return;
+    }
+    for v in call.params.values_mut() {
+        if let Json::String(s) = v {
+            *s = crate::volumes::substitute(s, &on_host);
+        }
+    }
+}
+
 pub(super) fn builtin_call(
     task: &Task,
     module: &str,

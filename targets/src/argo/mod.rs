@@ -372,6 +372,9 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
         };
     };
     let mut ctx = WorkflowEmitter::new(plan, entry, opts);
+    for issue in crate::local_paths::problems(plan, "Argo") {
+        ctx.issues.report(issue);
+    }
     ctx.prepass();
     ctx.check_branch_values();
     let copies: HashSet<OutputRef> = ctx
