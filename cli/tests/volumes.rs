@@ -118,7 +118,14 @@ fn a_local_path_of_std_io_is_refused_for_the_cluster_and_written_here() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "export.flow", EXPORT);
     let check = common::flowc(
-        &["check", "--target", "argo,kfp", "--format", "short", "export.flow"],
+        &[
+            "check",
+            "--target",
+            "argo,kfp",
+            "--format",
+            "short",
+            "export.flow",
+        ],
         dir.path(),
     );
     assert_eq!(check.status.code(), Some(1), "{}", text(&check));
@@ -127,7 +134,11 @@ fn a_local_path_of_std_io_is_refused_for_the_cluster_and_written_here() {
         t.contains("export.flow:9:3: error[E432]: `out/panel.csv` is a local path: in the pod of `write_csv` on Argo"),
         "{t}"
     );
-    assert_eq!(t.matches("[E432]").count(), 2, "one per target, none for the volume: {t}");
+    assert_eq!(
+        t.matches("[E432]").count(),
+        2,
+        "one per target, none for the volume: {t}"
+    );
     // The local target takes both paths: one in the project, one on the claim's folder.
     let run = ok(&["run", "export.flow"], dir.path());
     let here = std::fs::read(dir.path().join("out/panel.csv")).expect("out/panel.csv");

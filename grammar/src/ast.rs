@@ -514,10 +514,20 @@ pub struct StrLit {
 }
 
 impl StrLit {
-    /// The names interpolated in the string.
+    /// The names interpolated in the string (the first name of a dotted path).
     pub fn vars(&self) -> impl Iterator<Item = &Ident> {
         self.parts.iter().filter_map(|p| match p {
             StrPart::Var(v) => Some(v),
+            StrPart::Path(p) => p.first(),
+            StrPart::Text(_) | StrPart::Build(_) => None,
+        })
+    }
+
+    /// The names and dotted paths interpolated in the string, each as a path.
+    pub fn paths(&self) -> impl Iterator<Item = &[Ident]> {
+        self.parts.iter().filter_map(|p| match p {
+            StrPart::Var(v) => Some(std::slice::from_ref(v)),
+            StrPart::Path(p) => Some(p.as_slice()),
             StrPart::Text(_) | StrPart::Build(_) => None,
         })
     }
@@ -526,7 +536,7 @@ impl StrLit {
     pub fn build_vars(&self) -> impl Iterator<Item = &Ident> {
         self.parts.iter().filter_map(|p| match p {
             StrPart::Build(v) => Some(v),
-            StrPart::Text(_) | StrPart::Var(_) => None,
+            StrPart::Text(_) | StrPart::Var(_) | StrPart::Path(_) => None,
         })
     }
 }
@@ -538,6 +548,9 @@ pub enum StrPart {
     Text(String),
     /// `${name}`: the value of a parameter, input or output path.
     Var(Ident),
+    /// `${call.output}` (or `${call.metrics.key}`): a dotted path in a pipeline's string, the
+    /// value of a call's output read by name.
+    Path(Vec<Ident>),
     /// `${build.name}`: the value of a build variable, given when the pipeline is built.
     Build(Ident),
 }

@@ -78,9 +78,7 @@ pub(crate) fn problems(plan: &Plan, target: &str) -> Vec<TargetIssue> {
                 task: Some((pipeline.clone(), task.id.clone())),
                 span: task.span,
             };
-            out.push(diagnostics::local_path_on_cluster(
-                at, &shown, name, target,
-            ));
+            out.push(diagnostics::local_path_on_cluster(at, &shown, name, target));
         }
     }
     out

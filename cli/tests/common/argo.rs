@@ -167,9 +167,11 @@ fn is_claim(spec: &Json, name: &str) -> bool {
             .flatten()
             .any(|v| v.pointer(pointer).and_then(Json::as_str) == Some(name))
     };
-    let existing = spec["volumes"].as_array().into_iter().flatten().any(|v| {
-        v["name"].as_str() == Some(name) && v.get("persistentVolumeClaim").is_some()
-    });
+    let existing = spec["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|v| v["name"].as_str() == Some(name) && v.get("persistentVolumeClaim").is_some());
     existing || named(&spec["volumeClaimTemplates"], "/metadata/name")
 }
 

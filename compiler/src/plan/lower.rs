@@ -469,7 +469,10 @@ impl Builder<'_> {
         s.network_off = props.network == Some(false);
         // A claim created for the run holds this run's state, which a cache hit would not
         // restore: a step that mounts one is never cached.
-        if s.volume_mounts.iter().any(|(_, v)| self.volumes.get(v).is_some_and(|r| r.created())) {
+        if s.volume_mounts
+            .iter()
+            .any(|(_, v)| self.volumes.get(v).is_some_and(|r| r.created()))
+        {
             s.cache = CachePlan::Off;
         }
         (props, s)
@@ -863,6 +866,9 @@ impl Scope<'_> {
                         StrPart::Var(v) => Part::Value {
                             value: Box::new(self.path(std::slice::from_ref(v), frames)),
                         },
+                        StrPart::Path(p) => Part::Value {
+                            value: Box::new(self.path(p, frames)),
+                        },
                         StrPart::Build(v) => Part::Text {
                             text: build_value(self.build, &v.name),
                         },
@@ -1051,6 +1057,10 @@ fn str_parts(parts: &[StrPart], sig: &StepSig, build: &BuildValues) -> Vec<Part>
         .map(|p| match p {
             StrPart::Text(t) => Part::Text { text: t.clone() },
             StrPart::Var(v) => name_part(&v.name, sig),
+            // Refused by the checker: a step's strings name its parameters.
+            StrPart::Path(_) => Part::Text {
+                text: String::new(),
+            },
             StrPart::Build(v) => Part::Text {
                 text: build_value(build, &v.name),
             },
