@@ -71,8 +71,10 @@ fn the_argo_build_of_the_example_runs_its_built_in_steps_and_checks_through_exec
         local.path(),
     );
     assert!(o.status.success(), "{}", text(&o));
-    let here = files_under(&local.path().join("out"));
-    let there = files_under(&cluster.path().join("out"));
+    // The results are on the claim `weighting-results`: here its folder in the store, there
+    // the folder the controller gave the workflow's volume.
+    let here = files_under(&local.path().join(".flow/volumes/weighting-results"));
+    let there = files_under(&cluster.path().join("volumes/volume-results"));
     assert_eq!(
         here.keys().collect::<Vec<_>>(),
         there.keys().collect::<Vec<_>>()

@@ -438,10 +438,20 @@ fn run_pod(container: &Json, args: &[String], cwd: &Path) -> Option<Output> {
 
 #[test]
 fn the_argo_build_runs_the_same_python_command_to_the_same_bytes() {
-    let flow = MIXED.replace(
-        "  output csv = csv\n",
-        "  output csv = csv\n  output scaled = s\n",
-    );
+    // In the cluster the CSV goes to a volume (a pod's own disk is thrown away: E432).
+    let flow = MIXED
+        .replace(
+            "  output csv = csv\n",
+            "  output csv = csv\n  output scaled = s\n",
+        )
+        .replace(
+            "path: \"out/scaled.csv\")",
+            "path: \"/results/scaled.csv\") with { mount results at \"/results\" }",
+        )
+        .replace(
+            "import std.io (write_csv)\n",
+            "import std.io (write_csv)\n\nvolume results = k8s_pvc(\"results\")\n",
+        );
     let cluster = project(&flow);
     let workflow = common::argo::build_workflow("main.flow", cluster.path());
     let played = play_argo_with(&workflow, cluster.path(), &|c, a| {
@@ -453,8 +463,10 @@ fn the_argo_build_runs_the_same_python_command_to_the_same_bytes() {
     let local = project(&flow);
     let o = run(local.path(), &[]);
     assert!(o.status.success(), "{}", text(&o));
-    let here = std::fs::read(local.path().join("out/scaled.csv")).expect("local CSV");
-    let there = std::fs::read(cluster.path().join("out/scaled.csv")).expect("cluster CSV");
+    let here =
+        std::fs::read(local.path().join(".flow/volumes/results/scaled.csv")).expect("local CSV");
+    let there = std::fs::read(cluster.path().join("volumes/volume-results/scaled.csv"))
+        .expect("cluster CSV");
     assert_eq!(here, there);
     let local_table = outputs(local.path())["scaled"]
         .as_str()

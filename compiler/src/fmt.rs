@@ -203,15 +203,23 @@ impl Printer<'_> {
                 };
                 self.columns_block(&head, &s.columns, span);
             }
+            Item::Secret(s) if s.kind == SecretKind::Volume => {
+                let mut args: Vec<String> = Vec::new();
+                if s.k8s_name.span != s.span {
+                    args.push(self.slice(s.k8s_name.span).to_string());
+                }
+                for f in &s.options {
+                    args.push(format!("{}: {}", f.key.name, self.slice(f.value.span)));
+                }
+                let text = format!("volume {} = k8s_pvc({})", s.name.name, args.join(", "));
+                self.line(&text, span, u32::MAX);
+            }
             Item::Secret(s) => {
-                let call = match s.kind {
-                    SecretKind::Secret => "k8s",
-                    SecretKind::Config => "k8s_configmap",
-                };
                 let text = format!(
-                    "{} {} = {call}({}, key: {})",
+                    "{} {} = {}({}, key: {})",
                     s.kind.keyword(),
                     s.name.name,
+                    s.kind.call(),
                     self.slice(s.k8s_name.span),
                     self.slice(s.key.span)
                 );
@@ -603,6 +611,8 @@ impl Printer<'_> {
     fn call_line(&mut self, t: &str, c: &Call, span: Span, limit: u32) {
         match &c.settings {
             Some(settings) => {
+                // The comments and blank line before the statement, not before its block.
+                self.leading_comments(span.start);
                 self.prop_block(&format!("{t} with"), &settings.props, settings.block)
             }
             None => self.line(t, span, limit),

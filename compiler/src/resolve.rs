@@ -40,6 +40,8 @@ pub enum DeclKind {
     Secret,
     /// `config` (a Kubernetes ConfigMap's key).
     Config,
+    /// `volume` (a persistent volume claim).
+    Volume,
     /// `profile`.
     Profile,
     /// `step` or `builtin step`.
@@ -55,6 +57,7 @@ impl DeclKind {
             DeclKind::Schema => "a schema",
             DeclKind::Secret => "a secret",
             DeclKind::Config => "a config",
+            DeclKind::Volume => "a volume",
             DeclKind::Profile => "a profile",
             DeclKind::Step => "a step",
             DeclKind::Pipeline => "a pipeline",
@@ -65,6 +68,7 @@ impl DeclKind {
         Some(match item {
             Item::Schema(_) => DeclKind::Schema,
             Item::Secret(s) if s.kind == SecretKind::Config => DeclKind::Config,
+            Item::Secret(s) if s.kind == SecretKind::Volume => DeclKind::Volume,
             Item::Secret(_) => DeclKind::Secret,
             Item::Profile(_) => DeclKind::Profile,
             Item::Step(_) => DeclKind::Step,

@@ -48,12 +48,12 @@ vim.api.nvim_create_autocmd("FileType", {
     vim.bo.shiftwidth = 2
     vim.bo.expandtab = true
     vim.cmd([[
-      syntax keyword flowDecl import as schema extends secret config build profile step builtin pipeline
+      syntax keyword flowDecl import as schema extends secret config volume build profile step builtin pipeline
       syntax keyword flowKeyword if else for in after with check output finally defaults and or not
       syntax keyword flowConstant true false none
       syntax keyword flowType Str Int Float Bool Date File Dir Model Json Metrics Table List Columns Column
       syntax keyword flowProperty image run python use cache resources retries timeout env mount node_selector toleration network
-      syntax keyword flowContextual on off ttl auto backoff factor max within at schedule timezone parallel concurrency history starting_deadline k8s key k8s_configmap kfp
+      syntax keyword flowContextual on off ttl auto backoff factor max within at schedule timezone parallel concurrency history starting_deadline k8s key k8s_configmap k8s_pvc kfp
       syntax region flowString start=/"/ skip=/\\"/ end=/"/ oneline
       syntax match flowComment "//.*$"
       syntax region flowComment start="/\*" end="\*/"

@@ -191,10 +191,13 @@ pub struct Secret {
     pub kind: SecretKind,
     /// The name used in the source.
     pub name: Ident,
-    /// The Kubernetes Secret's (or ConfigMap's) name.
+    /// The Kubernetes Secret's (or ConfigMap's, or existing claim's) name; empty for a claim
+    /// created for the run.
     pub k8s_name: StrLit,
-    /// The key inside the Secret (or ConfigMap).
+    /// The key inside the Secret (or ConfigMap); empty for a volume.
     pub key: StrLit,
+    /// A volume's settings (`size: 10Gi`, `storage_class: "..."`, `access: "..."`).
+    pub options: Vec<Field>,
 }
 
 /// What a [`Secret`] declaration refers to.
@@ -204,6 +207,9 @@ pub enum SecretKind {
     Secret,
     /// `config NAME = k8s_configmap("configmap-name", key: "k")`: a Kubernetes ConfigMap.
     Config,
+    /// `volume NAME = k8s_pvc("claim")` or `k8s_pvc(size: 10Gi)`: a persistent volume claim,
+    /// existing or created for the run.
+    Volume,
 }
 
 impl SecretKind {
@@ -212,6 +218,16 @@ impl SecretKind {
         match self {
             SecretKind::Secret => "secret",
             SecretKind::Config => "config",
+            SecretKind::Volume => "volume",
+        }
+    }
+
+    /// The constructor after `=` (`k8s`, `k8s_configmap`, `k8s_pvc`).
+    pub fn call(self) -> &'static str {
+        match self {
+            SecretKind::Secret => "k8s",
+            SecretKind::Config => "k8s_configmap",
+            SecretKind::Volume => "k8s_pvc",
         }
     }
 }
@@ -498,10 +514,20 @@ pub struct StrLit {
 }
 
 impl StrLit {
-    /// The names interpolated in the string.
+    /// The names interpolated in the string (the first name of a dotted path).
     pub fn vars(&self) -> impl Iterator<Item = &Ident> {
         self.parts.iter().filter_map(|p| match p {
             StrPart::Var(v) => Some(v),
+            StrPart::Path(p) => p.first(),
+            StrPart::Text(_) | StrPart::Build(_) => None,
+        })
+    }
+
+    /// The names and dotted paths interpolated in the string, each as a path.
+    pub fn paths(&self) -> impl Iterator<Item = &[Ident]> {
+        self.parts.iter().filter_map(|p| match p {
+            StrPart::Var(v) => Some(std::slice::from_ref(v)),
+            StrPart::Path(p) => Some(p.as_slice()),
             StrPart::Text(_) | StrPart::Build(_) => None,
         })
     }
@@ -510,7 +536,7 @@ impl StrLit {
     pub fn build_vars(&self) -> impl Iterator<Item = &Ident> {
         self.parts.iter().filter_map(|p| match p {
             StrPart::Build(v) => Some(v),
-            StrPart::Text(_) | StrPart::Var(_) => None,
+            StrPart::Text(_) | StrPart::Var(_) | StrPart::Path(_) => None,
         })
     }
 }
@@ -522,6 +548,9 @@ pub enum StrPart {
     Text(String),
     /// `${name}`: the value of a parameter, input or output path.
     Var(Ident),
+    /// `${call.output}` (or `${call.metrics.key}`): a dotted path in a pipeline's string, the
+    /// value of a call's output read by name.
+    Path(Vec<Ident>),
     /// `${build.name}`: the value of a build variable, given when the pipeline is built.
     Build(Ident),
 }

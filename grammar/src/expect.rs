@@ -30,7 +30,8 @@ const STMT_WORDS: &[&str] = &[
     "defaults", "schedule", "if", "for", "check", "output", "finally",
 ];
 const ITEM_WORDS: &[&str] = &[
-    "import", "schema", "secret", "config", "build", "profile", "step", "builtin", "pipeline",
+    "import", "schema", "secret", "config", "volume", "build", "profile", "step", "builtin",
+    "pipeline",
 ];
 const TYPE_WORDS: &[&str] = &["List", "Table", "Metrics", "Columns", "Column"];
 
@@ -41,10 +42,10 @@ struct Phrase(u8, String);
 fn rule_phrase(rule: Rule) -> Option<Phrase> {
     use Rule::*;
     let (rank, text) = match rule {
-        import_decl | schema_decl | secret_decl | config_decl | build_decl | profile_decl
+        import_decl | schema_decl | secret_decl | config_decl | volume_decl | build_decl | profile_decl
         | step_decl | builtin_decl | pipeline_decl => (
             9,
-            "a declaration (`import`, `schema`, `secret`, `config`, `build`, `profile`, `step`, `pipeline`)",
+            "a declaration (`import`, `schema`, `secret`, `config`, `volume`, `build`, `profile`, `step`, `pipeline`)",
         ),
         ident | named_type => (1, "a name"),
         int => (2, "an integer"),

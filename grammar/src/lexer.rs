@@ -278,7 +278,8 @@ pub(crate) fn unescape(raw: &str, start: usize) -> (String, Vec<StrPart>) {
     (value, parts)
 }
 
-/// The interpolation at the start of `rest` (the text after `${`): `name}` or `build.name}`,
+/// The interpolation at the start of `rest` (the text after `${`): `name}`, `call.output}` or
+/// `build.name}`,
 /// with how many bytes it takes, the `}` included. `at` is the offset of `rest` in the file.
 fn interpolation(rest: &str, at: usize) -> Option<(StrPart, usize)> {
     let (prefix, build) = match rest.strip_prefix("build.") {
@@ -286,20 +287,35 @@ fn interpolation(rest: &str, at: usize) -> Option<(StrPart, usize)> {
         None => (0, false),
     };
     let name_text = &rest[prefix..];
-    let len = name_text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(name_text.len());
-    if len == 0 || !name_text[len..].starts_with('}') {
+    // `name` or, outside `build.`, a dotted path `call.output`.
+    let mut names: Vec<Ident> = Vec::new();
+    let mut len = 0;
+    loop {
+        let piece = &name_text[len..];
+        let n = piece
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(piece.len());
+        if n == 0 {
+            return None;
+        }
+        names.push(Ident {
+            name: piece[..n].to_string(),
+            span: Span::new(at + prefix + len, at + prefix + len + n),
+        });
+        len += n;
+        if !build && name_text[len..].starts_with('.') {
+            len += 1;
+            continue;
+        }
+        break;
+    }
+    if !name_text[len..].starts_with('}') {
         return None;
     }
-    let name = Ident {
-        name: name_text[..len].to_string(),
-        span: Span::new(at + prefix, at + prefix + len),
-    };
-    let part = if build {
-        StrPart::Build(name)
-    } else {
-        StrPart::Var(name)
+    let part = match (build, names.len()) {
+        (true, _) => StrPart::Build(names.swap_remove(0)),
+        (false, 1) => StrPart::Var(names.swap_remove(0)),
+        (false, _) => StrPart::Path(names),
     };
     Some((part, prefix + len + 1))
 }
@@ -435,6 +451,27 @@ mod tests {
                 StrPart::Text("-".into()),
                 StrPart::Var(x),
                 StrPart::Text("${build.}".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dotted_interpolation_is_a_path_and_a_broken_one_is_text() {
+        let (value, parts) = unescape("${f.side}!${a.}${b..c}", 0);
+        assert_eq!(value, "${f.side}!${a.}${b..c}");
+        let f = Ident {
+            name: "f".into(),
+            span: Span::new(2, 3),
+        };
+        let side = Ident {
+            name: "side".into(),
+            span: Span::new(4, 8),
+        };
+        assert_eq!(
+            parts,
+            vec![
+                StrPart::Path(vec![f, side]),
+                StrPart::Text("!${a.}${b..c}".into()),
             ]
         );
     }

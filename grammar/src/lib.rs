@@ -32,8 +32,8 @@ pub mod keywords {
         "else", "for", "in", "after", "check", "output", "finally", "defaults", "true", "false",
         "none", "and", "or", "not", "as", "with",
     ];
-    /// Keywords that start a property or statement, and words inside them (and `build` and
-    /// `config`, which start a declaration only at the start of a top-level line).
+    /// Keywords that start a property or statement, and words inside them (and `build`,
+    /// `config` and `volume`, which start a declaration only at the start of a top-level line).
     pub const CONTEXTUAL: &[&str] = &[
         "image",
         "run",
@@ -69,6 +69,8 @@ pub mod keywords {
         "kfp",
         "k8s_configmap",
         "network",
+        "volume",
+        "k8s_pvc",
     ];
     /// Built-in type names.
     pub const TYPES: &[&str] = &[

@@ -275,6 +275,7 @@ impl Lower<'_> {
             Rule::schema_decl => Item::Schema(self.schema(pair)),
             Rule::secret_decl => Item::Secret(self.secret(pair, SecretKind::Secret)),
             Rule::config_decl => Item::Secret(self.secret(pair, SecretKind::Config)),
+            Rule::volume_decl => Item::Secret(self.secret(pair, SecretKind::Volume)),
             Rule::build_decl => match self.params(pair).pop() {
                 Some(var) => Item::Build(BuildVar { span, var }),
                 None => Item::Error(span),
@@ -371,8 +372,17 @@ impl Lower<'_> {
         let span = self.span(&pair);
         let mut i = pair.into_inner();
         let name = i.next().map(|p| self.ident(p));
-        let k8s_name = i.next().map(|p| self.string(p));
-        let key = i.next().map(|p| self.string(p));
+        let mut k8s_name = None;
+        let mut key = None;
+        let mut options = Vec::new();
+        for p in i {
+            match p.as_rule() {
+                Rule::string if k8s_name.is_none() => k8s_name = Some(self.string(p)),
+                Rule::string => key = Some(self.string(p)),
+                Rule::field => options.extend(self.field(p)),
+                _ => {}
+            }
+        }
         let empty = StrLit {
             value: String::new(),
             parts: Vec::new(),
@@ -387,6 +397,7 @@ impl Lower<'_> {
             }),
             k8s_name: k8s_name.unwrap_or_else(|| empty.clone()),
             key: key.unwrap_or(empty),
+            options,
         }
     }
 
@@ -872,34 +883,34 @@ impl Lower<'_> {
 
     fn record(&mut self, pair: Pair<'_, Rule>) -> Record {
         let span = self.span(&pair);
-        let fields = pair
-            .into_inner()
-            .filter_map(|f| {
-                let fspan = self.span(&f);
-                let mut i = f.into_inner();
-                let k = i.next()?;
-                let (key, quoted) = if k.as_rule() == Rule::string {
-                    let s = self.string(k);
-                    (
-                        Ident {
-                            name: s.value,
-                            span: s.span,
-                        },
-                        true,
-                    )
-                } else {
-                    (self.ident(k), false)
-                };
-                let value = self.expr(i.next()?);
-                Some(Field {
-                    span: fspan,
-                    key,
-                    quoted,
-                    value,
-                })
-            })
-            .collect();
+        let fields = pair.into_inner().filter_map(|f| self.field(f)).collect();
         Record { span, fields }
+    }
+
+    /// One `key: value` of a record (or of a volume's settings).
+    fn field(&mut self, f: Pair<'_, Rule>) -> Option<Field> {
+        let fspan = self.span(&f);
+        let mut i = f.into_inner();
+        let k = i.next()?;
+        let (key, quoted) = if k.as_rule() == Rule::string {
+            let s = self.string(k);
+            (
+                Ident {
+                    name: s.value,
+                    span: s.span,
+                },
+                true,
+            )
+        } else {
+            (self.ident(k), false)
+        };
+        let value = self.expr(i.next()?);
+        Some(Field {
+            span: fspan,
+            key,
+            quoted,
+            value,
+        })
     }
 
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {

@@ -5,7 +5,7 @@
 //! keyword (`import`, `schema`, `secret`, `profile`, `step`, `builtin`, `pipeline`) is the first
 //! token of a line. Those keywords are reserved and never valid inside a declaration, so the cut
 //! is safe even inside unbalanced braces: an unclosed `{` damages one declaration, not the file.
-//! `build` and `config` start a declaration only outside every bracket, as they are names
+//! `build`, `config` and `volume` start a declaration only outside every bracket, as they are names
 //! everywhere else.
 //!
 //! The scanner also finds the structural errors that pest would word badly (unterminated strings,
@@ -26,7 +26,7 @@ pub const ITEM_KEYWORDS: &[&str] = &[
 ];
 
 /// Words that start a declaration only outside every bracket: elsewhere they are names.
-pub const TOP_LEVEL_WORDS: &[&str] = &["build", "config"];
+pub const TOP_LEVEL_WORDS: &[&str] = &["build", "config", "volume"];
 
 /// One top-level declaration's text range, with the structural problem found in it, if any.
 #[derive(Debug)]

@@ -35,6 +35,8 @@ pub(crate) struct RunContext<'a> {
     pub(crate) configs: HashMap<String, Vec<u8>>,
     /// The files configs were read from, by name (for steps that mount them).
     pub(crate) config_files: HashMap<String, PathBuf>,
+    /// The folders standing for the plan's volumes.
+    pub(crate) volumes: crate::volumes::LocalVolumes,
     /// What runs container steps, and how.
     pub(crate) local: crate::sandbox::LocalEngine,
     /// The interpreter and Python path of Python steps (none without Python steps, or when a

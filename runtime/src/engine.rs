@@ -67,6 +67,7 @@ pub fn run(
     let host = crate::record::host();
     let budget = budget_for(opts, &host);
     let values = import_params(&store, &run_id, entry, &params, opts)?;
+    let volumes = crate::volumes::LocalVolumes::prepare(plan, store.root(), &run_id)?;
     let ctx = RunContext {
         store,
         plan,
@@ -82,6 +83,7 @@ pub fn run(
         secret_files: secrets.files,
         configs: configs.values,
         config_files: configs.files,
+        volumes,
         local,
         python,
         budget: Mutex::new(budget),
@@ -92,6 +94,7 @@ pub fn run(
         reports: Mutex::new(Vec::new()),
     };
     let result = run_pipeline(&ctx, &plan.entry, values, "");
+    ctx.volumes.finish();
     let _ = ctx.store.save_last_ingredients();
     let _ = std::fs::remove_dir_all(ctx.store.tmp_dir(&run_id));
     let summary = summarise(&ctx, result, cancel.load(Ordering::Relaxed));

@@ -45,6 +45,8 @@ pub enum RunCode {
     NotReusable,
     /// `--out`: the folder cannot be written, or holds files flowc did not place there.
     BadOutFolder,
+    /// The folder that stands for a volume on this machine cannot be made.
+    VolumeFolder,
     /// `flowc replay`: the file is not a workflow's status (`argo get NAME -o json`).
     NotWorkflowStatus,
     /// `flowc replay`: the workflow ran no such step, or ran it several times (a loop).
@@ -90,6 +92,7 @@ impl RunCode {
             RunCode::BadInputsFrom => "R033",
             RunCode::NotReusable => "R034",
             RunCode::BadOutFolder => "R035",
+            RunCode::VolumeFolder => "R036",
             RunCode::NotWorkflowStatus => "R043",
             RunCode::UnknownReplayStep => "R044",
             RunCode::Unreplayable => "R045",

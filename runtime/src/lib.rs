@@ -28,6 +28,7 @@ pub mod store;
 mod task;
 pub mod types;
 pub mod util;
+mod volumes;
 mod workers;
 
 pub use engine::run;

@@ -96,6 +96,7 @@ fn view() -> PodView {
                 "a secret value, never on a command line".into(),
             ),
         ],
+        read_write: Vec::new(),
         read_only: vec![
             (
                 PathBuf::from("/srv/project/.flow/objects/ab/cdef"),

@@ -56,6 +56,22 @@ fn issue(
 // ---------------------------------------------------------------------------------------------
 // Both targets.
 
+/// A `std.io` step given a local path (`path` is its text known at build time) that a pod of
+/// `target` would put on its throw-away disk.
+pub fn local_path_on_cluster(at: Place, path: &str, step: &str, target: &str) -> TargetIssue {
+    issue(
+        Code::LocalPathOnCluster,
+        at,
+        format!(
+            "`{path}` is a local path: in the pod of `{step}` on {target} it is the pod's own disk, \
+             thrown away when the step ends"
+        ),
+        "a local path in a pod",
+        "use an s3:// URL or mount a volume (`volume v = k8s_pvc(...)`, `with { mount v at \
+         \"/data\" }`) and write under its path",
+    )
+}
+
 /// The plan names an entry pipeline it does not contain (a plan edited by hand).
 pub fn plan_without_entry(entry: &str) -> TargetIssue {
     issue(
@@ -682,6 +698,22 @@ pub fn kfp_secret_mount(
         message,
         &format!("KFP cannot mount the {keyword} here"),
         help,
+    )
+}
+
+/// A claim created for the run mounted by a step outside the entry pipeline's root DAG.
+pub fn kfp_created_volume_nested(at: Place, volume: &str, step: &str) -> TargetIssue {
+    issue(
+        Code::UnsupportedByTarget,
+        at,
+        format!(
+            "volume `{volume}` is created for the run, and KFP can mount such a claim only in \
+             steps of the pipeline's top level, not in `{step}` here (in a loop, a branch, a \
+             called pipeline or a pipeline with `finally`)"
+        ),
+        "KFP cannot mount the created claim here",
+        "mount an existing claim (`volume NAME = k8s_pvc(\"claim-name\")`), or call the step at \
+         the pipeline's top level",
     )
 }
 

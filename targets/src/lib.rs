@@ -16,6 +16,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod kfp;
 pub mod kube;
+mod local_paths;
 pub mod names;
 pub mod yaml;
 

@@ -18,7 +18,7 @@
 //! - ```` ```flow encoding=latin1 ```` checks the example's text encoded as Latin-1 (E007's file
 //!   that is not UTF-8).
 //!
-//! Target codes (E5xx, W5xx) are reported for a build target (`flowc build`, `flowc check
+//! Target codes (E5xx, W5xx, and E432) are reported for a build target (`flowc build`, `flowc check
 //! --target`); their examples are commands and are tested with the emitters and the CLI. They are
 //! listed in [`TARGET_CODES`], and a test fails when a code is in that range but not in the list,
 //! or in the list but not in the table, so none is skipped silently.
@@ -29,7 +29,11 @@ use flowc_compiler::{analyze, Code, FileLoader, MemoryLoader};
 use libtest_mimic::{Failed, Trial};
 
 /// Codes whose examples need a build target and are tested with the emitters and the CLI.
-const TARGET_CODES: &[&str] = &["E501", "E502", "E503", "W501"];
+const TARGET_CODES: &[&str] = &["E432", "E501", "E502", "E503", "W501"];
+
+/// Codes of the operations phase that only a build target reports (a `std.io` step's local path,
+/// which only a pod would throw away).
+const TARGET_REPORTED: &[&str] = &["E432"];
 
 /// Codes reported only about what a command is given — build values (`--set`), files named on
 /// its command line — whose examples are commands, run by the CLI's tests
@@ -41,9 +45,9 @@ pub fn is_build_value_code(code: Code) -> bool {
     BUILD_VALUE_CODES.contains(&code.as_str())
 }
 
-/// Whether `code` is a target code (E5xx or W5xx).
+/// Whether `code` is a target code (E5xx or W5xx, and those of [`TARGET_REPORTED`]).
 pub fn is_target_code(code: Code) -> bool {
-    code.as_str().get(1..2) == Some("5")
+    code.as_str().get(1..2) == Some("5") || TARGET_REPORTED.contains(&code.as_str())
 }
 
 /// One test per code, and one that checks the list of target codes.

@@ -79,7 +79,14 @@ pub fn builtin_call(rng: &mut Rng, scope: &Scope, decls: &mut Decls) -> Call {
             table(Schema::Target),
         ),
         2 => {
-            let text = "read_csv(path: \"in/rows.csv\") as Table<Row>".into();
+            // Mostly a URL, which every target reads; sometimes a local path, which the
+            // cluster targets refuse (E432).
+            let path = if rng.chance(80) {
+                "s3://flowc-law/in/rows.csv"
+            } else {
+                "in/rows.csv"
+            };
+            let text = format!("read_csv(path: \"{path}\") as Table<Row>");
             ("std.io", "read_csv", text, table(Schema::Row))
         }
         3 => {
@@ -97,7 +104,11 @@ pub fn builtin_call(rng: &mut Rng, scope: &Scope, decls: &mut Decls) -> Call {
             let (name, text) = if rng.chance(50) {
                 (
                     "write_csv",
-                    format!("write_csv(table: {t}, path: \"out/t{n}.csv\")"),
+                    if rng.chance(80) {
+                        format!("write_csv(table: {t}, path: \"s3://flowc-law/out/t{n}.csv\")")
+                    } else {
+                        format!("write_csv(table: {t}, path: \"out/t{n}.csv\")")
+                    },
                 )
             } else {
                 ("file_from_table", format!("file_from_table(table: {t})"))

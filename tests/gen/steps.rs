@@ -45,6 +45,7 @@ pub struct Decls {
     pub imports: BTreeMap<&'static str, BTreeSet<&'static str>>,
     steps: Vec<StepSig>,
     secrets: bool,
+    volumes: bool,
     profile: bool,
     notify: bool,
     /// The counter of fresh names.
@@ -102,6 +103,16 @@ impl Decls {
             self.secrets = true;
             self.text.push(
                 "secret token = k8s(\"api-token\", key: \"token\")\nsecret cert = k8s(\"tls-bundle\", key: \"ca.crt\")\n"
+                    .into(),
+            );
+        }
+    }
+
+    fn volumes(&mut self) {
+        if !self.volumes {
+            self.volumes = true;
+            self.text.push(
+                "volume data = k8s_pvc(\"team-data\")\nvolume scratch = k8s_pvc(size: 5Gi, storage_class: \"standard\")\n"
                     .into(),
             );
         }
@@ -361,7 +372,8 @@ fn step_text(
 }
 
 /// Random properties of a step: caching, retries, resources, timeout, environment, secrets,
-/// node selection, tolerations and profiles.
+/// volumes (an existing claim and one created for the run), node selection, tolerations and
+/// profiles.
 fn properties(rng: &mut Rng, decls: &mut Decls, scalar_params: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     if rng.chance(35) {
@@ -402,6 +414,14 @@ fn properties(rng: &mut Rng, decls: &mut Decls, scalar_params: &[String]) -> Vec
     if rng.chance(10) {
         decls.secrets();
         out.push("mount cert at \"/etc/tls/ca.crt\"".into());
+    }
+    if rng.chance(8) {
+        decls.volumes();
+        out.push("mount data at \"/mnt/data\"".into());
+    }
+    if rng.chance(8) {
+        decls.volumes();
+        out.push("mount scratch at \"/mnt/scratch\"".into());
     }
     if rng.chance(15) {
         out.push("node_selector { \"disktype\": \"ssd\" }".into());

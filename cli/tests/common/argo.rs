@@ -159,6 +159,22 @@ pub fn play_argo(workflow: &Json, cwd: &Path) -> Played {
     })
 }
 
+/// Whether the workflow's volume `name` is a persistent volume claim (existing or created).
+fn is_claim(spec: &Json, name: &str) -> bool {
+    let named = |list: &Json, pointer: &str| {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| v.pointer(pointer).and_then(Json::as_str) == Some(name))
+    };
+    let existing = spec["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|v| v["name"].as_str() == Some(name) && v.get("persistentVolumeClaim").is_some());
+    existing || named(&spec["volumeClaimTemplates"], "/metadata/name")
+}
+
 /// Runs a container of the runtime image (`flowc exec ...`); None for another container.
 pub fn run_exec(container: &Json, args: &[String], cwd: &Path) -> Option<Output> {
     if container["command"] != serde_json::json!(["flowc", "exec"]) {
@@ -224,7 +240,27 @@ pub fn play_argo_with(
             }
             let inputs = task_inputs(template, task, &wf_params);
             let pod = cwd.join("pods").join(&name);
-            let local = |path: &str| path.replace("/tmp/flowc/", &format!("{}/", pod.display()));
+            // Volumes (persistent volume claims) are folders of `cwd/volumes/`, by volume name.
+            let claims: Vec<(String, String)> = container["volumeMounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|m| is_claim(spec, m["name"].as_str().unwrap_or_default()))
+                .map(|m| {
+                    let name = m["name"].as_str().unwrap_or_default();
+                    let dir = cwd.join("volumes").join(name);
+                    std::fs::create_dir_all(&dir).expect("the volume's folder");
+                    let at = m["mountPath"].as_str().expect("a mount path");
+                    (format!("{at}/"), format!("{}/", dir.display()))
+                })
+                .collect();
+            let local = |path: &str| {
+                let mut p = path.replace("/tmp/flowc/", &format!("{}/", pod.display()));
+                for (at, dir) in &claims {
+                    p = p.replace(at.as_str(), dir);
+                }
+                p
+            };
             // Input artifacts: copied from the producer's output path.
             for a in task["arguments"]["artifacts"]
                 .as_array()

@@ -228,6 +228,10 @@ pub fn substitute(s: &StrLit, value: impl Fn(&str) -> String) -> String {
                 out.push_str(&v.name);
                 out.push('}');
             }
+            StrPart::Path(p) => {
+                let names: Vec<&str> = p.iter().map(|i| i.name.as_str()).collect();
+                out.push_str(&format!("${{{}}}", names.join(".")));
+            }
             StrPart::Build(v) => out.push_str(&value(&v.name)),
         }
     }

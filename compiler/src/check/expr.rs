@@ -73,9 +73,9 @@ impl Checker<'_> {
     ) -> Ty {
         let file = self.file(m);
         self.build_refs(m, s);
-        for v in s.vars() {
-            let t = resolve(self, std::slice::from_ref(v));
-            if t.is_artifact() {
+        for p in s.paths() {
+            let t = resolve(self, p);
+            if let (true, Some(v)) = (t.is_artifact(), p.last()) {
                 self.push(types::interpolated_artifact(file, v.span, &v.name, &t));
             }
         }

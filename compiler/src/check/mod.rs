@@ -27,6 +27,7 @@ mod schedule;
 mod scope;
 mod secrets;
 mod step_graph;
+pub(crate) mod volumes;
 
 use std::collections::{HashMap, HashSet};
 

@@ -153,7 +153,7 @@ impl Checker<'_> {
                     EnvValue::Param(p) => used.push(p.clone()),
                     EnvValue::Text(parts) => used.extend(parts.iter().filter_map(|p| match p {
                         StrPart::Var(v) => Some(v.name.clone()),
-                        StrPart::Text(_) | StrPart::Build(_) => None,
+                        StrPart::Text(_) | StrPart::Build(_) | StrPart::Path(_) => None,
                     })),
                     EnvValue::Secret(_) => {}
                 }
@@ -450,16 +450,17 @@ impl Checker<'_> {
         }
     }
 
-    /// `mount SECRET at "/path"`: a known secret or config at an absolute path.
+    /// `mount SECRET at "/path"`: a known secret, config or volume at an absolute path (a
+    /// volume's is a folder).
     fn mount_prop(&mut self, m: ModuleId, secret: &Ident, path: &StrLit, out: &mut ResolvedProps) {
         let file = self.file(m);
         let entry = self.lookup_kind(
             m,
             &secret.name,
             secret.span,
-            &[DeclKind::Secret, DeclKind::Config],
+            &[DeclKind::Secret, DeclKind::Config, DeclKind::Volume],
             Code::UnknownSecret,
-            "a secret or config",
+            "a secret, config or volume",
         );
         if !path.value.starts_with('/') || path.value.contains("..") || path.value.ends_with('/') {
             self.push(ops::mount_path_not_absolute(file, path.span, &path.value));
@@ -508,8 +509,9 @@ impl Checker<'_> {
         for item in items {
             match &item.kind {
                 ExprKind::Str(s) => {
-                    for v in s.vars() {
-                        self.step_name(m, &v.name, v.span, &names);
+                    for p in s.paths() {
+                        let (name, span) = joined(p);
+                        self.step_name(m, &name, span, &names);
                     }
                     self.build_refs(m, s);
                 }
@@ -554,11 +556,10 @@ impl Checker<'_> {
         };
         match &value.kind {
             ExprKind::Str(s) => {
-                for v in s.vars() {
-                    if !params.contains(&v.name.as_str()) {
-                        self.push(names::unknown_step_parameter(
-                            file, v.span, &v.name, &params,
-                        ));
+                for p in s.paths() {
+                    let (name, span) = joined(p);
+                    if !params.contains(&name.as_str()) {
+                        self.push(names::unknown_step_parameter(file, span, &name, &params));
                     }
                 }
                 self.build_refs(m, s);
@@ -819,4 +820,19 @@ impl Checker<'_> {
             Err(why) => self.push(ops::invalid_python_function(file, s.span, &s.value, why)),
         }
     }
+}
+
+/// An interpolated path as written (`a.b`) and where: a step's strings name parameters, so a
+/// dotted path there is no parameter of the step.
+fn joined(p: &[Ident]) -> (String, Span) {
+    let name = p
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".");
+    let span = match (p.first(), p.last()) {
+        (Some(a), Some(b)) => Span::new(a.span.start as usize, b.span.end as usize),
+        _ => Span::new(0, 0),
+    };
+    (name, span)
 }

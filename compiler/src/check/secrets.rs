@@ -14,6 +14,7 @@ impl Checker<'_> {
         let object = match s.kind {
             SecretKind::Secret => "Secret",
             SecretKind::Config => "ConfigMap",
+            SecretKind::Volume => return self.check_volume(m, s),
         };
         let valid = |v: &str| {
             !v.is_empty()

@@ -758,3 +758,15 @@ pub(crate) fn build_value_type(
         _ => "give the value as text",
     })
 }
+
+/// E431: a `volume` declaration Kubernetes would refuse (`message` says what, `label` marks the
+/// place, `help` says how to fix it).
+pub(crate) fn invalid_volume(
+    file: FileId,
+    span: Span,
+    message: String,
+    label: &str,
+    help: &str,
+) -> Diagnostic {
+    Diagnostic::new(Code::InvalidVolume, message, file, span, label).with_help(help)
+}

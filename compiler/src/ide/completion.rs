@@ -281,7 +281,7 @@ fn lex(text: &str) -> Vec<Token> {
 // Context
 
 const DECL_KEYWORDS: &[&str] = &[
-    "import", "schema", "secret", "config", "build", "profile", "step", "pipeline",
+    "import", "schema", "secret", "config", "volume", "build", "profile", "step", "pipeline",
 ];
 const STMT_KEYWORDS: &[&str] = &[
     "if", "for", "check", "output", "finally", "defaults", "schedule",
@@ -466,6 +466,9 @@ impl<'a> CursorContext<'a> {
         }
         if prev.is_some_and(|t| t.is('=')) && self.decl_kind() == Some("config") {
             return keywords(&["k8s_configmap"]);
+        }
+        if prev.is_some_and(|t| t.is('=')) && self.decl_kind() == Some("volume") {
+            return keywords(&["k8s_pvc"]);
         }
         if prev.is_some_and(|t| t.line == self.line) {
             return Vec::new();
@@ -726,7 +729,9 @@ impl<'a> CursorContext<'a> {
                 props_items(&props)
             }
             [Some("use"), ..] => self.decls(&[DeclKind::Profile], 0),
-            [Some("mount")] => self.decls(&[DeclKind::Secret, DeclKind::Config], 0),
+            [Some("mount")] => {
+                self.decls(&[DeclKind::Secret, DeclKind::Config, DeclKind::Volume], 0)
+            }
             [Some("mount"), Some(_)] => keywords(&["at"]),
             [Some("env"), ..] if line.iter().any(|t| t.is('=')) => {
                 let mut out = self.decls(&[DeclKind::Secret, DeclKind::Config], 1);
@@ -811,7 +816,7 @@ impl<'a> CursorContext<'a> {
     fn decl_item(&self, name: &str, d: DeclId, kind: DeclKind, rank: u8) -> CompletionItem {
         let ck = match kind {
             DeclKind::Schema => CompletionKind::Schema,
-            DeclKind::Secret | DeclKind::Config => CompletionKind::Secret,
+            DeclKind::Secret | DeclKind::Config | DeclKind::Volume => CompletionKind::Secret,
             DeclKind::Profile => CompletionKind::Profile,
             DeclKind::Step => CompletionKind::Step,
             DeclKind::Pipeline => CompletionKind::Pipeline,
@@ -907,6 +912,7 @@ impl<'a> CursorContext<'a> {
             let kind = match it {
                 Item::Schema(_) => DeclKind::Schema,
                 Item::Secret(s) if s.kind == SecretKind::Config => DeclKind::Config,
+                Item::Secret(s) if s.kind == SecretKind::Volume => DeclKind::Volume,
                 Item::Secret(_) => DeclKind::Secret,
                 Item::Profile(_) => DeclKind::Profile,
                 Item::Step(_) => DeclKind::Step,

@@ -93,15 +93,16 @@ pub fn document_symbols(a: &Analysis, file: FileId) -> Vec<Symbol> {
             Item::Secret(s) => leaf(
                 &s.name.name,
                 SymbolKind::Secret,
-                Some(format!(
-                    "{}({:?}, key: {:?})",
-                    match s.kind {
-                        SecretKind::Secret => "k8s",
-                        SecretKind::Config => "k8s_configmap",
-                    },
-                    s.k8s_name.value,
-                    s.key.value
-                )),
+                Some(match s.kind {
+                    SecretKind::Volume if s.k8s_name.value.is_empty() => "k8s_pvc(new)".into(),
+                    SecretKind::Volume => format!("k8s_pvc({:?})", s.k8s_name.value),
+                    _ => format!(
+                        "{}({:?}, key: {:?})",
+                        s.kind.call(),
+                        s.k8s_name.value,
+                        s.key.value
+                    ),
+                }),
                 s.span,
                 s.name.span,
             ),

@@ -134,6 +134,7 @@ pub fn build_plan_with(
         plans: IndexMap::new(),
         secrets: IndexMap::new(),
         configs: IndexMap::new(),
+        volumes: IndexMap::new(),
         tuned,
         build,
     };
@@ -156,6 +157,8 @@ pub fn build_plan_with(
     secrets.sort_keys();
     let mut configs = b.configs;
     configs.sort_keys();
+    let mut volumes = b.volumes;
+    volumes.sort_keys();
     Ok(Plan {
         format: FORMAT.to_string(),
         version: VERSION,
@@ -167,6 +170,7 @@ pub fn build_plan_with(
         secrets,
         build_values: build.clone(),
         configs,
+        volumes,
     })
 }
 
@@ -177,6 +181,7 @@ struct Builder<'a> {
     plans: IndexMap<String, PipelinePlan>,
     secrets: IndexMap<String, SecretRef>,
     configs: IndexMap<String, SecretRef>,
+    volumes: IndexMap<String, VolumeRef>,
     tuned: &'a Tuned,
     build: &'a BuildValues,
 }
@@ -450,6 +455,7 @@ impl Builder<'_> {
                 match self.secret(*d) {
                     (name, SecretKind::Secret) => s.secret_env.push((var.clone(), name)),
                     (name, SecretKind::Config) => s.config_env.push((var.clone(), name)),
+                    (_, SecretKind::Volume) => {}
                 }
             }
         }
@@ -457,9 +463,18 @@ impl Builder<'_> {
             match self.secret(*d) {
                 (name, SecretKind::Secret) => s.secret_mounts.push((path.clone(), name)),
                 (name, SecretKind::Config) => s.config_mounts.push((path.clone(), name)),
+                (name, SecretKind::Volume) => s.volume_mounts.push((path.clone(), name)),
             }
         }
         s.network_off = props.network == Some(false);
+        // A claim created for the run holds this run's state, which a cache hit would not
+        // restore: a step that mounts one is never cached.
+        if s.volume_mounts
+            .iter()
+            .any(|(_, v)| self.volumes.get(v).is_some_and(|r| r.created()))
+        {
+            s.cache = CachePlan::Off;
+        }
         (props, s)
     }
 
@@ -472,6 +487,16 @@ impl Builder<'_> {
         let table = match s.kind {
             SecretKind::Secret => &mut self.secrets,
             SecretKind::Config => &mut self.configs,
+            SecretKind::Volume => {
+                let (v, _) = crate::check::volumes::volume_ref(s);
+                self.volumes.entry(name.clone()).or_insert(VolumeRef {
+                    claim: v.claim,
+                    size: v.size,
+                    storage_class: v.storage_class,
+                    access: v.access,
+                });
+                return (name, s.kind);
+            }
         };
         table.entry(name.clone()).or_insert(SecretRef {
             k8s_name: s.k8s_name.value.clone(),
@@ -841,6 +866,9 @@ impl Scope<'_> {
                         StrPart::Var(v) => Part::Value {
                             value: Box::new(self.path(std::slice::from_ref(v), frames)),
                         },
+                        StrPart::Path(p) => Part::Value {
+                            value: Box::new(self.path(p, frames)),
+                        },
                         StrPart::Build(v) => Part::Text {
                             text: build_value(self.build, &v.name),
                         },
@@ -1029,6 +1057,10 @@ fn str_parts(parts: &[StrPart], sig: &StepSig, build: &BuildValues) -> Vec<Part>
         .map(|p| match p {
             StrPart::Text(t) => Part::Text { text: t.clone() },
             StrPart::Var(v) => name_part(&v.name, sig),
+            // Refused by the checker: a step's strings name its parameters.
+            StrPart::Path(_) => Part::Text {
+                text: String::new(),
+            },
             StrPart::Build(v) => Part::Text {
                 text: build_value(build, &v.name),
             },
@@ -1087,6 +1119,9 @@ fn definition_hash(t: &Task, foreign: Option<&str>) -> String {
     }
     for (path, config) in &t.settings.config_mounts {
         h.update(format!("config-mount:{path}={config}").as_bytes());
+    }
+    for (path, volume) in &t.settings.volume_mounts {
+        h.update(format!("volume-mount:{path}={volume}").as_bytes());
     }
     format!("{:x}", h.finalize())
 }

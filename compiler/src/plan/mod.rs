@@ -54,6 +54,9 @@ pub struct Plan {
     /// Configs (keys of Kubernetes ConfigMaps) used by any task, by their name in the source.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub configs: IndexMap<String, SecretRef>,
+    /// Volumes (persistent volume claims) mounted by any task, by their name in the source.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub volumes: IndexMap<String, VolumeRef>,
 }
 
 /// One pipeline.
@@ -280,6 +283,9 @@ pub struct Settings {
     /// Configs as files: mount path → config name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub config_mounts: Vec<(String, String)>,
+    /// Volumes as folders: mount path → volume name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<(String, String)>,
     /// `network off`: the step must not reach the network (a hermetic step).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub network_off: bool,
@@ -541,6 +547,31 @@ pub struct SecretRef {
     pub k8s_name: String,
     /// The key in it.
     pub key: String,
+}
+
+/// A persistent volume claim: an existing one (`claim`), or one created for each run and
+/// deleted after it (`size`, with its storage class and access mode).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeRef {
+    /// The existing claim's name; none for a claim created for the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    /// A created claim's size, a canonical Kubernetes quantity (`10Gi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// A created claim's storage class; none for the cluster's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    /// A created claim's access mode (`ReadWriteOnce` unless written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
+}
+
+impl VolumeRef {
+    /// Whether the claim is created for each run (and deleted after it).
+    pub fn created(&self) -> bool {
+        self.claim.is_none()
+    }
 }
 
 impl Plan {

@@ -114,6 +114,7 @@ pub fn argv(program: &Path, view: &PodView, fs: &dyn HostFs) -> Vec<String> {
     let targets: Vec<PathBuf> = view
         .read_only
         .iter()
+        .chain(&view.read_write)
         .map(|(_, pod)| {
             let pod = Path::new(pod);
             if under_fresh(pod) {
@@ -145,8 +146,12 @@ pub fn argv(program: &Path, view: &PodView, fs: &dyn HostFs) -> Vec<String> {
     );
     let w = s(&view.workdir);
     push(&mut a, &["--ro-bind", &w, &w]);
+    let n = view.read_only.len();
     for ((host, _), target) in view.read_only.iter().zip(&targets) {
         push(&mut a, &["--ro-bind", &s(host), &s(target)]);
+    }
+    for ((host, _), target) in view.read_write.iter().zip(&targets[n..]) {
+        push(&mut a, &["--bind", &s(host), &s(target)]);
     }
     if let Some(out) = &view.outputs {
         push(&mut a, &["--bind", &s(out), OUTPUTS]);

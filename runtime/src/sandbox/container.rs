@@ -42,6 +42,13 @@ pub fn argv(engine: &str, view: &PodView, user: &str) -> Vec<String> {
             host.to_string_lossy()
         ));
     }
+    for (host, pod) in &view.read_write {
+        a.push("--mount".into());
+        a.push(format!(
+            "type=bind,src={},dst={pod}",
+            host.to_string_lossy()
+        ));
+    }
     if let Some(out) = &view.outputs {
         a.push("--mount".into());
         a.push(format!(

@@ -32,6 +32,8 @@ pub struct PodView {
     /// Files and folders mounted read-only: this machine's path, the pod's path. Inputs,
     /// then secrets.
     pub read_only: Vec<(PathBuf, String)>,
+    /// Folders mounted writable (volumes): this machine's path, the pod's path.
+    pub read_write: Vec<(PathBuf, String)>,
     /// The step's output folder on this machine, mounted writable at [`OUTPUTS`].
     pub outputs: Option<PathBuf>,
     /// The project folder: mounted read-only at its own path, and the working folder.

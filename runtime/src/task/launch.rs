@@ -162,11 +162,27 @@ pub(super) fn container_spec(
         clear_env,
     };
     if local.engine == Engine::Host {
+        let on_host: Vec<(String, PathBuf)> = volume_mounts(ctx, task)
+            .into_iter()
+            .map(|(dir, path)| (path, dir))
+            .collect();
         let mut argv: Vec<String> = command
             .iter()
-            .map(|c| template_text(c, files, false))
+            .map(|c| crate::volumes::substitute(&template_text(c, files, false), &on_host))
             .collect();
         let mut vars = host_env(ctx, task, env, files);
+        for (_, v) in vars.iter_mut() {
+            *v = crate::volumes::substitute(v, &on_host);
+        }
+        for (path, v) in &task.settings.volume_mounts {
+            if let Some((_, dir)) = on_host.iter().find(|(p, _)| p == path) {
+                let upper = crate::util::file_safe(v).to_ascii_uppercase();
+                vars.push((
+                    format!("FLOWC_VOLUME_DIR_{upper}"),
+                    dir.to_string_lossy().into_owned(),
+                ));
+            }
+        }
         if let Some(py) = python {
             use_local_python(py, &mut argv, &mut vars);
         }
@@ -346,6 +362,7 @@ fn pod_view(
             read_only.push((file.clone(), path.clone()));
         }
     }
+    let read_write = volume_mounts(ctx, task);
     let res = &task.settings.resources;
     PodView {
         image: image.to_string(),
@@ -355,6 +372,7 @@ fn pod_view(
             .collect(),
         env: vars.into_iter().collect(),
         read_only,
+        read_write,
         outputs: files.out_dir.map(Path::to_path_buf),
         workdir: ctx.workdir.clone(),
         network: local.network && !task.settings.network_off,
@@ -362,6 +380,15 @@ fn pod_view(
         memory_request_bytes: res.memory_bytes,
         memory_limit_bytes: limits.memory_bytes,
     }
+}
+
+/// The folders of the step's volumes and their mount paths.
+fn volume_mounts(ctx: &RunContext<'_>, task: &Task) -> Vec<(PathBuf, String)> {
+    task.settings
+        .volume_mounts
+        .iter()
+        .filter_map(|(path, v)| Some((ctx.volumes.dirs.get(v)?.clone(), path.clone())))
+        .collect()
 }
 
 /// The step's input artifacts at the pod's paths: `/tmp/flowc/inputs/NAME`, and a list as a
@@ -502,6 +529,24 @@ fn process_reason(
         Reason::Timeout => Some("exceeded its timeout".into()),
         _ => None,
     })
+}
+
+/// A built-in step runs on this machine: a text parameter that starts with a volume's mount
+/// path (`path: "/results/rows.csv"`) names the volume's folder instead, as a host process's
+/// command does.
+pub(super) fn builtin_on_volumes(ctx: &RunContext<'_>, task: &Task, call: &mut BuiltinCall) {
+    let on_host: Vec<(String, PathBuf)> = volume_mounts(ctx, task)
+        .into_iter()
+        .map(|(dir, path)| (path, dir))
+        .collect();
+    if on_host.is_empty() {
+        return;
+    }
+    for v in call.params.values_mut() {
+        if let Json::String(s) = v {
+            *s = crate::volumes::substitute(s, &on_host);
+        }
+    }
 }
 
 pub(super) fn builtin_call(

@@ -531,6 +531,7 @@ impl<'a> StepInstance<'a> {
             TaskKind::Builtin { module, name } => {
                 let mut call = launch::builtin_call(task, module, name, self.inputs, out_dir, work);
                 call.workdir.clone_from(&ctx.workdir);
+                launch::builtin_on_volumes(ctx, task, &mut call);
                 let call_file = work.join("call.json");
                 // A process of its own when something must hold or be measured for this step
                 // alone: a timeout, a memory limit, or resources that autotune sets. Otherwise

@@ -20,6 +20,66 @@ use crate::names::{dns_label, DNS_LABEL_MAX};
 use crate::obj;
 use flowc_compiler::plan::{PipelinePlan, Schedule, TypeRepr};
 
+/// The workflow's volumes: Secrets, ConfigMaps and existing claims in `volumes`, claims
+/// created for the run in `volumeClaimTemplates` (deleted when the workflow completes,
+/// `volumeClaimGC`).
+fn insert_volumes(ctx: &WorkflowEmitter<'_>, spec: &mut Map<String, Json>) {
+    // The outputs volume: declared once here rather than in every template that mounts it;
+    // Argo adds a workflow volume to each pod whose containers mount it, and an `emptyDir`
+    // belongs to its pod, so every step still writes into a folder of its own.
+    let outputs = ctx
+        .outputs_volume
+        .then(|| json!({"name": super::leaf::OUTPUTS_VOLUME, "emptyDir": {}}));
+    let secrets = ctx
+        .volumes
+        .iter()
+        .map(|(secret, vol)| json!({"name": vol, "secret": {"secretName": secret}}));
+    let configs = ctx
+        .config_volumes
+        .iter()
+        .map(|(config, vol)| json!({"name": vol, "configMap": {"name": config}}));
+    let claims = ctx.pvc_volumes.iter().filter_map(|(v, vol)| {
+        let claim = ctx.plan.volumes.get(v)?.claim.as_ref()?;
+        Some(json!({"name": vol, "persistentVolumeClaim": {"claimName": claim}}))
+    });
+    let volumes: Vec<Json> = outputs
+        .into_iter()
+        .chain(secrets)
+        .chain(configs)
+        .chain(claims)
+        .collect();
+    if !volumes.is_empty() {
+        spec.insert("volumes".into(), Json::Array(volumes));
+    }
+    let templates: Vec<Json> = ctx
+        .pvc_volumes
+        .iter()
+        .filter_map(|(v, vol)| {
+            let r = ctx.plan.volumes.get(v).filter(|r| r.created())?;
+            let mut claim = Map::new();
+            claim.insert(
+                "accessModes".into(),
+                json!([r.access.as_deref().unwrap_or("ReadWriteOnce")]),
+            );
+            claim.insert(
+                "resources".into(),
+                json!({"requests": {"storage": r.size.as_deref().unwrap_or("1Gi")}}),
+            );
+            if let Some(sc) = &r.storage_class {
+                claim.insert("storageClassName".into(), json!(sc));
+            }
+            Some(json!({"metadata": {"name": vol}, "spec": Json::Object(claim)}))
+        })
+        .collect();
+    if !templates.is_empty() {
+        spec.insert("volumeClaimTemplates".into(), Json::Array(templates));
+        spec.insert(
+            "volumeClaimGC".into(),
+            json!({"strategy": "OnWorkflowCompletion"}),
+        );
+    }
+}
+
 /// The longest CronWorkflow name (Argo appends a suffix to it).
 const CRON_NAME_MAX: usize = 52;
 
@@ -294,26 +354,7 @@ pub(crate) fn documents(
         "workflowMetadata".into(),
         json!({"labels": Json::Object(run_labels.clone())}),
     );
-    if ctx.outputs_volume || !ctx.volumes.is_empty() || !ctx.config_volumes.is_empty() {
-        // The outputs volume: declared once here rather than in every template that mounts
-        // it; Argo adds a workflow volume to each pod whose containers mount it, and an
-        // `emptyDir` belongs to its pod, so every step still writes into a folder of its own.
-        let outputs = ctx
-            .outputs_volume
-            .then(|| json!({"name": super::leaf::OUTPUTS_VOLUME, "emptyDir": {}}));
-        let secrets = ctx
-            .volumes
-            .iter()
-            .map(|(secret, vol)| json!({"name": vol, "secret": {"secretName": secret}}));
-        let configs = ctx
-            .config_volumes
-            .iter()
-            .map(|(config, vol)| json!({"name": vol, "configMap": {"name": config}}));
-        spec.insert(
-            "volumes".into(),
-            Json::Array(outputs.into_iter().chain(secrets).chain(configs).collect()),
-        );
-    }
+    insert_volumes(ctx, &mut spec);
     spec.insert("templates".into(), Json::Array(templates));
 
     let metadata = obj([

@@ -135,6 +135,16 @@ impl WorkflowEmitter<'_> {
         v
     }
 
+    /// The pod volume of a flowc volume (a persistent volume claim), mounted as a folder.
+    fn pvc_volume(&mut self, volume: &str) -> String {
+        if let Some(v) = self.pvc_volumes.get(volume) {
+            return v.clone();
+        }
+        let v = self.volume_names.name(&format!("volume-{volume}"), 63);
+        self.pvc_volumes.insert(volume.to_string(), v.clone());
+        v
+    }
+
     /// A task's configs: their files as read-only mounts of ConfigMap volumes (one key each,
     /// at its path), their variables from `configMapKeyRef`.
     fn config_mounts_and_env(&mut self, s: &Settings, mounts: &mut Vec<Json>, env: &mut Vec<Json>) {
@@ -223,6 +233,12 @@ impl WorkflowEmitter<'_> {
         for (path, k8s, key) in secret_mounts {
             let vol = self.secret_volume(&k8s);
             mounts.push(json!({"name": vol, "mountPath": path, "subPath": key, "readOnly": true}));
+        }
+        for (path, volume) in self.pipes[pipe].tasks[t].settings.volume_mounts.clone() {
+            if self.plan.volumes.contains_key(&volume) {
+                let vol = self.pvc_volume(&volume);
+                mounts.push(json!({"name": vol, "mountPath": path}));
+            }
         }
         let task: &Task = &self.pipes[pipe].tasks[t];
         let s: &Settings = &task.settings;

@@ -103,6 +103,8 @@ pub(crate) struct WorkflowEmitter<'a> {
     /// Whether a template mounts the outputs volume, which `spec.volumes` then declares once
     /// for every template (each pod gets an `emptyDir` of its own).
     pub(crate) outputs_volume: bool,
+    /// Persistent volume claims: flowc volume name → pod volume name.
+    pub(crate) pvc_volumes: IndexMap<String, String>,
     pub(crate) volume_names: Namer,
     /// Inputs and outputs of each frame.
     pub(crate) ports: Vec<Ports>,
@@ -165,6 +167,7 @@ impl<'a> WorkflowEmitter<'a> {
             volumes: IndexMap::new(),
             config_volumes: IndexMap::new(),
             outputs_volume: false,
+            pvc_volumes: IndexMap::new(),
             volume_names: Namer::new(),
             ports: Vec::new(),
             tasks: Vec::new(),
@@ -382,6 +385,9 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
         };
     };
     let mut ctx = WorkflowEmitter::new(plan, entry, opts);
+    for issue in crate::local_paths::problems(plan, "Argo") {
+        ctx.issues.report(issue);
+    }
     ctx.prepass();
     ctx.check_branch_values();
     let copies: HashSet<OutputRef> = ctx

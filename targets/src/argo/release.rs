@@ -130,8 +130,10 @@ pub(crate) fn alias_document(
         }
         alias_spec.insert("workflowMetadata".into(), m);
     }
-    if let Some(v) = spec.get("volumes") {
-        alias_spec.insert("volumes".into(), v.clone());
+    for key in ["volumes", "volumeClaimTemplates", "volumeClaimGC"] {
+        if let Some(v) = spec.get(key) {
+            alias_spec.insert(key.into(), v.clone());
+        }
     }
     let called: Vec<&str> = ["entrypoint", "onExit"]
         .iter()

@@ -619,6 +619,9 @@ impl Emitter<'_> {
         if let Some(list) = self.config_env(s) {
             m.insert("configMapAsEnv".into(), list);
         }
+        if let Some(list) = self.pvc_mounts(g, task) {
+            m.insert("pvcMount".into(), list);
+        }
         if s.network_off {
             let at = self.place(Some(g), &task.id).at(task.setting_spans.network);
             self.report(diagnostics::network_off(

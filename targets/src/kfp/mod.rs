@@ -17,6 +17,7 @@
 mod cel;
 mod cycles;
 mod exec;
+mod pvc;
 mod render;
 mod tree;
 mod types;
@@ -52,6 +53,9 @@ pub const SPEC_SIZE_LIMIT: usize = 1_500_000;
 /// Writes `plan` as a KFP v2 PipelineSpec (and PlatformSpec) YAML file.
 pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let mut e = Emitter::new(plan, opts);
+    for issue in crate::local_paths::problems(plan, "KFP") {
+        e.report(issue);
+    }
     let docs = e.run();
     e.check_cycles(&docs);
     crate::yaml::drop_elsewhere(std::mem::take(&mut e.graphs));

@@ -72,6 +72,7 @@ impl Emitter<'_> {
         let mut executors = Map::new();
         let mut platform = Map::new();
         let mut root = json!({});
+        let mut mounters: Vec<(String, String)> = Vec::new();
         for g in 0..self.graphs.len() {
             let (mut nodes, mut leaves) = (Vec::new(), Vec::new());
             self.graphs[g].walk(0, &mut nodes, &mut leaves);
@@ -101,6 +102,13 @@ impl Emitter<'_> {
                 if let Some(p) = k8s {
                     platform.insert(format!("exec-{}", leaf.key), p);
                 }
+                if let LeafKind::Task(i) = leaf.kind {
+                    if let Some(task) = self.pipeline_plan(g).tasks.get(i) {
+                        for v in self.created_mounts(g, task) {
+                            mounters.push((leaf.key.clone(), v));
+                        }
+                    }
+                }
             }
             for n in nodes {
                 let comp = self.dag_component(g, n);
@@ -114,6 +122,7 @@ impl Emitter<'_> {
                 }
             }
         }
+        self.add_pvc_tasks(&mounters, &mut components, &mut executors, &mut root);
         let entry = self.plan.entry();
         let mut info = Map::new();
         info.insert("name".into(), json!(self.name));
