@@ -140,11 +140,30 @@ impl<'p> Run<'p> {
                     );
                 } else {
                     let mut v = self.eval(&input.value);
-                    // Relative output paths are relative to the run's folder.
+                    // Relative output paths are relative to the run's folder; a path on a
+                    // volume the step mounts is in the volume's folder there (as `flowc run`
+                    // places it), never at the mount path on this machine.
                     if input.name == "path" {
                         if let Json::String(p) = &v {
                             if Path::new(p).is_relative() {
                                 v = json!(self.dir.join(p).to_str().unwrap());
+                            } else {
+                                let on_volume =
+                                    task.settings.volume_mounts.iter().find_map(|(at, volume)| {
+                                        let rest = Path::new(p).strip_prefix(at).ok()?;
+                                        Some(self.dir.join("volumes").join(volume).join(rest))
+                                    });
+                                // Otherwise only a file of the tests' temporary folders (an
+                                // earlier run's output) may be named.
+                                let local = on_volume.unwrap_or_else(|| {
+                                    let temp = Path::new(p).starts_with(std::env::temp_dir());
+                                    assert!(temp, "{}: `{p}` is on no volume it mounts", task.id);
+                                    PathBuf::from(p)
+                                });
+                                if let Some(parent) = local.parent() {
+                                    std::fs::create_dir_all(parent).unwrap();
+                                }
+                                v = json!(local.to_str().unwrap());
                             }
                         }
                     }
@@ -208,14 +227,18 @@ fn daily_weighting_runs_end_to_end() {
     );
     let audience = flowc_builtins::files::read_parquet(&run.output("audience", "grouped")).unwrap();
     assert_eq!(audience.height(), 8, "one row per region");
-    let csv = std::fs::read_to_string(dir.path().join("out/weights-2024-06-03.csv")).unwrap();
+    let csv =
+        std::fs::read_to_string(dir.path().join("volumes/results/weights-2024-06-03.csv")).unwrap();
     assert!(csv.starts_with("panelist_id,sex,age_group,region,education,active,minutes,weight\n"));
     assert_eq!(
         csv.lines().count(),
         4001,
         "80 % of 5000 panelists and the header"
     );
-    assert!(dir.path().join("out/audience-2024-06-03.parquet").is_file());
+    assert!(dir
+        .path()
+        .join("volumes/results/audience-2024-06-03.parquet")
+        .is_file());
 }
 
 #[test]
