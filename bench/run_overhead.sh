@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
-# Per-step overhead of `flowc run` on a chain of N trivial steps, next to the cost of a bare
-# process spawn and to Snakemake running the same chain. Snakemake is installed into a
-# virtualenv outside the repository.
-# Usage: bench/run_overhead.sh [N] [ROUNDS]   (defaults 500 and 5)
-# After a warm-up, each round times the bare spawn and flowc three times in turn (pairs, so
-# that both see the same load) and Snakemake once; medians are reported with the load average,
-# since other work on the machine moves every figure.
+# Per-step cost of `flowc run` on a chain of N trivial container steps (`cache off`), next to
+# GNU make -j2 running the same commands from a Makefile of N rules, under the host engine
+# (make runs `true i`) and the sandbox engine (make runs the same `true i` under the bare
+# bubblewrap sandbox flowc starts: `bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind
+# / / --dev /dev --proc /proc true i`), and a program spawning the same command lines.
+# Usage: bench/run_overhead.sh [N] [ROUNDS]   (defaults 300 and 5)
+# Each round runs every case once, in turn (so that flowc and its peer see the same load);
+# each run is a whole process, timed from outside (wall time, and CPU time of the process and
+# its children). Medians are reported with the load average, and each engine's ratio to make,
+# the median of the rounds' ratios. With SNAKEMAKE=1, Snakemake (`-j1`, installed into a
+# virtualenv outside the repository) runs the same chain too, once a round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N="${1:-500}"
+N="${1:-300}"
 ROUNDS="${2:-5}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-VENV="${XDG_CACHE_HOME:-$HOME/.cache}/flowc-bench/snakemake-venv"
+command -v make >/dev/null || { echo "error: GNU make is not installed" >&2; exit 1; }
+command -v bwrap >/dev/null || { echo "error: bwrap is not installed (apt-get install bubblewrap)" >&2; exit 1; }
 
 # Container steps only: the polars built-ins are not needed (and take long to build).
 cargo build --release -q -p flowc --no-default-features
 cargo build --release -q -p flowc-runtime --example spawn_baseline
 FLOWC="$PWD/target/release/flowc"
 SPAWN="$PWD/target/release/examples/spawn_baseline"
+BWRAP="bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind / / --dev /dev --proc /proc"
 
-# The same chain for both tools: step i runs `true i` after step i-1 (the bare spawn runs the
-# same command lines).
+# The same chain for every tool: step i runs `true i` after step i-1.
 {
   echo 'step noop(i: Int) {'
   echo '  image "busybox:1.36"'
@@ -34,79 +39,100 @@ SPAWN="$PWD/target/release/examples/spawn_baseline"
   for i in $(seq 1 $((N - 1))); do echo "  s$i = noop(i: $i) after s$((i - 1))"; done
   echo '}'
 } > "$WORK/chain.flow"
-mkdir "$WORK/snake"
-{
-  # Snakemake builds its DAG recursively: a chain of 500 exceeds Python's default recursion
-  # limit and fails ("maximum recursion depth exceeded") before running anything.
-  echo "import sys"
-  echo "sys.setrecursionlimit(max(10000, 20 * $N))"
-  echo
-  echo "rule all:"
-  echo "    input: \"done/$((N - 1))\""
-  for i in $(seq 0 $((N - 1))); do
-    echo "rule s$i:"
-    if [ "$i" -gt 0 ]; then echo "    input: \"done/$((i - 1))\""; fi
-    echo "    output: \"done/$i\""
-    echo "    shell: \"true $i && touch {output}\""
+# Phony rules (nothing cached, as `cache off`); make runs a command line without shell
+# metacharacters itself, without a shell, as flowc does.
+makefile() { # $1: the command's prefix
+  echo ".PHONY: all $(seq -f 's%g' -s ' ' 0 $((N - 1)))"
+  echo "all: s$((N - 1))"
+  echo "s0:"
+  printf '\t%strue 0\n' "$1"
+  for i in $(seq 1 $((N - 1))); do
+    echo "s$i: s$((i - 1))"
+    printf '\t%strue %s\n' "$1" "$i"
   done
-} > "$WORK/snake/Snakefile"
-
-if [ ! -x "$VENV/bin/snakemake" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q snakemake
-fi
-SNAKE_VERSION="$("$VENV/bin/snakemake" --version)"
-
-spawn() { "$SPAWN" "$N"; }
-# The host engine: the runner's own cost (the sandbox's is measured by sandbox_overhead.sh).
-flowc() { rm -rf "$WORK/store"; "$FLOWC" run "$WORK/chain.flow" --store "$WORK/store" --engine host; }
-snake() {
-  (cd "$WORK/snake" && rm -rf done .snakemake && "$VENV/bin/snakemake" -j1 --quiet all &&
-    [ -f "done/$((N - 1))" ])
 }
-# Appends the seconds `$1` took to the times file (to stdout too); a failed run stops the
-# benchmark, so that a tool that gave up early is never timed as if it had finished.
-measure() {
-  local s e
-  s=$(date +%s.%N)
-  if ! "$1" >"$WORK/out" 2>&1; then
-    tail -5 "$WORK/out" >&2
-    echo "error: $1 failed" >&2
-    exit 1
+makefile "" > "$WORK/host.mk"
+makefile "$BWRAP " > "$WORK/sandbox.mk"
+
+SNAKE=""
+if [ "${SNAKEMAKE:-0}" = 1 ]; then
+  VENV="${XDG_CACHE_HOME:-$HOME/.cache}/flowc-bench/snakemake-venv"
+  mkdir "$WORK/snake"
+  {
+    # Snakemake builds its DAG recursively: a long chain exceeds Python's default recursion
+    # limit and fails ("maximum recursion depth exceeded") before running anything.
+    echo "import sys"
+    echo "sys.setrecursionlimit(max(10000, 20 * $N))"
+    echo
+    echo "rule all:"
+    echo "    input: \"done/$((N - 1))\""
+    for i in $(seq 0 $((N - 1))); do
+      echo "rule s$i:"
+      if [ "$i" -gt 0 ]; then echo "    input: \"done/$((i - 1))\""; fi
+      echo "    output: \"done/$i\""
+      echo "    shell: \"true $i && touch {output}\""
+    done
+  } > "$WORK/snake/Snakefile"
+  if [ ! -x "$VENV/bin/snakemake" ]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q snakemake
   fi
-  e=$(date +%s.%N)
-  echo "$1 $(echo "$e - $s" | bc)" | tee -a "$WORK/times"
-}
+  SNAKE="$VENV/bin/snakemake"
+  echo "snakemake $("$SNAKE" --version)"
+fi
+echo "$(make --version | head -1); $(bwrap --version)"
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-: > "$WORK/times"
-for f in spawn flowc snake; do measure "$f" >/dev/null; done # warm-up
-: > "$WORK/times"
-for r in $(seq "$ROUNDS"); do
-  for p in 1 2 3; do measure spawn; measure flowc; done
-  measure snake
-done
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$N" "$ROUNDS" "$FLOWC" "$SPAWN" "$WORK" "$SNAKE" <<'PY'
+import os, shutil, statistics, subprocess, sys, time
+n, rounds, flowc, spawn, work, snake = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
+chain, store = os.path.join(work, "chain.flow"), os.path.join(work, "store")
+cases = [
+    ("make", "make -j2 (`true i`)", ["make", "-s", "-j2", "-f", f"{work}/host.mk"]),
+    ("host", "flowc run --engine host", [flowc, "run", chain, "--store", store, "--engine", "host"]),
+    ("make_bwrap", "make -j2 (`bwrap ... true i`)", ["make", "-s", "-j2", "-f", f"{work}/sandbox.mk"]),
+    ("sandbox", "flowc run --engine sandbox", [flowc, "run", chain, "--store", store, "--engine", "sandbox"]),
+    ("spawn", "a program spawning `true i`", [spawn, str(n)]),
+]
+if snake:
+    snakedir = os.path.join(work, "snake")
+    cases.append(("snake", "snakemake -j1", ["sh", "-c", f"cd {snakedir} && rm -rf done .snakemake && {snake} -j1 --quiet all && test -f done/{n - 1}"]))
 
-python3 - "$N" "$SNAKE_VERSION" "$WORK/times" <<'PY'
-import statistics, sys
-n, version = int(sys.argv[1]), sys.argv[2]
-runs = {}
-for line in open(sys.argv[3]):
-    name, seconds = line.split()
-    runs.setdefault(name, []).append(float(seconds) * 1000 / n)
-med = {k: statistics.median(v) for k, v in runs.items()}
-best = {k: min(v) for k, v in runs.items()}
-spawn = med["spawn"]
-print(f"\nper step: {len(runs['flowc'])} runs of {n} steps for the spawn and flowc, {len(runs['snake'])} for Snakemake\n")
-print("| per step | median ms | vs bare spawn | fastest run ms |")
-print("|---|---:|---:|---:|")
-for key, label in [("spawn", "bare spawn of `true i`"), ("flowc", "flowc run"), ("snake", f"snakemake -j1 ({version})")]:
-    print(f"| {label} | {med[key]:.2f} | {med[key] / spawn:.1f}x | {best[key]:.2f} |")
-# flowc's overhead: the median difference within pairs (a spawn run, then a flowc run).
-over_f = statistics.median(f - s for s, f in zip(runs["spawn"], runs["flowc"]))
-over_s = med["snake"] - spawn
-ratio = f"{over_s / over_f:.0f}x less" if over_f > 0 else "flowc within the noise of the bare spawn"
-print(f"\noverhead beyond the spawn, per step: flowc {over_f:.2f} ms (median of the pairs' differences),"
-      f" snakemake {over_s:.2f} ms ({ratio})")
+def once(argv):
+    """Wall and CPU (user + system, its processes included) seconds of one whole run."""
+    shutil.rmtree(store, ignore_errors=True)
+    t0 = time.monotonic()
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = child.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.monotonic() - t0
+    # A failed run, or one that fell back to host processes, measured nothing.
+    if status != 0 or "sandbox engine cannot run" in out:
+        sys.exit(f"error: {' '.join(argv[:4])} failed:\n{out[-3000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+def load():
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+print(f"load average before: {load()}")
+for _, _, argv in cases:  # warm-up
+    once(argv)
+wall, cpu = {}, {}
+for r in range(rounds):  # each round runs every case once, in turn
+    for key, _, argv in cases:
+        w, c = once(argv)
+        wall.setdefault(key, []).append(w)
+        cpu.setdefault(key, []).append(c)
+print(f"load average after: {load()}")
+print(f"\n{rounds} rounds of a {n}-step chain; whole process, medians\n")
+print("| tool | wall s | wall ms/step | fastest s | CPU s |")
+print("|---|---:|---:|---:|---:|")
+for key, label, _ in cases:
+    m = statistics.median(wall[key])
+    print(f"| {label} | {m:.3f} | {m * 1000 / n:.2f} | {min(wall[key]):.3f} | {statistics.median(cpu[key]):.3f} |")
+def ratio(m, a, b):
+    return statistics.median(y / x for x, y in zip(m[a], m[b]))
+print("\nflowc / make (median of the rounds' ratios; aim: at most 1.0):")
+for a, b, label in [("make", "host", "host engine vs make"), ("make_bwrap", "sandbox", "sandbox engine vs make running bwrap"),
+                    ("make", "sandbox", "sandbox engine vs make without a sandbox")]:
+    print(f"- {label}: wall {ratio(wall, a, b):.2f}x, CPU {ratio(cpu, a, b):.2f}x")
 PY

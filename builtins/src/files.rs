@@ -41,9 +41,9 @@ use polars_parquet::write::{
     ParquetType, StatisticsOptions, Version, WriteOptions,
 };
 
-use crate::dates;
 use crate::error::{err, READ_FAILED, UNPARSABLE_VALUE, WRITE_FAILED};
 use crate::schema::{conform, conform_with, ColType, Declared, Side, Strings};
+use crate::{dates, handoff};
 
 /// Rows per Parquet row group.
 pub const ROW_GROUP_SIZE: usize = 262_144;
@@ -51,20 +51,26 @@ pub const ROW_GROUP_SIZE: usize = 262_144;
 /// Bytes per Parquet data page (before compression).
 const DATA_PAGE_SIZE: usize = 1 << 20;
 
-/// Reads a Parquet file as it is.
+/// Reads a Parquet file as it is, one chunk per column; a file a step of this process wrote is
+/// not decoded again ([`handoff`]).
 pub fn read_parquet(path: &Path) -> Result<DataFrame, BuiltinError> {
+    if let Some(table) = handoff::recall(path) {
+        return Ok(table);
+    }
     let bytes = std::fs::read(path).map_err(|e| {
         err(
             READ_FAILED,
             format!("cannot open Parquet file `{}`: {e}", path.display()),
         )
     })?;
-    parquet_from_bytes(bytes).map_err(|e| {
-        err(
-            READ_FAILED,
-            format!("cannot read Parquet file `{}`: {e}", path.display()),
-        )
-    })
+    parquet_from_bytes(bytes)
+        .map(handoff::canonical)
+        .map_err(|e| {
+            err(
+                READ_FAILED,
+                format!("cannot read Parquet file `{}`: {e}", path.display()),
+            )
+        })
 }
 
 /// A Parquet file's table: by polars' reader, except that `Enum` columns are made from their
@@ -329,8 +335,11 @@ fn create(path: &Path) -> Result<BufWriter<File>, BuiltinError> {
     })
 }
 
+/// Flushes a written file. Not synced to the disk: the runner moves a complete file into the
+/// store by renaming it, so a killed run leaves nothing partial, and no file of the store is
+/// synced (see docs/perf.md, "Durability").
 fn finish_file(mut w: BufWriter<File>, path: &Path) -> Result<(), BuiltinError> {
-    w.flush().and_then(|_| w.get_ref().sync_all()).map_err(|e| {
+    w.flush().map_err(|e| {
         err(
             WRITE_FAILED,
             format!("cannot write `{}`: {e}", path.display()),
@@ -526,7 +535,9 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), BuiltinError> {
     }
     writer.end(None).map_err(fail)?;
     drop(writer);
-    finish_file(w, path)
+    finish_file(w, path)?;
+    handoff::remember(path, df);
+    Ok(())
 }
 
 /// Writes a table as a CSV file with a header line; nulls are empty fields, dates

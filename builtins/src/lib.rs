@@ -31,6 +31,7 @@ pub mod call;
 pub mod dates;
 pub mod error;
 pub mod files;
+mod handoff;
 mod rng;
 pub mod schema;
 mod steps;

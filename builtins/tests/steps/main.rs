@@ -5,6 +5,7 @@
 
 mod common;
 mod examples;
+mod handoff;
 mod io;
 mod runner;
 mod survey;
