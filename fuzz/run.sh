@@ -20,7 +20,7 @@ mkdir -p out
 input="corpus/$target"
 # Resume an earlier session of this target rather than start over.
 [ -f "out/$target/default/fuzzer_stats" ] && input=-
-export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_AUTORESUME=1
+export AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_AUTORESUME=1
 nice -n 19 cargo afl fuzz -i "$input" -o "out/$target" -V $((minutes * 60)) -t 2000 \
   "target/release/$target" > "out/$target.log" 2>&1 || true
 stats="out/$target/default/fuzzer_stats"

@@ -188,8 +188,11 @@ pub fn lsp(data: &[u8]) {
     flowc_lsp::serve(std::io::Cursor::new(stream), std::io::sink());
 }
 
+/// A fuzz target: runs the front end (or a reader) on one input; a bug panics or hangs.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, for `replay` and `run.sh`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("check", check),
     ("fmt", fmt),
     ("lsp", lsp),
