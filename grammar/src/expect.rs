@@ -160,7 +160,7 @@ pub(crate) fn describe_failure(src: &str, err: &Error<Rule>) -> (usize, String, 
     if src[offset..].starts_with(is_word) && src[..offset].ends_with(is_word) {
         offset = src[..offset]
             .rfind(|c: char| !is_word(c))
-            .map_or(0, |i| i + 1);
+            .map_or(0, |i| after_char(src, i));
     }
     // `step s(in: Int)`: pest matched the keyword inside `ident`'s negative lookahead, so it
     // stops after it. Name the keyword instead.
@@ -168,7 +168,7 @@ pub(crate) fn describe_failure(src: &str, err: &Error<Rule>) -> (usize, String, 
         let before = src[..offset].trim_end();
         let word_start = before
             .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
+            .map_or(0, |i| after_char(before, i));
         let word = &before[word_start..];
         if crate::keywords::RESERVED.contains(&word) {
             return (
@@ -191,6 +191,12 @@ pub(crate) fn describe_failure(src: &str, err: &Error<Rule>) -> (usize, String, 
         format!("expected {}", join_or(&expected[..expected.len().min(3)]))
     };
     (offset, message, label)
+}
+
+/// The byte offset just after the character that starts at byte `i` of `s` (which may be
+/// several bytes long: the text before a word can end in any character).
+fn after_char(s: &str, i: usize) -> usize {
+    i + s[i..].chars().next().map_or(1, char::len_utf8)
 }
 
 fn join_or(items: &[String]) -> String {
@@ -222,4 +228,22 @@ fn found_at(src: &str, offset: usize) -> String {
         return format!("the control character U+{:04X}", c as u32);
     }
     format!("`{c}`")
+}
+
+#[cfg(test)]
+mod tests {
+    /// Fuzzing finding (`check` and `fmt` targets, December 2026): a syntax error right after a
+    /// comment whose last word follows a multi-byte character (`é`) cut the text inside that
+    /// character when naming the word before the error, and panicked.
+    #[test]
+    fn a_word_after_a_multi_byte_character_is_cut_at_a_character_boundary() {
+        for text in [
+            "pipeline p() {\n  // Fériday\n \u{1}\n}\n",
+            "pipeline p() {\n  // F\u{FFFD}iday\n \u{1}\n}\n",
+            "step s(é\u{1}: Int) {\n}\n",
+        ] {
+            let parsed = crate::parse::parse(text);
+            assert!(!parsed.errors.is_empty(), "{text:?} has a syntax error");
+        }
+    }
 }

@@ -231,9 +231,13 @@ fn create_run_folder(
             format!("cannot write the run folder `{}`: {e}", run_dir.display()),
         )
     };
-    std::fs::create_dir_all(run_dir.join("logs")).map_err(io)?;
+    // The folder is made in the store's `tmp/` and renamed into `runs/` once its `run.json`
+    // is written: a run killed at any moment leaves no run folder that cannot be read (a
+    // leftover in `tmp/` is `store gc`'s to remove).
+    let staging = store.root().join("tmp").join(format!("run-{run_id}"));
+    std::fs::create_dir_all(staging.join("logs")).map_err(io)?;
     store
-        .write_atomic(&run_dir.join("plan.json"), plan.to_json().as_bytes())
+        .write_atomic(&staging.join("plan.json"), plan.to_json().as_bytes())
         .map_err(io)?;
     let mut meta = json!({ "run_id": run_id, "pipeline": plan.entry, "version": plan.pipeline_version, "started": rfc3339(now_ms()), "params": params });
     if let (Some(sel), Some(m)) = (&opts.step, meta.as_object_mut()) {
@@ -243,12 +247,16 @@ fn create_run_folder(
     }
     store
         .write_atomic(
-            &run_dir.join("run.json"),
+            &staging.join("run.json"),
             serde_json::to_string_pretty(&meta)
                 .unwrap_or_default()
                 .as_bytes(),
         )
         .map_err(io)?;
+    if let Some(parent) = run_dir.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::rename(&staging, run_dir).map_err(io)?;
     RecordWriter::open(&run_dir.join("records.jsonl")).map_err(io)
 }
 
