@@ -452,6 +452,25 @@ fn report_has_a_chart_per_step(
     }
 }
 
+/// Writes the lock file of `once.flow`: its step `big` tuned to 128 MiB, with a retry rule whose
+/// first retry is `first` (then × 1.4, at least + 100 MiB).
+fn write_once_lock(d: &std::path::Path, first: &str) {
+    let lock = format!(
+        r#"{{
+  "format": "flowc.lock",
+  "version": 1,
+  "steps": {{
+    "once/big": {{
+      "memory": "128Mi", "cpu": "100m", "gpu": 0, "confidence": "low", "executions": 3,
+      "retry": {{ "first": "{first}", "factor": 1.4, "min_step": "100Mi" }}
+    }}
+  }}
+}}
+"#
+    );
+    std::fs::write(d.join("once.flow.lock"), lock).expect("write");
+}
+
 /// The local runner applies the lock file's retry rule: an attempt killed for memory at the
 /// locked value is retried with the rule's first retry, and the run succeeds.
 #[test]
@@ -473,18 +492,7 @@ pipeline once(mb: Int = 300) {
 }
 "#;
     std::fs::write(d.join("once.flow"), source).expect("write");
-    let lock = r#"{
-  "format": "flowc.lock",
-  "version": 1,
-  "steps": {
-    "once/big": {
-      "memory": "128Mi", "cpu": "100m", "gpu": 0, "confidence": "low", "executions": 3,
-      "retry": { "first": "640Mi", "factor": 1.4, "min_step": "100Mi" }
-    }
-  }
-}
-"#;
-    std::fs::write(d.join("once.flow.lock"), lock).expect("write");
+    write_once_lock(d, "640Mi");
     ok(&["run", "once.flow"], d);
     let last = records(&d.join(".flow")).pop().expect("a run");
     let attempts: Vec<(u64, &str, Option<u64>)> = last
@@ -525,18 +533,7 @@ pipeline once(mb: Int = 250, fail: Bool = false) {
 }
 "#;
     std::fs::write(d.join("once.flow"), source).expect("write");
-    let lock = r#"{
-  "format": "flowc.lock",
-  "version": 1,
-  "steps": {
-    "once/big": {
-      "memory": "128Mi", "cpu": "100m", "gpu": 0, "confidence": "low", "executions": 3,
-      "retry": { "first": "160Mi", "factor": 1.4, "min_step": "100Mi" }
-    }
-  }
-}
-"#;
-    std::fs::write(d.join("once.flow.lock"), lock).expect("write");
+    write_once_lock(d, "160Mi");
     let attempts = |d: &std::path::Path| -> Vec<(String, Option<u64>)> {
         records(&d.join(".flow"))
             .pop()
