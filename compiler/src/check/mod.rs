@@ -41,6 +41,7 @@ use flowc_grammar::Span;
 pub use expr::parse_date;
 pub use lower::{ParamSig, StepSig};
 pub use pipeline::{Binding, CallNode, Frame, PipelineInfo, PipelineOutput};
+pub(crate) use pipeline_model::visible_sites;
 pub use pipeline_model::ScheduleOptions;
 pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec};
 

@@ -154,6 +154,25 @@ pub(crate) fn alternatives(a: &[Frame], b: &[Frame]) -> bool {
     )
 }
 
+/// The binding sites a reference in `frames` sees: a name bound in several branches of an `if`
+/// chain the reference sits in is read from the reference's own branch (the others cannot
+/// have run); outside the chain, every site (whichever branch ran).
+pub(crate) fn visible_sites<'b>(
+    sites: &'b [Binding],
+    nodes: &[CallNode],
+    frames: &[Frame],
+) -> Vec<&'b Binding> {
+    let own: Vec<&Binding> = sites
+        .iter()
+        .filter(|s| !alternatives(&nodes[s.node].frames, frames))
+        .collect();
+    if own.is_empty() {
+        sites.iter().collect()
+    } else {
+        own
+    }
+}
+
 /// The state of checking one pipeline.
 pub(crate) struct PipelineCheck {
     pub m: ModuleId,

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use super::expr::Producer;
-use super::pipeline::{alternatives, common_prefix, Frame, PipelineCheck};
-use super::pipeline_model::RUN_FIELDS;
+use super::pipeline::{common_prefix, Frame, PipelineCheck};
+use super::pipeline_model::{visible_sites, RUN_FIELDS};
 use super::Checker;
 use crate::diagnostics::{names, ops, types};
 use crate::suggest::did_you_mean;
@@ -87,10 +87,12 @@ impl Checker<'_> {
         if let Some(sites) = pc.info.bindings.get(&first.name).cloned() {
             // The binding this reference sees: not one in another branch of an `if` chain the
             // reference sits in (a name bound in two branches is read from its own branch).
-            let site = sites
-                .iter()
-                .find(|s| !alternatives(&pc.info.nodes[s.node].frames, frames))
-                .unwrap_or(&sites[0]);
+            let Some(site) = visible_sites(&sites, &pc.info.nodes, frames)
+                .first()
+                .copied()
+            else {
+                return Ty::Error;
+            };
             let node = site.node;
             if !pc.typed[node] {
                 return Ty::Error;

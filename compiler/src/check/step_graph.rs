@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, BinaryHeap};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::expr::expr_names;
-use super::pipeline_model::{CallNode, Frame, PipelineCheck};
+use super::pipeline_model::{visible_sites, CallNode, Frame, PipelineCheck};
 use super::Checker;
 use crate::diagnostics::graph;
 use crate::types::Ty;
@@ -55,7 +55,8 @@ impl Checker<'_> {
                     continue;
                 }
                 if let Some(sites) = pc.info.bindings.get(&n.name) {
-                    data.extend(sites.iter().map(|s| s.node));
+                    let seen = visible_sites(sites, &pc.info.nodes, &node.frames);
+                    data.extend(seen.iter().map(|s| s.node));
                 }
             }
             let mut frame_names = Vec::new();
@@ -83,7 +84,10 @@ impl Checker<'_> {
             for a in &after_names {
                 pc.used.insert(a.name.clone());
                 match pc.info.bindings.get(&a.name) {
-                    Some(sites) => after.extend(sites.iter().map(|s| s.node)),
+                    Some(sites) => {
+                        let seen = visible_sites(sites, &pc.info.nodes, &node.frames);
+                        after.extend(seen.iter().map(|s| s.node));
+                    }
                     None => {
                         let cands: Vec<&str> =
                             pc.info.bindings.keys().map(String::as_str).collect();

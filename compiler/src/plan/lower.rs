@@ -15,6 +15,7 @@ use super::spans;
 use super::*;
 use crate::build_values::BuildValues;
 use crate::check::build_vars::substitute;
+use crate::check::visible_sites;
 use crate::check::{
     CacheMode, CallNode, EnvValue, Frame, PipelineInfo, ResolvedProps, ResourceSpec, StepSig,
 };
@@ -945,7 +946,10 @@ impl Scope<'_> {
                 value: serde_json::Value::Null,
             };
         };
-        let node_i = sites[0].node;
+        // The site the checker typed this reference by: its own branch's, when the name is
+        // bound in several branches of an `if` the reference sits in.
+        let seen = visible_sites(sites, &self.info.nodes, frames);
+        let node_i = seen.first().map_or(sites[0].node, |s| s.node);
         let node = &self.info.nodes[node_i];
         let k = node
             .frames

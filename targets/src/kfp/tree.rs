@@ -477,8 +477,7 @@ impl Graph {
                 op: "not".into(),
                 args: vec![x.clone()],
             };
-            let key = key_of(&not_x);
-            let branch = self.child_for(parent, Frame::Cond(not_x, key));
+            let branch = self.else_node(parent, node, not_x);
             let absent = self.add_leaf(Leaf::new(
                 LeafKind::Absent { of: i },
                 branch,
@@ -519,7 +518,7 @@ impl Graph {
         }
         // A group made earlier may since have moved into a `condition-branches` group.
         let is_cond = |n: usize| matches!(&self.nodes[n].kind, NodeKind::Cond(vs) if vs.len() == 1 && key_of(&vs[0]) == key);
-        for c in &self.nodes[node].children {
+        for c in self.nodes[node].children.iter().rev() {
             let Child::Node(m) = c else { continue };
             if is_cond(*m) {
                 return *m;
@@ -537,12 +536,19 @@ impl Graph {
         self.child_for(node, Frame::Cond(cond.clone(), key))
     }
 
+    /// The child of `node` for frame `f`: a loop's one group, or a condition group. A task
+    /// joins a group of its condition only when that group is `node`'s last child: separate
+    /// `if`s on one condition, with a task or loop between them, get groups of their own (one
+    /// group for both could depend on what runs between them, and that on it: a cycle).
     fn child_for(&mut self, node: usize, f: Frame) -> usize {
+        let last = self.nodes[node].children.last().copied();
         for c in &self.nodes[node].children {
             if let Child::Node(n) = c {
                 let same = match (&self.nodes[*n].kind, &f) {
                     (NodeKind::Loop(a), Frame::Loop(b)) => a == b,
-                    (NodeKind::Cond(a), Frame::Cond(_, k)) => a.len() == 1 && key_of(&a[0]) == *k,
+                    (NodeKind::Cond(a), Frame::Cond(_, k)) => {
+                        a.len() == 1 && key_of(&a[0]) == *k && last == Some(Child::Node(*n))
+                    }
                     _ => false,
                 };
                 if same {
@@ -565,12 +571,41 @@ impl Graph {
         }
     }
 
-    /// The condition node among `n`'s children whose condition is `key`.
-    fn cond_child(&self, n: usize, key: &str) -> Option<usize> {
-        self.nodes[n].children.iter().find_map(|c| match c {
-            Child::Node(m) if self.single_cond(*m).as_deref() == Some(key) => Some(*m),
-            _ => None,
-        })
+    /// The `else` of the condition group at `n`'s child `i` (condition `x`): the first child
+    /// after it whose condition is `not_x` (the key), unless another group on `x` (a separate
+    /// `if`) comes first.
+    fn else_child(&self, n: usize, i: usize, x: &str, not_x: &str) -> Option<usize> {
+        for c in &self.nodes[n].children[i + 1..] {
+            let Child::Node(m) = c else { continue };
+            match self.single_cond(*m) {
+                Some(k) if k == not_x => return Some(*m),
+                Some(k) if k == x => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The `not x` group beside the condition group `branch` (a child of `parent`) for an
+    /// `else` of absent values: the one right after it, or a new one put right after it.
+    fn else_node(&mut self, parent: usize, branch: usize, not_x: Value) -> usize {
+        let key = key_of(&not_x);
+        let kids = &self.nodes[parent].children;
+        let at = kids.iter().position(|c| *c == Child::Node(branch));
+        let next = at.and_then(|i| kids.get(i + 1)).copied();
+        if let Some(Child::Node(m)) = next {
+            if self.single_cond(m).as_deref() == Some(key.as_str()) {
+                return m;
+            }
+        }
+        let id = self.add_node(NodeKind::Cond(vec![not_x]), parent);
+        if let Some(i) = at {
+            let made = self.nodes[parent].children.pop();
+            if let Some(made) = made {
+                self.nodes[parent].children.insert(i + 1, made);
+            }
+        }
+        id
     }
 
     /// Groups `X` / `not X` siblings into `condition-branches` DAGs, recursively.
@@ -588,12 +623,13 @@ impl Graph {
                 continue;
             };
             let negated = (vx.len() == 1).then(|| {
-                key_of(&Value::Op {
+                let not_x = key_of(&Value::Op {
                     op: "not".into(),
                     args: vec![vx[0].clone()],
-                })
+                });
+                (key_of(&vx[0]), not_x)
             });
-            let Some(y) = negated.and_then(|k| self.cond_child(n, &k)) else {
+            let Some(y) = negated.and_then(|(x, k)| self.else_child(n, i, &x, &k)) else {
                 i += 1;
                 continue;
             };
