@@ -480,6 +480,19 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--memory-from-configmap`'s optional value: a `.flow` file written right after the flag
+/// would be taken as the ConfigMap's name; it is refused with the fix instead. (The name's
+/// own rules are checked with the build, `commands/build.rs`.)
+fn parse_configmap_name(s: &str) -> Result<String, String> {
+    if s.ends_with(".flow") || s.contains('/') {
+        return Err(format!(
+            "`{s}` looks like the .flow file, not a ConfigMap name: write the file before \
+             `--memory-from-configmap`, or give the name as `--memory-from-configmap=NAME`"
+        ));
+    }
+    Ok(s.to_string())
+}
+
 /// Build targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Target {
@@ -527,7 +540,7 @@ pub struct BuildArgs {
     /// Argo: tuned steps read their memory from this ConfigMap (default `flowc-memory`) when
     /// they start, the lock file's values being the defaults; `flowc autotune --configmap`
     /// writes it (docs/autotune.md).
-    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = flowc_targets::argo::DEFAULT_CONFIGMAP)]
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = flowc_targets::argo::DEFAULT_CONFIGMAP, value_parser = parse_configmap_name)]
     pub memory_from_configmap: Option<String>,
     /// A build variable's value, `name=value` (repeatable; a later one wins), read in the
     /// source as `${build.name}` (docs/language.md).

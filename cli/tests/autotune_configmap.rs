@@ -293,6 +293,24 @@ fn bad_configmap_names_and_targets_are_refused() {
         "{}",
         text(&out)
     );
+    // The flag's value is optional: a `.flow` file right after it is refused, not taken as
+    // the name.
+    let out = flowc(
+        &[
+            "build",
+            "--target",
+            "argo",
+            "--memory-from-configmap",
+            "daily.flow",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("looks like the .flow file"),
+        "{}",
+        text(&out)
+    );
     // Without a value, the default name.
     let out = ok(
         &[
