@@ -535,7 +535,7 @@ fn spawn(
     }
     cmd.args(args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+        .stdin(null_input())
         // No `pre_exec`: std then starts the child with posix_spawn (vfork), not fork.
         .process_group(0);
     match writer.try_clone() {
@@ -544,8 +544,8 @@ fn spawn(
     };
     // Only change directory when the step's folder is not already ours: where the C
     // library's posix_spawn cannot change directory, std forks instead.
-    let here = std::env::current_dir().ok();
-    if here.as_deref() != Some(spec.cwd.as_path())
+    let here = here();
+    if here != Some(spec.cwd.as_path())
         && spec.cwd.as_os_str() != "."
         && !spec.cwd.as_os_str().is_empty()
     {
@@ -553,6 +553,23 @@ fn spawn(
     }
     // The child is reaped with `wait4` (for its resource usage), not through `Child`.
     cmd.spawn().map(|child| child.id() as i32)
+}
+
+/// The runner's working folder, asked once: flowc never changes it, and asking costs a system
+/// call per step.
+fn here() -> Option<&'static Path> {
+    static HERE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    HERE.get_or_init(|| std::env::current_dir().ok()).as_deref()
+}
+
+/// A step's standard input: `/dev/null`, opened once per run and duplicated for each step (a
+/// duplicate costs less than opening the file by its path again).
+fn null_input() -> Stdio {
+    static NULL: std::sync::OnceLock<Option<File>> = std::sync::OnceLock::new();
+    NULL.get_or_init(|| File::open("/dev/null").ok())
+        .as_ref()
+        .and_then(|f| f.try_clone().ok())
+        .map_or_else(Stdio::null, Stdio::from)
 }
 
 /// The watch over a running step: its output into the log, its memory, its timeout,
@@ -608,7 +625,29 @@ impl Watch {
 
     /// Watches until the step has ended and its output is drained.
     fn until_end(&mut self, output: &mut io::PipeReader, log: &mut Log<'_>, cancel: &AtomicBool) {
-        let mut buf = vec![0u8; 1 << 16];
+        // One buffer per thread, kept for the next step: a fresh one would be zeroed (64 KiB)
+        // for every step, most of which print nothing.
+        thread_local! {
+            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUF.with(|b| match b.try_borrow_mut() {
+            Ok(mut buf) => {
+                if buf.is_empty() {
+                    buf.resize(1 << 16, 0);
+                }
+                self.watch_loop(output, log, cancel, &mut buf);
+            }
+            Err(_) => self.watch_loop(output, log, cancel, &mut vec![0u8; 1 << 16]),
+        });
+    }
+
+    fn watch_loop(
+        &mut self,
+        output: &mut io::PipeReader,
+        log: &mut Log<'_>,
+        cancel: &AtomicBool,
+        buf: &mut [u8],
+    ) {
         loop {
             let now = Instant::now();
             if self.waited.is_some()
@@ -630,7 +669,7 @@ impl Watch {
             ];
             poll(&mut fds, wake.map(|w| w.saturating_duration_since(now)));
             if fds[0].revents != 0 {
-                match output.read(&mut buf) {
+                match output.read(buf) {
                     Ok(0) => self.output_open = false,
                     Ok(n) => log.output(&buf[..n]),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
