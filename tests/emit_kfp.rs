@@ -570,8 +570,6 @@ const REFERENCES: &[Reference] = &[
         differences: &[
             ("*", "k8s.podMetadata", VERSION_LABEL),
             ("cleanup", "command", PYTHON),
-            ("cleanup", "in.param.status", "flowc exit handlers take no `PipelineTaskFinalStatus` input"),
-            ("cleanup", "wire.status", "flowc exit handlers take no `PipelineTaskFinalStatus` input"),
             ("importer", "importer.metadata", "flowc artifact parameters carry no metadata"),
             ("pipeline", "in.param.uri", "an artifact parameter of a flowc pipeline has no default, so its URI is a required run parameter"),
         ],
