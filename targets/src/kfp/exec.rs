@@ -468,7 +468,8 @@ impl Emitter<'_> {
 
     /// The directories to mount Secrets (or ConfigMaps) at, one per object: KFP mounts the
     /// whole object as a directory, so the file appears at the requested path when its name is
-    /// the key, in a directory of its own (not one of `taken`). Mounts KFP cannot do are
+    /// the key, in a directory of its own (not one of `taken`); a whole object (no key) is
+    /// mounted at its path. Mounts KFP cannot do are
     /// reported and left out.
     fn volumes(
         &self,
@@ -488,8 +489,13 @@ impl Emitter<'_> {
             let Some(r) = table.get(secret) else {
                 continue;
             };
-            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
-            let problem = if file != r.key {
+            // The whole object (no key) is the directory itself.
+            let (dir, file) = if r.is_whole() {
+                (path.as_str(), "")
+            } else {
+                path.rsplit_once('/').unwrap_or(("", path))
+            };
+            let problem = if !r.is_whole() && file != r.key {
                 Some(MountProblem::FileIsNotKey { dir, key: &r.key })
             } else if dir.is_empty() {
                 Some(MountProblem::RootDirectory)
