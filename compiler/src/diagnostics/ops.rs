@@ -792,3 +792,28 @@ pub(crate) fn whole_object_in_env(
          the key the variable needs (`key: \"...\"`)"
     ))
 }
+
+/// E438: `${f}` in a string where the call `f` has several outputs.
+pub(crate) fn ambiguous_interpolation(
+    file: FileId,
+    span: Span,
+    name: &str,
+    outputs: &[String],
+) -> Diagnostic {
+    let first = outputs.first().map_or("out", String::as_str);
+    Diagnostic::new(
+        Code::AmbiguousInterpolation,
+        format!(
+            "`${{{name}}}` does not say which output of `{name}` to put in the string: it has {}",
+            outputs
+                .iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        file,
+        span,
+        "a call with several outputs",
+    )
+    .with_help(format!("name the output: `${{{name}.{first}}}`"))
+}
