@@ -201,7 +201,7 @@ impl Secrets {
                 )
             };
             let whole = known.get(name).is_some_and(SecretRef::is_whole);
-            if whole != path.is_dir() {
+            if path.exists() && whole != path.is_dir() {
                 return Err(wrong_kind(word, name, path, whole));
             }
             if whole {
