@@ -72,6 +72,10 @@ fn main() {
             "reference_pipelines_match_the_kfp_sdk",
             reference_pipelines_match_the_kfp_sdk,
         ),
+        (
+            "run_status_reaches_the_exit_task_as_a_word",
+            run_status_reaches_the_exit_task_as_a_word,
+        ),
     ]));
     libtest_mimic::run(&args, tests).exit();
 }
@@ -566,8 +570,6 @@ const REFERENCES: &[Reference] = &[
         differences: &[
             ("*", "k8s.podMetadata", VERSION_LABEL),
             ("cleanup", "command", PYTHON),
-            ("cleanup", "in.param.status", "flowc exit handlers take no `PipelineTaskFinalStatus` input"),
-            ("cleanup", "wire.status", "flowc exit handlers take no `PipelineTaskFinalStatus` input"),
             ("importer", "importer.metadata", "flowc artifact parameters carry no metadata"),
             ("pipeline", "in.param.uri", "an artifact parameter of a flowc pipeline has no default, so its URI is a required run parameter"),
         ],
@@ -636,4 +638,58 @@ fn reference_pipelines_match_the_kfp_sdk() {
         "undocumented differences:\n{}",
         unexpected.join("\n")
     );
+}
+
+/// `run.status` on Kubeflow: the exit task's container, run by a real `sh` with its
+/// placeholders replaced as KFP's launcher replaces them (the final status as the JSON the
+/// backend writes, with and without the space protojson may add), writes `succeeded` for a
+/// `SUCCEEDED` state and `failed` for any other, where the step reads the value.
+fn run_status_reaches_the_exit_task_as_a_word() {
+    let e = emit_source(
+        &tests_dir(),
+        Path::new("fixtures/emit/finally_run_info.flow"),
+    );
+    let docs = documents(&e.text);
+    let c = &docs[0]["deploymentSpec"]["executors"]["exec-notify"]["container"];
+    let argv: Vec<String> = c["command"]
+        .as_array()
+        .into_iter()
+        .chain(c["args"].as_array())
+        .flatten()
+        .filter_map(|a| a.as_str().map(String::from))
+        .collect();
+    assert!(argv.len() > 2, "no command: {c}");
+    let cases = [
+        (
+            r#"{"pipelineJobResourceName":"j","pipelineTaskName":"p","state":"SUCCEEDED"}"#,
+            "succeeded",
+        ),
+        (
+            r#"{"error":{"code":9},"state": "SUCCEEDED","pipelineTaskName":"p"}"#,
+            "succeeded",
+        ),
+        (
+            r#"{"error":{"message":"\"state\":\"SUCCEEDED\""},"state":"FAILED"}"#,
+            "failed",
+        ),
+        (r#"{"state":"CANCELED"}"#, "failed"),
+    ];
+    for (json, word) in cases {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let args: Vec<String> = argv
+            .iter()
+            .map(|a| {
+                a.replace("{{$.inputs.parameters['status']}}", json)
+                    .replace("{{$.inputs.parameters['name']}}", "job-1")
+            })
+            .collect();
+        let out = std::process::Command::new(&args[0])
+            .args(&args[1..])
+            .current_dir(dir.path())
+            .output()
+            .expect("sh runs");
+        assert!(out.status.success(), "{json}: {out:?}");
+        let log = std::fs::read_to_string(dir.path().join("notifications.log")).unwrap_or_default();
+        assert_eq!(log, format!("job-1 ended: {word}\n"), "{json}");
+    }
 }

@@ -244,11 +244,13 @@ pub struct RunArgs {
     /// Memory budget, such as `8Gi` (default: the machine's available memory).
     #[arg(long)]
     pub memory: Option<String>,
-    /// A secret's value from a file, `name=path` (repeatable); the value never reaches a log.
+    /// A secret's value from a file, `name=path` (a folder of one file per key for a whole
+    /// Secret, declared without `key`; repeatable); the value never reaches a log.
     #[arg(long = "secret", value_name = "NAME=PATH", value_parser = parse_pair)]
     pub secrets: Vec<(String, String)>,
     /// A config's value (a Kubernetes ConfigMap's key in the cluster) from a file, `name=path`
-    /// (repeatable); its bytes are mounted unchanged where steps declare it.
+    /// (a folder for a whole ConfigMap; repeatable); its bytes are mounted unchanged where
+    /// steps declare it.
     #[arg(long = "config", value_name = "NAME=PATH", value_parser = parse_pair)]
     pub configs: Vec<(String, String)>,
     /// Stop every step at the first failure (default: independent branches finish).

@@ -214,6 +214,16 @@ impl Printer<'_> {
                 let text = format!("volume {} = k8s_pvc({})", s.name.name, args.join(", "));
                 self.line(&text, span, u32::MAX);
             }
+            Item::Secret(s) if s.whole() => {
+                let text = format!(
+                    "{} {} = {}({})",
+                    s.kind.keyword(),
+                    s.name.name,
+                    s.kind.call(),
+                    self.slice(s.k8s_name.span)
+                );
+                self.line(&text, span, u32::MAX);
+            }
             Item::Secret(s) => {
                 let text = format!(
                     "{} {} = {}({}, key: {})",

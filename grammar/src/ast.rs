@@ -194,10 +194,19 @@ pub struct Secret {
     /// The Kubernetes Secret's (or ConfigMap's, or existing claim's) name; empty for a claim
     /// created for the run.
     pub k8s_name: StrLit,
-    /// The key inside the Secret (or ConfigMap); empty for a volume.
+    /// The key inside the Secret (or ConfigMap); empty for a volume, and for a whole Secret or
+    /// ConfigMap (no `key`), whose span is then the declaration's ([`Secret::whole`]).
     pub key: StrLit,
     /// A volume's settings (`size: 10Gi`, `storage_class: "..."`, `access: "..."`).
     pub options: Vec<Field>,
+}
+
+impl Secret {
+    /// Whether a `secret` or `config` names the whole Secret or ConfigMap (`k8s("name")`, no
+    /// `key`): mounted as a directory, one file per key.
+    pub fn whole(&self) -> bool {
+        self.kind != SecretKind::Volume && self.key.span == self.span
+    }
 }
 
 /// What a [`Secret`] declaration refers to.

@@ -28,8 +28,11 @@ pub(crate) struct RunContext<'a> {
     pub(crate) host: Host,
     /// Secret values by name: the bytes of their files.
     pub(crate) secrets: HashMap<String, Vec<u8>>,
-    /// The files secrets were read from, by name (for steps that mount them).
+    /// The files secrets were read from, by name (for steps that mount them); the folder of a
+    /// whole Secret (declared without `key`).
     pub(crate) secret_files: HashMap<String, PathBuf>,
+    /// The bytes of each file of a whole Secret's folder, by name, hidden in logs.
+    pub(crate) secret_parts: HashMap<String, Vec<Vec<u8>>>,
     /// Config values by name (`--config`): the bytes of their files. Unlike secrets, they
     /// may appear in logs.
     pub(crate) configs: HashMap<String, Vec<u8>>,

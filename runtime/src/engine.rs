@@ -3,7 +3,7 @@
 //! the scheduler (`scheduler.rs`), and writes the run's summary.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -81,6 +81,7 @@ pub fn run(
         host,
         secrets: secrets.values,
         secret_files: secrets.files,
+        secret_parts: secrets.parts,
         configs: configs.values,
         config_files: configs.files,
         volumes,
@@ -154,12 +155,15 @@ const CONFIG: FileKind = FileKind {
     code: RunCode::BadConfig,
 };
 
-/// The secrets given with `--secret name=file` (or the configs given with `--config`).
+/// The secrets given with `--secret name=file` (or the configs given with `--config`); a whole
+/// Secret or ConfigMap (no `key`) is given as a folder, one file per key.
 struct Secrets {
-    /// Values by name: the file's bytes, unchanged.
+    /// Values by name: the file's bytes, unchanged (empty for a whole object).
     values: HashMap<String, Vec<u8>>,
-    /// The files, by name.
+    /// The files (folders for whole objects), by name.
     files: HashMap<String, PathBuf>,
+    /// The bytes of each file of a whole object's folder, by name (to hide them in logs).
+    parts: HashMap<String, Vec<Vec<u8>>>,
 }
 
 impl Secrets {
@@ -173,6 +177,7 @@ impl Secrets {
         let FileKind { word, code } = kind;
         let mut values = HashMap::new();
         let mut files = HashMap::new();
+        let mut parts = HashMap::new();
         for (name, path) in given {
             if !known.contains_key(name) {
                 let names: Vec<&str> = known.keys().map(String::as_str).collect();
@@ -186,7 +191,7 @@ impl Secrets {
                     ),
                 );
             }
-            let value = std::fs::read(path).map_err(|e| {
+            let unreadable = |e: std::io::Error| {
                 RunError::new(
                     code,
                     format!(
@@ -194,15 +199,61 @@ impl Secrets {
                         path.display()
                     ),
                 )
-            })?;
-            values.insert(name.clone(), value);
+            };
+            let whole = known.get(name).is_some_and(SecretRef::is_whole);
+            if path.exists() && whole != path.is_dir() {
+                return Err(wrong_kind(word, name, path, whole));
+            }
+            if whole {
+                parts.insert(name.clone(), read_folder(path).map_err(unreadable)?);
+                values.insert(name.clone(), Vec::new());
+            } else {
+                values.insert(name.clone(), std::fs::read(path).map_err(unreadable)?);
+            }
             files.insert(
                 name.clone(),
                 std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
             );
         }
-        Ok(Secrets { values, files })
+        Ok(Secrets {
+            values,
+            files,
+            parts,
+        })
     }
+}
+
+/// R040: a file given for a whole object, or a folder for one key.
+fn wrong_kind(word: &str, name: &str, path: &Path, whole: bool) -> RunError {
+    let (declared, wanted, given) = if whole {
+        (
+            "a whole object (no `key`)",
+            "a folder with one file per key",
+            "not a folder",
+        )
+    } else {
+        ("one key", "the key's file", "a folder")
+    };
+    RunError::new(
+        RunCode::WrongSecretKind,
+        format!(
+            "{word} `{name}` names {declared}, but `{}` is {given}",
+            path.display()
+        ),
+    )
+    .hint(format!("pass {wanted}: `--{word} {name}=PATH`"))
+}
+
+/// The bytes of each file of a folder (a whole Secret's keys), in name order; the folders in
+/// it (such as the `..data` links Kubernetes makes) are skipped.
+fn read_folder(dir: &Path) -> std::io::Result<Vec<Vec<u8>>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files.iter().map(std::fs::read).collect()
 }
 
 fn new_run_id() -> String {

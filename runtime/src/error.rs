@@ -47,6 +47,9 @@ pub enum RunCode {
     BadOutFolder,
     /// The folder that stands for a volume on this machine cannot be made.
     VolumeFolder,
+    /// `--secret`/`--config` gives a file for a whole Secret or ConfigMap (declared without
+    /// `key`), which needs a folder, or a folder for one key, which needs a file.
+    WrongSecretKind,
     /// `flowc replay`: the file is not a workflow's status (`argo get NAME -o json`).
     NotWorkflowStatus,
     /// `flowc replay`: the workflow ran no such step, or ran it several times (a loop).
@@ -93,6 +96,7 @@ impl RunCode {
             RunCode::NotReusable => "R034",
             RunCode::BadOutFolder => "R035",
             RunCode::VolumeFolder => "R036",
+            RunCode::WrongSecretKind => "R040",
             RunCode::NotWorkflowStatus => "R043",
             RunCode::UnknownReplayStep => "R044",
             RunCode::Unreplayable => "R045",

@@ -412,9 +412,9 @@ pub enum Unwired {
     ListOfLists,
     /// A loop variable read outside its loop.
     LoopItemOutside,
-    /// `run.status` in a `finally` call: KFP gives an exit task the final status of the
-    /// pipeline's tasks as a structure (`PipelineTaskFinalStatus`), not as a value.
-    RunStatus,
+    /// `run.status` where KFP has no final status to give (the reason in words): KFP gives it
+    /// only to an exit task, as a `PipelineTaskFinalStatus`.
+    RunStatus(&'static str),
     /// Any other reason, in words.
     Other(String),
 }
@@ -428,10 +428,9 @@ impl std::fmt::Display for Unwired {
             Unwired::LoopItemOutside => {
                 f.write_str("a loop variable cannot be read outside its loop")
             }
-            Unwired::RunStatus => f.write_str(
-                "`run.status` cannot be passed on Kubeflow: KFP gives an exit task the status as \
-                 a `PipelineTaskFinalStatus` structure, not as a value",
-            ),
+            Unwired::RunStatus(why) => {
+                write!(f, "`run.status` cannot be passed on Kubeflow here: {why}")
+            }
             Unwired::Other(why) => f.write_str(why),
         }
     }
@@ -465,9 +464,9 @@ impl Unwired {
                  artifact per iteration"
             }
             Unwired::LoopItemOutside => "read the loop variable inside its `for` body",
-            Unwired::RunStatus => {
-                "pass `run.name` and read the status in the step from the KFP API, or build \
-                 this pipeline for Argo"
+            Unwired::RunStatus(_) => {
+                "read `run.status` in an argument of a container step called by `finally` at \
+                 the top level of the entry pipeline, or build this pipeline for Argo"
             }
             Unwired::Other(_) => OPTIONAL_HELP,
         }

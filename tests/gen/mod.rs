@@ -5,7 +5,8 @@
 //! - container steps taking and returning every type (`Str Int Float Bool Date List<T> T?`,
 //!   `File Dir Model Json Metrics<{...}> Table<S>`, value outputs), with random properties
 //!   (caching on, off and with a ttl, retries, resources with GPUs, timeouts, environment,
-//!   secrets as variables and files, volumes existing and created, node selectors,
+//!   secrets as variables and files, whole Secrets and ConfigMaps mounted as directories,
+//!   volumes existing and created, node selectors,
 //!   tolerations, profiles);
 //! - built-in steps of every module of the standard library;
 //! - pipelines called as steps, with artifact, value and metric-value outputs;

@@ -45,6 +45,7 @@ pub struct Decls {
     pub imports: BTreeMap<&'static str, BTreeSet<&'static str>>,
     steps: Vec<StepSig>,
     secrets: bool,
+    whole_objects: bool,
     volumes: bool,
     profile: bool,
     notify: bool,
@@ -103,6 +104,17 @@ impl Decls {
             self.secrets = true;
             self.text.push(
                 "secret token = k8s(\"api-token\", key: \"token\")\nsecret cert = k8s(\"tls-bundle\", key: \"ca.crt\")\n"
+                    .into(),
+            );
+        }
+    }
+
+    /// A whole Secret and a whole ConfigMap (no `key`), mounted as directories.
+    fn whole_objects(&mut self) {
+        if !self.whole_objects {
+            self.whole_objects = true;
+            self.text.push(
+                "secret creds = k8s(\"panel-creds\")\nconfig conf = k8s_configmap(\"app-conf\")\n"
                     .into(),
             );
         }
@@ -414,6 +426,11 @@ fn properties(rng: &mut Rng, decls: &mut Decls, scalar_params: &[String]) -> Vec
     if rng.chance(10) {
         decls.secrets();
         out.push("mount cert at \"/etc/tls/ca.crt\"".into());
+    }
+    if rng.chance(8) {
+        decls.whole_objects();
+        out.push("mount creds at \"/etc/creds\"".into());
+        out.push("mount conf at \"/etc/app\"".into());
     }
     if rng.chance(8) {
         decls.volumes();

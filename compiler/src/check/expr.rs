@@ -74,7 +74,9 @@ impl Checker<'_> {
         let file = self.file(m);
         self.build_refs(m, s);
         for p in s.paths() {
+            self.interpolating = true;
             let t = resolve(self, p);
+            self.interpolating = false;
             if let (true, Some(v)) = (t.is_artifact(), p.last()) {
                 self.push(types::interpolated_artifact(file, v.span, &v.name, &t));
             }

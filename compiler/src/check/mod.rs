@@ -78,6 +78,9 @@ pub(crate) struct Checker<'p> {
     pub used_decls: HashSet<DeclId>,
     /// The `${build.name}` reads met where build values are put: (module, offset).
     pub build_reads: HashSet<(ModuleId, u32)>,
+    /// Whether the path being resolved is a string's `${...}`, where a call with several
+    /// outputs must name one (`E438`).
+    pub interpolating: bool,
 }
 
 impl<'p> Checker<'p> {
@@ -178,6 +181,7 @@ pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
         used_names: HashSet::new(),
         used_decls: HashSet::new(),
         build_reads: HashSet::new(),
+        interpolating: false,
     };
     for (mi, module) in program.modules.iter().enumerate() {
         let m = ModuleId(mi as u32);

@@ -17,7 +17,7 @@ use crate::resolve::{DeclId, DeclKind, ModuleId};
 use crate::source::FileId;
 use crate::units;
 use flowc_grammar::ast::{
-    Backoff, CacheSetting, Expr, ExprKind, Ident, IntLit, Prop, PropKind, Quantity, Record,
+    Backoff, CacheSetting, Expr, ExprKind, Ident, IntLit, Item, Prop, PropKind, Quantity, Record,
     Resources, Step, StrLit, StrPart,
 };
 use flowc_grammar::Span;
@@ -588,6 +588,15 @@ impl Checker<'_> {
                 cands.extend(params.iter().map(|s| s.to_string()));
                 match self.lookup(m, &name.name) {
                     Some(e) if matches!(e.kind, DeclKind::Secret | DeclKind::Config) => {
+                        if let Item::Secret(s) = self.item(e.decl) {
+                            if s.whole() {
+                                let keyword = s.kind.keyword();
+                                self.push(ops::whole_object_in_env(
+                                    file, name.span, &name.name, keyword,
+                                ));
+                                return None;
+                            }
+                        }
                         Some(EnvValue::Secret(e.decl))
                     }
                     Some(e) => {

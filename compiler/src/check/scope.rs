@@ -98,6 +98,16 @@ impl Checker<'_> {
                 return Ty::Error;
             }
             let outputs = pc.info.nodes[node].outputs.clone();
+            if self.interpolating && path.len() == 1 && outputs.len() > 1 {
+                let names: Vec<String> = outputs.iter().map(|(n, _)| n.clone()).collect();
+                self.push(ops::ambiguous_interpolation(
+                    file,
+                    first.span,
+                    &first.name,
+                    &names,
+                ));
+                return Ty::Error;
+            }
             let (t, consumed_member) = match path.get(1) {
                 Some(member) => match outputs.iter().find(|(n, _)| *n == member.name) {
                     Some((_, t)) => (t.clone(), true),

@@ -8,7 +8,7 @@ use flowc_grammar::ast::{Secret, SecretKind};
 
 impl Checker<'_> {
     /// Checks a `secret` (or `config`) declaration: a valid Secret (or ConfigMap) name, a
-    /// DNS-1123 subdomain, and key.
+    /// DNS-1123 subdomain, and key (none for the whole object).
     pub fn check_secret(&mut self, m: ModuleId, s: &Secret) {
         let file = self.file(m);
         let object = match s.kind {
@@ -31,6 +31,9 @@ impl Checker<'_> {
                 &s.k8s_name.value,
                 object,
             ));
+        }
+        if s.whole() {
+            return;
         }
         if s.key.value.is_empty()
             || !s

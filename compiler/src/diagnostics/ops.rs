@@ -770,3 +770,50 @@ pub(crate) fn invalid_volume(
 ) -> Diagnostic {
     Diagnostic::new(Code::InvalidVolume, message, file, span, label).with_help(help)
 }
+
+/// E437: a whole Secret or ConfigMap (no `key`) as the value of an environment variable.
+pub(crate) fn whole_object_in_env(
+    file: FileId,
+    span: Span,
+    name: &str,
+    keyword: &str,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::WholeObjectAsValue,
+        format!(
+            "{keyword} `{name}` names a whole object, which has no single value for a variable"
+        ),
+        file,
+        span,
+        "a directory of files, one per key",
+    )
+    .with_help(format!(
+        "mount it as a directory (`mount {name} at \"/etc/{name}\"`), or declare a {keyword} with \
+         the key the variable needs (`key: \"...\"`)"
+    ))
+}
+
+/// E438: `${f}` in a string where the call `f` has several outputs.
+pub(crate) fn ambiguous_interpolation(
+    file: FileId,
+    span: Span,
+    name: &str,
+    outputs: &[String],
+) -> Diagnostic {
+    let first = outputs.first().map_or("out", String::as_str);
+    Diagnostic::new(
+        Code::AmbiguousInterpolation,
+        format!(
+            "`${{{name}}}` does not say which output of `{name}` to put in the string: it has {}",
+            outputs
+                .iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        file,
+        span,
+        "a call with several outputs",
+    )
+    .with_help(format!("name the output: `${{{name}.{first}}}`"))
+}

@@ -96,6 +96,7 @@ pub fn document_symbols(a: &Analysis, file: FileId) -> Vec<Symbol> {
                 Some(match s.kind {
                     SecretKind::Volume if s.k8s_name.value.is_empty() => "k8s_pvc(new)".into(),
                     SecretKind::Volume => format!("k8s_pvc({:?})", s.k8s_name.value),
+                    _ if s.whole() => format!("{}({:?})", s.kind.call(), s.k8s_name.value),
                     _ => format!(
                         "{}({:?}, key: {:?})",
                         s.kind.call(),

@@ -545,8 +545,17 @@ pub struct Schedule {
 pub struct SecretRef {
     /// The Kubernetes Secret's (or ConfigMap's) name.
     pub k8s_name: String,
-    /// The key in it.
+    /// The key in it; empty for the whole object (a declaration without `key`), mounted as a
+    /// directory with one file per key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub key: String,
+}
+
+impl SecretRef {
+    /// Whether it names the whole Secret or ConfigMap rather than one key.
+    pub fn is_whole(&self) -> bool {
+        self.key.is_empty()
+    }
 }
 
 /// A persistent volume claim: an existing one (`claim`), or one created for each run and

@@ -126,10 +126,16 @@ fn env_text(bytes: &[u8]) -> Option<&str> {
 /// line break (as a variable holds it, and as a file prints it).
 fn secret_values(ctx: &RunContext<'_>, task: &Task) -> Vec<Vec<u8>> {
     let s = &task.settings;
+    let whole = s
+        .secret_mounts
+        .iter()
+        .filter_map(|(_, secret)| ctx.secret_parts.get(secret))
+        .flatten();
     s.secret_env
         .iter()
         .chain(&s.secret_mounts)
         .filter_map(|(_, secret)| ctx.secrets.get(secret))
+        .chain(whole)
         .map(|b| {
             let end = b.len()
                 - b.iter()
@@ -165,6 +171,7 @@ pub(super) fn container_spec(
         let on_host: Vec<(String, PathBuf)> = volume_mounts(ctx, task)
             .into_iter()
             .map(|(dir, path)| (path, dir))
+            .chain(whole_object_mounts(ctx, task))
             .collect();
         let mut argv: Vec<String> = command
             .iter()
@@ -304,13 +311,30 @@ fn host_env(
     for (kind, (_, name), files) in mounted {
         if let Some(file) = files.get(name) {
             let upper = crate::util::file_safe(name).to_ascii_uppercase();
+            let what = if file.is_dir() { "DIR" } else { "FILE" };
             vars.push((
-                format!("FLOWC_{kind}_FILE_{upper}"),
+                format!("FLOWC_{kind}_{what}_{upper}"),
                 file.to_string_lossy().into_owned(),
             ));
         }
     }
     vars
+}
+
+/// The folders of the whole Secrets and ConfigMaps (declared without `key`) the step mounts,
+/// and their mount paths: the host engine writes the folder where a path starts with the
+/// mount path, as for volumes.
+fn whole_object_mounts(ctx: &RunContext<'_>, task: &Task) -> Vec<(String, PathBuf)> {
+    let s = &task.settings;
+    let secrets = s.secret_mounts.iter().map(|m| (m, &ctx.secret_files));
+    let configs = s.config_mounts.iter().map(|m| (m, &ctx.config_files));
+    secrets
+        .chain(configs)
+        .filter_map(|((path, name), files)| {
+            let dir = files.get(name).filter(|f| f.is_dir())?;
+            Some((path.clone(), dir.clone()))
+        })
+        .collect()
 }
 
 /// Secrets and configs as variables: name and value (checked to be text by

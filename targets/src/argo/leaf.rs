@@ -151,9 +151,7 @@ impl WorkflowEmitter<'_> {
         for (path, config) in &s.config_mounts {
             if let Some(r) = self.plan.configs.get(config) {
                 let vol = self.config_volume(&r.k8s_name);
-                mounts.push(
-                    json!({"name": vol, "mountPath": path, "subPath": r.key, "readOnly": true}),
-                );
+                mounts.push(object_mount(&vol, path, &r.key));
             }
         }
         for (var, config) in &s.config_env {
@@ -232,7 +230,7 @@ impl WorkflowEmitter<'_> {
         }
         for (path, k8s, key) in secret_mounts {
             let vol = self.secret_volume(&k8s);
-            mounts.push(json!({"name": vol, "mountPath": path, "subPath": key, "readOnly": true}));
+            mounts.push(object_mount(&vol, &path, &key));
         }
         for (path, volume) in self.pipes[pipe].tasks[t].settings.volume_mounts.clone() {
             if self.plan.volumes.contains_key(&volume) {
@@ -785,5 +783,15 @@ fn container_command(
             c.insert("args".into(), json!(args));
         }
         TaskKind::Pipeline { .. } => {}
+    }
+}
+
+/// The read-only mount of a Secret or ConfigMap volume: one key as a file (`subPath`), or the
+/// whole object as a directory, one file per key (a declaration without `key`).
+fn object_mount(vol: &str, path: &str, key: &str) -> Json {
+    if key.is_empty() {
+        json!({"name": vol, "mountPath": path, "readOnly": true})
+    } else {
+        json!({"name": vol, "mountPath": path, "subPath": key, "readOnly": true})
     }
 }

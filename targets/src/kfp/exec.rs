@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
 
+use super::final_status;
 use super::tree::{Leaf, LeafKind};
 use super::types::{artifact_type, KType};
 use super::{Emitter, RUNTIME_IMAGE};
@@ -159,6 +160,9 @@ impl Emitter<'_> {
         for p in parts {
             match p {
                 Part::Text { text } => s.push_str(&crate::kube::escape_dollars(text)),
+                Part::Param { name } if leaf.final_status.contains(name) => {
+                    s.push_str(final_status::MARKER);
+                }
                 Part::Param { name } => {
                     // Left out: `none`, or a value KFP could not wire (reported there).
                     if !leaf.skipped.contains_key(name) && leaf.defs.contains_key(name) {
@@ -209,6 +213,10 @@ impl Emitter<'_> {
                         // flowc's Python runtime gives Kubeflow the metrics' numbers too.
                         if python.is_some() && has_metrics(task) {
                             argv.extend(["--executor-input".into(), "{{$}}".into()]);
+                        }
+                        if let Some(input) = leaf.final_status.first() {
+                            argv = final_status::adapt(input, argv);
+                            self.final_status_in_env(g, leaf, task, env);
                         }
                         let env: Vec<Json> = env
                             .iter()
@@ -460,7 +468,8 @@ impl Emitter<'_> {
 
     /// The directories to mount Secrets (or ConfigMaps) at, one per object: KFP mounts the
     /// whole object as a directory, so the file appears at the requested path when its name is
-    /// the key, in a directory of its own (not one of `taken`). Mounts KFP cannot do are
+    /// the key, in a directory of its own (not one of `taken`); a whole object (no key) is
+    /// mounted at its path. Mounts KFP cannot do are
     /// reported and left out.
     fn volumes(
         &self,
@@ -480,8 +489,13 @@ impl Emitter<'_> {
             let Some(r) = table.get(secret) else {
                 continue;
             };
-            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
-            let problem = if file != r.key {
+            // The whole object (no key) is the directory itself.
+            let (dir, file) = if r.is_whole() {
+                (path.as_str(), "")
+            } else {
+                path.rsplit_once('/').unwrap_or(("", path))
+            };
+            let problem = if !r.is_whole() && file != r.key {
                 Some(MountProblem::FileIsNotKey { dir, key: &r.key })
             } else if dir.is_empty() {
                 Some(MountProblem::RootDirectory)

@@ -17,6 +17,7 @@
 mod cel;
 mod cycles;
 mod exec;
+mod final_status;
 mod pvc;
 mod render;
 mod tree;

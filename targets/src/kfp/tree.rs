@@ -38,6 +38,12 @@ pub(super) enum Src {
     },
     /// `runtimeValue.constant`.
     Const(Json),
+    /// `taskFinalStatus`: how the group `producer` (the exit handler's body) ended, given to
+    /// an exit task as a `PipelineTaskFinalStatus`.
+    FinalStatus {
+        /// The exit handler's body.
+        producer: String,
+    },
 }
 
 /// DAG outputs by name: type and selectors `(producerSubtask, key)`.
@@ -179,6 +185,9 @@ pub(super) struct Leaf {
     /// Inputs left out: `true` when the value is `none`, `false` when the callee's default
     /// applies.
     pub skipped: IndexMap<String, bool>,
+    /// Inputs given `run.status`: KFP hands them over as a `PipelineTaskFinalStatus`, which
+    /// the executor's adapter turns into `succeeded` or `failed` (`exec.rs`).
+    pub final_status: BTreeSet<String>,
 }
 
 impl Leaf {
@@ -195,6 +204,7 @@ impl Leaf {
             finally: false,
             refs: Vec::new(),
             skipped: IndexMap::new(),
+            final_status: BTreeSet::new(),
         }
     }
 }

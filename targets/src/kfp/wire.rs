@@ -574,6 +574,14 @@ impl<'p> Emitter<'p> {
                         leaf.defs.insert(name, def);
                     }
                 }
+                Value::Run { field } if field == "status" => {
+                    if let Err(why) = self.wire_final_status(g, l, task, &name) {
+                        self.report(diagnostics::kfp_unwired_value(
+                            self.place(Some(g), &task.id),
+                            why,
+                        ));
+                    }
+                }
                 Value::Run { field } => match run_placeholder(field) {
                     Ok(c) => {
                         let leaf = &mut self.graphs[g].leaves[l];
@@ -1151,11 +1159,11 @@ fn reads_run(v: &Value) -> bool {
 }
 
 /// The constant KFP substitutes for a field of `run`: the run's name is the pipeline job's
-/// name (`{{$.pipeline_job_name}}`); its status is not a value a container step can read.
+/// name (`{{$.pipeline_job_name}}`); its status is wired by [`Emitter::wire_final_status`].
 fn run_placeholder(field: &str) -> Result<Json, Unwired> {
     match field {
         "name" => Ok(Json::String("{{$.pipeline_job_name}}".into())),
-        _ => Err(Unwired::RunStatus),
+        other => Err(format!("`run.{other}` is not known on Kubeflow").into()),
     }
 }
 

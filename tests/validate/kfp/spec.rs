@@ -284,6 +284,9 @@ fn check_task_inputs(
                 errs.push(format!("{at}: constant {c} of {iname} does not fit {ty}"));
             }
         }
+        if let Some(p) = w.get("taskFinalStatus") {
+            check_final_status(errs, at, t, iname, decl, p, deps, tasks);
+        }
         for (src, key_field) in [
             ("taskOutputParameter", "outputParameterKey"),
             ("taskOutputArtifact", "outputArtifactKey"),
@@ -323,6 +326,38 @@ fn check_task_inputs(
                 }
             }
         }
+    }
+}
+
+/// A `taskFinalStatus` input, as the kfp SDK compiles a `PipelineTaskFinalStatus`: declared
+/// as `TASK_FINAL_STATUS`, read by an exit task (`ALL_UPSTREAM_TASKS_COMPLETED`) from a task of
+/// its DAG it depends on.
+#[allow(clippy::too_many_arguments)]
+fn check_final_status(
+    errs: &mut Vec<String>,
+    at: &str,
+    t: &Json,
+    iname: &str,
+    decl: Option<&Json>,
+    p: &Json,
+    deps: &BTreeSet<String>,
+    tasks: &BTreeMap<String, Json>,
+) {
+    let producer = p["producerTask"].as_str().unwrap_or_default();
+    if !deps.contains(producer) || !tasks.contains_key(producer) {
+        errs.push(format!(
+            "{at}: the final status of `{producer}` is not that of a dependency in the DAG"
+        ));
+    }
+    if decl.and_then(|d| d["parameterType"].as_str()) != Some("TASK_FINAL_STATUS") {
+        errs.push(format!(
+            "{at}: {iname} reads a final status but is not TASK_FINAL_STATUS"
+        ));
+    }
+    if t["triggerPolicy"]["strategy"] != "ALL_UPSTREAM_TASKS_COMPLETED" {
+        errs.push(format!(
+            "{at}: reads a final status but is not an exit task"
+        ));
     }
 }
 
