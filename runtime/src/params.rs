@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use crate::error::{RunCode, RunError};
-use flowc_compiler::plan::{PipelinePlan, TypeRepr};
+use flowc_compiler::plan::{FieldRepr, PipelinePlan, TypeRepr};
 
 /// Checks the values of a parameters file and the `name=value` pairs given on the command line
 /// (which win) against the parameters' types, and applies defaults.
@@ -123,9 +123,38 @@ pub fn from_json(t: &TypeRepr, v: &Json) -> Result<Json, String> {
             .collect::<Result<Vec<_>, _>>()
             .map(Json::Array),
         (TypeRepr::List { .. }, _) => Err(format!("expected a list, found {}", found())),
+        (TypeRepr::Record { fields }, Json::Object(given)) => record_from_json(fields, given),
+        (TypeRepr::Record { .. }, _) => Err(format!("expected an object, found {}", found())),
         (_, Json::String(_)) => Ok(v.clone()),
         _ => Err(format!("expected a path, found {}", found())),
     }
+}
+
+/// Checks a JSON object against the fields of a record type: every field given (an optional
+/// one may be left out or `null`), no other, each of its type.
+fn record_from_json(
+    fields: &[FieldRepr],
+    given: &serde_json::Map<String, Json>,
+) -> Result<Json, String> {
+    if let Some(extra) = given.keys().find(|k| !fields.iter().any(|f| &f.name == *k)) {
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        return Err(format!(
+            "the object has a field `{extra}`, which is not one of: {}",
+            names.join(", ")
+        ));
+    }
+    let mut out = serde_json::Map::new();
+    for f in fields {
+        let v = match (given.get(&f.name), &f.ty) {
+            (Some(v), ty) => {
+                from_json(ty, v).map_err(|why| format!("field `{}`: {why}", f.name))?
+            }
+            (None, TypeRepr::Optional { .. }) => Json::Null,
+            (None, _) => return Err(format!("the object has no field `{}`", f.name)),
+        };
+        out.insert(f.name.clone(), v);
+    }
+    Ok(Json::Object(out))
 }
 
 fn article(scalar: &str) -> &'static str {
@@ -149,6 +178,14 @@ fn describe(t: &TypeRepr) -> String {
         },
         TypeRepr::List { .. } => "a JSON list, such as `[\"a\", \"b\"]`".into(),
         TypeRepr::Optional { inner } => describe(inner),
+        TypeRepr::Record { fields } => {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            format!(
+                "a JSON object with the fields {}, such as `{{\"{}\": ...}}`",
+                names.join(", "),
+                names.first().copied().unwrap_or("name")
+            )
+        }
         TypeRepr::Artifact { .. } | TypeRepr::Table { .. } | TypeRepr::Metrics { .. } => {
             "a path to an existing file".into()
         }
@@ -205,6 +242,10 @@ pub fn parse(t: &TypeRepr, raw: &str) -> Result<Json, String> {
             }
             Ok(Json::Array(out))
         }
+        TypeRepr::Record { .. } => match serde_json::from_str::<Json>(raw) {
+            Ok(v) => from_json(t, &v),
+            Err(_) => Err(format!("`{raw}` is not a JSON object")),
+        },
         // Artifact parameters are paths; the runner imports the file into the store.
         _ => Ok(Json::from(raw)),
     }

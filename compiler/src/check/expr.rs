@@ -2,11 +2,12 @@
 
 use super::assign::{assign, Mismatch};
 use super::Checker;
-use crate::diagnostics::types;
+use crate::diagnostics::{records, types};
 use crate::resolve::ModuleId;
 use crate::source::FileId;
 use crate::types::{Scalar, Ty};
-use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident, StrLit};
+use super::lower::is_value_type;
+use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident, Record, StrLit};
 use flowc_grammar::Span;
 
 /// Resolves a name path (`x`, `x.out`) to a type, reporting unknown names itself.
@@ -40,10 +41,7 @@ impl Checker<'_> {
                 self.push(types::quantity_as_value(file, e.span, &q.number, &q.unit));
                 Ty::Error
             }
-            ExprKind::Record(_) => {
-                self.push(types::record_as_value(file, e.span));
-                Ty::Error
-            }
+            ExprKind::Record(r) => self.record_value_ty(m, r, hint, resolve),
             ExprKind::List(items) => self.list_ty(m, items, hint, resolve),
             ExprKind::Path(path) => resolve(self, path),
             ExprKind::Paren(inner) => self.expr_ty(m, inner, hint, resolve),
@@ -94,6 +92,40 @@ impl Checker<'_> {
         Ty::Scalar(Scalar::Str)
     }
 
+    /// A record value `{ a: 1, b: "x" }`: a record of its fields' types, each named once.
+    fn record_value_ty(
+        &mut self,
+        m: ModuleId,
+        r: &Record,
+        hint: Option<&Ty>,
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let file = self.file(m);
+        let hints = match hint.map(Ty::strip_optional) {
+            Some(Ty::Record(fs)) => Some(fs.clone()),
+            _ => None,
+        };
+        let mut fields = indexmap::IndexMap::new();
+        let mut broken = false;
+        for f in &r.fields {
+            let h = hints.as_ref().and_then(|fs| fs.get(&f.key.name));
+            let t = self.expr_ty(m, &f.value, h, resolve);
+            if fields.contains_key(&f.key.name) {
+                self.push(records::duplicate_field(file, f.key.span, &f.key.name));
+                continue;
+            }
+            if !t.is_error() && !is_value_type(&t) && !matches!(t, Ty::None) {
+                self.push(records::artifact_field(file, f.value.span, &f.key.name, &t));
+                broken = true;
+            }
+            fields.insert(f.key.name.clone(), t);
+        }
+        if broken {
+            return Ty::Error;
+        }
+        Ty::Record(fields)
+    }
+
     /// A list: the type of its items, which must agree.
     fn list_ty(
         &mut self,
@@ -119,6 +151,9 @@ impl Checker<'_> {
                     if !assign(prev, &t).is_empty() {
                         if assign(&t, prev).is_empty() {
                             elem = Some(t);
+                        } else if let Some(d) = records::list_disagreement(file, item.span, prev, &t)
+                        {
+                            self.push(d);
                         } else {
                             self.push(types::mixed_list(file, item.span, prev, &t));
                         }
@@ -324,6 +359,10 @@ impl Checker<'_> {
                     expected: ec,
                     actual: ac,
                 } => types::nullable_column(file, consumer, what, name, ec, ac),
+                Mismatch::MissingField { name } => {
+                    records::missing_field(file, consumer, name, expected)
+                }
+                Mismatch::ExtraField { name } => records::extra_field(file, consumer, name, expected),
             };
             if let Some(p) = producer {
                 d = d.with_label(p.file, p.span, p.label.clone());
@@ -334,6 +373,8 @@ impl Checker<'_> {
                     Mismatch::MissingColumn { .. }
                         | Mismatch::ColumnType { .. }
                         | Mismatch::Nullable { .. }
+                        | Mismatch::MissingField { .. }
+                        | Mismatch::ExtraField { .. }
                 ) {
                     d = d.with_label(f, s, "declared here");
                 }

@@ -274,6 +274,7 @@ pub(super) fn refs(v: &Value, tasks: &mut BTreeSet<String>, loops: &mut BTreeSet
                 refs(a, tasks, loops);
             }
         }
+        Value::Field { record, .. } => refs(record, tasks, loops),
         Value::Literal { .. } | Value::Param { .. } | Value::Run { .. } => {}
     }
 }

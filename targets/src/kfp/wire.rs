@@ -1133,6 +1133,7 @@ fn collect_reads(v: &Value, out: &mut Vec<(&'static str, String, Value)>) {
                 collect_reads(a, out);
             }
         }
+        Value::Field { record, .. } => collect_reads(record, out),
         Value::Literal { .. } | Value::Run { .. } => {}
     }
 }
