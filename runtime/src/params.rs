@@ -107,6 +107,8 @@ pub fn from_json(t: &TypeRepr, v: &Json) -> Result<Json, String> {
     };
     match (t, v) {
         (TypeRepr::Optional { .. }, Json::Null) => Ok(Json::Null),
+        // A value whose type the plan does not say (a field of a literal loop item).
+        (TypeRepr::Unknown, _) => Ok(v.clone()),
         (TypeRepr::Optional { inner }, v) => from_json(inner, v),
         (TypeRepr::Scalar { name }, _) => match (name.as_str(), v) {
             ("Int", Json::Number(n)) if n.is_i64() => Ok(v.clone()),

@@ -1,12 +1,12 @@
 //! Typing expressions: literals, names, operators, and reporting type mismatches.
 
 use super::assign::{assign, Mismatch};
+use super::lower::is_value_type;
 use super::Checker;
 use crate::diagnostics::{records, types};
 use crate::resolve::ModuleId;
 use crate::source::FileId;
 use crate::types::{Scalar, Ty};
-use super::lower::is_value_type;
 use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident, Record, StrLit};
 use flowc_grammar::Span;
 
@@ -114,6 +114,10 @@ impl Checker<'_> {
                 self.push(records::duplicate_field(file, f.key.span, &f.key.name));
                 continue;
             }
+            if !is_literal(&f.value) {
+                self.push(records::run_time_field(file, f.value.span, &f.key.name));
+                broken = true;
+            }
             if !t.is_error() && !is_value_type(&t) && !matches!(t, Ty::None) {
                 self.push(records::artifact_field(file, f.value.span, &f.key.name, &t));
                 broken = true;
@@ -151,7 +155,8 @@ impl Checker<'_> {
                     if !assign(prev, &t).is_empty() {
                         if assign(&t, prev).is_empty() {
                             elem = Some(t);
-                        } else if let Some(d) = records::list_disagreement(file, item.span, prev, &t)
+                        } else if let Some(d) =
+                            records::list_disagreement(file, item.span, prev, &t)
                         {
                             self.push(d);
                         } else {
@@ -362,7 +367,9 @@ impl Checker<'_> {
                 Mismatch::MissingField { name } => {
                     records::missing_field(file, consumer, name, expected)
                 }
-                Mismatch::ExtraField { name } => records::extra_field(file, consumer, name, expected),
+                Mismatch::ExtraField { name } => {
+                    records::extra_field(file, consumer, name, expected)
+                }
             };
             if let Some(p) = producer {
                 d = d.with_label(p.file, p.span, p.label.clone());
@@ -401,6 +408,20 @@ pub(crate) fn expr_names(e: &Expr, out: &mut Vec<Ident>) {
             expr_names(rhs, out);
         }
         _ => {}
+    }
+}
+
+/// Whether an expression is a literal value: no names, no interpolated values (build
+/// variables are fixed when the pipeline is built).
+fn is_literal(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Path(_) | ExprKind::Not { .. } | ExprKind::Chain { .. } => false,
+        ExprKind::Compare { .. } => false,
+        ExprKind::Str(s) => s.vars().next().is_none(),
+        ExprKind::List(items) => items.iter().all(is_literal),
+        ExprKind::Record(r) => r.fields.iter().all(|f| is_literal(&f.value)),
+        ExprKind::Paren(inner) => is_literal(inner),
+        _ => true,
     }
 }
 

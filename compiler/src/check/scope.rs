@@ -305,7 +305,12 @@ impl Checker<'_> {
                 Ty::Error => return Ty::Error,
                 other => {
                     let whole = dotted(&path[..i]);
-                    self.push(records::field_of_non_record(file, member.span, &whole, other));
+                    self.push(records::field_of_non_record(
+                        file,
+                        member.span,
+                        &whole,
+                        other,
+                    ));
                     return Ty::Error;
                 }
             };

@@ -157,6 +157,7 @@ codes! {
     UnknownRecordField = ("E433", "unknown-record-field", Operations, Error, "A field read `x.f` names no field of the record `x`.");
     RecordFieldsDisagree = ("E434", "record-fields-disagree", Operations, Error, "The records of a literal list, or a record and the record type it is given to, do not have the same fields.");
     InvalidRecordType = ("E435", "invalid-record-type", Operations, Error, "A record type or record value names a field twice, or has a field of an artifact type.");
+    RecordOfRunTimeValues = ("E436", "record-of-run-time-values", Operations, Error, "A record value holds a name or an interpolation: record values are written with literal fields.");
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");

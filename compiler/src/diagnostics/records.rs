@@ -1,4 +1,4 @@
-//! Constructors of the diagnostics about record types and values (`E433`–`E435`).
+//! Constructors of the diagnostics about record types and values (`E433`–`E436`).
 
 use flowc_grammar::Span;
 
@@ -105,4 +105,18 @@ pub(crate) fn list_disagreement(file: FileId, span: Span, prev: &Ty, t: &Ty) -> 
     }
     let name = f.keys().find(|k| !p.contains_key(*k))?;
     Some(extra_field(file, span, name, prev))
+}
+
+/// E436: a record value's field holds a run-time value (a name or an interpolation).
+pub(crate) fn run_time_field(file: FileId, span: Span, field: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::RecordOfRunTimeValues,
+        format!("the record field `{field}` is not a literal value"),
+        file,
+        span,
+        "read at run time",
+    )
+    .with_help(
+        "write record values with literal fields, and pass run-time values (`job.region`, a step's output) as separate arguments",
+    )
 }

@@ -258,6 +258,12 @@ fn literal(e: &Expr, build: &BuildValues) -> Option<serde_json::Value> {
                 .map(|i| literal(i, build))
                 .collect::<Option<Vec<_>>>()?,
         ),
+        ExprKind::Record(r) => serde_json::Value::Object(
+            r.fields
+                .iter()
+                .map(|f| Some((f.key.name.clone(), literal(&f.value, build)?)))
+                .collect::<Option<serde_json::Map<_, _>>>()?,
+        ),
         ExprKind::Paren(i) => literal(i, build)?,
         _ => return None,
     })

@@ -109,6 +109,7 @@ impl WorkflowEmitter<'_> {
             } => self
                 .value_output(pipe, task, output)
                 .map(|(_, t)| t.clone()),
+            v @ Value::Field { .. } => self.field_type(pipe, v),
             _ => None,
         };
         match list.as_ref().map(strip_optional) {
@@ -271,7 +272,12 @@ impl WorkflowEmitter<'_> {
             }
             Value::Metric { .. } => return Err("a metric value outside an evaluation".into()),
             Value::Run { field } => self.run_field(pipe, field)?,
-            Value::Field { .. } => Text::expr_tag(self.field_expr(f, v)?.0),
+            // As text: numbers and Booleans made strings (an `Int` through `int`, never `1e+06`).
+            Value::Field { .. } => Text::expr_tag(match self.field_expr(f, v)? {
+                (e, Kind::Int) => format!("string(int({e}))"),
+                (e, Kind::Float | Kind::Bool) => format!("string({e})"),
+                (e, _) => e,
+            }),
         }))
     }
 

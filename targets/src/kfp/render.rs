@@ -53,6 +53,12 @@ fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> O
             Src::Const(c) => {
                 params.insert(name.clone(), json!({"runtimeValue": {"constant": c}}));
             }
+            Src::Select { name: n, selector } => {
+                params.insert(
+                    name.clone(),
+                    json!({"componentInputParameter": n, "parameterExpressionSelector": selector}),
+                );
+            }
         }
     }
     let mut out = Map::new();

@@ -38,6 +38,14 @@ pub(super) enum Src {
     },
     /// `runtimeValue.constant`.
     Const(Json),
+    /// `componentInputParameter` with a `parameterExpressionSelector`: a field of a record
+    /// loop item (`parseJson(string_value)["region"]`, as the kfp SDK writes `item.region`).
+    Select {
+        /// The enclosing component's input (the loop item).
+        name: String,
+        /// The CEL selector.
+        selector: String,
+    },
 }
 
 /// DAG outputs by name: type and selectors `(producerSubtask, key)`.
