@@ -311,7 +311,14 @@ impl Checker<'_> {
         if columns {
             return;
         }
-        if !assign(ty, &actual).is_empty() {
+        if assign(ty, &actual).is_empty() {
+            return;
+        }
+        if let Some(d) =
+            records::list_disagreement(file, default.span, ty.strip_optional(), &actual)
+        {
+            self.push(d);
+        } else {
             self.push(types::default_type_mismatch(
                 file,
                 default.span,
