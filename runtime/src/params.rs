@@ -299,4 +299,54 @@ mod tests {
         assert_eq!(from_json(&opt, &Json::Null), Ok(Json::Null));
         assert!(from_json(&scalar("Bool"), &Json::Null).is_err());
     }
+
+    #[test]
+    fn records_are_typed_field_by_field() {
+        use serde_json::json;
+        let field = |name: &str, ty: TypeRepr| FieldRepr {
+            name: name.into(),
+            ty,
+        };
+        let record = TypeRepr::Record {
+            fields: vec![
+                field("day", scalar("Date")),
+                field(
+                    "note",
+                    TypeRepr::Optional {
+                        inner: Box::new(scalar("Str")),
+                    },
+                ),
+                field(
+                    "where",
+                    TypeRepr::Record {
+                        fields: vec![field("zone", scalar("Str"))],
+                    },
+                ),
+            ],
+        };
+        let ok = json!({"day": "2024-06-03", "where": {"zone": "eu"}});
+        assert_eq!(
+            from_json(&record, &ok),
+            Ok(json!({"day": "2024-06-03", "note": null, "where": {"zone": "eu"}}))
+        );
+        let bad_nested = json!({"day": "2024-06-03", "where": {"zone": 1}});
+        let err = from_json(&record, &bad_nested).unwrap_err();
+        assert!(
+            err.contains("field `where`") && err.contains("field `zone`"),
+            "{err}"
+        );
+        let missing = json!({"where": {"zone": "eu"}});
+        assert!(from_json(&record, &missing)
+            .unwrap_err()
+            .contains("no field `day`"));
+        let extra = json!({"day": "2024-06-03", "where": {"zone": "eu"}, "dya": 1});
+        assert!(from_json(&record, &extra).unwrap_err().contains("`dya`"));
+        assert!(parse(&record, r#"{"day": "2024-06-03", "where": {"zone": "eu"}}"#).is_ok());
+        assert!(parse(&record, "[1]")
+            .unwrap_err()
+            .contains("expected an object"));
+        assert!(parse(&record, "{")
+            .unwrap_err()
+            .contains("not a JSON object"));
+    }
 }
