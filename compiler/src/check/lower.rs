@@ -426,7 +426,11 @@ impl Checker<'_> {
                 continue;
             }
             seen.insert(o.name.name.clone(), o.name.span);
-            let ty = self.ty(m, &o.ty, &generic_names);
+            let mut ty = self.ty(m, &o.ty, &generic_names);
+            if contains_record(&ty) {
+                self.push(records::record_output(file, o.ty.span, &o.name.name));
+                ty = Ty::Error;
+            }
             outputs.push(ParamSig {
                 name: o.name.name.clone(),
                 ty,
@@ -445,6 +449,15 @@ impl Checker<'_> {
         self.out.steps.insert(decl, sig.clone());
         self.check_step_props(decl, step, &sig);
         Some(sig)
+    }
+}
+
+/// Whether `t` is a record or holds one (a list or optional of records).
+pub(crate) fn contains_record(t: &Ty) -> bool {
+    match t {
+        Ty::Record(_) => true,
+        Ty::List(inner) | Ty::Optional(inner) => contains_record(inner),
+        _ => false,
     }
 }
 

@@ -156,7 +156,7 @@ codes! {
     LocalPathOnCluster = ("E432", "local-path-on-cluster", Operations, Error, "A standard-library I/O step reads or writes a relative local path, which a cluster target would put on the pod's throw-away disk.");
     UnknownRecordField = ("E433", "unknown-record-field", Operations, Error, "A field read `x.f` names no field of the record `x`.");
     RecordFieldsDisagree = ("E434", "record-fields-disagree", Operations, Error, "The records of a literal list, or a record and the record type it is given to, do not have the same fields.");
-    InvalidRecordType = ("E435", "invalid-record-type", Operations, Error, "A record type or record value names a field twice, or has a field of an artifact type.");
+    InvalidRecordType = ("E435", "invalid-record-type", Operations, Error, "A record type or record value names a field twice or has a field of an artifact type, or a step or pipeline output is a record.");
     RecordOfRunTimeValues = ("E436", "record-of-run-time-values", Operations, Error, "A record value holds a name or an interpolation: record values are written with literal fields.");
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");

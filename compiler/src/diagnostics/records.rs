@@ -120,3 +120,17 @@ pub(crate) fn run_time_field(file: FileId, span: Span, field: &str) -> Diagnosti
         "write record values with literal fields, and pass run-time values (`job.region`, a step's output) as separate arguments",
     )
 }
+
+/// E435: a step or pipeline output of a record type.
+pub(crate) fn record_output(file: FileId, span: Span, output: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidRecordType,
+        format!("the output `{output}` is a record, which an output cannot be"),
+        file,
+        span,
+        "a record output",
+    )
+    .with_help(
+        "records are parameters and loop items: return each field as a value output, or the record as a `Json` file",
+    )
+}
