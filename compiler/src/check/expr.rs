@@ -244,22 +244,26 @@ impl Checker<'_> {
         }
         let numeric =
             |t: &Ty| matches!(t.strip_optional(), Ty::Scalar(Scalar::Int | Scalar::Float));
-        let ok = match op {
-            CmpOp::Eq | CmpOp::Ne => {
-                (numeric(&l) && numeric(&r))
-                    || (l.strip_optional() == r.strip_optional() && !l.is_artifact())
-                    || matches!(r, Ty::None)
-                    || matches!(
-                        (l.strip_optional(), r.strip_optional()),
-                        (Ty::Scalar(Scalar::Date), Ty::Scalar(Scalar::Str))
-                            | (Ty::Scalar(Scalar::Str), Ty::Scalar(Scalar::Date))
-                    )
-            }
-            _ => {
-                (numeric(&l) && numeric(&r))
-                    || (l == r && matches!(l, Ty::Scalar(Scalar::Str | Scalar::Date)))
-            }
-        };
+        // Records compare field by field in a step, not as their JSON text on a target.
+        let record = |t: &Ty| super::lower::contains_record(t);
+        let ok = !record(&l)
+            && !record(&r)
+            && match op {
+                CmpOp::Eq | CmpOp::Ne => {
+                    (numeric(&l) && numeric(&r))
+                        || (l.strip_optional() == r.strip_optional() && !l.is_artifact())
+                        || matches!(r, Ty::None)
+                        || matches!(
+                            (l.strip_optional(), r.strip_optional()),
+                            (Ty::Scalar(Scalar::Date), Ty::Scalar(Scalar::Str))
+                                | (Ty::Scalar(Scalar::Str), Ty::Scalar(Scalar::Date))
+                        )
+                }
+                _ => {
+                    (numeric(&l) && numeric(&r))
+                        || (l == r && matches!(l, Ty::Scalar(Scalar::Str | Scalar::Date)))
+                }
+            };
         if !ok {
             self.push(types::incomparable(
                 file,
