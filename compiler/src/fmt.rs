@@ -671,6 +671,7 @@ impl Printer<'_> {
             TypeKind::Metrics(Some(se)) => format!("Metrics<{}>", self.schema_expr(se)),
             TypeKind::Columns(i) => format!("Columns<{}>", i.name),
             TypeKind::Column(i) => format!("Column<{}>", i.name),
+            TypeKind::Record(cols) => self.inline_columns(cols),
         };
         if t.optional {
             format!("{base}?")

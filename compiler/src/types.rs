@@ -200,6 +200,9 @@ pub enum Ty {
     Columns(String),
     /// One column name of the table bound to a schema variable or table parameter.
     Column(String),
+    /// A record: named fields of value types (`{ region: Str, share: Float }`), a parameter
+    /// value passed as a JSON object. Field order is the declared one; equality ignores it.
+    Record(IndexMap<String, Ty>),
     /// The type of `none`.
     None,
     /// The type of an erroneous expression: compatible with everything, so one error is
@@ -251,6 +254,16 @@ impl fmt::Display for Ty {
             Ty::Table(s) => write!(f, "Table<{s}>"),
             Ty::Columns(t) => write!(f, "Columns<{t}>"),
             Ty::Column(t) => write!(f, "Column<{t}>"),
+            Ty::Record(fields) => {
+                f.write_str("{ ")?;
+                for (i, (name, t)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{name}: {t}")?;
+                }
+                f.write_str(if fields.is_empty() { "}" } else { " }" })
+            }
             Ty::None => f.write_str("none"),
             Ty::Error => f.write_str("{unknown}"),
         }

@@ -344,6 +344,8 @@ pub enum TypeKind {
     Columns(Ident),
     /// `Column<t>`: one column name of `t`.
     Column(Ident),
+    /// `{ region: Str, share: Float }`: a record of named fields.
+    Record(Vec<Column>),
 }
 
 /// A schema as written inside `Table<...>`: terms joined by `+`.

@@ -57,7 +57,8 @@ fn rule_phrase(rule: Rule) -> Option<Phrase> {
         | none_lit => (3, "an expression"),
         list_expr => (3, "a list `[...]`"),
         record => (3, "a record `{ key: value }`"),
-        type_expr | list_type | table_type | metrics_type | columns_type | column_type => {
+        type_expr | list_type | table_type | metrics_type | columns_type | column_type
+        | record_type => {
             (4, "a type")
         }
         schema_expr | schema_term => (4, "a schema"),

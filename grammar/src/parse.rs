@@ -514,6 +514,11 @@ impl Lower<'_> {
                         kind = TypeKind::Column(self.ident(i));
                     }
                 }
+                Rule::record_type => {
+                    if let Some(body) = p.into_inner().next() {
+                        kind = TypeKind::Record(self.columns(body));
+                    }
+                }
                 _ => {}
             }
         }

@@ -95,7 +95,7 @@ fn accepted(ty: &Ty) -> &'static [Kind] {
         Ty::List(_) | Ty::Columns(_) => &[Kind::List],
         Ty::Table(_) => &[Kind::Frame],
         Ty::File | Ty::Dir | Ty::Model => &[Kind::Path],
-        Ty::Metrics(_) => &[Kind::Dict],
+        Ty::Metrics(_) | Ty::Record(_) => &[Kind::Dict],
         Ty::Json | Ty::None | Ty::Error => &[],
     }
 }

@@ -43,7 +43,7 @@ fn python_type(ty: &Ty) -> String {
         Ty::List(t) => format!("list[{}]", python_type(t)),
         Ty::Optional(t) => format!("Optional[{}]", python_type(t)),
         Ty::File | Ty::Dir | Ty::Model => "pathlib.Path".into(),
-        Ty::Metrics(_) => "dict[str, Any]".into(),
+        Ty::Metrics(_) | Ty::Record(_) => "dict[str, Any]".into(),
         Ty::Table(_) => "Table".into(),
         Ty::Json | Ty::None | Ty::Error => "Any".into(),
     }

@@ -87,6 +87,13 @@ pub fn eval(v: &Value, env: &dyn Env) -> RValue {
         },
         Value::LoopItem { r#loop } => env.loop_item(*r#loop).unwrap_or(RValue::Json(Json::Null)),
         Value::Run { field } => env.run_field(field).unwrap_or(RValue::Json(Json::Null)),
+        Value::Field { record, path } => {
+            let mut cur = eval(record, env).to_json();
+            for f in path {
+                cur = cur.get(f).cloned().unwrap_or(Json::Null);
+            }
+            RValue::Json(cur)
+        }
         Value::Template { parts } => {
             let mut s = String::new();
             for p in parts {

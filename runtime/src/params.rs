@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use crate::error::{RunCode, RunError};
-use flowc_compiler::plan::{PipelinePlan, TypeRepr};
+use flowc_compiler::plan::{FieldRepr, PipelinePlan, TypeRepr};
 
 /// Checks the values of a parameters file and the `name=value` pairs given on the command line
 /// (which win) against the parameters' types, and applies defaults.
@@ -107,6 +107,8 @@ pub fn from_json(t: &TypeRepr, v: &Json) -> Result<Json, String> {
     };
     match (t, v) {
         (TypeRepr::Optional { .. }, Json::Null) => Ok(Json::Null),
+        // A value whose type the plan does not say (a field of a literal loop item).
+        (TypeRepr::Unknown, _) => Ok(v.clone()),
         (TypeRepr::Optional { inner }, v) => from_json(inner, v),
         (TypeRepr::Scalar { name }, _) => match (name.as_str(), v) {
             ("Int", Json::Number(n)) if n.is_i64() => Ok(v.clone()),
@@ -123,9 +125,38 @@ pub fn from_json(t: &TypeRepr, v: &Json) -> Result<Json, String> {
             .collect::<Result<Vec<_>, _>>()
             .map(Json::Array),
         (TypeRepr::List { .. }, _) => Err(format!("expected a list, found {}", found())),
+        (TypeRepr::Record { fields }, Json::Object(given)) => record_from_json(fields, given),
+        (TypeRepr::Record { .. }, _) => Err(format!("expected an object, found {}", found())),
         (_, Json::String(_)) => Ok(v.clone()),
         _ => Err(format!("expected a path, found {}", found())),
     }
+}
+
+/// Checks a JSON object against the fields of a record type: every field given (an optional
+/// one may be left out or `null`), no other, each of its type.
+fn record_from_json(
+    fields: &[FieldRepr],
+    given: &serde_json::Map<String, Json>,
+) -> Result<Json, String> {
+    if let Some(extra) = given.keys().find(|k| !fields.iter().any(|f| &f.name == *k)) {
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        return Err(format!(
+            "the object has a field `{extra}`, which is not one of: {}",
+            names.join(", ")
+        ));
+    }
+    let mut out = serde_json::Map::new();
+    for f in fields {
+        let v = match (given.get(&f.name), &f.ty) {
+            (Some(v), ty) => {
+                from_json(ty, v).map_err(|why| format!("field `{}`: {why}", f.name))?
+            }
+            (None, TypeRepr::Optional { .. }) => Json::Null,
+            (None, _) => return Err(format!("the object has no field `{}`", f.name)),
+        };
+        out.insert(f.name.clone(), v);
+    }
+    Ok(Json::Object(out))
 }
 
 fn article(scalar: &str) -> &'static str {
@@ -149,6 +180,14 @@ fn describe(t: &TypeRepr) -> String {
         },
         TypeRepr::List { .. } => "a JSON list, such as `[\"a\", \"b\"]`".into(),
         TypeRepr::Optional { inner } => describe(inner),
+        TypeRepr::Record { fields } => {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            format!(
+                "a JSON object with the fields {}, such as `{{\"{}\": ...}}`",
+                names.join(", "),
+                names.first().copied().unwrap_or("name")
+            )
+        }
         TypeRepr::Artifact { .. } | TypeRepr::Table { .. } | TypeRepr::Metrics { .. } => {
             "a path to an existing file".into()
         }
@@ -205,6 +244,10 @@ pub fn parse(t: &TypeRepr, raw: &str) -> Result<Json, String> {
             }
             Ok(Json::Array(out))
         }
+        TypeRepr::Record { .. } => match serde_json::from_str::<Json>(raw) {
+            Ok(v) => from_json(t, &v),
+            Err(_) => Err(format!("`{raw}` is not a JSON object")),
+        },
         // Artifact parameters are paths; the runner imports the file into the store.
         _ => Ok(Json::from(raw)),
     }
@@ -255,5 +298,55 @@ mod tests {
         };
         assert_eq!(from_json(&opt, &Json::Null), Ok(Json::Null));
         assert!(from_json(&scalar("Bool"), &Json::Null).is_err());
+    }
+
+    #[test]
+    fn records_are_typed_field_by_field() {
+        use serde_json::json;
+        let field = |name: &str, ty: TypeRepr| FieldRepr {
+            name: name.into(),
+            ty,
+        };
+        let record = TypeRepr::Record {
+            fields: vec![
+                field("day", scalar("Date")),
+                field(
+                    "note",
+                    TypeRepr::Optional {
+                        inner: Box::new(scalar("Str")),
+                    },
+                ),
+                field(
+                    "where",
+                    TypeRepr::Record {
+                        fields: vec![field("zone", scalar("Str"))],
+                    },
+                ),
+            ],
+        };
+        let ok = json!({"day": "2024-06-03", "where": {"zone": "eu"}});
+        assert_eq!(
+            from_json(&record, &ok),
+            Ok(json!({"day": "2024-06-03", "note": null, "where": {"zone": "eu"}}))
+        );
+        let bad_nested = json!({"day": "2024-06-03", "where": {"zone": 1}});
+        let err = from_json(&record, &bad_nested).unwrap_err();
+        assert!(
+            err.contains("field `where`") && err.contains("field `zone`"),
+            "{err}"
+        );
+        let missing = json!({"where": {"zone": "eu"}});
+        assert!(from_json(&record, &missing)
+            .unwrap_err()
+            .contains("no field `day`"));
+        let extra = json!({"day": "2024-06-03", "where": {"zone": "eu"}, "dya": 1});
+        assert!(from_json(&record, &extra).unwrap_err().contains("`dya`"));
+        assert!(parse(&record, r#"{"day": "2024-06-03", "where": {"zone": "eu"}}"#).is_ok());
+        assert!(parse(&record, "[1]")
+            .unwrap_err()
+            .contains("expected an object"));
+        assert!(parse(&record, "{")
+            .unwrap_err()
+            .contains("not a JSON object"));
     }
 }

@@ -64,7 +64,7 @@ impl Gen {
                 Some(d) => format!("{p}: {} = {d}", ty.text()),
                 None => format!("{p}: {}", param_type(ty)),
             });
-            scope.push(p.clone(), ty.clone(), Kind::Param);
+            push_value(&mut scope, p, ty, Kind::Param);
         }
         let mut lines = vec![format!("pipeline {name}({}) {{", decl.join(", "))];
         let mut body = Body {
@@ -330,13 +330,18 @@ impl Gen {
         let lists: Vec<Val> = scope
             .args()
             .into_iter()
-            .filter(|v| matches!(&v.ty, Ty::List(t) if t.is_scalar()))
+            .filter(|v| matches!(&v.ty, Ty::List(t) if t.is_scalar() || **t == Ty::Rec))
             .collect();
         let (list, elem) = match self.rng.pick(&lists) {
             Some(v) if self.rng.chance(70) => match &v.ty {
                 Ty::List(t) => (v.expr.clone(), (**t).clone()),
                 _ => return,
             },
+            _ if self.rng.chance(20) => {
+                let pick = self.rng.below(8);
+                let recs = literal(&Ty::List(Box::new(Ty::Rec)), pick).unwrap_or_default();
+                (recs, Ty::Rec)
+            }
             _ if self.rng.chance(50) => ("[1, 2, 3]".to_string(), Ty::Int),
             _ => ("[\"a\", \"b\"]".to_string(), Ty::Str),
         };
@@ -348,7 +353,7 @@ impl Gen {
         };
         body.line(format!("for {x} in {list}{parallel} {{"));
         let saved = scope.enter();
-        scope.push(x.clone(), elem, Kind::Loop);
+        push_value(scope, &x, &elem, Kind::Loop);
         let mut inner = Body {
             lines: &mut *body.lines,
             indent: body.indent + 1,
@@ -393,6 +398,16 @@ impl Gen {
         }
         body.line(format!("check {c}"));
         true
+    }
+}
+
+/// Adds a parameter or loop variable to scope, and the fields of a record with it.
+fn push_value(scope: &mut Scope, name: &str, ty: &Ty, kind: Kind) {
+    scope.push(name, ty.clone(), kind);
+    if *ty == Ty::Rec {
+        for (field, fty) in super::types::REC_FIELDS {
+            scope.push(format!("{name}.{field}"), fty, kind);
+        }
     }
 }
 

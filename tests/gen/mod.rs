@@ -13,7 +13,9 @@
 //! - `if`/`else if`/`else` over parameters, value outputs, metric values and optional values,
 //!   with names bound in one or in every branch;
 //! - nested `for` loops over literal lists, list parameters and run-time lists (value outputs),
-//!   with fan-in of what the body binds;
+//!   with fan-in of what the body binds; loops over literal lists of records and record-typed
+//!   list parameters, record parameters, fields read as arguments, in strings and conditions,
+//!   records passed whole to steps and called pipelines;
 //! - checks, `finally` handlers, `defaults`, `after` and outputs.
 //!
 //! The same seed gives the same program everywhere ([`rng::Rng`]). Values are drawn only from
@@ -43,7 +45,9 @@ pub struct Generated {
 
 /// The parameters the entry pipeline may declare (name, type, default).
 fn entry_params(rng: &mut Rng) -> Vec<(String, Ty, Option<String>)> {
-    let all: [(&str, Ty, Option<&str>); 9] = [
+    let rec = "{ region: \"north\", share: 0.5, n: 1 }";
+    let recs = "[{ region: \"north\", share: 0.5, n: 1 }, { region: \"south\", share: 2.0, n: 3 }]";
+    let all: [(&str, Ty, Option<&str>); 11] = [
         ("flag", Ty::Bool, Some("true")),
         ("n", Ty::Int, Some("3")),
         ("name", Ty::Str, Some("\"north\"")),
@@ -53,6 +57,8 @@ fn entry_params(rng: &mut Rng) -> Vec<(String, Ty, Option<String>)> {
         ("ns", Ty::List(Box::new(Ty::Int)), Some("[1, 2]")),
         ("opt", Ty::Opt(Box::new(Ty::Int)), None),
         ("mode", Ty::Str, Some("\"fast\"")),
+        ("job", Ty::Rec, Some(rec)),
+        ("jobs", Ty::List(Box::new(Ty::Rec)), Some(recs)),
     ];
     all.into_iter()
         .filter(|_| rng.chance(55))

@@ -71,13 +71,19 @@ pub enum Ty {
     Json,
     Metrics(Metric),
     Table(Schema),
+    /// The record `{ region: Str, share: Float, n: Int }` ([`REC_FIELDS`]).
+    Rec,
 }
 
+/// The fields of the generator's record type [`Ty::Rec`].
+pub const REC_FIELDS: [(&str, Ty); 3] = [("region", Ty::Str), ("share", Ty::Float), ("n", Ty::Int)];
+
 impl Ty {
-    /// A parameter value (not an artifact): `Str Int Float Bool Date` and lists of them.
+    /// A parameter value (not an artifact): `Str Int Float Bool Date`, the record and lists of
+    /// them.
     pub fn is_value(&self) -> bool {
         match self {
-            Ty::Str | Ty::Int | Ty::Float | Ty::Bool | Ty::Date => true,
+            Ty::Str | Ty::Int | Ty::Float | Ty::Bool | Ty::Date | Ty::Rec => true,
             Ty::List(t) => t.is_value(),
             _ => false,
         }
@@ -113,6 +119,7 @@ impl Ty {
             Ty::Json => "Json".into(),
             Ty::Metrics(_) => "Metrics<{ score: Float, ok: Bool, n: Int }>".into(),
             Ty::Table(_) => "Table<Row>".into(),
+            Ty::Rec => "{ region: Str, share: Float, n: Int }".into(),
         }
     }
 }
@@ -137,7 +144,13 @@ pub fn literal(ty: &Ty, pick: usize) -> Option<String> {
         Ty::Float => FLOATS[pick % FLOATS.len()].to_string(),
         Ty::Bool => ["true", "false"][pick % 2].to_string(),
         Ty::Date => ["\"2024-06-03\"", "\"2023-12-31\""][pick % 2].to_string(),
-        Ty::List(t) if t.is_scalar() => {
+        Ty::Rec => {
+            let region = literal(&Ty::Str, pick)?;
+            let share = literal(&Ty::Float, pick)?;
+            let n = literal(&Ty::Int, pick)?;
+            format!("{{ region: {region}, share: {share}, n: {n} }}")
+        }
+        Ty::List(t) if t.is_scalar() || **t == Ty::Rec => {
             let a = literal(t, pick)?;
             let b = literal(t, pick + 1)?;
             format!("[{a}, {b}]")

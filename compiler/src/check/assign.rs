@@ -5,6 +5,8 @@
 //! column must exist with a compatible type and nullability. Each column problem is reported on
 //! its own, so a user sees every missing column at once.
 
+use indexmap::IndexMap;
+
 use crate::types::{ColumnTy, Schema, Ty};
 
 /// Why a value cannot flow where it is sent.
@@ -44,6 +46,16 @@ pub enum Mismatch {
         /// What the producer has.
         actual: ColumnTy,
     },
+    /// A record lacks a field its type requires.
+    MissingField {
+        /// The field.
+        name: String,
+    },
+    /// A record has a field its type lacks.
+    ExtraField {
+        /// The field.
+        name: String,
+    },
 }
 
 /// Checks that `actual` may flow where `expected` is required.
@@ -80,11 +92,32 @@ pub fn assign(expected: &Ty, actual: &Ty) -> Vec<Mismatch> {
             _ => Vec::new(),
         },
         (Ty::Metrics(_), Ty::Metrics(_)) => Vec::new(),
+        (Ty::Record(e), Ty::Record(a)) => record(e, a),
         // Every file-like artifact is a file.
         (Ty::File, Ty::Table(_) | Ty::Model | Ty::Json | Ty::Metrics(_)) => Vec::new(),
         (e, a) if e == a => Vec::new(),
         _ => vec![Mismatch::Type],
     }
+}
+
+/// Records: the same fields (an optional field may be left out), each of a type that flows.
+fn record(expected: &IndexMap<String, Ty>, actual: &IndexMap<String, Ty>) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    for (name, e) in expected {
+        match actual.get(name) {
+            None if matches!(e, Ty::Optional(_)) => {}
+            None => out.push(Mismatch::MissingField { name: name.clone() }),
+            Some(a) => {
+                if !assign(e, a).is_empty() {
+                    out.push(Mismatch::Type);
+                }
+            }
+        }
+    }
+    for name in actual.keys().filter(|n| !expected.contains_key(*n)) {
+        out.push(Mismatch::ExtraField { name: name.clone() });
+    }
+    out
 }
 
 /// Width subtyping of table schemas.

@@ -1,12 +1,13 @@
 //! Typing expressions: literals, names, operators, and reporting type mismatches.
 
 use super::assign::{assign, Mismatch};
+use super::lower::is_value_type;
 use super::Checker;
-use crate::diagnostics::types;
+use crate::diagnostics::{records, types};
 use crate::resolve::ModuleId;
 use crate::source::FileId;
 use crate::types::{Scalar, Ty};
-use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident, StrLit};
+use flowc_grammar::ast::{BinOp, CmpOp, Expr, ExprKind, Ident, Record, StrLit};
 use flowc_grammar::Span;
 
 /// Resolves a name path (`x`, `x.out`) to a type, reporting unknown names itself.
@@ -40,10 +41,7 @@ impl Checker<'_> {
                 self.push(types::quantity_as_value(file, e.span, &q.number, &q.unit));
                 Ty::Error
             }
-            ExprKind::Record(_) => {
-                self.push(types::record_as_value(file, e.span));
-                Ty::Error
-            }
+            ExprKind::Record(r) => self.record_value_ty(m, r, hint, resolve),
             ExprKind::List(items) => self.list_ty(m, items, hint, resolve),
             ExprKind::Path(path) => resolve(self, path),
             ExprKind::Paren(inner) => self.expr_ty(m, inner, hint, resolve),
@@ -96,6 +94,44 @@ impl Checker<'_> {
         Ty::Scalar(Scalar::Str)
     }
 
+    /// A record value `{ a: 1, b: "x" }`: a record of its fields' types, each named once.
+    fn record_value_ty(
+        &mut self,
+        m: ModuleId,
+        r: &Record,
+        hint: Option<&Ty>,
+        resolve: &mut Resolver<'_>,
+    ) -> Ty {
+        let file = self.file(m);
+        let hints = match hint.map(Ty::strip_optional) {
+            Some(Ty::Record(fs)) => Some(fs.clone()),
+            _ => None,
+        };
+        let mut fields = indexmap::IndexMap::new();
+        let mut broken = false;
+        for f in &r.fields {
+            let h = hints.as_ref().and_then(|fs| fs.get(&f.key.name));
+            let t = self.expr_ty(m, &f.value, h, resolve);
+            if fields.contains_key(&f.key.name) {
+                self.push(records::duplicate_field(file, f.key.span, &f.key.name));
+                continue;
+            }
+            if !is_literal(&f.value) {
+                self.push(records::run_time_field(file, f.value.span, &f.key.name));
+                broken = true;
+            }
+            if !t.is_error() && !is_value_type(&t) && !matches!(t, Ty::None) {
+                self.push(records::artifact_field(file, f.value.span, &f.key.name, &t));
+                broken = true;
+            }
+            fields.insert(f.key.name.clone(), t);
+        }
+        if broken {
+            return Ty::Error;
+        }
+        Ty::Record(fields)
+    }
+
     /// A list: the type of its items, which must agree.
     fn list_ty(
         &mut self,
@@ -121,6 +157,10 @@ impl Checker<'_> {
                     if !assign(prev, &t).is_empty() {
                         if assign(&t, prev).is_empty() {
                             elem = Some(t);
+                        } else if let Some(d) =
+                            records::list_disagreement(file, item.span, prev, &t)
+                        {
+                            self.push(d);
                         } else {
                             self.push(types::mixed_list(file, item.span, prev, &t));
                         }
@@ -206,22 +246,26 @@ impl Checker<'_> {
         }
         let numeric =
             |t: &Ty| matches!(t.strip_optional(), Ty::Scalar(Scalar::Int | Scalar::Float));
-        let ok = match op {
-            CmpOp::Eq | CmpOp::Ne => {
-                (numeric(&l) && numeric(&r))
-                    || (l.strip_optional() == r.strip_optional() && !l.is_artifact())
-                    || matches!(r, Ty::None)
-                    || matches!(
-                        (l.strip_optional(), r.strip_optional()),
-                        (Ty::Scalar(Scalar::Date), Ty::Scalar(Scalar::Str))
-                            | (Ty::Scalar(Scalar::Str), Ty::Scalar(Scalar::Date))
-                    )
-            }
-            _ => {
-                (numeric(&l) && numeric(&r))
-                    || (l == r && matches!(l, Ty::Scalar(Scalar::Str | Scalar::Date)))
-            }
-        };
+        // Records compare field by field in a step, not as their JSON text on a target.
+        let record = |t: &Ty| super::lower::contains_record(t);
+        let ok = !record(&l)
+            && !record(&r)
+            && match op {
+                CmpOp::Eq | CmpOp::Ne => {
+                    (numeric(&l) && numeric(&r))
+                        || (l.strip_optional() == r.strip_optional() && !l.is_artifact())
+                        || matches!(r, Ty::None)
+                        || matches!(
+                            (l.strip_optional(), r.strip_optional()),
+                            (Ty::Scalar(Scalar::Date), Ty::Scalar(Scalar::Str))
+                                | (Ty::Scalar(Scalar::Str), Ty::Scalar(Scalar::Date))
+                        )
+                }
+                _ => {
+                    (numeric(&l) && numeric(&r))
+                        || (l == r && matches!(l, Ty::Scalar(Scalar::Str | Scalar::Date)))
+                }
+            };
         if !ok {
             self.push(types::incomparable(
                 file,
@@ -273,7 +317,14 @@ impl Checker<'_> {
         if columns {
             return;
         }
-        if !assign(ty, &actual).is_empty() {
+        if assign(ty, &actual).is_empty() {
+            return;
+        }
+        if let Some(d) =
+            records::list_disagreement(file, default.span, ty.strip_optional(), &actual)
+        {
+            self.push(d);
+        } else {
             self.push(types::default_type_mismatch(
                 file,
                 default.span,
@@ -326,6 +377,12 @@ impl Checker<'_> {
                     expected: ec,
                     actual: ac,
                 } => types::nullable_column(file, consumer, what, name, ec, ac),
+                Mismatch::MissingField { name } => {
+                    records::missing_field(file, consumer, name, expected)
+                }
+                Mismatch::ExtraField { name } => {
+                    records::extra_field(file, consumer, name, expected)
+                }
             };
             if let Some(p) = producer {
                 d = d.with_label(p.file, p.span, p.label.clone());
@@ -336,6 +393,8 @@ impl Checker<'_> {
                     Mismatch::MissingColumn { .. }
                         | Mismatch::ColumnType { .. }
                         | Mismatch::Nullable { .. }
+                        | Mismatch::MissingField { .. }
+                        | Mismatch::ExtraField { .. }
                 ) {
                     d = d.with_label(f, s, "declared here");
                 }
@@ -362,6 +421,20 @@ pub(crate) fn expr_names(e: &Expr, out: &mut Vec<Ident>) {
             expr_names(rhs, out);
         }
         _ => {}
+    }
+}
+
+/// Whether an expression is a literal value: no names, no interpolated values (build
+/// variables are fixed when the pipeline is built).
+fn is_literal(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Path(_) | ExprKind::Not { .. } | ExprKind::Chain { .. } => false,
+        ExprKind::Compare { .. } => false,
+        ExprKind::Str(s) => s.vars().next().is_none(),
+        ExprKind::List(items) => items.iter().all(is_literal),
+        ExprKind::Record(r) => r.fields.iter().all(|f| is_literal(&f.value)),
+        ExprKind::Paren(inner) => is_literal(inner),
+        _ => true,
     }
 }
 

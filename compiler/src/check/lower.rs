@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 
 use super::Checker;
-use crate::diagnostics::{names, types, Code};
+use crate::diagnostics::{names, records, types, Code};
 use crate::resolve::{DeclId, DeclKind, ModuleId};
 use crate::suggest::did_you_mean;
 use crate::types::{ColumnTy, Scalar, Schema, SchemaTpl, TplTerm, Ty};
@@ -249,12 +249,32 @@ impl Checker<'_> {
             },
             TypeKind::Columns(id) => Ty::Columns(id.name.clone()),
             TypeKind::Column(id) => Ty::Column(id.name.clone()),
+            TypeKind::Record(cols) => self.record_ty(m, cols, generics),
         };
         if t.optional && !base.is_error() {
             Ty::Optional(Box::new(base))
         } else {
             base
         }
+    }
+
+    /// Lowers a record type `{ name: Type, ... }`: fields of value types, each named once.
+    fn record_ty(&mut self, m: ModuleId, cols: &[Column], generics: &[String]) -> Ty {
+        let file = self.file(m);
+        let mut fields = IndexMap::new();
+        for c in cols {
+            let t = self.ty(m, &c.ty, generics);
+            if fields.contains_key(&c.name.name) {
+                self.push(records::duplicate_field(file, c.name.span, &c.name.name));
+                continue;
+            }
+            if !t.is_error() && !is_value_type(&t) {
+                self.push(records::artifact_field(file, c.ty.span, &c.name.name, &t));
+                return Ty::Error;
+            }
+            fields.insert(c.name.name.clone(), t);
+        }
+        Ty::Record(fields)
     }
 
     /// Lowers a schema expression; `None` when a term is unknown (already reported).
@@ -406,7 +426,11 @@ impl Checker<'_> {
                 continue;
             }
             seen.insert(o.name.name.clone(), o.name.span);
-            let ty = self.ty(m, &o.ty, &generic_names);
+            let mut ty = self.ty(m, &o.ty, &generic_names);
+            if contains_record(&ty) {
+                self.push(records::record_output(file, o.ty.span, &o.name.name));
+                ty = Ty::Error;
+            }
             outputs.push(ParamSig {
                 name: o.name.name.clone(),
                 ty,
@@ -425,5 +449,24 @@ impl Checker<'_> {
         self.out.steps.insert(decl, sig.clone());
         self.check_step_props(decl, step, &sig);
         Some(sig)
+    }
+}
+
+/// Whether `t` is a record or holds one (a list or optional of records).
+pub(crate) fn contains_record(t: &Ty) -> bool {
+    match t {
+        Ty::Record(_) => true,
+        Ty::List(inner) | Ty::Optional(inner) => contains_record(inner),
+        _ => false,
+    }
+}
+
+/// Whether a record field may have type `t`: scalars, lists and records of them.
+pub(crate) fn is_value_type(t: &Ty) -> bool {
+    match t {
+        Ty::Scalar(_) | Ty::Error => true,
+        Ty::List(inner) | Ty::Optional(inner) => is_value_type(inner),
+        Ty::Record(fields) => fields.values().all(is_value_type),
+        _ => false,
     }
 }

@@ -16,7 +16,7 @@ use super::props::{Place, ResolvedProps};
 use super::schedule::{check_cron, is_iana_zone};
 use super::step_graph::plan_order;
 use super::Checker;
-use crate::diagnostics::{graph, lints, names, ops, types};
+use crate::diagnostics::{graph, lints, names, ops, records, types};
 use crate::resolve::{DeclId, ModuleId};
 use crate::types::{Scalar, Ty};
 use flowc_grammar::ast::{Expr, Ident, Item, Param};
@@ -270,7 +270,11 @@ impl Checker<'_> {
                 self.push(names::duplicate_output(file, name.span, prev, &name.name));
                 continue;
             }
-            let ty = self.value(pc, &value, &[], None);
+            let mut ty = self.value(pc, &value, &[], None);
+            if super::lower::contains_record(&ty) {
+                self.push(records::record_output(file, value.span, &name.name));
+                ty = Ty::Error;
+            }
             outputs.push(PipelineOutput { name, value, ty });
         }
         pc.info.sig.outputs = outputs

@@ -10,7 +10,7 @@ use super::expr::Producer;
 use super::pipeline::{common_prefix, Frame, PipelineCheck};
 use super::pipeline_model::{visible_sites, RUN_FIELDS};
 use super::Checker;
-use crate::diagnostics::{names, ops, types};
+use crate::diagnostics::{names, ops, records, types};
 use crate::suggest::did_you_mean;
 use crate::types::{Scalar, Ty};
 use flowc_grammar::ast::{Expr, ExprKind, Ident};
@@ -255,6 +255,7 @@ impl Checker<'_> {
                 }
             },
             Ty::Metrics(None) => Ty::Scalar(Scalar::Float),
+            Ty::Record(_) => return self.record_field(pc, t, path),
             Ty::Error => return Ty::Error,
             Ty::List(_) if looped => {
                 self.push(names::member_of_loop_list(
@@ -288,6 +289,51 @@ impl Checker<'_> {
         }
     }
 
+    /// `job.region`, `job.where.day`: the fields of a record named by `path` after its first
+    /// element (optional when the record, or a field on the way, is).
+    fn record_field(&mut self, pc: &PipelineCheck, t: Ty, path: &[Ident]) -> Ty {
+        let file = self.file(pc.m);
+        let mut optional = false;
+        let mut cur = t;
+        for (i, member) in path.iter().enumerate().skip(1) {
+            optional |= matches!(cur, Ty::Optional(_));
+            let base = cur.strip_optional().clone();
+            cur = match &base {
+                Ty::Record(fields) => match fields.get(&member.name) {
+                    Some(f) => f.clone(),
+                    None => {
+                        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+                        let whole = dotted(&path[..i]);
+                        self.push(records::unknown_field(
+                            file,
+                            member.span,
+                            &whole,
+                            &member.name,
+                            &names,
+                        ));
+                        return Ty::Error;
+                    }
+                },
+                Ty::Error => return Ty::Error,
+                other => {
+                    let whole = dotted(&path[..i]);
+                    self.push(records::field_of_non_record(
+                        file,
+                        member.span,
+                        &whole,
+                        other,
+                    ));
+                    return Ty::Error;
+                }
+            };
+        }
+        if optional && !matches!(cur, Ty::Optional(_)) {
+            Ty::Optional(Box::new(cur))
+        } else {
+            cur
+        }
+    }
+
     /// Producer information for a value expression (the call that made it).
     pub(crate) fn producer_of(&self, pc: &PipelineCheck, e: &Expr) -> Option<Producer> {
         let ExprKind::Path(p) = &e.kind else {
@@ -305,4 +351,12 @@ impl Checker<'_> {
             ),
         })
     }
+}
+
+/// `a.b.c` as written.
+fn dotted(path: &[Ident]) -> String {
+    path.iter()
+        .map(|i| i.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
 }

@@ -154,8 +154,12 @@ codes! {
     InvalidBuildValue = ("E430", "invalid-build-value", Operations, Error, "A value given with `--set` is missing, not of its variable's type, or names no build variable.");
     InvalidVolume = ("E431", "invalid-volume", Operations, Error, "A `volume` declaration names no valid claim, or sets a size, storage class or access mode Kubernetes refuses.");
     LocalPathOnCluster = ("E432", "local-path-on-cluster", Operations, Error, "A standard-library I/O step reads or writes a relative local path, which a cluster target would put on the pod's throw-away disk.");
-    AmbiguousInterpolation = ("E438", "ambiguous-interpolation", Operations, Error, "A string interpolates a call with several outputs (`${f}`) without naming the output (`${f.out}`).");
+    UnknownRecordField = ("E433", "unknown-record-field", Operations, Error, "A field read `x.f` names no field of the record `x`.");
+    RecordFieldsDisagree = ("E434", "record-fields-disagree", Operations, Error, "The records of a literal list, or a record and the record type it is given to, do not have the same fields.");
+    InvalidRecordType = ("E435", "invalid-record-type", Operations, Error, "A record type or record value names a field twice or has a field of an artifact type, or a step or pipeline output is a record.");
+    RecordOfRunTimeValues = ("E436", "record-of-run-time-values", Operations, Error, "A record value holds a name or an interpolation: record values are written with literal fields.");
     WholeObjectAsValue = ("E437", "whole-object-as-value", Operations, Error, "A whole Secret or ConfigMap (declared without `key`) is used as the value of an environment variable: it is a directory of files, one per key.");
+    AmbiguousInterpolation = ("E438", "ambiguous-interpolation", Operations, Error, "A string interpolates a call with several outputs (`${f}`) without naming the output (`${f.out}`).");
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");

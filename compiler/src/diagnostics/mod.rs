@@ -16,6 +16,7 @@ pub(crate) mod graph;
 pub(crate) mod lints;
 pub(crate) mod names;
 pub(crate) mod ops;
+pub(crate) mod records;
 pub(crate) mod syntax;
 pub(crate) mod types;
 

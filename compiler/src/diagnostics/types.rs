@@ -215,18 +215,6 @@ pub(crate) fn quantity_as_value(
     .with_help("pass a plain number (bytes, seconds) or a string instead")
 }
 
-/// E201: a record (`{...}`) where a value is expected.
-pub(crate) fn record_as_value(file: FileId, span: Span) -> Diagnostic {
-    Diagnostic::new(
-        Code::TypeMismatch,
-        "a record is not a value",
-        file,
-        span,
-        "records are only for properties such as `resources`",
-    )
-    .with_help("pass a `Json` artifact or separate parameters")
-}
-
 /// E201: a list item of type `t` after items of type `prev`.
 pub(crate) fn mixed_list(file: FileId, span: Span, prev: &Ty, t: &Ty) -> Diagnostic {
     Diagnostic::new(

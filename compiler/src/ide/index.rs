@@ -551,6 +551,7 @@ impl<'a> Walker<'a> {
                     self.type_name(id, sig);
                 }
             }
+            TypeKind::Record(cols) => cols.iter().for_each(|c| self.ty(&c.ty, sig)),
         }
     }
 

@@ -222,6 +222,15 @@ pub(crate) fn type_repr(t: &Ty) -> TypeRepr {
         Ty::Metrics(keys) => TypeRepr::Metrics {
             keys: keys.as_ref().map(cols).unwrap_or_default(),
         },
+        Ty::Record(fields) => TypeRepr::Record {
+            fields: fields
+                .iter()
+                .map(|(n, t)| FieldRepr {
+                    name: n.clone(),
+                    ty: type_repr(t),
+                })
+                .collect(),
+        },
         Ty::Table(tpl) => match tpl.as_fixed() {
             Some(s) => TypeRepr::Table {
                 schema: s.name.clone(),
@@ -249,6 +258,12 @@ fn literal(e: &Expr, build: &BuildValues) -> Option<serde_json::Value> {
                 .iter()
                 .map(|i| literal(i, build))
                 .collect::<Option<Vec<_>>>()?,
+        ),
+        ExprKind::Record(r) => serde_json::Value::Object(
+            r.fields
+                .iter()
+                .map(|f| Some((f.key.name.clone(), literal(&f.value, build)?)))
+                .collect::<Option<serde_json::Map<_, _>>>()?,
         ),
         ExprKind::Paren(i) => literal(i, build)?,
         _ => return None,
@@ -926,14 +941,20 @@ impl Scope<'_> {
         for f in frames.iter().rev() {
             if let Frame::For { id } = f {
                 if self.info.loops[*id].var.name == first.name {
-                    return Value::LoopItem { r#loop: *id };
+                    let is_record = self.info.loops[*id]
+                        .elem
+                        .as_ref()
+                        .is_some_and(|t| matches!(t.strip_optional(), Ty::Record(_)));
+                    return record_field(Value::LoopItem { r#loop: *id }, path, is_record);
                 }
             }
         }
-        if self.info.sig.params.iter().any(|p| p.name == first.name) {
-            return Value::Param {
+        if let Some(p) = self.info.sig.params.iter().find(|p| p.name == first.name) {
+            let is_record = matches!(p.ty.strip_optional(), Ty::Record(_));
+            let v = Value::Param {
                 name: first.name.clone(),
             };
+            return record_field(v, path, is_record);
         }
         let Some(sites) = self.info.bindings.get(&first.name) else {
             // `run.status` or `run.name` in a `finally` call (the checker allows no other).
@@ -990,6 +1011,17 @@ impl Scope<'_> {
                 key: key.name.clone(),
             },
         }
+    }
+}
+
+/// `v` itself, or the field `path[1..]` of it when `v` is a record and the path reads one.
+fn record_field(v: Value, path: &[flowc_grammar::ast::Ident], is_record: bool) -> Value {
+    if !is_record || path.len() < 2 {
+        return v;
+    }
+    Value::Field {
+        record: Box::new(v),
+        path: path[1..].iter().map(|i| i.name.clone()).collect(),
     }
 }
 

@@ -136,6 +136,11 @@ pub enum TypeRepr {
     },
     /// A list of column names.
     Columns,
+    /// A record `{ name: Type, ... }`: a JSON object with these fields.
+    Record {
+        /// Fields in declaration order.
+        fields: Vec<FieldRepr>,
+    },
     /// A type flowc could not determine.
     Unknown,
 }
@@ -150,6 +155,16 @@ impl TypeRepr {
             _ => false,
         }
     }
+}
+
+/// A field of a record type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldRepr {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub ty: TypeRepr,
 }
 
 /// A column (or metric key) with its type.

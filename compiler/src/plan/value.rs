@@ -45,6 +45,14 @@ pub enum Value {
         /// The loop's index.
         r#loop: usize,
     },
+    /// A field of a record value (`job.region`, `job.where.day`): `path` read from `record`,
+    /// a loop item or a pipeline parameter.
+    Field {
+        /// The record.
+        record: Box<Value>,
+        /// The field names, outermost first.
+        path: Vec<String>,
+    },
     /// A string with interpolations.
     Template {
         /// Its parts.

@@ -109,6 +109,7 @@ impl WorkflowEmitter<'_> {
             } => self
                 .value_output(pipe, task, output)
                 .map(|(_, t)| t.clone()),
+            v @ Value::Field { .. } => self.field_type(pipe, v),
             _ => None,
         };
         match list.as_ref().map(strip_optional) {
@@ -161,7 +162,47 @@ impl WorkflowEmitter<'_> {
             } => kind_of(self.value_output(pipe, task, output).map(|(_, t)| t)),
             Value::Output { .. } => Kind::List,
             Value::Metric { .. } => Kind::Unknown,
+            Value::Field { .. } => kind_of(self.field_type(pipe, v).as_ref()),
         }
+    }
+
+    /// The type of a record field read (`job.region`), from the record's parameter or loop
+    /// item type.
+    fn field_type(&self, pipe: usize, v: &Value) -> Option<TypeRepr> {
+        let Value::Field { record, path } = v else {
+            return None;
+        };
+        let mut t = match &**record {
+            Value::Param { name } => self.param_type(pipe, name).cloned(),
+            Value::LoopItem { r#loop } => self.item_type(pipe, *r#loop),
+            inner @ Value::Field { .. } => self.field_type(pipe, inner),
+            _ => None,
+        }?;
+        for name in path {
+            let TypeRepr::Record { fields } = strip_optional(&t) else {
+                return None;
+            };
+            t = fields.iter().find(|f| &f.name == name)?.ty.clone();
+        }
+        Some(t)
+    }
+
+    /// A record field read as an `expr` expression: `jsonpath` of the record's JSON text, with
+    /// lists and records written back as JSON; the kind is the field's own.
+    fn field_expr(&mut self, f: FrameId, v: &Value) -> Result<(String, Kind), String> {
+        let pipe = self.g.frames[f].pipe;
+        let Value::Field { record, path } = v else {
+            return Err("a field of a value that is not a record".into());
+        };
+        let rec = self.param_text(f, record)?.unwrap_or_default();
+        let e = format!("jsonpath({}, '$.{}')", rec.expr(), path.join("."));
+        let t = self.field_type(pipe, v);
+        Ok(match t.as_ref().map(strip_optional) {
+            Some(TypeRepr::Record { .. } | TypeRepr::List { .. }) => {
+                (format!("toJson({e})"), Kind::Str)
+            }
+            _ => (e, kind_of(t.as_ref())),
+        })
     }
 
     /// The text of a parameter value in frame `f`; `None` for `none`.
@@ -231,6 +272,12 @@ impl WorkflowEmitter<'_> {
             }
             Value::Metric { .. } => return Err("a metric value outside an evaluation".into()),
             Value::Run { field } => self.run_field(pipe, field)?,
+            // As text: numbers and Booleans made strings (an `Int` through `int`, never `1e+06`).
+            Value::Field { .. } => Text::expr_tag(match self.field_expr(f, v)? {
+                (e, Kind::Int) => format!("string(int({e}))"),
+                (e, Kind::Float | Kind::Bool) => format!("string({e})"),
+                (e, _) => e,
+            }),
         }))
     }
 
@@ -305,6 +352,7 @@ impl WorkflowEmitter<'_> {
                 }
             }
             Value::Metric { .. } => return Err("a metric in an expression".into()),
+            Value::Field { .. } => self.field_expr(f, v)?,
         })
     }
 
@@ -365,6 +413,13 @@ impl WorkflowEmitter<'_> {
                 format!("'{t}'")
             }
             Value::Metric { .. } => return Err("a metric in a condition".into()),
+            Value::Field { .. } => {
+                let text = self.param_text(f, v)?.unwrap_or_default().simple();
+                match self.value_kind(pipe, v) {
+                    Kind::Int | Kind::Float | Kind::Bool => text,
+                    _ => format!("'{text}'"),
+                }
+            }
         })
     }
 
@@ -653,6 +708,7 @@ impl WorkflowEmitter<'_> {
                     Self::atoms(x, params, items, metrics);
                 }
             }
+            Value::Field { record, .. } => Self::atoms(record, params, items, metrics),
             _ => {}
         }
     }

@@ -59,6 +59,12 @@ fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> O
                     json!({"taskFinalStatus": {"producerTask": producer}}),
                 );
             }
+            Src::Select { name: n, selector } => {
+                params.insert(
+                    name.clone(),
+                    json!({"componentInputParameter": n, "parameterExpressionSelector": selector}),
+                );
+            }
         }
     }
     let mut out = Map::new();

@@ -44,6 +44,14 @@ pub(super) enum Src {
         /// The exit handler's body.
         producer: String,
     },
+    /// `componentInputParameter` with a `parameterExpressionSelector`: a field of a record
+    /// loop item (`parseJson(string_value)["region"]`, as the kfp SDK writes `item.region`).
+    Select {
+        /// The enclosing component's input (the loop item).
+        name: String,
+        /// The CEL selector.
+        selector: String,
+    },
 }
 
 /// DAG outputs by name: type and selectors `(producerSubtask, key)`.
@@ -284,6 +292,7 @@ pub(super) fn refs(v: &Value, tasks: &mut BTreeSet<String>, loops: &mut BTreeSet
                 refs(a, tasks, loops);
             }
         }
+        Value::Field { record, .. } => refs(record, tasks, loops),
         Value::Literal { .. } | Value::Param { .. } | Value::Run { .. } => {}
     }
 }

@@ -74,6 +74,7 @@ pub(super) fn ktype(t: &TypeRepr) -> KType {
             list: false,
         },
         TypeRepr::Columns => KType::Param("LIST"),
+        TypeRepr::Record { .. } => KType::Param("STRUCT"),
         TypeRepr::Unknown => KType::Param("STRING"),
     }
 }

@@ -622,13 +622,16 @@ impl<'p> Emitter<'p> {
                 }
                 v => {
                     let who = format!("{}-{}", task.id, input.name);
-                    let wired = self
-                        .value_chan(g, v, at, &ty, &who)
-                        .and_then(|(chan, opt)| {
-                            let mut w = self.source_at(g, &chan, at)?;
-                            w.optional |= opt;
-                            Ok(w)
-                        });
+                    let wired = match self.item_field(g, v, at) {
+                        Some(w) => w,
+                        None => self
+                            .value_chan(g, v, at, &ty, &who)
+                            .and_then(|(chan, opt)| {
+                                let mut w = self.source_at(g, &chan, at)?;
+                                w.optional |= opt;
+                                Ok(w)
+                            }),
+                    };
                     // A container step takes a list of artifacts as one folder, gathered by a
                     // task of the runtime image beside it.
                     let gathered = matches!(ty, KType::Art { list: true, .. })
@@ -664,6 +667,34 @@ impl<'p> Emitter<'p> {
                 }
             }
         }
+    }
+
+    /// A field of a record loop item read at DAG `at`: the item's input with a selector
+    /// (`parseJson(string_value)["where"]["zone"]`); `None` for any other value.
+    fn item_field(&mut self, g: usize, v: &Value, at: usize) -> Option<Result<Wired, Unwired>> {
+        let Value::Field { record, path } = v else {
+            return None;
+        };
+        if !matches!(**record, Value::LoopItem { .. }) {
+            return None;
+        }
+        let selector: String = path.iter().map(|f| format!("[{f:?}]")).collect();
+        let wired = self
+            .value_chan(g, record, at, &KType::Param("STRUCT"), "item")
+            .and_then(|(chan, _)| self.source_at(g, &chan, at));
+        Some(wired.and_then(|w| match w.src {
+            Src::Comp {
+                name,
+                artifact: false,
+            } => Ok(Wired {
+                src: Src::Select {
+                    name,
+                    selector: format!("parseJson(string_value){selector}"),
+                },
+                ..w
+            }),
+            _ => Err("a record loop item that is not an input of the task's DAG".into()),
+        }))
     }
 
     /// Wires a value interpolated into a string input as an extra input of the task, as kfp
@@ -773,7 +804,10 @@ impl<'p> Emitter<'p> {
         match &lp.items {
             Value::Literal {
                 value: Json::Array(items),
-            } => items.first().map_or(TypeRepr::Unknown, scalar),
+            } => items.first().map_or(TypeRepr::Unknown, |v| match v {
+                Json::Object(_) => literal_repr(v),
+                v => scalar(v),
+            }),
             Value::Param { name } => self
                 .param_type(g, name)
                 .as_ref()
@@ -1141,7 +1175,25 @@ fn collect_reads(v: &Value, out: &mut Vec<(&'static str, String, Value)>) {
                 collect_reads(a, out);
             }
         }
+        Value::Field { record, .. } => collect_reads(record, out),
         Value::Literal { .. } | Value::Run { .. } => {}
+    }
+}
+
+/// The type of a literal record item of a loop list, which a helper reads back with its type:
+/// its fields are kept as written (their types may differ between items, `1` and `0.5`).
+fn literal_repr(v: &Json) -> TypeRepr {
+    match v {
+        Json::Object(fields) => TypeRepr::Record {
+            fields: fields
+                .keys()
+                .map(|name| flowc_compiler::plan::FieldRepr {
+                    name: name.clone(),
+                    ty: TypeRepr::Unknown,
+                })
+                .collect(),
+        },
+        _ => TypeRepr::Unknown,
     }
 }
 

@@ -150,6 +150,7 @@ pub(super) fn decode(ty: &TypeRepr, text: &str) -> Result<Json, String> {
             }
         }
         TypeRepr::Unknown => Ok(serde_json::from_str(text).unwrap_or(Json::from(text))),
+        TypeRepr::Record { .. } => flowc_runtime::params::parse(ty, text),
         // Artifacts are paths.
         TypeRepr::Artifact { .. } | TypeRepr::Metrics { .. } | TypeRepr::Table { .. } => {
             Ok(Json::from(text))
