@@ -75,13 +75,17 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
         None => print!("{text}"),
     }
-    if unreadable > 0 {
+    let code = if unreadable > 0 {
         EXIT_FAILURE
     } else if errors > 0 || unknown_set || (args.deny_warnings && warnings > 0) {
         EXIT_ERRORS
     } else {
         EXIT_OK
-    }
+    };
+    // The process ends here: the syntax trees and the checked model are not freed node by node
+    // (as in `flowc build`), the operating system takes the memory back at exit.
+    std::mem::forget(analysis);
+    code
 }
 
 /// With `--set`: adds the problems of the given build values (E430, and E416 for an image they

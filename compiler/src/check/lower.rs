@@ -347,8 +347,14 @@ impl Checker<'_> {
 
     /// The signature of a step declaration, lowered once.
     pub fn step_sig(&mut self, decl: DeclId) -> Option<StepSig> {
-        if let Some(s) = self.out.steps.get(&decl) {
-            return Some(s.clone());
+        self.lower_step_sig(decl).cloned()
+    }
+
+    /// Lowers a step declaration's signature once, and borrows it: the caller that only needs a
+    /// few fields reads them without a copy of every parameter's type and default.
+    pub fn lower_step_sig(&mut self, decl: DeclId) -> Option<&StepSig> {
+        if self.out.steps.contains_key(&decl) {
+            return self.out.steps.get(&decl);
         }
         let Item::Step(step) = self.item(decl) else {
             return None;
@@ -446,9 +452,9 @@ impl Checker<'_> {
             params,
             outputs,
         };
-        self.out.steps.insert(decl, sig.clone());
+        // Nothing in the properties' checking reads this step's signature back from the map.
         self.check_step_props(decl, step, &sig);
-        Some(sig)
+        Some(self.out.steps.entry(decl).or_insert(sig))
     }
 }
 

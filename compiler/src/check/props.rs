@@ -137,10 +137,15 @@ impl Checker<'_> {
         let m = decl.module;
         let file = self.file(m);
         let resolved = self.props(m, &step.props, Place::Step(sig));
-        self.out.props.insert(decl, resolved.clone());
-        if step.builtin {
-            return;
+        if !step.builtin {
+            self.step_prop_uses(file, step, &resolved);
         }
+        self.out.props.insert(decl, resolved);
+    }
+
+    /// What a container step's properties say of its signature: unused parameters and outputs
+    /// (W-codes), `run` beside `python`, and a missing `image` or `run`.
+    fn step_prop_uses(&mut self, file: FileId, step: &Step, resolved: &ResolvedProps) {
         if let Some(run) = &resolved.run {
             let mut used: Vec<String> = Vec::new();
             for e in run {

@@ -22,7 +22,7 @@ impl Checker<'_> {
             let callee = pc.info.nodes[i].call.callee.name.clone();
             let column_params: Vec<String> = match self.program.module(pc.m).scope.get(&callee) {
                 Some(e) if e.kind == crate::resolve::DeclKind::Step => self
-                    .step_sig(e.decl)
+                    .lower_step_sig(e.decl)
                     .map(|sig| {
                         sig.params
                             .iter()
