@@ -408,7 +408,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
         .clone()
         .or_else(|| plan.pipeline_version.clone());
     let docs = docs::documents(&mut ctx, version.as_deref(), opts.channel.as_deref());
-    let text = crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::AsBuilt);
+    let text = crate::yaml::into_compact_yaml(docs);
     if text.len() > MAX_BYTES {
         let at = ctx.place(entry, None);
         ctx.issues
