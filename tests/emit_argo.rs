@@ -29,7 +29,7 @@ mod emit_common;
 use argo_validate::dag::{check_dag_consistency, dags_are_consistent};
 use argo_validate::schema::{argo_schema, kind_definition, validate_against_the_argo_schema};
 use argo_validate::yaml11::{
-    plain_scalars, resolve_yaml11, yaml_reads_the_same_in_yaml_1_1, Yaml11,
+    check_yaml11, plain_scalars, resolve_yaml11, yaml_reads_the_same_in_yaml_1_1, Yaml11,
 };
 use emit_common::{
     assert_enough_inputs, assert_snapshot_of, documents, examples, file_trials, fixtures,
@@ -155,6 +155,27 @@ fn the_yaml_1_1_reader_sees_the_traps() {
             (5, "on".into())
         ]
     );
+    let flow = plain_scalars("a: {b: [x, \"y, z\", 3], c: {}}\n- {d: /tmp/x, e: -m}\n");
+    let expected: Vec<(usize, String)> = [
+        (1, "key a"),
+        (1, "key b"),
+        (1, "x"),
+        (1, "3"),
+        (1, "key c"),
+        (2, "key d"),
+        (2, "/tmp/x"),
+        (2, "key e"),
+        (2, "-m"),
+    ]
+    .into_iter()
+    .map(|(n, s)| (n, s.to_string()))
+    .collect();
+    assert_eq!(flow, expected);
+    check_yaml11("plain", "a: [x, -m, --out, /tmp/x, 3, true]\nb: {c.d/e: f_g}\n");
+    for bad in ["a: [yes]\n", "a: {b: 1e3}\n", "a: 2024-01-01\n", "- {on: x}\n", "a: -1x\n"] {
+        let read = std::panic::catch_unwind(|| check_yaml11("bad", bad));
+        assert!(read.is_err(), "the YAML 1.1 check accepts {bad:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

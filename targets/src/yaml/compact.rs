@@ -254,3 +254,62 @@ fn needs_escape(c: char) -> bool {
 fn pad(n: usize, out: &mut String) {
     out.extend(std::iter::repeat_n(' ', n));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::into_compact_yaml;
+    use super::plain_ok;
+    use serde_json::json;
+
+    #[test]
+    fn strings_are_plain_only_where_every_reader_agrees() {
+        for s in ["main", "flowc-key", "/tmp/flowc/outputs/out", "-m", "--out", "steps.s5"] {
+            assert!(plain_ok(s), "{s}");
+        }
+        for s in [
+            "", "on", "No", "y", "N", "OFF", "null", "True", "1_000", "12:30", "2024-01-01",
+            "0o12", "~", "0755", "1e3", "-1", "-.5", "---x", "-", "a b", "x:y", "a,b", "{{x}}",
+            "250m", ".inf", "_x", "é",
+        ] {
+            assert!(!plain_ok(s), "{s:?} must be quoted");
+        }
+    }
+
+    #[test]
+    fn small_nodes_are_flow_and_large_ones_block() {
+        let long: Vec<String> = (0..30).map(|i| format!("argument-{i}")).collect();
+        let doc = json!({
+            "kind": "WorkflowTemplate",
+            "spec": {
+                "args": ["-m", "on", "2024-01-01", 3, 0.5, true, null],
+                "empty": {}, "none": [],
+                "long": long,
+                "items": [{"name": "a", "value": "{{x}}"}, {"name": "b", "nested": {"k": long}}],
+            },
+        });
+        let y = into_compact_yaml(vec![doc, json!({"b": 1})]);
+        let expected = format!(
+            "kind: WorkflowTemplate\nspec:\n  args: [-m, \"on\", \"2024-01-01\", 3, 0.5, true, null]\n  \
+             empty: {{}}\n  none: []\n  long:\n{}  items:\n  - {{name: a, value: \"{{{{x}}}}\"}}\n  \
+             - name: b\n    nested:\n      k:\n{}---\nb: 1\n",
+            (0..30).map(|i| format!("  - argument-{i}\n")).collect::<String>(),
+            (0..30).map(|i| format!("      - argument-{i}\n")).collect::<String>(),
+        );
+        assert_eq!(y, expected);
+        assert!(y.lines().all(|l| l.len() <= super::WIDTH), "{y}");
+    }
+
+    #[test]
+    fn quoted_strings_escape_what_yaml_reads_otherwise() {
+        let y = into_compact_yaml(vec![json!({
+            "a": "say \"hi\"\\", "b": "tab\tline\nend", "c": "\u{85}\u{2028}\u{2029}\u{feff}\u{7f}\u{1}",
+            "d": "ünïcode", "e": 0.000001, "f": 1.0e20, "on": "x",
+        })]);
+        assert_eq!(
+            y,
+            "a: \"say \\\"hi\\\"\\\\\"\nb: \"tab\\tline\\nend\"\n\
+             c: \"\\u0085\\u2028\\u2029\\ufeff\\u007f\\u0001\"\nd: \"ünïcode\"\ne: 0.000001\n\
+             f: 100000000000000000000\n\"on\": x\n"
+        );
+    }
+}
