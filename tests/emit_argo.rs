@@ -90,6 +90,10 @@ fn main() {
             a_thousand_steps_fit_argo_limits,
         ),
         (
+            "a_thousand_distinct_steps_build_with_the_run_size_warning",
+            a_thousand_distinct_steps_build_with_the_run_size_warning,
+        ),
+        (
             "the_schema_check_rejects_what_argo_rejects",
             the_schema_check_rejects_what_argo_rejects,
         ),
@@ -288,6 +292,30 @@ fn a_thousand_steps_fit_argo_limits() {
     }
     assert_eq!(steps, 1000, "every step is a task exactly once");
     check_dag_consistency("generated_1000", wft, &docs);
+}
+
+/// The 1,000 distinct cached steps of the build benchmark: over the Argo controller's 1 MiB
+/// (`W503`, with the size Kubernetes stores: compact JSON), under etcd's 1.5 MB, and valid.
+fn a_thousand_distinct_steps_build_with_the_run_size_warning() {
+    let dir = std::env::temp_dir().join(format!("flowc-emit-w503-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let source = generate::distinct(1000, generate::Shape::Chain);
+    std::fs::write(dir.join("distinct.flow"), source).expect("write");
+    let e = emit_at(&dir, Path::new("distinct.flow"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let codes: Vec<&str> = e.issues.iter().map(|i| i.diagnostic.code.as_str()).collect();
+    assert_eq!(codes, ["W503"], "{:?}", e.issues);
+    let stored: usize = documents(&e.text)
+        .iter()
+        .map(|d| serde_json::to_string(d).map_or(0, |j| j.len()))
+        .sum();
+    assert!(
+        (1024 * 1024..1_500_000).contains(&stored),
+        "{stored} bytes as JSON"
+    );
+    let message = &e.issues[0].diagnostic.message;
+    assert!(message.contains(&format!("{stored}-byte spec")), "{message}");
+    argo_validate::validate_file("distinct_1000", &e.text);
 }
 
 fn the_schema_check_rejects_what_argo_rejects() {

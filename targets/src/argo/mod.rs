@@ -433,13 +433,15 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
 
 /// The size of `docs` as the Kubernetes API server stores custom resources: compact JSON, the
 /// documents together (a run copies every template it uses into its `Workflow`). The YAML
-/// file's layout (indentation, line breaks, quotes) is not stored.
+/// file's layout (indentation, line breaks, quotes) is not stored. Go's JSON encoder writes `&`,
+/// `<` and `>` as `\u0026`, `\u003c` and `\u003e`, so each counts six bytes.
 fn json_bytes(docs: &[Json]) -> usize {
-    /// A writer that only counts.
+    /// A writer that only counts, as Go would write the bytes.
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
+            let html = buf.iter().filter(|c| matches!(c, b'&' | b'<' | b'>')).count();
+            self.0 += buf.len() + 5 * html;
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
