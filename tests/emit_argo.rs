@@ -175,8 +175,17 @@ fn the_yaml_1_1_reader_sees_the_traps() {
     .map(|(n, s)| (n, s.to_string()))
     .collect();
     assert_eq!(flow, expected);
-    check_yaml11("plain", "a: [x, -m, --out, /tmp/x, 3, true]\nb: {c.d/e: f_g}\n");
-    for bad in ["a: [yes]\n", "a: {b: 1e3}\n", "a: 2024-01-01\n", "- {on: x}\n", "a: -1x\n"] {
+    check_yaml11(
+        "plain",
+        "a: [x, -m, --out, /tmp/x, 3, true]\nb: {c.d/e: f_g}\n",
+    );
+    for bad in [
+        "a: [yes]\n",
+        "a: {b: 1e3}\n",
+        "a: 2024-01-01\n",
+        "- {on: x}\n",
+        "a: -1x\n",
+    ] {
         let read = std::panic::catch_unwind(|| check_yaml11("bad", bad));
         assert!(read.is_err(), "the YAML 1.1 check accepts {bad:?}");
     }
@@ -303,7 +312,11 @@ fn a_thousand_distinct_steps_build_with_the_run_size_warning() {
     std::fs::write(dir.join("distinct.flow"), source).expect("write");
     let e = emit_at(&dir, Path::new("distinct.flow"));
     let _ = std::fs::remove_dir_all(&dir);
-    let codes: Vec<&str> = e.issues.iter().map(|i| i.diagnostic.code.as_str()).collect();
+    let codes: Vec<&str> = e
+        .issues
+        .iter()
+        .map(|i| i.diagnostic.code.as_str())
+        .collect();
     assert_eq!(codes, ["W503"], "{:?}", e.issues);
     let stored: usize = documents(&e.text)
         .iter()
@@ -314,7 +327,10 @@ fn a_thousand_distinct_steps_build_with_the_run_size_warning() {
         "{stored} bytes as JSON"
     );
     let message = &e.issues[0].diagnostic.message;
-    assert!(message.contains(&format!("{stored}-byte spec")), "{message}");
+    assert!(
+        message.contains(&format!("{stored}-byte spec")),
+        "{message}"
+    );
     argo_validate::validate_file("distinct_1000", &e.text);
 }
 

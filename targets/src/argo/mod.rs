@@ -440,7 +440,10 @@ fn json_bytes(docs: &[Json]) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let html = buf.iter().filter(|c| matches!(c, b'&' | b'<' | b'>')).count();
+            let html = buf
+                .iter()
+                .filter(|c| matches!(c, b'&' | b'<' | b'>'))
+                .count();
             self.0 += buf.len() + 5 * html;
             Ok(buf.len())
         }

@@ -182,8 +182,20 @@ pub(crate) fn expr_path(v: &[String]) -> String {
 /// language's words (operators, literals, `let`/`if`/`else`).
 fn is_expr_identifier(s: &str) -> bool {
     const WORDS: [&str; 14] = [
-        "and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith", "true",
-        "false", "nil", "let", "if", "else",
+        "and",
+        "or",
+        "not",
+        "in",
+        "matches",
+        "contains",
+        "startsWith",
+        "endsWith",
+        "true",
+        "false",
+        "nil",
+        "let",
+        "if",
+        "else",
     ];
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')

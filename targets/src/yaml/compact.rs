@@ -207,7 +207,9 @@ pub(super) fn plain_ok(s: &str) -> bool {
     let b = s.as_bytes();
     let dashes = b.iter().take_while(|&&c| c == b'-').count();
     let starts_well = match dashes {
-        0 => b.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'/'),
+        0 => b
+            .first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'/'),
         1 | 2 => b.get(dashes).is_some_and(u8::is_ascii_alphabetic),
         _ => false,
     };
@@ -263,13 +265,44 @@ mod tests {
 
     #[test]
     fn strings_are_plain_only_where_every_reader_agrees() {
-        for s in ["main", "flowc-key", "/tmp/flowc/outputs/out", "-m", "--out", "steps.s5"] {
+        for s in [
+            "main",
+            "flowc-key",
+            "/tmp/flowc/outputs/out",
+            "-m",
+            "--out",
+            "steps.s5",
+        ] {
             assert!(plain_ok(s), "{s}");
         }
         for s in [
-            "", "on", "No", "y", "N", "OFF", "null", "True", "1_000", "12:30", "2024-01-01",
-            "0o12", "~", "0755", "1e3", "-1", "-.5", "---x", "-", "a b", "x:y", "a,b", "{{x}}",
-            "250m", ".inf", "_x", "é",
+            "",
+            "on",
+            "No",
+            "y",
+            "N",
+            "OFF",
+            "null",
+            "True",
+            "1_000",
+            "12:30",
+            "2024-01-01",
+            "0o12",
+            "~",
+            "0755",
+            "1e3",
+            "-1",
+            "-.5",
+            "---x",
+            "-",
+            "a b",
+            "x:y",
+            "a,b",
+            "{{x}}",
+            "250m",
+            ".inf",
+            "_x",
+            "é",
         ] {
             assert!(!plain_ok(s), "{s:?} must be quoted");
         }

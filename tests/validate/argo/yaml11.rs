@@ -138,7 +138,11 @@ fn flow_scalars(s: &str, line: usize, out: &mut Vec<(usize, String)>) {
         if let Some(from) = from {
             let token = s[from..to].trim();
             if !token.is_empty() {
-                let token = if key { format!("key {token}") } else { token.to_string() };
+                let token = if key {
+                    format!("key {token}")
+                } else {
+                    token.to_string()
+                };
                 out.push((line, token));
             }
         }
