@@ -29,7 +29,7 @@ mod emit_common;
 use argo_validate::dag::{check_dag_consistency, dags_are_consistent};
 use argo_validate::schema::{argo_schema, kind_definition, validate_against_the_argo_schema};
 use argo_validate::yaml11::{
-    plain_scalars, resolve_yaml11, yaml_reads_the_same_in_yaml_1_1, Yaml11,
+    check_yaml11, plain_scalars, resolve_yaml11, yaml_reads_the_same_in_yaml_1_1, Yaml11,
 };
 use emit_common::{
     assert_enough_inputs, assert_snapshot_of, documents, examples, file_trials, fixtures,
@@ -88,6 +88,10 @@ fn main() {
         (
             "a_thousand_steps_fit_argo_limits",
             a_thousand_steps_fit_argo_limits,
+        ),
+        (
+            "a_thousand_distinct_steps_build_with_the_run_size_warning",
+            a_thousand_distinct_steps_build_with_the_run_size_warning,
         ),
         (
             "the_schema_check_rejects_what_argo_rejects",
@@ -155,6 +159,36 @@ fn the_yaml_1_1_reader_sees_the_traps() {
             (5, "on".into())
         ]
     );
+    let flow = plain_scalars("a: {b: [x, \"y, z\", 3], c: {}}\n- {d: /tmp/x, e: -m}\n");
+    let expected: Vec<(usize, String)> = [
+        (1, "key a"),
+        (1, "key b"),
+        (1, "x"),
+        (1, "3"),
+        (1, "key c"),
+        (2, "key d"),
+        (2, "/tmp/x"),
+        (2, "key e"),
+        (2, "-m"),
+    ]
+    .into_iter()
+    .map(|(n, s)| (n, s.to_string()))
+    .collect();
+    assert_eq!(flow, expected);
+    check_yaml11(
+        "plain",
+        "a: [x, -m, --out, /tmp/x, 3, true]\nb: {c.d/e: f_g}\n",
+    );
+    for bad in [
+        "a: [yes]\n",
+        "a: {b: 1e3}\n",
+        "a: 2024-01-01\n",
+        "- {on: x}\n",
+        "a: -1x\n",
+    ] {
+        let read = std::panic::catch_unwind(|| check_yaml11("bad", bad));
+        assert!(read.is_err(), "the YAML 1.1 check accepts {bad:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,6 +301,37 @@ fn a_thousand_steps_fit_argo_limits() {
     }
     assert_eq!(steps, 1000, "every step is a task exactly once");
     check_dag_consistency("generated_1000", wft, &docs);
+}
+
+/// The 1,000 distinct cached steps of the build benchmark: over the Argo controller's 1 MiB
+/// (`W503`, with the size Kubernetes stores: compact JSON), under etcd's 1.5 MB, and valid.
+fn a_thousand_distinct_steps_build_with_the_run_size_warning() {
+    let dir = std::env::temp_dir().join(format!("flowc-emit-w503-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let source = generate::distinct(1000, generate::Shape::Chain);
+    std::fs::write(dir.join("distinct.flow"), source).expect("write");
+    let e = emit_at(&dir, Path::new("distinct.flow"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let codes: Vec<&str> = e
+        .issues
+        .iter()
+        .map(|i| i.diagnostic.code.as_str())
+        .collect();
+    assert_eq!(codes, ["W503"], "{:?}", e.issues);
+    let stored: usize = documents(&e.text)
+        .iter()
+        .map(|d| serde_json::to_string(d).map_or(0, |j| j.len()))
+        .sum();
+    assert!(
+        (1024 * 1024..1_500_000).contains(&stored),
+        "{stored} bytes as JSON"
+    );
+    let message = &e.issues[0].diagnostic.message;
+    assert!(
+        message.contains(&format!("{stored}-byte spec")),
+        "{message}"
+    );
+    argo_validate::validate_file("distinct_1000", &e.text);
 }
 
 fn the_schema_check_rejects_what_argo_rejects() {

@@ -300,18 +300,34 @@ pub fn argo_too_many_templates(at: Place, count: usize, max: usize) -> TargetIss
     )
 }
 
-/// A workflow larger than one Kubernetes object.
+/// A workflow larger than one Kubernetes object (`bytes` as stored: compact JSON).
 pub fn argo_too_large(at: Place, bytes: usize, max: usize) -> TargetIssue {
     issue(
         Code::TargetLimit,
         at,
         format!(
-            "the workflow is {bytes} bytes, more than the {max} bytes Kubernetes stores in one \
-             object"
+            "the workflow is {bytes} bytes as Kubernetes stores it (JSON), more than the {max} \
+             bytes Kubernetes stores in one object"
         ),
         "this pipeline's workflow",
         "split the pipeline into smaller pipelines submitted separately, or move large literal \
          values into files",
+    )
+}
+
+/// A workflow whose runs (which hold a copy of its spec) are over the Argo controller's default
+/// limit (`bytes` as stored: compact JSON).
+pub fn argo_run_too_large(at: Place, bytes: usize, max: usize) -> TargetIssue {
+    issue(
+        Code::RunTooLarge,
+        at,
+        format!(
+            "a run of this workflow holds its {bytes}-byte spec, more than the {max} bytes the \
+             Argo controller accepts in a Workflow by default"
+        ),
+        "this pipeline's workflow",
+        "raise `MAX_WORKFLOW_SIZE` on the workflow controller, or split the pipeline into \
+         smaller pipelines run one after the other (see `flowc explain W503`)",
     )
 }
 

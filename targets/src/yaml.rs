@@ -8,6 +8,8 @@
 //! output is byte-for-byte deterministic. Numbers must already be plain decimals; see
 //! [`plain_number`].
 
+mod compact;
+
 use std::borrow::Cow;
 
 use serde_json::Value;
@@ -22,10 +24,31 @@ pub enum KeyOrder {
     Sorted,
 }
 
+/// How documents are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// Block style throughout, every string quoted (serde-saphyr), keys in the given order.
+    Block(KeyOrder),
+    /// Flow style for what fits on a line, strings plain where no reader can misread them,
+    /// keys as built (see [`compact`]).
+    Compact,
+}
+
 /// Writes one or more YAML documents, separated by `---`, ending with a newline, and frees
 /// them on another thread (see [`drop_elsewhere`]).
 pub fn into_yaml(docs: Vec<Value>, order: KeyOrder) -> String {
-    let text = write_all(&docs, order);
+    let text = write_all(&docs, Layout::Block(order));
+    drop_elsewhere(docs);
+    text
+}
+
+/// Like [`into_yaml`] with the keys as built, in the compact layout: block style only where a
+/// mapping or sequence does not fit on a line of 160 columns, flow style (`[a, b]`,
+/// `{k: v}`) where it does, and strings written plain where YAML 1.1 and 1.2 readers both read
+/// them as the same string (names, paths, flags), double-quoted otherwise. Argo workflows use
+/// it: they are the largest documents flowc writes, and Kubernetes limits their size.
+pub fn into_compact_yaml(docs: Vec<Value>) -> String {
+    let text = write_all(&docs, Layout::Compact);
     drop_elsewhere(docs);
     text
 }
@@ -43,13 +66,13 @@ pub fn drop_elsewhere<T: Send + 'static>(value: T) {
 /// Writes one or more YAML documents, separated by `---`, ending with a newline, keys in the
 /// order they were inserted.
 pub fn to_yaml(docs: &[Value]) -> String {
-    write_all(docs, KeyOrder::AsBuilt)
+    write_all(docs, Layout::Block(KeyOrder::AsBuilt))
 }
 
 /// The top-level entries of each document are written on up to four threads (a 1,000-step
 /// pipeline is over a megabyte of YAML) and joined in order: a block mapping is the
 /// concatenation of its entries, so the bytes are the same as written on one thread.
-fn write_all(docs: &[Value], order: KeyOrder) -> String {
+fn write_all(docs: &[Value], layout: Layout) -> String {
     let mut parts: Vec<Part<'_>> = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         if i > 0 {
@@ -58,7 +81,7 @@ fn write_all(docs: &[Value], order: KeyOrder) -> String {
         match doc {
             Value::Object(map) if map.len() > 1 => {
                 let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                if order == KeyOrder::Sorted {
+                if layout == Layout::Block(KeyOrder::Sorted) {
                     entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
                 }
                 parts.extend(entries.into_iter().map(|(k, v)| Part::Entry(k, v)));
@@ -66,7 +89,7 @@ fn write_all(docs: &[Value], order: KeyOrder) -> String {
             other => parts.push(Part::Whole(other)),
         }
     }
-    let write = |part: &Part<'_>| part.write(order);
+    let write = |part: &Part<'_>| part.write(layout);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4)
@@ -113,11 +136,23 @@ enum Part<'a> {
 }
 
 impl Part<'_> {
-    fn write(&self, order: KeyOrder) -> String {
-        match self {
-            Part::Text(t) => (*t).to_string(),
-            Part::Entry(k, v) => write_document(&OneEntry(k, Ordered(v, order))),
-            Part::Whole(v) => write_document(&Ordered(v, order)),
+    fn write(&self, layout: Layout) -> String {
+        match (self, layout) {
+            (Part::Text(t), _) => (*t).to_string(),
+            (Part::Entry(k, v), Layout::Block(order)) => {
+                write_document(&OneEntry(k, Ordered(v, order)))
+            }
+            (Part::Whole(v), Layout::Block(order)) => write_document(&Ordered(v, order)),
+            (Part::Entry(k, v), Layout::Compact) => {
+                let mut out = String::new();
+                compact::entry(k, v, &mut out);
+                out
+            }
+            (Part::Whole(v), Layout::Compact) => {
+                let mut out = String::new();
+                compact::document(v, &mut out);
+                out
+            }
         }
     }
 }

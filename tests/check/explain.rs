@@ -29,7 +29,7 @@ use flowc_compiler::{analyze, Code, FileLoader, MemoryLoader};
 use libtest_mimic::{Failed, Trial};
 
 /// Codes whose examples need a build target and are tested with the emitters and the CLI.
-const TARGET_CODES: &[&str] = &["E432", "E501", "E502", "E503", "W501"];
+const TARGET_CODES: &[&str] = &["E432", "E501", "E502", "E503", "W501", "W503"];
 
 /// Codes of the operations phase that only a build target reports (a `std.io` step's local path,
 /// which only a pod would throw away).

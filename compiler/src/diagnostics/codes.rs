@@ -164,6 +164,7 @@ codes! {
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");
     TargetApproximation = ("W501", "target-approximation", Target, Warning, "The build target has no field for a setting; the build says what it does instead and goes on.");
+    RunTooLarge = ("W503", "run-too-large", Target, Warning, "An Argo workflow fits in Kubernetes, but a run of it is larger than the Argo controller accepts by default.");
     PythonModuleNotFound = ("P001", "python-module-not-found", Python, Error, "A Python step's module is not found in its package, or cannot be parsed.");
     PythonFunctionNotFound = ("P002", "python-function-not-found", Python, Error, "A Python step's module defines no such function.");
     PythonUnknownParameter = ("P003", "python-unknown-parameter", Python, Error, "A step passes a parameter its Python function does not take.");

@@ -60,8 +60,13 @@ pub const GPU_PRODUCT_LABEL: &str = "nvidia.com/gpu.product";
 /// The most templates Argo accepts in one workflow spec (`maxItems` of the v4 CRDs).
 pub const MAX_TEMPLATES: usize = 200;
 
-/// The largest object etcd stores (about 1.5 MB); larger workflows are refused.
+/// The largest object etcd stores (about 1.5 MB); larger workflows are refused. Measured as
+/// Kubernetes stores custom resources: compact JSON.
 pub const MAX_BYTES: usize = 1_500_000;
+
+/// The largest `Workflow` the Argo controller accepts by default (`MAX_WORKFLOW_SIZE`, 1 MiB,
+/// in `workflow/packer`); a run holds a copy of its template's spec, so a larger spec is `W503`.
+pub const RUN_MAX_BYTES: usize = 1024 * 1024;
 
 /// An output of a task: the pipeline (its index in plan order), the task (its index in the
 /// pipeline) and the output's name.
@@ -408,15 +413,48 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
         .clone()
         .or_else(|| plan.pipeline_version.clone());
     let docs = docs::documents(&mut ctx, version.as_deref(), opts.channel.as_deref());
-    let text = crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::AsBuilt);
-    if text.len() > MAX_BYTES {
+    let stored = json_bytes(&docs);
+    if stored > MAX_BYTES {
         let at = ctx.place(entry, None);
         ctx.issues
-            .report(diagnostics::argo_too_large(at, text.len(), MAX_BYTES));
+            .report(diagnostics::argo_too_large(at, stored, MAX_BYTES));
+    } else if stored > RUN_MAX_BYTES {
+        let at = ctx.place(entry, None);
+        ctx.issues
+            .report(diagnostics::argo_run_too_large(at, stored, RUN_MAX_BYTES));
     }
+    let text = crate::yaml::into_compact_yaml(docs);
     debug_assert!(ctx.g.frames.iter().all(|f| f.nodes.len() <= MAX_TASKS));
     Emitted {
         text,
         issues: ctx.issues.into_vec(),
     }
+}
+
+/// The size of `docs` as the Kubernetes API server stores custom resources: compact JSON, the
+/// documents together (a run copies every template it uses into its `Workflow`). The YAML
+/// file's layout (indentation, line breaks, quotes) is not stored. Go's JSON encoder writes `&`,
+/// `<` and `>` as `\u0026`, `\u003c` and `\u003e`, so each counts six bytes.
+fn json_bytes(docs: &[Json]) -> usize {
+    /// A writer that only counts, as Go would write the bytes.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let html = buf
+                .iter()
+                .filter(|c| matches!(c, b'&' | b'<' | b'>'))
+                .count();
+            self.0 += buf.len() + 5 * html;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    for doc in docs {
+        // Writing a JSON value into a counter cannot fail.
+        let _ = serde_json::to_writer(&mut count, doc);
+    }
+    count.0
 }

@@ -158,11 +158,16 @@ fn escape_braces(s: &str, tag_follows: bool, out: &mut String) {
     }
 }
 
-/// A variable path as an `expr` expression: `inputs['parameters']['flowc-key']`.
+/// A variable path as an `expr` expression: `inputs.parameters['flowc-key']`. A segment that
+/// is an `expr` identifier is a member (`.parameters`), any other (hyphens, keywords) an index
+/// (`['flowc-key']`); on Argo's maps of variables the two mean the same.
 pub(crate) fn expr_path(v: &[String]) -> String {
     let mut out = String::new();
     for (i, seg) in v.iter().enumerate() {
         if i == 0 {
+            out.push_str(seg);
+        } else if is_expr_identifier(seg) {
+            out.push('.');
             out.push_str(seg);
         } else {
             out.push('[');
@@ -171,6 +176,30 @@ pub(crate) fn expr_path(v: &[String]) -> String {
         }
     }
     out
+}
+
+/// Whether `s` can follow a `.` in an `expr` member access: an identifier that is none of the
+/// language's words (operators, literals, `let`/`if`/`else`).
+fn is_expr_identifier(s: &str) -> bool {
+    const WORDS: [&str; 14] = [
+        "and",
+        "or",
+        "not",
+        "in",
+        "matches",
+        "contains",
+        "startsWith",
+        "endsWith",
+        "true",
+        "false",
+        "nil",
+        "let",
+        "if",
+        "else",
+    ];
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !WORDS.contains(&s)
 }
 
 /// A string literal of the `expr` language. Braces are written as `\u` escapes so that a `}}`
@@ -282,8 +311,10 @@ mod tests {
             .then_lit("'}}");
         assert_eq!(
             t.expr(),
-            "'out/' + workflow['parameters']['day'] + '\\'\\u007d\\u007d'"
+            "'out/' + workflow.parameters.day + '\\'\\u007d\\u007d'"
         );
+        let t = Text::var(&["tasks", "make-data", "outputs", "parameters", "in"]);
+        assert_eq!(t.expr(), "tasks['make-data'].outputs.parameters['in']");
         assert_eq!(Text::default().expr(), "''");
     }
 

@@ -1,6 +1,7 @@
 //! The YAML 1.1 reading of Argo files (go-yaml v2, as the Argo controller and kubectl read
-//! them): every plain scalar resolves to a boolean, number or null, and every value that is a
-//! string in the JSON form is quoted.
+//! them): every plain scalar, in block or flow style, reads the same in YAML 1.1 and 1.2: a
+//! boolean spelled `true`/`false`, a number in plain decimal, or a string that no reader takes
+//! for anything else (starting with a letter, `/` or dashes before a letter).
 
 use crate::validate::{documents, strings};
 
@@ -85,7 +86,7 @@ pub fn resolve_yaml11(s: &str) -> Yaml11 {
 }
 
 /// The plain (unquoted) scalars of a YAML file written by flowc: values after `key: `, after
-/// `- `, inside flow sequences, and keys.
+/// `- `, inside flow collections (`[a, b]`, `{k: v}`), and keys (as `key K`).
 pub fn plain_scalars(yaml: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     for (n, line) in yaml.lines().enumerate() {
@@ -95,6 +96,10 @@ pub fn plain_scalars(yaml: &str) -> Vec<(usize, String)> {
         }
         while let Some(r) = rest.strip_prefix("- ") {
             rest = r;
+        }
+        if rest.starts_with(['{', '[']) {
+            flow_scalars(rest, n + 1, &mut out);
+            continue;
         }
         // A key, quoted or plain.
         let value = if rest.starts_with('"') {
@@ -112,15 +117,75 @@ pub fn plain_scalars(yaml: &str) -> Vec<(usize, String)> {
             rest
         };
         let value = value.trim();
-        if value.is_empty() || value.starts_with('"') {
+        if value.starts_with(['{', '[']) {
+            flow_scalars(value, n + 1, &mut out);
             continue;
         }
-        if value == "[]" || value == "{}" {
+        if value.is_empty() || value.starts_with('"') {
             continue;
         }
         out.push((n + 1, value.to_string()));
     }
     out
+}
+
+/// The plain scalars of a flow collection on one line: the text between `{`, `[`, `,`, `]`,
+/// `}` and `: `, outside double quotes; a scalar before `: ` is a key.
+fn flow_scalars(s: &str, line: usize, out: &mut Vec<(usize, String)>) {
+    let b = s.as_bytes();
+    let mut start: Option<usize> = None;
+    let mut push = |from: Option<usize>, to: usize, key: bool| {
+        if let Some(from) = from {
+            let token = s[from..to].trim();
+            if !token.is_empty() {
+                let token = if key {
+                    format!("key {token}")
+                } else {
+                    token.to_string()
+                };
+                out.push((line, token));
+            }
+        }
+    };
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += closing_quote(&s[i..]).map_or(b.len(), |e| e + 1);
+                start = None;
+                continue;
+            }
+            b'{' | b'[' | b',' | b']' | b'}' => {
+                push(start, i, false);
+                start = None;
+            }
+            b':' if matches!(b.get(i + 1), Some(b' ') | None) => {
+                push(start, i, true);
+                start = None;
+            }
+            b' ' => {}
+            _ => {
+                if start.is_none() {
+                    start = Some(i);
+                }
+            }
+        }
+        i += 1;
+    }
+    push(start, b.len(), false);
+}
+
+/// Whether a plain scalar YAML 1.1 reads as a string is a string in YAML 1.2 (and for every
+/// reader) too: it starts with a letter, `/`, or one or two dashes before a letter, and has
+/// only letters, digits and `._/-`, so that it is no number, date, null or boolean anywhere.
+fn safe_plain_string(s: &str) -> bool {
+    let body = s.trim_start_matches('-');
+    let dashes = s.len() - body.len();
+    dashes <= 2
+        && (body.starts_with(|c: char| c.is_ascii_alphabetic())
+            || dashes == 0 && body.starts_with('/'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
 }
 
 fn closing_quote(s: &str) -> Option<usize> {
@@ -143,12 +208,19 @@ pub fn check_yaml11(name: &str, text: &str) {
     for (line, scalar) in plain_scalars(text) {
         if let Some(key) = scalar.strip_prefix("key ") {
             assert!(
-                resolve_yaml11(key) == Yaml11::Str && !key.contains(['"', '\'', '{', '[']),
+                resolve_yaml11(key) == Yaml11::Str && safe_plain_string(key),
                 "{name}:{line}: key `{key}` is not read as a string by YAML 1.1"
             );
             continue;
         }
         let r = resolve_yaml11(&scalar);
+        if r == Yaml11::Str {
+            assert!(
+                safe_plain_string(&scalar),
+                "{name}:{line}: plain string `{scalar}` may be read as something else"
+            );
+            continue;
+        }
         assert!(
             matches!(r, Yaml11::Bool | Yaml11::Int | Yaml11::Float | Yaml11::Null),
             "{name}:{line}: plain scalar `{scalar}` would be read as {r:?} by YAML 1.1"
