@@ -140,18 +140,14 @@ impl Part<'_> {
         match (self, layout) {
             (Part::Text(t), _) => (*t).to_string(),
             (Part::Entry(k, v), Layout::Block(order)) => {
-                write_document(&OneEntry(k, Ordered(v, order)))
+                write_with(&OneEntry(k, Ordered(v, order)), Quoting::All)
             }
-            (Part::Whole(v), Layout::Block(order)) => write_document(&Ordered(v, order)),
+            (Part::Whole(v), Layout::Block(order)) => write_with(&Ordered(v, order), Quoting::All),
             (Part::Entry(k, v), Layout::Compact) => {
-                let mut out = String::new();
-                compact::entry(k, v, &mut out);
-                out
+                write_with(&compact::Entry(k, v), Quoting::AsDecided)
             }
             (Part::Whole(v), Layout::Compact) => {
-                let mut out = String::new();
-                compact::document(v, &mut out);
-                out
+                write_with(&compact::Compact::document(v), Quoting::AsDecided)
             }
         }
     }
@@ -199,10 +195,10 @@ impl serde::Serialize for Ordered<'_> {
 
 /// One value as YAML through serde-saphyr, every string quoted, then double-quoted and with
 /// plain decimals.
-fn write_document(doc: &impl serde::Serialize) -> String {
+fn write_with(doc: &impl serde::Serialize, quoting: Quoting) -> String {
     let mut options = serde_saphyr::SerializerOptions::default();
     options.indent_step = 2;
-    options.quote_all = true;
+    options.quote_all = quoting == Quoting::All;
     options.prefer_block_scalars = false;
     let mut out = match serde_saphyr::to_string_with_options(doc, options) {
         Ok(s) => s,
@@ -213,6 +209,15 @@ fn write_document(doc: &impl serde::Serialize) -> String {
         out.push('\n');
     }
     double_quotes(&plain_exponents(&out))
+}
+
+/// How strings are quoted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quoting {
+    /// Every string (the block layout).
+    All,
+    /// As the document's own wrappers say (the compact layout: `DoubleQuoted` where needed).
+    AsDecided,
 }
 
 /// Rewrites single-quoted scalars as double-quoted ones, the JSON-like style that every

@@ -1,204 +1,183 @@
-//! The compact layout of [`super::into_compact_yaml`]: block style where a node would not fit
-//! on one line, flow style (`[a, b]`, `{k: v}`) where it does, and strings plain where every
-//! YAML reader, YAML 1.1 included, reads them as the same string, double-quoted otherwise.
+//! The compact layout of [`super::into_compact_yaml`]: flow style (`[a, b]`, `{k: v}`) for a
+//! mapping or sequence whose flow text fits on its line of [`WIDTH`] columns, block style
+//! otherwise, and strings plain only where every YAML reader, YAML 1.1 included, reads them as
+//! the same string ([`plain_ok`]), double-quoted otherwise.
 //!
 //! Argo workflows of a thousand steps are megabytes of YAML, most of it indentation, line
 //! breaks and quotes around names; this layout says the same values in about two thirds of the
-//! bytes. The rules are deliberately narrow, so that go-yaml v2 (kubectl, the Argo controller),
-//! go-yaml v3, PyYAML and saphyr all read the same tree:
-//!
-//! - a string is plain only when it starts with a letter, `/`, or one or two `-` before a
-//!   letter, has only ASCII letters, digits and `._/-` in it, and is not one of YAML 1.1's
-//!   boolean or null words in any case (`y`, `no`, `on`, `null`, ...); everything else
-//!   (numbers in text, dates, quantities like `250m`, `{{...}}`, the empty string) is quoted;
-//! - quoted strings use JSON's escapes, plus `\u` escapes for the characters YAML does not
-//!   allow raw (DEL, C1 controls, byte-order marks) or reads as line breaks (U+0085, U+2028,
-//!   U+2029);
-//! - numbers are plain decimals, never in exponent form.
+//! bytes. This module only decides, node by node, flow or block and plain or quoted;
+//! serde-saphyr writes the text, as it writes all of flowc's YAML (its `FlowSeq`, `FlowMap` and
+//! `DoubleQuoted` wrappers carry the decisions).
 
-use std::fmt::Write as _;
-
-use serde_json::{Map, Value};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::Value;
+use serde_saphyr::{DoubleQuoted, FlowMap, FlowSeq};
 
 /// The widest line a collection is folded onto, in columns from the start of the line.
 pub(super) const WIDTH: usize = 160;
 
-/// Writes one document (a mapping's entries at the top level, anything else on its own).
-pub(super) fn document(doc: &Value, out: &mut String) {
-    match doc {
-        Value::Object(map) if !map.is_empty() => entries(map, 0, out),
-        other => {
-            scalar_or_flow(other, out);
-            out.push('\n');
+/// A value in the compact layout. `start` is the column its text starts at when it is written
+/// on the line of its key or dash; `indent` the column of its own keys or dashes when it is
+/// written in block style.
+pub(super) struct Compact<'a> {
+    value: &'a Value,
+    start: usize,
+    indent: usize,
+    /// A document's top level, always in block style.
+    top: bool,
+}
+
+impl<'a> Compact<'a> {
+    /// A whole document.
+    pub(super) fn document(value: &'a Value) -> Compact<'a> {
+        Compact {
+            value,
+            start: 0,
+            indent: 0,
+            top: true,
         }
     }
-}
 
-/// One top-level entry `key: value`, as part of a document written in pieces.
-pub(super) fn entry(key: &str, value: &Value, out: &mut String) {
-    entry_at(key, value, 0, out);
-}
-
-/// The entries of a block mapping, each on its own line at `indent`.
-fn entries(map: &Map<String, Value>, indent: usize, out: &mut String) {
-    for (k, v) in map {
-        entry_at(k, v, indent, out);
-    }
-}
-
-fn entry_at(key: &str, value: &Value, indent: usize, out: &mut String) {
-    pad(indent, out);
-    let start = out.len();
-    string(key, out);
-    out.push(':');
-    let column = indent + (out.len() - start);
-    value_after(value, column, indent, out);
-}
-
-/// A value after `key:` or `- `, the line's text so far `column` wide: on the same line when it
-/// is a scalar or fits, otherwise as a block below (mappings indented, sequences not, as
-/// kubectl writes them).
-fn value_after(value: &Value, column: usize, indent: usize, out: &mut String) {
-    if try_flow(value, column + 1, out, " ") {
-        out.push('\n');
-        return;
-    }
-    out.push('\n');
-    match value {
-        Value::Object(map) => entries(map, indent + 2, out),
-        Value::Array(items) => sequence(items, indent, out),
-        // Scalars always fit (see `try_flow`).
-        _ => {}
-    }
-}
-
-/// The items of a block sequence, each `- ` at `indent`.
-fn sequence(items: &[Value], indent: usize, out: &mut String) {
-    for item in items {
-        pad(indent, out);
-        out.push_str("- ");
-        if try_flow(item, indent + 2, out, "") {
-            out.push('\n');
-            continue;
+    /// The value of `key:` written at column `at`: a block mapping is indented under the key,
+    /// a block sequence is not (as kubectl writes them).
+    fn under_key(key: &str, value: &'a Value, at: usize) -> Compact<'a> {
+        Compact {
+            value,
+            start: at + text_width(key) + 2,
+            indent: if value.is_object() { at + 2 } else { at },
+            top: false,
         }
-        match item {
-            Value::Object(map) => {
-                // The first entry on the dash's line, the others under it.
-                let mut first = true;
+    }
+
+    /// An item of a block sequence whose dashes are at column `at`.
+    fn item(value: &'a Value, at: usize) -> Compact<'a> {
+        Compact {
+            value,
+            start: at + 2,
+            indent: at + 2,
+            top: false,
+        }
+    }
+
+    fn fits(&self) -> bool {
+        !self.top && flow_width(self.value, WIDTH.saturating_sub(self.start)).is_some()
+    }
+}
+
+impl Serialize for Compact<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Value::Object(map) if !map.is_empty() && !self.fits() => {
+                let mut m = s.serialize_map(Some(map.len()))?;
                 for (k, v) in map {
-                    let at = indent + 2;
-                    if !first {
-                        pad(at, out);
-                    }
-                    first = false;
-                    let start = out.len();
-                    string(k, out);
-                    out.push(':');
-                    let column = at + (out.len() - start);
-                    value_after(v, column, at, out);
+                    m.serialize_entry(&Text(k), &Compact::under_key(k, v, self.indent))?;
                 }
+                m.end()
             }
-            Value::Array(inner) => {
-                out.pop();
-                out.push('\n');
-                sequence(inner, indent + 2, out);
+            Value::Array(items) if !items.is_empty() && !self.fits() => {
+                let mut q = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    q.serialize_element(&Compact::item(v, self.indent))?;
+                }
+                q.end()
             }
-            _ => {}
+            Value::Object(_) => FlowMap(Flow(self.value)).serialize(s),
+            Value::Array(_) => FlowSeq(Flow(self.value)).serialize(s),
+            other => Flow(other).serialize(s),
         }
     }
 }
 
-/// Writes `value` in flow style after `sep` when it fits in [`WIDTH`] from `column` (a scalar
-/// always does, however long); leaves `out` as it was and returns false otherwise.
-fn try_flow(value: &Value, column: usize, out: &mut String, sep: &str) -> bool {
-    let mark = out.len();
-    out.push_str(sep);
-    let body = out.len();
-    let limit = WIDTH.saturating_sub(column);
-    let fits = match value {
-        Value::Object(m) if !m.is_empty() => flow(value, body + limit, out),
-        Value::Array(a) if !a.is_empty() => flow(value, body + limit, out),
-        _ => {
-            scalar_or_flow(value, out);
-            true
+/// One top-level entry `key: value` of a document written in pieces.
+pub(super) struct Entry<'a>(pub &'a str, pub &'a Value);
+
+impl Serialize for Entry<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(&Text(self.0), &Compact::under_key(self.0, self.1, 0))?;
+        m.end()
+    }
+}
+
+/// A value inside a flow collection (or a scalar): its strings by [`Text`]'s rule.
+struct Flow<'a>(&'a Value);
+
+impl Serialize for Flow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                let mut m = s.serialize_map(Some(map.len()))?;
+                for (k, v) in map {
+                    m.serialize_entry(&Text(k), &Flow(v))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => {
+                let mut q = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    q.serialize_element(&Flow(v))?;
+                }
+                q.end()
+            }
+            Value::String(t) => Text(t).serialize(s),
+            other => other.serialize(s),
         }
+    }
+}
+
+/// A string, key or value: plain when [`plain_ok`], double-quoted otherwise.
+struct Text<'a>(&'a str);
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if plain_ok(self.0) {
+            s.serialize_str(self.0)
+        } else {
+            DoubleQuoted(self.0).serialize(s)
+        }
+    }
+}
+
+/// The width of `value` written in flow style if it is at most `limit`; `None` as soon as it
+/// is known to be wider, so that a large node costs no more than a line's worth of counting.
+fn flow_width(value: &Value, limit: usize) -> Option<usize> {
+    let mut width = 0usize;
+    let mut add = |w: usize| {
+        width += w;
+        (width <= limit).then_some(())
     };
-    if !fits {
-        out.truncate(mark);
-    }
-    fits
-}
-
-/// Writes `value` in flow style, giving up (returning false) as soon as `out` is longer than
-/// `end`, so that a large node costs no more than a line's worth of work.
-fn flow(value: &Value, end: usize, out: &mut String) -> bool {
     match value {
         Value::Object(map) => {
-            out.push('{');
+            add(2)?;
             for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                string(k, out);
-                out.push_str(": ");
-                if out.len() > end || !flow(v, end, out) {
-                    return false;
-                }
+                add(if i > 0 { 2 } else { 0 } + text_width(k) + 2)?;
+                add(flow_width(v, limit)?)?;
             }
-            out.push('}');
         }
         Value::Array(items) => {
-            out.push('[');
+            add(2)?;
             for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if out.len() > end || !flow(v, end, out) {
-                    return false;
-                }
+                add(if i > 0 { 2 } else { 0 })?;
+                add(flow_width(v, limit)?)?;
             }
-            out.push(']');
         }
-        other => scalar_or_flow(other, out),
+        Value::String(t) => add(text_width(t))?,
+        other => add(other.to_string().len())?,
     }
-    out.len() <= end
+    Some(width)
 }
 
-/// A scalar, or an empty collection (`{}`, `[]`).
-fn scalar_or_flow(value: &Value, out: &mut String) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => number(n, out),
-        Value::String(s) => string(s, out),
-        Value::Array(a) if a.is_empty() => out.push_str("[]"),
-        Value::Object(m) if m.is_empty() => out.push_str("{}"),
-        // Non-empty collections are written by `flow` or in block style.
-        _ => {
-            flow(value, usize::MAX, out);
-        }
-    }
-}
-
-/// A number as a plain decimal: integers as they are, floats without an exponent.
-fn number(n: &serde_json::Number, out: &mut String) {
-    if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
-    } else if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
-    } else if let Some(f) = n.as_f64() {
-        // Rust writes floats in full, never with an exponent.
-        let _ = write!(out, "{f}");
-    }
-}
-
-/// A string (a key or a value): plain when [`plain_ok`], double-quoted otherwise.
-fn string(s: &str, out: &mut String) {
+/// A string's width as [`Text`] writes it: plain, or quoted with its escapes (counted as two
+/// characters; the rarer `\uXXXX` forms are longer, which only matters at the line's edge).
+fn text_width(s: &str) -> usize {
     if plain_ok(s) {
-        out.push_str(s);
-    } else {
-        quoted(s, out);
+        return s.len();
     }
+    let escaped = s
+        .chars()
+        .filter(|c| matches!(c, '"' | '\\') || c.is_control())
+        .count();
+    s.chars().count() + escaped + 2
 }
 
 /// Whether every YAML reader, 1.1 or 1.2, reads `s` written plain as the string `s`, in block
@@ -223,38 +202,6 @@ pub(super) fn plain_ok(s: &str) -> bool {
 fn is_yaml11_word(s: &str) -> bool {
     const WORDS: [&str; 9] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
     s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
-}
-
-/// A double-quoted scalar with JSON's escapes, and `\u` escapes for what YAML does not take raw.
-fn quoted(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if needs_escape(c) => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// Characters a YAML double-quoted scalar cannot hold raw: controls, DEL, C1 controls (U+0085
-/// is a line break in YAML 1.1), the line and paragraph separators, byte-order marks and the
-/// two non-characters YAML excludes.
-fn needs_escape(c: char) -> bool {
-    matches!(c, '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
-}
-
-fn pad(n: usize, out: &mut String) {
-    out.extend(std::iter::repeat_n(' ', n));
 }
 
 #[cfg(test)]
@@ -341,7 +288,7 @@ mod tests {
         assert_eq!(
             y,
             "a: \"say \\\"hi\\\"\\\\\"\nb: \"tab\\tline\\nend\"\n\
-             c: \"\\u0085\\u2028\\u2029\\ufeff\\u007f\\u0001\"\nd: \"ünïcode\"\ne: 0.000001\n\
+             c: \"\\N\\L\\P\\uFEFF\\x7F\\x01\"\nd: \"ünïcode\"\ne: 0.000001\n\
              f: 100000000000000000000\n\"on\": x\n"
         );
     }
