@@ -571,6 +571,7 @@ impl Builder<'_> {
             info,
             ids: &ids,
             build: self.build,
+            defaults_spans: spans::defaults_spans(self.a, decl, &info.defaults),
         };
         let tasks = info
             .plan_order
@@ -686,7 +687,13 @@ impl Builder<'_> {
             settings,
             definition_sha256: String::new(),
             span: spans::in_decl(self.a, decl, node.call.span),
-            setting_spans: spans::setting_spans(self.a, decl, &info.defaults, kind_seed, node),
+            setting_spans: spans::setting_spans(
+                self.a,
+                decl,
+                &scope.defaults_spans,
+                kind_seed,
+                node,
+            ),
         };
         task.definition_sha256 = definition_hash(&task, self.foreign_text(callee));
         Some(task)
@@ -865,6 +872,8 @@ struct Scope<'a> {
     info: &'a PipelineInfo,
     ids: &'a [String],
     build: &'a BuildValues,
+    /// Where the pipeline's `defaults` were written (see [`spans::defaults_spans`]).
+    defaults_spans: spans::SettingSpans,
 }
 
 impl Scope<'_> {

@@ -104,15 +104,13 @@ pub(super) fn schedule(a: &Analysis, decl: DeclId) -> Option<SourceSpan> {
     in_decl(a, decl, stmt.span)
 }
 
-/// Where each setting of a call of `step` in pipeline `pipeline` (whose `defaults` are
-/// `defaults`) was written, in the order [`super::lower`] merges them: the `defaults` block,
-/// its profiles, the step's profiles, the step.
-pub(super) fn setting_spans(
+/// Where the settings every call of pipeline `pipeline` (whose `defaults` are `defaults`)
+/// starts from were written: its `defaults` block, then that block's profiles. Found once per
+/// pipeline: looking for the block again for each call made a build quadratic in its calls.
+pub(super) fn defaults_spans(
     a: &Analysis,
     pipeline: DeclId,
     defaults: &ResolvedProps,
-    step: Option<DeclId>,
-    call: &CallNode,
 ) -> SettingSpans {
     let mut out = SettingSpans::default();
     if let Item::Pipeline(p) = a.program.item(pipeline) {
@@ -127,6 +125,20 @@ pub(super) fn setting_spans(
     for u in &defaults.uses {
         profile(a, *u, 0, &mut out);
     }
+    out
+}
+
+/// Where each setting of a call of `step` in pipeline `pipeline` was written, in the order
+/// [`super::lower`] merges them: from the pipeline's [`defaults_spans`], the step's profiles,
+/// the step, the call's own profiles and settings.
+pub(super) fn setting_spans(
+    a: &Analysis,
+    pipeline: DeclId,
+    defaults: &SettingSpans,
+    step: Option<DeclId>,
+    call: &CallNode,
+) -> SettingSpans {
+    let mut out = defaults.clone();
     if let Some(d) = step {
         if let Some(own) = a.checked.props.get(&d) {
             for u in &own.uses {

@@ -15,13 +15,18 @@ use crate::diagnostics;
 fn cycle_in(dag: &Json) -> Option<Vec<String>> {
     let tasks = dag.get("tasks")?.as_object()?;
     let names: Vec<&String> = tasks.keys().collect();
+    let index: std::collections::HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     let deps = |t: &Json| -> Vec<usize> {
         t.get("dependentTasks")
             .and_then(Json::as_array)
             .into_iter()
             .flatten()
             .filter_map(Json::as_str)
-            .filter_map(|d| names.iter().position(|n| n.as_str() == d))
+            .filter_map(|d| index.get(d).copied())
             .collect()
     };
     let edges: Vec<Vec<usize>> = tasks.values().map(deps).collect();

@@ -30,12 +30,12 @@ impl Emitter<'_> {
     /// Whether `task` of graph `g` is a task of the entry pipeline's root DAG.
     fn at_root(&self, g: usize, task: &Task) -> bool {
         let graph = &self.graphs[g];
-        let tasks = &self.pipeline_plan(g).tasks;
         graph.entry
-            && graph.leaves.iter().any(|l| {
-                l.node == 0
-                    && matches!(l.kind, LeafKind::Task(i) if tasks.get(i).is_some_and(|t| t.id == task.id))
-            })
+            && graph
+                .by_task
+                .get(&task.id)
+                .and_then(|l| graph.leaves.get(*l))
+                .is_some_and(|l| l.node == 0 && matches!(l.kind, LeafKind::Task(_)))
     }
 
     /// The created volumes `task` mounts, when it may (see the module's documentation).
