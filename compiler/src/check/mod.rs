@@ -25,6 +25,7 @@ pub mod python;
 mod run_policy;
 mod schedule;
 mod scope;
+mod secret_params;
 mod secrets;
 mod step_graph;
 pub(crate) mod volumes;
@@ -208,6 +209,7 @@ pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
         }
     }
     checker.misplaced_build_refs();
+    checker.check_secret_params();
     lints::run(&mut checker);
     (checker.out, checker.diags)
 }

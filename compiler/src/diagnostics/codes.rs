@@ -155,6 +155,7 @@ codes! {
     InvalidVolume = ("E431", "invalid-volume", Operations, Error, "A `volume` declaration names no valid claim, or sets a size, storage class or access mode Kubernetes refuses.");
     LocalPathOnCluster = ("E432", "local-path-on-cluster", Operations, Error, "A standard-library I/O step reads or writes a relative local path, which a cluster target would put on the pod's throw-away disk.");
     AmbiguousInterpolation = ("E438", "ambiguous-interpolation", Operations, Error, "A string interpolates a call with several outputs (`${f}`) without naming the output (`${f.out}`).");
+    SecretNameParamMissing = ("E439", "secret-name-param-missing", Operations, Error, "A secret whose Kubernetes name is a pipeline parameter (`k8s(param p, ...)`) is used by an entry pipeline that declares no `Str` parameter of that name.");
     WholeObjectAsValue = ("E437", "whole-object-as-value", Operations, Error, "A whole Secret or ConfigMap (declared without `key`) is used as the value of an environment variable: it is a directory of files, one per key.");
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");

@@ -274,7 +274,50 @@ fn image_with(image: &str, build: &BuildValues) -> String {
     out
 }
 
-fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
+/// The properties of a profile with the profiles it uses applied first.
+fn profile_props(all: &HashMap<DeclId, ResolvedProps>, d: DeclId, depth: usize) -> ResolvedProps {
+    let mut out = ResolvedProps::default();
+    let Some(own) = all.get(&d) else {
+        return out;
+    };
+    if depth < 32 {
+        for u in &own.uses {
+            let p = profile_props(all, *u, depth + 1);
+            merge(&mut out, &p);
+        }
+    }
+    merge(&mut out, own);
+    out
+}
+
+/// The properties a call of `step` runs with: the pipeline's `defaults`, then the step's own
+/// properties, then the call's `with`, each after the profiles it uses (`all` holds the
+/// properties written in each step and profile).
+pub(crate) fn layered_props(
+    all: &HashMap<DeclId, ResolvedProps>,
+    defaults: &ResolvedProps,
+    step: Option<DeclId>,
+    call: &ResolvedProps,
+) -> ResolvedProps {
+    let mut props = ResolvedProps::default();
+    merge(&mut props, defaults);
+    for u in &defaults.uses {
+        let p = profile_props(all, *u, 0);
+        merge(&mut props, &p);
+    }
+    let own = step.and_then(|d| all.get(&d));
+    for layer in own.into_iter().chain([call]) {
+        for u in &layer.uses {
+            let p = profile_props(all, *u, 0);
+            merge(&mut props, &p);
+        }
+        merge(&mut props, layer);
+    }
+    props
+}
+
+/// Applies `over` on top of `base`, as a later layer of properties wins.
+pub(crate) fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
     if over.image.is_some() {
         base.image.clone_from(&over.image);
     }
@@ -384,42 +427,13 @@ impl Builder<'_> {
             .unwrap_or_default()
     }
 
-    /// The properties of a profile with the profiles it uses applied first.
-    fn profile_props(&self, d: DeclId, depth: usize) -> ResolvedProps {
-        let mut out = ResolvedProps::default();
-        let Some(own) = self.a.checked.props.get(&d) else {
-            return out;
-        };
-        if depth < 32 {
-            for u in &own.uses {
-                let p = self.profile_props(*u, depth + 1);
-                merge(&mut out, &p);
-            }
-        }
-        merge(&mut out, own);
-        out
-    }
-
     fn settings(
         &mut self,
         defaults: &ResolvedProps,
         step: Option<DeclId>,
         call: &ResolvedProps,
     ) -> (ResolvedProps, Settings) {
-        let mut props = ResolvedProps::default();
-        merge(&mut props, defaults);
-        for u in &defaults.uses {
-            let p = self.profile_props(*u, 0);
-            merge(&mut props, &p);
-        }
-        let own = step.and_then(|d| self.a.checked.props.get(&d));
-        for layer in own.into_iter().chain([call]) {
-            for u in &layer.uses {
-                let p = self.profile_props(*u, 0);
-                merge(&mut props, &p);
-            }
-            merge(&mut props, layer);
-        }
+        let props = layered_props(&self.a.checked.props, defaults, step, call);
         let mut s = Settings {
             cache: match props.cache {
                 Some(CacheMode::On) => CachePlan::On,
@@ -502,6 +516,7 @@ impl Builder<'_> {
         table.entry(name.clone()).or_insert(SecretRef {
             k8s_name: s.k8s_name.value.clone(),
             key: s.key.value.clone(),
+            name_param: s.name_param.as_ref().map(|p| p.name.clone()),
         });
         (name, s.kind)
     }

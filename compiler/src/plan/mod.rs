@@ -19,6 +19,7 @@ mod value;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use lower::layered_props;
 pub use lower::{build_plan, build_plan_tuned, build_plan_with, PlanError, Tuned, TunedResources};
 pub use spans::{SettingSpans, SourceSpan};
 pub use value::{Part, Value};
@@ -549,6 +550,10 @@ pub struct SecretRef {
     /// directory with one file per key.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub key: String,
+    /// `k8s(param p, ...)`: the Secret's name is the entry pipeline's `Str` parameter `p`
+    /// (`k8s_name` is then empty); the run's value names it on the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_param: Option<String>,
 }
 
 impl SecretRef {
