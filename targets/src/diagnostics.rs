@@ -727,3 +727,19 @@ pub fn kfp_condition(at: Place, why: &str) -> TargetIssue {
          reached",
     )
 }
+
+/// A Secret named by a parameter (`k8s(param p, ...)`) used where KFP cannot read it.
+pub fn kfp_secret_name_param(at: Place, secret: &str, param: &str, step: &str) -> TargetIssue {
+    issue(
+        Code::UnsupportedByTarget,
+        at,
+        format!(
+            "secret `{secret}` is named by the parameter `{param}` of the pipeline being run, \
+             which KFP cannot hand to `{step}` here: a called pipeline is a component of its \
+             own, and the run's parameters do not reach it"
+        ),
+        "KFP cannot name the Secret here",
+        "call the step from the entry pipeline, or name the Secret in the declaration \
+         (`k8s(\"secret-name\", ...)`)",
+    )
+}
