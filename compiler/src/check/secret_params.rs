@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::props::{EnvValue, ResolvedProps};
 use super::Checker;
-use crate::diagnostics::ops;
+use crate::diagnostics::{ops, Code};
 use crate::plan::layered_props;
 use crate::resolve::DeclId;
 use crate::types::{Scalar, Ty};
@@ -62,6 +62,7 @@ impl Checker<'_> {
         };
         let found = info.sig.params.iter().find(|p| p.name == param);
         if found.is_some_and(|p| p.ty == Ty::Scalar(Scalar::Str)) {
+            self.param_used_by_secret(decl, param);
             return;
         }
         let ty = found.map(|p| p.ty.to_string());
@@ -82,6 +83,22 @@ impl Checker<'_> {
             param,
             ty.as_deref(),
         ));
+    }
+
+    /// A parameter that names a Secret is used: drops its "never used" warning (W004).
+    fn param_used_by_secret(&mut self, decl: DeclId, param: &str) {
+        let Item::Pipeline(p) = self.program.item(decl) else {
+            return;
+        };
+        let Some(name) = p.params.iter().find(|q| q.name.name == param) else {
+            return;
+        };
+        let file = self.program.file(decl.module);
+        let span = name.name.span;
+        self.diags.retain(|d| {
+            d.code != Code::UnusedParameter
+                || !d.labels.iter().any(|l| l.primary && l.file == file && l.span == span)
+        });
     }
 
     /// The parameter-named secrets the steps of pipeline `decl` (and the pipelines it calls)
