@@ -743,3 +743,23 @@ pub fn kfp_secret_name_param(at: Place, secret: &str, param: &str, step: &str) -
          (`k8s(\"secret-name\", ...)`)",
     )
 }
+
+/// A Secret named by a parameter (`k8s(param p, ...)`) in a build whose entry pipeline does not
+/// declare `p` (a called pipeline built on its own).
+pub fn secret_name_param_undeclared(
+    at: Place,
+    secret: &str,
+    param: &str,
+    entry: &str,
+) -> TargetIssue {
+    issue(
+        Code::UnsupportedByTarget,
+        at,
+        format!(
+            "secret `{secret}` is named by the parameter `{param}` of the pipeline being run, \
+             and `{entry}`, built here, has no such parameter"
+        ),
+        "no parameter names this Secret",
+        format!("build the pipeline that calls this one, or declare `{param}: Str` on `{entry}`"),
+    )
+}

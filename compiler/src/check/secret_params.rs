@@ -97,7 +97,10 @@ impl Checker<'_> {
         let span = name.name.span;
         self.diags.retain(|d| {
             d.code != Code::UnusedParameter
-                || !d.labels.iter().any(|l| l.primary && l.file == file && l.span == span)
+                || !d
+                    .labels
+                    .iter()
+                    .any(|l| l.primary && l.file == file && l.span == span)
         });
     }
 

@@ -227,6 +227,7 @@ impl WorkflowEmitter<'_> {
             );
         }
         self.scheduling(pipe, t, &mut m);
+        self.check_secret_name_params(pipe, t);
 
         // The container.
         let mut mounts: Vec<Json> = Vec::new();
@@ -307,6 +308,51 @@ impl WorkflowEmitter<'_> {
         };
         if let Some(p) = super::retry_patch::pod_spec_patch(r, retries, from_configmap) {
             m.insert("podSpecPatch".into(), json!(p));
+        }
+    }
+
+    /// A Secret named by a parameter the entry pipeline does not declare (a called pipeline
+    /// built on its own) is E501: `{{workflow.parameters.p}}` would name nothing.
+    fn check_secret_name_params(&mut self, pipe: usize, t: usize) {
+        let task = &self.pipes[pipe].tasks[t];
+        let s = &task.settings;
+        let Some(entry) = self.plan.entry() else {
+            return;
+        };
+        let used = s
+            .secret_env
+            .iter()
+            .map(|(k, n)| (k, n, &task.setting_spans.env));
+        let used = used.chain(
+            s.secret_mounts
+                .iter()
+                .map(|(k, n)| (k, n, &task.setting_spans.mounts)),
+        );
+        let mut problems = Vec::new();
+        for (key, name, spans) in used {
+            let Some(p) = self
+                .plan
+                .secrets
+                .get(name)
+                .and_then(|r| r.name_param.as_ref())
+            else {
+                continue;
+            };
+            if !entry.params.iter().any(|q| q.name == *p) {
+                let written = spans.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
+                problems.push((written, name.clone(), p.clone()));
+            }
+        }
+        let id = task.id.clone();
+        for (written, secret, p) in problems {
+            let at = self.place(pipe, Some(&id)).at(written);
+            self.issues
+                .report(diagnostics::secret_name_param_undeclared(
+                    at,
+                    &secret,
+                    &p,
+                    &entry.name,
+                ));
         }
     }
 

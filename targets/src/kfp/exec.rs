@@ -504,7 +504,9 @@ impl Emitter<'_> {
                 Some(MountProblem::DottedSecretName {
                     k8s_name: &r.k8s_name,
                 })
-            } else if vols.iter().any(|(n, d)| (*n == secret_ident(r)) != (d == dir))
+            } else if vols
+                .iter()
+                .any(|(n, d)| (*n == secret_ident(r)) != (d == dir))
                 || taken.iter().any(|(_, d)| d == dir)
             {
                 Some(MountProblem::SharedDirectory)

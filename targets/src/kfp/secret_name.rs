@@ -25,7 +25,12 @@ impl Emitter<'_> {
         let used = used.chain(s.secret_mounts.iter().map(|(at, n)| (at, n, true)));
         let mut wanted: Vec<(String, String, bool, String)> = Vec::new();
         for (at, name, mount) in used {
-            let Some(p) = self.plan.secrets.get(name).and_then(|r| r.name_param.clone()) else {
+            let Some(p) = self
+                .plan
+                .secrets
+                .get(name)
+                .and_then(|r| r.name_param.clone())
+            else {
                 continue;
             };
             wanted.push((p, name.clone(), mount, at.clone()));
@@ -53,9 +58,13 @@ impl Emitter<'_> {
                     };
                     let written = spans.iter().find(|(k, _)| *k == at).map(|(_, s)| *s);
                     let place = self.place(Some(g), &task.id).at(written);
-                    self.report(diagnostics::kfp_secret_name_param(
-                        place, &secret, &p, &task.step,
-                    ));
+                    let issue = if self.graphs[g].entry {
+                        let entry = &self.pipeline_plan(g).name;
+                        diagnostics::secret_name_param_undeclared(place, &secret, &p, entry)
+                    } else {
+                        diagnostics::kfp_secret_name_param(place, &secret, &p, &task.step)
+                    };
+                    self.report(issue);
                 }
             }
         }
@@ -74,7 +83,10 @@ pub(super) fn secret_ident(r: &SecretRef) -> String {
 /// The name fields of a Secret in a task's platform spec (`ident` from [`secret_ident`]):
 /// `secretName` with its constant, or for a parameter-named Secret only the input it is read
 /// from (`names`: parameter → input, from [`Emitter::wire_secret_names`]).
-pub(super) fn secret_name_fields(ident: &str, names: &BTreeMap<String, String>) -> Map<String, Json> {
+pub(super) fn secret_name_fields(
+    ident: &str,
+    names: &BTreeMap<String, String>,
+) -> Map<String, Json> {
     let mut m = Map::new();
     match ident.strip_prefix(':') {
         Some(p) => {
