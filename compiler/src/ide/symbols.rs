@@ -246,6 +246,14 @@ fn pipeline_symbol(text: &str, p: &Pipeline) -> Symbol {
     }
 }
 
+/// How a symbol's detail writes the Secret's name: quoted, or `param p`.
+fn object_name(s: &flowc_grammar::ast::Secret) -> String {
+    match &s.name_param {
+        Some(p) => format!("param {}", p.name),
+        None => format!("{:?}", s.k8s_name.value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,10 +299,3 @@ mod tests {
     }
 }
 
-/// How a symbol's detail writes the Secret's name: quoted, or `param p`.
-fn object_name(s: &flowc_grammar::ast::Secret) -> String {
-    match &s.name_param {
-        Some(p) => format!("param {}", p.name),
-        None => format!("{:?}", s.k8s_name.value),
-    }
-}
