@@ -15,6 +15,7 @@ mod expr;
 mod image;
 
 pub(crate) use image::image_problem;
+pub(crate) mod layers;
 mod lints;
 mod lower;
 mod pipeline;

@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use super::layers::layered_props;
 use super::props::{EnvValue, ResolvedProps};
 use super::Checker;
 use crate::diagnostics::{ops, Code};
-use crate::plan::layered_props;
 use crate::resolve::DeclId;
 use crate::types::{Scalar, Ty};
 use flowc_grammar::ast::{Item, SecretKind};

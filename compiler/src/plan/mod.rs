@@ -19,7 +19,6 @@ mod value;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-pub(crate) use lower::layered_props;
 pub use lower::{build_plan, build_plan_tuned, build_plan_with, PlanError, Tuned, TunedResources};
 pub use spans::{SettingSpans, SourceSpan};
 pub use value::{Part, Value};
