@@ -596,13 +596,15 @@ impl Emitter<'_> {
         if !env.is_empty() {
             let list: Vec<Json> = env
                 .into_iter()
-                .map(|(ident, keys)| {
-                    let mut e = secret_name_fields(&ident, names);
+                .filter_map(|(ident, keys)| {
+                    let mut e = secret_name_fields(&ident, names)?;
                     e.insert("keyToEnv".into(), Json::Array(keys));
-                    Json::Object(e)
+                    Some(Json::Object(e))
                 })
                 .collect();
-            m.insert("secretAsEnv".into(), Json::Array(list));
+            if !list.is_empty() {
+                m.insert("secretAsEnv".into(), Json::Array(list));
+            }
         }
         // Secrets and configs as files: KFP mounts the whole object as a directory.
         let secret_vols = self.volumes(g, task, &s.secret_mounts, SECRET, &[]);
@@ -610,13 +612,15 @@ impl Emitter<'_> {
         if !secret_vols.is_empty() {
             let list: Vec<Json> = secret_vols
                 .into_iter()
-                .map(|(ident, dir)| {
-                    let mut e = secret_name_fields(&ident, names);
+                .filter_map(|(ident, dir)| {
+                    let mut e = secret_name_fields(&ident, names)?;
                     e.insert("mountPath".into(), json!(dir));
-                    Json::Object(e)
+                    Some(Json::Object(e))
                 })
                 .collect();
-            m.insert("secretAsVolume".into(), Json::Array(list));
+            if !list.is_empty() {
+                m.insert("secretAsVolume".into(), Json::Array(list));
+            }
         }
         if !config_vols.is_empty() {
             let list: Vec<Json> = config_vols

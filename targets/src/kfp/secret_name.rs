@@ -82,15 +82,16 @@ pub(super) fn secret_ident(r: &SecretRef) -> String {
 
 /// The name fields of a Secret in a task's platform spec (`ident` from [`secret_ident`]):
 /// `secretName` with its constant, or for a parameter-named Secret only the input it is read
-/// from (`names`: parameter → input, from [`Emitter::wire_secret_names`]).
+/// from (`names`: parameter → input, from [`Emitter::wire_secret_names`]); `None` for one that
+/// could not be wired there (reported as E501 and left out).
 pub(super) fn secret_name_fields(
     ident: &str,
     names: &BTreeMap<String, String>,
-) -> Map<String, Json> {
+) -> Option<Map<String, Json>> {
     let mut m = Map::new();
     match ident.strip_prefix(':') {
         Some(p) => {
-            let input = names.get(p).map_or(p, String::as_str);
+            let input = names.get(p)?;
             m.insert(
                 "secretNameParameter".into(),
                 json!({"componentInputParameter": input}),
@@ -104,5 +105,5 @@ pub(super) fn secret_name_fields(
             );
         }
     }
-    m
+    Some(m)
 }
