@@ -53,7 +53,7 @@ vim.api.nvim_create_autocmd("FileType", {
       syntax keyword flowConstant true false none
       syntax keyword flowType Str Int Float Bool Date File Dir Model Json Metrics Table List Columns Column
       syntax keyword flowProperty image run python use cache resources retries timeout env mount node_selector toleration network
-      syntax keyword flowContextual on off ttl auto backoff factor max within at schedule timezone parallel concurrency history starting_deadline k8s key k8s_configmap k8s_pvc kfp
+      syntax keyword flowContextual on off ttl auto backoff factor max within at schedule timezone parallel concurrency history starting_deadline k8s key param k8s_configmap k8s_pvc kfp
       syntax region flowString start=/"/ skip=/\\"/ end=/"/ oneline
       syntax match flowComment "//.*$"
       syntax region flowComment start="/\*" end="\*/"

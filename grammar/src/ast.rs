@@ -199,6 +199,9 @@ pub struct Secret {
     pub key: StrLit,
     /// A volume's settings (`size: 10Gi`, `storage_class: "..."`, `access: "..."`).
     pub options: Vec<Field>,
+    /// `k8s(param tenant_secret, ...)`: the Secret's name is this `Str` parameter of the entry
+    /// pipeline; [`Secret::k8s_name`] is then empty, spanning `param tenant_secret`.
+    pub name_param: Option<Ident>,
 }
 
 impl Secret {

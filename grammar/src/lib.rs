@@ -64,6 +64,7 @@ pub mod keywords {
         "parallel",
         "k8s",
         "key",
+        "param",
         "build",
         "config",
         "kfp",

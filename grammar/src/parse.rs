@@ -375,8 +375,17 @@ impl Lower<'_> {
         let mut k8s_name = None;
         let mut key = None;
         let mut options = Vec::new();
+        let mut name_param = None;
         for p in i {
             match p.as_rule() {
+                Rule::secret_param => {
+                    k8s_name = Some(StrLit {
+                        value: String::new(),
+                        parts: Vec::new(),
+                        span: self.span(&p),
+                    });
+                    name_param = p.into_inner().next().map(|p| self.ident(p));
+                }
                 Rule::string if k8s_name.is_none() => k8s_name = Some(self.string(p)),
                 Rule::string => key = Some(self.string(p)),
                 Rule::field => options.extend(self.field(p)),
@@ -398,6 +407,7 @@ impl Lower<'_> {
             k8s_name: k8s_name.unwrap_or_else(|| empty.clone()),
             key: key.unwrap_or(empty),
             options,
+            name_param,
         }
     }
 

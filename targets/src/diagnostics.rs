@@ -743,3 +743,39 @@ pub fn kfp_condition(at: Place, why: &str) -> TargetIssue {
          reached",
     )
 }
+
+/// A Secret named by a parameter (`k8s(param p, ...)`) used where KFP cannot read it.
+pub fn kfp_secret_name_param(at: Place, secret: &str, param: &str, step: &str) -> TargetIssue {
+    issue(
+        Code::UnsupportedByTarget,
+        at,
+        format!(
+            "secret `{secret}` is named by the parameter `{param}` of the pipeline being run, \
+             which KFP cannot hand to `{step}` here: a called pipeline is a component of its \
+             own, and the run's parameters do not reach it"
+        ),
+        "KFP cannot name the Secret here",
+        "call the step from the entry pipeline, or name the Secret in the declaration \
+         (`k8s(\"secret-name\", ...)`)",
+    )
+}
+
+/// A Secret named by a parameter (`k8s(param p, ...)`) in a build whose entry pipeline does not
+/// declare `p` (a called pipeline built on its own).
+pub fn secret_name_param_undeclared(
+    at: Place,
+    secret: &str,
+    param: &str,
+    entry: &str,
+) -> TargetIssue {
+    issue(
+        Code::UnsupportedByTarget,
+        at,
+        format!(
+            "secret `{secret}` is named by the parameter `{param}` of the pipeline being run, \
+             and `{entry}`, built here, has no such parameter"
+        ),
+        "no parameter names this Secret",
+        format!("build the pipeline that calls this one, or declare `{param}: Str` on `{entry}`"),
+    )
+}

@@ -99,11 +99,16 @@ impl Decls {
         "notify"
     }
 
+    /// Whether the program declares the secrets, `cert` named by the entry's `tenant_tls`.
+    pub fn uses_secrets(&self) -> bool {
+        self.secrets
+    }
+
     fn secrets(&mut self) {
         if !self.secrets {
             self.secrets = true;
             self.text.push(
-                "secret token = k8s(\"api-token\", key: \"token\")\nsecret cert = k8s(\"tls-bundle\", key: \"ca.crt\")\n"
+                "secret token = k8s(\"api-token\", key: \"token\")\nsecret cert = k8s(param tenant_tls, key: \"ca.crt\")\n"
                     .into(),
             );
         }

@@ -15,6 +15,7 @@ mod expr;
 mod image;
 
 pub(crate) use image::image_problem;
+pub(crate) mod layers;
 mod lints;
 mod lower;
 mod pipeline;
@@ -25,6 +26,7 @@ pub mod python;
 mod run_policy;
 mod schedule;
 mod scope;
+mod secret_params;
 mod secrets;
 mod step_graph;
 pub(crate) mod volumes;
@@ -231,6 +233,7 @@ pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
         }
     }
     checker.misplaced_build_refs();
+    checker.check_secret_params();
     lints::run(&mut checker);
     (checker.out, checker.diags)
 }

@@ -24,7 +24,7 @@ impl Checker<'_> {
                 && v.starts_with(|c: char| c.is_ascii_alphanumeric())
                 && v.ends_with(|c: char| c.is_ascii_alphanumeric())
         };
-        if !valid(&s.k8s_name.value) {
+        if s.name_param.is_none() && !valid(&s.k8s_name.value) {
             self.push(ops::invalid_secret_name(
                 file,
                 s.k8s_name.span,

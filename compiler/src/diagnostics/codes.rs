@@ -160,6 +160,7 @@ codes! {
     RecordOfRunTimeValues = ("E436", "record-of-run-time-values", Operations, Error, "A record value holds a name or an interpolation: record values are written with literal fields.");
     WholeObjectAsValue = ("E437", "whole-object-as-value", Operations, Error, "A whole Secret or ConfigMap (declared without `key`) is used as the value of an environment variable: it is a directory of files, one per key.");
     AmbiguousInterpolation = ("E438", "ambiguous-interpolation", Operations, Error, "A string interpolates a call with several outputs (`${f}`) without naming the output (`${f.out}`).");
+    SecretNameParamMissing = ("E439", "secret-name-param-missing", Operations, Error, "A secret whose Kubernetes name is a pipeline parameter (`k8s(param p, ...)`) is used by an entry pipeline that declares no `Str` parameter of that name.");
     UnsupportedByTarget = ("E501", "unsupported-by-target", Target, Error, "The build target cannot express a feature the pipeline uses.");
     InvalidTargetName = ("E502", "invalid-target-name", Target, Error, "A name or version cannot be made valid for the target.");
     TargetLimit = ("E503", "target-limit", Target, Error, "The pipeline exceeds a size limit of the target that flowc cannot work around.");

@@ -817,3 +817,32 @@ pub(crate) fn ambiguous_interpolation(
     )
     .with_help(format!("name the output: `${{{name}.{first}}}`"))
 }
+
+/// E439: an entry pipeline uses a secret named by a parameter it does not declare as `Str`.
+pub(crate) fn secret_name_param_missing(
+    file: FileId,
+    span: Span,
+    pipeline: &str,
+    secret: &str,
+    param: &str,
+    found: Option<&str>,
+) -> Diagnostic {
+    let label = match found {
+        Some(ty) => format!("`{param}` is {ty} here, not Str"),
+        None => format!("no parameter `{param}`"),
+    };
+    Diagnostic::new(
+        Code::SecretNameParamMissing,
+        format!(
+            "pipeline `{pipeline}` uses secret `{secret}`, whose Kubernetes name is its parameter \
+             `{param}`, but does not declare `{param}: Str`"
+        ),
+        file,
+        span,
+        label,
+    )
+    .with_help(format!(
+        "declare the parameter, `pipeline {pipeline}({param}: Str, ...)`, so that each run names \
+         the Secret"
+    ))
+}

@@ -96,11 +96,11 @@ pub fn document_symbols(a: &Analysis, file: FileId) -> Vec<Symbol> {
                 Some(match s.kind {
                     SecretKind::Volume if s.k8s_name.value.is_empty() => "k8s_pvc(new)".into(),
                     SecretKind::Volume => format!("k8s_pvc({:?})", s.k8s_name.value),
-                    _ if s.whole() => format!("{}({:?})", s.kind.call(), s.k8s_name.value),
+                    _ if s.whole() => format!("{}({})", s.kind.call(), object_name(s)),
                     _ => format!(
-                        "{}({:?}, key: {:?})",
+                        "{}({}, key: {:?})",
                         s.kind.call(),
-                        s.k8s_name.value,
+                        object_name(s),
                         s.key.value
                     ),
                 }),
@@ -243,6 +243,14 @@ fn pipeline_symbol(text: &str, p: &Pipeline) -> Symbol {
         span: p.span,
         selection: p.name.span,
         children,
+    }
+}
+
+/// How a symbol's detail writes the Secret's name: quoted, or `param p`.
+fn object_name(s: &flowc_grammar::ast::Secret) -> String {
+    match &s.name_param {
+        Some(p) => format!("param {}", p.name),
+        None => format!("{:?}", s.k8s_name.value),
     }
 }
 

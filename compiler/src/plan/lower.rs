@@ -15,6 +15,7 @@ use super::spans;
 use super::*;
 use crate::build_values::BuildValues;
 use crate::check::build_vars::substitute;
+use crate::check::layers::layered_props;
 use crate::check::visible_sites;
 use crate::check::{
     CacheMode, CallNode, EnvValue, Frame, PipelineInfo, ResolvedProps, ResourceSpec, StepSig,
@@ -289,64 +290,6 @@ fn image_with(image: &str, build: &BuildValues) -> String {
     out
 }
 
-fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
-    if over.image.is_some() {
-        base.image.clone_from(&over.image);
-    }
-    if over.run.is_some() {
-        base.run.clone_from(&over.run);
-    }
-    if over.python.is_some() {
-        base.python.clone_from(&over.python);
-    }
-    if over.cache.is_some() {
-        base.cache = over.cache;
-    }
-    if let Some(r) = &over.resources {
-        base.resources = Some(match base.resources.take() {
-            Some(b) => merge_resources(b, r),
-            None => r.clone(),
-        });
-    }
-    if over.retries.is_some() {
-        base.retries.clone_from(&over.retries);
-    }
-    if over.timeout_ms.is_some() {
-        base.timeout_ms = over.timeout_ms;
-    }
-    for (k, v) in &over.env {
-        base.env.insert(k.clone(), v.clone());
-    }
-    for (secret, path) in &over.mounts {
-        base.mounts.retain(|(_, p)| p != path);
-        base.mounts.push((*secret, path.clone()));
-    }
-    if over.network.is_some() {
-        base.network = over.network;
-    }
-    for (k, v) in &over.node_selector {
-        base.node_selector.insert(k.clone(), v.clone());
-    }
-    base.tolerations.extend(over.tolerations.iter().cloned());
-}
-
-fn merge_resources(base: ResourceSpec, over: &ResourceSpec) -> ResourceSpec {
-    if over.auto {
-        return over.clone();
-    }
-    ResourceSpec {
-        auto: false,
-        cpu_millis: over.cpu_millis.or(base.cpu_millis),
-        cpu_limit_millis: over.cpu_limit_millis.or(base.cpu_limit_millis),
-        memory_bytes: over.memory_bytes.or(base.memory_bytes),
-        memory_limit_bytes: over.memory_limit_bytes.or(base.memory_limit_bytes),
-        gpu: over.gpu.or(base.gpu),
-        gpu_type: over.gpu_type.clone().or(base.gpu_type),
-        min: None,
-        max: None,
-    }
-}
-
 fn resources_plan(r: &ResourceSpec) -> ResourcesPlan {
     ResourcesPlan {
         auto: r.auto,
@@ -399,42 +342,13 @@ impl Builder<'_> {
             .unwrap_or_default()
     }
 
-    /// The properties of a profile with the profiles it uses applied first.
-    fn profile_props(&self, d: DeclId, depth: usize) -> ResolvedProps {
-        let mut out = ResolvedProps::default();
-        let Some(own) = self.a.checked.props.get(&d) else {
-            return out;
-        };
-        if depth < 32 {
-            for u in &own.uses {
-                let p = self.profile_props(*u, depth + 1);
-                merge(&mut out, &p);
-            }
-        }
-        merge(&mut out, own);
-        out
-    }
-
     fn settings(
         &mut self,
         defaults: &ResolvedProps,
         step: Option<DeclId>,
         call: &ResolvedProps,
     ) -> (ResolvedProps, Settings) {
-        let mut props = ResolvedProps::default();
-        merge(&mut props, defaults);
-        for u in &defaults.uses {
-            let p = self.profile_props(*u, 0);
-            merge(&mut props, &p);
-        }
-        let own = step.and_then(|d| self.a.checked.props.get(&d));
-        for layer in own.into_iter().chain([call]) {
-            for u in &layer.uses {
-                let p = self.profile_props(*u, 0);
-                merge(&mut props, &p);
-            }
-            merge(&mut props, layer);
-        }
+        let props = layered_props(&self.a.checked.props, defaults, step, call);
         let mut s = Settings {
             cache: match props.cache {
                 Some(CacheMode::On) => CachePlan::On,
@@ -517,6 +431,7 @@ impl Builder<'_> {
         table.entry(name.clone()).or_insert(SecretRef {
             k8s_name: s.k8s_name.value.clone(),
             key: s.key.value.clone(),
+            name_param: s.name_param.as_ref().map(|p| p.name.clone()),
         });
         (name, s.kind)
     }

@@ -564,6 +564,10 @@ pub struct SecretRef {
     /// directory with one file per key.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub key: String,
+    /// `k8s(param p, ...)`: the Secret's name is the entry pipeline's `Str` parameter `p`
+    /// (`k8s_name` is then empty); the run's value names it on the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_param: Option<String>,
 }
 
 impl SecretRef {

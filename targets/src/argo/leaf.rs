@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::text::Text;
 use super::WorkflowEmitter;
-use flowc_compiler::plan::{CachePlan, Part, ResourcesPlan, Settings, Task, TaskKind};
+use flowc_compiler::plan::{CachePlan, Part, ResourcesPlan, SecretRef, Settings, Task, TaskKind};
 use flowc_compiler::units::{format_cpu, format_memory};
 
 /// Where input artifacts are placed in a container.
@@ -99,6 +99,16 @@ fn camel(key: &str) -> String {
     out
 }
 
+/// The name of the Kubernetes Secret `r` refers to: its name, or for `k8s(param p, ...)` the
+/// run's value of the entry pipeline's parameter, which Argo substitutes in `secretName` and
+/// `secretKeyRef.name` from any template.
+fn secret_name(r: &SecretRef) -> String {
+    match &r.name_param {
+        Some(p) => format!("{{{{workflow.parameters.{p}}}}}"),
+        None => r.k8s_name.clone(),
+    }
+}
+
 impl WorkflowEmitter<'_> {
     /// Registers a leaf template (deduplicated by content); returns its name.
     pub(crate) fn add_leaf(&mut self, hint: &str, body: Map<String, Json>) -> String {
@@ -115,12 +125,13 @@ impl WorkflowEmitter<'_> {
         name
     }
 
-    /// The volume of a Kubernetes Secret mounted as files.
-    fn secret_volume(&mut self, k8s_name: &str) -> String {
+    /// The volume of a Kubernetes Secret mounted as files (`k8s_name` as [`secret_name`]
+    /// writes it; `hint` names the volume).
+    fn secret_volume(&mut self, k8s_name: &str, hint: &str) -> String {
         if let Some(v) = self.volumes.get(k8s_name) {
             return v.clone();
         }
-        let v = self.volume_names.name(&format!("secret-{k8s_name}"), 63);
+        let v = self.volume_names.name(&format!("secret-{hint}"), 63);
         self.volumes.insert(k8s_name.to_string(), v.clone());
         v
     }
@@ -216,6 +227,7 @@ impl WorkflowEmitter<'_> {
             );
         }
         self.scheduling(pipe, t, &mut m);
+        self.check_secret_name_params(pipe, t);
 
         // The container.
         let mut mounts: Vec<Json> = Vec::new();
@@ -225,11 +237,15 @@ impl WorkflowEmitter<'_> {
         let mut secret_mounts = Vec::new();
         for (path, secret) in &s.secret_mounts {
             if let Some(r) = self.plan.secrets.get(secret) {
-                secret_mounts.push((path.clone(), r.k8s_name.clone(), r.key.clone()));
+                let hint = match &r.name_param {
+                    Some(p) => format!("param-{p}"),
+                    None => r.k8s_name.clone(),
+                };
+                secret_mounts.push((path.clone(), secret_name(r), hint, r.key.clone()));
             }
         }
-        for (path, k8s, key) in secret_mounts {
-            let vol = self.secret_volume(&k8s);
+        for (path, k8s, hint, key) in secret_mounts {
+            let vol = self.secret_volume(&k8s, &hint);
             mounts.push(object_mount(&vol, &path, &key));
         }
         for (path, volume) in self.pipes[pipe].tasks[t].settings.volume_mounts.clone() {
@@ -247,7 +263,7 @@ impl WorkflowEmitter<'_> {
             if let Some(r) = self.plan.secrets.get(secret) {
                 env.push(json!({
                     "name": var,
-                    "valueFrom": {"secretKeyRef": {"name": r.k8s_name, "key": r.key}},
+                    "valueFrom": {"secretKeyRef": {"name": secret_name(r), "key": r.key}},
                 }));
             }
         }
@@ -292,6 +308,51 @@ impl WorkflowEmitter<'_> {
         };
         if let Some(p) = super::retry_patch::pod_spec_patch(r, retries, from_configmap) {
             m.insert("podSpecPatch".into(), json!(p));
+        }
+    }
+
+    /// A Secret named by a parameter the entry pipeline does not declare (a called pipeline
+    /// built on its own) is E501: `{{workflow.parameters.p}}` would name nothing.
+    fn check_secret_name_params(&mut self, pipe: usize, t: usize) {
+        let task = &self.pipes[pipe].tasks[t];
+        let s = &task.settings;
+        let Some(entry) = self.plan.entry() else {
+            return;
+        };
+        let used = s
+            .secret_env
+            .iter()
+            .map(|(k, n)| (k, n, &task.setting_spans.env));
+        let used = used.chain(
+            s.secret_mounts
+                .iter()
+                .map(|(k, n)| (k, n, &task.setting_spans.mounts)),
+        );
+        let mut problems = Vec::new();
+        for (key, name, spans) in used {
+            let Some(p) = self
+                .plan
+                .secrets
+                .get(name)
+                .and_then(|r| r.name_param.as_ref())
+            else {
+                continue;
+            };
+            if !entry.params.iter().any(|q| q.name == *p) {
+                let written = spans.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
+                problems.push((written, name.clone(), p.clone()));
+            }
+        }
+        let id = task.id.clone();
+        for (written, secret, p) in problems {
+            let at = self.place(pipe, Some(&id)).at(written);
+            self.issues
+                .report(diagnostics::secret_name_param_undeclared(
+                    at,
+                    &secret,
+                    &p,
+                    &entry.name,
+                ));
         }
     }
 

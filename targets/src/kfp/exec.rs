@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value as Json};
 
 use super::final_status;
+use super::secret_name::{secret_ident, secret_name_fields};
 use super::tree::{Leaf, LeafKind};
 use super::types::{artifact_type, KType};
 use super::{Emitter, RUNTIME_IMAGE};
@@ -247,7 +248,7 @@ impl Emitter<'_> {
                 if let Some(r) = resources(&task.settings.resources) {
                     c.insert("resources".into(), r);
                 }
-                let platform = self.platform(g, task);
+                let platform = self.platform(g, task, &leaf.secret_names);
                 Some((obj([("container", Json::Object(c))]), platform))
             }
             LeafKind::Importer { ty, .. } => {
@@ -503,7 +504,9 @@ impl Emitter<'_> {
                 Some(MountProblem::DottedSecretName {
                     k8s_name: &r.k8s_name,
                 })
-            } else if vols.iter().any(|(n, d)| (*n == r.k8s_name) != (d == dir))
+            } else if vols
+                .iter()
+                .any(|(n, d)| (*n == secret_ident(r)) != (d == dir))
                 || taken.iter().any(|(_, d)| d == dir)
             {
                 Some(MountProblem::SharedDirectory)
@@ -518,8 +521,9 @@ impl Emitter<'_> {
                 ));
                 continue;
             }
-            if !vols.iter().any(|(n, _)| *n == r.k8s_name) {
-                vols.push((r.k8s_name.clone(), dir.to_string()));
+            let ident = secret_ident(r);
+            if !vols.iter().any(|(n, _)| *n == ident) {
+                vols.push((ident, dir.to_string()));
             }
         }
         vols
@@ -554,7 +558,7 @@ impl Emitter<'_> {
     /// The PlatformSpec entry of a task: secrets, node selector, tolerations, timeout and the
     /// version label. Fields at their defaults are left out, so that older backends, which
     /// reject unknown fields, accept the file (kubeflow/pipelines#12495).
-    fn platform(&self, g: usize, task: &Task) -> Option<Json> {
+    fn platform(&self, g: usize, task: &Task, names: &BTreeMap<String, String>) -> Option<Json> {
         let s = &task.settings;
         let mut m = Map::new();
         if let Some(ms) = s.timeout_ms {
@@ -583,23 +587,24 @@ impl Emitter<'_> {
                 continue;
             };
             let entry = json!({"secretKey": r.key, "envVar": var});
-            match env.iter_mut().find(|(n, _)| *n == r.k8s_name) {
+            let ident = secret_ident(r);
+            match env.iter_mut().find(|(n, _)| *n == ident) {
                 Some((_, keys)) => keys.push(entry),
-                None => env.push((r.k8s_name.clone(), vec![entry])),
+                None => env.push((ident, vec![entry])),
             }
         }
         if !env.is_empty() {
             let list: Vec<Json> = env
                 .into_iter()
-                .map(|(name, keys)| {
-                    json!({
-                        "secretName": name,
-                        "secretNameParameter": {"runtimeValue": {"constant": name}},
-                        "keyToEnv": keys,
-                    })
+                .filter_map(|(ident, keys)| {
+                    let mut e = secret_name_fields(&ident, names)?;
+                    e.insert("keyToEnv".into(), Json::Array(keys));
+                    Some(Json::Object(e))
                 })
                 .collect();
-            m.insert("secretAsEnv".into(), Json::Array(list));
+            if !list.is_empty() {
+                m.insert("secretAsEnv".into(), Json::Array(list));
+            }
         }
         // Secrets and configs as files: KFP mounts the whole object as a directory.
         let secret_vols = self.volumes(g, task, &s.secret_mounts, SECRET, &[]);
@@ -607,15 +612,15 @@ impl Emitter<'_> {
         if !secret_vols.is_empty() {
             let list: Vec<Json> = secret_vols
                 .into_iter()
-                .map(|(name, dir)| {
-                    json!({
-                        "secretName": name,
-                        "secretNameParameter": {"runtimeValue": {"constant": name}},
-                        "mountPath": dir,
-                    })
+                .filter_map(|(ident, dir)| {
+                    let mut e = secret_name_fields(&ident, names)?;
+                    e.insert("mountPath".into(), json!(dir));
+                    Some(Json::Object(e))
                 })
                 .collect();
-            m.insert("secretAsVolume".into(), Json::Array(list));
+            if !list.is_empty() {
+                m.insert("secretAsVolume".into(), Json::Array(list));
+            }
         }
         if !config_vols.is_empty() {
             let list: Vec<Json> = config_vols

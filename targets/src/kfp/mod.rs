@@ -20,6 +20,7 @@ mod exec;
 mod final_status;
 mod pvc;
 mod render;
+mod secret_name;
 mod tree;
 mod types;
 mod wire;

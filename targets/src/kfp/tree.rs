@@ -9,7 +9,7 @@
 //! `condition-branches-N` DAG, and an `else if` chain is flattened the way kfp writes it
 //! (`X`, `!(X) && Y`, `!(X) && !(Y)`), so a value bound in every branch can be merged there.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use indexmap::IndexMap;
 use serde_json::Value as Json;
@@ -196,6 +196,9 @@ pub(super) struct Leaf {
     /// Inputs given `run.status`: KFP hands them over as a `PipelineTaskFinalStatus`, which
     /// the executor's adapter turns into `succeeded` or `failed` (`exec.rs`).
     pub final_status: BTreeSet<String>,
+    /// Parameters naming a Secret of the task (`k8s(param p, ...)`): parameter → the input of
+    /// the leaf's DAG it is read from (`secret_name.rs`).
+    pub secret_names: BTreeMap<String, String>,
 }
 
 impl Leaf {
@@ -213,6 +216,7 @@ impl Leaf {
             refs: Vec::new(),
             skipped: IndexMap::new(),
             final_status: BTreeSet::new(),
+            secret_names: BTreeMap::new(),
         }
     }
 }

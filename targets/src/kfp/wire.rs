@@ -540,6 +540,7 @@ impl<'p> Emitter<'p> {
         let task = &self.pipeline_plan(g).tasks[i];
         let at = self.graphs[g].leaves[l].node;
         let pipeline = matches!(task.kind, TaskKind::Pipeline { .. });
+        self.wire_secret_names(g, l, task);
         for input in &task.inputs {
             let optional = matches!(input.ty, TypeRepr::Optional { .. });
             let mut ty = ktype(&input.ty);

@@ -103,6 +103,9 @@ pub fn check_spec(docs: &[Json]) -> Vec<String> {
                 components: &components,
             };
             check_task(&mut errs, &dag, tname, t);
+            if let Some(platform) = docs.get(1) {
+                check_secret_name_inputs(&mut errs, dname, comp, t, &components, platform);
+            }
         }
         check_dag_outputs(&mut errs, dname, comp, &tasks);
         check_no_cycle(&mut errs, dname, &tasks);
@@ -115,6 +118,41 @@ pub fn check_spec(docs: &[Json]) -> Vec<String> {
         }
     }
     errs
+}
+
+/// A Secret named by an input (`secretNameParameter: {componentInputParameter: x}`, as
+/// kfp-kubernetes writes a Secret named by a pipeline parameter) reads an input parameter of
+/// the DAG holding the task.
+fn check_secret_name_inputs(
+    errs: &mut Vec<String>,
+    dname: &str,
+    comp: &Json,
+    t: &Json,
+    components: &BTreeMap<String, Json>,
+    platform: &Json,
+) {
+    let callee = t["componentRef"]["name"].as_str().unwrap_or_default();
+    let Some(label) = components
+        .get(callee)
+        .and_then(|c| c["executorLabel"].as_str())
+    else {
+        return;
+    };
+    let ex = &platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"][label];
+    let declared = obj(&comp["inputDefinitions"]["parameters"]);
+    for field in ["secretAsEnv", "secretAsVolume"] {
+        for entry in ex[field].as_array().into_iter().flatten() {
+            let Some(input) = entry["secretNameParameter"]["componentInputParameter"].as_str()
+            else {
+                continue;
+            };
+            if !declared.contains_key(input) {
+                errs.push(format!(
+                    "{dname}: executor {label} names its Secret by `{input}`, not an input of the DAG"
+                ));
+            }
+        }
+    }
 }
 
 /// A container component: its executor exists and its placeholders name declared inputs and

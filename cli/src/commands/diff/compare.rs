@@ -236,7 +236,10 @@ fn resources_text(r: &ResourcesPlan) -> String {
 /// The secrets a step reads: `env TOKEN = api_token (Secret panel-api, key token)`.
 fn secrets_text(t: &Task, plan: &Plan) -> String {
     let source = |s: &str| match plan.secrets.get(s) {
-        Some(r) => format!("{s} (Secret {}, key {})", r.k8s_name, r.key),
+        Some(r) => match &r.name_param {
+            Some(p) => format!("{s} (Secret named by parameter {p}, key {})", r.key),
+            None => format!("{s} (Secret {}, key {})", r.k8s_name, r.key),
+        },
         None => s.to_string(),
     };
     let mut parts: Vec<String> = t
