@@ -5,10 +5,7 @@
 //! starts (R009).
 
 mod common;
-use common::{flowc, text, write};
-
-use std::path::PathBuf;
-use std::process::Output;
+use common::{flowc, output_text, text, write};
 
 const FLOW: &str = r#"
 secret token = k8s(param tenant_secret, key: "token")
@@ -38,16 +35,6 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-/// The text of the run's output `f`.
-fn output_f(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let path = stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("f = "))
-        .unwrap_or_else(|| panic!("no output `f`: {}", text(out)));
-    std::fs::read_to_string(PathBuf::from(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 fn run_named(engine: &str) {
     let dir = project();
     let out = flowc(
@@ -66,7 +53,7 @@ fn run_named(engine: &str) {
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(output_f(&out), "mon tok-93817 CERT\n");
+    assert_eq!(output_text(&out), "mon tok-93817 CERT\n");
     assert!(!text(&out).contains("tok-93817"), "{}", text(&out));
 }
 

@@ -5,10 +5,9 @@
 //! reverse) is R040 before anything runs.
 
 mod common;
-use common::{flowc, text, write};
+use common::{flowc, output_text, text, write};
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 const FLOW: &str = r#"
 secret creds = k8s("panel-creds")
@@ -40,16 +39,6 @@ fn project() -> tempfile::TempDir {
     std::fs::create_dir(&conf).expect("mkdir");
     std::fs::write(conf.join("core-site.xml"), "<configuration/>\n").expect("write");
     dir
-}
-
-/// The text of the run's output `f`.
-fn output_f(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let path = stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("f = "))
-        .unwrap_or_else(|| panic!("no output `f`: {}", text(out)));
-    std::fs::read_to_string(PathBuf::from(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// The step's logs under the store.
@@ -86,7 +75,7 @@ fn run_whole(engine: &str) {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(
-        output_f(&out),
+        output_text(&out),
         "panel-reader\n<configuration/>\npassword user ",
         "the step read every key of both folders at their paths"
     );

@@ -47,6 +47,16 @@ pub fn ok(args: &[&str], dir: &Path) -> Output {
     out
 }
 
+/// The text of the file a run printed as its output `f` (`f = PATH`).
+pub fn output_text(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let path = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("f = "))
+        .unwrap_or_else(|| panic!("no output `f`: {}", text(out)));
+    std::fs::read_to_string(PathBuf::from(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// Standard output and standard error, as one text.
 pub fn text(o: &Output) -> String {
     format!(
