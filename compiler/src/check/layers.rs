@@ -93,7 +93,8 @@ fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
     base.tolerations.extend(over.tolerations.iter().cloned());
 }
 
-fn merge_resources(base: ResourceSpec, over: &ResourceSpec) -> ResourceSpec {
+/// `over`'s resources on top of `base`'s, key by key (an `auto` spec replaces them whole).
+pub(crate) fn merge_resources(base: ResourceSpec, over: &ResourceSpec) -> ResourceSpec {
     if over.auto {
         return over.clone();
     }

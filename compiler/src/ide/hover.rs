@@ -15,6 +15,7 @@ use flowc_grammar::Span;
 
 use super::index::{at, canonical, params_of, signature, table_schema, Target};
 use super::{doc_comment, module_of};
+use crate::check::layers::merge_resources;
 use crate::check::{CacheMode, Frame, ParamSig, ResourceSpec, StepSig};
 use crate::resolve::{DeclId, ModuleId};
 use crate::source::FileId;
@@ -415,21 +416,11 @@ fn effective_resources(a: &Analysis, d: DeclId, depth: usize) -> Option<Resource
     acc
 }
 
+/// `over` on top of what came before it, key by key, as a build merges them.
 fn merge(base: Option<ResourceSpec>, over: ResourceSpec) -> ResourceSpec {
-    let Some(base) = base else { return over };
-    if over.auto || base.auto {
-        return over;
-    }
-    ResourceSpec {
-        auto: false,
-        cpu_millis: over.cpu_millis.or(base.cpu_millis),
-        cpu_limit_millis: over.cpu_limit_millis.or(base.cpu_limit_millis),
-        memory_bytes: over.memory_bytes.or(base.memory_bytes),
-        memory_limit_bytes: over.memory_limit_bytes.or(base.memory_limit_bytes),
-        gpu: over.gpu.or(base.gpu),
-        gpu_type: over.gpu_type.or(base.gpu_type),
-        min: None,
-        max: None,
+    match base {
+        None => over,
+        Some(base) => merge_resources(base, &over),
     }
 }
 
