@@ -522,3 +522,33 @@ fn a_broken_lock_file_is_e009_and_nothing_is_built_or_run() {
     assert!(!dir.path().join("out.yaml").exists());
     assert!(!dir.path().join(".flow").exists(), "no run started");
 }
+
+/// `-o` naming something that is not a regular file (a named pipe here, `/dev/null` in a
+/// benchmark) is written into, not replaced: writing through a temporary file and a rename
+/// had turned `/dev/null` into a regular file when run as root.
+#[test]
+fn output_to_a_pipe_writes_into_it_and_keeps_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "good.flow", GOOD);
+    let fifo = dir.path().join("out.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    // The reader opens the pipe before or while flowc writes; it blocks until flowc opens it.
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the pipe"))
+    };
+    let out = flowc(
+        &["build", "good.flow", "--target", "argo", "-o", "out.fifo"],
+        dir.path(),
+    );
+    let kind = std::fs::metadata(&fifo).expect("the pipe").file_type();
+    assert!(kind.is_fifo(), "the named pipe was replaced: {kind:?}");
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    let yaml = reader.join().expect("the reader");
+    assert!(yaml.contains("kind: WorkflowTemplate"), "{yaml}");
+}

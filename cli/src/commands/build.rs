@@ -142,13 +142,24 @@ pub(crate) fn write_output(path: &Path, text: &str) -> u8 {
         print!("{text}");
         return EXIT_OK;
     }
-    let tmp = path.with_extension("flowc-tmp");
-    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
-    match result {
+    match write_replacing(path, text, "flowc-tmp") {
         Ok(()) => EXIT_OK,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            super::fail(format!("cannot write `{}`: {e}", path.display()))
-        }
+        Err(e) => super::fail(format!("cannot write `{}`: {e}", path.display())),
     }
+}
+
+/// Writes `text` to `path` through a temporary file beside it (extension `tmp_ext`) and a
+/// rename, so that a crash never leaves half a file. A path that exists and is not a regular
+/// file (`/dev/null`, `/dev/stdout`, a named pipe) is written in place: a rename would replace
+/// the device or pipe with a regular file.
+pub(crate) fn write_replacing(path: &Path, text: &str, tmp_ext: &str) -> std::io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::write(path, text);
+    }
+    let tmp = path.with_extension(tmp_ext);
+    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

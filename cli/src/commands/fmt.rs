@@ -85,9 +85,8 @@ pub fn run(args: &FmtArgs) -> u8 {
     }
 }
 
-/// Writes through a temporary file and a rename, so a crash never leaves half a file.
+/// Writes through a temporary file and a rename, so a crash never leaves half a file (in place
+/// for what is not a regular file; see [`super::build::write_replacing`]).
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("flow.fmt-tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+    super::build::write_replacing(path, text, "flow.fmt-tmp")
 }
