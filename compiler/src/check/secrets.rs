@@ -1,6 +1,7 @@
 //! `secret` and `config` declarations: the Kubernetes Secret (or ConfigMap) and key each one
 //! names.
 
+use super::volumes::dns_subdomain;
 use super::Checker;
 use crate::diagnostics::ops;
 use crate::resolve::ModuleId;
@@ -16,15 +17,8 @@ impl Checker<'_> {
             SecretKind::Config => "ConfigMap",
             SecretKind::Volume => return self.check_volume(m, s),
         };
-        let valid = |v: &str| {
-            !v.is_empty()
-                && v.len() <= 253
-                && v.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-                && v.starts_with(|c: char| c.is_ascii_alphanumeric())
-                && v.ends_with(|c: char| c.is_ascii_alphanumeric())
-        };
-        if s.name_param.is_none() && !valid(&s.k8s_name.value) {
+        // Secret and ConfigMap names are DNS-1123 subdomains, as claim names are.
+        if s.name_param.is_none() && !dns_subdomain(&s.k8s_name.value) {
             self.push(ops::invalid_secret_name(
                 file,
                 s.k8s_name.span,
