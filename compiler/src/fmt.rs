@@ -739,6 +739,10 @@ impl Printer<'_> {
                 .collect::<Vec<_>>()
                 .join("."),
             ExprKind::Paren(inner) => format!("({})", self.expr(inner, ind)),
+            ExprKind::Call { func, args } => {
+                let parts: Vec<String> = args.iter().map(|a| self.expr(a, ind)).collect();
+                format!("{}({})", func.name, parts.join(", "))
+            }
             ExprKind::Not { count, expr } => {
                 format!("{}{}", "not ".repeat(*count), self.expr(expr, ind))
             }

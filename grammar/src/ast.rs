@@ -787,6 +787,13 @@ pub enum ExprKind {
     Path(Vec<Ident>),
     /// `(expr)`.
     Paren(Box<Expr>),
+    /// `flatten(xs)`: a built-in function applied to positional arguments.
+    Call {
+        /// The function's name.
+        func: Ident,
+        /// The arguments, in order.
+        args: Vec<Expr>,
+    },
     /// `a or b or c`, `a and b`, `a + b - c`: a flat chain.
     Chain {
         /// The first operand.

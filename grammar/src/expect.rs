@@ -56,6 +56,7 @@ fn rule_phrase(rule: Rule) -> Option<Phrase> {
         expr | or_expr | and_expr | not_expr | cmp_expr | add_expr | path | paren | bool_lit
         | none_lit => (3, "an expression"),
         list_expr => (3, "a list `[...]`"),
+        func_call => (3, "a function call such as `flatten(xs)`"),
         record => (3, "a record `{ key: value }`"),
         type_expr | list_type | table_type | metrics_type | columns_type | column_type
         | record_type => {

@@ -1033,6 +1033,16 @@ impl Lower<'_> {
         }
     }
 
+    fn func_call(&mut self, pair: Pair<'_, Rule>) -> ExprKind {
+        let mut inner = pair.into_inner();
+        let func = match inner.next() {
+            Some(name) => self.ident(name),
+            None => return ExprKind::None,
+        };
+        let args = inner.map(|e| self.expr(e)).collect();
+        ExprKind::Call { func, args }
+    }
+
     fn expr_primary(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
@@ -1055,6 +1065,7 @@ impl Lower<'_> {
                 None => ExprKind::None,
             },
             Rule::path => ExprKind::Path(pair.into_inner().map(|i| self.ident(i)).collect()),
+            Rule::func_call => self.func_call(pair),
             _ => return self.expr(pair),
         };
         Expr { span, kind }

@@ -45,6 +45,7 @@ impl Checker<'_> {
             ExprKind::List(items) => self.list_ty(m, items, hint, resolve),
             ExprKind::Path(path) => resolve(self, path),
             ExprKind::Paren(inner) => self.expr_ty(m, inner, hint, resolve),
+            ExprKind::Call { func, args } => self.call_ty(m, e.span, (func, args), hint, resolve),
             ExprKind::Not { expr, .. } => {
                 let t = self.expr_ty(m, expr, None, resolve);
                 self.expect_operand(m, expr.span, &t, "not", &[Scalar::Bool]);
@@ -409,7 +410,9 @@ pub(crate) fn expr_names(e: &Expr, out: &mut Vec<Ident>) {
     match &e.kind {
         ExprKind::Path(p) => out.extend(p.first().cloned()),
         ExprKind::Str(s) => out.extend(s.vars().cloned()),
-        ExprKind::List(items) => items.iter().for_each(|i| expr_names(i, out)),
+        ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
+            items.iter().for_each(|i| expr_names(i, out))
+        }
         ExprKind::Record(r) => r.fields.iter().for_each(|f| expr_names(&f.value, out)),
         ExprKind::Paren(inner) | ExprKind::Not { expr: inner, .. } => expr_names(inner, out),
         ExprKind::Chain { first, rest } => {
@@ -431,7 +434,7 @@ fn is_literal(e: &Expr) -> bool {
         ExprKind::Path(_) | ExprKind::Not { .. } | ExprKind::Chain { .. } => false,
         ExprKind::Compare { .. } => false,
         ExprKind::Str(s) => s.vars().next().is_none(),
-        ExprKind::List(items) => items.iter().all(is_literal),
+        ExprKind::List(items) | ExprKind::Call { args: items, .. } => items.iter().all(is_literal),
         ExprKind::Record(r) => r.fields.iter().all(|f| is_literal(&f.value)),
         ExprKind::Paren(inner) => is_literal(inner),
         _ => true,

@@ -12,6 +12,7 @@ mod call;
 mod call_settings;
 mod collect;
 mod expr;
+mod functions;
 mod image;
 
 pub(crate) use image::image_problem;

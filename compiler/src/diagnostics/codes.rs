@@ -122,6 +122,8 @@ codes! {
     NotBool = ("E216", "not-bool", Types, Error, "A condition or check is not a `Bool` expression.");
     NotAList = ("E217", "not-a-list", Types, Error, "`for` iterates over something that is not a list.");
     InvalidOperands = ("E218", "invalid-operands", Types, Error, "An operator is applied to values of types it does not accept.");
+    UnknownFunction = ("E219", "unknown-function", Types, Error, "An expression calls a function flowc does not have.");
+    InvalidFunctionArguments = ("E220", "invalid-function-arguments", Types, Error, "A built-in function is given the wrong number of arguments, or an argument of a type it does not take.");
     StepCycle = ("E301", "step-cycle", Graph, Error, "Steps depend on each other in a cycle.");
     RecursivePipeline = ("E302", "recursive-pipeline", Graph, Error, "A pipeline calls itself, directly or through other pipelines.");
     InvalidAfter = ("E303", "invalid-after", Graph, Error, "`after` names something that is not a step call of the pipeline.");

@@ -12,6 +12,7 @@
 
 pub mod codes;
 pub(crate) mod foreign;
+pub(crate) mod functions;
 pub(crate) mod graph;
 pub(crate) mod lints;
 pub(crate) mod names;

@@ -822,7 +822,9 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
-            ExprKind::List(items) => items.iter().for_each(|i| self.value(i, scope)),
+            ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
+                items.iter().for_each(|i| self.value(i, scope))
+            }
             ExprKind::Record(r) => r.fields.iter().for_each(|f| self.value(&f.value, scope)),
             ExprKind::Paren(inner) | ExprKind::Not { expr: inner, .. } => self.value(inner, scope),
             ExprKind::Chain { first, rest } => {
@@ -962,7 +964,9 @@ fn expr_idents(e: &Expr, out: &mut Vec<Ident>) {
     match &e.kind {
         ExprKind::Path(p) => out.extend(p.first().cloned()),
         ExprKind::Str(s) => out.extend(s.vars().cloned()),
-        ExprKind::List(items) => items.iter().for_each(|i| expr_idents(i, out)),
+        ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
+            items.iter().for_each(|i| expr_idents(i, out))
+        }
         ExprKind::Record(r) => r.fields.iter().for_each(|f| expr_idents(&f.value, out)),
         ExprKind::Paren(inner) | ExprKind::Not { expr: inner, .. } => expr_idents(inner, out),
         ExprKind::Chain { first, rest } => {

@@ -267,8 +267,27 @@ fn literal(e: &Expr, build: &BuildValues) -> Option<serde_json::Value> {
                 .collect::<Option<serde_json::Map<_, _>>>()?,
         ),
         ExprKind::Paren(i) => literal(i, build)?,
+        ExprKind::Call { func, args } if func.name == "flatten" => match args.as_slice() {
+            [arg] => flatten_literal(literal(arg, build)?)?,
+            _ => return None,
+        },
         _ => return None,
     })
+}
+
+/// `flatten` of a literal list of lists: the inner lists' items in order.
+fn flatten_literal(v: serde_json::Value) -> Option<serde_json::Value> {
+    let serde_json::Value::Array(lists) = v else {
+        return None;
+    };
+    let mut items = Vec::new();
+    for list in lists {
+        let serde_json::Value::Array(inner) = list else {
+            return None;
+        };
+        items.extend(inner);
+    }
+    Some(serde_json::Value::Array(items))
 }
 
 /// The value of build variable `name` (every read one has a value once the values are
@@ -820,6 +839,10 @@ impl Scope<'_> {
             },
             ExprKind::Path(p) => self.path(p, frames),
             ExprKind::Paren(i) => self.value(i, frames),
+            ExprKind::Call { func, args } => Value::Op {
+                op: func.name.clone(),
+                args: args.iter().map(|a| self.value(a, frames)).collect(),
+            },
             ExprKind::Not { count, expr } => {
                 let mut v = self.value(expr, frames);
                 for _ in 0..(*count % 2) {
