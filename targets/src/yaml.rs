@@ -40,7 +40,13 @@ enum Layout {
 /// Writes one or more YAML documents, separated by `---`, ending with a newline, and frees
 /// them on another thread (see [`drop_elsewhere`]).
 pub fn into_yaml(docs: Vec<Value>, order: KeyOrder) -> String {
-    let text = write_all(&docs, Layout::Block(order));
+    into_yaml_after(String::new(), docs, order)
+}
+
+/// Like [`into_yaml`], appending the documents to `text` (a comment header), which saves a
+/// copy of a large output.
+pub fn into_yaml_after(text: String, docs: Vec<Value>, order: KeyOrder) -> String {
+    let text = write_block(text, &docs, order);
     drop_elsewhere(docs);
     text
 }
@@ -75,15 +81,14 @@ pub fn to_yaml(docs: &[Value]) -> String {
 /// The documents in `layout`.
 fn write_all(docs: &[Value], layout: Layout) -> String {
     match layout {
-        Layout::Block(order) => write_block(docs, order),
+        Layout::Block(order) => write_block(String::new(), docs, order),
         Layout::Compact => write_parts(docs, layout),
     }
 }
 
 /// The block layout, on this thread, straight from the trees (see [`block`]); a top-level
 /// entry the direct writer does not take is written through serde-saphyr instead.
-fn write_block(docs: &[Value], order: KeyOrder) -> String {
-    let mut out = String::new();
+fn write_block(mut out: String, docs: &[Value], order: KeyOrder) -> String {
     let mut writer = block::Block::new(order);
     for (i, doc) in docs.iter().enumerate() {
         if i > 0 {

@@ -431,7 +431,7 @@ mod tests {
         for round in 0..3000 {
             let docs: Vec<Value> = (0..1 + g.next(2)).map(|_| value(&mut g, 0)).collect();
             for order in [KeyOrder::Sorted, KeyOrder::AsBuilt] {
-                let direct = write_block(&docs, order);
+                let direct = write_block(String::new(), &docs, order);
                 let reference = write_parts(&docs, Layout::Block(order));
                 assert_eq!(direct, reference, "round {round}, {order:?}: {docs:?}");
             }
