@@ -6,8 +6,11 @@
 //! quotes every string, so every reader sees the same document. Documents are built as
 //! `serde_json::Value` trees with ordered maps, so the key order is the emitter's, and the
 //! output is byte-for-byte deterministic. Numbers must already be plain decimals; see
-//! [`plain_number`].
+//! [`plain_number`]. The block layout (KFP) is written straight from the trees by [`block`],
+//! with serde-saphyr's bytes; serde-saphyr writes what that writer does not take, and the
+//! compact layout (Argo).
 
+mod block;
 mod compact;
 
 use std::borrow::Cow;
@@ -37,7 +40,13 @@ enum Layout {
 /// Writes one or more YAML documents, separated by `---`, ending with a newline, and frees
 /// them on another thread (see [`drop_elsewhere`]).
 pub fn into_yaml(docs: Vec<Value>, order: KeyOrder) -> String {
-    let text = write_all(&docs, Layout::Block(order));
+    into_yaml_after(String::new(), docs, order)
+}
+
+/// Like [`into_yaml`], appending the documents to `text` (a comment header), which saves a
+/// copy of a large output.
+pub fn into_yaml_after(text: String, docs: Vec<Value>, order: KeyOrder) -> String {
+    let text = write_block(text, &docs, order);
     drop_elsewhere(docs);
     text
 }
@@ -69,25 +78,68 @@ pub fn to_yaml(docs: &[Value]) -> String {
     write_all(docs, Layout::Block(KeyOrder::AsBuilt))
 }
 
-/// The top-level entries of each document are written on up to four threads (a 1,000-step
-/// pipeline is over a megabyte of YAML) and joined in order: a block mapping is the
-/// concatenation of its entries, so the bytes are the same as written on one thread.
+/// The documents in `layout`.
 fn write_all(docs: &[Value], layout: Layout) -> String {
+    match layout {
+        Layout::Block(order) => write_block(String::new(), docs, order),
+        Layout::Compact => write_parts(docs, layout),
+    }
+}
+
+/// The block layout, on this thread, straight from the trees (see [`block`]); a top-level
+/// entry the direct writer does not take is written through serde-saphyr instead.
+fn write_block(mut out: String, docs: &[Value], order: KeyOrder) -> String {
+    let mut writer = block::Block::new(order);
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let mut parts: Vec<Part<'_>> = Vec::new();
+        push_parts(doc, Layout::Block(order), &mut parts);
+        for part in parts {
+            let start = out.len();
+            let done = match part {
+                Part::Entry(k, v) => writer.entry(k, v, &mut out),
+                Part::Whole(v) => writer.document(v, &mut out),
+                Part::Text(t) => {
+                    out.push_str(t);
+                    Ok(())
+                }
+            };
+            if done.is_err() {
+                out.truncate(start);
+                out.push_str(&part.write(Layout::Block(order)));
+            }
+        }
+    }
+    out
+}
+
+/// The top-level entries of `doc` (sorted for [`KeyOrder::Sorted`]), or the whole of it.
+fn push_parts<'a>(doc: &'a Value, layout: Layout, parts: &mut Vec<Part<'a>>) {
+    match doc {
+        Value::Object(map) if map.len() > 1 => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            if layout == Layout::Block(KeyOrder::Sorted) {
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            }
+            parts.extend(entries.into_iter().map(|(k, v)| Part::Entry(k, v)));
+        }
+        other => parts.push(Part::Whole(other)),
+    }
+}
+
+/// The documents written through serde-saphyr: the top-level entries of each document on up
+/// to four threads (a 1,000-step pipeline is over a megabyte of YAML), joined in order: a
+/// block mapping is the concatenation of its entries, so the bytes are the same as written on
+/// one thread.
+fn write_parts(docs: &[Value], layout: Layout) -> String {
     let mut parts: Vec<Part<'_>> = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         if i > 0 {
             parts.push(Part::Text("---\n"));
         }
-        match doc {
-            Value::Object(map) if map.len() > 1 => {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                if layout == Layout::Block(KeyOrder::Sorted) {
-                    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                }
-                parts.extend(entries.into_iter().map(|(k, v)| Part::Entry(k, v)));
-            }
-            other => parts.push(Part::Whole(other)),
-        }
+        push_parts(doc, layout, &mut parts);
     }
     let write = |part: &Part<'_>| part.write(layout);
     let workers = std::thread::available_parallelism()

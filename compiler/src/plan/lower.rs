@@ -6,7 +6,7 @@
 //! artifact paths, conditions of `if` branches become explicit conjunctions, and every task gets
 //! the hash of its definition for cache keys.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
@@ -694,8 +694,11 @@ impl Builder<'_> {
 }
 
 /// Task ids: the binding's name (or the callee's), with `-2`, `-3` … for repeats.
+/// The ids given so far are kept in a set too: a search of the list for each call made a
+/// 10,000-step pipeline quadratic.
 fn task_ids(info: &PipelineInfo) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids: Vec<String> = Vec::with_capacity(info.nodes.len());
+    let mut given: HashSet<String> = HashSet::with_capacity(info.nodes.len());
     for n in &info.nodes {
         let base = n
             .name
@@ -703,10 +706,11 @@ fn task_ids(info: &PipelineInfo) -> Vec<String> {
             .map_or(n.call.callee.name.clone(), |x| x.name.clone());
         let mut id = base.clone();
         let mut k = 2;
-        while ids.contains(&id) {
+        while given.contains(&id) {
             id = format!("{base}-{k}");
             k += 1;
         }
+        given.insert(id.clone());
         ids.push(id);
     }
     ids

@@ -61,8 +61,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     let docs = e.run();
     e.check_cycles(&docs);
     crate::yaml::drop_elsewhere(std::mem::take(&mut e.graphs));
-    let mut text = e.header();
-    text.push_str(&crate::yaml::into_yaml(docs, crate::yaml::KeyOrder::Sorted));
+    let text = crate::yaml::into_yaml_after(e.header(), docs, crate::yaml::KeyOrder::Sorted);
     if text.len() > SPEC_SIZE_LIMIT {
         e.report(diagnostics::kfp_too_large(e.place(None, ""), text.len()));
     }
