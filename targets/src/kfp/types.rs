@@ -32,13 +32,13 @@ impl KType {
         matches!(self, KType::Art { .. })
     }
 
-    /// The type of the list of the values of every iteration of a loop: `None` for a list of
-    /// artifact lists, which KFP cannot express.
+    /// The type of the list of the values of every iteration of a loop. A list of artifact
+    /// lists stays an artifact list (`isArtifactList`), as the kfp SDK writes a nested
+    /// `dsl.Collected`: KFP hands it over flat, so only `flatten(xs)` may read it.
     pub(super) fn listed(&self) -> Option<KType> {
         match self {
             KType::Param(_) => Some(KType::Param("LIST")),
-            KType::Art { title, list: false } => Some(KType::Art { title, list: true }),
-            KType::Art { list: true, .. } => None,
+            KType::Art { title, .. } => Some(KType::Art { title, list: true }),
         }
     }
 }
