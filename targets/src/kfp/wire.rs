@@ -925,6 +925,20 @@ impl<'p> Emitter<'p> {
                 .find(|t| t.id == *task)
                 .and_then(|t| t.outputs.iter().find(|o| o.name == *output))
                 .map_or(string, |o| ktype(element(&o.ty).unwrap_or(&o.ty))),
+            // `flatten` of what nested loops gathered: an item is one output of the task.
+            Value::Op { op, args } if op == "flatten" => match args.as_slice() {
+                [Value::Output {
+                    task,
+                    output,
+                    collected: true,
+                }] => p
+                    .tasks
+                    .iter()
+                    .find(|t| t.id == *task)
+                    .and_then(|t| t.outputs.iter().find(|o| o.name == *output))
+                    .map_or(string, |o| ktype(&o.ty)),
+                _ => string,
+            },
             Value::List { items } => items.first().map_or(string, |i| match i {
                 Value::Literal { value } => json_ktype(value),
                 Value::Param { name } => self
