@@ -81,3 +81,48 @@ fn flatten_joins_nested_loops_in_iteration_order() {
     assert_eq!(read(&per_x[0]), "00000\n00001\n00002\na-1\na-2\na-3\n");
     assert_eq!(read(&per_x[1]), "00000\n00001\n00002\nb-1\nb-2\nb-3\n");
 }
+
+/// What Argo's flattening task runs: `flowc exec --gather --levels 2` of a key prefix downloaded
+/// as a folder of folders (one per outer iteration, missing for none) gives one folder of
+/// numbered entries in order.
+#[test]
+fn exec_gather_flattens_levels_of_numbered_folders() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    for (outer, inner, text) in [
+        ("00000", "00000", "a1"),
+        ("00000", "00001", "a2"),
+        ("00001", "00000", "b1"),
+        ("00002", "00000", "c1"),
+        ("00002", "00001", "c2"),
+    ] {
+        let folder = d.join("prefix").join(outer);
+        std::fs::create_dir_all(&folder).expect("a folder");
+        write(&folder, inner, text);
+    }
+    let out = flowc(
+        &[
+            "exec",
+            "--gather",
+            "--levels",
+            "2",
+            "--input",
+            "items=prefix",
+            "--output",
+            "folder=flat",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut names: Vec<String> = std::fs::read_dir(d.join("flat"))
+        .expect("the flat folder")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["00000", "00001", "00002", "00003", "00004"]);
+    let texts: Vec<String> = names
+        .iter()
+        .map(|n| std::fs::read_to_string(d.join("flat").join(n)).expect("an entry"))
+        .collect();
+    assert_eq!(texts, ["a1", "a2", "b1", "c1", "c2"]);
+}
