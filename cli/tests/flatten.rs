@@ -116,7 +116,12 @@ fn exec_gather_flattens_levels_of_numbered_folders() {
     assert!(out.status.success(), "{}", text(&out));
     let mut names: Vec<String> = std::fs::read_dir(d.join("flat"))
         .expect("the flat folder")
-        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     names.sort();
     assert_eq!(names, ["00000", "00001", "00002", "00003", "00004"]);

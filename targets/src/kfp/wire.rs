@@ -208,7 +208,7 @@ impl<'p> Emitter<'p> {
         if !graph.nodes[c].outputs.contains_key(&name) {
             let mut ty = self.chan_type(g, &chan);
             if matches!(graph.nodes[c].kind, NodeKind::Loop(_)) {
-                ty = ty.listed().ok_or(Unwired::ListOfLists)?;
+                ty = ty.listed();
             }
             self.graphs[g].nodes[c]
                 .outputs
