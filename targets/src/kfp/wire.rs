@@ -255,10 +255,11 @@ impl<'p> Emitter<'p> {
                 collected,
             } => {
                 // KFP collects the artifacts of nested loops into one flat list.
-                if *collected && self.is_artifact_output(g, task, output) {
-                    if self.loops_outside(g, task, at) > 1 {
-                        return Err(Unwired::ListOfLists);
-                    }
+                if *collected
+                    && self.is_artifact_output(g, task, output)
+                    && self.loops_outside(g, task, at) > 1
+                {
+                    return Err(Unwired::ListOfLists);
                 }
                 self.output_chan(g, task, output, at)
             }
