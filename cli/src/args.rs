@@ -372,6 +372,11 @@ pub struct ExecArgs {
     /// Kubeflow receives a list of artifacts, as on Argo and under `flowc run`'s sandbox.
     #[arg(long)]
     pub gather: bool,
+    /// With `--gather` of a list folder: how many levels of numbered folders it holds (the
+    /// outputs of nested loops, a folder per iteration of each outer loop), all flattened into
+    /// the one list, in order (`flatten(xs)` on Argo).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "gather")]
+    pub levels: usize,
     /// Write the no-value marker to every `--output NAME=PATH`: the `else` branch flowc adds on
     /// Kubeflow for a value bound in one branch of an `if` and read, optionally, after it.
     #[arg(long)]

@@ -116,10 +116,38 @@ pub fn eval(v: &Value, env: &dyn Env) -> RValue {
                 RValue::List(vals)
             }
         }
+        Value::Op { op, args } if op == "flatten" => flatten(
+            args.first()
+                .map_or(RValue::Json(Json::Null), |a| eval(a, env)),
+        ),
         Value::Op { op, args } => {
             let a: Vec<Json> = args.iter().map(|x| eval(x, env).to_json()).collect();
             RValue::Json(apply(op, &a))
         }
+    }
+}
+
+/// `flatten(xs)`: the items of the inner lists of `xs`, in order (an absent inner list, a
+/// hole, adds nothing); a list of parameter values stays JSON.
+pub fn flatten(xs: RValue) -> RValue {
+    let outer: Vec<RValue> = match xs {
+        RValue::List(items) => items,
+        RValue::Json(Json::Array(items)) => items.into_iter().map(RValue::Json).collect(),
+        other => return other,
+    };
+    let mut items = Vec::new();
+    for inner in outer {
+        match inner {
+            RValue::List(xs) => items.extend(xs),
+            RValue::Json(Json::Array(xs)) => items.extend(xs.into_iter().map(RValue::Json)),
+            RValue::Json(Json::Null) => {}
+            other => items.push(other),
+        }
+    }
+    if items.iter().all(|v| matches!(v, RValue::Json(_))) {
+        RValue::Json(Json::Array(items.iter().map(RValue::to_json).collect()))
+    } else {
+        RValue::List(items)
     }
 }
 

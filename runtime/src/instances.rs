@@ -27,6 +27,51 @@ pub(crate) struct IterationEnv<'a> {
     pub(crate) indices: &'a [usize],
     /// How the run ended so far (`status`, `name`), for `finally` calls.
     pub(crate) run: Option<(&'static str, &'a str)>,
+    /// The pipeline, whose tasks' loops say which iterations a collected read gathers.
+    pub(crate) pipeline: &'a PipelinePlan,
+}
+
+impl IterationEnv<'_> {
+    /// How many of `task`'s enclosing loops the reader is inside of too (they nest, so the
+    /// shared loops are the first ones of both).
+    fn shared_loops(&self, task: &str) -> usize {
+        let Some(t) = self.pipeline.tasks.iter().find(|t| t.id == task) else {
+            return 0;
+        };
+        t.loops
+            .iter()
+            .zip(self.items.iter().map(|(l, _)| l))
+            .take_while(|(a, b)| a == b)
+            .count()
+    }
+}
+
+/// The outputs `output` of `instances` (sorted by loop indices, all with the same first `level`
+/// indices) as a list per loop level from `level` on: a list of items for the innermost loop,
+/// a list of such lists for each loop around it.
+fn nested(
+    instances: &[&(Vec<usize>, IndexMap<String, RValue>)],
+    level: usize,
+    output: &str,
+) -> RValue {
+    let innermost = instances.iter().all(|(idx, _)| idx.len() <= level + 1);
+    if innermost {
+        return RValue::List(
+            instances
+                .iter()
+                .filter_map(|(_, o)| o.get(output).cloned())
+                .collect(),
+        );
+    }
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=instances.len() {
+        if i == instances.len() || instances[i].0.get(level) != instances[start].0.get(level) {
+            groups.push(nested(&instances[start..i], level + 1, output));
+            start = i;
+        }
+    }
+    RValue::List(groups)
 }
 
 impl Env for IterationEnv<'_> {
@@ -36,15 +81,20 @@ impl Env for IterationEnv<'_> {
     fn output(&self, task: &str, output: &str, collected: bool) -> Option<RValue> {
         let instances = self.outputs.get(task)?;
         if collected {
-            // In iteration order, whatever order the iterations ended in.
-            let mut ordered: Vec<&(Vec<usize>, _)> = instances.iter().collect();
+            // The iterations of the loops the reader is not inside of (those of the loops it
+            // shares with the producer are its own), in iteration order whatever order they
+            // ended in, one list per loop level: a `List<List<T>>` across two nested loops.
+            let shared = self.shared_loops(task);
+            let mut ordered: Vec<&(Vec<usize>, _)> = instances
+                .iter()
+                .filter(|(idx, _)| {
+                    idx.len() >= shared
+                        && self.indices.len() >= shared
+                        && idx[..shared] == self.indices[..shared]
+                })
+                .collect();
             ordered.sort_by(|a, b| a.0.cmp(&b.0));
-            return Some(RValue::List(
-                ordered
-                    .into_iter()
-                    .filter_map(|(_, o)| o.get(output).cloned())
-                    .collect(),
-            ));
+            return Some(nested(&ordered, shared, output));
         }
         // The instance of the same loop iteration, or the only one.
         let found = instances
@@ -112,6 +162,7 @@ pub(crate) fn expand(
                 items,
                 indices: idx,
                 run: None,
+                pipeline: p,
             };
             let list = match eval(&lp.items, &env) {
                 RValue::Json(Json::Array(a)) => a.into_iter().map(RValue::Json).collect(),

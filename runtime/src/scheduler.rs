@@ -373,6 +373,7 @@ impl<'a> Scheduler<'a> {
             items,
             indices,
             run: Some((self.run_status(), &self.ctx.run_id)),
+            pipeline: self.pipeline,
         }
     }
 

@@ -424,8 +424,11 @@ pub fn kfp_constant_type(at: Place, constant: &Json, input: &str, kfp_type: &str
 /// Why the Kubeflow emitter cannot wire a value from where it is made to where it is read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unwired {
-    /// The artifacts of every iteration of nested loops: a list of lists of artifacts.
+    /// The artifacts of every iteration of nested loops read as a list of lists of artifacts
+    /// (KFP hands them over flat).
     ListOfLists,
+    /// `flatten` of artifacts that are not the outputs of a step in nested loops.
+    FlattenOther,
     /// A loop variable read outside its loop.
     LoopItemOutside,
     /// `run.status` where KFP has no final status to give (the reason in words): KFP gives it
@@ -439,7 +442,12 @@ impl std::fmt::Display for Unwired {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Unwired::ListOfLists => f.write_str(
-                "KFP cannot collect a list of lists of artifacts (a fan-in across nested loops)",
+                "KFP cannot collect a list of lists of artifacts (a fan-in across nested loops): \
+                 it hands them over as one flat list",
+            ),
+            Unwired::FlattenOther => f.write_str(
+                "on Kubeflow, `flatten` of artifacts reads the outputs of a step in nested loops, \
+                 not another list of lists",
             ),
             Unwired::LoopItemOutside => {
                 f.write_str("a loop variable cannot be read outside its loop")
@@ -475,9 +483,12 @@ impl Unwired {
     fn help(&self) -> &'static str {
         match self {
             Unwired::ListOfLists => {
-                "collect the artifacts of the inner loop inside the outer loop first (for example \
-                 with `union` over the inner loop's tables), so that the outer loop gathers one \
-                 artifact per iteration"
+                "read them as one list with `flatten(xs)`, or collect the artifacts of the inner \
+                 loop inside the outer loop first (for example with `union` over the inner \
+                 loop's tables), so that the outer loop gathers one artifact per iteration"
+            }
+            Unwired::FlattenOther => {
+                "flatten the name bound by the step inside the nested loops (`flatten(m)`)"
             }
             Unwired::LoopItemOutside => "read the loop variable inside its `for` body",
             Unwired::RunStatus(_) => {

@@ -1,6 +1,7 @@
 //! The statements of generated pipelines: calls of container steps, built-in steps and other
 //! pipelines, `if`/`else if`/`else`, nested `for` loops over literal, parameter and run-time
-//! lists, checks, `finally` handlers, `defaults` and outputs.
+//! lists (what nested loops gather read through `flatten`), checks, `finally` handlers,
+//! `defaults` and outputs.
 
 use super::builtins::builtin_call;
 use super::rng::Rng;
@@ -366,8 +367,19 @@ impl Gen {
         }
         body.line("}");
         for v in scope.leave(saved) {
-            if v.kind == Kind::Output && !matches!(v.ty, Ty::Opt(_) | Ty::List(_)) {
-                scope.push(v.expr, Ty::List(Box::new(v.ty)), Kind::Output);
+            if v.kind != Kind::Output {
+                continue;
+            }
+            match &v.ty {
+                Ty::Opt(_) => {}
+                // Gathered by an inner loop: a list of lists here, read through `flatten`.
+                Ty::List(t) if !matches!(**t, Ty::Opt(_) | Ty::List(_)) => {
+                    if self.rng.chance(70) {
+                        scope.push(format!("flatten({})", v.expr), v.ty, Kind::Output);
+                    }
+                }
+                Ty::List(_) => {}
+                _ => scope.push(v.expr, Ty::List(Box::new(v.ty)), Kind::Output),
             }
         }
     }

@@ -108,6 +108,7 @@ impl WorkflowEmitter<'_> {
             NodeKind::Iterate(l) => self.render_iterate(f, n, l),
             NodeKind::Frame => self.render_frame_node(f, n),
             NodeKind::Copy(t, o) => self.render_copy(f, n, t, &o),
+            NodeKind::Flatten(reader, t, o) => self.render_flatten(f, reader, t, &o),
         };
         let conds = self.g.nodes[n].conds.clone();
         let mut when = self.when_text(f, &conds, task_id.as_deref());
@@ -586,6 +587,46 @@ impl WorkflowEmitter<'_> {
         let n_conds = self.g.nodes[n].conds.len();
         self.copy_conds.insert(n, (cond, n_conds));
         let template = self.copy_template();
+        TaskJson {
+            template,
+            arguments: args.into_json(),
+            ..TaskJson::default()
+        }
+    }
+
+    /// A node flattening, for task `reader`, the outputs `output` of task `t` gathered across
+    /// nested loops: the key prefix in, one folder of numbered entries out at
+    /// [`WorkflowEmitter::flatten_key`].
+    fn render_flatten(&mut self, f: FrameId, reader: usize, t: usize, output: &str) -> TaskJson {
+        let pipe = self.g.frames[f].pipe;
+        let p = self.pipes[pipe];
+        let loops = p.tasks[reader].loops.clone();
+        let gathered = Value::Output {
+            task: p.tasks[t].id.clone(),
+            output: output.to_string(),
+            collected: true,
+        };
+        let levels = p.tasks[t]
+            .loops
+            .iter()
+            .filter(|l| !loops.contains(l))
+            .count();
+        let mut args = Args::default();
+        let (key, iter) = self.flatten_key(f, reader, t, output);
+        args.param("flowc-key", &key);
+        if !iter.is_empty() {
+            args.param("flowc-iter", &iter);
+        }
+        args.param("levels", &Text::lit(levels.to_string()));
+        match self.art_src_for(f, &gathered, &loops, Some(reader)) {
+            Ok(src) => args.art("source", &src, true),
+            Err(why) => {
+                let at = self.place(pipe, Some(&p.tasks[reader].id));
+                self.issues
+                    .report(diagnostics::argo_input(at, "flatten", &why));
+            }
+        }
+        let template = self.flatten_template();
         TaskJson {
             template,
             arguments: args.into_json(),

@@ -89,6 +89,10 @@ pub(crate) enum NodeKind {
     /// The copy of a cached output into this run's storage key, when it was reused from the
     /// cache (so that readers by key find it): task and output.
     Copy(usize, String),
+    /// `flatten` of the outputs of a task in nested loops for a reader: the nested folders of
+    /// the gathered key prefix copied into one folder of numbered entries. Reader, producer,
+    /// output.
+    Flatten(usize, usize, String),
 }
 
 /// A DAG task.
@@ -130,6 +134,9 @@ pub(crate) struct PipeFrames {
     evals: HashMap<(FrameId, String), NodeId>,
     /// Check nodes.
     pub(crate) checks: Vec<NodeId>,
+    /// The flattening node of each (reader, producer, output) that an artifact input of the
+    /// reader reads through `flatten`.
+    pub(crate) flatten: HashMap<(usize, usize, String), NodeId>,
 }
 
 /// The frames and nodes of a whole plan.
@@ -425,6 +432,7 @@ fn build_pipeline(
             pf.output_eval.insert(o.name.clone(), e);
         }
     }
+    flatten_nodes(g, &mut pf, p);
     // Copies of cached outputs read by key, next to their producer, under its conditions.
     for (ti, t) in p.tasks.iter().enumerate() {
         let node = pf.task_node[ti];
@@ -458,6 +466,45 @@ fn build_pipeline(
         pf.checks.push(n);
     }
     pf
+}
+
+/// A flattening node beside each task for every artifact input it reads through `flatten`
+/// of a task's outputs in nested loops, under the task's conditions; the task waits for it,
+/// and it for the producer.
+fn flatten_nodes(g: &mut Graph, pf: &mut PipeFrames, p: &PipelinePlan) {
+    for (ti, t) in p.tasks.iter().enumerate() {
+        let node = pf.task_node[ti];
+        for i in t.inputs.iter().filter(|i| i.ty.is_artifact()) {
+            let Value::Op { op, args } = &i.value else {
+                continue;
+            };
+            let [Value::Output { task, output, .. }] = args.as_slice() else {
+                continue;
+            };
+            let Some(pi) = p.tasks.iter().position(|x| x.id == *task) else {
+                continue;
+            };
+            let key = (ti, pi, output.clone());
+            if op != "flatten" || pf.flatten.contains_key(&key) {
+                continue;
+            }
+            let frame = g.nodes[node].frame;
+            let f = g.add_node(
+                frame,
+                &format!("{}-flatten-{}", t.id, task),
+                NodeKind::Flatten(ti, pi, output.clone()),
+            );
+            g.nodes[f].conds = g.nodes[node].conds.clone();
+            for cond in &g.nodes[node].conds.clone() {
+                if let Cond::Eval(e) = cond {
+                    g.nodes[f].deps.insert(*e);
+                }
+            }
+            g.nodes[node].deps.insert(f);
+            g.depend(f, pf.task_node[pi]);
+            pf.flatten.insert(key, f);
+        }
+    }
 }
 
 /// The conditions of `node` for the `when` values of its task or check: native ones as they

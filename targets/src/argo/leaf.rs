@@ -611,6 +611,51 @@ impl WorkflowEmitter<'_> {
         self.add_leaf("flowc-copy", m)
     }
 
+    /// The shared template that flattens the key prefix of outputs gathered across nested
+    /// loops (`levels` levels of numbered folders) into one folder of numbered entries, stored
+    /// at `flowc-key` + `flowc-iter` (missing when there are none, as an empty list is).
+    pub(crate) fn flatten_template(&mut self) -> String {
+        let mut m = Map::new();
+        insert_io(
+            &mut m,
+            "inputs",
+            vec![
+                json!({"name": "flowc-key"}),
+                json!({"name": "flowc-iter", "value": ""}),
+                json!({"name": "levels"}),
+            ],
+            vec![json!({"name": "source", "path": format!("{INPUTS}/source"), "optional": true})],
+        );
+        insert_io(
+            &mut m,
+            "outputs",
+            Vec::new(),
+            vec![json!({
+                "name": "folder",
+                "path": format!("{OUTPUTS}/folder"),
+                "optional": true,
+                "archive": {"none": {}},
+                "s3": {"key": "{{inputs.parameters.flowc-key}}{{inputs.parameters.flowc-iter}}"},
+            })],
+        );
+        self.outputs_volume = true;
+        let args = vec![
+            "--gather".to_string(),
+            "--levels".to_string(),
+            "{{inputs.parameters.levels}}".to_string(),
+            "--input".to_string(),
+            format!("items={INPUTS}/source"),
+            "--output".to_string(),
+            format!("folder={OUTPUTS}/folder"),
+        ];
+        let c = self.runtime_container(
+            args,
+            Some(json!([{"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}])),
+        );
+        m.insert("container".into(), c);
+        self.add_leaf("flowc-flatten", m)
+    }
+
     /// The shared template that numbers the items of a loop known at run time.
     pub(crate) fn enumerate_template(&mut self) -> String {
         let mut m = Map::new();

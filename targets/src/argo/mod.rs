@@ -353,6 +353,12 @@ impl<'a> WorkflowEmitter<'a> {
                     self.mark_keyed(pipe, i, in_exit, consumer);
                 }
             }
+            // Flattened by a node that reads the gathered outputs by key.
+            Value::Op { op, args } if op == "flatten" => {
+                for a in args {
+                    self.mark_keyed(pipe, a, in_exit, consumer);
+                }
+            }
             _ => {}
         }
     }

@@ -20,6 +20,10 @@ use super::text::{expr_string, number_text, strip_parens, text_form, when_string
 use super::WorkflowEmitter;
 use flowc_compiler::plan::{Part, TypeRepr, Value};
 
+/// Why `flatten` of artifacts is refused where it is not an argument of a step or a call.
+const FLATTEN_READS: &str = "`flatten` of artifacts outside an argument of a step (Argo flattens \
+     the outputs of a step in nested loops, gathered by key, for the step that reads them)";
+
 /// Why the values of every iteration of a loop are not passed on Argo: Argo gathers a loop's
 /// output parameters into a JSON list of its own making, which reads a `Str` that looks like a
 /// number as a number.
@@ -479,6 +483,25 @@ impl WorkflowEmitter<'_> {
         }
     }
 
+    /// Where the flattening node of task `reader` stores the outputs `output` of task `t`: a
+    /// key under the reader's (`.../<reader>/flatten-<t>-<output>`) and the reader's iteration.
+    pub(crate) fn flatten_key(
+        &mut self,
+        f: FrameId,
+        reader: usize,
+        t: usize,
+        output: &str,
+    ) -> (Text, Text) {
+        let pipe = self.g.frames[f].pipe;
+        let p = self.pipes[pipe];
+        let (rid, tid) = (p.tasks[reader].id.clone(), p.tasks[t].id.clone());
+        let iter = p.tasks[reader].loops.last().copied();
+        let key = self
+            .resolve(f, &Ref::Key)
+            .then_lit(&format!("/{rid}/flatten-{tid}-{output}"));
+        (key, self.resolve(f, &Ref::Iter(iter)))
+    }
+
     /// Whether a call's output is the gathered outputs of a loop inside the callee (so it has
     /// no single artifact to export).
     pub(crate) fn callee_output_is_prefix(&self, pipe: usize, t: usize, output: &str) -> bool {
@@ -634,6 +657,23 @@ impl WorkflowEmitter<'_> {
                     out.push(self.art_src_for(f, i, loops, consumer)?);
                 }
                 ArtSrc::List(out)
+            }
+            Value::Op { op, args } if op == "flatten" => {
+                let (Some(reader), [Value::Output { task, output, .. }]) = (consumer, &args[..])
+                else {
+                    return Err(FLATTEN_READS.into());
+                };
+                let t = self
+                    .task_index(pipe, task)
+                    .ok_or_else(|| format!("unknown task `{task}`"))?;
+                let key = (reader, t, output.clone());
+                if !self.g.pipes[pipe].flatten.contains_key(&key) {
+                    return Err(FLATTEN_READS.into());
+                }
+                let (mut key, iter) = self.flatten_key(f, reader, t, output);
+                key.push(iter);
+                key.push_lit("/");
+                ArtSrc::Key(key)
             }
             _ => return Err("a value where an artifact is expected".into()),
         })

@@ -374,7 +374,12 @@ impl Emitter<'_> {
         let mut values = Map::new();
         for (flag, name, key) in &leaf.refs {
             if is_value_read(leaf, flag, key) {
-                let ty = self.value_output_type(g, name).unwrap_or(TypeRepr::Unknown);
+                let mut ty = self.value_output_type(g, name).unwrap_or(TypeRepr::Unknown);
+                // Gathered from loops the evaluation is not inside of: a list per loop.
+                let task = name.split_once('.').map_or(name.as_str(), |(t, _)| t);
+                for _ in 0..self.loops_outside(g, task, leaf.node) {
+                    ty = TypeRepr::List { item: Box::new(ty) };
+                }
                 values.insert(name.clone(), serde_json::to_value(ty).unwrap_or_default());
             } else if flag == "--param" {
                 let ty = self

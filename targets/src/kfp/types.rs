@@ -32,13 +32,13 @@ impl KType {
         matches!(self, KType::Art { .. })
     }
 
-    /// The type of the list of the values of every iteration of a loop: `None` for a list of
-    /// artifact lists, which KFP cannot express.
-    pub(super) fn listed(&self) -> Option<KType> {
+    /// The type of the list of the values of every iteration of a loop. A list of artifact
+    /// lists stays an artifact list (`isArtifactList`), as the kfp SDK writes a nested
+    /// `dsl.Collected`: KFP hands it over flat, so only `flatten(xs)` may read it.
+    pub(super) fn listed(&self) -> KType {
         match self {
-            KType::Param(_) => Some(KType::Param("LIST")),
-            KType::Art { title, list: false } => Some(KType::Art { title, list: true }),
-            KType::Art { list: true, .. } => None,
+            KType::Param(_) => KType::Param("LIST"),
+            KType::Art { title, .. } => KType::Art { title, list: true },
         }
     }
 }
@@ -220,8 +220,9 @@ mod tests {
                 list: true
             }
         );
-        assert_eq!(ktype(&tables).listed(), None);
-        assert_eq!(ktype(&scalar("Float")).listed(), Some(KType::Param("LIST")));
+        // Nested loops collect an artifact list again (KFP hands it over flat).
+        assert_eq!(ktype(&tables).listed(), ktype(&tables));
+        assert_eq!(ktype(&scalar("Float")).listed(), KType::Param("LIST"));
     }
 
     #[test]

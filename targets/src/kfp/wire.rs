@@ -208,7 +208,7 @@ impl<'p> Emitter<'p> {
         if !graph.nodes[c].outputs.contains_key(&name) {
             let mut ty = self.chan_type(g, &chan);
             if matches!(graph.nodes[c].kind, NodeKind::Loop(_)) {
-                ty = ty.listed().ok_or(Unwired::ListOfLists)?;
+                ty = ty.listed();
             }
             self.graphs[g].nodes[c]
                 .outputs
@@ -249,7 +249,40 @@ impl<'p> Emitter<'p> {
                     .map(|n| (Chan::Item(n), false))
                     .ok_or_else(|| "the loop of this value is missing".into())
             }
-            Value::Output { task, output, .. } => self.output_chan(g, task, output, at),
+            Value::Output {
+                task,
+                output,
+                collected,
+            } => {
+                // KFP collects the artifacts of nested loops into one flat list.
+                if *collected
+                    && self.is_artifact_output(g, task, output)
+                    && self.loops_outside(g, task, at) > 1
+                {
+                    return Err(Unwired::ListOfLists);
+                }
+                self.output_chan(g, task, output, at)
+            }
+            Value::Op { op, args } if op == "flatten" => match args.as_slice() {
+                [Value::Output {
+                    task,
+                    output,
+                    collected: true,
+                }] if self.is_artifact_output(g, task, output) => {
+                    self.output_chan(g, task, output, at)
+                }
+                [a] if self.is_artifact_value(g, a) => Err(Unwired::FlattenOther),
+                _ => {
+                    let leaf = self.helper(g, v, at, ty, who, None)?;
+                    Ok((
+                        Chan::Leaf {
+                            leaf,
+                            key: "value".into(),
+                        },
+                        false,
+                    ))
+                }
+            },
             _ => {
                 let leaf = self.helper(g, v, at, ty, who, None)?;
                 Ok((
@@ -261,6 +294,46 @@ impl<'p> Emitter<'p> {
                 ))
             }
         }
+    }
+
+    /// Whether output `output` of task `task` of graph `g` is an artifact.
+    fn is_artifact_output(&self, g: usize, task: &str, output: &str) -> bool {
+        let p = self.pipeline_plan(g);
+        p.tasks
+            .iter()
+            .find(|t| t.id == task)
+            .and_then(|t| t.outputs.iter().find(|o| o.name == output))
+            .is_some_and(|o| o.ty.is_artifact())
+    }
+
+    /// Whether `v` is an artifact or a list of them (a pipeline parameter or a task output).
+    fn is_artifact_value(&self, g: usize, v: &Value) -> bool {
+        match v {
+            Value::Output { task, output, .. } => self.is_artifact_output(g, task, output),
+            Value::Param { name } => self.param_type(g, name).is_some_and(|t| t.is_artifact()),
+            _ => false,
+        }
+    }
+
+    /// How many of the loops around task `task` do not hold DAG `at`: the levels of lists a
+    /// read at `at` collects.
+    pub(super) fn loops_outside(&self, g: usize, task: &str, at: usize) -> usize {
+        let graph = &self.graphs[g];
+        let around_at: Vec<usize> = graph
+            .path(at)
+            .into_iter()
+            .filter_map(|n| match graph.nodes[n].kind {
+                NodeKind::Loop(l) => Some(l),
+                _ => None,
+            })
+            .collect();
+        self.pipeline_plan(g)
+            .tasks
+            .iter()
+            .find(|t| t.id == task)
+            .map_or(0, |t| {
+                t.loops.iter().filter(|l| !around_at.contains(l)).count()
+            })
     }
 
     /// The output `output` of task `task` read at DAG `at`; a one-of when the name is bound in
@@ -853,6 +926,20 @@ impl<'p> Emitter<'p> {
                 .find(|t| t.id == *task)
                 .and_then(|t| t.outputs.iter().find(|o| o.name == *output))
                 .map_or(string, |o| ktype(element(&o.ty).unwrap_or(&o.ty))),
+            // `flatten` of what nested loops gathered: an item is one output of the task.
+            Value::Op { op, args } if op == "flatten" => match args.as_slice() {
+                [Value::Output {
+                    task,
+                    output,
+                    collected: true,
+                }] => p
+                    .tasks
+                    .iter()
+                    .find(|t| t.id == *task)
+                    .and_then(|t| t.outputs.iter().find(|o| o.name == *output))
+                    .map_or(string, |o| ktype(&o.ty)),
+                _ => string,
+            },
             Value::List { items } => items.first().map_or(string, |i| match i {
                 Value::Literal { value } => json_ktype(value),
                 Value::Param { name } => self
@@ -1002,6 +1089,9 @@ impl<'p> Emitter<'p> {
             let who = format!("output-{}", o.name);
             let chan = match &o.value {
                 Value::Output { .. } => self.value_chan(g, &o.value, body, &ty, &who),
+                Value::Op { op, .. } if op == "flatten" && ty.is_artifact() => {
+                    self.value_chan(g, &o.value, body, &ty, &who)
+                }
                 v if !ty.is_artifact() => self
                     .helper(g, v, body, &ty, &who, None)
                     .map(|leaf| {

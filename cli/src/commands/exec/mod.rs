@@ -7,7 +7,8 @@
 //! - `--enumerate TEXT`: the numbered items of a loop over a list known at run time;
 //! - `--copy SRC DST`: a cached result copied under this run's storage key;
 //! - `--gather`: a list of artifacts gathered into one folder of numbered entries, for a
-//!   container step on Kubeflow;
+//!   container step on Kubeflow, or (`--levels N`) the nested folders of outputs gathered
+//!   across nested loops flattened into one, for `flatten(xs)` on Argo;
 //! - `--call FILE`: a built-in step call saved by `flowc run`, which runs each built-in step
 //!   in a process of its own;
 //! - `--absent`: the no-value marker ([`ABSENT_MARKER`]) written to each `--output`, for the
@@ -140,8 +141,9 @@ fn write_absent(a: &ExecArgs) -> Result<(), ExecError> {
     Ok(())
 }
 
-/// `--gather`: the items of `--input items=SRC` (a list folder, or `@executor-input:KEY`) copied
-/// into the folder `--output folder=PATH` as `00000`, `00001`, ... in order.
+/// `--gather`: the items of `--input items=SRC` (a list folder, `--levels` deep, or
+/// `@executor-input:KEY`) copied into the folder `--output folder=PATH` as `00000`, `00001`, ...
+/// in order.
 fn gather(a: &ExecArgs) -> Result<(), ExecError> {
     let pair = |pairs: &[(String, String)], name: &str, flag: &str| {
         pairs
@@ -153,7 +155,7 @@ fn gather(a: &ExecArgs) -> Result<(), ExecError> {
     let source = values::Source::parse(&pair(&a.inputs, "items", "--input")?);
     let folder = PathBuf::from(pair(&a.outputs, "folder", "--output")?);
     let items = match source {
-        values::Source::Path(p) => values::list_folder(&p)?,
+        values::Source::Path(p) => values::list_folders(&p, a.levels)?,
         values::Source::ExecutorInput(key) => {
             values::executor_artifacts(executor_input(a)?.as_ref(), &key)?
         }

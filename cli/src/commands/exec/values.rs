@@ -220,6 +220,20 @@ pub(super) fn list_folder(dir: &Path) -> Result<Vec<PathBuf>, ExecError> {
     Ok(paths)
 }
 
+/// The entries `levels` levels down a list folder (a folder of list folders for 2), in
+/// order: the items of nested lists, flattened. A missing folder is an empty list.
+pub(super) fn list_folders(dir: &Path, levels: usize) -> Result<Vec<PathBuf>, ExecError> {
+    let entries = list_folder(dir)?;
+    if levels <= 1 {
+        return Ok(entries);
+    }
+    let mut items = Vec::new();
+    for e in entries {
+        items.extend(list_folders(&e, levels - 1)?);
+    }
+    Ok(items)
+}
+
 /// The local paths of the artifacts of input `key` in the Kubeflow executor input, in order.
 ///
 /// The Kubeflow launcher downloads each artifact to a path derived from its URI: `gs://b/k` to
