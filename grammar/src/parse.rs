@@ -16,7 +16,7 @@ use crate::expect::describe_failure;
 use crate::hand;
 use crate::lexer::unescape;
 use crate::rules::{FlowParser, Rule};
-use crate::span::Span;
+use crate::span::{trimmed_span, Span};
 use crate::split::{split, Problem, MAX_DEPTH};
 
 /// The result of parsing: a tree (always) and the syntax errors (possibly none).
@@ -112,7 +112,8 @@ pub fn parse_with(text: &str, engine: Engine) -> Parse {
         }
         if engine != Engine::Pest {
             if let Some(decl) = hand::parse_decl(text, &comment_starts, chunk.span) {
-                out.errors.extend(decl.errors);
+                out.errors
+                    .extend(decl.number_errors.into_iter().map(number_error));
                 out.module.build_refs.extend(decl.build_refs);
                 out.module.items.extend(decl.item);
                 continue;
@@ -276,36 +277,9 @@ fn problem_error(p: Problem) -> SyntaxError {
     }
 }
 
-/// The span `start..end` without the whitespace and comments pest may include at its end (a
-/// rule ending in an optional part swallows the trivia before it). `comment_starts` holds the
-/// (end, start) of every comment, sorted by end.
-pub(crate) fn trimmed_span(
-    text: &str,
-    comment_starts: &[(u32, u32)],
-    start: usize,
-    end: usize,
-) -> Span {
-    let bytes = text.as_bytes();
-    let mut end = end;
-    loop {
-        while end > start && bytes[end - 1].is_ascii_whitespace() {
-            end -= 1;
-        }
-        let found = comment_starts
-            .binary_search_by_key(&(end as u32), |&(e, _)| e)
-            .ok()
-            .map(|i| comment_starts[i].1 as usize);
-        match found {
-            Some(cs) if cs >= start && cs < end => end = cs,
-            _ => break,
-        }
-    }
-    Span::new(start, end)
-}
-
 /// The error of a number that does not fit (the tree is still built, with the number's value 0
 /// or infinite).
-pub(crate) fn number_error(span: Span) -> SyntaxError {
+fn number_error(span: Span) -> SyntaxError {
     SyntaxError {
         kind: SyntaxErrorKind::NumberOutOfRange,
         span,

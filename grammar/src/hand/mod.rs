@@ -6,7 +6,7 @@
 //! comments are skipped exactly where pest's implicit `WHITESPACE`/`COMMENT` skipping would be
 //! (between the parts of a non-atomic rule, never inside an atomic one). So every node ends where
 //! the pest pair ends, trivia swallowed before a missing optional part included, and its span is
-//! trimmed by the same function ([`crate::parse::trimmed_span`]) as the pest lowering's.
+//! trimmed by the same function ([`crate::span::trimmed_span`]) as the pest lowering's.
 //!
 //! It builds the [`crate::ast`] nodes directly, the same nodes the lowering of pest's pairs
 //! builds, with the same number errors in the same order and the same `${build.x}` reads. It
@@ -26,8 +26,7 @@ mod types;
 
 use crate::ast::{Ident, Item, StrLit};
 use crate::lexer::unescape;
-use crate::parse::{number_error, trimmed_span, SyntaxError};
-use crate::span::Span;
+use crate::span::{trimmed_span, Span};
 
 /// Deepest nesting of types and of `else if` the hand parser follows before it hands the
 /// declaration to pest.
@@ -37,8 +36,8 @@ pub(crate) const MAX_NESTING: u32 = 100;
 pub(crate) struct Decl {
     /// The declaration; none for a chunk of only whitespace and comments.
     pub item: Option<Item>,
-    /// The numbers out of range, in the order the pest lowering reports them.
-    pub errors: Vec<SyntaxError>,
+    /// The spans of the numbers out of range, in the order the pest lowering reports them.
+    pub number_errors: Vec<Span>,
     /// Every `${build.name}` read in the declaration's strings, in order.
     pub build_refs: Vec<Ident>,
 }
@@ -70,7 +69,7 @@ pub(crate) fn parse_decl(text: &str, comment_starts: &[(u32, u32)], chunk: Span)
     }
     Some(Decl {
         item,
-        errors: p.errors,
+        number_errors: p.errors,
         build_refs: p.refs,
     })
 }
@@ -84,7 +83,7 @@ pub(crate) struct Hand<'a> {
     end: usize,
     pos: usize,
     comment_starts: &'a [(u32, u32)],
-    errors: Vec<SyntaxError>,
+    errors: Vec<Span>,
     refs: Vec<Ident>,
     /// Current nesting of types and `else if`.
     depth: u32,
@@ -353,7 +352,7 @@ impl<'a> Hand<'a> {
 
     /// Records a number out of range at `span`.
     fn number_error(&mut self, span: Span) {
-        self.errors.push(number_error(span));
+        self.errors.push(span);
     }
 
     /// Runs `f` one level of type or `else if` nesting deeper; past [`MAX_NESTING`] it fails
