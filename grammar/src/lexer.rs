@@ -218,6 +218,14 @@ pub fn string_value(literal: &str) -> Option<String> {
 /// Unescapes a string literal's inside and splits out `${name}` interpolations.
 /// `start` is the byte offset of `raw` in the file, for the spans of interpolated names.
 pub(crate) fn unescape(raw: &str, start: usize) -> (String, Vec<StrPart>) {
+    // Most strings have neither escapes nor interpolations: their value is their text.
+    if !raw.bytes().any(|b| b == b'\\' || b == b'$') {
+        let parts = match raw.is_empty() {
+            true => Vec::new(),
+            false => vec![StrPart::Text(raw.to_string())],
+        };
+        return (raw.to_string(), parts);
+    }
     let mut value = String::new();
     let mut parts = Vec::new();
     let mut text = String::new();

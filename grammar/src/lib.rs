@@ -12,6 +12,7 @@ extern crate alloc;
 pub mod ast;
 pub mod doc;
 mod expect;
+mod hand;
 pub mod lexer;
 mod parse;
 mod rules;
@@ -19,6 +20,8 @@ pub mod span;
 pub mod split;
 
 pub use parse::{parse, Parse, SyntaxError, SyntaxErrorKind};
+#[doc(hidden)]
+pub use parse::{parse_with, Engine, HAND_DECLINED};
 pub use span::{LineCol, LineIndex, Span};
 
 /// Words with a meaning in the language, for editors' syntax highlighting and completion.

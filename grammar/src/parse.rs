@@ -1,17 +1,22 @@
 //! `parse(&str) -> Parse`: the entry point that never fails.
 //!
-//! The file is cut into declarations by [`crate::split`], each declaration is parsed with pest's
-//! `item_eoi` rule, and the pest tree is lowered into [`crate::ast`] nodes. A declaration that
-//! does not parse becomes [`Item::Error`] plus one [`SyntaxError`]; the others are unaffected.
+//! The file is cut into declarations by [`crate::split`]. Each declaration is parsed by the
+//! hand-written parser ([`crate::hand`]), which builds [`crate::ast`] nodes directly; when it
+//! cannot parse one, pest parses it with the `item_eoi` rule of `flow.pest` and the pest tree
+//! is lowered into the same nodes, or, when pest fails too, the declaration becomes
+//! [`Item::Error`] plus one [`SyntaxError`] worded from pest's failure. The others are
+//! unaffected. Both parsers follow the one grammar, so the tree is the same whichever made it
+//! (the equivalence tests in `tests/parse_equivalence.rs` hold them to that).
 
 use pest::iterators::Pair;
 use pest::Parser as _;
 
 use crate::ast::*;
 use crate::expect::describe_failure;
+use crate::hand;
 use crate::lexer::unescape;
 use crate::rules::{FlowParser, Rule};
-use crate::span::Span;
+use crate::span::{trimmed_span, Span};
 use crate::split::{split, Problem, MAX_DEPTH};
 
 /// The result of parsing: a tree (always) and the syntax errors (possibly none).
@@ -55,8 +60,32 @@ pub struct SyntaxError {
     pub related: Option<(Span, String)>,
 }
 
+/// Which parser reads the declarations: for the equivalence tests and benchmarks, which set
+/// the two parsers side by side. [`parse`] is [`Engine::Both`].
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// The hand-written parser, and pest for the declarations it cannot parse.
+    Both,
+    /// pest alone.
+    Pest,
+    /// The hand-written parser alone: a declaration it cannot parse becomes [`Item::Error`]
+    /// with one [`SyntaxError`] whose message is [`HAND_DECLINED`].
+    Hand,
+}
+
+/// The message of [`Engine::Hand`]'s error for a declaration the hand parser did not parse.
+#[doc(hidden)]
+pub const HAND_DECLINED: &str = "the hand-written parser declined this declaration";
+
 /// Parses a whole `.flow` file. Never panics and never fails.
 pub fn parse(text: &str) -> Parse {
+    parse_with(text, Engine::Both)
+}
+
+/// Parses a whole `.flow` file with the given parser(s); see [`Engine`].
+#[doc(hidden)]
+pub fn parse_with(text: &str, engine: Engine) -> Parse {
     let split = split(text);
     // (end, start) of each comment, sorted by end, to trim trailing trivia off node spans.
     let mut comment_starts: Vec<(u32, u32)> = split
@@ -80,6 +109,27 @@ pub fn parse(text: &str) -> Parse {
                 .items
                 .push(Item::Error(trimmed(text, chunk.span)));
             continue;
+        }
+        if engine != Engine::Pest {
+            if let Some(decl) = hand::parse_decl(text, &comment_starts, chunk.span) {
+                out.errors
+                    .extend(decl.number_errors.into_iter().map(number_error));
+                out.module.build_refs.extend(decl.build_refs);
+                out.module.items.extend(decl.item);
+                continue;
+            }
+            if engine == Engine::Hand {
+                let span = trimmed(text, chunk.span);
+                out.errors.push(SyntaxError {
+                    kind: SyntaxErrorKind::Unexpected,
+                    span,
+                    message: HAND_DECLINED.into(),
+                    label: String::new(),
+                    related: None,
+                });
+                out.module.items.push(Item::Error(span));
+                continue;
+            }
         }
         let src = &text[chunk.span.range()];
         match FlowParser::parse(Rule::item_eoi, src).or_else(|_| parse_with_detail(src)) {
@@ -227,6 +277,18 @@ fn problem_error(p: Problem) -> SyntaxError {
     }
 }
 
+/// The error of a number that does not fit (the tree is still built, with the number's value 0
+/// or infinite).
+fn number_error(span: Span) -> SyntaxError {
+    SyntaxError {
+        kind: SyntaxErrorKind::NumberOutOfRange,
+        span,
+        message: "number out of range".into(),
+        label: "this does not fit in a 64-bit integer".into(),
+        related: None,
+    }
+}
+
 /// Lowers pest pairs of one chunk into AST nodes.
 struct Lower<'e> {
     base: usize,
@@ -237,28 +299,15 @@ struct Lower<'e> {
 }
 
 impl Lower<'_> {
-    /// The span of a pair without the whitespace and comments pest may include at its end
-    /// (a rule ending in an optional part swallows the trivia before it).
+    /// The span of a pair, trimmed ([`trimmed_span`]).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        let start = self.base + s.start();
-        let mut end = self.base + s.end();
-        let bytes = self.text.as_bytes();
-        loop {
-            while end > start && bytes[end - 1].is_ascii_whitespace() {
-                end -= 1;
-            }
-            let found = self
-                .comment_starts
-                .binary_search_by_key(&(end as u32), |&(e, _)| e)
-                .ok()
-                .map(|i| self.comment_starts[i].1 as usize);
-            match found {
-                Some(cs) if cs >= start && cs < end => end = cs,
-                _ => break,
-            }
-        }
-        Span::new(start, end)
+        trimmed_span(
+            self.text,
+            self.comment_starts,
+            self.base + s.start(),
+            self.base + s.end(),
+        )
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
@@ -860,13 +909,7 @@ impl Lower<'_> {
     }
 
     fn number_error(&mut self, span: Span) {
-        self.errors.push(SyntaxError {
-            kind: SyntaxErrorKind::NumberOutOfRange,
-            span,
-            message: "number out of range".into(),
-            label: "this does not fit in a 64-bit integer".into(),
-            related: None,
-        });
+        self.errors.push(number_error(span));
     }
 
     fn quantity(&mut self, pair: Pair<'_, Rule>) -> Quantity {

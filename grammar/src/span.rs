@@ -57,6 +57,33 @@ impl Span {
     }
 }
 
+/// The span `start..end` without the whitespace and comments pest may include at its end (a
+/// rule ending in an optional part swallows the trivia before it). `comment_starts` holds the
+/// (end, start) of every comment, sorted by end.
+pub(crate) fn trimmed_span(
+    text: &str,
+    comment_starts: &[(u32, u32)],
+    start: usize,
+    end: usize,
+) -> Span {
+    let bytes = text.as_bytes();
+    let mut end = end;
+    loop {
+        while end > start && bytes[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        let found = comment_starts
+            .binary_search_by_key(&(end as u32), |&(e, _)| e)
+            .ok()
+            .map(|i| comment_starts[i].1 as usize);
+        match found {
+            Some(cs) if cs >= start && cs < end => end = cs,
+            _ => break,
+        }
+    }
+    Span::new(start, end)
+}
+
 fn clamp_u32(v: usize) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
