@@ -230,7 +230,14 @@ impl WorkflowEmitter<'_> {
             let key = self
                 .resolve(f, &Ref::Key)
                 .then_lit(&format!("/{}", task.id));
-            args.param("flowc-key", &key);
+            // A template of its own, in the entry pipeline, computes its key itself.
+            let own =
+                pipe == self.entry && self.single_calls.contains(task.definition_sha256.as_str());
+            if own {
+                shape.key = Some(key.simple());
+            } else {
+                args.param("flowc-key", &key);
+            }
             let iter = self.resolve(f, &Ref::Iter(task.loops.last().copied()));
             if !iter.is_empty() {
                 args.param("flowc-iter", &iter);

@@ -56,6 +56,10 @@ pub(crate) struct StepShape {
     /// Whether the call is inside a loop, so that its storage keys end in the iteration
     /// (`flowc-iter`); a template no loop calls has neither the input nor the suffix.
     pub(crate) iterates: bool,
+    /// The storage key written into the template instead of the `flowc-key` input, for a
+    /// template only one call uses whose key needs nothing passed (see
+    /// [`super::WorkflowEmitter::single_calls`]).
+    pub(crate) key: Option<String>,
 }
 
 /// A Go duration (`500ms`, `10s`, `2m`, `1h`) for a millisecond count.
@@ -733,7 +737,9 @@ fn insert_ports(
     // Inputs.
     let mut params: Vec<Json> = shape.params.iter().map(|p| json!({"name": p})).collect();
     if has_outputs {
-        params.push(json!({"name": "flowc-key"}));
+        if shape.key.is_none() {
+            params.push(json!({"name": "flowc-key"}));
+        }
         if shape.iterates {
             params.push(json!({"name": "flowc-iter", "value": ""}));
         }
@@ -762,7 +768,11 @@ fn insert_ports(
     } else {
         ""
     };
-    let key = |o: &str| format!("{{{{inputs.parameters.flowc-key}}}}/{o}{iter}");
+    let prefix = shape
+        .key
+        .as_deref()
+        .unwrap_or("{{inputs.parameters.flowc-key}}");
+    let key = |o: &str| format!("{prefix}/{o}{iter}");
     let out_params: Vec<Json> = values
         .iter()
         .map(|o| json!({"name": o, "valueFrom": {"path": format!("{OUTPUTS}/{o}")}}))
