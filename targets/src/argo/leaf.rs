@@ -120,12 +120,19 @@ impl WorkflowEmitter<'_> {
         if let Some(n) = self.leaf_index.get(&key) {
             return n.clone();
         }
+        let name = self.own_leaf(hint, body);
+        self.leaf_index.insert(key, name.clone());
+        name
+    }
+
+    /// Registers a leaf template no other call can share (its storage key is written into
+    /// it), without the text [`Self::add_leaf`] compares; returns its name.
+    pub(crate) fn own_leaf(&mut self, hint: &str, body: Map<String, Json>) -> String {
         let name = self.template_names.name(hint, 63);
-        let mut m = Map::new();
+        let mut m = Map::with_capacity(body.len() + 1);
         m.insert("name".into(), json!(name));
         m.extend(body);
         self.leaves.push((name.clone(), Json::Object(m)));
-        self.leaf_index.insert(key, name.clone());
         name
     }
 
@@ -290,7 +297,11 @@ impl WorkflowEmitter<'_> {
         let task = &self.pipes[pipe].tasks[t];
         super::metrics::add_prometheus_metrics(&mut m, task, OUTPUTS, &self.metric_labels);
         let hint = crate::names::dns_label(&task.step, 50);
-        self.add_leaf(&hint, m)
+        if shape.key.is_some() {
+            self.own_leaf(&hint, m)
+        } else {
+            self.add_leaf(&hint, m)
+        }
     }
 
     /// A tuned step's memory by attempt (the lock file's retry rule), fixed at build time or
