@@ -712,7 +712,9 @@ impl WorkflowEmitter<'_> {
     }
 
     /// The DAG template of a frame.
-    pub(crate) fn frame_template(&self, f: FrameId) -> Json {
+    /// The DAG template of frame `f`, which takes its rendered tasks (each node belongs to
+    /// one frame, and its template is made once).
+    pub(crate) fn frame_template(&mut self, f: FrameId) -> Json {
         let frame = &self.g.frames[f];
         let ports = &self.ports[f];
         let mut m = Map::new();
@@ -773,7 +775,7 @@ impl WorkflowEmitter<'_> {
         let tasks: Vec<Json> = frame
             .nodes
             .iter()
-            .filter_map(|n| self.tasks[*n].clone())
+            .filter_map(|n| self.tasks[*n].take())
             .collect();
         m.insert("dag".into(), obj([("tasks", Json::Array(tasks))]));
         Json::Object(m)
