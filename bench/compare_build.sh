@@ -21,8 +21,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/flowc-bench"
-VENV="$CACHE/venv"
-WORK="$CACHE/work"
+# BENCH_VENV: a virtualenv that already has kfp and hera; BENCH_WORK: the folder for the
+# generated files (one per concurrent run of the script).
+VENV="${BENCH_VENV:-$CACHE/venv}"
+WORK="${BENCH_WORK:-$CACHE/work}"
 SIZES="${SIZES:-100 1000 10000}"
 RUNS="${RUNS:-3}"
 SECTIONS="${SECTIONS:-shared distinct}"

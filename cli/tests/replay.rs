@@ -135,11 +135,14 @@ impl Controller<'_> {
             .into_iter()
             .flatten()
         {
+            // Argo substitutes the inputs, then the workflow's globals (`{{workflow.uid}}` in
+            // the key of a template only one task calls), throughout the template.
             let key = substitute(
                 out["s3"]["key"].as_str().expect("a key"),
                 "inputs.parameters",
                 &params,
             )
+            .and_then(|k| substitute(&k, "workflow", &self.wf_params))
             .expect("the key's parameters");
             let bytes = std::fs::read(local(out["path"].as_str().expect("a path")))
                 .unwrap_or_else(|e| panic!("task {name} wrote no {}: {e}", out["name"]));

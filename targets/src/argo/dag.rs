@@ -231,7 +231,14 @@ impl WorkflowEmitter<'_> {
             let key = self
                 .resolve(f, &Ref::Key)
                 .then_lit(&format!("/{}", task.id));
-            args.param("flowc-key", &key);
+            // A template of its own, in the entry pipeline, computes its key itself.
+            let own =
+                pipe == self.entry && self.single_calls.contains(task.definition_sha256.as_str());
+            if own {
+                shape.key = Some(key.simple());
+            } else {
+                args.param("flowc-key", &key);
+            }
             let iter = self.resolve(f, &Ref::Iter(task.loops.last().copied()));
             if !iter.is_empty() {
                 args.param("flowc-iter", &iter);
@@ -746,7 +753,9 @@ impl WorkflowEmitter<'_> {
     }
 
     /// The DAG template of a frame.
-    pub(crate) fn frame_template(&self, f: FrameId) -> Json {
+    /// The DAG template of frame `f`, which takes its rendered tasks (each node belongs to
+    /// one frame, and its template is made once).
+    pub(crate) fn frame_template(&mut self, f: FrameId) -> Json {
         let frame = &self.g.frames[f];
         let ports = &self.ports[f];
         let mut m = Map::new();
@@ -807,7 +816,7 @@ impl WorkflowEmitter<'_> {
         let tasks: Vec<Json> = frame
             .nodes
             .iter()
-            .filter_map(|n| self.tasks[*n].clone())
+            .filter_map(|n| self.tasks[*n].take())
             .collect();
         m.insert("dag".into(), obj([("tasks", Json::Array(tasks))]));
         Json::Object(m)

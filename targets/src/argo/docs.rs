@@ -92,14 +92,16 @@ fn split_templates(templates: Vec<Json>, name: &str) -> (Vec<Json>, Vec<(String,
         templates.into_iter().partition(|t| t.get("dag").is_some());
     let mut libraries: Vec<(String, Vec<Json>)> = Vec::new();
     let mut home: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for (i, chunk) in steps.chunks(MAX_TEMPLATES).enumerate() {
-        let lib = dns_label(&format!("{name}-steps-{}", i + 1), 63);
-        for t in chunk {
+    let mut steps = steps.into_iter().peekable();
+    while steps.peek().is_some() {
+        let lib = dns_label(&format!("{name}-steps-{}", libraries.len() + 1), 63);
+        let chunk: Vec<Json> = steps.by_ref().take(MAX_TEMPLATES).collect();
+        for t in &chunk {
             if let Some(n) = t["name"].as_str() {
                 home.insert(n.to_string(), lib.clone());
             }
         }
-        libraries.push((lib, chunk.to_vec()));
+        libraries.push((lib, chunk));
     }
     let to_ref = |call: &mut Json| {
         let Some(obj) = call.as_object_mut() else {
@@ -135,38 +137,35 @@ fn obj_ref(lib: &str, template: Json) -> Json {
 }
 
 fn ordered(all: IndexMap<String, Json>, starts: &[String]) -> Vec<Json> {
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut stack: Vec<String> = starts.iter().rev().cloned().collect();
+    let mut order = Vec::with_capacity(all.len());
+    let mut seen = vec![false; all.len()];
+    let mut stack: Vec<&str> = starts.iter().rev().map(String::as_str).collect();
     while let Some(name) = stack.pop() {
-        if !seen.insert(name.clone()) {
+        let Some((i, _, t)) = all.get_full(name) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[i], true) {
             continue;
         }
-        let Some(t) = all.get(&name) else { continue };
         let mut called = Vec::new();
         if let Some(tasks) = t.pointer("/dag/tasks").and_then(Json::as_array) {
             for task in tasks {
                 if let Some(n) = task.get("template").and_then(Json::as_str) {
-                    called.push(n.to_string());
+                    called.push(n);
                 }
                 if let Some(n) = task.pointer("/hooks/exit/template").and_then(Json::as_str) {
-                    called.push(n.to_string());
+                    called.push(n);
                 }
             }
         }
-        for c in called.into_iter().rev() {
-            if !seen.contains(&c) {
-                stack.push(c);
-            }
-        }
-        out.push(t.clone());
+        let unseen = |c: &&str| all.get_index_of(*c).is_none_or(|j| !seen[j]);
+        stack.extend(called.into_iter().rev().filter(unseen));
+        order.push(i);
     }
-    for (name, t) in &all {
-        if !seen.contains(name) {
-            out.push(t.clone());
-        }
-    }
-    out
+    order.extend((0..all.len()).filter(|&i| !seen[i]));
+    // Every template is moved out once, in that order.
+    let mut slots: Vec<Option<Json>> = all.into_values().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// The names of one build: the pipeline's label, the versioned template, the version, and
@@ -297,8 +296,8 @@ fn templates(ctx: &mut WorkflowEmitter<'_>, name: &str) -> Templates {
         let t = ctx.frame_template(f);
         all.insert(ctx.g.frames[f].name.clone(), t);
     }
-    for (n, t) in &ctx.leaves {
-        all.insert(n.clone(), t.clone());
+    for (n, t) in std::mem::take(&mut ctx.leaves) {
+        all.insert(n, t);
     }
     let main = ctx.g.frames[root].name.clone();
     let mut starts = vec![main.clone()];

@@ -56,6 +56,10 @@ pub(crate) struct StepShape {
     /// Whether the call is inside a loop, so that its storage keys end in the iteration
     /// (`flowc-iter`); a template no loop calls has neither the input nor the suffix.
     pub(crate) iterates: bool,
+    /// The storage key written into the template instead of the `flowc-key` input, for a
+    /// template only one call uses whose key needs nothing passed (see
+    /// [`super::WorkflowEmitter::single_calls`]).
+    pub(crate) key: Option<String>,
 }
 
 /// A Go duration (`500ms`, `10s`, `2m`, `1h`) for a millisecond count.
@@ -116,12 +120,19 @@ impl WorkflowEmitter<'_> {
         if let Some(n) = self.leaf_index.get(&key) {
             return n.clone();
         }
+        let name = self.own_leaf(hint, body);
+        self.leaf_index.insert(key, name.clone());
+        name
+    }
+
+    /// Registers a leaf template no other call can share (its storage key is written into
+    /// it), without the text [`Self::add_leaf`] compares; returns its name.
+    pub(crate) fn own_leaf(&mut self, hint: &str, body: Map<String, Json>) -> String {
         let name = self.template_names.name(hint, 63);
-        let mut m = Map::new();
+        let mut m = Map::with_capacity(body.len() + 1);
         m.insert("name".into(), json!(name));
         m.extend(body);
         self.leaves.push((name.clone(), Json::Object(m)));
-        self.leaf_index.insert(key, name.clone());
         name
     }
 
@@ -286,7 +297,11 @@ impl WorkflowEmitter<'_> {
         let task = &self.pipes[pipe].tasks[t];
         super::metrics::add_prometheus_metrics(&mut m, task, OUTPUTS, &self.metric_labels);
         let hint = crate::names::dns_label(&task.step, 50);
-        self.add_leaf(&hint, m)
+        if shape.key.is_some() {
+            self.own_leaf(&hint, m)
+        } else {
+            self.add_leaf(&hint, m)
+        }
     }
 
     /// A tuned step's memory by attempt (the lock file's retry rule), fixed at build time or
@@ -778,7 +793,9 @@ fn insert_ports(
     // Inputs.
     let mut params: Vec<Json> = shape.params.iter().map(|p| json!({"name": p})).collect();
     if has_outputs {
-        params.push(json!({"name": "flowc-key"}));
+        if shape.key.is_none() {
+            params.push(json!({"name": "flowc-key"}));
+        }
         if shape.iterates {
             params.push(json!({"name": "flowc-iter", "value": ""}));
         }
@@ -807,7 +824,11 @@ fn insert_ports(
     } else {
         ""
     };
-    let key = |o: &str| format!("{{{{inputs.parameters.flowc-key}}}}/{o}{iter}");
+    let prefix = shape
+        .key
+        .as_deref()
+        .unwrap_or("{{inputs.parameters.flowc-key}}");
+    let key = |o: &str| format!("{prefix}/{o}{iter}");
     let out_params: Vec<Json> = values
         .iter()
         .map(|o| json!({"name": o, "valueFrom": {"path": format!("{OUTPUTS}/{o}")}}))

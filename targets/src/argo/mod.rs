@@ -136,6 +136,24 @@ pub(crate) struct WorkflowEmitter<'a> {
     pub(crate) memory_configmap: Option<String>,
     /// The first segments of every artifact key: `flowc/<pipeline>`.
     pub(crate) key_root: String,
+    /// Step definitions (`definition_sha256`) called by exactly one task of the plan: their
+    /// template serves that call only, so a storage key that needs nothing passed (the entry
+    /// pipeline's, `flowc/<pipeline>/{{workflow.uid}}/<task>`) is written into it.
+    pub(crate) single_calls: HashSet<&'a str>,
+}
+
+/// The step definitions that exactly one task of the plan calls (by `definition_sha256`).
+fn single_calls(plan: &Plan) -> HashSet<&str> {
+    let mut calls: HashMap<&str, usize> = HashMap::new();
+    let steps = plan.pipelines.values().flat_map(|p| &p.tasks);
+    for t in steps.filter(|t| !t.definition_sha256.is_empty()) {
+        *calls.entry(t.definition_sha256.as_str()).or_default() += 1;
+    }
+    calls
+        .into_iter()
+        .filter(|&(_, n)| n == 1)
+        .map(|(d, _)| d)
+        .collect()
 }
 
 impl<'a> WorkflowEmitter<'a> {
@@ -199,6 +217,7 @@ impl<'a> WorkflowEmitter<'a> {
                 .unwrap_or_else(|| GPU_PRODUCT_LABEL.to_string()),
             cache_config_map: format!("{entry_label}-flowc-cache"),
             key_root: format!("flowc/{entry_label}"),
+            single_calls: single_calls(plan),
         }
     }
 
