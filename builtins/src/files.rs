@@ -540,6 +540,30 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), BuiltinError> {
     Ok(())
 }
 
+/// Writes `df`, the table read from the Parquet file `from` (by [`read_table`], conformed to a
+/// declared schema), as the Parquet file `to`. When `from` was
+/// written by this process from a table with exactly `df`'s columns, types and order
+/// ([`handoff::written_as`]), its bytes are what encoding `df` would give (the writer is
+/// deterministic), so they are taken as they are: hard-linked when `from` is read-only (as
+/// the store's objects are: nothing changes it in place), copied otherwise.
+pub fn write_parquet_as(df: &DataFrame, from: &Path, to: &Path) -> Result<(), BuiltinError> {
+    if !handoff::written_as(from, df) {
+        return write_parquet(df, to);
+    }
+    let read_only = std::fs::metadata(from).is_ok_and(|m| m.permissions().readonly());
+    if read_only && std::fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(from, to).map_err(|e| {
+        err(
+            WRITE_FAILED,
+            format!("cannot write `{}`: {e}", to.display()),
+        )
+    })?;
+    handoff::remember(to, df);
+    Ok(())
+}
+
 /// Writes a table as a CSV file with a header line; nulls are empty fields, dates
 /// `YYYY-MM-DD`.
 pub fn write_csv(df: &DataFrame, path: &Path, delimiter: u8) -> Result<(), BuiltinError> {
