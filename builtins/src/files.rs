@@ -582,7 +582,9 @@ pub fn write_csv(df: &DataFrame, path: &Path, delimiter: u8) -> Result<(), Built
     finish_file(w, path)
 }
 
-/// Copies a written file to a path named by the user, creating its folder.
+/// Copies a written file to a path named by the user, creating its folder. The copy is a new
+/// file as the user's process would make it (writable, within the umask), even when `from` is
+/// a read-only object of the store.
 pub fn copy_to(from: &Path, to: &Path) -> Result<(), BuiltinError> {
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -592,7 +594,11 @@ pub fn copy_to(from: &Path, to: &Path) -> Result<(), BuiltinError> {
             )
         })?;
     }
-    std::fs::copy(from, to).map(|_| ()).map_err(|e| {
+    let copied = File::open(from).and_then(|mut src| {
+        let mut dest = File::create(to)?;
+        std::io::copy(&mut src, &mut dest)
+    });
+    copied.map(|_| ()).map_err(|e| {
         err(
             WRITE_FAILED,
             format!("cannot write `{}`: {e}", to.display()),

@@ -119,13 +119,11 @@ fn inode(path: &std::path::Path) -> u64 {
 fn write_parquet_of_a_table_just_written_takes_its_bytes_only_when_they_are_the_tables() {
     let d = Dir::new();
     let panel = synth_panel(&d, 1_000, 5, "2024-06-05");
+    let delivered = d.path("delivered", "parquet");
     let write = |input: &std::path::Path, ty| {
         call(&d, "std.io", "write_parquet")
             .input("table", input, ty)
-            .param(
-                "path",
-                json!(d.path("delivered", "parquet").to_string_lossy()),
-            )
+            .param("path", json!(delivered.to_string_lossy()))
             .output("file", file())
             .run()
             .unwrap()
@@ -144,6 +142,15 @@ fn write_parquet_of_a_table_just_written_takes_its_bytes_only_when_they_are_the_
     std::fs::set_permissions(&panel, perm).unwrap();
     let linked = write(&panel, panelist());
     assert_eq!(inode(&linked), inode(&panel));
+    // The file delivered to `path` is the user's: a writable copy.
+    assert_eq!(
+        std::fs::read(&delivered).unwrap(),
+        std::fs::read(&panel).unwrap()
+    );
+    assert!(!std::fs::metadata(&delivered)
+        .unwrap()
+        .permissions()
+        .readonly());
     // A projection (width subtyping drops `minutes`) is another table: encoded.
     let fewer = table(&[
         ("panelist_id", "Int", false),
