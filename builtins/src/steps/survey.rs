@@ -400,7 +400,9 @@ pub fn rake(call: &Call<'_>) -> Result<(), BuiltinError> {
     let raked = flowc_survey::rake(&vars, &targs, base.as_deref(), &opts)
         .map_err(|e| survey(&call.step, &e))?;
     // The codes (4 bytes a row and variable) are not needed to write the table.
-    drop((vars, targs, label_refs, coded, base));
+    drop(vars);
+    drop(label_refs);
+    drop(coded);
     let report = raked.report.clone();
     let mut weighted = panel;
     weighted
