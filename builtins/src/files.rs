@@ -540,6 +540,30 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<(), BuiltinError> {
     Ok(())
 }
 
+/// Writes `df`, the table read from the Parquet file `from` (by [`read_table`], conformed to a
+/// declared schema), as the Parquet file `to`. When `from` was
+/// written by this process from a table with exactly `df`'s columns, types and order
+/// ([`handoff::written_as`]), its bytes are what encoding `df` would give (the writer is
+/// deterministic), so they are taken as they are: hard-linked when `from` is read-only (as
+/// the store's objects are: nothing changes it in place), copied otherwise.
+pub fn write_parquet_as(df: &DataFrame, from: &Path, to: &Path) -> Result<(), BuiltinError> {
+    if !handoff::written_as(from, df) {
+        return write_parquet(df, to);
+    }
+    let read_only = std::fs::metadata(from).is_ok_and(|m| m.permissions().readonly());
+    if read_only && std::fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(from, to).map_err(|e| {
+        err(
+            WRITE_FAILED,
+            format!("cannot write `{}`: {e}", to.display()),
+        )
+    })?;
+    handoff::remember(to, df);
+    Ok(())
+}
+
 /// Writes a table as a CSV file with a header line; nulls are empty fields, dates
 /// `YYYY-MM-DD`.
 pub fn write_csv(df: &DataFrame, path: &Path, delimiter: u8) -> Result<(), BuiltinError> {
@@ -558,7 +582,9 @@ pub fn write_csv(df: &DataFrame, path: &Path, delimiter: u8) -> Result<(), Built
     finish_file(w, path)
 }
 
-/// Copies a written file to a path named by the user, creating its folder.
+/// Copies a written file to a path named by the user, creating its folder. The copy is a new
+/// file as the user's process would make it (writable, within the umask), even when `from` is
+/// a read-only object of the store.
 pub fn copy_to(from: &Path, to: &Path) -> Result<(), BuiltinError> {
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -568,7 +594,11 @@ pub fn copy_to(from: &Path, to: &Path) -> Result<(), BuiltinError> {
             )
         })?;
     }
-    std::fs::copy(from, to).map(|_| ()).map_err(|e| {
+    let copied = File::open(from).and_then(|mut src| {
+        let mut dest = File::create(to)?;
+        std::io::copy(&mut src, &mut dest)
+    });
+    copied.map(|_| ()).map_err(|e| {
         err(
             WRITE_FAILED,
             format!("cannot write `{}`: {e}", to.display()),

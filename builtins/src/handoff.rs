@@ -105,6 +105,13 @@ pub fn recall(path: &Path) -> Option<DataFrame> {
     RECENT.recall(path)
 }
 
+/// Whether the file at `path` was written by this process from a table with `table`'s
+/// columns, types and order and its number of rows: `table` read from the file (and conformed
+/// to a declared schema without a change), so that encoding it would give the file's bytes.
+pub fn written_as(path: &Path, table: &DataFrame) -> bool {
+    recall(path).is_some_and(|t| t.height() == table.height() && t.schema() == table.schema())
+}
+
 impl Recent {
     fn remember(&self, path: &Path, table: &DataFrame) {
         let Some(id) = file_id(path) else {

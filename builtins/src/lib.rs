@@ -44,7 +44,7 @@ use crate::error::{err, UNKNOWN_STEP};
 /// Incremented whenever a step's output for the same inputs changes (a fix, a new synthetic
 /// model, other Parquet settings), so that cached results of older implementations are not
 /// reused. Part of [`Builtins::version`].
-const IMPLEMENTATION_REVISION: u32 = 2;
+const IMPLEMENTATION_REVISION: u32 = 3;
 
 /// The version of polars the steps run on (part of [`Builtins::version`]: another polars may
 /// write other Parquet bytes).

@@ -12,7 +12,7 @@ use super::{emit_table, input_table_with, output_decl};
 use crate::call::Call;
 use crate::error::{err, INVALID_VALUE};
 use crate::files;
-use crate::schema::{conform, Side, Strings};
+use crate::schema::{conform_with, Side, Strings};
 
 /// A file format of `table_from_file` and `file_from_table`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,9 +46,11 @@ fn file_to_table(
     let df = match format {
         Format::Csv => files::read_csv(path, delimiter, &decl)?,
         Format::Parquet => {
+            // `Enum` columns stay `Enum`s, as in every table a step writes: one code a row, and
+            // the labels written once as the column's dictionary.
             let df = files::read_parquet(path)?;
             let what = format!("Parquet file `{}`", path.display());
-            conform(&df, &decl, Side::Input(&what), &[])?
+            conform_with(&df, &decl, Side::Input(&what), &[], Strings::Enums)?
         }
     };
     emit_table(call, "table", df, &[])
@@ -154,7 +156,10 @@ fn table_to_file<'a>(
     let out = call.output("file")?;
     match format {
         Format::Csv => files::write_csv(&df, &out.path, delimiter)?,
-        Format::Parquet => files::write_parquet(&df, &out.path)?,
+        Format::Parquet => {
+            let (input, _) = call.input("table")?;
+            files::write_parquet_as(&df, input, &out.path)?
+        }
     }
     Ok(&out.path)
 }

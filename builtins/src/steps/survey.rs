@@ -137,8 +137,8 @@ struct Coded {
 
 impl Coded {
     /// Codes `raw` with the dictionary `labels`, extended with its other values in order of
-    /// first appearance.
-    fn with_levels(name: &str, raw: &Raw, mut labels: Vec<String>) -> Coded {
+    /// first appearance. The codes are translated in place (no second column of codes).
+    fn with_levels(name: &str, raw: Raw, mut labels: Vec<String>) -> Coded {
         let index: HashMap<&str, u32> = labels
             .iter()
             .enumerate()
@@ -150,19 +150,21 @@ impl Coded {
             .map(|l| index.get(l.as_str()).copied())
             .collect();
         drop(index);
-        let codes = raw
-            .codes
-            .iter()
-            .map(|&c| match level[c as usize] {
+        let Raw {
+            mut codes,
+            labels: raw_labels,
+        } = raw;
+        for c in codes.iter_mut() {
+            *c = match level[*c as usize] {
                 Some(l) => l,
                 None => {
                     let l = labels.len() as u32;
-                    labels.push(raw.labels[c as usize].clone());
-                    level[c as usize] = Some(l);
+                    labels.push(raw_labels[*c as usize].clone());
+                    level[*c as usize] = Some(l);
                     l
                 }
-            })
-            .collect();
+            };
+        }
         Coded {
             name: name.to_string(),
             codes,
@@ -303,7 +305,7 @@ fn coded_with_targets(
     let mut shares = Vec::with_capacity(by.len());
     for (var, (levels, mut s)) in by.iter().zip(targets) {
         let raw = column_codes(call, panel, var, "by", table)?;
-        let c = Coded::with_levels(var, &raw, levels);
+        let c = Coded::with_levels(var, raw, levels);
         s.resize(c.labels.len(), 0.0);
         coded.push(c);
         shares.push(s);
@@ -325,7 +327,7 @@ pub fn select_active(call: &Call<'_>) -> Result<(), BuiltinError> {
     for s in &strata {
         let raw = column_codes(call, &panel, s, "strata", "panel")?;
         let dict = dictionary(&[&raw]);
-        coded.push(Coded::with_levels(s, &raw, dict));
+        coded.push(Coded::with_levels(s, raw, dict));
     }
     if coded.is_empty() {
         // No strata: one stratum holding every row (simple random sampling).
@@ -397,6 +399,10 @@ pub fn rake(call: &Call<'_>) -> Result<(), BuiltinError> {
     let targs: Vec<Target<'_>> = shares.iter().map(|s| Target::Shares(s)).collect();
     let raked = flowc_survey::rake(&vars, &targs, base.as_deref(), &opts)
         .map_err(|e| survey(&call.step, &e))?;
+    // The codes (4 bytes a row and variable) are not needed to write the table.
+    drop(vars);
+    drop(label_refs);
+    drop(coded);
     let report = raked.report.clone();
     let mut weighted = panel;
     weighted
@@ -670,8 +676,8 @@ pub fn fuse(call: &Call<'_>) -> Result<(), BuiltinError> {
         let rv = column_codes(call, &recipients, s, "strata", "recipients")?;
         let dv = column_codes(call, &donors, s, "strata", "donors")?;
         let dict = dictionary(&[&rv, &dv]);
-        r_coded.push(Coded::with_levels(s, &rv, dict.clone()));
-        d_coded.push(Coded::with_levels(s, &dv, dict));
+        r_coded.push(Coded::with_levels(s, rv, dict.clone()));
+        d_coded.push(Coded::with_levels(s, dv, dict));
     }
     let mut r_match = Vec::with_capacity(match_on.len());
     let mut d_match = Vec::with_capacity(match_on.len());
