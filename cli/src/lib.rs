@@ -8,6 +8,7 @@ pub mod args;
 pub mod commands;
 pub mod loader;
 pub mod lockfile;
+pub mod pages;
 pub mod project;
 pub mod render;
 

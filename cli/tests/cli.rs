@@ -552,3 +552,72 @@ fn output_to_a_pipe_writes_into_it_and_keeps_it() {
     let yaml = reader.join().expect("the reader");
     assert!(yaml.contains("kind: WorkflowTemplate"), "{yaml}");
 }
+
+/// The `THP_enabled` line of a process's status (`/proc/PID/status`): 0 once it has turned
+/// transparent huge pages off.
+fn thp_enabled(status: &str) -> Option<String> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .map(|v| v.trim().to_string())
+}
+
+/// A command that only compiles (`flowc lsp` here, kept running to be looked at) turns
+/// transparent huge pages off for itself (docs/perf.md, "Huge pages after another process");
+/// `flowc run` does not, so its steps' processes keep what the machine gives.
+#[cfg(target_os = "linux")]
+#[test]
+fn compile_only_commands_turn_huge_pages_off_and_run_does_not() {
+    use std::process::Stdio;
+    let own = std::fs::read_to_string("/proc/self/status").expect("own status");
+    let Some(own) = thp_enabled(&own) else {
+        panic!("this kernel's /proc/self/status has no THP_enabled line: {own}");
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lsp = common::flowc_command(&["lsp"], dir.path(), &[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("flowc lsp starts");
+    let status_path = format!("/proc/{}/status", lsp.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = None;
+    while std::time::Instant::now() < deadline {
+        seen = std::fs::read_to_string(&status_path)
+            .ok()
+            .and_then(|s| thp_enabled(&s));
+        if seen.as_deref() == Some("0") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(lsp.stdin.take());
+    let _ = lsp.wait();
+    assert_eq!(seen.as_deref(), Some("0"), "flowc lsp kept huge pages on");
+
+    write(
+        dir.path(),
+        "status.flow",
+        "step s() -> (o: File) {\n  image \"busybox:1.36\"\n  run [\"sh\", \"-c\", \"cat /proc/self/status > $0\", o]\n  cache off\n}\n\npipeline p() {\n  o = s()\n  output o\n}\n",
+    );
+    let out = flowc(
+        &[
+            "run",
+            "status.flow",
+            "--engine",
+            "host",
+            "--store",
+            "st",
+            "--out",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    let step = std::fs::read_to_string(dir.path().join("out/o")).expect("the step's status");
+    assert_eq!(
+        thp_enabled(&step),
+        Some(own),
+        "flowc run changed its steps' huge pages"
+    );
+}

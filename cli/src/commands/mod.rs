@@ -21,6 +21,9 @@ use crate::args::{Cli, Command};
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
+    if compiles_only(&cli.command) {
+        crate::pages::no_huge_pages();
+    }
     match cli.command {
         Command::Check(a) => check::run(&a),
         Command::Explain(a) => explain::run(&a),
@@ -38,6 +41,20 @@ pub fn run(cli: Cli) -> u8 {
         Command::Import(a) => import::run(&a),
         Command::PythonTypes(a) => python_types::run(&a),
     }
+}
+
+/// Whether a command only reads and compiles source text (no tables, no steps): such a
+/// command runs without transparent huge pages (see [`crate::pages`]).
+fn compiles_only(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Check(_)
+            | Command::Build(_)
+            | Command::Fmt(_)
+            | Command::Diff(_)
+            | Command::Graph(_)
+            | Command::Lsp
+    )
 }
 
 /// Prints an I/O or usage failure the same way for every command.
