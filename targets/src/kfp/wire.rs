@@ -271,7 +271,11 @@ impl<'p> Emitter<'p> {
                 }] if self.is_artifact_output(g, task, output) => {
                     self.output_chan(g, task, output, at)
                 }
-                [a] if self.is_artifact_value(g, a) => Err(Unwired::FlattenOther),
+                // An evaluation returns values only: artifacts flattened any other way (a
+                // flatten of a flatten, of a parameter) cannot be made here.
+                [a] if self.is_artifact_value(g, a) || ty.is_artifact() => {
+                    Err(Unwired::FlattenOther)
+                }
                 _ => {
                     let leaf = self.helper(g, v, at, ty, who, None)?;
                     Ok((
