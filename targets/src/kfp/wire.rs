@@ -269,6 +269,10 @@ impl<'p> Emitter<'p> {
                     output,
                     collected: true,
                 }] if self.is_artifact_output(g, task, output) => {
+                    // KFP collects every level flat: one `flatten` must leave no level over.
+                    if self.loops_outside(g, task, at) > 2 {
+                        return Err(Unwired::ListOfLists);
+                    }
                     self.output_chan(g, task, output, at)
                 }
                 // An evaluation returns values only: artifacts flattened any other way (a
