@@ -702,6 +702,16 @@ impl WorkflowEmitter<'_> {
                     Value::Param { name } => {
                         (Ref::Param(name.clone()), Ref::ParamKey(name.clone()))
                     }
+                    Value::Op { op, .. } if op == "flatten" && pipe != self.entry => {
+                        // Its caller would read an artifact the template cannot declare: the
+                        // flattened folder is made beside a reader, not returned.
+                        let at = self.place(pipe, None).at(o.span);
+                        let why = "a flattened list of artifacts is made beside the step that \
+                                   reads it, and a called pipeline cannot return it";
+                        self.issues
+                            .report(diagnostics::argo_output(at, &o.name, why));
+                        continue;
+                    }
                     _ => {
                         self.report_not_exported(pipe, o);
                         continue;

@@ -609,11 +609,14 @@ fn add_dependencies(g: &mut Graph, p: &PipelinePlan, pi: usize) {
     for (ci, c) in p.checks.iter().enumerate() {
         readers.push((g.pipes[pi].checks[ci], native_reads(&c.when)));
     }
-    // Copies of cached outputs and evaluating nodes run under conditions too (their task's, or
-    // those of the branch they are in): they wait for what those read.
+    // Copies of cached outputs, evaluating nodes and flattening nodes run under conditions too
+    // (their task's, or those of the branch they are in): they wait for what those read.
     for (n, node) in g.nodes.iter().enumerate() {
         if g.frames[node.frame].pipe == pi
-            && matches!(node.kind, NodeKind::Copy(..) | NodeKind::Eval(_))
+            && matches!(
+                node.kind,
+                NodeKind::Copy(..) | NodeKind::Eval(_) | NodeKind::Flatten(..)
+            )
         {
             let mut tasks = BTreeSet::new();
             for c in &node.conds {

@@ -269,9 +269,17 @@ impl<'p> Emitter<'p> {
                     output,
                     collected: true,
                 }] if self.is_artifact_output(g, task, output) => {
+                    // KFP collects every level flat: one `flatten` must leave no level over.
+                    if self.loops_outside(g, task, at) > 2 {
+                        return Err(Unwired::ListOfLists);
+                    }
                     self.output_chan(g, task, output, at)
                 }
-                [a] if self.is_artifact_value(g, a) => Err(Unwired::FlattenOther),
+                // An evaluation returns values only: artifacts flattened any other way (a
+                // flatten of a flatten, of a parameter) cannot be made here.
+                [a] if self.is_artifact_value(g, a) || ty.is_artifact() => {
+                    Err(Unwired::FlattenOther)
+                }
                 _ => {
                     let leaf = self.helper(g, v, at, ty, who, None)?;
                     Ok((
