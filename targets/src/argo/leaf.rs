@@ -186,6 +186,23 @@ impl WorkflowEmitter<'_> {
         }
     }
 
+    /// Finishes a shared template of the runtime image that writes into the outputs folder:
+    /// `flowc exec ARGS` with the outputs volume mounted; returns the template's name.
+    fn runtime_leaf_with_outputs(
+        &mut self,
+        name: &str,
+        mut m: Map<String, Json>,
+        args: Vec<String>,
+    ) -> String {
+        self.outputs_volume = true;
+        let c = self.runtime_container(
+            args,
+            Some(json!([{"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}])),
+        );
+        m.insert("container".into(), c);
+        self.add_leaf(name, m)
+    }
+
     fn runtime_container(&self, args: Vec<String>, mounts: Option<Json>) -> Json {
         let mut c = Map::new();
         c.insert("image".into(), json!(self.runtime_image));
@@ -612,18 +629,12 @@ impl WorkflowEmitter<'_> {
                 "s3": {"key": "{{inputs.parameters.flowc-key}}{{inputs.parameters.flowc-iter}}"},
             })],
         );
-        self.outputs_volume = true;
         let args = vec![
             "--copy".to_string(),
             format!("{INPUTS}/source"),
             format!("{OUTPUTS}/copy"),
         ];
-        let c = self.runtime_container(
-            args,
-            Some(json!([{"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}])),
-        );
-        m.insert("container".into(), c);
-        self.add_leaf("flowc-copy", m)
+        self.runtime_leaf_with_outputs("flowc-copy", m, args)
     }
 
     /// The shared template that flattens the key prefix of outputs gathered across nested
@@ -653,7 +664,6 @@ impl WorkflowEmitter<'_> {
                 "s3": {"key": "{{inputs.parameters.flowc-key}}{{inputs.parameters.flowc-iter}}"},
             })],
         );
-        self.outputs_volume = true;
         let args = vec![
             "--gather".to_string(),
             "--levels".to_string(),
@@ -663,12 +673,7 @@ impl WorkflowEmitter<'_> {
             "--output".to_string(),
             format!("folder={OUTPUTS}/folder"),
         ];
-        let c = self.runtime_container(
-            args,
-            Some(json!([{"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}])),
-        );
-        m.insert("container".into(), c);
-        self.add_leaf("flowc-flatten", m)
+        self.runtime_leaf_with_outputs("flowc-flatten", m, args)
     }
 
     /// The shared template that numbers the items of a loop known at run time.
@@ -686,7 +691,6 @@ impl WorkflowEmitter<'_> {
             vec![json!({"name": "items", "valueFrom": {"path": format!("{OUTPUTS}/items")}})],
             Vec::new(),
         );
-        self.outputs_volume = true;
         let args = vec![
             "--enumerate".to_string(),
             "{{inputs.parameters.items}}".to_string(),
@@ -695,12 +699,7 @@ impl WorkflowEmitter<'_> {
             "--output".to_string(),
             format!("items={OUTPUTS}/items"),
         ];
-        let c = self.runtime_container(
-            args,
-            Some(json!([{"name": OUTPUTS_VOLUME, "mountPath": OUTPUTS}])),
-        );
-        m.insert("container".into(), c);
-        self.add_leaf("flowc-enumerate", m)
+        self.runtime_leaf_with_outputs("flowc-enumerate", m, args)
     }
 }
 

@@ -280,28 +280,29 @@ impl<'p> Emitter<'p> {
                 [a] if self.is_artifact_value(g, a) || ty.is_artifact() => {
                     Err(Unwired::FlattenOther)
                 }
-                _ => {
-                    let leaf = self.helper(g, v, at, ty, who, None)?;
-                    Ok((
-                        Chan::Leaf {
-                            leaf,
-                            key: "value".into(),
-                        },
-                        false,
-                    ))
-                }
+                _ => self.evaluated_chan(g, v, at, ty, who),
             },
-            _ => {
-                let leaf = self.helper(g, v, at, ty, who, None)?;
-                Ok((
-                    Chan::Leaf {
-                        leaf,
-                        key: "value".into(),
-                    },
-                    false,
-                ))
-            }
+            _ => self.evaluated_chan(g, v, at, ty, who),
         }
+    }
+
+    /// The channel of a value computed by an evaluation task (its output `value`).
+    fn evaluated_chan(
+        &mut self,
+        g: usize,
+        v: &Value,
+        at: usize,
+        ty: &KType,
+        who: &str,
+    ) -> Result<(Chan, bool), Unwired> {
+        let leaf = self.helper(g, v, at, ty, who, None)?;
+        Ok((
+            Chan::Leaf {
+                leaf,
+                key: "value".into(),
+            },
+            false,
+        ))
     }
 
     /// Whether output `output` of task `task` of graph `g` is an artifact.
