@@ -131,3 +131,51 @@ fn exec_gather_flattens_levels_of_numbered_folders() {
         .collect();
     assert_eq!(texts, ["a1", "a2", "b1", "c1", "c2"]);
 }
+
+/// Values of nested loops whose inner list depends on the outer item, some of them empty.
+const RAGGED: &str = r#"
+step name(a: Int) -> (s: Str) {
+  image "busybox:1.36"
+  run ["sh", "-c", "printf n%s $0 > $1", a, s]
+}
+step join(rows: List<List<Str>>) -> (f: File) {
+  image "busybox:1.36"
+  run ["sh", "-c", "echo $0 > $1", rows, f]
+}
+pipeline p(xs: List<List<Int>> = [[1, 2], [], [3]]) {
+  for x in xs {
+    for y in x {
+      n = name(a: y)
+    }
+  }
+  rows = join(rows: n)
+  flat = join(rows: [flatten(n)])
+  output rows
+  output flat
+}
+"#;
+
+/// An outer iteration whose inner loop is empty is an empty list in a list of lists, in its
+/// place: the gather keeps the outer loop's shape, and `flatten` of it loses nothing else.
+#[test]
+fn empty_inner_loops_are_empty_lists_in_place() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let d = dir.path();
+    write(d, "ragged.flow", RAGGED);
+    for (xs, rows, flat) in [
+        (None, r#"[["n1","n2"],[],["n3"]]"#, r#"[["n1","n2","n3"]]"#),
+        (Some("[[], [], [4]]"), r#"[[],[],["n4"]]"#, r#"[["n4"]]"#),
+        (Some("[[], []]"), "[[],[]]", "[[]]"),
+    ] {
+        let mut args = vec!["run", "ragged.flow"];
+        let param = xs.map(|v| format!("xs={v}"));
+        if let Some(p) = &param {
+            args.extend(["--param", p]);
+        }
+        let out = flowc(&args, d);
+        assert!(out.status.success(), "{}", text(&out));
+        let outputs = &last_summary(d)["outputs"];
+        assert_eq!(read(&outputs["rows"]), format!("{rows}\n"), "xs = {xs:?}");
+        assert_eq!(read(&outputs["flat"]), format!("{flat}\n"), "xs = {xs:?}");
+    }
+}

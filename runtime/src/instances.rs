@@ -9,8 +9,11 @@ use serde_json::Value as Json;
 use crate::eval::{eval, Env, RValue};
 use flowc_compiler::plan::{PipelinePlan, Task};
 
+/// One finished instance: its loop indices and its outputs.
+pub(crate) type Instance = (Vec<usize>, IndexMap<String, RValue>);
+
 /// Outputs of finished instances: task → (loop indices, outputs).
-pub(crate) type Outputs = HashMap<String, Vec<(Vec<usize>, IndexMap<String, RValue>)>>;
+pub(crate) type Outputs = HashMap<String, Vec<Instance>>;
 
 /// One iteration of a task's loops: the loop indices and the items of each loop.
 pub(crate) type Combo = (Vec<usize>, Vec<(usize, RValue)>);
@@ -33,29 +36,48 @@ pub(crate) struct IterationEnv<'a> {
 
 impl IterationEnv<'_> {
     /// How many of `task`'s enclosing loops the reader is inside of too (they nest, so the
-    /// shared loops are the first ones of both).
-    fn shared_loops(&self, task: &str) -> usize {
+    /// shared loops are the first ones of both), and how many loops `task` is inside of.
+    fn shared_loops(&self, task: &str) -> (usize, usize) {
         let Some(t) = self.pipeline.tasks.iter().find(|t| t.id == task) else {
-            return 0;
+            return (0, 0);
         };
-        t.loops
+        let shared = t
+            .loops
             .iter()
             .zip(self.items.iter().map(|(l, _)| l))
             .take_while(|(a, b)| a == b)
-            .count()
+            .count();
+        (shared, t.loops.len())
+    }
+
+    /// The iterations of `task`'s loops below the reader's own (`shared` loops deep) whose next
+    /// loop is empty, as index prefixes with no outputs: they have no instances, yet each is an
+    /// empty list in a gathered list of lists.
+    fn empty_iterations(&self, task: &str, shared: usize) -> Vec<Instance> {
+        let Some(t) = self.pipeline.tasks.iter().find(|t| t.id == task) else {
+            return Vec::new();
+        };
+        let mut empty = Vec::new();
+        let expanded =
+            expand_noting_empty(self.pipeline, &t.loops, self.params, self.outputs, |idx| {
+                if idx.len() > shared && idx[..shared] == self.indices[..shared] {
+                    empty.push((idx.to_vec(), IndexMap::new()));
+                }
+            });
+        if expanded.is_err() {
+            return Vec::new();
+        }
+        empty
     }
 }
 
 /// The outputs `output` of `instances` (sorted by loop indices, all with the same first `level`
-/// indices) as a list per loop level from `level` on: a list of items for the innermost loop,
-/// a list of such lists for each loop around it.
-fn nested(
-    instances: &[&(Vec<usize>, IndexMap<String, RValue>)],
-    level: usize,
-    output: &str,
-) -> RValue {
-    let innermost = instances.iter().all(|(idx, _)| idx.len() <= level + 1);
-    if innermost {
+/// indices) as a list per loop level from `level` on, for a producer inside `depth` loops: a
+/// list of items for the innermost loop, a list of such lists for each loop around it. An
+/// entry with fewer than `depth` indices and no outputs marks an iteration whose next loop
+/// was empty: it stands for an empty list at that level.
+fn nested(instances: &[&Instance], level: usize, depth: usize, output: &str) -> RValue {
+    if level + 1 >= depth {
         return RValue::List(
             instances
                 .iter()
@@ -63,11 +85,16 @@ fn nested(
                 .collect(),
         );
     }
+    let members: Vec<&Instance> = instances
+        .iter()
+        .copied()
+        .filter(|(idx, _)| idx.len() > level)
+        .collect();
     let mut groups = Vec::new();
     let mut start = 0;
-    for i in 1..=instances.len() {
-        if i == instances.len() || instances[i].0.get(level) != instances[start].0.get(level) {
-            groups.push(nested(&instances[start..i], level + 1, output));
+    for i in 1..=members.len() {
+        if i == members.len() || members[i].0[level] != members[start].0[level] {
+            groups.push(nested(&members[start..i], level + 1, depth, output));
             start = i;
         }
     }
@@ -84,17 +111,22 @@ impl Env for IterationEnv<'_> {
             // The iterations of the loops the reader is not inside of (those of the loops it
             // shares with the producer are its own), in iteration order whatever order they
             // ended in, one list per loop level: a `List<List<T>>` across two nested loops.
-            let shared = self.shared_loops(task);
-            let mut ordered: Vec<&(Vec<usize>, _)> = instances
+            let (shared, depth) = self.shared_loops(task);
+            if self.indices.len() < shared {
+                return Some(RValue::List(Vec::new()));
+            }
+            let empty = if depth > shared + 1 {
+                self.empty_iterations(task, shared)
+            } else {
+                Vec::new()
+            };
+            let mut ordered: Vec<&Instance> = instances
                 .iter()
-                .filter(|(idx, _)| {
-                    idx.len() >= shared
-                        && self.indices.len() >= shared
-                        && idx[..shared] == self.indices[..shared]
-                })
+                .filter(|(idx, _)| idx.len() >= shared && idx[..shared] == self.indices[..shared])
+                .chain(&empty)
                 .collect();
             ordered.sort_by(|a, b| a.0.cmp(&b.0));
-            return Some(nested(&ordered, shared, output));
+            return Some(nested(&ordered, shared, depth, output));
         }
         // The instance of the same loop iteration, or the only one.
         let found = instances
@@ -149,6 +181,17 @@ pub(crate) fn expand(
     env_params: &IndexMap<String, RValue>,
     outputs: &Outputs,
 ) -> Result<Vec<Combo>, String> {
+    expand_noting_empty(p, loops, env_params, outputs, |_| {})
+}
+
+/// [`expand`], telling `on_empty` the indices of each iteration whose next loop is empty.
+fn expand_noting_empty(
+    p: &PipelinePlan,
+    loops: &[usize],
+    env_params: &IndexMap<String, RValue>,
+    outputs: &Outputs,
+    mut on_empty: impl FnMut(&[usize]),
+) -> Result<Vec<Combo>, String> {
     let mut combos: Vec<Combo> = vec![(Vec::new(), Vec::new())];
     for &l in loops {
         let Some(lp) = p.loops.get(l) else {
@@ -176,6 +219,9 @@ pub(crate) fn expand(
                     ))
                 }
             };
+            if list.is_empty() {
+                on_empty(idx);
+            }
             for (i, item) in list.into_iter().enumerate() {
                 let mut ix = idx.clone();
                 ix.push(i);
