@@ -24,11 +24,10 @@ mod secret_name;
 mod tree;
 mod types;
 mod wire;
+mod write;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-
-use serde_json::Value as Json;
 
 use crate::names::{dns_label, Namer};
 use crate::{diagnostics, EmitOptions, Emitted, Issues, Place, TargetIssue};
@@ -58,10 +57,23 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     for issue in crate::local_paths::problems(plan, "KFP") {
         e.report(issue);
     }
-    let docs = e.run();
-    e.check_cycles(&docs);
+    let mut rendered = e.run();
+    if rendered.failed {
+        rendered = e.render(false);
+    }
+    e.check_cycles(&rendered.docs);
+    let header = e.header();
+    let text = match write::spec(&header, &rendered) {
+        Some(text) => {
+            crate::yaml::drop_elsewhere(rendered);
+            text
+        }
+        None => {
+            rendered = e.render(false);
+            crate::yaml::into_yaml_after(header, rendered.docs, crate::yaml::KeyOrder::Sorted)
+        }
+    };
     crate::yaml::drop_elsewhere(std::mem::take(&mut e.graphs));
-    let text = crate::yaml::into_yaml_after(e.header(), docs, crate::yaml::KeyOrder::Sorted);
     if text.len() > SPEC_SIZE_LIMIT {
         e.report(diagnostics::kfp_too_large(e.place(None, ""), text.len()));
     }
@@ -144,7 +156,7 @@ impl<'p> Emitter<'p> {
         self.issues.borrow_mut().report(issue);
     }
 
-    fn run(&mut self) -> Vec<Json> {
+    fn run(&mut self) -> render::Rendered {
         self.name = self.pipeline_name();
         if let Some(v) = self.version.clone() {
             if !valid_label_value(&v) {
@@ -178,7 +190,7 @@ impl<'p> Emitter<'p> {
         for g in 0..self.graphs.len() {
             self.wire_graph(g);
         }
-        self.render()
+        self.render(true)
     }
 
     /// Gives every group and task of graph `g` its key, in depth-first order.

@@ -4,6 +4,7 @@
 
 use crate::diagnostics;
 use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeMap;
 
 use super::exec::retry_policy;
 use super::tree::{Child, DagOutputs, Items, LeafKind, NodeKind, Src};
@@ -77,11 +78,66 @@ fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> O
     (!out.is_empty()).then_some(Json::Object(out))
 }
 
+/// The entries of `components` or of `deploymentSpec.executors` made for the leaves: trees,
+/// or, when written as they are made, their YAML text (see [`Rendered`]).
+struct LeafEntries {
+    /// The depth of the entries in the document (components 1, executors 2).
+    depth: usize,
+    /// Whether entries are written as they are made.
+    stream: bool,
+    /// The entries written, by key.
+    written: BTreeMap<String, String>,
+    /// Whether an entry could not be written (see [`crate::yaml::push_sorted_entry`]).
+    failed: bool,
+}
+
+impl LeafEntries {
+    fn new(depth: usize, stream: bool) -> LeafEntries {
+        LeafEntries {
+            depth,
+            stream,
+            written: BTreeMap::new(),
+            failed: false,
+        }
+    }
+
+    /// Adds the entry `key: value`, to `trees` or written.
+    fn insert(&mut self, key: String, value: Json, trees: &mut Map<String, Json>) {
+        if !self.stream {
+            trees.insert(key, value);
+            return;
+        }
+        let mut text = String::new();
+        if !crate::yaml::push_sorted_entry(&key, &value, self.depth, &mut text)
+            || self.written.insert(key, text).is_some()
+        {
+            self.failed = true;
+        }
+    }
+}
+
+/// The documents of a build: trees, and, when the leaves' components and executors were
+/// written as they were made (the trees of a 1,000-step pipeline are megabytes of small
+/// allocations, and freeing each entry at once lets the next reuse its memory), their text.
+pub(super) struct Rendered {
+    /// Document 1 (without the written entries) and, when there is one, document 2.
+    pub docs: Vec<Json>,
+    /// The written entries of `components`, by key.
+    pub components: BTreeMap<String, String>,
+    /// The written entries of `deploymentSpec.executors`, by key.
+    pub executors: BTreeMap<String, String>,
+    /// Whether an entry could not be written: the build then renders the trees whole.
+    pub failed: bool,
+}
+
 impl Emitter<'_> {
-    /// Document 1 and, when any executor has Kubernetes settings, document 2.
-    pub(super) fn render(&self) -> Vec<Json> {
+    /// Document 1 and, when any executor has Kubernetes settings, document 2; the leaves'
+    /// components and executors written as text when `stream`.
+    pub(super) fn render(&self, stream: bool) -> Rendered {
         let mut components = Map::new();
         let mut executors = Map::new();
+        let mut leaf_components = LeafEntries::new(1, stream);
+        let mut leaf_executors = LeafEntries::new(2, stream);
         let mut platform = Map::new();
         let mut root = json!({});
         let mut mounters: Vec<(String, String)> = Vec::new();
@@ -109,8 +165,12 @@ impl Emitter<'_> {
                 if let Some(d) = definitions(&leaf.outputs) {
                     comp.insert("outputDefinitions".into(), d);
                 }
-                components.insert(format!("comp-{}", leaf.key), Json::Object(comp));
-                executors.insert(format!("exec-{}", leaf.key), exec);
+                leaf_components.insert(
+                    format!("comp-{}", leaf.key),
+                    Json::Object(comp),
+                    &mut components,
+                );
+                leaf_executors.insert(format!("exec-{}", leaf.key), exec, &mut executors);
                 if let Some(p) = k8s {
                     platform.insert(format!("exec-{}", leaf.key), p);
                 }
@@ -164,7 +224,12 @@ impl Emitter<'_> {
             )]);
             docs.push(p);
         }
-        docs
+        Rendered {
+            docs,
+            failed: leaf_components.failed || leaf_executors.failed,
+            components: leaf_components.written,
+            executors: leaf_executors.written,
+        }
     }
 
     /// The component of DAG node `n`: its tasks, outputs and interface.
