@@ -86,6 +86,16 @@ pub fn push_sorted_mapping(
     done
 }
 
+/// Whether the block layout writes `key` as it is (see [`block`]).
+pub fn is_plain_key(key: &str) -> bool {
+    block::is_plain_name(key)
+}
+
+/// Appends `2 × depth` spaces, the indentation of the block layout.
+pub fn push_indent(out: &mut String, depth: usize) {
+    block::push_indent(out, depth);
+}
+
 /// [`push_sorted_mapping`], leaving what it wrote in `out` when it fails.
 fn push_merged(
     key: &str,

@@ -61,7 +61,7 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
     if rendered.failed {
         rendered = e.render(false);
     }
-    e.check_cycles(&rendered.docs);
+    e.check_cycles(&rendered.docs, &rendered.root_deps);
     let header = e.header();
     let text = match write::spec(&header, &rendered) {
         Some(text) => {

@@ -107,8 +107,13 @@ impl LeafEntries {
             trees.insert(key, value);
             return;
         }
+        self.write(key, &value);
+    }
+
+    /// Writes the entry `key: value`.
+    fn write(&mut self, key: String, value: &Json) {
         let mut text = String::new();
-        if !crate::yaml::push_sorted_entry(&key, &value, self.depth, &mut text)
+        if !crate::yaml::push_sorted_entry(&key, value, self.depth, &mut text)
             || self.written.insert(key, text).is_some()
         {
             self.failed = true;
@@ -126,6 +131,11 @@ pub(super) struct Rendered {
     pub components: BTreeMap<String, String>,
     /// The written entries of `deploymentSpec.executors`, by key.
     pub executors: BTreeMap<String, String>,
+    /// The written tasks of the root DAG (`root.dag.tasks`), by key.
+    pub root_tasks: BTreeMap<String, String>,
+    /// The written root tasks and the tasks each depends on, in the order they were made, for
+    /// the cycle check (see [`super::cycles`]).
+    pub root_deps: Vec<(String, Vec<String>)>,
     /// Whether an entry could not be written: the build then renders the trees whole.
     pub failed: bool,
 }
@@ -138,6 +148,10 @@ impl Emitter<'_> {
         let mut executors = Map::new();
         let mut leaf_components = LeafEntries::new(1, stream);
         let mut leaf_executors = LeafEntries::new(2, stream);
+        // The root's tasks are written as made unless volumes add tasks and dependencies to
+        // them afterwards (see `add_pvc_tasks`).
+        let mut root_tasks = LeafEntries::new(3, stream && self.plan.volumes.is_empty());
+        let mut root_deps = Vec::new();
         let mut platform = Map::new();
         let mut root = json!({});
         let mut mounters: Vec<(String, String)> = Vec::new();
@@ -183,8 +197,10 @@ impl Emitter<'_> {
                 }
             }
             for n in nodes {
-                let comp = self.dag_component(g, n);
                 let graph = &self.graphs[g];
+                let written = (n == 0 && graph.entry && root_tasks.stream)
+                    .then_some((&mut root_tasks, &mut root_deps));
+                let comp = self.dag_component(g, n, written);
                 if n == 0 && graph.entry {
                     root = comp;
                 } else if n == 0 {
@@ -226,26 +242,32 @@ impl Emitter<'_> {
         }
         Rendered {
             docs,
-            failed: leaf_components.failed || leaf_executors.failed,
+            failed: leaf_components.failed || leaf_executors.failed || root_tasks.failed,
             components: leaf_components.written,
             executors: leaf_executors.written,
+            root_tasks: root_tasks.written,
+            root_deps,
         }
     }
 
-    /// The component of DAG node `n`: its tasks, outputs and interface.
-    fn dag_component(&self, g: usize, n: usize) -> Json {
+    /// The component of DAG node `n`: its tasks, outputs and interface; the tasks written,
+    /// with their dependencies, into `written` when given.
+    fn dag_component(&self, g: usize, n: usize, mut written: Option<WrittenTasks<'_>>) -> Json {
         let mut tasks = Map::new();
         for &c in &self.graphs[g].nodes[n].children {
-            match c {
-                Child::Leaf(l) => {
-                    let (key, t) = self.leaf_task(g, l);
+            let (key, t) = match c {
+                Child::Leaf(l) => self.leaf_task(g, l),
+                Child::Node(m) if !self.graphs[g].nodes[m].dead => self.group_task(g, m),
+                Child::Node(_) => continue,
+            };
+            match written.as_mut() {
+                Some((entries, deps)) => {
+                    deps.push((key.clone(), dependent_tasks(&t)));
+                    entries.write(key, &t);
+                }
+                None => {
                     tasks.insert(key, t);
                 }
-                Child::Node(m) if !self.graphs[g].nodes[m].dead => {
-                    let (key, t) = self.group_task(g, m);
-                    tasks.insert(key, t);
-                }
-                Child::Node(_) => {}
             }
         }
         let node = &self.graphs[g].nodes[n];
@@ -410,6 +432,19 @@ impl Emitter<'_> {
         }
         (node.key.clone(), Json::Object(t))
     }
+}
+
+/// Where a DAG's tasks are written as they are made, and their dependencies recorded.
+type WrittenTasks<'a> = (&'a mut LeafEntries, &'a mut Vec<(String, Vec<String>)>);
+
+/// The `dependentTasks` of a DAG task.
+fn dependent_tasks(task: &Json) -> Vec<String> {
+    (task.get("dependentTasks").and_then(Json::as_array))
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect()
 }
 
 /// `dag.outputs`: artifact selectors, or parameter selectors (a one-of when several).

@@ -1,9 +1,9 @@
-//! The KFP spec as text: document 1 with the leaves' components and executors already written
-//! (see [`Rendered`]) merged into its `components` and `deploymentSpec.executors` in sorted
-//! key order, then document 2, byte for byte as [`crate::yaml::into_yaml_after`] writes the
-//! whole trees.
+//! The KFP spec as text: document 1 with the entries already written (the leaves' components
+//! and executors, the root's tasks: see [`Rendered`]) merged into their mappings in sorted key
+//! order, then document 2, byte for byte as [`crate::yaml::into_yaml_after`] writes the whole
+//! trees.
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
 use super::render::Rendered;
@@ -12,10 +12,19 @@ use crate::yaml::{push_sorted_entry, push_sorted_mapping, KeyOrder};
 /// The spec after `header`, or `None` when an entry is not one the direct writer takes (the
 /// build then renders and writes the trees whole).
 pub(super) fn spec(header: &str, r: &Rendered) -> Option<String> {
-    let mut out = String::with_capacity(header.len() + text_len(r) + text_len(r) / 2);
+    let written = [
+        (&["components"][..], &r.components),
+        (&["deploymentSpec", "executors"][..], &r.executors),
+        (&["root", "dag", "tasks"][..], &r.root_tasks),
+    ];
+    let size: usize = (written.iter())
+        .flat_map(|(_, w)| w.values())
+        .map(String::len)
+        .sum();
+    let mut out = String::with_capacity(header.len() + size + size / 2);
     out.push_str(header);
     let (first, rest) = r.docs.split_first()?;
-    if !first_document(first, &r.components, &r.executors, &mut out) {
+    if !first_document(first, &written, &mut out) {
         return None;
     }
     let rest = rest.to_vec();
@@ -26,58 +35,61 @@ pub(super) fn spec(header: &str, r: &Rendered) -> Option<String> {
     Some(crate::yaml::into_yaml_after(out, rest, KeyOrder::Sorted))
 }
 
-/// The bytes of the written entries.
-fn text_len(r: &Rendered) -> usize {
-    (r.components.values().chain(r.executors.values()))
-        .map(String::len)
-        .sum()
-}
+/// Where written entries go: the path of their mapping in the document, and the entries.
+type Written<'a> = (&'a [&'a str], &'a BTreeMap<String, String>);
 
-/// Document 1: its top-level entries in sorted order, `components` and
-/// `deploymentSpec.executors` merged with the written entries. False when an entry is not
-/// taken, or the written entries have no place in the document.
-fn first_document(
-    doc: &Json,
-    components: &BTreeMap<String, String>,
-    executors: &BTreeMap<String, String>,
-    out: &mut String,
-) -> bool {
+/// Document 1: its top-level entries in sorted order, each mapping of `written` merged with
+/// its entries. False when an entry is not taken, or written entries have no place.
+fn first_document(doc: &Json, written: &[Written<'_>], out: &mut String) -> bool {
     let Json::Object(map) = doc else {
         return false;
     };
-    if map.len() < 2 {
+    let placed = |(path, w): &Written<'_>| w.is_empty() || map.contains_key(path[0]);
+    if map.len() < 2 || !written.iter().all(placed) {
         return false;
     }
     let mut entries: Vec<(&String, &Json)> = map.iter().collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let (mut placed_components, mut placed_executors) = (false, false);
-    for (key, value) in entries {
-        let done = match (key.as_str(), value) {
-            ("components", Json::Object(trees)) => {
-                placed_components = true;
-                push_sorted_mapping(key, trees, components, 0, out)
-            }
-            ("deploymentSpec", Json::Object(spec)) => match only_executors(spec) {
-                Some(trees) => {
-                    placed_executors = true;
-                    out.push_str("deploymentSpec:\n");
-                    push_sorted_mapping("executors", trees, executors, 1, out)
-                }
-                None => push_sorted_entry(key, value, 0, out),
-            },
-            _ => push_sorted_entry(key, value, 0, out),
-        };
-        if !done {
-            return false;
+    entries.into_iter().all(|(key, value)| {
+        match written
+            .iter()
+            .find(|(path, w)| path[0] == key && !w.is_empty())
+        {
+            Some((path, w)) => merged_entry(key, value, &path[1..], w, 0, out),
+            None => push_sorted_entry(key, value, 0, out),
         }
-    }
-    (placed_components || components.is_empty()) && (placed_executors || executors.is_empty())
+    })
 }
 
-/// The executors of `deploymentSpec` when they are all it holds.
-fn only_executors(spec: &Map<String, Json>) -> Option<&Map<String, Json>> {
-    match spec.get("executors") {
-        Some(Json::Object(trees)) if spec.len() == 1 => Some(trees),
-        _ => None,
+/// The entry `key: value` at `depth`, the mapping at `path` inside `value` merged with
+/// `written`. False when that mapping is not there, or an entry is not taken.
+fn merged_entry(
+    key: &str,
+    value: &Json,
+    path: &[&str],
+    written: &BTreeMap<String, String>,
+    depth: usize,
+    out: &mut String,
+) -> bool {
+    let Json::Object(map) = value else {
+        return false;
+    };
+    let Some((next, rest)) = path.split_first() else {
+        return push_sorted_mapping(key, map, written, depth, out);
+    };
+    if !map.contains_key(*next) || !crate::yaml::is_plain_key(key) {
+        return false;
     }
+    crate::yaml::push_indent(out, depth);
+    out.push_str(key);
+    out.push_str(":\n");
+    let mut entries: Vec<(&String, &Json)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries.into_iter().all(|(k, v)| {
+        if k == next {
+            merged_entry(k, v, rest, written, depth + 1, out)
+        } else {
+            push_sorted_entry(k, v, depth + 1, out)
+        }
+    })
 }
