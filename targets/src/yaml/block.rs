@@ -187,7 +187,7 @@ pub(super) fn is_plain_name(key: &str) -> bool {
         && b.len() <= 1024
         && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'))
-        && !WORDS.iter().any(|w| key.eq_ignore_ascii_case(w))
+        && (b.len() > 5 || !WORDS.iter().any(|w| key.eq_ignore_ascii_case(w)))
 }
 
 /// The key as serde-saphyr writes it in a block mapping. Only a key that is double-quoted
