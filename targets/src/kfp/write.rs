@@ -93,3 +93,55 @@ fn merged_entry(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{render::Rendered, Emitter};
+    use crate::yaml::{into_yaml_after, KeyOrder};
+    use crate::EmitOptions;
+    use flowc_compiler::{analyze, plan::build_plan, MemoryLoader};
+    use std::path::{Path, PathBuf};
+
+    /// The spec with the entries written as they are made, and with the whole trees.
+    fn both_ways(text: &str) -> Option<(String, String)> {
+        let loader = MemoryLoader::new().with("p.flow", text);
+        let analysis = analyze(&loader, &[PathBuf::from("p.flow")]);
+        if analysis.has_errors() {
+            return None;
+        }
+        let plan = build_plan(&analysis, None, None).ok()?;
+        let opts = EmitOptions::default();
+        let streamed = super::super::emit(&plan, &opts).text;
+        let mut e = Emitter::new(&plan, &opts);
+        let _: Rendered = e.run();
+        let trees = e.render(false);
+        let whole = into_yaml_after(e.header(), trees.docs, KeyOrder::Sorted);
+        Some((streamed, whole))
+    }
+
+    /// Every emit fixture that checks on its own: the same bytes both ways, volumes (whose
+    /// tasks are added to the root afterwards), loops, conditions and called pipelines included.
+    #[test]
+    fn entries_written_as_made_give_the_bytes_of_the_whole_trees() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/emit");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("the emit fixtures")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "flow"))
+            .collect();
+        files.sort();
+        let mut compared = 0;
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("a fixture");
+            if let Some((streamed, whole)) = both_ways(&text) {
+                assert_eq!(streamed, whole, "{}", file.display());
+                compared += 1;
+            }
+        }
+        assert!(
+            compared >= 50,
+            "only {compared} of {} fixtures compared",
+            files.len()
+        );
+    }
+}
