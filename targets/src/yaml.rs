@@ -67,19 +67,65 @@ pub fn push_sorted_entry(key: &str, value: &Value, depth: usize, out: &mut Strin
     written
 }
 
+/// Entries of one mapping written one by one as they are made (see [`push_sorted_entry`]),
+/// into one buffer, in any order.
+#[derive(Debug, Default)]
+pub struct WrittenEntries {
+    /// The entries' text, one after the other.
+    text: String,
+    /// Each entry's key and the range of its text.
+    index: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl WrittenEntries {
+    /// Writes the entry `key: value` at `depth`; false, with nothing added, when the direct
+    /// writer does not take it.
+    pub fn push(&mut self, key: String, value: &Value, depth: usize) -> bool {
+        let start = self.text.len();
+        if !push_sorted_entry(&key, value, depth, &mut self.text) {
+            return false;
+        }
+        self.index.push((key, start..self.text.len()));
+        true
+    }
+
+    /// Whether no entry was written.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The bytes written.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The entries (key and text) in sorted key order; `None` when a key was written twice.
+    fn sorted(&self) -> Option<Vec<(&str, &str)>> {
+        let mut entries: Vec<(&str, &str)> = (self.index.iter())
+            .map(|(k, r)| (k.as_str(), self.text.get(r.clone()).unwrap_or_default()))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let twice = entries.windows(2).any(|w| w[0].0 == w[1].0);
+        (!twice).then_some(entries)
+    }
+}
+
 /// Appends the entry `key:` at `depth` whose value is the mapping of the entries of `trees`
-/// and of `written` (entries already written by [`push_sorted_entry`] at `depth + 1`, by
-/// key), in sorted key order, as [`into_yaml`] with [`KeyOrder::Sorted`] writes the mapping
-/// of both. False, with `out` unchanged, when a key is in both or a tree is not taken.
+/// and of `written` (written at `depth + 1`), in sorted key order, as [`into_yaml`] with
+/// [`KeyOrder::Sorted`] writes the mapping of both. False, with `out` unchanged, when a key
+/// is written twice or in both, or a tree is not taken.
 pub fn push_sorted_mapping(
     key: &str,
     trees: &serde_json::Map<String, Value>,
-    written: &std::collections::BTreeMap<String, String>,
+    written: &WrittenEntries,
     depth: usize,
     out: &mut String,
 ) -> bool {
+    let Some(written) = written.sorted() else {
+        return false;
+    };
     let start = out.len();
-    let done = push_merged(key, trees, written, depth, out);
+    let done = push_merged(key, trees, &written, depth, out);
     if !done {
         out.truncate(start);
     }
@@ -100,7 +146,7 @@ pub fn push_indent(out: &mut String, depth: usize) {
 fn push_merged(
     key: &str,
     trees: &serde_json::Map<String, Value>,
-    written: &std::collections::BTreeMap<String, String>,
+    written: &[(&str, &str)],
     depth: usize,
     out: &mut String,
 ) -> bool {
@@ -120,8 +166,8 @@ fn push_merged(
     loop {
         let tree_first = match (trees.peek(), texts.peek()) {
             (None, None) => return true,
-            (Some((a, _)), Some((b, _))) if a == b => return false,
-            (Some((a, _)), Some((b, _))) => a < b,
+            (Some((a, _)), Some((b, _))) if a.as_str() == *b => return false,
+            (Some((a, _)), Some((b, _))) => a.as_str() < *b,
             (Some(_), None) => true,
             (None, Some(_)) => false,
         };

@@ -3,8 +3,8 @@
 //! ([`crate::yaml::KeyOrder::Sorted`]), as kfp writes them.
 
 use crate::diagnostics;
+use crate::yaml::WrittenEntries;
 use serde_json::{json, Map, Value as Json};
-use std::collections::BTreeMap;
 
 use super::exec::retry_policy;
 use super::tree::{Child, DagOutputs, Items, LeafKind, NodeKind, Src};
@@ -85,8 +85,8 @@ struct LeafEntries {
     depth: usize,
     /// Whether entries are written as they are made.
     stream: bool,
-    /// The entries written, by key.
-    written: BTreeMap<String, String>,
+    /// The entries written.
+    written: WrittenEntries,
     /// Whether an entry could not be written (see [`crate::yaml::push_sorted_entry`]).
     failed: bool,
 }
@@ -96,7 +96,7 @@ impl LeafEntries {
         LeafEntries {
             depth,
             stream,
-            written: BTreeMap::new(),
+            written: WrittenEntries::default(),
             failed: false,
         }
     }
@@ -112,10 +112,7 @@ impl LeafEntries {
 
     /// Writes the entry `key: value`.
     fn write(&mut self, key: String, value: &Json) {
-        let mut text = String::new();
-        if !crate::yaml::push_sorted_entry(&key, value, self.depth, &mut text)
-            || self.written.insert(key, text).is_some()
-        {
+        if !self.written.push(key, value, self.depth) {
             self.failed = true;
         }
     }
@@ -127,12 +124,12 @@ impl LeafEntries {
 pub(super) struct Rendered {
     /// Document 1 (without the written entries) and, when there is one, document 2.
     pub docs: Vec<Json>,
-    /// The written entries of `components`, by key.
-    pub components: BTreeMap<String, String>,
-    /// The written entries of `deploymentSpec.executors`, by key.
-    pub executors: BTreeMap<String, String>,
-    /// The written tasks of the root DAG (`root.dag.tasks`), by key.
-    pub root_tasks: BTreeMap<String, String>,
+    /// The written entries of `components`.
+    pub components: WrittenEntries,
+    /// The written entries of `deploymentSpec.executors`.
+    pub executors: WrittenEntries,
+    /// The written tasks of the root DAG (`root.dag.tasks`).
+    pub root_tasks: WrittenEntries,
     /// The written root tasks and the tasks each depends on, in the order they were made, for
     /// the cycle check (see [`super::cycles`]).
     pub root_deps: Vec<(String, Vec<String>)>,

@@ -4,10 +4,9 @@
 //! trees.
 
 use serde_json::Value as Json;
-use std::collections::BTreeMap;
 
 use super::render::Rendered;
-use crate::yaml::{push_sorted_entry, push_sorted_mapping, KeyOrder};
+use crate::yaml::{push_sorted_entry, push_sorted_mapping, KeyOrder, WrittenEntries};
 
 /// The spec after `header`, or `None` when an entry is not one the direct writer takes (the
 /// build then renders and writes the trees whole).
@@ -17,10 +16,7 @@ pub(super) fn spec(header: &str, r: &Rendered) -> Option<String> {
         (&["deploymentSpec", "executors"][..], &r.executors),
         (&["root", "dag", "tasks"][..], &r.root_tasks),
     ];
-    let size: usize = (written.iter())
-        .flat_map(|(_, w)| w.values())
-        .map(String::len)
-        .sum();
+    let size: usize = written.iter().map(|(_, w)| w.text_len()).sum();
     let mut out = String::with_capacity(header.len() + size + size / 2);
     out.push_str(header);
     let (first, rest) = r.docs.split_first()?;
@@ -36,7 +32,7 @@ pub(super) fn spec(header: &str, r: &Rendered) -> Option<String> {
 }
 
 /// Where written entries go: the path of their mapping in the document, and the entries.
-type Written<'a> = (&'a [&'a str], &'a BTreeMap<String, String>);
+type Written<'a> = (&'a [&'a str], &'a WrittenEntries);
 
 /// Document 1: its top-level entries in sorted order, each mapping of `written` merged with
 /// its entries. False when an entry is not taken, or written entries have no place.
@@ -67,7 +63,7 @@ fn merged_entry(
     key: &str,
     value: &Json,
     path: &[&str],
-    written: &BTreeMap<String, String>,
+    written: &WrittenEntries,
     depth: usize,
     out: &mut String,
 ) -> bool {

@@ -442,12 +442,12 @@ mod tests {
     /// writes its components and executors) has the bytes of the whole tree written at once.
     #[test]
     fn a_mapping_merged_from_written_entries_has_the_bytes_of_the_whole_tree() {
-        use super::super::{push_sorted_entry, push_sorted_mapping};
-        use std::collections::BTreeMap;
+        use super::super::{push_sorted_mapping, WrittenEntries};
         let mut g = Gen(11);
         let mut merged = 0;
         for round in 0..3000 {
-            let (mut full, mut trees, mut written) = (Map::new(), Map::new(), BTreeMap::new());
+            let (mut full, mut trees) = (Map::new(), Map::new());
+            let mut written = WrittenEntries::default();
             let mut taken = true;
             for _ in 0..g.next(6) {
                 let (key, v) = (g.pick(TEXTS).to_string(), value(&mut g, 1));
@@ -458,9 +458,7 @@ mod tests {
                 if g.next(3) == 0 {
                     trees.insert(key, v);
                 } else {
-                    let mut text = String::new();
-                    taken &= push_sorted_entry(&key, &v, 2, &mut text);
-                    written.insert(key, text);
+                    taken &= written.push(key, &v, 2);
                 }
             }
             if !taken {
@@ -477,14 +475,23 @@ mod tests {
             }
         }
         assert!(merged > 1000, "only {merged} rounds merged");
-        // A key both written and in the trees is refused.
-        let (trees, mut written) = (json!({"a": 1}), BTreeMap::new());
-        written.insert("a".to_string(), "  a: 2\n".to_string());
-        let Value::Object(trees) = trees else {
+        // A key both written and in the trees, or written twice, is refused.
+        let mut written = WrittenEntries::default();
+        assert!(written.push("a".to_string(), &json!(2), 1));
+        let Value::Object(trees) = json!({"a": 1}) else {
             unreachable!()
         };
         let mut out = String::new();
         assert!(!push_sorted_mapping("m", &trees, &written, 0, &mut out));
+        assert_eq!(out, "");
+        assert!(written.push("a".to_string(), &json!(3), 1));
+        assert!(!push_sorted_mapping(
+            "m",
+            &Map::new(),
+            &written,
+            0,
+            &mut out
+        ));
         assert_eq!(out, "");
     }
 
