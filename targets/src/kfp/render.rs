@@ -78,10 +78,11 @@ fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> O
     (!out.is_empty()).then_some(Json::Object(out))
 }
 
-/// The entries of `components` or of `deploymentSpec.executors` made for the leaves: trees,
-/// or, when written as they are made, their YAML text (see [`Rendered`]).
+/// The entries of one of the large mappings (the leaves' `components` and
+/// `deploymentSpec.executors`, the root's `dag.tasks`): trees, or, when written as they are
+/// made, their YAML text (see [`Rendered`]).
 struct LeafEntries {
-    /// The depth of the entries in the document (components 1, executors 2).
+    /// The depth of the entries in the document (components 1, executors 2, root tasks 3).
     depth: usize,
     /// Whether entries are written as they are made.
     stream: bool,
@@ -118,9 +119,10 @@ impl LeafEntries {
     }
 }
 
-/// The documents of a build: trees, and, when the leaves' components and executors were
-/// written as they were made (the trees of a 1,000-step pipeline are megabytes of small
-/// allocations, and freeing each entry at once lets the next reuse its memory), their text.
+/// The documents of a build: trees, and, when the leaves' components and executors and the
+/// root's tasks were written as they were made (the trees of a 1,000-step pipeline are
+/// megabytes of small allocations, and freeing each entry at once lets the next reuse its
+/// memory), their text.
 pub(super) struct Rendered {
     /// Document 1 (without the written entries) and, when there is one, document 2.
     pub docs: Vec<Json>,
@@ -139,7 +141,7 @@ pub(super) struct Rendered {
 
 impl Emitter<'_> {
     /// Document 1 and, when any executor has Kubernetes settings, document 2; the leaves'
-    /// components and executors written as text when `stream`.
+    /// components and executors, and the root's tasks, written as text when `stream`.
     pub(super) fn render(&self, stream: bool) -> Rendered {
         let mut components = Map::new();
         let mut executors = Map::new();
