@@ -8,10 +8,13 @@
 # - distinct: 100, 1,000 and 10,000 distinct container steps, one declaration (one kfp
 #   component, one Hera template) per step, as a chain and as diamonds (`generate::distinct`
 #   and bench/distinct_peers.py). The peer and flowc run alternately, round by round; the
-#   table gives medians, ratios, output sizes and `flowc check` alone.
+#   table gives medians, ratios, output sizes and `flowc check` alone. Each shape comes in two
+#   variants: with cpu/memory requests on every step and retries on every other one (`chain`,
+#   `diamond`), and plain, without either, as the issue's pipeline (`chain-plain`,
+#   `diamond-plain`); the kfp SDK's calls for those settings cost it most of its time.
 #
 #   bash bench/compare_build.sh
-#   SECTIONS=distinct SIZES="100 1000" SHAPES=chain RUNS=5 bash bench/compare_build.sh
+#   SECTIONS=distinct SIZES="100 1000" SHAPES="chain chain-plain" RUNS=5 bash bench/compare_build.sh
 #
 # Needs python3 (with venv) and network access to PyPI the first time: kfp and hera are
 # installed into a virtualenv outside the repository, in ${XDG_CACHE_HOME:-$HOME/.cache}/flowc-bench.
@@ -28,7 +31,7 @@ WORK="${BENCH_WORK:-$CACHE/work}"
 SIZES="${SIZES:-100 1000 10000}"
 RUNS="${RUNS:-3}"
 SECTIONS="${SECTIONS:-shared distinct}"
-SHAPES="${SHAPES:-chain diamond}"
+SHAPES="${SHAPES:-chain chain-plain diamond diamond-plain}"
 mkdir -p "$CACHE" "$WORK"
 
 if [ ! -x "$VENV/bin/python" ]; then

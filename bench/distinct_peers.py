@@ -1,9 +1,11 @@
 """Writes the distinct-steps benchmark pipeline for the kfp SDK and for Hera, as a user writes it:
 one component (kfp) or one Container template (Hera) per step, each with its own image and
 command, reading one File (two where a diamond joins) and writing one. It is the pipeline of
-`generate::distinct` in tests/lib.rs; the two must change together.
+`generate::distinct` in tests/lib.rs; the two must change together. Every step sets cpu and
+memory requests and every other one retries; the `-plain` shapes (`chain-plain`,
+`diamond-plain`, `generate::distinct_plain`) set neither, as the issue's pipeline.
 
-    python distinct_peers.py N chain|diamond KFP_OUT.py HERA_OUT.py
+    python distinct_peers.py N chain|diamond|chain-plain|diamond-plain KFP_OUT.py HERA_OUT.py
 
 The written programs are then timed as whole processes: `python KFP_OUT.py out.yaml`.
 """
@@ -27,7 +29,7 @@ def image(i):
     return f'registry.example.com/step-{i}:1.{i % 7}'
 
 
-def kfp_program(n, shape):
+def kfp_program(n, shape, settings):
     out = ['import sys', 'from kfp import compiler, dsl', 'from kfp.dsl import Artifact, Input, Output', '']
     for i in range(n):
         if i == 0:
@@ -48,6 +50,9 @@ def kfp_program(n, shape):
             js = inputs(shape, i)
             args = ', '.join(f"{x}=r{j}.outputs['out']" for x, j in zip(names(len(js)), js))
             call = f's{i}({args}, factor=factor)'
+        if not settings:
+            out.append(f"    r{i} = {call}")
+            continue
         out.append(f"    r{i} = {call}.set_cpu_request('250m').set_memory_request('512Mi')")
         if i % 2 == 1:
             out.append(f"    r{i}.set_retry(num_retries=2, backoff_duration='10s')")
@@ -55,7 +60,7 @@ def kfp_program(n, shape):
     return '\n'.join(out)
 
 
-def hera_program(n, shape):
+def hera_program(n, shape, settings):
     out = ['import sys',
            'from hera.workflows import (DAG, Artifact, Container, Parameter, Resources, RetryStrategy,',
            '                            WorkflowTemplate)',
@@ -70,10 +75,13 @@ def hera_program(n, shape):
             ins = '[' + ', '.join(f"Artifact(name='{x}', path='/tmp/in/{x}')" for x in xs) + ", Parameter(name='factor')]"
             args = ', '.join(f"'--{x}', '/tmp/in/{x}'" for x in xs) + ", '--factor', '{{inputs.parameters.factor}}'"
         retry = ",\n        retry_strategy=RetryStrategy(limit='2', backoff=Backoff(duration='10s'))" if i % 2 == 1 else ''
+        resources = "resources=Resources(cpu_request='250m', memory_request='512Mi')" + retry
+        out_artifacts = "outputs=[Artifact(name='out', path='/tmp/out')]" + (',' if settings else ')')
         out += [f"    s{i} = Container(name='s{i}', image='{image(i)}', command=['python'],",
                 f"        args=['-m', 'steps.s{i}', {args}, '--out', '/tmp/out'],",
-                f"        inputs={ins}, outputs=[Artifact(name='out', path='/tmp/out')],",
-                f"        resources=Resources(cpu_request='250m', memory_request='512Mi'){retry})"]
+                f"        inputs={ins}, {out_artifacts}"]
+        if settings:
+            out.append(f"        {resources})")
     out.append("    with DAG(name='main'):")
     for i in range(n):
         if i == 0:
@@ -89,13 +97,15 @@ def hera_program(n, shape):
 
 
 def main():
-    n, shape, kfp_out, hera_out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    n, name, kfp_out, hera_out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    shape = name.removesuffix('-plain')
+    settings = shape == name
     if shape not in ('chain', 'diamond'):
-        sys.exit(f'distinct_peers.py: unknown shape {shape!r}; use chain or diamond')
+        sys.exit(f'distinct_peers.py: unknown shape {name!r}; use chain, diamond, chain-plain or diamond-plain')
     with open(kfp_out, 'w') as f:
-        f.write(kfp_program(n, shape))
+        f.write(kfp_program(n, shape, settings))
     with open(hera_out, 'w') as f:
-        f.write(hera_program(n, shape))
+        f.write(hera_program(n, shape, settings))
 
 
 if __name__ == '__main__':

@@ -80,7 +80,8 @@ fn main() {
     libtest_mimic::run(&args, tests).exit();
 }
 
-/// Everything checked of one file: its snapshot (with its issues), the same bytes twice, a
+/// Everything checked of one file: its snapshot (with its issues), the same bytes twice and
+/// from the whole trees (the emitter writes its large mappings' entries as it makes them), a
 /// consistent spec and the YAML 1.1 reading.
 fn check_file(name: &str, root: &Path, rel: &Path) {
     let e = emit_source(root, rel);
@@ -89,6 +90,12 @@ fn check_file(name: &str, root: &Path, rel: &Path) {
         e,
         emit_source(root, rel),
         "{} emits differently twice",
+        rel.display()
+    );
+    assert_eq!(
+        e,
+        kfp::emit_whole_trees(&plan_at(root, rel), &EmitOptions::default()),
+        "{} emits differently from the whole trees",
         rel.display()
     );
     kfp_validate::validate_file(name, &e.text);

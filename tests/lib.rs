@@ -160,11 +160,23 @@ pub mod generate {
 
     /// A pipeline of `steps` distinct container steps, each its own `step` declaration with
     /// its own image and command, reading one File (two where a diamond joins) and writing
-    /// one: the shape of real pipelines, where components are rarely shared.
+    /// one: the shape of real pipelines, where components are rarely shared. Every step sets
+    /// `resources` and every other one `retries`; [`distinct_plain`] leaves both out.
     pub fn distinct(steps: usize, shape: Shape) -> String {
+        distinct_with(steps, shape, true)
+    }
+
+    /// The pipeline of [`distinct`] without `resources` and `retries`: the issue's pipeline
+    /// (a step declaration per step, one File in and out), nothing else set.
+    pub fn distinct_plain(steps: usize, shape: Shape) -> String {
+        distinct_with(steps, shape, false)
+    }
+
+    /// The pipeline of [`distinct`], with each step's settings when `settings` is true.
+    fn distinct_with(steps: usize, shape: Shape, settings: bool) -> String {
         let mut s = String::from("//! A generated pipeline of distinct container steps.\n\n");
         for i in 0..steps {
-            s.push_str(&distinct_step(i, shape));
+            s.push_str(&distinct_step(i, shape, settings));
         }
         s.push_str("pipeline distinct(day: Date = \"2024-01-01\", factor: Float = 1.5) {\n");
         for i in 0..steps {
@@ -200,8 +212,8 @@ pub mod generate {
         }
     }
 
-    /// The declaration of step `i` of [`distinct`].
-    fn distinct_step(i: usize, shape: Shape) -> String {
+    /// The declaration of step `i` of [`distinct`], with its settings when `settings` is true.
+    fn distinct_step(i: usize, shape: Shape, settings: bool) -> String {
         let (params, run_inputs) = if i == 0 {
             ("day: Date".to_string(), "\"--day\", day".to_string())
         } else {
@@ -216,11 +228,13 @@ pub mod generate {
         let mut s = format!(
             "step s{i}({params}) -> (out: File) {{\n  \
              image \"registry.example.com/step-{i}:1.{v}\"\n  \
-             run [\"python\", \"-m\", \"steps.s{i}\", {run_inputs}, \"--out\", out]\n  \
-             resources {{ cpu: 250m, memory: 512Mi }}\n",
+             run [\"python\", \"-m\", \"steps.s{i}\", {run_inputs}, \"--out\", out]\n",
             v = i % 7
         );
-        if i % 2 == 1 {
+        if settings {
+            s.push_str("  resources { cpu: 250m, memory: 512Mi }\n");
+        }
+        if settings && i % 2 == 1 {
             s.push_str("  retries 2 backoff 10s\n");
         }
         s.push_str("}\n\n");
@@ -274,7 +288,7 @@ mod shared_tests {
 
 #[cfg(test)]
 mod generate_tests {
-    use super::generate::{distinct, Shape};
+    use super::generate::{distinct, distinct_plain, Shape};
     use flowc_compiler::{analyze, MemoryLoader};
     use std::path::PathBuf;
 
@@ -282,8 +296,15 @@ mod generate_tests {
     /// benchmarks measure the front end's work and not its error paths.
     #[test]
     fn distinct_pipelines_check_clean_with_one_declaration_per_step() {
-        for shape in [Shape::Chain, Shape::Diamond] {
-            let text = distinct(30, shape);
+        let variants = [Shape::Chain, Shape::Diamond]
+            .into_iter()
+            .flat_map(|shape| {
+                [
+                    (shape, distinct(30, shape)),
+                    (shape, distinct_plain(30, shape)),
+                ]
+            });
+        for (shape, text) in variants {
             assert_eq!(text.matches("\nstep s").count(), 30, "{shape:?}");
             let loader = MemoryLoader::new().with("d.flow", text);
             let a = analyze(&loader, &[PathBuf::from("d.flow")]);
@@ -304,5 +325,23 @@ mod generate_tests {
             text.contains("r3 = s3(left: r1, right: r2, factor: factor)"),
             "{text}"
         );
+    }
+
+    /// The plain variant is the same pipeline without a step's `resources` and `retries`.
+    #[test]
+    fn the_plain_variant_drops_only_resources_and_retries() {
+        let full = distinct(10, Shape::Chain);
+        let plain = distinct_plain(10, Shape::Chain);
+        assert_eq!(full.matches("resources {").count(), 10);
+        assert_eq!(full.matches("retries 2").count(), 5);
+        assert!(
+            !plain.contains("resources") && !plain.contains("retries"),
+            "{plain}"
+        );
+        let stripped: String = (full.lines())
+            .filter(|l| !l.contains("resources {") && !l.contains("retries 2"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(stripped, plain);
     }
 }

@@ -51,6 +51,142 @@ pub fn into_yaml_after(text: String, docs: Vec<Value>, order: KeyOrder) -> Strin
     text
 }
 
+/// Appends the one entry `key: value` of a mapping at `depth` to `out`, in the block layout
+/// with sorted keys, as [`into_yaml`] with [`KeyOrder::Sorted`] writes it there: an emitter
+/// can write the entries of a large mapping as it makes them and free each tree at once (see
+/// [`push_sorted_mapping`]). False, with `out` unchanged, when the direct writer does not take
+/// the value (see [`block`]); the caller then writes the whole document with [`into_yaml`].
+pub fn push_sorted_entry(key: &str, value: &Value, depth: usize, out: &mut String) -> bool {
+    let start = out.len();
+    let written = block::Block::new(KeyOrder::Sorted)
+        .entry_at(key, value, depth, true, out)
+        .is_ok();
+    if !written {
+        out.truncate(start);
+    }
+    written
+}
+
+/// Entries of one mapping written one by one as they are made (see [`push_sorted_entry`]),
+/// into one buffer, in any order.
+#[derive(Debug, Default)]
+pub struct WrittenEntries {
+    /// The entries' text, one after the other.
+    text: String,
+    /// Each entry's key and the range of its text.
+    index: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl WrittenEntries {
+    /// Writes the entry `key: value` at `depth`; false, with nothing added, when the direct
+    /// writer does not take it.
+    pub fn push(&mut self, key: String, value: &Value, depth: usize) -> bool {
+        let start = self.text.len();
+        if !push_sorted_entry(&key, value, depth, &mut self.text) {
+            return false;
+        }
+        self.index.push((key, start..self.text.len()));
+        true
+    }
+
+    /// Whether no entry was written.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The bytes written.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The entries (key and text) in sorted key order; `None` when a key was written twice.
+    fn sorted(&self) -> Option<Vec<(&str, &str)>> {
+        let mut entries: Vec<(&str, &str)> = (self.index.iter())
+            .map(|(k, r)| (k.as_str(), self.text.get(r.clone()).unwrap_or_default()))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let twice = entries.windows(2).any(|w| w[0].0 == w[1].0);
+        (!twice).then_some(entries)
+    }
+}
+
+/// Appends the entry `key:` at `depth` whose value is the mapping of the entries of `trees`
+/// and of `written` (written at `depth + 1`), in sorted key order, as [`into_yaml`] with
+/// [`KeyOrder::Sorted`] writes the mapping of both. False, with `out` unchanged, when a key
+/// is written twice or in both, or a tree is not taken.
+pub fn push_sorted_mapping(
+    key: &str,
+    trees: &serde_json::Map<String, Value>,
+    written: &WrittenEntries,
+    depth: usize,
+    out: &mut String,
+) -> bool {
+    let Some(written) = written.sorted() else {
+        return false;
+    };
+    let start = out.len();
+    let done = push_merged(key, trees, &written, depth, out);
+    if !done {
+        out.truncate(start);
+    }
+    done
+}
+
+/// Whether the block layout writes `key` as it is (see [`block`]).
+pub fn is_plain_key(key: &str) -> bool {
+    block::is_plain_name(key)
+}
+
+/// Appends `2 × depth` spaces, the indentation of the block layout.
+pub fn push_indent(out: &mut String, depth: usize) {
+    block::push_indent(out, depth);
+}
+
+/// [`push_sorted_mapping`], leaving what it wrote in `out` when it fails.
+fn push_merged(
+    key: &str,
+    trees: &serde_json::Map<String, Value>,
+    written: &[(&str, &str)],
+    depth: usize,
+    out: &mut String,
+) -> bool {
+    if trees.is_empty() && written.is_empty() {
+        return push_sorted_entry(key, &Value::Object(serde_json::Map::new()), depth, out);
+    }
+    if !block::is_plain_name(key) {
+        return false;
+    }
+    block::push_indent(out, depth);
+    out.push_str(key);
+    out.push_str(":\n");
+    let mut sorted: Vec<(&String, &Value)> = trees.iter().collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut trees = sorted.into_iter().peekable();
+    let mut texts = written.iter().peekable();
+    loop {
+        let tree_first = match (trees.peek(), texts.peek()) {
+            (None, None) => return true,
+            (Some((a, _)), Some((b, _))) if a.as_str() == *b => return false,
+            (Some((a, _)), Some((b, _))) => a.as_str() < *b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+        };
+        if tree_first {
+            let Some((k, v)) = trees.next() else {
+                return false;
+            };
+            if !push_sorted_entry(k, v, depth + 1, out) {
+                return false;
+            }
+        } else {
+            let Some((_, text)) = texts.next() else {
+                return false;
+            };
+            out.push_str(text);
+        }
+    }
+}
+
 /// Like [`into_yaml`] with the keys as built, in the compact layout: block style only where a
 /// mapping or sequence does not fit on a line of 160 columns, flow style (`[a, b]`,
 /// `{k: v}`) where it does, and strings written plain where YAML 1.1 and 1.2 readers both read

@@ -5,7 +5,11 @@
 //! ```sh
 //! cargo run -p flowc-tests --example gen_pipeline 1000 > big.flow
 //! cargo run -p flowc-tests --example gen_pipeline 1000 chain > distinct.flow   # or diamond
+//! cargo run -p flowc-tests --example gen_pipeline 1000 chain-plain > plain.flow  # no settings
 //! ```
+//!
+//! The `-plain` shapes (`chain-plain`, `diamond-plain`) leave out every step's `resources` and
+//! `retries` (`generate::distinct_plain`).
 
 use flowc_tests::generate;
 
@@ -17,12 +21,23 @@ fn main() {
         .unwrap_or(1000);
     match args.next() {
         None => print!("{}", generate::pipeline(steps)),
-        Some(name) => match generate::Shape::parse(&name) {
-            Some(shape) => print!("{}", generate::distinct(steps, shape)),
-            None => {
-                eprintln!("gen_pipeline: unknown shape `{name}`; use `chain` or `diamond`");
-                std::process::exit(2);
-            }
+        Some(name) => match name.strip_suffix("-plain") {
+            Some(base) => match generate::Shape::parse(base) {
+                Some(shape) => print!("{}", generate::distinct_plain(steps, shape)),
+                None => unknown(&name),
+            },
+            None => match generate::Shape::parse(&name) {
+                Some(shape) => print!("{}", generate::distinct(steps, shape)),
+                None => unknown(&name),
+            },
         },
     }
+}
+
+/// Says which shapes there are and exits with status 2.
+fn unknown(name: &str) -> ! {
+    eprintln!(
+        "gen_pipeline: unknown shape `{name}`; use `chain`, `diamond`, `chain-plain` or `diamond-plain`"
+    );
+    std::process::exit(2);
 }

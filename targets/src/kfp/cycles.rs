@@ -14,22 +14,31 @@ use crate::diagnostics;
 /// any: the cycle's task names, in order.
 fn cycle_in(dag: &Json) -> Option<Vec<String>> {
     let tasks = dag.get("tasks")?.as_object()?;
-    let names: Vec<&String> = tasks.keys().collect();
-    let index: std::collections::HashMap<&str, usize> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
+    cycle_among(
+        tasks
+            .iter()
+            .map(|(name, t)| (name.as_str(), dependencies(t))),
+    )
+}
+
+/// The `dependentTasks` of a DAG task.
+fn dependencies(task: &Json) -> Vec<&str> {
+    (task.get("dependentTasks").and_then(Json::as_array))
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .collect()
+}
+
+/// The tasks in a dependency cycle among `tasks` (each with the names of the tasks it depends
+/// on), if any: the cycle's task names, in order.
+fn cycle_among<'a>(tasks: impl Iterator<Item = (&'a str, Vec<&'a str>)>) -> Option<Vec<String>> {
+    let (names, deps): (Vec<&str>, Vec<Vec<&str>>) = tasks.unzip();
+    let index: std::collections::HashMap<&str, usize> =
+        names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let edges: Vec<Vec<usize>> = (deps.iter())
+        .map(|ds| ds.iter().filter_map(|d| index.get(d).copied()).collect())
         .collect();
-    let deps = |t: &Json| -> Vec<usize> {
-        t.get("dependentTasks")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Json::as_str)
-            .filter_map(|d| index.get(d).copied())
-            .collect()
-    };
-    let edges: Vec<Vec<usize>> = tasks.values().map(deps).collect();
     // Depth-first search with colours: 0 unseen, 1 on the path, 2 done.
     let mut colour = vec![0u8; names.len()];
     for start in 0..names.len() {
@@ -53,7 +62,7 @@ fn cycle_in(dag: &Json) -> Option<Vec<String>> {
                         return Some(
                             path[from..]
                                 .iter()
-                                .map(|(n, _)| names[*n].clone())
+                                .map(|(n, _)| names[*n].to_string())
                                 .collect(),
                         );
                     }
@@ -69,8 +78,16 @@ fn cycle_in(dag: &Json) -> Option<Vec<String>> {
 }
 
 impl Emitter<'_> {
-    /// Reports every DAG of the documents whose tasks depend on each other in a cycle.
-    pub(super) fn check_cycles(&self, docs: &[Json]) {
+    /// Reports every DAG of the documents whose tasks depend on each other in a cycle; the
+    /// root's tasks written as text are given by `root_deps` (each with its dependencies).
+    pub(super) fn check_cycles(&self, docs: &[Json], root_deps: &[(String, Vec<String>)]) {
+        let written = root_deps
+            .iter()
+            .map(|(name, deps)| (name.as_str(), deps.iter().map(String::as_str).collect()));
+        if let Some(cycle) = cycle_among(written) {
+            let at = self.first_task_place(&cycle);
+            self.report(diagnostics::kfp_dependency_cycle(at, &cycle));
+        }
         let Some(doc) = docs.first() else {
             return;
         };

@@ -3,6 +3,7 @@
 //! ([`crate::yaml::KeyOrder::Sorted`]), as kfp writes them.
 
 use crate::diagnostics;
+use crate::yaml::WrittenEntries;
 use serde_json::{json, Map, Value as Json};
 
 use super::exec::retry_policy;
@@ -77,11 +78,79 @@ fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> O
     (!out.is_empty()).then_some(Json::Object(out))
 }
 
+/// The entries of one of the large mappings (the leaves' `components` and
+/// `deploymentSpec.executors`, the root's `dag.tasks`): trees, or, when written as they are
+/// made, their YAML text (see [`Rendered`]).
+struct LeafEntries {
+    /// The depth of the entries in the document (components 1, executors 2, root tasks 3).
+    depth: usize,
+    /// Whether entries are written as they are made.
+    stream: bool,
+    /// The entries written.
+    written: WrittenEntries,
+    /// Whether an entry could not be written (see [`crate::yaml::push_sorted_entry`]).
+    failed: bool,
+}
+
+impl LeafEntries {
+    fn new(depth: usize, stream: bool) -> LeafEntries {
+        LeafEntries {
+            depth,
+            stream,
+            written: WrittenEntries::default(),
+            failed: false,
+        }
+    }
+
+    /// Adds the entry `key: value`, to `trees` or written.
+    fn insert(&mut self, key: String, value: Json, trees: &mut Map<String, Json>) {
+        if !self.stream {
+            trees.insert(key, value);
+            return;
+        }
+        self.write(key, &value);
+    }
+
+    /// Writes the entry `key: value`.
+    fn write(&mut self, key: String, value: &Json) {
+        if !self.written.push(key, value, self.depth) {
+            self.failed = true;
+        }
+    }
+}
+
+/// The documents of a build: trees, and, when the leaves' components and executors and the
+/// root's tasks were written as they were made (the trees of a 1,000-step pipeline are
+/// megabytes of small allocations, and freeing each entry at once lets the next reuse its
+/// memory), their text.
+pub(super) struct Rendered {
+    /// Document 1 (without the written entries) and, when there is one, document 2.
+    pub docs: Vec<Json>,
+    /// The written entries of `components`.
+    pub components: WrittenEntries,
+    /// The written entries of `deploymentSpec.executors`.
+    pub executors: WrittenEntries,
+    /// The written tasks of the root DAG (`root.dag.tasks`).
+    pub root_tasks: WrittenEntries,
+    /// The written root tasks and the tasks each depends on, in the order they were made, for
+    /// the cycle check (see [`super::cycles`]).
+    pub root_deps: Vec<(String, Vec<String>)>,
+    /// Whether an entry could not be written: the build then renders the trees whole.
+    pub failed: bool,
+}
+
 impl Emitter<'_> {
-    /// Document 1 and, when any executor has Kubernetes settings, document 2.
-    pub(super) fn render(&self) -> Vec<Json> {
+    /// Document 1 and, when any executor has Kubernetes settings, document 2; the leaves'
+    /// components and executors, and the root's tasks, written as text when `stream`.
+    pub(super) fn render(&self, stream: bool) -> Rendered {
         let mut components = Map::new();
         let mut executors = Map::new();
+        let mut leaf_components = LeafEntries::new(1, stream);
+        let mut leaf_executors = LeafEntries::new(2, stream);
+        // The root's tasks are written as made unless volumes add tasks and dependencies to
+        // them afterwards (see `add_pvc_tasks`).
+        let mut root_tasks = LeafEntries::new(3, stream && self.plan.volumes.is_empty());
+        let mut root_deps = Vec::new();
         let mut platform = Map::new();
         let mut root = json!({});
         let mut mounters: Vec<(String, String)> = Vec::new();
@@ -109,8 +178,12 @@ impl Emitter<'_> {
                 if let Some(d) = definitions(&leaf.outputs) {
                     comp.insert("outputDefinitions".into(), d);
                 }
-                components.insert(format!("comp-{}", leaf.key), Json::Object(comp));
-                executors.insert(format!("exec-{}", leaf.key), exec);
+                leaf_components.insert(
+                    format!("comp-{}", leaf.key),
+                    Json::Object(comp),
+                    &mut components,
+                );
+                leaf_executors.insert(format!("exec-{}", leaf.key), exec, &mut executors);
                 if let Some(p) = k8s {
                     platform.insert(format!("exec-{}", leaf.key), p);
                 }
@@ -123,8 +196,10 @@ impl Emitter<'_> {
                 }
             }
             for n in nodes {
-                let comp = self.dag_component(g, n);
                 let graph = &self.graphs[g];
+                let written = (n == 0 && graph.entry && root_tasks.stream)
+                    .then_some((&mut root_tasks, &mut root_deps));
+                let comp = self.dag_component(g, n, written);
                 if n == 0 && graph.entry {
                     root = comp;
                 } else if n == 0 {
@@ -164,23 +239,34 @@ impl Emitter<'_> {
             )]);
             docs.push(p);
         }
-        docs
+        Rendered {
+            docs,
+            failed: leaf_components.failed || leaf_executors.failed || root_tasks.failed,
+            components: leaf_components.written,
+            executors: leaf_executors.written,
+            root_tasks: root_tasks.written,
+            root_deps,
+        }
     }
 
-    /// The component of DAG node `n`: its tasks, outputs and interface.
-    fn dag_component(&self, g: usize, n: usize) -> Json {
+    /// The component of DAG node `n`: its tasks, outputs and interface; the tasks written,
+    /// with their dependencies, into `written` when given.
+    fn dag_component(&self, g: usize, n: usize, mut written: Option<WrittenTasks<'_>>) -> Json {
         let mut tasks = Map::new();
         for &c in &self.graphs[g].nodes[n].children {
-            match c {
-                Child::Leaf(l) => {
-                    let (key, t) = self.leaf_task(g, l);
+            let (key, t) = match c {
+                Child::Leaf(l) => self.leaf_task(g, l),
+                Child::Node(m) if !self.graphs[g].nodes[m].dead => self.group_task(g, m),
+                Child::Node(_) => continue,
+            };
+            match written.as_mut() {
+                Some((entries, deps)) => {
+                    deps.push((key.clone(), dependent_tasks(&t)));
+                    entries.write(key, &t);
+                }
+                None => {
                     tasks.insert(key, t);
                 }
-                Child::Node(m) if !self.graphs[g].nodes[m].dead => {
-                    let (key, t) = self.group_task(g, m);
-                    tasks.insert(key, t);
-                }
-                Child::Node(_) => {}
             }
         }
         let node = &self.graphs[g].nodes[n];
@@ -345,6 +431,19 @@ impl Emitter<'_> {
         }
         (node.key.clone(), Json::Object(t))
     }
+}
+
+/// Where a DAG's tasks are written as they are made, and their dependencies recorded.
+type WrittenTasks<'a> = (&'a mut LeafEntries, &'a mut Vec<(String, Vec<String>)>);
+
+/// The `dependentTasks` of a DAG task.
+fn dependent_tasks(task: &Json) -> Vec<String> {
+    (task.get("dependentTasks").and_then(Json::as_array))
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect()
 }
 
 /// `dag.outputs`: artifact selectors, or parameter selectors (a one-of when several).

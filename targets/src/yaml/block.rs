@@ -87,7 +87,7 @@ impl<'k> Block<'k> {
     }
 
     /// One `key: value` line (and the lines of a nested value) at `depth`.
-    fn entry_at(
+    pub(super) fn entry_at(
         &mut self,
         key: &'k str,
         value: &'k Value,
@@ -166,7 +166,7 @@ impl<'k> Block<'k> {
 }
 
 /// `2 × depth` spaces.
-fn push_indent(out: &mut String, depth: usize) {
+pub(super) fn push_indent(out: &mut String, depth: usize) {
     const SPACES: &str = "                                                                ";
     let mut n = 2 * depth;
     while n > 0 {
@@ -178,7 +178,7 @@ fn push_indent(out: &mut String, depth: usize) {
 
 /// A key that serde-saphyr writes as it is: a letter, then letters, digits, `_`, `-`, `.` or
 /// `/`, and none of the words YAML 1.1 reads as a boolean, null or number.
-fn is_plain_name(key: &str) -> bool {
+pub(super) fn is_plain_name(key: &str) -> bool {
     const WORDS: [&str; 11] = [
         "null", "true", "false", "yes", "no", "y", "n", "on", "off", "nan", "inf",
     ];
@@ -187,7 +187,7 @@ fn is_plain_name(key: &str) -> bool {
         && b.len() <= 1024
         && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'))
-        && !WORDS.iter().any(|w| key.eq_ignore_ascii_case(w))
+        && (b.len() > 5 || !WORDS.iter().any(|w| key.eq_ignore_ascii_case(w)))
 }
 
 /// The key as serde-saphyr writes it in a block mapping. Only a key that is double-quoted
@@ -436,6 +436,63 @@ mod tests {
                 assert_eq!(direct, reference, "round {round}, {order:?}: {docs:?}");
             }
         }
+    }
+
+    /// A mapping written from trees and from entries written beforehand (as the KFP emitter
+    /// writes its components and executors) has the bytes of the whole tree written at once.
+    #[test]
+    fn a_mapping_merged_from_written_entries_has_the_bytes_of_the_whole_tree() {
+        use super::super::{push_sorted_mapping, WrittenEntries};
+        let mut g = Gen(11);
+        let mut merged = 0;
+        for round in 0..3000 {
+            let (mut full, mut trees) = (Map::new(), Map::new());
+            let mut written = WrittenEntries::default();
+            let mut taken = true;
+            for _ in 0..g.next(6) {
+                let (key, v) = (g.pick(TEXTS).to_string(), value(&mut g, 1));
+                if full.contains_key(&key) {
+                    continue;
+                }
+                full.insert(key.clone(), v.clone());
+                if g.next(3) == 0 {
+                    trees.insert(key, v);
+                } else {
+                    taken &= written.push(key, &v, 2);
+                }
+            }
+            if !taken {
+                continue;
+            }
+            let doc = json!({"deploymentSpec": {"executors": Value::Object(full)}});
+            let reference = write_block(String::new(), &[doc], KeyOrder::Sorted);
+            let mut out = String::from("deploymentSpec:\n");
+            if push_sorted_mapping("executors", &trees, &written, 1, &mut out) {
+                assert_eq!(out, reference, "round {round}: {trees:?} {written:?}");
+                merged += 1;
+            } else {
+                assert_eq!(out, "deploymentSpec:\n", "round {round}: left as it was");
+            }
+        }
+        assert!(merged > 1000, "only {merged} rounds merged");
+        // A key both written and in the trees, or written twice, is refused.
+        let mut written = WrittenEntries::default();
+        assert!(written.push("a".to_string(), &json!(2), 1));
+        let Value::Object(trees) = json!({"a": 1}) else {
+            unreachable!()
+        };
+        let mut out = String::new();
+        assert!(!push_sorted_mapping("m", &trees, &written, 0, &mut out));
+        assert_eq!(out, "");
+        assert!(written.push("a".to_string(), &json!(3), 1));
+        assert!(!push_sorted_mapping(
+            "m",
+            &Map::new(),
+            &written,
+            0,
+            &mut out
+        ));
+        assert_eq!(out, "");
     }
 
     #[test]
