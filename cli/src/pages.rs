@@ -2,7 +2,9 @@
 //! for no transparent huge pages: the allocator asks for them on its arenas, and a fault in one
 //! after another memory-hungry process may compact and zero 2 MiB at a time, which made
 //! `flowc build` two to three times slower in some runs (docs/perf.md, "Huge pages after another
-//! process"). `flowc run` keeps them: its tables gain from them.
+//! process"). `flowc run` starts without them too and gets them back when its plan has built-in
+//! steps, whose tables gain from them; its steps' programs keep the machine's setting
+//! (`flowc_runtime::huge_pages`).
 
 /// Turns transparent huge pages off for the rest of this process (and any process it starts).
 #[cfg(target_os = "linux")]
@@ -14,6 +16,12 @@ pub fn no_huge_pages() {
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
+}
+
+/// `flowc run`: no huge pages while the source is compiled and, unless the plan has built-in
+/// steps, while it runs.
+pub fn for_run() {
+    flowc_runtime::huge_pages::off();
 }
 
 /// No such setting elsewhere.

@@ -23,6 +23,8 @@ use crate::args::{Cli, Command};
 pub fn run(cli: Cli) -> u8 {
     if compiles_only(&cli.command) {
         crate::pages::no_huge_pages();
+    } else if matches!(cli.command, Command::Run(_)) {
+        crate::pages::for_run();
     }
     match cli.command {
         Command::Check(a) => check::run(&a),
