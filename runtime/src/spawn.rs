@@ -273,7 +273,6 @@ mod posix {
     }
 
     /// [`super::spawn`] with `posix_spawnp`.
-    #[allow(unsafe_code)]
     pub(super) fn spawn(
         spec: &ProcessSpec,
         program: &str,
@@ -293,7 +292,46 @@ mod posix {
         let (own, base) = child_env(spec)?;
         let envp = envp(&own, &base);
         let attrs = Attrs::new()?;
-        let actions = Actions::new(null.as_raw_fd(), output.as_raw_fd())?;
+        with_actions((null.as_raw_fd(), output.as_raw_fd()), |actions| {
+            start(&file, &argv, &envp, &attrs, actions)
+        })
+    }
+
+    /// Runs `f` with the file actions for these descriptors, kept for the thread's next spawn:
+    /// the C library checks each descriptor against the process's limit as it records it (two
+    /// `getrlimit` calls per descriptor), and a chain's steps get the same pipe descriptors
+    /// one after the other.
+    fn with_actions<T>(
+        fds: (libc::c_int, libc::c_int),
+        f: impl FnOnce(&Actions) -> io::Result<T>,
+    ) -> io::Result<T> {
+        thread_local! {
+            static KEPT: std::cell::RefCell<Option<((libc::c_int, libc::c_int), Actions)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        KEPT.with(|kept| {
+            let Ok(mut kept) = kept.try_borrow_mut() else {
+                return f(&Actions::new(fds.0, fds.1)?);
+            };
+            if kept.as_ref().is_none_or(|(k, _)| *k != fds) {
+                *kept = Some((fds, Actions::new(fds.0, fds.1)?));
+            }
+            match kept.as_ref() {
+                Some((_, actions)) => f(actions),
+                None => f(&Actions::new(fds.0, fds.1)?),
+            }
+        })
+    }
+
+    /// The call to `posix_spawnp`.
+    #[allow(unsafe_code)]
+    fn start(
+        file: &CString,
+        argv: &[*const libc::c_char],
+        envp: &[*const libc::c_char],
+        attrs: &Attrs,
+        actions: &Actions,
+    ) -> io::Result<i32> {
         let mut pid: libc::pid_t = 0;
         // SAFETY: `file`, `argv` and `envp` are NUL-terminated strings and null-terminated
         // arrays of pointers into strings that outlive the call; the attributes and file
