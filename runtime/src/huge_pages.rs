@@ -90,8 +90,8 @@ pub(crate) fn settle(plan: &Plan) {
     }
 }
 
-/// Gives the runner back the huge pages [`off`] took.
-fn on() {
+/// Gives the process back the huge pages [`off`] took.
+pub fn on() {
     let mut s = state();
     if s.off {
         s.off = false;
