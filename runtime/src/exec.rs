@@ -483,7 +483,12 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
             return result;
         }
     };
-    let pid = match crate::spawn::spawn(spec, program, args, writer.into()) {
+    let how = crate::spawn::Start {
+        env: &spec.env,
+        clear_env: spec.clear_env,
+        cwd: &spec.cwd,
+    };
+    let pid = match crate::spawn::spawn(&how, program, args, writer.into()) {
         Ok(pid) => pid,
         Err(e) => {
             let why = cannot_start(program, &e);

@@ -17,20 +17,25 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::exec::ProcessSpec;
+/// What starting a step needs to know besides its command: its variables, whether it gets
+/// them alone (not this process's as well), and its working folder.
+pub(crate) struct Start<'a> {
+    pub(crate) env: &'a [(String, String)],
+    pub(crate) clear_env: bool,
+    pub(crate) cwd: &'a Path,
+}
 
 /// Starts the step in a process group of its own, with its output (stdout and stderr) into
 /// `output`; returns its pid. `output` is closed here once the child holds it.
 pub(crate) fn spawn(
-    spec: &ProcessSpec,
+    spec: &Start<'_>,
     program: &str,
     args: &[String],
     output: OwnedFd,
 ) -> io::Result<i32> {
     let here = here();
-    let same_folder = here == Some(spec.cwd.as_path())
-        || spec.cwd.as_os_str() == "."
-        || spec.cwd.as_os_str().is_empty();
+    let same_folder =
+        here == Some(spec.cwd) || spec.cwd.as_os_str() == "." || spec.cwd.as_os_str().is_empty();
     // The step's program sees the machine's huge-page setting, not the runner's.
     crate::huge_pages::for_child(|| {
         #[cfg(target_os = "linux")]
@@ -45,7 +50,7 @@ pub(crate) fn spawn(
 
 /// [`spawn`] through `std::process::Command`.
 fn spawn_with_std(
-    spec: &ProcessSpec,
+    spec: &Start<'_>,
     program: &str,
     args: &[String],
     output: OwnedFd,
@@ -73,7 +78,7 @@ fn spawn_with_std(
     // Only change directory when the step's folder is not already ours: where the C
     // library's posix_spawn cannot change directory, std forks instead.
     if change_folder {
-        cmd.current_dir(&spec.cwd);
+        cmd.current_dir(spec.cwd);
     }
     // The child is reaped with `wait4` (for its resource usage), not through `Child`.
     cmd.spawn().map(|child| child.id() as i32)
@@ -139,7 +144,7 @@ fn inherited() -> &'static [EnvEntry] {
 
 /// The child's environment, sorted by name: the step's variables (the last of a name wins)
 /// and, unless the step clears it, this process's other variables.
-fn child_env(spec: &ProcessSpec) -> io::Result<(Vec<EnvEntry>, Vec<&'static EnvEntry>)> {
+fn child_env(spec: &Start<'_>) -> io::Result<(Vec<EnvEntry>, Vec<&'static EnvEntry>)> {
     let mut own: Vec<EnvEntry> = Vec::with_capacity(spec.env.len());
     for (k, v) in spec.env.iter().rev() {
         if !own.iter().any(|e| e.name() == k.as_bytes()) {
@@ -274,7 +279,7 @@ mod posix {
 
     /// [`super::spawn`] with `posix_spawnp`.
     pub(super) fn spawn(
-        spec: &ProcessSpec,
+        spec: &Start<'_>,
         program: &str,
         args: &[String],
         output: &OwnedFd,
@@ -355,23 +360,21 @@ mod posix {
 mod tests {
     use super::*;
 
-    fn spec(env: &[(&str, &str)], clear_env: bool) -> ProcessSpec {
-        ProcessSpec {
-            argv: vec![],
-            env: env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            cwd: PathBuf::from("."),
-            log: PathBuf::from("log"),
-            timeout: None,
-            memory_limit: None,
-            secrets: vec![],
+    fn spec(env: &[(&str, &str)]) -> Vec<(String, String)> {
+        env.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn start(env: &[(String, String)], clear_env: bool) -> Start<'_> {
+        Start {
+            env,
             clear_env,
+            cwd: Path::new("."),
         }
     }
 
-    fn names(spec: &ProcessSpec) -> Vec<String> {
+    fn names(spec: &Start<'_>) -> Vec<String> {
         let (own, base) = child_env(spec).unwrap_or_else(|e| panic!("{e}"));
         let envp = envp(&own, &base);
         envp.iter()
@@ -387,7 +390,8 @@ mod tests {
 
     #[test]
     fn a_cleared_environment_holds_the_steps_variables_sorted_the_last_winning() {
-        let got = names(&spec(&[("B", "1"), ("A", "2"), ("B", "3")], true));
+        let env = spec(&[("B", "1"), ("A", "2"), ("B", "3")]);
+        let got = names(&start(&env, true));
         assert_eq!(got, ["A=2", "B=3"]);
     }
 
@@ -395,7 +399,8 @@ mod tests {
     fn an_inherited_environment_is_sorted_and_the_steps_variables_replace_the_runners() {
         let path = std::env::var("PATH").unwrap_or_default();
         assert!(!path.is_empty(), "the tests need PATH set");
-        let got = names(&spec(&[("PATH", "/nowhere"), ("FLOWC_TASK", "t")], false));
+        let env = spec(&[("PATH", "/nowhere"), ("FLOWC_TASK", "t")]);
+        let got = names(&start(&env, false));
         let mut sorted = got.clone();
         sorted.sort_by(|a, b| a.split('=').next().cmp(&b.split('=').next()));
         assert_eq!(got, sorted);
@@ -408,6 +413,7 @@ mod tests {
 
     #[test]
     fn a_nul_byte_is_refused() {
-        assert!(child_env(&spec(&[("A", "x\0y")], true)).is_err());
+        let env = spec(&[("A", "x\0y")]);
+        assert!(child_env(&start(&env, true)).is_err());
     }
 }
