@@ -9,7 +9,9 @@
 # each run is a whole process, timed from outside (wall time, and CPU time of the process and
 # its children). Medians are reported with the load average, and each engine's ratio to make,
 # the median of the rounds' ratios. With SNAKEMAKE=1, Snakemake (`-j1`, installed into a
-# virtualenv outside the repository) runs the same chain too, once a round.
+# virtualenv outside the repository) runs the same chain too, once a round. With
+# BEFORE=path/to/another/flowc, that binary (say, a release build of main) runs both engines
+# too, in the same rounds, for a before/after comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-300}"
@@ -82,9 +84,9 @@ if [ "${SNAKEMAKE:-0}" = 1 ]; then
 fi
 echo "$(make --version | head -1); $(bwrap --version)"
 
-python3 - "$N" "$ROUNDS" "$FLOWC" "$SPAWN" "$WORK" "$SNAKE" <<'PY'
+python3 - "$N" "$ROUNDS" "$FLOWC" "$SPAWN" "$WORK" "$SNAKE" "${BEFORE:-}" <<'PY'
 import os, shutil, statistics, subprocess, sys, time
-n, rounds, flowc, spawn, work, snake = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
+n, rounds, flowc, spawn, work, snake, before = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
 chain, store = os.path.join(work, "chain.flow"), os.path.join(work, "store")
 cases = [
     ("make", "make -j2 (`true i`)", ["make", "-s", "-j2", "-f", f"{work}/host.mk"]),
@@ -93,6 +95,9 @@ cases = [
     ("sandbox", "flowc run --engine sandbox", [flowc, "run", chain, "--store", store, "--engine", "sandbox"]),
     ("spawn", "a program spawning `true i`", [spawn, str(n)]),
 ]
+if before:
+    cases[2:2] = [("host_before", "flowc run --engine host, before", [before, "run", chain, "--store", store, "--engine", "host"])]
+    cases[5:5] = [("sandbox_before", "flowc run --engine sandbox, before", [before, "run", chain, "--store", store, "--engine", "sandbox"])]
 if snake:
     snakedir = os.path.join(work, "snake")
     cases.append(("snake", "snakemake -j1", ["sh", "-c", f"cd {snakedir} && rm -rf done .snakemake && {snake} -j1 --quiet all && test -f done/{n - 1}"]))
@@ -135,4 +140,11 @@ print("\nflowc / make (median of the rounds' ratios; aim: at most 1.0):")
 for a, b, label in [("make", "host", "host engine vs make"), ("make_bwrap", "sandbox", "sandbox engine vs make running bwrap"),
                     ("make", "sandbox", "sandbox engine vs make without a sandbox")]:
     print(f"- {label}: wall {ratio(wall, a, b):.2f}x, CPU {ratio(cpu, a, b):.2f}x")
+if before:
+    print("\nbefore / make, and this build / before:")
+    for a, b, label in [("make", "host_before", "host engine before vs make"),
+                        ("make_bwrap", "sandbox_before", "sandbox engine before vs make running bwrap"),
+                        ("host_before", "host", "host engine, this build vs before"),
+                        ("sandbox_before", "sandbox", "sandbox engine, this build vs before")]:
+        print(f"- {label}: wall {ratio(wall, a, b):.2f}x, CPU {ratio(cpu, a, b):.2f}x")
 PY

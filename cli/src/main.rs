@@ -5,6 +5,19 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Transparent huge pages off before the allocator touches its first pages (see
+/// `flowc::pages`): a constructor that runs before mimalloc's own (priority 101).
+#[cfg(target_os = "linux")]
+#[used]
+#[allow(unsafe_code)]
+#[link_section = ".init_array.00100"]
+static HUGE_PAGES_OFF: extern "C" fn() = huge_pages_off;
+
+#[cfg(target_os = "linux")]
+extern "C" fn huge_pages_off() {
+    flowc::pages::at_start();
+}
+
 fn main() -> std::process::ExitCode {
     flowc::main()
 }

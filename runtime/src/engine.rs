@@ -43,6 +43,7 @@ pub fn run(
         .entry()
         .ok_or_else(|| RunError::new(RunCode::Unrunnable, "the plan has no entry pipeline"))?;
     refuse_missing_builtins(plan, builtins)?;
+    crate::huge_pages::settle(plan);
     let params = crate::params::resolve(entry, &opts.param_file, &opts.params)?;
     let secrets = Secrets::read(&plan.secrets, &opts.secrets, SECRET)?;
     let configs = Secrets::read(&plan.configs, &opts.configs, CONFIG)?;

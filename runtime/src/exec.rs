@@ -13,9 +13,7 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -485,7 +483,12 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
             return result;
         }
     };
-    let pid = match spawn(spec, program, args, writer) {
+    let how = crate::spawn::Start {
+        env: &spec.env,
+        clear_env: spec.clear_env,
+        cwd: &spec.cwd,
+    };
+    let pid = match crate::spawn::spawn(&how, program, args, writer.into()) {
         Ok(pid) => pid,
         Err(e) => {
             let why = cannot_start(program, &e);
@@ -517,59 +520,6 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
     result.logged = log.file.is_some();
     result.unlogged = log.unlogged();
     result
-}
-
-/// Starts the step in a process group of its own, with its output (stdout and stderr) into
-/// `writer`; returns its pid.
-fn spawn(
-    spec: &ProcessSpec,
-    program: &str,
-    args: &[String],
-    writer: io::PipeWriter,
-) -> io::Result<i32> {
-    // `cmd` holds the pipe's write end: it is dropped when this returns, or the output would
-    // never reach its end.
-    let mut cmd = Command::new(program);
-    if spec.clear_env {
-        cmd.env_clear();
-    }
-    cmd.args(args)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(null_input())
-        // No `pre_exec`: std then starts the child with posix_spawn (vfork), not fork.
-        .process_group(0);
-    match writer.try_clone() {
-        Ok(w) => cmd.stdout(w).stderr(writer),
-        Err(_) => cmd.stdout(writer).stderr(Stdio::null()),
-    };
-    // Only change directory when the step's folder is not already ours: where the C
-    // library's posix_spawn cannot change directory, std forks instead.
-    let here = here();
-    if here != Some(spec.cwd.as_path())
-        && spec.cwd.as_os_str() != "."
-        && !spec.cwd.as_os_str().is_empty()
-    {
-        cmd.current_dir(&spec.cwd);
-    }
-    // The child is reaped with `wait4` (for its resource usage), not through `Child`.
-    cmd.spawn().map(|child| child.id() as i32)
-}
-
-/// The runner's working folder, asked once: flowc never changes it, and asking costs a system
-/// call per step.
-fn here() -> Option<&'static Path> {
-    static HERE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    HERE.get_or_init(|| std::env::current_dir().ok()).as_deref()
-}
-
-/// A step's standard input: `/dev/null`, opened once per run and duplicated for each step (a
-/// duplicate costs less than opening the file by its path again).
-fn null_input() -> Stdio {
-    static NULL: std::sync::OnceLock<Option<File>> = std::sync::OnceLock::new();
-    NULL.get_or_init(|| File::open("/dev/null").ok())
-        .as_ref()
-        .and_then(|f| f.try_clone().ok())
-        .map_or_else(Stdio::null, Stdio::from)
 }
 
 /// The watch over a running step: its output into the log, its memory, its timeout,

@@ -118,6 +118,9 @@ struct Scheduler<'a> {
     state: Vec<State>,
     /// The statuses of each task's ended instances.
     statuses: Vec<Vec<TaskStatus>>,
+    /// An instance of a task other than a `finally` one failed or was cancelled (`run.status`,
+    /// kept as statuses arrive: it is read for every instance started).
+    ended_badly: bool,
     outputs: Outputs,
     /// Task id → index.
     index: HashMap<&'a str, usize>,
@@ -171,6 +174,7 @@ impl<'a> Scheduler<'a> {
             params,
             state: vec![State::Pending; n],
             statuses: vec![Vec::new(); n],
+            ended_badly: false,
             outputs: HashMap::new(),
             index,
             waits_for,
@@ -380,22 +384,21 @@ impl<'a> Scheduler<'a> {
     /// `run.status` as a `finally` call reads it once everything else has ended: `failed` when
     /// a task failed or was cancelled or a check did not hold, else `succeeded`.
     fn run_status(&self) -> &'static str {
-        let clean = self.failed_checks.is_empty()
-            && !self
-                .pipeline
-                .tasks
-                .iter()
-                .zip(&self.statuses)
-                .any(|(t, s)| {
-                    !t.is_finally
-                        && s.iter()
-                            .any(|x| matches!(x, TaskStatus::Failed(_) | TaskStatus::Cancelled))
-                });
-        if clean {
+        if self.failed_checks.is_empty() && !self.ended_badly {
             "succeeded"
         } else {
             "failed"
         }
+    }
+
+    /// Keeps the status of an ended instance of task `i`.
+    fn keep_status(&mut self, i: usize, status: &TaskStatus) {
+        if !self.pipeline.tasks[i].is_finally
+            && matches!(status, TaskStatus::Failed(_) | TaskStatus::Cancelled)
+        {
+            self.ended_badly = true;
+        }
+        self.statuses[i].push(status.clone());
     }
 
     // ----- completion -----
@@ -424,19 +427,19 @@ impl<'a> Scheduler<'a> {
     /// Reports an ended instance of task `i`; the task ends with its last instance.
     fn complete_instance(&mut self, i: usize, inst: &str, r: JobResult) {
         self.report(i, inst, &r);
-        let statuses = &mut self.statuses[i];
-        statuses.push(r.status.clone());
+        self.keep_status(i, &r.status);
         if let State::Running { remaining } = &mut self.state[i] {
             *remaining -= 1;
             if *remaining == 0 {
-                self.state[i] = State::Finished(task_status(statuses).unwrap_or(r.status));
+                let status = task_status(&self.statuses[i]).unwrap_or(r.status);
+                self.state[i] = State::Finished(status);
             }
         }
     }
 
     /// Ends task `i` without running it.
     fn finish_task(&mut self, i: usize, status: TaskStatus) {
-        self.statuses[i].push(status.clone());
+        self.keep_status(i, &status);
         let id = &self.pipeline.tasks[i].id;
         self.report(i, id, &JobResult::not_run(status.clone()));
         self.state[i] = State::Finished(status);

@@ -21,9 +21,9 @@ use crate::args::{Cli, Command};
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
-    if compiles_only(&cli.command) {
-        crate::pages::no_huge_pages();
-    }
+    crate::pages::for_command(
+        compiles_only(&cli.command) || matches!(cli.command, Command::Run(_)),
+    );
     match cli.command {
         Command::Check(a) => check::run(&a),
         Command::Explain(a) => explain::run(&a),
