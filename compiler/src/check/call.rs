@@ -5,7 +5,7 @@
 //! names, not variables); then every other argument. Output types are the callee's output types
 //! with the variables substituted, or the caller's `as Table<...>` for a variable no input binds.
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 
 use super::assign::{assign, table, Mismatch};
 use super::lower::{ParamSig, StepSig};
@@ -209,7 +209,7 @@ impl Checker<'_> {
         let file = self.file(pc.m);
         let CallSite { sig, def, frames } = site;
         let def = *def;
-        let mut args: IndexMap<String, &Arg> = IndexMap::new();
+        let mut args: IndexMap<String, &Arg> = IndexMap::default();
         for a in &call.args {
             if let Some(prev) = args.get(&a.name.name) {
                 self.push(types::duplicate_argument(
@@ -290,7 +290,7 @@ impl Checker<'_> {
             let what = format!("argument `{}` of `{}`", p.name, sig.name);
             let producer = self.producer_of(pc, &a.value);
             if let Some(bound) = bindings.get(var).cloned() {
-                let expected = subst(&p.ty, bindings, &IndexMap::new()).unwrap_or(Ty::Error);
+                let expected = subst(&p.ty, bindings, &IndexMap::default()).unwrap_or(Ty::Error);
                 let mm = assign(&expected, &actual);
                 self.report_mismatches(
                     m,
@@ -309,7 +309,7 @@ impl Checker<'_> {
             let shape = subst(
                 &p.ty,
                 &[(var.to_string(), Schema::default())].into_iter().collect(),
-                &IndexMap::new(),
+                &IndexMap::default(),
             )
             .unwrap_or(Ty::Error);
             let shape_mm: Vec<Mismatch> = assign(&shape, &actual)

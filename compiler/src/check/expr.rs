@@ -108,7 +108,7 @@ impl Checker<'_> {
             Some(Ty::Record(fs)) => Some(fs.clone()),
             _ => None,
         };
-        let mut fields = indexmap::IndexMap::new();
+        let mut fields = crate::maps::IndexMap::default();
         let mut broken = false;
         for f in &r.fields {
             let h = hints.as_ref().and_then(|fs| fs.get(&f.key.name));

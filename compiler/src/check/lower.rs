@@ -1,6 +1,6 @@
 //! Lowering declarations to types: schemas, written types and step signatures.
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 
 use super::Checker;
 use crate::diagnostics::{names, records, types, Code};
@@ -71,8 +71,8 @@ impl Checker<'_> {
             ));
             return Schema::default();
         }
-        let mut columns: IndexMap<String, ColumnTy> = IndexMap::new();
-        let mut inherited_from: IndexMap<String, String> = IndexMap::new();
+        let mut columns: IndexMap<String, ColumnTy> = IndexMap::default();
+        let mut inherited_from: IndexMap<String, String> = IndexMap::default();
         for parent in &ast.extends {
             let Some(entry) = self.lookup_kind(
                 m,
@@ -144,8 +144,8 @@ impl Checker<'_> {
         generics: &[String],
     ) -> IndexMap<String, ColumnTy> {
         let file = self.file(m);
-        let mut out: IndexMap<String, ColumnTy> = IndexMap::new();
-        let mut spans: IndexMap<String, Span> = IndexMap::new();
+        let mut out: IndexMap<String, ColumnTy> = IndexMap::default();
+        let mut spans: IndexMap<String, Span> = IndexMap::default();
         for c in cols {
             let ty = self.ty(m, &c.ty, generics);
             let (scalar, nullable) = match &ty {
@@ -261,7 +261,7 @@ impl Checker<'_> {
     /// Lowers a record type `{ name: Type, ... }`: fields of value types, each named once.
     fn record_ty(&mut self, m: ModuleId, cols: &[Column], generics: &[String]) -> Ty {
         let file = self.file(m);
-        let mut fields = IndexMap::new();
+        let mut fields = IndexMap::default();
         for c in cols {
             let t = self.ty(m, &c.ty, generics);
             if fields.contains_key(&c.name.name) {
@@ -383,7 +383,7 @@ impl Checker<'_> {
                 },
             ));
         }
-        let mut seen: IndexMap<String, Span> = IndexMap::new();
+        let mut seen: IndexMap<String, Span> = IndexMap::default();
         let mut params = Vec::new();
         for p in &step.params {
             if let Some(prev) = seen.get(&p.name.name) {

@@ -7,7 +7,7 @@
 //! over defaults) is done by the plan builder from these values. Secret and profile
 //! declarations are checked in `secrets.rs` and `profiles.rs`.
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 
 use super::image::image_problem;
 use super::lower::StepSig;
@@ -223,7 +223,7 @@ impl Checker<'_> {
     pub(crate) fn props(&mut self, m: ModuleId, props: &[Prop], place: Place<'_>) -> ResolvedProps {
         let file = self.file(m);
         let mut out = ResolvedProps::default();
-        let mut seen: IndexMap<&'static str, Span> = IndexMap::new();
+        let mut seen: IndexMap<&'static str, Span> = IndexMap::default();
         for prop in props {
             let kw = prop.kind.keyword();
             let repeatable = matches!(
@@ -744,7 +744,7 @@ impl Checker<'_> {
 
     fn toleration(&mut self, m: ModuleId, r: &Record) -> IndexMap<String, String> {
         let file = self.file(m);
-        let mut out = IndexMap::new();
+        let mut out = IndexMap::default();
         for f in &r.fields {
             let key = f.key.name.as_str();
             if !TOLERATION_KEYS.contains(&key) {
