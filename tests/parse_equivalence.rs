@@ -67,7 +67,10 @@ fn errors_without_wording(p: &Parse) -> Vec<String> {
 /// Compares the parsers on `text`; `Err` says how they differ. Returns whether pest found a
 /// declaration that does not parse.
 fn compare(text: &str) -> Result<bool, String> {
-    let (bytes, tokens) = (format!("{:?}", split(text)), format!("{:?}", split_by_tokens(text)));
+    let (bytes, tokens) = (
+        format!("{:?}", split(text)),
+        format!("{:?}", split_by_tokens(text)),
+    );
     if bytes != tokens {
         return Err(format!(
             "the byte scan splits differently from the token scan:\n  bytes: {bytes}\n  tokens: {tokens}"
