@@ -109,7 +109,16 @@ pub fn split(text: &str) -> Split {
     let mut i = 0;
     // Whether only trivia came since the last newline (the lexer's `first_on_line`).
     let mut line_start = true;
-    while let Some(&c) = b.get(i) {
+    loop {
+        if !line_start {
+            // Past the first token of a line only newlines, comments, strings and delimiters
+            // matter.
+            i = b[i..]
+                .iter()
+                .position(|&c| MATTERS_MID_LINE[c as usize])
+                .map_or(b.len(), |p| i + p);
+        }
+        let Some(&c) = b.get(i) else { break };
         match c {
             b'\n' => {
                 line_start = true;
@@ -165,12 +174,21 @@ pub fn split(text: &str) -> Split {
     scanner.out
 }
 
+/// The bytes that can change the scan's state after the first token of a line.
+static MATTERS_MID_LINE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    let bytes = b"\n/\"()[]{}";
+    while k < bytes.len() {
+        t[bytes[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 /// The offset of the first `byte` at or after `from`, or the end of `b`.
 fn find_byte(b: &[u8], from: usize, byte: u8) -> usize {
-    b[from..]
-        .iter()
-        .position(|&c| c == byte)
-        .map_or(b.len(), |p| from + p)
+    memchr::memchr(byte, &b[from..]).map_or(b.len(), |p| from + p)
 }
 
 /// The end of the name starting at `start`.
@@ -187,12 +205,15 @@ fn word_end(b: &[u8], start: usize) -> usize {
 /// newline, so this is the lexer's rule of taking the character).
 fn string_end(b: &[u8], start: usize) -> (bool, usize) {
     let mut i = start + 1;
-    while let Some(&c) = b.get(i) {
-        match c {
+    while let Some(p) = b
+        .get(i..)
+        .and_then(|rest| memchr::memchr3(b'"', b'\n', b'\\', rest))
+    {
+        i += p;
+        match b[i] {
             b'"' => return (true, i + 1),
             b'\n' => return (false, i),
-            b'\\' => i += 2,
-            _ => i += 1,
+            _ => i += 2,
         }
     }
     (false, b.len())

@@ -400,19 +400,22 @@ impl Checker<'_> {
                 _ => {
                     let expected = subst(&p.ty, bindings, column_values).unwrap_or(Ty::Error);
                     let actual = self.value(pc, &a.value, frames, Some(&expected));
-                    let producer = self.producer_of(pc, &a.value);
                     let mm = assign(&expected, &actual);
-                    let what = format!("argument `{}` of `{}`", p.name, sig.name);
-                    self.report_mismatches(
-                        m,
-                        &what,
-                        a.value.span,
-                        Some((def.0, p.span)),
-                        producer.as_ref(),
-                        &expected,
-                        &actual,
-                        mm,
-                    );
+                    // The words of a mismatch are made only when there is one.
+                    if !mm.is_empty() {
+                        let producer = self.producer_of(pc, &a.value);
+                        let what = format!("argument `{}` of `{}`", p.name, sig.name);
+                        self.report_mismatches(
+                            m,
+                            &what,
+                            a.value.span,
+                            Some((def.0, p.span)),
+                            producer.as_ref(),
+                            &expected,
+                            &actual,
+                            mm,
+                        );
+                    }
                     arg_types.insert(p.name.clone(), actual);
                 }
             }

@@ -1,6 +1,6 @@
 //! Lowering declarations to types: schemas, written types and step signatures.
 
-use crate::maps::IndexMap;
+use crate::maps::{HashMap, IndexMap};
 
 use super::Checker;
 use crate::diagnostics::{names, records, types, Code};
@@ -383,10 +383,13 @@ impl Checker<'_> {
                 },
             ));
         }
-        let mut seen: IndexMap<String, Span> = IndexMap::default();
+        let mut seen: HashMap<&str, Span> = HashMap::with_capacity_and_hasher(
+            step.params.len() + step.outputs.len(),
+            Default::default(),
+        );
         let mut params = Vec::new();
         for p in &step.params {
-            if let Some(prev) = seen.get(&p.name.name) {
+            if let Some(prev) = seen.get(p.name.name.as_str()) {
                 self.push(names::declared_twice(
                     file,
                     p.name.span,
@@ -396,7 +399,7 @@ impl Checker<'_> {
                 ));
                 continue;
             }
-            seen.insert(p.name.name.clone(), p.name.span);
+            seen.insert(&p.name.name, p.name.span);
             let ty = self.ty(m, &p.ty, &generic_names);
             if let Some(d) = &p.default {
                 self.check_default(m, &ty, d);
@@ -422,7 +425,7 @@ impl Checker<'_> {
         }
         let mut outputs = Vec::new();
         for o in &step.outputs {
-            if let Some(prev) = seen.get(&o.name.name) {
+            if let Some(prev) = seen.get(o.name.name.as_str()) {
                 self.push(names::declared_twice_in_signature(
                     file,
                     o.name.span,
@@ -431,7 +434,7 @@ impl Checker<'_> {
                 ));
                 continue;
             }
-            seen.insert(o.name.name.clone(), o.name.span);
+            seen.insert(&o.name.name, o.name.span);
             let mut ty = self.ty(m, &o.ty, &generic_names);
             if contains_record(&ty) {
                 self.push(records::record_output(file, o.ty.span, &o.name.name));

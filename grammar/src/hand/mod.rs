@@ -243,7 +243,10 @@ impl<'a> Hand<'a> {
 
     /// `e ~ ("," ~ e)*`: one or more, comma-separated, no trailing comma.
     fn comma_list<T>(&mut self, mut f: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        let mut out = vec![f(self)?];
+        let first = f(self)?;
+        // Most lists are short: one allocation instead of growing from one.
+        let mut out = Vec::with_capacity(4);
+        out.push(first);
         self.skip();
         self.many(&mut out, |p| {
             if !p.eat(b',') {
