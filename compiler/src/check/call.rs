@@ -132,8 +132,25 @@ impl Checker<'_> {
     }
 
     pub(crate) fn check_call(&mut self, pc: &mut PipelineCheck, i: usize) {
-        let call = pc.info.nodes[i].call.clone();
-        let Some((sig, decl)) = self.callee_sig(pc, i, &call) else {
+        // The call is taken out of its node while it is typed and put back after, instead of
+        // cloned; what other nodes' checks read of it meanwhile (its span and callee, to name
+        // a producer) stays in place.
+        let stand_in = Call {
+            span: pc.info.nodes[i].call.span,
+            callee: pc.info.nodes[i].call.callee.clone(),
+            args: Vec::new(),
+            cast: None,
+            after: Vec::new(),
+            settings: None,
+        };
+        let call = std::mem::replace(&mut pc.info.nodes[i].call, stand_in);
+        self.type_call(pc, i, &call);
+        pc.info.nodes[i].call = call;
+    }
+
+    /// [`Self::check_call`] of node `i`, whose call is `call`.
+    fn type_call(&mut self, pc: &mut PipelineCheck, i: usize, call: &Call) {
+        let Some((sig, decl)) = self.callee_sig(pc, i, call) else {
             return;
         };
         pc.info.nodes[i].callee = Some(decl);
@@ -142,14 +159,14 @@ impl Checker<'_> {
             frames: pc.info.nodes[i].frames.clone(),
             sig,
         };
-        let args = self.argument_names(pc, &call, &site);
+        let args = self.argument_names(pc, call, &site);
         let mut found = CallTypes::default();
         pc.in_finally = pc.info.nodes[i].is_finally;
         self.bind_schema_variables(pc, &args, &site, &mut found);
         self.type_other_arguments(pc, &args, &site, &mut found);
         pc.in_finally = false;
-        let outputs = self.output_types(pc, &call, &site, &mut found);
-        let settings = self.call_settings(pc, i, &call, &site.sig);
+        let outputs = self.output_types(pc, call, &site, &mut found);
+        let settings = self.call_settings(pc, i, call, &site.sig);
         let node = &mut pc.info.nodes[i];
         node.settings = settings;
         node.outputs = outputs;
