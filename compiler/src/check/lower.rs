@@ -387,7 +387,7 @@ impl Checker<'_> {
             step.params.len() + step.outputs.len(),
             Default::default(),
         );
-        let mut params = Vec::new();
+        let mut params = Vec::with_capacity(step.params.len());
         for p in &step.params {
             if let Some(prev) = seen.get(p.name.name.as_str()) {
                 self.push(names::declared_twice(
@@ -423,7 +423,7 @@ impl Checker<'_> {
                 }
             }
         }
-        let mut outputs = Vec::new();
+        let mut outputs = Vec::with_capacity(step.outputs.len());
         for o in &step.outputs {
             if let Some(prev) = seen.get(o.name.name.as_str()) {
                 self.push(names::declared_twice_in_signature(

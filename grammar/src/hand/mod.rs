@@ -96,20 +96,36 @@ fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-/// The words of the grammar's `keyword` rule, which are never names (looked up among the
-/// words of the same length).
+/// The words of the grammar's `keyword` rule, which are never names.
 fn is_reserved(word: &[u8]) -> bool {
-    let same_length: &[&[u8]] = match word.len() {
-        2 => &[b"as", b"if", b"in", b"or"],
-        3 => &[b"and", b"for", b"not"],
-        4 => &[b"else", b"none", b"step", b"true", b"with"],
-        5 => &[b"after", b"check", b"false"],
-        6 => &[b"import", b"output", b"schema", b"secret"],
-        7 => &[b"builtin", b"extends", b"finally", b"profile"],
-        8 => &[b"defaults", b"pipeline"],
-        _ => return false,
-    };
-    same_length.contains(&word)
+    matches!(
+        word,
+        b"after"
+            | b"and"
+            | b"as"
+            | b"builtin"
+            | b"check"
+            | b"defaults"
+            | b"else"
+            | b"extends"
+            | b"false"
+            | b"finally"
+            | b"for"
+            | b"if"
+            | b"import"
+            | b"in"
+            | b"none"
+            | b"not"
+            | b"or"
+            | b"output"
+            | b"pipeline"
+            | b"profile"
+            | b"schema"
+            | b"secret"
+            | b"step"
+            | b"true"
+            | b"with"
+    )
 }
 
 impl<'a> Hand<'a> {
