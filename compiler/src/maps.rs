@@ -2,9 +2,10 @@
 //!
 //! Their keys are names and declaration ids from the files being compiled, hashed many times
 //! per declaration; the standard library's SipHash, made to resist keys chosen to collide, cost
-//! about a fourteenth of a whole `flowc check`. foldhash's fast hasher with a fixed seed is
-//! several times faster on short keys. Iteration order is never relied on: the index maps keep
-//! insertion order, and the hash maps and sets are only looked up (or sorted before use).
+//! about a fourteenth of a whole `flowc check` (7.0 M of 98.5 M instructions on a 1,000-step
+//! file). foldhash's fast hasher, with a fixed seed, is made for short keys and needs no such
+//! resistance here. Iteration order is never relied on: the index maps keep insertion order,
+//! and the hash maps and sets are only looked up (or sorted before use).
 
 /// The hasher of every map and set in this module.
 pub type FastState = foldhash::fast::FixedState;
