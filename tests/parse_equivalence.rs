@@ -8,6 +8,7 @@
 //! errors, which only pest has.
 
 use flowc_grammar::lexer::{tokenize, TokenKind};
+use flowc_grammar::split::{split, split_by_tokens};
 use flowc_grammar::{parse_with, Engine, Parse, SyntaxErrorKind, HAND_DECLINED};
 use flowc_tests::gen::rng::Rng;
 use flowc_tests::generate::{distinct, pipeline, Shape};
@@ -66,6 +67,15 @@ fn errors_without_wording(p: &Parse) -> Vec<String> {
 /// Compares the parsers on `text`; `Err` says how they differ. Returns whether pest found a
 /// declaration that does not parse.
 fn compare(text: &str) -> Result<bool, String> {
+    let (bytes, tokens) = (
+        format!("{:?}", split(text)),
+        format!("{:?}", split_by_tokens(text)),
+    );
+    if bytes != tokens {
+        return Err(format!(
+            "the byte scan splits differently from the token scan:\n  bytes: {bytes}\n  tokens: {tokens}"
+        ));
+    }
     let pest = parse_with(text, Engine::Pest);
     let both = parse_with(text, Engine::Both);
     let hand = parse_with(text, Engine::Hand);
@@ -282,6 +292,12 @@ fn the_parsers_agree_on_the_edges_of_the_grammar() {
         "build tag: Str = \"dev\"\nprofile p { use a, b\n network off\n mount s at \"/x\" }\n",
         "builtin step b<T: { x: Int }, U>(t: Table<T>) -> (o: Table<T>)\n",
         "schema A extends B, C { x: Int y: Str, }\nschema D {}\n",
+        // The splitter's byte scan against the lexer's rules.
+        "step s() {}\n1step\n\x0bstep t() {}\n  /*/ step */ step u() {}\n",
+        "step s() { image \"é\\é\\\"step\" }\nstep t() { image \"\\\nstep\" }\n",
+        "step s() {\n  run [\"a\n]\n}\nbuild x = 1\n{ build y\n",
+        "step s() { // é } \nschema é {}\n/* unterminated\nstep t() {}\n",
+        "pipeline p() { x = \"\\",
         "pipeline p() {\n  schedule \"0 6 * * *\" timezone \"UTC\" { concurrency forbid history { ok: 1 } starting_deadline 10m }\n  defaults { cache ttl 1d }\n  parallel 4\n}\n",
     ];
     for text in cases {

@@ -15,6 +15,7 @@ pub mod graph;
 pub mod hash;
 pub mod ide;
 pub mod lockfile;
+pub mod maps;
 pub mod plan;
 pub mod resolve;
 pub mod source;

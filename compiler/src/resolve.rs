@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 use petgraph::graph::DiGraph;
 
 use crate::diagnostics::{foreign, names, syntax, Diagnostic};
@@ -258,7 +258,7 @@ fn load_origin(
                         file,
                         ast: Arc::default(),
                         is_std: false,
-                        scope: IndexMap::new(),
+                        scope: IndexMap::default(),
                         imports: BTreeMap::new(),
                         broken: Vec::new(),
                         foreign: None,
@@ -300,7 +300,7 @@ fn load_origin(
         file,
         ast,
         is_std,
-        scope: IndexMap::new(),
+        scope: IndexMap::default(),
         imports: BTreeMap::new(),
         broken: broken_names(&text, &parsed_items_errors),
         foreign: None,
@@ -434,7 +434,7 @@ fn load_foreign(
         file: generated,
         ast: Arc::new(module),
         is_std: false,
-        scope: IndexMap::new(),
+        scope: IndexMap::default(),
         imports: BTreeMap::new(),
         broken: Vec::new(),
         foreign: Some(ForeignSource {
@@ -518,7 +518,7 @@ fn report_import_cycles(program: &Program, diags: &mut Vec<Diagnostic>) {
 fn build_scope(program: &mut Program, id: ModuleId, diags: &mut Vec<Diagnostic>) {
     let module = &program.modules[id.0 as usize];
     let file = module.file;
-    let mut scope: IndexMap<String, ScopeEntry> = IndexMap::new();
+    let mut scope: IndexMap<String, ScopeEntry> = IndexMap::default();
     let mut add = |name: &str, entry: ScopeEntry, diags: &mut Vec<Diagnostic>| {
         if let Some(prev) = scope.get(name) {
             diags.push(names::duplicate_declaration(

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 
 use crate::source::FileId;
 use flowc_grammar::Span;

@@ -96,7 +96,7 @@ pub fn parse_with(text: &str, engine: Engine) -> Parse {
     comment_starts.sort_unstable();
     let mut out = Parse {
         module: Module {
-            items: Vec::new(),
+            items: Vec::with_capacity(split.chunks.len()),
             comments: split.comments,
             build_refs: Vec::new(),
         },

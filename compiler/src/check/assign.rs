@@ -5,7 +5,7 @@
 //! column must exist with a compatible type and nullability. Each column problem is reported on
 //! its own, so a user sees every missing column at once.
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 
 use crate::types::{ColumnTy, Schema, Ty};
 

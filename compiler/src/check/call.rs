@@ -5,7 +5,7 @@
 //! names, not variables); then every other argument. Output types are the callee's output types
 //! with the variables substituted, or the caller's `as Table<...>` for a variable no input binds.
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 
 use super::assign::{assign, table, Mismatch};
 use super::lower::{ParamSig, StepSig};
@@ -132,8 +132,25 @@ impl Checker<'_> {
     }
 
     pub(crate) fn check_call(&mut self, pc: &mut PipelineCheck, i: usize) {
-        let call = pc.info.nodes[i].call.clone();
-        let Some((sig, decl)) = self.callee_sig(pc, i, &call) else {
+        // The call is taken out of its node while it is typed and put back after, instead of
+        // cloned; what other nodes' checks read of it meanwhile (its span and callee, to name
+        // a producer) stays in place.
+        let stand_in = Call {
+            span: pc.info.nodes[i].call.span,
+            callee: pc.info.nodes[i].call.callee.clone(),
+            args: Vec::new(),
+            cast: None,
+            after: Vec::new(),
+            settings: None,
+        };
+        let call = std::mem::replace(&mut pc.info.nodes[i].call, stand_in);
+        self.type_call(pc, i, &call);
+        pc.info.nodes[i].call = call;
+    }
+
+    /// [`Self::check_call`] of node `i`, whose call is `call`.
+    fn type_call(&mut self, pc: &mut PipelineCheck, i: usize, call: &Call) {
+        let Some((sig, decl)) = self.callee_sig(pc, i, call) else {
             return;
         };
         pc.info.nodes[i].callee = Some(decl);
@@ -142,14 +159,14 @@ impl Checker<'_> {
             frames: pc.info.nodes[i].frames.clone(),
             sig,
         };
-        let args = self.argument_names(pc, &call, &site);
+        let args = self.argument_names(pc, call, &site);
         let mut found = CallTypes::default();
         pc.in_finally = pc.info.nodes[i].is_finally;
         self.bind_schema_variables(pc, &args, &site, &mut found);
         self.type_other_arguments(pc, &args, &site, &mut found);
         pc.in_finally = false;
-        let outputs = self.output_types(pc, &call, &site, &mut found);
-        let settings = self.call_settings(pc, i, &call, &site.sig);
+        let outputs = self.output_types(pc, call, &site, &mut found);
+        let settings = self.call_settings(pc, i, call, &site.sig);
         let node = &mut pc.info.nodes[i];
         node.settings = settings;
         node.outputs = outputs;
@@ -209,7 +226,7 @@ impl Checker<'_> {
         let file = self.file(pc.m);
         let CallSite { sig, def, frames } = site;
         let def = *def;
-        let mut args: IndexMap<String, &Arg> = IndexMap::new();
+        let mut args: IndexMap<String, &Arg> = IndexMap::default();
         for a in &call.args {
             if let Some(prev) = args.get(&a.name.name) {
                 self.push(types::duplicate_argument(
@@ -290,7 +307,7 @@ impl Checker<'_> {
             let what = format!("argument `{}` of `{}`", p.name, sig.name);
             let producer = self.producer_of(pc, &a.value);
             if let Some(bound) = bindings.get(var).cloned() {
-                let expected = subst(&p.ty, bindings, &IndexMap::new()).unwrap_or(Ty::Error);
+                let expected = subst(&p.ty, bindings, &IndexMap::default()).unwrap_or(Ty::Error);
                 let mm = assign(&expected, &actual);
                 self.report_mismatches(
                     m,
@@ -309,7 +326,7 @@ impl Checker<'_> {
             let shape = subst(
                 &p.ty,
                 &[(var.to_string(), Schema::default())].into_iter().collect(),
-                &IndexMap::new(),
+                &IndexMap::default(),
             )
             .unwrap_or(Ty::Error);
             let shape_mm: Vec<Mismatch> = assign(&shape, &actual)
@@ -400,19 +417,22 @@ impl Checker<'_> {
                 _ => {
                     let expected = subst(&p.ty, bindings, column_values).unwrap_or(Ty::Error);
                     let actual = self.value(pc, &a.value, frames, Some(&expected));
-                    let producer = self.producer_of(pc, &a.value);
                     let mm = assign(&expected, &actual);
-                    let what = format!("argument `{}` of `{}`", p.name, sig.name);
-                    self.report_mismatches(
-                        m,
-                        &what,
-                        a.value.span,
-                        Some((def.0, p.span)),
-                        producer.as_ref(),
-                        &expected,
-                        &actual,
-                        mm,
-                    );
+                    // The words of a mismatch are made only when there is one.
+                    if !mm.is_empty() {
+                        let producer = self.producer_of(pc, &a.value);
+                        let what = format!("argument `{}` of `{}`", p.name, sig.name);
+                        self.report_mismatches(
+                            m,
+                            &what,
+                            a.value.span,
+                            Some((def.0, p.span)),
+                            producer.as_ref(),
+                            &expected,
+                            &actual,
+                            mm,
+                        );
+                    }
                     arg_types.insert(p.name.clone(), actual);
                 }
             }

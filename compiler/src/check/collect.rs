@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 
 use super::pipeline_model::{Binding, CallNode, Frame, IfInfo, LoopInfo};
 use flowc_grammar::ast::{
@@ -64,7 +64,7 @@ impl StatementCollector {
         let statements = body.stmts.len();
         let mut col = StatementCollector {
             nodes: Vec::with_capacity(statements),
-            bindings: IndexMap::with_capacity(statements),
+            bindings: IndexMap::with_capacity_and_hasher(statements, Default::default()),
             loops: Vec::new(),
             ifs: Vec::new(),
             outputs: Vec::new(),
@@ -240,8 +240,8 @@ impl StatementCollector {
             frames: frames.to_vec(),
             is_finally,
             outputs: Vec::new(),
-            arg_types: IndexMap::new(),
-            bindings: IndexMap::new(),
+            arg_types: IndexMap::default(),
+            bindings: IndexMap::default(),
             data_deps: BTreeSet::new(),
             after_deps: BTreeSet::new(),
             frame_deps: BTreeSet::new(),

@@ -108,7 +108,7 @@ impl Checker<'_> {
             Some(Ty::Record(fs)) => Some(fs.clone()),
             _ => None,
         };
-        let mut fields = indexmap::IndexMap::new();
+        let mut fields = crate::maps::IndexMap::default();
         let mut broken = false;
         for f in &r.fields {
             let h = hints.as_ref().and_then(|fs| fs.get(&f.key.name));
@@ -407,21 +407,26 @@ impl Checker<'_> {
 
 /// First names referenced by an expression (paths and `${}` interpolations).
 pub(crate) fn expr_names(e: &Expr, out: &mut Vec<Ident>) {
+    each_name(e, &mut |n| out.push(n.clone()));
+}
+
+/// Calls `f` with each first name referenced by an expression, in [`expr_names`]' order.
+pub(crate) fn each_name<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Ident)) {
     match &e.kind {
-        ExprKind::Path(p) => out.extend(p.first().cloned()),
-        ExprKind::Str(s) => out.extend(s.vars().cloned()),
+        ExprKind::Path(p) => p.first().into_iter().for_each(f),
+        ExprKind::Str(s) => s.vars().for_each(f),
         ExprKind::List(items) | ExprKind::Call { args: items, .. } => {
-            items.iter().for_each(|i| expr_names(i, out))
+            items.iter().for_each(|i| each_name(i, f))
         }
-        ExprKind::Record(r) => r.fields.iter().for_each(|f| expr_names(&f.value, out)),
-        ExprKind::Paren(inner) | ExprKind::Not { expr: inner, .. } => expr_names(inner, out),
+        ExprKind::Record(r) => r.fields.iter().for_each(|x| each_name(&x.value, f)),
+        ExprKind::Paren(inner) | ExprKind::Not { expr: inner, .. } => each_name(inner, f),
         ExprKind::Chain { first, rest } => {
-            expr_names(first, out);
-            rest.iter().for_each(|(_, _, e)| expr_names(e, out));
+            each_name(first, f);
+            rest.iter().for_each(|(_, _, e)| each_name(e, f));
         }
         ExprKind::Compare { lhs, rhs, .. } => {
-            expr_names(lhs, out);
-            expr_names(rhs, out);
+            each_name(lhs, f);
+            each_name(rhs, f);
         }
         _ => {}
     }

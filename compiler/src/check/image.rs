@@ -19,10 +19,9 @@ pub(crate) fn image_problem(image: &str) -> Option<ImageProblem> {
     if image.contains("${") {
         return Some(ImageProblem::BuildTimeValue);
     }
-    if let Some(c) = image
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "._-/:@[]".contains(*c)))
-    {
+    if let Some(c) = image.chars().find(|&c| {
+        !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '[' | ']'))
+    }) {
         let what = match c {
             ' ' => "a space".to_string(),
             c if c.is_whitespace() || c.is_control() => "a blank".to_string(),
@@ -66,7 +65,7 @@ fn tag_problem(tag: &str) -> Option<String> {
         .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     let rest_ok = tag
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if tag.is_empty() {
         Some("the tag after `:` is empty".into())
     } else if !first_ok || !rest_ok {

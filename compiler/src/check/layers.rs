@@ -4,7 +4,7 @@
 //! tolerations adding up). The plan builder and the checks that need a call's settings (the
 //! secrets it uses, `secret_params.rs`) both read them from here.
 
-use std::collections::HashMap;
+use crate::maps::HashMap;
 
 use super::{ResolvedProps, ResourceSpec};
 use crate::resolve::DeclId;

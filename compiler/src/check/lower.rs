@@ -1,6 +1,6 @@
 //! Lowering declarations to types: schemas, written types and step signatures.
 
-use indexmap::IndexMap;
+use crate::maps::{HashMap, IndexMap};
 
 use super::Checker;
 use crate::diagnostics::{names, records, types, Code};
@@ -71,8 +71,8 @@ impl Checker<'_> {
             ));
             return Schema::default();
         }
-        let mut columns: IndexMap<String, ColumnTy> = IndexMap::new();
-        let mut inherited_from: IndexMap<String, String> = IndexMap::new();
+        let mut columns: IndexMap<String, ColumnTy> = IndexMap::default();
+        let mut inherited_from: IndexMap<String, String> = IndexMap::default();
         for parent in &ast.extends {
             let Some(entry) = self.lookup_kind(
                 m,
@@ -144,8 +144,8 @@ impl Checker<'_> {
         generics: &[String],
     ) -> IndexMap<String, ColumnTy> {
         let file = self.file(m);
-        let mut out: IndexMap<String, ColumnTy> = IndexMap::new();
-        let mut spans: IndexMap<String, Span> = IndexMap::new();
+        let mut out: IndexMap<String, ColumnTy> = IndexMap::default();
+        let mut spans: IndexMap<String, Span> = IndexMap::default();
         for c in cols {
             let ty = self.ty(m, &c.ty, generics);
             let (scalar, nullable) = match &ty {
@@ -261,7 +261,7 @@ impl Checker<'_> {
     /// Lowers a record type `{ name: Type, ... }`: fields of value types, each named once.
     fn record_ty(&mut self, m: ModuleId, cols: &[Column], generics: &[String]) -> Ty {
         let file = self.file(m);
-        let mut fields = IndexMap::new();
+        let mut fields = IndexMap::default();
         for c in cols {
             let t = self.ty(m, &c.ty, generics);
             if fields.contains_key(&c.name.name) {
@@ -383,10 +383,13 @@ impl Checker<'_> {
                 },
             ));
         }
-        let mut seen: IndexMap<String, Span> = IndexMap::new();
-        let mut params = Vec::new();
+        let mut seen: HashMap<&str, Span> = HashMap::with_capacity_and_hasher(
+            step.params.len() + step.outputs.len(),
+            Default::default(),
+        );
+        let mut params = Vec::with_capacity(step.params.len());
         for p in &step.params {
-            if let Some(prev) = seen.get(&p.name.name) {
+            if let Some(prev) = seen.get(p.name.name.as_str()) {
                 self.push(names::declared_twice(
                     file,
                     p.name.span,
@@ -396,7 +399,7 @@ impl Checker<'_> {
                 ));
                 continue;
             }
-            seen.insert(p.name.name.clone(), p.name.span);
+            seen.insert(&p.name.name, p.name.span);
             let ty = self.ty(m, &p.ty, &generic_names);
             if let Some(d) = &p.default {
                 self.check_default(m, &ty, d);
@@ -420,9 +423,9 @@ impl Checker<'_> {
                 }
             }
         }
-        let mut outputs = Vec::new();
+        let mut outputs = Vec::with_capacity(step.outputs.len());
         for o in &step.outputs {
-            if let Some(prev) = seen.get(&o.name.name) {
+            if let Some(prev) = seen.get(o.name.name.as_str()) {
                 self.push(names::declared_twice_in_signature(
                     file,
                     o.name.span,
@@ -431,7 +434,7 @@ impl Checker<'_> {
                 ));
                 continue;
             }
-            seen.insert(o.name.name.clone(), o.name.span);
+            seen.insert(&o.name.name, o.name.span);
             let mut ty = self.ty(m, &o.ty, &generic_names);
             if contains_record(&ty) {
                 self.push(records::record_output(file, o.ty.span, &o.name.name));

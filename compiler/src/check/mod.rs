@@ -32,7 +32,7 @@ mod secrets;
 mod step_graph;
 pub(crate) mod volumes;
 
-use std::collections::{HashMap, HashSet};
+use crate::maps::{HashMap, HashSet};
 
 use crate::diagnostics::{names, Code, Diagnostic};
 use crate::resolve::{DeclId, DeclKind, ModuleId, Program, ScopeEntry};
@@ -202,10 +202,10 @@ pub fn check_program(program: &Program) -> (Checked, Vec<Diagnostic>) {
         program,
         diags: Vec::new(),
         out: Checked::default(),
-        in_progress: HashSet::new(),
-        used_names: HashSet::new(),
-        used_decls: HashSet::new(),
-        build_reads: HashSet::new(),
+        in_progress: HashSet::default(),
+        used_names: HashSet::default(),
+        used_decls: HashSet::default(),
+        build_reads: HashSet::default(),
         interpolating: false,
     };
     checker.reserve();

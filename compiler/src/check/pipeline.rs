@@ -7,7 +7,9 @@
 //! A name bound inside a `for` is a `List` outside it (fan-in); a name bound in an `if` branch is
 //! optional outside it unless every branch of the chain binds it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::maps::HashMap;
 
 use super::collect::{EmptyBody, StatementCollector};
 use super::lower::{ParamSig, StepSig};
@@ -304,7 +306,7 @@ impl Checker<'_> {
                 self.push(lints::unused_parameter(file, p.name.span, &p.name.name));
             }
         }
-        let mut seen: HashMap<&str, ()> = HashMap::new();
+        let mut seen: HashMap<&str, ()> = HashMap::default();
         for (name, sites) in &pc.info.bindings {
             if pc.used.contains(name) || seen.insert(name, ()).is_some() {
                 continue;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 
 use super::lower::StepSig;
 use super::props::ResolvedProps;

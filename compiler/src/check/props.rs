@@ -7,7 +7,7 @@
 //! over defaults) is done by the plan builder from these values. Secret and profile
 //! declarations are checked in `secrets.rs` and `profiles.rs`.
 
-use indexmap::IndexMap;
+use crate::maps::IndexMap;
 
 use super::image::image_problem;
 use super::lower::StepSig;
@@ -147,24 +147,22 @@ impl Checker<'_> {
     /// (W-codes), `run` beside `python`, and a missing `image` or `run`.
     fn step_prop_uses(&mut self, file: FileId, step: &Step, resolved: &ResolvedProps) {
         if let Some(run) = &resolved.run {
-            let mut used: Vec<String> = Vec::new();
+            let mut used: Vec<&str> = Vec::new();
             for e in run {
-                let mut names = Vec::new();
-                super::expr::expr_names(e, &mut names);
-                used.extend(names.into_iter().map(|n| n.name));
+                super::expr::each_name(e, &mut |n| used.push(&n.name));
             }
             for v in resolved.env.values() {
                 match v {
-                    EnvValue::Param(p) => used.push(p.clone()),
+                    EnvValue::Param(p) => used.push(p),
                     EnvValue::Text(parts) => used.extend(parts.iter().filter_map(|p| match p {
-                        StrPart::Var(v) => Some(v.name.clone()),
+                        StrPart::Var(v) => Some(v.name.as_str()),
                         StrPart::Text(_) | StrPart::Build(_) | StrPart::Path(_) => None,
                     })),
                     EnvValue::Secret(_) => {}
                 }
             }
             for p in &step.params {
-                if !used.contains(&p.name.name) {
+                if !used.contains(&p.name.name.as_str()) {
                     self.push(lints::unused_step_parameter(
                         file,
                         p.name.span,
@@ -174,7 +172,7 @@ impl Checker<'_> {
                 }
             }
             for o in &step.outputs {
-                if !used.contains(&o.name.name) {
+                if !used.contains(&o.name.name.as_str()) {
                     self.push(lints::unused_step_output(
                         file,
                         o.name.span,
@@ -223,7 +221,8 @@ impl Checker<'_> {
     pub(crate) fn props(&mut self, m: ModuleId, props: &[Prop], place: Place<'_>) -> ResolvedProps {
         let file = self.file(m);
         let mut out = ResolvedProps::default();
-        let mut seen: IndexMap<&'static str, Span> = IndexMap::new();
+        // A handful of keywords: a list is faster than a map.
+        let mut seen: Vec<(&'static str, Span)> = Vec::with_capacity(props.len());
         for prop in props {
             let kw = prop.kind.keyword();
             let repeatable = matches!(
@@ -234,11 +233,11 @@ impl Checker<'_> {
                     | PropKind::Use(_)
             );
             if !repeatable {
-                if let Some(prev) = seen.get(kw) {
+                if let Some((_, prev)) = seen.iter().find(|(k, _)| *k == kw) {
                     self.push(ops::property_set_twice(file, prop.span, *prev, kw));
                     continue;
                 }
-                seen.insert(kw, prop.span);
+                seen.push((kw, prop.span));
             }
             self.prop(m, prop, &place, &mut out);
         }
@@ -744,7 +743,7 @@ impl Checker<'_> {
 
     fn toleration(&mut self, m: ModuleId, r: &Record) -> IndexMap<String, String> {
         let file = self.file(m);
-        let mut out = IndexMap::new();
+        let mut out = IndexMap::default();
         for f in &r.fields {
             let key = f.key.name.as_str();
             if !TOLERATION_KEYS.contains(&key) {

@@ -70,7 +70,9 @@ impl Checker<'_> {
         let Some(first) = path.first() else {
             return Ty::Error;
         };
-        pc.used.insert(first.name.clone());
+        if !pc.used.contains(&first.name) {
+            pc.used.insert(first.name.clone());
+        }
         // Loop variables in scope.
         for f in frames.iter().rev() {
             if let Frame::For { id } = f {
@@ -84,10 +86,10 @@ impl Checker<'_> {
             let t = p.ty.clone();
             return self.member(pc, t, path, None, false);
         }
-        if let Some(sites) = pc.info.bindings.get(&first.name).cloned() {
+        if let Some(sites) = pc.info.bindings.get(&first.name) {
             // The binding this reference sees: not one in another branch of an `if` chain the
             // reference sits in (a name bound in two branches is read from its own branch).
-            let Some(site) = visible_sites(&sites, &pc.info.nodes, frames)
+            let Some(site) = visible_sites(sites, &pc.info.nodes, frames)
                 .first()
                 .copied()
             else {
@@ -97,7 +99,7 @@ impl Checker<'_> {
             if !pc.typed[node] {
                 return Ty::Error;
             }
-            let outputs = pc.info.nodes[node].outputs.clone();
+            let outputs = &pc.info.nodes[node].outputs;
             if self.interpolating && path.len() == 1 && outputs.len() > 1 {
                 let names: Vec<String> = outputs.iter().map(|(n, _)| n.clone()).collect();
                 self.push(ops::ambiguous_interpolation(
@@ -124,8 +126,8 @@ impl Checker<'_> {
                 },
             };
             // Wrap by the frames the binding sits in that the reference is outside of.
-            let bframes = pc.info.nodes[node].frames.clone();
-            let k = common_prefix(&bframes, frames);
+            let bframes = &pc.info.nodes[node].frames;
+            let k = common_prefix(bframes, frames);
             // Innermost frame first: an `if` inside a `for` makes each item optional
             // (`List<T?>`, iterations where the branch did not run are holes), a `for` inside an
             // `if` makes the list optional (`List<T>?`).

@@ -7,7 +7,9 @@
 //! properties layered as the plan layers them (the pipeline's `defaults`, the step's own
 //! properties, the call's `with`, each with its profiles).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::maps::HashSet;
 
 use super::layers::layered_props;
 use super::props::{EnvValue, ResolvedProps};

@@ -96,7 +96,31 @@ impl Hand<'_> {
 
     /// `expr = { or_expr }`.
     pub(super) fn expr(&mut self) -> Option<Expr> {
-        self.chain(BinOp::Or)
+        self.lone_primary().or_else(|| self.chain(BinOp::Or))
+    }
+
+    /// The common case of [`Self::expr`] without its six levels of rules: a `primary` that no
+    /// operator follows is the whole expression, and the levels above it would each have
+    /// skipped the trivia after it and found nothing more (`or_expr`, `and_expr`, `not_expr`,
+    /// `cmp_expr` and `add_expr` all return their single operand as it is). `None`, with
+    /// nothing taken or recorded, whenever an operator or `not` could follow or start it.
+    fn lone_primary(&mut self) -> Option<Expr> {
+        let start = self.pos;
+        if self.next_word() == b"not" {
+            return None;
+        }
+        let (errors, refs) = (self.errors.len(), self.refs.len());
+        let e = self.primary();
+        self.skip();
+        let operator_follows = matches!(self.peek(), b'+' | b'-' | b'=' | b'!' | b'<' | b'>')
+            || matches!(self.next_word(), b"and" | b"or");
+        if e.is_none() || operator_follows {
+            self.pos = start;
+            self.errors.truncate(errors);
+            self.refs.truncate(refs);
+            return None;
+        }
+        e
     }
 
     /// `or_expr` and `and_expr`: operands joined by a word operator, one flat chain.

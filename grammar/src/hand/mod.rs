@@ -189,7 +189,16 @@ impl<'a> Hand<'a> {
     }
 
     /// pest's implicit skipping: `WHITESPACE` (space, `\t` to `\r`) and complete comments.
+    #[inline]
     fn skip(&mut self) {
+        // Most calls have nothing to skip.
+        if self.pos < self.end && matches!(self.b[self.pos], b' ' | b'\t'..=b'\r' | b'/') {
+            self.skip_trivia();
+        }
+    }
+
+    /// [`Self::skip`] from a space or a `/`.
+    fn skip_trivia(&mut self) {
         loop {
             while self.pos < self.end && matches!(self.b[self.pos], b' ' | b'\t'..=b'\r') {
                 self.pos += 1;
@@ -243,7 +252,10 @@ impl<'a> Hand<'a> {
 
     /// `e ~ ("," ~ e)*`: one or more, comma-separated, no trailing comma.
     fn comma_list<T>(&mut self, mut f: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        let mut out = vec![f(self)?];
+        let first = f(self)?;
+        // Most lists are short: one allocation instead of growing from one.
+        let mut out = Vec::with_capacity(4);
+        out.push(first);
         self.skip();
         self.many(&mut out, |p| {
             if !p.eat(b',') {
