@@ -10,11 +10,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use flowc_survey::synth::{synth_panel, synth_targets};
-use flowc_survey::{rake, rake_into, RakeOptions};
+use flowc_survey::{rake, rake_into, Codes, RakeOptions};
 
 /// Sum of a `u32` column (vectorisable).
-fn sum_u32(x: &[u32]) -> u64 {
-    x.iter().map(|&v| u64::from(v)).sum()
+fn sum_codes(x: Codes<'_>) -> u64 {
+    x.iter().map(u64::from).sum()
 }
 
 /// Sum of an `f64` column with eight independent accumulators (vectorisable).
@@ -86,7 +86,7 @@ fn bench(n: usize) {
         for _ in 0..2 {
             let mut s = 0u64;
             for v in &vars {
-                s = s.wrapping_add(sum_u32(black_box(v.codes)));
+                s = s.wrapping_add(sum_codes(black_box(v.codes)));
             }
             black_box(s);
             black_box(sum_f64(black_box(base)));
