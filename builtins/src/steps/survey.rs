@@ -253,8 +253,9 @@ pub fn rake(call: &Call<'_>) -> Result<(), BuiltinError> {
     drop(coded);
     let report = raked.report.clone();
     let mut weighted = panel;
+    // The weights' own buffer becomes the column (`Column::new` would copy it: 8 bytes a row).
     weighted
-        .with_column(Column::new("weight".into(), raked.weights))
+        .with_column(Float64Chunked::from_vec("weight".into(), raked.weights).into_column())
         .map_err(|e| err(COLUMN_ROLE, format!("{}: {e}", call.step)))?;
     emit_table(call, "weights", weighted, &[])?;
     emit_metrics(
