@@ -5,7 +5,8 @@
 # (bench/data_path.py, on the cell table as flowc rakes).
 # Usage: bench/data_path.sh [N] [ROUNDS]   (defaults 1000000 and 5)
 # Environment: PYTHON, an interpreter with numpy and pyarrow (default: the test virtualenv,
-# $FLOWC_TEST_VENV/bin/python, else python3).
+# $FLOWC_TEST_VENV/bin/python, else python3); FLOWC, a flowc binary (with the built-in steps) to
+# measure instead of this checkout's release build (to measure another commit's).
 # The input files are made once by flowc's own std.synth (untimed). Each round runs the peer and
 # flowc in turn; each run is timed from outside (wall, CPU of the process and its children, and
 # peak resident memory). Medians are reported with the load average, flowc's ratio to the peer
@@ -23,8 +24,10 @@ PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c 'import numpy, pyarrow' || { echo "error: $PYTHON has no numpy or pyarrow" >&2; exit 1; }
 
 # The built-in steps (polars) are needed: the default features.
-cargo build --release -q -p flowc
-FLOWC="$PWD/target/release/flowc"
+if [ -z "${FLOWC:-}" ]; then
+  cargo build --release -q -p flowc
+  FLOWC="$PWD/target/release/flowc"
+fi
 
 cat > "$WORK/setup.flow" <<'FLOW'
 import std.synth (panel, targets)

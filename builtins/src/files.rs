@@ -20,14 +20,14 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::{BufWriter, Cursor, Write};
+use std::io::{BufWriter, Cursor, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flowc_runtime::builtin::BuiltinError;
 use polars::prelude::*;
 use polars_arrow::array::{Array, DictionaryArray, DictionaryKey, PrimitiveArray, Utf8ViewArray};
-use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField, IntegerType};
+use polars_arrow::datatypes::{ArrowDataType, ArrowSchema, Field as ArrowField, IntegerType};
 use polars_buffer::Buffer;
 use polars_io::csv::read::CsvReadOptions;
 use polars_io::csv::write::CsvWriter;
@@ -57,111 +57,270 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, BuiltinError> {
     if let Some(table) = handoff::recall(path) {
         return Ok(table);
     }
-    let bytes = std::fs::read(path).map_err(|e| {
+    let fail = |e: &dyn std::fmt::Display| {
+        err(
+            READ_FAILED,
+            format!("cannot read Parquet file `{}`: {e}", path.display()),
+        )
+    };
+    let mut file = File::open(path).map_err(|e| {
         err(
             READ_FAILED,
             format!("cannot open Parquet file `{}`: {e}", path.display()),
         )
     })?;
-    parquet_from_bytes(bytes)
-        .map(handoff::canonical)
-        .map_err(|e| {
-            err(
-                READ_FAILED,
-                format!("cannot read Parquet file `{}`: {e}", path.display()),
-            )
-        })
-}
-
-/// A Parquet file's table: by polars' reader, except that `Enum` columns are made from their
-/// codes.
-fn parquet_from_bytes(bytes: Vec<u8>) -> PolarsResult<DataFrame> {
-    let metadata = read_metadata(&mut Cursor::new(&bytes))?;
-    let schema = infer_schema(&metadata)?;
+    let metadata = read_metadata(&mut file).map_err(|e| fail(&e))?;
+    let schema = infer_schema(&metadata).map_err(|e| fail(&e))?;
     let enums: Vec<bool> = schema
         .iter_values()
         .map(|f| matches!(DataType::from_arrow_field(f), DataType::Enum(_, _)))
         .collect();
-    if !enums.contains(&true) {
-        return ParquetReader::new(Cursor::new(bytes)).finish();
-    }
-    let buffer = Buffer::from(bytes);
+    let table = if enums.contains(&true) {
+        parquet_by_column(path, &metadata, &schema, &enums)
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| fail(&e))?;
+        ParquetReader::new(Cursor::new(bytes)).finish()
+    };
+    table.map(handoff::canonical).map_err(|e| fail(&e))
+}
+
+/// A Parquet file's table decoded column by column, each column chunk read from the file as it
+/// is decoded (the file is never held whole beside its table): `Enum` columns made from their
+/// codes, columns of fixed-width numbers gathered into one buffer of the column's length as
+/// their row groups are decoded (no second copy to make one chunk), others by polars' reader.
+fn parquet_by_column(
+    path: &Path,
+    metadata: &FileMetadata,
+    schema: &ArrowSchema,
+    enums: &[bool],
+) -> PolarsResult<DataFrame> {
     let fields: Vec<&ArrowField> = schema.iter_values().collect();
+    let rows = total_rows(metadata);
     let columns = in_parallel(fields.len(), |i| {
         let field = fields[i];
-        let mut arrays = Vec::with_capacity(metadata.row_groups.len());
-        for rg in &metadata.row_groups {
-            let chunks = rg.columns_under_root_iter(&field.name).ok_or_else(
-                || polars_err!(ComputeError: "row group without column `{}`", field.name),
-            )?;
-            let parts = chunks
-                .map(|m| {
-                    let r = m.byte_range();
-                    (m, buffer.clone().sliced(r.start as usize..r.end as usize))
-                })
-                .collect();
-            arrays.extend(to_deserializer(parts, field.clone(), None)?.0);
-        }
-        let enumerated = if enums[i] {
-            enum_column(field, &arrays)
-        } else {
-            None
+        let gather = match EnumCodes::new(field, rows).filter(|_| enums[i]) {
+            Some(codes) => Gather::Enum(codes),
+            None => Gather::new(field, rows),
         };
-        match enumerated {
-            Some(c) => Ok(c),
-            None if arrays.is_empty() => Ok(Column::new_empty(
-                field.name.clone(),
-                &DataType::from_arrow_field(field),
-            )),
-            None => Series::try_from((field, arrays)).map(Column::from),
+        match decode_column(path, metadata, field, gather)? {
+            Some(column) => Ok(column),
+            // An `Enum` column with nulls or unknown labels: polars' own import.
+            None => decode_column(path, metadata, field, Gather::Arrays(Vec::new()))?
+                .ok_or_else(|| polars_err!(ComputeError: "column `{}` unreadable", field.name)),
         }
     })
     .into_iter()
     .collect::<PolarsResult<Vec<Column>>>()?;
-    let height = columns.first().map_or(total_rows(&metadata), Column::len);
+    let height = columns.first().map_or(rows, Column::len);
     DataFrame::new(height, columns)
+}
+
+/// One column of the file at `path`, its row groups read and decoded one at a time into
+/// `gather`; `None` when `gather` cannot take them (an `Enum` column with nulls).
+fn decode_column(
+    path: &Path,
+    metadata: &FileMetadata,
+    field: &ArrowField,
+    mut gather: Gather,
+) -> PolarsResult<Option<Column>> {
+    let mut file = File::open(path)?;
+    for rg in &metadata.row_groups {
+        let chunks = rg.columns_under_root_iter(&field.name).ok_or_else(
+            || polars_err!(ComputeError: "row group without column `{}`", field.name),
+        )?;
+        let mut parts = Vec::new();
+        for m in chunks {
+            let range = m.byte_range();
+            let len = usize::try_from(range.end.saturating_sub(range.start))
+                .map_err(|_| polars_err!(ComputeError: "a column chunk too large"))?;
+            let mut bytes = vec![0u8; len];
+            file.seek(SeekFrom::Start(range.start))?;
+            file.read_exact(&mut bytes)?;
+            parts.push((m, Buffer::from(bytes)));
+        }
+        for array in to_deserializer(parts, field.clone(), None)?.0 {
+            if !gather.push(array) {
+                return Ok(None);
+            }
+        }
+    }
+    gather.finish(field).map(Some)
+}
+
+/// One column's arrays as its row groups are decoded.
+enum Gather {
+    /// An `Enum` column: its codes.
+    Enum(EnumCodes),
+    /// Fixed-width numbers: the values so far, then any arrays from the first with nulls on.
+    Numbers(Numbers, Vec<Box<dyn Array>>),
+    /// Anything else: the arrays as decoded.
+    Arrays(Vec<Box<dyn Array>>),
+}
+
+/// The values of a column of fixed-width numbers, gathered in one buffer.
+enum Numbers {
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+macro_rules! numbers {
+    ($self:expr, $v:ident => $body:expr) => {
+        match $self {
+            Numbers::I8($v) => $body,
+            Numbers::I16($v) => $body,
+            Numbers::I32($v) => $body,
+            Numbers::I64($v) => $body,
+            Numbers::U8($v) => $body,
+            Numbers::U16($v) => $body,
+            Numbers::U32($v) => $body,
+            Numbers::U64($v) => $body,
+            Numbers::F32($v) => $body,
+            Numbers::F64($v) => $body,
+        }
+    };
+}
+
+impl Numbers {
+    /// An empty buffer for `rows` values of a column of `dtype`, if it holds fixed-width numbers.
+    fn new(dtype: &ArrowDataType, rows: usize) -> Option<Numbers> {
+        use polars_arrow::datatypes::{PhysicalType, PrimitiveType as P};
+        let PhysicalType::Primitive(p) = dtype.to_physical_type() else {
+            return None;
+        };
+        Some(match p {
+            P::Int8 => Numbers::I8(Vec::with_capacity(rows)),
+            P::Int16 => Numbers::I16(Vec::with_capacity(rows)),
+            P::Int32 => Numbers::I32(Vec::with_capacity(rows)),
+            P::Int64 => Numbers::I64(Vec::with_capacity(rows)),
+            P::UInt8 => Numbers::U8(Vec::with_capacity(rows)),
+            P::UInt16 => Numbers::U16(Vec::with_capacity(rows)),
+            P::UInt32 => Numbers::U32(Vec::with_capacity(rows)),
+            P::UInt64 => Numbers::U64(Vec::with_capacity(rows)),
+            P::Float32 => Numbers::F32(Vec::with_capacity(rows)),
+            P::Float64 => Numbers::F64(Vec::with_capacity(rows)),
+            _ => return None,
+        })
+    }
+
+    /// Appends the values of `array` when it has no nulls and is of this buffer's type.
+    fn extend(&mut self, array: &dyn Array) -> bool {
+        fn add<T: polars_arrow::types::NativeType>(v: &mut Vec<T>, array: &dyn Array) -> bool {
+            match array.as_any().downcast_ref::<PrimitiveArray<T>>() {
+                Some(a) if a.null_count() == 0 => {
+                    v.extend_from_slice(a.values());
+                    true
+                }
+                _ => false,
+            }
+        }
+        numbers!(self, v => add(v, array))
+    }
+
+    fn is_empty(&self) -> bool {
+        numbers!(self, v => v.is_empty())
+    }
+
+    /// The values as one array of `dtype`; the buffer is left empty.
+    fn take(&mut self, dtype: &ArrowDataType) -> Box<dyn Array> {
+        numbers!(self, v => PrimitiveArray::from_vec(std::mem::take(v)).to(dtype.clone()).boxed())
+    }
+}
+
+impl Gather {
+    /// For a column other than an `Enum`.
+    fn new(field: &ArrowField, rows: usize) -> Gather {
+        match Numbers::new(field.dtype(), rows) {
+            Some(n) => Gather::Numbers(n, Vec::new()),
+            None => Gather::Arrays(Vec::new()),
+        }
+    }
+
+    /// Takes the next decoded array; `false` if it cannot (an `Enum` array with nulls).
+    fn push(&mut self, array: Box<dyn Array>) -> bool {
+        match self {
+            Gather::Enum(codes) => return codes.push(array.as_ref()).is_some(),
+            Gather::Arrays(arrays) => arrays.push(array),
+            Gather::Numbers(numbers, arrays) => {
+                if !arrays.is_empty() || !numbers.extend(array.as_ref()) {
+                    if arrays.is_empty() && !numbers.is_empty() {
+                        arrays.push(numbers.take(array.dtype()));
+                    }
+                    arrays.push(array);
+                }
+            }
+        }
+        true
+    }
+
+    /// The column.
+    fn finish(self, field: &ArrowField) -> PolarsResult<Column> {
+        let arrays = match self {
+            Gather::Enum(codes) => return Ok(codes.finish(field.name.clone())),
+            Gather::Arrays(arrays) => arrays,
+            Gather::Numbers(mut numbers, mut arrays) => {
+                if arrays.is_empty() && !numbers.is_empty() {
+                    arrays.push(numbers.take(field.dtype()));
+                }
+                arrays
+            }
+        };
+        if arrays.is_empty() {
+            return Ok(Column::new_empty(
+                field.name.clone(),
+                &DataType::from_arrow_field(field),
+            ));
+        }
+        Series::try_from((field, arrays)).map(Column::from)
+    }
 }
 
 fn total_rows(metadata: &FileMetadata) -> usize {
     metadata.row_groups.iter().map(|rg| rg.num_rows()).sum()
 }
 
-/// An `Enum` column from its dictionary-encoded arrays: each array's dictionary is looked up
-/// once, then the keys are translated. `None` (polars' own import is used) for nulls or a
-/// label that is not one of the `Enum`'s.
-fn enum_column(field: &ArrowField, arrays: &[Box<dyn Array>]) -> Option<Column> {
-    let dtype = DataType::from_arrow_field(field);
-    let DataType::Enum(fcats, _) = &dtype else {
-        return None;
-    };
-    let name = field.name.clone();
-    let series = match fcats.physical() {
-        CategoricalPhysical::U8 => {
-            let ids = UInt8Chunked::from_vec(name, enum_codes(&dtype, arrays)?);
-            Categorical8Chunked::from_cats_and_dtype(ids, dtype).into_series()
-        }
-        CategoricalPhysical::U16 => {
-            let ids = UInt16Chunked::from_vec(name, enum_codes(&dtype, arrays)?);
-            Categorical16Chunked::from_cats_and_dtype(ids, dtype).into_series()
-        }
-        CategoricalPhysical::U32 => {
-            let ids = UInt32Chunked::from_vec(name, enum_codes(&dtype, arrays)?);
-            Categorical32Chunked::from_cats_and_dtype(ids, dtype).into_series()
-        }
-    };
-    Some(series.into_column())
+/// An `Enum` column's codes (of its physical width), translated from its dictionary-encoded
+/// arrays as they are decoded: each array's dictionary is looked up once, then its keys are
+/// translated.
+struct EnumCodes {
+    dtype: DataType,
+    codes: EnumVec,
 }
 
-/// The `Enum` codes (of physical type `C`) of dictionary arrays.
-fn enum_codes<C: TryFrom<u32> + Copy>(
-    dtype: &DataType,
-    arrays: &[Box<dyn Array>],
-) -> Option<Vec<C>> {
-    let DataType::Enum(_, mapping) = dtype else {
-        return None;
-    };
-    let mut codes: Vec<C> = Vec::with_capacity(arrays.iter().map(|a| a.len()).sum());
-    for array in arrays {
+enum EnumVec {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl EnumCodes {
+    /// Room for `rows` codes of the `Enum` column `field`; `None` if it is not one.
+    fn new(field: &ArrowField, rows: usize) -> Option<EnumCodes> {
+        let dtype = DataType::from_arrow_field(field);
+        let DataType::Enum(fcats, _) = &dtype else {
+            return None;
+        };
+        let codes = match fcats.physical() {
+            CategoricalPhysical::U8 => EnumVec::U8(Vec::with_capacity(rows)),
+            CategoricalPhysical::U16 => EnumVec::U16(Vec::with_capacity(rows)),
+            CategoricalPhysical::U32 => EnumVec::U32(Vec::with_capacity(rows)),
+        };
+        Some(EnumCodes { dtype, codes })
+    }
+
+    /// Appends the codes of `array`; `None` for nulls or a label that is not one of the
+    /// `Enum`'s (polars' own import is used then).
+    fn push(&mut self, array: &dyn Array) -> Option<()> {
+        let DataType::Enum(_, mapping) = &self.dtype else {
+            return None;
+        };
         if array.null_count() > 0 {
             return None;
         }
@@ -182,11 +341,43 @@ fn enum_codes<C: TryFrom<u32> + Copy>(
             }
             Some(())
         }
-        translate::<u8, C>(array.as_ref(), mapping, &mut codes)
-            .or_else(|| translate::<u16, C>(array.as_ref(), mapping, &mut codes))
-            .or_else(|| translate::<u32, C>(array.as_ref(), mapping, &mut codes))?;
+        fn any_key<C: TryFrom<u32> + Copy>(
+            array: &dyn Array,
+            mapping: &CategoricalMapping,
+            codes: &mut Vec<C>,
+        ) -> Option<()> {
+            translate::<u8, C>(array, mapping, codes)
+                .or_else(|| translate::<u16, C>(array, mapping, codes))
+                .or_else(|| translate::<u32, C>(array, mapping, codes))
+        }
+        match &mut self.codes {
+            EnumVec::U8(c) => any_key(array, mapping, c),
+            EnumVec::U16(c) => any_key(array, mapping, c),
+            EnumVec::U32(c) => any_key(array, mapping, c),
+        }
     }
-    Some(codes)
+
+    /// The column named `name`.
+    fn finish(self, name: PlSmallStr) -> Column {
+        let series = match self.codes {
+            EnumVec::U8(c) => Categorical8Chunked::from_cats_and_dtype(
+                UInt8Chunked::from_vec(name, c),
+                self.dtype,
+            )
+            .into_series(),
+            EnumVec::U16(c) => Categorical16Chunked::from_cats_and_dtype(
+                UInt16Chunked::from_vec(name, c),
+                self.dtype,
+            )
+            .into_series(),
+            EnumVec::U32(c) => Categorical32Chunked::from_cats_and_dtype(
+                UInt32Chunked::from_vec(name, c),
+                self.dtype,
+            )
+            .into_series(),
+        };
+        series.into_column()
+    }
 }
 
 /// Reads a table input (a Parquet file) and conforms it to its declared columns, `Enum`

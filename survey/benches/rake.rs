@@ -10,11 +10,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use flowc_survey::synth::{synth_panel, synth_targets};
-use flowc_survey::{rake, rake_into, RakeOptions};
+use flowc_survey::{rake, rake_into, CatVar, Codes, RakeOptions};
 
 /// Sum of a `u32` column (vectorisable).
-fn sum_u32(x: &[u32]) -> u64 {
-    x.iter().map(|&v| u64::from(v)).sum()
+fn sum_codes(x: Codes<'_>) -> u64 {
+    x.iter().map(u64::from).sum()
 }
 
 /// Sum of an `f64` column with eight independent accumulators (vectorisable).
@@ -86,7 +86,7 @@ fn bench(n: usize) {
         for _ in 0..2 {
             let mut s = 0u64;
             for v in &vars {
-                s = s.wrapping_add(sum_u32(black_box(v.codes)));
+                s = s.wrapping_add(sum_codes(black_box(v.codes)));
             }
             black_box(s);
             black_box(sum_f64(black_box(base)));
@@ -117,6 +117,38 @@ fn bench(n: usize) {
         report.iterations,
         report.cells,
         report.max_rel_error
+    );
+
+    // The same codes one byte a row (as the built-in steps hand them over), alternately with
+    // the four-byte ones.
+    let bytes: Vec<Vec<u8>> = vars
+        .iter()
+        .map(|v| v.codes.iter().map(|c| c as u8).collect())
+        .collect();
+    let narrow: Vec<CatVar<'_>> = vars
+        .iter()
+        .zip(&bytes)
+        .map(|(v, c)| CatVar::new(v.name, c, v.n_levels))
+        .collect();
+    let mut out8 = vec![0.0; n];
+    let (wide_med, byte_med) = time_pair(
+        reps,
+        || {
+            black_box(rake_into(&vars, &t, Some(base), &opts, &mut out).expect("rake"));
+        },
+        || {
+            black_box(rake_into(&narrow, &t, Some(base), &opts, &mut out8).expect("rake"));
+        },
+    );
+    assert!(out
+        .iter()
+        .zip(&out8)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    println!(
+        "rake_into, u32 codes: median {:.2} ms; u8 codes: median {:.2} ms ({:.2}x)",
+        wide_med.as_secs_f64() * 1e3,
+        byte_med.as_secs_f64() * 1e3,
+        byte_med.as_secs_f64() / wide_med.as_secs_f64()
     );
 
     let (med_nb, _) = time(reps, || {

@@ -26,6 +26,7 @@
 
 use std::collections::HashMap;
 
+use crate::codes::{Code, Codes};
 use crate::error::SurveyError;
 use crate::input::CatVar;
 
@@ -126,7 +127,9 @@ impl Radix {
     /// have been checked before).
     ///
     /// Variables are folded in groups of up to four per loop, so a block of
-    /// keys is written once per group rather than once per variable.
+    /// keys is written once per group rather than once per variable. A group
+    /// whose codes share a width is read as it is; one of mixed widths is
+    /// widened to `u32` a block at a time.
     fn keys<const CHECK: bool>(
         &self,
         vars: &[CatVar<'_>],
@@ -138,24 +141,52 @@ impl Radix {
         while v < vars.len() {
             let take = (vars.len() - v).min(4);
             let group = &vars[v..v + take];
-            let strides = &self.strides[v..v + take];
-            let first = v == 0;
-            let bad = match (take, self.shift) {
-                (4, true) => fold::<4, true, CHECK>(group, strides, start, keys, first),
-                (4, false) => fold::<4, false, CHECK>(group, strides, start, keys, first),
-                (3, true) => fold::<3, true, CHECK>(group, strides, start, keys, first),
-                (3, false) => fold::<3, false, CHECK>(group, strides, start, keys, first),
-                (2, true) => fold::<2, true, CHECK>(group, strides, start, keys, first),
-                (2, false) => fold::<2, false, CHECK>(group, strides, start, keys, first),
-                (_, true) => fold::<1, true, CHECK>(group, strides, start, keys, first),
-                (_, false) => fold::<1, false, CHECK>(group, strides, start, keys, first),
+            let fold = Fold {
+                levels: group.iter().map(|g| g.n_levels as u32).collect(),
+                strides: &self.strides[v..v + take],
+                shift: self.shift,
+                start,
+                first: v == 0,
+            };
+            let bad = match group[0].codes {
+                Codes::U8(_) if group.iter().all(|g| matches!(g.codes, Codes::U8(_))) => fold
+                    .run::<_, CHECK>(
+                        &slices(group, |c| match c {
+                            Codes::U8(c) => Some(c),
+                            _ => None,
+                        }),
+                        keys,
+                    ),
+                Codes::U16(_) if group.iter().all(|g| matches!(g.codes, Codes::U16(_))) => fold
+                    .run::<_, CHECK>(
+                    &slices(group, |c| match c {
+                        Codes::U16(c) => Some(c),
+                        _ => None,
+                    }),
+                    keys,
+                ),
+                Codes::U32(_) if group.iter().all(|g| matches!(g.codes, Codes::U32(_))) => fold
+                    .run::<_, CHECK>(
+                    &slices(group, |c| match c {
+                        Codes::U32(c) => Some(c),
+                        _ => None,
+                    }),
+                    keys,
+                ),
+                _ => {
+                    let wide: Vec<Vec<u32>> = group
+                        .iter()
+                        .map(|g| g.codes.slice(start, end).to_u32_vec())
+                        .collect();
+                    let wide: Vec<&[u32]> = wide.iter().map(Vec::as_slice).collect();
+                    Fold { start: 0, ..fold }.run::<_, CHECK>(&wide, keys)
+                }
             };
             if bad {
                 for var in group {
                     let n_levels = var.n_levels as u64;
-                    let codes = &var.codes[start..end];
-                    if let Some(offset) = codes.iter().position(|&c| u64::from(c) >= n_levels) {
-                        return Err(var.out_of_range(start + offset));
+                    if let Some(row) = var.codes.first_at_least(start, end, n_levels) {
+                        return Err(var.out_of_range(row));
                     }
                 }
             }
@@ -165,40 +196,75 @@ impl Radix {
     }
 }
 
-/// Adds the key terms of `N` variables (`group`, with `strides`) for rows
-/// `start..start + keys.len()` into `keys` (or assigns them when `first`).
-/// Returns whether an out-of-range code was seen (only with `CHECK`).
-#[inline(always)]
-fn fold<const N: usize, const SHIFT: bool, const CHECK: bool>(
-    group: &[CatVar<'_>],
-    strides: &[u32],
+/// The code slices of a group of variables of one width (`pick` gives each one's slice).
+fn slices<'a, T>(
+    group: &[CatVar<'a>],
+    pick: impl Fn(Codes<'a>) -> Option<&'a [T]>,
+) -> Vec<&'a [T]> {
+    group.iter().filter_map(|g| pick(g.codes)).collect()
+}
+
+/// One group of up to four variables folded into a block of keys.
+struct Fold<'s> {
+    /// Each variable's level count (`n_levels <= size <= DENSE_LIMIT`, so it fits in `u32`).
+    levels: Vec<u32>,
+    strides: &'s [u32],
+    shift: bool,
+    /// The first row of the block in the code columns.
     start: usize,
-    keys: &mut [u32],
+    /// Whether the keys are assigned (the first group) rather than added to.
     first: bool,
-) -> bool {
-    let len = keys.len();
-    let codes: [&[u32]; N] = std::array::from_fn(|j| &group[j].codes[start..start + len]);
-    // n_levels <= size <= DENSE_LIMIT here, so it fits in u32.
-    let levels: [u32; N] = std::array::from_fn(|j| group[j].n_levels as u32);
-    let strides: [u32; N] = std::array::from_fn(|j| strides[j]);
-    let shifts: [u32; N] = strides.map(u32::trailing_zeros);
-    let mut bad = 0u32;
-    for (i, k) in keys.iter_mut().enumerate() {
-        let mut term = 0u32;
-        for j in 0..N {
-            let c = codes[j][i];
-            if CHECK {
-                bad |= u32::from(c >= levels[j]);
+}
+
+impl Fold<'_> {
+    /// Adds the group's key terms for rows `start..start + keys.len()` of `codes` into `keys`.
+    /// Returns whether an out-of-range code was seen (only with `CHECK`).
+    fn run<T: Code, const CHECK: bool>(&self, codes: &[&[T]], keys: &mut [u32]) -> bool {
+        let f = |n: usize| -> fn(&Self, &[&[T]], &mut [u32]) -> bool {
+            match (n, self.shift) {
+                (4, true) => Self::fold::<T, 4, true, CHECK>,
+                (4, false) => Self::fold::<T, 4, false, CHECK>,
+                (3, true) => Self::fold::<T, 3, true, CHECK>,
+                (3, false) => Self::fold::<T, 3, false, CHECK>,
+                (2, true) => Self::fold::<T, 2, true, CHECK>,
+                (2, false) => Self::fold::<T, 2, false, CHECK>,
+                (_, true) => Self::fold::<T, 1, true, CHECK>,
+                (_, false) => Self::fold::<T, 1, false, CHECK>,
             }
-            term = term.wrapping_add(if SHIFT {
-                c.wrapping_shl(shifts[j])
-            } else {
-                c.wrapping_mul(strides[j])
-            });
-        }
-        *k = if first { term } else { k.wrapping_add(term) };
+        };
+        f(codes.len())(self, codes, keys)
     }
-    bad != 0
+
+    /// The loop of [`Fold::run`] for `N` variables of code width `T`.
+    #[inline(always)]
+    fn fold<T: Code, const N: usize, const SHIFT: bool, const CHECK: bool>(
+        &self,
+        group: &[&[T]],
+        keys: &mut [u32],
+    ) -> bool {
+        let (start, len, first) = (self.start, keys.len(), self.first);
+        let codes: [&[T]; N] = std::array::from_fn(|j| &group[j][start..start + len]);
+        let levels: [u32; N] = std::array::from_fn(|j| self.levels[j]);
+        let strides: [u32; N] = std::array::from_fn(|j| self.strides[j]);
+        let shifts: [u32; N] = strides.map(u32::trailing_zeros);
+        let mut bad = 0u32;
+        for (i, k) in keys.iter_mut().enumerate() {
+            let mut term = 0u32;
+            for j in 0..N {
+                let c = codes[j][i].widen();
+                if CHECK {
+                    bad |= u32::from(c >= levels[j]);
+                }
+                term = term.wrapping_add(if SHIFT {
+                    c.wrapping_shl(shifts[j])
+                } else {
+                    c.wrapping_mul(strides[j])
+                });
+            }
+            *k = if first { term } else { k.wrapping_add(term) };
+        }
+        bad != 0
+    }
 }
 
 /// Whether `w` is a finite non-negative weight.
@@ -449,12 +515,12 @@ impl CellTable {
                 what: "no raking variables given".to_string(),
             });
         };
-        let mut ids: Vec<u32> = first.codes.to_vec();
+        let mut ids: Vec<u32> = first.codes.to_u32_vec();
         let mut levels: Vec<Vec<u32>> = vec![(0..first.n_levels as u32).collect()];
         for var in rest {
             let mut map: HashMap<u64, u32> = HashMap::new();
             let mut next: Vec<Vec<u32>> = vec![Vec::new(); levels.len() + 1];
-            for (id, &code) in ids.iter_mut().zip(var.codes) {
+            for (id, code) in ids.iter_mut().zip(var.codes) {
                 let key = (u64::from(*id) << 32) | u64::from(code);
                 let parent = *id as usize;
                 *id = *map.entry(key).or_insert_with(|| {

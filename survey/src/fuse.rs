@@ -434,7 +434,7 @@ impl<'a> Matching<'a> {
             .strata
             .iter()
             .zip(self.donors.strata)
-            .all(|(a, b)| a.codes[r] == b.codes[d])
+            .all(|(a, b)| a.codes.at(r) == b.codes.at(d))
     }
 
     /// Rule 1: broken matches are matched again; rule 2: matches in their

@@ -1,11 +1,12 @@
 //! Columnar inputs shared by the kernels: categorical variables as level codes
 //! and marginal targets.
 //!
-//! A categorical variable is a slice of `u32` level codes, one per row, with
-//! codes in `0..n_levels` (the dictionary of a polars `Categorical`/`Enum`
-//! column maps directly onto it). Labels are optional and only used in error
+//! A categorical variable is a column of level codes, one per row, with
+//! codes in `0..n_levels`, borrowed in the width it is held in ([`Codes`]: the
+//! physical codes of a polars `Categorical`/`Enum` column map directly onto it). Labels are optional and only used in error
 //! messages and metric names.
 
+use crate::codes::Codes;
 use crate::error::SurveyError;
 
 /// A categorical column: one level code per row, codes in `0..n_levels`.
@@ -14,7 +15,7 @@ pub struct CatVar<'a> {
     /// The variable's name, used in messages and metric names.
     pub name: &'a str,
     /// One level code per row.
-    pub codes: &'a [u32],
+    pub codes: Codes<'a>,
     /// The number of levels; every code must be below it.
     pub n_levels: usize,
     /// Optional level labels (`n_levels` of them), used in messages.
@@ -22,11 +23,11 @@ pub struct CatVar<'a> {
 }
 
 impl<'a> CatVar<'a> {
-    /// A variable without labels.
-    pub fn new(name: &'a str, codes: &'a [u32], n_levels: usize) -> Self {
+    /// A variable without labels; `codes` is a slice (or `Vec`) of `u8`, `u16` or `u32`.
+    pub fn new(name: &'a str, codes: impl Into<Codes<'a>>, n_levels: usize) -> Self {
         CatVar {
             name,
-            codes,
+            codes: codes.into(),
             n_levels,
             labels: None,
         }
@@ -78,7 +79,7 @@ impl<'a> CatVar<'a> {
     /// Checks that every code is below `n_levels`; returns the first offender.
     pub(crate) fn check_codes(&self) -> Result<(), SurveyError> {
         let n = self.n_levels as u64;
-        match self.codes.iter().position(|&c| u64::from(c) >= n) {
+        match self.codes.first_at_least(0, self.codes.len(), n) {
             None => Ok(()),
             Some(row) => Err(self.out_of_range(row)),
         }
@@ -89,7 +90,7 @@ impl<'a> CatVar<'a> {
         SurveyError::LevelOutOfRange {
             variable: self.name.to_string(),
             row,
-            code: self.codes.get(row).copied().unwrap_or(u32::MAX),
+            code: self.codes.get(row).unwrap_or(u32::MAX),
             n_levels: self.n_levels,
         }
     }

@@ -13,7 +13,8 @@
 //!   keeping previous matches where possible;
 //! - [`synth`]: a deterministic synthetic panel with population targets.
 //!
-//! Categorical variables are [`CatVar`]s (level codes `u32`, one per row);
+//! Categorical variables are [`CatVar`]s (level codes, one per row, as `u8`,
+//! `u16` or `u32`: [`Codes`]);
 //! targets are [`Target`]s (shares or totals per level). Every function
 //! validates its input and returns a [`SurveyError`] with a stable code
 //! instead of panicking; every output is deterministic.
@@ -39,6 +40,7 @@
 #![warn(missing_docs)]
 
 pub mod cells;
+pub mod codes;
 pub mod error;
 pub mod fuse;
 pub mod input;
@@ -50,6 +52,7 @@ pub mod select;
 mod strata;
 pub mod synth;
 
+pub use codes::{Code, Codes};
 pub use error::SurveyError;
 pub use fuse::{fuse, FuseOptions, FuseReport, FuseSide, Fusion, Match, MatchStatus};
 pub use input::{CatVar, Target};

@@ -153,7 +153,7 @@ pub fn weighting_quality(
     let (mut max_abs, mut max_rel) = (0.0f64, 0.0f64);
     for ((var, target), &tsum) in vars.iter().zip(targets).zip(&sums) {
         let mut m = vec![0.0; var.n_levels];
-        for (&c, &w) in var.codes.iter().zip(weights) {
+        for (c, &w) in var.codes.iter().zip(weights) {
             m[c as usize] += w;
         }
         let levels: Vec<LevelError> = target

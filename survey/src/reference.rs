@@ -64,7 +64,7 @@ pub fn rake_rows(
     loop {
         for (var, t) in vars.iter().zip(&targets) {
             let m = row_margin(var, &w);
-            for (x, &code) in w.iter_mut().zip(var.codes) {
+            for (x, code) in w.iter_mut().zip(var.codes) {
                 let level = code as usize;
                 if m[level] > 0.0 {
                     *x *= t[level] / m[level];
@@ -109,7 +109,7 @@ pub fn rake_rows(
 /// The weighted margin of one variable, summed row by row.
 fn row_margin(var: &CatVar<'_>, w: &[f64]) -> Vec<f64> {
     let mut m = vec![0.0; var.n_levels];
-    for (&code, &x) in var.codes.iter().zip(w) {
+    for (code, &x) in var.codes.iter().zip(w) {
         m[code as usize] += x;
     }
     m

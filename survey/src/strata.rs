@@ -33,7 +33,7 @@ pub(crate) fn group_rows(
             continue;
         }
         for (k, var) in key.iter_mut().zip(vars) {
-            *k = var.codes[row];
+            *k = var.codes.at(row);
         }
         match groups.get_mut(key.as_slice()) {
             Some(rows) => rows.push(row),

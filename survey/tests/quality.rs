@@ -11,7 +11,7 @@ use flowc_survey::{rake, weighting_quality, CatVar, RakeOptions, Target};
 /// abs errors -0.15 / +0.15, rel errors 0.375 / 0.25.
 #[test]
 fn hand_computed_indicators() {
-    let sex = [0, 0, 1, 1, 0];
+    let sex: [u32; 5] = [0, 0, 1, 1, 0];
     let labels = ["male", "female"];
     let vars = [CatVar::new("sex", &sex, 2).with_labels(&labels)];
     let t = [0.4, 0.6];
@@ -83,7 +83,7 @@ fn raked_weights_have_small_errors_and_a_design_effect() {
 
 #[test]
 fn quality_errors() {
-    let sex = [0, 1];
+    let sex: [u32; 2] = [0, 1];
     let vars = [CatVar::new("sex", &sex, 2)];
     let t = [0.5, 0.5];
     let e = weighting_quality(&vars, &[Target::Shares(&t)], &[1.0]).unwrap_err();

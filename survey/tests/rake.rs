@@ -28,8 +28,8 @@ use flowc_survey::{rake, rake_into, CatVar, RakeOptions, SurveyError, Target};
 /// MY=1, MO=1.5, FY=2, FO=3.
 #[test]
 fn hand_worked_two_by_two() {
-    let sex = [0, 0, 0, 1, 1, 1];
-    let age = [0, 0, 1, 0, 1, 1];
+    let sex = [0u32, 0, 0, 1, 1, 1];
+    let age = [0u32, 0, 1, 0, 1, 1];
     let vars = [CatVar::new("sex", &sex, 2), CatVar::new("age", &age, 2)];
     let t_sex = [3.5, 8.0];
     let t_age = [4.0, 7.5];
@@ -309,7 +309,7 @@ fn converges_to_1e6_on_synthetic_panel() {
     // Independent check of the margins from the weights.
     let total: f64 = panel.base_weight.iter().sum();
     for (var, target) in vars.iter().zip(targets.targets()) {
-        let m = margin(var.codes, var.n_levels, &r.weights);
+        let m = margin(&var.codes.to_u32_vec(), var.n_levels, &r.weights);
         for (&m, &s) in m.iter().zip(target.values()) {
             let t = s * total;
             assert!((m - t).abs() / t <= 1e-6, "{}: {m} vs {t}", var.name);
@@ -375,7 +375,7 @@ fn infeasible_trimming_is_reported_not_hidden() {
 #[test]
 fn totals_and_shares_mix() {
     let sex = [0, 0, 1, 1, 1];
-    let age = [0, 1, 0, 1, 1];
+    let age = [0u32, 1, 0, 1, 1];
     let vars = [CatVar::new("sex", &sex, 2), CatVar::new("age", &age, 2)];
     let t_sex = [0.5, 0.5];
     let t_age = [40.0, 60.0];
@@ -701,5 +701,88 @@ fn error_out_of_range_on_hashed_layout() {
     assert!(
         matches!(e, SurveyError::LevelOutOfRange { row: 57, .. }),
         "{e}"
+    );
+}
+
+/// The four variables of `panel` with their codes narrowed to `u8` and `u16`.
+struct Narrow {
+    bytes: Vec<Vec<u8>>,
+    halves: Vec<Vec<u16>>,
+}
+
+impl Narrow {
+    fn of(vars: &[CatVar<'_>]) -> Narrow {
+        let wide: Vec<Vec<u32>> = vars.iter().map(|v| v.codes.to_u32_vec()).collect();
+        Narrow {
+            bytes: wide
+                .iter()
+                .map(|c| c.iter().map(|&x| u8::try_from(x).unwrap()).collect())
+                .collect(),
+            halves: wide
+                .iter()
+                .map(|c| c.iter().map(|&x| u16::try_from(x).unwrap()).collect())
+                .collect(),
+        }
+    }
+}
+
+#[test]
+fn one_and_two_byte_codes_rake_to_the_same_weights_as_four_byte_ones() {
+    let panel = synth_panel(9, 100_003);
+    let targets = synth_targets();
+    let wide = panel.vars();
+    let narrow = Narrow::of(&wide);
+    let bytes: Vec<CatVar<'_>> = wide
+        .iter()
+        .zip(&narrow.bytes)
+        .map(|(v, c)| CatVar::new(v.name, c, v.n_levels))
+        .collect();
+    let halves: Vec<CatVar<'_>> = wide
+        .iter()
+        .zip(&narrow.halves)
+        .map(|(v, c)| CatVar::new(v.name, c, v.n_levels))
+        .collect();
+    // Mixed widths in one group of four: widened a block at a time.
+    let mixed = vec![bytes[0], halves[1], wide[2], bytes[3]];
+    let opts = RakeOptions {
+        cap: Some(3.0),
+        ..RakeOptions::default()
+    };
+    let base = Some(panel.base_weight.as_slice());
+    let expected = rake(&wide, &targets.targets(), base, &opts).unwrap();
+    assert!(expected.report.converged && expected.report.iterations > 2);
+    for vars in [&bytes, &halves, &mixed] {
+        let got = rake(vars, &targets.targets(), base, &opts).unwrap();
+        let same = got
+            .weights
+            .iter()
+            .zip(&expected.weights)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "the same weights, bit for bit");
+        assert_eq!(got.report, expected.report);
+    }
+}
+
+#[test]
+fn an_out_of_range_one_byte_code_is_reported_at_its_row() {
+    let panel = synth_panel(3, 70_000);
+    let targets = synth_targets();
+    let mut narrow = Narrow::of(&panel.vars());
+    narrow.bytes[2][65_537] = 8; // region has 8 levels
+    let vars: Vec<CatVar<'_>> = panel
+        .vars()
+        .iter()
+        .zip(&narrow.bytes)
+        .map(|(v, c)| CatVar::new(v.name, c, v.n_levels))
+        .collect();
+    let e = rake(&vars, &targets.targets(), None, &RakeOptions::default()).unwrap_err();
+    assert_eq!(
+        e,
+        SurveyError::LevelOutOfRange {
+            variable: "region".into(),
+            row: 65_537,
+            code: 8,
+            n_levels: 8
+        }
     );
 }

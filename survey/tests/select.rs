@@ -2,9 +2,10 @@
 //! reproducibility.
 
 use flowc_survey::synth::synth_panel;
-use flowc_survey::{select_active, CatVar, SelectOptions};
+use flowc_survey::{select_active, CatVar, Codes, SelectOptions};
 
-fn shares(codes: &[u32], n_levels: usize, rows: &[usize]) -> Vec<f64> {
+fn shares(codes: Codes<'_>, n_levels: usize, rows: &[usize]) -> Vec<f64> {
+    let codes = codes.to_u32_vec();
     let mut m = vec![0.0; n_levels];
     for &r in rows {
         m[codes[r] as usize] += 1.0;
@@ -118,7 +119,7 @@ fn selection_is_reproducible() {
 /// allocation is 3, 1, 1.
 #[test]
 fn largest_remainder_by_hand() {
-    let codes = [0, 0, 0, 0, 0, 1, 1, 1, 2, 2];
+    let codes = [0u32, 0, 0, 0, 0, 1, 1, 1, 2, 2];
     let vars = [CatVar::new("g", &codes, 3)];
     let sel = select_active(
         &vars,
@@ -156,7 +157,7 @@ fn largest_remainder_by_hand() {
 
 #[test]
 fn selection_errors() {
-    let codes = [0, 1, 2];
+    let codes = [0u32, 1, 2];
     let vars = [CatVar::new("g", &codes, 2)];
     let e = select_active(
         &vars,

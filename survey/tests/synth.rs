@@ -37,7 +37,7 @@ fn synth_panel_is_realistic() {
         let t = t.values();
         assert!((t.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         let mut m = vec![0.0; var.n_levels];
-        for &c in var.codes {
+        for c in var.codes {
             m[c as usize] += 1.0 / n;
         }
         assert!(

@@ -1,5 +1,6 @@
 //! The steps, one module per standard library module, and what they share.
 
+mod coded;
 pub mod io;
 pub mod survey;
 pub mod synth;

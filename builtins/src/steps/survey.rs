@@ -7,11 +7,11 @@
 //! reports as `S009`); for selection and fusion they are the distinct values in sorted order
 //! (shared by both sides of a fusion), so the codes do not depend on the row order.
 //!
-//! A column held as an `Enum` (the synthetic panels') is coded from its codes, one lookup per
-//! label; a text column is coded once per row through a hash table of its distinct values.
+//! A column held as an `Enum` (the synthetic panels') is coded from its own codes, one lookup
+//! per label; a text column once per row through a hash table of its distinct values; the codes
+//! are one byte a row for up to 256 levels (`coded`).
 
-use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeSet;
 
 use flowc_runtime::builtin::BuiltinError;
 use flowc_survey::{
@@ -19,9 +19,9 @@ use flowc_survey::{
 };
 use polars::prelude::*;
 
+use super::coded::{raw_codes, CodeVec, Coded, Raw};
 use super::{
-    emit_metrics, emit_table, float_values, input_table_with, labels, named_column, no_nulls,
-    Metric,
+    emit_metrics, emit_table, float_values, input_table_with, named_column, no_nulls, Metric,
 };
 use crate::call::Call;
 use crate::error::{err, survey, COLUMN_ROLE, COMMON_COLUMN_TYPE, INVALID_VALUE, TARGETS};
@@ -29,161 +29,14 @@ use crate::files;
 use crate::rng::mix;
 use crate::schema::{describe, ColType, Declared, Strings};
 
-/// A categorical column as it is: `labels[codes[row]]` is the row's value.
-struct Raw {
-    codes: Vec<u32>,
-    labels: Vec<String>,
-}
-
-impl Raw {
-    /// Whether each label occurs in some row.
-    fn present(&self) -> Vec<bool> {
-        let mut seen = vec![false; self.labels.len()];
-        for &c in &self.codes {
-            seen[c as usize] = true;
-        }
-        seen
-    }
-}
-
-/// FNV-1a, a fast hash for the few short labels of a categorical column (the keys are the
-/// column's own values; the table's order never reaches the output).
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
-
-/// A categorical column (`Str` as `String` or `Enum`, `Int`, `Bool`; no nulls) as codes into its
-/// labels: an `Enum`'s own codes and labels, or a text column's distinct values in order of
-/// appearance.
-fn raw_codes(call: &Call<'_>, col: &Column, role: &str, table: &str) -> Result<Raw, BuiltinError> {
-    let fail = |e: PolarsError| err(COLUMN_ROLE, format!("{}: {e}", call.step));
-    if let DataType::Enum(fcats, _) = col.dtype() {
-        no_nulls(call, col, role, table)?;
-        let ids = col.to_physical_repr();
-        let codes = match ids.dtype() {
-            DataType::UInt8 => ids
-                .u8()
-                .map_err(fail)?
-                .into_no_null_iter()
-                .map(u32::from)
-                .collect(),
-            DataType::UInt16 => ids
-                .u16()
-                .map_err(fail)?
-                .into_no_null_iter()
-                .map(u32::from)
-                .collect(),
-            _ => ids
-                .cast(&DataType::UInt32)
-                .map_err(fail)?
-                .u32()
-                .map_err(fail)?
-                .into_no_null_iter()
-                .collect(),
-        };
-        let labels = fcats
-            .categories()
-            .values_iter()
-            .map(str::to_string)
-            .collect();
-        return Ok(Raw { codes, labels });
-    }
-    let text = labels(call, col, role, table)?;
-    let mut index: FastMap<&str, u32> = FastMap::default();
-    let mut names: Vec<&str> = Vec::new();
-    let mut codes = Vec::with_capacity(text.len());
-    for arr in text.downcast_iter() {
-        for v in arr.values_iter() {
-            let next = names.len() as u32;
-            let c = *index.entry(v).or_insert_with(|| {
-                names.push(v);
-                next
-            });
-            codes.push(c);
-        }
-    }
-    Ok(Raw {
-        codes,
-        labels: names.into_iter().map(str::to_string).collect(),
-    })
-}
-
-/// A categorical variable as owned codes and labels.
-struct Coded {
-    name: String,
-    codes: Vec<u32>,
-    labels: Vec<String>,
-}
-
-impl Coded {
-    /// Codes `raw` with the dictionary `labels`, extended with its other values in order of
-    /// first appearance. The codes are translated in place (no second column of codes).
-    fn with_levels(name: &str, raw: Raw, mut labels: Vec<String>) -> Coded {
-        let index: HashMap<&str, u32> = labels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.as_str(), i as u32))
-            .collect();
-        let mut level: Vec<Option<u32>> = raw
-            .labels
-            .iter()
-            .map(|l| index.get(l.as_str()).copied())
-            .collect();
-        drop(index);
-        let Raw {
-            mut codes,
-            labels: raw_labels,
-        } = raw;
-        for c in codes.iter_mut() {
-            *c = match level[*c as usize] {
-                Some(l) => l,
-                None => {
-                    let l = labels.len() as u32;
-                    labels.push(raw_labels[*c as usize].clone());
-                    level[*c as usize] = Some(l);
-                    l
-                }
-            };
-        }
-        Coded {
-            name: name.to_string(),
-            codes,
-            labels,
-        }
-    }
-
-    fn label_refs(&self) -> Vec<&str> {
-        self.labels.iter().map(String::as_str).collect()
-    }
-}
-
 /// `CatVar`s over coded variables (`labels` holds each one's label references).
 fn cat_vars<'a>(coded: &'a [Coded], labels: &'a [Vec<&'a str>]) -> Vec<CatVar<'a>> {
     coded
         .iter()
         .zip(labels)
         .map(|(c, l)| {
-            CatVar::new(&c.name, &c.codes, c.labels.len().max(1)).with_labels(l.as_slice())
+            CatVar::new(&c.name, c.codes.as_codes(), c.labels.len().max(1))
+                .with_labels(l.as_slice())
         })
         .collect()
 }
@@ -241,12 +94,7 @@ fn targets_of(
     targets: &DataFrame,
     by: &[String],
 ) -> Result<Vec<LevelShares>, BuiltinError> {
-    let owned = |raw: Raw| -> Vec<String> {
-        raw.codes
-            .iter()
-            .map(|&c| raw.labels[c as usize].clone())
-            .collect()
-    };
+    let owned = |raw: Raw| raw.values();
     let variable = owned(column_codes(
         call, targets, "variable", "targets", "targets",
     )?);
@@ -333,7 +181,7 @@ pub fn select_active(call: &Call<'_>) -> Result<(), BuiltinError> {
         // No strata: one stratum holding every row (simple random sampling).
         coded.push(Coded {
             name: "(all rows)".to_string(),
-            codes: vec![0; panel.height()],
+            codes: CodeVec::zeros(panel.height()),
             labels: vec!["all".to_string()],
         });
     }
@@ -399,14 +247,15 @@ pub fn rake(call: &Call<'_>) -> Result<(), BuiltinError> {
     let targs: Vec<Target<'_>> = shares.iter().map(|s| Target::Shares(s)).collect();
     let raked = flowc_survey::rake(&vars, &targs, base.as_deref(), &opts)
         .map_err(|e| survey(&call.step, &e))?;
-    // The codes (4 bytes a row and variable) are not needed to write the table.
+    // The codes (a byte a row and variable) are not needed to write the table.
     drop(vars);
     drop(label_refs);
     drop(coded);
     let report = raked.report.clone();
     let mut weighted = panel;
+    // The weights' own buffer becomes the column (`Column::new` would copy it: 8 bytes a row).
     weighted
-        .with_column(Column::new("weight".into(), raked.weights))
+        .with_column(Float64Chunked::from_vec("weight".into(), raked.weights).into_column())
         .map_err(|e| err(COLUMN_ROLE, format!("{}: {e}", call.step)))?;
     emit_table(call, "weights", weighted, &[])?;
     emit_metrics(
@@ -441,9 +290,10 @@ pub fn weighting_quality(call: &Call<'_>) -> Result<(), BuiltinError> {
         for level in k..c.labels.len() {
             let w: f64 = c
                 .codes
+                .as_codes()
                 .iter()
                 .zip(&weights)
-                .filter(|(&code, _)| code as usize == level)
+                .filter(|(code, _)| *code as usize == level)
                 .map(|(_, &w)| w)
                 .sum();
             if w > 0.0 {
