@@ -532,3 +532,56 @@ fn python_types_describe_the_schemas_and_steps_for_the_python_side() {
         text(&o)
     );
 }
+
+/// A Python step on the sandbox engine with an interpreter whose virtualenv lies under `/tmp`,
+/// which the pod replaces with its own: the virtualenv is bound where it is, so the step runs
+/// (it failed with bwrap's "execvp ...: No such file or directory" when the project was
+/// cloned under `/tmp`).
+#[test]
+fn an_interpreter_under_tmp_runs_in_the_sandbox() {
+    let home = tempfile::Builder::new()
+        .prefix("flowc-venv-")
+        .tempdir_in("/tmp")
+        .expect("a folder under /tmp");
+    let venv = home.path().join("venv");
+    let made = Command::new(test_python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .expect("python -m venv");
+    assert!(made.status.success(), "{made:?}");
+    let dir = tempfile::tempdir().expect("a folder");
+    write(
+        dir.path(),
+        "greet.py",
+        "def greet(name: str) -> str:\n    return f\"hello {name}\"\n",
+    );
+    write(
+        dir.path(),
+        "main.flow",
+        r#"
+step greet(name: Str) -> (text: Str) {
+  image "registry.example.com/etl:1.0"
+  python "greet:greet"
+}
+pipeline p() {
+  g = greet(name: "tmp")
+  output text = g.text
+}
+"#,
+    );
+    let python = venv.join("bin/python");
+    let o = flowc(
+        &[
+            "run",
+            "main.flow",
+            "--engine",
+            "sandbox",
+            "--python",
+            python.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(outputs(dir.path())["text"], json!("hello tmp"));
+}

@@ -203,6 +203,7 @@ pub(super) fn container_spec(
         view.read_only.extend(
             py.path
                 .iter()
+                .chain(interpreter_home(&py.interpreter).as_ref())
                 .map(|p| (p.clone(), p.to_string_lossy().into_owned())),
         );
     }
@@ -279,6 +280,18 @@ fn use_local_python(
     }
     vars.retain(|(k, _)| k != "PYTHONPATH");
     vars.push(("PYTHONPATH".into(), py.python_path()));
+}
+
+/// The installation an interpreter under `/tmp` belongs to (`<home>/bin/python`: a
+/// virtualenv's root, or a Python installed there), which the pod's own `/tmp` would hide: the
+/// sandbox binds it where it is, read-only. Elsewhere the pod sees the machine's files anyway.
+fn interpreter_home(interpreter: &Path) -> Option<PathBuf> {
+    let bin = interpreter.parent()?;
+    let home = match bin.parent() {
+        Some(h) if h != Path::new("/") && h != Path::new("/tmp") => h,
+        _ => bin,
+    };
+    (home.starts_with("/tmp") && home != Path::new("/tmp")).then(|| home.to_path_buf())
 }
 
 /// The variables a host process gets besides this process's own: the declared ones, the run
