@@ -288,9 +288,7 @@ impl Checker<'_> {
         site: &CallSite,
         found: &mut CallTypes,
     ) {
-        let m = pc.m;
-        let CallSite { sig, def, frames } = site;
-        let def = *def;
+        let CallSite { sig, frames, .. } = site;
         let CallTypes {
             bindings,
             arg_types,
@@ -304,22 +302,10 @@ impl Checker<'_> {
             let Some(a) = args.get(&p.name) else { continue };
             let actual = self.value(pc, &a.value, frames, Some(&p.ty));
             arg_types.insert(p.name.clone(), actual.clone());
-            let what = format!("argument `{}` of `{}`", p.name, sig.name);
-            let producer = self.producer_of(pc, &a.value);
-            if let Some(bound) = bindings.get(var).cloned() {
+            if bindings.contains_key(var) {
                 let expected = subst(&p.ty, bindings, &IndexMap::default()).unwrap_or(Ty::Error);
                 let mm = assign(&expected, &actual);
-                self.report_mismatches(
-                    m,
-                    &what,
-                    a.value.span,
-                    Some((def.0, p.span)),
-                    producer.as_ref(),
-                    &expected,
-                    &actual,
-                    mm,
-                );
-                let _ = bound;
+                self.report_argument(pc, site, (p, a), (&expected, &actual), mm);
                 continue;
             }
             // Shape first: the argument must be a table (in the same list/optional shape).
@@ -341,16 +327,7 @@ impl Checker<'_> {
                 })
                 .collect();
             if !shape_mm.is_empty() {
-                self.report_mismatches(
-                    m,
-                    &what,
-                    a.value.span,
-                    Some((def.0, p.span)),
-                    producer.as_ref(),
-                    &p.ty,
-                    &actual,
-                    shape_mm,
-                );
+                self.report_argument(pc, site, (p, a), (&p.ty, &actual), shape_mm);
                 continue;
             }
             let Some(schema) = table_schema(&actual).cloned() else {
@@ -358,19 +335,37 @@ impl Checker<'_> {
             };
             if let Some(bound) = generics.get(var) {
                 let mm = table(bound, &schema);
-                self.report_mismatches(
-                    m,
-                    &what,
-                    a.value.span,
-                    Some((def.0, p.span)),
-                    producer.as_ref(),
-                    &Ty::table(bound.clone()),
-                    &actual,
-                    mm,
-                );
+                self.report_argument(pc, site, (p, a), (&Ty::table(bound.clone()), &actual), mm);
             }
             bindings.insert(var.to_string(), schema);
         }
+    }
+
+    /// Reports the `mismatches` of argument `a` against parameter `p` of the call at `site`,
+    /// wording them (and finding the argument's producer) only when there are some.
+    fn report_argument(
+        &mut self,
+        pc: &PipelineCheck,
+        site: &CallSite,
+        (p, a): (&ParamSig, &Arg),
+        (expected, actual): (&Ty, &Ty),
+        mismatches: Vec<Mismatch>,
+    ) {
+        if mismatches.is_empty() {
+            return;
+        }
+        let producer = self.producer_of(pc, &a.value);
+        let what = format!("argument `{}` of `{}`", p.name, site.sig.name);
+        self.report_mismatches(
+            pc.m,
+            &what,
+            a.value.span,
+            Some((site.def.0, p.span)),
+            producer.as_ref(),
+            expected,
+            actual,
+            mismatches,
+        );
     }
 
     /// Passes 2 and 3: column-name arguments against the bound schemas, then every other
@@ -382,9 +377,7 @@ impl Checker<'_> {
         site: &CallSite,
         found: &mut CallTypes,
     ) {
-        let m = pc.m;
-        let CallSite { sig, def, frames } = site;
-        let def = *def;
+        let CallSite { sig, frames, .. } = site;
         let CallTypes {
             bindings,
             arg_types,
@@ -418,21 +411,7 @@ impl Checker<'_> {
                     let expected = subst(&p.ty, bindings, column_values).unwrap_or(Ty::Error);
                     let actual = self.value(pc, &a.value, frames, Some(&expected));
                     let mm = assign(&expected, &actual);
-                    // The words of a mismatch are made only when there is one.
-                    if !mm.is_empty() {
-                        let producer = self.producer_of(pc, &a.value);
-                        let what = format!("argument `{}` of `{}`", p.name, sig.name);
-                        self.report_mismatches(
-                            m,
-                            &what,
-                            a.value.span,
-                            Some((def.0, p.span)),
-                            producer.as_ref(),
-                            &expected,
-                            &actual,
-                            mm,
-                        );
-                    }
+                    self.report_argument(pc, site, (p, a), (&expected, &actual), mm);
                     arg_types.insert(p.name.clone(), actual);
                 }
             }
