@@ -12,6 +12,7 @@
 
 mod block;
 mod compact;
+pub mod typed;
 
 use std::borrow::Cow;
 
@@ -83,6 +84,18 @@ impl WrittenEntries {
     pub fn push(&mut self, key: String, value: &Value, depth: usize) -> bool {
         let start = self.text.len();
         if !push_sorted_entry(&key, value, depth, &mut self.text) {
+            return false;
+        }
+        self.index.push((key, start..self.text.len()));
+        true
+    }
+
+    /// Adds the entry `key` written by `write` (its whole text, the key's line included; see
+    /// [`typed`]); false, with nothing added, when `write` refuses it.
+    pub fn push_with(&mut self, key: String, write: impl FnOnce(&mut String) -> bool) -> bool {
+        let start = self.text.len();
+        if !write(&mut self.text) {
+            self.text.truncate(start);
             return false;
         }
         self.index.push((key, start..self.text.len()));

@@ -147,6 +147,74 @@ pub(super) fn duration(ms: u64) -> String {
     }
 }
 
+/// The container of a step's executor, before it is written.
+pub(super) struct Container {
+    /// `image`.
+    pub image: String,
+    /// The program (`command`) and its arguments (`args`).
+    pub argv: Vec<String>,
+    /// `env`: names and values.
+    pub env: Vec<(String, String)>,
+    /// `resources`.
+    pub resources: Option<Json>,
+}
+
+impl Container {
+    /// The executor as a tree: `{container: {...}}`.
+    pub(super) fn tree(&self) -> Json {
+        let mut c = Map::new();
+        c.insert("image".into(), json!(self.image));
+        if let Some((first, rest)) = self.argv.split_first() {
+            c.insert("command".into(), json!([first]));
+            if !rest.is_empty() {
+                c.insert("args".into(), json!(rest));
+            }
+        }
+        if !self.env.is_empty() {
+            let env = (self.env.iter())
+                .map(|(k, v)| json!({"name": k, "value": v}))
+                .collect();
+            c.insert("env".into(), Json::Array(env));
+        }
+        if let Some(r) = &self.resources {
+            c.insert("resources".into(), r.clone());
+        }
+        obj([("container", Json::Object(c))])
+    }
+
+    /// The entry `key:` of this executor at `depth`, as [`crate::yaml::push_sorted_entry`]
+    /// writes [`Container::tree`]; false when a key is one the direct writer does not take.
+    pub(super) fn write(&self, key: &str, depth: usize, out: &mut String) -> bool {
+        use crate::yaml::typed;
+        let d = depth + 2;
+        if !(typed::open(out, depth, key) && typed::open(out, depth + 1, "container")) {
+            return false;
+        }
+        if let Some((first, rest)) = self.argv.split_first() {
+            if !rest.is_empty() {
+                typed::open(out, d, "args");
+                for a in rest {
+                    typed::item(out, d, a);
+                }
+            }
+            typed::open(out, d, "command");
+            typed::item(out, d, first);
+        }
+        if !self.env.is_empty() {
+            typed::open(out, d, "env");
+            for (k, v) in &self.env {
+                typed::item_string(out, d, "name", k);
+                typed::string(out, d + 1, "value", v);
+            }
+        }
+        typed::string(out, d, "image", &self.image);
+        match &self.resources {
+            Some(r) => typed::value(out, d, "resources", r),
+            None => true,
+        }
+    }
+}
+
 impl Emitter<'_> {
     fn runtime_image(&self) -> String {
         self.opts
@@ -198,58 +266,9 @@ impl Emitter<'_> {
     pub(super) fn executor(&self, g: usize, l: usize) -> Option<(Json, Option<Json>)> {
         let leaf = &self.graphs[g].leaves[l];
         match &leaf.kind {
-            LeafKind::Task(i) => {
-                let task = self.pipeline_plan(g).tasks.get(*i)?;
-                let (argv, image, env) = match &task.kind {
-                    TaskKind::Container {
-                        image,
-                        command,
-                        env,
-                        python,
-                    } => {
-                        let mut argv: Vec<String> = command
-                            .iter()
-                            .map(|parts| self.render_parts(g, leaf, parts, &task.id))
-                            .collect();
-                        // flowc's Python runtime gives Kubeflow the metrics' numbers too.
-                        if python.is_some() && has_metrics(task) {
-                            argv.extend(["--executor-input".into(), "{{$}}".into()]);
-                        }
-                        if let Some(input) = leaf.final_status.first() {
-                            argv = final_status::adapt(input, argv);
-                            self.final_status_in_env(g, leaf, task, env);
-                        }
-                        let env: Vec<Json> = env
-                            .iter()
-                            .map(|(k, parts)| {
-                                json!({"name": k, "value": self.render_parts(g, leaf, parts, &task.id)})
-                            })
-                            .collect();
-                        (argv, image.clone(), env)
-                    }
-                    TaskKind::Builtin { module, name } => (
-                        self.builtin_argv(leaf, task, module, name),
-                        self.runtime_image(),
-                        Vec::new(),
-                    ),
-                    TaskKind::Pipeline { .. } => return None,
-                };
-                let mut c = Map::new();
-                c.insert("image".into(), json!(image));
-                if let Some((first, rest)) = argv.split_first() {
-                    c.insert("command".into(), json!([first]));
-                    if !rest.is_empty() {
-                        c.insert("args".into(), json!(rest));
-                    }
-                }
-                if !env.is_empty() {
-                    c.insert("env".into(), Json::Array(env));
-                }
-                if let Some(r) = resources(&task.settings.resources) {
-                    c.insert("resources".into(), r);
-                }
-                let platform = self.platform(g, task, &leaf.secret_names);
-                Some((obj([("container", Json::Object(c))]), platform))
+            LeafKind::Task(_) => {
+                let (c, platform) = self.container(g, l)?;
+                Some((c.tree(), platform))
             }
             LeafKind::Importer { ty, .. } => {
                 let title = match ty {
@@ -318,6 +337,56 @@ impl Emitter<'_> {
                 Some(self.runtime_executor(argv.split_off(1)))
             }
         }
+    }
+
+    /// The container of the executor of leaf `l` when it runs a task of the plan (a container
+    /// or built-in step), and its PlatformSpec entry.
+    pub(super) fn container(&self, g: usize, l: usize) -> Option<(Container, Option<Json>)> {
+        let leaf = &self.graphs[g].leaves[l];
+        let LeafKind::Task(i) = leaf.kind else {
+            return None;
+        };
+        let task = self.pipeline_plan(g).tasks.get(i)?;
+        let (argv, image, env) = match &task.kind {
+            TaskKind::Container {
+                image,
+                command,
+                env,
+                python,
+            } => {
+                let mut argv: Vec<String> = command
+                    .iter()
+                    .map(|parts| self.render_parts(g, leaf, parts, &task.id))
+                    .collect();
+                // flowc's Python runtime gives Kubeflow the metrics' numbers too.
+                if python.is_some() && has_metrics(task) {
+                    argv.extend(["--executor-input".into(), "{{$}}".into()]);
+                }
+                if let Some(input) = leaf.final_status.first() {
+                    argv = final_status::adapt(input, argv);
+                    self.final_status_in_env(g, leaf, task, env);
+                }
+                let env: Vec<(String, String)> = env
+                    .iter()
+                    .map(|(k, parts)| (k.clone(), self.render_parts(g, leaf, parts, &task.id)))
+                    .collect();
+                (argv, image.clone(), env)
+            }
+            TaskKind::Builtin { module, name } => (
+                self.builtin_argv(leaf, task, module, name),
+                self.runtime_image(),
+                Vec::new(),
+            ),
+            TaskKind::Pipeline { .. } => return None,
+        };
+        let container = Container {
+            image,
+            argv,
+            env,
+            resources: resources(&task.settings.resources),
+        };
+        let platform = self.platform(g, task, &leaf.secret_names);
+        Some((container, platform))
     }
 
     /// The executor of a task gathering a list of artifacts into one folder (`flowc exec

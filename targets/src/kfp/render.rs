@@ -7,11 +7,13 @@ use crate::yaml::WrittenEntries;
 use serde_json::{json, Map, Value as Json};
 
 use super::exec::retry_policy;
-use super::tree::{Child, DagOutputs, Items, LeafKind, NodeKind, Src};
-use super::types::{constant, definitions, ktype, Def, KType};
+use super::tree::{Child, DagOutputs, Items, Leaf, LeafKind, NodeKind, Src};
+use super::types::{constant, definitions, ktype, write_definitions, Def, KType};
 use super::Emitter;
 use crate::obj;
 use flowc_compiler::plan::{CachePlan, TaskKind, TypeRepr};
+use indexmap::IndexMap;
+use std::collections::BTreeSet;
 
 /// `inputs` of a DAG task.
 fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> Option<Json> {
@@ -117,6 +119,26 @@ impl LeafEntries {
             self.failed = true;
         }
     }
+
+    /// Writes the entry `key` with `direct` (from the record, at this depth), or, when that
+    /// refuses it, the tree `tree` makes; to `trees` when entries are not written.
+    fn insert_with(
+        &mut self,
+        key: String,
+        direct: impl FnOnce(&str, usize, &mut String) -> bool,
+        tree: impl FnOnce() -> Json,
+        trees: &mut Map<String, Json>,
+    ) {
+        if !self.stream {
+            trees.insert(key, tree());
+            return;
+        }
+        let depth = self.depth;
+        let k = key.clone();
+        if !self.written.push_with(key, |out| direct(&k, depth, out)) {
+            self.write(k, &tree());
+        }
+    }
 }
 
 /// The documents of a build: trees, and, when the leaves' components and executors and the
@@ -167,23 +189,33 @@ impl Emitter<'_> {
                         continue;
                     }
                 }
-                let Some((exec, k8s)) = self.executor(g, l) else {
-                    continue;
+                let k8s = match (leaf_executors.stream, &leaf.kind) {
+                    (true, LeafKind::Task(_)) => {
+                        let Some((c, k8s)) = self.container(g, l) else {
+                            continue;
+                        };
+                        leaf_executors.insert_with(
+                            format!("exec-{}", leaf.key),
+                            |key, depth, out| c.write(key, depth, out),
+                            || c.tree(),
+                            &mut executors,
+                        );
+                        k8s
+                    }
+                    _ => {
+                        let Some((exec, k8s)) = self.executor(g, l) else {
+                            continue;
+                        };
+                        leaf_executors.insert(format!("exec-{}", leaf.key), exec, &mut executors);
+                        k8s
+                    }
                 };
-                let mut comp = Map::new();
-                comp.insert("executorLabel".into(), json!(format!("exec-{}", leaf.key)));
-                if let Some(d) = definitions(&leaf.defs) {
-                    comp.insert("inputDefinitions".into(), d);
-                }
-                if let Some(d) = definitions(&leaf.outputs) {
-                    comp.insert("outputDefinitions".into(), d);
-                }
-                leaf_components.insert(
+                leaf_components.insert_with(
                     format!("comp-{}", leaf.key),
-                    Json::Object(comp),
+                    |key, depth, out| write_leaf_component(leaf, key, depth, out),
+                    || leaf_component(leaf),
                     &mut components,
                 );
-                leaf_executors.insert(format!("exec-{}", leaf.key), exec, &mut executors);
                 if let Some(p) = k8s {
                     platform.insert(format!("exec-{}", leaf.key), p);
                 }
@@ -254,6 +286,18 @@ impl Emitter<'_> {
     fn dag_component(&self, g: usize, n: usize, mut written: Option<WrittenTasks<'_>>) -> Json {
         let mut tasks = Map::new();
         for &c in &self.graphs[g].nodes[n].children {
+            if let (Child::Leaf(l), Some((entries, deps))) = (c, written.as_mut()) {
+                let t = self.leaf_task_record(g, l);
+                deps.push((t.key.to_string(), t.deps.iter().cloned().collect()));
+                let key = t.key.to_string();
+                entries.insert_with(
+                    key,
+                    |_, depth, out| t.write(depth, out),
+                    || t.tree(),
+                    &mut tasks,
+                );
+                continue;
+            }
             let (key, t) = match c {
                 Child::Leaf(l) => self.leaf_task(g, l),
                 Child::Node(m) if !self.graphs[g].nodes[m].dead => self.group_task(g, m),
@@ -330,34 +374,44 @@ impl Emitter<'_> {
     }
 
     fn leaf_task(&self, g: usize, l: usize) -> (String, Json) {
+        let t = self.leaf_task_record(g, l);
+        (t.key.to_string(), t.tree())
+    }
+
+    /// The task of leaf `l` in its DAG, before it is written (problems of its settings
+    /// reported).
+    fn leaf_task_record(&self, g: usize, l: usize) -> LeafTask<'_> {
         let leaf = &self.graphs[g].leaves[l];
-        let mut t = Map::new();
-        t.insert("taskInfo".into(), json!({"name": leaf.display}));
-        let mut deps = leaf.deps.clone();
-        let mut component = format!("comp-{}", leaf.key);
+        let mut t = LeafTask {
+            key: &leaf.key,
+            display: &leaf.display,
+            cache: None,
+            retry: None,
+            trigger: false,
+            component: format!("comp-{}", leaf.key),
+            deps: leaf.deps.clone(),
+            inputs: &leaf.inputs,
+        };
         match &leaf.kind {
             LeafKind::Task(i) => {
                 let task = self.pipeline_plan(g).tasks.get(*i);
                 if let Some(task) = task {
                     if let TaskKind::Pipeline { pipeline } = &task.kind {
                         if let Some(callee) = self.graphs.iter().find(|x| x.pipeline == *pipeline) {
-                            component = format!("comp-{}", callee.component);
+                            t.component = format!("comp-{}", callee.component);
                         }
                     } else {
-                        let cache = match task.settings.cache {
-                            CachePlan::On => json!({"enableCache": true}),
-                            CachePlan::Off => json!({}),
+                        t.cache = Some(match task.settings.cache {
+                            CachePlan::On => true,
+                            CachePlan::Off => false,
                             CachePlan::Ttl { ttl_ms } => {
                                 let at = self.place(Some(g), &task.id).at(task.setting_spans.cache);
                                 let ttl = flowc_compiler::units::format_duration(ttl_ms);
                                 self.report(diagnostics::kfp_cache_ttl(at, &ttl, &task.step));
-                                json!({})
+                                false
                             }
-                        };
-                        t.insert("cachingOptions".into(), cache);
-                        if let Some(r) = retry_policy(&task.settings) {
-                            t.insert("retryPolicy".into(), r);
-                        }
+                        });
+                        t.retry = retry_policy(&task.settings);
                         if let Some(ms) = task.settings.retry_within_ms {
                             let at = self.place(Some(g), &task.id).at(task.setting_spans.retries);
                             let within = flowc_compiler::units::format_duration(ms);
@@ -366,29 +420,17 @@ impl Emitter<'_> {
                     }
                 }
             }
-            LeafKind::Importer { .. } => {
-                t.insert("cachingOptions".into(), json!({"enableCache": true}));
-            }
+            LeafKind::Importer { .. } => t.cache = Some(true),
             LeafKind::Eval { .. } | LeafKind::Absent { .. } | LeafKind::Gather => {
-                t.insert("cachingOptions".into(), json!({}));
+                t.cache = Some(false);
             }
         }
         if leaf.finally {
             let body = self.graphs[g].body;
-            deps.insert(self.graphs[g].nodes[body].key.clone());
-            t.insert(
-                "triggerPolicy".into(),
-                json!({"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}),
-            );
+            t.deps.insert(self.graphs[g].nodes[body].key.clone());
+            t.trigger = true;
         }
-        t.insert("componentRef".into(), json!({"name": component}));
-        if !deps.is_empty() {
-            t.insert("dependentTasks".into(), json!(deps));
-        }
-        if let Some(i) = task_inputs(&leaf.inputs) {
-            t.insert("inputs".into(), i);
-        }
-        (leaf.key.clone(), Json::Object(t))
+        t
     }
 
     fn group_task(&self, g: usize, n: usize) -> (String, Json) {
@@ -431,6 +473,207 @@ impl Emitter<'_> {
         }
         (node.key.clone(), Json::Object(t))
     }
+}
+
+/// The task of a leaf in its DAG, before it is written.
+struct LeafTask<'g> {
+    /// Its key in the DAG's `tasks`.
+    key: &'g str,
+    /// `taskInfo.name`.
+    display: &'g str,
+    /// `cachingOptions`: none, `{enableCache: true}` (true) or `{}` (false).
+    cache: Option<bool>,
+    /// `retryPolicy`.
+    retry: Option<Json>,
+    /// `triggerPolicy.strategy: ALL_UPSTREAM_TASKS_COMPLETED` (an exit task).
+    trigger: bool,
+    /// `componentRef.name`.
+    component: String,
+    /// `dependentTasks`.
+    deps: BTreeSet<String>,
+    /// `inputs`.
+    inputs: &'g IndexMap<String, Src>,
+}
+
+impl LeafTask<'_> {
+    /// The task as a tree.
+    fn tree(&self) -> Json {
+        let mut t = Map::new();
+        t.insert("taskInfo".into(), json!({"name": self.display}));
+        match self.cache {
+            Some(true) => {
+                t.insert("cachingOptions".into(), json!({"enableCache": true}));
+            }
+            Some(false) => {
+                t.insert("cachingOptions".into(), json!({}));
+            }
+            None => {}
+        }
+        if let Some(r) = &self.retry {
+            t.insert("retryPolicy".into(), r.clone());
+        }
+        if self.trigger {
+            t.insert(
+                "triggerPolicy".into(),
+                json!({"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}),
+            );
+        }
+        t.insert("componentRef".into(), json!({"name": self.component}));
+        if !self.deps.is_empty() {
+            t.insert("dependentTasks".into(), json!(self.deps));
+        }
+        if let Some(i) = task_inputs(self.inputs) {
+            t.insert("inputs".into(), i);
+        }
+        Json::Object(t)
+    }
+
+    /// The entry of the task at `depth`, as [`crate::yaml::push_sorted_entry`] writes
+    /// [`LeafTask::tree`]; false when a name is one the direct writer does not take.
+    fn write(&self, depth: usize, out: &mut String) -> bool {
+        use crate::yaml::typed;
+        let d = depth + 1;
+        if !typed::open(out, depth, self.key) {
+            return false;
+        }
+        match self.cache {
+            Some(true) => {
+                typed::open(out, d, "cachingOptions");
+                typed::raw(out, d + 1, "enableCache", "true");
+            }
+            Some(false) => {
+                typed::raw(out, d, "cachingOptions", "{}");
+            }
+            None => {}
+        }
+        typed::open(out, d, "componentRef");
+        typed::string(out, d + 1, "name", &self.component);
+        if !self.deps.is_empty() {
+            typed::open(out, d, "dependentTasks");
+            for dep in &self.deps {
+                typed::item(out, d, dep);
+            }
+        }
+        let done = write_task_inputs(out, d, self.inputs)
+            && self
+                .retry
+                .as_ref()
+                .is_none_or(|r| typed::value(out, d, "retryPolicy", r));
+        if !done {
+            return false;
+        }
+        typed::open(out, d, "taskInfo");
+        typed::string(out, d + 1, "name", self.display);
+        if self.trigger {
+            typed::open(out, d, "triggerPolicy");
+            typed::string(out, d + 1, "strategy", "ALL_UPSTREAM_TASKS_COMPLETED");
+        }
+        true
+    }
+}
+
+/// The entry `inputs:` of a DAG task at `depth`, as [`crate::yaml::push_sorted_entry`] writes
+/// the tree of [`task_inputs`]; nothing when there are none. False when a name is one the
+/// direct writer does not take.
+fn write_task_inputs(out: &mut String, depth: usize, inputs: &IndexMap<String, Src>) -> bool {
+    use crate::yaml::typed;
+    let is_artifact = |src: &Src| {
+        matches!(
+            src,
+            Src::Comp { artifact: true, .. } | Src::Task { artifact: true, .. }
+        )
+    };
+    let (mut arts, mut params): (Vec<(&String, &Src)>, Vec<(&String, &Src)>) =
+        inputs.iter().partition(|(_, src)| is_artifact(src));
+    if arts.is_empty() && params.is_empty() {
+        return true;
+    }
+    arts.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    params.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    typed::open(out, depth, "inputs");
+    let d = depth + 2;
+    for (key, list) in [("artifacts", arts), ("parameters", params)] {
+        if list.is_empty() {
+            continue;
+        }
+        typed::open(out, depth + 1, key);
+        for (name, src) in list {
+            if !(typed::open(out, d, name) && write_src(out, d + 1, src)) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Where a DAG task input comes from, its entries at `depth`.
+fn write_src(out: &mut String, depth: usize, src: &Src) -> bool {
+    use crate::yaml::typed;
+    let d = depth + 1;
+    match src {
+        Src::Comp {
+            name,
+            artifact: true,
+        } => typed::string(out, depth, "componentInputArtifact", name),
+        Src::Comp {
+            name,
+            artifact: false,
+        } => typed::string(out, depth, "componentInputParameter", name),
+        Src::Task {
+            task,
+            key,
+            artifact,
+        } => {
+            let (field, key_field) = if *artifact {
+                ("taskOutputArtifact", "outputArtifactKey")
+            } else {
+                ("taskOutputParameter", "outputParameterKey")
+            };
+            typed::open(out, depth, field)
+                && typed::string(out, d, key_field, key)
+                && typed::string(out, d, "producerTask", task)
+        }
+        Src::Const(c) => {
+            typed::open(out, depth, "runtimeValue") && typed::value(out, d, "constant", c)
+        }
+        Src::FinalStatus { producer } => {
+            typed::open(out, depth, "taskFinalStatus")
+                && typed::string(out, d, "producerTask", producer)
+        }
+        Src::Select { name, selector } => {
+            typed::string(out, depth, "componentInputParameter", name)
+                && typed::string(out, depth, "parameterExpressionSelector", selector)
+        }
+    }
+}
+
+/// The component of a leaf: its executor's label and its interface.
+fn leaf_component(leaf: &Leaf) -> Json {
+    let mut comp = Map::new();
+    comp.insert("executorLabel".into(), json!(format!("exec-{}", leaf.key)));
+    if let Some(d) = definitions(&leaf.defs) {
+        comp.insert("inputDefinitions".into(), d);
+    }
+    if let Some(d) = definitions(&leaf.outputs) {
+        comp.insert("outputDefinitions".into(), d);
+    }
+    Json::Object(comp)
+}
+
+/// The entry `key:` of a leaf's component at `depth`, as [`crate::yaml::push_sorted_entry`]
+/// writes [`leaf_component`]; false when a name is one the direct writer does not take.
+fn write_leaf_component(leaf: &Leaf, key: &str, depth: usize, out: &mut String) -> bool {
+    use crate::yaml::typed;
+    if !typed::open(out, depth, key) {
+        return false;
+    }
+    typed::string(
+        out,
+        depth + 1,
+        "executorLabel",
+        &format!("exec-{}", leaf.key),
+    ) && write_definitions(out, depth + 1, "inputDefinitions", &leaf.defs)
+        && write_definitions(out, depth + 1, "outputDefinitions", &leaf.outputs)
 }
 
 /// Where a DAG's tasks are written as they are made, and their dependencies recorded.

@@ -168,6 +168,67 @@ pub(super) fn definitions<'a>(
     (!out.is_empty()).then_some(Json::Object(out))
 }
 
+/// The entry `key:` at `depth` of the input or output definitions `defs`, as
+/// [`crate::yaml::push_sorted_entry`] writes the tree of [`definitions`]; nothing when there
+/// are none. False when a name is one the direct writer does not take.
+pub(super) fn write_definitions<'a>(
+    out: &mut String,
+    depth: usize,
+    key: &str,
+    defs: impl IntoIterator<Item = (&'a String, &'a Def)>,
+) -> bool {
+    use crate::yaml::typed;
+    let (mut arts, mut params): (Vec<(&String, &Def)>, Vec<(&String, &Def)>) =
+        defs.into_iter().partition(|(_, d)| d.ty.is_artifact());
+    if arts.is_empty() && params.is_empty() {
+        return true;
+    }
+    arts.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    params.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let twice = |v: &[(&String, &Def)]| v.windows(2).any(|w| w[0].0 == w[1].0);
+    if twice(&arts) || twice(&params) || !typed::open(out, depth, key) {
+        return false;
+    }
+    let d = depth + 2;
+    if !arts.is_empty() {
+        typed::open(out, depth + 1, "artifacts");
+        for (name, def) in arts {
+            let KType::Art { title, list } = def.ty else {
+                return false;
+            };
+            let done = typed::open(out, d, name)
+                && typed::open(out, d + 1, "artifactType")
+                && typed::string(out, d + 2, "schemaTitle", title)
+                && typed::string(out, d + 2, "schemaVersion", "0.0.1")
+                && (!list || typed::raw(out, d + 1, "isArtifactList", "true"))
+                && (!def.optional || typed::raw(out, d + 1, "isOptional", "true"));
+            if !done {
+                return false;
+            }
+        }
+    }
+    if !params.is_empty() {
+        typed::open(out, depth + 1, "parameters");
+        for (name, def) in params {
+            let KType::Param(p) = def.ty else {
+                return false;
+            };
+            let done = typed::open(out, d, name)
+                && def
+                    .default
+                    .as_ref()
+                    .is_none_or(|v| typed::value(out, d + 1, "defaultValue", v))
+                && (!(def.optional || def.default.is_some())
+                    || typed::raw(out, d + 1, "isOptional", "true"))
+                && typed::string(out, d + 1, "parameterType", p);
+            if !done {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// A literal as a constant of `ty`: numbers in plain decimal, a whole `Float` as a number all
 /// the same (`NUMBER_DOUBLE` takes any number), column names as given.
 pub(super) fn constant(v: &Json) -> Json {

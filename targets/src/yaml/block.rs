@@ -245,7 +245,7 @@ fn push_display(out: &mut String, n: impl std::fmt::Display) {
 
 /// The content of a YAML double-quoted scalar, with serde-saphyr's escapes. Printable ASCII
 /// without `"` and `\` is copied as it is.
-fn escape_double_quoted(s: &str, out: &mut String) {
+pub(super) fn escape_double_quoted(s: &str, out: &mut String) {
     let plain = |c: &u8| (b' '..=b'~').contains(c) && *c != b'"' && *c != b'\\';
     if s.as_bytes().iter().all(plain) {
         out.push_str(s);

@@ -1,0 +1,134 @@
+//! The block layout with sorted keys written straight from an emitter's typed records, without
+//! a `serde_json::Value` tree in between: the bytes [`super::push_sorted_entry`] writes for the
+//! tree the record stands for. The caller writes the keys of each mapping in sorted order (the
+//! fixed keys of a record are known; names are sorted by the caller) and nests by depth. A key
+//! the block writer would quote is refused (false, with part of the entry written): the
+//! caller then truncates and writes the tree instead.
+
+use serde_json::Value;
+
+use super::block;
+
+/// `key:` and a line break at `depth`: the start of a nested mapping or sequence. False when
+/// the key is not written plain.
+pub fn open(out: &mut String, depth: usize, key: &str) -> bool {
+    if !block::is_plain_name(key) {
+        return false;
+    }
+    block::push_indent(out, depth);
+    out.push_str(key);
+    out.push_str(":\n");
+    true
+}
+
+/// `key: "value"` at `depth`.
+pub fn string(out: &mut String, depth: usize, key: &str, value: &str) -> bool {
+    if !block::is_plain_name(key) {
+        return false;
+    }
+    block::push_indent(out, depth);
+    out.push_str(key);
+    out.push_str(": ");
+    quoted(out, value);
+    out.push('\n');
+    true
+}
+
+/// `key: TOKEN` at `depth`, the token written as it is (`true`, `{}`, a whole number).
+pub fn raw(out: &mut String, depth: usize, key: &str, token: &str) -> bool {
+    if !block::is_plain_name(key) {
+        return false;
+    }
+    block::push_indent(out, depth);
+    out.push_str(key);
+    out.push_str(": ");
+    out.push_str(token);
+    out.push('\n');
+    true
+}
+
+/// `- "value"` at `depth`: an item of a sequence of strings.
+pub fn item(out: &mut String, depth: usize, value: &str) {
+    block::push_indent(out, depth);
+    out.push_str("- ");
+    quoted(out, value);
+    out.push('\n');
+}
+
+/// `- key: "value"` at `depth`: the first entry of a mapping that is an item of a sequence
+/// (its other entries follow at `depth + 1`).
+pub fn item_string(out: &mut String, depth: usize, key: &str, value: &str) -> bool {
+    if !block::is_plain_name(key) {
+        return false;
+    }
+    block::push_indent(out, depth);
+    out.push_str("- ");
+    out.push_str(key);
+    out.push_str(": ");
+    quoted(out, value);
+    out.push('\n');
+    true
+}
+
+/// `key: value` at `depth` for a value the record holds as a tree (a constant, a policy).
+pub fn value(out: &mut String, depth: usize, key: &str, value: &Value) -> bool {
+    super::push_sorted_entry(key, value, depth, out)
+}
+
+/// A string as a double-quoted scalar.
+fn quoted(out: &mut String, s: &str) {
+    out.push('"');
+    block::escape_double_quoted(s, out);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Each helper writes what the tree writer writes for the tree it stands for.
+    #[test]
+    fn the_helpers_write_the_tree_writers_bytes() {
+        let tree = json!({"m": {
+            "a": "x \"q\" \u{7}",
+            "b": true,
+            "c": [{"name": "n", "value": "v"}, {"name": "m", "value": "w"}],
+            "d": ["one", "t\\wo"],
+            "e": {},
+            "f": {"g": 1.5},
+        }});
+        let mut expected = String::new();
+        let Value::Object(map) = &tree else {
+            unreachable!()
+        };
+        assert!(super::super::push_sorted_entry(
+            "k",
+            &map["m"],
+            1,
+            &mut expected
+        ));
+        let mut out = String::new();
+        assert!(open(&mut out, 1, "k"));
+        assert!(string(&mut out, 2, "a", "x \"q\" \u{7}"));
+        assert!(raw(&mut out, 2, "b", "true"));
+        assert!(open(&mut out, 2, "c"));
+        for (n, v) in [("n", "v"), ("m", "w")] {
+            assert!(item_string(&mut out, 2, "name", n));
+            assert!(string(&mut out, 3, "value", v));
+        }
+        assert!(open(&mut out, 2, "d"));
+        item(&mut out, 2, "one");
+        item(&mut out, 2, "t\\wo");
+        assert!(raw(&mut out, 2, "e", "{}"));
+        assert!(value(&mut out, 2, "f", &json!({"g": 1.5})));
+        assert_eq!(out, expected);
+        // Keys the block writer quotes are refused.
+        for key in ["y", "on", "a b", "1x", ""] {
+            assert!(!open(&mut String::new(), 0, key), "{key}");
+            assert!(!string(&mut String::new(), 0, key, "v"), "{key}");
+            assert!(!raw(&mut String::new(), 0, key, "1"), "{key}");
+            assert!(!item_string(&mut String::new(), 0, key, "v"), "{key}");
+        }
+    }
+}
