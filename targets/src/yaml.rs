@@ -79,6 +79,16 @@ pub struct WrittenEntries {
 }
 
 impl WrittenEntries {
+    /// Room for `entries` entries of about `bytes` bytes of text in all, reserved at once: a
+    /// buffer grown by doubling touches twice its final size, and every fresh page costs a
+    /// fault; reserved pages not written are never touched.
+    pub fn with_capacity(entries: usize, bytes: usize) -> WrittenEntries {
+        WrittenEntries {
+            text: String::with_capacity(bytes),
+            index: Vec::with_capacity(entries),
+        }
+    }
+
     /// Writes the entry `key: value` at `depth`; false, with nothing added, when the direct
     /// writer does not take it.
     pub fn push(&mut self, key: String, value: &Value, depth: usize) -> bool {

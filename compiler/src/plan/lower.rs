@@ -139,6 +139,7 @@ pub fn build_plan_with(
         volumes: IndexMap::new(),
         tuned,
         build,
+        scratch: Vec::new(),
     };
     let entry_name = b.pipeline(entry);
     // The `.flow` sources (the modules), not other files the analysis shows, such as the
@@ -186,6 +187,8 @@ struct Builder<'a> {
     volumes: IndexMap<String, VolumeRef>,
     tuned: &'a Tuned,
     build: &'a BuildValues,
+    /// A buffer for the JSON text of task definitions as they are hashed.
+    scratch: Vec<u8>,
 }
 
 /// Converts a checked type to its plan form.
@@ -351,7 +354,7 @@ fn apply_tuned(r: &mut ResourcesPlan, t: &TunedResources) {
     r.tuned = true;
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     fn decl_name(&self, d: DeclId) -> String {
         self.a
             .program
@@ -569,10 +572,11 @@ impl Builder<'_> {
         let info = scope.info;
         let node = &info.nodes[i];
         let callee = node.callee?;
-        let (sig, kind_seed): (StepSig, Option<DeclId>) = if node.callee_is_pipeline {
-            (self.a.checked.pipelines.get(&callee)?.sig.clone(), None)
+        let a = self.a;
+        let (sig, kind_seed): (&StepSig, Option<DeclId>) = if node.callee_is_pipeline {
+            (&a.checked.pipelines.get(&callee)?.sig, None)
         } else {
-            (self.a.checked.steps.get(&callee)?.clone(), Some(callee))
+            (a.checked.steps.get(&callee)?, Some(callee))
         };
         let (props, mut settings) = self.settings(&info.defaults, kind_seed, &node.settings);
         if settings.resources.auto {
@@ -589,15 +593,15 @@ impl Builder<'_> {
                 ty: type_repr(t),
             })
             .collect();
-        let inputs = task_inputs(node, &sig, scope);
+        let inputs = task_inputs(node, sig, scope);
         let kind = if node.callee_is_pipeline {
             TaskKind::Pipeline {
                 pipeline: self.pipeline(callee),
             }
         } else if sig.builtin {
-            self.builtin_kind(callee, &sig)
+            self.builtin_kind(callee, sig)
         } else {
-            container_kind(&props, &sig, (&inputs, &outputs), self.build)
+            container_kind(&props, sig, (&inputs, &outputs), self.build)
         };
         let mut task = Task {
             id: scope.ids[i].clone(),
@@ -629,13 +633,14 @@ impl Builder<'_> {
                 node,
             ),
         };
-        task.definition_sha256 = definition_hash(&task, self.foreign_text(callee));
+        let foreign = self.foreign_text(callee);
+        task.definition_sha256 = definition_hash(&task, foreign, &mut self.scratch);
         Some(task)
     }
 
     /// The text of the foreign file a step was imported from (`import kfp "FILE"`), which its
     /// cache key covers: a change to the component file is a change to the step.
-    fn foreign_text(&self, callee: DeclId) -> Option<&str> {
+    fn foreign_text(&self, callee: DeclId) -> Option<&'a str> {
         let foreign = self.a.program.module(callee.module).foreign.as_ref()?;
         Some(&self.a.program.sources.get(foreign.file).text)
     }
@@ -1076,24 +1081,24 @@ fn command_parts(e: &Expr, sig: &StepSig, build: &BuildValues) -> Vec<Part> {
 /// typed, and the flowc version for built-ins. Resources, retries and timeouts do not change
 /// results and stay out, so tuning them never invalidates the cache.
 /// A step imported from a foreign file adds the file's text (`foreign`).
-fn definition_hash(t: &Task, foreign: Option<&str>) -> String {
+/// The JSON text of values is written into `scratch`, one buffer for every task.
+fn definition_hash(t: &Task, foreign: Option<&str>, scratch: &mut Vec<u8>) -> String {
     let mut h = Sha256::new();
     if let Some(text) = foreign {
         h.update(b"foreign:");
         h.update(text.as_bytes());
     }
-    let kind = serde_json::to_string(&t.kind).unwrap_or_default();
-    h.update(kind.as_bytes());
+    hash_json(&t.kind, scratch, &mut h);
     if matches!(t.kind, TaskKind::Builtin { .. }) {
         h.update(env!("CARGO_PKG_VERSION").as_bytes());
     }
     for i in &t.inputs {
         h.update(i.name.as_bytes());
-        h.update(serde_json::to_string(&i.ty).unwrap_or_default().as_bytes());
+        hash_json(&i.ty, scratch, &mut h);
     }
     for o in &t.outputs {
         h.update(o.name.as_bytes());
-        h.update(serde_json::to_string(&o.ty).unwrap_or_default().as_bytes());
+        hash_json(&o.ty, scratch, &mut h);
     }
     for (var, secret) in &t.settings.secret_env {
         h.update(format!("env:{var}={secret}").as_bytes());
@@ -1111,4 +1116,13 @@ fn definition_hash(t: &Task, foreign: Option<&str>) -> String {
         h.update(format!("volume-mount:{path}={volume}").as_bytes());
     }
     format!("{:x}", h.finalize())
+}
+
+/// Hashes the compact JSON text of `value`, written into `scratch`, as
+/// `serde_json::to_string(value).unwrap_or_default()` would give it (nothing when it fails).
+fn hash_json<T: serde::Serialize>(value: &T, scratch: &mut Vec<u8>, h: &mut Sha256) {
+    scratch.clear();
+    if serde_json::to_writer(&mut *scratch, value).is_ok() {
+        h.update(&scratch[..]);
+    }
 }

@@ -80,6 +80,10 @@ fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> O
     (!out.is_empty()).then_some(Json::Object(out))
 }
 
+/// The room reserved for each written entry: the components, executors and root tasks of
+/// the distinct-steps pipelines take 370 to 530 bytes each; larger ones grow the buffer.
+const ENTRY_BYTES: usize = 640;
+
 /// The entries of one of the large mappings (the leaves' `components` and
 /// `deploymentSpec.executors`, the root's `dag.tasks`): trees, or, when written as they are
 /// made, their YAML text (see [`Rendered`]).
@@ -95,11 +99,17 @@ struct LeafEntries {
 }
 
 impl LeafEntries {
-    fn new(depth: usize, stream: bool) -> LeafEntries {
+    /// Entries at `depth`, written when `stream`, room made for `leaves` of them.
+    fn new(depth: usize, stream: bool, leaves: usize) -> LeafEntries {
+        let written = if stream {
+            WrittenEntries::with_capacity(leaves, leaves * ENTRY_BYTES)
+        } else {
+            WrittenEntries::default()
+        };
         LeafEntries {
             depth,
             stream,
-            written: WrittenEntries::default(),
+            written,
             failed: false,
         }
     }
@@ -167,11 +177,18 @@ impl Emitter<'_> {
     pub(super) fn render(&self, stream: bool) -> Rendered {
         let mut components = Map::new();
         let mut executors = Map::new();
-        let mut leaf_components = LeafEntries::new(1, stream);
-        let mut leaf_executors = LeafEntries::new(2, stream);
+        let leaves = self.graphs.iter().map(|g| g.leaves.len()).sum();
+        let mut leaf_components = LeafEntries::new(1, stream, leaves);
+        let mut leaf_executors = LeafEntries::new(2, stream, leaves);
         // The root's tasks are written as made unless volumes add tasks and dependencies to
         // them afterwards (see `add_pvc_tasks`).
-        let mut root_tasks = LeafEntries::new(3, stream && self.plan.volumes.is_empty());
+        let root_leaves = self
+            .graphs
+            .iter()
+            .find(|g| g.entry)
+            .map_or(0, |g| g.leaves.len());
+        let written_root = stream && self.plan.volumes.is_empty();
+        let mut root_tasks = LeafEntries::new(3, written_root, root_leaves);
         let mut root_deps = Vec::new();
         let mut platform = Map::new();
         let mut root = json!({});
