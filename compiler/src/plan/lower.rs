@@ -494,12 +494,13 @@ impl<'a> Builder<'a> {
     }
 
     fn lower_pipeline(&mut self, decl: DeclId, info: &PipelineInfo, name: &str) -> PipelinePlan {
-        let file = self.a.program.file(decl.module);
-        let src = self.a.program.sources.get(file).text.clone();
+        let a = self.a;
+        let file = a.program.file(decl.module);
+        let src: &str = &a.program.sources.get(file).text;
         let start = self.a.program.item(decl).span().start;
         let description = flowc_grammar::doc::doc_comment(
             &self.a.program.module(decl.module).ast.comments,
-            &src,
+            src,
             start,
         )
         .map(|doc| flowc_grammar::doc::one_line(&doc));
@@ -510,11 +511,12 @@ impl<'a> Builder<'a> {
             build: self.build,
             defaults_spans: spans::defaults_spans(self.a, decl, &info.defaults),
         };
-        let tasks = info
-            .plan_order
-            .iter()
-            .filter_map(|&i| self.lower_task(decl, name, &scope, i))
-            .collect();
+        // Sized at once: a task is several hundred bytes, and a vector grown by doubling
+        // touches twice the memory.
+        let mut tasks = Vec::with_capacity(info.plan_order.len());
+        tasks.extend(
+            (info.plan_order.iter()).filter_map(|&i| self.lower_task(decl, name, &scope, i)),
+        );
         let params = info
             .sig
             .params
@@ -546,7 +548,7 @@ impl<'a> Builder<'a> {
             tasks,
             loops: self.lower_loops(decl, &scope),
             outputs,
-            checks: self.lower_checks(decl, &scope, &src),
+            checks: self.lower_checks(decl, &scope, src),
             schedule: info.schedule.as_ref().map(|(cron, tz)| Schedule {
                 cron: cron.clone(),
                 timezone: tz.clone(),

@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use super::types::{Def, KType};
-use flowc_compiler::plan::{PipelinePlan, TaskKind, TypeRepr, Value};
+use flowc_compiler::plan::{PipelinePlan, Task, TaskKind, TypeRepr, Value};
 
 /// Where a DAG task input comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -436,6 +436,14 @@ impl Graph {
     /// (a container step, which could not tell the marker from data; a check, a loop or a
     /// pipeline output) leave the task as it is, and the wiring reports them (E501).
     fn add_absent_branches(&mut self, p: &PipelinePlan) {
+        // Only a task under exactly one condition can get one: without any, the reads need
+        // not be gathered.
+        let candidate = |t: &&Task| {
+            t.when.len() == 1 && !t.is_finally && !self.alternatives.contains_key(&t.id)
+        };
+        if !p.tasks.iter().any(|t| candidate(&t)) {
+            return;
+        }
         // Every read of a task's outputs, found once: (reader's conditions, whether the read
         // could take the no-value marker). Checks, loops and pipeline outputs never can.
         let mut reads: HashMap<String, Vec<(&[Value], bool)>> = HashMap::new();
