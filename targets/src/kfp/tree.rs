@@ -313,8 +313,10 @@ impl Graph {
             pipeline: p.name.clone(),
             entry,
             nodes: vec![Node::new(NodeKind::Root, None)],
-            leaves: Vec::new(),
-            by_task: HashMap::new(),
+            // A leaf per task, and a few helpers: sized at once, as a leaf is hundreds of
+            // bytes and a vector grown by doubling touches twice the memory.
+            leaves: Vec::with_capacity(p.tasks.len() + p.tasks.len() / 8),
+            by_task: HashMap::with_capacity(p.tasks.len()),
             task_index: p
                 .tasks
                 .iter()
