@@ -600,7 +600,8 @@ fn write_task_inputs(out: &mut String, depth: usize, inputs: &IndexMap<String, S
             Src::Comp { artifact: true, .. } | Src::Task { artifact: true, .. }
         )
     };
-    let (mut arts, mut params): (Vec<(&String, &Src)>, Vec<(&String, &Src)>) =
+    type Named<'a> = Vec<(&'a String, &'a Src)>;
+    let (mut arts, mut params): (Named<'_>, Named<'_>) =
         inputs.iter().partition(|(_, src)| is_artifact(src));
     if arts.is_empty() && params.is_empty() {
         return true;

@@ -178,7 +178,8 @@ pub(super) fn write_definitions<'a>(
     defs: impl IntoIterator<Item = (&'a String, &'a Def)>,
 ) -> bool {
     use crate::yaml::typed;
-    let (mut arts, mut params): (Vec<(&String, &Def)>, Vec<(&String, &Def)>) =
+    type Named<'a> = Vec<(&'a String, &'a Def)>;
+    let (mut arts, mut params): (Named<'_>, Named<'_>) =
         defs.into_iter().partition(|(_, d)| d.ty.is_artifact());
     if arts.is_empty() && params.is_empty() {
         return true;
