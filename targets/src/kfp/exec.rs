@@ -52,10 +52,14 @@ fn output_path(name: &str) -> String {
     format!("{{{{$.outputs.artifacts['{name}'].path}}}}")
 }
 
-/// The file a container writes a value output (an output parameter) to; KFP's launcher reads
-/// it when the container ends.
-fn output_file(name: &str) -> String {
-    format!("{{{{$.outputs.parameters['{name}'].output_file}}}}")
+/// Appends `{{$.FIELD['name']SUFFIX}}` (as [`param`], [`input_path`] and [`output_path`] make
+/// it) without a string of its own; `outputs.parameters` with `.output_file` is the file a
+/// container writes a value output (an output parameter) to, which KFP's launcher reads when
+/// the container ends.
+fn push_placeholder(s: &mut String, field: &str, name: &str, suffix: &str) {
+    for piece in ["{{$.", field, "['", name, "']", suffix, "}}"] {
+        s.push_str(piece);
+    }
 }
 
 /// Whether a read of an evaluation is a value output of a task (`--value`), which KFP hands
@@ -228,6 +232,8 @@ impl Emitter<'_> {
         let mut s = String::new();
         for p in parts {
             match p {
+                // Without a `$`, the text is written as it is.
+                Part::Text { text } if !text.contains('$') => s.push_str(text),
                 Part::Text { text } => s.push_str(&crate::kube::escape_dollars(text)),
                 Part::Param { name } if leaf.final_status.contains(name) => {
                     s.push_str(final_status::MARKER);
@@ -235,7 +241,7 @@ impl Emitter<'_> {
                 Part::Param { name } => {
                     // Left out: `none`, or a value KFP could not wire (reported there).
                     if !leaf.skipped.contains_key(name) && leaf.defs.contains_key(name) {
-                        s.push_str(&param(name));
+                        push_placeholder(&mut s, "inputs.parameters", name, "");
                     }
                 }
                 Part::InputPath { name } => {
@@ -248,11 +254,13 @@ impl Emitter<'_> {
                         let at = self.place(Some(g), task);
                         self.report(diagnostics::kfp_artifact_list_in_command(at, name));
                     }
-                    s.push_str(&input_path(name));
+                    push_placeholder(&mut s, "inputs.artifacts", name, ".path");
                 }
                 Part::OutputPath { name } => match leaf.outputs.get(name) {
-                    Some(d) if !d.ty.is_artifact() => s.push_str(&output_file(name)),
-                    _ => s.push_str(&output_path(name)),
+                    Some(d) if !d.ty.is_artifact() => {
+                        push_placeholder(&mut s, "outputs.parameters", name, ".output_file");
+                    }
+                    _ => push_placeholder(&mut s, "outputs.artifacts", name, ".path"),
                 },
                 Part::Value { .. } => {
                     self.report(diagnostics::kfp_value_in_command(self.place(Some(g), task)))
@@ -781,5 +789,30 @@ mod tests {
         assert_eq!(j["memoryLimit"], 17.179869184);
         assert_eq!(j["accelerator"]["count"], "1");
         assert_eq!(j["accelerator"]["resourceType"], "nvidia.com/gpu");
+    }
+
+    #[test]
+    fn placeholders_are_appended_as_they_are_made() {
+        let pushed = |field: &str, suffix: &str| {
+            let mut s = String::from("x=");
+            push_placeholder(&mut s, field, "in put", suffix);
+            s
+        };
+        assert_eq!(
+            pushed("inputs.parameters", ""),
+            format!("x={}", param("in put"))
+        );
+        assert_eq!(
+            pushed("inputs.artifacts", ".path"),
+            format!("x={}", input_path("in put"))
+        );
+        assert_eq!(
+            pushed("outputs.artifacts", ".path"),
+            format!("x={}", output_path("in put"))
+        );
+        assert_eq!(
+            pushed("outputs.parameters", ".output_file"),
+            "x={{$.outputs.parameters['in put'].output_file}}"
+        );
     }
 }
