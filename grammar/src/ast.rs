@@ -408,8 +408,9 @@ pub enum PropKind {
     Retries {
         /// Number of retries after the first attempt.
         count: IntLit,
-        /// Backoff between attempts.
-        backoff: Option<Backoff>,
+        /// Backoff between attempts (boxed: rare, and it would make every property as large as
+        /// itself).
+        backoff: Option<Box<Backoff>>,
         /// `within 2h`: no retry starts once this long has passed since the first attempt.
         within: Option<Quantity>,
     },
@@ -705,12 +706,13 @@ pub struct Call {
     pub callee: Ident,
     /// Named arguments in order.
     pub args: Vec<Arg>,
-    /// `as Table<Schema>`: the type of the single output.
-    pub cast: Option<TypeExpr>,
+    /// `as Table<Schema>`: the type of the single output (boxed, as the settings: both are rare,
+    /// and every statement would otherwise be as large as a call that has them).
+    pub cast: Option<Box<TypeExpr>>,
     /// `after a, b`: explicit ordering.
     pub after: Vec<Ident>,
     /// `with { ... }`: settings of this call only, over the step's own.
-    pub settings: Option<CallSettings>,
+    pub settings: Option<Box<CallSettings>>,
 }
 
 /// An option of a `schedule { ... }` block: how the cron-started runs behave.

@@ -686,11 +686,11 @@ impl Lower<'_> {
                             _ => {}
                         }
                     }
-                    Some(Backoff {
+                    Some(Box::new(Backoff {
                         delay: delay?,
                         factor,
                         max,
-                    })
+                    }))
                 });
                 PropKind::Retries {
                     count,
@@ -876,18 +876,18 @@ impl Lower<'_> {
                 }
                 Rule::cast => {
                     if let Some(t) = p.into_inner().next() {
-                        call.cast = Some(self.type_expr(t));
+                        call.cast = Some(Box::new(self.type_expr(t)));
                     }
                 }
                 Rule::after => call.after = p.into_inner().map(|i| self.ident(i)).collect(),
                 Rule::with_block => {
                     let span = self.span(&p);
                     if let Some(block) = p.into_inner().next() {
-                        call.settings = Some(CallSettings {
+                        call.settings = Some(Box::new(CallSettings {
                             span,
                             block: self.span(&block),
                             props: self.props(block),
-                        });
+                        }));
                     }
                 }
                 _ => {}

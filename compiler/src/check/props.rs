@@ -268,7 +268,7 @@ impl Checker<'_> {
                 count,
                 backoff,
                 within,
-            } => self.retries_prop(m, count, (backoff.as_ref(), within.as_ref()), out),
+            } => self.retries_prop(m, count, (backoff.as_deref(), within.as_ref()), out),
             PropKind::Timeout(q) => match units::duration_millis(q) {
                 Ok(0) => self.push(ops::zero_timeout(file, q.span)),
                 Ok(ms) => out.timeout_ms = Some(ms),

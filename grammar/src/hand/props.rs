@@ -15,6 +15,7 @@ impl Hand<'_> {
         self.skip();
         let mut props = Vec::new();
         self.many(&mut props, Self::prop);
+        let props = super::exact(props);
         self.skip();
         if !self.eat(b'}') {
             return None;
@@ -163,7 +164,7 @@ impl Hand<'_> {
         let count = self.int_lit()?;
         self.skip();
         let backoff_errors = self.errors.len();
-        let backoff = self.attempt(Self::backoff);
+        let backoff = self.attempt(Self::backoff).map(Box::new);
         self.skip();
         let within_errors = self.errors.len();
         let within = self.attempt(|p| {

@@ -15,6 +15,7 @@ impl Hand<'_> {
         self.skip();
         let mut stmts = Vec::new();
         self.many(&mut stmts, Self::stmt);
+        let stmts = super::exact(stmts);
         self.skip();
         if !self.eat(b'}') {
             return None;
@@ -228,7 +229,7 @@ impl Hand<'_> {
                 return None;
             }
             p.skip();
-            p.type_expr()
+            p.type_expr().map(Box::new)
         });
         self.skip();
         let after = self
@@ -248,11 +249,11 @@ impl Hand<'_> {
             }
             p.skip();
             let (props, block) = p.prop_block()?;
-            Some(CallSettings {
+            Some(Box::new(CallSettings {
                 span: p.span(start),
                 block,
                 props,
-            })
+            }))
         });
         Some(Call {
             span: self.span(start),
