@@ -168,7 +168,9 @@ impl Checker<'_> {
         let outputs = self.output_types(pc, call, &site, &mut found);
         let settings = self.call_settings(pc, i, call, &site.sig);
         let node = &mut pc.info.nodes[i];
-        node.settings = settings;
+        if call.settings.is_some() {
+            node.settings = std::sync::Arc::new(settings);
+        }
         node.outputs = outputs;
         node.arg_types = found.arg_types;
         node.bindings = found.bindings;

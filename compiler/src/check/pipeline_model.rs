@@ -4,6 +4,7 @@
 //! `pipeline.rs` all read and fill these types, so they live apart from every pass.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::maps::IndexMap;
 
@@ -58,8 +59,10 @@ pub struct CallNode {
     pub after_deps: BTreeSet<usize>,
     /// Nodes it depends on through enclosing `if` conditions and `for` lists.
     pub frame_deps: BTreeSet<usize>,
-    /// The call's own `with { ... }` settings, once checked (empty without them).
-    pub settings: ResolvedProps,
+    /// The call's own `with { ... }` settings, once checked (empty without them). Shared: the
+    /// calls without settings (most of them) hold one empty value, instead of a large value
+    /// each in every node.
+    pub settings: Arc<ResolvedProps>,
 }
 
 /// A name bound to a call.
