@@ -5,6 +5,8 @@
 //! re-attaches by position and the analysis reads for doc comments. Operator chains are flat
 //! lists, and bracket nesting is bounded by the scanner, so every walk over this tree is shallow.
 
+use std::sync::Arc;
+
 use crate::span::Span;
 
 /// A parsed file: its declarations in source order, and its comments.
@@ -394,8 +396,9 @@ pub struct Prop {
 pub enum PropKind {
     /// `image "registry/name:tag"`.
     Image(StrLit),
-    /// `run ["cmd", "--flag", input]`.
-    Run(Expr),
+    /// `run ["cmd", "--flag", input]`. Shared: the checked model keeps the step's command as
+    /// written, and holds this same list rather than a copy of it.
+    Run(Arc<Expr>),
     /// `python "package.module:function"`: the step calls a Python function (instead of `run`).
     Python(StrLit),
     /// `use profile_a, profile_b`.

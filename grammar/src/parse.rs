@@ -626,7 +626,7 @@ impl Lower<'_> {
         let mut i = pair.into_inner();
         let kind = match rule {
             Rule::image_prop => PropKind::Image(self.string(i.next()?)),
-            Rule::run_prop => PropKind::Run(self.expr_primary(i.next()?)),
+            Rule::run_prop => PropKind::Run(std::sync::Arc::new(self.expr_primary(i.next()?))),
             Rule::python_prop => PropKind::Python(self.string(i.next()?)),
             Rule::use_prop => PropKind::Use(i.map(|p| self.ident(p)).collect()),
             Rule::cache_prop => {

@@ -46,7 +46,7 @@ pub use lower::{ParamSig, StepSig};
 pub use pipeline::{Binding, CallNode, Frame, PipelineInfo, PipelineOutput};
 pub(crate) use pipeline_model::visible_sites;
 pub use pipeline_model::ScheduleOptions;
-pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec};
+pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec, RunList};
 
 /// The checked model of a program.
 #[derive(Debug, Default)]

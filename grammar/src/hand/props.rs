@@ -55,10 +55,10 @@ impl Hand<'_> {
                     return None;
                 }
                 let items = self.delimited(b'[', b']', Self::expr)?;
-                PropKind::Run(Expr {
+                PropKind::Run(std::sync::Arc::new(Expr {
                     span: self.span(list),
                     kind: ExprKind::List(items),
-                })
+                }))
             }
             b"use" => {
                 self.pos += 3;
