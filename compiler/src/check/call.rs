@@ -160,7 +160,10 @@ impl Checker<'_> {
             sig,
         };
         let args = self.argument_names(pc, call, &site);
-        let mut found = CallTypes::default();
+        let mut found = CallTypes {
+            arg_types: IndexMap::with_capacity_and_hasher(call.args.len(), Default::default()),
+            ..CallTypes::default()
+        };
         pc.in_finally = pc.info.nodes[i].is_finally;
         self.bind_schema_variables(pc, &args, &site, &mut found);
         self.type_other_arguments(pc, &args, &site, &mut found);
@@ -439,7 +442,7 @@ impl Checker<'_> {
             ..
         } = found;
         // Outputs.
-        let mut outputs = Vec::new();
+        let mut outputs = Vec::with_capacity(sig.outputs.len());
         let cast = call.cast.as_ref().map(|c| (c.span, self.ty(m, c, &[])));
         if cast.is_some() && sig.outputs.is_empty() {
             let (span, _) = cast.clone().unwrap_or((call.span, Ty::Error));
