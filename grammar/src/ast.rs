@@ -679,16 +679,16 @@ pub enum StmtKind {
         value: Option<Expr>,
     },
     /// `finally notify(...)`: an exit handler that runs whatever happened.
-    Finally(Call),
+    Finally(Arc<Call>),
     /// `name = step(args)`.
     Bind {
         /// The name bound to the call's outputs.
         name: Ident,
         /// The call.
-        call: Call,
+        call: Arc<Call>,
     },
     /// `step(args)` with no name.
-    Call(Call),
+    Call(Arc<Call>),
 }
 
 /// The `else` part of an `if`.
@@ -700,7 +700,8 @@ pub enum Else {
     If(Box<Stmt>),
 }
 
-/// A call of a step or pipeline.
+/// A call of a step or pipeline. Statements hold it shared (`Arc`): the checked pipeline's
+/// call nodes keep the same call rather than a copy of it.
 #[derive(Clone, Debug)]
 pub struct Call {
     /// The whole call.

@@ -8,6 +8,8 @@
 //! unaffected. Both parsers follow the one grammar, so the tree is the same whichever made it
 //! (the equivalence tests in `tests/parse_equivalence.rs` hold them to that).
 
+use std::sync::Arc;
+
 use pest::iterators::Pair;
 use pest::Parser as _;
 
@@ -812,13 +814,13 @@ impl Lower<'_> {
                 let value = i.next().map(|e| self.expr(e));
                 StmtKind::Output { name, value }
             }
-            Rule::finally_stmt => StmtKind::Finally(self.call(i.next()?)),
+            Rule::finally_stmt => StmtKind::Finally(Arc::new(self.call(i.next()?))),
             Rule::bind_stmt => {
                 let name = self.ident(i.next()?);
-                let call = self.call(i.next()?);
+                let call = Arc::new(self.call(i.next()?));
                 StmtKind::Bind { name, call }
             }
-            Rule::call_stmt => StmtKind::Call(self.call(i.next()?)),
+            Rule::call_stmt => StmtKind::Call(Arc::new(self.call(i.next()?))),
             _ => return None,
         };
         Some(Stmt { span, kind })

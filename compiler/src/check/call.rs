@@ -132,20 +132,10 @@ impl Checker<'_> {
     }
 
     pub(crate) fn check_call(&mut self, pc: &mut PipelineCheck, i: usize) {
-        // The call is taken out of its node while it is typed and put back after, instead of
-        // cloned; what other nodes' checks read of it meanwhile (its span and callee, to name
-        // a producer) stays in place.
-        let stand_in = Call {
-            span: pc.info.nodes[i].call.span,
-            callee: pc.info.nodes[i].call.callee.clone(),
-            args: Vec::new(),
-            cast: None,
-            after: Vec::new(),
-            settings: None,
-        };
-        let call = std::mem::replace(&mut pc.info.nodes[i].call, stand_in);
+        // The node and its statement share the call; typing it borrows it from a handle of its
+        // own, while the node's other parts are filled in.
+        let call = std::sync::Arc::clone(&pc.info.nodes[i].call);
         self.type_call(pc, i, &call);
-        pc.info.nodes[i].call = call;
     }
 
     /// [`Self::check_call`] of node `i`, whose call is `call`.

@@ -226,7 +226,7 @@ impl StatementCollector {
         runs
     }
 
-    fn node(&mut self, name: Option<Ident>, call: &Call, frames: &[Frame], is_finally: bool) {
+    fn node(&mut self, name: Option<Ident>, call: &Arc<Call>, frames: &[Frame], is_finally: bool) {
         let id = self.nodes.len();
         if let Some(n) = &name {
             self.bindings
@@ -239,7 +239,7 @@ impl StatementCollector {
         }
         self.nodes.push(CallNode {
             name,
-            call: call.clone(),
+            call: Arc::clone(call),
             callee: None,
             callee_is_pipeline: false,
             frames: frames.to_vec(),

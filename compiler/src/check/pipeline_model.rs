@@ -37,8 +37,8 @@ pub enum Frame {
 pub struct CallNode {
     /// The name the call is bound to, if any.
     pub name: Option<Ident>,
-    /// The call as written.
-    pub call: Call,
+    /// The call as written: the statement's own, shared.
+    pub call: Arc<Call>,
     /// The step or pipeline called, when it resolved.
     pub callee: Option<DeclId>,
     /// Whether the callee is a pipeline.
