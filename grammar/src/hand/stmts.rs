@@ -18,7 +18,8 @@ impl Hand<'_> {
     /// doubling at a time copies them into fresh memory again and again); the pages of an
     /// unused end are never touched.
     pub(super) fn body(&mut self) -> Option<Block> {
-        let lines = memchr::memchr_iter(b'\n', &self.b[self.pos..self.end]).count();
+        let rest = self.b.get(self.pos..self.end).unwrap_or_default();
+        let lines = memchr::memchr_iter(b'\n', rest).count();
         self.block_of(Vec::with_capacity(lines))
     }
 
