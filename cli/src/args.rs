@@ -14,8 +14,12 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands.
+/// The subcommands. Each one's arguments are defined only when it is the one run (`defer`),
+/// not all of them at every start (docs/perf.md, "The front end, third round"). The argument
+/// structs of these subcommands carry plain comments, not doc comments: a deferred struct's
+/// doc comment would replace the subcommand's line in the help.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Parse and type-check files and report every diagnostic.
     Check(CheckArgs),
@@ -55,7 +59,7 @@ pub enum Command {
     PythonTypes(PythonTypesArgs),
 }
 
-/// `flowc python-types`.
+// `flowc python-types`.
 #[derive(Debug, clap::Args)]
 pub struct PythonTypesArgs {
     /// The `.flow` file.
@@ -87,7 +91,7 @@ pub struct ImportKfpArgs {
     pub stdout: bool,
 }
 
-/// `flowc autotune`.
+// `flowc autotune`.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct AutotuneArgs {
@@ -158,7 +162,7 @@ fn parse_positive(s: &str) -> Result<f64, String> {
     }
 }
 
-/// Where else history comes from, and its time window (`flowc autotune` and `recommend`).
+// Where else history comes from, and its time window (`flowc autotune` and `recommend`).
 #[derive(Debug, clap::Args)]
 pub struct WindowArgs {
     /// A Prometheus server to read container memory, CPU and GPU series from, joined to the
@@ -200,7 +204,7 @@ pub enum RecommendFormat {
     Json,
 }
 
-/// Subcommands of `flowc autotune`.
+// Subcommands of `flowc autotune`.
 #[derive(Debug, Subcommand)]
 pub enum AutotuneCommand {
     /// Recommend resources for every step found in the history, without a `.flow` file.
@@ -216,7 +220,7 @@ pub enum AutotuneCommand {
     },
 }
 
-/// `flowc run`.
+// `flowc run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The `.flow` file.
@@ -334,8 +338,8 @@ pub enum Switch {
     Off,
 }
 
-/// `flowc exec`: exactly one of `--step`, `--check`, `--eval`, `--enumerate`, `--copy`,
-/// `--absent` and `--call`.
+// `flowc exec`: exactly one of `--step`, `--check`, `--eval`, `--enumerate`, `--copy`,
+// `--absent` and `--call`.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("mode").required(true).args(["step", "check", "eval", "enumerate", "copy", "gather", "absent", "call"])))]
 pub struct ExecArgs {
@@ -412,7 +416,7 @@ pub struct ExecArgs {
     pub executor_input: Option<String>,
 }
 
-/// `flowc replay`.
+// `flowc replay`.
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
     /// The workflow's status, as `argo get NAME -o json` prints it.
@@ -428,7 +432,7 @@ pub struct ReplayArgs {
     pub bucket: Option<String>,
 }
 
-/// `flowc runs`.
+// `flowc runs`.
 #[derive(Debug, clap::Args)]
 pub struct RunsArgs {
     /// A run id to show (default: list every run).
@@ -511,7 +515,7 @@ pub enum Target {
     Plan,
 }
 
-/// `flowc build`.
+// `flowc build`.
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
     /// The `.flow` file.
@@ -555,7 +559,7 @@ pub struct BuildArgs {
     pub set: Vec<(String, String)>,
 }
 
-/// `flowc diff`.
+// `flowc diff`.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The old version: a `.flow` file, or `REV:PATH` for the file at a Git revision
@@ -602,7 +606,7 @@ pub enum Format {
     Gitlab,
 }
 
-/// `flowc check`.
+// `flowc check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The `.flow` files to check (their imports are checked too).
@@ -660,14 +664,14 @@ pub enum Color {
     Never,
 }
 
-/// `flowc explain`.
+// `flowc explain`.
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
     /// A diagnostic code such as E203, or `all` to list every code.
     pub code: String,
 }
 
-/// `flowc fmt`.
+// `flowc fmt`.
 #[derive(Debug, clap::Args)]
 pub struct FmtArgs {
     /// Files to format in place (folders are searched for `.flow` files).
@@ -690,7 +694,7 @@ pub enum GraphFormat {
     Mermaid,
 }
 
-/// `flowc graph`.
+// `flowc graph`.
 #[derive(Debug, clap::Args)]
 pub struct GraphArgs {
     /// The `.flow` file.

@@ -18,6 +18,37 @@ impl FileLoader for DiskLoader {
     }
 }
 
+/// The disk, with the files a command has read already handed over (once each) instead of read
+/// again: `flowc check` reads every file it is given to tell the unreadable ones first, and the
+/// analysis then takes those bytes rather than a second copy of the file.
+#[derive(Default)]
+pub struct Preloaded {
+    files: std::cell::RefCell<Vec<(std::path::PathBuf, Vec<u8>)>>,
+}
+
+impl Preloaded {
+    /// Reads `path` from the disk, keeping its bytes for the analysis; why not, when it cannot.
+    pub fn read(&self, path: &Path) -> Result<(), String> {
+        let bytes = DiskLoader.load(path)?;
+        self.files.borrow_mut().push((path.to_path_buf(), bytes));
+        Ok(())
+    }
+}
+
+impl FileLoader for Preloaded {
+    fn load(&self, path: &Path) -> Result<Vec<u8>, String> {
+        let mut files = self.files.borrow_mut();
+        match files.iter().position(|(p, _)| p == path) {
+            Some(i) => Ok(files.swap_remove(i).1),
+            None => DiskLoader.load(path),
+        }
+    }
+
+    fn foreign(&self) -> Option<&dyn flowc_compiler::foreign::ForeignImporter> {
+        DiskLoader.foreign()
+    }
+}
+
 /// Why a file cannot be read, in words.
 pub fn why_unreadable(e: &std::io::Error) -> String {
     match e.kind() {

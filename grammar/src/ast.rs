@@ -5,6 +5,8 @@
 //! re-attaches by position and the analysis reads for doc comments. Operator chains are flat
 //! lists, and bracket nesting is bounded by the scanner, so every walk over this tree is shallow.
 
+use std::sync::Arc;
+
 use crate::span::Span;
 
 /// A parsed file: its declarations in source order, and its comments.
@@ -394,8 +396,9 @@ pub struct Prop {
 pub enum PropKind {
     /// `image "registry/name:tag"`.
     Image(StrLit),
-    /// `run ["cmd", "--flag", input]`.
-    Run(Expr),
+    /// `run ["cmd", "--flag", input]`. Shared: the checked model keeps the step's command as
+    /// written, and holds this same list rather than a copy of it.
+    Run(Arc<Expr>),
     /// `python "package.module:function"`: the step calls a Python function (instead of `run`).
     Python(StrLit),
     /// `use profile_a, profile_b`.
@@ -408,8 +411,9 @@ pub enum PropKind {
     Retries {
         /// Number of retries after the first attempt.
         count: IntLit,
-        /// Backoff between attempts.
-        backoff: Option<Backoff>,
+        /// Backoff between attempts (boxed: rare, and it would make every property as large as
+        /// itself).
+        backoff: Option<Box<Backoff>>,
         /// `within 2h`: no retry starts once this long has passed since the first attempt.
         within: Option<Quantity>,
     },
@@ -675,16 +679,16 @@ pub enum StmtKind {
         value: Option<Expr>,
     },
     /// `finally notify(...)`: an exit handler that runs whatever happened.
-    Finally(Call),
+    Finally(Arc<Call>),
     /// `name = step(args)`.
     Bind {
         /// The name bound to the call's outputs.
         name: Ident,
         /// The call.
-        call: Call,
+        call: Arc<Call>,
     },
     /// `step(args)` with no name.
-    Call(Call),
+    Call(Arc<Call>),
 }
 
 /// The `else` part of an `if`.
@@ -696,7 +700,8 @@ pub enum Else {
     If(Box<Stmt>),
 }
 
-/// A call of a step or pipeline.
+/// A call of a step or pipeline. Statements hold it shared (`Arc`): the checked pipeline's
+/// call nodes keep the same call rather than a copy of it.
 #[derive(Clone, Debug)]
 pub struct Call {
     /// The whole call.
@@ -705,12 +710,13 @@ pub struct Call {
     pub callee: Ident,
     /// Named arguments in order.
     pub args: Vec<Arg>,
-    /// `as Table<Schema>`: the type of the single output.
-    pub cast: Option<TypeExpr>,
+    /// `as Table<Schema>`: the type of the single output (boxed, as the settings: both are rare,
+    /// and every statement would otherwise be as large as a call that has them).
+    pub cast: Option<Box<TypeExpr>>,
     /// `after a, b`: explicit ordering.
     pub after: Vec<Ident>,
     /// `with { ... }`: settings of this call only, over the step's own.
-    pub settings: Option<CallSettings>,
+    pub settings: Option<Box<CallSettings>>,
 }
 
 /// An option of a `schedule { ... }` block: how the cron-started runs behave.

@@ -8,6 +8,8 @@
 //! unaffected. Both parsers follow the one grammar, so the tree is the same whichever made it
 //! (the equivalence tests in `tests/parse_equivalence.rs` hold them to that).
 
+use std::sync::Arc;
+
 use pest::iterators::Pair;
 use pest::Parser as _;
 
@@ -626,7 +628,7 @@ impl Lower<'_> {
         let mut i = pair.into_inner();
         let kind = match rule {
             Rule::image_prop => PropKind::Image(self.string(i.next()?)),
-            Rule::run_prop => PropKind::Run(self.expr_primary(i.next()?)),
+            Rule::run_prop => PropKind::Run(std::sync::Arc::new(self.expr_primary(i.next()?))),
             Rule::python_prop => PropKind::Python(self.string(i.next()?)),
             Rule::use_prop => PropKind::Use(i.map(|p| self.ident(p)).collect()),
             Rule::cache_prop => {
@@ -686,11 +688,11 @@ impl Lower<'_> {
                             _ => {}
                         }
                     }
-                    Some(Backoff {
+                    Some(Box::new(Backoff {
                         delay: delay?,
                         factor,
                         max,
-                    })
+                    }))
                 });
                 PropKind::Retries {
                     count,
@@ -812,13 +814,13 @@ impl Lower<'_> {
                 let value = i.next().map(|e| self.expr(e));
                 StmtKind::Output { name, value }
             }
-            Rule::finally_stmt => StmtKind::Finally(self.call(i.next()?)),
+            Rule::finally_stmt => StmtKind::Finally(Arc::new(self.call(i.next()?))),
             Rule::bind_stmt => {
                 let name = self.ident(i.next()?);
-                let call = self.call(i.next()?);
+                let call = Arc::new(self.call(i.next()?));
                 StmtKind::Bind { name, call }
             }
-            Rule::call_stmt => StmtKind::Call(self.call(i.next()?)),
+            Rule::call_stmt => StmtKind::Call(Arc::new(self.call(i.next()?))),
             _ => return None,
         };
         Some(Stmt { span, kind })
@@ -876,18 +878,18 @@ impl Lower<'_> {
                 }
                 Rule::cast => {
                     if let Some(t) = p.into_inner().next() {
-                        call.cast = Some(self.type_expr(t));
+                        call.cast = Some(Box::new(self.type_expr(t)));
                     }
                 }
                 Rule::after => call.after = p.into_inner().map(|i| self.ident(i)).collect(),
                 Rule::with_block => {
                     let span = self.span(&p);
                     if let Some(block) = p.into_inner().next() {
-                        call.settings = Some(CallSettings {
+                        call.settings = Some(Box::new(CallSettings {
                             span,
                             block: self.span(&block),
                             props: self.props(block),
-                        });
+                        }));
                     }
                 }
                 _ => {}

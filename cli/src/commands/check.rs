@@ -7,17 +7,17 @@ use crate::loader::analyze;
 use flowc_compiler::{Analysis, Diagnostic, FileLoader};
 
 use crate::args::{CheckArgs, Color, Format};
-use crate::loader::DiskLoader;
+use crate::loader::Preloaded;
 use crate::render;
 use crate::{EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
 
 /// Runs `flowc check`.
 pub fn run(args: &CheckArgs) -> u8 {
-    let loader = DiskLoader;
+    let loader = Preloaded::default();
     let mut unreadable = 0;
     let mut roots: Vec<PathBuf> = Vec::new();
     for f in &args.files {
-        match loader.load(f) {
+        match loader.read(f) {
             Ok(_) => roots.push(f.clone()),
             Err(why) => {
                 crate::loader::print_unreadable(f, &why);
@@ -111,7 +111,7 @@ fn build_value_problems(
 /// The diagnostics of `analysis` and the target problems of each root file's pipeline (the one
 /// `flowc build FILE` builds), sorted together.
 fn with_target_problems(
-    loader: &DiskLoader,
+    loader: &dyn FileLoader,
     analysis: &Analysis,
     roots: &[PathBuf],
     targets: &[flowc_targets::Target],

@@ -132,20 +132,10 @@ impl Checker<'_> {
     }
 
     pub(crate) fn check_call(&mut self, pc: &mut PipelineCheck, i: usize) {
-        // The call is taken out of its node while it is typed and put back after, instead of
-        // cloned; what other nodes' checks read of it meanwhile (its span and callee, to name
-        // a producer) stays in place.
-        let stand_in = Call {
-            span: pc.info.nodes[i].call.span,
-            callee: pc.info.nodes[i].call.callee.clone(),
-            args: Vec::new(),
-            cast: None,
-            after: Vec::new(),
-            settings: None,
-        };
-        let call = std::mem::replace(&mut pc.info.nodes[i].call, stand_in);
+        // The node and its statement share the call; typing it borrows it from a handle of its
+        // own, while the node's other parts are filled in.
+        let call = std::sync::Arc::clone(&pc.info.nodes[i].call);
         self.type_call(pc, i, &call);
-        pc.info.nodes[i].call = call;
     }
 
     /// [`Self::check_call`] of node `i`, whose call is `call`.
@@ -160,7 +150,10 @@ impl Checker<'_> {
             sig,
         };
         let args = self.argument_names(pc, call, &site);
-        let mut found = CallTypes::default();
+        let mut found = CallTypes {
+            arg_types: IndexMap::with_capacity_and_hasher(call.args.len(), Default::default()),
+            ..CallTypes::default()
+        };
         pc.in_finally = pc.info.nodes[i].is_finally;
         self.bind_schema_variables(pc, &args, &site, &mut found);
         self.type_other_arguments(pc, &args, &site, &mut found);
@@ -168,7 +161,9 @@ impl Checker<'_> {
         let outputs = self.output_types(pc, call, &site, &mut found);
         let settings = self.call_settings(pc, i, call, &site.sig);
         let node = &mut pc.info.nodes[i];
-        node.settings = settings;
+        if call.settings.is_some() {
+            node.settings = std::sync::Arc::new(settings);
+        }
         node.outputs = outputs;
         node.arg_types = found.arg_types;
         node.bindings = found.bindings;
@@ -437,7 +432,7 @@ impl Checker<'_> {
             ..
         } = found;
         // Outputs.
-        let mut outputs = Vec::new();
+        let mut outputs = Vec::with_capacity(sig.outputs.len());
         let cast = call.cast.as_ref().map(|c| (c.span, self.ty(m, c, &[])));
         if cast.is_some() && sig.outputs.is_empty() {
             let (span, _) = cast.clone().unwrap_or((call.span, Ty::Error));

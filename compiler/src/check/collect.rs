@@ -6,10 +6,12 @@
 //! building the step graph (`step_graph.rs`) and typing the calls.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::maps::IndexMap;
 
 use super::pipeline_model::{Binding, CallNode, Frame, IfInfo, LoopInfo};
+use super::props::ResolvedProps;
 use flowc_grammar::ast::{
     Block, Call, Else, Expr, ExprKind, Ident, IntLit, ScheduleOption, StmtKind,
 };
@@ -45,6 +47,8 @@ pub(crate) struct StatementCollector {
     pub(crate) empty: Vec<(Span, EmptyBody)>,
     /// Whether the body runs anything at all: a call (not counting `finally`) or a `check`.
     pub(crate) runs_something: bool,
+    /// The settings of a call without `with`, shared by every such node.
+    no_settings: Arc<ResolvedProps>,
 }
 
 /// A statement whose body runs nothing.
@@ -76,6 +80,7 @@ impl StatementCollector {
             misplaced: Vec::new(),
             empty: Vec::new(),
             runs_something: false,
+            no_settings: Arc::default(),
         };
         col.runs_something = col.block(body, &mut Vec::new());
         col
@@ -221,7 +226,7 @@ impl StatementCollector {
         runs
     }
 
-    fn node(&mut self, name: Option<Ident>, call: &Call, frames: &[Frame], is_finally: bool) {
+    fn node(&mut self, name: Option<Ident>, call: &Arc<Call>, frames: &[Frame], is_finally: bool) {
         let id = self.nodes.len();
         if let Some(n) = &name {
             self.bindings
@@ -234,7 +239,7 @@ impl StatementCollector {
         }
         self.nodes.push(CallNode {
             name,
-            call: call.clone(),
+            call: Arc::clone(call),
             callee: None,
             callee_is_pipeline: false,
             frames: frames.to_vec(),
@@ -245,7 +250,7 @@ impl StatementCollector {
             data_deps: BTreeSet::new(),
             after_deps: BTreeSet::new(),
             frame_deps: BTreeSet::new(),
-            settings: Default::default(),
+            settings: Arc::clone(&self.no_settings),
         });
     }
 }

@@ -4,13 +4,13 @@
 //! tolerations adding up). The plan builder and the checks that need a call's settings (the
 //! secrets it uses, `secret_params.rs`) both read them from here.
 
-use crate::maps::HashMap;
+use crate::maps::IndexMap;
 
 use super::{ResolvedProps, ResourceSpec};
 use crate::resolve::DeclId;
 
 /// The properties of a profile with the profiles it uses applied first.
-fn profile_props(all: &HashMap<DeclId, ResolvedProps>, d: DeclId, depth: usize) -> ResolvedProps {
+fn profile_props(all: &IndexMap<DeclId, ResolvedProps>, d: DeclId, depth: usize) -> ResolvedProps {
     let mut out = ResolvedProps::default();
     let Some(own) = all.get(&d) else {
         return out;
@@ -29,7 +29,7 @@ fn profile_props(all: &HashMap<DeclId, ResolvedProps>, d: DeclId, depth: usize) 
 /// properties, then the call's `with`, each after the profiles it uses (`all` holds the
 /// properties written in each step and profile).
 pub(crate) fn layered_props(
-    all: &HashMap<DeclId, ResolvedProps>,
+    all: &IndexMap<DeclId, ResolvedProps>,
     defaults: &ResolvedProps,
     step: Option<DeclId>,
     call: &ResolvedProps,

@@ -32,7 +32,7 @@ mod secrets;
 mod step_graph;
 pub(crate) mod volumes;
 
-use crate::maps::{HashMap, HashSet};
+use crate::maps::{HashMap, HashSet, IndexMap};
 
 use crate::diagnostics::{names, Code, Diagnostic};
 use crate::resolve::{DeclId, DeclKind, ModuleId, Program, ScopeEntry};
@@ -46,19 +46,21 @@ pub use lower::{ParamSig, StepSig};
 pub use pipeline::{Binding, CallNode, Frame, PipelineInfo, PipelineOutput};
 pub(crate) use pipeline_model::visible_sites;
 pub use pipeline_model::ScheduleOptions;
-pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec};
+pub use props::{CacheMode, EnvValue, ResolvedProps, ResourceSpec, RetrySpec, RunList};
 
 /// The checked model of a program.
 #[derive(Debug, Default)]
 pub struct Checked {
     /// Schemas by declaration.
     pub schemas: HashMap<DeclId, Schema>,
-    /// Step signatures by declaration.
-    pub steps: HashMap<DeclId, StepSig>,
+    /// Step signatures by declaration, in the order they were lowered (an index map: its
+    /// entries sit side by side, where a hash map sized for every declaration spreads them over
+    /// twice the memory and touches all of it).
+    pub steps: IndexMap<DeclId, StepSig>,
     /// Checked pipelines by declaration.
     pub pipelines: HashMap<DeclId, PipelineInfo>,
-    /// The properties written in each step and profile declaration.
-    pub props: HashMap<DeclId, ResolvedProps>,
+    /// The properties written in each step and profile declaration (an index map, as `steps`).
+    pub props: IndexMap<DeclId, ResolvedProps>,
     /// The build variables declared in the program, by name.
     pub build_vars: build_vars::BuildVars,
 }

@@ -4,6 +4,7 @@
 //! `pipeline.rs` all read and fill these types, so they live apart from every pass.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::maps::IndexMap;
 
@@ -36,8 +37,8 @@ pub enum Frame {
 pub struct CallNode {
     /// The name the call is bound to, if any.
     pub name: Option<Ident>,
-    /// The call as written.
-    pub call: Call,
+    /// The call as written: the statement's own, shared.
+    pub call: Arc<Call>,
     /// The step or pipeline called, when it resolved.
     pub callee: Option<DeclId>,
     /// Whether the callee is a pipeline.
@@ -58,8 +59,10 @@ pub struct CallNode {
     pub after_deps: BTreeSet<usize>,
     /// Nodes it depends on through enclosing `if` conditions and `for` lists.
     pub frame_deps: BTreeSet<usize>,
-    /// The call's own `with { ... }` settings, once checked (empty without them).
-    pub settings: ResolvedProps,
+    /// The call's own `with { ... }` settings, once checked (empty without them). Shared: the
+    /// calls without settings (most of them) hold one empty value, instead of a large value
+    /// each in every node.
+    pub settings: Arc<ResolvedProps>,
 }
 
 /// A name bound to a call.

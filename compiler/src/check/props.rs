@@ -7,6 +7,8 @@
 //! over defaults) is done by the plan builder from these values. Secret and profile
 //! declarations are checked in `secrets.rs` and `profiles.rs`.
 
+use std::sync::Arc;
+
 use crate::maps::IndexMap;
 
 use super::image::image_problem;
@@ -88,7 +90,7 @@ pub struct ResolvedProps {
     /// `image`.
     pub image: Option<String>,
     /// `run`, as written.
-    pub run: Option<Vec<Expr>>,
+    pub run: Option<RunList>,
     /// `python "module:function"`: the function the step calls instead of a `run` command.
     pub python: Option<super::python::PythonFunction>,
     /// `use`, in order.
@@ -111,6 +113,38 @@ pub struct ResolvedProps {
     pub tolerations: Vec<IndexMap<String, String>>,
     /// `network on|off`.
     pub network: Option<bool>,
+}
+
+/// A step's `run` list as written: the declaration's own list, shared with the syntax tree
+/// rather than copied into the model (a command of nine arguments was a tenth of the memory a
+/// `flowc check` touched). It reads as the slice of its items.
+#[derive(Clone)]
+pub struct RunList(Arc<Expr>);
+
+impl std::ops::Deref for RunList {
+    type Target = [Expr];
+
+    fn deref(&self) -> &[Expr] {
+        match &self.0.kind {
+            ExprKind::List(items) => items,
+            _ => &[],
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a RunList {
+    type Item = &'a Expr;
+    type IntoIter = std::slice::Iter<'a, Expr>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl std::fmt::Debug for RunList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 /// Where a property list is written.
@@ -268,7 +302,7 @@ impl Checker<'_> {
                 count,
                 backoff,
                 within,
-            } => self.retries_prop(m, count, (backoff.as_ref(), within.as_ref()), out),
+            } => self.retries_prop(m, count, (backoff.as_deref(), within.as_ref()), out),
             PropKind::Timeout(q) => match units::duration_millis(q) {
                 Ok(0) => self.push(ops::zero_timeout(file, q.span)),
                 Ok(ms) => out.timeout_ms = Some(ms),
@@ -495,7 +529,7 @@ impl Checker<'_> {
         self.push(ops::invalid_quantity(code, file, span, e));
     }
 
-    fn run_list(&mut self, m: ModuleId, e: &Expr, sig: &StepSig) -> Option<Vec<Expr>> {
+    fn run_list(&mut self, m: ModuleId, e: &Arc<Expr>, sig: &StepSig) -> Option<RunList> {
         let file = self.file(m);
         let ExprKind::List(items) = &e.kind else {
             self.push(types::run_not_a_list(file, e.span));
@@ -526,7 +560,7 @@ impl Checker<'_> {
                 _ => self.push(types::invalid_command_argument(file, item.span)),
             }
         }
-        Some(items.clone())
+        Some(RunList(Arc::clone(e)))
     }
 
     fn step_name(&mut self, m: ModuleId, name: &str, span: Span, names: &[&str]) {

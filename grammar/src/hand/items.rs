@@ -355,7 +355,7 @@ impl Hand<'_> {
         self.skip();
         let params = self.delimited(b'(', b')', Self::param)?;
         self.skip();
-        let body = self.block()?;
+        let body = self.body()?;
         Some(Pipeline {
             span: self.span(start),
             name,

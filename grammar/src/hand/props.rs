@@ -15,6 +15,7 @@ impl Hand<'_> {
         self.skip();
         let mut props = Vec::new();
         self.many(&mut props, Self::prop);
+        let props = super::exact(props);
         self.skip();
         if !self.eat(b'}') {
             return None;
@@ -54,10 +55,10 @@ impl Hand<'_> {
                     return None;
                 }
                 let items = self.delimited(b'[', b']', Self::expr)?;
-                PropKind::Run(Expr {
+                PropKind::Run(std::sync::Arc::new(Expr {
                     span: self.span(list),
                     kind: ExprKind::List(items),
-                })
+                }))
             }
             b"use" => {
                 self.pos += 3;
@@ -163,7 +164,7 @@ impl Hand<'_> {
         let count = self.int_lit()?;
         self.skip();
         let backoff_errors = self.errors.len();
-        let backoff = self.attempt(Self::backoff);
+        let backoff = self.attempt(Self::backoff).map(Box::new);
         self.skip();
         let within_errors = self.errors.len();
         let within = self.attempt(|p| {

@@ -1,5 +1,7 @@
 //! Pipeline bodies, as `flow.pest`'s `block`, `stmt`, `call` and `schedule_block` rules.
 
+use std::sync::Arc;
+
 use super::Hand;
 use crate::ast::{
     Arg, Block, Call, CallSettings, Else, ScheduleOption, ScheduleOptionKind, Stmt, StmtKind,
@@ -8,13 +10,28 @@ use crate::ast::{
 impl Hand<'_> {
     /// `block = { "{" ~ stmt* ~ "}" }`.
     pub(super) fn block(&mut self) -> Option<Block> {
+        self.block_of(Vec::new())
+    }
+
+    /// A pipeline's body, the rest of its declaration: its statements' vector is sized at once
+    /// for a statement a line (generated pipelines have thousands, and a vector grown one
+    /// doubling at a time copies them into fresh memory again and again); the pages of an
+    /// unused end are never touched.
+    pub(super) fn body(&mut self) -> Option<Block> {
+        let rest = self.b.get(self.pos..self.end).unwrap_or_default();
+        let lines = memchr::memchr_iter(b'\n', rest).count();
+        self.block_of(Vec::with_capacity(lines))
+    }
+
+    /// `block`, its statements pushed to `stmts`.
+    fn block_of(&mut self, mut stmts: Vec<Stmt>) -> Option<Block> {
         let start = self.pos;
         if !self.eat(b'{') {
             return None;
         }
         self.skip();
-        let mut stmts = Vec::new();
         self.many(&mut stmts, Self::stmt);
+        let stmts = super::exact(stmts);
         self.skip();
         if !self.eat(b'}') {
             return None;
@@ -56,12 +73,12 @@ impl Hand<'_> {
             p.skip();
             Some(StmtKind::Bind {
                 name,
-                call: p.call()?,
+                call: Arc::new(p.call()?),
             })
         });
         let kind = match bind {
             Some(kind) => kind,
-            None => StmtKind::Call(self.call()?),
+            None => StmtKind::Call(Arc::new(self.call()?)),
         };
         Some(Stmt {
             span: self.span(start),
@@ -117,7 +134,7 @@ impl Hand<'_> {
                 });
                 StmtKind::Output { name, value }
             }
-            b"finally" => StmtKind::Finally(self.call()?),
+            b"finally" => StmtKind::Finally(Arc::new(self.call()?)),
             _ => StmtKind::Parallel(self.int_lit()?),
         })
     }
@@ -228,7 +245,7 @@ impl Hand<'_> {
                 return None;
             }
             p.skip();
-            p.type_expr()
+            p.type_expr().map(Box::new)
         });
         self.skip();
         let after = self
@@ -248,11 +265,11 @@ impl Hand<'_> {
             }
             p.skip();
             let (props, block) = p.prop_block()?;
-            Some(CallSettings {
+            Some(Box::new(CallSettings {
                 span: p.span(start),
                 block,
                 props,
-            })
+            }))
         });
         Some(Call {
             span: self.span(start),
