@@ -83,7 +83,9 @@ pub struct Record {
 /// Appends records to a run's `records.jsonl`.
 #[derive(Debug)]
 pub struct RecordWriter {
-    file: Mutex<File>,
+    /// The file, and the buffer each line is written into before it is appended (kept for the
+    /// next line: a fresh one grows through several allocations for every record).
+    file: Mutex<(File, Vec<u8>)>,
 }
 
 impl RecordWriter {
@@ -94,17 +96,21 @@ impl RecordWriter {
             .append(true)
             .open(path)?;
         Ok(RecordWriter {
-            file: Mutex::new(file),
+            file: Mutex::new((file, Vec::new())),
         })
     }
 
-    /// Appends one record as one line.
+    /// Appends one record as one line (one `write`, so a run killed at any moment leaves
+    /// whole lines behind).
     pub fn write(&self, r: &Record) {
-        let mut line = serde_json::to_string(r).unwrap_or_default();
-        line.push('\n');
-        if let Ok(mut f) = self.file.lock() {
-            let _ = f.write_all(line.as_bytes());
-            let _ = f.flush();
+        let Ok(mut guard) = self.file.lock() else {
+            return;
+        };
+        let (file, line) = &mut *guard;
+        line.clear();
+        if serde_json::to_writer(&mut *line, r).is_ok() {
+            line.push(b'\n');
+            let _ = file.write_all(line);
         }
     }
 }
