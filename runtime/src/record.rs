@@ -35,21 +35,22 @@ pub struct Host {
     pub memory_bytes: u64,
 }
 
-/// One attempt of one step.
+/// One attempt of one step, borrowing what the run already holds (a record is written as it
+/// is made, so its names and its machine are not copied for it).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Record {
+pub struct Record<'a> {
     /// Always [`SCHEMA`].
     pub schema: &'static str,
     /// The pipeline the task belongs to.
-    pub pipeline: String,
+    pub pipeline: &'a str,
     /// The pipeline version, if stamped.
-    pub version: Option<String>,
+    pub version: Option<&'a str>,
     /// The step (or pipeline) called.
-    pub step: String,
+    pub step: &'a str,
     /// The task in the pipeline; iterations as `task[i]`.
-    pub task: String,
+    pub task: &'a str,
     /// The run.
-    pub run_id: String,
+    pub run_id: &'a str,
     /// 1 for the first attempt.
     pub attempt: u32,
     /// Start, RFC 3339 UTC.
@@ -77,7 +78,7 @@ pub struct Record {
     /// Limits in force.
     pub limits: Amounts,
     /// The machine.
-    pub host: Host,
+    pub host: &'a Host,
 }
 
 /// Appends records to a run's `records.jsonl`.
@@ -102,7 +103,7 @@ impl RecordWriter {
 
     /// Appends one record as one line (one `write`, so a run killed at any moment leaves
     /// whole lines behind).
-    pub fn write(&self, r: &Record) {
+    pub fn write(&self, r: &Record<'_>) {
         let Ok(mut guard) = self.file.lock() else {
             return;
         };

@@ -613,15 +613,15 @@ impl<'a> StepInstance<'a> {
         reason: Reason,
         p: Option<&ProcessResult>,
         out_bytes: u64,
-    ) -> Record {
+    ) -> Record<'a> {
         let ctx = self.ctx;
         Record {
             schema: crate::record::SCHEMA,
-            pipeline: self.pipeline.to_string(),
-            version: ctx.plan.pipeline_version.clone(),
-            step: self.task.step.clone(),
-            task: self.name.to_string(),
-            run_id: ctx.run_id.clone(),
+            pipeline: self.pipeline,
+            version: ctx.plan.pipeline_version.as_deref(),
+            step: &self.task.step,
+            task: self.name,
+            run_id: &ctx.run_id,
             attempt,
             start: rfc3339(start),
             end: rfc3339(end),
@@ -635,7 +635,7 @@ impl<'a> StepInstance<'a> {
             output_bytes: out_bytes,
             requests: self.requests.clone(),
             limits: self.limits(),
-            host: ctx.host.clone(),
+            host: &ctx.host,
         }
     }
 }
