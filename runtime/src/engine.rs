@@ -288,8 +288,12 @@ fn create_run_folder(
     // leftover in `tmp/` is `store gc`'s to remove).
     let staging = store.root().join("tmp").join(format!("run-{run_id}"));
     std::fs::create_dir_all(staging.join("logs")).map_err(io)?;
+    // The bytes of `Plan::to_json`, streamed.
     store
-        .write_atomic(&staging.join("plan.json"), plan.to_json().as_bytes())
+        .write_atomic_with(&staging.join("plan.json"), |w| {
+            serde_json::to_writer_pretty(&mut *w, plan)?;
+            w.write_all(b"\n")
+        })
         .map_err(io)?;
     let mut meta = json!({ "run_id": run_id, "pipeline": plan.entry, "version": plan.pipeline_version, "started": rfc3339(now_ms()), "params": params });
     if let (Some(sel), Some(m)) = (&opts.step, meta.as_object_mut()) {
@@ -427,10 +431,7 @@ fn write_summary(store: &Store, plan: &Plan, summary: &RunSummary) {
         "failed_checks": summary.failed_checks,
         "tasks": summary.tasks.iter().map(|t| json!({"task": t.task, "step": t.step, "status": t.status.word(), "detail": match &t.status { TaskStatus::Failed(w) | TaskStatus::Skipped(w) => Some(w.clone()), _ => None }, "attempts": t.attempts, "wall_seconds": t.wall_seconds})).collect::<Vec<_>>(),
     });
-    let _ = store.write_atomic(
-        &summary.run_dir.join("summary.json"),
-        serde_json::to_string_pretty(&doc)
-            .unwrap_or_default()
-            .as_bytes(),
-    );
+    let _ = store.write_atomic_with(&summary.run_dir.join("summary.json"), |w| {
+        serde_json::to_writer_pretty(w, &doc).map_err(std::io::Error::from)
+    });
 }

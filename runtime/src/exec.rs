@@ -106,6 +106,22 @@ pub(crate) fn process_peak_rss() -> u64 {
     }
 }
 
+/// This process's peak resident memory, as [`process_peak_rss`] gives it, asked again only
+/// when a child reports more than was last seen: the peak only grows, so a child's figure at
+/// most the last one seen is at most the current one too (a system call per step saved; a
+/// child started by `execve` from this process reports this process's peak at that moment).
+fn runner_peak_rss(reported: u64) -> u64 {
+    use std::sync::atomic::AtomicU64;
+    static SEEN: AtomicU64 = AtomicU64::new(0);
+    let seen = SEEN.load(Ordering::Relaxed);
+    if reported <= seen {
+        return seen;
+    }
+    let now = process_peak_rss();
+    SEEN.fetch_max(now, Ordering::Relaxed);
+    now
+}
+
 #[allow(unsafe_code)]
 fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
@@ -712,7 +728,7 @@ impl Watch {
         // (the kernel carries the pre-exec high-water mark over); trust it only when it is
         // higher.
         let reported = usage.ru_maxrss.max(0) as u64 * 1024;
-        if reported > process_peak_rss() {
+        if reported > runner_peak_rss(reported) {
             result.peak_rss_bytes = result.peak_rss_bytes.max(reported);
         }
         if libc::WIFEXITED(status) {

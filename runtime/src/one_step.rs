@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use indexmap::IndexMap;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use crate::error::{RunCode, RunError};
 use crate::eval::tasks_of;
@@ -249,7 +249,9 @@ impl Reuse {
 /// each, appended and flushed one at a time.
 #[derive(Debug)]
 pub(crate) struct InstanceLog {
-    file: Mutex<Option<File>>,
+    /// The file (none when it could not be opened), and the buffer each line is written into
+    /// before it is appended (kept for the next line).
+    file: Mutex<(Option<File>, Vec<u8>)>,
 }
 
 impl InstanceLog {
@@ -262,7 +264,7 @@ impl InstanceLog {
             .open(run_dir.join(INSTANCES_FILE))
             .ok();
         InstanceLog {
-            file: Mutex::new(file),
+            file: Mutex::new((file, Vec::new())),
         }
     }
 
@@ -274,29 +276,135 @@ impl InstanceLog {
         inputs: &IndexMap<String, RValue>,
         outputs: &IndexMap<String, RValue>,
     ) {
-        let line = json!({
-            "pipeline": label,
-            "task": instance,
-            "inputs": inputs.iter().map(|(k, v)| (k.clone(), recorded(v))).collect::<serde_json::Map<_, _>>(),
-            "outputs": outputs.iter().map(|(k, v)| (k.clone(), recorded(v))).collect::<serde_json::Map<_, _>>(),
-        });
-        let mut text = line.to_string();
-        text.push('\n');
-        if let Ok(mut f) = self.file.lock() {
-            if let Some(f) = f.as_mut() {
-                let _ = f.write_all(text.as_bytes());
-                let _ = f.flush();
-            }
+        let Ok(mut guard) = self.file.lock() else {
+            return;
+        };
+        let (Some(file), line) = &mut *guard else {
+            return;
+        };
+        line.clear();
+        let entry = InstanceLine {
+            pipeline: label,
+            task: instance,
+            inputs: Values(inputs),
+            outputs: Values(outputs),
+        };
+        if serde_json::to_writer(&mut *line, &entry).is_ok() {
+            line.push(b'\n');
+            let _ = file.write_all(line);
         }
+    }
+}
+
+/// One line of `instances.ndjson`, written straight from the run's values (no JSON document is
+/// built for it).
+#[derive(serde::Serialize)]
+struct InstanceLine<'a> {
+    pipeline: &'a str,
+    task: &'a str,
+    inputs: Values<'a>,
+    outputs: Values<'a>,
+}
+
+/// Named values, as an object of their [`Recorded`] forms.
+struct Values<'a>(&'a IndexMap<String, RValue>);
+
+impl serde::Serialize for Values<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, Recorded(v))))
     }
 }
 
 /// A value as `instances.ndjson` records it: an artifact by its object (the SHA-256 of its
 /// content), kind and size; a value as itself; a list item by item.
-fn recorded(v: &RValue) -> Json {
-    match v {
-        RValue::Artifact(a) => json!({"object": a.object, "kind": a.kind, "bytes": a.bytes}),
-        RValue::Json(j) => json!({ "value": j }),
-        RValue::List(items) => json!({ "items": items.iter().map(recorded).collect::<Vec<_>>() }),
+struct Recorded<'a>(&'a RValue);
+
+impl serde::Serialize for Recorded<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self.0 {
+            RValue::Artifact(a) => {
+                let mut m = s.serialize_map(Some(3))?;
+                m.serialize_entry("object", &a.object)?;
+                m.serialize_entry("kind", &a.kind)?;
+                m.serialize_entry("bytes", &a.bytes)?;
+                m.end()
+            }
+            RValue::Json(j) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("value", j)?;
+                m.end()
+            }
+            RValue::List(items) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("items", &Items(items))?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// A list's items, each [`Recorded`].
+struct Items<'a>(&'a [RValue]);
+
+impl serde::Serialize for Items<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Recorded))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The line as `instances.ndjson` had it when it was built as a JSON document.
+    fn as_document(v: &RValue) -> Json {
+        match v {
+            RValue::Artifact(a) => json!({"object": a.object, "kind": a.kind, "bytes": a.bytes}),
+            RValue::Json(j) => json!({ "value": j }),
+            RValue::List(items) => {
+                json!({ "items": items.iter().map(as_document).collect::<Vec<_>>() })
+            }
+        }
+    }
+
+    #[test]
+    fn an_instance_line_has_the_bytes_of_the_json_document_it_replaced() {
+        let artifact = RValue::Artifact(ArtifactRef {
+            object: "ab12".into(),
+            kind: "file".into(),
+            path: "/store/objects/ab12".into(),
+            bytes: 42,
+        });
+        let mut inputs = IndexMap::new();
+        inputs.insert(
+            "z\"q".to_string(),
+            RValue::Json(json!({"b": [1, 2.5], "a": "é\n"})),
+        );
+        inputs.insert("data".to_string(), artifact.clone());
+        inputs.insert(
+            "many".to_string(),
+            RValue::List(vec![artifact.clone(), RValue::Json(Json::Null)]),
+        );
+        let mut outputs = IndexMap::new();
+        outputs.insert("out".to_string(), artifact);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let log = InstanceLog::open(dir.path());
+        log.write("p/inner", "t[1]", &inputs, &outputs);
+        log.write("p", "u", &IndexMap::new(), &IndexMap::new());
+        let doc = |m: &IndexMap<String, RValue>| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), as_document(v)))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        let expected = format!(
+            "{}\n{}\n",
+            json!({"pipeline": "p/inner", "task": "t[1]", "inputs": doc(&inputs), "outputs": doc(&outputs)}),
+            json!({"pipeline": "p", "task": "u", "inputs": {}, "outputs": {}}),
+        );
+        let written = std::fs::read_to_string(dir.path().join(INSTANCES_FILE))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(written, expected);
     }
 }

@@ -35,21 +35,22 @@ pub struct Host {
     pub memory_bytes: u64,
 }
 
-/// One attempt of one step.
+/// One attempt of one step, borrowing what the run already holds (a record is written as it
+/// is made, so its names and its machine are not copied for it).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Record {
+pub struct Record<'a> {
     /// Always [`SCHEMA`].
     pub schema: &'static str,
     /// The pipeline the task belongs to.
-    pub pipeline: String,
+    pub pipeline: &'a str,
     /// The pipeline version, if stamped.
-    pub version: Option<String>,
+    pub version: Option<&'a str>,
     /// The step (or pipeline) called.
-    pub step: String,
+    pub step: &'a str,
     /// The task in the pipeline; iterations as `task[i]`.
-    pub task: String,
+    pub task: &'a str,
     /// The run.
-    pub run_id: String,
+    pub run_id: &'a str,
     /// 1 for the first attempt.
     pub attempt: u32,
     /// Start, RFC 3339 UTC.
@@ -77,13 +78,15 @@ pub struct Record {
     /// Limits in force.
     pub limits: Amounts,
     /// The machine.
-    pub host: Host,
+    pub host: &'a Host,
 }
 
 /// Appends records to a run's `records.jsonl`.
 #[derive(Debug)]
 pub struct RecordWriter {
-    file: Mutex<File>,
+    /// The file, and the buffer each line is written into before it is appended (kept for the
+    /// next line: a fresh one grows through several allocations for every record).
+    file: Mutex<(File, Vec<u8>)>,
 }
 
 impl RecordWriter {
@@ -94,17 +97,21 @@ impl RecordWriter {
             .append(true)
             .open(path)?;
         Ok(RecordWriter {
-            file: Mutex::new(file),
+            file: Mutex::new((file, Vec::new())),
         })
     }
 
-    /// Appends one record as one line.
-    pub fn write(&self, r: &Record) {
-        let mut line = serde_json::to_string(r).unwrap_or_default();
-        line.push('\n');
-        if let Ok(mut f) = self.file.lock() {
-            let _ = f.write_all(line.as_bytes());
-            let _ = f.flush();
+    /// Appends one record as one line (one `write`, so a run killed at any moment leaves
+    /// whole lines behind).
+    pub fn write(&self, r: &Record<'_>) {
+        let Ok(mut guard) = self.file.lock() else {
+            return;
+        };
+        let (file, line) = &mut *guard;
+        line.clear();
+        if serde_json::to_writer(&mut *line, r).is_ok() {
+            line.push(b'\n');
+            let _ = file.write_all(line);
         }
     }
 }

@@ -15,7 +15,7 @@
 //! A task that calls a pipeline runs that pipeline's own scheduler on the thread it was given
 //! (the one recursion of this module).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -91,6 +91,39 @@ enum State {
     Finished(TaskStatus),
 }
 
+/// How many tasks are in each [`State`].
+struct Counts {
+    pending: usize,
+    running: usize,
+    finished: usize,
+}
+
+impl Counts {
+    /// The count of tasks in state `s`.
+    fn of(&mut self, s: &State) -> &mut usize {
+        match s {
+            State::Pending => &mut self.pending,
+            State::Running { .. } => &mut self.running,
+            State::Finished(_) => &mut self.finished,
+        }
+    }
+}
+
+/// The tasks that wait for each task (`waits_for` turned around), each list in plan order.
+fn dependents_of(waits_for: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut dependents = vec![Vec::new(); waits_for.len()];
+    for (i, deps) in waits_for.iter().enumerate() {
+        for &d in deps {
+            if let Some(list) = dependents.get_mut(d) {
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+    }
+    dependents
+}
+
 /// An instance waiting for CPU and memory.
 struct Job {
     task: usize,
@@ -114,8 +147,16 @@ struct Scheduler<'a> {
     label: String,
     /// Parameter values, defaults included.
     params: IndexMap<String, RValue>,
-    /// Each task's state, by index in the plan.
+    /// Each task's state, by index in the plan (changed through [`Scheduler::set_state`]).
     state: Vec<State>,
+    /// How many tasks are pending, running and finished.
+    counts: Counts,
+    /// The tasks that wait for each task.
+    dependents: Vec<Vec<usize>>,
+    /// The pending tasks that may have become ready: every task at first, then the dependents
+    /// of each task that finishes. Readiness is asked of these only, not of every task after
+    /// every completion (which made a long chain quadratic).
+    candidates: BTreeSet<usize>,
     /// The statuses of each task's ended instances.
     statuses: Vec<Vec<TaskStatus>>,
     /// An instance of a task other than a `finally` one failed or was cancelled (`run.status`,
@@ -161,18 +202,26 @@ impl<'a> Scheduler<'a> {
             .enumerate()
             .map(|(i, t)| (t.id.as_str(), i))
             .collect();
-        let waits_for = p
+        let waits_for: Vec<Vec<usize>> = p
             .tasks
             .iter()
             .map(|t| crate::one_step::waits_for(p, &index, t))
             .collect();
         let check_tasks = p.checks.iter().map(|c| tasks_read(&index, c)).collect();
+        let dependents = dependents_of(&waits_for);
         Scheduler {
             ctx,
             pipeline: p,
             label,
             params,
             state: vec![State::Pending; n],
+            counts: Counts {
+                pending: n,
+                running: 0,
+                finished: 0,
+            },
+            dependents,
+            candidates: (0..n).collect(),
             statuses: vec![Vec::new(); n],
             ended_badly: false,
             outputs: HashMap::new(),
@@ -219,8 +268,13 @@ impl<'a> Scheduler<'a> {
 
     /// Expands every task whose dependencies have finished into instances, or ends it when it
     /// must not run.
+    /// Tasks are taken in the order of the plan; one that a task ended here made ready is taken
+    /// in the same pass when it comes later in the plan, else in the next.
     fn start_ready(&mut self, cancelled: bool) {
-        for i in 0..self.pipeline.tasks.len() {
+        let mut from = 0;
+        while let Some(i) = self.candidates.range(from..).next().copied() {
+            self.candidates.remove(&i);
+            from = i + 1;
             if !matches!(self.state[i], State::Pending) || !self.dependencies_finished(i) {
                 continue;
             }
@@ -279,9 +333,12 @@ impl<'a> Scheduler<'a> {
                 self.outputs.insert(t.id.clone(), Vec::new());
             }
             Ok(combos) => {
-                self.state[i] = State::Running {
-                    remaining: combos.len(),
-                };
+                self.set_state(
+                    i,
+                    State::Running {
+                        remaining: combos.len(),
+                    },
+                );
                 for (indices, items) in combos {
                     self.queue.push_back(Job {
                         task: i,
@@ -432,7 +489,7 @@ impl<'a> Scheduler<'a> {
             *remaining -= 1;
             if *remaining == 0 {
                 let status = task_status(&self.statuses[i]).unwrap_or(r.status);
-                self.state[i] = State::Finished(status);
+                self.set_state(i, State::Finished(status));
             }
         }
     }
@@ -442,7 +499,18 @@ impl<'a> Scheduler<'a> {
         self.keep_status(i, &status);
         let id = &self.pipeline.tasks[i].id;
         self.report(i, id, &JobResult::not_run(status.clone()));
-        self.state[i] = State::Finished(status);
+        self.set_state(i, State::Finished(status));
+    }
+
+    /// Moves task `i` to `next`, keeping the counts; a task that finishes makes its dependents
+    /// candidates to start.
+    fn set_state(&mut self, i: usize, next: State) {
+        *self.counts.of(&self.state[i]) -= 1;
+        *self.counts.of(&next) += 1;
+        if matches!(next, State::Finished(_)) {
+            self.candidates.extend(self.dependents[i].iter().copied());
+        }
+        self.state[i] = next;
     }
 
     /// Tells the observer that instance `inst` of task `i` ended, and adds it to the run's
@@ -530,13 +598,9 @@ impl<'a> Scheduler<'a> {
 
     /// Whether every task has ended, or nothing more can start.
     fn is_over(&self) -> bool {
-        let all_done = self.state.iter().all(|s| matches!(s, State::Finished(_)));
-        let running = self
-            .state
-            .iter()
-            .any(|s| matches!(s, State::Running { .. }));
-        let pending = self.state.iter().any(|s| matches!(s, State::Pending));
-        all_done || (!running && self.queue.is_empty() && !pending)
+        let c = &self.counts;
+        let all_done = c.finished == self.state.len();
+        all_done || (c.running == 0 && self.queue.is_empty() && c.pending == 0)
     }
 
     /// The pipeline's status (the first failure, else a false check, else success) and its

@@ -364,6 +364,27 @@ impl Store {
         }
         fs::rename(&tmp, path)
     }
+
+    /// [`Store::write_atomic`] of what `write` writes, streamed to the file through a buffer
+    /// rather than made whole in memory first (a large plan is half a megabyte of JSON).
+    pub fn write_atomic_with(
+        &self,
+        path: &Path,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let tmp = self
+            .root
+            .join("tmp")
+            .join(format!(".w-{}", crate::util::unique()));
+        let mut out = io::BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        write(&mut out)?;
+        out.flush()?;
+        drop(out);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::rename(&tmp, path)
+    }
 }
 
 /// The exclusive lock of a cache key; dropping it releases the lock.

@@ -76,14 +76,22 @@ pub(crate) fn execute(
     inputs: &IndexMap<String, RValue>,
 ) -> JobResult {
     let started = Instant::now();
-    let builtin_version = match &task.kind {
-        TaskKind::Builtin { .. } => ctx.builtins.version(),
-        _ => String::new(),
-    };
-    let code = python_code(ctx, task);
-    let ingredients = cache::ingredients(task, builtin_version, code, inputs);
-    let key = cache::key(&ingredients);
     let caching = !matches!(task.settings.cache, CachePlan::Off);
+    // Without caching, the ingredients and their key are neither looked up nor remembered:
+    // they are not worked out (a JSON document and a SHA-256 per instance).
+    let (ingredients, key) = match caching {
+        true => {
+            let builtin_version = match &task.kind {
+                TaskKind::Builtin { .. } => ctx.builtins.version(),
+                _ => String::new(),
+            };
+            let code = python_code(ctx, task);
+            let ingredients = cache::ingredients(task, builtin_version, code, inputs);
+            let key = cache::key(&ingredients);
+            (ingredients, key)
+        }
+        false => (Json::Null, String::new()),
+    };
     // Serialise work on one key across runs, so the second finds the first one's outputs in
     // the cache; released when `_key_lock` drops. Without caching there is nothing to share.
     let _key_lock = caching.then(|| ctx.store.lock_key(&key).ok()).flatten();
@@ -605,15 +613,15 @@ impl<'a> StepInstance<'a> {
         reason: Reason,
         p: Option<&ProcessResult>,
         out_bytes: u64,
-    ) -> Record {
+    ) -> Record<'a> {
         let ctx = self.ctx;
         Record {
             schema: crate::record::SCHEMA,
-            pipeline: self.pipeline.to_string(),
-            version: ctx.plan.pipeline_version.clone(),
-            step: self.task.step.clone(),
-            task: self.name.to_string(),
-            run_id: ctx.run_id.clone(),
+            pipeline: self.pipeline,
+            version: ctx.plan.pipeline_version.as_deref(),
+            step: &self.task.step,
+            task: self.name,
+            run_id: &ctx.run_id,
             attempt,
             start: rfc3339(start),
             end: rfc3339(end),
@@ -627,7 +635,7 @@ impl<'a> StepInstance<'a> {
             output_bytes: out_bytes,
             requests: self.requests.clone(),
             limits: self.limits(),
-            host: ctx.host.clone(),
+            host: &ctx.host,
         }
     }
 }
