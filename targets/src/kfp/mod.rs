@@ -21,6 +21,7 @@ mod final_status;
 mod pvc;
 mod render;
 mod secret_name;
+mod small_map;
 mod tree;
 mod types;
 mod wire;

@@ -7,12 +7,12 @@ use crate::yaml::WrittenEntries;
 use serde_json::{json, Map, Value as Json};
 
 use super::exec::retry_policy;
+use super::small_map::SmallMap;
 use super::tree::{Child, DagOutputs, Items, Leaf, LeafKind, NodeKind, Src};
 use super::types::{constant, definitions, ktype, write_definitions, Def, KType};
 use super::Emitter;
 use crate::obj;
 use flowc_compiler::plan::{CachePlan, TaskKind, TypeRepr};
-use indexmap::IndexMap;
 use std::collections::BTreeSet;
 
 /// `inputs` of a DAG task.
@@ -509,7 +509,7 @@ struct LeafTask<'g> {
     /// `dependentTasks`.
     deps: BTreeSet<String>,
     /// `inputs`.
-    inputs: &'g IndexMap<String, Src>,
+    inputs: &'g SmallMap<Src>,
 }
 
 impl LeafTask<'_> {
@@ -592,7 +592,7 @@ impl LeafTask<'_> {
 /// The entry `inputs:` of a DAG task at `depth`, as [`crate::yaml::push_sorted_entry`] writes
 /// the tree of [`task_inputs`]; nothing when there are none. False when a name is one the
 /// direct writer does not take.
-fn write_task_inputs(out: &mut String, depth: usize, inputs: &IndexMap<String, Src>) -> bool {
+fn write_task_inputs(out: &mut String, depth: usize, inputs: &SmallMap<Src>) -> bool {
     use crate::yaml::typed;
     let is_artifact = |src: &Src| {
         matches!(

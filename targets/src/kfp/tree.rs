@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
+use super::small_map::SmallMap;
 use super::types::{Def, KType};
 use flowc_compiler::plan::{PipelinePlan, Task, TaskKind, TypeRepr, Value};
 
@@ -179,11 +180,11 @@ pub(super) struct Leaf {
     pub key: String,
     pub display: String,
     /// Input wiring.
-    pub inputs: IndexMap<String, Src>,
+    pub inputs: SmallMap<Src>,
     /// Input definitions of its component.
-    pub defs: IndexMap<String, Def>,
+    pub defs: SmallMap<Def>,
     /// Output definitions of its component.
-    pub outputs: IndexMap<String, Def>,
+    pub outputs: SmallMap<Def>,
     pub deps: BTreeSet<String>,
     /// An exit handler.
     pub finally: bool,
@@ -192,7 +193,7 @@ pub(super) struct Leaf {
     pub refs: Vec<(String, String, String)>,
     /// Inputs left out: `true` when the value is `none`, `false` when the callee's default
     /// applies.
-    pub skipped: IndexMap<String, bool>,
+    pub skipped: SmallMap<bool>,
     /// Inputs given `run.status`: KFP hands them over as a `PipelineTaskFinalStatus`, which
     /// the executor's adapter turns into `succeeded` or `failed` (`exec.rs`).
     pub final_status: BTreeSet<String>,
@@ -208,13 +209,13 @@ impl Leaf {
             node,
             key: String::new(),
             display,
-            inputs: IndexMap::new(),
-            defs: IndexMap::new(),
-            outputs: IndexMap::new(),
+            inputs: SmallMap::new(),
+            defs: SmallMap::new(),
+            outputs: SmallMap::new(),
             deps: BTreeSet::new(),
             finally: false,
             refs: Vec::new(),
-            skipped: IndexMap::new(),
+            skipped: SmallMap::new(),
             final_status: BTreeSet::new(),
             secret_names: BTreeMap::new(),
         }
