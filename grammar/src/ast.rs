@@ -526,7 +526,7 @@ pub struct StrLit {
     /// The unescaped value, interpolations left as written (`${name}`).
     pub value: String,
     /// The literal's parts.
-    pub parts: Vec<StrPart>,
+    pub parts: StrParts,
     /// Where the literal is written, quotes included.
     pub span: Span,
 }
@@ -556,6 +556,78 @@ impl StrLit {
             StrPart::Build(v) => Some(v),
             StrPart::Text(_) | StrPart::Var(_) | StrPart::Path(_) => None,
         })
+    }
+}
+
+/// The parts of a string literal, read as a slice of [`StrPart`]s. Most literals are one piece
+/// of text: a single part is held in place, without a vector (an allocation) of its own.
+#[derive(Clone, Default)]
+pub struct StrParts(PartsRepr);
+
+#[derive(Clone, Debug)]
+enum PartsRepr {
+    One(StrPart),
+    Many(Vec<StrPart>),
+}
+
+impl Default for PartsRepr {
+    fn default() -> Self {
+        PartsRepr::Many(Vec::new())
+    }
+}
+
+impl StrParts {
+    /// The parts of a literal of a single part.
+    pub fn one(part: StrPart) -> Self {
+        StrParts(PartsRepr::One(part))
+    }
+}
+
+impl From<Vec<StrPart>> for StrParts {
+    fn from(mut parts: Vec<StrPart>) -> Self {
+        match parts.len() {
+            1 => parts.pop().map_or_else(StrParts::default, StrParts::one),
+            _ => StrParts(PartsRepr::Many(parts)),
+        }
+    }
+}
+
+impl std::ops::Deref for StrParts {
+    type Target = [StrPart];
+
+    fn deref(&self) -> &[StrPart] {
+        match &self.0 {
+            PartsRepr::One(p) => std::slice::from_ref(p),
+            PartsRepr::Many(v) => v,
+        }
+    }
+}
+
+/// Written as the list of its parts, the way a vector is.
+impl std::fmt::Debug for StrParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for StrParts {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<Vec<StrPart>> for StrParts {
+    fn eq(&self, other: &Vec<StrPart>) -> bool {
+        **self == **other
+    }
+}
+
+impl<'a> IntoIterator for &'a StrParts {
+    type Item = &'a StrPart;
+    type IntoIter = std::slice::Iter<'a, StrPart>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 

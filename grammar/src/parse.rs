@@ -432,7 +432,7 @@ impl Lower<'_> {
                 Rule::secret_param => {
                     k8s_name = Some(StrLit {
                         value: String::new(),
-                        parts: Vec::new(),
+                        parts: StrParts::default(),
                         span: self.span(&p),
                     });
                     name_param = p.into_inner().next().map(|p| self.ident(p));
@@ -445,7 +445,7 @@ impl Lower<'_> {
         }
         let empty = StrLit {
             value: String::new(),
-            parts: Vec::new(),
+            parts: StrParts::default(),
             span,
         };
         Secret {
