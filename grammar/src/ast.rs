@@ -553,78 +553,82 @@ impl StrLit {
     /// The build variables read in the string (`${build.name}`).
     pub fn build_vars(&self) -> impl Iterator<Item = &Ident> {
         self.parts.iter().filter_map(|p| match p {
-            StrPart::Build(v) => Some(v),
+            StrPart::Build(v) => Some(&**v),
             StrPart::Text(_) | StrPart::Var(_) | StrPart::Path(_) => None,
         })
     }
 }
 
 /// The parts of a string literal, read as a slice of [`StrPart`]s. Most literals are one piece
-/// of text: a single part is held in place, without a vector (an allocation) of its own.
-#[derive(Clone, Default)]
-pub struct StrParts(PartsRepr);
+/// of text, held without a vector of its own.
+pub type StrParts = OneOrVec<StrPart>;
 
-#[derive(Clone, Debug)]
-enum PartsRepr {
-    One(StrPart),
-    Many(Vec<StrPart>),
+/// A list read as a slice, whose single item (the usual case: a string of one part, a path of
+/// one name) is held in place, without a vector (an allocation) of its own.
+#[derive(Clone)]
+pub struct OneOrVec<T>(OneOrVecRepr<T>);
+
+#[derive(Clone)]
+enum OneOrVecRepr<T> {
+    One(T),
+    Many(Vec<T>),
 }
 
-impl Default for PartsRepr {
+impl<T> OneOrVec<T> {
+    /// A list of one item.
+    pub fn one(item: T) -> Self {
+        OneOrVec(OneOrVecRepr::One(item))
+    }
+}
+
+impl<T> Default for OneOrVec<T> {
     fn default() -> Self {
-        PartsRepr::Many(Vec::new())
+        OneOrVec(OneOrVecRepr::Many(Vec::new()))
     }
 }
 
-impl StrParts {
-    /// The parts of a literal of a single part.
-    pub fn one(part: StrPart) -> Self {
-        StrParts(PartsRepr::One(part))
-    }
-}
-
-impl From<Vec<StrPart>> for StrParts {
-    fn from(mut parts: Vec<StrPart>) -> Self {
-        match parts.len() {
-            1 => parts.pop().map_or_else(StrParts::default, StrParts::one),
-            _ => StrParts(PartsRepr::Many(parts)),
+impl<T> From<Vec<T>> for OneOrVec<T> {
+    fn from(mut items: Vec<T>) -> Self {
+        match items.len() {
+            1 => items.pop().map_or_else(OneOrVec::default, OneOrVec::one),
+            _ => OneOrVec(OneOrVecRepr::Many(items)),
         }
     }
 }
 
-impl std::ops::Deref for StrParts {
-    type Target = [StrPart];
+impl<T> std::ops::Deref for OneOrVec<T> {
+    type Target = [T];
 
-    fn deref(&self) -> &[StrPart] {
+    fn deref(&self) -> &[T] {
         match &self.0 {
-            PartsRepr::One(p) => std::slice::from_ref(p),
-            PartsRepr::Many(v) => v,
+            OneOrVecRepr::One(p) => std::slice::from_ref(p),
+            OneOrVecRepr::Many(v) => v,
         }
     }
 }
 
-/// Written as the list of its parts, the way a vector is.
-impl std::fmt::Debug for StrParts {
+/// Written as the list of its items, the way a vector is.
+impl<T: std::fmt::Debug> std::fmt::Debug for OneOrVec<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
-impl PartialEq for StrParts {
+impl<T: PartialEq> PartialEq for OneOrVec<T> {
     fn eq(&self, other: &Self) -> bool {
         **self == **other
     }
 }
 
-impl PartialEq<Vec<StrPart>> for StrParts {
-    fn eq(&self, other: &Vec<StrPart>) -> bool {
+impl<T: PartialEq> PartialEq<Vec<T>> for OneOrVec<T> {
+    fn eq(&self, other: &Vec<T>) -> bool {
         **self == **other
     }
 }
 
-impl<'a> IntoIterator for &'a StrParts {
-    type Item = &'a StrPart;
-    type IntoIter = std::slice::Iter<'a, StrPart>;
+impl<'a, T> IntoIterator for &'a OneOrVec<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
@@ -641,8 +645,9 @@ pub enum StrPart {
     /// `${call.output}` (or `${call.metrics.key}`): a dotted path in a pipeline's string, the
     /// value of a call's output read by name.
     Path(Vec<Ident>),
-    /// `${build.name}`: the value of a build variable, given when the pipeline is built.
-    Build(Ident),
+    /// `${build.name}`: the value of a build variable, given when the pipeline is built (boxed:
+    /// rare, and a part the size of a name).
+    Build(Box<Ident>),
 }
 
 /// A record: `{ key: value, "quoted.key": value }`.
@@ -862,7 +867,7 @@ pub enum ExprKind {
     /// `{ k: v }`.
     Record(Record),
     /// `name` or `name.field`.
-    Path(Vec<Ident>),
+    Path(OneOrVec<Ident>),
     /// `(expr)`.
     Paren(Box<Expr>),
     /// `flatten(xs)`: a built-in function applied to positional arguments.

@@ -322,7 +322,7 @@ fn interpolation(rest: &str, at: usize) -> Option<(StrPart, usize)> {
         return None;
     }
     let part = match (build, names.len()) {
-        (true, _) => StrPart::Build(names.swap_remove(0)),
+        (true, _) => StrPart::Build(Box::new(names.swap_remove(0))),
         (false, 1) => StrPart::Var(names.swap_remove(0)),
         (false, _) => StrPart::Path(names),
     };
@@ -456,7 +456,7 @@ mod tests {
             parts,
             vec![
                 StrPart::Text("img:".into()),
-                StrPart::Build(tag),
+                StrPart::Build(Box::new(tag)),
                 StrPart::Text("-".into()),
                 StrPart::Var(x),
                 StrPart::Text("${build.}".into()),

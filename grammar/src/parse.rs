@@ -1109,7 +1109,12 @@ impl Lower<'_> {
                 Some(e) => ExprKind::Paren(Box::new(self.expr(e))),
                 None => ExprKind::None,
             },
-            Rule::path => ExprKind::Path(pair.into_inner().map(|i| self.ident(i)).collect()),
+            Rule::path => ExprKind::Path(
+                pair.into_inner()
+                    .map(|i| self.ident(i))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
             Rule::func_call => self.func_call(pair),
             _ => return self.expr(pair),
         };
