@@ -526,7 +526,7 @@ pub struct StrLit {
     /// The unescaped value, interpolations left as written (`${name}`).
     pub value: String,
     /// The literal's parts.
-    pub parts: Vec<StrPart>,
+    pub parts: StrParts,
     /// Where the literal is written, quotes included.
     pub span: Span,
 }
@@ -553,9 +553,85 @@ impl StrLit {
     /// The build variables read in the string (`${build.name}`).
     pub fn build_vars(&self) -> impl Iterator<Item = &Ident> {
         self.parts.iter().filter_map(|p| match p {
-            StrPart::Build(v) => Some(v),
+            StrPart::Build(v) => Some(&**v),
             StrPart::Text(_) | StrPart::Var(_) | StrPart::Path(_) => None,
         })
+    }
+}
+
+/// The parts of a string literal, read as a slice of [`StrPart`]s. Most literals are one piece
+/// of text, held without a vector of its own.
+pub type StrParts = OneOrVec<StrPart>;
+
+/// A list read as a slice, whose single item (the usual case: a string of one part, a path of
+/// one name) is held in place, without a vector (an allocation) of its own.
+#[derive(Clone)]
+pub struct OneOrVec<T>(OneOrVecRepr<T>);
+
+#[derive(Clone)]
+enum OneOrVecRepr<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrVec<T> {
+    /// A list of one item.
+    pub fn one(item: T) -> Self {
+        OneOrVec(OneOrVecRepr::One(item))
+    }
+}
+
+impl<T> Default for OneOrVec<T> {
+    fn default() -> Self {
+        OneOrVec(OneOrVecRepr::Many(Vec::new()))
+    }
+}
+
+impl<T> From<Vec<T>> for OneOrVec<T> {
+    fn from(mut items: Vec<T>) -> Self {
+        match items.len() {
+            1 => items.pop().map_or_else(OneOrVec::default, OneOrVec::one),
+            _ => OneOrVec(OneOrVecRepr::Many(items)),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for OneOrVec<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        match &self.0 {
+            OneOrVecRepr::One(p) => std::slice::from_ref(p),
+            OneOrVecRepr::Many(v) => v,
+        }
+    }
+}
+
+/// Written as the list of its items, the way a vector is.
+impl<T: std::fmt::Debug> std::fmt::Debug for OneOrVec<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: PartialEq> PartialEq for OneOrVec<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: PartialEq> PartialEq<Vec<T>> for OneOrVec<T> {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        **self == **other
+    }
+}
+
+impl<'a, T> IntoIterator for &'a OneOrVec<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 
@@ -569,8 +645,9 @@ pub enum StrPart {
     /// `${call.output}` (or `${call.metrics.key}`): a dotted path in a pipeline's string, the
     /// value of a call's output read by name.
     Path(Vec<Ident>),
-    /// `${build.name}`: the value of a build variable, given when the pipeline is built.
-    Build(Ident),
+    /// `${build.name}`: the value of a build variable, given when the pipeline is built (boxed:
+    /// rare, and a part the size of a name).
+    Build(Box<Ident>),
 }
 
 /// A record: `{ key: value, "quoted.key": value }`.
@@ -790,7 +867,7 @@ pub enum ExprKind {
     /// `{ k: v }`.
     Record(Record),
     /// `name` or `name.field`.
-    Path(Vec<Ident>),
+    Path(OneOrVec<Ident>),
     /// `(expr)`.
     Paren(Box<Expr>),
     /// `flatten(xs)`: a built-in function applied to positional arguments.

@@ -20,7 +20,7 @@
 //! and goes on with ASCII letters, digits and `.` (so `512Mi` and `1.5` are one token). `->` is
 //! one token; any other character is a one-character punctuation token.
 
-use crate::ast::{Ident, StrPart};
+use crate::ast::{Ident, StrPart, StrParts};
 use crate::span::Span;
 
 /// What a token is.
@@ -217,12 +217,13 @@ pub fn string_value(literal: &str) -> Option<String> {
 
 /// Unescapes a string literal's inside and splits out `${name}` interpolations.
 /// `start` is the byte offset of `raw` in the file, for the spans of interpolated names.
-pub(crate) fn unescape(raw: &str, start: usize) -> (String, Vec<StrPart>) {
-    // Most strings have neither escapes nor interpolations: their value is their text.
+pub(crate) fn unescape(raw: &str, start: usize) -> (String, StrParts) {
+    // Most strings have neither escapes nor interpolations: their value is their text, their
+    // one part the same text.
     if !raw.bytes().any(|b| b == b'\\' || b == b'$') {
         let parts = match raw.is_empty() {
-            true => Vec::new(),
-            false => vec![StrPart::Text(raw.to_string())],
+            true => StrParts::default(),
+            false => StrParts::one(StrPart::Text(raw.to_string())),
         };
         return (raw.to_string(), parts);
     }
@@ -283,7 +284,7 @@ pub(crate) fn unescape(raw: &str, start: usize) -> (String, Vec<StrPart>) {
     if !text.is_empty() {
         parts.push(StrPart::Text(text));
     }
-    (value, parts)
+    (value, parts.into())
 }
 
 /// The interpolation at the start of `rest` (the text after `${`): `name}`, `call.output}` or
@@ -321,7 +322,7 @@ fn interpolation(rest: &str, at: usize) -> Option<(StrPart, usize)> {
         return None;
     }
     let part = match (build, names.len()) {
-        (true, _) => StrPart::Build(names.swap_remove(0)),
+        (true, _) => StrPart::Build(Box::new(names.swap_remove(0))),
         (false, 1) => StrPart::Var(names.swap_remove(0)),
         (false, _) => StrPart::Path(names),
     };
@@ -455,7 +456,7 @@ mod tests {
             parts,
             vec![
                 StrPart::Text("img:".into()),
-                StrPart::Build(tag),
+                StrPart::Build(Box::new(tag)),
                 StrPart::Text("-".into()),
                 StrPart::Var(x),
                 StrPart::Text("${build.}".into()),

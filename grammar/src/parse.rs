@@ -432,7 +432,7 @@ impl Lower<'_> {
                 Rule::secret_param => {
                     k8s_name = Some(StrLit {
                         value: String::new(),
-                        parts: Vec::new(),
+                        parts: StrParts::default(),
                         span: self.span(&p),
                     });
                     name_param = p.into_inner().next().map(|p| self.ident(p));
@@ -445,7 +445,7 @@ impl Lower<'_> {
         }
         let empty = StrLit {
             value: String::new(),
-            parts: Vec::new(),
+            parts: StrParts::default(),
             span,
         };
         Secret {
@@ -1109,7 +1109,12 @@ impl Lower<'_> {
                 Some(e) => ExprKind::Paren(Box::new(self.expr(e))),
                 None => ExprKind::None,
             },
-            Rule::path => ExprKind::Path(pair.into_inner().map(|i| self.ident(i)).collect()),
+            Rule::path => ExprKind::Path(
+                pair.into_inner()
+                    .map(|i| self.ident(i))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
             Rule::func_call => self.func_call(pair),
             _ => return self.expr(pair),
         };

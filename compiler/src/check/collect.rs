@@ -13,7 +13,7 @@ use crate::maps::IndexMap;
 use super::pipeline_model::{Binding, CallNode, Frame, IfInfo, LoopInfo};
 use super::props::ResolvedProps;
 use flowc_grammar::ast::{
-    Block, Call, Else, Expr, ExprKind, Ident, IntLit, ScheduleOption, StmtKind,
+    Block, Call, Else, Expr, ExprKind, Ident, IntLit, OneOrVec, ScheduleOption, StmtKind,
 };
 use flowc_grammar::Span;
 
@@ -202,7 +202,7 @@ impl StatementCollector {
                 }
                 let value = value.clone().unwrap_or(Expr {
                     span: name.span,
-                    kind: ExprKind::Path(vec![name.clone()]),
+                    kind: ExprKind::Path(OneOrVec::one(name.clone())),
                 });
                 self.outputs.push((name.clone(), value));
             }

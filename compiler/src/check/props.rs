@@ -601,7 +601,7 @@ impl Checker<'_> {
                     }
                 }
                 self.build_refs(m, s);
-                Some(EnvValue::Text(s.parts.clone()))
+                Some(EnvValue::Text(s.parts.to_vec()))
             }
             ExprKind::Int(n) => Some(EnvValue::Text(vec![StrPart::Text(n.to_string())])),
             ExprKind::Float(f) => Some(EnvValue::Text(vec![StrPart::Text(f.to_string())])),

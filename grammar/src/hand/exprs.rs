@@ -2,7 +2,7 @@
 //! `primary`, `list_expr`, `record` and `field` rules, lowered as the pest lowering does.
 
 use super::{is_ident_char, Hand};
-use crate::ast::{BinOp, CmpOp, Expr, ExprKind, Field, Ident, IntLit, Quantity, Record};
+use crate::ast::{BinOp, CmpOp, Expr, ExprKind, Field, Ident, IntLit, OneOrVec, Quantity, Record};
 use crate::span::Span;
 
 /// The units of `unit`, in the grammar's order (the first that matches is taken).
@@ -308,8 +308,12 @@ impl Hand<'_> {
             return Some(call);
         }
         // path = { ident ~ ("." ~ ident)* }
-        let mut path = vec![self.ident()?];
+        let first = self.ident()?;
         self.skip();
+        if self.peek() != b'.' {
+            return Some(ExprKind::Path(OneOrVec::one(first)));
+        }
+        let mut path = vec![first];
         self.many(&mut path, |p| {
             if !p.eat(b'.') {
                 return None;
@@ -317,7 +321,7 @@ impl Hand<'_> {
             p.skip();
             p.ident()
         });
-        Some(ExprKind::Path(path))
+        Some(ExprKind::Path(path.into()))
     }
 
     /// `record = { "{" ~ (field ~ ("," ~ field)* ~ ","?)? ~ "}" }`.

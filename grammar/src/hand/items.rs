@@ -3,7 +3,7 @@
 use super::Hand;
 use crate::ast::{
     BuildVar, Generic, Ident, Import, ImportName, ImportSource, Item, OutputParam, Param, Pipeline,
-    Profile, Schema, Secret, SecretKind, Step, StrLit,
+    Profile, Schema, Secret, SecretKind, Step, StrLit, StrParts,
 };
 use crate::span::Span;
 
@@ -369,7 +369,7 @@ impl Hand<'_> {
 fn empty_str(span: Span) -> StrLit {
     StrLit {
         value: String::new(),
-        parts: Vec::new(),
+        parts: StrParts::default(),
         span,
     }
 }
