@@ -12,23 +12,19 @@ use super::block;
 /// `key:` and a line break at `depth`: the start of a nested mapping or sequence. False when
 /// the key is not written plain.
 pub fn open(out: &mut String, depth: usize, key: &str) -> bool {
-    if !block::is_plain_name(key) {
+    if !key_at(out, depth, "", key) {
         return false;
     }
-    block::push_indent(out, depth);
-    out.push_str(key);
-    out.push_str(":\n");
+    out.push('\n');
     true
 }
 
 /// `key: "value"` at `depth`.
 pub fn string(out: &mut String, depth: usize, key: &str, value: &str) -> bool {
-    if !block::is_plain_name(key) {
+    if !key_at(out, depth, "", key) {
         return false;
     }
-    block::push_indent(out, depth);
-    out.push_str(key);
-    out.push_str(": ");
+    out.push(' ');
     quoted(out, value);
     out.push('\n');
     true
@@ -36,12 +32,10 @@ pub fn string(out: &mut String, depth: usize, key: &str, value: &str) -> bool {
 
 /// `key: TOKEN` at `depth`, the token written as it is (`true`, `{}`, a whole number).
 pub fn raw(out: &mut String, depth: usize, key: &str, token: &str) -> bool {
-    if !block::is_plain_name(key) {
+    if !key_at(out, depth, "", key) {
         return false;
     }
-    block::push_indent(out, depth);
-    out.push_str(key);
-    out.push_str(": ");
+    out.push(' ');
     out.push_str(token);
     out.push('\n');
     true
@@ -58,15 +52,25 @@ pub fn item(out: &mut String, depth: usize, value: &str) {
 /// `- key: "value"` at `depth`: the first entry of a mapping that is an item of a sequence
 /// (its other entries follow at `depth + 1`).
 pub fn item_string(out: &mut String, depth: usize, key: &str, value: &str) -> bool {
+    if !key_at(out, depth, "- ", key) {
+        return false;
+    }
+    out.push(' ');
+    quoted(out, value);
+    out.push('\n');
+    true
+}
+
+/// The indent for `depth`, then `lead` (`""` or `"- "`) and `key:`. False, with nothing
+/// written, when the block writer would quote the key.
+fn key_at(out: &mut String, depth: usize, lead: &str, key: &str) -> bool {
     if !block::is_plain_name(key) {
         return false;
     }
     block::push_indent(out, depth);
-    out.push_str("- ");
+    out.push_str(lead);
     out.push_str(key);
-    out.push_str(": ");
-    quoted(out, value);
-    out.push('\n');
+    out.push(':');
     true
 }
 
