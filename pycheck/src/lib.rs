@@ -41,7 +41,7 @@ pub fn check(analysis: &mut Analysis, loader: &dyn FileLoader, roots: &[PathBuf]
         .checked
         .props
         .iter()
-        .filter_map(|(d, p)| Some((*d, p.python.clone()?)))
+        .filter_map(|(d, p)| Some((*d, p.python.as_deref()?.clone())))
         .collect();
     steps.sort_by_key(|(d, _)| (d.module.0, d.item));
     let mut noted = BTreeSet::new();

@@ -66,10 +66,10 @@ fn merge(base: &mut ResolvedProps, over: &ResolvedProps) {
         base.cache = over.cache;
     }
     if let Some(r) = &over.resources {
-        base.resources = Some(match base.resources.take() {
-            Some(b) => merge_resources(b, r),
-            None => r.clone(),
-        });
+        base.resources = Some(Box::new(match base.resources.take() {
+            Some(b) => merge_resources(*b, r),
+            None => ResourceSpec::clone(r),
+        }));
     }
     if over.retries.is_some() {
         base.retries.clone_from(&over.retries);

@@ -17,8 +17,9 @@ pub struct ParamSig {
     pub name: String,
     /// Its type (with schema variables for built-ins).
     pub ty: Ty,
-    /// Its default value, if any.
-    pub default: Option<Expr>,
+    /// Its default value, if any (boxed: most parameters have none, and a signature's
+    /// parameters are a large part of the memory a check touches).
+    pub default: Option<Box<Expr>>,
     /// Where it is declared.
     pub span: Span,
 }
@@ -407,7 +408,7 @@ impl Checker<'_> {
             params.push(ParamSig {
                 name: p.name.name.clone(),
                 ty,
-                default: p.default.clone(),
+                default: p.default.clone().map(Box::new),
                 span: p.span,
             });
         }

@@ -77,7 +77,7 @@ pub(crate) struct Checker<'p> {
     pub out: Checked,
     /// Declarations being lowered, to detect cycles.
     pub in_progress: HashSet<DeclId>,
-    /// Names looked up, per module, for the unused-import lint.
+    /// Imported names looked up, per module, for the unused-import lint.
     pub used_names: HashSet<(ModuleId, String)>,
     /// Declarations referenced from anywhere.
     pub used_decls: HashSet<DeclId>,
@@ -97,10 +97,13 @@ impl<'p> Checker<'p> {
         self.diags.push(d);
     }
 
-    /// Looks `name` up in module `m`'s scope and marks it used.
+    /// Looks `name` up in module `m`'s scope and marks it used (an imported name in
+    /// [`Self::used_names`], for the unused-import lint, which reads no other).
     pub fn lookup(&mut self, m: ModuleId, name: &str) -> Option<ScopeEntry> {
         let entry = self.program.module(m).scope.get(name).cloned()?;
-        self.used_names.insert((m, name.to_string()));
+        if entry.import.is_some() {
+            self.used_names.insert((m, name.to_string()));
+        }
         self.used_decls.insert(entry.decl);
         Some(entry)
     }

@@ -92,15 +92,17 @@ pub struct ResolvedProps {
     /// `run`, as written.
     pub run: Option<RunList>,
     /// `python "module:function"`: the function the step calls instead of a `run` command.
-    pub python: Option<super::python::PythonFunction>,
+    /// This and `resources` and `retries` are boxed: most steps set none of the three, and
+    /// every step's properties sit in the model, a large part of the memory a check touches.
+    pub python: Option<Box<super::python::PythonFunction>>,
     /// `use`, in order.
     pub uses: Vec<DeclId>,
     /// `cache`.
     pub cache: Option<CacheMode>,
     /// `resources`.
-    pub resources: Option<ResourceSpec>,
+    pub resources: Option<Box<ResourceSpec>>,
     /// `retries`.
-    pub retries: Option<RetrySpec>,
+    pub retries: Option<Box<RetrySpec>>,
     /// `timeout`, in milliseconds.
     pub timeout_ms: Option<u64>,
     /// `env`, in order.
@@ -297,7 +299,7 @@ impl Checker<'_> {
             PropKind::Python(s) => self.python_prop(file, s, out),
             PropKind::Use(names) => self.use_prop(m, names, out),
             PropKind::Cache(c) => self.cache_prop(m, c, out),
-            PropKind::Resources(r) => out.resources = Some(self.resources(m, r)),
+            PropKind::Resources(r) => out.resources = Some(Box::new(self.resources(m, r))),
             PropKind::Retries {
                 count,
                 backoff,
@@ -453,7 +455,7 @@ impl Checker<'_> {
                 }
             }
         }
-        out.retries = Some(spec);
+        out.retries = Some(Box::new(spec));
     }
 
     /// `env NAME = value`: a name the runners do not set, set once, from an allowed value.
@@ -858,11 +860,11 @@ impl Checker<'_> {
     ) {
         match super::python::parse_reference(&s.value) {
             Ok((module, function)) => {
-                out.python = Some(super::python::PythonFunction {
+                out.python = Some(Box::new(super::python::PythonFunction {
                     module,
                     function,
                     span: s.span,
-                })
+                }))
             }
             Err(why) => self.push(ops::invalid_python_function(file, s.span, &s.value, why)),
         }

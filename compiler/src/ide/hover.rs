@@ -402,7 +402,7 @@ fn tuned_text(step: &str, tuned: &[Tuned]) -> String {
 fn effective_resources(a: &Analysis, d: DeclId, depth: usize) -> Option<ResourceSpec> {
     let props = a.checked.props.get(&d)?;
     if depth > 16 {
-        return props.resources.clone();
+        return props.resources.as_deref().cloned();
     }
     let mut acc: Option<ResourceSpec> = None;
     for u in &props.uses {
@@ -411,7 +411,7 @@ fn effective_resources(a: &Analysis, d: DeclId, depth: usize) -> Option<Resource
         }
     }
     if let Some(r) = &props.resources {
-        acc = Some(merge(acc, r.clone()));
+        acc = Some(merge(acc, ResourceSpec::clone(r)));
     }
     acc
 }

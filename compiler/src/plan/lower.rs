@@ -381,7 +381,7 @@ impl<'a> Builder<'a> {
             },
             resources: props
                 .resources
-                .as_ref()
+                .as_deref()
                 .map(resources_plan)
                 .unwrap_or_default(),
             retries: props.retries.as_ref().map_or(0, |r| r.count),
