@@ -298,8 +298,9 @@ pub struct Param {
     pub name: Ident,
     /// Its type.
     pub ty: TypeExpr,
-    /// Its default value.
-    pub default: Option<Expr>,
+    /// Its default value (boxed: most parameters have none, and a step's parameters are a
+    /// large part of the tree).
+    pub default: Option<Box<Expr>>,
 }
 
 /// A build variable: `build image_tag: Str = "dev"`, given with `flowc build --set

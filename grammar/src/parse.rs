@@ -526,7 +526,7 @@ impl Lower<'_> {
                 let mut i = p.into_inner();
                 let name = self.ident(i.next()?);
                 let ty = self.type_expr(i.next()?);
-                let default = i.next().map(|e| self.expr(e));
+                let default = i.next().map(|e| Box::new(self.expr(e)));
                 Some(Param {
                     span,
                     name,

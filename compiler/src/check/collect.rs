@@ -229,9 +229,10 @@ impl StatementCollector {
     fn node(&mut self, name: Option<Ident>, call: &Arc<Call>, frames: &[Frame], is_finally: bool) {
         let id = self.nodes.len();
         if let Some(n) = &name {
+            // Most names are bound once: room for one site, not the four a first push makes.
             self.bindings
                 .entry(n.name.clone())
-                .or_default()
+                .or_insert_with(|| Vec::with_capacity(1))
                 .push(Binding {
                     node: id,
                     span: n.span,

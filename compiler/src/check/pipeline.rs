@@ -139,7 +139,7 @@ impl Checker<'_> {
             params.push(ParamSig {
                 name: p.name.name.clone(),
                 ty,
-                default: p.default.clone().map(Box::new),
+                default: p.default.clone(),
                 span: p.span,
             });
         }

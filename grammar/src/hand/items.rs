@@ -257,7 +257,7 @@ impl Hand<'_> {
                 return None;
             }
             p.skip();
-            p.expr()
+            p.expr().map(Box::new)
         });
         Some(Param {
             span: self.span(start),
