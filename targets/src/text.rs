@@ -73,6 +73,11 @@ impl Text {
                 return self.buffers.swap_remove(0);
             }
         }
+        self.joined()
+    }
+
+    /// The text as one new string.
+    pub fn joined(&self) -> String {
         let mut out = String::with_capacity(self.len);
         self.pieces().for_each(|p| out.push_str(p));
         out
@@ -180,6 +185,7 @@ mod tests {
         let mut written = Vec::new();
         text.write_to(&mut written).unwrap();
         assert_eq!(written, whole.as_bytes());
+        assert_eq!(text.joined(), whole);
         assert_eq!(text.into_string(), whole);
         let one = Text::from("one".to_string());
         assert!(one.is("one"));

@@ -153,7 +153,7 @@ pub(crate) fn write_output(path: &Path, text: &str) -> u8 {
 /// pieces are never copied into one string (see [`flowc_targets::text`]).
 fn write_text_output(path: &Path, text: &Text) -> u8 {
     if path == Path::new("-") {
-        return write_output(path, &text.clone().into_string());
+        return write_output(path, &text.joined());
     }
     let written = write_replacing_with(path, "flowc-tmp", |f| {
         let mut w = std::io::BufWriter::with_capacity(WRITE_BUFFER, f);
