@@ -9,7 +9,7 @@
 use flowc_compiler::plan::build_plan;
 use flowc_compiler::{Analysis, Diagnostic};
 
-use crate::{argo, kfp, EmitOptions, Emitted};
+use crate::{argo, kfp, EmitOptions, Emitted, EmittedText};
 
 /// A cluster target whose problems can be checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,6 +42,15 @@ impl Target {
         match self {
             Target::Argo => argo::emit(plan, opts),
             Target::Kfp => kfp::emit(plan, opts),
+        }
+    }
+
+    /// [`Target::emit`], the text held in pieces where the target writes it so (see
+    /// [`crate::text`]).
+    pub fn emit_text(self, plan: &flowc_compiler::plan::Plan, opts: &EmitOptions) -> EmittedText {
+        match self {
+            Target::Argo => argo::emit(plan, opts).into(),
+            Target::Kfp => kfp::emit_text(plan, opts),
         }
     }
 }

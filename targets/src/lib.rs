@@ -18,6 +18,7 @@ pub mod kfp;
 pub mod kube;
 mod local_paths;
 pub mod names;
+pub mod text;
 pub mod yaml;
 
 use flowc_compiler::plan::SourceSpan;
@@ -70,6 +71,35 @@ pub struct Emitted {
     pub text: String,
     /// Problems: an error-severity issue means the output must not be deployed.
     pub issues: Vec<TargetIssue>,
+}
+
+/// A target's documents held in pieces (see [`text`]), and the problems found; see
+/// [`Emitted`].
+#[derive(Clone, Debug)]
+pub struct EmittedText {
+    /// The documents, ready to write.
+    pub text: text::Text,
+    /// Problems: an error-severity issue means the output must not be deployed.
+    pub issues: Vec<TargetIssue>,
+}
+
+impl EmittedText {
+    /// The documents as one string.
+    pub fn into_emitted(self) -> Emitted {
+        Emitted {
+            text: self.text.into_string(),
+            issues: self.issues,
+        }
+    }
+}
+
+impl From<Emitted> for EmittedText {
+    fn from(e: Emitted) -> EmittedText {
+        EmittedText {
+            text: e.text.into(),
+            issues: e.issues,
+        }
+    }
 }
 
 /// A feature of the plan that the target cannot express, or a value it would refuse: a

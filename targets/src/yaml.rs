@@ -15,6 +15,9 @@ mod compact;
 pub mod typed;
 
 use std::borrow::Cow;
+use std::ops::Range;
+
+use crate::text::{Mark, TextBuilder};
 
 use serde_json::Value;
 
@@ -122,14 +125,76 @@ impl WrittenEntries {
         self.text.len()
     }
 
-    /// The entries (key and text) in sorted key order; `None` when a key was written twice.
-    fn sorted(&self) -> Option<Vec<(&str, &str)>> {
-        let mut entries: Vec<(&str, &str)> = (self.index.iter())
-            .map(|(k, r)| (k.as_str(), self.text.get(r.clone()).unwrap_or_default()))
+    /// The entries (key and range of their text) in sorted key order; `None` when a key was
+    /// written twice.
+    fn sorted(&self) -> Option<Vec<(&str, Range<usize>)>> {
+        let mut entries: Vec<(&str, Range<usize>)> = (self.index.iter())
+            .map(|(k, r)| (k.as_str(), r.clone()))
             .collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let twice = entries.windows(2).any(|w| w[0].0 == w[1].0);
         (!twice).then_some(entries)
+    }
+
+    /// The text of the entries, one after the other (for a [`TextBuilder`] to place).
+    pub fn into_text(self) -> String {
+        self.text
+    }
+}
+
+/// Where [`push_sorted_mapping`] writes: a string, or a [`TextBuilder`] that places the
+/// written entries as pieces of their buffer instead of copying them.
+pub trait MergeOut {
+    /// A point the output can be taken back to.
+    type Mark: Copy;
+    /// The text written in place.
+    fn own(&mut self) -> &mut String;
+    /// Adds `range` of the text of `written`.
+    fn put(&mut self, written: &WrittenEntries, range: Range<usize>);
+    /// The point the output is at.
+    fn mark(&self) -> Self::Mark;
+    /// Takes the output back to `mark`.
+    fn truncate(&mut self, mark: Self::Mark);
+}
+
+impl MergeOut for String {
+    type Mark = usize;
+    fn own(&mut self) -> &mut String {
+        self
+    }
+    fn put(&mut self, written: &WrittenEntries, range: Range<usize>) {
+        self.push_str(written.text.get(range).unwrap_or_default());
+    }
+    fn mark(&self) -> usize {
+        self.len()
+    }
+    fn truncate(&mut self, mark: usize) {
+        String::truncate(self, mark);
+    }
+}
+
+/// A [`TextBuilder`] placing the written entries of one mapping, whose text is its buffer
+/// number `buffer` (see [`TextBuilder::place`]).
+pub struct Placed<'a> {
+    /// The text.
+    pub text: &'a mut TextBuilder,
+    /// The number of the entries' buffer.
+    pub buffer: usize,
+}
+
+impl MergeOut for Placed<'_> {
+    type Mark = Mark;
+    fn own(&mut self) -> &mut String {
+        &mut self.text.own
+    }
+    fn put(&mut self, _: &WrittenEntries, range: Range<usize>) {
+        self.text.place(self.buffer, range);
+    }
+    fn mark(&self) -> Mark {
+        self.text.mark()
+    }
+    fn truncate(&mut self, mark: Mark) {
+        self.text.truncate(mark);
     }
 }
 
@@ -142,13 +207,13 @@ pub fn push_sorted_mapping(
     trees: &serde_json::Map<String, Value>,
     written: &WrittenEntries,
     depth: usize,
-    out: &mut String,
+    out: &mut impl MergeOut,
 ) -> bool {
-    let Some(written) = written.sorted() else {
+    let Some(sorted) = written.sorted() else {
         return false;
     };
-    let start = out.len();
-    let done = push_merged(key, trees, &written, depth, out);
+    let start = out.mark();
+    let done = push_merged(key, trees, written, &sorted, depth, out);
     if !done {
         out.truncate(start);
     }
@@ -165,27 +230,31 @@ pub fn push_indent(out: &mut String, depth: usize) {
     block::push_indent(out, depth);
 }
 
-/// [`push_sorted_mapping`], leaving what it wrote in `out` when it fails.
+/// [`push_sorted_mapping`], leaving what it wrote in `out` when it fails; `sorted` is
+/// `written`'s entries in key order.
 fn push_merged(
     key: &str,
     trees: &serde_json::Map<String, Value>,
-    written: &[(&str, &str)],
+    written: &WrittenEntries,
+    sorted: &[(&str, Range<usize>)],
     depth: usize,
-    out: &mut String,
+    out: &mut impl MergeOut,
 ) -> bool {
-    if trees.is_empty() && written.is_empty() {
-        return push_sorted_entry(key, &Value::Object(serde_json::Map::new()), depth, out);
+    if trees.is_empty() && sorted.is_empty() {
+        let empty = Value::Object(serde_json::Map::new());
+        return push_sorted_entry(key, &empty, depth, out.own());
     }
     if !block::is_plain_name(key) {
         return false;
     }
-    block::push_indent(out, depth);
-    out.push_str(key);
-    out.push_str(":\n");
-    let mut sorted: Vec<(&String, &Value)> = trees.iter().collect();
-    sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut trees = sorted.into_iter().peekable();
-    let mut texts = written.iter().peekable();
+    let own = out.own();
+    block::push_indent(own, depth);
+    own.push_str(key);
+    own.push_str(":\n");
+    let mut trees_sorted: Vec<(&String, &Value)> = trees.iter().collect();
+    trees_sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut trees = trees_sorted.into_iter().peekable();
+    let mut texts = sorted.iter().peekable();
     loop {
         let tree_first = match (trees.peek(), texts.peek()) {
             (None, None) => return true,
@@ -198,14 +267,14 @@ fn push_merged(
             let Some((k, v)) = trees.next() else {
                 return false;
             };
-            if !push_sorted_entry(k, v, depth + 1, out) {
+            if !push_sorted_entry(k, v, depth + 1, out.own()) {
                 return false;
             }
         } else {
-            let Some((_, text)) = texts.next() else {
+            let Some((_, range)) = texts.next() else {
                 return false;
             };
-            out.push_str(text);
+            out.put(written, range.clone());
         }
     }
 }

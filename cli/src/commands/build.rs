@@ -1,9 +1,12 @@
 //! `flowc build`: compile a pipeline for a target and write it, or check a committed copy.
 
+use std::fs::File;
+use std::io::Write;
 use std::path::Path;
 
 use flowc_compiler::plan::build_plan_with;
 use flowc_compiler::Diagnostic;
+use flowc_targets::text::Text;
 use flowc_targets::EmitOptions;
 
 use crate::args::{BuildArgs, Target};
@@ -39,12 +42,12 @@ pub fn run(args: &BuildArgs) -> u8 {
         Err(e) => return super::fail(e),
     };
     let emitted = match args.target {
-        Target::Plan => flowc_targets::Emitted {
-            text: plan.to_json(),
+        Target::Plan => flowc_targets::EmittedText {
+            text: plan.to_json().into(),
             issues: Vec::new(),
         },
-        Target::Argo => flowc_targets::Target::Argo.emit(&plan, &opts),
-        Target::Kfp => flowc_targets::Target::Kfp.emit(&plan, &opts),
+        Target::Argo => flowc_targets::Target::Argo.emit_text(&plan, &opts),
+        Target::Kfp => flowc_targets::Target::Kfp.emit_text(&plan, &opts),
     };
     // Target problems are diagnostics at the source that causes them, drawn like the others.
     let mut problems: Vec<Diagnostic> = emitted.issues.into_iter().map(|i| i.diagnostic).collect();
@@ -61,7 +64,7 @@ pub fn run(args: &BuildArgs) -> u8 {
     let text = emitted.text;
     let code = if let Some(committed) = &args.check {
         match std::fs::read_to_string(committed) {
-            Ok(existing) if existing == text => EXIT_OK,
+            Ok(existing) if text.is(&existing) => EXIT_OK,
             Ok(_) => {
                 eprintln!("error: `{}` is not what `flowc build` writes; rebuild it and commit the result", committed.display());
                 EXIT_ERRORS
@@ -69,7 +72,7 @@ pub fn run(args: &BuildArgs) -> u8 {
             Err(e) => super::fail(format!("cannot read `{}`: {e}", committed.display())),
         }
     } else {
-        write_output(&args.output, &text)
+        write_text_output(&args.output, &text)
     };
     // The process ends here: freeing the syntax trees, the plan and the text node by node
     // would take several milliseconds of a 1,000-step build (docs/perf.md) for memory that
@@ -142,7 +145,30 @@ pub(crate) fn write_output(path: &Path, text: &str) -> u8 {
         print!("{text}");
         return EXIT_OK;
     }
-    match write_replacing(path, text, "flowc-tmp") {
+    let written = write_replacing_with(path, "flowc-tmp", |f| f.write_all(text.as_bytes()));
+    written_or_failed(path, written)
+}
+
+/// [`write_output`] for a text held in pieces: to a file through a small buffer, so that the
+/// pieces are never copied into one string (see [`flowc_targets::text`]).
+fn write_text_output(path: &Path, text: &Text) -> u8 {
+    if path == Path::new("-") {
+        return write_output(path, &text.joined());
+    }
+    let written = write_replacing_with(path, "flowc-tmp", |f| {
+        let mut w = std::io::BufWriter::with_capacity(WRITE_BUFFER, f);
+        text.write_to(&mut w)?;
+        w.flush()
+    });
+    written_or_failed(path, written)
+}
+
+/// The buffer a text in pieces is written to a file through.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// The exit code of a write to `path`, the error said when it failed.
+fn written_or_failed(path: &Path, written: std::io::Result<()>) -> u8 {
+    match written {
         Ok(()) => EXIT_OK,
         Err(e) => super::fail(format!("cannot write `{}`: {e}", path.display())),
     }
@@ -153,11 +179,22 @@ pub(crate) fn write_output(path: &Path, text: &str) -> u8 {
 /// file (`/dev/null`, `/dev/stdout`, a named pipe) is written in place: a rename would replace
 /// the device or pipe with a regular file.
 pub(crate) fn write_replacing(path: &Path, text: &str, tmp_ext: &str) -> std::io::Result<()> {
+    write_replacing_with(path, tmp_ext, |f| f.write_all(text.as_bytes()))
+}
+
+/// [`write_replacing`], the file's contents written by `write` (to the file created, or
+/// truncated, as [`std::fs::write`] does).
+fn write_replacing_with(
+    path: &Path,
+    tmp_ext: &str,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let create_and_write = |p: &Path| File::create(p).and_then(|mut f| write(&mut f));
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        return std::fs::write(path, text);
+        return create_and_write(path);
     }
     let tmp = path.with_extension(tmp_ext);
-    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    let result = create_and_write(&tmp).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

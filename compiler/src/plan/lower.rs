@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
+use super::canonical;
 use super::spans;
 use super::*;
 use crate::build_values::BuildValues;
@@ -1083,48 +1084,41 @@ fn command_parts(e: &Expr, sig: &StepSig, build: &BuildValues) -> Vec<Part> {
 /// typed, and the flowc version for built-ins. Resources, retries and timeouts do not change
 /// results and stay out, so tuning them never invalidates the cache.
 /// A step imported from a foreign file adds the file's text (`foreign`).
-/// The JSON text of values is written into `scratch`, one buffer for every task.
+/// The bytes hashed are gathered in `scratch`, one buffer for every task, and hashed at once;
+/// values are in their compact JSON text (see [`canonical`]).
 fn definition_hash(t: &Task, foreign: Option<&str>, scratch: &mut Vec<u8>) -> String {
-    let mut h = Sha256::new();
+    scratch.clear();
     if let Some(text) = foreign {
-        h.update(b"foreign:");
-        h.update(text.as_bytes());
+        scratch.extend_from_slice(b"foreign:");
+        scratch.extend_from_slice(text.as_bytes());
     }
-    hash_json(&t.kind, scratch, &mut h);
+    canonical::write_kind(&t.kind, scratch);
     if matches!(t.kind, TaskKind::Builtin { .. }) {
-        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        scratch.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
     }
     for i in &t.inputs {
-        h.update(i.name.as_bytes());
-        hash_json(&i.ty, scratch, &mut h);
+        scratch.extend_from_slice(i.name.as_bytes());
+        canonical::write_type(&i.ty, scratch);
     }
     for o in &t.outputs {
-        h.update(o.name.as_bytes());
-        hash_json(&o.ty, scratch, &mut h);
+        scratch.extend_from_slice(o.name.as_bytes());
+        canonical::write_type(&o.ty, scratch);
     }
-    for (var, secret) in &t.settings.secret_env {
-        h.update(format!("env:{var}={secret}").as_bytes());
-    }
-    for (path, secret) in &t.settings.secret_mounts {
-        h.update(format!("mount:{path}={secret}").as_bytes());
-    }
-    for (var, config) in &t.settings.config_env {
-        h.update(format!("config-env:{var}={config}").as_bytes());
-    }
-    for (path, config) in &t.settings.config_mounts {
-        h.update(format!("config-mount:{path}={config}").as_bytes());
-    }
-    for (path, volume) in &t.settings.volume_mounts {
-        h.update(format!("volume-mount:{path}={volume}").as_bytes());
-    }
-    format!("{:x}", h.finalize())
+    let s = &t.settings;
+    hash_pairs(scratch, "env:", &s.secret_env);
+    hash_pairs(scratch, "mount:", &s.secret_mounts);
+    hash_pairs(scratch, "config-env:", &s.config_env);
+    hash_pairs(scratch, "config-mount:", &s.config_mounts);
+    hash_pairs(scratch, "volume-mount:", &s.volume_mounts);
+    format!("{:x}", Sha256::digest(&scratch[..]))
 }
 
-/// Hashes the compact JSON text of `value`, written into `scratch`, as
-/// `serde_json::to_string(value).unwrap_or_default()` would give it (nothing when it fails).
-fn hash_json<T: serde::Serialize>(value: &T, scratch: &mut Vec<u8>, h: &mut Sha256) {
-    scratch.clear();
-    if serde_json::to_writer(&mut *scratch, value).is_ok() {
-        h.update(&scratch[..]);
+/// Appends `<label><key>=<value>` for each pair (a setting that changes what a task sees).
+fn hash_pairs(scratch: &mut Vec<u8>, label: &str, pairs: &[(String, String)]) {
+    for (k, v) in pairs {
+        scratch.extend_from_slice(label.as_bytes());
+        scratch.extend_from_slice(k.as_bytes());
+        scratch.push(b'=');
+        scratch.extend_from_slice(v.as_bytes());
     }
 }

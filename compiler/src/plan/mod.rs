@@ -11,6 +11,7 @@
 //! problem at the line that causes it. Those fields are never serialised: the plan's JSON
 //! (docs/plan.md) does not contain them, and a plan read back from JSON has none.
 
+mod canonical;
 mod lower;
 pub mod python;
 mod spans;

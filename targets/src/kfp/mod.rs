@@ -31,7 +31,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::names::{dns_label, Namer};
-use crate::{diagnostics, EmitOptions, Emitted, Issues, Place, TargetIssue};
+use crate::text::Text;
+use crate::{diagnostics, EmitOptions, Emitted, EmittedText, Issues, Place, TargetIssue};
 use flowc_compiler::plan::{Plan, SourceSpan};
 use tree::Graph;
 
@@ -54,6 +55,12 @@ pub const SPEC_SIZE_LIMIT: usize = 1_500_000;
 
 /// Writes `plan` as a KFP v2 PipelineSpec (and PlatformSpec) YAML file.
 pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
+    emit_with(plan, opts, true).into_emitted()
+}
+
+/// [`emit`], the text held in pieces of the buffers it was written into (see
+/// [`crate::text`]): a caller that writes it to a file saves copying it into one string.
+pub fn emit_text(plan: &Plan, opts: &EmitOptions) -> EmittedText {
     emit_with(plan, opts, true)
 }
 
@@ -62,11 +69,11 @@ pub fn emit(plan: &Plan, opts: &EmitOptions) -> Emitted {
 /// example and fixture.
 #[doc(hidden)]
 pub fn emit_whole_trees(plan: &Plan, opts: &EmitOptions) -> Emitted {
-    emit_with(plan, opts, false)
+    emit_with(plan, opts, false).into_emitted()
 }
 
 /// [`emit`], writing the large mappings' entries as they are made when `stream`.
-fn emit_with(plan: &Plan, opts: &EmitOptions, stream: bool) -> Emitted {
+fn emit_with(plan: &Plan, opts: &EmitOptions, stream: bool) -> EmittedText {
     let mut e = Emitter::new(plan, opts);
     for issue in crate::local_paths::problems(plan, "KFP") {
         e.report(issue);
@@ -77,33 +84,27 @@ fn emit_with(plan: &Plan, opts: &EmitOptions, stream: bool) -> Emitted {
     }
     e.check_cycles(&rendered.docs, &rendered.root_deps);
     let header = e.header();
-    let written = if stream {
-        write::spec(&header, &rendered)
+    // Since the entries are written from records, the trees left are small, and freeing them
+    // here costs less than a thread to free them.
+    let text = if stream {
+        write::spec(header.clone(), rendered)
+            .unwrap_or_else(|| whole_trees(e.render(false), header))
     } else {
-        None
-    };
-    let text = match written {
-        Some(text) => {
-            // Freed here: since the entries are written from records, the trees left are
-            // small, and a thread to free them costs more than freeing them.
-            drop(rendered);
-            text
-        }
-        None => {
-            if stream {
-                rendered = e.render(false);
-            }
-            crate::yaml::into_yaml_after(header, rendered.docs, crate::yaml::KeyOrder::Sorted)
-        }
+        whole_trees(rendered, header)
     };
     drop(std::mem::take(&mut e.graphs));
     if text.len() > SPEC_SIZE_LIMIT {
         e.report(diagnostics::kfp_too_large(e.place(None, ""), text.len()));
     }
-    Emitted {
+    EmittedText {
         text,
         issues: e.issues.into_inner().into_vec(),
     }
+}
+
+/// The spec written from the whole trees of `rendered`, after `header`.
+fn whole_trees(rendered: render::Rendered, header: String) -> Text {
+    crate::yaml::into_yaml_after(header, rendered.docs, crate::yaml::KeyOrder::Sorted).into()
 }
 
 /// The state of one emission.

@@ -20,6 +20,12 @@ impl<V> SmallMap<V> {
         SmallMap(Vec::new())
     }
 
+    /// Room for `more` entries, and no more: a vector grown from empty holds four entries,
+    /// and most leaves have one or two names.
+    pub(super) fn reserve_exact(&mut self, more: usize) {
+        self.0.reserve_exact(more);
+    }
+
     /// Sets `key` to `value`: in its place when the key is there (returning the value it
     /// had), at the end otherwise.
     pub(super) fn insert(&mut self, key: String, value: V) -> Option<V> {

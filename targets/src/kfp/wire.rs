@@ -623,6 +623,11 @@ impl<'p> Emitter<'p> {
         let at = self.graphs[g].leaves[l].node;
         let pipeline = matches!(task.kind, TaskKind::Pipeline { .. });
         self.wire_secret_names(g, l, task);
+        let leaf = &mut self.graphs[g].leaves[l];
+        leaf.inputs.reserve_exact(task.inputs.len());
+        if !pipeline {
+            leaf.defs.reserve_exact(task.inputs.len());
+        }
         for input in &task.inputs {
             let optional = matches!(input.ty, TypeRepr::Optional { .. });
             let mut ty = ktype(&input.ty);
@@ -969,6 +974,8 @@ impl<'p> Emitter<'p> {
             match self.graphs[g].leaves[l].kind {
                 LeafKind::Task(i) => {
                     let outputs = &self.pipeline_plan(g).tasks[i].outputs;
+                    let leaf = &mut self.graphs[g].leaves[l];
+                    leaf.outputs.reserve_exact(outputs.len());
                     for o in outputs {
                         self.graphs[g].leaves[l]
                             .outputs
