@@ -166,7 +166,7 @@ impl Checker<'_> {
         }
         node.outputs = outputs;
         node.arg_types = found.arg_types;
-        node.bindings = found.bindings;
+        node.bindings = (!found.bindings.is_empty()).then(|| Box::new(found.bindings));
     }
 
     /// The signature of the callee of node `i` and its declaration; `None` (reported) for an

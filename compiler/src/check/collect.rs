@@ -247,7 +247,7 @@ impl StatementCollector {
             is_finally,
             outputs: Vec::new(),
             arg_types: IndexMap::default(),
-            bindings: IndexMap::default(),
+            bindings: None,
             data_deps: BTreeSet::new(),
             after_deps: BTreeSet::new(),
             frame_deps: BTreeSet::new(),

@@ -51,8 +51,9 @@ pub struct CallNode {
     pub outputs: Vec<(String, Ty)>,
     /// Argument types, once checked.
     pub arg_types: IndexMap<String, Ty>,
-    /// Schema variables bound by the arguments.
-    pub bindings: IndexMap<String, Schema>,
+    /// Schema variables bound by the arguments; `None` when they bind none (most calls: the
+    /// map is boxed so that a node holds a pointer, not an empty map, for them).
+    pub bindings: Option<Box<IndexMap<String, Schema>>>,
     /// Nodes this one reads data from.
     pub data_deps: BTreeSet<usize>,
     /// Nodes named in `after`.

@@ -898,7 +898,8 @@ impl<'a> Walker<'a> {
             if let Some(var) = column_of {
                 let schema = node.and_then(|n| {
                     n.bindings
-                        .get(&var)
+                        .as_deref()
+                        .and_then(|b| b.get(&var))
                         .or_else(|| n.arg_types.get(&var).and_then(table_schema))
                 });
                 if let Some(schema) = schema {
