@@ -278,25 +278,28 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn kinds_are_written_as_serde_json_writes_them() {
+    /// Asserts that `write` gives serde_json's bytes for every value `values` makes of every
+    /// test string.
+    fn assert_written_as_serde_json_writes<T: serde::Serialize + std::fmt::Debug>(
+        values: fn(&str) -> Vec<T>,
+        write: fn(&T, &mut Vec<u8>),
+    ) {
         for s in strings() {
-            for kind in kinds(&s) {
+            for value in values(&s) {
                 let mut out = Vec::new();
-                write_kind(&kind, &mut out);
-                assert_eq!(out, serde_json::to_vec(&kind).unwrap(), "{kind:?}");
+                write(&value, &mut out);
+                assert_eq!(out, serde_json::to_vec(&value).unwrap(), "{value:?}");
             }
         }
     }
 
     #[test]
+    fn kinds_are_written_as_serde_json_writes_them() {
+        assert_written_as_serde_json_writes(kinds, write_kind);
+    }
+
+    #[test]
     fn types_are_written_as_serde_json_writes_them() {
-        for s in strings() {
-            for ty in types(&s) {
-                let mut out = Vec::new();
-                write_type(&ty, &mut out);
-                assert_eq!(out, serde_json::to_vec(&ty).unwrap(), "{ty:?}");
-            }
-        }
+        assert_written_as_serde_json_writes(types, write_type);
     }
 }
