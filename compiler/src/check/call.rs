@@ -5,6 +5,8 @@
 //! names, not variables); then every other argument. Output types are the callee's output types
 //! with the variables substituted, or the caller's `as Table<...>` for a variable no input binds.
 
+use std::sync::Arc;
+
 use crate::maps::IndexMap;
 
 use super::assign::{assign, table, Mismatch};
@@ -22,7 +24,7 @@ use flowc_grammar::Span;
 /// What a call's checking knows of its callee: its signature, where it is declared, and the
 /// frames of the call.
 struct CallSite {
-    sig: StepSig,
+    sig: Arc<StepSig>,
     def: (FileId, Span),
     frames: Vec<Frame>,
 }
@@ -176,7 +178,7 @@ impl Checker<'_> {
         pc: &mut PipelineCheck,
         i: usize,
         call: &Call,
-    ) -> Option<(StepSig, DeclId)> {
+    ) -> Option<(Arc<StepSig>, DeclId)> {
         let file = self.file(pc.m);
         let m = pc.m;
         let Some(entry) = self.lookup_kind(
@@ -194,7 +196,7 @@ impl Checker<'_> {
             DeclKind::Pipeline => {
                 pc.info.nodes[i].callee_is_pipeline = true;
                 match self.pipeline(entry.decl) {
-                    Some(s) => s,
+                    Some(s) => Arc::new(s),
                     None => {
                         self.mark_args_used(pc, call);
                         self.push(graph::recursive_pipeline(

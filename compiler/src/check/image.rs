@@ -16,10 +16,11 @@ const MAX_NAME: usize = 255;
 
 /// Why `image` is not a valid reference, or `None` when it is.
 pub(crate) fn image_problem(image: &str) -> Option<ImageProblem> {
-    if image.as_bytes().windows(2).any(|w| w == b"${") {
-        return Some(ImageProblem::BuildTimeValue);
-    }
+    // `$` is refused: a reference with `${` has a refused character, and says so first.
     if let Some(c) = first_refused_char(image) {
+        if image.contains("${") {
+            return Some(ImageProblem::BuildTimeValue);
+        }
         let what = match c {
             ' ' => "a space".to_string(),
             c if c.is_whitespace() || c.is_control() => "a blank".to_string(),

@@ -1,5 +1,7 @@
 //! Lowering declarations to types: schemas, written types and step signatures.
 
+use std::sync::Arc;
+
 use crate::maps::{HashMap, IndexMap};
 
 use super::Checker;
@@ -347,15 +349,16 @@ impl Checker<'_> {
     }
 
     /// The signature of a step declaration, lowered once.
-    pub fn step_sig(&mut self, decl: DeclId) -> Option<StepSig> {
-        self.lower_step_sig(decl).cloned()
+    pub fn step_sig(&mut self, decl: DeclId) -> Option<Arc<StepSig>> {
+        self.lower_step_sig(decl)?;
+        self.out.steps.get(&decl).cloned()
     }
 
     /// Lowers a step declaration's signature once, and borrows it: the caller that only needs a
     /// few fields reads them without a copy of every parameter's type and default.
     pub fn lower_step_sig(&mut self, decl: DeclId) -> Option<&StepSig> {
         if self.out.steps.contains_key(&decl) {
-            return self.out.steps.get(&decl);
+            return self.out.steps.get(&decl).map(|s| &**s);
         }
         let Item::Step(step) = self.item(decl) else {
             return None;
@@ -458,7 +461,7 @@ impl Checker<'_> {
         };
         // Nothing in the properties' checking reads this step's signature back from the map.
         self.check_step_props(decl, step, &sig);
-        Some(self.out.steps.entry(decl).or_insert(sig))
+        Some(self.out.steps.entry(decl).or_insert(Arc::new(sig)))
     }
 }
 
