@@ -245,7 +245,7 @@ impl Checker<'_> {
             TypeKind::Metrics(None) => Ty::Metrics(None),
             TypeKind::Metrics(Some(se)) => match self.schema_tpl(m, se, &[]) {
                 Some(tpl) => match tpl.as_fixed() {
-                    Some(s) => Ty::Metrics(Some(s.clone())),
+                    Some(s) => Ty::Metrics(Some(Box::new(s.clone()))),
                     None => Ty::Metrics(None),
                 },
                 None => Ty::Error,
@@ -277,7 +277,7 @@ impl Checker<'_> {
             }
             fields.insert(c.name.name.clone(), t);
         }
-        Ty::Record(fields)
+        Ty::Record(Box::new(fields))
     }
 
     /// Lowers a schema expression; `None` when a term is unknown (already reported).
