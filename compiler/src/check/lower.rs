@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::maps::{HashMap, IndexMap};
+use crate::maps::IndexMap;
 
 use super::Checker;
 use crate::diagnostics::{names, records, types, Code};
@@ -387,23 +387,19 @@ impl Checker<'_> {
                 },
             ));
         }
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity_and_hasher(
-            step.params.len() + step.outputs.len(),
-            Default::default(),
-        );
         let mut params = Vec::with_capacity(step.params.len());
-        for p in &step.params {
-            if let Some(prev) = seen.get(p.name.name.as_str()) {
+        for (k, p) in step.params.iter().enumerate() {
+            let earlier = step.params[..k].iter().map(|q| &q.name);
+            if let Some(prev) = first_named(earlier, &p.name.name) {
                 self.push(names::declared_twice(
                     file,
                     p.name.span,
-                    *prev,
+                    prev,
                     "parameter",
                     &p.name.name,
                 ));
                 continue;
             }
-            seen.insert(&p.name.name, p.name.span);
             let ty = self.ty(m, &p.ty, &generic_names);
             if let Some(d) = &p.default {
                 self.check_default(m, &ty, d);
@@ -428,17 +424,19 @@ impl Checker<'_> {
             }
         }
         let mut outputs = Vec::with_capacity(step.outputs.len());
-        for o in &step.outputs {
-            if let Some(prev) = seen.get(o.name.name.as_str()) {
+        for (k, o) in step.outputs.iter().enumerate() {
+            let params = step.params.iter().map(|q| &q.name);
+            let earlier = step.outputs[..k].iter().map(|q| &q.name);
+            let prev = first_named(params.chain(earlier), &o.name.name);
+            if let Some(prev) = prev {
                 self.push(names::declared_twice_in_signature(
                     file,
                     o.name.span,
-                    *prev,
+                    prev,
                     &o.name.name,
                 ));
                 continue;
             }
-            seen.insert(&o.name.name, o.name.span);
             let mut ty = self.ty(m, &o.ty, &generic_names);
             if contains_record(&ty) {
                 self.push(records::record_output(file, o.ty.span, &o.name.name));
@@ -463,6 +461,16 @@ impl Checker<'_> {
         self.check_step_props(decl, step, &sig);
         Some(self.out.steps.entry(decl).or_insert(Arc::new(sig)))
     }
+}
+
+/// Where the first of `declared` named `name` names it: the declaration a later one of the same
+/// name repeats (a scan: signatures are short, and a set of names would be an allocation a
+/// step).
+fn first_named<'a>(declared: impl IntoIterator<Item = &'a ast::Ident>, name: &str) -> Option<Span> {
+    declared
+        .into_iter()
+        .find(|n| n.name == name)
+        .map(|n| n.span)
 }
 
 /// Whether `t` is a record or holds one (a list or optional of records).

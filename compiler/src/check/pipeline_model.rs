@@ -177,6 +177,18 @@ pub(crate) fn visible_sites<'b>(
     }
 }
 
+/// The first of [`visible_sites`], without collecting them.
+pub(crate) fn first_visible_site<'b>(
+    sites: &'b [Binding],
+    nodes: &[CallNode],
+    frames: &[Frame],
+) -> Option<&'b Binding> {
+    sites
+        .iter()
+        .find(|s| !alternatives(&nodes[s.node].frames, frames))
+        .or(sites.first())
+}
+
 /// The state of checking one pipeline.
 pub(crate) struct PipelineCheck {
     pub m: ModuleId,
