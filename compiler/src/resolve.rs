@@ -518,7 +518,10 @@ fn report_import_cycles(program: &Program, diags: &mut Vec<Diagnostic>) {
 fn build_scope(program: &mut Program, id: ModuleId, diags: &mut Vec<Diagnostic>) {
     let module = &program.modules[id.0 as usize];
     let file = module.file;
-    let mut scope: IndexMap<String, ScopeEntry> = IndexMap::default();
+    // Sized once for the module's declarations (nearly every item is one), instead of grown
+    // by doubling, which copies the entries and leaves every smaller table behind.
+    let mut scope: IndexMap<String, ScopeEntry> =
+        IndexMap::with_capacity_and_hasher(module.ast.items.len(), Default::default());
     let mut add = |name: &str, entry: ScopeEntry, diags: &mut Vec<Diagnostic>| {
         if let Some(prev) = scope.get(name) {
             diags.push(names::duplicate_declaration(

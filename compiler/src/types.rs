@@ -192,8 +192,10 @@ pub enum Ty {
     Model,
     /// A JSON document artifact.
     Json,
-    /// A metrics artifact, with its declared keys when known.
-    Metrics(Option<Schema>),
+    /// A metrics artifact, with its declared keys when known (boxed, as a record's fields: a
+    /// type is held in every parameter, output and argument of the checked model, and these
+    /// two rare kinds made every one of them four times the size of the others).
+    Metrics(Option<Box<Schema>>),
     /// A table artifact (Parquet) with its schema template.
     Table(SchemaTpl),
     /// Names of columns of the table bound to a schema variable or table parameter.
@@ -202,7 +204,7 @@ pub enum Ty {
     Column(String),
     /// A record: named fields of value types (`{ region: Str, share: Float }`), a parameter
     /// value passed as a JSON object. Field order is the declared one; equality ignores it.
-    Record(IndexMap<String, Ty>),
+    Record(Box<IndexMap<String, Ty>>),
     /// The type of `none`.
     None,
     /// The type of an erroneous expression: compatible with everything, so one error is

@@ -5,6 +5,8 @@
 //! names, not variables); then every other argument. Output types are the callee's output types
 //! with the variables substituted, or the caller's `as Table<...>` for a variable no input binds.
 
+use std::sync::Arc;
+
 use crate::maps::IndexMap;
 
 use super::assign::{assign, table, Mismatch};
@@ -22,7 +24,7 @@ use flowc_grammar::Span;
 /// What a call's checking knows of its callee: its signature, where it is declared, and the
 /// frames of the call.
 struct CallSite {
-    sig: StepSig,
+    sig: Arc<StepSig>,
     def: (FileId, Span),
     frames: Vec<Frame>,
 }
@@ -176,7 +178,7 @@ impl Checker<'_> {
         pc: &mut PipelineCheck,
         i: usize,
         call: &Call,
-    ) -> Option<(StepSig, DeclId)> {
+    ) -> Option<(Arc<StepSig>, DeclId)> {
         let file = self.file(pc.m);
         let m = pc.m;
         let Some(entry) = self.lookup_kind(
@@ -194,7 +196,7 @@ impl Checker<'_> {
             DeclKind::Pipeline => {
                 pc.info.nodes[i].callee_is_pipeline = true;
                 match self.pipeline(entry.decl) {
-                    Some(s) => s,
+                    Some(s) => Arc::new(s),
                     None => {
                         self.mark_args_used(pc, call);
                         self.push(graph::recursive_pipeline(
@@ -217,13 +219,15 @@ impl Checker<'_> {
         pc: &mut PipelineCheck,
         call: &'c Call,
         site: &CallSite,
-    ) -> IndexMap<String, &'c Arg> {
+    ) -> IndexMap<&'c str, &'c Arg> {
         let file = self.file(pc.m);
         let CallSite { sig, def, frames } = site;
         let def = *def;
-        let mut args: IndexMap<String, &Arg> = IndexMap::default();
+        // Keyed by the names as written: no copy of each name.
+        let mut args: IndexMap<&'c str, &'c Arg> =
+            IndexMap::with_capacity_and_hasher(call.args.len(), Default::default());
         for a in &call.args {
-            if let Some(prev) = args.get(&a.name.name) {
+            if let Some(prev) = args.get(a.name.name.as_str()) {
                 self.push(types::duplicate_argument(
                     file,
                     a.name.span,
@@ -252,12 +256,12 @@ impl Checker<'_> {
                 self.value(pc, &a.value, frames, None);
                 continue;
             }
-            args.insert(a.name.name.clone(), a);
+            args.insert(&a.name.name, a);
         }
         let missing: Vec<&ParamSig> = sig
             .params
             .iter()
-            .filter(|p| p.is_required() && !args.contains_key(&p.name))
+            .filter(|p| p.is_required() && !args.contains_key(p.name.as_str()))
             .collect();
         if !missing.is_empty() {
             let list: Vec<String> = missing
@@ -279,7 +283,7 @@ impl Checker<'_> {
     fn bind_schema_variables(
         &mut self,
         pc: &mut PipelineCheck,
-        args: &IndexMap<String, &Arg>,
+        args: &IndexMap<&str, &Arg>,
         site: &CallSite,
         found: &mut CallTypes,
     ) {
@@ -294,7 +298,9 @@ impl Checker<'_> {
             let Some(var) = bound_var(&p.ty) else {
                 continue;
             };
-            let Some(a) = args.get(&p.name) else { continue };
+            let Some(a) = args.get(p.name.as_str()) else {
+                continue;
+            };
             let actual = self.value(pc, &a.value, frames, Some(&p.ty));
             arg_types.insert(p.name.clone(), actual.clone());
             if bindings.contains_key(var) {
@@ -368,7 +374,7 @@ impl Checker<'_> {
     fn type_other_arguments(
         &mut self,
         pc: &mut PipelineCheck,
-        args: &IndexMap<String, &Arg>,
+        args: &IndexMap<&str, &Arg>,
         site: &CallSite,
         found: &mut CallTypes,
     ) {
@@ -392,7 +398,9 @@ impl Checker<'_> {
             if arg_types.contains_key(&p.name) {
                 continue;
             }
-            let Some(a) = args.get(&p.name) else { continue };
+            let Some(a) = args.get(p.name.as_str()) else {
+                continue;
+            };
             match p.ty.strip_optional() {
                 Ty::Columns(target) | Ty::Column(target) => {
                     let single = matches!(p.ty.strip_optional(), Ty::Column(_));

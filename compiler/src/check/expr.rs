@@ -105,7 +105,7 @@ impl Checker<'_> {
     ) -> Ty {
         let file = self.file(m);
         let hints = match hint.map(Ty::strip_optional) {
-            Some(Ty::Record(fs)) => Some(fs.clone()),
+            Some(Ty::Record(fs)) => Some((**fs).clone()),
             _ => None,
         };
         let mut fields = crate::maps::IndexMap::default();
@@ -130,7 +130,7 @@ impl Checker<'_> {
         if broken {
             return Ty::Error;
         }
-        Ty::Record(fields)
+        Ty::Record(Box::new(fields))
     }
 
     /// A list: the type of its items, which must agree.

@@ -16,12 +16,11 @@ const MAX_NAME: usize = 255;
 
 /// Why `image` is not a valid reference, or `None` when it is.
 pub(crate) fn image_problem(image: &str) -> Option<ImageProblem> {
-    if image.contains("${") {
-        return Some(ImageProblem::BuildTimeValue);
-    }
-    if let Some(c) = image.chars().find(|&c| {
-        !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '[' | ']'))
-    }) {
+    // `$` is refused: a reference with `${` has a refused character, and says so first.
+    if let Some(c) = first_refused_char(image) {
+        if image.contains("${") {
+            return Some(ImageProblem::BuildTimeValue);
+        }
         let what = match c {
             ' ' => "a space".to_string(),
             c if c.is_whitespace() || c.is_control() => "a blank".to_string(),
@@ -52,6 +51,27 @@ pub(crate) fn image_problem(image: &str) -> Option<ImageProblem> {
     }
     name_problem(name).map(ImageProblem::Malformed)
 }
+
+/// The first character a reference may not hold: a byte scan, since every allowed character
+/// is ASCII (the first byte refused starts the character refused, as every byte before it is
+/// a whole ASCII character).
+fn first_refused_char(image: &str) -> Option<char> {
+    let i = image.bytes().position(|b| !ALLOWED[b as usize])?;
+    image[i..].chars().next()
+}
+
+/// The bytes a reference may hold: letters, digits and `. _ - / : @ [ ]`.
+static ALLOWED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric()
+            || matches!(b, b'.' | b'_' | b'-' | b'/' | b':' | b'@' | b'[' | b']');
+        c += 1;
+    }
+    table
+};
 
 fn malformed(why: String) -> Option<ImageProblem> {
     Some(ImageProblem::Malformed(why))
@@ -93,22 +113,22 @@ fn name_problem(name: &str) -> Option<String> {
             name.len()
         ));
     }
-    let mut parts: Vec<&str> = name.split('/').collect();
-    if parts.len() > 1 {
-        let first = parts[0];
-        let is_registry = first.contains(['.', ':'])
+    // The path's components: all of them, or those after the registry.
+    let mut path = name;
+    if let Some((first, after)) = name.split_once('/') {
+        let is_registry = first.bytes().any(|b| b == b'.' || b == b':')
             || first == "localhost"
-            || first.chars().any(|c| c.is_ascii_uppercase());
+            || first.bytes().any(|b| b.is_ascii_uppercase());
         if is_registry {
             if !is_registry_name(first) {
                 return Some(format!(
                     "the registry `{first}` is not a host name with an optional port"
                 ));
             }
-            parts.remove(0);
+            path = after;
         }
     }
-    for p in parts {
+    for p in path.split('/') {
         if p.is_empty() {
             return Some("the name has an empty component (`//` or a `/` at an end)".into());
         }
@@ -176,7 +196,7 @@ fn is_registry_name(r: &str) -> bool {
         !l.is_empty()
             && !l.starts_with('-')
             && !l.ends_with('-')
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
     };
     host.split('.').all(label_ok) && port.is_none_or(is_port)
 }

@@ -1,6 +1,8 @@
 //! Lowering declarations to types: schemas, written types and step signatures.
 
-use crate::maps::{HashMap, IndexMap};
+use std::sync::Arc;
+
+use crate::maps::IndexMap;
 
 use super::Checker;
 use crate::diagnostics::{names, records, types, Code};
@@ -243,7 +245,7 @@ impl Checker<'_> {
             TypeKind::Metrics(None) => Ty::Metrics(None),
             TypeKind::Metrics(Some(se)) => match self.schema_tpl(m, se, &[]) {
                 Some(tpl) => match tpl.as_fixed() {
-                    Some(s) => Ty::Metrics(Some(s.clone())),
+                    Some(s) => Ty::Metrics(Some(Box::new(s.clone()))),
                     None => Ty::Metrics(None),
                 },
                 None => Ty::Error,
@@ -275,7 +277,7 @@ impl Checker<'_> {
             }
             fields.insert(c.name.name.clone(), t);
         }
-        Ty::Record(fields)
+        Ty::Record(Box::new(fields))
     }
 
     /// Lowers a schema expression; `None` when a term is unknown (already reported).
@@ -347,15 +349,16 @@ impl Checker<'_> {
     }
 
     /// The signature of a step declaration, lowered once.
-    pub fn step_sig(&mut self, decl: DeclId) -> Option<StepSig> {
-        self.lower_step_sig(decl).cloned()
+    pub fn step_sig(&mut self, decl: DeclId) -> Option<Arc<StepSig>> {
+        self.lower_step_sig(decl)?;
+        self.out.steps.get(&decl).cloned()
     }
 
     /// Lowers a step declaration's signature once, and borrows it: the caller that only needs a
     /// few fields reads them without a copy of every parameter's type and default.
     pub fn lower_step_sig(&mut self, decl: DeclId) -> Option<&StepSig> {
         if self.out.steps.contains_key(&decl) {
-            return self.out.steps.get(&decl);
+            return self.out.steps.get(&decl).map(|s| &**s);
         }
         let Item::Step(step) = self.item(decl) else {
             return None;
@@ -384,23 +387,19 @@ impl Checker<'_> {
                 },
             ));
         }
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity_and_hasher(
-            step.params.len() + step.outputs.len(),
-            Default::default(),
-        );
         let mut params = Vec::with_capacity(step.params.len());
-        for p in &step.params {
-            if let Some(prev) = seen.get(p.name.name.as_str()) {
+        for (k, p) in step.params.iter().enumerate() {
+            let earlier = step.params[..k].iter().map(|q| &q.name);
+            if let Some(prev) = first_named(earlier, &p.name.name) {
                 self.push(names::declared_twice(
                     file,
                     p.name.span,
-                    *prev,
+                    prev,
                     "parameter",
                     &p.name.name,
                 ));
                 continue;
             }
-            seen.insert(&p.name.name, p.name.span);
             let ty = self.ty(m, &p.ty, &generic_names);
             if let Some(d) = &p.default {
                 self.check_default(m, &ty, d);
@@ -425,17 +424,19 @@ impl Checker<'_> {
             }
         }
         let mut outputs = Vec::with_capacity(step.outputs.len());
-        for o in &step.outputs {
-            if let Some(prev) = seen.get(o.name.name.as_str()) {
+        for (k, o) in step.outputs.iter().enumerate() {
+            let params = step.params.iter().map(|q| &q.name);
+            let earlier = step.outputs[..k].iter().map(|q| &q.name);
+            let prev = first_named(params.chain(earlier), &o.name.name);
+            if let Some(prev) = prev {
                 self.push(names::declared_twice_in_signature(
                     file,
                     o.name.span,
-                    *prev,
+                    prev,
                     &o.name.name,
                 ));
                 continue;
             }
-            seen.insert(&o.name.name, o.name.span);
             let mut ty = self.ty(m, &o.ty, &generic_names);
             if contains_record(&ty) {
                 self.push(records::record_output(file, o.ty.span, &o.name.name));
@@ -458,8 +459,18 @@ impl Checker<'_> {
         };
         // Nothing in the properties' checking reads this step's signature back from the map.
         self.check_step_props(decl, step, &sig);
-        Some(self.out.steps.entry(decl).or_insert(sig))
+        Some(self.out.steps.entry(decl).or_insert(Arc::new(sig)))
     }
+}
+
+/// Where the first of `declared` named `name` names it: the declaration a later one of the same
+/// name repeats (a scan: signatures are short, and a set of names would be an allocation a
+/// step).
+fn first_named<'a>(declared: impl IntoIterator<Item = &'a ast::Ident>, name: &str) -> Option<Span> {
+    declared
+        .into_iter()
+        .find(|n| n.name == name)
+        .map(|n| n.span)
 }
 
 /// Whether `t` is a record or holds one (a list or optional of records).

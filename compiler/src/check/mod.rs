@@ -32,6 +32,8 @@ mod secrets;
 mod step_graph;
 pub(crate) mod volumes;
 
+use std::sync::Arc;
+
 use crate::maps::{HashMap, HashSet, IndexMap};
 
 use crate::diagnostics::{names, Code, Diagnostic};
@@ -56,7 +58,11 @@ pub struct Checked {
     /// Step signatures by declaration, in the order they were lowered (an index map: its
     /// entries sit side by side, where a hash map sized for every declaration spreads them over
     /// twice the memory and touches all of it).
-    pub steps: IndexMap<DeclId, StepSig>,
+    ///
+    /// Each signature is shared (`Arc`): checking a call holds its callee's signature while
+    /// the checker changes, and takes another handle on it instead of a copy of every
+    /// parameter.
+    pub steps: IndexMap<DeclId, Arc<StepSig>>,
     /// Checked pipelines by declaration.
     pub pipelines: HashMap<DeclId, PipelineInfo>,
     /// The properties written in each step and profile declaration (an index map, as `steps`).

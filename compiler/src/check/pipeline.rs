@@ -7,9 +7,7 @@
 //! A name bound inside a `for` is a `List` outside it (fan-in); a name bound in an `if` branch is
 //! optional outside it unless every branch of the chain binds it.
 
-use std::collections::BTreeSet;
-
-use crate::maps::HashMap;
+use crate::maps::{HashMap, HashSet};
 
 use super::collect::{EmptyBody, StatementCollector};
 use super::lower::{ParamSig, StepSig};
@@ -75,7 +73,7 @@ impl Checker<'_> {
                 plan_order: Vec::new(),
             },
             typed: vec![false; n],
-            used: BTreeSet::new(),
+            used: HashSet::default(),
             in_finally: false,
         };
 

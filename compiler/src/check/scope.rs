@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use super::expr::Producer;
 use super::pipeline::{common_prefix, Frame, PipelineCheck};
-use super::pipeline_model::{visible_sites, RUN_FIELDS};
+use super::pipeline_model::{first_visible_site, RUN_FIELDS};
 use super::Checker;
 use crate::diagnostics::{names, ops, records, types};
 use crate::suggest::did_you_mean;
@@ -89,10 +89,7 @@ impl Checker<'_> {
         if let Some(sites) = pc.info.bindings.get(&first.name) {
             // The binding this reference sees: not one in another branch of an `if` chain the
             // reference sits in (a name bound in two branches is read from its own branch).
-            let Some(site) = visible_sites(sites, &pc.info.nodes, frames)
-                .first()
-                .copied()
-            else {
+            let Some(site) = first_visible_site(sites, &pc.info.nodes, frames) else {
                 return Ty::Error;
             };
             let node = site.node;

@@ -4,14 +4,16 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
+use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::expr::expr_names;
+use super::expr::{each_name, expr_names};
 use super::pipeline_model::{visible_sites, CallNode, Frame, PipelineCheck};
 use super::Checker;
 use crate::diagnostics::graph;
 use crate::types::Ty;
+use flowc_grammar::ast::Ident;
 
 impl Checker<'_> {
     /// Fills the dependency sets of every node.
@@ -19,8 +21,11 @@ impl Checker<'_> {
         let file = self.file(pc.m);
         for i in 0..pc.info.nodes.len() {
             // Arguments that take column names hold no references to bindings.
-            let callee = pc.info.nodes[i].call.callee.name.clone();
-            let column_params: Vec<String> = match self.program.module(pc.m).scope.get(&callee) {
+            // The call is shared with the node: its names are borrowed from this handle while
+            // the checker and the pipeline's state change (no copy of each name).
+            let call = Arc::clone(&pc.info.nodes[i].call);
+            let callee = call.callee.name.as_str();
+            let column_params: Vec<String> = match self.program.module(pc.m).scope.get(callee) {
                 Some(e) if e.kind == crate::resolve::DeclKind::Step => self
                     .lower_step_sig(e.decl)
                     .map(|sig| {
@@ -36,10 +41,10 @@ impl Checker<'_> {
                 _ => Vec::new(),
             };
             let node = &pc.info.nodes[i];
-            let mut names = Vec::new();
-            for a in &node.call.args {
+            let mut names: Vec<&Ident> = Vec::new();
+            for a in &call.args {
                 if !column_params.contains(&a.name.name) {
-                    expr_names(&a.value, &mut names);
+                    each_name(&a.value, &mut |n| names.push(n));
                 }
             }
             // Names resolve as in `resolve_path`: loop variables, then parameters, then bindings.
@@ -80,8 +85,7 @@ impl Checker<'_> {
                 }
             }
             let mut after = BTreeSet::new();
-            let after_names = node.call.after.clone();
-            for a in &after_names {
+            for a in &call.after {
                 pc.used.insert(a.name.clone());
                 match pc.info.bindings.get(&a.name) {
                     Some(sites) => {
@@ -178,32 +182,26 @@ impl Checker<'_> {
 ///
 /// Kahn's algorithm with a min-heap of ready calls: O((n + e) log n).
 pub(crate) fn plan_order(nodes: &[CallNode]) -> Vec<usize> {
-    let deps: Vec<BTreeSet<usize>> = nodes
-        .iter()
-        .map(|x| {
-            x.data_deps
-                .iter()
-                .chain(&x.after_deps)
-                .chain(&x.frame_deps)
-                .copied()
-                .collect()
-        })
-        .collect();
+    let deps = nodes.iter().map(|x| {
+        x.data_deps
+            .iter()
+            .chain(&x.after_deps)
+            .chain(&x.frame_deps)
+            .copied()
+    });
     let finally: Vec<bool> = nodes.iter().map(|x| x.is_finally).collect();
-    kahn_in_source_order(&deps, &finally)
+    kahn_in_source_order(deps, &finally)
 }
 
-/// [`plan_order`] on the dependency sets and `finally` flags of the calls.
-fn kahn_in_source_order(deps: &[BTreeSet<usize>], finally: &[bool]) -> Vec<usize> {
+/// [`plan_order`] on the dependencies (each call's, repeats allowed) and `finally` flags of the
+/// calls.
+fn kahn_in_source_order<D: IntoIterator<Item = usize>>(
+    deps: impl ExactSizeIterator<Item = D>,
+    finally: &[bool],
+) -> Vec<usize> {
     let n = deps.len();
-    let mut waiting = vec![0usize; n];
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, ds) in deps.iter().enumerate() {
-        for &d in ds.iter().filter(|d| **d != i && **d < n) {
-            waiting[i] += 1;
-            dependents[d].push(i);
-        }
-    }
+    let (waiting, dependents) = dependents(deps);
+    let mut waiting = waiting;
     let mut order = Vec::with_capacity(n);
     for phase in [false, true] {
         let mut ready: BinaryHeap<Reverse<usize>> = (0..n)
@@ -212,7 +210,7 @@ fn kahn_in_source_order(deps: &[BTreeSet<usize>], finally: &[bool]) -> Vec<usize
             .collect();
         while let Some(Reverse(i)) = ready.pop() {
             order.push(i);
-            for &j in &dependents[i] {
+            for &j in dependents.of(i) {
                 waiting[j] -= 1;
                 if waiting[j] == 0 && finally[j] == phase {
                     ready.push(Reverse(j));
@@ -221,6 +219,50 @@ fn kahn_in_source_order(deps: &[BTreeSet<usize>], finally: &[bool]) -> Vec<usize
         }
     }
     order
+}
+
+/// The calls that depend on each call, in source order, held in one vector (a call's lie
+/// side by side) rather than a vector a call.
+struct Dependents {
+    /// `calls[starts[d]..starts[d + 1]]` depend on call `d`.
+    starts: Vec<usize>,
+    calls: Vec<usize>,
+}
+
+impl Dependents {
+    fn of(&self, d: usize) -> &[usize] {
+        &self.calls[self.starts[d]..self.starts[d + 1]]
+    }
+}
+
+/// How many distinct other calls each call waits for, and the dependents of each call.
+fn dependents<D: IntoIterator<Item = usize>>(
+    deps: impl ExactSizeIterator<Item = D>,
+) -> (Vec<usize>, Dependents) {
+    let n = deps.len();
+    let mut waiting = vec![0usize; n];
+    // (dependency, dependent), dependents in source order.
+    let mut edges: Vec<(usize, usize)> = Vec::with_capacity(n);
+    let mut distinct = Vec::new();
+    for (i, ds) in deps.enumerate() {
+        distinct.clear();
+        distinct.extend(ds.into_iter().filter(|&d| d != i && d < n));
+        distinct.sort_unstable();
+        distinct.dedup();
+        waiting[i] = distinct.len();
+        edges.extend(distinct.iter().map(|&d| (d, i)));
+    }
+    // A stable sort: each call's dependents stay in source order.
+    edges.sort_by_key(|&(d, _)| d);
+    let mut starts = vec![0usize; n + 1];
+    for &(d, _) in &edges {
+        starts[d + 1] += 1;
+    }
+    for d in 0..n {
+        starts[d + 1] += starts[d];
+    }
+    let calls = edges.into_iter().map(|(_, i)| i).collect();
+    (waiting, Dependents { starts, calls })
 }
 
 #[cfg(test)]
@@ -262,7 +304,7 @@ mod tests {
                 .collect();
             let finally: Vec<bool> = (0..n).map(|_| next(5) == 0).collect();
             assert_eq!(
-                kahn_in_source_order(&deps, &finally),
+                kahn_in_source_order(deps.iter().map(|d| d.iter().copied()), &finally),
                 quadratic(&deps, &finally),
                 "{deps:?} {finally:?}"
             );

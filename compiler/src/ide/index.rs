@@ -278,6 +278,7 @@ pub(crate) fn signature(a: &Analysis, decl: DeclId) -> Option<&StepSig> {
     a.checked
         .steps
         .get(&decl)
+        .map(|s| &**s)
         .or_else(|| a.checked.pipelines.get(&decl).map(|p| &p.sig))
 }
 

@@ -225,7 +225,7 @@ pub(crate) fn type_repr(t: &Ty) -> TypeRepr {
             name: "Json".into(),
         },
         Ty::Metrics(keys) => TypeRepr::Metrics {
-            keys: keys.as_ref().map(cols).unwrap_or_default(),
+            keys: keys.as_deref().map(cols).unwrap_or_default(),
         },
         Ty::Record(fields) => TypeRepr::Record {
             fields: fields

@@ -108,8 +108,21 @@ pub(crate) struct Hand<'a> {
 
 /// `ident_char = _{ ASCII_ALPHANUMERIC | "_" }`.
 fn is_ident_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
+    IDENT_CHAR[c as usize]
 }
+
+/// [`is_ident_char`] of every byte: one load a byte in the scan of a name, the hottest loop of
+/// the parser (every name and keyword of a file), instead of three range tests.
+static IDENT_CHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric() || b == b'_';
+        c += 1;
+    }
+    table
+};
 
 /// The words of the grammar's `keyword` rule, which are never names.
 fn is_reserved(word: &[u8]) -> bool {
@@ -180,11 +193,11 @@ impl<'a> Hand<'a> {
 
     /// The end of the run of name characters from `i`.
     fn word_end(&self, i: usize) -> usize {
-        let mut e = i;
-        while e < self.end && is_ident_char(self.b[e]) {
-            e += 1;
-        }
-        e
+        let rest = &self.b[i.min(self.end)..self.end];
+        i + rest
+            .iter()
+            .position(|&c| !is_ident_char(c))
+            .unwrap_or(rest.len())
     }
 
     /// The run of name characters at the position (empty when none).
