@@ -4,6 +4,8 @@
 # (make runs `true i`) and the sandbox engine (make runs the same `true i` under the bare
 # bubblewrap sandbox flowc starts: `bwrap --unshare-all --as-pid-1 --die-with-parent --ro-bind
 # / / --dev /dev --proc /proc true i`), and a program spawning the same command lines.
+# Like for like twice: flowc `--quiet` beside `make -s` (both print nothing), and flowc's
+# progress lines (a start and an end line a step) beside make printing each command it runs.
 # Usage: bench/run_overhead.sh [N] [ROUNDS]   (defaults 300 and 5)
 # Each round runs every case once, in turn (so that flowc and its peer see the same load);
 # each run is a whole process, timed from outside (wall time, and CPU time of the process and
@@ -89,15 +91,18 @@ import os, shutil, statistics, subprocess, sys, time
 n, rounds, flowc, spawn, work, snake, before = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
 chain, store = os.path.join(work, "chain.flow"), os.path.join(work, "store")
 cases = [
-    ("make", "make -j2 (`true i`)", ["make", "-s", "-j2", "-f", f"{work}/host.mk"]),
-    ("host", "flowc run --engine host", [flowc, "run", chain, "--store", store, "--engine", "host"]),
-    ("make_bwrap", "make -j2 (`bwrap ... true i`)", ["make", "-s", "-j2", "-f", f"{work}/sandbox.mk"]),
-    ("sandbox", "flowc run --engine sandbox", [flowc, "run", chain, "--store", store, "--engine", "sandbox"]),
+    ("make", "make -s -j2 (`true i`)", ["make", "-s", "-j2", "-f", f"{work}/host.mk"]),
+    ("host_quiet", "flowc run --engine host --quiet", [flowc, "run", chain, "--store", store, "--engine", "host", "--quiet"]),
+    ("make_print", "make -j2 (`true i`), printing each command", ["make", "-j2", "-f", f"{work}/host.mk"]),
+    ("host", "flowc run --engine host, progress lines", [flowc, "run", chain, "--store", store, "--engine", "host"]),
+    ("make_bwrap", "make -s -j2 (`bwrap ... true i`)", ["make", "-s", "-j2", "-f", f"{work}/sandbox.mk"]),
+    ("sandbox_quiet", "flowc run --engine sandbox --quiet", [flowc, "run", chain, "--store", store, "--engine", "sandbox", "--quiet"]),
+    ("sandbox", "flowc run --engine sandbox, progress lines", [flowc, "run", chain, "--store", store, "--engine", "sandbox"]),
     ("spawn", "a program spawning `true i`", [spawn, str(n)]),
 ]
 if before:
-    cases[2:2] = [("host_before", "flowc run --engine host, before", [before, "run", chain, "--store", store, "--engine", "host"])]
-    cases[5:5] = [("sandbox_before", "flowc run --engine sandbox, before", [before, "run", chain, "--store", store, "--engine", "sandbox"])]
+    cases[4:4] = [("host_before", "flowc run --engine host, before (progress lines)", [before, "run", chain, "--store", store, "--engine", "host"])]
+    cases[8:8] = [("sandbox_before", "flowc run --engine sandbox, before (progress lines)", [before, "run", chain, "--store", store, "--engine", "sandbox"])]
 if snake:
     snakedir = os.path.join(work, "snake")
     cases.append(("snake", "snakemake -j1", ["sh", "-c", f"cd {snakedir} && rm -rf done .snakemake && {snake} -j1 --quiet all && test -f done/{n - 1}"]))
@@ -136,9 +141,14 @@ for key, label, _ in cases:
     print(f"| {label} | {m:.3f} | {m * 1000 / n:.2f} | {min(wall[key]):.3f} | {statistics.median(cpu[key]):.3f} |")
 def ratio(m, a, b):
     return statistics.median(y / x for x, y in zip(m[a], m[b]))
-print("\nflowc / make (median of the rounds' ratios; aim: at most 1.0):")
-for a, b, label in [("make", "host", "host engine vs make"), ("make_bwrap", "sandbox", "sandbox engine vs make running bwrap"),
-                    ("make", "sandbox", "sandbox engine vs make without a sandbox")]:
+print("\nflowc / make (median of the rounds' ratios; aim: at most 1.0). Like for like: both silent")
+print("(`--quiet`, `make -s`), and both printing a line or two a step (flowc's progress lines, make's commands):")
+for a, b, label in [("make", "host_quiet", "host engine --quiet vs make -s"),
+                    ("make_print", "host", "host engine (progress lines) vs make printing its commands"),
+                    ("make", "host", "host engine (progress lines) vs make -s"),
+                    ("make_bwrap", "sandbox_quiet", "sandbox engine --quiet vs make -s running bwrap"),
+                    ("make_bwrap", "sandbox", "sandbox engine (progress lines) vs make -s running bwrap"),
+                    ("make", "sandbox", "sandbox engine (progress lines) vs make -s without a sandbox")]:
     print(f"- {label}: wall {ratio(wall, a, b):.2f}x, CPU {ratio(cpu, a, b):.2f}x")
 if before:
     print("\nbefore / make, and this build / before:")

@@ -314,6 +314,11 @@ pub struct RunArgs {
     /// outputs).
     #[arg(long, requires = "out")]
     pub force: bool,
+    /// Print nothing while the pipeline runs and no summary when it succeeds: only failed
+    /// steps, failed checks, notes and errors (as `make -s`). The run is recorded as always
+    /// (`flowc runs`).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// `flowc run --engine`.

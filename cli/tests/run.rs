@@ -1027,3 +1027,52 @@ pipeline flaky_run() {
     let records = last_records(&d.join(".flow"));
     assert_eq!(records.len(), 2, "{records:?}");
 }
+
+#[test]
+fn quiet_prints_nothing_on_success_and_only_the_failure_otherwise() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "chain.flow", CHAIN);
+    let out = flowc(
+        &["run", "chain.flow", "--engine", "host", "--quiet"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(text(&out), "", "a quiet run that succeeds prints nothing");
+    // The run is recorded as always.
+    let records = last_records(&dir.path().join(".flow"));
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert_eq!(last_summary(dir.path())["status"], "succeeded");
+
+    // A failed step: its line, its reason and log, the run's status; nothing about the others.
+    let failing = CHAIN.replace("awk '{s+=$1} END {print s}' $0 > $1", "exit 4");
+    write(dir.path(), "failing.flow", &failing);
+    let out = flowc(
+        &[
+            "run",
+            "failing.flow",
+            "--engine",
+            "host",
+            "-q",
+            "--param",
+            "n=11",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let shown = text(&out);
+    assert!(
+        shown.contains("FAILED   chain.t: exited with code 4"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("chain.t failed: exited with code 4\n  log: "),
+        "{shown}"
+    );
+    assert!(shown.contains(" failed ("), "{shown}");
+    assert!(!shown.contains("start "), "no progress lines: {shown}");
+    assert!(
+        !shown.contains("chain.a"),
+        "nothing about the steps that succeeded: {shown}"
+    );
+    assert!(!shown.contains("attempts"), "no summary table: {shown}");
+}

@@ -21,10 +21,11 @@ use crate::{EXIT_ERRORS, EXIT_OK};
 pub const EXIT_CANCELLED: u8 = 130;
 
 /// Shows progress: a bar and the running steps on a terminal (indicatif), plain lines
-/// otherwise (CI logs, pipes).
+/// otherwise (CI logs, pipes); with `--quiet`, only failures and notes.
 struct Progress {
     start: Instant,
     explain: bool,
+    quiet: bool,
     bar: Option<indicatif::ProgressBar>,
     running: Mutex<Vec<String>>,
     /// Instances of loops seen, and their tasks (labels without loop indices): the plan counts
@@ -33,8 +34,8 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(explain: bool, total: usize) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    fn new(explain: bool, quiet: bool, total: usize) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             let style = indicatif::ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
@@ -47,6 +48,7 @@ impl Progress {
         Progress {
             start: Instant::now(),
             explain,
+            quiet,
             bar,
             running: Mutex::new(Vec::new()),
             looped: Mutex::new(std::collections::HashSet::new()),
@@ -84,7 +86,7 @@ impl Progress {
 impl Observer for Progress {
     fn event(&self, e: &Event) {
         let t = self.start.elapsed().as_secs_f64();
-        let plain = self.bar.is_none();
+        let plain = self.bar.is_none() && !self.quiet;
         match e {
             Event::Started { task, attempt } => {
                 if let Ok(mut r) = self.running.lock() {
@@ -140,10 +142,11 @@ impl Observer for Progress {
                 attempt,
                 delay_ms,
                 why,
-            } => self.line(&format!(
+            } if !self.quiet => self.line(&format!(
                 "[{t:7.2}s] retry    {task} (attempt {attempt} in {:.1}s): {why}",
                 *delay_ms as f64 / 1000.0
             )),
+            Event::Retrying { .. } => {}
             Event::CheckFailed { source } => {
                 self.line(&format!("[{t:7.2}s] CHECK FAILED: {source}"))
             }
@@ -340,7 +343,7 @@ pub fn run(args: &RunArgs) -> u8 {
         None => plan,
     };
     let total = plan.pipelines.values().map(|p| p.tasks.len()).sum();
-    let obs = Progress::new(args.explain_cache, total);
+    let obs = Progress::new(args.explain_cache, args.quiet, total);
     #[cfg(feature = "builtins")]
     let builtins = OwnProcess(flowc_builtins::Builtins);
     #[cfg(not(feature = "builtins"))]
@@ -354,7 +357,11 @@ pub fn run(args: &RunArgs) -> u8 {
             return crate::EXIT_FAILURE;
         }
     };
-    print_summary(&plan, &summary);
+    match args.quiet {
+        false => print_summary(&plan, &summary),
+        true if summary.status != "succeeded" => print_failures(&plan, &summary),
+        true => {}
+    }
     if let Some(dir) = &args.out {
         let declared = plan.entry().map(|p| &p.outputs[..]).unwrap_or(&[]);
         match flowc_runtime::out_dir::place(
@@ -364,6 +371,7 @@ pub fn run(args: &RunArgs) -> u8 {
             &summary.run_id,
             args.force,
         ) {
+            Ok(_) if args.quiet => {}
             Ok(written) => println!("outputs placed in {} ({})", dir.display(), written.len()),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -467,8 +475,7 @@ fn output_lines(name: &str, v: &serde_json::Value, out: &mut Vec<String>) {
 }
 
 fn print_summary(plan: &flowc_compiler::plan::Plan, s: &flowc_runtime::RunSummary) {
-    let mut tasks: Vec<&flowc_runtime::TaskReport> = s.tasks.iter().collect();
-    tasks.sort_by_cached_key(|t| plan_order(plan, &t.task, 0));
+    let tasks = tasks_in_plan_order(plan, s);
     let width = tasks.iter().map(|t| t.task.len()).max().unwrap_or(4).max(4);
     println!();
     println!(
@@ -484,17 +491,7 @@ fn print_summary(plan: &flowc_compiler::plan::Plan, s: &flowc_runtime::RunSummar
             t.wall_seconds
         );
     }
-    for t in &tasks {
-        if let TaskStatus::Failed(why) = &t.status {
-            println!("\n{} failed: {why}", t.task);
-            if let Some(log) = &t.log {
-                println!("  log: {}", log.display());
-            }
-        }
-    }
-    for c in &s.failed_checks {
-        println!("\ncheck failed: {c}");
-    }
+    print_failed(&tasks, s);
     if !s.outputs.is_empty() {
         println!("\noutputs:");
         let mut lines = Vec::new();
@@ -505,6 +502,41 @@ fn print_summary(plan: &flowc_compiler::plan::Plan, s: &flowc_runtime::RunSummar
             println!("  {l}");
         }
     }
+    print_status(s);
+}
+
+/// What `--quiet` prints of a run that did not succeed: its failed steps (with their logs),
+/// its failed checks and its status line.
+fn print_failures(plan: &flowc_compiler::plan::Plan, s: &flowc_runtime::RunSummary) {
+    print_failed(&tasks_in_plan_order(plan, s), s);
+    print_status(s);
+}
+
+fn tasks_in_plan_order<'a>(
+    plan: &flowc_compiler::plan::Plan,
+    s: &'a flowc_runtime::RunSummary,
+) -> Vec<&'a flowc_runtime::TaskReport> {
+    let mut tasks: Vec<&flowc_runtime::TaskReport> = s.tasks.iter().collect();
+    tasks.sort_by_cached_key(|t| plan_order(plan, &t.task, 0));
+    tasks
+}
+
+/// Each failed step's reason and log, then each failed check.
+fn print_failed(tasks: &[&flowc_runtime::TaskReport], s: &flowc_runtime::RunSummary) {
+    for t in tasks {
+        if let TaskStatus::Failed(why) = &t.status {
+            println!("\n{} failed: {why}", t.task);
+            if let Some(log) = &t.log {
+                println!("  log: {}", log.display());
+            }
+        }
+    }
+    for c in &s.failed_checks {
+        println!("\ncheck failed: {c}");
+    }
+}
+
+fn print_status(s: &flowc_runtime::RunSummary) {
     println!("\nrun {} {} ({})", s.run_id, s.status, s.run_dir.display());
 }
 
