@@ -22,6 +22,7 @@ mod pvc;
 mod render;
 mod secret_name;
 mod small_map;
+mod small_set;
 mod tree;
 mod types;
 mod wire;

@@ -8,12 +8,13 @@ use serde_json::{json, Map, Value as Json};
 
 use super::exec::retry_policy;
 use super::small_map::SmallMap;
+use super::small_set::SortedSet;
 use super::tree::{Child, DagOutputs, Items, Leaf, LeafKind, NodeKind, Src};
 use super::types::{constant, definitions, ktype, write_definitions, Def, KType};
 use super::Emitter;
 use crate::obj;
 use flowc_compiler::plan::{CachePlan, TaskKind, TypeRepr};
-use std::collections::BTreeSet;
+use std::borrow::Cow;
 
 /// `inputs` of a DAG task.
 fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> Option<Json> {
@@ -144,9 +145,8 @@ impl LeafEntries {
             return;
         }
         let depth = self.depth;
-        let k = key.clone();
-        if !self.written.push_with(key, |out| direct(&k, depth, out)) {
-            self.write(k, &tree());
+        if let Err(key) = self.written.push_with(key, |k, out| direct(k, depth, out)) {
+            self.write(key, &tree());
         }
     }
 }
@@ -406,7 +406,7 @@ impl Emitter<'_> {
             retry: None,
             trigger: false,
             component: format!("comp-{}", leaf.key),
-            deps: leaf.deps.clone(),
+            deps: Cow::Borrowed(&leaf.deps),
             inputs: &leaf.inputs,
         };
         match &leaf.kind {
@@ -444,7 +444,9 @@ impl Emitter<'_> {
         }
         if leaf.finally {
             let body = self.graphs[g].body;
-            t.deps.insert(self.graphs[g].nodes[body].key.clone());
+            t.deps
+                .to_mut()
+                .insert(self.graphs[g].nodes[body].key.clone());
             t.trigger = true;
         }
         t
@@ -506,8 +508,8 @@ struct LeafTask<'g> {
     trigger: bool,
     /// `componentRef.name`.
     component: String,
-    /// `dependentTasks`.
-    deps: BTreeSet<String>,
+    /// `dependentTasks`: the leaf's own, borrowed unless an exit task adds the body's.
+    deps: Cow<'g, SortedSet>,
     /// `inputs`.
     inputs: &'g SmallMap<Src>,
 }
@@ -567,7 +569,7 @@ impl LeafTask<'_> {
         typed::string(out, d + 1, "name", &self.component);
         if !self.deps.is_empty() {
             typed::open(out, d, "dependentTasks");
-            for dep in &self.deps {
+            for dep in self.deps.iter() {
                 typed::item(out, d, dep);
             }
         }
