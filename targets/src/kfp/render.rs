@@ -376,7 +376,7 @@ impl Emitter<'_> {
                     .default
                     .as_ref()
                     .filter(|v| !v.is_null() && !ty.is_artifact())
-                    .map(constant);
+                    .map(|v| Box::new(constant(v)));
                 (
                     p.name.clone(),
                     Def {
