@@ -154,8 +154,9 @@ pub(super) enum LeafKind {
     /// Computes a value in the flowc runtime image (`flowc.eval`), or fails the run when a
     /// `check` is false (`flowc.check`, with the check as written).
     Eval {
-        /// The value.
-        value: Value,
+        /// The value (boxed: a plan value is larger than the other kinds, and every leaf
+        /// holds its kind).
+        value: Box<Value>,
         /// For a check: its source text.
         check: Option<String>,
     },

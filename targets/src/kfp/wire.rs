@@ -550,7 +550,7 @@ impl<'p> Emitter<'p> {
         let is_check = check.is_some();
         let mut leaf = Leaf::new(
             LeafKind::Eval {
-                value: v.clone(),
+                value: Box::new(v.clone()),
                 check,
             },
             at,
