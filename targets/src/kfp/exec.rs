@@ -57,7 +57,11 @@ fn output_path(name: &str) -> String {
 /// container writes a value output (an output parameter) to, which KFP's launcher reads when
 /// the container ends.
 fn push_placeholder(s: &mut String, field: &str, name: &str, suffix: &str) {
-    for piece in ["{{$.", field, "['", name, "']", suffix, "}}"] {
+    let pieces = ["{{$.", field, "['", name, "']", suffix, "}}"];
+    // Room for all of it at once: most placeholders are an argument of their own, written
+    // into an empty string that would otherwise grow three or four times.
+    s.reserve(pieces.iter().map(|p| p.len()).sum());
+    for piece in pieces {
         s.push_str(piece);
     }
 }

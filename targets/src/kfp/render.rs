@@ -212,7 +212,7 @@ impl Emitter<'_> {
                             continue;
                         };
                         leaf_executors.insert_with(
-                            format!("exec-{}", leaf.key),
+                            prefixed("exec-", &leaf.key),
                             |key, depth, out| c.write(key, depth, out),
                             || c.tree(),
                             &mut executors,
@@ -223,18 +223,18 @@ impl Emitter<'_> {
                         let Some((exec, k8s)) = self.executor(g, l) else {
                             continue;
                         };
-                        leaf_executors.insert(format!("exec-{}", leaf.key), exec, &mut executors);
+                        leaf_executors.insert(prefixed("exec-", &leaf.key), exec, &mut executors);
                         k8s
                     }
                 };
                 leaf_components.insert_with(
-                    format!("comp-{}", leaf.key),
+                    prefixed("comp-", &leaf.key),
                     |key, depth, out| write_leaf_component(leaf, key, depth, out),
                     || leaf_component(leaf),
                     &mut components,
                 );
                 if let Some(p) = k8s {
-                    platform.insert(format!("exec-{}", leaf.key), p);
+                    platform.insert(prefixed("exec-", &leaf.key), p);
                 }
                 if let LeafKind::Task(i) = leaf.kind {
                     if let Some(task) = self.pipeline_plan(g).tasks.get(i) {
@@ -405,7 +405,7 @@ impl Emitter<'_> {
             cache: None,
             retry: None,
             trigger: false,
-            component: format!("comp-{}", leaf.key),
+            component: prefixed("comp-", &leaf.key),
             deps: Cow::Borrowed(&leaf.deps),
             inputs: &leaf.inputs,
         };
@@ -667,10 +667,19 @@ fn write_src(out: &mut String, depth: usize, src: &Src) -> bool {
     }
 }
 
+/// `prefix` then `name` (a leaf's `exec-` or `comp-` name) in one allocation of their length:
+/// `format!` gives a short literal no room and grows the string twice.
+fn prefixed(prefix: &str, name: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + name.len());
+    s.push_str(prefix);
+    s.push_str(name);
+    s
+}
+
 /// The component of a leaf: its executor's label and its interface.
 fn leaf_component(leaf: &Leaf) -> Json {
     let mut comp = Map::new();
-    comp.insert("executorLabel".into(), json!(format!("exec-{}", leaf.key)));
+    comp.insert("executorLabel".into(), json!(prefixed("exec-", &leaf.key)));
     if let Some(d) = definitions(&leaf.defs) {
         comp.insert("inputDefinitions".into(), d);
     }
@@ -691,7 +700,7 @@ fn write_leaf_component(leaf: &Leaf, key: &str, depth: usize, out: &mut String) 
         out,
         depth + 1,
         "executorLabel",
-        &format!("exec-{}", leaf.key),
+        &prefixed("exec-", &leaf.key),
     ) && write_definitions(out, depth + 1, "inputDefinitions", &leaf.defs)
         && write_definitions(out, depth + 1, "outputDefinitions", &leaf.outputs)
 }

@@ -708,7 +708,8 @@ impl<'p> Emitter<'p> {
                     }
                 }
                 v => {
-                    let who = format!("{}-{}", task.id, input.name);
+                    // Joined rather than formatted: one allocation of the exact length.
+                    let who = [task.id.as_str(), input.name.as_str()].join("-");
                     let wired = match self.item_field(g, v, at) {
                         Some(w) => w,
                         None => self
