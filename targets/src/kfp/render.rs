@@ -557,18 +557,18 @@ impl LeafTask<'_> {
         }
         match self.cache {
             Some(true) => {
-                typed::open(out, d, "cachingOptions");
-                typed::raw(out, d + 1, "enableCache", "true");
+                typed::open_fixed(out, d, "cachingOptions");
+                typed::raw_fixed(out, d + 1, "enableCache", "true");
             }
             Some(false) => {
-                typed::raw(out, d, "cachingOptions", "{}");
+                typed::raw_fixed(out, d, "cachingOptions", "{}");
             }
             None => {}
         }
-        typed::open(out, d, "componentRef");
-        typed::string(out, d + 1, "name", &self.component);
+        typed::open_fixed(out, d, "componentRef");
+        typed::string_fixed(out, d + 1, "name", &self.component);
         if !self.deps.is_empty() {
-            typed::open(out, d, "dependentTasks");
+            typed::open_fixed(out, d, "dependentTasks");
             for dep in self.deps.iter() {
                 typed::item(out, d, dep);
             }
@@ -581,11 +581,11 @@ impl LeafTask<'_> {
         if !done {
             return false;
         }
-        typed::open(out, d, "taskInfo");
-        typed::string(out, d + 1, "name", self.display);
+        typed::open_fixed(out, d, "taskInfo");
+        typed::string_fixed(out, d + 1, "name", self.display);
         if self.trigger {
-            typed::open(out, d, "triggerPolicy");
-            typed::string(out, d + 1, "strategy", "ALL_UPSTREAM_TASKS_COMPLETED");
+            typed::open_fixed(out, d, "triggerPolicy");
+            typed::string_fixed(out, d + 1, "strategy", "ALL_UPSTREAM_TASKS_COMPLETED");
         }
         true
     }
@@ -610,13 +610,13 @@ fn write_task_inputs(out: &mut String, depth: usize, inputs: &SmallMap<Src>) -> 
     }
     arts.sort_unstable_by(|a, b| a.0.cmp(b.0));
     params.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    typed::open(out, depth, "inputs");
+    typed::open_fixed(out, depth, "inputs");
     let d = depth + 2;
     for (key, list) in [("artifacts", arts), ("parameters", params)] {
         if list.is_empty() {
             continue;
         }
-        typed::open(out, depth + 1, key);
+        typed::open_fixed(out, depth + 1, key);
         for (name, src) in list {
             if !(typed::open(out, d, name) && write_src(out, d + 1, src)) {
                 return false;
@@ -634,11 +634,11 @@ fn write_src(out: &mut String, depth: usize, src: &Src) -> bool {
         Src::Comp {
             name,
             artifact: true,
-        } => typed::string(out, depth, "componentInputArtifact", name),
+        } => typed::string_fixed(out, depth, "componentInputArtifact", name),
         Src::Comp {
             name,
             artifact: false,
-        } => typed::string(out, depth, "componentInputParameter", name),
+        } => typed::string_fixed(out, depth, "componentInputParameter", name),
         Src::Task {
             task,
             key,
@@ -649,20 +649,20 @@ fn write_src(out: &mut String, depth: usize, src: &Src) -> bool {
             } else {
                 ("taskOutputParameter", "outputParameterKey")
             };
-            typed::open(out, depth, field)
-                && typed::string(out, d, key_field, key)
-                && typed::string(out, d, "producerTask", task)
+            typed::open_fixed(out, depth, field)
+                && typed::string_fixed(out, d, key_field, key)
+                && typed::string_fixed(out, d, "producerTask", task)
         }
         Src::Const(c) => {
-            typed::open(out, depth, "runtimeValue") && typed::value(out, d, "constant", c)
+            typed::open_fixed(out, depth, "runtimeValue") && typed::value(out, d, "constant", c)
         }
         Src::FinalStatus { producer } => {
-            typed::open(out, depth, "taskFinalStatus")
-                && typed::string(out, d, "producerTask", producer)
+            typed::open_fixed(out, depth, "taskFinalStatus")
+                && typed::string_fixed(out, d, "producerTask", producer)
         }
         Src::Select { name, selector } => {
-            typed::string(out, depth, "componentInputParameter", name)
-                && typed::string(out, depth, "parameterExpressionSelector", selector)
+            typed::string_fixed(out, depth, "componentInputParameter", name)
+                && typed::string_fixed(out, depth, "parameterExpressionSelector", selector)
         }
     }
 }
@@ -696,7 +696,7 @@ fn write_leaf_component(leaf: &Leaf, key: &str, depth: usize, out: &mut String) 
     if !typed::open(out, depth, key) {
         return false;
     }
-    typed::string(
+    typed::string_fixed(
         out,
         depth + 1,
         "executorLabel",
