@@ -21,8 +21,10 @@ pub fn dns_label(raw: &str, max: usize) -> String {
             s.push('-');
         }
     }
-    let s = s.trim_matches('-').to_string();
-    let s = if s.is_empty() { "x".to_string() } else { s };
+    trim_dashes(&mut s);
+    if s.is_empty() {
+        s.push('x');
+    }
     if s.len() <= max {
         return s;
     }
@@ -30,6 +32,14 @@ pub fn dns_label(raw: &str, max: usize) -> String {
     let keep = max.saturating_sub(hash.len() + 1);
     let head = s[..keep].trim_end_matches('-');
     format!("{head}-{hash}")
+}
+
+/// Removes the dashes at both ends of `s` in place (`str::trim_matches('-')` without a copy).
+fn trim_dashes(s: &mut String) {
+    let end = s.trim_end_matches('-').len();
+    s.truncate(end);
+    let start = s.len() - s.trim_start_matches('-').len();
+    s.drain(..start);
 }
 
 pub use flowc_compiler::hash::short_hash;

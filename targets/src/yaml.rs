@@ -103,16 +103,21 @@ impl WrittenEntries {
         true
     }
 
-    /// Adds the entry `key` written by `write` (its whole text, the key's line included; see
-    /// [`typed`]); false, with nothing added, when `write` refuses it.
-    pub fn push_with(&mut self, key: String, write: impl FnOnce(&mut String) -> bool) -> bool {
+    /// Adds the entry `key` written by `write`, which is given the key (the entry's whole
+    /// text, the key's line included; see [`typed`]); when `write` refuses it, nothing is
+    /// added and the key is handed back.
+    pub fn push_with(
+        &mut self,
+        key: String,
+        write: impl FnOnce(&str, &mut String) -> bool,
+    ) -> Result<(), String> {
         let start = self.text.len();
-        if !write(&mut self.text) {
+        if !write(&key, &mut self.text) {
             self.text.truncate(start);
-            return false;
+            return Err(key);
         }
         self.index.push((key, start..self.text.len()));
-        true
+        Ok(())
     }
 
     /// Whether no entry was written.

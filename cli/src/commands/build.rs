@@ -149,22 +149,15 @@ pub(crate) fn write_output(path: &Path, text: &str) -> u8 {
     written_or_failed(path, written)
 }
 
-/// [`write_output`] for a text held in pieces: to a file through a small buffer, so that the
-/// pieces are never copied into one string (see [`flowc_targets::text`]).
+/// [`write_output`] for a text held in pieces: to a file with vectored writes, so that the
+/// pieces are never copied, into one string or a buffer (see [`flowc_targets::text`]).
 fn write_text_output(path: &Path, text: &Text) -> u8 {
     if path == Path::new("-") {
         return write_output(path, &text.joined());
     }
-    let written = write_replacing_with(path, "flowc-tmp", |f| {
-        let mut w = std::io::BufWriter::with_capacity(WRITE_BUFFER, f);
-        text.write_to(&mut w)?;
-        w.flush()
-    });
+    let written = write_replacing_with(path, "flowc-tmp", |f| text.write_to(f));
     written_or_failed(path, written)
 }
-
-/// The buffer a text in pieces is written to a file through.
-const WRITE_BUFFER: usize = 64 * 1024;
 
 /// The exit code of a write to `path`, the error said when it failed.
 fn written_or_failed(path: &Path, written: std::io::Result<()>) -> u8 {

@@ -169,7 +169,7 @@ pub fn build_plan_with(
         flowc_version: env!("CARGO_PKG_VERSION").to_string(),
         entry: entry_name,
         pipeline_version: version.map(str::to_string),
-        source_sha256: format!("{:x}", h.finalize()),
+        source_sha256: lower_hex(&h.finalize()),
         pipelines: b.plans,
         secrets,
         build_values: build.clone(),
@@ -777,7 +777,8 @@ fn container_kind(
 
 /// The inputs of a call: every parameter of the callee, given or defaulted.
 fn task_inputs(node: &CallNode, sig: &StepSig, scope: &Scope<'_>) -> Vec<TaskInput> {
-    let mut inputs = Vec::new();
+    // Sized at once: an input is about 150 bytes, and a vector grown from empty holds four.
+    let mut inputs = Vec::with_capacity(sig.params.len());
     for p in &sig.params {
         let arg = node.call.args.iter().find(|a| a.name.name == p.name);
         let ty = node
@@ -1110,7 +1111,20 @@ fn definition_hash(t: &Task, foreign: Option<&str>, scratch: &mut Vec<u8>) -> St
     hash_pairs(scratch, "config-env:", &s.config_env);
     hash_pairs(scratch, "config-mount:", &s.config_mounts);
     hash_pairs(scratch, "volume-mount:", &s.volume_mounts);
-    format!("{:x}", Sha256::digest(&scratch[..]))
+    lower_hex(&Sha256::digest(&scratch[..]))
+}
+
+/// `bytes` in lowercase hex, two digits a byte (what `format!("{:x}")` writes of a digest),
+/// in one string of its length: the formatter writes a digest a digit pair at a time into a
+/// growing string, about 700 instructions for each of a build's thousand hashes.
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    hex
 }
 
 /// Appends `<label><key>=<value>` for each pair (a setting that changes what a task sees).
@@ -1120,5 +1134,21 @@ fn hash_pairs(scratch: &mut Vec<u8>, label: &str, pairs: &[(String, String)]) {
         scratch.extend_from_slice(k.as_bytes());
         scratch.push(b'=');
         scratch.extend_from_slice(v.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::lower_hex;
+    use sha2::{Digest, Sha256};
+
+    /// The digits are those the formatter writes of a digest.
+    #[test]
+    fn lower_hex_is_the_formatters() {
+        for text in ["", "abc", "a task's definition \u{7f}"] {
+            let digest = Sha256::digest(text.as_bytes());
+            assert_eq!(lower_hex(&digest), format!("{digest:x}"));
+        }
+        assert_eq!(lower_hex(&[0x00, 0x0f, 0xf0, 0xff, 0x9a]), "000ff0ff9a");
     }
 }

@@ -110,7 +110,7 @@ impl Emitter<'_> {
     fn first_task_place(&self, tasks: &[String]) -> crate::Place {
         for t in tasks {
             for (g, graph) in self.graphs.iter().enumerate() {
-                if graph.by_task.contains_key(t.as_str()) {
+                if graph.leaf_of(t).is_some() {
                     return self.place(Some(g), t);
                 }
             }

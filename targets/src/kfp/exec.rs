@@ -57,7 +57,11 @@ fn output_path(name: &str) -> String {
 /// container writes a value output (an output parameter) to, which KFP's launcher reads when
 /// the container ends.
 fn push_placeholder(s: &mut String, field: &str, name: &str, suffix: &str) {
-    for piece in ["{{$.", field, "['", name, "']", suffix, "}}"] {
+    let pieces = ["{{$.", field, "['", name, "']", suffix, "}}"];
+    // Room for all of it at once: most placeholders are an argument of their own, written
+    // into an empty string that would otherwise grow three or four times.
+    s.reserve(pieces.iter().map(|p| p.len()).sum());
+    for piece in pieces {
         s.push_str(piece);
     }
 }
@@ -191,27 +195,27 @@ impl Container {
     pub(super) fn write(&self, key: &str, depth: usize, out: &mut String) -> bool {
         use crate::yaml::typed;
         let d = depth + 2;
-        if !(typed::open(out, depth, key) && typed::open(out, depth + 1, "container")) {
+        if !(typed::open(out, depth, key) && typed::open_fixed(out, depth + 1, "container")) {
             return false;
         }
         if let Some((first, rest)) = self.argv.split_first() {
             if !rest.is_empty() {
-                typed::open(out, d, "args");
+                typed::open_fixed(out, d, "args");
                 for a in rest {
                     typed::item(out, d, a);
                 }
             }
-            typed::open(out, d, "command");
+            typed::open_fixed(out, d, "command");
             typed::item(out, d, first);
         }
         if !self.env.is_empty() {
-            typed::open(out, d, "env");
+            typed::open_fixed(out, d, "env");
             for (k, v) in &self.env {
-                typed::item_string(out, d, "name", k);
-                typed::string(out, d + 1, "value", v);
+                typed::item_string_fixed(out, d, "name", k);
+                typed::string_fixed(out, d + 1, "value", v);
             }
         }
-        typed::string(out, d, "image", &self.image);
+        typed::string_fixed(out, d, "image", &self.image);
         match &self.resources {
             Some(r) => typed::value(out, d, "resources", r),
             None => true,

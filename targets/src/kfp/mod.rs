@@ -22,12 +22,13 @@ mod pvc;
 mod render;
 mod secret_name;
 mod small_map;
+mod small_set;
 mod tree;
 mod types;
 mod wire;
 mod write;
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 use crate::names::{dns_label, Namer};
@@ -127,23 +128,31 @@ pub(super) struct Emitter<'p> {
     importers: HashMap<String, usize>,
     /// One-of outputs already made: (graph, branches node, task, output) → key.
     oneofs: HashMap<(usize, usize, String, String), String>,
-    /// Each task's source span by (pipeline, task id), for the places of problems.
-    task_spans: HashMap<(&'p str, &'p str), Option<SourceSpan>>,
+    /// Each task's source span by (pipeline, task id), for the places of problems: made at
+    /// the first problem placed (a build without problems needs none; at 1,000 steps the
+    /// table is about 30 fresh pages).
+    task_spans: OnceCell<TaskSpans<'p>>,
+}
+
+/// Each task's source span by (pipeline, task id).
+type TaskSpans<'p> = HashMap<(&'p str, &'p str), Option<SourceSpan>>;
+
+/// The source span of every task of `plan` (see [`Emitter::place`]).
+fn task_spans(plan: &Plan) -> TaskSpans<'_> {
+    plan.pipelines
+        .iter()
+        .flat_map(|(name, p)| {
+            p.tasks
+                .iter()
+                .map(move |t| ((name.as_str(), t.id.as_str()), t.span))
+        })
+        .collect()
 }
 
 impl<'p> Emitter<'p> {
     fn new(plan: &'p Plan, opts: &EmitOptions) -> Emitter<'p> {
-        let task_spans = plan
-            .pipelines
-            .iter()
-            .flat_map(|(name, p)| {
-                p.tasks
-                    .iter()
-                    .map(move |t| ((name.as_str(), t.id.as_str()), t.span))
-            })
-            .collect();
         Emitter {
-            task_spans,
+            task_spans: OnceCell::new(),
             plan,
             namer: Namer::new(),
             counter: 0,
@@ -168,7 +177,8 @@ impl<'p> Emitter<'p> {
             self.graphs[g].pipeline.as_str()
         });
         let plan = self.plan.pipelines.get(pipeline);
-        let call = self.task_spans.get(&(pipeline, task)).copied().flatten();
+        let spans = self.task_spans.get_or_init(|| task_spans(self.plan));
+        let call = spans.get(&(pipeline, task)).copied().flatten();
         Place {
             task: (!task.is_empty()).then(|| (pipeline.to_string(), task.to_string())),
             span: call.or(plan.and_then(|p| p.span)),

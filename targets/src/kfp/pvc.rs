@@ -32,9 +32,8 @@ impl Emitter<'_> {
         let graph = &self.graphs[g];
         graph.entry
             && graph
-                .by_task
-                .get(&task.id)
-                .and_then(|l| graph.leaves.get(*l))
+                .leaf_of(&task.id)
+                .and_then(|l| graph.leaves.get(l))
                 .is_some_and(|l| l.node == 0 && matches!(l.kind, LeafKind::Task(_)))
     }
 

@@ -8,12 +8,13 @@ use serde_json::{json, Map, Value as Json};
 
 use super::exec::retry_policy;
 use super::small_map::SmallMap;
+use super::small_set::SortedSet;
 use super::tree::{Child, DagOutputs, Items, Leaf, LeafKind, NodeKind, Src};
 use super::types::{constant, definitions, ktype, write_definitions, Def, KType};
 use super::Emitter;
 use crate::obj;
 use flowc_compiler::plan::{CachePlan, TaskKind, TypeRepr};
-use std::collections::BTreeSet;
+use std::borrow::Cow;
 
 /// `inputs` of a DAG task.
 fn task_inputs<'a>(inputs: impl IntoIterator<Item = (&'a String, &'a Src)>) -> Option<Json> {
@@ -144,9 +145,8 @@ impl LeafEntries {
             return;
         }
         let depth = self.depth;
-        let k = key.clone();
-        if !self.written.push_with(key, |out| direct(&k, depth, out)) {
-            self.write(k, &tree());
+        if let Err(key) = self.written.push_with(key, |k, out| direct(k, depth, out)) {
+            self.write(key, &tree());
         }
     }
 }
@@ -212,7 +212,7 @@ impl Emitter<'_> {
                             continue;
                         };
                         leaf_executors.insert_with(
-                            format!("exec-{}", leaf.key),
+                            prefixed("exec-", &leaf.key),
                             |key, depth, out| c.write(key, depth, out),
                             || c.tree(),
                             &mut executors,
@@ -223,18 +223,18 @@ impl Emitter<'_> {
                         let Some((exec, k8s)) = self.executor(g, l) else {
                             continue;
                         };
-                        leaf_executors.insert(format!("exec-{}", leaf.key), exec, &mut executors);
+                        leaf_executors.insert(prefixed("exec-", &leaf.key), exec, &mut executors);
                         k8s
                     }
                 };
                 leaf_components.insert_with(
-                    format!("comp-{}", leaf.key),
+                    prefixed("comp-", &leaf.key),
                     |key, depth, out| write_leaf_component(leaf, key, depth, out),
                     || leaf_component(leaf),
                     &mut components,
                 );
                 if let Some(p) = k8s {
-                    platform.insert(format!("exec-{}", leaf.key), p);
+                    platform.insert(prefixed("exec-", &leaf.key), p);
                 }
                 if let LeafKind::Task(i) = leaf.kind {
                     if let Some(task) = self.pipeline_plan(g).tasks.get(i) {
@@ -376,7 +376,7 @@ impl Emitter<'_> {
                     .default
                     .as_ref()
                     .filter(|v| !v.is_null() && !ty.is_artifact())
-                    .map(constant);
+                    .map(|v| Box::new(constant(v)));
                 (
                     p.name.clone(),
                     Def {
@@ -405,8 +405,8 @@ impl Emitter<'_> {
             cache: None,
             retry: None,
             trigger: false,
-            component: format!("comp-{}", leaf.key),
-            deps: leaf.deps.clone(),
+            component: prefixed("comp-", &leaf.key),
+            deps: Cow::Borrowed(&leaf.deps),
             inputs: &leaf.inputs,
         };
         match &leaf.kind {
@@ -444,7 +444,9 @@ impl Emitter<'_> {
         }
         if leaf.finally {
             let body = self.graphs[g].body;
-            t.deps.insert(self.graphs[g].nodes[body].key.clone());
+            t.deps
+                .to_mut()
+                .insert(self.graphs[g].nodes[body].key.clone());
             t.trigger = true;
         }
         t
@@ -506,8 +508,8 @@ struct LeafTask<'g> {
     trigger: bool,
     /// `componentRef.name`.
     component: String,
-    /// `dependentTasks`.
-    deps: BTreeSet<String>,
+    /// `dependentTasks`: the leaf's own, borrowed unless an exit task adds the body's.
+    deps: Cow<'g, SortedSet>,
     /// `inputs`.
     inputs: &'g SmallMap<Src>,
 }
@@ -555,19 +557,19 @@ impl LeafTask<'_> {
         }
         match self.cache {
             Some(true) => {
-                typed::open(out, d, "cachingOptions");
-                typed::raw(out, d + 1, "enableCache", "true");
+                typed::open_fixed(out, d, "cachingOptions");
+                typed::raw_fixed(out, d + 1, "enableCache", "true");
             }
             Some(false) => {
-                typed::raw(out, d, "cachingOptions", "{}");
+                typed::raw_fixed(out, d, "cachingOptions", "{}");
             }
             None => {}
         }
-        typed::open(out, d, "componentRef");
-        typed::string(out, d + 1, "name", &self.component);
+        typed::open_fixed(out, d, "componentRef");
+        typed::string_fixed(out, d + 1, "name", &self.component);
         if !self.deps.is_empty() {
-            typed::open(out, d, "dependentTasks");
-            for dep in &self.deps {
+            typed::open_fixed(out, d, "dependentTasks");
+            for dep in self.deps.iter() {
                 typed::item(out, d, dep);
             }
         }
@@ -579,11 +581,11 @@ impl LeafTask<'_> {
         if !done {
             return false;
         }
-        typed::open(out, d, "taskInfo");
-        typed::string(out, d + 1, "name", self.display);
+        typed::open_fixed(out, d, "taskInfo");
+        typed::string_fixed(out, d + 1, "name", self.display);
         if self.trigger {
-            typed::open(out, d, "triggerPolicy");
-            typed::string(out, d + 1, "strategy", "ALL_UPSTREAM_TASKS_COMPLETED");
+            typed::open_fixed(out, d, "triggerPolicy");
+            typed::string_fixed(out, d + 1, "strategy", "ALL_UPSTREAM_TASKS_COMPLETED");
         }
         true
     }
@@ -608,13 +610,13 @@ fn write_task_inputs(out: &mut String, depth: usize, inputs: &SmallMap<Src>) -> 
     }
     arts.sort_unstable_by(|a, b| a.0.cmp(b.0));
     params.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    typed::open(out, depth, "inputs");
+    typed::open_fixed(out, depth, "inputs");
     let d = depth + 2;
     for (key, list) in [("artifacts", arts), ("parameters", params)] {
         if list.is_empty() {
             continue;
         }
-        typed::open(out, depth + 1, key);
+        typed::open_fixed(out, depth + 1, key);
         for (name, src) in list {
             if !(typed::open(out, d, name) && write_src(out, d + 1, src)) {
                 return false;
@@ -632,11 +634,11 @@ fn write_src(out: &mut String, depth: usize, src: &Src) -> bool {
         Src::Comp {
             name,
             artifact: true,
-        } => typed::string(out, depth, "componentInputArtifact", name),
+        } => typed::string_fixed(out, depth, "componentInputArtifact", name),
         Src::Comp {
             name,
             artifact: false,
-        } => typed::string(out, depth, "componentInputParameter", name),
+        } => typed::string_fixed(out, depth, "componentInputParameter", name),
         Src::Task {
             task,
             key,
@@ -647,28 +649,37 @@ fn write_src(out: &mut String, depth: usize, src: &Src) -> bool {
             } else {
                 ("taskOutputParameter", "outputParameterKey")
             };
-            typed::open(out, depth, field)
-                && typed::string(out, d, key_field, key)
-                && typed::string(out, d, "producerTask", task)
+            typed::open_fixed(out, depth, field)
+                && typed::string_fixed(out, d, key_field, key)
+                && typed::string_fixed(out, d, "producerTask", task)
         }
         Src::Const(c) => {
-            typed::open(out, depth, "runtimeValue") && typed::value(out, d, "constant", c)
+            typed::open_fixed(out, depth, "runtimeValue") && typed::value(out, d, "constant", c)
         }
         Src::FinalStatus { producer } => {
-            typed::open(out, depth, "taskFinalStatus")
-                && typed::string(out, d, "producerTask", producer)
+            typed::open_fixed(out, depth, "taskFinalStatus")
+                && typed::string_fixed(out, d, "producerTask", producer)
         }
         Src::Select { name, selector } => {
-            typed::string(out, depth, "componentInputParameter", name)
-                && typed::string(out, depth, "parameterExpressionSelector", selector)
+            typed::string_fixed(out, depth, "componentInputParameter", name)
+                && typed::string_fixed(out, depth, "parameterExpressionSelector", selector)
         }
     }
+}
+
+/// `prefix` then `name` (a leaf's `exec-` or `comp-` name) in one allocation of their length:
+/// `format!` gives a short literal no room and grows the string twice.
+fn prefixed(prefix: &str, name: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + name.len());
+    s.push_str(prefix);
+    s.push_str(name);
+    s
 }
 
 /// The component of a leaf: its executor's label and its interface.
 fn leaf_component(leaf: &Leaf) -> Json {
     let mut comp = Map::new();
-    comp.insert("executorLabel".into(), json!(format!("exec-{}", leaf.key)));
+    comp.insert("executorLabel".into(), json!(prefixed("exec-", &leaf.key)));
     if let Some(d) = definitions(&leaf.defs) {
         comp.insert("inputDefinitions".into(), d);
     }
@@ -685,11 +696,11 @@ fn write_leaf_component(leaf: &Leaf, key: &str, depth: usize, out: &mut String) 
     if !typed::open(out, depth, key) {
         return false;
     }
-    typed::string(
+    typed::string_fixed(
         out,
         depth + 1,
         "executorLabel",
-        &format!("exec-{}", leaf.key),
+        &prefixed("exec-", &leaf.key),
     ) && write_definitions(out, depth + 1, "inputDefinitions", &leaf.defs)
         && write_definitions(out, depth + 1, "outputDefinitions", &leaf.outputs)
 }

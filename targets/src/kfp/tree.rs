@@ -15,6 +15,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use super::small_map::SmallMap;
+use super::small_set::SortedSet;
 use super::types::{Def, KType};
 use flowc_compiler::plan::{PipelinePlan, Task, TaskKind, TypeRepr, Value};
 
@@ -91,7 +92,7 @@ pub(super) struct Node {
     /// Wiring of those inputs on the group's task in the parent DAG.
     pub task_inputs: IndexMap<String, Src>,
     /// `dependentTasks` of the group's task.
-    pub deps: BTreeSet<String>,
+    pub deps: SortedSet,
     /// DAG outputs: definition and selectors `(producerSubtask, key)` (several for a one-of).
     pub outputs: DagOutputs,
     /// Loops: the item input, its type, and the iterated items.
@@ -153,8 +154,9 @@ pub(super) enum LeafKind {
     /// Computes a value in the flowc runtime image (`flowc.eval`), or fails the run when a
     /// `check` is false (`flowc.check`, with the check as written).
     Eval {
-        /// The value.
-        value: Value,
+        /// The value (boxed: a plan value is larger than the other kinds, and every leaf
+        /// holds its kind).
+        value: Box<Value>,
         /// For a check: its source text.
         check: Option<String>,
     },
@@ -185,7 +187,7 @@ pub(super) struct Leaf {
     pub defs: SmallMap<Def>,
     /// Output definitions of its component.
     pub outputs: SmallMap<Def>,
-    pub deps: BTreeSet<String>,
+    pub deps: SortedSet,
     /// An exit handler.
     pub finally: bool,
     /// For evaluations and checks: what they read (`--param`, `--item` or `--metrics`, the name
@@ -212,7 +214,7 @@ impl Leaf {
             inputs: SmallMap::new(),
             defs: SmallMap::new(),
             outputs: SmallMap::new(),
-            deps: BTreeSet::new(),
+            deps: SortedSet::new(),
             finally: false,
             refs: Vec::new(),
             skipped: SmallMap::new(),
@@ -231,8 +233,8 @@ pub(super) struct Graph {
     pub entry: bool,
     pub nodes: Vec<Node>,
     pub leaves: Vec<Leaf>,
-    /// Plan task id → leaf.
-    pub by_task: HashMap<String, usize>,
+    /// Plan task index → its leaf (see [`Graph::leaf_of`]).
+    task_leaf: Vec<usize>,
     /// Plan task id → index in the pipeline's tasks.
     pub task_index: HashMap<String, usize>,
     /// Plan task id → the other tasks binding the same name in other branches of an `if`
@@ -259,7 +261,7 @@ impl Node {
             number: 0,
             inputs: IndexMap::new(),
             task_inputs: IndexMap::new(),
-            deps: BTreeSet::new(),
+            deps: SortedSet::new(),
             outputs: IndexMap::new(),
             iterator: None,
             cel: None,
@@ -307,6 +309,13 @@ fn key_of(v: &Value) -> String {
 }
 
 impl Graph {
+    /// The leaf of plan task `id` (every task of the pipeline has one, made in task order by
+    /// [`Graph::build`]); found through `task_index` rather than a second map of the ids.
+    pub(super) fn leaf_of(&self, id: &str) -> Option<usize> {
+        let &i = self.task_index.get(id)?;
+        self.task_leaf.get(i).copied()
+    }
+
     /// Places the tasks of `p` in nested DAGs. Leaves for importers, helpers and checks are
     /// added later; names are given by [`Graph::name`].
     pub(super) fn build(p: &PipelinePlan, entry: bool) -> Graph {
@@ -317,7 +326,7 @@ impl Graph {
             // A leaf per task, and a few helpers: sized at once, as a leaf is hundreds of
             // bytes and a vector grown by doubling touches twice the memory.
             leaves: Vec::with_capacity(p.tasks.len() + p.tasks.len() / 8),
-            by_task: HashMap::with_capacity(p.tasks.len()),
+            task_leaf: Vec::with_capacity(p.tasks.len()),
             task_index: p
                 .tasks
                 .iter()
@@ -364,7 +373,7 @@ impl Graph {
             if t.is_finally {
                 let leaf = g.add_leaf(Leaf::new(LeafKind::Task(i), 0, t.id.clone()));
                 g.leaves[leaf].finally = true;
-                g.by_task.insert(t.id.clone(), leaf);
+                g.task_leaf.push(leaf);
                 continue;
             }
             let mut loops: Vec<usize> = t.loops.clone();
@@ -409,7 +418,7 @@ impl Graph {
                 node = g.child_for(node, f);
             }
             let leaf = g.add_leaf(Leaf::new(LeafKind::Task(i), node, t.id.clone()));
-            g.by_task.insert(t.id.clone(), leaf);
+            g.task_leaf.push(leaf);
         }
         g.add_absent_branches(p);
         // The condition groups of checks in `if` branches, made now so that they are named and
@@ -499,7 +508,7 @@ impl Graph {
             if outside.is_empty() || !outside.iter().all(|ok| *ok) {
                 continue;
             }
-            let Some(&leaf) = self.by_task.get(&t.id) else {
+            let Some(leaf) = self.leaf_of(&t.id) else {
                 continue;
             };
             let node = self.leaves[leaf].node;

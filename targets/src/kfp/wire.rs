@@ -66,12 +66,12 @@ impl<'p> Emitter<'p> {
             .unwrap_or_else(|| &plan.pipelines[0])
     }
 
-    fn param_type(&self, g: usize, name: &str) -> Option<TypeRepr> {
+    fn param_type(&self, g: usize, name: &str) -> Option<&'p TypeRepr> {
         self.pipeline_plan(g)
             .params
             .iter()
             .find(|p| p.name == name)
-            .map(|p| p.ty.clone())
+            .map(|p| &p.ty)
     }
 
     fn origin(&self, g: usize, chan: &Chan) -> usize {
@@ -91,7 +91,7 @@ impl<'p> Emitter<'p> {
             Chan::Param(p) => match self.param_type(g, p) {
                 // The entry pipeline takes an artifact parameter as its URI.
                 Some(t) if graph.entry && t.is_artifact() => string,
-                Some(t) => ktype(&t),
+                Some(t) => ktype(t),
                 None => string,
             },
             Chan::Item(n) => graph.nodes[*n]
@@ -354,9 +354,8 @@ impl<'p> Emitter<'p> {
         output: &str,
         at: usize,
     ) -> Result<(Chan, bool), Unwired> {
-        let leaf = *self.graphs[g]
-            .by_task
-            .get(task)
+        let leaf = self.graphs[g]
+            .leaf_of(task)
             .ok_or_else(|| format!("task `{task}` is missing"))?;
         let plain = Chan::Leaf {
             leaf,
@@ -376,7 +375,7 @@ impl<'p> Emitter<'p> {
         let primary = t.outputs.first().map(|o| o.name.as_str()) == Some(output);
         let mut sites: Vec<(usize, String)> = vec![(leaf, output.to_string())];
         for d in &alternatives {
-            let Some(&l) = self.graphs[g].by_task.get(&d.id) else {
+            let Some(l) = self.graphs[g].leaf_of(&d.id) else {
                 continue;
             };
             let out = if primary {
@@ -489,7 +488,7 @@ impl<'p> Emitter<'p> {
         }
         let ty = self
             .param_type(g, param)
-            .map_or(KType::Param("STRING"), |t| ktype(&t));
+            .map_or(KType::Param("STRING"), ktype);
         if matches!(ty, KType::Art { list: true, .. }) {
             return Err(format!(
                 "the entry pipeline's parameter `{param}` is a list of artifacts, which KFP cannot import"
@@ -551,7 +550,7 @@ impl<'p> Emitter<'p> {
         let is_check = check.is_some();
         let mut leaf = Leaf::new(
             LeafKind::Eval {
-                value: v.clone(),
+                value: Box::new(v.clone()),
                 check,
             },
             at,
@@ -709,7 +708,8 @@ impl<'p> Emitter<'p> {
                     }
                 }
                 v => {
-                    let who = format!("{}-{}", task.id, input.name);
+                    // Joined rather than formatted: one allocation of the exact length.
+                    let who = [task.id.as_str(), input.name.as_str()].join("-");
                     let wired = match self.item_field(g, v, at) {
                         Some(w) => w,
                         None => self
@@ -898,7 +898,6 @@ impl<'p> Emitter<'p> {
             }),
             Value::Param { name } => self
                 .param_type(g, name)
-                .as_ref()
                 .and_then(element)
                 .cloned()
                 .unwrap_or(TypeRepr::Unknown),
@@ -915,9 +914,10 @@ impl<'p> Emitter<'p> {
                 .unwrap_or(TypeRepr::Unknown),
             Value::List { items } => match items.first() {
                 Some(Value::Literal { value }) => scalar(value),
-                Some(Value::Param { name }) => {
-                    self.param_type(g, name).unwrap_or(TypeRepr::Unknown)
-                }
+                Some(Value::Param { name }) => self
+                    .param_type(g, name)
+                    .cloned()
+                    .unwrap_or(TypeRepr::Unknown),
                 _ => TypeRepr::Unknown,
             },
             _ => TypeRepr::Unknown,
@@ -931,7 +931,6 @@ impl<'p> Emitter<'p> {
         match v {
             Value::Param { name } => self
                 .param_type(g, name)
-                .as_ref()
                 .and_then(element)
                 .map_or(string, ktype),
             Value::Output { task, output, .. } => p
@@ -958,7 +957,7 @@ impl<'p> Emitter<'p> {
                 Value::Literal { value } => json_ktype(value),
                 Value::Param { name } => self
                     .param_type(g, name)
-                    .map_or(KType::Param("STRING"), |t| ktype(&t)),
+                    .map_or(KType::Param("STRING"), ktype),
                 _ => KType::Param("STRING"),
             }),
             _ => string,
@@ -1025,7 +1024,7 @@ impl<'p> Emitter<'p> {
                 if graph.alternatives.get(t).is_some_and(|a| !a.is_empty()) {
                     continue;
                 }
-                if let Some(&l) = graph.by_task.get(t) {
+                if let Some(l) = graph.leaf_of(t) {
                     let n = graph.leaves[l].node;
                     at = Some(at.map_or(n, |a| graph.lca(a, n)));
                 }
@@ -1175,11 +1174,11 @@ impl<'p> Emitter<'p> {
     fn wire_after(&mut self, g: usize) {
         let tasks = &self.pipeline_plan(g).tasks;
         for t in tasks {
-            let Some(&l) = self.graphs[g].by_task.get(&t.id) else {
+            let Some(l) = self.graphs[g].leaf_of(&t.id) else {
                 continue;
             };
             for b in &t.after {
-                let Some(&lb) = self.graphs[g].by_task.get(b) else {
+                let Some(lb) = self.graphs[g].leaf_of(b) else {
                     continue;
                 };
                 let graph = &self.graphs[g];
@@ -1224,8 +1223,8 @@ fn same_branch(
     p.tasks
         .iter()
         .filter(|t| t.loops == loops && keys(&t.when) == want)
-        .find_map(|t| graph.by_task.get(&t.id))
-        .map(|&l| graph.leaves[l].node)
+        .find_map(|t| graph.leaf_of(&t.id))
+        .map(|l| graph.leaves[l].node)
 }
 
 /// The name of a value of task or group `producer` outside it: `pipelinechannel--<producer>-<key>`,

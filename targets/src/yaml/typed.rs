@@ -67,10 +67,58 @@ fn key_at(out: &mut String, depth: usize, lead: &str, key: &str) -> bool {
     if !block::is_plain_name(key) {
         return false;
     }
+    put_key(out, depth, lead, key);
+    true
+}
+
+/// [`key_at`] for a key of the emitter's own (`componentRef`, `name`): plain as written, which
+/// debug builds and the tests check, so not asked again (the check is about 90 instructions,
+/// and a 1,000-step build writes some 25,000 such keys).
+fn fixed_key_at(out: &mut String, depth: usize, lead: &str, key: &'static str) -> bool {
+    debug_assert!(block::is_plain_name(key), "{key:?} is not a plain key");
+    put_key(out, depth, lead, key);
+    true
+}
+
+/// The indent for `depth`, then `lead` and `key:`.
+fn put_key(out: &mut String, depth: usize, lead: &str, key: &str) {
     block::push_indent(out, depth);
     out.push_str(lead);
     out.push_str(key);
     out.push(':');
+}
+
+/// [`open`] for a key of the emitter's own (see [`fixed_key_at`]); always true.
+pub fn open_fixed(out: &mut String, depth: usize, key: &'static str) -> bool {
+    fixed_key_at(out, depth, "", key);
+    out.push('\n');
+    true
+}
+
+/// [`string`] for a key of the emitter's own (see [`fixed_key_at`]); always true.
+pub fn string_fixed(out: &mut String, depth: usize, key: &'static str, value: &str) -> bool {
+    fixed_key_at(out, depth, "", key);
+    out.push(' ');
+    quoted(out, value);
+    out.push('\n');
+    true
+}
+
+/// [`raw`] for a key of the emitter's own (see [`fixed_key_at`]); always true.
+pub fn raw_fixed(out: &mut String, depth: usize, key: &'static str, token: &str) -> bool {
+    fixed_key_at(out, depth, "", key);
+    out.push(' ');
+    out.push_str(token);
+    out.push('\n');
+    true
+}
+
+/// [`item_string`] for a key of the emitter's own (see [`fixed_key_at`]); always true.
+pub fn item_string_fixed(out: &mut String, depth: usize, key: &'static str, value: &str) -> bool {
+    fixed_key_at(out, depth, "- ", key);
+    out.push(' ');
+    quoted(out, value);
+    out.push('\n');
     true
 }
 
@@ -127,6 +175,17 @@ mod tests {
         assert!(raw(&mut out, 2, "e", "{}"));
         assert!(value(&mut out, 2, "f", &json!({"g": 1.5})));
         assert_eq!(out, expected);
+        // The fixed keys' helpers write the same bytes.
+        let mut fixed = String::new();
+        assert!(open_fixed(&mut fixed, 1, "k"));
+        assert!(string_fixed(&mut fixed, 2, "a", "x \"q\" \u{7}"));
+        assert!(raw_fixed(&mut fixed, 2, "b", "true"));
+        assert!(open_fixed(&mut fixed, 2, "c"));
+        for (n, v) in [("n", "v"), ("m", "w")] {
+            assert!(item_string_fixed(&mut fixed, 2, "name", n));
+            assert!(string_fixed(&mut fixed, 3, "value", v));
+        }
+        assert_eq!(fixed, out[..fixed.len()]);
         // Keys the block writer quotes are refused.
         for key in ["y", "on", "a b", "1x", ""] {
             assert!(!open(&mut String::new(), 0, key), "{key}");
