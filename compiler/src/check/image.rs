@@ -102,7 +102,7 @@ fn first_component(b: &[u8]) -> First {
     let mut end = 0;
     let mut marked = false;
     while end < b.len() && b[end] != b'/' {
-        marked |= matches!(b[end], b'.' | b':' | b'A'..=b'Z');
+        marked |= is(b[end], MARK);
         end += 1;
     }
     let first = &b[..end];
@@ -120,7 +120,7 @@ fn is_plain_host_port(r: &[u8]) -> bool {
     let mut i = 0;
     loop {
         let start = i;
-        while i < r.len() && (r[i].is_ascii_alphanumeric() || r[i] == b'-') {
+        while i < r.len() && is(r[i], HOST) {
             i += 1;
         }
         let label = &r[start..i];
@@ -144,17 +144,16 @@ fn is_port_bytes(p: &[u8]) -> bool {
 /// (`[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`): the index of the first byte after it, or `None`
 /// when no valid component starts there.
 fn path_component_end(b: &[u8], mut i: usize) -> Option<usize> {
-    let lower_alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     loop {
         let start = i;
-        while i < b.len() && lower_alnum(b[i]) {
+        while i < b.len() && is(b[i], LOWER) {
             i += 1;
         }
         if i == start {
             return None;
         }
         let sep = i;
-        while i < b.len() && matches!(b[i], b'.' | b'_' | b'-') {
+        while i < b.len() && is(b[i], SEPARATOR) {
             i += 1;
         }
         let s = &b[sep..i];
@@ -169,11 +168,49 @@ fn path_component_end(b: &[u8], mut i: usize) -> Option<usize> {
 
 /// A tag to the end of the reference: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
 fn is_plain_tag(t: &[u8]) -> bool {
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    t.len() <= 128
-        && t.first().is_some_and(|&c| word(c))
-        && t.iter().all(|&c| word(c) || c == b'.' || c == b'-')
+    t.len() <= 128 && t.first().is_some_and(|&c| is(c, TAG_START)) && t.iter().all(|&c| is(c, TAG))
 }
+
+/// Byte classes of the one-pass reading, as bits of [`CLASSES`].
+const LOWER: u8 = 1; // a path component's letters and digits
+const SEPARATOR: u8 = 2; // what joins them: `.`, `_`, `-`
+const HOST: u8 = 4; // a host label's letters, digits and `-`
+const MARK: u8 = 8; // what makes a first component a registry: `.`, `:`, upper case
+const TAG_START: u8 = 16; // a tag's first character: letters, digits, `_`
+const TAG: u8 = 32; // a tag's others: those and `.`, `-`
+
+/// Whether `b` is in `class`: one load, where the tests would be several comparisons.
+fn is(b: u8, class: u8) -> bool {
+    CLASSES[b as usize] & class != 0
+}
+
+/// The classes of each byte.
+static CLASSES: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+        let word = b.is_ascii_alphanumeric() || b == b'_';
+        let bits = [
+            (lower, LOWER),
+            (matches!(b, b'.' | b'_' | b'-'), SEPARATOR),
+            (b.is_ascii_alphanumeric() || b == b'-', HOST),
+            (matches!(b, b'.' | b':') || b.is_ascii_uppercase(), MARK),
+            (word, TAG_START),
+            (word || b == b'.' || b == b'-', TAG),
+        ];
+        let mut k = 0;
+        while k < bits.len() {
+            if bits[k].0 {
+                table[c] |= bits[k].1;
+            }
+            k += 1;
+        }
+        c += 1;
+    }
+    table
+};
 
 /// The first character a reference may not hold: a byte scan, since every allowed character
 /// is ASCII (the first byte refused starts the character refused, as every byte before it is
