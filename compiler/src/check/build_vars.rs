@@ -7,6 +7,7 @@
 //! `${build.name}` anywhere else would stay as written, so it is an error (E429). The values
 //! themselves are resolved by [`crate::build_values`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::Checker;
@@ -215,6 +216,15 @@ fn literal_fits(e: &ExprKind, kind: BuildKind) -> bool {
             | (ExprKind::Float(_), BuildKind::Float)
             | (ExprKind::Bool(_), BuildKind::Bool)
     )
+}
+
+/// [`substitute`], borrowing the literal's own text when it is one piece of text (the usual
+/// image), so that nothing is copied.
+pub fn substitute_borrowed(s: &StrLit, value: impl Fn(&str) -> String) -> Cow<'_, str> {
+    match &*s.parts {
+        [StrPart::Text(t)] => Cow::Borrowed(t),
+        _ => Cow::Owned(substitute(s, value)),
+    }
 }
 
 /// `s` with each `${build.name}` replaced by `value(name)`, other text as written.

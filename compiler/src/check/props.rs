@@ -345,7 +345,7 @@ impl Checker<'_> {
     fn image_prop(&mut self, m: ModuleId, s: &StrLit, out: &mut ResolvedProps) {
         let file = self.file(m);
         self.build_refs(m, s);
-        let image = super::build_vars::substitute(s, |name| {
+        let image = super::build_vars::substitute_borrowed(s, |name| {
             self.out
                 .build_vars
                 .get(name)
