@@ -204,42 +204,47 @@ fn closing_quote(s: &str) -> Option<usize> {
 /// Every string of the JSON form of the documents must be a quoted scalar in the YAML: a
 /// plain scalar must read (in YAML 1.1) as a boolean, number or null, and be that in JSON.
 pub fn check_yaml11(name: &str, text: &str) {
-    assert!(!text.contains('\t'), "{name}: tabs in YAML");
-    for (line, scalar) in plain_scalars(text) {
-        if let Some(key) = scalar.strip_prefix("key ") {
-            assert!(
-                resolve_yaml11(key) == Yaml11::Str && safe_plain_string(key),
-                "{name}:{line}: key `{key}` is not read as a string by YAML 1.1"
-            );
-            continue;
-        }
-        let r = resolve_yaml11(&scalar);
-        if r == Yaml11::Str {
-            assert!(
-                safe_plain_string(&scalar),
-                "{name}:{line}: plain string `{scalar}` may be read as something else"
-            );
-            continue;
-        }
-        assert!(
-            matches!(r, Yaml11::Bool | Yaml11::Int | Yaml11::Float | Yaml11::Null),
-            "{name}:{line}: plain scalar `{scalar}` would be read as {r:?} by YAML 1.1"
-        );
-        if r == Yaml11::Bool {
-            assert!(
-                scalar == "true" || scalar == "false",
-                "{name}:{line}: boolean spelled `{scalar}`"
-            );
-        }
-        if matches!(r, Yaml11::Int | Yaml11::Float) {
-            assert!(
-                !scalar.contains(['_', ':', 'e', 'E', 'x', 'o', 'b']) && !scalar.starts_with("0")
-                    || scalar == "0"
-                    || scalar.starts_with("0."),
-                "{name}:{line}: number `{scalar}` is not plain decimal"
-            );
-        }
+    if let Some(problem) = yaml11_problem(name, text) {
+        panic!("{problem}");
     }
+}
+
+/// The first place where `text` breaks [`check_yaml11`]'s rule, in words; `None` when it
+/// keeps it.
+pub fn yaml11_problem(name: &str, text: &str) -> Option<String> {
+    if text.contains('\t') {
+        return Some(format!("{name}: tabs in YAML"));
+    }
+    plain_scalars(text)
+        .into_iter()
+        .find_map(|(line, scalar)| scalar_problem(&scalar).map(|p| format!("{name}:{line}: {p}")))
+}
+
+/// Why one plain scalar (`key K` for a key) may not read in YAML 1.1 as it is meant.
+fn scalar_problem(scalar: &str) -> Option<String> {
+    if let Some(key) = scalar.strip_prefix("key ") {
+        let string = resolve_yaml11(key) == Yaml11::Str && safe_plain_string(key);
+        return (!string).then(|| format!("key `{key}` is not read as a string by YAML 1.1"));
+    }
+    let r = resolve_yaml11(scalar);
+    if r == Yaml11::Str {
+        return (!safe_plain_string(scalar))
+            .then(|| format!("plain string `{scalar}` may be read as something else"));
+    }
+    if !matches!(r, Yaml11::Bool | Yaml11::Int | Yaml11::Float | Yaml11::Null) {
+        return Some(format!(
+            "plain scalar `{scalar}` would be read as {r:?} by YAML 1.1"
+        ));
+    }
+    if r == Yaml11::Bool && scalar != "true" && scalar != "false" {
+        return Some(format!("boolean spelled `{scalar}`"));
+    }
+    let plain_decimal = !scalar.contains(['_', ':', 'e', 'E', 'x', 'o', 'b'])
+        && !scalar.starts_with('0')
+        || scalar == "0"
+        || scalar.starts_with("0.");
+    (matches!(r, Yaml11::Int | Yaml11::Float) && !plain_decimal)
+        .then(|| format!("number `{scalar}` is not plain decimal"))
 }
 
 /// Every file of `files` (name, text) reads the same with YAML 1.1 rules.
