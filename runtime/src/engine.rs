@@ -288,32 +288,44 @@ fn create_run_folder(
     // leftover in `tmp/` is `store gc`'s to remove).
     let staging = store.root().join("tmp").join(format!("run-{run_id}"));
     std::fs::create_dir_all(staging.join("logs")).map_err(io)?;
-    // The bytes of `Plan::to_json`, streamed.
-    store
-        .write_atomic_with(&staging.join("plan.json"), |w| {
-            serde_json::to_writer_pretty(&mut *w, plan)?;
-            w.write_all(b"\n")
-        })
-        .map_err(io)?;
+    // The folder is not read before it is renamed, so its files are written in place (not
+    // each through a temporary file and a rename of its own). The bytes of `Plan::to_json`,
+    // streamed.
+    write_new_file(&staging.join("plan.json"), |w| {
+        serde_json::to_writer_pretty(&mut *w, plan)?;
+        w.write_all(b"\n")
+    })
+    .map_err(io)?;
     let mut meta = json!({ "run_id": run_id, "pipeline": plan.entry, "version": plan.pipeline_version, "started": rfc3339(now_ms()), "params": params });
     if let (Some(sel), Some(m)) = (&opts.step, meta.as_object_mut()) {
         m.insert("step".into(), json!(sel.task));
         m.insert("upstream".into(), json!(sel.upstream));
         m.insert("inputs_from".into(), json!(sel.inputs_from));
     }
-    store
-        .write_atomic(
-            &staging.join("run.json"),
+    write_new_file(&staging.join("run.json"), |w| {
+        w.write_all(
             serde_json::to_string_pretty(&meta)
                 .unwrap_or_default()
                 .as_bytes(),
         )
-        .map_err(io)?;
+    })
+    .map_err(io)?;
     if let Some(parent) = run_dir.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
     std::fs::rename(&staging, run_dir).map_err(io)?;
     RecordWriter::open(&run_dir.join("records.jsonl")).map_err(io)
+}
+
+/// Writes a new file through a buffer.
+fn write_new_file(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(path)?);
+    write(&mut out)?;
+    out.flush()
 }
 
 /// The run's budget: the options' CPU, memory and jobs, else the machine's.

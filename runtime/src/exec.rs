@@ -270,8 +270,13 @@ enum Exit {
 }
 
 impl Exit {
-    fn watch(pid: i32, try_pidfd: bool) -> io::Result<Exit> {
-        if let Some(fd) = try_pidfd.then(|| pidfd_open(pid)).flatten() {
+    /// How the end of `pid` is seen: its pidfd (the one it was started with, else one
+    /// opened now), or, without pidfds (or `try_pidfd` false), a waiting thread.
+    fn watch(pid: i32, pidfd: Option<OwnedFd>, try_pidfd: bool) -> io::Result<Exit> {
+        if let Some(fd) = try_pidfd
+            .then(|| pidfd.or_else(|| pidfd_open(pid)))
+            .flatten()
+        {
             return Ok(Exit::PidFd(fd));
         }
         let (r, mut w) = io::pipe()?;
@@ -504,8 +509,8 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
         clear_env: spec.clear_env,
         cwd: &spec.cwd,
     };
-    let pid = match crate::spawn::spawn(&how, program, args, writer.into()) {
-        Ok(pid) => pid,
+    let spawned = match crate::spawn::spawn(&how, program, args, writer.into()) {
+        Ok(spawned) => spawned,
         Err(e) => {
             let why = cannot_start(program, &e);
             log.note(&format!("flowc: {why}"));
@@ -514,7 +519,8 @@ fn run_watched(spec: &ProcessSpec, cancel: &AtomicBool, try_pidfd: bool) -> Proc
             return result;
         }
     };
-    let exit = match Exit::watch(pid, try_pidfd) {
+    let pid = spawned.pid;
+    let exit = match Exit::watch(pid, spawned.pidfd, try_pidfd) {
         Ok(e) => e,
         Err(e) => {
             // Without a way to see its end, the step cannot be watched: stop it.
