@@ -1076,3 +1076,61 @@ fn quiet_prints_nothing_on_success_and_only_the_failure_otherwise() {
     );
     assert!(!shown.contains("attempts"), "no summary table: {shown}");
 }
+
+/// As on Argo, where a bare `depends: a` waits for `a` to succeed or to be skipped for its own
+/// condition (`Omitted`, a task not run because its dependency failed, stops its dependents
+/// too): a failure stops the whole chain after it, not just the next step, and a step skipped
+/// for its false condition does not stop the step after it.
+#[test]
+fn a_failure_stops_the_whole_chain_after_it_and_a_false_condition_does_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let flow = r#"
+step ok(i: Int) {
+  image "busybox:1.36"
+  run ["true", "${i}"]
+}
+
+step fail() {
+  image "busybox:1.36"
+  run ["false"]
+}
+
+pipeline p(go: Bool = false) {
+  a = fail()
+  b = ok(i: 1) after a
+  c = ok(i: 2) after b
+  d = ok(i: 3) after c
+  if go {
+    e = ok(i: 4)
+  }
+  f = ok(i: 5) after e
+}
+"#;
+    write(dir.path(), "p.flow", flow);
+    let out = flowc(&["run", "p.flow", "--engine", "host"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let summary = last_summary(dir.path());
+    let tasks = summary["tasks"].as_array().expect("the summary's tasks");
+    let status = |task: &str| {
+        let t = tasks
+            .iter()
+            .find(|t| t["task"] == format!("p.{task}"))
+            .unwrap_or_else(|| panic!("no {task} in {summary}"));
+        (
+            t["status"].as_str().unwrap_or_default().to_string(),
+            t["detail"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    let skipped = |detail: &str| ("skipped".to_string(), detail.to_string());
+    assert_eq!(status("a").0, "failed");
+    assert_eq!(status("b"), skipped("`a` did not succeed"));
+    assert_eq!(status("c"), skipped("`b` did not run"));
+    assert_eq!(status("d"), skipped("`c` did not run"));
+    assert_eq!(status("e"), skipped("its condition is false"));
+    assert_eq!(status("f").0, "ok", "{summary}");
+    let ran: Vec<String> = reasons(&last_records(&dir.path().join(".flow")))
+        .into_iter()
+        .map(|(task, _)| task)
+        .collect();
+    assert_eq!(ran, ["a", "f"], "only a and f started");
+}

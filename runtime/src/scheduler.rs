@@ -174,6 +174,11 @@ struct Scheduler<'a> {
     failed_checks: Vec<String>,
     /// A check was false, or `--fail-fast` saw a failure: no new task starts.
     stop_new: bool,
+    /// Tasks that did not run because the run was stopping or a dependency did not succeed or
+    /// did not run itself (Argo's `Omitted`): their dependents do not run either. A task
+    /// skipped for its own false condition (Argo's `Skipped`) does not stop its `after`
+    /// dependents, as a bare `depends: task` on Argo lets them run.
+    omitted: Vec<bool>,
     /// Instances started and not yet completed (for `parallel N`).
     running: usize,
     /// Instances ready to run, in order.
@@ -231,6 +236,7 @@ impl<'a> Scheduler<'a> {
             checks_done: vec![false; p.checks.len()],
             failed_checks: Vec::new(),
             stop_new: false,
+            omitted: vec![false; n],
             running: 0,
             queue: VecDeque::new(),
         }
@@ -279,7 +285,10 @@ impl<'a> Scheduler<'a> {
                 continue;
             }
             match self.reason_not_to_start(i, cancelled) {
-                Some(why) => self.finish_task(i, why),
+                Some((why, omitted)) => {
+                    self.omitted[i] = omitted;
+                    self.finish_task(i, why)
+                }
                 None => self.expand_task(i),
             }
         }
@@ -291,30 +300,37 @@ impl<'a> Scheduler<'a> {
             .all(|&d| matches!(self.state[d], State::Finished(_)))
     }
 
-    /// Why a ready task must not start: the run is stopping, or a dependency failed or was
+    /// Why a ready task must not start, and whether that omits it (see `omitted`): the run is
+    /// stopping, or a dependency failed or was omitted (omitted), or a data dependency was
     /// skipped (unless the task reads it only into optional inputs). `finally` tasks always
     /// start.
-    fn reason_not_to_start(&self, i: usize, cancelled: bool) -> Option<TaskStatus> {
+    fn reason_not_to_start(&self, i: usize, cancelled: bool) -> Option<(TaskStatus, bool)> {
         let t = &self.pipeline.tasks[i];
         if t.is_finally {
             return None;
         }
         if cancelled {
-            return Some(TaskStatus::Cancelled);
+            return Some((TaskStatus::Cancelled, true));
         }
         if self.stop_new {
-            return Some(TaskStatus::Skipped("the run is stopping".into()));
+            return Some((TaskStatus::Skipped("the run is stopping".into()), true));
         }
-        let failed = self.waits_for[i].iter().find(|&&d| {
-            matches!(&self.state[d], State::Finished(s) if !s.finished_ok() && !matches!(s, TaskStatus::Skipped(_)))
-        });
-        if let Some(&d) = failed {
+        let not_ok = |d: usize| match &self.state[d] {
+            State::Finished(TaskStatus::Skipped(_)) => self.omitted[d].then_some("did not run"),
+            State::Finished(s) if !s.finished_ok() => Some("did not succeed"),
+            _ => None,
+        };
+        if let Some((d, what)) = self.waits_for[i]
+            .iter()
+            .find_map(|&d| not_ok(d).map(|what| (d, what)))
+        {
             let id = &self.pipeline.tasks[d].id;
-            return Some(TaskStatus::Skipped(format!("`{id}` did not succeed")));
+            return Some((TaskStatus::Skipped(format!("`{id}` {what}")), true));
         }
         let d = self.first_skipped_data_dependency(t)?;
         let id = &self.pipeline.tasks[d].id;
-        (!reads_only_optionally(t, id)).then(|| TaskStatus::Skipped(format!("`{id}` was skipped")))
+        (!reads_only_optionally(t, id))
+            .then(|| (TaskStatus::Skipped(format!("`{id}` was skipped")), false))
     }
 
     fn first_skipped_data_dependency(&self, t: &Task) -> Option<usize> {
