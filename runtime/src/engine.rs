@@ -8,17 +8,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use indexmap::IndexMap;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use crate::budget::Budget;
 use crate::builtin::BuiltinRunner;
 use crate::context::RunContext;
 use crate::error::{RunCode, RunError};
 use crate::eval::{ArtifactRef, RValue};
-use crate::record::{Host, RecordWriter};
+use crate::record::Host;
+use crate::run_folder::{create_run_folder, write_plan_json, write_summary};
 use crate::scheduler::{run_pipeline, PipelineResult};
 use crate::store::{copy_into, Store};
-use crate::types::{Observer, RunOptions, RunSummary, TaskStatus};
+use crate::types::{Observer, RunOptions, RunSummary};
 use crate::util::{now_ms, rfc3339};
 use flowc_compiler::plan::{PipelinePlan, Plan, SecretRef, TaskKind};
 
@@ -65,48 +66,62 @@ pub fn run(
     let run_id = new_run_id();
     let run_dir = store.run_dir(&run_id);
     let records = create_run_folder(&store, plan, (&run_id, &run_dir), &params, opts)?;
-    let host = crate::record::host();
-    let budget = budget_for(opts, &host);
-    let values = import_params(&store, &run_id, entry, &params, opts)?;
-    let volumes = crate::volumes::LocalVolumes::prepare(plan, store.root(), &run_id)?;
-    let ctx = RunContext {
-        store,
-        plan,
-        builtins,
-        obs,
-        cancel,
-        records,
-        run_id: run_id.clone(),
-        run_dir: run_dir.clone(),
-        workdir: opts.workdir.clone(),
-        host,
-        secrets: secrets.values,
-        secret_files: secrets.files,
-        secret_parts: secrets.parts,
-        configs: configs.values,
-        config_files: configs.files,
-        volumes,
-        local,
-        python,
-        budget: Mutex::new(budget),
-        reuse,
-        instances: crate::one_step::InstanceLog::open(&run_dir),
-        fail_fast: opts.fail_fast,
-        verify: opts.verify,
-        reports: Mutex::new(Vec::new()),
-    };
-    let result = run_pipeline(&ctx, &plan.entry, values, "");
-    ctx.volumes.finish();
-    let _ = ctx.store.save_last_ingredients();
-    let _ = std::fs::remove_dir_all(ctx.store.tmp_dir(&run_id));
-    let summary = summarise(&ctx, result, cancel.load(Ordering::Relaxed));
-    write_summary(&ctx.store, plan, &summary);
-    if let Err(e) = ctx.store.publish_run(&run_id) {
-        obs.event(&crate::types::Event::Note(format!(
-            "the run's records were not all copied to the store: {e}"
-        )));
-    }
-    Ok(summary)
+    // The plan's JSON (half a megabyte for 300 steps) is written beside the first steps, on
+    // a thread of its own, and is in the run folder before the run's summary.
+    let plan_file = (store.root().join("tmp"), run_dir.join("plan.json"));
+    std::thread::scope(|scope| {
+        let plan_json = scope.spawn(|| write_plan_json(plan, &plan_file.0, &plan_file.1));
+        let host = crate::record::host();
+        let budget = budget_for(opts, &host);
+        let values = import_params(&store, &run_id, entry, &params, opts)?;
+        let volumes = crate::volumes::LocalVolumes::prepare(plan, store.root(), &run_id)?;
+        let ctx = RunContext {
+            store,
+            plan,
+            builtins,
+            obs,
+            cancel,
+            records,
+            run_id: run_id.clone(),
+            run_dir: run_dir.clone(),
+            workdir: opts.workdir.clone(),
+            host,
+            secrets: secrets.values,
+            secret_files: secrets.files,
+            secret_parts: secrets.parts,
+            configs: configs.values,
+            config_files: configs.files,
+            volumes,
+            local,
+            python,
+            budget: Mutex::new(budget),
+            reuse,
+            instances: crate::one_step::InstanceLog::open(&run_dir),
+            fail_fast: opts.fail_fast,
+            verify: opts.verify,
+            reports: Mutex::new(Vec::new()),
+        };
+        let result = run_pipeline(&ctx, &plan.entry, values, "");
+        ctx.volumes.finish();
+        let _ = ctx.store.save_last_ingredients();
+        let _ = std::fs::remove_dir_all(ctx.store.tmp_dir(&run_id));
+        let written = plan_json
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("its writer stopped")));
+        if let Err(e) = written {
+            obs.event(&crate::types::Event::Note(format!(
+                "the run's plan.json was not written: {e}"
+            )));
+        }
+        let summary = summarise(&ctx, result, cancel.load(Ordering::Relaxed));
+        write_summary(&ctx.store, plan, &summary);
+        if let Err(e) = ctx.store.publish_run(&run_id) {
+            obs.event(&crate::types::Event::Note(format!(
+                "the run's records were not all copied to the store: {e}"
+            )));
+        }
+        Ok(summary)
+    })
 }
 
 /// Built-ins this build lacks are refused before anything runs.
@@ -268,66 +283,6 @@ fn new_run_id() -> String {
     format!("{compact}-{tail}")
 }
 
-/// Creates the run folder with its `logs/`, the plan and the run's metadata (with `step` and
-/// `inputs_from` for a run of one step), and opens its records.
-fn create_run_folder(
-    store: &Store,
-    plan: &Plan,
-    (run_id, run_dir): (&str, &std::path::Path),
-    params: &IndexMap<String, Json>,
-    opts: &RunOptions,
-) -> Result<RecordWriter, RunError> {
-    let io = |e: std::io::Error| {
-        RunError::new(
-            RunCode::StoreUnavailable,
-            format!("cannot write the run folder `{}`: {e}", run_dir.display()),
-        )
-    };
-    // The folder is made in the store's `tmp/` and renamed into `runs/` once its `run.json`
-    // is written: a run killed at any moment leaves no run folder that cannot be read (a
-    // leftover in `tmp/` is `store gc`'s to remove).
-    let staging = store.root().join("tmp").join(format!("run-{run_id}"));
-    std::fs::create_dir_all(staging.join("logs")).map_err(io)?;
-    // The folder is not read before it is renamed, so its files are written in place (not
-    // each through a temporary file and a rename of its own). The bytes of `Plan::to_json`,
-    // streamed.
-    write_new_file(&staging.join("plan.json"), |w| {
-        serde_json::to_writer_pretty(&mut *w, plan)?;
-        w.write_all(b"\n")
-    })
-    .map_err(io)?;
-    let mut meta = json!({ "run_id": run_id, "pipeline": plan.entry, "version": plan.pipeline_version, "started": rfc3339(now_ms()), "params": params });
-    if let (Some(sel), Some(m)) = (&opts.step, meta.as_object_mut()) {
-        m.insert("step".into(), json!(sel.task));
-        m.insert("upstream".into(), json!(sel.upstream));
-        m.insert("inputs_from".into(), json!(sel.inputs_from));
-    }
-    write_new_file(&staging.join("run.json"), |w| {
-        w.write_all(
-            serde_json::to_string_pretty(&meta)
-                .unwrap_or_default()
-                .as_bytes(),
-        )
-    })
-    .map_err(io)?;
-    if let Some(parent) = run_dir.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    std::fs::rename(&staging, run_dir).map_err(io)?;
-    RecordWriter::open(&run_dir.join("records.jsonl")).map_err(io)
-}
-
-/// Writes a new file through a buffer.
-fn write_new_file(
-    path: &std::path::Path,
-    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(path)?);
-    write(&mut out)?;
-    out.flush()
-}
-
 /// The run's budget: the options' CPU, memory and jobs, else the machine's.
 fn budget_for(opts: &RunOptions, host: &Host) -> Budget {
     let cpus = opts.cpu_millis.unwrap_or(host.cpus as u64 * 1000).max(1);
@@ -430,20 +385,4 @@ fn summarise(ctx: &RunContext<'_>, result: PipelineResult, cancelled: bool) -> R
         outputs,
         failed_checks: result.failed_checks,
     }
-}
-
-/// Writes `summary.json` into the run folder (`flowc runs` reads it).
-fn write_summary(store: &Store, plan: &Plan, summary: &RunSummary) {
-    let doc = json!({
-        "run_id": summary.run_id,
-        "pipeline": plan.entry,
-        "status": summary.status,
-        "finished": rfc3339(now_ms()),
-        "outputs": summary.outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<serde_json::Map<_, _>>(),
-        "failed_checks": summary.failed_checks,
-        "tasks": summary.tasks.iter().map(|t| json!({"task": t.task, "step": t.step, "status": t.status.word(), "detail": match &t.status { TaskStatus::Failed(w) | TaskStatus::Skipped(w) => Some(w.clone()), _ => None }, "attempts": t.attempts, "wall_seconds": t.wall_seconds})).collect::<Vec<_>>(),
-    });
-    let _ = store.write_atomic_with(&summary.run_dir.join("summary.json"), |w| {
-        serde_json::to_writer_pretty(w, &doc).map_err(std::io::Error::from)
-    });
 }

@@ -22,6 +22,7 @@ pub mod out_dir;
 pub mod params;
 pub mod python;
 pub mod record;
+mod run_folder;
 pub mod runs;
 pub mod sandbox;
 mod scheduler;
