@@ -54,7 +54,7 @@ pub(crate) fn spawn(
         #[cfg(target_os = "linux")]
         if let Some(null) = null_input() {
             let cwd = (!same_folder).then_some(spec.cwd);
-            if let Some(started) = spawn_here(spec, program, args, (&output, null), cwd) {
+            if let Some(started) = spawn_here(spec, program, args, (null, &output), cwd) {
                 return started;
             }
         }
@@ -65,16 +65,17 @@ pub(crate) fn spawn(
 /// [`spawn`] on Linux, in `cwd` (else the runner's folder): by `clone` ([`vfork`]) when the
 /// program's path is known (it holds a `/`, or it was found in `PATH` before), else by the C
 /// library's search of `PATH`, which then also reports a program that is not there, or not
-/// executable. `None` when neither can start it (the C library's way does not change folder).
+/// executable. `fds`: standard input (`/dev/null`) and the output. `None` when neither can
+/// start it (the C library's way does not change folder).
 #[cfg(target_os = "linux")]
 fn spawn_here(
     spec: &Start<'_>,
     program: &str,
     args: &[String],
-    (output, null): (&OwnedFd, &File),
+    fds: (&File, &OwnedFd),
     cwd: Option<&Path>,
 ) -> Option<io::Result<Spawned>> {
-    let call = match Call::new(spec, program, args, (null, output), cwd) {
+    let call = match Call::new(spec, program, args, fds, cwd) {
         Ok(call) => call,
         Err(e) => return Some(Err(e)),
     };
