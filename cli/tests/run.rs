@@ -1134,3 +1134,61 @@ pipeline p(go: Bool = false) {
         .collect();
     assert_eq!(ran, ["a", "f"], "only a and f started");
 }
+
+/// A step's end line is held back to be written with the next line, and written as soon as
+/// the runner waits for a step: it is on the output while a longer step still runs.
+#[test]
+fn a_steps_end_line_is_written_while_a_longer_step_still_runs() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let flow = r#"
+step quick() {
+  image "busybox:1.36"
+  run ["true"]
+}
+
+step slow() {
+  image "busybox:1.36"
+  run ["sleep", "4"]
+}
+
+pipeline p() {
+  a = quick()
+  b = slow()
+}
+"#;
+    write(dir.path(), "p.flow", flow);
+    let started = Instant::now();
+    let mut child = common::flowc_command(&["run", "p.flow", "--engine", "host"], dir.path(), &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("flowc starts");
+    let out = child.stdout.take().expect("its output");
+    let mut lines = std::io::BufReader::new(out).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        let done = line.contains("ok       p.a");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let at = started.elapsed();
+    assert!(
+        seen.last().is_some_and(|l| l.contains("ok       p.a")),
+        "{seen:?}"
+    );
+    assert!(
+        at < Duration::from_secs(3),
+        "a's end line came after {at:?}: {seen:?}"
+    );
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "b was still running"
+    );
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(child.wait().expect("flowc ends").success(), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("ok       p.b")), "{rest:?}");
+}

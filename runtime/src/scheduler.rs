@@ -256,7 +256,10 @@ impl<'a> Scheduler<'a> {
                 }
                 let received = match ran_here {
                     Some(done) => Ok(done),
-                    None => workers.next_result(Duration::from_millis(25)),
+                    None => {
+                        self.ctx.obs.waiting();
+                        workers.next_result(Duration::from_millis(25))
+                    }
                 };
                 match received {
                     Ok(done) => self.complete(done),

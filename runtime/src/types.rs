@@ -135,6 +135,11 @@ pub enum Event {
 pub trait Observer: Sync {
     /// Called for every event, from any thread.
     fn event(&self, e: &Event);
+
+    /// Called when a pipeline's scheduler is about to wait for a running step: anything the
+    /// observer holds back (a step's end line, to be written with the next step's start) is
+    /// due now.
+    fn waiting(&self) {}
 }
 
 /// How a task (instance) ended.

@@ -1,7 +1,7 @@
 //! `flowc run`: check, plan and run a pipeline on this machine, with a progress display and a
 //! summary table.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -31,6 +31,10 @@ struct Progress {
     /// Instances of loops seen, and their tasks (labels without loop indices): the plan counts
     /// a task in a loop once, and each further iteration adds one to the bar's length.
     looped: Mutex<std::collections::HashSet<String>>,
+    /// Plain lines held back: a step's end line is written with the next line (in a chain,
+    /// the next step's start, microseconds later), or as soon as the runner waits for a
+    /// step, in one write instead of two.
+    held: Mutex<String>,
 }
 
 impl Progress {
@@ -52,6 +56,7 @@ impl Progress {
             bar,
             running: Mutex::new(Vec::new()),
             looped: Mutex::new(std::collections::HashSet::new()),
+            held: Mutex::new(String::new()),
         }
     }
 
@@ -72,11 +77,40 @@ impl Progress {
     fn line(&self, text: &str) {
         match &self.bar {
             Some(b) => b.println(text),
-            None => println!("{text}"),
+            None => self.write_plain(text, false),
+        }
+    }
+
+    /// A step's end line: held back (without a bar) until the next line or [`Observer::waiting`].
+    fn end_line(&self, text: &str) {
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => self.write_plain(text, true),
+        }
+    }
+
+    /// Writes the held lines and `text`, or (with `hold`) adds `text` to them.
+    fn write_plain(&self, text: &str, hold: bool) {
+        let Ok(mut held) = self.held.lock() else {
+            println!("{text}");
+            return;
+        };
+        held.push_str(text);
+        held.push('\n');
+        if !hold {
+            write_out(&mut held);
+        }
+    }
+
+    /// Writes the held lines, if any.
+    fn flush_held(&self) {
+        if let Ok(mut held) = self.held.lock() {
+            write_out(&mut held);
         }
     }
 
     fn finish(&self) {
+        self.flush_held();
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
@@ -134,7 +168,7 @@ impl Observer for Progress {
                     }
                 }
                 if plain || matches!(status, TaskStatus::Failed(_)) || self.explain {
-                    self.line(&s);
+                    self.end_line(&s);
                 }
             }
             Event::Retrying {
@@ -153,6 +187,20 @@ impl Observer for Progress {
             Event::Note(n) => self.line(&format!("note: {n}")),
         }
     }
+
+    fn waiting(&self) {
+        self.flush_held();
+    }
+}
+
+/// Writes `lines` to standard output in one write, and empties it.
+fn write_out(lines: &mut String) {
+    if lines.is_empty() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(lines.as_bytes()).and_then(|()| out.flush());
+    lines.clear();
 }
 
 fn parse_memory(s: &str) -> Option<u64> {
